@@ -1,0 +1,21 @@
+//! greenbench-core: the vocabulary every other greenbench crate speaks.
+//!
+//! Units ([`units`]), energy components and measurement quality ([`energy`]), the sweep
+//! configuration schema with located validation errors ([`config`]), the run spec and its stable
+//! run id ([`spec`]) and the record written for every run ([`record`]). No candle here.
+
+pub mod catalog;
+pub mod config;
+pub mod energy;
+pub mod error;
+pub mod record;
+pub mod spec;
+pub mod units;
+
+pub use catalog::Catalog;
+pub use config::{Axis, CarbonConfig, SweepConfig};
+pub use energy::{Component, ComponentEnergy, ComponentPower, EnergyReading, Quality};
+pub use error::{ConfigError, CoreError};
+pub use record::{RunRecord, RunStatus, SCHEMA_VERSION};
+pub use spec::RunSpec;
+pub use units::{Joules, Seconds, Watts};

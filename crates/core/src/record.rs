@@ -1,0 +1,320 @@
+//! The record of one run: one JSON object per line of `runs.jsonl`.
+//!
+//! `schema_version` comes first. Readers accept records of this version; a different version is
+//! an error that names the line.
+
+use serde::{Deserialize, Serialize};
+use std::io::BufRead;
+use std::path::Path;
+
+use crate::energy::{ComponentEnergy, ComponentPower};
+use crate::error::CoreError;
+use crate::spec::RunSpec;
+
+/// Version of the record schema written by this build.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    /// Trained and evaluated.
+    Ok,
+    /// Loss became non-finite; stopped early.
+    Diverged,
+    /// The worker died (panic, abort, signal, OOM).
+    Crashed,
+    /// The worker exceeded its time limit and was killed.
+    Timeout,
+    /// The run could not start (bad spec, missing dataset).
+    Failed,
+}
+
+impl RunStatus {
+    /// Every status is terminal: a resumed sweep does not run it again.
+    pub fn is_terminal(self) -> bool {
+        true
+    }
+    /// Lowercase name.
+    pub fn name(self) -> &'static str {
+        match self {
+            RunStatus::Ok => "ok",
+            RunStatus::Diverged => "diverged",
+            RunStatus::Crashed => "crashed",
+            RunStatus::Timeout => "timeout",
+            RunStatus::Failed => "failed",
+        }
+    }
+}
+
+/// The machine a run ran on.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HostInfo {
+    /// CPU model name from /proc/cpuinfo.
+    pub cpu_model: String,
+    /// Logical cores.
+    pub cores: usize,
+    /// Total memory in GB.
+    pub mem_gb: f64,
+    /// GPU name, if one was used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu: Option<String>,
+    /// Operating system and kernel.
+    pub os: String,
+    /// Host name.
+    #[serde(default)]
+    pub hostname: String,
+    /// greenbench version.
+    pub greenbench_version: String,
+    /// candle version.
+    pub candle_version: String,
+}
+
+/// Model complexity figures.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    /// Trainable parameters.
+    pub params: u64,
+    /// Multiply-accumulates per sample (forward pass; convolutions, linear layers, attention).
+    pub macs_per_sample: u64,
+    /// MACs per sample divided by parameters.
+    pub macs_per_param: f64,
+}
+
+/// One training epoch.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Wall time in seconds.
+    pub duration_s: f64,
+    /// Raw energy in joules (all components), `None` when missing.
+    pub energy_j: Option<f64>,
+    /// Energy net of idle power, `None` when missing.
+    pub net_energy_j: Option<f64>,
+    /// Mean training loss over the epoch.
+    pub loss: f64,
+    /// Training accuracy over the epoch (0..1).
+    pub train_acc: f64,
+    /// Validation accuracy after the epoch (0..1), if a validation set exists.
+    pub val_acc: Option<f64>,
+}
+
+/// The training phase.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrainRecord {
+    /// Metered training wall time in seconds (warmup excluded).
+    pub duration_s: f64,
+    /// Training samples per second.
+    pub samples_per_s: f64,
+    /// Raw energy.
+    pub energy: ComponentEnergy,
+    /// Energy net of idle power.
+    pub net_energy: ComponentEnergy,
+    /// Average power.
+    pub avg_power_w: ComponentPower,
+    /// Mean GPU utilisation (0..100 %), if a GPU was metered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu_util_mean: Option<f64>,
+    /// Mean CPU utilisation of the worker (0..100 % of all cores), if sampled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_util_mean: Option<f64>,
+    /// Loss of the last epoch.
+    pub final_loss: f64,
+    /// Training accuracy of the last epoch.
+    pub train_acc: f64,
+    /// Validation accuracy after the last epoch.
+    pub val_acc: Option<f64>,
+    /// Per-epoch figures.
+    pub epochs: Vec<EpochRecord>,
+}
+
+/// The inference phase.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct InferenceRecord {
+    /// Samples classified (test set × replicate_test).
+    pub samples: u64,
+    /// Wall time in seconds.
+    pub duration_s: f64,
+    /// Samples per second.
+    pub samples_per_s: f64,
+    /// Raw energy.
+    pub energy: ComponentEnergy,
+    /// Energy net of idle power.
+    pub net_energy: ComponentEnergy,
+    /// Average power.
+    #[serde(default)]
+    pub avg_power_w: ComponentPower,
+    /// Test accuracy (0..1); next-token top-1 for language models.
+    pub accuracy: f64,
+    /// Perplexity, for language models.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub perplexity: Option<f64>,
+}
+
+/// Carbon in grams CO2-eq.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CarbonRecord {
+    /// Training emissions in g (net energy when available, else raw).
+    pub train: Option<f64>,
+    /// Inference emissions in g.
+    pub inference: Option<f64>,
+}
+
+/// One run: a line of `runs.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// Always first; see [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Sweep name.
+    pub sweep: String,
+    /// Stable id of the spec.
+    pub run_id: String,
+    /// How the run ended.
+    pub status: RunStatus,
+    /// Why it did not end `ok`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// RFC 3339 start time.
+    pub started_at: String,
+    /// RFC 3339 end time.
+    pub finished_at: String,
+    /// The run spec, with the model family.
+    pub spec: RunSpec,
+    /// Model family (`mlp`, `cnn`, `transformer`).
+    pub family: String,
+    /// Machine.
+    pub host: HostInfo,
+    /// Complexity; absent when the model could not be built.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelInfo>,
+    /// Training; absent when the run failed before training.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train: Option<TrainRecord>,
+    /// Inference; absent when the run did not reach it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inference: Option<InferenceRecord>,
+    /// Idle baseline used for net energy.
+    #[serde(default)]
+    pub idle_power_w: ComponentPower,
+    /// Emissions.
+    #[serde(default)]
+    pub carbon_g: CarbonRecord,
+    /// Which source metered each component, e.g. `{"cpu": "estimate: 10 W/core × CPU time"}`.
+    #[serde(default)]
+    pub meters: std::collections::BTreeMap<String, String>,
+    /// Training-set size in samples (for estimators).
+    #[serde(default)]
+    pub train_samples: u64,
+}
+
+/// Reads every complete record of a `runs.jsonl` file.
+///
+/// A trailing line without a newline (a write cut by a crash) is ignored; any other malformed
+/// line is an error naming the line.
+pub fn read_records(path: &Path) -> Result<Vec<RunRecord>, CoreError> {
+    let io = |source| CoreError::Io { what: "reading records", path: path.to_path_buf(), source };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut reader = std::io::BufReader::new(file);
+    let mut out = Vec::new();
+    let mut line = String::new();
+    let mut n = 0;
+    loop {
+        line.clear();
+        let read = reader.read_line(&mut line).map_err(io)?;
+        if read == 0 {
+            break;
+        }
+        n += 1;
+        if !line.ends_with('\n') {
+            break; // partial last line from an interrupted write
+        }
+        if line.trim().is_empty() {
+            continue;
+        }
+        let rec = parse_record(&line).map_err(|message| CoreError::Record {
+            path: path.to_path_buf(),
+            line: n,
+            message,
+        })?;
+        out.push(rec);
+    }
+    Ok(out)
+}
+
+/// Parses one record line, checking its schema version.
+pub fn parse_record(line: &str) -> Result<RunRecord, String> {
+    let v: serde_json::Value = serde_json::from_str(line).map_err(|e| e.to_string())?;
+    match v.get("schema_version").and_then(|s| s.as_u64()) {
+        Some(s) if s == SCHEMA_VERSION as u64 => {}
+        Some(s) => {
+            return Err(format!(
+                "schema_version {s}, this greenbench reads version {SCHEMA_VERSION}"
+            ))
+        }
+        None => return Err("no schema_version field".into()),
+    }
+    serde_json::from_value(v).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn record() -> RunRecord {
+        let spec: RunSpec = serde_json::from_str(
+            r#"{"model":"mlp-small","dataset":"digits","batch_size":32,"lr":0.01,"optimizer":"sgd",
+            "momentum":0.9,"weight_decay":0.0005,"schedule":"cosine","epochs":1,"device":"cpu",
+            "threads":1,"seed":0,"repeat":0,"precision":"f32","warmup_batches":0,"replicate_test":1}"#,
+        )
+        .unwrap();
+        RunRecord {
+            schema_version: SCHEMA_VERSION,
+            sweep: "t".into(),
+            run_id: spec.run_id(),
+            status: RunStatus::Ok,
+            error: None,
+            started_at: "2026-01-01T00:00:00Z".into(),
+            finished_at: "2026-01-01T00:00:01Z".into(),
+            spec,
+            family: "mlp".into(),
+            host: HostInfo::default(),
+            model: None,
+            train: None,
+            inference: None,
+            idle_power_w: ComponentPower::default(),
+            carbon_g: CarbonRecord::default(),
+            meters: Default::default(),
+            train_samples: 0,
+        }
+    }
+
+    #[test]
+    fn schema_version_is_first_and_round_trips() {
+        let r = record();
+        let line = serde_json::to_string(&r).unwrap();
+        assert!(line.starts_with("{\"schema_version\":1,"));
+        assert_eq!(parse_record(&line).unwrap(), r);
+    }
+
+    #[test]
+    fn reader_ignores_partial_last_line_and_names_bad_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("runs.jsonl");
+        let line = serde_json::to_string(&record()).unwrap();
+        let mut f = std::fs::File::create(&p).unwrap();
+        writeln!(f, "{line}").unwrap();
+        write!(f, "{}", &line[..line.len() / 2]).unwrap();
+        drop(f);
+        assert_eq!(read_records(&p).unwrap().len(), 1);
+
+        std::fs::write(&p, format!("{line}\nnot json\n")).unwrap();
+        let err = read_records(&p).unwrap_err().to_string();
+        assert!(err.contains("runs.jsonl:2"), "{err}");
+
+        std::fs::write(&p, line.replace("\"schema_version\":1", "\"schema_version\":9") + "\n").unwrap();
+        let err = read_records(&p).unwrap_err().to_string();
+        assert!(err.contains("schema_version 9"), "{err}");
+    }
+}

