@@ -4,6 +4,19 @@
 //! [`train::Trainer`] runs one batch at a time on plain arrays so the runner needs no candle.
 
 pub mod cnn;
+pub mod complexity;
+pub mod error;
+pub mod init;
+pub mod mlp;
 pub mod model;
+pub mod optim;
+pub mod registry;
+pub mod train;
+pub mod transformer;
 
+pub use error::ModelError;
 pub use model::Model;
+pub use train::{
+    describe, list, parse_device, EvalStats, InputSpec, ModelEntry, ModelSummary, StepStats,
+    TrainSettings, Trainer,
+};

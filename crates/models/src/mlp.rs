@@ -1,0 +1,90 @@
+//! The MLP family: linear layers with ReLU, inputs flattened from any sample shape.
+
+use candle_core::{Module, Tensor};
+use candle_nn::{Linear, VarBuilder};
+
+use crate::complexity::linear_macs;
+use crate::model::Model;
+
+/// Hidden widths of the named MLPs.
+pub const PRESETS: &[(&str, &[usize])] = &[
+    ("mlp-small", &[256]),
+    ("mlp-medium", &[512, 256]),
+    ("mlp-large", &[1024, 1024, 512]),
+];
+
+/// Parses `mlp-<w1>x<w2>…` (e.g. `mlp-512x256`) or a preset name into hidden widths.
+pub fn parse_widths(name: &str) -> Option<Vec<usize>> {
+    if let Some((_, w)) = PRESETS.iter().find(|(n, _)| *n == name) {
+        return Some(w.to_vec());
+    }
+    let rest = name.strip_prefix("mlp-")?;
+    let widths: Option<Vec<usize>> = rest
+        .split('x')
+        .map(|w| w.parse::<usize>().ok().filter(|&v| v > 0 && v <= 1 << 16))
+        .collect();
+    widths.filter(|w| !w.is_empty() && w.len() <= 16)
+}
+
+/// A multilayer perceptron `in → hidden… → classes` with ReLU between layers.
+pub struct Mlp {
+    layers: Vec<Linear>,
+    dims: Vec<usize>,
+}
+
+impl Mlp {
+    /// Builds an MLP for flattened inputs of `input` features.
+    pub fn new(
+        input: usize,
+        hidden: &[usize],
+        classes: usize,
+        vb: VarBuilder,
+    ) -> candle_core::Result<Self> {
+        let mut dims = vec![input];
+        dims.extend_from_slice(hidden);
+        dims.push(classes);
+        let layers = dims
+            .windows(2)
+            .enumerate()
+            .map(|(i, d)| candle_nn::linear(d[0], d[1], vb.pp(format!("fc{i}"))))
+            .collect::<candle_core::Result<Vec<_>>>()?;
+        Ok(Self { layers, dims })
+    }
+}
+
+impl Model for Mlp {
+    fn forward_t(&self, x: &Tensor, _train: bool) -> candle_core::Result<Tensor> {
+        let mut h = x.flatten_from(1)?;
+        let last = self.layers.len().saturating_sub(1);
+        for (i, l) in self.layers.iter().enumerate() {
+            h = l.forward(&h)?;
+            if i < last {
+                h = h.relu()?;
+            }
+        }
+        Ok(h)
+    }
+
+    fn macs_per_sample(&self) -> u64 {
+        self.dims
+            .windows(2)
+            .map(|d| linear_macs(d[0], d[1], 1))
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_presets_and_custom_widths() {
+        assert_eq!(parse_widths("mlp-medium"), Some(vec![512, 256]));
+        assert_eq!(parse_widths("mlp-64x32x16"), Some(vec![64, 32, 16]));
+        assert_eq!(parse_widths("mlp-128"), Some(vec![128]));
+        assert_eq!(parse_widths("mlp-"), None);
+        assert_eq!(parse_widths("mlp-0x3"), None);
+        assert_eq!(parse_widths("mlp-axb"), None);
+        assert_eq!(parse_widths("resnet18"), None);
+    }
+}

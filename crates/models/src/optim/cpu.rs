@@ -1,0 +1,181 @@
+//! In-place CPU kernels for the optimizer updates: one pass over each parameter, no temporaries.
+
+use candle_core::{CpuStorage, InplaceOp2, InplaceOp3, Layout};
+
+fn slice<'a>(s: &'a CpuStorage, l: &Layout) -> candle_core::Result<&'a [f32]> {
+    match (s, l.contiguous_offsets()) {
+        (CpuStorage::F32(v), Some((a, b))) => Ok(&v[a..b]),
+        _ => candle_core::bail!("optimizer kernel needs contiguous f32 tensors"),
+    }
+}
+
+fn slice_mut<'a>(s: &'a mut CpuStorage, l: &Layout) -> candle_core::Result<&'a mut [f32]> {
+    match (s, l.contiguous_offsets()) {
+        (CpuStorage::F32(v), Some((a, b))) => Ok(&mut v[a..b]),
+        _ => candle_core::bail!("optimizer kernel needs contiguous f32 tensors"),
+    }
+}
+
+/// Plain SGD on `p` with gradient `g`: `p -= lr·(g + wd·p)`.
+pub struct SgdPlain {
+    /// Learning rate.
+    pub lr: f32,
+    /// Coupled weight decay.
+    pub wd: f32,
+}
+
+impl InplaceOp2 for SgdPlain {
+    fn name(&self) -> &'static str {
+        "sgd-plain"
+    }
+    fn cpu_fwd(
+        &self,
+        s1: &mut CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<()> {
+        let p = slice_mut(s1, l1)?;
+        let g = slice(s2, l2)?;
+        for (p, g) in p.iter_mut().zip(g) {
+            *p -= self.lr * (g + self.wd * *p);
+        }
+        Ok(())
+    }
+}
+
+/// SGD with momentum, applied to `p` given gradient `g` and buffer `buf` (both updated):
+/// `d = g + wd·p; buf = μ·buf + d; p -= lr·(nesterov ? d + μ·buf : buf)`.
+pub struct SgdMomentum {
+    /// Learning rate.
+    pub lr: f32,
+    /// Momentum μ.
+    pub mu: f32,
+    /// Coupled weight decay.
+    pub wd: f32,
+    /// Nesterov momentum.
+    pub nesterov: bool,
+}
+
+/// Updates the momentum buffer in place (dst = buf; srcs g, p), run before [`SgdMomentumParam`].
+pub struct SgdMomentumBuf(pub SgdMomentum);
+/// Updates the parameter in place from the already updated buffer (dst = p; srcs g, buf).
+pub struct SgdMomentumParam(pub SgdMomentum);
+
+impl InplaceOp3 for SgdMomentumBuf {
+    fn name(&self) -> &'static str {
+        "sgd-momentum-buf"
+    }
+    fn cpu_fwd(
+        &self,
+        s1: &mut CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<()> {
+        let (buf, g, p) = (slice_mut(s1, l1)?, slice(s2, l2)?, slice(s3, l3)?);
+        let o = &self.0;
+        for ((b, g), p) in buf.iter_mut().zip(g).zip(p) {
+            *b = o.mu * *b + g + o.wd * p;
+        }
+        Ok(())
+    }
+}
+
+impl InplaceOp3 for SgdMomentumParam {
+    fn name(&self) -> &'static str {
+        "sgd-momentum-param"
+    }
+    fn cpu_fwd(
+        &self,
+        s1: &mut CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<()> {
+        let (p, g, buf) = (slice_mut(s1, l1)?, slice(s2, l2)?, slice(s3, l3)?);
+        let o = &self.0;
+        for ((p, g), b) in p.iter_mut().zip(g).zip(buf) {
+            let step = if o.nesterov {
+                g + o.wd * *p + o.mu * b
+            } else {
+                *b
+            };
+            *p -= o.lr * step;
+        }
+        Ok(())
+    }
+}
+
+/// Exponential moving average of the gradient (or its square) into a moment buffer (dst).
+pub struct Ema {
+    /// Decay β.
+    pub beta: f32,
+    /// Average g² instead of g.
+    pub square: bool,
+}
+
+impl InplaceOp2 for Ema {
+    fn name(&self) -> &'static str {
+        "adam-moment"
+    }
+    fn cpu_fwd(
+        &self,
+        s1: &mut CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<()> {
+        let (m, g) = (slice_mut(s1, l1)?, slice(s2, l2)?);
+        let (b, c) = (self.beta, 1.0 - self.beta);
+        if self.square {
+            m.iter_mut()
+                .zip(g)
+                .for_each(|(m, g)| *m = b * *m + c * g * g);
+        } else {
+            m.iter_mut().zip(g).for_each(|(m, g)| *m = b * *m + c * g);
+        }
+        Ok(())
+    }
+}
+
+/// AdamW parameter update (dst = p; srcs m, v):
+/// `p = p·(1 − lr·wd) − lr·(m/bc1) / (√(v/bc2) + ε)`.
+pub struct AdamWParam {
+    /// Learning rate.
+    pub lr: f32,
+    /// Decoupled weight decay.
+    pub wd: f32,
+    /// 1 − β₁ᵗ.
+    pub bc1: f32,
+    /// 1 − β₂ᵗ.
+    pub bc2: f32,
+    /// ε.
+    pub eps: f32,
+}
+
+impl InplaceOp3 for AdamWParam {
+    fn name(&self) -> &'static str {
+        "adamw-param"
+    }
+    fn cpu_fwd(
+        &self,
+        s1: &mut CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<()> {
+        let (p, m, v) = (slice_mut(s1, l1)?, slice(s2, l2)?, slice(s3, l3)?);
+        let decay = 1.0 - self.lr * self.wd;
+        for ((p, m), v) in p.iter_mut().zip(m).zip(v) {
+            *p = *p * decay - self.lr * (m / self.bc1) / ((v / self.bc2).sqrt() + self.eps);
+        }
+        Ok(())
+    }
+}

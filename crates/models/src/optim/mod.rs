@@ -1,0 +1,225 @@
+//! Optimizers: SGD (momentum, Nesterov, coupled weight decay as in PyTorch) and AdamW.
+//!
+//! On CPU with f32 the updates run in place on the variables' storage (one pass, no temporary
+//! tensors); on other devices they fall back to tensor arithmetic with the same formulas.
+
+pub mod cpu;
+pub mod schedule;
+
+use candle_core::backprop::GradStore;
+use candle_core::{DType, Tensor, Var};
+
+use crate::error::ModelError;
+pub use schedule::Schedule;
+
+/// Names as `greenbench_core::config::OPTIMIZERS` spells them.
+pub const NAMES: &[&str] = &["sgd", "sgd-nesterov", "adamw"];
+
+/// AdamW constants (PyTorch defaults).
+pub const ADAM_BETAS: (f64, f64) = (0.9, 0.999);
+/// AdamW ε.
+pub const ADAM_EPS: f64 = 1e-8;
+
+/// Which update rule.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Kind {
+    /// SGD; momentum 0 means plain SGD.
+    Sgd {
+        /// Momentum μ.
+        momentum: f64,
+        /// Nesterov momentum.
+        nesterov: bool,
+    },
+    /// AdamW with decoupled weight decay.
+    AdamW,
+}
+
+impl Kind {
+    /// Parses a config name; `momentum` is used by the SGD variants.
+    pub fn parse(name: &str, momentum: f64) -> Result<Self, ModelError> {
+        match name {
+            "sgd" => Ok(Kind::Sgd {
+                momentum,
+                nesterov: false,
+            }),
+            "sgd-nesterov" => Ok(Kind::Sgd {
+                momentum,
+                nesterov: true,
+            }),
+            "adamw" => Ok(Kind::AdamW),
+            other => Err(ModelError::Setting {
+                field: "optimizer",
+                message: format!(
+                    "unknown optimizer `{other}`; accepted: {}",
+                    NAMES.join(", ")
+                ),
+            }),
+        }
+    }
+}
+
+/// An optimizer over a fixed list of variables.
+pub struct Optimizer {
+    kind: Kind,
+    weight_decay: f64,
+    vars: Vec<Var>,
+    /// SGD: momentum buffer; AdamW: (m, v). Created lazily, zero-filled.
+    state: Vec<Vec<Var>>,
+    t: u64,
+    generic: bool,
+}
+
+impl Optimizer {
+    /// An optimizer for `vars` (trainable parameters, in a fixed order).
+    pub fn new(kind: Kind, weight_decay: f64, vars: Vec<Var>) -> Result<Self, ModelError> {
+        if let Kind::Sgd { momentum, nesterov } = kind {
+            if !(0.0..1.0).contains(&momentum) {
+                return Err(ModelError::Setting {
+                    field: "momentum",
+                    message: format!("must be in [0, 1), found {momentum}"),
+                });
+            }
+            if nesterov && momentum == 0.0 {
+                return Err(ModelError::Setting {
+                    field: "momentum",
+                    message: "sgd-nesterov needs momentum > 0 (e.g. 0.9)".into(),
+                });
+            }
+        }
+        if !(weight_decay >= 0.0 && weight_decay.is_finite()) {
+            return Err(ModelError::Setting {
+                field: "weight_decay",
+                message: format!("must be ≥ 0, found {weight_decay}"),
+            });
+        }
+        let state = vars.iter().map(|_| Vec::new()).collect();
+        Ok(Self {
+            kind,
+            weight_decay,
+            vars,
+            state,
+            t: 0,
+            generic: false,
+        })
+    }
+
+    /// Uses tensor arithmetic even where the in-place CPU kernels apply (for cross-checking).
+    pub fn with_generic_updates(mut self) -> Self {
+        self.generic = true;
+        self
+    }
+
+    /// Steps taken so far.
+    pub fn steps(&self) -> u64 {
+        self.t
+    }
+
+    /// Applies one update with learning rate `lr`; variables without a gradient are left alone.
+    pub fn step(&mut self, grads: &GradStore, lr: f64) -> candle_core::Result<()> {
+        self.t += 1;
+        for i in 0..self.vars.len() {
+            let Some(g) = grads.get(self.vars[i].as_tensor()) else {
+                continue;
+            };
+            let g = g.contiguous()?;
+            self.update(i, &g, lr)?;
+        }
+        Ok(())
+    }
+
+    fn ensure_state(&mut self, i: usize, n: usize) -> candle_core::Result<()> {
+        if self.state[i].len() < n {
+            let p = &self.vars[i];
+            self.state[i] = (0..n)
+                .map(|_| Var::zeros(p.shape(), p.dtype(), p.device()))
+                .collect::<candle_core::Result<_>>()?;
+        }
+        Ok(())
+    }
+
+    fn update(&mut self, i: usize, g: &Tensor, lr: f64) -> candle_core::Result<()> {
+        let wd = self.weight_decay;
+        let fast = !self.generic
+            && self.vars[i].device().is_cpu()
+            && self.vars[i].dtype() == DType::F32
+            && self.vars[i].is_contiguous();
+        match self.kind {
+            Kind::Sgd { momentum, .. } if momentum == 0.0 => {
+                let p = &self.vars[i];
+                if fast {
+                    p.inplace_op2(
+                        g,
+                        &cpu::SgdPlain {
+                            lr: lr as f32,
+                            wd: wd as f32,
+                        },
+                    )
+                } else {
+                    let d = (g + (p.as_tensor() * wd)?)?;
+                    p.set(&(p.as_tensor() - (d * lr)?)?)
+                }
+            }
+            Kind::Sgd { momentum, nesterov } => {
+                self.ensure_state(i, 1)?;
+                let (p, buf) = (&self.vars[i], &self.state[i][0]);
+                if fast {
+                    let o = || cpu::SgdMomentum {
+                        lr: lr as f32,
+                        mu: momentum as f32,
+                        wd: wd as f32,
+                        nesterov,
+                    };
+                    buf.inplace_op3(g, p, &cpu::SgdMomentumBuf(o()))?;
+                    p.inplace_op3(g, buf, &cpu::SgdMomentumParam(o()))
+                } else {
+                    let d = (g + (p.as_tensor() * wd)?)?;
+                    let b = ((buf.as_tensor() * momentum)? + &d)?;
+                    buf.set(&b)?;
+                    let step = if nesterov { (d + (b * momentum)?)? } else { b };
+                    p.set(&(p.as_tensor() - (step * lr)?)?)
+                }
+            }
+            Kind::AdamW => {
+                self.ensure_state(i, 2)?;
+                let (b1, b2) = ADAM_BETAS;
+                let t = self.t as i32;
+                let (bc1, bc2) = (1.0 - b1.powi(t), 1.0 - b2.powi(t));
+                let (p, m, v) = (&self.vars[i], &self.state[i][0], &self.state[i][1]);
+                if fast {
+                    m.inplace_op2(
+                        g,
+                        &cpu::Ema {
+                            beta: b1 as f32,
+                            square: false,
+                        },
+                    )?;
+                    v.inplace_op2(
+                        g,
+                        &cpu::Ema {
+                            beta: b2 as f32,
+                            square: true,
+                        },
+                    )?;
+                    let op = cpu::AdamWParam {
+                        lr: lr as f32,
+                        wd: wd as f32,
+                        bc1: bc1 as f32,
+                        bc2: bc2 as f32,
+                        eps: ADAM_EPS as f32,
+                    };
+                    p.inplace_op3(m, v, &op)
+                } else {
+                    let mn = ((m.as_tensor() * b1)? + (g * (1.0 - b1))?)?;
+                    let vn = ((v.as_tensor() * b2)? + (g.sqr()? * (1.0 - b2))?)?;
+                    m.set(&mn)?;
+                    v.set(&vn)?;
+                    let upd = ((mn / bc1)? / ((vn / bc2)?.sqrt()? + ADAM_EPS)?)?;
+                    p.set(&((p.as_tensor() * (1.0 - lr * wd))? - (upd * lr)?)?)
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,387 @@
+//! The training interface the runner calls with plain arrays (no candle types cross it).
+
+use std::path::Path;
+
+use candle_core::{DType, Device, Tensor, Var, D};
+use candle_nn::{VarBuilder, VarMap};
+
+use crate::complexity::{macs_per_param, param_count};
+use crate::error::ModelError;
+use crate::init::{init_varmap, is_buffer};
+use crate::model::Model;
+use crate::optim::{Kind, Optimizer, Schedule};
+use crate::registry;
+
+/// Everything a training run is configured with.
+#[derive(Clone, Debug)]
+pub struct TrainSettings {
+    /// Registered model name.
+    pub model: String,
+    /// Samples per batch.
+    pub batch_size: usize,
+    /// Base learning rate.
+    pub lr: f64,
+    /// `sgd`, `sgd-nesterov` or `adamw`.
+    pub optimizer: String,
+    /// SGD momentum (AdamW uses β = (0.9, 0.999)).
+    pub momentum: f64,
+    /// Weight decay (coupled for SGD, decoupled for AdamW).
+    pub weight_decay: f64,
+    /// `cosine` (per epoch), `cosine-step`, `step` or `constant`.
+    pub schedule: String,
+    /// Epochs of the run (the schedule's length).
+    pub epochs: usize,
+    /// Optimizer steps per epoch.
+    pub steps_per_epoch: usize,
+    /// Seed of the initial weights.
+    pub seed: u64,
+    /// `cpu` or `cuda:N`.
+    pub device: String,
+}
+
+/// The shape of one sample and the number of classes (vocabulary size for text).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct InputSpec {
+    /// `[C, H, W]` for images, `[seq_len]` for text.
+    pub sample_shape: Vec<usize>,
+    /// Classes, or vocabulary size for text.
+    pub classes: usize,
+    /// Token-id input with one target per position.
+    pub text: bool,
+}
+
+impl InputSpec {
+    /// Values per sample.
+    pub fn sample_len(&self) -> usize {
+        self.sample_shape.iter().product()
+    }
+    /// Targets per sample: `seq_len` for text, else 1.
+    pub fn targets_per_sample(&self) -> usize {
+        if self.text {
+            self.sample_len()
+        } else {
+            1
+        }
+    }
+}
+
+/// Result of one training step.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StepStats {
+    /// Mean loss over the targets of the batch.
+    pub loss: f64,
+    /// Correct arg-max predictions.
+    pub correct: usize,
+    /// Targets counted.
+    pub count: usize,
+}
+
+/// Result of evaluating one batch.
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct EvalStats {
+    /// Sum of per-target losses.
+    pub loss_sum: f64,
+    /// Correct arg-max predictions.
+    pub correct: usize,
+    /// Targets counted.
+    pub count: usize,
+}
+
+/// One registered model as `greenbench models` lists it.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ModelEntry {
+    /// Config name.
+    pub name: String,
+    /// Family.
+    pub family: &'static str,
+    /// What the model accepts.
+    pub requires: &'static str,
+    /// One line.
+    pub description: String,
+    /// The input it is listed (and summarised) with.
+    pub default_input: InputSpec,
+}
+
+/// Complexity of a model for a given input.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ModelSummary {
+    /// Config name.
+    pub name: String,
+    /// Family.
+    pub family: &'static str,
+    /// Trainable parameters.
+    pub params: u64,
+    /// Analytic MACs of one forward pass for one sample.
+    pub macs_per_sample: u64,
+    /// MACs per parameter.
+    pub macs_per_param: f64,
+    /// The sample shape it was measured at.
+    pub input_shape: Vec<usize>,
+}
+
+/// Every registered model with its default input.
+pub fn list() -> Vec<ModelEntry> {
+    registry::entries()
+        .into_iter()
+        .map(|e| ModelEntry {
+            default_input: registry::default_input(e.requires),
+            requires: e.requires.describe(),
+            name: e.name,
+            family: e.family,
+            description: e.description,
+        })
+        .collect()
+}
+
+/// Builds `name` for `input` on the CPU and reports its complexity.
+pub fn describe(name: &str, input: &InputSpec) -> Result<ModelSummary, ModelError> {
+    let varmap = VarMap::new();
+    let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+    let (entry, model) = registry::build(name, input, vb)?;
+    let params = param_count(&varmap);
+    let macs = model.macs_per_sample();
+    Ok(ModelSummary {
+        name: entry.name,
+        family: entry.family,
+        params,
+        macs_per_sample: macs,
+        macs_per_param: macs_per_param(macs, params),
+        input_shape: input.sample_shape.clone(),
+    })
+}
+
+/// Parses `cpu`, `cuda` or `cuda:N`.
+pub fn parse_device(s: &str) -> Result<Device, ModelError> {
+    let s = s.trim();
+    if s == "cpu" {
+        return Ok(Device::Cpu);
+    }
+    let ordinal = match s.strip_prefix("cuda") {
+        Some("") => 0,
+        Some(rest) => rest
+            .strip_prefix(':')
+            .and_then(|n| n.parse::<usize>().ok())
+            .ok_or_else(|| {
+                ModelError::Device(format!("bad device `{s}`; write `cpu` or `cuda:N`"))
+            })?,
+        None => {
+            return Err(ModelError::Device(format!(
+                "unknown device `{s}`; write `cpu` or `cuda:N`"
+            )))
+        }
+    };
+    cuda_device(ordinal)
+}
+
+#[cfg(feature = "cuda")]
+fn cuda_device(ordinal: usize) -> Result<Device, ModelError> {
+    Device::new_cuda(ordinal)
+        .map_err(|e| ModelError::Device(format!("cannot open cuda:{ordinal}: {e}")))
+}
+
+#[cfg(not(feature = "cuda"))]
+fn cuda_device(_ordinal: usize) -> Result<Device, ModelError> {
+    Err(ModelError::Device(
+        "this greenbench was built without CUDA; rebuild with scripts/build-cuda.sh".into(),
+    ))
+}
+
+/// A model with its variables, optimizer and schedule, trained one batch at a time.
+pub struct Trainer {
+    model: Box<dyn Model>,
+    varmap: VarMap,
+    optimizer: Optimizer,
+    schedule: Schedule,
+    settings: TrainSettings,
+    input: InputSpec,
+    family: &'static str,
+    device: Device,
+    params: u64,
+    step: u64,
+}
+
+impl Trainer {
+    /// Builds the model (weights from `s.seed`, deterministic), optimizer and schedule.
+    pub fn new(s: &TrainSettings, input: &InputSpec) -> Result<Trainer, ModelError> {
+        if s.batch_size == 0 {
+            return Err(ModelError::Setting {
+                field: "batch_size",
+                message: "must be ≥ 1".into(),
+            });
+        }
+        if !(s.lr.is_finite() && s.lr > 0.0) {
+            return Err(ModelError::Setting {
+                field: "lr",
+                message: format!("must be a positive number, found {}", s.lr),
+            });
+        }
+        let kind = Kind::parse(&s.optimizer, s.momentum)?;
+        let schedule = Schedule::parse(&s.schedule)?;
+        let device = parse_device(&s.device)?;
+        let varmap = VarMap::new();
+        let vb = VarBuilder::from_varmap(&varmap, DType::F32, &device);
+        let (entry, model) = registry::build(&s.model, input, vb)?;
+        init_varmap(&varmap, s.seed)?;
+        let optimizer = Optimizer::new(kind, s.weight_decay, trainable_vars(&varmap))?;
+        let params = param_count(&varmap);
+        Ok(Trainer {
+            model,
+            varmap,
+            optimizer,
+            schedule,
+            settings: s.clone(),
+            input: input.clone(),
+            family: entry.family,
+            device,
+            params,
+            step: 0,
+        })
+    }
+
+    /// Trainable parameters.
+    pub fn params(&self) -> u64 {
+        self.params
+    }
+    /// Analytic MACs per sample.
+    pub fn macs_per_sample(&self) -> u64 {
+        self.model.macs_per_sample()
+    }
+    /// `mlp`, `cnn` or `transformer`.
+    pub fn family(&self) -> &'static str {
+        self.family
+    }
+    /// Optimizer steps taken (the schedule's position).
+    pub fn step_count(&self) -> u64 {
+        self.step
+    }
+    /// Moves the schedule to step `step` (e.g. back to 0 after warmup batches).
+    pub fn set_step(&mut self, step: u64) {
+        self.step = step;
+    }
+    /// Learning rate the next step will use.
+    pub fn lr(&self) -> f64 {
+        self.schedule.lr(
+            self.settings.lr,
+            self.step,
+            self.settings.epochs,
+            self.settings.steps_per_epoch,
+        )
+    }
+
+    /// One optimizer step on `n` samples; advances the schedule.
+    pub fn train_step(&mut self, x: &[f32], y: &[u32], n: usize) -> Result<StepStats, ModelError> {
+        let (xs, ys) = self.batch(x, y, n)?;
+        let logits = self.flat_logits(&xs, true)?;
+        let loss = candle_nn::loss::cross_entropy(&logits, &ys)?;
+        let grads = loss.backward()?;
+        let lr = self.lr();
+        self.optimizer.step(&grads, lr)?;
+        self.step += 1;
+        let correct = count_correct(&logits, &ys)?;
+        Ok(StepStats {
+            loss: loss.to_scalar::<f32>()? as f64,
+            correct,
+            count: ys.dim(0)?,
+        })
+    }
+
+    /// Loss and accuracy of `n` samples in eval mode (batch-norm running statistics, no update).
+    pub fn evaluate(&self, x: &[f32], y: &[u32], n: usize) -> Result<EvalStats, ModelError> {
+        let (xs, ys) = self.batch(x, y, n)?;
+        let logits = self.flat_logits(&xs, false)?.detach();
+        let loss = candle_nn::loss::cross_entropy(&logits, &ys)?.to_scalar::<f32>()? as f64;
+        let count = ys.dim(0)?;
+        Ok(EvalStats {
+            loss_sum: loss * count as f64,
+            correct: count_correct(&logits, &ys)?,
+            count,
+        })
+    }
+
+    /// Waits for queued device work (no-op on CPU).
+    pub fn synchronize(&self) -> Result<(), ModelError> {
+        Ok(self.device.synchronize()?)
+    }
+
+    /// Writes every variable (batch-norm statistics included) as safetensors.
+    pub fn save(&self, path: &Path) -> Result<(), ModelError> {
+        self.varmap.save(path).map_err(|e| ModelError::Checkpoint {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Reads variables written by [`Trainer::save`] for the same model and input.
+    pub fn load(&mut self, path: &Path) -> Result<(), ModelError> {
+        self.varmap.load(path).map_err(|e| ModelError::Checkpoint {
+            path: path.display().to_string(),
+            message: format!(
+                "{e} (was it saved from model `{}` with the same input?)",
+                self.settings.model
+            ),
+        })
+    }
+
+    fn flat_logits(&self, xs: &Tensor, train: bool) -> Result<Tensor, ModelError> {
+        let logits = self.model.forward_t(xs, train)?;
+        let classes = logits.dim(D::Minus1)?;
+        Ok(logits.reshape(((), classes))?)
+    }
+
+    fn batch(&self, x: &[f32], y: &[u32], n: usize) -> Result<(Tensor, Tensor), ModelError> {
+        let (sl, tps) = (self.input.sample_len(), self.input.targets_per_sample());
+        if n == 0 {
+            return Err(ModelError::Batch("empty batch (n = 0)".into()));
+        }
+        if x.len() != n * sl || y.len() != n * tps {
+            return Err(ModelError::Batch(format!(
+                "expected {} inputs and {} targets for {n} samples, got {} and {}",
+                n * sl,
+                n * tps,
+                x.len(),
+                y.len()
+            )));
+        }
+        let classes = self.input.classes;
+        if let Some(bad) = y.iter().find(|&&t| t as usize >= classes) {
+            return Err(ModelError::Batch(format!(
+                "target {bad} is not below the {classes} classes of the input spec"
+            )));
+        }
+        let mut shape = vec![n];
+        shape.extend_from_slice(&self.input.sample_shape);
+        let xs = if self.input.text {
+            if let Some(bad) = x.iter().find(|v| {
+                !(v.is_finite() && **v >= 0.0 && (**v as usize) < classes && v.fract() == 0.0)
+            }) {
+                return Err(ModelError::Batch(format!(
+                    "token id {bad} is not an integer below the vocabulary size {classes}"
+                )));
+            }
+            let ids: Vec<u32> = x.iter().map(|&v| v as u32).collect();
+            Tensor::from_vec(ids, shape, &self.device)?
+        } else {
+            Tensor::from_slice(x, shape, &self.device)?
+        };
+        Ok((xs, Tensor::from_slice(y, n * tps, &self.device)?))
+    }
+}
+
+/// Trainable variables of `varmap` sorted by name (batch-norm statistics excluded).
+pub fn trainable_vars(varmap: &VarMap) -> Vec<Var> {
+    let Ok(data) = varmap.data().lock() else {
+        return Vec::new();
+    };
+    let mut v: Vec<(&String, &Var)> = data.iter().filter(|(k, _)| !is_buffer(k)).collect();
+    v.sort_by(|a, b| a.0.cmp(b.0));
+    v.into_iter().map(|(_, var)| var.clone()).collect()
+}
+
+fn count_correct(logits: &Tensor, ys: &Tensor) -> Result<usize, ModelError> {
+    let pred = logits.argmax(D::Minus1)?;
+    Ok(pred
+        .eq(ys)?
+        .to_dtype(DType::U32)?
+        .sum_all()?
+        .to_scalar::<u32>()? as usize)
+}
