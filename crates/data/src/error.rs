@@ -1,0 +1,128 @@
+//! Errors of the data crate: each names the file, what was expected, what was found and what to do.
+
+use std::path::{Path, PathBuf};
+
+/// Hint used by the readers when they do not know which dataset a file belongs to.
+pub(crate) const REPLACE_HINT: &str = "the file is damaged or not in this format; replace it";
+
+/// Everything that can go wrong while locating or reading a dataset.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// The name is not in the registry.
+    #[error("unknown dataset `{name}`; known datasets: {known}")]
+    UnknownDataset {
+        /// The name asked for.
+        name: String,
+        /// Comma-separated list of registered names.
+        known: String,
+    },
+    /// A file the dataset needs is not there.
+    #[error("dataset `{dataset}`: missing file {file}; {fetch}")]
+    Missing {
+        /// Registry name.
+        dataset: String,
+        /// The first missing file.
+        file: PathBuf,
+        /// What to run or do to get it (e.g. "fetch it with `scripts/fetch-datasets.sh fashion-mnist`").
+        fetch: String,
+    },
+    /// The dataset cannot be fetched and no path was given.
+    #[error("dataset `{dataset}` needs a path: {hint}")]
+    NeedsPath {
+        /// Registry name.
+        dataset: String,
+        /// Where to get it and how to pass it.
+        hint: String,
+    },
+    /// A file exists but cannot be read.
+    #[error("{}: cannot read it: {source}; {hint}", file.display())]
+    Io {
+        /// The file.
+        file: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+        /// What to do.
+        hint: String,
+    },
+    /// A file was read but its content is not what the format requires.
+    #[error("{}: {problem}: expected {expected}, found {found}; {hint}", file.display())]
+    Format {
+        /// The file.
+        file: PathBuf,
+        /// What is wrong (e.g. "wrong magic number", "truncated").
+        problem: String,
+        /// What the format requires.
+        expected: String,
+        /// What the file holds.
+        found: String,
+        /// What to do.
+        hint: String,
+    },
+    /// A request that cannot be satisfied (e.g. `subset = 0`).
+    #[error("dataset `{dataset}`: {message}")]
+    Invalid {
+        /// Registry name.
+        dataset: String,
+        /// What is wrong and what to do.
+        message: String,
+    },
+}
+
+impl DataError {
+    /// A [`DataError::Format`] with the generic "replace it" hint.
+    pub(crate) fn format(
+        file: &Path,
+        problem: impl Into<String>,
+        expected: impl Into<String>,
+        found: impl Into<String>,
+    ) -> Self {
+        DataError::Format {
+            file: file.to_path_buf(),
+            problem: problem.into(),
+            expected: expected.into(),
+            found: found.into(),
+            hint: REPLACE_HINT.into(),
+        }
+    }
+
+    /// A [`DataError::Io`] with the generic "replace it" hint.
+    pub(crate) fn io(file: &Path, source: std::io::Error) -> Self {
+        DataError::Io { file: file.to_path_buf(), source, hint: REPLACE_HINT.into() }
+    }
+
+    /// Replaces the "what to do" part of `Io` and `Format` errors (the registry knows the fetch command).
+    pub fn with_hint(self, new_hint: impl Into<String>) -> Self {
+        match self {
+            DataError::Io { file, source, .. } => DataError::Io { file, source, hint: new_hint.into() },
+            DataError::Format { file, problem, expected, found, .. } => {
+                DataError::Format { file, problem, expected, found, hint: new_hint.into() }
+            }
+            other => other,
+        }
+    }
+}
+
+/// Reads a whole file; a missing file is an `Io` error naming it.
+pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, DataError> {
+    std::fs::read(path).map_err(|e| DataError::io(path, e))
+}
+
+/// Reads a file and gunzips it when it starts with the gzip magic (1f 8b).
+pub(crate) fn read_maybe_gz(path: &Path) -> Result<Vec<u8>, DataError> {
+    let raw = read_file(path)?;
+    if raw.starts_with(&[0x1f, 0x8b]) {
+        use std::io::Read;
+        let mut out = Vec::with_capacity(raw.len() * 2);
+        flate2::read::MultiGzDecoder::new(&raw[..]).read_to_end(&mut out).map_err(|e| {
+            DataError::format(
+                path,
+                "truncated or corrupt gzip stream",
+                "a complete gzip file",
+                format!("{} compressed bytes that fail to decompress ({e})", raw.len()),
+            )
+        })?;
+        Ok(out)
+    } else {
+        Ok(raw)
+    }
+}

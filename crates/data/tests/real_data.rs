@@ -1,0 +1,57 @@
+//! Checks on the real fetched data under datasets/cache (from `scripts/fetch-datasets.sh`).
+//! Each test is skipped, with a printed reason, when its files are absent.
+
+mod common;
+
+use common::repo_datasets;
+use greenbench_data::{info, load, locate};
+
+fn present(name: &str) -> bool {
+    match locate(name, &repo_datasets(), None) {
+        Ok(_) => true,
+        Err(e) => {
+            println!("skipped: {e}");
+            false
+        }
+    }
+}
+
+#[test]
+fn real_fashion_mnist() {
+    if !present("fashion-mnist") {
+        return;
+    }
+    let t = std::time::Instant::now();
+    let d = load("fashion-mnist", &repo_datasets(), None, None).unwrap();
+    println!("fashion-mnist loaded in {:?}", t.elapsed());
+    assert_eq!((d.train.len, d.test.len, d.classes), (60_000, 10_000, 10));
+    let mut counts = [0usize; 10];
+    d.train.targets.iter().for_each(|&t| counts[t as usize] += 1);
+    assert!(counts.iter().all(|&c| c == 6000), "{counts:?}");
+    let p = load("fashion-mnist-32", &repo_datasets(), None, Some(1000)).unwrap();
+    assert_eq!((p.train.len, p.test.len, p.sample_len()), (1000, 10_000, 3072));
+}
+
+#[test]
+fn real_mnist_10k() {
+    if !present("mnist-10k") {
+        return;
+    }
+    let d = load("mnist-10k", &repo_datasets(), None, None).unwrap();
+    assert_eq!((d.train.len, d.test.len), (8000, 2000));
+    let i = info("mnist-10k").unwrap();
+    assert_eq!((i.train_len, i.test_len), (8000, 2000));
+}
+
+#[test]
+fn real_moby_dick() {
+    if !present("moby-dick") {
+        return;
+    }
+    let d = load("moby-dick", &repo_datasets(), None, None).unwrap();
+    let i = info("moby-dick").unwrap();
+    assert_eq!((d.classes, d.train.len, d.test.len), (i.classes, i.train_len, i.test_len));
+    let vocab = d.vocab.unwrap();
+    let start: String = d.train.inputs[..16].iter().map(|&t| vocab[t as usize]).collect();
+    assert_eq!(start, "Call me Ishmael.");
+}
