@@ -7,10 +7,32 @@
 pub trait Catalog {
     /// Known model names (as written in configs).
     fn models(&self) -> Vec<String>;
+    /// `Ok` if `name` is a model this build can construct, else the accepted names. The default
+    /// checks membership in [`Catalog::models`] (an empty list accepts everything).
+    fn check_model(&self, name: &str) -> Result<(), String> {
+        let models = self.models();
+        if models.is_empty() || models.iter().any(|m| m == name) {
+            Ok(())
+        } else {
+            Err(format!(
+                "accepted: {} (see `greenbench models`)",
+                models.join(", ")
+            ))
+        }
+    }
     /// Known dataset names.
     fn datasets(&self) -> Vec<String>;
     /// `Ok` if this build and machine can run on `device` (e.g. `cpu`, `cuda:0`), else why not.
     fn check_device(&self, device: &str) -> Result<(), String>;
+    /// `Ok` if `model` can train on `dataset` (input shape and kind match), else why not.
+    fn check_combination(&self, _model: &str, _dataset: &str) -> Result<(), String> {
+        Ok(())
+    }
+    /// `Ok` if the dataset's files are present (or given by `path`), else which file is missing
+    /// and the command that fetches it.
+    fn check_dataset_present(&self, _dataset: &str, _path: Option<&str>) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// A catalog that accepts every model, dataset and device; for tests and tools that only parse.

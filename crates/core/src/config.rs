@@ -35,6 +35,10 @@ pub const AXES: &[&str] = &[
     "power_limit_w",
 ];
 
+/// An error found before its location is turned into line and column:
+/// (field, byte span, message, hint).
+type PendingError = (String, Option<Range<usize>>, String, Option<String>);
+
 /// A sweep axis: one value or a list of values.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(transparent)]
@@ -109,7 +113,12 @@ impl<'de> Deserialize<'de> for DatasetChoice {
                 f.write_str("a dataset name or a table { name, path, subset, replicate_test }")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(DatasetChoice { name: v.into(), path: None, subset: None, replicate_test: None })
+                Ok(DatasetChoice {
+                    name: v.into(),
+                    path: None,
+                    subset: None,
+                    replicate_test: None,
+                })
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
                 let t = DatasetTable::deserialize(de::value::MapAccessDeserializer::new(map))?;
@@ -147,7 +156,10 @@ fn default_pue() -> f64 {
 
 impl Default for CarbonConfig {
     fn default() -> Self {
-        CarbonConfig { intensity_g_per_kwh: default_intensity(), pue: default_pue() }
+        CarbonConfig {
+            intensity_g_per_kwh: default_intensity(),
+            pue: default_pue(),
+        }
     }
 }
 
@@ -301,7 +313,7 @@ fn take<T>(
     grid: Option<Spanned<Axis<T>>>,
     name: &str,
     default: Option<Vec<T>>,
-    errs: &mut Vec<(String, Option<Range<usize>>, String, Option<String>)>,
+    errs: &mut Vec<PendingError>,
 ) -> Located<Vec<T>> {
     match (top, grid) {
         (Some(t), Some(g)) => {
@@ -312,18 +324,34 @@ fn take<T>(
                 Some("keep one of the two".into()),
             ));
             let span = t.span();
-            Located { value: t.into_inner().0, field: name.into(), span: Some(span) }
+            Located {
+                value: t.into_inner().0,
+                field: name.into(),
+                span: Some(span),
+            }
         }
         (Some(t), None) => {
             let span = t.span();
-            Located { value: t.into_inner().0, field: name.into(), span: Some(span) }
+            Located {
+                value: t.into_inner().0,
+                field: name.into(),
+                span: Some(span),
+            }
         }
         (None, Some(g)) => {
             let span = g.span();
-            Located { value: g.into_inner().0, field: format!("grid.{name}"), span: Some(span) }
+            Located {
+                value: g.into_inner().0,
+                field: format!("grid.{name}"),
+                span: Some(span),
+            }
         }
         (None, None) => match default {
-            Some(d) => Located { value: d, field: name.into(), span: None },
+            Some(d) => Located {
+                value: d,
+                field: name.into(),
+                span: None,
+            },
             None => {
                 errs.push((
                     format!("grid.{name}"),
@@ -331,7 +359,11 @@ fn take<T>(
                     format!("required axis `{name}` is missing"),
                     Some(format!("add `{name} = ...` under [grid]")),
                 ));
-                Located { value: Vec::new(), field: name.into(), span: None }
+                Located {
+                    value: Vec::new(),
+                    field: name.into(),
+                    span: None,
+                }
             }
         },
     }
@@ -341,9 +373,17 @@ fn scalar<T>(v: Option<Spanned<T>>, name: &str, default: T) -> Located<T> {
     match v {
         Some(s) => {
             let span = s.span();
-            Located { value: s.into_inner(), field: name.into(), span: Some(span) }
+            Located {
+                value: s.into_inner(),
+                field: name.into(),
+                span: Some(span),
+            }
         }
-        None => Located { value: default, field: name.into(), span: None },
+        None => Located {
+            value: default,
+            field: name.into(),
+            span: None,
+        },
     }
 }
 
@@ -396,12 +436,36 @@ impl SweepConfig {
             dataset: take(raw.dataset, g.dataset, "dataset", None, &mut errs),
             batch_size: take(raw.batch_size, g.batch_size, "batch_size", None, &mut errs),
             lr: take(raw.lr, g.lr, "lr", Some(vec![0.001]), &mut errs),
-            optimizer: take(raw.optimizer, g.optimizer, "optimizer", Some(vec!["sgd".into()]), &mut errs),
+            optimizer: take(
+                raw.optimizer,
+                g.optimizer,
+                "optimizer",
+                Some(vec!["sgd".into()]),
+                &mut errs,
+            ),
             epochs: take(raw.epochs, g.epochs, "epochs", Some(vec![1]), &mut errs),
-            device: take(raw.device, g.device, "device", Some(vec!["cpu".into()]), &mut errs),
-            threads: take(raw.threads, g.threads, "threads", Some(vec![default_threads()]), &mut errs),
+            device: take(
+                raw.device,
+                g.device,
+                "device",
+                Some(vec!["cpu".into()]),
+                &mut errs,
+            ),
+            threads: take(
+                raw.threads,
+                g.threads,
+                "threads",
+                Some(vec![default_threads()]),
+                &mut errs,
+            ),
             seed: take(raw.seed, g.seed, "seed", Some(vec![0]), &mut errs),
-            power_limit_w: take(raw.power_limit_w, g.power_limit_w, "power_limit_w", Some(vec![]), &mut errs),
+            power_limit_w: take(
+                raw.power_limit_w,
+                g.power_limit_w,
+                "power_limit_w",
+                Some(vec![]),
+                &mut errs,
+            ),
             repeats: scalar(raw.repeats, "repeats", 1),
             warmup_batches: scalar(raw.warmup_batches, "warmup_batches", 5),
             idle_seconds: scalar(raw.idle_seconds, "idle_seconds", 5.0),
@@ -421,9 +485,7 @@ impl SweepConfig {
                 })
                 .collect(),
         };
-        if cfg.name.trim().is_empty()
-            || cfg.name.contains(['/', '\\'])
-            || cfg.name.starts_with('.')
+        if cfg.name.trim().is_empty() || cfg.name.contains(['/', '\\']) || cfg.name.starts_with('.')
         {
             errs.push((
                 "name".into(),
@@ -439,17 +501,32 @@ impl SweepConfig {
         }
     }
 
-    fn err(&self, field: &str, span: Option<Range<usize>>, message: String, hint: Option<String>) -> ConfigError {
+    fn err(
+        &self,
+        field: &str,
+        span: Option<Range<usize>>,
+        message: String,
+        hint: Option<String>,
+    ) -> ConfigError {
         let (line, column) = match span {
             Some(s) => line_col(&self.text, s.start),
             None => (1, 1),
         };
-        ConfigError { file: self.path.clone(), line, column, field: field.into(), message, hint }
+        ConfigError {
+            file: self.path.clone(),
+            line,
+            column,
+            field: field.into(),
+            message,
+            hint,
+        }
     }
 
-    fn collect(&self, errs: Vec<(String, Option<Range<usize>>, String, Option<String>)>) -> Result<(), CoreError> {
-        let mut v: Vec<ConfigError> =
-            errs.into_iter().map(|(f, s, m, h)| self.err(&f, s, m, h)).collect();
+    fn collect(&self, errs: Vec<PendingError>) -> Result<(), CoreError> {
+        let mut v: Vec<ConfigError> = errs
+            .into_iter()
+            .map(|(f, s, m, h)| self.err(&f, s, m, h))
+            .collect();
         match v.len() {
             0 => Ok(()),
             1 => Err(CoreError::Config(v.remove(0))),
@@ -468,7 +545,12 @@ impl SweepConfig {
         macro_rules! nonempty {
             ($ax:expr) => {
                 if $ax.value.is_empty() {
-                    e(&$ax.field, &$ax.span, "the list is empty".into(), Some("give at least one value".into()));
+                    e(
+                        &$ax.field,
+                        &$ax.span,
+                        "the list is empty".into(),
+                        Some("give at least one value".into()),
+                    );
                 }
             };
         }
@@ -488,92 +570,232 @@ impl SweepConfig {
         ] {
             for &v in &ax.value {
                 if v < 1 {
-                    e(&ax.field, &ax.span, format!("{what} must be at least 1, found {v}"), None);
+                    e(
+                        &ax.field,
+                        &ax.span,
+                        format!("{what} must be at least 1, found {v}"),
+                        None,
+                    );
                 }
             }
         }
         for &s in &self.seed.value {
             if s < 0 {
-                e(&self.seed.field, &self.seed.span, format!("seed must be ≥ 0, found {s}"), None);
+                e(
+                    &self.seed.field,
+                    &self.seed.span,
+                    format!("seed must be ≥ 0, found {s}"),
+                    None,
+                );
             }
         }
         for &lr in &self.lr.value {
             if !(lr.is_finite() && lr > 0.0) {
-                e(&self.lr.field, &self.lr.span, format!("learning rate must be a positive number, found {lr}"), None);
+                e(
+                    &self.lr.field,
+                    &self.lr.span,
+                    format!("learning rate must be a positive number, found {lr}"),
+                    None,
+                );
             }
         }
         for &w in &self.power_limit_w.value {
             if !(w.is_finite() && w > 0.0) {
-                e(&self.power_limit_w.field, &self.power_limit_w.span, format!("power limit must be positive watts, found {w}"), None);
+                e(
+                    &self.power_limit_w.field,
+                    &self.power_limit_w.span,
+                    format!("power limit must be positive watts, found {w}"),
+                    None,
+                );
             }
         }
-        for (v, what) in [(&self.repeats, "repeats"), (&self.replicate_test, "replicate_test")] {
+        for (v, what) in [
+            (&self.repeats, "repeats"),
+            (&self.replicate_test, "replicate_test"),
+        ] {
             if v.value < 1 {
-                e(&v.field, &v.span, format!("{what} must be at least 1, found {}", v.value), None);
+                e(
+                    &v.field,
+                    &v.span,
+                    format!("{what} must be at least 1, found {}", v.value),
+                    None,
+                );
             }
         }
         if self.warmup_batches.value < 0 {
-            e(&self.warmup_batches.field, &self.warmup_batches.span, format!("warmup_batches must be ≥ 0, found {}", self.warmup_batches.value), None);
+            e(
+                &self.warmup_batches.field,
+                &self.warmup_batches.span,
+                format!(
+                    "warmup_batches must be ≥ 0, found {}",
+                    self.warmup_batches.value
+                ),
+                None,
+            );
         }
         if !(self.idle_seconds.value.is_finite() && self.idle_seconds.value >= 0.0) {
-            e(&self.idle_seconds.field, &self.idle_seconds.span, format!("idle_seconds must be ≥ 0, found {}", self.idle_seconds.value), None);
+            e(
+                &self.idle_seconds.field,
+                &self.idle_seconds.span,
+                format!(
+                    "idle_seconds must be ≥ 0, found {}",
+                    self.idle_seconds.value
+                ),
+                None,
+            );
         }
         if let Some(t) = &self.run_timeout {
             if !(t.value.is_finite() && t.value > 0.0) {
-                e(&t.field, &t.span, format!("run_timeout must be positive seconds, found {}", t.value), None);
+                e(
+                    &t.field,
+                    &t.span,
+                    format!("run_timeout must be positive seconds, found {}", t.value),
+                    None,
+                );
             }
         }
         if !(0.0..1.0).contains(&self.momentum.value) {
-            e(&self.momentum.field, &self.momentum.span, format!("momentum must be in [0, 1), found {}", self.momentum.value), None);
+            e(
+                &self.momentum.field,
+                &self.momentum.span,
+                format!("momentum must be in [0, 1), found {}", self.momentum.value),
+                None,
+            );
         }
         if !(self.weight_decay.value >= 0.0 && self.weight_decay.value.is_finite()) {
-            e(&self.weight_decay.field, &self.weight_decay.span, format!("weight_decay must be ≥ 0, found {}", self.weight_decay.value), None);
+            e(
+                &self.weight_decay.field,
+                &self.weight_decay.span,
+                format!(
+                    "weight_decay must be ≥ 0, found {}",
+                    self.weight_decay.value
+                ),
+                None,
+            );
         }
         if !(self.carbon.intensity_g_per_kwh >= 0.0 && self.carbon.pue >= 1.0) {
-            e("carbon", &None, format!("carbon needs intensity_g_per_kwh ≥ 0 and pue ≥ 1, found {} and {}", self.carbon.intensity_g_per_kwh, self.carbon.pue), None);
+            e(
+                "carbon",
+                &None,
+                format!(
+                    "carbon needs intensity_g_per_kwh ≥ 0 and pue ≥ 1, found {} and {}",
+                    self.carbon.intensity_g_per_kwh, self.carbon.pue
+                ),
+                None,
+            );
         }
         let one_of = |v: &str, list: &[&str]| list.contains(&v);
         for o in &self.optimizer.value {
             if !one_of(o, OPTIMIZERS) {
-                e(&self.optimizer.field, &self.optimizer.span, format!("unknown optimizer `{o}`"), Some(format!("accepted: {}", OPTIMIZERS.join(", "))));
+                e(
+                    &self.optimizer.field,
+                    &self.optimizer.span,
+                    format!("unknown optimizer `{o}`"),
+                    Some(format!("accepted: {}", OPTIMIZERS.join(", "))),
+                );
             }
         }
         if !one_of(&self.schedule.value, SCHEDULES) {
-            e(&self.schedule.field, &self.schedule.span, format!("unknown schedule `{}`", self.schedule.value), Some(format!("accepted: {}", SCHEDULES.join(", "))));
+            e(
+                &self.schedule.field,
+                &self.schedule.span,
+                format!("unknown schedule `{}`", self.schedule.value),
+                Some(format!("accepted: {}", SCHEDULES.join(", "))),
+            );
         }
         if !one_of(&self.precision.value, PRECISIONS) {
-            e(&self.precision.field, &self.precision.span, format!("unsupported precision `{}`", self.precision.value), Some(format!("accepted: {}", PRECISIONS.join(", "))));
+            e(
+                &self.precision.field,
+                &self.precision.span,
+                format!("unsupported precision `{}`", self.precision.value),
+                Some(format!("accepted: {}", PRECISIONS.join(", "))),
+            );
         }
-        let models = catalog.models();
-        if !models.is_empty() {
-            for m in &self.model.value {
-                if !models.contains(m) {
-                    e(&self.model.field, &self.model.span, format!("unknown model `{m}`"), Some(format!("accepted: {} (see `greenbench models`)", models.join(", "))));
-                }
+        for m in &self.model.value {
+            if let Err(accepted) = catalog.check_model(m) {
+                e(
+                    &self.model.field,
+                    &self.model.span,
+                    format!("unknown model `{m}`"),
+                    Some(accepted),
+                );
             }
         }
         let datasets = catalog.datasets();
         for d in &self.dataset.value {
             if !datasets.is_empty() && !datasets.contains(&d.name) {
-                e(&self.dataset.field, &self.dataset.span, format!("unknown dataset `{}`", d.name), Some(format!("accepted: {} (see `greenbench datasets`)", datasets.join(", "))));
+                e(
+                    &self.dataset.field,
+                    &self.dataset.span,
+                    format!("unknown dataset `{}`", d.name),
+                    Some(format!(
+                        "accepted: {} (see `greenbench datasets`)",
+                        datasets.join(", ")
+                    )),
+                );
             } else if d.subset == Some(0) || d.replicate_test == Some(0) {
-                e(&self.dataset.field, &self.dataset.span, "subset and replicate_test must be at least 1".into(), None);
+                e(
+                    &self.dataset.field,
+                    &self.dataset.span,
+                    "subset and replicate_test must be at least 1".into(),
+                    None,
+                );
             }
         }
         for dev in &self.device.value {
             if let Err(why) = catalog.check_device(dev) {
-                e(&self.device.field, &self.device.span, format!("device `{dev}` cannot be used: {why}"), None);
+                e(
+                    &self.device.field,
+                    &self.device.span,
+                    format!("device `{dev}` cannot be used: {why}"),
+                    None,
+                );
             }
         }
         for (table, span) in &self.exclude {
             if table.is_empty() {
-                e("exclude", &Some(span.clone()), "an [[exclude]] table is empty and would drop every run".into(), Some("name at least one axis".into()));
+                e(
+                    "exclude",
+                    &Some(span.clone()),
+                    "an [[exclude]] table is empty and would drop every run".into(),
+                    Some("name at least one axis".into()),
+                );
             }
             for (k, v) in table {
                 if !AXES.contains(&k.as_str()) {
-                    e(&format!("exclude.{k}"), &Some(span.clone()), format!("`{k}` is not an axis"), Some(format!("accepted: {}", AXES.join(", "))));
+                    e(
+                        &format!("exclude.{k}"),
+                        &Some(span.clone()),
+                        format!("`{k}` is not an axis"),
+                        Some(format!("accepted: {}", AXES.join(", "))),
+                    );
                 } else if matches!(v, toml::Value::Array(_) | toml::Value::Table(_)) {
-                    e(&format!("exclude.{k}"), &Some(span.clone()), "exclude values must be single values".into(), Some("write one [[exclude]] table per combination".into()));
+                    e(
+                        &format!("exclude.{k}"),
+                        &Some(span.clone()),
+                        "exclude values must be single values".into(),
+                        Some("write one [[exclude]] table per combination".into()),
+                    );
+                }
+            }
+        }
+        if errs.is_empty() {
+            let mut seen = std::collections::BTreeSet::new();
+            for spec in self.expand() {
+                if seen.insert((spec.model.clone(), spec.dataset.clone())) {
+                    if let Err(why) = catalog.check_combination(&spec.model, &spec.dataset) {
+                        errs.push((self.model.field.clone(), self.model.span.clone(), format!("model `{}` cannot train on dataset `{}`: {why}", spec.model, spec.dataset), Some("drop the pair with an [[exclude]] table, or pick a matching dataset".into())));
+                    }
+                }
+            }
+            for d in &self.dataset.value {
+                if let Err(why) = catalog.check_dataset_present(&d.name, d.path.as_deref()) {
+                    errs.push((
+                        self.dataset.field.clone(),
+                        self.dataset.span.clone(),
+                        format!("dataset `{}` is not available: {why}", d.name),
+                        None,
+                    ));
                 }
             }
         }
@@ -600,7 +822,8 @@ impl SweepConfig {
                                     for &threads in &self.threads.value {
                                         for &seed in &self.seed.value {
                                             for &limit in &limits {
-                                                for repeat in 0..self.repeats.value.max(1) as usize {
+                                                for repeat in 0..self.repeats.value.max(1) as usize
+                                                {
                                                     let spec = RunSpec {
                                                         model: model.clone(),
                                                         dataset: ds.name.clone(),
@@ -618,10 +841,22 @@ impl SweepConfig {
                                                         seed: seed.max(0) as u64,
                                                         repeat,
                                                         precision: self.precision.value.clone(),
-                                                        warmup_batches: self.warmup_batches.value.max(0) as usize,
-                                                        replicate_test: ds.replicate_test.unwrap_or(self.replicate_test.value.max(1) as usize),
+                                                        warmup_batches: self
+                                                            .warmup_batches
+                                                            .value
+                                                            .max(0)
+                                                            as usize,
+                                                        replicate_test: ds
+                                                            .replicate_test
+                                                            .unwrap_or(
+                                                                self.replicate_test.value.max(1)
+                                                                    as usize,
+                                                            ),
                                                         power_limit_w: limit,
-                                                        timeout_s: self.run_timeout.as_ref().map(|t| t.value),
+                                                        timeout_s: self
+                                                            .run_timeout
+                                                            .as_ref()
+                                                            .map(|t| t.value),
                                                     };
                                                     if !self.excluded(&spec) {
                                                         out.push(spec);
@@ -641,7 +876,9 @@ impl SweepConfig {
     }
 
     fn excluded(&self, s: &RunSpec) -> bool {
-        self.exclude.iter().any(|(t, _)| !t.is_empty() && t.iter().all(|(k, v)| axis_matches(s, k, v)))
+        self.exclude
+            .iter()
+            .any(|(t, _)| !t.is_empty() && t.iter().all(|(k, v)| axis_matches(s, k, v)))
     }
 
     /// A canonical JSON form of everything that determines the runs (for "same config" checks

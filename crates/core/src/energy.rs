@@ -152,10 +152,7 @@ impl ComponentEnergy {
 
     /// Average power over `duration`, per component.
     pub fn average_power(&self, duration: Seconds) -> ComponentPower {
-        let div = |v: Option<f64>| {
-            v.filter(|_| duration.0 > 0.0)
-                .map(|v| v / duration.0)
-        };
+        let div = |v: Option<f64>| v.filter(|_| duration.0 > 0.0).map(|v| v / duration.0);
         ComponentPower {
             cpu_w: div(self.cpu_j),
             dram_w: div(self.dram_j),
@@ -208,7 +205,9 @@ impl ComponentPower {
 mod tests {
     use super::*;
 
-    fn parts(v: &[(Component, Option<f64>, Quality)]) -> BTreeMap<Component, (Option<Joules>, Quality)> {
+    fn parts(
+        v: &[(Component, Option<f64>, Quality)],
+    ) -> BTreeMap<Component, (Option<Joules>, Quality)> {
         v.iter().map(|&(c, j, q)| (c, (j.map(Joules), q))).collect()
     }
 
@@ -238,12 +237,68 @@ mod tests {
 
     #[test]
     fn net_energy_subtracts_idle_power_times_duration() {
-        let e = ComponentEnergy::from_parts(&parts(&[(Component::Cpu, Some(100.0), Quality::Measured)]));
-        let idle = ComponentPower { cpu_w: Some(2.0), ..Default::default() };
+        let e = ComponentEnergy::from_parts(&parts(&[(
+            Component::Cpu,
+            Some(100.0),
+            Quality::Measured,
+        )]));
+        let idle = ComponentPower {
+            cpu_w: Some(2.0),
+            ..Default::default()
+        };
         let n = e.net_of(&idle, Seconds(10.0));
         assert_eq!(n.cpu_j, Some(80.0));
         assert_eq!(n.total_j, Some(80.0));
         let p = e.average_power(Seconds(10.0));
         assert_eq!(p.cpu_w, Some(10.0));
+    }
+}
+
+impl ComponentEnergy {
+    /// Sum of several windows (e.g. the epochs of a run), component by component. A component
+    /// missing in any window is missing in the sum; qualities combine to the weakest.
+    pub fn sum<'a>(windows: impl IntoIterator<Item = &'a ComponentEnergy>) -> ComponentEnergy {
+        let mut parts: BTreeMap<Component, (Option<Joules>, Quality)> = BTreeMap::new();
+        let mut any = false;
+        for w in windows {
+            any = true;
+            for (&c, &q) in &w.qualities {
+                let v = w.get(c).map(Joules);
+                parts
+                    .entry(c)
+                    .and_modify(|(acc, aq)| {
+                        *acc = match (*acc, v) {
+                            (Some(a), Some(b)) => Some(a + b),
+                            _ => None,
+                        };
+                        *aq = aq.weakest(q);
+                    })
+                    .or_insert((v, q));
+            }
+        }
+        if !any {
+            return ComponentEnergy::default();
+        }
+        ComponentEnergy::from_parts(&parts)
+    }
+}
+
+#[cfg(test)]
+mod sum_tests {
+    use super::*;
+
+    #[test]
+    fn sum_keeps_missing_missing() {
+        let mut p = BTreeMap::new();
+        p.insert(Component::Cpu, (Some(Joules(2.0)), Quality::Estimated));
+        let a = ComponentEnergy::from_parts(&p);
+        let s = ComponentEnergy::sum([&a, &a]);
+        assert_eq!(s.cpu_j, Some(4.0));
+        assert_eq!(s.quality, Some(Quality::Estimated));
+        p.insert(Component::Cpu, (None, Quality::Measured));
+        let b = ComponentEnergy::from_parts(&p);
+        let s = ComponentEnergy::sum([&a, &b]);
+        assert_eq!(s.cpu_j, None);
+        assert_eq!(s.total_j, None);
     }
 }

@@ -213,7 +213,11 @@ pub struct RunRecord {
 /// A trailing line without a newline (a write cut by a crash) is ignored; any other malformed
 /// line is an error naming the line.
 pub fn read_records(path: &Path) -> Result<Vec<RunRecord>, CoreError> {
-    let io = |source| CoreError::Io { what: "reading records", path: path.to_path_buf(), source };
+    let io = |source| CoreError::Io {
+        what: "reading records",
+        path: path.to_path_buf(),
+        source,
+    };
     let file = std::fs::File::open(path).map_err(io)?;
     let mut reader = std::io::BufReader::new(file);
     let mut out = Vec::new();
@@ -313,7 +317,11 @@ mod tests {
         let err = read_records(&p).unwrap_err().to_string();
         assert!(err.contains("runs.jsonl:2"), "{err}");
 
-        std::fs::write(&p, line.replace("\"schema_version\":1", "\"schema_version\":9") + "\n").unwrap();
+        std::fs::write(
+            &p,
+            line.replace("\"schema_version\":1", "\"schema_version\":9") + "\n",
+        )
+        .unwrap();
         let err = read_records(&p).unwrap_err().to_string();
         assert!(err.contains("schema_version 9"), "{err}");
     }

@@ -108,7 +108,11 @@ mod tests {
         assert_ne!(a.run_id(), b.run_id());
         let mut c = a.clone();
         c.timeout_s = Some(10.0);
-        assert_eq!(a.run_id(), c.run_id(), "a time limit is not part of the identity");
+        assert_eq!(
+            a.run_id(),
+            c.run_id(),
+            "a time limit is not part of the identity"
+        );
     }
 
     #[test]
@@ -117,6 +121,8 @@ mod tests {
         // of existing result folders) fails this test.
         assert_eq!(spec().run_id(), spec().run_id());
         let json = serde_json::to_string(&spec()).unwrap();
-        assert!(json.starts_with("{\"model\":\"mlp-small\",\"dataset\":\"fashion-mnist\",\"batch_size\":128"));
+        assert!(json.starts_with(
+            "{\"model\":\"mlp-small\",\"dataset\":\"fashion-mnist\",\"batch_size\":128"
+        ));
     }
 }

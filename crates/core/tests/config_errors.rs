@@ -1,0 +1,211 @@
+//! Every config error names file, line, column and field, with the accepted values.
+
+use greenbench_core::catalog::Catalog;
+use greenbench_core::{CoreError, SweepConfig};
+use std::path::Path;
+
+struct TestCatalog;
+
+impl Catalog for TestCatalog {
+    fn models(&self) -> Vec<String> {
+        vec!["mlp-small".into(), "lenet".into()]
+    }
+    fn datasets(&self) -> Vec<String> {
+        vec!["digits".into(), "fashion-mnist-32".into()]
+    }
+    fn check_device(&self, d: &str) -> Result<(), String> {
+        if d == "cpu" {
+            Ok(())
+        } else {
+            Err("built without CUDA".into())
+        }
+    }
+    fn check_combination(&self, model: &str, dataset: &str) -> Result<(), String> {
+        if model == "lenet" && dataset == "digits" {
+            Err("lenet needs 3×32×32 images".into())
+        } else {
+            Ok(())
+        }
+    }
+}
+
+const GOOD: &str = r#"name = "t"
+dataset = "digits"
+epochs = 2
+[grid]
+model = ["mlp-small"]
+batch_size = [32, 64]
+lr = 0.01
+"#;
+
+fn errors(text: &str) -> String {
+    let path = Path::new("configs/t.toml");
+    match SweepConfig::parse(text, path).and_then(|c| c.validate(&TestCatalog).map(|_| c)) {
+        Ok(_) => panic!("expected an error for:\n{text}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn good_config_expands() {
+    let c = SweepConfig::parse(GOOD, Path::new("t.toml")).unwrap();
+    c.validate(&TestCatalog).unwrap();
+    let runs = c.expand();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[0].batch_size, 32);
+    assert_eq!(runs[1].batch_size, 64);
+    assert_eq!(runs[0].optimizer, "sgd");
+    assert_eq!(runs[0].momentum, 0.9);
+    assert_eq!(runs[0].weight_decay, 5e-4);
+}
+
+#[test]
+fn unknown_key_names_line_and_field() {
+    let e = errors(&GOOD.replace("epochs = 2", "epochz = 2"));
+    assert!(e.contains("configs/t.toml:3:1"), "{e}");
+    assert!(e.contains("epochz"), "{e}");
+    assert!(e.contains("unknown field"), "{e}");
+}
+
+#[test]
+fn unknown_key_in_grid() {
+    let e = errors(&GOOD.replace("lr = 0.01", "learning_rate = 0.01"));
+    assert!(e.contains(":7:1"), "{e}");
+    assert!(e.contains("learning_rate"), "{e}");
+}
+
+#[test]
+fn wrong_type_names_field() {
+    let e = errors(&GOOD.replace("batch_size = [32, 64]", "batch_size = \"big\""));
+    assert!(e.contains(":6:14"), "{e}");
+    assert!(e.contains("grid.batch_size"), "{e}");
+    assert!(e.contains("invalid type"), "{e}");
+}
+
+#[test]
+fn zero_and_negative_sizes() {
+    let e = errors(&GOOD.replace("batch_size = [32, 64]", "batch_size = [32, 0]"));
+    assert!(e.contains(":6:14: field `grid.batch_size`"), "{e}");
+    assert!(e.contains("at least 1, found 0"), "{e}");
+    let e = errors(&GOOD.replace("epochs = 2", "epochs = -1"));
+    assert!(e.contains(":3:10: field `epochs`"), "{e}");
+    let e = errors(&GOOD.replace("lr = 0.01", "lr = -0.1"));
+    assert!(e.contains("field `grid.lr`"), "{e}");
+}
+
+#[test]
+fn empty_list() {
+    let e = errors(&GOOD.replace("model = [\"mlp-small\"]", "model = []"));
+    assert!(
+        e.contains(":5:9: field `grid.model`: the list is empty"),
+        "{e}"
+    );
+}
+
+#[test]
+fn unknown_model_lists_accepted() {
+    let e = errors(&GOOD.replace("mlp-small", "resnet999"));
+    assert!(
+        e.contains("field `grid.model`: unknown model `resnet999`"),
+        "{e}"
+    );
+    assert!(e.contains("accepted: mlp-small, lenet"), "{e}");
+}
+
+#[test]
+fn unknown_dataset_and_device() {
+    let e = errors(&GOOD.replace("\"digits\"", "\"imagenet\""));
+    assert!(
+        e.contains(":2:11: field `dataset`: unknown dataset `imagenet`"),
+        "{e}"
+    );
+    assert!(e.contains("accepted: digits"), "{e}");
+    let e = errors(&GOOD.replace("epochs = 2", "epochs = 2\ndevice = \"cuda:0\""));
+    assert!(
+        e.contains("field `device`: device `cuda:0` cannot be used: built without CUDA"),
+        "{e}"
+    );
+}
+
+#[test]
+fn unknown_optimizer_lists_accepted() {
+    let e = errors(&GOOD.replace("lr = 0.01", "lr = 0.01\noptimizer = [\"sgd\", \"lion\"]"));
+    assert!(e.contains("unknown optimizer `lion`"), "{e}");
+    assert!(e.contains("accepted: sgd, sgd-nesterov, adamw"), "{e}");
+}
+
+#[test]
+fn axis_twice_is_an_error() {
+    let e = errors(&GOOD.replace("epochs = 2", "epochs = 2\nlr = 0.1"));
+    assert!(e.contains("both at the top level and in [grid]"), "{e}");
+}
+
+#[test]
+fn missing_required_axis() {
+    let e = errors(&GOOD.replace("batch_size = [32, 64]\n", ""));
+    assert!(e.contains("required axis `batch_size` is missing"), "{e}");
+}
+
+#[test]
+fn incompatible_pair_suggests_exclude() {
+    let e = errors(&GOOD.replace("[\"mlp-small\"]", "[\"mlp-small\", \"lenet\"]"));
+    assert!(
+        e.contains("model `lenet` cannot train on dataset `digits`"),
+        "{e}"
+    );
+    assert!(e.contains("[[exclude]]"), "{e}");
+}
+
+#[test]
+fn several_errors_reported_at_once() {
+    let e = errors(
+        &GOOD
+            .replace("batch_size = [32, 64]", "batch_size = 0")
+            .replace("lr = 0.01", "lr = 0.0"),
+    );
+    assert!(e.starts_with("2 errors"), "{e}");
+}
+
+#[test]
+fn excludes_drop_combinations_and_are_checked() {
+    let text = format!("{GOOD}\n[[exclude]]\nbatch_size = 64\n");
+    let c = SweepConfig::parse(&text, Path::new("t.toml")).unwrap();
+    c.validate(&TestCatalog).unwrap();
+    assert_eq!(c.expand().len(), 1);
+    let e = errors(&format!("{GOOD}\n[[exclude]]\nbatchsize = 64\n"));
+    assert!(
+        e.contains("field `exclude.batchsize`: `batchsize` is not an axis"),
+        "{e}"
+    );
+    let e = errors(&format!("{GOOD}\n[[exclude]]\nbatch_size = [32, 64]\n"));
+    assert!(e.contains("single values"), "{e}");
+}
+
+#[test]
+fn repeats_and_dataset_table() {
+    let text = GOOD.replace(
+        "dataset = \"digits\"",
+        "repeats = 3\ndataset = { name = \"digits\", subset = 100, replicate_test = 5 }",
+    );
+    let c = SweepConfig::parse(&text, Path::new("t.toml")).unwrap();
+    c.validate(&TestCatalog).unwrap();
+    let runs = c.expand();
+    assert_eq!(runs.len(), 6);
+    assert_eq!(runs[2].repeat, 2);
+    assert_eq!(runs[0].subset, Some(100));
+    assert_eq!(runs[0].replicate_test, 5);
+    let ids: std::collections::HashSet<_> = runs.iter().map(|r| r.run_id()).collect();
+    assert_eq!(ids.len(), 6, "repeats have distinct run ids");
+    let e = errors(&GOOD.replace(
+        "dataset = \"digits\"",
+        "dataset = { name = \"digits\", sub = 3 }",
+    ));
+    assert!(e.contains("unknown field `sub`"), "{e}");
+}
+
+#[test]
+fn missing_file_is_an_io_error_naming_it() {
+    let e = SweepConfig::load(Path::new("/nonexistent/x.toml")).unwrap_err();
+    assert!(matches!(e, CoreError::Io { .. }));
+    assert!(e.to_string().contains("/nonexistent/x.toml"));
+}
