@@ -1,1 +1,52 @@
-//! greenbench-meter.
+//! greenbench-meter: energy per component (cpu, dram, gpu) from RAPL, NVML or a labelled estimate.
+//!
+//! # Entry points
+//!
+//! ```no_run
+//! use greenbench_meter::{Meter, MeterOptions, DEFAULT_INTERVAL};
+//! # fn main() -> Result<(), greenbench_meter::MeterError> {
+//! let options = MeterOptions::default(); // /sys/class/powercap, GPU 0, W/core from the model table
+//! // Runner: best source per component; missing sources are listed, never an error.
+//! let meter = Meter::auto(&options)?
+//!     .with_sync(Box::new(|| Ok(()))); // e.g. the GPU synchronize, called at both window edges
+//! for c in meter.choices() { println!("{} <- {} ({})", c.component, c.source, c.basis); }
+//! let idle = meter.idle_baseline(std::time::Duration::from_secs(5), DEFAULT_INTERVAL)?; // ComponentPower
+//! let sampler = meter.start_sampler("trace.csv".as_ref(), DEFAULT_INTERVAL)?;
+//! let w = meter.begin()?;
+//! // … work …
+//! let m = w.end()?; // Measurement { duration: Seconds, energy: ComponentEnergy, sources, problems }
+//! let net = m.energy.net_of(&idle, m.duration);
+//! let summary = sampler.stop()?; // SamplerSummary { samples, mean_gpu_util, mean_cpu_util, … }
+//! // CLI `greenbench meters [--json]`:
+//! let statuses = greenbench_meter::probe(&options); // Vec<SourceStatus>, serde-serializable
+//! print!("{}", greenbench_meter::render_text(&statuses));
+//! # Ok(()) }
+//! ```
+//!
+//! Rules kept everywhere: a value that could not be read is `None`/missing, never 0; every value
+//! carries its [`Quality`](greenbench_core::Quality) and estimated ones a basis string.
+
+pub mod error;
+pub mod estimate;
+pub mod idle;
+pub mod meter;
+pub mod nvml;
+pub mod probe;
+pub mod rapl;
+pub mod reader;
+pub mod replay;
+pub mod sampler;
+pub mod source;
+pub mod window;
+
+pub use error::{MeterError, Result, RAPL_PERMISSION_FIX};
+pub use estimate::{EstimateSource, ProcessTarget};
+pub use meter::{ComponentChoice, Meter, MeterOptions, ProbeOptions, SyncHook, Unavailable};
+pub use nvml::{GpuDevice, GpuEnergyMode, GpuSample, NvmlDevice, NvmlSource};
+pub use probe::{probe, probe_for, render_text, SourceStatus};
+pub use rapl::{RaplSource, DEFAULT_POWERCAP_ROOT};
+pub use reader::{FileReader, FsReader};
+pub use replay::ReplayDevice;
+pub use sampler::{Sampler, SamplerSummary, DEFAULT_INTERVAL, TRACE_HEADER};
+pub use source::{Counters, EnergySource};
+pub use window::{Measurement, Window};

@@ -1,0 +1,222 @@
+//! The [`Meter`]: several sources combined, the best one chosen per component, shared (behind a
+//! mutex) by windows, the sampler and the idle baseline.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use greenbench_core::{Component, Quality};
+use serde::Serialize;
+
+use crate::error::{MeterError, Result};
+use crate::estimate::EstimateSource;
+use crate::nvml::NvmlSource;
+use crate::rapl::{RaplSource, DEFAULT_POWERCAP_ROOT};
+use crate::source::{slot, Counters, EnergySource};
+
+/// Called at both edges of a window (the runner passes the GPU synchronize).
+pub type SyncHook = Box<dyn Fn() -> std::result::Result<(), String> + Send>;
+
+/// Where to look for meters. Used by [`Meter::auto`] and [`crate::probe`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeterOptions {
+    /// Powercap root, normally `/sys/class/powercap` (a fake tree in tests).
+    pub powercap_root: PathBuf,
+    /// NVML index of the GPU to meter.
+    pub gpu_index: u32,
+    /// Watts per busy core for the CPU estimate; `None` = model table, else 10 W.
+    pub watts_per_core: Option<f64>,
+}
+
+/// The probe takes the same options as the meter.
+pub type ProbeOptions = MeterOptions;
+
+impl Default for MeterOptions {
+    fn default() -> Self {
+        MeterOptions { powercap_root: PathBuf::from(DEFAULT_POWERCAP_ROOT), gpu_index: 0, watts_per_core: None }
+    }
+}
+
+/// Which source meters a component, recorded with every run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ComponentChoice {
+    /// The component.
+    pub component: Component,
+    /// Source name ("rapl", "nvml", "estimate", "replay").
+    pub source: String,
+    /// Quality of its values.
+    pub quality: Quality,
+    /// How the values are obtained.
+    pub basis: String,
+}
+
+/// A source that could not be opened, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Unavailable {
+    /// Source name.
+    pub source: String,
+    /// The error message (what, where, what to do).
+    pub reason: String,
+}
+
+pub(crate) struct Slot {
+    pub source: Box<dyn EnergySource>,
+    /// Last successful read, `None` if the last read failed.
+    pub last: Option<Counters>,
+    /// Number of failed reads so far; a window spanning a failure is missing.
+    pub errors: u64,
+    /// Message of the latest failure.
+    pub last_error: Option<String>,
+}
+
+pub(crate) struct State {
+    pub slots: Vec<Slot>,
+    /// Slot index chosen per component (by [`slot`]).
+    pub assign: [Option<usize>; 3],
+}
+
+impl State {
+    /// Reads every source once. Allocation-free unless a source fails.
+    pub fn poll(&mut self) {
+        for s in &mut self.slots {
+            match s.source.read() {
+                Ok(c) => s.last = Some(c),
+                Err(e) => {
+                    s.last = None;
+                    s.errors += 1;
+                    s.last_error = Some(e.to_string());
+                }
+            }
+        }
+    }
+}
+
+/// Energy meter over one or more sources. Cheap to clone (shares the sources).
+#[derive(Clone)]
+pub struct Meter {
+    pub(crate) state: Arc<Mutex<State>>,
+    pub(crate) sync: Arc<Mutex<Option<SyncHook>>>,
+    choices: Vec<ComponentChoice>,
+    unavailable: Vec<Unavailable>,
+}
+
+impl std::fmt::Debug for Meter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Meter").field("choices", &self.choices).field("unavailable", &self.unavailable).finish()
+    }
+}
+
+impl Meter {
+    /// Opens every source that works here — RAPL, NVML GPU `gpu_index`, and the CPU-time estimate —
+    /// and keeps the best per component. Sources that cannot be opened are listed in
+    /// [`Meter::unavailable`]; only an invalid option is an error.
+    pub fn auto(options: &MeterOptions) -> Result<Meter> {
+        let mut sources: Vec<Box<dyn EnergySource>> = Vec::new();
+        let mut unavailable = Vec::new();
+        match RaplSource::open(&options.powercap_root) {
+            Ok(s) => sources.push(Box::new(s)),
+            Err(e) => unavailable.push(Unavailable { source: "rapl".into(), reason: e.to_string() }),
+        }
+        match NvmlSource::open(options.gpu_index) {
+            Ok(s) => sources.push(Box::new(s)),
+            Err(e) => unavailable.push(Unavailable { source: "nvml".into(), reason: e.to_string() }),
+        }
+        sources.push(Box::new(EstimateSource::new(options.watts_per_core)?));
+        let mut m = Meter::from_sources(sources);
+        m.unavailable = unavailable;
+        Ok(m)
+    }
+
+    /// A meter over the given sources: per component, the first measured source covering it, else
+    /// the first estimated one. Sources chosen for nothing are dropped (not read).
+    pub fn from_sources(sources: Vec<Box<dyn EnergySource>>) -> Meter {
+        let mut assign: [Option<usize>; 3] = [None; 3];
+        for want in [Quality::Measured, Quality::Estimated] {
+            for (i, s) in sources.iter().enumerate() {
+                if s.quality() != want {
+                    continue;
+                }
+                for &c in s.components() {
+                    assign[slot(c)].get_or_insert(i);
+                }
+            }
+        }
+        // Keep only used sources, renumbering the assignment.
+        let mut slots = Vec::new();
+        let mut renumber = vec![None; sources.len()];
+        for (i, s) in sources.into_iter().enumerate() {
+            if assign.contains(&Some(i)) {
+                renumber[i] = Some(slots.len());
+                slots.push(Slot { source: s, last: None, errors: 0, last_error: None });
+            }
+        }
+        for a in &mut assign {
+            *a = a.and_then(|i| renumber[i]);
+        }
+        let choices = Component::ALL
+            .iter()
+            .filter_map(|&c| {
+                let s = &slots[assign[slot(c)]?].source;
+                Some(ComponentChoice {
+                    component: c,
+                    source: s.name().to_string(),
+                    quality: s.quality(),
+                    basis: s.basis(),
+                })
+            })
+            .collect();
+        let mut state = State { slots, assign };
+        state.poll();
+        Meter {
+            state: Arc::new(Mutex::new(state)),
+            sync: Arc::new(Mutex::new(None)),
+            choices,
+            unavailable: Vec::new(),
+        }
+    }
+
+    /// Sets the hook called at both edges of every window (e.g. GPU synchronize).
+    pub fn with_sync(self, hook: SyncHook) -> Self {
+        self.set_sync(Some(hook));
+        self
+    }
+
+    /// Replaces (or removes) the synchronize hook.
+    pub fn set_sync(&self, hook: Option<SyncHook>) {
+        *self.sync.lock().unwrap_or_else(|p| p.into_inner()) = hook;
+    }
+
+    /// Which source meters which component.
+    pub fn choices(&self) -> &[ComponentChoice] {
+        &self.choices
+    }
+
+    /// Sources that could not be opened by [`Meter::auto`], with the reason.
+    pub fn unavailable(&self) -> &[Unavailable] {
+        &self.unavailable
+    }
+
+    /// Components this meter measures (a window reports each, value or missing).
+    pub fn components(&self) -> Vec<Component> {
+        self.choices.iter().map(|c| c.component).collect()
+    }
+
+    /// Reads every source once now (what the sampler does at 10 Hz). Frequent polls let RAPL
+    /// account for several counter wraps inside one window.
+    pub fn poll(&self) {
+        self.lock().poll();
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves counters consistent (each read is atomic per
+        // source), so a poisoned lock is recovered.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn run_sync(&self, edge: &'static str) -> Result<()> {
+        let hook = self.sync.lock().unwrap_or_else(|p| p.into_inner());
+        match hook.as_ref() {
+            Some(h) => h().map_err(|reason| MeterError::Sync { edge, reason }),
+            None => Ok(()),
+        }
+    }
+}
