@@ -62,7 +62,11 @@ pub fn gather(
     x.reserve(indices.len() * sample_len);
     y.reserve(indices.len() * targets_per_sample);
     for &i in indices {
-        assert!(i < split.len, "gather: index {i} out of range for a split of {} samples", split.len);
+        assert!(
+            i < split.len,
+            "gather: index {i} out of range for a split of {} samples",
+            split.len
+        );
         x.extend_from_slice(&split.inputs[i * sample_len..(i + 1) * sample_len]);
         y.extend_from_slice(&split.targets[i * targets_per_sample..(i + 1) * targets_per_sample]);
     }
@@ -97,7 +101,11 @@ mod tests {
 
     #[test]
     fn gather_fills_and_reuses() {
-        let split = Split { inputs: (0..12).map(|v| v as f32).collect(), targets: vec![10, 11, 12, 13, 14, 15], len: 3 };
+        let split = Split {
+            inputs: (0..12).map(|v| v as f32).collect(),
+            targets: vec![10, 11, 12, 13, 14, 15],
+            len: 3,
+        };
         let (mut x, mut y) = (Vec::new(), Vec::new());
         gather(&split, &[2, 0], 4, 2, &mut x, &mut y);
         assert_eq!(x, vec![8.0, 9.0, 10.0, 11.0, 0.0, 1.0, 2.0, 3.0]);

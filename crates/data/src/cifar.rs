@@ -11,8 +11,13 @@ pub const PIXELS: usize = 3 * SIDE * SIDE;
 /// Bytes per record (label + pixels).
 pub const RECORD: usize = 1 + PIXELS;
 /// The five training batch file names.
-pub const TRAIN_FILES: [&str; 5] =
-    ["data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin"];
+pub const TRAIN_FILES: [&str; 5] = [
+    "data_batch_1.bin",
+    "data_batch_2.bin",
+    "data_batch_3.bin",
+    "data_batch_4.bin",
+    "data_batch_5.bin",
+];
 /// The test batch file name.
 pub const TEST_FILE: &str = "test_batch.bin";
 
@@ -61,7 +66,11 @@ pub fn parse_cifar_batch(bytes: &[u8], file: &Path) -> Result<CifarImages, DataE
         labels.push(rec[0]);
         pixels.extend_from_slice(&rec[1..]);
     }
-    Ok(CifarImages { pixels, labels, len })
+    Ok(CifarImages {
+        pixels,
+        labels,
+        len,
+    })
 }
 
 /// Reads several batch files and concatenates them.
@@ -91,10 +100,17 @@ mod tests {
         assert_eq!(c.pixels[1], 1);
         assert_eq!(c.pixels[PIXELS], 9);
 
-        let e = parse_cifar_batch(&bytes[..RECORD + 10], Path::new("b.bin")).unwrap_err().to_string();
-        assert!(e.contains("b.bin") && e.contains("multiple of 3073") && e.contains("3083 bytes"), "{e}");
+        let e = parse_cifar_batch(&bytes[..RECORD + 10], Path::new("b.bin"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("b.bin") && e.contains("multiple of 3073") && e.contains("3083 bytes"),
+            "{e}"
+        );
         bytes[RECORD] = 42;
-        let e = parse_cifar_batch(&bytes, Path::new("b.bin")).unwrap_err().to_string();
+        let e = parse_cifar_batch(&bytes, Path::new("b.bin"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("record 1") && e.contains("found 42"), "{e}");
         assert!(parse_cifar_batch(&[], Path::new("b.bin")).is_err());
     }

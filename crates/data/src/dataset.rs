@@ -66,7 +66,11 @@ impl Dataset {
     /// Shape of one input: `[channels, height, width]` or `[seq_len]`.
     pub fn sample_shape(&self) -> Vec<usize> {
         match self.kind {
-            SampleKind::Image { channels, height, width } => vec![channels, height, width],
+            SampleKind::Image {
+                channels,
+                height,
+                width,
+            } => vec![channels, height, width],
             SampleKind::Text { seq_len } => vec![seq_len],
         }
     }
@@ -96,7 +100,9 @@ impl Dataset {
         let mut rng = SplitMix64::new(seed);
         let sample_len: usize = shape.iter().product();
         let mut split = |len: usize| Split {
-            inputs: (0..len * sample_len).map(|_| (rng.next_u64() >> 40) as f32 / (1u64 << 23) as f32 - 1.0).collect(),
+            inputs: (0..len * sample_len)
+                .map(|_| (rng.next_u64() >> 40) as f32 / (1u64 << 23) as f32 - 1.0)
+                .collect(),
             targets: (0..len).map(|_| rng.below(classes.max(1)) as u32).collect(),
             len,
         };
@@ -104,7 +110,11 @@ impl Dataset {
         let test = split(test_len);
         Dataset {
             name: "synthetic".into(),
-            kind: SampleKind::Image { channels: shape[0], height: shape[1], width: shape[2] },
+            kind: SampleKind::Image {
+                channels: shape[0],
+                height: shape[1],
+                width: shape[2],
+            },
             classes,
             train,
             test,
@@ -117,7 +127,12 @@ impl Dataset {
 
 /// Computes per-channel mean/std of `train` (images of `channels` planes of `plane` values each)
 /// and standardises `train` and every slice in `others` with them.
-pub(crate) fn standardise(train: &mut [f32], others: &mut [&mut [f32]], channels: usize, plane: usize) -> Normalization {
+pub(crate) fn standardise(
+    train: &mut [f32],
+    others: &mut [&mut [f32]],
+    channels: usize,
+    plane: usize,
+) -> Normalization {
     let mut sum = vec![0f64; channels];
     let mut sq = vec![0f64; channels];
     let sample = channels * plane;
@@ -183,9 +198,15 @@ pub(crate) fn stratified_split(
     }
     let total: usize = by_class.iter().map(Vec::len).sum();
     let want = (total * test_num + test_den / 2) / test_den;
-    let mut take: Vec<usize> = by_class.iter().map(|v| v.len() * test_num / test_den).collect();
-    let mut rem: Vec<(usize, usize)> =
-        by_class.iter().enumerate().map(|(c, v)| (v.len() * test_num % test_den, c)).collect();
+    let mut take: Vec<usize> = by_class
+        .iter()
+        .map(|v| v.len() * test_num / test_den)
+        .collect();
+    let mut rem: Vec<(usize, usize)> = by_class
+        .iter()
+        .enumerate()
+        .map(|(c, v)| (v.len() * test_num % test_den, c))
+        .collect();
     rem.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     let mut missing = want.saturating_sub(take.iter().sum());
     for &(_, c) in &rem {
@@ -227,7 +248,10 @@ mod tests {
         let labels: Vec<u8> = (0..103).map(|i| (i % 3) as u8).collect();
         let (tr, te) = stratified_split(&labels, 3, 1, 5, 42);
         assert_eq!((tr.len(), te.len()), (82, 21));
-        assert_eq!((tr.clone(), te.clone()), stratified_split(&labels, 3, 1, 5, 42));
+        assert_eq!(
+            (tr.clone(), te.clone()),
+            stratified_split(&labels, 3, 1, 5, 42)
+        );
         let mut all: Vec<usize> = tr.iter().chain(&te).copied().collect();
         all.sort();
         assert_eq!(all, (0..103).collect::<Vec<_>>());
@@ -241,7 +265,10 @@ mod tests {
     fn synthetic_is_deterministic() {
         let a = Dataset::synthetic_image([1, 4, 4], 3, 5, 2, 9);
         assert_eq!(a, Dataset::synthetic_image([1, 4, 4], 3, 5, 2, 9));
-        assert_eq!((a.sample_len(), a.train.inputs.len(), a.test.targets.len()), (16, 80, 2));
+        assert_eq!(
+            (a.sample_len(), a.train.inputs.len(), a.test.targets.len()),
+            (16, 80, 2)
+        );
         assert!(a.train.inputs.iter().all(|v| (-1.0..1.0).contains(v)));
     }
 }

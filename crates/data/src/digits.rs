@@ -24,7 +24,12 @@ pub struct DigitsCsv {
 pub fn read_digits_csv(path: &Path) -> Result<DigitsCsv, DataError> {
     let bytes = read_maybe_gz(path)?;
     let text = std::str::from_utf8(&bytes).map_err(|e| {
-        DataError::format(path, "not text", "a UTF-8 CSV", format!("invalid UTF-8 at byte {}", e.valid_up_to()))
+        DataError::format(
+            path,
+            "not text",
+            "a UTF-8 CSV",
+            format!("invalid UTF-8 at byte {}", e.valid_up_to()),
+        )
     })?;
     parse_digits_csv(text, path)
 }
@@ -51,7 +56,11 @@ pub fn parse_digits_csv(text: &str, file: &Path) -> Result<DigitsCsv, DataError>
         for (j, f) in fields.iter().enumerate() {
             let max = if j == PIXELS { 9 } else { MAX_VALUE };
             let what = if j == PIXELS { "label" } else { "pixel" };
-            let v = f.trim().parse::<f64>().ok().filter(|v| v.fract() == 0.0 && *v >= 0.0 && *v <= max as f64);
+            let v = f
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.fract() == 0.0 && *v >= 0.0 && *v <= max as f64);
             match v {
                 Some(v) if j == PIXELS => labels.push(v as u8),
                 Some(v) => pixels.push(v as u8),
@@ -67,9 +76,18 @@ pub fn parse_digits_csv(text: &str, file: &Path) -> Result<DigitsCsv, DataError>
         }
     }
     if labels.is_empty() {
-        return Err(DataError::format(file, "no data", "at least one row", "an empty file"));
+        return Err(DataError::format(
+            file,
+            "no data",
+            "at least one row",
+            "an empty file",
+        ));
     }
-    Ok(DigitsCsv { len: labels.len(), pixels, labels })
+    Ok(DigitsCsv {
+        len: labels.len(),
+        pixels,
+        labels,
+    })
 }
 
 #[cfg(test)]
@@ -86,11 +104,24 @@ mod tests {
     fn parses_and_rejects() {
         let text = format!("{}\n{}\n", row(16, 3), row(0, 9));
         let d = parse_digits_csv(&text, Path::new("d.csv")).unwrap();
-        assert_eq!((d.len, d.labels.clone(), d.pixels[0], d.pixels[64]), (2, vec![3, 9], 16, 0));
-        let e = parse_digits_csv(&row(17, 1), Path::new("d.csv")).unwrap_err().to_string();
-        assert!(e.contains("line 1, field 1") && e.contains("0..16") && e.contains("`17`"), "{e}");
-        let e = parse_digits_csv("1,2,3", Path::new("d.csv")).unwrap_err().to_string();
-        assert!(e.contains("65 comma-separated") && e.contains("found 3"), "{e}");
+        assert_eq!(
+            (d.len, d.labels.clone(), d.pixels[0], d.pixels[64]),
+            (2, vec![3, 9], 16, 0)
+        );
+        let e = parse_digits_csv(&row(17, 1), Path::new("d.csv"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 1, field 1") && e.contains("0..16") && e.contains("`17`"),
+            "{e}"
+        );
+        let e = parse_digits_csv("1,2,3", Path::new("d.csv"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("65 comma-separated") && e.contains("found 3"),
+            "{e}"
+        );
         assert!(parse_digits_csv("", Path::new("d.csv")).is_err());
     }
 }

@@ -87,16 +87,34 @@ impl DataError {
 
     /// A [`DataError::Io`] with the generic "replace it" hint.
     pub(crate) fn io(file: &Path, source: std::io::Error) -> Self {
-        DataError::Io { file: file.to_path_buf(), source, hint: REPLACE_HINT.into() }
+        DataError::Io {
+            file: file.to_path_buf(),
+            source,
+            hint: REPLACE_HINT.into(),
+        }
     }
 
     /// Replaces the "what to do" part of `Io` and `Format` errors (the registry knows the fetch command).
     pub fn with_hint(self, new_hint: impl Into<String>) -> Self {
         match self {
-            DataError::Io { file, source, .. } => DataError::Io { file, source, hint: new_hint.into() },
-            DataError::Format { file, problem, expected, found, .. } => {
-                DataError::Format { file, problem, expected, found, hint: new_hint.into() }
-            }
+            DataError::Io { file, source, .. } => DataError::Io {
+                file,
+                source,
+                hint: new_hint.into(),
+            },
+            DataError::Format {
+                file,
+                problem,
+                expected,
+                found,
+                ..
+            } => DataError::Format {
+                file,
+                problem,
+                expected,
+                found,
+                hint: new_hint.into(),
+            },
             other => other,
         }
     }
@@ -113,14 +131,19 @@ pub(crate) fn read_maybe_gz(path: &Path) -> Result<Vec<u8>, DataError> {
     if raw.starts_with(&[0x1f, 0x8b]) {
         use std::io::Read;
         let mut out = Vec::with_capacity(raw.len() * 2);
-        flate2::read::MultiGzDecoder::new(&raw[..]).read_to_end(&mut out).map_err(|e| {
-            DataError::format(
-                path,
-                "truncated or corrupt gzip stream",
-                "a complete gzip file",
-                format!("{} compressed bytes that fail to decompress ({e})", raw.len()),
-            )
-        })?;
+        flate2::read::MultiGzDecoder::new(&raw[..])
+            .read_to_end(&mut out)
+            .map_err(|e| {
+                DataError::format(
+                    path,
+                    "truncated or corrupt gzip stream",
+                    "a complete gzip file",
+                    format!(
+                        "{} compressed bytes that fail to decompress ({e})",
+                        raw.len()
+                    ),
+                )
+            })?;
         Ok(out)
     } else {
         Ok(raw)

@@ -39,7 +39,10 @@ pub fn parse_idx(bytes: &[u8], file: &Path) -> Result<Idx, DataError> {
             file,
             "wrong magic number",
             expected_magic,
-            format!("{:02x} {:02x} {:02x} {:02x}", bytes[0], bytes[1], bytes[2], bytes[3]),
+            format!(
+                "{:02x} {:02x} {:02x} {:02x}",
+                bytes[0], bytes[1], bytes[2], bytes[3]
+            ),
         ));
     }
     let header = 4 + 4 * ndims;
@@ -55,21 +58,43 @@ pub fn parse_idx(bytes: &[u8], file: &Path) -> Result<Idx, DataError> {
         .chunks_exact(4)
         .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]) as usize)
         .collect();
-    let shape = dims.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("×");
-    let n = dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)).ok_or_else(|| {
-        DataError::format(file, "impossible IDX dimensions", "a size that fits in memory", shape.clone())
-    })?;
+    let shape = dims
+        .iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join("×");
+    let n = dims
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .ok_or_else(|| {
+            DataError::format(
+                file,
+                "impossible IDX dimensions",
+                "a size that fits in memory",
+                shape.clone(),
+            )
+        })?;
     let found = bytes.len() - header;
     if found != n {
-        let problem = if found < n { "truncated IDX data" } else { "IDX file longer than its header says" };
+        let problem = if found < n {
+            "truncated IDX data"
+        } else {
+            "IDX file longer than its header says"
+        };
         return Err(DataError::format(
             file,
             problem,
-            format!("{n} data bytes for dimensions {shape} ({} bytes in all)", header + n),
+            format!(
+                "{n} data bytes for dimensions {shape} ({} bytes in all)",
+                header + n
+            ),
             format!("{found} data bytes ({} bytes in all)", bytes.len()),
         ));
     }
-    Ok(Idx { dims, data: bytes[header..].to_vec() })
+    Ok(Idx {
+        dims,
+        data: bytes[header..].to_vec(),
+    })
 }
 
 /// Encodes an IDX array of unsigned bytes (for tests and tools).
@@ -99,7 +124,11 @@ pub struct IdxImages {
 
 /// Reads an images file (3 dimensions) and a labels file (1 dimension) with the same count and
 /// labels below `classes`.
-pub fn read_idx_images(images: &Path, labels: &Path, classes: usize) -> Result<IdxImages, DataError> {
+pub fn read_idx_images(
+    images: &Path,
+    labels: &Path,
+    classes: usize,
+) -> Result<IdxImages, DataError> {
     let img = read_idx(images)?;
     if img.dims.len() != 3 {
         return Err(DataError::format(
@@ -122,11 +151,20 @@ pub fn read_idx_images(images: &Path, labels: &Path, classes: usize) -> Result<I
         return Err(DataError::format(
             labels,
             "label count differs from the image count",
-            format!("{} labels (as many as images in {})", img.dims[0], images.display()),
+            format!(
+                "{} labels (as many as images in {})",
+                img.dims[0],
+                images.display()
+            ),
             format!("{} labels", lab.dims[0]),
         ));
     }
-    if let Some((i, &l)) = lab.data.iter().enumerate().find(|(_, &l)| l as usize >= classes) {
+    if let Some((i, &l)) = lab
+        .data
+        .iter()
+        .enumerate()
+        .find(|(_, &l)| l as usize >= classes)
+    {
         return Err(DataError::format(
             labels,
             format!("label {i} out of range"),
@@ -134,7 +172,13 @@ pub fn read_idx_images(images: &Path, labels: &Path, classes: usize) -> Result<I
             l.to_string(),
         ));
     }
-    Ok(IdxImages { pixels: img.data, labels: lab.data, len: img.dims[0], height: img.dims[1], width: img.dims[2] })
+    Ok(IdxImages {
+        pixels: img.data,
+        labels: lab.data,
+        len: img.dims[0],
+        height: img.dims[1],
+        width: img.dims[2],
+    })
 }
 
 #[cfg(test)]
@@ -153,20 +197,37 @@ mod tests {
     fn wrong_magic_and_truncation() {
         let mut bytes = encode_idx(&[2, 3], &[1, 2, 3, 4, 5, 6]);
         bytes[2] = 0x0d; // float type
-        let e = parse_idx(&bytes, Path::new("f.idx")).unwrap_err().to_string();
-        assert!(e.contains("wrong magic") && e.contains("00 00 0d 02"), "{e}");
+        let e = parse_idx(&bytes, Path::new("f.idx"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("wrong magic") && e.contains("00 00 0d 02"),
+            "{e}"
+        );
         let bytes = encode_idx(&[2, 3], &[1, 2, 3]);
-        let e = parse_idx(&bytes, Path::new("f.idx")).unwrap_err().to_string();
-        assert!(e.contains("truncated") && e.contains("expected 6 data bytes") && e.contains("found 3"), "{e}");
-        let e = parse_idx(&[0, 0], Path::new("f.idx")).unwrap_err().to_string();
+        let e = parse_idx(&bytes, Path::new("f.idx"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("truncated") && e.contains("expected 6 data bytes") && e.contains("found 3"),
+            "{e}"
+        );
+        let e = parse_idx(&[0, 0], Path::new("f.idx"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("truncated IDX header"), "{e}");
-        let e = parse_idx(&[0, 0, 8, 3, 0, 0], Path::new("f.idx")).unwrap_err().to_string();
+        let e = parse_idx(&[0, 0, 8, 3, 0, 0], Path::new("f.idx"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("16 header bytes"), "{e}");
     }
 
     #[test]
     fn overflowing_dims_do_not_panic() {
-        let bytes = encode_idx(&[u32::MAX as usize, u32::MAX as usize, u32::MAX as usize], &[]);
+        let bytes = encode_idx(
+            &[u32::MAX as usize, u32::MAX as usize, u32::MAX as usize],
+            &[],
+        );
         assert!(parse_idx(&bytes, Path::new("f.idx")).is_err());
     }
 }

@@ -19,4 +19,6 @@ pub mod text;
 pub use batch::{epoch_order, gather, SplitMix64};
 pub use dataset::{Dataset, Normalization, SampleKind, Split};
 pub use error::DataError;
-pub use registry::{default_root, fetch_command, info, load, locate, names, DatasetInfo, TEXT_SEQ_LEN};
+pub use registry::{
+    default_root, fetch_command, info, load, locate, names, DatasetInfo, TEXT_SEQ_LEN,
+};

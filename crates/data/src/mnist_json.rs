@@ -24,7 +24,12 @@ pub fn read_digit_file(path: &Path) -> Result<Vec<f32>, DataError> {
 /// Parses a digit file's bytes; `file` only names the file in errors.
 pub fn parse_digit_file(bytes: &[u8], file: &Path) -> Result<Vec<f32>, DataError> {
     let parsed: DigitFile = serde_json::from_slice(bytes).map_err(|e| {
-        DataError::format(file, "not an MNIST digit file", r#"JSON {"data":[numbers…]}"#, format!("{e}"))
+        DataError::format(
+            file,
+            "not an MNIST digit file",
+            r#"JSON {"data":[numbers…]}"#,
+            format!("{e}"),
+        )
     })?;
     let data = parsed.data;
     if data.is_empty() || data.len() % PIXELS != 0 {
@@ -35,7 +40,11 @@ pub fn parse_digit_file(bytes: &[u8], file: &Path) -> Result<Vec<f32>, DataError
             format!("{} values", data.len()),
         ));
     }
-    if let Some((i, v)) = data.iter().enumerate().find(|(_, v)| !(0.0..=1.0).contains(*v)) {
+    if let Some((i, v)) = data
+        .iter()
+        .enumerate()
+        .find(|(_, v)| !(0.0..=1.0).contains(*v))
+    {
         return Err(DataError::format(
             file,
             format!("value {i} (image {}) out of range", i / PIXELS),
@@ -52,16 +61,27 @@ mod tests {
 
     #[test]
     fn parses_and_rejects() {
-        let vals: Vec<String> = (0..2 * PIXELS).map(|i| if i % 2 == 0 { "0".into() } else { "0.5".into() }).collect();
+        let vals: Vec<String> = (0..2 * PIXELS)
+            .map(|i| if i % 2 == 0 { "0".into() } else { "0.5".into() })
+            .collect();
         let json = format!(r#"{{"data":[{}]}}"#, vals.join(","));
         let d = parse_digit_file(json.as_bytes(), Path::new("3.json")).unwrap();
         assert_eq!((d.len(), d[1]), (2 * PIXELS, 0.5));
-        let e = parse_digit_file(br#"{"data":[0.1,0.2]}"#, Path::new("3.json")).unwrap_err().to_string();
-        assert!(e.contains("3.json") && e.contains("multiple of 784") && e.contains("2 values"), "{e}");
-        let e = parse_digit_file(b"[1,2]", Path::new("3.json")).unwrap_err().to_string();
+        let e = parse_digit_file(br#"{"data":[0.1,0.2]}"#, Path::new("3.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("3.json") && e.contains("multiple of 784") && e.contains("2 values"),
+            "{e}"
+        );
+        let e = parse_digit_file(b"[1,2]", Path::new("3.json"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("not an MNIST digit file"), "{e}");
         let bad = json.replacen("0.5", "2.5", 1);
-        let e = parse_digit_file(bad.as_bytes(), Path::new("3.json")).unwrap_err().to_string();
+        let e = parse_digit_file(bad.as_bytes(), Path::new("3.json"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("value 1 (image 0)") && e.contains("2.5"), "{e}");
     }
 }

@@ -12,8 +12,12 @@ pub const TEXT_SEQ_LEN: usize = 64;
 /// from different machines must use the same split).
 pub const SPLIT_SEED: u64 = 0x6772_6565_6e62_656e; // "greenben"
 /// The Fashion-MNIST IDX files, base names (a `.gz` or an uncompressed file is accepted).
-pub const FASHION_FILES: [&str; 4] =
-    ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
+pub const FASHION_FILES: [&str; 4] = [
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+];
 
 /// What the registry knows about a dataset without loading it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,7 +42,14 @@ pub struct DatasetInfo {
 
 /// Registered dataset names.
 pub fn names() -> Vec<&'static str> {
-    vec!["fashion-mnist", "fashion-mnist-32", "mnist-10k", "digits", "cifar10", "moby-dick"]
+    vec![
+        "fashion-mnist",
+        "fashion-mnist-32",
+        "mnist-10k",
+        "digits",
+        "cifar10",
+        "moby-dick",
+    ]
 }
 
 /// The command that fetches `name`'s files.
@@ -118,7 +129,16 @@ pub fn info(name: &str) -> Option<DatasetInfo> {
         "cifar10" => CIFAR_HINT.into(),
         _ => fetch_command(name),
     };
-    Some(DatasetInfo { name, description, sample_shape, classes, licence, fetch_hint, train_len, test_len })
+    Some(DatasetInfo {
+        name,
+        description,
+        sample_shape,
+        classes,
+        licence,
+        fetch_hint,
+        train_len,
+        test_len,
+    })
 }
 
 /// The datasets root: `$GREENBENCH_DATASETS`, else the first of the current directory and its
@@ -139,7 +159,10 @@ pub fn default_root() -> PathBuf {
 }
 
 fn unknown(name: &str) -> DataError {
-    DataError::UnknownDataset { name: name.into(), known: names().join(", ") }
+    DataError::UnknownDataset {
+        name: name.into(),
+        known: names().join(", "),
+    }
 }
 
 fn missing(name: &str, file: PathBuf, user_path: bool) -> DataError {
@@ -152,12 +175,19 @@ fn missing(name: &str, file: PathBuf, user_path: bool) -> DataError {
         ),
         _ => format!("fetch it with `{}`", fetch_command(name)),
     };
-    DataError::Missing { dataset: name.into(), file, fetch }
+    DataError::Missing {
+        dataset: name.into(),
+        file,
+        fetch,
+    }
 }
 
 /// `dir/base.gz` or `dir/base`, whichever exists.
 fn find_idx(dir: &Path, base: &str) -> Option<PathBuf> {
-    [format!("{base}.gz"), base.to_string()].into_iter().map(|f| dir.join(f)).find(|p| p.is_file())
+    [format!("{base}.gz"), base.to_string()]
+        .into_iter()
+        .map(|f| dir.join(f))
+        .find(|p| p.is_file())
 }
 
 /// Where `name`'s files are: a folder (a file for `digits`). `path` overrides the default place
@@ -167,7 +197,9 @@ pub fn locate(name: &str, root: &Path, path: Option<&Path>) -> Result<PathBuf, D
     let user = path.is_some();
     match name {
         "fashion-mnist" | "fashion-mnist-32" => {
-            let dir = path.map(Path::to_path_buf).unwrap_or_else(|| root.join("cache").join("fashion-mnist"));
+            let dir = path
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| root.join("cache").join("fashion-mnist"));
             for base in FASHION_FILES {
                 if find_idx(&dir, base).is_none() {
                     return Err(missing(name, dir.join(format!("{base}.gz")), user));
@@ -176,7 +208,9 @@ pub fn locate(name: &str, root: &Path, path: Option<&Path>) -> Result<PathBuf, D
             Ok(dir)
         }
         "mnist-10k" => {
-            let dir = path.map(Path::to_path_buf).unwrap_or_else(|| root.join("cache").join("mnist-10k"));
+            let dir = path
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| root.join("cache").join("mnist-10k"));
             for d in 0..10 {
                 let f = dir.join(format!("{d}.json"));
                 if !f.is_file() {
@@ -199,10 +233,17 @@ pub fn locate(name: &str, root: &Path, path: Option<&Path>) -> Result<PathBuf, D
         }
         "cifar10" => {
             let Some(p) = path else {
-                return Err(DataError::NeedsPath { dataset: name.into(), hint: CIFAR_HINT.into() });
+                return Err(DataError::NeedsPath {
+                    dataset: name.into(),
+                    hint: CIFAR_HINT.into(),
+                });
             };
             let nested = p.join("cifar-10-batches-bin");
-            let dir = if nested.is_dir() { nested } else { p.to_path_buf() };
+            let dir = if nested.is_dir() {
+                nested
+            } else {
+                p.to_path_buf()
+            };
             for f in cifar::TRAIN_FILES.iter().chain([&cifar::TEST_FILE]) {
                 if !dir.join(f).is_file() {
                     return Err(missing(name, dir.join(f), user));
@@ -211,7 +252,9 @@ pub fn locate(name: &str, root: &Path, path: Option<&Path>) -> Result<PathBuf, D
             Ok(dir)
         }
         "moby-dick" => {
-            let dir = path.map(Path::to_path_buf).unwrap_or_else(|| root.join("cache").join("moby-dick"));
+            let dir = path
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| root.join("cache").join("moby-dick"));
             let first = dir.join("chapter_1.json");
             if !first.is_file() {
                 return Err(missing(name, first, user));
@@ -235,12 +278,20 @@ fn repair_hint(name: &str, user_path: bool) -> String {
 /// Loads `name` into memory: images scaled to [0,1] then standardised per channel with the train
 /// split's mean/std; text as token ids. `subset = Some(n)` keeps only the first `n` training
 /// samples (all of them if fewer; the test split is kept whole). See [`locate`] for `root`/`path`.
-pub fn load(name: &str, root: &Path, path: Option<&Path>, subset: Option<usize>) -> Result<Dataset, DataError> {
+pub fn load(
+    name: &str,
+    root: &Path,
+    path: Option<&Path>,
+    subset: Option<usize>,
+) -> Result<Dataset, DataError> {
     if info(name).is_none() {
         return Err(unknown(name));
     }
     if subset == Some(0) {
-        return Err(DataError::Invalid { dataset: name.into(), message: "subset must be at least 1".into() });
+        return Err(DataError::Invalid {
+            dataset: name.into(),
+            message: "subset must be at least 1".into(),
+        });
     }
     let at = locate(name, root, path)?;
     let hint = repair_hint(name, path.is_some());
@@ -314,16 +365,32 @@ fn image_dataset(
     classes: usize,
     source: String,
 ) -> Dataset {
-    let (c, h, w) = (train.channels * repeat, train.height + 2 * pad, train.width + 2 * pad);
+    let (c, h, w) = (
+        train.channels * repeat,
+        train.height + 2 * pad,
+        train.width + 2 * pad,
+    );
     let mut x_train = train.to_f32(pad, repeat);
     let mut x_test = test.to_f32(pad, repeat);
     let norm = standardise(&mut x_train, &mut [&mut x_test[..]], c, h * w);
     Dataset {
         name: name.into(),
-        kind: SampleKind::Image { channels: c, height: h, width: w },
+        kind: SampleKind::Image {
+            channels: c,
+            height: h,
+            width: w,
+        },
         classes,
-        train: Split { inputs: x_train, targets: train.labels, len: train.len },
-        test: Split { inputs: x_test, targets: test.labels, len: test.len },
+        train: Split {
+            inputs: x_train,
+            targets: train.labels,
+            len: train.len,
+        },
+        test: Split {
+            inputs: x_test,
+            targets: test.labels,
+            len: test.len,
+        },
         source,
         vocab: None,
         normalization: Some(norm),
@@ -335,7 +402,11 @@ fn keep(len: usize, subset: Option<usize>) -> usize {
 }
 
 fn list(files: &[PathBuf]) -> String {
-    files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ")
+    files
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn load_fashion(name: &str, dir: &Path, subset: Option<usize>) -> Result<Dataset, DataError> {
@@ -357,10 +428,32 @@ fn load_fashion(name: &str, dir: &Path, subset: Option<usize>) -> Result<Dataset
     }
     let n = keep(tr.len, subset);
     let lab = |l: &[u8]| l.iter().map(|&l| l as u32).collect::<Vec<_>>();
-    let train = grey(28, 28, lab(&tr.labels[..n]), Pixels::Bytes(&tr.pixels[..n * 784], 1.0 / 255.0));
-    let test = grey(28, 28, lab(&te.labels), Pixels::Bytes(&te.pixels, 1.0 / 255.0));
-    let (pad, repeat) = if name == "fashion-mnist-32" { (2, 3) } else { (0, 1) };
-    Ok(image_dataset(name, train, test, pad, repeat, 10, list(&files)))
+    let train = grey(
+        28,
+        28,
+        lab(&tr.labels[..n]),
+        Pixels::Bytes(&tr.pixels[..n * 784], 1.0 / 255.0),
+    );
+    let test = grey(
+        28,
+        28,
+        lab(&te.labels),
+        Pixels::Bytes(&te.pixels, 1.0 / 255.0),
+    );
+    let (pad, repeat) = if name == "fashion-mnist-32" {
+        (2, 3)
+    } else {
+        (0, 1)
+    };
+    Ok(image_dataset(
+        name,
+        train,
+        test,
+        pad,
+        repeat,
+        10,
+        list(&files),
+    ))
 }
 
 /// Reorders `len`-sized samples of `data` by `order`.
@@ -396,7 +489,14 @@ fn load_mnist_json(dir: &Path, subset: Option<usize>) -> Result<Dataset, DataErr
 
 /// One-channel images; `len` is the number of labels.
 fn grey(height: usize, width: usize, labels: Vec<u32>, pixels: Pixels<'_>) -> RawImages<'_> {
-    RawImages { len: labels.len(), channels: 1, height, width, labels, pixels }
+    RawImages {
+        len: labels.len(),
+        channels: 1,
+        height,
+        width,
+        labels,
+        pixels,
+    }
 }
 
 fn load_digits(file: &Path, subset: Option<usize>) -> Result<Dataset, DataError> {
@@ -409,7 +509,15 @@ fn load_digits(file: &Path, subset: Option<usize>) -> Result<Dataset, DataError>
     let scale = 1.0 / digits::MAX_VALUE as f32;
     let train = grey(8, 8, lab(&train_idx), Pixels::Bytes(&x_tr, scale));
     let test = grey(8, 8, lab(&test_idx), Pixels::Bytes(&x_te, scale));
-    Ok(image_dataset("digits", train, test, 0, 1, 10, file.display().to_string()))
+    Ok(image_dataset(
+        "digits",
+        train,
+        test,
+        0,
+        1,
+        10,
+        file.display().to_string(),
+    ))
 }
 
 fn load_cifar(dir: &Path, subset: Option<usize>) -> Result<Dataset, DataError> {
@@ -437,7 +545,15 @@ fn load_cifar(dir: &Path, subset: Option<usize>) -> Result<Dataset, DataError> {
     };
     let mut files = train_files;
     files.push(test_file);
-    Ok(image_dataset("cifar10", train, test, 0, 1, 10, list(&files)))
+    Ok(image_dataset(
+        "cifar10",
+        train,
+        test,
+        0,
+        1,
+        10,
+        list(&files),
+    ))
 }
 
 fn load_text(name: &str, dir: &Path, subset: Option<usize>) -> Result<Dataset, DataError> {
@@ -462,10 +578,20 @@ fn load_text(name: &str, dir: &Path, subset: Option<usize>) -> Result<Dataset, D
     n_tr = n;
     Ok(Dataset {
         name: name.into(),
-        kind: SampleKind::Text { seq_len: TEXT_SEQ_LEN },
+        kind: SampleKind::Text {
+            seq_len: TEXT_SEQ_LEN,
+        },
         classes: vocab.len(),
-        train: Split { inputs: x_tr, targets: y_tr, len: n_tr },
-        test: Split { inputs: x_te, targets: y_te, len: n_te },
+        train: Split {
+            inputs: x_tr,
+            targets: y_tr,
+            len: n_tr,
+        },
+        test: Split {
+            inputs: x_te,
+            targets: y_te,
+            len: n_te,
+        },
         source: format!("{}/chapter_*.json ({} files)", dir.display(), files.len()),
         vocab: Some(vocab),
         normalization: None,

@@ -23,7 +23,12 @@ pub struct Chapter {
 /// Parses one chapter file's bytes; `file` only names the file in errors.
 pub fn parse_chapter(bytes: &[u8], file: &Path) -> Result<Chapter, DataError> {
     serde_json::from_slice(bytes).map_err(|e| {
-        DataError::format(file, "not a chapter file", r#"JSON {"chapter":…,"title":…,"text":"…"}"#, format!("{e}"))
+        DataError::format(
+            file,
+            "not a chapter file",
+            r#"JSON {"chapter":…,"title":…,"text":"…"}"#,
+            format!("{e}"),
+        )
     })
 }
 
@@ -35,7 +40,10 @@ pub fn chapter_files(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
         let entry = entry.map_err(|e| DataError::io(dir, e))?;
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
-        if let Some(n) = name.strip_prefix("chapter_").and_then(|s| s.strip_suffix(".json")) {
+        if let Some(n) = name
+            .strip_prefix("chapter_")
+            .and_then(|s| s.strip_suffix(".json"))
+        {
             if let Ok(n) = n.parse::<u64>() {
                 files.push((n, entry.path()));
             }
@@ -68,7 +76,9 @@ pub fn vocabulary(text: &str) -> Vec<char> {
 
 /// Token ids of `text` under `vocab`; characters outside it are skipped.
 pub fn encode(text: &str, vocab: &[char]) -> Vec<u32> {
-    text.chars().filter_map(|c| vocab.binary_search(&c).ok().map(|i| i as u32)).collect()
+    text.chars()
+        .filter_map(|c| vocab.binary_search(&c).ok().map(|i| i as u32))
+        .collect()
 }
 
 /// Non-overlapping windows of `seq_len` tokens with the next token as target at every position.
@@ -108,9 +118,18 @@ mod tests {
 
     #[test]
     fn chapter_parse_errors_name_the_file() {
-        let c = parse_chapter(br#"{"chapter":"1","title":"Loomings.","text":"Call me"}"#, Path::new("c.json")).unwrap();
+        let c = parse_chapter(
+            br#"{"chapter":"1","title":"Loomings.","text":"Call me"}"#,
+            Path::new("c.json"),
+        )
+        .unwrap();
         assert_eq!(c.text, "Call me");
-        let e = parse_chapter(br#"{"chapter":"1"}"#, Path::new("c.json")).unwrap_err().to_string();
-        assert!(e.contains("c.json") && e.contains("not a chapter file"), "{e}");
+        let e = parse_chapter(br#"{"chapter":"1"}"#, Path::new("c.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("c.json") && e.contains("not a chapter file"),
+            "{e}"
+        );
     }
 }

@@ -9,7 +9,14 @@ use greenbench_data::{epoch_order, gather, info, load, locate, names, SampleKind
 #[test]
 fn registry_lists_every_dataset_with_info() {
     let n = names();
-    for name in ["fashion-mnist", "fashion-mnist-32", "mnist-10k", "digits", "cifar10", "moby-dick"] {
+    for name in [
+        "fashion-mnist",
+        "fashion-mnist-32",
+        "mnist-10k",
+        "digits",
+        "cifar10",
+        "moby-dick",
+    ] {
         assert!(n.contains(&name), "{name}");
         let i = info(name).unwrap();
         assert_eq!(i.name, name);
@@ -18,8 +25,15 @@ fn registry_lists_every_dataset_with_info() {
     assert!(info("imagenet").is_none());
     let f32 = info("fashion-mnist-32").unwrap();
     assert_eq!(f32.sample_shape, vec![3, 32, 32]);
-    assert!(f32.description.contains("NOT CIFAR-10"), "{}", f32.description);
-    assert_eq!(info("fashion-mnist").unwrap().fetch_hint, "scripts/fetch-datasets.sh fashion-mnist");
+    assert!(
+        f32.description.contains("NOT CIFAR-10"),
+        "{}",
+        f32.description
+    );
+    assert_eq!(
+        info("fashion-mnist").unwrap().fetch_hint,
+        "scripts/fetch-datasets.sh fashion-mnist"
+    );
 }
 
 #[test]
@@ -39,7 +53,10 @@ fn digits_fixture_loads_for_real() {
         assert!(seen.iter().all(|&c| c > 0), "{seen:?}");
     }
     let (m, s) = mean_std(&d.train.inputs);
-    assert!(m.abs() < 1e-4 && (s - 1.0).abs() < 1e-3, "train standardised: mean {m}, std {s}");
+    assert!(
+        m.abs() < 1e-4 && (s - 1.0).abs() < 1e-3,
+        "train standardised: mean {m}, std {s}"
+    );
     assert!(d.source.ends_with("digits.csv.gz"));
     // Deterministic split; subset keeps the first n of the same order.
     let again = load("digits", &repo_datasets(), None, Some(100)).unwrap();
@@ -53,11 +70,24 @@ fn fashion_mnist_and_its_32x32_three_channel_stand_in() {
     let root = tempfile::tempdir().unwrap();
     write_fashion(root.path(), 12, 5);
     let d = load("fashion-mnist", root.path(), None, None).unwrap();
-    assert_eq!(d.kind, SampleKind::Image { channels: 1, height: 28, width: 28 });
+    assert_eq!(
+        d.kind,
+        SampleKind::Image {
+            channels: 1,
+            height: 28,
+            width: 28
+        }
+    );
     assert_eq!((d.train.len, d.test.len, d.classes), (12, 5, 10));
-    assert_eq!(d.train.targets, (0..12).map(|i| i % 10).collect::<Vec<u32>>());
+    assert_eq!(
+        d.train.targets,
+        (0..12).map(|i| i % 10).collect::<Vec<u32>>()
+    );
     let (m, s) = mean_std(&d.train.inputs);
-    assert!(m.abs() < 1e-4 && (s - 1.0).abs() < 1e-3, "mean {m}, std {s}");
+    assert!(
+        m.abs() < 1e-4 && (s - 1.0).abs() < 1e-3,
+        "mean {m}, std {s}"
+    );
 
     let p = load("fashion-mnist-32", root.path(), None, Some(4)).unwrap();
     assert_eq!(p.sample_shape(), vec![3, 32, 32]);
@@ -73,7 +103,9 @@ fn fashion_mnist_and_its_32x32_three_channel_stand_in() {
     assert!(r[..64].iter().all(|&v| v == zero));
     let first = (1.0 * 7.0 / 255.0 - norm.mean[0]) / norm.std[0]; // image 1, pixel 0 = 7
     assert!((r[2 * 32 + 2] - first).abs() < 1e-5);
-    assert!(locate("fashion-mnist-32", root.path(), None).unwrap().ends_with("cache/fashion-mnist"));
+    assert!(locate("fashion-mnist-32", root.path(), None)
+        .unwrap()
+        .ends_with("cache/fashion-mnist"));
 }
 
 #[test]
@@ -110,7 +142,10 @@ fn moby_dick_char_windows() {
     let root = tempfile::tempdir().unwrap();
     let long = "Call me Ishmael. ".repeat(60);
     // chapter_10 must come after chapter_2 (numeric order, not lexical).
-    write_chapters(root.path(), &[(1, &long), (10, "zzz THE END"), (2, "Loomings.")]);
+    write_chapters(
+        root.path(),
+        &[(1, &long), (10, "zzz THE END"), (2, "Loomings.")],
+    );
     let d = load("moby-dick", root.path(), None, None).unwrap();
     let vocab = d.vocab.clone().unwrap();
     let mut sorted = vocab.clone();
@@ -126,11 +161,22 @@ fn moby_dick_char_windows() {
     assert_eq!(d.train.len, (cut - 1) / 64);
     assert_eq!(d.test.len, (n - cut - 1) / 64);
     let decode = |ids: &[f32]| ids.iter().map(|&i| vocab[i as usize]).collect::<String>();
-    assert_eq!(decode(&d.train.inputs[..64]), text.chars().take(64).collect::<String>());
+    assert_eq!(
+        decode(&d.train.inputs[..64]),
+        text.chars().take(64).collect::<String>()
+    );
     // Targets are the inputs shifted by one character.
-    assert_eq!(d.train.targets[..63].iter().map(|&t| t as f32).collect::<Vec<_>>(), d.train.inputs[1..64]);
+    assert_eq!(
+        d.train.targets[..63]
+            .iter()
+            .map(|&t| t as f32)
+            .collect::<Vec<_>>(),
+        d.train.inputs[1..64]
+    );
     // The test windows come from the end of the text.
-    assert!(decode(&d.test.inputs).chars().all(|c| text[text.len() - 200..].contains(c)));
+    assert!(decode(&d.test.inputs)
+        .chars()
+        .all(|c| text[text.len() - 200..].contains(c)));
 }
 
 #[test]
@@ -138,7 +184,14 @@ fn batches_through_the_public_api() {
     let d = load("digits", &repo_datasets(), None, None).unwrap();
     let order = epoch_order(d.train.len, 3, 0);
     let (mut x, mut y) = (Vec::new(), Vec::new());
-    gather(&d.train, &order[..32], d.sample_len(), d.targets_per_sample(), &mut x, &mut y);
+    gather(
+        &d.train,
+        &order[..32],
+        d.sample_len(),
+        d.targets_per_sample(),
+        &mut x,
+        &mut y,
+    );
     assert_eq!((x.len(), y.len()), (32 * 64, 32));
     assert_eq!(y[0], d.train.targets[order[0]]);
     assert_eq!(x[..64], d.train.inputs[order[0] * 64..order[0] * 64 + 64]);

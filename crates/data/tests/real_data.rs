@@ -26,10 +26,16 @@ fn real_fashion_mnist() {
     println!("fashion-mnist loaded in {:?}", t.elapsed());
     assert_eq!((d.train.len, d.test.len, d.classes), (60_000, 10_000, 10));
     let mut counts = [0usize; 10];
-    d.train.targets.iter().for_each(|&t| counts[t as usize] += 1);
+    d.train
+        .targets
+        .iter()
+        .for_each(|&t| counts[t as usize] += 1);
     assert!(counts.iter().all(|&c| c == 6000), "{counts:?}");
     let p = load("fashion-mnist-32", &repo_datasets(), None, Some(1000)).unwrap();
-    assert_eq!((p.train.len, p.test.len, p.sample_len()), (1000, 10_000, 3072));
+    assert_eq!(
+        (p.train.len, p.test.len, p.sample_len()),
+        (1000, 10_000, 3072)
+    );
 }
 
 #[test]
@@ -50,8 +56,14 @@ fn real_moby_dick() {
     }
     let d = load("moby-dick", &repo_datasets(), None, None).unwrap();
     let i = info("moby-dick").unwrap();
-    assert_eq!((d.classes, d.train.len, d.test.len), (i.classes, i.train_len, i.test_len));
+    assert_eq!(
+        (d.classes, d.train.len, d.test.len),
+        (i.classes, i.train_len, i.test_len)
+    );
     let vocab = d.vocab.unwrap();
-    let start: String = d.train.inputs[..16].iter().map(|&t| vocab[t as usize]).collect();
+    let start: String = d.train.inputs[..16]
+        .iter()
+        .map(|&t| vocab[t as usize])
+        .collect();
     assert_eq!(start, "Call me Ishmael.");
 }

@@ -19,7 +19,9 @@ pub fn gz(bytes: &[u8]) -> Vec<u8> {
 
 /// `n` 28×28 images: image i has pixel value (i*7 + p) % 256 and label i % 10.
 pub fn images_and_labels(n: usize) -> (Vec<u8>, Vec<u8>) {
-    let px: Vec<u8> = (0..n * 784).map(|k| ((k / 784) * 7 + k % 784) as u8).collect();
+    let px: Vec<u8> = (0..n * 784)
+        .map(|k| ((k / 784) * 7 + k % 784) as u8)
+        .collect();
     let lab: Vec<u8> = (0..n).map(|i| (i % 10) as u8).collect();
     (encode_idx(&[n, 28, 28], &px), encode_idx(&[n], &lab))
 }
@@ -49,11 +51,14 @@ pub fn cifar_record(label: u8, seed: u8) -> Vec<u8> {
 pub fn write_cifar(dir: &Path, per_batch: usize, test: usize) {
     std::fs::create_dir_all(dir).unwrap();
     for b in 1..=5 {
-        let bytes: Vec<u8> =
-            (0..per_batch).flat_map(|i| cifar_record(((b * per_batch + i) % 10) as u8, (b * 10 + i) as u8)).collect();
+        let bytes: Vec<u8> = (0..per_batch)
+            .flat_map(|i| cifar_record(((b * per_batch + i) % 10) as u8, (b * 10 + i) as u8))
+            .collect();
         std::fs::write(dir.join(format!("data_batch_{b}.bin")), bytes).unwrap();
     }
-    let bytes: Vec<u8> = (0..test).flat_map(|i| cifar_record((i % 10) as u8, i as u8)).collect();
+    let bytes: Vec<u8> = (0..test)
+        .flat_map(|i| cifar_record((i % 10) as u8, i as u8))
+        .collect();
     std::fs::write(dir.join("test_batch.bin"), bytes).unwrap();
 }
 
@@ -62,9 +67,14 @@ pub fn write_mnist_json(root: &Path, per_digit: usize) -> PathBuf {
     let dir = root.join("cache/mnist-10k");
     std::fs::create_dir_all(&dir).unwrap();
     for d in 0..10 {
-        let vals: Vec<String> =
-            (0..per_digit * 784).map(|k| format!("{}", ((k + d) % 5) as f32 / 4.0)).collect();
-        std::fs::write(dir.join(format!("{d}.json")), format!(r#"{{"data":[{}]}}"#, vals.join(","))).unwrap();
+        let vals: Vec<String> = (0..per_digit * 784)
+            .map(|k| format!("{}", ((k + d) % 5) as f32 / 4.0))
+            .collect();
+        std::fs::write(
+            dir.join(format!("{d}.json")),
+            format!(r#"{{"data":[{}]}}"#, vals.join(",")),
+        )
+        .unwrap();
     }
     dir
 }
