@@ -1,1 +1,25 @@
-//! greenbench-analysis.
+//! greenbench-analysis: reads sweep records (from any machine) and turns them into statistics,
+//! predictions, carbon figures, exports, figures and a report.
+//!
+//! Entry points: [`report::write_report`] (`greenbench report DIR`) and [`predict::predict`]
+//! (`greenbench predict DIR …`). Only records with status `ok` enter statistics.
+
+pub mod carbon;
+pub mod correlation;
+pub mod data;
+mod error;
+pub mod estimator;
+pub mod export;
+pub mod figures;
+pub mod fmt;
+pub mod groups;
+pub mod pareto;
+pub mod predict;
+pub mod report;
+pub mod stats;
+
+pub use carbon::CarbonSettings;
+pub use data::{EnergyBasis, Sweep};
+pub use error::AnalysisError;
+pub use predict::{predict, Prediction};
+pub use report::{write_report, ReportOptions, ReportSummary};

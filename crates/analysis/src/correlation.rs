@@ -1,0 +1,202 @@
+//! The paper's correlation study: each pair with Pearson r and Spearman ρ (n, p), beside the
+//! figure the paper reports.
+
+use std::collections::BTreeMap;
+
+use greenbench_core::record::RunRecord;
+use serde::Serialize;
+
+use crate::data::{self, EnergyBasis};
+use crate::groups::{self, ConfigGroup};
+use crate::stats::{self, Correlation, Stat};
+
+/// Which coefficient the paper quotes for a pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Headline {
+    /// Pearson r.
+    Pearson,
+    /// Spearman ρ.
+    Spearman,
+}
+
+/// One row of the study.
+#[derive(Debug, Clone, Serialize)]
+pub struct PairResult {
+    /// "training time vs training energy", …
+    pub pair: &'static str,
+    /// What one point is ("run" or "model at <context>").
+    pub unit: String,
+    /// Pearson r.
+    pub pearson: Stat<Correlation>,
+    /// Spearman ρ.
+    pub spearman: Stat<Correlation>,
+    /// The coefficient the paper quotes.
+    pub headline: Headline,
+    /// The paper's figure.
+    pub paper: &'static str,
+    /// How this sweep compares, in words.
+    pub comparison: String,
+}
+
+/// Mean training energy per batch size relative to each model's smallest batch size, averaged
+/// over models that ran ≥ 2 batch sizes: (batch size, relative energy, models).
+pub fn batch_size_profile(runs: &[&RunRecord], basis: EnergyBasis) -> Vec<(usize, f64, usize)> {
+    let mut per_model: BTreeMap<&str, BTreeMap<usize, Vec<f64>>> = BTreeMap::new();
+    for r in runs {
+        if let Some(e) = basis.train_j(r) {
+            per_model.entry(&r.spec.model).or_default().entry(r.spec.batch_size).or_default().push(e);
+        }
+    }
+    let mut acc: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
+    for by_batch in per_model.values().filter(|m| m.len() >= 2) {
+        let means: Vec<(usize, f64)> =
+            by_batch.iter().filter_map(|(b, v)| Some((*b, stats::mean(v)?))).collect();
+        let Some(&(_, base)) = means.first() else { continue };
+        if base <= 0.0 {
+            continue;
+        }
+        for (b, m) in means {
+            acc.entry(b).or_default().push(m / base);
+        }
+    }
+    acc.into_iter().filter_map(|(b, v)| Some((b, stats::mean(&v)?, v.len()))).collect()
+}
+
+fn pair(
+    pair: &'static str,
+    unit: String,
+    xy: &[(f64, f64)],
+    headline: Headline,
+    paper: &'static str,
+    compare: impl Fn(&Stat<Correlation>) -> String,
+) -> PairResult {
+    let (x, y): (Vec<f64>, Vec<f64>) = xy.iter().copied().unzip();
+    let pearson = stats::pearson(&x, &y);
+    let spearman = stats::spearman(&x, &y);
+    let comparison = compare(match headline {
+        Headline::Pearson => &pearson,
+        Headline::Spearman => &spearman,
+    });
+    PairResult { pair, unit, pearson, spearman, headline, paper, comparison }
+}
+
+fn near(target: f64) -> impl Fn(&Stat<Correlation>) -> String {
+    move |c| match c {
+        Err(e) => format!("not comparable ({e})"),
+        Ok(c) if (c.coefficient - target).abs() <= 0.1 => format!("close to the paper (Δ {:+.2})", c.coefficient - target),
+        Ok(c) if c.coefficient > target => format!("stronger than the paper (Δ {:+.2})", c.coefficient - target),
+        Ok(c) => format!("weaker than the paper (Δ {:+.2})", c.coefficient - target),
+    }
+}
+
+fn none_expected(c: &Stat<Correlation>) -> String {
+    match c {
+        Err(e) => format!("not comparable ({e})"),
+        Ok(c) if c.p_value >= 0.05 => "agrees: no significant correlation (p ≥ 0.05)".into(),
+        Ok(c) => format!("differs: significant at p = {}", crate::fmt::sig(c.p_value, 2)),
+    }
+}
+
+/// The seven pairs of the paper. Time–energy, time–time and batch-size pairs use every ok run;
+/// model-property pairs use one point per model (mean over repeats) under the setting with the
+/// most models, as the paper compares models at one setting.
+pub fn correlation_study(runs: &[&RunRecord], basis: EnergyBasis) -> Vec<PairResult> {
+    let e = |r: &RunRecord| basis.train_j(r);
+    let per_run = |f: &dyn Fn(&RunRecord) -> Option<(f64, f64)>| -> Vec<(f64, f64)> {
+        runs.iter().filter_map(|r| f(r)).collect()
+    };
+    let train_s = |r: &RunRecord| r.train.as_ref().map(|t| t.duration_s);
+    let infer_s = |r: &RunRecord| r.inference.as_ref().map(|i| i.duration_s);
+
+    let all_groups = groups::config_groups(runs);
+    let (ctx, models) = groups::per_model(&all_groups);
+    let unit_model = match &ctx {
+        Some(c) => format!("model ({c})"),
+        None => "model".into(),
+    };
+    let per_model = |f: &dyn Fn(&ConfigGroup) -> Option<(f64, f64)>| -> Vec<(f64, f64)> {
+        models.iter().filter_map(|g| f(g)).collect()
+    };
+    let me = |g: &ConfigGroup| g.mean(e);
+    let first = |g: &ConfigGroup, f: fn(&RunRecord) -> Option<f64>| g.first().and_then(f);
+
+    let bs_profile = batch_size_profile(runs, basis);
+    let bs_comment = |c: &Stat<Correlation>| -> String {
+        let shape = if bs_profile.len() >= 2 {
+            bs_profile.iter().map(|(b, v, _)| format!("{b}: {v:.2}")).collect::<Vec<_>>().join(", ")
+        } else {
+            "one batch size per model: no profile".into()
+        };
+        let trend = match c {
+            Ok(c) if c.coefficient < 0.0 && c.p_value < 0.05 => "falls with batch size",
+            Ok(c) if c.coefficient > 0.0 && c.p_value < 0.05 => "rises with batch size (differs)",
+            Ok(_) => "no significant trend",
+            Err(_) => "not comparable",
+        };
+        format!("{trend}; energy relative to each model's smallest batch: {shape}")
+    };
+
+    vec![
+        pair(
+            "training time vs training energy",
+            "run".into(),
+            &per_run(&|r| Some((train_s(r)?, e(r)?))),
+            Headline::Pearson,
+            "r ≈ 0.99",
+            near(0.99),
+        ),
+        pair(
+            "training time vs inference time",
+            "run".into(),
+            &per_run(&|r| Some((train_s(r)?, infer_s(r)?))),
+            Headline::Pearson,
+            "r ≈ 0.9",
+            near(0.9),
+        ),
+        pair(
+            "MACs vs training energy",
+            unit_model.clone(),
+            &per_model(&|g| Some((first(g, data::macs)?, me(g)?))),
+            Headline::Spearman,
+            "ρ ≈ 0.8",
+            near(0.8),
+        ),
+        pair(
+            "MACs/parameter vs training energy",
+            unit_model.clone(),
+            &per_model(&|g| Some((first(g, data::macs_per_param)?, me(g)?))),
+            Headline::Spearman,
+            "ρ ≈ 0.9 (0.902 / 0.915 / 0.853)",
+            near(0.9),
+        ),
+        pair(
+            "parameters vs training energy",
+            unit_model.clone(),
+            &per_model(&|g| Some((first(g, data::params)?, me(g)?))),
+            Headline::Spearman,
+            "— (not reported)",
+            |c| match c {
+                Ok(c) if c.p_value < 0.05 => "significant (the paper gives no figure)".into(),
+                Ok(_) => "not significant (the paper gives no figure)".into(),
+                Err(e) => format!("not comparable ({e})"),
+            },
+        ),
+        pair(
+            "test accuracy vs training energy",
+            unit_model,
+            &per_model(&|g| Some((g.mean(data::accuracy)?, me(g)?))),
+            Headline::Spearman,
+            "no correlation",
+            none_expected,
+        ),
+        pair(
+            "batch size vs training energy",
+            "run".into(),
+            &per_run(&|r| Some((r.spec.batch_size as f64, e(r)?))),
+            Headline::Spearman,
+            "falls with batch size, plateaus above ~96–128",
+            bs_comment,
+        ),
+    ]
+}

@@ -1,0 +1,171 @@
+//! Loading a sweep folder and reading the figures analysis needs out of records.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use greenbench_core::record::{read_records, EpochRecord, RunRecord};
+use greenbench_core::{ComponentEnergy, Quality, RunStatus};
+use serde::Serialize;
+
+use crate::carbon::CarbonSettings;
+use crate::AnalysisError;
+
+/// Which energy figure the statistics use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EnergyBasis {
+    /// Net of idle power (`E_raw − P_idle × t`), the paper's definition; used when every run has it.
+    Net,
+    /// Raw energy, used when some run lacks a net figure.
+    Raw,
+}
+
+impl EnergyBasis {
+    /// Net when every run has a net training total, else raw.
+    pub fn choose(runs: &[&RunRecord]) -> EnergyBasis {
+        let all_net = runs
+            .iter()
+            .all(|r| r.train.as_ref().is_some_and(|t| t.net_energy.total_j.is_some()));
+        if all_net && !runs.is_empty() {
+            EnergyBasis::Net
+        } else {
+            EnergyBasis::Raw
+        }
+    }
+
+    /// `net` or `raw`.
+    pub fn name(self) -> &'static str {
+        match self {
+            EnergyBasis::Net => "net",
+            EnergyBasis::Raw => "raw",
+        }
+    }
+
+    /// The energy object of this basis for the training phase.
+    pub fn train(self, r: &RunRecord) -> Option<&ComponentEnergy> {
+        r.train.as_ref().map(|t| match self {
+            EnergyBasis::Net => &t.net_energy,
+            EnergyBasis::Raw => &t.energy,
+        })
+    }
+
+    /// The energy object of this basis for the inference phase.
+    pub fn inference(self, r: &RunRecord) -> Option<&ComponentEnergy> {
+        r.inference.as_ref().map(|t| match self {
+            EnergyBasis::Net => &t.net_energy,
+            EnergyBasis::Raw => &t.energy,
+        })
+    }
+
+    /// Total training energy in joules.
+    pub fn train_j(self, r: &RunRecord) -> Option<f64> {
+        self.train(r).and_then(|e| e.total_j).filter(|v| v.is_finite())
+    }
+
+    /// Total inference energy in joules.
+    pub fn inference_j(self, r: &RunRecord) -> Option<f64> {
+        self.inference(r).and_then(|e| e.total_j).filter(|v| v.is_finite())
+    }
+
+    /// Energy of one epoch in joules.
+    pub fn epoch_j(self, e: &EpochRecord) -> Option<f64> {
+        match self {
+            EnergyBasis::Net => e.net_energy_j,
+            EnergyBasis::Raw => e.energy_j,
+        }
+        .filter(|v| v.is_finite())
+    }
+}
+
+/// A sweep folder: its records, carbon settings and paths.
+#[derive(Debug, Clone)]
+pub struct Sweep {
+    /// The folder.
+    pub dir: PathBuf,
+    /// Every record of `runs.jsonl`, in file order.
+    pub records: Vec<RunRecord>,
+    /// `manifest.json`, if present.
+    pub manifest: Option<serde_json::Value>,
+    /// Carbon intensity and PUE.
+    pub carbon: CarbonSettings,
+}
+
+impl Sweep {
+    /// Reads `dir/runs.jsonl` and, if present, `dir/manifest.json`.
+    pub fn load(dir: &Path) -> Result<Sweep, AnalysisError> {
+        let runs = dir.join("runs.jsonl");
+        if !runs.is_file() {
+            return Err(AnalysisError::NoRecords { dir: dir.to_path_buf() });
+        }
+        let records = read_records(&runs)?;
+        let mpath = dir.join("manifest.json");
+        let manifest = if mpath.is_file() {
+            let text = std::fs::read_to_string(&mpath)
+                .map_err(|e| AnalysisError::io("reading", &mpath, e))?;
+            let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+                AnalysisError::Manifest { path: mpath.clone(), message: format!("not JSON: {e}") }
+            })?;
+            Some(v)
+        } else {
+            None
+        };
+        let carbon = match &manifest {
+            Some(m) => CarbonSettings::from_manifest(m)
+                .map_err(|message| AnalysisError::Manifest { path: mpath.clone(), message })?,
+            None => CarbonSettings::default_with_source("default: no manifest.json in the sweep folder"),
+        };
+        Ok(Sweep { dir: dir.to_path_buf(), records, manifest, carbon })
+    }
+
+    /// Runs with status `ok` and a training record: the only ones that enter statistics.
+    pub fn ok_runs(&self) -> Vec<&RunRecord> {
+        ok_runs(&self.records)
+    }
+}
+
+/// Runs with status `ok` and a training record.
+pub fn ok_runs(records: &[RunRecord]) -> Vec<&RunRecord> {
+    records.iter().filter(|r| r.status == RunStatus::Ok && r.train.is_some()).collect()
+}
+
+/// A label for the quality of a set of energy figures: `measured`, `estimated`, `missing`, or
+/// `mixed (3 measured, 2 estimated)`.
+pub fn quality_label<'a>(qualities: impl IntoIterator<Item = Option<Quality>>) -> String {
+    let mut counts: BTreeMap<Quality, usize> = BTreeMap::new();
+    for q in qualities {
+        *counts.entry(q.unwrap_or(Quality::Missing)).or_default() += 1;
+    }
+    match counts.len() {
+        0 => "no data".into(),
+        1 => counts.keys().next().map(|q| q.to_string()).unwrap_or_default(),
+        _ => format!(
+            "mixed ({})",
+            counts.iter().map(|(q, n)| format!("{n} {q}")).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
+/// Parameters of a run's model, if known.
+pub fn params(r: &RunRecord) -> Option<f64> {
+    r.model.as_ref().map(|m| m.params as f64).filter(|v| *v > 0.0)
+}
+
+/// MACs per sample of a run's model, if known.
+pub fn macs(r: &RunRecord) -> Option<f64> {
+    r.model.as_ref().map(|m| m.macs_per_sample as f64).filter(|v| *v > 0.0)
+}
+
+/// MACs per parameter of a run's model, if known.
+pub fn macs_per_param(r: &RunRecord) -> Option<f64> {
+    r.model.as_ref().map(|m| m.macs_per_param).filter(|v| v.is_finite() && *v > 0.0)
+}
+
+/// Test accuracy (0..1) of a run, if it reached inference.
+pub fn accuracy(r: &RunRecord) -> Option<f64> {
+    r.inference.as_ref().map(|i| i.accuracy).filter(|v| v.is_finite())
+}
+
+/// Joules to watt-hours.
+pub fn wh(j: f64) -> f64 {
+    j / 3600.0
+}

@@ -1,0 +1,285 @@
+//! The parameter estimator: log-linear least squares of training energy (and time) on model
+//! parameters, MACs per sample, batch size, epochs and training-set size, with
+//! leave-one-model-out cross-validation.
+//!
+//! Model: `ln E = ln epochs + ln samples + b0 + b1·ln params + b2·ln MACs + b3·ln batch
+//! + b4·ln epochs + b5·ln samples`. Energy is taken as proportional to epochs × samples (the
+//! offset) and b4, b5 measure the departure from that. A regressor that does not vary in the sweep
+//! (one epoch count, one dataset) is dropped, so the estimate falls back to proportionality
+//! instead of ignoring it.
+
+use greenbench_core::record::RunRecord;
+use serde::Serialize;
+
+use crate::data::{self, EnergyBasis};
+use crate::stats::{self, Correlation, OlsFit, Stat};
+use crate::AnalysisError;
+
+/// Names of the regressors, in column order.
+pub const FEATURES: [&str; 5] =
+    ["ln params", "ln MACs/sample", "ln batch size", "ln epochs", "ln train samples"];
+
+/// One configuration in the estimator's terms.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Config {
+    /// Trainable parameters.
+    pub params: f64,
+    /// MACs per sample.
+    pub macs: f64,
+    /// Batch size.
+    pub batch_size: f64,
+    /// Epochs.
+    pub epochs: f64,
+    /// Training samples per epoch (0 = unknown).
+    pub train_samples: f64,
+}
+
+impl Config {
+    /// The configuration of a run, if every needed figure is present and positive.
+    pub fn of(r: &RunRecord) -> Option<Config> {
+        let epochs = r.train.as_ref().map_or(0, |t| t.epochs.len()).max(r.spec.epochs) as f64;
+        let c = Config {
+            params: data::params(r)?,
+            macs: data::macs(r)?,
+            batch_size: r.spec.batch_size as f64,
+            epochs,
+            train_samples: r.train_samples as f64,
+        };
+        (c.batch_size > 0.0 && c.epochs > 0.0).then_some(c)
+    }
+
+    fn row(&self, use_samples: bool) -> Vec<f64> {
+        vec![
+            self.params.ln(),
+            self.macs.ln(),
+            self.batch_size.ln(),
+            self.epochs.ln(),
+            if use_samples { self.train_samples.ln() } else { 0.0 },
+        ]
+    }
+
+    fn offset(&self, use_samples: bool) -> f64 {
+        self.epochs.ln() + if use_samples { self.train_samples.ln() } else { 0.0 }
+    }
+}
+
+/// Cross-validation figures of one target (energy or duration).
+#[derive(Debug, Clone, Serialize)]
+pub struct CvScore {
+    /// Mean absolute percentage error of held-out predictions.
+    pub mape_pct: Stat<f64>,
+    /// Spearman ρ of held-out predicted vs measured.
+    pub spearman: Stat<Correlation>,
+}
+
+/// Leave-one-model-out cross-validation of the estimator.
+#[derive(Debug, Clone, Serialize)]
+pub struct CrossValidation {
+    /// Folds (= distinct models).
+    pub folds: usize,
+    /// Energy.
+    pub energy: CvScore,
+    /// Training time.
+    pub duration: CvScore,
+    /// Held-out predictions: (model, predicted J, measured J).
+    pub energy_predictions: Vec<(String, f64, f64)>,
+}
+
+/// A fitted estimator.
+#[derive(Debug, Clone, Serialize)]
+pub struct Estimator {
+    /// Energy basis of the target.
+    pub basis: EnergyBasis,
+    /// Quality label of the energies it was fitted on.
+    pub quality: String,
+    /// Fit of ln energy.
+    pub energy_fit: OlsFit,
+    /// Fit of ln training time.
+    pub duration_fit: OlsFit,
+    /// Runs used.
+    pub runs: usize,
+    /// Distinct models among them.
+    pub models: usize,
+    /// Whether the training-set size entered (every run had it).
+    pub uses_train_samples: bool,
+    /// Leave-one-model-out CV; `None` with fewer than two models.
+    pub cv: Option<CrossValidation>,
+    /// 5 % and 95 % quantiles of ln(measured / predicted) energy.
+    pub energy_log_band: (f64, f64),
+    /// 5 % and 95 % quantiles of ln(measured / predicted) time.
+    pub duration_log_band: (f64, f64),
+    /// Where the band came from.
+    pub band_source: String,
+}
+
+struct Obs<'a> {
+    model: &'a str,
+    config: Config,
+    energy_j: f64,
+    duration_s: f64,
+}
+
+fn fit_one(obs: &[&Obs], target: impl Fn(&Obs) -> f64, use_samples: bool) -> Stat<OlsFit> {
+    let rows: Vec<Vec<f64>> = obs.iter().map(|o| o.config.row(use_samples)).collect();
+    let y: Vec<f64> = obs
+        .iter()
+        .map(|o| target(o).ln() - o.config.offset(use_samples))
+        .collect();
+    stats::ols_dropping_collinear(&rows, &y)
+}
+
+fn apply(fit: &OlsFit, c: &Config, use_samples: bool) -> f64 {
+    (fit.predict(&c.row(use_samples)) + c.offset(use_samples)).exp()
+}
+
+fn band(log_resid: &[f64]) -> (f64, f64) {
+    (
+        stats::quantile(log_resid, 0.05).unwrap_or(0.0),
+        stats::quantile(log_resid, 0.95).unwrap_or(0.0),
+    )
+}
+
+fn score(pred: &[f64], meas: &[f64]) -> CvScore {
+    CvScore { mape_pct: stats::mape(pred, meas), spearman: stats::spearman(pred, meas) }
+}
+
+impl Estimator {
+    /// Fits on `runs` (status ok; runs with non-positive energy or missing complexity are
+    /// skipped).
+    pub fn fit(runs: &[&RunRecord], basis: EnergyBasis) -> Result<Estimator, AnalysisError> {
+        let obs: Vec<Obs> = runs
+            .iter()
+            .filter_map(|r| {
+                let t = r.train.as_ref()?;
+                Some(Obs {
+                    model: r.spec.model.as_str(),
+                    config: Config::of(r)?,
+                    energy_j: basis.train_j(r).filter(|e| *e > 0.0)?,
+                    duration_s: Some(t.duration_s).filter(|d| d.is_finite() && *d > 0.0)?,
+                })
+            })
+            .collect();
+        let used: Vec<&RunRecord> = runs
+            .iter()
+            .copied()
+            .filter(|r| Config::of(r).is_some() && basis.train_j(r).is_some_and(|e| e > 0.0))
+            .collect();
+        let quality = data::quality_label(used.iter().map(|r| basis.train(r).and_then(|e| e.quality)));
+        let use_samples = !obs.is_empty() && obs.iter().all(|o| o.config.train_samples > 0.0);
+        let all: Vec<&Obs> = obs.iter().collect();
+        let why = |e: stats::NotComputed| {
+            AnalysisError::Insufficient(format!(
+                "parameter estimator: {e} ({} usable ok runs with positive {} energy and known params/MACs)",
+                obs.len(),
+                basis.name()
+            ))
+        };
+        let energy_fit = fit_one(&all, |o| o.energy_j, use_samples).map_err(why)?;
+        let duration_fit = fit_one(&all, |o| o.duration_s, use_samples).map_err(why)?;
+        let groups: Vec<&str> = obs.iter().map(|o| o.model).collect();
+        let folds = stats::leave_one_group_out(&groups);
+        let mut models = groups.clone();
+        models.sort();
+        models.dedup();
+
+        let mut cv = None;
+        let (mut e_res, mut d_res) = (Vec::new(), Vec::new());
+        if !folds.is_empty() {
+            let (mut pe, mut me, mut pd, mut md, mut preds) = (vec![], vec![], vec![], vec![], vec![]);
+            for (model, fold) in &folds {
+                let train: Vec<&Obs> = fold.train.iter().map(|&i| &obs[i]).collect();
+                let (Ok(fe), Ok(fd)) = (
+                    fit_one(&train, |o| o.energy_j, use_samples),
+                    fit_one(&train, |o| o.duration_s, use_samples),
+                ) else {
+                    continue;
+                };
+                for &i in &fold.test {
+                    let o = &obs[i];
+                    let (e, d) = (apply(&fe, &o.config, use_samples), apply(&fd, &o.config, use_samples));
+                    pe.push(e);
+                    me.push(o.energy_j);
+                    pd.push(d);
+                    md.push(o.duration_s);
+                    e_res.push((o.energy_j / e).ln());
+                    d_res.push((o.duration_s / d).ln());
+                    preds.push((model.to_string(), e, o.energy_j));
+                }
+            }
+            cv = Some(CrossValidation {
+                folds: folds.len(),
+                energy: score(&pe, &me),
+                duration: score(&pd, &md),
+                energy_predictions: preds,
+            });
+        }
+        let band_source = if e_res.len() >= 2 {
+            format!("5–95 % of leave-one-model-out residuals ({} held-out runs)", e_res.len())
+        } else {
+            e_res = obs.iter().map(|o| (o.energy_j / apply(&energy_fit, &o.config, use_samples)).ln()).collect();
+            d_res = obs.iter().map(|o| (o.duration_s / apply(&duration_fit, &o.config, use_samples)).ln()).collect();
+            format!(
+                "5–95 % of in-sample residuals ({} runs; one model only, so no cross-validation — the band is optimistic)",
+                e_res.len()
+            )
+        };
+        Ok(Estimator {
+            basis,
+            quality,
+            energy_fit,
+            duration_fit,
+            runs: obs.len(),
+            models: models.len(),
+            uses_train_samples: use_samples,
+            cv,
+            energy_log_band: band(&e_res),
+            duration_log_band: band(&d_res),
+            band_source,
+        })
+    }
+
+    /// Point estimates (J, s) for a configuration; `train_samples` 0 uses proportionality only.
+    pub fn estimate(&self, c: &Config) -> (f64, f64) {
+        let use_samples = self.uses_train_samples && c.train_samples > 0.0;
+        (
+            apply(&self.energy_fit, c, use_samples),
+            apply(&self.duration_fit, c, use_samples),
+        )
+    }
+
+    /// Human-readable list of regressors that were dropped (constant or collinear).
+    pub fn dropped_features(&self) -> Vec<&'static str> {
+        let mut v: Vec<&'static str> =
+            self.energy_fit.dropped.iter().filter_map(|&i| FEATURES.get(i).copied()).collect();
+        if !self.uses_train_samples && !v.contains(&FEATURES[4]) {
+            v.push(FEATURES[4]);
+        }
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offset_makes_unvarying_epochs_proportional() {
+        // Energy = 1e-6 · params · epochs exactly, epochs always 3 in the data.
+        let fit_obs: Vec<Obs> = (1..=6)
+            .map(|i| {
+                let p = 1e5 * i as f64;
+                Obs {
+                    model: ["a", "b", "c", "d", "e", "f"][i - 1],
+                    config: Config { params: p, macs: 3.0 * p * i as f64, batch_size: 32.0, epochs: 3.0, train_samples: 0.0 },
+                    energy_j: 1e-6 * p * 3.0,
+                    duration_s: 1e-7 * p * 3.0,
+                }
+            })
+            .collect();
+        let refs: Vec<&Obs> = fit_obs.iter().collect();
+        let fit = fit_one(&refs, |o| o.energy_j, false).unwrap();
+        let c = Config { params: 2e5, macs: 1.2e6, batch_size: 32.0, epochs: 100.0, train_samples: 0.0 };
+        let e = apply(&fit, &c, false);
+        assert!((e - 1e-6 * 2e5 * 100.0).abs() / e < 1e-6, "{e}");
+    }
+}

@@ -1,0 +1,148 @@
+//! `runs.csv`: one flat row per run (every status), every spec field as its own column.
+
+use std::path::Path;
+
+use greenbench_core::record::RunRecord;
+use greenbench_core::{ComponentEnergy, ComponentPower};
+
+use crate::carbon::CarbonSettings;
+use crate::data::{self, EnergyBasis};
+use crate::fmt::cell;
+use crate::AnalysisError;
+
+fn energy_cols(prefix: &str, e: Option<&ComponentEnergy>, out: &mut Vec<(String, String)>) {
+    let q = e.and_then(|e| e.quality).map(|q| q.to_string()).unwrap_or_default();
+    for (name, v) in [
+        ("cpu_j", e.and_then(|e| e.cpu_j)),
+        ("dram_j", e.and_then(|e| e.dram_j)),
+        ("gpu_j", e.and_then(|e| e.gpu_j)),
+        ("total_j", e.and_then(|e| e.total_j)),
+    ] {
+        out.push((format!("{prefix}_{name}"), cell(v)));
+    }
+    out.push((format!("{prefix}_quality"), q));
+}
+
+fn power_cols(prefix: &str, p: Option<&ComponentPower>, out: &mut Vec<(String, String)>) {
+    for (name, v) in [
+        ("cpu_w", p.and_then(|p| p.cpu_w)),
+        ("dram_w", p.and_then(|p| p.dram_w)),
+        ("gpu_w", p.and_then(|p| p.gpu_w)),
+        ("total_w", p.and_then(|p| p.total_w)),
+    ] {
+        out.push((format!("{prefix}_{name}"), cell(v)));
+    }
+}
+
+fn json_cell(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The spec field names across `records`, in order of first appearance.
+fn spec_fields(records: &[RunRecord]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for r in records {
+        if let Ok(serde_json::Value::Object(m)) = serde_json::to_value(&r.spec) {
+            for k in m.keys() {
+                if !names.contains(k) {
+                    names.push(k.clone());
+                }
+            }
+        }
+    }
+    names
+}
+
+/// The cells of one run, as (column, value) in column order.
+pub fn run_row(
+    r: &RunRecord,
+    spec_names: &[String],
+    basis: EnergyBasis,
+    carbon: &CarbonSettings,
+) -> Vec<(String, String)> {
+    let mut o: Vec<(String, String)> = Vec::new();
+    let mut put = |k: &str, v: String| o.push((k.to_string(), v));
+    put("run_id", r.run_id.clone());
+    put("sweep", r.sweep.clone());
+    put("status", r.status.name().into());
+    put("error", r.error.clone().unwrap_or_default());
+    put("started_at", r.started_at.clone());
+    put("finished_at", r.finished_at.clone());
+    let spec = serde_json::to_value(&r.spec).unwrap_or_default();
+    for k in spec_names {
+        put(k, spec.get(k).map(json_cell).unwrap_or_default());
+    }
+    put("family", r.family.clone());
+    put("host_cpu_model", r.host.cpu_model.clone());
+    put("host_cores", r.host.cores.to_string());
+    put("host_mem_gb", cell(Some(r.host.mem_gb)));
+    put("host_gpu", r.host.gpu.clone().unwrap_or_default());
+    put("hostname", r.host.hostname.clone());
+    put("greenbench_version", r.host.greenbench_version.clone());
+    put("params", r.model.as_ref().map(|m| m.params.to_string()).unwrap_or_default());
+    put("macs", r.model.as_ref().map(|m| m.macs_per_sample.to_string()).unwrap_or_default());
+    put("macs_per_param", cell(r.model.as_ref().map(|m| m.macs_per_param)));
+    put("train_samples", r.train_samples.to_string());
+    let t = r.train.as_ref();
+    put("train_duration_s", cell(t.map(|t| t.duration_s)));
+    put("train_samples_per_s", cell(t.map(|t| t.samples_per_s)));
+    put("train_epochs_completed", t.map(|t| t.epochs.len().to_string()).unwrap_or_default());
+    put("train_final_loss", cell(t.map(|t| t.final_loss)));
+    put("train_acc", cell(t.map(|t| t.train_acc)));
+    put("val_acc", cell(t.and_then(|t| t.val_acc)));
+    put("train_gpu_util_mean", cell(t.and_then(|t| t.gpu_util_mean)));
+    put("train_cpu_util_mean", cell(t.and_then(|t| t.cpu_util_mean)));
+    energy_cols("train", t.map(|t| &t.energy), &mut o);
+    energy_cols("train_net", t.map(|t| &t.net_energy), &mut o);
+    power_cols("train_avg", t.map(|t| &t.avg_power_w), &mut o);
+    let i = r.inference.as_ref();
+    let mut put = |k: &str, v: String| o.push((k.to_string(), v));
+    put("inference_samples", i.map(|i| i.samples.to_string()).unwrap_or_default());
+    put("inference_duration_s", cell(i.map(|i| i.duration_s)));
+    put("inference_samples_per_s", cell(i.map(|i| i.samples_per_s)));
+    put("test_accuracy", cell(i.map(|i| i.accuracy)));
+    put("perplexity", cell(i.and_then(|i| i.perplexity)));
+    energy_cols("inference", i.map(|i| &i.energy), &mut o);
+    energy_cols("inference_net", i.map(|i| &i.net_energy), &mut o);
+    power_cols("inference_avg", i.map(|i| &i.avg_power_w), &mut o);
+    power_cols("idle", Some(&r.idle_power_w), &mut o);
+    let mut put = |k: &str, v: String| o.push((k.to_string(), v));
+    put("energy_basis", basis.name().into());
+    put("carbon_intensity_g_per_kwh", cell(Some(carbon.intensity_g_per_kwh)));
+    put("pue", cell(Some(carbon.pue)));
+    put("train_carbon_g", cell(basis.train_j(r).map(|j| carbon.grams(j))));
+    put("inference_carbon_g", cell(basis.inference_j(r).map(|j| carbon.grams(j))));
+    put("train_energy_wh", cell(basis.train_j(r).map(data::wh)));
+    put("inference_energy_wh", cell(basis.inference_j(r).map(data::wh)));
+    put(
+        "meters",
+        r.meters.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; "),
+    );
+    o
+}
+
+/// Writes `runs.csv` with one row per record (all statuses).
+pub fn write_runs_csv(
+    path: &Path,
+    records: &[RunRecord],
+    basis: EnergyBasis,
+    carbon: &CarbonSettings,
+) -> Result<(), AnalysisError> {
+    let err = |e: csv::Error| AnalysisError::Csv { path: path.to_path_buf(), message: e.to_string() };
+    let mut w = csv::Writer::from_path(path).map_err(err)?;
+    let names = spec_fields(records);
+    let header: Vec<String> = match records.first() {
+        Some(r) => run_row(r, &names, basis, carbon).into_iter().map(|(k, _)| k).collect(),
+        None => vec!["run_id".into(), "status".into()], // empty sweep
+    };
+    w.write_record(&header).map_err(err)?;
+    for r in records {
+        w.write_record(run_row(r, &names, basis, carbon).into_iter().map(|(_, v)| v)).map_err(err)?;
+    }
+    w.flush().map_err(|e| AnalysisError::io("writing", path, e))
+}
+

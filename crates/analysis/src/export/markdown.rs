@@ -1,0 +1,57 @@
+//! `summary.md`: a Markdown table with one row per model and setting, mean ± σ over repeats.
+
+use greenbench_core::record::RunRecord;
+
+use crate::carbon::CarbonSettings;
+use crate::data::{self, EnergyBasis};
+use crate::fmt::{count, pm, sig};
+use crate::groups::config_groups;
+
+/// The summary table (with a heading line naming the energy basis, its quality and carbon
+/// settings) over `runs` (status ok).
+pub fn summary_markdown(runs: &[&RunRecord], basis: EnergyBasis, carbon: &CarbonSettings) -> String {
+    let quality = data::quality_label(runs.iter().map(|r| basis.train(r).and_then(|e| e.quality)));
+    let mut s = String::new();
+    s.push_str("# Summary per model\n\n");
+    s.push_str(&format!(
+        "{} ok runs. Energy: **{}** (net of idle = raw − idle power × time), quality **{}**. \
+         Carbon: {} g CO2-eq/kWh × PUE {} ({}). Values are mean ± σ over repeats (σ only with ≥ 2 runs).\n\n",
+        runs.len(),
+        basis.name(),
+        quality,
+        carbon.intensity_g_per_kwh,
+        carbon.pue,
+        carbon.source
+    ));
+    s.push_str(
+        "| model | family | dataset | batch | lr | epochs | device | runs | params | MACs/sample | MACs/param \
+         | train time (s) | train energy (Wh) | inference time (s) | inference energy (Wh) | test accuracy (%) | train CO2 (g) |\n",
+    );
+    s.push_str("|---|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for g in config_groups(runs) {
+        let Some(first) = g.first() else { continue };
+        let m = first.model.as_ref();
+        let c = &g.context;
+        s.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            g.model,
+            first.family,
+            c.dataset,
+            c.batch_size,
+            c.lr,
+            c.epochs,
+            c.device,
+            g.runs.len(),
+            m.map(|m| count(m.params)).unwrap_or_else(|| "—".into()),
+            m.map(|m| count(m.macs_per_sample)).unwrap_or_else(|| "—".into()),
+            m.map(|m| sig(m.macs_per_param, 3)).unwrap_or_else(|| "—".into()),
+            pm(g.stat(|r| r.train.as_ref().map(|t| t.duration_s)), 1.0),
+            pm(g.stat(|r| basis.train_j(r)), 1.0 / 3600.0),
+            pm(g.stat(|r| r.inference.as_ref().map(|i| i.duration_s)), 1.0),
+            pm(g.stat(|r| basis.inference_j(r)), 1.0 / 3600.0),
+            pm(g.stat(data::accuracy), 100.0),
+            pm(g.stat(|r| basis.train_j(r).map(|j| carbon.grams(j))), 1.0),
+        ));
+    }
+    s
+}

@@ -1,0 +1,84 @@
+//! Figure 6: training energy vs batch size, one line per model (log-2 batch axis).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::scatter::{Scatter, Series};
+use super::{color, emit, FigureInput, FigureOutcome, Plot};
+use crate::data;
+use crate::groups::Context;
+use crate::stats;
+use crate::AnalysisError;
+
+const MAX_LINES: usize = 20;
+
+struct Batch(Scatter);
+
+fn prepare(input: &FigureInput) -> Result<Batch, String> {
+    // (model, context without batch size) → batch size → energies.
+    let mut lines: BTreeMap<(String, Context), BTreeMap<usize, Vec<f64>>> = BTreeMap::new();
+    for r in &input.runs {
+        let Some(e) = input.basis.train_j(r).filter(|e| *e > 0.0) else { continue };
+        let mut ctx = Context::of(r);
+        ctx.batch_size = 0;
+        lines.entry((r.spec.model.clone(), ctx)).or_default().entry(r.spec.batch_size).or_default().push(e);
+    }
+    let multi: Vec<_> = lines.into_iter().filter(|(_, b)| b.len() >= 2).collect();
+    if multi.is_empty() {
+        return Err("every model ran a single batch size".into());
+    }
+    let models_with_many_ctx = {
+        let mut m: BTreeMap<&str, usize> = BTreeMap::new();
+        for ((model, _), _) in &multi {
+            *m.entry(model).or_default() += 1;
+        }
+        m.into_iter().filter(|(_, n)| *n > 1).map(|(k, _)| k.to_string()).collect::<Vec<_>>()
+    };
+    let total = multi.len();
+    let series = multi
+        .iter()
+        .take(MAX_LINES)
+        .enumerate()
+        .map(|(i, ((model, ctx), by_batch))| {
+            let label = if models_with_many_ctx.contains(model) {
+                format!("{model} (lr {}, {} ep)", ctx.lr, ctx.epochs)
+            } else {
+                model.clone()
+            };
+            let points = by_batch
+                .iter()
+                .filter_map(|(b, v)| Some((*b as f64, data::wh(stats::mean(v)?))))
+                .collect();
+            Series { label, color: color(i), points, line: true, thin: false }
+        })
+        .collect();
+    let more = if total > MAX_LINES { format!(" (first {MAX_LINES} of {total} lines)") } else { String::new() };
+    Ok(Batch(Scatter {
+        title: format!("Training energy vs batch size{more}"),
+        x_label: "batch size [samples] (log scale)".into(),
+        y_label: input.energy_label("training"),
+        x_log: true,
+        y_log: true,
+        y_zero: false,
+        series,
+        notes: Vec::new(),
+        legend: SeriesLabelPosition::UpperRight,
+    }))
+}
+
+impl Plot for Batch {
+    fn size(&self) -> (u32, u32) {
+        (1100, 750)
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        self.0.draw(root)
+    }
+}
+
+/// Writes `energy_vs_batch_size.png|svg`.
+pub(crate) fn write(dir: &Path, input: &FigureInput) -> Result<FigureOutcome, AnalysisError> {
+    emit(dir, "energy_vs_batch_size", "Energy vs batch size per model", prepare(input))
+}

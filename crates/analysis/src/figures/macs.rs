@@ -1,0 +1,61 @@
+//! Figure 5: training energy vs MACs per parameter, log axes, one point per model, ρ in the legend.
+
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::scatter::{Scatter, Series};
+use super::{color, emit, FigureInput, FigureOutcome, Plot};
+use crate::data;
+use crate::groups::{config_groups, per_model};
+use crate::stats;
+use crate::AnalysisError;
+
+struct Macs(Scatter);
+
+fn prepare(input: &FigureInput) -> Result<Macs, String> {
+    let groups = config_groups(&input.runs);
+    let (ctx, models) = per_model(&groups);
+    let pts: Vec<(String, f64, f64)> = models
+        .iter()
+        .filter_map(|g| {
+            let x = g.first().and_then(data::macs_per_param)?;
+            let e = g.mean(|r| input.basis.train_j(r))?;
+            (e > 0.0).then(|| (g.model.clone(), x, data::wh(e)))
+        })
+        .collect();
+    if pts.len() < 2 {
+        return Err(format!("{} model(s) with MACs/param and positive energy; need ≥ 2", pts.len()));
+    }
+    let (x, y): (Vec<f64>, Vec<f64>) = pts.iter().map(|p| (p.1, p.2)).unzip();
+    let label = match stats::spearman(&x, &y) {
+        Ok(c) => format!("models: Spearman ρ = {:.2} (n = {}, p = {:.2e})", c.coefficient, c.n, c.p_value),
+        Err(e) => format!("models: ρ {e}"),
+    };
+    Ok(Macs(Scatter {
+        title: format!("Energy vs MACs/parameter — {}", ctx.map(|c| c.to_string()).unwrap_or_default()),
+        x_label: "MACs per parameter (per sample) [MAC/param]".into(),
+        y_label: input.energy_label("training"),
+        x_log: true,
+        y_log: true,
+        y_zero: false,
+        series: vec![Series { label, color: color(0), points: x.iter().copied().zip(y).collect(), line: false, thin: false }],
+        notes: pts.into_iter().map(|(m, x, y)| (x, y, m)).collect(),
+        legend: SeriesLabelPosition::UpperLeft,
+    }))
+}
+
+impl Plot for Macs {
+    fn size(&self) -> (u32, u32) {
+        (1100, 750)
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        self.0.draw(root)
+    }
+}
+
+/// Writes `energy_vs_macs_per_param.png|svg`.
+pub(crate) fn write(dir: &Path, input: &FigureInput) -> Result<FigureOutcome, AnalysisError> {
+    emit(dir, "energy_vs_macs_per_param", "Energy vs MACs/parameter (log axes)", prepare(input))
+}

@@ -1,0 +1,61 @@
+//! Accuracy–energy Pareto front over configurations (model × setting, mean over repeats).
+
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::scatter::{Scatter, Series};
+use super::{color, emit, truncate, FigureInput, FigureOutcome, Plot};
+use crate::data;
+use crate::groups::config_groups;
+use crate::pareto::pareto_front;
+use crate::AnalysisError;
+
+struct Front(Scatter);
+
+fn prepare(input: &FigureInput) -> Result<Front, String> {
+    let groups = config_groups(&input.runs);
+    let pts: Vec<(String, f64, f64)> = groups
+        .iter()
+        .filter_map(|g| {
+            let e = g.mean(|r| input.basis.train_j(r))?;
+            let a = g.mean(data::accuracy)?;
+            (e > 0.0).then(|| (format!("{} b{}", g.model, g.context.batch_size), data::wh(e), a * 100.0))
+        })
+        .collect();
+    if pts.len() < 2 {
+        return Err(format!("{} configuration(s) with accuracy and positive energy; need ≥ 2", pts.len()));
+    }
+    let pairs: Vec<(f64, f64)> = pts.iter().map(|p| (p.1, p.2)).collect();
+    let front = pareto_front(&pairs);
+    let fp: Vec<(f64, f64)> = front.iter().map(|&i| pairs[i]).collect();
+    Ok(Front(Scatter {
+        title: "Accuracy–energy Pareto front".into(),
+        x_label: input.energy_label("training"),
+        y_label: "test accuracy [%]".into(),
+        x_log: true,
+        y_log: false,
+        y_zero: false,
+        series: vec![
+            Series { label: "configurations".into(), color: RGBColor(150, 150, 150), points: pairs, line: false, thin: false },
+            Series { label: "Pareto front".into(), color: color(3), points: fp, line: true, thin: false },
+        ],
+        notes: front.iter().take(12).map(|&i| (pts[i].1, pts[i].2, truncate(&pts[i].0, 28))).collect(),
+        legend: SeriesLabelPosition::LowerRight,
+    }))
+}
+
+impl Plot for Front {
+    fn size(&self) -> (u32, u32) {
+        (1100, 750)
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        self.0.draw(root)
+    }
+}
+
+/// Writes `pareto.png|svg`.
+pub(crate) fn write(dir: &Path, input: &FigureInput) -> Result<FigureOutcome, AnalysisError> {
+    emit(dir, "pareto", "Accuracy–energy Pareto front", prepare(input))
+}

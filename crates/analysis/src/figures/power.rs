@@ -1,0 +1,67 @@
+//! Figure 2: average training power per component (CPU, DRAM, GPU) per model, stacked bars.
+
+use std::path::Path;
+
+use greenbench_core::Component;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::bars::{draw_hbars, height, HBars};
+use super::{color, emit, FigureInput, FigureOutcome, Plot};
+use crate::groups::{config_groups, per_model};
+use crate::AnalysisError;
+
+struct Power {
+    title: String,
+    names: Vec<String>,
+    values: Vec<Vec<Option<f64>>>,
+    series: Vec<(&'static str, RGBColor)>,
+}
+
+fn prepare(input: &FigureInput) -> Result<Power, String> {
+    let groups = config_groups(&input.runs);
+    let (ctx, models) = per_model(&groups);
+    let comps: Vec<Component> = Component::ALL
+        .into_iter()
+        .filter(|&c| models.iter().any(|g| g.mean(|r| r.train.as_ref()?.avg_power_w.get(c)).is_some()))
+        .collect();
+    if comps.is_empty() {
+        return Err("no run recorded average power per component".into());
+    }
+    let names = models.iter().map(|g| g.model.clone()).collect();
+    let values = models
+        .iter()
+        .map(|g| comps.iter().map(|&c| g.mean(|r| r.train.as_ref()?.avg_power_w.get(c))).collect())
+        .collect();
+    let series = comps
+        .iter()
+        .map(|c| {
+            let (name, i) = match c {
+                Component::Cpu => ("CPU", 0),
+                Component::Dram => ("DRAM", 2),
+                Component::Gpu => ("GPU", 1),
+            };
+            (name, color(i))
+        })
+        .collect();
+    let title = format!(
+        "Average training power per component — {} (raw, {})",
+        ctx.map(|c| c.to_string()).unwrap_or_default(),
+        input.quality
+    );
+    Ok(Power { title, names, values, series })
+}
+
+impl Plot for Power {
+    fn size(&self) -> (u32, u32) {
+        (1200, height(self.names.len()))
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        draw_hbars(root, &HBars { title: &self.title, x_label: "average power [W]", names: &self.names, values: &self.values, series: &self.series })
+    }
+}
+
+/// Writes `power.png|svg`.
+pub(crate) fn write(dir: &Path, input: &FigureInput) -> Result<FigureOutcome, AnalysisError> {
+    emit(dir, "power", "Average power per component per model", prepare(input))
+}

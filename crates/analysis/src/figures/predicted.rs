@@ -1,0 +1,55 @@
+//! Predicted (leave-one-model-out) vs measured training energy, log axes, with y = x.
+
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::scatter::{Scatter, Series};
+use super::{color, emit, FigureInput, FigureOutcome, Plot};
+use crate::data;
+use crate::AnalysisError;
+
+struct Predicted(Scatter);
+
+fn prepare(input: &FigureInput) -> Result<Predicted, String> {
+    let pts: Vec<(f64, f64)> = input
+        .cv_predictions
+        .iter()
+        .filter(|p| p.1 > 0.0 && p.2 > 0.0)
+        .map(|p| (data::wh(p.2), data::wh(p.1)))
+        .collect();
+    if pts.len() < 2 {
+        return Err("no cross-validated predictions (needs ≥ 2 models with params, MACs and energy)".into());
+    }
+    let lo = pts.iter().flat_map(|p| [p.0, p.1]).fold(f64::INFINITY, f64::min);
+    let hi = pts.iter().flat_map(|p| [p.0, p.1]).fold(0.0f64, f64::max);
+    Ok(Predicted(Scatter {
+        title: "Parameter estimator: predicted vs measured (leave one model out)".into(),
+        x_label: input.energy_label("measured training"),
+        y_label: "predicted training energy [Wh]".into(),
+        x_log: true,
+        y_log: true,
+        y_zero: false,
+        series: vec![
+            Series { label: "y = x".into(), color: RGBColor(120, 120, 120), points: vec![(lo, lo), (hi, hi)], line: true, thin: true },
+            Series { label: format!("held-out runs (n = {})", pts.len()), color: color(0), points: pts, line: false, thin: false },
+        ],
+        notes: Vec::new(),
+        legend: SeriesLabelPosition::UpperLeft,
+    }))
+}
+
+impl Plot for Predicted {
+    fn size(&self) -> (u32, u32) {
+        (900, 800)
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        self.0.draw(root)
+    }
+}
+
+/// Writes `predicted_vs_measured.png|svg`.
+pub(crate) fn write(dir: &Path, input: &FigureInput) -> Result<FigureOutcome, AnalysisError> {
+    emit(dir, "predicted_vs_measured", "Estimator: predicted vs measured energy", prepare(input))
+}

@@ -1,0 +1,135 @@
+//! Scatter plots with optional log axes, point labels and polylines.
+
+use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::{axis_font, caption, log_range, lin_range, short, tick_font, Ctx};
+
+/// A set of points (or a line) with a legend entry.
+pub(crate) struct Series {
+    /// Legend text; empty for none.
+    pub label: String,
+    /// Colour.
+    pub color: RGBColor,
+    /// Points.
+    pub points: Vec<(f64, f64)>,
+    /// Draw as a polyline instead of markers.
+    pub line: bool,
+    /// Dashed-looking thin line (for references such as y = x).
+    pub thin: bool,
+}
+
+/// A scatter figure.
+pub(crate) struct Scatter {
+    /// Caption.
+    pub title: String,
+    /// X description with unit.
+    pub x_label: String,
+    /// Y description with unit.
+    pub y_label: String,
+    /// Logarithmic x.
+    pub x_log: bool,
+    /// Logarithmic y.
+    pub y_log: bool,
+    /// Force y to include 0 (linear only).
+    pub y_zero: bool,
+    /// Series.
+    pub series: Vec<Series>,
+    /// Text beside points.
+    pub notes: Vec<(f64, f64, String)>,
+    /// Legend corner.
+    pub legend: SeriesLabelPosition,
+}
+
+impl Scatter {
+    fn all(&self) -> impl Iterator<Item = &(f64, f64)> {
+        self.series.iter().flat_map(|s| s.points.iter())
+    }
+
+    /// Draws on `area`, choosing log or linear axes.
+    pub fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let xs = self.all().map(|p| p.0);
+        let ys = self.all().map(|p| p.1);
+        let xr = if self.x_log { log_range(xs) } else { lin_range(xs, false) };
+        let yr = if self.y_log { log_range(ys) } else { lin_range(ys, self.y_zero) };
+        let (Some(xr), Some(yr)) = (xr, yr) else { return Err("no finite points to draw".into()) };
+        match (self.x_log, self.y_log) {
+            (true, true) => self.draw_in(area, xr.log_scale(), yr.log_scale()),
+            (true, false) => self.draw_in(area, xr.log_scale(), yr),
+            (false, true) => self.draw_in(area, xr, yr.log_scale()),
+            (false, false) => self.draw_in(area, xr, yr),
+        }
+    }
+
+    fn draw_in<DB, X, Y>(&self, area: &DrawingArea<DB, Shift>, xr: X, yr: Y) -> Result<(), String>
+    where
+        DB: DrawingBackend,
+        X: AsRangedCoord<Value = f64>,
+        Y: AsRangedCoord<Value = f64>,
+        X::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
+        Y::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    {
+        let mut chart = ChartBuilder::on(area)
+            .caption(&self.title, caption())
+            .margin(16)
+            .x_label_area_size(60)
+            .y_label_area_size(90)
+            .build_cartesian_2d(xr, yr)
+            .ctx()?;
+        chart
+            .configure_mesh()
+            .x_desc(self.x_label.as_str())
+            .y_desc(self.y_label.as_str())
+            .x_label_formatter(&short)
+            .y_label_formatter(&short)
+            .axis_desc_style(axis_font())
+            .label_style(tick_font())
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()
+            .ctx()?;
+        let mut legend = false;
+        for s in &self.series {
+            let c = s.color;
+            let drawn = if s.line {
+                let style = if s.thin { c.stroke_width(1) } else { c.stroke_width(3) };
+                if !s.thin {
+                    chart.draw_series(s.points.iter().map(|&p| Circle::new(p, 3, c.filled()))).ctx()?;
+                }
+                chart.draw_series(LineSeries::new(s.points.iter().copied(), style)).ctx()?
+            } else {
+                chart
+                    .draw_series(s.points.iter().map(|&p| Circle::new(p, 5, c.mix(0.8).filled())))
+                    .ctx()?
+            };
+            if !s.label.is_empty() {
+                legend = true;
+                let line = s.line;
+                drawn.label(s.label.as_str()).legend(move |(x, y)| -> DynElement<'static, DB, (i32, i32)> {
+                    if line {
+                        PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(3)).into_dyn()
+                    } else {
+                        Circle::new((x + 9, y), 5, c.filled()).into_dyn()
+                    }
+                });
+            }
+        }
+        let note_style = tick_font().color(&RGBColor(60, 60, 60));
+        chart
+            .draw_series(self.notes.iter().map(|(x, y, t)| {
+                EmptyElement::at((*x, *y)) + Text::new(t.clone(), (7, -18), note_style.clone())
+            }))
+            .ctx()?;
+        if legend {
+            chart
+                .configure_series_labels()
+                .position(self.legend.clone())
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .label_font(tick_font())
+                .draw()
+                .ctx()?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,69 @@
+//! Figure 3: GPU power vs GPU utilisation per run, or CPU power vs CPU utilisation without a GPU.
+
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::scatter::{Scatter, Series};
+use super::{color, emit, FigureInput, FigureOutcome, Plot};
+use crate::stats;
+use crate::AnalysisError;
+
+struct Util(Scatter);
+
+fn prepare(input: &FigureInput) -> Result<Util, String> {
+    let gpu: Vec<(f64, f64)> = input
+        .runs
+        .iter()
+        .filter_map(|r| {
+            let t = r.train.as_ref()?;
+            Some((t.gpu_util_mean?, t.avg_power_w.gpu_w?))
+        })
+        .collect();
+    let cpu: Vec<(f64, f64)> = input
+        .runs
+        .iter()
+        .filter_map(|r| {
+            let t = r.train.as_ref()?;
+            Some((t.cpu_util_mean?, t.avg_power_w.cpu_w?))
+        })
+        .collect();
+    let (which, points) = if !gpu.is_empty() {
+        ("GPU", gpu)
+    } else if !cpu.is_empty() {
+        ("CPU", cpu)
+    } else {
+        return Err("no run recorded utilisation together with average power (gpu_util_mean/cpu_util_mean)".into());
+    };
+    let (x, y): (Vec<f64>, Vec<f64>) = points.iter().copied().unzip();
+    let r = match stats::pearson(&x, &y) {
+        Ok(c) => format!("runs (Pearson r = {:.2}, n = {})", c.coefficient, c.n),
+        Err(e) => format!("runs (r {e})"),
+    };
+    Ok(Util(Scatter {
+        title: format!("{which} power vs {which} utilisation during training"),
+        x_label: format!("mean {which} utilisation [%]"),
+        y_label: format!("average {which} power, raw ({}) [W]", input.quality),
+        x_log: false,
+        y_log: false,
+        y_zero: true,
+        series: vec![Series { label: r, color: color(0), points, line: false, thin: false }],
+        notes: Vec::new(),
+        legend: SeriesLabelPosition::UpperLeft,
+    }))
+}
+
+impl Plot for Util {
+    fn size(&self) -> (u32, u32) {
+        (1000, 700)
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        self.0.draw(root)
+    }
+}
+
+/// Writes `power_vs_util.png|svg`.
+pub(crate) fn write(dir: &Path, input: &FigureInput) -> Result<FigureOutcome, AnalysisError> {
+    emit(dir, "power_vs_util", "Power vs utilisation (GPU, else CPU)", prepare(input))
+}

@@ -1,0 +1,130 @@
+//! Grouping runs into configurations (repeats of one model under one setting) and choosing the
+//! setting under which models are compared, as the paper does (one point per model).
+
+use std::collections::BTreeMap;
+
+use greenbench_core::record::RunRecord;
+
+use crate::stats;
+
+/// Everything of a run's setting except the model, seed and repeat.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Context {
+    /// Dataset name.
+    pub dataset: String,
+    /// Batch size.
+    pub batch_size: usize,
+    /// Optimizer.
+    pub optimizer: String,
+    /// Learning rate, formatted (exact for equality).
+    pub lr: String,
+    /// Epochs.
+    pub epochs: usize,
+    /// Device.
+    pub device: String,
+    /// Threads.
+    pub threads: usize,
+    /// Precision.
+    pub precision: String,
+    /// Training samples.
+    pub train_samples: u64,
+}
+
+impl Context {
+    /// The context of a run.
+    pub fn of(r: &RunRecord) -> Context {
+        let s = &r.spec;
+        Context {
+            dataset: s.dataset.clone(),
+            batch_size: s.batch_size,
+            optimizer: s.optimizer.clone(),
+            lr: format!("{}", s.lr),
+            epochs: s.epochs,
+            device: s.device.clone(),
+            threads: s.threads,
+            precision: s.precision.clone(),
+            train_samples: r.train_samples,
+        }
+    }
+}
+
+impl std::fmt::Display for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}, batch {}, {} lr {}, {} epochs, {} × {} threads",
+            self.dataset, self.batch_size, self.optimizer, self.lr, self.epochs, self.device, self.threads
+        )
+    }
+}
+
+/// Mean, sample standard deviation and count of one figure over a group's runs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Summary {
+    /// Mean.
+    pub mean: f64,
+    /// Sample standard deviation; `None` for one value.
+    pub sd: Option<f64>,
+    /// Values.
+    pub n: usize,
+}
+
+/// The runs of one model under one context (its repeats and seeds).
+#[derive(Debug, Clone)]
+pub struct ConfigGroup<'a> {
+    /// Model name.
+    pub model: String,
+    /// Setting.
+    pub context: Context,
+    /// The runs.
+    pub runs: Vec<&'a RunRecord>,
+}
+
+impl<'a> ConfigGroup<'a> {
+    /// Summary of `f` over the runs where it is present.
+    pub fn stat(&self, f: impl Fn(&RunRecord) -> Option<f64>) -> Option<Summary> {
+        let v: Vec<f64> = self.runs.iter().filter_map(|r| f(r)).filter(|v| v.is_finite()).collect();
+        Some(Summary { mean: stats::mean(&v)?, sd: stats::std_dev(&v), n: v.len() })
+    }
+
+    /// Mean of `f`.
+    pub fn mean(&self, f: impl Fn(&RunRecord) -> Option<f64>) -> Option<f64> {
+        self.stat(f).map(|s| s.mean)
+    }
+
+    /// The first run (for model figures shared by all runs).
+    pub fn first(&self) -> Option<&'a RunRecord> {
+        self.runs.first().copied()
+    }
+}
+
+/// Groups runs by (context, model), sorted by context then model.
+pub fn config_groups<'a>(runs: &[&'a RunRecord]) -> Vec<ConfigGroup<'a>> {
+    let mut map: BTreeMap<(Context, String), Vec<&'a RunRecord>> = BTreeMap::new();
+    for r in runs {
+        map.entry((Context::of(r), r.spec.model.clone())).or_default().push(r);
+    }
+    map.into_iter()
+        .map(|((context, model), runs)| ConfigGroup { model, context, runs })
+        .collect()
+}
+
+/// The context with the most models (then most runs, then the first in order): the setting under
+/// which models are compared one point each.
+pub fn reference_context(groups: &[ConfigGroup]) -> Option<Context> {
+    let mut by: BTreeMap<&Context, (usize, usize)> = BTreeMap::new();
+    for g in groups {
+        let e = by.entry(&g.context).or_default();
+        e.0 += 1;
+        e.1 += g.runs.len();
+    }
+    // max_by_key keeps the last maximum; iterate in reverse so ties go to the first context.
+    by.into_iter().rev().max_by_key(|(_, v)| *v).map(|(c, _)| c.clone())
+}
+
+/// The groups of the reference context: one per model.
+pub fn per_model<'g, 'a>(groups: &'g [ConfigGroup<'a>]) -> (Option<Context>, Vec<&'g ConfigGroup<'a>>) {
+    let ctx = reference_context(groups);
+    let v = groups.iter().filter(|g| Some(&g.context) == ctx.as_ref()).collect();
+    (ctx, v)
+}

@@ -1,0 +1,252 @@
+//! Energy prediction: short profiling (the paper's "profile briefly and extrapolate", with the
+//! error figure the paper does not give) and [`predict`], the entry point of `greenbench predict`.
+
+use greenbench_core::record::RunRecord;
+use serde::Serialize;
+
+use crate::data::{self, EnergyBasis};
+use crate::estimator::{Config, Estimator};
+use crate::stats::{self, Stat};
+use crate::AnalysisError;
+
+/// Short-profiling error for one profile length.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProfileRow {
+    /// Epochs profiled.
+    pub k: usize,
+    /// Runs with more than `k` epochs and per-epoch energy for the first `k`.
+    pub runs: usize,
+    /// MAPE of (mean energy of the first k epochs × epochs) against the measured training total.
+    pub energy_mape_pct: Stat<f64>,
+    /// MAPE of (mean time of the first k epochs × epochs) against the measured training time.
+    pub duration_mape_pct: Stat<f64>,
+}
+
+/// For k = 1 .. (longest run's epochs − 1): predict each run's total training energy and time
+/// from its first k epochs (per-epoch mean × epochs) and compare with what was measured.
+pub fn short_profile(runs: &[&RunRecord], basis: EnergyBasis) -> Vec<ProfileRow> {
+    let max_epochs = runs.iter().filter_map(|r| r.train.as_ref()).map(|t| t.epochs.len()).max().unwrap_or(0);
+    (1..max_epochs)
+        .map(|k| {
+            let (mut pe, mut me, mut pd, mut md) = (vec![], vec![], vec![], vec![]);
+            let mut n = 0;
+            for r in runs {
+                let Some(t) = r.train.as_ref() else { continue };
+                let total = t.epochs.len();
+                if total <= k {
+                    continue;
+                }
+                let first = &t.epochs[..k];
+                let es: Option<Vec<f64>> = first.iter().map(|e| basis.epoch_j(e)).collect();
+                let (Some(es), Some(measured)) = (es, basis.train_j(r)) else { continue };
+                n += 1;
+                pe.push(es.iter().sum::<f64>() / k as f64 * total as f64);
+                me.push(measured);
+                let ds: f64 = first.iter().map(|e| e.duration_s).sum();
+                pd.push(ds / k as f64 * total as f64);
+                md.push(t.duration_s);
+            }
+            let m = |p: &[f64], a: &[f64]| {
+                if p.is_empty() {
+                    Err(stats::NotComputed::TooFew { n: 0, need: 1 })
+                } else {
+                    stats::mape(p, a)
+                }
+            };
+            ProfileRow { k, runs: n, energy_mape_pct: m(&pe, &me), duration_mape_pct: m(&pd, &md) }
+        })
+        .collect()
+}
+
+/// How a prediction was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    /// The configuration (same params, MACs, batch size, dataset size) was run in the sweep:
+    /// per-epoch energy of those runs × epochs.
+    Profile,
+    /// The fitted parameter estimator.
+    Estimator,
+}
+
+/// Uncertainty of a prediction.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Interval {
+    /// Low and high energy in joules.
+    pub energy_j: [f64; 2],
+    /// Low and high training time in seconds.
+    pub duration_s: [f64; 2],
+    /// What the interval is (e.g. "5–95 % of leave-one-model-out residuals").
+    pub source: String,
+}
+
+/// What a prediction rests on.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Basis {
+    /// Profile or estimator.
+    pub method: Method,
+    /// Net or raw energy.
+    pub energy: EnergyBasis,
+    /// Quality of the energies behind it (`measured`, `estimated`, `mixed (…)`).
+    pub quality: String,
+    /// Runs used.
+    pub runs: usize,
+    /// One sentence for humans.
+    pub description: String,
+}
+
+/// A predicted training energy and time (`greenbench predict --json` prints this).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Prediction {
+    /// Training energy in joules.
+    pub energy_j: f64,
+    /// Training energy in watt-hours.
+    pub energy_wh: f64,
+    /// Training time in seconds.
+    pub duration_s: f64,
+    /// Uncertainty.
+    pub interval: Interval,
+    /// How it was made.
+    pub basis: Basis,
+}
+
+/// Predicts the training energy and time of a configuration from a sweep's records.
+///
+/// `model_params` and `macs` (per sample) identify the model (the CLI takes them from the zoo when
+/// the model is not in the records); `train_samples` 0 means "the sweep's most common training-set
+/// size". When ok runs with the same params, MACs, batch size and training-set size exist, their
+/// per-epoch energy × `epochs` is used (short profiling); otherwise the parameter estimator.
+pub fn predict(
+    records: &[RunRecord],
+    model_params: u64,
+    macs: u64,
+    batch_size: usize,
+    epochs: usize,
+    train_samples: u64,
+) -> Result<Prediction, AnalysisError> {
+    if model_params == 0 || macs == 0 || batch_size == 0 || epochs == 0 {
+        return Err(AnalysisError::Insufficient(format!(
+            "predict needs positive params, MACs, batch size and epochs; got {model_params}, {macs}, {batch_size}, {epochs}"
+        )));
+    }
+    let runs = data::ok_runs(records);
+    if runs.is_empty() {
+        return Err(AnalysisError::Insufficient(format!(
+            "no ok runs among {} records: nothing to predict from; run a sweep first",
+            records.len()
+        )));
+    }
+    let basis = EnergyBasis::choose(&runs);
+    let samples = if train_samples > 0 { train_samples } else { modal_train_samples(&runs) };
+    let same: Vec<&RunRecord> = runs
+        .iter()
+        .copied()
+        .filter(|r| {
+            r.model.as_ref().is_some_and(|m| m.params == model_params && m.macs_per_sample == macs)
+                && r.spec.batch_size == batch_size
+                && (samples == 0 || r.train_samples == samples)
+        })
+        .collect();
+    if let Some(p) = from_profile(&same, &runs, basis, epochs) {
+        return Ok(p);
+    }
+    let est = Estimator::fit(&runs, basis)?;
+    let c = Config {
+        params: model_params as f64,
+        macs: macs as f64,
+        batch_size: batch_size as f64,
+        epochs: epochs as f64,
+        train_samples: samples as f64,
+    };
+    let (e, d) = est.estimate(&c);
+    let (el, eh) = est.energy_log_band;
+    let (dl, dh) = est.duration_log_band;
+    let dropped = est.dropped_features();
+    Ok(Prediction {
+        energy_j: e,
+        energy_wh: data::wh(e),
+        duration_s: d,
+        interval: Interval {
+            energy_j: [e * el.exp(), e * eh.exp()],
+            duration_s: [d * dl.exp(), d * dh.exp()],
+            source: est.band_source.clone(),
+        },
+        basis: Basis {
+            method: Method::Estimator,
+            energy: basis,
+            quality: est.quality.clone(),
+            runs: est.runs,
+            description: format!(
+                "log-linear least squares on {} ok runs of {} models{}",
+                est.runs,
+                est.models,
+                if dropped.is_empty() {
+                    String::new()
+                } else {
+                    format!("; not varied in the sweep, so taken as proportional or ignored: {}", dropped.join(", "))
+                }
+            ),
+        },
+    })
+}
+
+fn modal_train_samples(runs: &[&RunRecord]) -> u64 {
+    let mut counts = std::collections::BTreeMap::new();
+    for r in runs {
+        *counts.entry(r.train_samples).or_insert(0usize) += 1;
+    }
+    counts.into_iter().max_by_key(|&(s, n)| (n, s)).map_or(0, |(s, _)| s)
+}
+
+fn from_profile(same: &[&RunRecord], all: &[&RunRecord], basis: EnergyBasis, epochs: usize) -> Option<Prediction> {
+    let per_epoch: Vec<(f64, f64)> = same
+        .iter()
+        .filter_map(|r| {
+            let t = r.train.as_ref()?;
+            let n = t.epochs.len().max(1) as f64;
+            Some((basis.train_j(r)? / n, t.duration_s / n))
+        })
+        .filter(|(e, d)| *e > 0.0 && *d > 0.0)
+        .collect();
+    if per_epoch.is_empty() {
+        return None;
+    }
+    let n = epochs as f64;
+    let es: Vec<f64> = per_epoch.iter().map(|p| p.0 * n).collect();
+    let ds: Vec<f64> = per_epoch.iter().map(|p| p.1 * n).collect();
+    let (e, d) = (stats::mean(&es)?, stats::mean(&ds)?);
+    // Widen the spread of the matching runs by the sweep's 1-epoch profiling error.
+    let k1 = short_profile(all, basis).into_iter().next();
+    let (we, wd) = k1.as_ref().map_or((0.0, 0.0), |r| {
+        (r.energy_mape_pct.unwrap_or(0.0) / 100.0, r.duration_mape_pct.unwrap_or(0.0) / 100.0)
+    });
+    let lo = |v: &[f64], w: f64| v.iter().copied().fold(f64::INFINITY, f64::min) * (1.0 - w).max(0.0);
+    let hi = |v: &[f64], w: f64| v.iter().copied().fold(f64::NEG_INFINITY, f64::max) * (1.0 + w);
+    let quality = data::quality_label(same.iter().map(|r| basis.train(r).and_then(|e| e.quality)));
+    Some(Prediction {
+        energy_j: e,
+        energy_wh: data::wh(e),
+        duration_s: d,
+        interval: Interval {
+            energy_j: [lo(&es, we), hi(&es, we)],
+            duration_s: [lo(&ds, wd), hi(&ds, wd)],
+            source: format!(
+                "range over {} matching runs, widened by the sweep's 1-epoch profiling MAPE ({:.1} % energy, {:.1} % time)",
+                es.len(),
+                we * 100.0,
+                wd * 100.0
+            ),
+        },
+        basis: Basis {
+            method: Method::Profile,
+            energy: basis,
+            quality,
+            runs: es.len(),
+            description: format!(
+                "this model, batch size and dataset size were run in the sweep: mean per-epoch {} energy of {} runs × {epochs} epochs",
+                basis.name(),
+                es.len()
+            ),
+        },
+    })
+}

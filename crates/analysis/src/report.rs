@@ -1,0 +1,419 @@
+//! `greenbench report DIR`: reads `DIR/runs.jsonl` (+ `manifest.json`) and writes `report.md`,
+//! `figures/`, `runs.csv`, `summary.md` and `emissions.csv` into `DIR`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use greenbench_core::record::RunRecord;
+use greenbench_core::RunStatus;
+
+use crate::correlation::{correlation_study, Headline, PairResult};
+use crate::data::{self, EnergyBasis, Sweep};
+use crate::estimator::{Estimator, FEATURES};
+use crate::figures::{self, FigureInput, FigureOutcome};
+use crate::fmt::sig;
+use crate::groups::{config_groups, per_model};
+use crate::pareto::pareto_front;
+use crate::predict::{short_profile, ProfileRow};
+use crate::stats::{Correlation, Stat};
+use crate::{export, AnalysisError};
+
+/// What to write.
+#[derive(Debug, Clone)]
+pub struct ReportOptions {
+    /// Draw figures (PNG + SVG); off for quick text-only reports.
+    pub figures: bool,
+}
+
+impl Default for ReportOptions {
+    fn default() -> Self {
+        ReportOptions { figures: true }
+    }
+}
+
+/// What a report run produced.
+#[derive(Debug, Clone)]
+pub struct ReportSummary {
+    /// `DIR/report.md`.
+    pub report: PathBuf,
+    /// Every file written (report, exports, figures).
+    pub files: Vec<PathBuf>,
+    /// Records read.
+    pub runs_total: usize,
+    /// Records with status ok (the statistics' input).
+    pub runs_ok: usize,
+    /// Runs left out of the statistics: (run id, status, error).
+    pub not_ok: Vec<(String, RunStatus, Option<String>)>,
+    /// Energy basis used.
+    pub basis: EnergyBasis,
+    /// Quality label of the training energies.
+    pub quality: String,
+    /// Each figure: written or why skipped.
+    pub figures: Vec<FigureOutcome>,
+}
+
+fn corr_cell(c: &Stat<Correlation>) -> String {
+    match c {
+        Ok(c) => format!("{:.3} (p = {}, n = {})", c.coefficient, sig(c.p_value, 2), c.n),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn pct(v: &Stat<f64>) -> String {
+    match v {
+        Ok(v) => format!("{} %", sig(*v, 3)),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// Which k rows to print: all up to 10, else a spread.
+fn profile_rows(rows: &[ProfileRow]) -> Vec<&ProfileRow> {
+    if rows.len() <= 10 {
+        return rows.iter().collect();
+    }
+    let last = rows.len();
+    let keep = [1, 2, 3, 5, 10, 20, 50, 100, last / 4, last / 2, last];
+    rows.iter().filter(|r| keep.contains(&r.k)).collect()
+}
+
+/// Writes the report and every export; see the module doc.
+pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<ReportSummary, AnalysisError> {
+    let sweep = Sweep::load(dir)?;
+    let runs = sweep.ok_runs();
+    let basis = EnergyBasis::choose(&runs);
+    let quality = data::quality_label(runs.iter().map(|r| basis.train(r).and_then(|e| e.quality)));
+    let mut files = Vec::new();
+
+    let csv = dir.join("runs.csv");
+    export::csv::write_runs_csv(&csv, &sweep.records, basis, &sweep.carbon)?;
+    files.push(csv);
+    let emissions = dir.join("emissions.csv");
+    export::codecarbon::write_emissions_csv(&emissions, &sweep.records, basis, &sweep.carbon)?;
+    files.push(emissions);
+    let summary = dir.join("summary.md");
+    write(&summary, &export::markdown::summary_markdown(&runs, basis, &sweep.carbon))?;
+    files.push(summary);
+
+    let study = correlation_study(&runs, basis);
+    let profile = short_profile(&runs, basis);
+    let estimator = Estimator::fit(&runs, basis);
+    let input = FigureInput {
+        runs: runs.clone(),
+        basis,
+        quality: quality.clone(),
+        cv_predictions: estimator
+            .as_ref()
+            .ok()
+            .and_then(|e| e.cv.as_ref())
+            .map(|cv| cv.energy_predictions.clone())
+            .unwrap_or_default(),
+    };
+    let figs = if opts.figures {
+        figures::write_all(&dir.join("figures"), &input)?
+    } else {
+        Vec::new()
+    };
+    files.extend(figs.iter().flat_map(|f| f.files.clone()));
+
+    let not_ok: Vec<(String, RunStatus, Option<String>)> = sweep
+        .records
+        .iter()
+        .filter(|r| !(r.status == RunStatus::Ok && r.train.is_some()))
+        .map(|r| (r.run_id.clone(), r.status, r.error.clone()))
+        .collect();
+
+    let mut md = String::new();
+    header(&mut md, &sweep, &runs, basis, &quality);
+    excluded(&mut md, &sweep.records);
+    correlations(&mut md, &study, &runs);
+    profiling(&mut md, &profile, basis, &quality);
+    estimator_section(&mut md, &estimator);
+    carbon_section(&mut md, &sweep, &runs, basis, &quality);
+    pareto_section(&mut md, &runs, basis, &quality);
+    figures_section(&mut md, &figs, opts.figures);
+    notes(&mut md, &sweep.records, &runs, basis, &quality);
+
+    let report = dir.join("report.md");
+    write(&report, &md)?;
+    files.insert(0, report.clone());
+    Ok(ReportSummary {
+        report,
+        files,
+        runs_total: sweep.records.len(),
+        runs_ok: runs.len(),
+        not_ok,
+        basis,
+        quality,
+        figures: figs,
+    })
+}
+
+fn write(path: &Path, text: &str) -> Result<(), AnalysisError> {
+    std::fs::write(path, text).map_err(|e| AnalysisError::io("writing", path, e))
+}
+
+fn header(md: &mut String, sweep: &Sweep, runs: &[&RunRecord], basis: EnergyBasis, quality: &str) {
+    let name = sweep.records.first().map_or("(empty)", |r| r.sweep.as_str());
+    let mut by_status: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in &sweep.records {
+        *by_status.entry(r.status.name()).or_default() += 1;
+    }
+    let statuses = by_status.iter().map(|(s, n)| format!("{n} {s}")).collect::<Vec<_>>().join(", ");
+    let _ = writeln!(md, "# greenbench report: {name}\n");
+    let _ = writeln!(md, "Folder `{}`: {} records ({statuses}); **{} ok runs** enter the statistics.\n", sweep.dir.display(), sweep.records.len(), runs.len());
+    let _ = writeln!(
+        md,
+        "**Energy used throughout: {} training energy, quality {quality}.** {}\n",
+        basis.name(),
+        match basis {
+            EnergyBasis::Net => "Net = raw − idle power × duration (the paper's ∫P − ∫P_idle); every ok run has it.",
+            EnergyBasis::Raw => "Raw (idle power not subtracted) because at least one ok run has no net figure.",
+        }
+    );
+    let mut hosts: Vec<String> = runs
+        .iter()
+        .map(|r| {
+            let gpu = r.host.gpu.as_deref().map(|g| format!(" + {g}")).unwrap_or_default();
+            format!("{} ({} cores{gpu})", r.host.cpu_model, r.host.cores)
+        })
+        .collect();
+    hosts.sort();
+    hosts.dedup();
+    if !hosts.is_empty() {
+        let _ = writeln!(md, "Hosts: {}.\n", hosts.join("; "));
+    }
+    let mut meters: Vec<String> = runs.iter().flat_map(|r| r.meters.iter().map(|(k, v)| format!("{k}: {v}"))).collect();
+    meters.sort();
+    meters.dedup();
+    if !meters.is_empty() {
+        let _ = writeln!(md, "Meters: {}.\n", meters.join("; "));
+    }
+}
+
+fn excluded(md: &mut String, records: &[RunRecord]) {
+    let bad: Vec<&RunRecord> = records.iter().filter(|r| !(r.status == RunStatus::Ok && r.train.is_some())).collect();
+    if bad.is_empty() {
+        return;
+    }
+    let _ = writeln!(md, "## Runs left out of the statistics\n\n| run | model | batch | status | error |\n|---|---|---:|---|---|");
+    for r in bad.iter().take(50) {
+        let err = r
+            .error
+            .as_deref()
+            .unwrap_or(if r.train.is_none() { "no training record" } else { "" })
+            .replace(['\n', '|'], " ");
+        let err: String = err.chars().take(120).collect();
+        let _ = writeln!(md, "| `{}` | {} | {} | {} | {err} |", r.run_id, r.spec.model, r.spec.batch_size, r.status.name());
+    }
+    if bad.len() > 50 {
+        let _ = writeln!(md, "\n… and {} more (see runs.csv).", bad.len() - 50);
+    }
+    md.push('\n');
+}
+
+fn correlations(md: &mut String, study: &[PairResult], runs: &[&RunRecord]) {
+    let groups = config_groups(runs);
+    let (ctx, models) = per_model(&groups);
+    let _ = writeln!(md, "## Correlations beside the paper\n");
+    let _ = writeln!(
+        md,
+        "Pearson r and Spearman ρ (average ranks for ties) with two-sided p-value (t distribution, n − 2 df). \
+         Pairs marked *model* use one point per model (mean over repeats) under the setting with the most models: {} ({} models). \
+         The paper's coefficient is in bold.\n",
+        ctx.map(|c| c.to_string()).unwrap_or_else(|| "none".into()),
+        models.len()
+    );
+    let _ = writeln!(md, "| pair | point | Pearson r | Spearman ρ | paper | this sweep |\n|---|---|---|---|---|---|");
+    for p in study {
+        let unit = if p.unit.starts_with("model") { "model" } else { "run" };
+        let (mut pr, mut sr) = (corr_cell(&p.pearson), corr_cell(&p.spearman));
+        match p.headline {
+            Headline::Pearson => pr = format!("**{pr}**"),
+            Headline::Spearman => sr = format!("**{sr}**"),
+        }
+        let _ = writeln!(md, "| {} | {unit} | {pr} | {sr} | {} | {} |", p.pair, p.paper, p.comparison);
+    }
+    md.push('\n');
+}
+
+fn profiling(md: &mut String, rows: &[ProfileRow], basis: EnergyBasis, quality: &str) {
+    let _ = writeln!(md, "## Short profiling: predicting a run from its first k epochs\n");
+    if rows.is_empty() {
+        let _ = writeln!(md, "Not computed: no ok run has more than one epoch.\n");
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "Prediction = mean of the first k epochs × epochs; error = MAPE against the run's measured total \
+         ({} energy, {quality}; wall time). The paper claims short profiling works but gives no error figure.\n",
+        basis.name()
+    );
+    let _ = writeln!(md, "| k (epochs profiled) | runs | energy MAPE | time MAPE |\n|---:|---:|---:|---:|");
+    for r in profile_rows(rows) {
+        let _ = writeln!(md, "| {} | {} | {} | {} |", r.k, r.runs, pct(&r.energy_mape_pct), pct(&r.duration_mape_pct));
+    }
+    md.push('\n');
+}
+
+fn estimator_section(md: &mut String, est: &Result<Estimator, AnalysisError>) {
+    let _ = writeln!(md, "## Parameter estimator\n");
+    let e = match est {
+        Ok(e) => e,
+        Err(err) => {
+            let _ = writeln!(md, "Not fitted: {err}\n");
+            return;
+        }
+    };
+    let _ = writeln!(
+        md,
+        "Log-linear least squares: ln E = ln epochs + ln samples + b0 + Σ bᵢ·ln xᵢ (energy taken proportional to \
+         epochs × samples unless the data say otherwise), fitted on {} ok runs of {} models; {} energy ({}). \
+         R² (in-sample, of ln energy per epoch·sample) = {:.3}.\n",
+        e.runs,
+        e.models,
+        e.basis.name(),
+        e.quality,
+        e.energy_fit.r_squared
+    );
+    let _ = writeln!(md, "| term | energy coefficient | time coefficient |\n|---|---:|---:|");
+    let _ = writeln!(md, "| intercept | {:.4} | {:.4} |", e.energy_fit.coefficients[0], e.duration_fit.coefficients[0]);
+    for (i, name) in FEATURES.iter().enumerate() {
+        let dropped = e.energy_fit.dropped.contains(&i) || (i == 4 && !e.uses_train_samples);
+        let cell = |c: f64| if dropped { "dropped (not varied)".to_string() } else { format!("{c:.4}") };
+        let _ = writeln!(md, "| {name} | {} | {} |", cell(e.energy_fit.coefficients[i + 1]), cell(e.duration_fit.coefficients[i + 1]));
+    }
+    md.push('\n');
+    match &e.cv {
+        Some(cv) => {
+            let _ = writeln!(
+                md,
+                "Leave-one-model-out cross-validation ({} folds): energy MAPE {}, Spearman ρ(predicted, measured) {}; \
+                 time MAPE {}, ρ {}.\n",
+                cv.folds,
+                pct(&cv.energy.mape_pct),
+                corr_cell(&cv.energy.spearman),
+                pct(&cv.duration.mape_pct),
+                corr_cell(&cv.duration.spearman)
+            );
+        }
+        None => {
+            let _ = writeln!(md, "No cross-validation: the sweep has one model.\n");
+        }
+    }
+    let _ = writeln!(
+        md,
+        "Prediction interval (`greenbench predict`): × [{:.2}, {:.2}] on energy, {}.\n",
+        e.energy_log_band.0.exp(),
+        e.energy_log_band.1.exp(),
+        e.band_source
+    );
+}
+
+fn carbon_section(md: &mut String, sweep: &Sweep, runs: &[&RunRecord], basis: EnergyBasis, quality: &str) {
+    let c = &sweep.carbon;
+    let _ = writeln!(md, "## Carbon\n");
+    let _ = writeln!(
+        md,
+        "g CO2-eq = kWh × {} g/kWh × PUE {} (source: {}). Energy: {} ({quality}).\n",
+        c.intensity_g_per_kwh,
+        c.pue,
+        c.source,
+        basis.name()
+    );
+    let train: f64 = runs.iter().filter_map(|r| basis.train_j(r)).sum();
+    let infer: f64 = runs.iter().filter_map(|r| basis.inference_j(r)).sum();
+    let others: f64 = sweep
+        .records
+        .iter()
+        .filter(|r| r.status != RunStatus::Ok)
+        .filter_map(|r| r.train.as_ref().and_then(|t| t.energy.total_j))
+        .sum();
+    let _ = writeln!(md, "| phase | energy (kWh) | CO2-eq (g) |\n|---|---:|---:|");
+    for (name, j) in [("training, ok runs", train), ("inference, ok runs", infer), ("total, ok runs", train + infer)] {
+        let _ = writeln!(md, "| {name} | {} | {} |", sig(j / 3.6e6, 3), sig(c.grams(j), 3));
+    }
+    if others > 0.0 {
+        let _ = writeln!(md, "| training, runs not ok (raw) | {} | {} |", sig(others / 3.6e6, 3), sig(c.grams(others), 3));
+    }
+    let _ = writeln!(md, "\nPer model and setting: see [summary.md](summary.md); per run: [runs.csv](runs.csv), [emissions.csv](emissions.csv) (CodeCarbon layout).\n");
+}
+
+fn pareto_section(md: &mut String, runs: &[&RunRecord], basis: EnergyBasis, quality: &str) {
+    let groups = config_groups(runs);
+    let pts: Vec<(usize, f64, f64)> = groups
+        .iter()
+        .enumerate()
+        .filter_map(|(i, g)| Some((i, g.mean(|r| basis.train_j(r))?, g.mean(data::accuracy)?)))
+        .collect();
+    let _ = writeln!(md, "## Accuracy–energy Pareto front\n");
+    if pts.is_empty() {
+        let _ = writeln!(md, "No configuration has both accuracy and energy.\n");
+        return;
+    }
+    let front = pareto_front(&pts.iter().map(|p| (p.1, p.2)).collect::<Vec<_>>());
+    let _ = writeln!(
+        md,
+        "{} of {} configurations (model × setting, mean over repeats) are not beaten on both lower training energy and higher test accuracy:\n",
+        front.len(),
+        pts.len()
+    );
+    let _ = writeln!(md, "| model | batch | lr | epochs | training energy (Wh, {}, {quality}) | test accuracy (%) |\n|---|---:|---:|---:|---:|---:|", basis.name());
+    for i in front {
+        let (gi, e, a) = pts[i];
+        let g = &groups[gi];
+        let _ = writeln!(md, "| {} | {} | {} | {} | {} | {:.2} |", g.model, g.context.batch_size, g.context.lr, g.context.epochs, sig(data::wh(e), 3), a * 100.0);
+    }
+    md.push('\n');
+}
+
+fn figures_section(md: &mut String, figs: &[FigureOutcome], enabled: bool) {
+    let _ = writeln!(md, "## Figures\n");
+    if !enabled {
+        let _ = writeln!(md, "Figures were not drawn (disabled).\n");
+        return;
+    }
+    for f in figs {
+        match &f.skipped {
+            Some(why) => {
+                let _ = writeln!(md, "- **{}** — skipped: {why}.", f.title);
+            }
+            None => {
+                let _ = writeln!(md, "- **{}** — [PNG](figures/{n}.png), [SVG](figures/{n}.svg)\n\n  ![{}](figures/{n}.png)\n", f.title, f.title, n = f.name);
+            }
+        }
+    }
+    md.push('\n');
+}
+
+fn notes(md: &mut String, records: &[RunRecord], runs: &[&RunRecord], basis: EnergyBasis, quality: &str) {
+    let _ = writeln!(md, "## Notes on energy quality\n");
+    let _ = writeln!(
+        md,
+        "- Every energy number above is **{} training energy, {quality}** unless labelled otherwise. \
+         *measured* = hardware counters (RAPL, NVML); *estimated* = a model (process CPU time × watts per core, \
+         DRAM by resident memory); *missing* values are absent, never 0.",
+        basis.name()
+    );
+    let estimated = runs.iter().any(|r| basis.train(r).and_then(|e| e.quality) == Some(greenbench_core::Quality::Estimated));
+    if estimated {
+        let _ = writeln!(
+            md,
+            "- Estimated energy is CPU time × a constant, so its correlation with training time is high **by construction**; \
+             it does not confirm the paper's r ≈ 0.99. Rank-based findings (MACs/param, batch size) still reflect where time goes."
+        );
+    }
+    let mut per_comp: BTreeMap<String, String> = BTreeMap::new();
+    for r in runs {
+        if let Some(e) = basis.train(r) {
+            for (c, q) in &e.qualities {
+                per_comp.entry(c.name().to_string()).or_insert_with(|| q.to_string());
+            }
+        }
+    }
+    if !per_comp.is_empty() {
+        let s = per_comp.iter().map(|(c, q)| format!("{c} {q}")).collect::<Vec<_>>().join(", ");
+        let _ = writeln!(md, "- Per component (first ok run that has it): {s}.");
+    }
+    let _ = writeln!(md, "- Records read: {}; statistics use only status `ok`.", records.len());
+}

@@ -1,0 +1,448 @@
+//! Statistics on plain slices: Pearson and Spearman correlation with n and two-sided p-value,
+//! ordinary least squares, MAPE, and cross-validation folds.
+//!
+//! Nothing here panics or returns NaN: input that cannot give a number (fewer than 3 points,
+//! non-finite values, a constant series, collinear regressors) gives a [`NotComputed`] that says
+//! why, and the report prints that reason instead of a number.
+
+use serde::Serialize;
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+/// Why a statistic was not computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "reason")]
+pub enum NotComputed {
+    /// Fewer points than the statistic needs.
+    TooFew {
+        /// Points available.
+        n: usize,
+        /// Points needed.
+        need: usize,
+    },
+    /// A value is NaN or infinite.
+    NonFinite,
+    /// One series is constant, so its correlation is undefined.
+    Constant,
+    /// The regressors are collinear (after dropping, nothing is left to fit).
+    Singular,
+    /// The two series have different lengths.
+    LengthMismatch,
+}
+
+impl std::fmt::Display for NotComputed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotComputed::TooFew { n, need } => write!(f, "n/a: {n} points, need ≥ {need}"),
+            NotComputed::NonFinite => f.write_str("n/a: non-finite input"),
+            NotComputed::Constant => f.write_str("n/a: constant input"),
+            NotComputed::Singular => f.write_str("n/a: collinear regressors"),
+            NotComputed::LengthMismatch => f.write_str("n/a: series of different lengths"),
+        }
+    }
+}
+
+/// A statistic or the reason it is absent.
+pub type Stat<T> = Result<T, NotComputed>;
+
+/// A correlation coefficient with its sample size and two-sided p-value (H0: no correlation).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Correlation {
+    /// Pearson r or Spearman ρ, in [-1, 1].
+    pub coefficient: f64,
+    /// Number of pairs.
+    pub n: usize,
+    /// Two-sided p-value from the t distribution with n − 2 degrees of freedom.
+    pub p_value: f64,
+}
+
+fn check_pairs(x: &[f64], y: &[f64]) -> Stat<()> {
+    if x.len() != y.len() {
+        return Err(NotComputed::LengthMismatch);
+    }
+    if x.len() < 3 {
+        return Err(NotComputed::TooFew { n: x.len(), need: 3 });
+    }
+    if x.iter().chain(y).any(|v| !v.is_finite()) {
+        return Err(NotComputed::NonFinite);
+    }
+    Ok(())
+}
+
+/// Arithmetic mean; `None` for an empty slice.
+pub fn mean(x: &[f64]) -> Option<f64> {
+    (!x.is_empty()).then(|| x.iter().sum::<f64>() / x.len() as f64)
+}
+
+/// Sample standard deviation (n − 1); `None` for fewer than 2 values.
+pub fn std_dev(x: &[f64]) -> Option<f64> {
+    let m = mean(x)?;
+    (x.len() >= 2)
+        .then(|| (x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (x.len() - 1) as f64).sqrt())
+}
+
+/// Two-sided p-value of a correlation coefficient `r` over `n` pairs (t test, n − 2 df).
+fn correlation_p_value(r: f64, n: usize) -> f64 {
+    let df = (n - 2) as f64;
+    if r.abs() >= 1.0 {
+        return 0.0;
+    }
+    let t = r * (df / (1.0 - r * r)).sqrt();
+    match StudentsT::new(0.0, 1.0, df) {
+        Ok(dist) => (2.0 * dist.sf(t.abs())).min(1.0),
+        Err(_) => f64::NAN, // unreachable: df ≥ 1 here
+    }
+}
+
+fn pearson_unchecked(x: &[f64], y: &[f64]) -> Stat<f64> {
+    let n = x.len() as f64;
+    let mx = x.iter().sum::<f64>() / n;
+    let my = y.iter().sum::<f64>() / n;
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (a, b) in x.iter().zip(y) {
+        let (dx, dy) = (a - mx, b - my);
+        sxy += dx * dy;
+        sxx += dx * dx;
+        syy += dy * dy;
+    }
+    // Relative tolerance: a series whose spread is rounding noise is constant.
+    let scale = |m: f64| (m.abs() * 1e-12).powi(2) * n;
+    if sxx <= scale(mx) || syy <= scale(my) {
+        return Err(NotComputed::Constant);
+    }
+    Ok((sxy / (sxx.sqrt() * syy.sqrt())).clamp(-1.0, 1.0))
+}
+
+/// Pearson's r with n and two-sided p-value.
+pub fn pearson(x: &[f64], y: &[f64]) -> Stat<Correlation> {
+    check_pairs(x, y)?;
+    let r = pearson_unchecked(x, y)?;
+    Ok(Correlation { coefficient: r, n: x.len(), p_value: correlation_p_value(r, x.len()) })
+}
+
+/// Ranks from 1, ties receiving the average of the ranks they span (as `scipy.stats.rankdata`).
+/// NaN sorts last; callers check finiteness first.
+pub fn average_ranks(x: &[f64]) -> Vec<f64> {
+    let mut idx: Vec<usize> = (0..x.len()).collect();
+    idx.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
+    let mut ranks = vec![0.0; x.len()];
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && x[idx[j + 1]] == x[idx[i]] {
+            j += 1;
+        }
+        let avg = (i + j) as f64 / 2.0 + 1.0;
+        for &k in &idx[i..=j] {
+            ranks[k] = avg;
+        }
+        i = j + 1;
+    }
+    ranks
+}
+
+/// Spearman's ρ (Pearson's r of average ranks) with n and two-sided p-value (t approximation,
+/// as `scipy.stats.spearmanr`).
+pub fn spearman(x: &[f64], y: &[f64]) -> Stat<Correlation> {
+    check_pairs(x, y)?;
+    let (rx, ry) = (average_ranks(x), average_ranks(y));
+    let r = pearson_unchecked(&rx, &ry)?;
+    Ok(Correlation { coefficient: r, n: x.len(), p_value: correlation_p_value(r, x.len()) })
+}
+
+/// Mean absolute percentage error in percent over pairs whose actual value is non-zero.
+pub fn mape(predicted: &[f64], actual: &[f64]) -> Stat<f64> {
+    if predicted.len() != actual.len() {
+        return Err(NotComputed::LengthMismatch);
+    }
+    if predicted.iter().chain(actual).any(|v| !v.is_finite()) {
+        return Err(NotComputed::NonFinite);
+    }
+    let errs: Vec<f64> = predicted
+        .iter()
+        .zip(actual)
+        .filter(|(_, a)| **a != 0.0)
+        .map(|(p, a)| ((p - a) / a).abs() * 100.0)
+        .collect();
+    mean(&errs).ok_or(NotComputed::TooFew { n: 0, need: 1 })
+}
+
+/// Linear-interpolated quantile (`q` in 0..=1) of finite values, as numpy's default; `None` if
+/// empty.
+pub fn quantile(x: &[f64], q: f64) -> Option<f64> {
+    let mut v: Vec<f64> = x.iter().copied().filter(|v| v.is_finite()).collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let pos = q.clamp(0.0, 1.0) * (v.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    Some(v[lo] + (v[hi] - v[lo]) * (pos - lo as f64))
+}
+
+/// An ordinary-least-squares fit `y ≈ b0 + Σ bi·xi`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OlsFit {
+    /// Intercept first, then one coefficient per regressor (0 for a dropped one).
+    pub coefficients: Vec<f64>,
+    /// Regressors dropped because constant or collinear with earlier ones (0-based).
+    pub dropped: Vec<usize>,
+    /// Coefficient of determination on the fitted data.
+    pub r_squared: f64,
+    /// Residual standard error (√(RSS / (n − p))); `None` when n = p.
+    pub residual_se: Option<f64>,
+    /// Observations.
+    pub n: usize,
+}
+
+impl OlsFit {
+    /// The fitted value for one row of regressors.
+    pub fn predict(&self, row: &[f64]) -> f64 {
+        self.coefficients[0]
+            + self.coefficients[1..].iter().zip(row).map(|(b, x)| b * x).sum::<f64>()
+    }
+}
+
+/// OLS with an intercept; `rows[i]` holds the regressors of observation i. Collinear regressors
+/// are an error ([`NotComputed::Singular`]).
+pub fn ols(rows: &[Vec<f64>], y: &[f64]) -> Stat<OlsFit> {
+    let fit = ols_dropping_collinear(rows, y)?;
+    if fit.dropped.is_empty() {
+        Ok(fit)
+    } else {
+        Err(NotComputed::Singular)
+    }
+}
+
+/// OLS with an intercept that drops each regressor that is constant or a linear combination of
+/// the ones before it (its coefficient is 0 and its index is listed in `dropped`), as R's `lm`.
+/// Solved by modified Gram–Schmidt QR, not normal equations.
+pub fn ols_dropping_collinear(rows: &[Vec<f64>], y: &[f64]) -> Stat<OlsFit> {
+    let n = y.len();
+    if rows.len() != n {
+        return Err(NotComputed::LengthMismatch);
+    }
+    let p = rows.first().map_or(0, Vec::len);
+    if rows.iter().any(|r| r.len() != p) {
+        return Err(NotComputed::LengthMismatch);
+    }
+    if rows.iter().flatten().chain(y).any(|v| !v.is_finite()) {
+        return Err(NotComputed::NonFinite);
+    }
+    if n < 3 {
+        return Err(NotComputed::TooFew { n, need: 3 });
+    }
+    // Columns: intercept, then regressors.
+    let mut cols: Vec<Vec<f64>> = vec![vec![1.0; n]];
+    cols.extend((0..p).map(|j| rows.iter().map(|r| r[j]).collect()));
+    let mut q: Vec<Vec<f64>> = Vec::new();
+    let mut kept: Vec<usize> = Vec::new(); // column index (0 = intercept)
+    let mut r = vec![vec![0.0; p + 1]; p + 1]; // r[row of q][column]
+    let mut dropped = Vec::new();
+    for (c, col) in cols.iter().enumerate() {
+        let norm0 = col.iter().map(|v| v * v).sum::<f64>().sqrt();
+        let mut v = col.clone();
+        for (qi, qv) in q.iter().enumerate() {
+            let d: f64 = qv.iter().zip(&v).map(|(a, b)| a * b).sum();
+            r[qi][c] = d;
+            v.iter_mut().zip(qv).for_each(|(a, b)| *a -= d * b);
+        }
+        let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+        if norm0 == 0.0 || norm <= 1e-9 * norm0 {
+            if c == 0 {
+                return Err(NotComputed::Singular);
+            }
+            dropped.push(c - 1);
+            continue;
+        }
+        r[q.len()][c] = norm;
+        v.iter_mut().for_each(|a| *a /= norm);
+        q.push(v);
+        kept.push(c);
+    }
+    let k = kept.len();
+    if n < k {
+        return Err(NotComputed::TooFew { n, need: k });
+    }
+    // Solve R b = Qᵀ y over kept columns by back substitution.
+    let qty: Vec<f64> = q.iter().map(|qv| qv.iter().zip(y).map(|(a, b)| a * b).sum()).collect();
+    let mut b = vec![0.0; k];
+    for i in (0..k).rev() {
+        let mut s = qty[i];
+        for j in i + 1..k {
+            s -= r[i][kept[j]] * b[j];
+        }
+        b[i] = s / r[i][kept[i]];
+    }
+    let mut coefficients = vec![0.0; p + 1];
+    for (i, &c) in kept.iter().enumerate() {
+        coefficients[c] = b[i];
+    }
+    let mut fit = OlsFit { coefficients, dropped, r_squared: 0.0, residual_se: None, n };
+    let my = y.iter().sum::<f64>() / n as f64;
+    let rss: f64 = rows.iter().zip(y).map(|(row, yi)| (yi - fit.predict(row)).powi(2)).sum();
+    let tss: f64 = y.iter().map(|v| (v - my).powi(2)).sum();
+    fit.r_squared = if tss > 0.0 { 1.0 - rss / tss } else { 1.0 };
+    fit.residual_se = (n > k).then(|| (rss / (n - k) as f64).sqrt());
+    Ok(fit)
+}
+
+/// One cross-validation split: indices to fit on and indices to predict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fold {
+    /// Training indices.
+    pub train: Vec<usize>,
+    /// Held-out indices.
+    pub test: Vec<usize>,
+}
+
+/// `k` folds over `n` items, item i held out in fold i mod k (deterministic; shuffle the data
+/// first if its order matters). `k` is clamped to 2..=n; fewer than 2 items give no folds.
+pub fn k_fold(n: usize, k: usize) -> Vec<Fold> {
+    if n < 2 {
+        return Vec::new();
+    }
+    let k = k.clamp(2, n);
+    (0..k)
+        .map(|f| Fold {
+            train: (0..n).filter(|i| i % k != f).collect(),
+            test: (0..n).filter(|i| i % k == f).collect(),
+        })
+        .collect()
+}
+
+/// One fold per distinct group (sorted), holding out every item of that group. Fewer than two
+/// groups give no folds.
+pub fn leave_one_group_out<G: Ord + Clone>(groups: &[G]) -> Vec<(G, Fold)> {
+    let mut distinct: Vec<G> = groups.to_vec();
+    distinct.sort();
+    distinct.dedup();
+    if distinct.len() < 2 {
+        return Vec::new();
+    }
+    distinct
+        .into_iter()
+        .map(|g| {
+            let (test, train): (Vec<usize>, Vec<usize>) =
+                (0..groups.len()).partition(|&i| groups[i] == g);
+            (g, Fold { train, test })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    //! Reference values from scipy 1.17.1 / numpy, produced by
+    //! `tests/reference/stats_reference.py` (the script prints each value used here).
+    use super::*;
+
+    fn close(a: f64, b: f64, rel: f64) -> bool {
+        (a - b).abs() <= rel * b.abs().max(1e-300)
+    }
+
+    #[test]
+    fn pearson_matches_scipy() {
+        let x = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0];
+        let y = [2.1, 3.9, 6.2, 7.8, 10.5, 11.9, 14.2, 15.8];
+        let c = pearson(&x, &y).unwrap();
+        assert!(close(c.coefficient, 0.9987517971962037, 1e-12), "{c:?}");
+        assert!(close(c.p_value, 4.857231641803916e-09, 1e-6), "{c:?}");
+        assert_eq!(c.n, 8);
+        // n = 3, the smallest n with a p-value: r = 0.5, p = 2/3.
+        let c = pearson(&[1.0, 2.0, 3.0], &[1.0, 3.0, 2.0]).unwrap();
+        assert!(close(c.coefficient, 0.5, 1e-12) && close(c.p_value, 0.6666666666666666, 1e-9));
+        // With ties (Pearson of the raw values).
+        let a = [1.0, 2.0, 2.0, 3.0, 4.0, 4.0, 4.0, 5.0];
+        let b = [3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0];
+        let c = pearson(&a, &b).unwrap();
+        assert!(close(c.coefficient, 0.5030376637372143, 1e-12));
+        assert!(close(c.p_value, 0.20384044873915932, 1e-8));
+    }
+
+    #[test]
+    fn spearman_with_ties_matches_scipy() {
+        let a = [1.0, 2.0, 2.0, 3.0, 4.0, 4.0, 4.0, 5.0];
+        let b = [3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0];
+        assert_eq!(average_ranks(&a), vec![1.0, 2.5, 2.5, 4.0, 6.0, 6.0, 6.0, 8.0]);
+        assert_eq!(average_ranks(&b), vec![4.0, 1.5, 5.0, 1.5, 6.0, 8.0, 3.0, 7.0]);
+        let c = spearman(&a, &b).unwrap();
+        assert!(close(c.coefficient, 0.5495502618648208, 1e-12), "{c:?}");
+        assert!(close(c.p_value, 0.15825612767878006, 1e-8), "{c:?}");
+        let c = spearman(&[10.0, 20.0, 30.0, 40.0, 50.0], &[5.0, 4.0, 4.0, 2.0, 1.0]).unwrap();
+        assert!(close(c.coefficient, -0.9746794344808964, 1e-12));
+        assert!(close(c.p_value, 0.0048182304681985335, 1e-7), "{c:?}");
+    }
+
+    #[test]
+    fn degenerate_input_says_why() {
+        assert_eq!(pearson(&[1.0, 2.0], &[1.0, 2.0]), Err(NotComputed::TooFew { n: 2, need: 3 }));
+        assert_eq!(spearman(&[], &[]), Err(NotComputed::TooFew { n: 0, need: 3 }));
+        assert_eq!(pearson(&[1.0, f64::NAN, 3.0], &[1.0, 2.0, 3.0]), Err(NotComputed::NonFinite));
+        assert_eq!(spearman(&[1.0, 2.0, f64::INFINITY], &[1.0, 2.0, 3.0]), Err(NotComputed::NonFinite));
+        assert_eq!(pearson(&[2.0; 5], &[1.0, 2.0, 3.0, 4.0, 5.0]), Err(NotComputed::Constant));
+        assert_eq!(spearman(&[1.0, 2.0, 3.0], &[7.0; 3]), Err(NotComputed::Constant));
+        assert_eq!(pearson(&[1.0, 2.0, 3.0], &[1.0, 2.0]), Err(NotComputed::LengthMismatch));
+        assert_eq!(NotComputed::Constant.to_string(), "n/a: constant input");
+        assert!(!NotComputed::TooFew { n: 2, need: 3 }.to_string().contains("NaN"));
+        // Perfect correlation: p ≈ 0, not NaN.
+        let c = pearson(&[1.0, 2.0, 3.0, 4.0], &[2.0, 4.0, 6.0, 8.0]).unwrap();
+        assert!((c.coefficient - 1.0).abs() < 1e-12 && c.p_value.is_finite() && c.p_value < 1e-10, "{c:?}");
+    }
+
+    #[test]
+    fn ols_matches_numpy_lstsq() {
+        let x1 = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0];
+        let x2 = [2.0, 1.0, 4.0, 3.0, 6.0, 5.0, 8.0];
+        let y = [3.1, 3.9, 7.2, 7.8, 11.1, 11.8, 15.2];
+        let rows: Vec<Vec<f64>> = x1.iter().zip(&x2).map(|(a, b)| vec![*a, *b]).collect();
+        let fit = ols(&rows, &y).unwrap();
+        let want = [0.4916666666666663, 1.3416666666666675, 0.6583333333333325];
+        for (g, w) in fit.coefficients.iter().zip(want) {
+            assert!(close(*g, w, 1e-10), "{:?}", fit.coefficients);
+        }
+        assert!(close(fit.r_squared, 0.9998550580596002, 1e-12));
+        assert!(fit.dropped.is_empty());
+    }
+
+    #[test]
+    fn ols_degenerate_cases() {
+        // Second regressor = 2 × first: dropped by the dropping variant, an error for `ols`.
+        let rows: Vec<Vec<f64>> = (0..6).map(|i| vec![i as f64, 2.0 * i as f64]).collect();
+        let y: Vec<f64> = (0..6).map(|i| 1.0 + 3.0 * i as f64).collect();
+        assert_eq!(ols(&rows, &y), Err(NotComputed::Singular));
+        let fit = ols_dropping_collinear(&rows, &y).unwrap();
+        assert_eq!(fit.dropped, vec![1]);
+        assert!(close(fit.coefficients[0], 1.0, 1e-9) && close(fit.coefficients[1], 3.0, 1e-9));
+        // Constant regressor (collinear with the intercept).
+        let rows: Vec<Vec<f64>> = (0..4).map(|i| vec![5.0, i as f64]).collect();
+        assert_eq!(ols_dropping_collinear(&rows, &[1.0, 2.0, 3.0, 4.0]).unwrap().dropped, vec![0]);
+        assert_eq!(ols(&[vec![1.0], vec![2.0]], &[1.0, 2.0]), Err(NotComputed::TooFew { n: 2, need: 3 }));
+        assert_eq!(ols(&[vec![1.0], vec![f64::NAN], vec![3.0]], &[1.0, 2.0, 3.0]), Err(NotComputed::NonFinite));
+    }
+
+    #[test]
+    fn folds_cover_every_item_once() {
+        let folds = k_fold(7, 3);
+        assert_eq!(folds.len(), 3);
+        let mut seen: Vec<usize> = folds.iter().flat_map(|f| f.test.clone()).collect();
+        seen.sort();
+        assert_eq!(seen, (0..7).collect::<Vec<_>>());
+        assert!(folds.iter().all(|f| f.train.len() + f.test.len() == 7));
+        assert!(k_fold(1, 5).is_empty());
+        let g = ["b", "a", "b", "c"];
+        let lo = leave_one_group_out(&g);
+        assert_eq!(lo.len(), 3);
+        assert_eq!(lo[1].0, "b");
+        assert_eq!(lo[1].1.test, vec![0, 2]);
+        assert!(leave_one_group_out(&["x", "x"]).is_empty());
+    }
+
+    #[test]
+    fn mape_quantile_mean_std() {
+        assert!(close(mape(&[110.0, 90.0], &[100.0, 100.0]).unwrap(), 10.0, 1e-12));
+        assert!(mape(&[1.0], &[0.0]).is_err());
+        assert_eq!(quantile(&[1.0, 2.0, 3.0, 4.0], 0.5), Some(2.5));
+        assert_eq!(quantile(&[], 0.5), None);
+        assert_eq!(std_dev(&[1.0]), None);
+        assert!(close(std_dev(&[1.0, 2.0, 3.0, 4.0]).unwrap(), 1.2909944487358056, 1e-12));
+    }
+}
