@@ -13,15 +13,21 @@ use std::time::{Duration, Instant};
 use greenbench_meter::{EnergySource, EstimateSource, Meter, RaplSource, DEFAULT_INTERVAL};
 
 fn meter(root: &std::path::Path) -> Result<Meter, Box<dyn std::error::Error>> {
-    for (d, name) in [("intel-rapl:0", "package-0"), ("intel-rapl:1", "package-1"), ("intel-rapl:0:2", "dram")] {
+    for (d, name) in [
+        ("intel-rapl:0", "package-0"),
+        ("intel-rapl:1", "package-1"),
+        ("intel-rapl:0:2", "dram"),
+    ] {
         let p = root.join(d);
         std::fs::create_dir_all(&p)?;
         std::fs::write(p.join("name"), format!("{name}\n"))?;
         std::fs::write(p.join("energy_uj"), "1000\n")?;
         std::fs::write(p.join("max_energy_range_uj"), "262143328850\n")?;
     }
-    let sources: Vec<Box<dyn EnergySource>> =
-        vec![Box::new(RaplSource::open(root)?), Box::new(EstimateSource::new(None)?)];
+    let sources: Vec<Box<dyn EnergySource>> = vec![
+        Box::new(RaplSource::open(root)?),
+        Box::new(EstimateSource::new(None)?),
+    ];
     Ok(Meter::from_sources(sources))
 }
 
@@ -31,7 +37,9 @@ fn busy(d: Duration) -> u64 {
     let mut n = 0u64;
     while t.elapsed() < d {
         for _ in 0..10_000 {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
         }
         n += 1;
     }
@@ -40,7 +48,10 @@ fn busy(d: Duration) -> u64 {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let secs: f64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(10.0);
+    let secs: f64 = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10.0);
     let dir = tempfile::tempdir()?;
     let m = meter(&dir.path().join("powercap"))?;
     for c in m.choices() {

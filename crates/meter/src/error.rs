@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 /// The one-line fix printed when RAPL's `energy_uj` is not readable.
-pub const RAPL_PERMISSION_FIX: &str = "run as root, or `sudo chmod o+r /sys/class/powercap/intel-rapl:*/energy_uj` \
+pub const RAPL_PERMISSION_FIX: &str =
+    "run as root, or `sudo chmod o+r /sys/class/powercap/intel-rapl:*/energy_uj` \
 (or a udev rule that does this at boot), or accept the CPU-time estimate";
 
 /// Everything that can go wrong while metering.

@@ -51,9 +51,14 @@ pub fn watts_per_core(model: Option<&str>, configured: Option<f64>) -> (f64, Str
         return (w, format!("{w:.2} W/core (configured)"));
     }
     let model_name = model.unwrap_or("an unknown CPU");
-    if let Some(&(key, tdp, cores)) = model.and_then(|m| KNOWN_CPUS.iter().find(|(k, _, _)| m.contains(k))) {
+    if let Some(&(key, tdp, cores)) =
+        model.and_then(|m| KNOWN_CPUS.iter().find(|(k, _, _)| m.contains(k)))
+    {
         let w = tdp / f64::from(cores);
-        return (w, format!("{w:.2} W/core (TDP {tdp:.0} W ÷ {cores} cores of {key})"));
+        return (
+            w,
+            format!("{w:.2} W/core (TDP {tdp:.0} W ÷ {cores} cores of {key})"),
+        );
     }
     (
         DEFAULT_WATTS_PER_CORE,
@@ -112,7 +117,9 @@ pub struct EstimateSource {
 
 impl std::fmt::Debug for EstimateSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EstimateSource").field("basis", &self.basis).finish()
+        f.debug_struct("EstimateSource")
+            .field("basis", &self.basis)
+            .finish()
     }
 }
 
@@ -139,7 +146,12 @@ impl EstimateSource {
             ProcessTarget::Pid(p) => PathBuf::from(format!("/proc/{p}")),
         };
         // SAFETY: sysconf has no memory-safety preconditions.
-        let (clk, page) = unsafe { (libc::sysconf(libc::_SC_CLK_TCK), libc::sysconf(libc::_SC_PAGESIZE)) };
+        let (clk, page) = unsafe {
+            (
+                libc::sysconf(libc::_SC_CLK_TCK),
+                libc::sysconf(libc::_SC_PAGESIZE),
+            )
+        };
         let mut s = EstimateSource {
             target,
             reader: Arc::new(FsReader),
@@ -170,11 +182,14 @@ impl EstimateSource {
             ProcessTarget::SelfProcess => Ok(self_cpu_seconds()),
             ProcessTarget::Pid(_) => {
                 let mut buf = [0u8; 1024];
-                let n = self.reader.read(&self.stat_path, &mut buf).map_err(|e| MeterError::Io {
-                    what: "process CPU time",
-                    path: self.stat_path.clone(),
-                    source: e,
-                })?;
+                let n =
+                    self.reader
+                        .read(&self.stat_path, &mut buf)
+                        .map_err(|e| MeterError::Io {
+                            what: "process CPU time",
+                            path: self.stat_path.clone(),
+                            source: e,
+                        })?;
                 let bad = || MeterError::Parse {
                     what: "process stat",
                     path: self.stat_path.clone(),
@@ -193,11 +208,14 @@ impl EstimateSource {
 
     fn rss_gb(&self) -> Result<f64> {
         let mut buf = [0u8; 128];
-        let n = self.reader.read(&self.statm_path, &mut buf).map_err(|e| MeterError::Io {
-            what: "process memory (statm)",
-            path: self.statm_path.clone(),
-            source: e,
-        })?;
+        let n = self
+            .reader
+            .read(&self.statm_path, &mut buf)
+            .map_err(|e| MeterError::Io {
+                what: "process memory (statm)",
+                path: self.statm_path.clone(),
+                source: e,
+            })?;
         let pages = std::str::from_utf8(&buf[..n])
             .ok()
             .and_then(|s| s.split_ascii_whitespace().nth(1))

@@ -32,7 +32,11 @@ pub type ProbeOptions = MeterOptions;
 
 impl Default for MeterOptions {
     fn default() -> Self {
-        MeterOptions { powercap_root: PathBuf::from(DEFAULT_POWERCAP_ROOT), gpu_index: 0, watts_per_core: None }
+        MeterOptions {
+            powercap_root: PathBuf::from(DEFAULT_POWERCAP_ROOT),
+            gpu_index: 0,
+            watts_per_core: None,
+        }
     }
 }
 
@@ -101,7 +105,10 @@ pub struct Meter {
 
 impl std::fmt::Debug for Meter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Meter").field("choices", &self.choices).field("unavailable", &self.unavailable).finish()
+        f.debug_struct("Meter")
+            .field("choices", &self.choices)
+            .field("unavailable", &self.unavailable)
+            .finish()
     }
 }
 
@@ -114,11 +121,17 @@ impl Meter {
         let mut unavailable = Vec::new();
         match RaplSource::open(&options.powercap_root) {
             Ok(s) => sources.push(Box::new(s)),
-            Err(e) => unavailable.push(Unavailable { source: "rapl".into(), reason: e.to_string() }),
+            Err(e) => unavailable.push(Unavailable {
+                source: "rapl".into(),
+                reason: e.to_string(),
+            }),
         }
         match NvmlSource::open(options.gpu_index) {
             Ok(s) => sources.push(Box::new(s)),
-            Err(e) => unavailable.push(Unavailable { source: "nvml".into(), reason: e.to_string() }),
+            Err(e) => unavailable.push(Unavailable {
+                source: "nvml".into(),
+                reason: e.to_string(),
+            }),
         }
         sources.push(Box::new(EstimateSource::new(options.watts_per_core)?));
         let mut m = Meter::from_sources(sources);
@@ -146,7 +159,12 @@ impl Meter {
         for (i, s) in sources.into_iter().enumerate() {
             if assign.contains(&Some(i)) {
                 renumber[i] = Some(slots.len());
-                slots.push(Slot { source: s, last: None, errors: 0, last_error: None });
+                slots.push(Slot {
+                    source: s,
+                    last: None,
+                    errors: 0,
+                    last_error: None,
+                });
             }
         }
         for a in &mut assign {

@@ -62,7 +62,10 @@ pub struct NvmlSource {
 
 impl std::fmt::Debug for NvmlSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NvmlSource").field("mode", &self.mode).field("device", &self.description).finish()
+        f.debug_struct("NvmlSource")
+            .field("mode", &self.mode)
+            .field("device", &self.description)
+            .finish()
     }
 }
 
@@ -153,7 +156,10 @@ impl EnergySource for NvmlSource {
                 if dt < 0.0 {
                     return Err(MeterError::Gpu {
                         device: self.description.clone(),
-                        detail: format!("sample time went backwards from {} s to {} s", self.last_t, s.t_s),
+                        detail: format!(
+                            "sample time went backwards from {} s to {} s",
+                            self.last_t, s.t_s
+                        ),
                     });
                 }
                 self.energy_j += 0.5 * (self.last_p + p) * dt;
@@ -184,10 +190,14 @@ fn unavailable(e: NvmlError) -> MeterError {
             "libnvidia-ml.so.1 could not be loaded: install the NVIDIA driver (check `nvidia-smi`)"
         }
         NvmlError::DriverNotLoaded => "the NVIDIA kernel driver is not loaded (check `nvidia-smi`)",
-        NvmlError::NoPermission => "no permission to talk to the driver (check /dev/nvidia* permissions)",
+        NvmlError::NoPermission => {
+            "no permission to talk to the driver (check /dev/nvidia* permissions)"
+        }
         _ => "check the NVIDIA driver with `nvidia-smi`",
     };
-    MeterError::NvmlUnavailable { reason: format!("{e}; {hint}") }
+    MeterError::NvmlUnavailable {
+        reason: format!("{e}; {hint}"),
+    }
 }
 
 impl NvmlDevice {
@@ -203,7 +213,12 @@ impl NvmlDevice {
             })?;
             dev.name().unwrap_or_else(|_| "unknown GPU".into())
         };
-        Ok(NvmlDevice { nvml, index, origin: Instant::now(), name })
+        Ok(NvmlDevice {
+            nvml,
+            index,
+            origin: Instant::now(),
+            name,
+        })
     }
 }
 
@@ -216,8 +231,15 @@ impl GpuDevice for NvmlDevice {
     }
     fn sample(&mut self) -> Result<GpuSample> {
         let index = self.index;
-        let err = |call: &'static str, e: NvmlError| MeterError::Nvml { call, index, reason: e.to_string() };
-        let dev = self.nvml.device_by_index(index).map_err(|e| err("device_by_index", e))?;
+        let err = |call: &'static str, e: NvmlError| MeterError::Nvml {
+            call,
+            index,
+            reason: e.to_string(),
+        };
+        let dev = self
+            .nvml
+            .device_by_index(index)
+            .map_err(|e| err("device_by_index", e))?;
         let t_s = self.origin.elapsed().as_secs_f64();
         let energy_mj = match dev.total_energy_consumption() {
             Ok(mj) => Some(mj),
@@ -231,6 +253,12 @@ impl GpuDevice for NvmlDevice {
         };
         let util = dev.utilization_rates().ok().map(|u| f64::from(u.gpu));
         let mem_used = dev.memory_info().ok().map(|m| m.used);
-        Ok(GpuSample { t_s, power_w, energy_mj, util, mem_used })
+        Ok(GpuSample {
+            t_s,
+            power_w,
+            energy_mj,
+            util,
+            mem_used,
+        })
     }
 }

@@ -32,6 +32,8 @@ pub struct SourceStatus {
     pub power_w: Option<f64>,
 }
 
+type Opened = Result<Box<dyn EnergySource>, MeterError>;
+
 /// Probes rapl, nvml and estimate with a one-second power reading of each available source.
 pub fn probe(options: &ProbeOptions) -> Vec<SourceStatus> {
     probe_for(options, Duration::from_secs(1))
@@ -39,10 +41,22 @@ pub fn probe(options: &ProbeOptions) -> Vec<SourceStatus> {
 
 /// [`probe`] with a chosen reading period (all sources are read together, at 10 Hz).
 pub fn probe_for(options: &ProbeOptions, period: Duration) -> Vec<SourceStatus> {
-    let opened: [(&str, Quality, Result<Box<dyn EnergySource>, MeterError>); 3] = [
-        ("rapl", Quality::Measured, RaplSource::open(&options.powercap_root).map(|s| Box::new(s) as _)),
-        ("nvml", Quality::Measured, NvmlSource::open(options.gpu_index).map(|s| Box::new(s) as _)),
-        ("estimate", Quality::Estimated, EstimateSource::new(options.watts_per_core).map(|s| Box::new(s) as _)),
+    let opened: [(&str, Quality, Opened); 3] = [
+        (
+            "rapl",
+            Quality::Measured,
+            RaplSource::open(&options.powercap_root).map(|s| Box::new(s) as _),
+        ),
+        (
+            "nvml",
+            Quality::Measured,
+            NvmlSource::open(options.gpu_index).map(|s| Box::new(s) as _),
+        ),
+        (
+            "estimate",
+            Quality::Estimated,
+            EstimateSource::new(options.watts_per_core).map(|s| Box::new(s) as _),
+        ),
     ];
     let mut live: Vec<(usize, Box<dyn EnergySource>, Option<f64>)> = Vec::new();
     let mut out: Vec<SourceStatus> = Vec::new();
@@ -50,7 +64,10 @@ pub fn probe_for(options: &ProbeOptions, period: Duration) -> Vec<SourceStatus> 
         match r {
             Ok(mut s) => {
                 let basis = s.basis();
-                let first = s.read().ok().map(|c| c.joules.iter().flatten().sum::<f64>());
+                let first = s
+                    .read()
+                    .ok()
+                    .map(|c| c.joules.iter().flatten().sum::<f64>());
                 live.push((i, s, first));
                 out.push(SourceStatus {
                     source: name.into(),
@@ -80,11 +97,18 @@ pub fn probe_for(options: &ProbeOptions, period: Duration) -> Vec<SourceStatus> 
     }
     let dt = t0.elapsed().as_secs_f64();
     for (i, s, first) in &mut live {
-        let last = s.read().ok().map(|c| c.joules.iter().flatten().sum::<f64>());
+        let last = s
+            .read()
+            .ok()
+            .map(|c| c.joules.iter().flatten().sum::<f64>());
         let status = &mut out[*i];
         match (*first, last) {
             (Some(a), Some(b)) if dt > 0.0 => status.power_w = Some((b - a) / dt),
-            _ => status.fix = Some("the source opened but a read failed; run `greenbench meters` again".into()),
+            _ => {
+                status.fix = Some(
+                    "the source opened but a read failed; run `greenbench meters` again".into(),
+                )
+            }
         }
     }
     out
@@ -94,8 +118,17 @@ pub fn probe_for(options: &ProbeOptions, period: Duration) -> Vec<SourceStatus> 
 pub fn render_text(statuses: &[SourceStatus]) -> String {
     let mut s = String::new();
     for st in statuses {
-        let state = if st.available { "available" } else { "unavailable" };
-        s.push_str(&format!("{:<9} {:<11} {:<9}", st.source, state, st.quality.to_string()));
+        let state = if st.available {
+            "available"
+        } else {
+            "unavailable"
+        };
+        s.push_str(&format!(
+            "{:<9} {:<11} {:<9}",
+            st.source,
+            state,
+            st.quality.to_string()
+        ));
         if let Some(p) = st.power_w {
             s.push_str(&format!(" {p:>8.2} W"));
         }

@@ -82,7 +82,9 @@ pub struct RaplSource {
 
 impl std::fmt::Debug for RaplSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RaplSource").field("basis", &self.basis).finish()
+        f.debug_struct("RaplSource")
+            .field("basis", &self.basis)
+            .finish()
     }
 }
 
@@ -93,22 +95,32 @@ fn parse_domain_name(name: &str) -> Option<(&str, Vec<u32>)> {
         .map(|r| ("intel-rapl", r))
         .or_else(|| name.strip_prefix("amd-rapl:").map(|r| ("amd-rapl", r)))?;
     let idx: Option<Vec<u32>> = rest.split(':').map(|p| p.parse().ok()).collect();
-    idx.filter(|v| (1..=2).contains(&v.len())).map(|v| (prefix, v))
+    idx.filter(|v| (1..=2).contains(&v.len()))
+        .map(|v| (prefix, v))
 }
 
 fn read_u64_file(reader: &dyn FileReader, path: &Path, what: &'static str) -> Result<u64> {
     let mut buf = [0u8; 32];
     let n = reader.read(path, &mut buf).map_err(|e| {
         if e.kind() == ErrorKind::PermissionDenied {
-            MeterError::PermissionDenied { path: path.to_path_buf() }
+            MeterError::PermissionDenied {
+                path: path.to_path_buf(),
+            }
         } else {
-            MeterError::Io { what, path: path.to_path_buf(), source: e }
+            MeterError::Io {
+                what,
+                path: path.to_path_buf(),
+                source: e,
+            }
         }
     })?;
     parse_u64(&buf[..n]).ok_or_else(|| MeterError::Parse {
         what,
         path: path.to_path_buf(),
-        detail: format!("expected an unsigned integer, found {:?}", String::from_utf8_lossy(&buf[..n])),
+        detail: format!(
+            "expected an unsigned integer, found {:?}",
+            String::from_utf8_lossy(&buf[..n])
+        ),
     })
 }
 
@@ -127,21 +139,28 @@ impl RaplSource {
     /// Opens RAPL under `root`, reading files through `reader` (tests inject EACCES this way).
     pub fn open_with(root: &Path, reader: Arc<dyn FileReader>) -> Result<Self> {
         if !root.is_dir() {
-            return Err(MeterError::NoPowercap { path: root.to_path_buf() });
+            return Err(MeterError::NoPowercap {
+                path: root.to_path_buf(),
+            });
         }
-        let io = |e, path: &Path| MeterError::Io { what: "powercap directory", path: path.to_path_buf(), source: e };
+        let io = |e, path: &Path| MeterError::Io {
+            what: "powercap directory",
+            path: path.to_path_buf(),
+            source: e,
+        };
         // Entry name -> directory; sub-domains appear both at the root (symlinks) and nested.
         let mut dirs: std::collections::BTreeMap<String, PathBuf> = Default::default();
-        let scan = |dir: &Path, dirs: &mut std::collections::BTreeMap<String, PathBuf>| -> Result<()> {
-            for entry in std::fs::read_dir(dir).map_err(|e| io(e, dir))? {
-                let entry = entry.map_err(|e| io(e, dir))?;
-                let name = entry.file_name().to_string_lossy().into_owned();
-                if parse_domain_name(&name).is_some() && entry.path().is_dir() {
-                    dirs.entry(name).or_insert_with(|| entry.path());
+        let scan =
+            |dir: &Path, dirs: &mut std::collections::BTreeMap<String, PathBuf>| -> Result<()> {
+                for entry in std::fs::read_dir(dir).map_err(|e| io(e, dir))? {
+                    let entry = entry.map_err(|e| io(e, dir))?;
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    if parse_domain_name(&name).is_some() && entry.path().is_dir() {
+                        dirs.entry(name).or_insert_with(|| entry.path());
+                    }
                 }
-            }
-            Ok(())
-        };
+                Ok(())
+            };
         scan(root, &mut dirs)?;
         let tops: Vec<PathBuf> = dirs
             .iter()
@@ -156,7 +175,9 @@ impl RaplSource {
         let (mut packages, mut drams) = (0usize, 0usize);
         let mut prefix = "intel-rapl";
         for (entry_name, dir) in &dirs {
-            let Some((p, idx)) = parse_domain_name(entry_name) else { continue };
+            let Some((p, idx)) = parse_domain_name(entry_name) else {
+                continue;
+            };
             let name = read_name(reader.as_ref(), dir).unwrap_or_default();
             let component = match (idx.len(), name.as_str()) {
                 (1, "psys") => continue,
@@ -167,16 +188,29 @@ impl RaplSource {
             prefix = p;
             let energy_path = dir.join("energy_uj");
             let last_raw = read_u64_file(reader.as_ref(), &energy_path, "RAPL energy_uj")?;
-            let max_range =
-                read_u64_file(reader.as_ref(), &dir.join("max_energy_range_uj"), "RAPL max_energy_range_uj").ok();
+            let max_range = read_u64_file(
+                reader.as_ref(),
+                &dir.join("max_energy_range_uj"),
+                "RAPL max_energy_range_uj",
+            )
+            .ok();
             match component {
                 Component::Cpu => packages += 1,
                 _ => drams += 1,
             }
-            domains.push(Domain { component, energy_path, max_range, last_raw, last_t: Instant::now(), total_uj: 0 });
+            domains.push(Domain {
+                component,
+                energy_path,
+                max_range,
+                last_raw,
+                last_t: Instant::now(),
+                total_uj: 0,
+            });
         }
         if packages == 0 {
-            return Err(MeterError::NoRaplDomain { path: root.to_path_buf() });
+            return Err(MeterError::NoRaplDomain {
+                path: root.to_path_buf(),
+            });
         }
         let mut components = vec![Component::Cpu];
         if drams > 0 {
@@ -186,14 +220,24 @@ impl RaplSource {
         let mut basis = format!(
             "RAPL powercap ({prefix}): {packages} package{}{}, wrap-corrected",
             if packages == 1 { "" } else { "s" },
-            if drams > 0 { format!(" + {drams} dram") } else { String::new() }
+            if drams > 0 {
+                format!(" + {drams} dram")
+            } else {
+                String::new()
+            }
         );
         if no_max > 0 {
             basis.push_str(&format!(
                 "; {no_max} domain(s) without max_energy_range_uj (a decrease there is reported as an error)"
             ));
         }
-        Ok(RaplSource { reader, domains, components, basis, max_power_w: DEFAULT_MAX_PLAUSIBLE_W })
+        Ok(RaplSource {
+            reader,
+            domains,
+            components,
+            basis,
+            max_power_w: DEFAULT_MAX_PLAUSIBLE_W,
+        })
     }
 
     /// Sets the highest plausible power per domain used to tell a wrap from a reset.
@@ -204,7 +248,10 @@ impl RaplSource {
 
     /// Number of package domains summed into `cpu`.
     pub fn packages(&self) -> usize {
-        self.domains.iter().filter(|d| d.component == Component::Cpu).count()
+        self.domains
+            .iter()
+            .filter(|d| d.component == Component::Cpu)
+            .count()
     }
 }
 
@@ -226,20 +273,21 @@ impl EnergySource for RaplSource {
         let mut first_err = None;
         for d in &mut self.domains {
             let now = Instant::now();
-            let step = read_u64_file(self.reader.as_ref(), &d.energy_path, "RAPL energy_uj").and_then(|raw| {
-                let elapsed = now.duration_since(d.last_t).as_secs_f64();
-                let r = counter_delta(d.last_raw, raw, d.max_range, elapsed, self.max_power_w);
-                // Resynchronise even after an error so later windows measure again.
-                let previous = d.last_raw;
-                d.last_raw = raw;
-                d.last_t = now;
-                r.map_err(|detail| MeterError::CounterBackwards {
-                    path: d.energy_path.display().to_string(),
-                    previous,
-                    current: raw,
-                    detail,
-                })
-            });
+            let step = read_u64_file(self.reader.as_ref(), &d.energy_path, "RAPL energy_uj")
+                .and_then(|raw| {
+                    let elapsed = now.duration_since(d.last_t).as_secs_f64();
+                    let r = counter_delta(d.last_raw, raw, d.max_range, elapsed, self.max_power_w);
+                    // Resynchronise even after an error so later windows measure again.
+                    let previous = d.last_raw;
+                    d.last_raw = raw;
+                    d.last_t = now;
+                    r.map_err(|detail| MeterError::CounterBackwards {
+                        path: d.energy_path.display().to_string(),
+                        previous,
+                        current: raw,
+                        detail,
+                    })
+                });
             match step {
                 Ok(delta) => d.total_uj += delta,
                 Err(e) => {
@@ -280,14 +328,22 @@ mod tests {
         // Typical range 262 kJ: a small decrease would imply megawatts.
         let e = counter_delta(5_000_000, 4_000_000, Some(262_143_328_850), 0.1, 2000.0);
         assert!(e.unwrap_err().contains("plausible"));
-        assert!(counter_delta(10, 5, None, 0.1, 2000.0).unwrap_err().contains("max_energy_range_uj"));
+        assert!(counter_delta(10, 5, None, 0.1, 2000.0)
+            .unwrap_err()
+            .contains("max_energy_range_uj"));
         assert!(counter_delta(2000, 5, Some(1000), 0.1, 2000.0).is_err());
     }
 
     #[test]
     fn domain_names() {
-        assert_eq!(parse_domain_name("intel-rapl:0"), Some(("intel-rapl", vec![0])));
-        assert_eq!(parse_domain_name("amd-rapl:1:2"), Some(("amd-rapl", vec![1, 2])));
+        assert_eq!(
+            parse_domain_name("intel-rapl:0"),
+            Some(("intel-rapl", vec![0]))
+        );
+        assert_eq!(
+            parse_domain_name("amd-rapl:1:2"),
+            Some(("amd-rapl", vec![1, 2]))
+        );
         assert_eq!(parse_domain_name("intel-rapl"), None);
         assert_eq!(parse_domain_name("intel-rapl-mmio:0"), None);
         assert_eq!(parse_domain_name("intel-rapl:x"), None);

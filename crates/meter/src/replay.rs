@@ -21,7 +21,11 @@ pub struct ReplayDevice {
 impl ReplayDevice {
     /// Plays back `rows` in order.
     pub fn new(rows: Vec<GpuSample>) -> Self {
-        ReplayDevice { rows, pos: 0, origin: "in-memory trace".into() }
+        ReplayDevice {
+            rows,
+            pos: 0,
+            origin: "in-memory trace".into(),
+        }
     }
 
     /// Parses a CSV trace; `origin` names it in errors.
@@ -30,7 +34,10 @@ impl ReplayDevice {
             origin: origin.to_string(),
             detail: format!("line {line}: {detail}; expected `t_s,power_w,energy_mj[,util]`"),
         };
-        let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+        let mut lines = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty());
         let header = lines.next().map(|(_, l)| l.trim()).unwrap_or("");
         if !header.starts_with("t_s,power_w,energy_mj") {
             return Err(err(1, format!("bad header {header:?}")));
@@ -41,16 +48,32 @@ impl ReplayDevice {
             let cell = |k: usize| cells.get(k).copied().filter(|c| !c.is_empty());
             let num = |k: usize| -> Result<Option<f64>> {
                 cell(k)
-                    .map(|c| c.parse::<f64>().map_err(|e| err(i + 1, format!("cell {c:?}: {e}"))))
+                    .map(|c| {
+                        c.parse::<f64>()
+                            .map_err(|e| err(i + 1, format!("cell {c:?}: {e}")))
+                    })
                     .transpose()
             };
             let t_s = num(0)?.ok_or_else(|| err(i + 1, "t_s is empty".into()))?;
             let energy_mj = cell(2)
-                .map(|c| c.parse::<u64>().map_err(|e| err(i + 1, format!("energy_mj {c:?}: {e}"))))
+                .map(|c| {
+                    c.parse::<u64>()
+                        .map_err(|e| err(i + 1, format!("energy_mj {c:?}: {e}")))
+                })
                 .transpose()?;
-            rows.push(GpuSample { t_s, power_w: num(1)?, energy_mj, util: num(3)?, mem_used: None });
+            rows.push(GpuSample {
+                t_s,
+                power_w: num(1)?,
+                energy_mj,
+                util: num(3)?,
+                mem_used: None,
+            });
         }
-        Ok(ReplayDevice { rows, pos: 0, origin: origin.to_string() })
+        Ok(ReplayDevice {
+            rows,
+            pos: 0,
+            origin: origin.to_string(),
+        })
     }
 
     /// Reads and parses a CSV trace file.
@@ -72,10 +95,14 @@ impl GpuDevice for ReplayDevice {
         format!("replay of {}", self.origin)
     }
     fn sample(&mut self) -> Result<GpuSample> {
-        let row = self.rows.get(self.pos).copied().ok_or_else(|| MeterError::Replay {
-            origin: self.origin.clone(),
-            detail: format!("trace exhausted after {} samples", self.rows.len()),
-        })?;
+        let row = self
+            .rows
+            .get(self.pos)
+            .copied()
+            .ok_or_else(|| MeterError::Replay {
+                origin: self.origin.clone(),
+                detail: format!("trace exhausted after {} samples", self.rows.len()),
+            })?;
         self.pos += 1;
         Ok(row)
     }
@@ -87,7 +114,8 @@ mod tests {
 
     #[test]
     fn parses_csv_with_empty_cells() {
-        let d = ReplayDevice::from_csv("t_s,power_w,energy_mj,util\n0,100,,50\n0.1,120,,\n", "t").unwrap();
+        let d = ReplayDevice::from_csv("t_s,power_w,energy_mj,util\n0,100,,50\n0.1,120,,\n", "t")
+            .unwrap();
         assert_eq!(d.rows.len(), 2);
         assert_eq!(d.rows[0].energy_mj, None);
         assert_eq!(d.rows[0].util, Some(50.0));
@@ -96,7 +124,9 @@ mod tests {
 
     #[test]
     fn bad_header_is_located() {
-        let e = ReplayDevice::from_csv("a,b\n", "x.csv").unwrap_err().to_string();
+        let e = ReplayDevice::from_csv("a,b\n", "x.csv")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("x.csv") && e.contains("line 1"), "{e}");
     }
 }

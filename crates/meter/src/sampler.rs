@@ -63,7 +63,10 @@ impl Meter {
                 expected: "a positive duration (100 ms = 10 Hz)",
             });
         }
-        let trace_err = |e| MeterError::Trace { path: path.to_path_buf(), source: e };
+        let trace_err = |e| MeterError::Trace {
+            path: path.to_path_buf(),
+            source: e,
+        };
         let mut out = BufWriter::with_capacity(64 * 1024, File::create(path).map_err(trace_err)?);
         writeln!(out, "{TRACE_HEADER}").map_err(trace_err)?;
         let stop = Arc::new(AtomicBool::new(false));
@@ -72,7 +75,17 @@ impl Meter {
             .name("greenbench-sampler".into())
             .spawn(move || run(meter, out, interval, flag, p))
             .map_err(|e| MeterError::Sampler(format!("cannot start the sampler thread: {e}")))?;
-        Ok(Sampler { stop, handle: Some(handle), path: path.to_path_buf() })
+        Ok(Sampler {
+            stop,
+            handle: Some(handle),
+            path: path.to_path_buf(),
+        })
+    }
+}
+
+impl std::fmt::Debug for Sampler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sampler").field("path", &self.path).finish()
     }
 }
 
@@ -93,7 +106,8 @@ impl Sampler {
             return Err(MeterError::Sampler("already stopped".into()));
         };
         h.thread().unpark();
-        h.join().map_err(|_| MeterError::Sampler("the sampler thread panicked".into()))?
+        h.join()
+            .map_err(|_| MeterError::Sampler("the sampler thread panicked".into()))?
     }
 }
 
@@ -127,7 +141,14 @@ fn push_opt(line: &mut String, v: Option<f64>, decimals: usize) {
 }
 
 /// One sample: poll, compute power, format the row into `line`. Returns whether a source failed.
-fn sample(st: &mut State, t: f64, prev: &mut Prev, ncpu: f64, sums: &mut Sums, line: &mut String) -> bool {
+fn sample(
+    st: &mut State,
+    t: f64,
+    prev: &mut Prev,
+    ncpu: f64,
+    sums: &mut Sums,
+    line: &mut String,
+) -> bool {
     let errors_before: u64 = st.slots.iter().map(|s| s.errors).sum();
     st.poll();
     let failed = st.slots.iter().map(|s| s.errors).sum::<u64>() != errors_before;
@@ -152,7 +173,9 @@ fn sample(st: &mut State, t: f64, prev: &mut Prev, ncpu: f64, sums: &mut Sums, l
         }
     }
     let cpu_s = self_cpu_seconds();
-    let cpu_util = (dt > 0.0).then(|| (cpu_s - prev.cpu_s) / (dt * ncpu) * 100.0).filter(|v| v.is_finite());
+    let cpu_util = (dt > 0.0)
+        .then(|| (cpu_s - prev.cpu_s) / (dt * ncpu) * 100.0)
+        .filter(|v| v.is_finite());
     prev.cpu_s = cpu_s;
     prev.t = t;
 
@@ -189,16 +212,27 @@ fn run(
     stop: Arc<AtomicBool>,
     path: PathBuf,
 ) -> Result<SamplerSummary> {
-    let trace_err = |e| MeterError::Trace { path: path.clone(), source: e };
-    let ncpu = std::thread::available_parallelism().map(|n| n.get() as f64).unwrap_or(1.0);
+    let trace_err = |e| MeterError::Trace {
+        path: path.clone(),
+        source: e,
+    };
+    let ncpu = std::thread::available_parallelism()
+        .map(|n| n.get() as f64)
+        .unwrap_or(1.0);
     let start = Instant::now();
-    let mut prev = Prev { t: 0.0, joules: [None; 3], cpu_s: self_cpu_seconds() };
+    let mut prev = Prev {
+        t: 0.0,
+        joules: [None; 3],
+        cpu_s: self_cpu_seconds(),
+    };
     {
         let mut st = meter.lock();
         st.poll();
         for c in Component::ALL {
             let k = slot(c);
-            prev.joules[k] = st.assign[k].and_then(|i| st.slots[i].last).and_then(|l| l.joules[k]);
+            prev.joules[k] = st.assign[k]
+                .and_then(|i| st.slots[i].last)
+                .and_then(|l| l.joules[k]);
         }
     }
     let mut sums = Sums::default();

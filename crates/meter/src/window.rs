@@ -52,12 +52,27 @@ impl Meter {
         for c in Component::ALL {
             if let Some(i) = st.assign[slot(c)] {
                 let s = &st.slots[i];
-                start[slot(c)] =
-                    Some(Start { slot_index: i, errors: s.errors, joules: s.last.and_then(|l| l.get(c)) });
+                start[slot(c)] = Some(Start {
+                    slot_index: i,
+                    errors: s.errors,
+                    joules: s.last.and_then(|l| l.get(c)),
+                });
             }
         }
         drop(st);
-        Ok(Window { meter: self.clone(), t0, start })
+        Ok(Window {
+            meter: self.clone(),
+            t0,
+            start,
+        })
+    }
+}
+
+impl std::fmt::Debug for Window {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Window")
+            .field("elapsed", &self.t0.elapsed())
+            .finish()
     }
 }
 
@@ -73,7 +88,9 @@ impl Window {
         let mut sources = BTreeMap::new();
         let mut problems = Vec::new();
         for c in Component::ALL {
-            let Some(start) = self.start[slot(c)] else { continue };
+            let Some(start) = self.start[slot(c)] else {
+                continue;
+            };
             let s = &st.slots[start.slot_index];
             let end = s.last.and_then(|l| l.get(c));
             let value = match (start.joules, end) {
@@ -90,7 +107,12 @@ impl Window {
             parts.insert(c, (value, s.source.quality()));
             sources.insert(c, s.source.name().to_string());
         }
-        Ok(Measurement { duration, energy: ComponentEnergy::from_parts(&parts), sources, problems })
+        Ok(Measurement {
+            duration,
+            energy: ComponentEnergy::from_parts(&parts),
+            sources,
+            problems,
+        })
     }
 
     /// Seconds since the window began.
