@@ -78,9 +78,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // 2. Busy loop throughput without / with the sampler (alternating halves to share noise).
-    let half = Duration::from_secs_f64(secs / 4.0);
+    let rounds = 8;
+    let half = Duration::from_secs_f64(secs / (2.0 * rounds as f64));
     let (mut without, mut with) = (0u64, 0u64);
-    for _ in 0..2 {
+    for _ in 0..rounds {
         without += busy(half);
         let s = m.start_sampler(&trace, DEFAULT_INTERVAL)?;
         with += busy(half);
