@@ -28,7 +28,11 @@ impl CarbonSettings {
     /// The defaults (475 g/kWh, PUE 1.0) with a note on why they apply.
     pub fn default_with_source(source: &str) -> Self {
         let d = CarbonConfig::default();
-        CarbonSettings { intensity_g_per_kwh: d.intensity_g_per_kwh, pue: d.pue, source: source.into() }
+        CarbonSettings {
+            intensity_g_per_kwh: d.intensity_g_per_kwh,
+            pue: d.pue,
+            source: source.into(),
+        }
     }
 
     /// Grams CO2-eq for `joules` of energy.
@@ -40,11 +44,13 @@ impl CarbonSettings {
     /// `config` field, or a config without `[carbon]`, gives the defaults (and says so).
     pub fn from_manifest(manifest: &serde_json::Value) -> Result<Self, String> {
         match manifest.get("config") {
-            None | Some(serde_json::Value::Null) => {
-                Ok(Self::default_with_source("default: manifest.json has no `config` field"))
-            }
+            None | Some(serde_json::Value::Null) => Ok(Self::default_with_source(
+                "default: manifest.json has no `config` field",
+            )),
             Some(serde_json::Value::String(text)) => Self::from_config_text(text),
-            Some(_) => Err("field `config` is not a string (expected the sweep TOML as given)".into()),
+            Some(_) => {
+                Err("field `config` is not a string (expected the sweep TOML as given)".into())
+            }
         }
     }
 
@@ -53,7 +59,9 @@ impl CarbonSettings {
         let table: toml::Table =
             toml::from_str(text).map_err(|e| format!("field `config`: not valid TOML: {e}"))?;
         let Some(carbon) = table.get("carbon") else {
-            return Ok(Self::default_with_source("default: the sweep config has no [carbon] table"));
+            return Ok(Self::default_with_source(
+                "default: the sweep config has no [carbon] table",
+            ));
         };
         let c: CarbonConfig = carbon
             .clone()
@@ -79,7 +87,11 @@ mod tests {
 
     #[test]
     fn grams_is_kwh_times_intensity_times_pue() {
-        let c = CarbonSettings { intensity_g_per_kwh: 400.0, pue: 1.5, source: String::new() };
+        let c = CarbonSettings {
+            intensity_g_per_kwh: 400.0,
+            pue: 1.5,
+            source: String::new(),
+        };
         assert!((c.grams(3.6e6) - 600.0).abs() < 1e-9);
         assert!((CarbonSettings::default().grams(3.6e6) - 475.0).abs() < 1e-9);
     }
@@ -95,8 +107,11 @@ mod tests {
         let c = CarbonSettings::from_manifest(&serde_json::json!({"host": {}})).unwrap();
         assert_eq!(c.intensity_g_per_kwh, 475.0);
         assert!(c.source.contains("no `config`"));
-        assert!(CarbonSettings::from_manifest(&serde_json::json!({"config": "carbon = ["})).is_err());
-        let e = CarbonSettings::from_manifest(&serde_json::json!({"config": "[carbon]\npue = 0.5\n"}));
+        assert!(
+            CarbonSettings::from_manifest(&serde_json::json!({"config": "carbon = ["})).is_err()
+        );
+        let e =
+            CarbonSettings::from_manifest(&serde_json::json!({"config": "[carbon]\npue = 0.5\n"}));
         assert!(e.unwrap_err().contains("pue"));
     }
 }

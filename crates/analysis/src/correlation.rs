@@ -45,14 +45,23 @@ pub fn batch_size_profile(runs: &[&RunRecord], basis: EnergyBasis) -> Vec<(usize
     let mut per_model: BTreeMap<&str, BTreeMap<usize, Vec<f64>>> = BTreeMap::new();
     for r in runs {
         if let Some(e) = basis.train_j(r) {
-            per_model.entry(&r.spec.model).or_default().entry(r.spec.batch_size).or_default().push(e);
+            per_model
+                .entry(&r.spec.model)
+                .or_default()
+                .entry(r.spec.batch_size)
+                .or_default()
+                .push(e);
         }
     }
     let mut acc: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
     for by_batch in per_model.values().filter(|m| m.len() >= 2) {
-        let means: Vec<(usize, f64)> =
-            by_batch.iter().filter_map(|(b, v)| Some((*b, stats::mean(v)?))).collect();
-        let Some(&(_, base)) = means.first() else { continue };
+        let means: Vec<(usize, f64)> = by_batch
+            .iter()
+            .filter_map(|(b, v)| Some((*b, stats::mean(v)?)))
+            .collect();
+        let Some(&(_, base)) = means.first() else {
+            continue;
+        };
         if base <= 0.0 {
             continue;
         }
@@ -60,7 +69,9 @@ pub fn batch_size_profile(runs: &[&RunRecord], basis: EnergyBasis) -> Vec<(usize
             acc.entry(b).or_default().push(m / base);
         }
     }
-    acc.into_iter().filter_map(|(b, v)| Some((b, stats::mean(&v)?, v.len()))).collect()
+    acc.into_iter()
+        .filter_map(|(b, v)| Some((b, stats::mean(&v)?, v.len())))
+        .collect()
 }
 
 fn pair(
@@ -78,14 +89,26 @@ fn pair(
         Headline::Pearson => &pearson,
         Headline::Spearman => &spearman,
     });
-    PairResult { pair, unit, pearson, spearman, headline, paper, comparison }
+    PairResult {
+        pair,
+        unit,
+        pearson,
+        spearman,
+        headline,
+        paper,
+        comparison,
+    }
 }
 
 fn near(target: f64) -> impl Fn(&Stat<Correlation>) -> String {
     move |c| match c {
         Err(e) => format!("not comparable ({e})"),
-        Ok(c) if (c.coefficient - target).abs() <= 0.1 => format!("close to the paper (Δ {:+.2})", c.coefficient - target),
-        Ok(c) if c.coefficient > target => format!("stronger than the paper (Δ {:+.2})", c.coefficient - target),
+        Ok(c) if (c.coefficient - target).abs() <= 0.1 => {
+            format!("close to the paper (Δ {:+.2})", c.coefficient - target)
+        }
+        Ok(c) if c.coefficient > target => {
+            format!("stronger than the paper (Δ {:+.2})", c.coefficient - target)
+        }
         Ok(c) => format!("weaker than the paper (Δ {:+.2})", c.coefficient - target),
     }
 }
@@ -94,7 +117,10 @@ fn none_expected(c: &Stat<Correlation>) -> String {
     match c {
         Err(e) => format!("not comparable ({e})"),
         Ok(c) if c.p_value >= 0.05 => "agrees: no significant correlation (p ≥ 0.05)".into(),
-        Ok(c) => format!("differs: significant at p = {}", crate::fmt::sig(c.p_value, 2)),
+        Ok(c) => format!(
+            "differs: significant at p = {}",
+            crate::fmt::sig(c.p_value, 2)
+        ),
     }
 }
 
@@ -124,7 +150,11 @@ pub fn correlation_study(runs: &[&RunRecord], basis: EnergyBasis) -> Vec<PairRes
     let bs_profile = batch_size_profile(runs, basis);
     let bs_comment = |c: &Stat<Correlation>| -> String {
         let shape = if bs_profile.len() >= 2 {
-            bs_profile.iter().map(|(b, v, _)| format!("{b}: {v:.2}")).collect::<Vec<_>>().join(", ")
+            bs_profile
+                .iter()
+                .map(|(b, v, _)| format!("{b}: {v:.2}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         } else {
             "one batch size per model: no profile".into()
         };

@@ -23,9 +23,11 @@ pub enum EnergyBasis {
 impl EnergyBasis {
     /// Net when every run has a net training total, else raw.
     pub fn choose(runs: &[&RunRecord]) -> EnergyBasis {
-        let all_net = runs
-            .iter()
-            .all(|r| r.train.as_ref().is_some_and(|t| t.net_energy.total_j.is_some()));
+        let all_net = runs.iter().all(|r| {
+            r.train
+                .as_ref()
+                .is_some_and(|t| t.net_energy.total_j.is_some())
+        });
         if all_net && !runs.is_empty() {
             EnergyBasis::Net
         } else {
@@ -59,12 +61,16 @@ impl EnergyBasis {
 
     /// Total training energy in joules.
     pub fn train_j(self, r: &RunRecord) -> Option<f64> {
-        self.train(r).and_then(|e| e.total_j).filter(|v| v.is_finite())
+        self.train(r)
+            .and_then(|e| e.total_j)
+            .filter(|v| v.is_finite())
     }
 
     /// Total inference energy in joules.
     pub fn inference_j(self, r: &RunRecord) -> Option<f64> {
-        self.inference(r).and_then(|e| e.total_j).filter(|v| v.is_finite())
+        self.inference(r)
+            .and_then(|e| e.total_j)
+            .filter(|v| v.is_finite())
     }
 
     /// Energy of one epoch in joules.
@@ -95,26 +101,41 @@ impl Sweep {
     pub fn load(dir: &Path) -> Result<Sweep, AnalysisError> {
         let runs = dir.join("runs.jsonl");
         if !runs.is_file() {
-            return Err(AnalysisError::NoRecords { dir: dir.to_path_buf() });
+            return Err(AnalysisError::NoRecords {
+                dir: dir.to_path_buf(),
+            });
         }
         let records = read_records(&runs)?;
         let mpath = dir.join("manifest.json");
         let manifest = if mpath.is_file() {
             let text = std::fs::read_to_string(&mpath)
                 .map_err(|e| AnalysisError::io("reading", &mpath, e))?;
-            let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-                AnalysisError::Manifest { path: mpath.clone(), message: format!("not JSON: {e}") }
-            })?;
+            let v: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| AnalysisError::Manifest {
+                    path: mpath.clone(),
+                    message: format!("not JSON: {e}"),
+                })?;
             Some(v)
         } else {
             None
         };
         let carbon = match &manifest {
-            Some(m) => CarbonSettings::from_manifest(m)
-                .map_err(|message| AnalysisError::Manifest { path: mpath.clone(), message })?,
-            None => CarbonSettings::default_with_source("default: no manifest.json in the sweep folder"),
+            Some(m) => {
+                CarbonSettings::from_manifest(m).map_err(|message| AnalysisError::Manifest {
+                    path: mpath.clone(),
+                    message,
+                })?
+            }
+            None => {
+                CarbonSettings::default_with_source("default: no manifest.json in the sweep folder")
+            }
         };
-        Ok(Sweep { dir: dir.to_path_buf(), records, manifest, carbon })
+        Ok(Sweep {
+            dir: dir.to_path_buf(),
+            records,
+            manifest,
+            carbon,
+        })
     }
 
     /// Runs with status `ok` and a training record: the only ones that enter statistics.
@@ -125,44 +146,67 @@ impl Sweep {
 
 /// Runs with status `ok` and a training record.
 pub fn ok_runs(records: &[RunRecord]) -> Vec<&RunRecord> {
-    records.iter().filter(|r| r.status == RunStatus::Ok && r.train.is_some()).collect()
+    records
+        .iter()
+        .filter(|r| r.status == RunStatus::Ok && r.train.is_some())
+        .collect()
 }
 
 /// A label for the quality of a set of energy figures: `measured`, `estimated`, `missing`, or
 /// `mixed (3 measured, 2 estimated)`.
-pub fn quality_label<'a>(qualities: impl IntoIterator<Item = Option<Quality>>) -> String {
+pub fn quality_label(qualities: impl IntoIterator<Item = Option<Quality>>) -> String {
     let mut counts: BTreeMap<Quality, usize> = BTreeMap::new();
     for q in qualities {
         *counts.entry(q.unwrap_or(Quality::Missing)).or_default() += 1;
     }
     match counts.len() {
         0 => "no data".into(),
-        1 => counts.keys().next().map(|q| q.to_string()).unwrap_or_default(),
+        1 => counts
+            .keys()
+            .next()
+            .map(|q| q.to_string())
+            .unwrap_or_default(),
         _ => format!(
             "mixed ({})",
-            counts.iter().map(|(q, n)| format!("{n} {q}")).collect::<Vec<_>>().join(", ")
+            counts
+                .iter()
+                .map(|(q, n)| format!("{n} {q}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     }
 }
 
 /// Parameters of a run's model, if known.
 pub fn params(r: &RunRecord) -> Option<f64> {
-    r.model.as_ref().map(|m| m.params as f64).filter(|v| *v > 0.0)
+    r.model
+        .as_ref()
+        .map(|m| m.params as f64)
+        .filter(|v| *v > 0.0)
 }
 
 /// MACs per sample of a run's model, if known.
 pub fn macs(r: &RunRecord) -> Option<f64> {
-    r.model.as_ref().map(|m| m.macs_per_sample as f64).filter(|v| *v > 0.0)
+    r.model
+        .as_ref()
+        .map(|m| m.macs_per_sample as f64)
+        .filter(|v| *v > 0.0)
 }
 
 /// MACs per parameter of a run's model, if known.
 pub fn macs_per_param(r: &RunRecord) -> Option<f64> {
-    r.model.as_ref().map(|m| m.macs_per_param).filter(|v| v.is_finite() && *v > 0.0)
+    r.model
+        .as_ref()
+        .map(|m| m.macs_per_param)
+        .filter(|v| v.is_finite() && *v > 0.0)
 }
 
 /// Test accuracy (0..1) of a run, if it reached inference.
 pub fn accuracy(r: &RunRecord) -> Option<f64> {
-    r.inference.as_ref().map(|i| i.accuracy).filter(|v| v.is_finite())
+    r.inference
+        .as_ref()
+        .map(|i| i.accuracy)
+        .filter(|v| v.is_finite())
 }
 
 /// Joules to watt-hours.

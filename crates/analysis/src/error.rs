@@ -7,7 +7,9 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum AnalysisError {
     /// `runs.jsonl` could not be read or a line is malformed (the core error names file and line).
-    #[error("{0}\n  hint: fix or delete that line; `greenbench sweep --resume` rewrites missing runs")]
+    #[error(
+        "{0}\n  hint: fix or delete that line; `greenbench sweep --resume` rewrites missing runs"
+    )]
     Records(#[from] greenbench_core::CoreError),
     /// The sweep folder has no `runs.jsonl`.
     #[error("{}: no runs.jsonl here; run `greenbench sweep CONFIG` first or pass the sweep folder (results/<name>)", dir.display())]
@@ -58,6 +60,10 @@ pub enum AnalysisError {
 impl AnalysisError {
     /// An I/O error on `path` while doing `what`.
     pub fn io(what: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        AnalysisError::Io { what, path: path.into(), source }
+        AnalysisError::Io {
+            what,
+            path: path.into(),
+            source,
+        }
     }
 }

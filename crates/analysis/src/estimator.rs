@@ -2,10 +2,10 @@
 //! parameters, MACs per sample, batch size, epochs and training-set size, with
 //! leave-one-model-out cross-validation.
 //!
-//! Model: `ln E = ln epochs + ln samples + b0 + b1·ln params + b2·ln MACs + b3·ln batch
-//! + b4·ln epochs + b5·ln samples`. Energy is taken as proportional to epochs × samples (the
-//! offset) and b4, b5 measure the departure from that. A regressor that does not vary in the sweep
-//! (one epoch count, one dataset) is dropped, so the estimate falls back to proportionality
+//! Model: `ln E = ln epochs + ln samples + b0 + b1·ln params + b2·ln MACs + b3·ln batch +
+//! b4·ln epochs + b5·ln samples`. Energy is taken as proportional to epochs × samples (the
+//! offset) and b4, b5 measure the departure from that. A regressor that does not vary in the
+//! sweep (one epoch count, one dataset) is dropped, so the estimate falls back to proportionality
 //! instead of ignoring it.
 
 use greenbench_core::record::RunRecord;
@@ -16,8 +16,13 @@ use crate::stats::{self, Correlation, OlsFit, Stat};
 use crate::AnalysisError;
 
 /// Names of the regressors, in column order.
-pub const FEATURES: [&str; 5] =
-    ["ln params", "ln MACs/sample", "ln batch size", "ln epochs", "ln train samples"];
+pub const FEATURES: [&str; 5] = [
+    "ln params",
+    "ln MACs/sample",
+    "ln batch size",
+    "ln epochs",
+    "ln train samples",
+];
 
 /// One configuration in the estimator's terms.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -37,7 +42,11 @@ pub struct Config {
 impl Config {
     /// The configuration of a run, if every needed figure is present and positive.
     pub fn of(r: &RunRecord) -> Option<Config> {
-        let epochs = r.train.as_ref().map_or(0, |t| t.epochs.len()).max(r.spec.epochs) as f64;
+        let epochs = r
+            .train
+            .as_ref()
+            .map_or(0, |t| t.epochs.len())
+            .max(r.spec.epochs) as f64;
         let c = Config {
             params: data::params(r)?,
             macs: data::macs(r)?,
@@ -54,12 +63,21 @@ impl Config {
             self.macs.ln(),
             self.batch_size.ln(),
             self.epochs.ln(),
-            if use_samples { self.train_samples.ln() } else { 0.0 },
+            if use_samples {
+                self.train_samples.ln()
+            } else {
+                0.0
+            },
         ]
     }
 
     fn offset(&self, use_samples: bool) -> f64 {
-        self.epochs.ln() + if use_samples { self.train_samples.ln() } else { 0.0 }
+        self.epochs.ln()
+            + if use_samples {
+                self.train_samples.ln()
+            } else {
+                0.0
+            }
     }
 }
 
@@ -140,7 +158,10 @@ fn band(log_resid: &[f64]) -> (f64, f64) {
 }
 
 fn score(pred: &[f64], meas: &[f64]) -> CvScore {
-    CvScore { mape_pct: stats::mape(pred, meas), spearman: stats::spearman(pred, meas) }
+    CvScore {
+        mape_pct: stats::mape(pred, meas),
+        spearman: stats::spearman(pred, meas),
+    }
 }
 
 impl Estimator {
@@ -164,7 +185,8 @@ impl Estimator {
             .copied()
             .filter(|r| Config::of(r).is_some() && basis.train_j(r).is_some_and(|e| e > 0.0))
             .collect();
-        let quality = data::quality_label(used.iter().map(|r| basis.train(r).and_then(|e| e.quality)));
+        let quality =
+            data::quality_label(used.iter().map(|r| basis.train(r).and_then(|e| e.quality)));
         let use_samples = !obs.is_empty() && obs.iter().all(|o| o.config.train_samples > 0.0);
         let all: Vec<&Obs> = obs.iter().collect();
         let why = |e: stats::NotComputed| {
@@ -185,7 +207,8 @@ impl Estimator {
         let mut cv = None;
         let (mut e_res, mut d_res) = (Vec::new(), Vec::new());
         if !folds.is_empty() {
-            let (mut pe, mut me, mut pd, mut md, mut preds) = (vec![], vec![], vec![], vec![], vec![]);
+            let (mut pe, mut me, mut pd, mut md, mut preds) =
+                (vec![], vec![], vec![], vec![], vec![]);
             for (model, fold) in &folds {
                 let train: Vec<&Obs> = fold.train.iter().map(|&i| &obs[i]).collect();
                 let (Ok(fe), Ok(fd)) = (
@@ -196,7 +219,10 @@ impl Estimator {
                 };
                 for &i in &fold.test {
                     let o = &obs[i];
-                    let (e, d) = (apply(&fe, &o.config, use_samples), apply(&fd, &o.config, use_samples));
+                    let (e, d) = (
+                        apply(&fe, &o.config, use_samples),
+                        apply(&fd, &o.config, use_samples),
+                    );
                     pe.push(e);
                     me.push(o.energy_j);
                     pd.push(d);
@@ -214,10 +240,19 @@ impl Estimator {
             });
         }
         let band_source = if e_res.len() >= 2 {
-            format!("5–95 % of leave-one-model-out residuals ({} held-out runs)", e_res.len())
+            format!(
+                "5–95 % of leave-one-model-out residuals ({} held-out runs)",
+                e_res.len()
+            )
         } else {
-            e_res = obs.iter().map(|o| (o.energy_j / apply(&energy_fit, &o.config, use_samples)).ln()).collect();
-            d_res = obs.iter().map(|o| (o.duration_s / apply(&duration_fit, &o.config, use_samples)).ln()).collect();
+            e_res = obs
+                .iter()
+                .map(|o| (o.energy_j / apply(&energy_fit, &o.config, use_samples)).ln())
+                .collect();
+            d_res = obs
+                .iter()
+                .map(|o| (o.duration_s / apply(&duration_fit, &o.config, use_samples)).ln())
+                .collect();
             format!(
                 "5–95 % of in-sample residuals ({} runs; one model only, so no cross-validation — the band is optimistic)",
                 e_res.len()
@@ -249,8 +284,12 @@ impl Estimator {
 
     /// Human-readable list of regressors that were dropped (constant or collinear).
     pub fn dropped_features(&self) -> Vec<&'static str> {
-        let mut v: Vec<&'static str> =
-            self.energy_fit.dropped.iter().filter_map(|&i| FEATURES.get(i).copied()).collect();
+        let mut v: Vec<&'static str> = self
+            .energy_fit
+            .dropped
+            .iter()
+            .filter_map(|&i| FEATURES.get(i).copied())
+            .collect();
         if !self.uses_train_samples && !v.contains(&FEATURES[4]) {
             v.push(FEATURES[4]);
         }
@@ -270,7 +309,13 @@ mod tests {
                 let p = 1e5 * i as f64;
                 Obs {
                     model: ["a", "b", "c", "d", "e", "f"][i - 1],
-                    config: Config { params: p, macs: 3.0 * p * i as f64, batch_size: 32.0, epochs: 3.0, train_samples: 0.0 },
+                    config: Config {
+                        params: p,
+                        macs: 3.0 * p * i as f64,
+                        batch_size: 32.0,
+                        epochs: 3.0,
+                        train_samples: 0.0,
+                    },
                     energy_j: 1e-6 * p * 3.0,
                     duration_s: 1e-7 * p * 3.0,
                 }
@@ -278,7 +323,13 @@ mod tests {
             .collect();
         let refs: Vec<&Obs> = fit_obs.iter().collect();
         let fit = fit_one(&refs, |o| o.energy_j, false).unwrap();
-        let c = Config { params: 2e5, macs: 1.2e6, batch_size: 32.0, epochs: 100.0, train_samples: 0.0 };
+        let c = Config {
+            params: 2e5,
+            macs: 1.2e6,
+            batch_size: 32.0,
+            epochs: 100.0,
+            train_samples: 0.0,
+        };
         let e = apply(&fit, &c, false);
         assert!((e - 1e-6 * 2e5 * 100.0).abs() / e < 1e-6, "{e}");
     }

@@ -31,7 +31,9 @@ pub fn pm(s: Option<Summary>, k: f64) -> String {
 
 /// An optional number with `sig(…, 4)`, empty when absent (for CSV cells).
 pub fn cell(x: Option<f64>) -> String {
-    x.filter(|v| v.is_finite()).map(|v| format!("{v}")).unwrap_or_default()
+    x.filter(|v| v.is_finite())
+        .map(|v| format!("{v}"))
+        .unwrap_or_default()
 }
 
 /// A count with thousands separators (`11 173 962`).
@@ -58,7 +60,17 @@ mod tests {
         assert_eq!(sig(f64::NAN, 3), "—");
         assert_eq!(sig(1.5e12, 3), "1.50e12");
         assert_eq!(count(11173962), "11\u{202f}173\u{202f}962");
-        assert_eq!(pm(Some(Summary { mean: 2.0, sd: Some(0.5), n: 2 }), 1.0), "2.00 ± 0.50");
+        assert_eq!(
+            pm(
+                Some(Summary {
+                    mean: 2.0,
+                    sd: Some(0.5),
+                    n: 2
+                }),
+                1.0
+            ),
+            "2.00 ± 0.50"
+        );
         assert_eq!(pm(None, 1.0), "—");
         assert_eq!(cell(Some(f64::NAN)), "");
     }

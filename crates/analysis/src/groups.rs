@@ -53,7 +53,13 @@ impl std::fmt::Display for Context {
         write!(
             f,
             "{}, batch {}, {} lr {}, {} epochs, {} × {} threads",
-            self.dataset, self.batch_size, self.optimizer, self.lr, self.epochs, self.device, self.threads
+            self.dataset,
+            self.batch_size,
+            self.optimizer,
+            self.lr,
+            self.epochs,
+            self.device,
+            self.threads
         )
     }
 }
@@ -83,8 +89,17 @@ pub struct ConfigGroup<'a> {
 impl<'a> ConfigGroup<'a> {
     /// Summary of `f` over the runs where it is present.
     pub fn stat(&self, f: impl Fn(&RunRecord) -> Option<f64>) -> Option<Summary> {
-        let v: Vec<f64> = self.runs.iter().filter_map(|r| f(r)).filter(|v| v.is_finite()).collect();
-        Some(Summary { mean: stats::mean(&v)?, sd: stats::std_dev(&v), n: v.len() })
+        let v: Vec<f64> = self
+            .runs
+            .iter()
+            .filter_map(|r| f(r))
+            .filter(|v| v.is_finite())
+            .collect();
+        Some(Summary {
+            mean: stats::mean(&v)?,
+            sd: stats::std_dev(&v),
+            n: v.len(),
+        })
     }
 
     /// Mean of `f`.
@@ -102,10 +117,16 @@ impl<'a> ConfigGroup<'a> {
 pub fn config_groups<'a>(runs: &[&'a RunRecord]) -> Vec<ConfigGroup<'a>> {
     let mut map: BTreeMap<(Context, String), Vec<&'a RunRecord>> = BTreeMap::new();
     for r in runs {
-        map.entry((Context::of(r), r.spec.model.clone())).or_default().push(r);
+        map.entry((Context::of(r), r.spec.model.clone()))
+            .or_default()
+            .push(r);
     }
     map.into_iter()
-        .map(|((context, model), runs)| ConfigGroup { model, context, runs })
+        .map(|((context, model), runs)| ConfigGroup {
+            model,
+            context,
+            runs,
+        })
         .collect()
 }
 
@@ -119,12 +140,20 @@ pub fn reference_context(groups: &[ConfigGroup]) -> Option<Context> {
         e.1 += g.runs.len();
     }
     // max_by_key keeps the last maximum; iterate in reverse so ties go to the first context.
-    by.into_iter().rev().max_by_key(|(_, v)| *v).map(|(c, _)| c.clone())
+    by.into_iter()
+        .rev()
+        .max_by_key(|(_, v)| *v)
+        .map(|(c, _)| c.clone())
 }
 
 /// The groups of the reference context: one per model.
-pub fn per_model<'g, 'a>(groups: &'g [ConfigGroup<'a>]) -> (Option<Context>, Vec<&'g ConfigGroup<'a>>) {
+pub fn per_model<'g, 'a>(
+    groups: &'g [ConfigGroup<'a>],
+) -> (Option<Context>, Vec<&'g ConfigGroup<'a>>) {
     let ctx = reference_context(groups);
-    let v = groups.iter().filter(|g| Some(&g.context) == ctx.as_ref()).collect();
+    let v = groups
+        .iter()
+        .filter(|g| Some(&g.context) == ctx.as_ref())
+        .collect();
     (ctx, v)
 }

@@ -5,11 +5,16 @@
 /// accuracy are better), ordered by increasing energy. Non-finite points are ignored; of exact
 /// duplicates the first is kept.
 pub fn pareto_front(points: &[(f64, f64)]) -> Vec<usize> {
-    let mut idx: Vec<usize> =
-        (0..points.len()).filter(|&i| points[i].0.is_finite() && points[i].1.is_finite()).collect();
+    let mut idx: Vec<usize> = (0..points.len())
+        .filter(|&i| points[i].0.is_finite() && points[i].1.is_finite())
+        .collect();
     // Energy ascending, accuracy descending, then index for stability.
     idx.sort_by(|&a, &b| {
-        points[a].0.total_cmp(&points[b].0).then(points[b].1.total_cmp(&points[a].1)).then(a.cmp(&b))
+        points[a]
+            .0
+            .total_cmp(&points[b].0)
+            .then(points[b].1.total_cmp(&points[a].1))
+            .then(a.cmp(&b))
     });
     let mut front = Vec::new();
     let mut best_acc = f64::NEG_INFINITY;
@@ -28,7 +33,15 @@ mod tests {
 
     #[test]
     fn front_keeps_only_non_dominated() {
-        let p = [(10.0, 0.9), (5.0, 0.8), (7.0, 0.7), (20.0, 0.95), (5.0, 0.6), (f64::NAN, 1.0), (30.0, 0.95)];
+        let p = [
+            (10.0, 0.9),
+            (5.0, 0.8),
+            (7.0, 0.7),
+            (20.0, 0.95),
+            (5.0, 0.6),
+            (f64::NAN, 1.0),
+            (30.0, 0.95),
+        ];
         assert_eq!(pareto_front(&p), vec![1, 0, 3]);
         assert!(pareto_front(&[]).is_empty());
         assert_eq!(pareto_front(&[(1.0, 0.5), (1.0, 0.5)]), vec![0]);

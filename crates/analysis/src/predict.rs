@@ -25,7 +25,12 @@ pub struct ProfileRow {
 /// For k = 1 .. (longest run's epochs − 1): predict each run's total training energy and time
 /// from its first k epochs (per-epoch mean × epochs) and compare with what was measured.
 pub fn short_profile(runs: &[&RunRecord], basis: EnergyBasis) -> Vec<ProfileRow> {
-    let max_epochs = runs.iter().filter_map(|r| r.train.as_ref()).map(|t| t.epochs.len()).max().unwrap_or(0);
+    let max_epochs = runs
+        .iter()
+        .filter_map(|r| r.train.as_ref())
+        .map(|t| t.epochs.len())
+        .max()
+        .unwrap_or(0);
     (1..max_epochs)
         .map(|k| {
             let (mut pe, mut me, mut pd, mut md) = (vec![], vec![], vec![], vec![]);
@@ -38,7 +43,9 @@ pub fn short_profile(runs: &[&RunRecord], basis: EnergyBasis) -> Vec<ProfileRow>
                 }
                 let first = &t.epochs[..k];
                 let es: Option<Vec<f64>> = first.iter().map(|e| basis.epoch_j(e)).collect();
-                let (Some(es), Some(measured)) = (es, basis.train_j(r)) else { continue };
+                let (Some(es), Some(measured)) = (es, basis.train_j(r)) else {
+                    continue;
+                };
                 n += 1;
                 pe.push(es.iter().sum::<f64>() / k as f64 * total as f64);
                 me.push(measured);
@@ -53,7 +60,12 @@ pub fn short_profile(runs: &[&RunRecord], basis: EnergyBasis) -> Vec<ProfileRow>
                     stats::mape(p, a)
                 }
             };
-            ProfileRow { k, runs: n, energy_mape_pct: m(&pe, &me), duration_mape_pct: m(&pd, &md) }
+            ProfileRow {
+                k,
+                runs: n,
+                energy_mape_pct: m(&pe, &me),
+                duration_mape_pct: m(&pd, &md),
+            }
         })
         .collect()
 }
@@ -137,12 +149,18 @@ pub fn predict(
         )));
     }
     let basis = EnergyBasis::choose(&runs);
-    let samples = if train_samples > 0 { train_samples } else { modal_train_samples(&runs) };
+    let samples = if train_samples > 0 {
+        train_samples
+    } else {
+        modal_train_samples(&runs)
+    };
     let same: Vec<&RunRecord> = runs
         .iter()
         .copied()
         .filter(|r| {
-            r.model.as_ref().is_some_and(|m| m.params == model_params && m.macs_per_sample == macs)
+            r.model
+                .as_ref()
+                .is_some_and(|m| m.params == model_params && m.macs_per_sample == macs)
                 && r.spec.batch_size == batch_size
                 && (samples == 0 || r.train_samples == samples)
         })
@@ -183,7 +201,10 @@ pub fn predict(
                 if dropped.is_empty() {
                     String::new()
                 } else {
-                    format!("; not varied in the sweep, so taken as proportional or ignored: {}", dropped.join(", "))
+                    format!(
+                        "; not varied in the sweep, so taken as proportional or ignored: {}",
+                        dropped.join(", ")
+                    )
                 }
             ),
         },
@@ -195,10 +216,18 @@ fn modal_train_samples(runs: &[&RunRecord]) -> u64 {
     for r in runs {
         *counts.entry(r.train_samples).or_insert(0usize) += 1;
     }
-    counts.into_iter().max_by_key(|&(s, n)| (n, s)).map_or(0, |(s, _)| s)
+    counts
+        .into_iter()
+        .max_by_key(|&(s, n)| (n, s))
+        .map_or(0, |(s, _)| s)
 }
 
-fn from_profile(same: &[&RunRecord], all: &[&RunRecord], basis: EnergyBasis, epochs: usize) -> Option<Prediction> {
+fn from_profile(
+    same: &[&RunRecord],
+    all: &[&RunRecord],
+    basis: EnergyBasis,
+    epochs: usize,
+) -> Option<Prediction> {
     let per_epoch: Vec<(f64, f64)> = same
         .iter()
         .filter_map(|r| {
@@ -218,9 +247,13 @@ fn from_profile(same: &[&RunRecord], all: &[&RunRecord], basis: EnergyBasis, epo
     // Widen the spread of the matching runs by the sweep's 1-epoch profiling error.
     let k1 = short_profile(all, basis).into_iter().next();
     let (we, wd) = k1.as_ref().map_or((0.0, 0.0), |r| {
-        (r.energy_mape_pct.unwrap_or(0.0) / 100.0, r.duration_mape_pct.unwrap_or(0.0) / 100.0)
+        (
+            r.energy_mape_pct.unwrap_or(0.0) / 100.0,
+            r.duration_mape_pct.unwrap_or(0.0) / 100.0,
+        )
     });
-    let lo = |v: &[f64], w: f64| v.iter().copied().fold(f64::INFINITY, f64::min) * (1.0 - w).max(0.0);
+    let lo =
+        |v: &[f64], w: f64| v.iter().copied().fold(f64::INFINITY, f64::min) * (1.0 - w).max(0.0);
     let hi = |v: &[f64], w: f64| v.iter().copied().fold(f64::NEG_INFINITY, f64::max) * (1.0 + w);
     let quality = data::quality_label(same.iter().map(|r| basis.train(r).and_then(|e| e.quality)));
     Some(Prediction {

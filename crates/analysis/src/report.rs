@@ -55,7 +55,12 @@ pub struct ReportSummary {
 
 fn corr_cell(c: &Stat<Correlation>) -> String {
     match c {
-        Ok(c) => format!("{:.3} (p = {}, n = {})", c.coefficient, sig(c.p_value, 2), c.n),
+        Ok(c) => format!(
+            "{:.3} (p = {}, n = {})",
+            c.coefficient,
+            sig(c.p_value, 2),
+            c.n
+        ),
         Err(e) => e.to_string(),
     }
 }
@@ -92,7 +97,10 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<ReportSummary, A
     export::codecarbon::write_emissions_csv(&emissions, &sweep.records, basis, &sweep.carbon)?;
     files.push(emissions);
     let summary = dir.join("summary.md");
-    write(&summary, &export::markdown::summary_markdown(&runs, basis, &sweep.carbon))?;
+    write(
+        &summary,
+        &export::markdown::summary_markdown(&runs, basis, &sweep.carbon),
+    )?;
     files.push(summary);
 
     let study = correlation_study(&runs, basis);
@@ -154,27 +162,47 @@ fn write(path: &Path, text: &str) -> Result<(), AnalysisError> {
 }
 
 fn header(md: &mut String, sweep: &Sweep, runs: &[&RunRecord], basis: EnergyBasis, quality: &str) {
-    let name = sweep.records.first().map_or("(empty)", |r| r.sweep.as_str());
+    let name = sweep
+        .records
+        .first()
+        .map_or("(empty)", |r| r.sweep.as_str());
     let mut by_status: BTreeMap<&str, usize> = BTreeMap::new();
     for r in &sweep.records {
         *by_status.entry(r.status.name()).or_default() += 1;
     }
-    let statuses = by_status.iter().map(|(s, n)| format!("{n} {s}")).collect::<Vec<_>>().join(", ");
+    let statuses = by_status
+        .iter()
+        .map(|(s, n)| format!("{n} {s}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let _ = writeln!(md, "# greenbench report: {name}\n");
-    let _ = writeln!(md, "Folder `{}`: {} records ({statuses}); **{} ok runs** enter the statistics.\n", sweep.dir.display(), sweep.records.len(), runs.len());
+    let _ = writeln!(
+        md,
+        "Folder `{}`: {} records ({statuses}); **{} ok runs** enter the statistics.\n",
+        sweep.dir.display(),
+        sweep.records.len(),
+        runs.len()
+    );
     let _ = writeln!(
         md,
         "**Energy used throughout: {} training energy, quality {quality}.** {}\n",
         basis.name(),
         match basis {
-            EnergyBasis::Net => "Net = raw − idle power × duration (the paper's ∫P − ∫P_idle); every ok run has it.",
-            EnergyBasis::Raw => "Raw (idle power not subtracted) because at least one ok run has no net figure.",
+            EnergyBasis::Net =>
+                "Net = raw − idle power × duration (the paper's ∫P − ∫P_idle); every ok run has it.",
+            EnergyBasis::Raw =>
+                "Raw (idle power not subtracted) because at least one ok run has no net figure.",
         }
     );
     let mut hosts: Vec<String> = runs
         .iter()
         .map(|r| {
-            let gpu = r.host.gpu.as_deref().map(|g| format!(" + {g}")).unwrap_or_default();
+            let gpu = r
+                .host
+                .gpu
+                .as_deref()
+                .map(|g| format!(" + {g}"))
+                .unwrap_or_default();
             format!("{} ({} cores{gpu})", r.host.cpu_model, r.host.cores)
         })
         .collect();
@@ -183,7 +211,10 @@ fn header(md: &mut String, sweep: &Sweep, runs: &[&RunRecord], basis: EnergyBasi
     if !hosts.is_empty() {
         let _ = writeln!(md, "Hosts: {}.\n", hosts.join("; "));
     }
-    let mut meters: Vec<String> = runs.iter().flat_map(|r| r.meters.iter().map(|(k, v)| format!("{k}: {v}"))).collect();
+    let mut meters: Vec<String> = runs
+        .iter()
+        .flat_map(|r| r.meters.iter().map(|(k, v)| format!("{k}: {v}")))
+        .collect();
     meters.sort();
     meters.dedup();
     if !meters.is_empty() {
@@ -192,7 +223,10 @@ fn header(md: &mut String, sweep: &Sweep, runs: &[&RunRecord], basis: EnergyBasi
 }
 
 fn excluded(md: &mut String, records: &[RunRecord]) {
-    let bad: Vec<&RunRecord> = records.iter().filter(|r| !(r.status == RunStatus::Ok && r.train.is_some())).collect();
+    let bad: Vec<&RunRecord> = records
+        .iter()
+        .filter(|r| !(r.status == RunStatus::Ok && r.train.is_some()))
+        .collect();
     if bad.is_empty() {
         return;
     }
@@ -201,10 +235,21 @@ fn excluded(md: &mut String, records: &[RunRecord]) {
         let err = r
             .error
             .as_deref()
-            .unwrap_or(if r.train.is_none() { "no training record" } else { "" })
+            .unwrap_or(if r.train.is_none() {
+                "no training record"
+            } else {
+                ""
+            })
             .replace(['\n', '|'], " ");
         let err: String = err.chars().take(120).collect();
-        let _ = writeln!(md, "| `{}` | {} | {} | {} | {err} |", r.run_id, r.spec.model, r.spec.batch_size, r.status.name());
+        let _ = writeln!(
+            md,
+            "| `{}` | {} | {} | {} | {err} |",
+            r.run_id,
+            r.spec.model,
+            r.spec.batch_size,
+            r.status.name()
+        );
     }
     if bad.len() > 50 {
         let _ = writeln!(md, "\n… and {} more (see runs.csv).", bad.len() - 50);
@@ -224,21 +269,35 @@ fn correlations(md: &mut String, study: &[PairResult], runs: &[&RunRecord]) {
         ctx.map(|c| c.to_string()).unwrap_or_else(|| "none".into()),
         models.len()
     );
-    let _ = writeln!(md, "| pair | point | Pearson r | Spearman ρ | paper | this sweep |\n|---|---|---|---|---|---|");
+    let _ = writeln!(
+        md,
+        "| pair | point | Pearson r | Spearman ρ | paper | this sweep |\n|---|---|---|---|---|---|"
+    );
     for p in study {
-        let unit = if p.unit.starts_with("model") { "model" } else { "run" };
+        let unit = if p.unit.starts_with("model") {
+            "model"
+        } else {
+            "run"
+        };
         let (mut pr, mut sr) = (corr_cell(&p.pearson), corr_cell(&p.spearman));
         match p.headline {
             Headline::Pearson => pr = format!("**{pr}**"),
             Headline::Spearman => sr = format!("**{sr}**"),
         }
-        let _ = writeln!(md, "| {} | {unit} | {pr} | {sr} | {} | {} |", p.pair, p.paper, p.comparison);
+        let _ = writeln!(
+            md,
+            "| {} | {unit} | {pr} | {sr} | {} | {} |",
+            p.pair, p.paper, p.comparison
+        );
     }
     md.push('\n');
 }
 
 fn profiling(md: &mut String, rows: &[ProfileRow], basis: EnergyBasis, quality: &str) {
-    let _ = writeln!(md, "## Short profiling: predicting a run from its first k epochs\n");
+    let _ = writeln!(
+        md,
+        "## Short profiling: predicting a run from its first k epochs\n"
+    );
     if rows.is_empty() {
         let _ = writeln!(md, "Not computed: no ok run has more than one epoch.\n");
         return;
@@ -249,9 +308,19 @@ fn profiling(md: &mut String, rows: &[ProfileRow], basis: EnergyBasis, quality: 
          ({} energy, {quality}; wall time). The paper claims short profiling works but gives no error figure.\n",
         basis.name()
     );
-    let _ = writeln!(md, "| k (epochs profiled) | runs | energy MAPE | time MAPE |\n|---:|---:|---:|---:|");
+    let _ = writeln!(
+        md,
+        "| k (epochs profiled) | runs | energy MAPE | time MAPE |\n|---:|---:|---:|---:|"
+    );
     for r in profile_rows(rows) {
-        let _ = writeln!(md, "| {} | {} | {} | {} |", r.k, r.runs, pct(&r.energy_mape_pct), pct(&r.duration_mape_pct));
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} |",
+            r.k,
+            r.runs,
+            pct(&r.energy_mape_pct),
+            pct(&r.duration_mape_pct)
+        );
     }
     md.push('\n');
 }
@@ -276,12 +345,30 @@ fn estimator_section(md: &mut String, est: &Result<Estimator, AnalysisError>) {
         e.quality,
         e.energy_fit.r_squared
     );
-    let _ = writeln!(md, "| term | energy coefficient | time coefficient |\n|---|---:|---:|");
-    let _ = writeln!(md, "| intercept | {:.4} | {:.4} |", e.energy_fit.coefficients[0], e.duration_fit.coefficients[0]);
+    let _ = writeln!(
+        md,
+        "| term | energy coefficient | time coefficient |\n|---|---:|---:|"
+    );
+    let _ = writeln!(
+        md,
+        "| intercept | {:.4} | {:.4} |",
+        e.energy_fit.coefficients[0], e.duration_fit.coefficients[0]
+    );
     for (i, name) in FEATURES.iter().enumerate() {
         let dropped = e.energy_fit.dropped.contains(&i) || (i == 4 && !e.uses_train_samples);
-        let cell = |c: f64| if dropped { "dropped (not varied)".to_string() } else { format!("{c:.4}") };
-        let _ = writeln!(md, "| {name} | {} | {} |", cell(e.energy_fit.coefficients[i + 1]), cell(e.duration_fit.coefficients[i + 1]));
+        let cell = |c: f64| {
+            if dropped {
+                "dropped (not varied)".to_string()
+            } else {
+                format!("{c:.4}")
+            }
+        };
+        let _ = writeln!(
+            md,
+            "| {name} | {} | {} |",
+            cell(e.energy_fit.coefficients[i + 1]),
+            cell(e.duration_fit.coefficients[i + 1])
+        );
     }
     md.push('\n');
     match &e.cv {
@@ -310,7 +397,13 @@ fn estimator_section(md: &mut String, est: &Result<Estimator, AnalysisError>) {
     );
 }
 
-fn carbon_section(md: &mut String, sweep: &Sweep, runs: &[&RunRecord], basis: EnergyBasis, quality: &str) {
+fn carbon_section(
+    md: &mut String,
+    sweep: &Sweep,
+    runs: &[&RunRecord],
+    basis: EnergyBasis,
+    quality: &str,
+) {
     let c = &sweep.carbon;
     let _ = writeln!(md, "## Carbon\n");
     let _ = writeln!(
@@ -330,11 +423,25 @@ fn carbon_section(md: &mut String, sweep: &Sweep, runs: &[&RunRecord], basis: En
         .filter_map(|r| r.train.as_ref().and_then(|t| t.energy.total_j))
         .sum();
     let _ = writeln!(md, "| phase | energy (kWh) | CO2-eq (g) |\n|---|---:|---:|");
-    for (name, j) in [("training, ok runs", train), ("inference, ok runs", infer), ("total, ok runs", train + infer)] {
-        let _ = writeln!(md, "| {name} | {} | {} |", sig(j / 3.6e6, 3), sig(c.grams(j), 3));
+    for (name, j) in [
+        ("training, ok runs", train),
+        ("inference, ok runs", infer),
+        ("total, ok runs", train + infer),
+    ] {
+        let _ = writeln!(
+            md,
+            "| {name} | {} | {} |",
+            sig(j / 3.6e6, 3),
+            sig(c.grams(j), 3)
+        );
     }
     if others > 0.0 {
-        let _ = writeln!(md, "| training, runs not ok (raw) | {} | {} |", sig(others / 3.6e6, 3), sig(c.grams(others), 3));
+        let _ = writeln!(
+            md,
+            "| training, runs not ok (raw) | {} | {} |",
+            sig(others / 3.6e6, 3),
+            sig(c.grams(others), 3)
+        );
     }
     let _ = writeln!(md, "\nPer model and setting: see [summary.md](summary.md); per run: [runs.csv](runs.csv), [emissions.csv](emissions.csv) (CodeCarbon layout).\n");
 }
@@ -362,7 +469,16 @@ fn pareto_section(md: &mut String, runs: &[&RunRecord], basis: EnergyBasis, qual
     for i in front {
         let (gi, e, a) = pts[i];
         let g = &groups[gi];
-        let _ = writeln!(md, "| {} | {} | {} | {} | {} | {:.2} |", g.model, g.context.batch_size, g.context.lr, g.context.epochs, sig(data::wh(e), 3), a * 100.0);
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {:.2} |",
+            g.model,
+            g.context.batch_size,
+            g.context.lr,
+            g.context.epochs,
+            sig(data::wh(e), 3),
+            a * 100.0
+        );
     }
     md.push('\n');
 }
@@ -386,7 +502,13 @@ fn figures_section(md: &mut String, figs: &[FigureOutcome], enabled: bool) {
     md.push('\n');
 }
 
-fn notes(md: &mut String, records: &[RunRecord], runs: &[&RunRecord], basis: EnergyBasis, quality: &str) {
+fn notes(
+    md: &mut String,
+    records: &[RunRecord],
+    runs: &[&RunRecord],
+    basis: EnergyBasis,
+    quality: &str,
+) {
     let _ = writeln!(md, "## Notes on energy quality\n");
     let _ = writeln!(
         md,
@@ -395,7 +517,9 @@ fn notes(md: &mut String, records: &[RunRecord], runs: &[&RunRecord], basis: Ene
          DRAM by resident memory); *missing* values are absent, never 0.",
         basis.name()
     );
-    let estimated = runs.iter().any(|r| basis.train(r).and_then(|e| e.quality) == Some(greenbench_core::Quality::Estimated));
+    let estimated = runs.iter().any(|r| {
+        basis.train(r).and_then(|e| e.quality) == Some(greenbench_core::Quality::Estimated)
+    });
     if estimated {
         let _ = writeln!(
             md,
@@ -407,13 +531,23 @@ fn notes(md: &mut String, records: &[RunRecord], runs: &[&RunRecord], basis: Ene
     for r in runs {
         if let Some(e) = basis.train(r) {
             for (c, q) in &e.qualities {
-                per_comp.entry(c.name().to_string()).or_insert_with(|| q.to_string());
+                per_comp
+                    .entry(c.name().to_string())
+                    .or_insert_with(|| q.to_string());
             }
         }
     }
     if !per_comp.is_empty() {
-        let s = per_comp.iter().map(|(c, q)| format!("{c} {q}")).collect::<Vec<_>>().join(", ");
+        let s = per_comp
+            .iter()
+            .map(|(c, q)| format!("{c} {q}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let _ = writeln!(md, "- Per component (first ok run that has it): {s}.");
     }
-    let _ = writeln!(md, "- Records read: {}; statistics use only status `ok`.", records.len());
+    let _ = writeln!(
+        md,
+        "- Records read: {}; statistics use only status `ok`.",
+        records.len()
+    );
 }

@@ -60,7 +60,10 @@ fn check_pairs(x: &[f64], y: &[f64]) -> Stat<()> {
         return Err(NotComputed::LengthMismatch);
     }
     if x.len() < 3 {
-        return Err(NotComputed::TooFew { n: x.len(), need: 3 });
+        return Err(NotComputed::TooFew {
+            n: x.len(),
+            need: 3,
+        });
     }
     if x.iter().chain(y).any(|v| !v.is_finite()) {
         return Err(NotComputed::NonFinite);
@@ -116,7 +119,11 @@ fn pearson_unchecked(x: &[f64], y: &[f64]) -> Stat<f64> {
 pub fn pearson(x: &[f64], y: &[f64]) -> Stat<Correlation> {
     check_pairs(x, y)?;
     let r = pearson_unchecked(x, y)?;
-    Ok(Correlation { coefficient: r, n: x.len(), p_value: correlation_p_value(r, x.len()) })
+    Ok(Correlation {
+        coefficient: r,
+        n: x.len(),
+        p_value: correlation_p_value(r, x.len()),
+    })
 }
 
 /// Ranks from 1, ties receiving the average of the ranks they span (as `scipy.stats.rankdata`).
@@ -146,7 +153,11 @@ pub fn spearman(x: &[f64], y: &[f64]) -> Stat<Correlation> {
     check_pairs(x, y)?;
     let (rx, ry) = (average_ranks(x), average_ranks(y));
     let r = pearson_unchecked(&rx, &ry)?;
-    Ok(Correlation { coefficient: r, n: x.len(), p_value: correlation_p_value(r, x.len()) })
+    Ok(Correlation {
+        coefficient: r,
+        n: x.len(),
+        p_value: correlation_p_value(r, x.len()),
+    })
 }
 
 /// Mean absolute percentage error in percent over pairs whose actual value is non-zero.
@@ -198,7 +209,11 @@ impl OlsFit {
     /// The fitted value for one row of regressors.
     pub fn predict(&self, row: &[f64]) -> f64 {
         self.coefficients[0]
-            + self.coefficients[1..].iter().zip(row).map(|(b, x)| b * x).sum::<f64>()
+            + self.coefficients[1..]
+                .iter()
+                .zip(row)
+                .map(|(b, x)| b * x)
+                .sum::<f64>()
     }
 }
 
@@ -264,7 +279,10 @@ pub fn ols_dropping_collinear(rows: &[Vec<f64>], y: &[f64]) -> Stat<OlsFit> {
         return Err(NotComputed::TooFew { n, need: k });
     }
     // Solve R b = Qᵀ y over kept columns by back substitution.
-    let qty: Vec<f64> = q.iter().map(|qv| qv.iter().zip(y).map(|(a, b)| a * b).sum()).collect();
+    let qty: Vec<f64> = q
+        .iter()
+        .map(|qv| qv.iter().zip(y).map(|(a, b)| a * b).sum())
+        .collect();
     let mut b = vec![0.0; k];
     for i in (0..k).rev() {
         let mut s = qty[i];
@@ -277,9 +295,19 @@ pub fn ols_dropping_collinear(rows: &[Vec<f64>], y: &[f64]) -> Stat<OlsFit> {
     for (i, &c) in kept.iter().enumerate() {
         coefficients[c] = b[i];
     }
-    let mut fit = OlsFit { coefficients, dropped, r_squared: 0.0, residual_se: None, n };
+    let mut fit = OlsFit {
+        coefficients,
+        dropped,
+        r_squared: 0.0,
+        residual_se: None,
+        n,
+    };
     let my = y.iter().sum::<f64>() / n as f64;
-    let rss: f64 = rows.iter().zip(y).map(|(row, yi)| (yi - fit.predict(row)).powi(2)).sum();
+    let rss: f64 = rows
+        .iter()
+        .zip(y)
+        .map(|(row, yi)| (yi - fit.predict(row)).powi(2))
+        .sum();
     let tss: f64 = y.iter().map(|v| (v - my).powi(2)).sum();
     fit.r_squared = if tss > 0.0 { 1.0 - rss / tss } else { 1.0 };
     fit.residual_se = (n > k).then(|| (rss / (n - k) as f64).sqrt());
@@ -362,8 +390,14 @@ mod tests {
     fn spearman_with_ties_matches_scipy() {
         let a = [1.0, 2.0, 2.0, 3.0, 4.0, 4.0, 4.0, 5.0];
         let b = [3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0];
-        assert_eq!(average_ranks(&a), vec![1.0, 2.5, 2.5, 4.0, 6.0, 6.0, 6.0, 8.0]);
-        assert_eq!(average_ranks(&b), vec![4.0, 1.5, 5.0, 1.5, 6.0, 8.0, 3.0, 7.0]);
+        assert_eq!(
+            average_ranks(&a),
+            vec![1.0, 2.5, 2.5, 4.0, 6.0, 6.0, 6.0, 8.0]
+        );
+        assert_eq!(
+            average_ranks(&b),
+            vec![4.0, 1.5, 5.0, 1.5, 6.0, 8.0, 3.0, 7.0]
+        );
         let c = spearman(&a, &b).unwrap();
         assert!(close(c.coefficient, 0.5495502618648208, 1e-12), "{c:?}");
         assert!(close(c.p_value, 0.15825612767878006, 1e-8), "{c:?}");
@@ -374,18 +408,44 @@ mod tests {
 
     #[test]
     fn degenerate_input_says_why() {
-        assert_eq!(pearson(&[1.0, 2.0], &[1.0, 2.0]), Err(NotComputed::TooFew { n: 2, need: 3 }));
-        assert_eq!(spearman(&[], &[]), Err(NotComputed::TooFew { n: 0, need: 3 }));
-        assert_eq!(pearson(&[1.0, f64::NAN, 3.0], &[1.0, 2.0, 3.0]), Err(NotComputed::NonFinite));
-        assert_eq!(spearman(&[1.0, 2.0, f64::INFINITY], &[1.0, 2.0, 3.0]), Err(NotComputed::NonFinite));
-        assert_eq!(pearson(&[2.0; 5], &[1.0, 2.0, 3.0, 4.0, 5.0]), Err(NotComputed::Constant));
-        assert_eq!(spearman(&[1.0, 2.0, 3.0], &[7.0; 3]), Err(NotComputed::Constant));
-        assert_eq!(pearson(&[1.0, 2.0, 3.0], &[1.0, 2.0]), Err(NotComputed::LengthMismatch));
+        assert_eq!(
+            pearson(&[1.0, 2.0], &[1.0, 2.0]),
+            Err(NotComputed::TooFew { n: 2, need: 3 })
+        );
+        assert_eq!(
+            spearman(&[], &[]),
+            Err(NotComputed::TooFew { n: 0, need: 3 })
+        );
+        assert_eq!(
+            pearson(&[1.0, f64::NAN, 3.0], &[1.0, 2.0, 3.0]),
+            Err(NotComputed::NonFinite)
+        );
+        assert_eq!(
+            spearman(&[1.0, 2.0, f64::INFINITY], &[1.0, 2.0, 3.0]),
+            Err(NotComputed::NonFinite)
+        );
+        assert_eq!(
+            pearson(&[2.0; 5], &[1.0, 2.0, 3.0, 4.0, 5.0]),
+            Err(NotComputed::Constant)
+        );
+        assert_eq!(
+            spearman(&[1.0, 2.0, 3.0], &[7.0; 3]),
+            Err(NotComputed::Constant)
+        );
+        assert_eq!(
+            pearson(&[1.0, 2.0, 3.0], &[1.0, 2.0]),
+            Err(NotComputed::LengthMismatch)
+        );
         assert_eq!(NotComputed::Constant.to_string(), "n/a: constant input");
-        assert!(!NotComputed::TooFew { n: 2, need: 3 }.to_string().contains("NaN"));
+        assert!(!NotComputed::TooFew { n: 2, need: 3 }
+            .to_string()
+            .contains("NaN"));
         // Perfect correlation: p ≈ 0, not NaN.
         let c = pearson(&[1.0, 2.0, 3.0, 4.0], &[2.0, 4.0, 6.0, 8.0]).unwrap();
-        assert!((c.coefficient - 1.0).abs() < 1e-12 && c.p_value.is_finite() && c.p_value < 1e-10, "{c:?}");
+        assert!(
+            (c.coefficient - 1.0).abs() < 1e-12 && c.p_value.is_finite() && c.p_value < 1e-10,
+            "{c:?}"
+        );
     }
 
     #[test]
@@ -414,9 +474,20 @@ mod tests {
         assert!(close(fit.coefficients[0], 1.0, 1e-9) && close(fit.coefficients[1], 3.0, 1e-9));
         // Constant regressor (collinear with the intercept).
         let rows: Vec<Vec<f64>> = (0..4).map(|i| vec![5.0, i as f64]).collect();
-        assert_eq!(ols_dropping_collinear(&rows, &[1.0, 2.0, 3.0, 4.0]).unwrap().dropped, vec![0]);
-        assert_eq!(ols(&[vec![1.0], vec![2.0]], &[1.0, 2.0]), Err(NotComputed::TooFew { n: 2, need: 3 }));
-        assert_eq!(ols(&[vec![1.0], vec![f64::NAN], vec![3.0]], &[1.0, 2.0, 3.0]), Err(NotComputed::NonFinite));
+        assert_eq!(
+            ols_dropping_collinear(&rows, &[1.0, 2.0, 3.0, 4.0])
+                .unwrap()
+                .dropped,
+            vec![0]
+        );
+        assert_eq!(
+            ols(&[vec![1.0], vec![2.0]], &[1.0, 2.0]),
+            Err(NotComputed::TooFew { n: 2, need: 3 })
+        );
+        assert_eq!(
+            ols(&[vec![1.0], vec![f64::NAN], vec![3.0]], &[1.0, 2.0, 3.0]),
+            Err(NotComputed::NonFinite)
+        );
     }
 
     #[test]
@@ -438,11 +509,19 @@ mod tests {
 
     #[test]
     fn mape_quantile_mean_std() {
-        assert!(close(mape(&[110.0, 90.0], &[100.0, 100.0]).unwrap(), 10.0, 1e-12));
+        assert!(close(
+            mape(&[110.0, 90.0], &[100.0, 100.0]).unwrap(),
+            10.0,
+            1e-12
+        ));
         assert!(mape(&[1.0], &[0.0]).is_err());
         assert_eq!(quantile(&[1.0, 2.0, 3.0, 4.0], 0.5), Some(2.5));
         assert_eq!(quantile(&[], 0.5), None);
         assert_eq!(std_dev(&[1.0]), None);
-        assert!(close(std_dev(&[1.0, 2.0, 3.0, 4.0]).unwrap(), 1.2909944487358056, 1e-12));
+        assert!(close(
+            std_dev(&[1.0, 2.0, 3.0, 4.0]).unwrap(),
+            1.2909944487358056,
+            1e-12
+        ));
     }
 }

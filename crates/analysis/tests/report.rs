@@ -11,13 +11,27 @@ use greenbench_core::Quality;
 /// Checks a PNG: signature, IHDR chunk, non-zero size; returns (width, height).
 fn png_size(path: &Path) -> (u32, u32) {
     let b = std::fs::read(path).unwrap();
-    assert_eq!(&b[..8], b"\x89PNG\r\n\x1a\n", "{} is not a PNG", path.display());
+    assert_eq!(
+        &b[..8],
+        b"\x89PNG\r\n\x1a\n",
+        "{} is not a PNG",
+        path.display()
+    );
     assert_eq!(&b[12..16], b"IHDR", "{}", path.display());
     let w = u32::from_be_bytes([b[16], b[17], b[18], b[19]]);
     let h = u32::from_be_bytes([b[20], b[21], b[22], b[23]]);
     assert!(w > 100 && h > 100, "{}: {w}×{h}", path.display());
-    assert!(b.len() > 5_000, "{}: suspiciously small ({} bytes)", path.display(), b.len());
-    assert!(b.ends_with(b"IEND\xaeB`\x82"), "{}: truncated", path.display());
+    assert!(
+        b.len() > 5_000,
+        "{}: suspiciously small ({} bytes)",
+        path.display(),
+        b.len()
+    );
+    assert!(
+        b.ends_with(b"IEND\xaeB`\x82"),
+        "{}: truncated",
+        path.display()
+    );
     (w, h)
 }
 
@@ -55,10 +69,18 @@ fn full_report_on_synthetic_sweep() {
     let dir = tempfile::tempdir().unwrap();
     // GREENBENCH_KEEP_REPORT=/some/dir keeps the output for a look at the figures.
     let keep: Option<PathBuf> = std::env::var_os("GREENBENCH_KEEP_REPORT").map(PathBuf::from);
-    let dir = Out(keep.clone().inspect(|p| std::fs::create_dir_all(p).unwrap()), dir);
+    let dir = Out(
+        keep.clone()
+            .inspect(|p| std::fs::create_dir_all(p).unwrap()),
+        dir,
+    );
     let mut records = sweep(&Shape::default());
     records.push(crashed("model-99"));
-    write_sweep(dir.path(), &records, Some("name = \"synthetic\"\ncarbon = { intensity_g_per_kwh = 100.0, pue = 1.2 }\n"));
+    write_sweep(
+        dir.path(),
+        &records,
+        Some("name = \"synthetic\"\ncarbon = { intensity_g_per_kwh = 100.0, pue = 1.2 }\n"),
+    );
     let s = write_report(dir.path(), &ReportOptions::default()).unwrap();
     assert_eq!(s.runs_total, records.len());
     assert_eq!(s.runs_ok, records.len() - 1);
@@ -98,28 +120,60 @@ fn full_report_on_synthetic_sweep() {
     let csv = std::fs::read_to_string(dir.path().join("runs.csv")).unwrap();
     let mut lines = csv.lines();
     let header = lines.next().unwrap();
-    for col in ["run_id", "status", "model", "batch_size", "lr", "epochs", "family", "params", "macs", "macs_per_param", "train_net_total_j", "train_cpu_j", "train_quality", "test_accuracy", "train_carbon_g"] {
-        assert!(header.split(',').any(|c| c == col), "runs.csv lacks {col}: {header}");
+    for col in [
+        "run_id",
+        "status",
+        "model",
+        "batch_size",
+        "lr",
+        "epochs",
+        "family",
+        "params",
+        "macs",
+        "macs_per_param",
+        "train_net_total_j",
+        "train_cpu_j",
+        "train_quality",
+        "test_accuracy",
+        "train_carbon_g",
+    ] {
+        assert!(
+            header.split(',').any(|c| c == col),
+            "runs.csv lacks {col}: {header}"
+        );
     }
     assert_eq!(csv.lines().count(), records.len() + 1);
 
     let em = std::fs::read_to_string(dir.path().join("emissions.csv")).unwrap();
     assert!(em.starts_with("timestamp,project_name,run_id,experiment_id,duration,emissions,emissions_rate,cpu_power,gpu_power,ram_power,cpu_energy,gpu_energy,ram_energy,energy_consumed,country_name"));
     assert_eq!(em.lines().count(), records.len()); // header + ok runs; the crashed run has no energy
-    // energy_consumed (kWh) × 100 g/kWh × 1.2 / 1000 = emissions (kg).
+                                                   // energy_consumed (kWh) × 100 g/kWh × 1.2 / 1000 = emissions (kg).
     let row: Vec<&str> = em.lines().nth(1).unwrap().split(',').collect();
     let kwh: f64 = row[13].parse().unwrap();
     let kg: f64 = row[5].parse().unwrap();
-    assert!((kwh * 100.0 * 1.2 / 1000.0 - kg).abs() <= 1e-12 + kg * 1e-9, "{kwh} kWh vs {kg} kg");
+    assert!(
+        (kwh * 100.0 * 1.2 / 1000.0 - kg).abs() <= 1e-12 + kg * 1e-9,
+        "{kwh} kWh vs {kg} kg"
+    );
 
     let summary = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
-    assert!(summary.contains("| model-00 |") && summary.contains(" ± "), "{summary}");
+    assert!(
+        summary.contains("| model-00 |") && summary.contains(" ± "),
+        "{summary}"
+    );
 }
 
 #[test]
 fn absent_data_skips_figures_with_a_reason() {
     let dir = tempfile::tempdir().unwrap();
-    let shape = Shape { models: 1, batch_sizes: vec![64], repeats: 1, epochs: 1, quality: Quality::Measured, ..Shape::default() };
+    let shape = Shape {
+        models: 1,
+        batch_sizes: vec![64],
+        repeats: 1,
+        epochs: 1,
+        quality: Quality::Measured,
+        ..Shape::default()
+    };
     let mut records = sweep(&shape);
     // No utilisation recorded.
     for r in &mut records {
@@ -129,32 +183,60 @@ fn absent_data_skips_figures_with_a_reason() {
     }
     write_sweep(dir.path(), &records, None);
     let s = write_report(dir.path(), &ReportOptions::default()).unwrap();
-    let skipped: Vec<(&str, &str)> = s.figures.iter().filter_map(|f| Some((f.name, f.skipped.as_deref()?))).collect();
+    let skipped: Vec<(&str, &str)> = s
+        .figures
+        .iter()
+        .filter_map(|f| Some((f.name, f.skipped.as_deref()?)))
+        .collect();
     let names: Vec<&str> = skipped.iter().map(|s| s.0).collect();
-    for n in ["power_vs_util", "energy_vs_macs_per_param", "energy_vs_batch_size", "pareto", "predicted_vs_measured"] {
+    for n in [
+        "power_vs_util",
+        "energy_vs_macs_per_param",
+        "energy_vs_batch_size",
+        "pareto",
+        "predicted_vs_measured",
+    ] {
         assert!(names.contains(&n), "{n} not skipped: {skipped:?}");
     }
     check_figures(&s);
     let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
-    assert!(md.contains("skipped: every model ran a single batch size"), "{md}");
+    assert!(
+        md.contains("skipped: every model ran a single batch size"),
+        "{md}"
+    );
     assert!(md.contains("n/a: 1 points, need ≥ 3"), "{md}");
     assert!(md.contains("default: no manifest.json"), "{md}");
-    assert!(md.contains("Not computed: no ok run has more than one epoch"), "{md}");
+    assert!(
+        md.contains("Not computed: no ok run has more than one epoch"),
+        "{md}"
+    );
     assert!(!md.contains("NaN"), "{md}");
 }
 
 #[test]
 fn missing_folder_and_bad_line_are_named() {
     let dir = tempfile::tempdir().unwrap();
-    let err = write_report(dir.path(), &ReportOptions::default()).unwrap_err().to_string();
-    assert!(err.contains("no runs.jsonl") && err.contains("greenbench sweep"), "{err}");
+    let err = write_report(dir.path(), &ReportOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("no runs.jsonl") && err.contains("greenbench sweep"),
+        "{err}"
+    );
     std::fs::write(dir.path().join("runs.jsonl"), "{\"schema_version\":1}\n").unwrap();
-    let err = write_report(dir.path(), &ReportOptions::default()).unwrap_err().to_string();
+    let err = write_report(dir.path(), &ReportOptions::default())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("runs.jsonl:1"), "{err}");
     std::fs::write(dir.path().join("runs.jsonl"), "").unwrap();
     std::fs::write(dir.path().join("manifest.json"), "{not json").unwrap();
-    let err = write_report(dir.path(), &ReportOptions::default()).unwrap_err().to_string();
-    assert!(err.contains("manifest.json") && err.contains("not JSON"), "{err}");
+    let err = write_report(dir.path(), &ReportOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("manifest.json") && err.contains("not JSON"),
+        "{err}"
+    );
     // An empty sweep is a report, not an error.
     std::fs::remove_file(dir.path().join("manifest.json")).unwrap();
     let s = write_report(dir.path(), &ReportOptions::default()).unwrap();
@@ -166,7 +248,9 @@ fn missing_folder_and_bad_line_are_named() {
 #[test]
 fn example_sweeps_in_tests_data() {
     let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data");
-    let Ok(entries) = std::fs::read_dir(&data) else { return };
+    let Ok(entries) = std::fs::read_dir(&data) else {
+        return;
+    };
     for e in entries.flatten() {
         let src = e.path();
         if !src.join("runs.jsonl").is_file() {

@@ -18,11 +18,38 @@ use crate::AnalysisError;
 
 /// CodeCarbon's column names, in its order.
 pub const COLUMNS: [&str; 32] = [
-    "timestamp", "project_name", "run_id", "experiment_id", "duration", "emissions", "emissions_rate",
-    "cpu_power", "gpu_power", "ram_power", "cpu_energy", "gpu_energy", "ram_energy", "energy_consumed",
-    "country_name", "country_iso_code", "region", "cloud_provider", "cloud_region", "os",
-    "python_version", "codecarbon_version", "cpu_count", "cpu_model", "gpu_count", "gpu_model",
-    "longitude", "latitude", "ram_total_size", "tracking_mode", "on_cloud", "pue",
+    "timestamp",
+    "project_name",
+    "run_id",
+    "experiment_id",
+    "duration",
+    "emissions",
+    "emissions_rate",
+    "cpu_power",
+    "gpu_power",
+    "ram_power",
+    "cpu_energy",
+    "gpu_energy",
+    "ram_energy",
+    "energy_consumed",
+    "country_name",
+    "country_iso_code",
+    "region",
+    "cloud_provider",
+    "cloud_region",
+    "os",
+    "python_version",
+    "codecarbon_version",
+    "cpu_count",
+    "cpu_model",
+    "gpu_count",
+    "gpu_model",
+    "longitude",
+    "latitude",
+    "ram_total_size",
+    "tracking_mode",
+    "on_cloud",
+    "pue",
 ];
 
 fn sum(a: Option<f64>, b: Option<f64>) -> Option<f64> {
@@ -33,10 +60,19 @@ fn sum(a: Option<f64>, b: Option<f64>) -> Option<f64> {
 }
 
 /// The cells of one run, or `None` when it has no training record.
-pub fn emissions_row(r: &RunRecord, basis: EnergyBasis, carbon: &CarbonSettings) -> Option<Vec<String>> {
+pub fn emissions_row(
+    r: &RunRecord,
+    basis: EnergyBasis,
+    carbon: &CarbonSettings,
+) -> Option<Vec<String>> {
     let t = r.train.as_ref()?;
     let duration = t.duration_s + r.inference.as_ref().map_or(0.0, |i| i.duration_s);
-    let comp = |c: Component| sum(basis.train(r).and_then(|e| e.get(c)), basis.inference(r).and_then(|e| e.get(c)));
+    let comp = |c: Component| {
+        sum(
+            basis.train(r).and_then(|e| e.get(c)),
+            basis.inference(r).and_then(|e| e.get(c)),
+        )
+    };
     let total = sum(basis.train_j(r), basis.inference_j(r));
     let kwh = |j: Option<f64>| j.map(|j| j / 3.6e6);
     let watts = |j: Option<f64>| j.filter(|_| duration > 0.0).map(|j| j / duration);
@@ -87,7 +123,10 @@ pub fn write_emissions_csv(
     basis: EnergyBasis,
     carbon: &CarbonSettings,
 ) -> Result<(), AnalysisError> {
-    let err = |e: csv::Error| AnalysisError::Csv { path: path.to_path_buf(), message: e.to_string() };
+    let err = |e: csv::Error| AnalysisError::Csv {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
     let mut w = csv::Writer::from_path(path).map_err(err)?;
     w.write_record(COLUMNS).map_err(err)?;
     for r in records {

@@ -11,7 +11,10 @@ use crate::fmt::cell;
 use crate::AnalysisError;
 
 fn energy_cols(prefix: &str, e: Option<&ComponentEnergy>, out: &mut Vec<(String, String)>) {
-    let q = e.and_then(|e| e.quality).map(|q| q.to_string()).unwrap_or_default();
+    let q = e
+        .and_then(|e| e.quality)
+        .map(|q| q.to_string())
+        .unwrap_or_default();
     for (name, v) in [
         ("cpu_j", e.and_then(|e| e.cpu_j)),
         ("dram_j", e.and_then(|e| e.dram_j)),
@@ -83,14 +86,32 @@ pub fn run_row(
     put("host_gpu", r.host.gpu.clone().unwrap_or_default());
     put("hostname", r.host.hostname.clone());
     put("greenbench_version", r.host.greenbench_version.clone());
-    put("params", r.model.as_ref().map(|m| m.params.to_string()).unwrap_or_default());
-    put("macs", r.model.as_ref().map(|m| m.macs_per_sample.to_string()).unwrap_or_default());
-    put("macs_per_param", cell(r.model.as_ref().map(|m| m.macs_per_param)));
+    put(
+        "params",
+        r.model
+            .as_ref()
+            .map(|m| m.params.to_string())
+            .unwrap_or_default(),
+    );
+    put(
+        "macs",
+        r.model
+            .as_ref()
+            .map(|m| m.macs_per_sample.to_string())
+            .unwrap_or_default(),
+    );
+    put(
+        "macs_per_param",
+        cell(r.model.as_ref().map(|m| m.macs_per_param)),
+    );
     put("train_samples", r.train_samples.to_string());
     let t = r.train.as_ref();
     put("train_duration_s", cell(t.map(|t| t.duration_s)));
     put("train_samples_per_s", cell(t.map(|t| t.samples_per_s)));
-    put("train_epochs_completed", t.map(|t| t.epochs.len().to_string()).unwrap_or_default());
+    put(
+        "train_epochs_completed",
+        t.map(|t| t.epochs.len().to_string()).unwrap_or_default(),
+    );
     put("train_final_loss", cell(t.map(|t| t.final_loss)));
     put("train_acc", cell(t.map(|t| t.train_acc)));
     put("val_acc", cell(t.and_then(|t| t.val_acc)));
@@ -101,7 +122,10 @@ pub fn run_row(
     power_cols("train_avg", t.map(|t| &t.avg_power_w), &mut o);
     let i = r.inference.as_ref();
     let mut put = |k: &str, v: String| o.push((k.to_string(), v));
-    put("inference_samples", i.map(|i| i.samples.to_string()).unwrap_or_default());
+    put(
+        "inference_samples",
+        i.map(|i| i.samples.to_string()).unwrap_or_default(),
+    );
     put("inference_duration_s", cell(i.map(|i| i.duration_s)));
     put("inference_samples_per_s", cell(i.map(|i| i.samples_per_s)));
     put("test_accuracy", cell(i.map(|i| i.accuracy)));
@@ -112,15 +136,31 @@ pub fn run_row(
     power_cols("idle", Some(&r.idle_power_w), &mut o);
     let mut put = |k: &str, v: String| o.push((k.to_string(), v));
     put("energy_basis", basis.name().into());
-    put("carbon_intensity_g_per_kwh", cell(Some(carbon.intensity_g_per_kwh)));
+    put(
+        "carbon_intensity_g_per_kwh",
+        cell(Some(carbon.intensity_g_per_kwh)),
+    );
     put("pue", cell(Some(carbon.pue)));
-    put("train_carbon_g", cell(basis.train_j(r).map(|j| carbon.grams(j))));
-    put("inference_carbon_g", cell(basis.inference_j(r).map(|j| carbon.grams(j))));
+    put(
+        "train_carbon_g",
+        cell(basis.train_j(r).map(|j| carbon.grams(j))),
+    );
+    put(
+        "inference_carbon_g",
+        cell(basis.inference_j(r).map(|j| carbon.grams(j))),
+    );
     put("train_energy_wh", cell(basis.train_j(r).map(data::wh)));
-    put("inference_energy_wh", cell(basis.inference_j(r).map(data::wh)));
+    put(
+        "inference_energy_wh",
+        cell(basis.inference_j(r).map(data::wh)),
+    );
     put(
         "meters",
-        r.meters.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; "),
+        r.meters
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; "),
     );
     o
 }
@@ -132,17 +172,27 @@ pub fn write_runs_csv(
     basis: EnergyBasis,
     carbon: &CarbonSettings,
 ) -> Result<(), AnalysisError> {
-    let err = |e: csv::Error| AnalysisError::Csv { path: path.to_path_buf(), message: e.to_string() };
+    let err = |e: csv::Error| AnalysisError::Csv {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
     let mut w = csv::Writer::from_path(path).map_err(err)?;
     let names = spec_fields(records);
     let header: Vec<String> = match records.first() {
-        Some(r) => run_row(r, &names, basis, carbon).into_iter().map(|(k, _)| k).collect(),
+        Some(r) => run_row(r, &names, basis, carbon)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect(),
         None => vec!["run_id".into(), "status".into()], // empty sweep
     };
     w.write_record(&header).map_err(err)?;
     for r in records {
-        w.write_record(run_row(r, &names, basis, carbon).into_iter().map(|(_, v)| v)).map_err(err)?;
+        w.write_record(
+            run_row(r, &names, basis, carbon)
+                .into_iter()
+                .map(|(_, v)| v),
+        )
+        .map_err(err)?;
     }
     w.flush().map_err(|e| AnalysisError::io("writing", path, e))
 }
-

@@ -9,7 +9,11 @@ use crate::groups::config_groups;
 
 /// The summary table (with a heading line naming the energy basis, its quality and carbon
 /// settings) over `runs` (status ok).
-pub fn summary_markdown(runs: &[&RunRecord], basis: EnergyBasis, carbon: &CarbonSettings) -> String {
+pub fn summary_markdown(
+    runs: &[&RunRecord],
+    basis: EnergyBasis,
+    carbon: &CarbonSettings,
+) -> String {
     let quality = data::quality_label(runs.iter().map(|r| basis.train(r).and_then(|e| e.quality)));
     let mut s = String::new();
     s.push_str("# Summary per model\n\n");
@@ -27,7 +31,9 @@ pub fn summary_markdown(runs: &[&RunRecord], basis: EnergyBasis, carbon: &Carbon
         "| model | family | dataset | batch | lr | epochs | device | runs | params | MACs/sample | MACs/param \
          | train time (s) | train energy (Wh) | inference time (s) | inference energy (Wh) | test accuracy (%) | train CO2 (g) |\n",
     );
-    s.push_str("|---|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    s.push_str(
+        "|---|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
     for g in config_groups(runs) {
         let Some(first) = g.first() else { continue };
         let m = first.model.as_ref();

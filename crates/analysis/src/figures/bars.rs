@@ -30,21 +30,30 @@ pub(crate) fn label_width(names: &[String]) -> u32 {
     (longest * 10 + 20).clamp(80, 320)
 }
 
-pub(crate) fn draw_hbars<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, p: &HBars) -> Result<(), String> {
+pub(crate) fn draw_hbars<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    p: &HBars,
+) -> Result<(), String> {
     let n = p.names.len() as i32;
     let xmax = p
         .values
         .iter()
-        .map(|row| row.iter().flatten().filter(|v| v.is_finite() && **v > 0.0).sum::<f64>())
+        .map(|row| {
+            row.iter()
+                .flatten()
+                .filter(|v| v.is_finite() && **v > 0.0)
+                .sum::<f64>()
+        })
         .fold(0.0f64, f64::max);
-    let xmax = if xmax > 0.0 { xmax * 1.08 } else { 1.0 };
+    let pad = if p.series.len() > 1 { 1.3 } else { 1.08 };
+    let xmax = if xmax > 0.0 { xmax * pad } else { 1.0 };
     let names = p.names;
     let mut chart = ChartBuilder::on(area)
         .caption(p.title, caption())
         .margin(12)
         .x_label_area_size(56)
         .y_label_area_size(label_width(names))
-        .build_cartesian_2d(0.0..xmax, (0..n).into_segmented())
+        .build_cartesian_2d(0.0..xmax, (0..(n - 1).max(0)).into_segmented())
         .ctx()?;
     chart
         .configure_mesh()
@@ -52,9 +61,13 @@ pub(crate) fn draw_hbars<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, p: &
         .y_labels(names.len().max(1))
         .y_label_formatter(&|v| match v {
             // Row 0 at the top.
-            SegmentValue::CenterOf(i) => names.get((n - 1 - *i) as usize).cloned().unwrap_or_default(),
+            SegmentValue::CenterOf(i) => names
+                .get((n - 1 - *i) as usize)
+                .cloned()
+                .unwrap_or_default(),
             _ => String::new(),
         })
+        .x_label_formatter(&super::short)
         .x_desc(p.x_label)
         .axis_desc_style(axis_font())
         .label_style(tick_font())
@@ -63,12 +76,22 @@ pub(crate) fn draw_hbars<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, p: &
         .ctx()?;
     for (si, (sname, col)) in p.series.iter().enumerate() {
         let bars = p.values.iter().enumerate().filter_map(move |(row, vals)| {
-            let v = vals.get(si).copied().flatten().filter(|v| v.is_finite() && *v > 0.0)?;
-            let start: f64 =
-                vals[..si].iter().flatten().filter(|v| v.is_finite() && **v > 0.0).sum();
+            let v = vals
+                .get(si)
+                .copied()
+                .flatten()
+                .filter(|v| v.is_finite() && *v > 0.0)?;
+            let start: f64 = vals[..si]
+                .iter()
+                .flatten()
+                .filter(|v| v.is_finite() && **v > 0.0)
+                .sum();
             let y = n - 1 - row as i32;
             let mut r = Rectangle::new(
-                [(start, SegmentValue::Exact(y)), (start + v, SegmentValue::Exact(y + 1))],
+                [
+                    (start, SegmentValue::Exact(y)),
+                    (start + v, SegmentValue::Exact(y + 1)),
+                ],
                 col.filled(),
             );
             r.set_margin(5, 5, 0, 0);
@@ -77,13 +100,14 @@ pub(crate) fn draw_hbars<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, p: &
         let s = chart.draw_series(bars).ctx()?;
         if p.series.len() > 1 {
             let c = *col;
-            s.label(*sname).legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], c.filled()));
+            s.label(*sname)
+                .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], c.filled()));
         }
     }
     if p.series.len() > 1 {
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
+            .position(SeriesLabelPosition::UpperRight)
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
             .label_font(tick_font())

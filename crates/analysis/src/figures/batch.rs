@@ -21,10 +21,17 @@ fn prepare(input: &FigureInput) -> Result<Batch, String> {
     // (model, context without batch size) → batch size → energies.
     let mut lines: BTreeMap<(String, Context), BTreeMap<usize, Vec<f64>>> = BTreeMap::new();
     for r in &input.runs {
-        let Some(e) = input.basis.train_j(r).filter(|e| *e > 0.0) else { continue };
+        let Some(e) = input.basis.train_j(r).filter(|e| *e > 0.0) else {
+            continue;
+        };
         let mut ctx = Context::of(r);
         ctx.batch_size = 0;
-        lines.entry((r.spec.model.clone(), ctx)).or_default().entry(r.spec.batch_size).or_default().push(e);
+        lines
+            .entry((r.spec.model.clone(), ctx))
+            .or_default()
+            .entry(r.spec.batch_size)
+            .or_default()
+            .push(e);
     }
     let multi: Vec<_> = lines.into_iter().filter(|(_, b)| b.len() >= 2).collect();
     if multi.is_empty() {
@@ -35,7 +42,10 @@ fn prepare(input: &FigureInput) -> Result<Batch, String> {
         for ((model, _), _) in &multi {
             *m.entry(model).or_default() += 1;
         }
-        m.into_iter().filter(|(_, n)| *n > 1).map(|(k, _)| k.to_string()).collect::<Vec<_>>()
+        m.into_iter()
+            .filter(|(_, n)| *n > 1)
+            .map(|(k, _)| k.to_string())
+            .collect::<Vec<_>>()
     };
     let total = multi.len();
     let series = multi
@@ -52,10 +62,26 @@ fn prepare(input: &FigureInput) -> Result<Batch, String> {
                 .iter()
                 .filter_map(|(b, v)| Some((*b as f64, data::wh(stats::mean(v)?))))
                 .collect();
-            Series { label, color: color(i), points, line: true, thin: false }
+            Series {
+                label,
+                color: color(i),
+                points,
+                line: true,
+                thin: false,
+            }
         })
         .collect();
-    let more = if total > MAX_LINES { format!(" (first {MAX_LINES} of {total} lines)") } else { String::new() };
+    let mut ticks: Vec<f64> = multi
+        .iter()
+        .flat_map(|(_, b)| b.keys().map(|&k| k as f64))
+        .collect();
+    ticks.sort_by(f64::total_cmp);
+    ticks.dedup();
+    let more = if total > MAX_LINES {
+        format!(" (first {MAX_LINES} of {total} lines)")
+    } else {
+        String::new()
+    };
     Ok(Batch(Scatter {
         title: format!("Training energy vs batch size{more}"),
         x_label: "batch size [samples] (log scale)".into(),
@@ -66,6 +92,7 @@ fn prepare(input: &FigureInput) -> Result<Batch, String> {
         series,
         notes: Vec::new(),
         legend: SeriesLabelPosition::UpperRight,
+        x_ticks: Some(ticks),
     }))
 }
 
@@ -80,5 +107,10 @@ impl Plot for Batch {
 
 /// Writes `energy_vs_batch_size.png|svg`.
 pub(crate) fn write(dir: &Path, input: &FigureInput) -> Result<FigureOutcome, AnalysisError> {
-    emit(dir, "energy_vs_batch_size", "Energy vs batch size per model", prepare(input))
+    emit(
+        dir,
+        "energy_vs_batch_size",
+        "Energy vs batch size per model",
+        prepare(input),
+    )
 }

@@ -24,9 +24,20 @@ fn prepare(input: &FigureInput) -> Result<Durations, String> {
         return Err("no ok runs".into());
     }
     let names = models.iter().map(|g| g.model.clone()).collect();
-    let train = models.iter().map(|g| vec![g.mean(|r| r.train.as_ref().map(|t| t.duration_s))]).collect();
-    let infer = models.iter().map(|g| vec![g.mean(|r| r.inference.as_ref().map(|i| i.duration_s))]).collect();
-    Ok(Durations { context: ctx.map(|c| c.to_string()).unwrap_or_default(), names, train, infer })
+    let train = models
+        .iter()
+        .map(|g| vec![g.mean(|r| r.train.as_ref().map(|t| t.duration_s))])
+        .collect();
+    let infer = models
+        .iter()
+        .map(|g| vec![g.mean(|r| r.inference.as_ref().map(|i| i.duration_s))])
+        .collect();
+    Ok(Durations {
+        context: ctx.map(|c| c.to_string()).unwrap_or_default(),
+        names,
+        train,
+        infer,
+    })
 }
 
 impl Plot for Durations {
@@ -34,16 +45,44 @@ impl Plot for Durations {
         (1400, height(self.names.len()) + 40)
     }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
-        let root = root.titled(&format!("Duration per model — {}", self.context), (super::FAMILY, 20)).map_err(|e| e.to_string())?;
+        let root = root
+            .titled(
+                &format!("Duration per model — {}", self.context),
+                (super::FAMILY, 20),
+            )
+            .map_err(|e| e.to_string())?;
         let (l, r) = root.split_horizontally(700);
         let series = [("", color(0))];
-        draw_hbars(&l, &HBars { title: "Training", x_label: "training time [s]", names: &self.names, values: &self.train, series: &series })?;
+        draw_hbars(
+            &l,
+            &HBars {
+                title: "Training",
+                x_label: "training time [s]",
+                names: &self.names,
+                values: &self.train,
+                series: &series,
+            },
+        )?;
         let series = [("", color(1))];
-        draw_hbars(&r, &HBars { title: "Inference", x_label: "inference time [s]", names: &self.names, values: &self.infer, series: &series })
+        draw_hbars(
+            &r,
+            &HBars {
+                title: "Inference",
+                x_label: "inference time [s]",
+                names: &self.names,
+                values: &self.infer,
+                series: &series,
+            },
+        )
     }
 }
 
 /// Writes `durations.png|svg`.
 pub(crate) fn write(dir: &Path, input: &FigureInput) -> Result<FigureOutcome, AnalysisError> {
-    emit(dir, "durations", "Training and inference duration per model", prepare(input))
+    emit(
+        dir,
+        "durations",
+        "Training and inference duration per model",
+        prepare(input),
+    )
 }

@@ -23,7 +23,13 @@ struct Epochs {
 
 /// Mean over a group's runs of `f` at each epoch index (1-based), where present.
 fn curve(g: &ConfigGroup, f: &dyn Fn(&[EpochRecord], usize) -> Option<f64>) -> Vec<(f64, f64)> {
-    let n = g.runs.iter().filter_map(|r| r.train.as_ref()).map(|t| t.epochs.len()).max().unwrap_or(0);
+    let n = g
+        .runs
+        .iter()
+        .filter_map(|r| r.train.as_ref())
+        .map(|t| t.epochs.len())
+        .max()
+        .unwrap_or(0);
     (0..n)
         .filter_map(|i| {
             let v: Vec<f64> = g
@@ -40,13 +46,26 @@ fn curve(g: &ConfigGroup, f: &dyn Fn(&[EpochRecord], usize) -> Option<f64>) -> V
 fn prepare(input: &FigureInput) -> Result<Epochs, String> {
     let groups = config_groups(&input.runs);
     let (ctx, models) = per_model(&groups);
-    let models: Vec<_> = models.into_iter().filter(|g| g.runs.iter().any(|r| r.train.as_ref().is_some_and(|t| !t.epochs.is_empty()))).collect();
+    let models: Vec<_> = models
+        .into_iter()
+        .filter(|g| {
+            g.runs
+                .iter()
+                .any(|r| r.train.as_ref().is_some_and(|t| !t.epochs.is_empty()))
+        })
+        .collect();
     if models.is_empty() {
         return Err("no run recorded per-epoch figures".into());
     }
     let shown = &models[..models.len().min(MAX_MODELS)];
     let basis = input.basis;
-    let has_val = shown.iter().any(|g| g.runs.iter().any(|r| r.train.as_ref().is_some_and(|t| t.epochs.iter().any(|e| e.val_acc.is_some()))));
+    let has_val = shown.iter().any(|g| {
+        g.runs.iter().any(|r| {
+            r.train
+                .as_ref()
+                .is_some_and(|t| t.epochs.iter().any(|e| e.val_acc.is_some()))
+        })
+    });
     let loss = |e: &[EpochRecord], i: usize| e.get(i).map(|e| e.loss);
     let cum = move |e: &[EpochRecord], i: usize| -> Option<f64> {
         let parts: Option<Vec<f64>> = e.get(..=i)?.iter().map(|x| basis.epoch_j(x)).collect();
@@ -58,11 +77,30 @@ fn prepare(input: &FigureInput) -> Result<Epochs, String> {
     };
     type F<'a> = &'a dyn Fn(&[EpochRecord], usize) -> Option<f64>;
     let specs: [(&str, String, F, bool, &'static str); 3] = [
-        ("Training loss", "mean training loss".into(), &loss, true, "loss"),
-        ("Cumulative energy", input.energy_label("cumulative training"), &cum, false, "per-epoch energy"),
         (
-            if has_val { "Validation accuracy" } else { "Training accuracy" },
-            format!("{} accuracy [%]", if has_val { "validation" } else { "training" }),
+            "Training loss",
+            "mean training loss".into(),
+            &loss,
+            true,
+            "loss",
+        ),
+        (
+            "Cumulative energy",
+            input.energy_label("cumulative training"),
+            &cum,
+            false,
+            "per-epoch energy",
+        ),
+        (
+            if has_val {
+                "Validation accuracy"
+            } else {
+                "Training accuracy"
+            },
+            format!(
+                "{} accuracy [%]",
+                if has_val { "validation" } else { "training" }
+            ),
             &acc,
             false,
             "accuracy",
@@ -77,7 +115,11 @@ fn prepare(input: &FigureInput) -> Result<Epochs, String> {
                 .iter()
                 .enumerate()
                 .map(|(i, g)| Series {
-                    label: if pi == 0 { g.model.clone() } else { String::new() },
+                    label: if pi == 0 {
+                        g.model.clone()
+                    } else {
+                        String::new()
+                    },
                     color: color(i),
                     points: curve(g, f),
                     line: true,
@@ -95,10 +137,11 @@ fn prepare(input: &FigureInput) -> Result<Epochs, String> {
                 y_label,
                 x_log: false,
                 y_log: false,
-                y_zero: pi != 0,
+                y_zero: pi == 1,
                 series,
                 notes: Vec::new(),
                 legend: SeriesLabelPosition::UpperRight,
+                x_ticks: None,
             })
         })
         .collect();
@@ -117,8 +160,12 @@ impl Plot for Epochs {
                 Some(p) => p.draw(area)?,
                 None => {
                     let what = self.missing.join(", ");
-                    area.draw(&Text::new(format!("no {what} recorded"), (40, 300), axis_font()))
-                        .map_err(|e| e.to_string())?;
+                    area.draw(&Text::new(
+                        format!("no {what} recorded"),
+                        (40, 300),
+                        axis_font(),
+                    ))
+                    .map_err(|e| e.to_string())?;
                 }
             }
         }
@@ -128,5 +175,10 @@ impl Plot for Epochs {
 
 /// Writes `epochs.png|svg`.
 pub(crate) fn write(dir: &Path, input: &FigureInput) -> Result<FigureOutcome, AnalysisError> {
-    emit(dir, "epochs", "Per-epoch loss, cumulative energy and accuracy", prepare(input))
+    emit(
+        dir,
+        "epochs",
+        "Per-epoch loss, cumulative energy and accuracy",
+        prepare(input),
+    )
 }

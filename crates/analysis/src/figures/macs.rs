@@ -26,23 +26,41 @@ fn prepare(input: &FigureInput) -> Result<Macs, String> {
         })
         .collect();
     if pts.len() < 2 {
-        return Err(format!("{} model(s) with MACs/param and positive energy; need ≥ 2", pts.len()));
+        return Err(format!(
+            "{} model(s) with MACs/param and positive energy; need ≥ 2",
+            pts.len()
+        ));
     }
     let (x, y): (Vec<f64>, Vec<f64>) = pts.iter().map(|p| (p.1, p.2)).unzip();
     let label = match stats::spearman(&x, &y) {
-        Ok(c) => format!("models: Spearman ρ = {:.2} (n = {}, p = {:.2e})", c.coefficient, c.n, c.p_value),
+        Ok(c) => format!(
+            "models: Spearman ρ = {:.2} (n = {}, p = {})",
+            c.coefficient,
+            c.n,
+            crate::fmt::sig(c.p_value, 2)
+        ),
         Err(e) => format!("models: ρ {e}"),
     };
     Ok(Macs(Scatter {
-        title: format!("Energy vs MACs/parameter — {}", ctx.map(|c| c.to_string()).unwrap_or_default()),
+        title: format!(
+            "Energy vs MACs/parameter — {}",
+            ctx.map(|c| c.to_string()).unwrap_or_default()
+        ),
         x_label: "MACs per parameter (per sample) [MAC/param]".into(),
         y_label: input.energy_label("training"),
         x_log: true,
         y_log: true,
         y_zero: false,
-        series: vec![Series { label, color: color(0), points: x.iter().copied().zip(y).collect(), line: false, thin: false }],
+        series: vec![Series {
+            label,
+            color: color(0),
+            points: x.iter().copied().zip(y).collect(),
+            line: false,
+            thin: false,
+        }],
         notes: pts.into_iter().map(|(m, x, y)| (x, y, m)).collect(),
         legend: SeriesLabelPosition::UpperLeft,
+        x_ticks: None,
     }))
 }
 
@@ -57,5 +75,10 @@ impl Plot for Macs {
 
 /// Writes `energy_vs_macs_per_param.png|svg`.
 pub(crate) fn write(dir: &Path, input: &FigureInput) -> Result<FigureOutcome, AnalysisError> {
-    emit(dir, "energy_vs_macs_per_param", "Energy vs MACs/parameter (log axes)", prepare(input))
+    emit(
+        dir,
+        "energy_vs_macs_per_param",
+        "Energy vs MACs/parameter (log axes)",
+        prepare(input),
+    )
 }

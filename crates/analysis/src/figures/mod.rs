@@ -54,7 +54,11 @@ pub struct FigureInput<'a> {
 impl FigureInput<'_> {
     /// Axis label for an energy axis in Wh, naming basis and quality.
     pub fn energy_label(&self, what: &str) -> String {
-        format!("{what} energy, {} ({}) [Wh]", self.basis.name(), self.quality)
+        format!(
+            "{what} energy, {} ({}) [Wh]",
+            self.basis.name(),
+            self.quality
+        )
     }
 }
 
@@ -89,7 +93,12 @@ impl<T, E: std::fmt::Display> Ctx<T> for Result<T, E> {
     }
 }
 
-fn render(dir: &Path, name: &'static str, title: &'static str, plot: &impl Plot) -> Result<FigureOutcome, AnalysisError> {
+fn render(
+    dir: &Path,
+    name: &'static str,
+    title: &'static str,
+    plot: &impl Plot,
+) -> Result<FigureOutcome, AnalysisError> {
     register_font();
     let png = dir.join(format!("{name}.png"));
     let svg = dir.join(format!("{name}.svg"));
@@ -109,11 +118,21 @@ fn render(dir: &Path, name: &'static str, title: &'static str, plot: &impl Plot)
         plot.draw(&root).map_err(fail(&svg))?;
         root.present().ctx().map_err(fail(&svg))?;
     }
-    Ok(FigureOutcome { name, title, files: vec![png, svg], skipped: None })
+    Ok(FigureOutcome {
+        name,
+        title,
+        files: vec![png, svg],
+        skipped: None,
+    })
 }
 
 fn skipped(name: &'static str, title: &'static str, why: String) -> FigureOutcome {
-    FigureOutcome { name, title, files: Vec::new(), skipped: Some(why) }
+    FigureOutcome {
+        name,
+        title,
+        files: Vec::new(),
+        skipped: Some(why),
+    }
 }
 
 /// Draws (or skips) `plot`, the result of a figure's `prepare`.
@@ -147,8 +166,16 @@ pub fn write_all(dir: &Path, input: &FigureInput) -> Result<Vec<FigureOutcome>, 
 /// Tableau 10, a palette readable by most colour-vision deficiencies.
 pub(crate) fn color(i: usize) -> RGBColor {
     const P: [(u8, u8, u8); 10] = [
-        (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
-        (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207),
+        (31, 119, 180),
+        (255, 127, 14),
+        (44, 160, 44),
+        (214, 39, 40),
+        (148, 103, 189),
+        (140, 86, 75),
+        (227, 119, 194),
+        (127, 127, 127),
+        (188, 189, 34),
+        (23, 190, 207),
     ];
     let (r, g, b) = P[i % P.len()];
     RGBColor(r, g, b)
@@ -173,15 +200,28 @@ pub(crate) fn tick_font() -> TextStyle<'static> {
 pub(crate) fn log_range(v: impl Iterator<Item = f64>) -> Option<std::ops::Range<f64>> {
     let (lo, hi) = v
         .filter(|x| x.is_finite() && *x > 0.0)
-        .fold((f64::INFINITY, 0.0f64), |(lo, hi), x| (lo.min(x), hi.max(x)));
-    (hi > 0.0).then(|| if lo == hi { lo / 2.0..hi * 2.0 } else { lo / 1.5..hi * 1.5 })
+        .fold((f64::INFINITY, 0.0f64), |(lo, hi), x| {
+            (lo.min(x), hi.max(x))
+        });
+    (hi > 0.0).then(|| {
+        if lo == hi {
+            lo / 2.0..hi * 2.0
+        } else {
+            lo / 1.5..hi * 1.5
+        }
+    })
 }
 
 /// Range over finite values padded by 5 % on a linear axis; `None` if none.
-pub(crate) fn lin_range(v: impl Iterator<Item = f64>, include_zero: bool) -> Option<std::ops::Range<f64>> {
+pub(crate) fn lin_range(
+    v: impl Iterator<Item = f64>,
+    include_zero: bool,
+) -> Option<std::ops::Range<f64>> {
     let (mut lo, mut hi) = v
         .filter(|x| x.is_finite())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| (lo.min(x), hi.max(x)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
+            (lo.min(x), hi.max(x))
+        });
     if lo > hi {
         return None;
     }
@@ -189,13 +229,26 @@ pub(crate) fn lin_range(v: impl Iterator<Item = f64>, include_zero: bool) -> Opt
         lo = lo.min(0.0);
         hi = hi.max(0.0);
     }
-    let pad = if hi > lo { (hi - lo) * 0.05 } else { hi.abs().max(1.0) * 0.5 };
-    Some(if include_zero && lo >= 0.0 { 0.0..hi + pad } else { lo - pad..hi + pad })
+    let pad = if hi > lo {
+        (hi - lo) * 0.05
+    } else {
+        hi.abs().max(1.0) * 0.5
+    };
+    Some(if include_zero && lo >= 0.0 {
+        0.0..hi + pad
+    } else {
+        lo - pad..hi + pad
+    })
 }
 
 /// Tick label for log axes: compact numbers.
 pub(crate) fn short(v: &f64) -> String {
-    crate::fmt::sig(*v, 2)
+    let s = crate::fmt::sig(*v, 2);
+    if s.contains('.') && !s.contains('e') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
 }
 
 /// Wraps a long model name list note.

@@ -21,11 +21,20 @@ fn prepare(input: &FigureInput) -> Result<Front, String> {
         .filter_map(|g| {
             let e = g.mean(|r| input.basis.train_j(r))?;
             let a = g.mean(data::accuracy)?;
-            (e > 0.0).then(|| (format!("{} b{}", g.model, g.context.batch_size), data::wh(e), a * 100.0))
+            (e > 0.0).then(|| {
+                (
+                    format!("{} b{}", g.model, g.context.batch_size),
+                    data::wh(e),
+                    a * 100.0,
+                )
+            })
         })
         .collect();
     if pts.len() < 2 {
-        return Err(format!("{} configuration(s) with accuracy and positive energy; need ≥ 2", pts.len()));
+        return Err(format!(
+            "{} configuration(s) with accuracy and positive energy; need ≥ 2",
+            pts.len()
+        ));
     }
     let pairs: Vec<(f64, f64)> = pts.iter().map(|p| (p.1, p.2)).collect();
     let front = pareto_front(&pairs);
@@ -38,11 +47,28 @@ fn prepare(input: &FigureInput) -> Result<Front, String> {
         y_log: false,
         y_zero: false,
         series: vec![
-            Series { label: "configurations".into(), color: RGBColor(150, 150, 150), points: pairs, line: false, thin: false },
-            Series { label: "Pareto front".into(), color: color(3), points: fp, line: true, thin: false },
+            Series {
+                label: "configurations".into(),
+                color: RGBColor(150, 150, 150),
+                points: pairs,
+                line: false,
+                thin: false,
+            },
+            Series {
+                label: "Pareto front".into(),
+                color: color(3),
+                points: fp,
+                line: true,
+                thin: false,
+            },
         ],
-        notes: front.iter().take(12).map(|&i| (pts[i].1, pts[i].2, truncate(&pts[i].0, 28))).collect(),
+        notes: front
+            .iter()
+            .take(12)
+            .map(|&i| (pts[i].1, pts[i].2, truncate(&pts[i].0, 28)))
+            .collect(),
         legend: SeriesLabelPosition::LowerRight,
+        x_ticks: None,
     }))
 }
 
@@ -57,5 +83,10 @@ impl Plot for Front {
 
 /// Writes `pareto.png|svg`.
 pub(crate) fn write(dir: &Path, input: &FigureInput) -> Result<FigureOutcome, AnalysisError> {
-    emit(dir, "pareto", "Accuracy–energy Pareto front", prepare(input))
+    emit(
+        dir,
+        "pareto",
+        "Accuracy–energy Pareto front",
+        prepare(input),
+    )
 }

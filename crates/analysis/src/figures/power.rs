@@ -23,7 +23,11 @@ fn prepare(input: &FigureInput) -> Result<Power, String> {
     let (ctx, models) = per_model(&groups);
     let comps: Vec<Component> = Component::ALL
         .into_iter()
-        .filter(|&c| models.iter().any(|g| g.mean(|r| r.train.as_ref()?.avg_power_w.get(c)).is_some()))
+        .filter(|&c| {
+            models
+                .iter()
+                .any(|g| g.mean(|r| r.train.as_ref()?.avg_power_w.get(c)).is_some())
+        })
         .collect();
     if comps.is_empty() {
         return Err("no run recorded average power per component".into());
@@ -31,7 +35,12 @@ fn prepare(input: &FigureInput) -> Result<Power, String> {
     let names = models.iter().map(|g| g.model.clone()).collect();
     let values = models
         .iter()
-        .map(|g| comps.iter().map(|&c| g.mean(|r| r.train.as_ref()?.avg_power_w.get(c))).collect())
+        .map(|g| {
+            comps
+                .iter()
+                .map(|&c| g.mean(|r| r.train.as_ref()?.avg_power_w.get(c)))
+                .collect()
+        })
         .collect();
     let series = comps
         .iter()
@@ -45,23 +54,45 @@ fn prepare(input: &FigureInput) -> Result<Power, String> {
         })
         .collect();
     let title = format!(
-        "Average training power per component — {} (raw, {})",
-        ctx.map(|c| c.to_string()).unwrap_or_default(),
-        input.quality
+        "Average training power per component (raw, {}) — {}",
+        input.quality,
+        ctx.map(|c| c.to_string()).unwrap_or_default()
     );
-    Ok(Power { title, names, values, series })
+    Ok(Power {
+        title,
+        names,
+        values,
+        series,
+    })
 }
 
 impl Plot for Power {
     fn size(&self) -> (u32, u32) {
-        (1200, height(self.names.len()))
+        (1200, height(self.names.len()) + 40)
     }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
-        draw_hbars(root, &HBars { title: &self.title, x_label: "average power [W]", names: &self.names, values: &self.values, series: &self.series })
+        let root = root
+            .titled(&self.title, (super::FAMILY, 20))
+            .map_err(|e| e.to_string())?;
+        draw_hbars(
+            &root,
+            &HBars {
+                title: "",
+                x_label: "average power [W]",
+                names: &self.names,
+                values: &self.values,
+                series: &self.series,
+            },
+        )
     }
 }
 
 /// Writes `power.png|svg`.
 pub(crate) fn write(dir: &Path, input: &FigureInput) -> Result<FigureOutcome, AnalysisError> {
-    emit(dir, "power", "Average power per component per model", prepare(input))
+    emit(
+        dir,
+        "power",
+        "Average power per component per model",
+        prepare(input),
+    )
 }

@@ -20,9 +20,14 @@ fn prepare(input: &FigureInput) -> Result<Predicted, String> {
         .map(|p| (data::wh(p.2), data::wh(p.1)))
         .collect();
     if pts.len() < 2 {
-        return Err("no cross-validated predictions (needs ≥ 2 models with params, MACs and energy)".into());
+        return Err(
+            "no cross-validated predictions (needs ≥ 2 models with params, MACs and energy)".into(),
+        );
     }
-    let lo = pts.iter().flat_map(|p| [p.0, p.1]).fold(f64::INFINITY, f64::min);
+    let lo = pts
+        .iter()
+        .flat_map(|p| [p.0, p.1])
+        .fold(f64::INFINITY, f64::min);
     let hi = pts.iter().flat_map(|p| [p.0, p.1]).fold(0.0f64, f64::max);
     Ok(Predicted(Scatter {
         title: "Parameter estimator: predicted vs measured (leave one model out)".into(),
@@ -32,11 +37,24 @@ fn prepare(input: &FigureInput) -> Result<Predicted, String> {
         y_log: true,
         y_zero: false,
         series: vec![
-            Series { label: "y = x".into(), color: RGBColor(120, 120, 120), points: vec![(lo, lo), (hi, hi)], line: true, thin: true },
-            Series { label: format!("held-out runs (n = {})", pts.len()), color: color(0), points: pts, line: false, thin: false },
+            Series {
+                label: "y = x".into(),
+                color: RGBColor(120, 120, 120),
+                points: vec![(lo, lo), (hi, hi)],
+                line: true,
+                thin: true,
+            },
+            Series {
+                label: format!("held-out runs (n = {})", pts.len()),
+                color: color(0),
+                points: pts,
+                line: false,
+                thin: false,
+            },
         ],
         notes: Vec::new(),
         legend: SeriesLabelPosition::UpperLeft,
+        x_ticks: None,
     }))
 }
 
@@ -51,5 +69,10 @@ impl Plot for Predicted {
 
 /// Writes `predicted_vs_measured.png|svg`.
 pub(crate) fn write(dir: &Path, input: &FigureInput) -> Result<FigureOutcome, AnalysisError> {
-    emit(dir, "predicted_vs_measured", "Estimator: predicted vs measured energy", prepare(input))
+    emit(
+        dir,
+        "predicted_vs_measured",
+        "Estimator: predicted vs measured energy",
+        prepare(input),
+    )
 }

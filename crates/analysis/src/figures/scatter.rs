@@ -4,7 +4,7 @@ use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{axis_font, caption, log_range, lin_range, short, tick_font, Ctx};
+use super::{axis_font, caption, lin_range, log_range, short, tick_font, Ctx};
 
 /// A set of points (or a line) with a legend entry.
 pub(crate) struct Series {
@@ -40,6 +40,37 @@ pub(crate) struct Scatter {
     pub notes: Vec<(f64, f64, String)>,
     /// Legend corner.
     pub legend: SeriesLabelPosition,
+    /// Tick positions on a log x axis (default 1-2-5 per decade).
+    pub x_ticks: Option<Vec<f64>>,
+}
+
+/// 1-2-5 ticks per decade inside `r` (thinned to 1 per decade over wide ranges).
+pub(crate) fn log_ticks(r: &std::ops::Range<f64>) -> Vec<f64> {
+    let decades = (r.end / r.start).log10();
+    let mults: &[f64] = if decades > 5.0 {
+        &[1.0]
+    } else if decades > 2.5 {
+        &[1.0, 3.0]
+    } else {
+        &[1.0, 2.0, 5.0]
+    };
+    decade_points(r, mults)
+}
+
+fn log_light(r: &std::ops::Range<f64>) -> Vec<f64> {
+    decade_points(r, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0])
+}
+
+fn decade_points(r: &std::ops::Range<f64>, mults: &[f64]) -> Vec<f64> {
+    if !(r.start > 0.0 && r.end > r.start) {
+        return Vec::new();
+    }
+    let lo = r.start.log10().floor() as i32;
+    let hi = r.end.log10().ceil() as i32;
+    (lo..=hi)
+        .flat_map(|e| mults.iter().map(move |m| m * 10f64.powi(e)))
+        .filter(|v| *v >= r.start && *v <= r.end)
+        .collect()
 }
 
 impl Scatter {
@@ -51,13 +82,38 @@ impl Scatter {
     pub fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), String> {
         let xs = self.all().map(|p| p.0);
         let ys = self.all().map(|p| p.1);
-        let xr = if self.x_log { log_range(xs) } else { lin_range(xs, false) };
-        let yr = if self.y_log { log_range(ys) } else { lin_range(ys, self.y_zero) };
-        let (Some(xr), Some(yr)) = (xr, yr) else { return Err("no finite points to draw".into()) };
+        let xr = if self.x_log {
+            log_range(xs)
+        } else {
+            lin_range(xs, false)
+        };
+        let yr = if self.y_log {
+            log_range(ys)
+        } else {
+            lin_range(ys, self.y_zero)
+        };
+        let (Some(xr), Some(yr)) = (xr, yr) else {
+            return Err("no finite points to draw".into());
+        };
+        let xk = self.x_ticks.clone().unwrap_or_else(|| log_ticks(&xr));
+        let yk = log_ticks(&yr);
+        let (xl, yl) = (log_light(&xr), log_light(&yr));
         match (self.x_log, self.y_log) {
-            (true, true) => self.draw_in(area, xr.log_scale(), yr.log_scale()),
-            (true, false) => self.draw_in(area, xr.log_scale(), yr),
-            (false, true) => self.draw_in(area, xr, yr.log_scale()),
+            (true, true) => self.draw_in(
+                area,
+                xr.log_scale().with_key_points(xk).with_light_points(xl),
+                yr.log_scale().with_key_points(yk).with_light_points(yl),
+            ),
+            (true, false) => self.draw_in(
+                area,
+                xr.log_scale().with_key_points(xk).with_light_points(xl),
+                yr,
+            ),
+            (false, true) => self.draw_in(
+                area,
+                xr,
+                yr.log_scale().with_key_points(yk).with_light_points(yl),
+            ),
             (false, false) => self.draw_in(area, xr, yr),
         }
     }
@@ -92,26 +148,41 @@ impl Scatter {
         for s in &self.series {
             let c = s.color;
             let drawn = if s.line {
-                let style = if s.thin { c.stroke_width(1) } else { c.stroke_width(3) };
+                let style = if s.thin {
+                    c.stroke_width(1)
+                } else {
+                    c.stroke_width(3)
+                };
                 if !s.thin {
-                    chart.draw_series(s.points.iter().map(|&p| Circle::new(p, 3, c.filled()))).ctx()?;
+                    chart
+                        .draw_series(s.points.iter().map(|&p| Circle::new(p, 3, c.filled())))
+                        .ctx()?;
                 }
-                chart.draw_series(LineSeries::new(s.points.iter().copied(), style)).ctx()?
+                chart
+                    .draw_series(LineSeries::new(s.points.iter().copied(), style))
+                    .ctx()?
             } else {
                 chart
-                    .draw_series(s.points.iter().map(|&p| Circle::new(p, 5, c.mix(0.8).filled())))
+                    .draw_series(
+                        s.points
+                            .iter()
+                            .map(|&p| Circle::new(p, 5, c.mix(0.8).filled())),
+                    )
                     .ctx()?
             };
             if !s.label.is_empty() {
                 legend = true;
                 let line = s.line;
-                drawn.label(s.label.as_str()).legend(move |(x, y)| -> DynElement<'static, DB, (i32, i32)> {
-                    if line {
-                        PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(3)).into_dyn()
-                    } else {
-                        Circle::new((x + 9, y), 5, c.filled()).into_dyn()
-                    }
-                });
+                drawn.label(s.label.as_str()).legend(
+                    move |(x, y)| -> DynElement<'static, DB, (i32, i32)> {
+                        if line {
+                            PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(3))
+                                .into_dyn()
+                        } else {
+                            Circle::new((x + 9, y), 5, c.filled()).into_dyn()
+                        }
+                    },
+                );
             }
         }
         let note_style = tick_font().color(&RGBColor(60, 60, 60));

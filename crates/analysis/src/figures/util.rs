@@ -34,7 +34,10 @@ fn prepare(input: &FigureInput) -> Result<Util, String> {
     } else if !cpu.is_empty() {
         ("CPU", cpu)
     } else {
-        return Err("no run recorded utilisation together with average power (gpu_util_mean/cpu_util_mean)".into());
+        return Err(
+            "no run recorded utilisation together with average power (gpu_util_mean/cpu_util_mean)"
+                .into(),
+        );
     };
     let (x, y): (Vec<f64>, Vec<f64>) = points.iter().copied().unzip();
     let r = match stats::pearson(&x, &y) {
@@ -48,9 +51,16 @@ fn prepare(input: &FigureInput) -> Result<Util, String> {
         x_log: false,
         y_log: false,
         y_zero: true,
-        series: vec![Series { label: r, color: color(0), points, line: false, thin: false }],
+        series: vec![Series {
+            label: r,
+            color: color(0),
+            points,
+            line: false,
+            thin: false,
+        }],
         notes: Vec::new(),
         legend: SeriesLabelPosition::UpperLeft,
+        x_ticks: None,
     }))
 }
 
@@ -65,5 +75,10 @@ impl Plot for Util {
 
 /// Writes `power_vs_util.png|svg`.
 pub(crate) fn write(dir: &Path, input: &FigureInput) -> Result<FigureOutcome, AnalysisError> {
-    emit(dir, "power_vs_util", "Power vs utilisation (GPU, else CPU)", prepare(input))
+    emit(
+        dir,
+        "power_vs_util",
+        "Power vs utilisation (GPU, else CPU)",
+        prepare(input),
+    )
 }

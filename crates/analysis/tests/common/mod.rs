@@ -5,14 +5,21 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use greenbench_core::record::{CarbonRecord, EpochRecord, HostInfo, InferenceRecord, ModelInfo, RunRecord, TrainRecord};
-use greenbench_core::{Component, ComponentEnergy, ComponentPower, Quality, RunSpec, RunStatus, SCHEMA_VERSION};
+use greenbench_core::record::{
+    CarbonRecord, EpochRecord, HostInfo, InferenceRecord, ModelInfo, RunRecord, TrainRecord,
+};
+use greenbench_core::{
+    Component, ComponentEnergy, ComponentPower, Quality, RunSpec, RunStatus, SCHEMA_VERSION,
+};
 
 /// Deterministic noise in [-1, 1).
 pub struct Lcg(pub u64);
 impl Lcg {
     pub fn next(&mut self) -> f64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((self.0 >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
     }
 }
@@ -30,13 +37,23 @@ pub struct Shape {
 
 impl Default for Shape {
     fn default() -> Self {
-        Shape { models: 6, batch_sizes: vec![16, 64, 128], repeats: 2, epochs: 4, train_samples: 2000, gpu: false, quality: Quality::Estimated }
+        Shape {
+            models: 6,
+            batch_sizes: vec![16, 64, 128],
+            repeats: 2,
+            epochs: 4,
+            train_samples: 2000,
+            gpu: false,
+            quality: Quality::Estimated,
+        }
     }
 }
 
 fn energy(parts: &[(Component, f64)], q: Quality) -> ComponentEnergy {
-    let map: BTreeMap<Component, (Option<greenbench_core::Joules>, Quality)> =
-        parts.iter().map(|&(c, j)| (c, (Some(greenbench_core::Joules(j)), q))).collect();
+    let map: BTreeMap<Component, (Option<greenbench_core::Joules>, Quality)> = parts
+        .iter()
+        .map(|&(c, j)| (c, (Some(greenbench_core::Joules(j)), q)))
+        .collect();
     ComponentEnergy::from_parts(&map)
 }
 
@@ -66,12 +83,24 @@ pub fn spec(model: &str, batch: usize, epochs: usize, repeat: usize) -> RunSpec 
 }
 
 /// One ok run.
-pub fn run(model_idx: usize, batch: usize, repeat: usize, shape: &Shape, rng: &mut Lcg) -> RunRecord {
+pub fn run(
+    model_idx: usize,
+    batch: usize,
+    repeat: usize,
+    shape: &Shape,
+    rng: &mut Lcg,
+) -> RunRecord {
     let model = format!("model-{model_idx:02}");
     let params = 20_000 * (model_idx as u64 + 1).pow(2);
     let macs = params * (3 + 7 * (model_idx as u64 % 4));
     let per_sample_s = macs as f64 * 2e-9 * (1.0 + 32.0 / batch as f64);
-    let (cpu_w, dram_w, gpu_w, idle_cpu, idle_gpu) = (25.0, 3.0, if shape.gpu { 150.0 } else { 0.0 }, 5.0, if shape.gpu { 20.0 } else { 0.0 });
+    let (cpu_w, dram_w, gpu_w, idle_cpu, idle_gpu) = (
+        25.0,
+        3.0,
+        if shape.gpu { 150.0 } else { 0.0 },
+        5.0,
+        if shape.gpu { 20.0 } else { 0.0 },
+    );
     let mut epochs = Vec::new();
     let (mut tot_t, mut tot_e, mut tot_net) = (0.0, 0.0, 0.0);
     for e in 0..shape.epochs {
@@ -94,12 +123,18 @@ pub fn run(model_idx: usize, batch: usize, repeat: usize, shape: &Shape, rng: &m
             val_acc: Some(acc - 0.02),
         });
     }
-    let mut parts = vec![(Component::Cpu, cpu_w * tot_t), (Component::Dram, dram_w * tot_t)];
+    let mut parts = vec![
+        (Component::Cpu, cpu_w * tot_t),
+        (Component::Dram, dram_w * tot_t),
+    ];
     if shape.gpu {
         parts.push((Component::Gpu, gpu_w * tot_t));
     }
     let raw = energy(&parts, shape.quality);
-    let mut net_parts = vec![(Component::Cpu, (cpu_w - idle_cpu) * tot_t), (Component::Dram, dram_w * tot_t)];
+    let mut net_parts = vec![
+        (Component::Cpu, (cpu_w - idle_cpu) * tot_t),
+        (Component::Dram, dram_w * tot_t),
+    ];
     if shape.gpu {
         net_parts.push((Component::Gpu, (gpu_w - idle_gpu) * tot_t));
     }
@@ -108,8 +143,20 @@ pub fn run(model_idx: usize, batch: usize, repeat: usize, shape: &Shape, rng: &m
     let _ = tot_net;
     let avg = raw.average_power(greenbench_core::Seconds(tot_t));
     let inf_t = per_sample_s * 0.3 * 1000.0 * (1.0 + 0.02 * rng.next());
-    let inf_raw = energy(&[(Component::Cpu, cpu_w * inf_t), (Component::Dram, dram_w * inf_t)], shape.quality);
-    let inf_net = energy(&[(Component::Cpu, (cpu_w - idle_cpu) * inf_t), (Component::Dram, dram_w * inf_t)], shape.quality);
+    let inf_raw = energy(
+        &[
+            (Component::Cpu, cpu_w * inf_t),
+            (Component::Dram, dram_w * inf_t),
+        ],
+        shape.quality,
+    );
+    let inf_net = energy(
+        &[
+            (Component::Cpu, (cpu_w - idle_cpu) * inf_t),
+            (Component::Dram, dram_w * inf_t),
+        ],
+        shape.quality,
+    );
     let s = spec(&model, batch, shape.epochs, repeat);
     RunRecord {
         schema_version: SCHEMA_VERSION,
@@ -121,25 +168,61 @@ pub fn run(model_idx: usize, batch: usize, repeat: usize, shape: &Shape, rng: &m
         finished_at: "2026-01-01T00:10:00Z".into(),
         spec: s,
         family: "cnn".into(),
-        host: HostInfo { cpu_model: "Synthetic CPU".into(), cores: 2, mem_gb: 8.0, gpu: shape.gpu.then(|| "Synthetic GPU".into()), os: "Linux".into(), hostname: "h".into(), greenbench_version: "0.1.0".into(), candle_version: "0.11.1".into() },
-        model: Some(ModelInfo { params, macs_per_sample: macs, macs_per_param: macs as f64 / params as f64 }),
+        host: HostInfo {
+            cpu_model: "Synthetic CPU".into(),
+            cores: 2,
+            mem_gb: 8.0,
+            gpu: shape.gpu.then(|| "Synthetic GPU".into()),
+            os: "Linux".into(),
+            hostname: "h".into(),
+            greenbench_version: "0.1.0".into(),
+            candle_version: "0.11.1".into(),
+        },
+        model: Some(ModelInfo {
+            params,
+            macs_per_sample: macs,
+            macs_per_param: macs as f64 / params as f64,
+        }),
         train: Some(TrainRecord {
             duration_s: tot_t,
             samples_per_s: shape.train_samples as f64 * shape.epochs as f64 / tot_t,
             energy: raw,
             net_energy: net,
             avg_power_w: avg,
-            gpu_util_mean: shape.gpu.then(|| 40.0 + 50.0 * (batch as f64 / 256.0) + 5.0 * rng.next()),
-            cpu_util_mean: Some(60.0 + 30.0 * (model_idx as f64 / shape.models as f64) + 3.0 * rng.next()),
+            gpu_util_mean: shape
+                .gpu
+                .then(|| 40.0 + 50.0 * (batch as f64 / 256.0) + 5.0 * rng.next()),
+            cpu_util_mean: Some(
+                60.0 + 30.0 * (model_idx as f64 / shape.models as f64) + 3.0 * rng.next(),
+            ),
             final_loss: epochs.last().map_or(0.0, |e| e.loss),
             train_acc: epochs.last().map_or(0.0, |e| e.train_acc),
             val_acc: epochs.last().and_then(|e| e.val_acc),
             epochs,
         }),
-        inference: Some(InferenceRecord { samples: 1000, duration_s: inf_t, samples_per_s: 1000.0 / inf_t, energy: inf_raw, net_energy: inf_net, avg_power_w: ComponentPower::default(), accuracy: 0.8 + 0.1 * rng.next(), perplexity: None }),
-        idle_power_w: ComponentPower { cpu_w: Some(idle_cpu), dram_w: Some(0.0), gpu_w: shape.gpu.then_some(idle_gpu), total_w: Some(idle_cpu + idle_gpu) },
+        inference: Some(InferenceRecord {
+            samples: 1000,
+            duration_s: inf_t,
+            samples_per_s: 1000.0 / inf_t,
+            energy: inf_raw,
+            net_energy: inf_net,
+            avg_power_w: ComponentPower::default(),
+            accuracy: 0.8 + 0.1 * rng.next(),
+            perplexity: None,
+        }),
+        idle_power_w: ComponentPower {
+            cpu_w: Some(idle_cpu),
+            dram_w: Some(0.0),
+            gpu_w: shape.gpu.then_some(idle_gpu),
+            total_w: Some(idle_cpu + idle_gpu),
+        },
         carbon_g: CarbonRecord::default(),
-        meters: [("cpu".to_string(), "estimate: 12.5 W/core × CPU time".to_string())].into_iter().collect(),
+        meters: [(
+            "cpu".to_string(),
+            "estimate: 12.5 W/core × CPU time".to_string(),
+        )]
+        .into_iter()
+        .collect(),
         train_samples: shape.train_samples,
     }
 }

@@ -1,0 +1,110 @@
+//! `predict` (the entry point of `greenbench predict`) and short profiling on synthetic sweeps.
+
+mod common;
+
+use common::{sweep, Shape};
+use greenbench_analysis::data::{ok_runs, EnergyBasis};
+use greenbench_analysis::predict::{predict, short_profile, Method};
+
+#[test]
+fn measured_configuration_is_extrapolated_from_its_epochs() {
+    let records = sweep(&Shape::default());
+    let r = records
+        .iter()
+        .find(|r| r.spec.model == "model-02" && r.spec.batch_size == 64)
+        .unwrap();
+    let m = r.model.clone().unwrap();
+    let p = predict(&records, m.params, m.macs_per_sample, 64, 100, 0).unwrap();
+    assert_eq!(p.basis.method, Method::Profile);
+    assert_eq!(p.basis.energy, EnergyBasis::Net);
+    assert_eq!(p.basis.runs, 2);
+    let per_epoch = r.train.as_ref().unwrap().net_energy.total_j.unwrap() / 4.0;
+    assert!(
+        (p.energy_j / (per_epoch * 100.0) - 1.0).abs() < 0.05,
+        "{p:?}"
+    );
+    assert!(
+        p.interval.energy_j[0] <= p.energy_j && p.energy_j <= p.interval.energy_j[1],
+        "{p:?}"
+    );
+    assert!((p.energy_wh - p.energy_j / 3600.0).abs() < 1e-9);
+
+    let json: serde_json::Value = serde_json::to_value(&p).unwrap();
+    for k in ["energy_j", "duration_s", "interval"] {
+        assert!(json.get(k).is_some(), "{json}");
+    }
+    assert!(
+        json["interval"]["energy_j"].as_array().unwrap().len() == 2,
+        "{json}"
+    );
+    assert_eq!(json["basis"]["method"], "profile");
+}
+
+#[test]
+fn unseen_model_uses_the_estimator_with_a_cv_interval() {
+    let records = sweep(&Shape::default());
+    // A model between model-02 and model-03 in size, at a batch size and epoch count not run.
+    let params = 20_000 * 12;
+    let macs = params * 17;
+    let p = predict(&records, params, macs, 32, 50, 0).unwrap();
+    assert_eq!(p.basis.method, Method::Estimator);
+    assert!(
+        p.energy_j.is_finite() && p.energy_j > 0.0 && p.duration_s > 0.0,
+        "{p:?}"
+    );
+    let [lo, hi] = p.interval.energy_j;
+    assert!(lo <= p.energy_j && p.energy_j <= hi, "{p:?}");
+    assert!(
+        p.interval.source.contains("leave-one-model-out"),
+        "{}",
+        p.interval.source
+    );
+    assert!(
+        p.basis.description.contains("ln epochs"),
+        "epochs not varied, so proportional: {}",
+        p.basis.description
+    );
+    // Synthetic physics: time ∝ MACs × samples × (1 + 32/batch) → energy of 50 epochs at batch 32.
+    let per_sample_s = macs as f64 * 2e-9 * 2.0;
+    let expect = per_sample_s * 2000.0 * 50.0 * (25.0 - 5.0 + 3.0);
+    assert!(
+        (p.energy_j / expect - 1.0).abs() < 0.3,
+        "{} vs {expect}",
+        p.energy_j
+    );
+}
+
+#[test]
+fn predict_errors_say_why() {
+    let err = predict(&[], 1, 1, 1, 1, 0).unwrap_err().to_string();
+    assert!(err.contains("no ok runs"), "{err}");
+    let records = sweep(&Shape {
+        models: 1,
+        ..Shape::default()
+    });
+    let err = predict(&records, 0, 1, 1, 1, 0).unwrap_err().to_string();
+    assert!(err.contains("positive"), "{err}");
+    // One model, unseen params: estimator works but says its band is in-sample.
+    let p = predict(&records, 1_000_000, 5_000_000, 64, 10, 0).unwrap();
+    assert!(
+        p.interval.source.contains("in-sample"),
+        "{}",
+        p.interval.source
+    );
+}
+
+#[test]
+fn short_profile_error_shrinks_with_k() {
+    let records = sweep(&Shape::default());
+    let runs = ok_runs(&records);
+    let rows = short_profile(&runs, EnergyBasis::Net);
+    assert_eq!(rows.iter().map(|r| r.k).collect::<Vec<_>>(), vec![1, 2, 3]);
+    let e: Vec<f64> = rows
+        .iter()
+        .map(|r| *r.energy_mape_pct.as_ref().unwrap())
+        .collect();
+    assert!(e[0] > e[2], "{e:?}");
+    // The first epoch is 8 % slower in the synthetic data: k = 1 overestimates by ≈ 6 %.
+    assert!((e[0] - 6.0).abs() < 2.0, "{e:?}");
+    assert!(rows.iter().all(|r| r.runs == runs.len()));
+}
