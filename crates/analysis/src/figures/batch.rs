@@ -93,6 +93,8 @@ fn prepare(input: &FigureInput) -> Result<Batch, String> {
         notes: Vec::new(),
         legend: SeriesLabelPosition::UpperRight,
         x_ticks: Some(ticks),
+        legend_outside: true,
+        x_integer: false,
     }))
 }
 

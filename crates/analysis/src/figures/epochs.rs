@@ -18,6 +18,8 @@ const MAX_MODELS: usize = 10;
 
 struct Epochs {
     panels: Vec<Option<Scatter>>,
+    /// "first 10 of 14 models" when capped.
+    cap_note: Option<String>,
     missing: Vec<&'static str>,
 }
 
@@ -142,22 +144,40 @@ fn prepare(input: &FigureInput) -> Result<Epochs, String> {
                 notes: Vec::new(),
                 legend: SeriesLabelPosition::UpperRight,
                 x_ticks: None,
+                legend_outside: true,
+                x_integer: true,
             })
         })
         .collect();
     let _ = ctx;
-    Ok(Epochs { panels, missing })
+    let cap_note = (models.len() > MAX_MODELS)
+        .then(|| format!("first {MAX_MODELS} of {} models", models.len()));
+    Ok(Epochs {
+        panels,
+        cap_note,
+        missing,
+    })
 }
 
 impl Plot for Epochs {
     fn size(&self) -> (u32, u32) {
-        (1800, 620)
+        (1900, 620)
     }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let w = root.dim_in_pixel().0;
+        let (root, side) = root.split_horizontally(w.saturating_sub(super::scatter::LEGEND_W));
+        if let Some(Some(first)) = self.panels.first() {
+            first.side_legend(&side)?;
+        }
+        if let Some(note) = &self.cap_note {
+            let y = 70 + 24 * MAX_MODELS as i32 + 10;
+            side.draw(&Text::new(note.clone(), (4, y), super::tick_font()))
+                .map_err(|e| e.to_string())?;
+        }
         let areas = root.split_evenly((1, 3));
         for (area, panel) in areas.iter().zip(&self.panels) {
             match panel {
-                Some(p) => p.draw(area)?,
+                Some(p) => p.draw_plot(area)?,
                 None => {
                     let what = self.missing.join(", ");
                     area.draw(&Text::new(

@@ -61,6 +61,8 @@ fn prepare(input: &FigureInput) -> Result<Macs, String> {
         notes: pts.into_iter().map(|(m, x, y)| (x, y, m)).collect(),
         legend: SeriesLabelPosition::UpperLeft,
         x_ticks: None,
+        legend_outside: false,
+        x_integer: false,
     }))
 }
 

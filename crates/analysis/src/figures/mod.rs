@@ -177,8 +177,12 @@ pub(crate) fn color(i: usize) -> RGBColor {
         (188, 189, 34),
         (23, 190, 207),
     ];
-    let (r, g, b) = P[i % P.len()];
-    RGBColor(r, g, b)
+    if let Some(&(r, g, b)) = P.get(i) {
+        return RGBColor(r, g, b);
+    }
+    // Beyond ten series: spread hues by the golden angle, darker than the palette.
+    let c = HSLColor((i as f64 * 0.618_034) % 1.0, 0.65, 0.38).to_rgba();
+    RGBColor(c.0, c.1, c.2)
 }
 
 /// Caption font.

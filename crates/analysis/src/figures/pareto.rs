@@ -69,6 +69,8 @@ fn prepare(input: &FigureInput) -> Result<Front, String> {
             .collect(),
         legend: SeriesLabelPosition::LowerRight,
         x_ticks: None,
+        legend_outside: false,
+        x_integer: false,
     }))
 }
 

@@ -55,6 +55,8 @@ fn prepare(input: &FigureInput) -> Result<Predicted, String> {
         notes: Vec::new(),
         legend: SeriesLabelPosition::UpperLeft,
         x_ticks: None,
+        legend_outside: false,
+        x_integer: false,
     }))
 }
 

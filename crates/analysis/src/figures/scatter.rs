@@ -42,7 +42,14 @@ pub(crate) struct Scatter {
     pub legend: SeriesLabelPosition,
     /// Tick positions on a log x axis (default 1-2-5 per decade).
     pub x_ticks: Option<Vec<f64>>,
+    /// Draw the legend in a column right of the plot (for many series) instead of inside it.
+    pub legend_outside: bool,
+    /// Label only integer x values (epochs).
+    pub x_integer: bool,
 }
+
+/// Width of a legend column.
+pub(crate) const LEGEND_W: u32 = 220;
 
 /// 1-2-5 ticks per decade inside `r` (thinned to 1 per decade over wide ranges).
 pub(crate) fn log_ticks(r: &std::ops::Range<f64>) -> Vec<f64> {
@@ -80,6 +87,47 @@ impl Scatter {
 
     /// Draws on `area`, choosing log or linear axes.
     pub fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        if self.legend_outside && self.series.iter().any(|s| !s.label.is_empty()) {
+            let w = area.dim_in_pixel().0;
+            let (plot, side) = area.split_horizontally(w.saturating_sub(LEGEND_W));
+            self.side_legend(&side)?;
+            return self.draw_plot(&plot);
+        }
+        self.draw_plot(area)
+    }
+
+    /// Draws the legend entries of the labelled series as a column in `area`.
+    pub(crate) fn side_legend<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+    ) -> Result<(), String> {
+        let font = tick_font();
+        for (i, s) in self
+            .series
+            .iter()
+            .filter(|s| !s.label.is_empty())
+            .enumerate()
+        {
+            let y = 70 + 24 * i as i32;
+            let c = s.color;
+            area.draw(&PathElement::new(vec![(4, y), (26, y)], c.stroke_width(3)))
+                .ctx()?;
+            area.draw(&Circle::new((15, y), 3, c.filled())).ctx()?;
+            area.draw(&Text::new(
+                super::truncate(&s.label, 24),
+                (34, y - 8),
+                font.clone(),
+            ))
+            .ctx()?;
+        }
+        Ok(())
+    }
+
+    /// Draws the plot alone (the legend inside it unless `legend_outside`).
+    pub(crate) fn draw_plot<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+    ) -> Result<(), String> {
         let xs = self.all().map(|p| p.0);
         let ys = self.all().map(|p| p.1);
         let xr = if self.x_log {
@@ -137,7 +185,15 @@ impl Scatter {
             .configure_mesh()
             .x_desc(self.x_label.as_str())
             .y_desc(self.y_label.as_str())
-            .x_label_formatter(&short)
+            .x_label_formatter(&|v: &f64| {
+                if !self.x_integer {
+                    short(v)
+                } else if v.fract() == 0.0 {
+                    format!("{v:.0}")
+                } else {
+                    String::new()
+                }
+            })
             .y_label_formatter(&short)
             .axis_desc_style(axis_font())
             .label_style(tick_font())
@@ -170,7 +226,7 @@ impl Scatter {
                     )
                     .ctx()?
             };
-            if !s.label.is_empty() {
+            if !s.label.is_empty() && !self.legend_outside {
                 legend = true;
                 let line = s.line;
                 drawn.label(s.label.as_str()).legend(

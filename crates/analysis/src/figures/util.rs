@@ -61,6 +61,8 @@ fn prepare(input: &FigureInput) -> Result<Util, String> {
         notes: Vec::new(),
         legend: SeriesLabelPosition::UpperLeft,
         x_ticks: None,
+        legend_outside: false,
+        x_integer: false,
     }))
 }
 
