@@ -1,0 +1,99 @@
+//! The catalog a sweep config is validated against: the model zoo, the data registry and the
+//! devices this build can use.
+
+use std::path::{Path, PathBuf};
+
+use greenbench_core::Catalog;
+use greenbench_models::train::InputSpec;
+
+/// Models from the zoo, datasets from the registry (present or not under `datasets_root`).
+pub struct ZooCatalog {
+    /// Where datasets live.
+    pub datasets_root: PathBuf,
+}
+
+/// The input a dataset gives a model, from the registry alone (no loading).
+pub fn dataset_input(name: &str) -> Option<InputSpec> {
+    let info = greenbench_data::info(name)?;
+    // Text datasets are token sequences: a one-dimensional sample shape.
+    let text = info.sample_shape.len() == 1;
+    Some(InputSpec {
+        sample_shape: info.sample_shape.clone(),
+        classes: info.classes,
+        text,
+    })
+}
+
+/// Checks a device name against this build: `cpu`, or `cuda:N` when built with the `cuda` feature.
+pub fn check_device(device: &str) -> Result<(), String> {
+    if device == "cpu" {
+        return Ok(());
+    }
+    let Some(index) = device.strip_prefix("cuda:") else {
+        return Err("accepted: cpu, cuda:N (N = GPU index)".into());
+    };
+    if index.parse::<usize>().is_err() {
+        return Err(format!(
+            "`{index}` is not a GPU index; write cuda:0, cuda:1, …"
+        ));
+    }
+    if cfg!(feature = "cuda") {
+        Ok(())
+    } else {
+        Err(
+            "this greenbench was built without CUDA; build it with scripts/build-cuda.sh \
+             (cargo build --release --features cuda) on a machine with an NVIDIA GPU"
+                .into(),
+        )
+    }
+}
+
+impl Catalog for ZooCatalog {
+    fn models(&self) -> Vec<String> {
+        greenbench_models::registry::entries()
+            .into_iter()
+            .map(|e| e.name)
+            .collect()
+    }
+
+    fn check_model(&self, name: &str) -> Result<(), String> {
+        greenbench_models::registry::lookup(name)
+            .map(|_| ())
+            .map_err(|_| {
+                format!(
+                    "accepted: {}, or mlp-<w1>x<w2>… (see `greenbench models`)",
+                    self.models().join(", ")
+                )
+            })
+    }
+
+    fn datasets(&self) -> Vec<String> {
+        greenbench_data::names()
+            .into_iter()
+            .map(str::to_string)
+            .collect()
+    }
+
+    fn check_device(&self, device: &str) -> Result<(), String> {
+        check_device(device)
+    }
+
+    fn check_combination(&self, model: &str, dataset: &str) -> Result<(), String> {
+        let (Ok(entry), Some(input)) = (
+            greenbench_models::registry::lookup(model),
+            dataset_input(dataset),
+        ) else {
+            return Ok(()); // unknown names are reported on their own
+        };
+        entry
+            .requires
+            .check(model, &input)
+            .map_err(|e| e.to_string())
+    }
+
+    fn check_dataset_present(&self, dataset: &str, path: Option<&str>) -> Result<(), String> {
+        greenbench_data::locate(dataset, &self.datasets_root, path.map(Path::new))
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}

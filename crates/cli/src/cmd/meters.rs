@@ -1,0 +1,39 @@
+//! `greenbench meters`: which energy sources work here, why not, and how to fix it.
+
+use std::time::Duration;
+
+use greenbench_meter::{MeterOptions, DEFAULT_POWERCAP_ROOT};
+
+/// Arguments of `greenbench meters`.
+#[derive(clap::Args)]
+pub struct MetersArgs {
+    /// Powercap (RAPL) sysfs root.
+    #[arg(long, default_value = DEFAULT_POWERCAP_ROOT)]
+    powercap_root: std::path::PathBuf,
+    /// NVML index of the GPU.
+    #[arg(long, default_value_t = 0)]
+    gpu_index: u32,
+    /// Watts per busy core for the CPU estimate.
+    #[arg(long)]
+    watts_per_core: Option<f64>,
+    /// Print a JSON array of objects with keys source, available, quality, reason (and fix,
+    /// power_w where they apply).
+    #[arg(long)]
+    json: bool,
+}
+
+/// Probes every source, with a one-second power reading where available.
+pub fn run(a: MetersArgs) -> anyhow::Result<()> {
+    let options = MeterOptions {
+        powercap_root: a.powercap_root,
+        gpu_index: a.gpu_index,
+        watts_per_core: a.watts_per_core,
+    };
+    let statuses = greenbench_meter::probe_for(&options, Duration::from_secs(1));
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&statuses)?);
+    } else {
+        print!("{}", greenbench_meter::render_text(&statuses));
+    }
+    Ok(())
+}

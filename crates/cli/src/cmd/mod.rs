@@ -1,0 +1,9 @@
+//! One module per subcommand.
+
+pub mod datasets;
+pub mod meters;
+pub mod models;
+pub mod predict;
+pub mod report;
+pub mod sweep;
+pub mod worker;

@@ -1,0 +1,260 @@
+//! `greenbench sweep`: validate a config, then run (or list with `--dry-run`) its grid.
+
+use anyhow::{bail, Context};
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use greenbench_core::{RunSpec, SweepConfig};
+use greenbench_runner::{ProgressMode, Shard, SweepOptions};
+
+use crate::catalog::{dataset_input, ZooCatalog};
+use crate::cmd::worker::MeterSettings;
+
+/// Arguments of `greenbench sweep`.
+#[derive(clap::Args)]
+pub struct SweepArgs {
+    /// The sweep config (TOML), e.g. configs/quick.toml.
+    config: PathBuf,
+    /// Output folder (default: results/<name>/).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Continue a folder of the same config; runs already recorded are skipped.
+    #[arg(long)]
+    resume: bool,
+    /// List the expanded runs with run ids and a rough duration estimate; run nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Machine-readable output: JSON lines of events (with --dry-run, one JSON array).
+    #[arg(long)]
+    json: bool,
+    /// Override the config's thread count (candle compute threads, RAYON_NUM_THREADS).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Run only shard i of n (0-based): the runs whose position is ≡ i (mod n).
+    #[arg(long)]
+    shard: Option<Shard>,
+    /// Datasets folder (default: $GREENBENCH_DATASETS or ./datasets).
+    #[arg(long, env = "GREENBENCH_DATASETS")]
+    datasets: Option<PathBuf>,
+    /// Print only errors.
+    #[arg(long, short)]
+    quiet: bool,
+    #[command(flatten)]
+    meter: MeterSettings,
+}
+
+/// Loads and validates a config, applying a thread override.
+pub fn load_config(
+    path: &std::path::Path,
+    threads: Option<usize>,
+    datasets: &std::path::Path,
+) -> anyhow::Result<SweepConfig> {
+    let mut cfg = SweepConfig::load(path)?;
+    if let Some(t) = threads {
+        if t == 0 {
+            bail!("--threads must be at least 1");
+        }
+        cfg.threads.value = vec![t as i64];
+    }
+    cfg.validate(&ZooCatalog {
+        datasets_root: datasets.to_path_buf(),
+    })?;
+    Ok(cfg)
+}
+
+/// Runs the command.
+pub fn run(a: SweepArgs) -> anyhow::Result<()> {
+    let datasets = a
+        .datasets
+        .clone()
+        .unwrap_or_else(greenbench_data::default_root);
+    let cfg = if a.dry_run {
+        // A dry run lists runs even when datasets are not fetched yet.
+        let mut cfg = SweepConfig::load(&a.config)?;
+        if let Some(t) = a.threads {
+            cfg.threads.value = vec![t.max(1) as i64];
+        }
+        cfg.validate(&DryRunCatalog(ZooCatalog {
+            datasets_root: datasets.clone(),
+        }))?;
+        cfg
+    } else {
+        load_config(&a.config, a.threads, &datasets)?
+    };
+    let mut out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("results").join(&cfg.name));
+    if let Some(s) = a.shard {
+        out = out.join(s.folder_name());
+    }
+    if a.dry_run {
+        return dry_run(&cfg, a.shard, a.json);
+    }
+    let exe =
+        std::env::current_exe().context("finding the greenbench executable to start workers")?;
+    let meter_json = serde_json::to_value(&a.meter)?;
+    let statuses = a.meter.probe_json();
+    let progress = if a.json {
+        ProgressMode::Json
+    } else if a.quiet {
+        ProgressMode::Quiet
+    } else {
+        ProgressMode::Auto
+    };
+    let opts = SweepOptions {
+        out: out.clone(),
+        resume: a.resume,
+        shard: a.shard,
+        progress,
+        worker_command: vec![exe.into_os_string(), "worker".into()],
+        worker_env: Vec::new(),
+        meter: meter_json,
+        meter_status: statuses,
+        datasets_root: datasets,
+        sampler_hz: a.meter.sampler_hz,
+        host: greenbench_runner::host::host_info(crate::CANDLE_VERSION),
+    };
+    let settings = a.meter.clone();
+    let mut idle = move |secs: f64| settings.idle_baseline(secs);
+    let summary = greenbench_runner::run_sweep(&cfg, &opts, &mut idle)?;
+    if progress != ProgressMode::Json {
+        eprintln!(
+            "sweep `{}`: {} runs, {} ok, {} not ok, {} already recorded. Records: {}\nnext: greenbench report {}",
+            cfg.name,
+            summary.total,
+            summary.ok,
+            summary.not_ok,
+            summary.skipped,
+            out.join("runs.jsonl").display(),
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+/// Accepts datasets that are not fetched yet (a dry run loads nothing).
+struct DryRunCatalog(ZooCatalog);
+
+impl greenbench_core::Catalog for DryRunCatalog {
+    fn models(&self) -> Vec<String> {
+        self.0.models()
+    }
+    fn check_model(&self, name: &str) -> Result<(), String> {
+        self.0.check_model(name)
+    }
+    fn datasets(&self) -> Vec<String> {
+        self.0.datasets()
+    }
+    fn check_device(&self, device: &str) -> Result<(), String> {
+        self.0.check_device(device)
+    }
+    fn check_combination(&self, model: &str, dataset: &str) -> Result<(), String> {
+        self.0.check_combination(model, dataset)
+    }
+}
+
+/// Assumed sustained throughput for the rough duration estimate: multiply-accumulates per
+/// second per CPU thread. Measured order of magnitude for candle on one x86 core; a GPU is
+/// taken as 100 threads' worth. This is a planning figure, not a measurement.
+const MACS_PER_S_PER_THREAD: f64 = 2.0e9;
+
+fn rough_seconds(
+    spec: &RunSpec,
+    macs_cache: &mut HashMap<(String, String), Option<(u64, usize, usize)>>,
+) -> Option<f64> {
+    let key = (spec.model.clone(), spec.dataset.clone());
+    let entry = macs_cache.entry(key).or_insert_with(|| {
+        let input = dataset_input(&spec.dataset)?;
+        let info = greenbench_data::info(&spec.dataset)?;
+        let s = greenbench_models::train::describe(&spec.model, &input).ok()?;
+        Some((s.macs_per_sample, info.train_len, info.test_len))
+    });
+    let (macs, train, test) = (*entry)?;
+    let train = spec.subset.map_or(train, |s| s.min(train));
+    let rate = if spec.device.starts_with("cuda") {
+        100.0
+    } else {
+        spec.threads as f64
+    } * MACS_PER_S_PER_THREAD;
+    let train_macs = 3.0 * macs as f64 * (train * spec.epochs) as f64;
+    let eval_macs = macs as f64 * (test * (spec.epochs + spec.replicate_test)) as f64;
+    Some((train_macs + eval_macs) / rate)
+}
+
+fn dry_run(cfg: &SweepConfig, shard: Option<Shard>, json: bool) -> anyhow::Result<()> {
+    let runs = greenbench_runner::sweep::owned_runs(cfg, shard);
+    let mut cache = HashMap::new();
+    let mut total = 0.0;
+    let mut rows = Vec::new();
+    for (pos, spec) in &runs {
+        let est = rough_seconds(spec, &mut cache);
+        total += est.unwrap_or(0.0);
+        rows.push((pos, spec, est));
+    }
+    if json {
+        let arr: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|(pos, s, est)| {
+                serde_json::json!({
+                    "position": pos, "run_id": s.run_id(), "model": s.model, "dataset": s.dataset,
+                    "batch_size": s.batch_size, "lr": s.lr, "optimizer": s.optimizer, "epochs": s.epochs,
+                    "device": s.device, "threads": s.threads, "seed": s.seed, "repeat": s.repeat,
+                    "power_limit_w": s.power_limit_w, "estimated_duration_s": est,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&arr)?);
+        return Ok(());
+    }
+    println!(
+        "{:>4}  {:<12}  {:<16} {:<16} {:>6} {:>9} {:<12} {:>6} {:<7} {:>4}  {:>10}",
+        "#",
+        "run_id",
+        "model",
+        "dataset",
+        "batch",
+        "lr",
+        "optimizer",
+        "epochs",
+        "device",
+        "rep",
+        "≈duration"
+    );
+    for (pos, s, est) in &rows {
+        println!(
+            "{:>4}  {:<12}  {:<16} {:<16} {:>6} {:>9} {:<12} {:>6} {:<7} {:>4}  {:>10}",
+            pos,
+            s.run_id(),
+            s.model,
+            s.dataset,
+            s.batch_size,
+            s.lr,
+            s.optimizer,
+            s.epochs,
+            s.device,
+            s.repeat,
+            est.map_or("?".into(), human_duration)
+        );
+    }
+    println!(
+        "{} runs{}; rough total ≈ {} (an order-of-magnitude planning figure from MACs at {:.0e} MAC/s per thread, not a measurement)",
+        rows.len(),
+        shard.map(|s| format!(" in shard {s}")).unwrap_or_default(),
+        human_duration(total),
+        MACS_PER_S_PER_THREAD
+    );
+    Ok(())
+}
+
+fn human_duration(s: f64) -> String {
+    if s < 90.0 {
+        format!("{s:.0} s")
+    } else if s < 5400.0 {
+        format!("{:.0} min", s / 60.0)
+    } else if s < 2.0 * 86400.0 {
+        format!("{:.1} h", s / 3600.0)
+    } else {
+        format!("{:.1} days", s / 86400.0)
+    }
+}

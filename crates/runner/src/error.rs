@@ -1,0 +1,50 @@
+//! Errors of the runner.
+
+use std::path::PathBuf;
+use thiserror::Error;
+
+/// What can stop a sweep (a failing run does not: it is recorded and the sweep goes on).
+#[derive(Debug, Error)]
+pub enum RunnerError {
+    /// A file or folder could not be read or written.
+    #[error("{what} {}: {source}", path.display())]
+    Io {
+        /// What was being done.
+        what: &'static str,
+        /// Where.
+        path: PathBuf,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The output folder holds results of another configuration, or needs `--resume`.
+    #[error("{0}")]
+    OutputFolder(String),
+    /// A configuration or record problem from core.
+    #[error(transparent)]
+    Core(#[from] greenbench_core::CoreError),
+    /// The worker process could not be started.
+    #[error("could not start the worker process `{program}`: {source}")]
+    Spawn {
+        /// Program.
+        program: String,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The idle baseline could not be measured.
+    #[error("idle baseline: {0}")]
+    Idle(String),
+    /// A request or event could not be (de)serialized.
+    #[error("{0}")]
+    Protocol(String),
+}
+
+/// Shorthand for building an [`RunnerError::Io`] mapper.
+pub(crate) fn io(
+    what: &'static str,
+    path: &std::path::Path,
+) -> impl FnOnce(std::io::Error) -> RunnerError {
+    let path = path.to_path_buf();
+    move |source| RunnerError::Io { what, path, source }
+}

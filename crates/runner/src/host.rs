@@ -1,0 +1,49 @@
+//! What machine this is, for records and manifests.
+
+use greenbench_core::record::HostInfo;
+
+fn read(path: &str) -> Option<String> {
+    std::fs::read_to_string(path).ok()
+}
+
+/// Describes this host from /proc (fields it cannot read are left empty or 0, never guessed).
+pub fn host_info(candle_version: &str) -> HostInfo {
+    let cpuinfo = read("/proc/cpuinfo").unwrap_or_default();
+    let cpu_model = cpuinfo
+        .lines()
+        .find(|l| {
+            l.starts_with("model name") || l.starts_with("Model") || l.starts_with("CPU part")
+        })
+        .and_then(|l| l.split(':').nth(1))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let mem_gb = read("/proc/meminfo")
+        .and_then(|m| {
+            m.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| (kb / 1024.0 / 1024.0 * 10.0).round() / 10.0);
+    let os = format!(
+        "{} {}",
+        std::env::consts::OS,
+        read("/proc/sys/kernel/osrelease")
+            .unwrap_or_default()
+            .trim()
+    );
+    HostInfo {
+        cpu_model,
+        cores,
+        mem_gb,
+        gpu: None,
+        os: os.trim().to_string(),
+        hostname: read("/proc/sys/kernel/hostname")
+            .unwrap_or_default()
+            .trim()
+            .to_string(),
+        greenbench_version: env!("CARGO_PKG_VERSION").to_string(),
+        candle_version: candle_version.to_string(),
+    }
+}

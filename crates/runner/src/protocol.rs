@@ -1,0 +1,97 @@
+//! The parent ↔ worker protocol: a [`WorkerRequest`] as JSON on the worker's stdin, then
+//! [`WorkerEvent`]s as JSON lines on its stdout.
+
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+use greenbench_core::record::{EpochRecord, InferenceRecord, ModelInfo, TrainRecord};
+use greenbench_core::RunSpec;
+
+/// Environment variable a test sets to make a worker fail on purpose: `KIND:MODEL`, where KIND is
+/// `panic`, `abort`, `nan` (the loss becomes non-finite) or `hang` (the worker sleeps forever).
+/// Only runs of MODEL are affected. It exists to prove crash isolation end to end.
+pub const FAULT_ENV: &str = "GREENBENCH_INJECT_FAULT";
+
+/// What the parent sends to a worker.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WorkerRequest {
+    /// Sweep name.
+    pub sweep: String,
+    /// The run.
+    pub spec: RunSpec,
+    /// Where the 10 Hz power trace goes (`traces/<run_id>.csv`).
+    pub trace_path: Option<PathBuf>,
+    /// Where datasets live (`datasets/`).
+    pub datasets_root: PathBuf,
+    /// Meter settings, opaque to the runner (built by the binary).
+    pub meter: serde_json::Value,
+    /// Sampler frequency in Hz.
+    pub sampler_hz: f64,
+}
+
+/// Everything a worker reports about a run that reached its end.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct WorkerResult {
+    /// `ok` or `diverged`.
+    pub status: String,
+    /// Why it diverged.
+    pub error: Option<String>,
+    /// Model complexity.
+    pub model: Option<ModelInfo>,
+    /// Training phase (raw energy; the parent adds net energy).
+    pub train: Option<TrainRecord>,
+    /// Inference phase (raw energy).
+    pub inference: Option<InferenceRecord>,
+    /// Which source metered which component.
+    pub meters: std::collections::BTreeMap<String, String>,
+    /// GPU name if one was used.
+    pub gpu: Option<String>,
+}
+
+/// One line of a worker's stdout.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum WorkerEvent {
+    /// Data and model are ready.
+    Loaded {
+        /// Training samples.
+        train_samples: u64,
+        /// Test samples.
+        test_samples: u64,
+        /// Model family.
+        family: String,
+        /// Complexity.
+        model: ModelInfo,
+        /// Batches per epoch.
+        batches_per_epoch: usize,
+    },
+    /// A phase started: `warmup`, `train`, `inference`.
+    Phase {
+        /// Phase name.
+        phase: String,
+    },
+    /// Periodic progress within an epoch (about twice a second).
+    Progress {
+        /// 1-based epoch.
+        epoch: usize,
+        /// Batches done in this epoch.
+        batch: usize,
+        /// Batches per epoch.
+        batches: usize,
+        /// Training samples per second so far in this epoch.
+        samples_per_s: f64,
+        /// Mean loss so far in this epoch.
+        loss: f64,
+        /// Live total power in watts, if the sampler has one.
+        watts: Option<f64>,
+    },
+    /// An epoch ended.
+    Epoch(EpochRecord),
+    /// The run reached its end (ok or diverged).
+    Finished(Box<WorkerResult>),
+    /// The run could not start or failed cleanly (missing dataset, bad spec).
+    Failed {
+        /// What went wrong and what to do.
+        message: String,
+    },
+}

@@ -1,0 +1,84 @@
+//! Sharding a sweep: shard `i` of `n` takes the runs whose position in the expanded, stable order
+//! is ≡ i (mod n).
+
+use std::fmt;
+use std::str::FromStr;
+
+/// Shard `index` of `count` (0-based index).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Shard {
+    /// 0-based shard index.
+    pub index: usize,
+    /// Number of shards.
+    pub count: usize,
+}
+
+impl Shard {
+    /// Whether the run at `position` of the expanded order belongs to this shard.
+    pub fn owns(&self, position: usize) -> bool {
+        position % self.count == self.index
+    }
+    /// Folder name under the sweep folder: `shard-i-of-n`.
+    pub fn folder_name(&self) -> String {
+        format!("shard-{}-of-{}", self.index, self.count)
+    }
+}
+
+impl fmt::Display for Shard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+impl FromStr for Shard {
+    type Err = String;
+    /// Parses `i/n` with 0 ≤ i < n.
+    fn from_str(s: &str) -> Result<Shard, String> {
+        let (i, n) = s
+            .split_once('/')
+            .ok_or_else(|| format!("shard `{s}` must look like i/n, e.g. 0/4"))?;
+        let index: usize = i
+            .trim()
+            .parse()
+            .map_err(|_| format!("shard index `{i}` is not a number"))?;
+        let count: usize = n
+            .trim()
+            .parse()
+            .map_err(|_| format!("shard count `{n}` is not a number"))?;
+        if count == 0 || index >= count {
+            return Err(format!("shard {s}: need 0 ≤ i < n (indices start at 0)"));
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_run_exactly_once_for_n_1_to_7() {
+        for n in 1..=7 {
+            for runs in [0usize, 1, 5, 13, 50] {
+                let mut seen = vec![0; runs];
+                for i in 0..n {
+                    let s = Shard { index: i, count: n };
+                    for (p, c) in seen.iter_mut().enumerate() {
+                        if s.owns(p) {
+                            *c += 1;
+                        }
+                    }
+                }
+                assert!(seen.iter().all(|&c| c == 1), "n={n} runs={runs}");
+            }
+        }
+    }
+
+    #[test]
+    fn parse() {
+        assert_eq!("1/4".parse::<Shard>(), Ok(Shard { index: 1, count: 4 }));
+        assert!("4/4".parse::<Shard>().is_err());
+        assert!("x".parse::<Shard>().is_err());
+        assert!("0/0".parse::<Shard>().is_err());
+    }
+}

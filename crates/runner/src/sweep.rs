@@ -1,0 +1,447 @@
+//! The parent side of a sweep: pick the runs to do, spawn one worker per run, turn its events
+//! into a record, append the record, repeat. One bad run never stops the sweep.
+
+use std::collections::VecDeque;
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use greenbench_core::energy::ComponentPower;
+use greenbench_core::record::{
+    CarbonRecord, HostInfo, RunRecord, RunStatus, TrainRecord, SCHEMA_VERSION,
+};
+use greenbench_core::{ComponentEnergy, RunSpec, Seconds, SweepConfig};
+
+use crate::error::{io, RunnerError};
+use crate::manifest::Manifest;
+use crate::progress::{Progress, ProgressMode};
+use crate::protocol::{WorkerEvent, WorkerRequest, WorkerResult};
+use crate::records::{finished_ids, RecordsWriter};
+use crate::shard::Shard;
+
+/// How to run a sweep.
+pub struct SweepOptions {
+    /// Output folder (`results/<name>/` or `--out`, plus `shard-i-of-n/` when sharded).
+    pub out: PathBuf,
+    /// Continue a folder of the same config, skipping finished runs.
+    pub resume: bool,
+    /// Run only one shard.
+    pub shard: Option<Shard>,
+    /// Progress display.
+    pub progress: ProgressMode,
+    /// Program and leading arguments that start a worker (`[greenbench, worker]`).
+    pub worker_command: Vec<OsString>,
+    /// Extra environment for workers.
+    pub worker_env: Vec<(String, String)>,
+    /// Meter settings passed to workers, opaque here.
+    pub meter: serde_json::Value,
+    /// Meter status for the manifest (each source: available, quality, reason).
+    pub meter_status: serde_json::Value,
+    /// Datasets folder.
+    pub datasets_root: PathBuf,
+    /// Sampler frequency in Hz (0 = no trace).
+    pub sampler_hz: f64,
+    /// The machine, for records and the manifest.
+    pub host: HostInfo,
+}
+
+/// Outcome of a sweep.
+#[derive(Debug, Clone, Default)]
+pub struct SweepSummary {
+    /// Runs of this sweep (or shard).
+    pub total: usize,
+    /// Runs skipped because a record existed (resume).
+    pub skipped: usize,
+    /// Runs done now, by status.
+    pub ok: usize,
+    /// Runs that did not end ok.
+    pub not_ok: usize,
+    /// The folder written.
+    pub out: PathBuf,
+}
+
+/// The runs this invocation owns, with their position in the full expanded order.
+pub fn owned_runs(cfg: &SweepConfig, shard: Option<Shard>) -> Vec<(usize, RunSpec)> {
+    cfg.expand()
+        .into_iter()
+        .enumerate()
+        .filter(|(p, _)| shard.is_none_or(|s| s.owns(*p)))
+        .collect()
+}
+
+/// Checks that `out` may receive this sweep: empty, or the same config with `--resume`.
+pub fn check_output_folder(
+    cfg: &SweepConfig,
+    out: &Path,
+    resume: bool,
+) -> Result<Option<Manifest>, RunnerError> {
+    let manifest = Manifest::read(&out.join("manifest.json"))?;
+    let runs = out.join("runs.jsonl");
+    let has_runs = std::fs::metadata(&runs)
+        .map(|m| m.len() > 0)
+        .unwrap_or(false);
+    match &manifest {
+        Some(m) if m.fingerprint != cfg.fingerprint() => Err(RunnerError::OutputFolder(format!(
+            "{} holds results of another configuration (sweep `{}` from {}, {} runs); \
+             this config expands to different runs. Choose another folder with --out, or rename the sweep.",
+            out.display(),
+            m.sweep,
+            m.config_path,
+            m.total_runs
+        ))),
+        _ if has_runs && !resume => Err(RunnerError::OutputFolder(format!(
+            "{} already holds results of this sweep; add --resume to continue it (finished runs are skipped), \
+             or choose another folder with --out",
+            out.display()
+        ))),
+        _ => Ok(manifest),
+    }
+}
+
+/// Runs a sweep. `idle` measures the idle baseline (mean power per component over the given
+/// seconds) before the first run; it is skipped (and the manifest's baseline kept) on resume.
+pub fn run_sweep(
+    cfg: &SweepConfig,
+    opts: &SweepOptions,
+    idle: &mut dyn FnMut(f64) -> Result<ComponentPower, String>,
+) -> Result<SweepSummary, RunnerError> {
+    let out = &opts.out;
+    let previous = check_output_folder(cfg, out, opts.resume)?;
+    std::fs::create_dir_all(out.join("traces")).map_err(io("creating", out))?;
+    std::fs::create_dir_all(out.join("logs")).map_err(io("creating", out))?;
+
+    let runs = owned_runs(cfg, opts.shard);
+    let records_path = out.join("runs.jsonl");
+    let done = finished_ids(&records_path)?;
+    let todo: Vec<&(usize, RunSpec)> = runs
+        .iter()
+        .filter(|(_, s)| !done.contains(&s.run_id()))
+        .collect();
+    let skipped = runs.len() - todo.len();
+
+    let now = chrono::Utc::now().to_rfc3339();
+    let idle_power = match &previous {
+        Some(m) if opts.resume => m.idle_power_w.clone(),
+        _ if todo.is_empty() => ComponentPower::default(),
+        _ => {
+            let secs = cfg.idle_seconds.value;
+            if secs > 0.0 && opts.progress != ProgressMode::Json {
+                eprintln!("measuring idle power for {secs} s (keep the machine otherwise quiet)…");
+            }
+            idle(secs).map_err(RunnerError::Idle)?
+        }
+    };
+    let manifest = Manifest {
+        greenbench_version: env!("CARGO_PKG_VERSION").into(),
+        sweep: cfg.name.clone(),
+        config_path: cfg.path.display().to_string(),
+        config: cfg.text.clone(),
+        fingerprint: cfg.fingerprint(),
+        total_runs: cfg.expand().len(),
+        shard: opts.shard,
+        host: opts.host.clone(),
+        meters: opts.meter_status.clone(),
+        idle_power_w: idle_power.clone(),
+        idle_seconds: previous
+            .as_ref()
+            .map_or(cfg.idle_seconds.value, |m| m.idle_seconds),
+        created_at: previous
+            .as_ref()
+            .map_or(now.clone(), |m| m.created_at.clone()),
+        updated_at: now,
+    };
+    manifest.write(&out.join("manifest.json"))?;
+
+    let mut writer = RecordsWriter::open(&records_path)?;
+    let mut progress = Progress::new(opts.progress, todo.len());
+    if skipped > 0 {
+        progress.println(&format!(
+            "resuming: {skipped} of {} runs already recorded, {} to do",
+            runs.len(),
+            todo.len()
+        ));
+    }
+    let mut summary = SweepSummary {
+        total: runs.len(),
+        skipped,
+        out: out.clone(),
+        ..Default::default()
+    };
+    for (_, spec) in todo {
+        let rec = run_one(cfg, opts, spec, &idle_power, &mut progress)?;
+        writer.append(&rec)?;
+        if rec.status == RunStatus::Ok {
+            summary.ok += 1;
+        } else {
+            summary.not_ok += 1;
+        }
+        progress.run_finished(&rec);
+    }
+    progress.finish();
+    Ok(summary)
+}
+
+const STDERR_TAIL: usize = 4000;
+
+/// Runs one spec in a worker process and builds its record.
+fn run_one(
+    cfg: &SweepConfig,
+    opts: &SweepOptions,
+    spec: &RunSpec,
+    idle_power: &ComponentPower,
+    progress: &mut Progress,
+) -> Result<RunRecord, RunnerError> {
+    let run_id = spec.run_id();
+    progress.run_started(&run_id, spec);
+    let started_at = chrono::Utc::now().to_rfc3339();
+    let request = WorkerRequest {
+        sweep: cfg.name.clone(),
+        spec: spec.clone(),
+        trace_path: (opts.sampler_hz > 0.0)
+            .then(|| opts.out.join("traces").join(format!("{run_id}.csv"))),
+        datasets_root: opts.datasets_root.clone(),
+        meter: opts.meter.clone(),
+        sampler_hz: opts.sampler_hz,
+    };
+    let request =
+        serde_json::to_string(&request).map_err(|e| RunnerError::Protocol(e.to_string()))?;
+
+    let (program, args) = opts
+        .worker_command
+        .split_first()
+        .ok_or_else(|| RunnerError::Protocol("empty worker command".into()))?;
+    let mut child = Command::new(program)
+        .args(args)
+        .env("RAYON_NUM_THREADS", spec.threads.to_string())
+        .envs(opts.worker_env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|source| RunnerError::Spawn {
+            program: program.to_string_lossy().into(),
+            source,
+        })?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // A worker that dies at once closes its stdin; its exit status tells why.
+        let _ = stdin.write_all(request.as_bytes());
+    }
+
+    let (tx, rx) = mpsc::channel::<Option<String>>();
+    let stdout = child.stdout.take();
+    let out_thread = std::thread::spawn(move || {
+        if let Some(stdout) = stdout {
+            for line in BufReader::new(stdout).lines() {
+                match line {
+                    Ok(l) => {
+                        if tx.send(Some(l)).is_err() {
+                            return;
+                        }
+                    }
+                    Err(_) => break,
+                }
+            }
+        }
+        let _ = tx.send(None);
+    });
+    let log_path = opts.out.join("logs").join(format!("{run_id}.stderr"));
+    let stderr = child.stderr.take();
+    let err_thread = std::thread::spawn(move || -> String {
+        let mut tail: VecDeque<u8> = VecDeque::with_capacity(STDERR_TAIL);
+        let mut log = std::fs::File::create(&log_path).ok();
+        if let Some(mut stderr) = stderr {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stderr.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                if let Some(f) = log.as_mut() {
+                    let _ = f.write_all(&buf[..n]);
+                }
+                for &b in &buf[..n] {
+                    if tail.len() == STDERR_TAIL {
+                        tail.pop_front();
+                    }
+                    tail.push_back(b);
+                }
+            }
+        }
+        String::from_utf8_lossy(tail.make_contiguous()).into_owned()
+    });
+
+    let deadline = spec
+        .timeout_s
+        .map(|t| Instant::now() + Duration::from_secs_f64(t));
+    let mut result: Option<WorkerResult> = None;
+    let mut failed: Option<String> = None;
+    let mut epochs = Vec::new();
+    let mut loaded: Option<(String, greenbench_core::record::ModelInfo, u64)> = None;
+    let mut timed_out = false;
+    loop {
+        let wait = deadline.map_or(Duration::from_millis(500), |d| {
+            d.saturating_duration_since(Instant::now())
+                .min(Duration::from_millis(500))
+        });
+        match rx.recv_timeout(wait) {
+            Ok(Some(line)) => {
+                let Ok(ev) = serde_json::from_str::<WorkerEvent>(&line) else {
+                    continue;
+                };
+                progress.event(&run_id, spec, &ev);
+                match ev {
+                    WorkerEvent::Loaded {
+                        family,
+                        model,
+                        train_samples,
+                        ..
+                    } => loaded = Some((family, model, train_samples)),
+                    WorkerEvent::Epoch(e) => epochs.push(e),
+                    WorkerEvent::Finished(r) => result = Some(*r),
+                    WorkerEvent::Failed { message } => failed = Some(message),
+                    _ => {}
+                }
+            }
+            Ok(None) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            timed_out = true;
+            let _ = child.kill();
+            break;
+        }
+    }
+    let status = child
+        .wait()
+        .map_err(|e| RunnerError::Protocol(format!("waiting for worker: {e}")))?;
+    let _ = out_thread.join();
+    let stderr_tail = err_thread.join().unwrap_or_default();
+
+    let family = loaded
+        .as_ref()
+        .map(|l| l.0.clone())
+        .or_else(|| greenbench_models_family(&spec.model))
+        .unwrap_or_default();
+    let mut rec = RunRecord {
+        schema_version: SCHEMA_VERSION,
+        sweep: cfg.name.clone(),
+        run_id,
+        status: RunStatus::Crashed,
+        error: None,
+        started_at,
+        finished_at: chrono::Utc::now().to_rfc3339(),
+        spec: spec.clone(),
+        family,
+        host: opts.host.clone(),
+        model: loaded.as_ref().map(|l| l.1.clone()),
+        train: None,
+        inference: None,
+        idle_power_w: idle_power.clone(),
+        carbon_g: CarbonRecord::default(),
+        meters: Default::default(),
+        train_samples: loaded.as_ref().map_or(0, |l| l.2),
+    };
+    let tail = || {
+        let t = stderr_tail.trim();
+        if t.is_empty() {
+            String::new()
+        } else {
+            format!("\nstderr (last lines):\n{t}")
+        }
+    };
+    if timed_out {
+        rec.status = RunStatus::Timeout;
+        rec.error = Some(format!(
+            "exceeded run_timeout of {:.0} s and was killed",
+            spec.timeout_s.unwrap_or_default()
+        ));
+        rec.train = partial_train(&epochs);
+    } else if let Some(r) = result.filter(|_| status.success()) {
+        rec.status = if r.status == "diverged" {
+            RunStatus::Diverged
+        } else {
+            RunStatus::Ok
+        };
+        rec.error = r.error;
+        rec.model = r.model.or(rec.model);
+        rec.train = r.train;
+        rec.inference = r.inference;
+        rec.meters = r.meters;
+        if r.gpu.is_some() {
+            rec.host.gpu = r.gpu;
+        }
+    } else if let Some(message) = failed {
+        rec.status = RunStatus::Failed;
+        rec.error = Some(message);
+    } else {
+        rec.status = RunStatus::Crashed;
+        let how = match (status.code(), status.signal()) {
+            (_, Some(sig)) => format!("worker killed by signal {sig} ({})", signal_name(sig)),
+            (Some(code), _) => format!("worker exited with code {code}"),
+            _ => "worker ended abnormally".into(),
+        };
+        rec.error = Some(format!("{how}{}", tail()));
+        rec.train = partial_train(&epochs);
+    }
+    add_net_and_carbon(&mut rec, idle_power, cfg);
+    Ok(rec)
+}
+
+fn greenbench_models_family(model: &str) -> Option<String> {
+    greenbench_models::registry::lookup(model)
+        .ok()
+        .map(|e| e.family.to_string())
+}
+
+fn signal_name(sig: i32) -> &'static str {
+    match sig {
+        6 => "SIGABRT: abort",
+        9 => "SIGKILL: killed, often by the out-of-memory killer",
+        11 => "SIGSEGV: segmentation fault",
+        15 => "SIGTERM",
+        2 => "SIGINT",
+        _ => "signal",
+    }
+}
+
+/// Training record from the epochs a killed worker reported before it died.
+fn partial_train(epochs: &[greenbench_core::record::EpochRecord]) -> Option<TrainRecord> {
+    let last = epochs.last()?;
+    Some(TrainRecord {
+        duration_s: epochs.iter().map(|e| e.duration_s).sum(),
+        final_loss: last.loss,
+        train_acc: last.train_acc,
+        val_acc: last.val_acc,
+        epochs: epochs.to_vec(),
+        ..Default::default()
+    })
+}
+
+/// Fills net energy (E − P_idle × t), average power and carbon from the raw figures.
+pub fn add_net_and_carbon(rec: &mut RunRecord, idle: &ComponentPower, cfg: &SweepConfig) {
+    let grams = |e: &ComponentEnergy, net: &ComponentEnergy| {
+        net.total_j
+            .filter(|j| *j >= 0.0)
+            .or(e.total_j)
+            .map(|j| j / 3.6e6 * cfg.carbon.intensity_g_per_kwh * cfg.carbon.pue)
+    };
+    if let Some(t) = rec.train.as_mut() {
+        t.net_energy = t.energy.net_of(idle, Seconds(t.duration_s));
+        t.avg_power_w = t.energy.average_power(Seconds(t.duration_s));
+        for e in t.epochs.iter_mut() {
+            e.net_energy_j = match (e.energy_j, idle.total_w) {
+                (Some(j), Some(p)) => Some(j - p * e.duration_s),
+                _ => None,
+            };
+        }
+        rec.carbon_g.train = grams(&t.energy, &t.net_energy);
+    }
+    if let Some(i) = rec.inference.as_mut() {
+        i.net_energy = i.energy.net_of(idle, Seconds(i.duration_s));
+        i.avg_power_w = i.energy.average_power(Seconds(i.duration_s));
+        rec.carbon_g.inference = grams(&i.energy, &i.net_energy);
+    }
+}

@@ -1,0 +1,360 @@
+//! The worker side of a run: load data, build the model, warm up, train epoch by epoch inside
+//! meter windows, run inference over the replicated test set, and report events on stdout.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use greenbench_core::record::{EpochRecord, InferenceRecord, ModelInfo, TrainRecord};
+use greenbench_core::ComponentEnergy;
+use greenbench_data::{Dataset, Split};
+use greenbench_models::train::{InputSpec, TrainSettings, Trainer};
+
+use crate::protocol::{WorkerEvent, WorkerRequest, WorkerResult, FAULT_ENV};
+
+/// Utilisation means from a power trace.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TraceStats {
+    /// Mean CPU utilisation of the worker process (0..100 % of all cores).
+    pub cpu_util_mean: Option<f64>,
+    /// Mean GPU utilisation (0..100 %).
+    pub gpu_util_mean: Option<f64>,
+}
+
+/// What a worker needs from the energy meter. The binary adapts the concrete meter to this, so
+/// the runner names no energy source.
+pub trait PhaseMeter {
+    /// Opens a measurement window (the worker synchronizes the device just before).
+    fn begin(&mut self) -> Result<(), String>;
+    /// Closes the window opened by `begin` and returns its energy per component; a component
+    /// whose source failed is missing (`None`), never 0.
+    fn end(&mut self) -> ComponentEnergy;
+    /// Starts the background power trace (`traces/<run_id>.csv`).
+    fn start_trace(&mut self, path: &Path, hz: f64) -> Result<(), String>;
+    /// Stops the trace and returns utilisation means.
+    fn stop_trace(&mut self) -> TraceStats;
+    /// Latest total power in watts seen by the trace, for the progress bar.
+    fn live_watts(&self) -> Option<f64>;
+    /// Which source meters which component (`cpu` → `estimate: …`).
+    fn sources(&self) -> BTreeMap<String, String>;
+    /// GPU name, when one is metered.
+    fn gpu_name(&self) -> Option<String> {
+        None
+    }
+}
+
+/// Writes one event as a JSON line on stdout and flushes (the parent reads line by line).
+pub fn emit(ev: &WorkerEvent) {
+    if let Ok(line) = serde_json::to_string(ev) {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    }
+}
+
+fn fault(model: &str) -> Option<String> {
+    let v = std::env::var(FAULT_ENV).ok()?;
+    let (kind, m) = v.split_once(':')?;
+    (m == model).then(|| kind.to_string())
+}
+
+/// Runs the request to its end, emitting events; returns the process exit code (0 also for a
+/// diverged run, 2 for a run that could not start).
+pub fn run_worker(req: &WorkerRequest, meter: &mut dyn PhaseMeter) -> i32 {
+    match execute(req, meter) {
+        Ok(result) => {
+            emit(&WorkerEvent::Finished(Box::new(result)));
+            0
+        }
+        Err(message) => {
+            emit(&WorkerEvent::Failed { message });
+            2
+        }
+    }
+}
+
+fn execute(req: &WorkerRequest, meter: &mut dyn PhaseMeter) -> Result<WorkerResult, String> {
+    let spec = &req.spec;
+    let injected = fault(&spec.model);
+    match injected.as_deref() {
+        Some("panic") => panic!("injected panic ({FAULT_ENV})"),
+        Some("abort") => std::process::abort(),
+        _ => {}
+    }
+    let data = greenbench_data::load(
+        &spec.dataset,
+        &req.datasets_root,
+        spec.dataset_path.as_deref().map(Path::new),
+        spec.subset,
+    )
+    .map_err(|e| e.to_string())?;
+    let input = InputSpec {
+        sample_shape: data.sample_shape(),
+        classes: data.classes,
+        text: matches!(data.kind, greenbench_data::SampleKind::Text { .. }),
+    };
+    let steps_per_epoch = data.train.len.div_ceil(spec.batch_size);
+    let settings = TrainSettings {
+        model: spec.model.clone(),
+        batch_size: spec.batch_size,
+        lr: spec.lr,
+        optimizer: spec.optimizer.clone(),
+        momentum: spec.momentum,
+        weight_decay: spec.weight_decay,
+        schedule: spec.schedule.clone(),
+        epochs: spec.epochs,
+        steps_per_epoch,
+        seed: spec.seed,
+        device: spec.device.clone(),
+    };
+    let mut trainer = Trainer::new(&settings, &input).map_err(|e| e.to_string())?;
+    let params = trainer.params();
+    let macs = trainer.macs_per_sample();
+    let model = ModelInfo {
+        params,
+        macs_per_sample: macs,
+        macs_per_param: if params > 0 {
+            macs as f64 / params as f64
+        } else {
+            0.0
+        },
+    };
+    emit(&WorkerEvent::Loaded {
+        train_samples: data.train.len as u64,
+        test_samples: data.test.len as u64,
+        family: trainer.family().to_string(),
+        model: model.clone(),
+        batches_per_epoch: steps_per_epoch,
+    });
+
+    let mut batcher = Batcher::new(&data);
+    // Warmup on a throw-away copy of the model so that the measured run starts from the seed's
+    // weights: allocator, caches and thread pool are warm, the model is untouched.
+    if spec.warmup_batches > 0 {
+        emit(&WorkerEvent::Phase {
+            phase: "warmup".into(),
+        });
+        let mut warm = Trainer::new(&settings, &input).map_err(|e| e.to_string())?;
+        let order = greenbench_data::epoch_order(data.train.len, spec.seed ^ 0x5eed, 0);
+        for chunk in order.chunks(spec.batch_size).take(spec.warmup_batches) {
+            batcher.fill(&data.train, chunk);
+            warm.train_step(&batcher.x, &batcher.y, chunk.len())
+                .map_err(|e| e.to_string())?;
+        }
+        warm.synchronize().map_err(|e| e.to_string())?;
+    }
+
+    if let Some(path) = &req.trace_path {
+        if req.sampler_hz > 0.0 {
+            meter.start_trace(path, req.sampler_hz)?;
+        }
+    }
+    emit(&WorkerEvent::Phase {
+        phase: "train".into(),
+    });
+    let mut epochs: Vec<EpochRecord> = Vec::new();
+    let mut energies: Vec<ComponentEnergy> = Vec::new();
+    let mut diverged: Option<String> = None;
+    for epoch in 1..=spec.epochs {
+        let order = greenbench_data::epoch_order(data.train.len, spec.seed, epoch - 1);
+        trainer.synchronize().map_err(|e| e.to_string())?;
+        meter.begin()?;
+        let t0 = Instant::now();
+        let mut last_report = Instant::now();
+        let (mut loss_sum, mut loss_n, mut correct, mut count) = (0.0f64, 0usize, 0usize, 0usize);
+        let batches = order.len().div_ceil(spec.batch_size);
+        for (b, chunk) in order.chunks(spec.batch_size).enumerate() {
+            batcher.fill(&data.train, chunk);
+            let mut st = trainer
+                .train_step(&batcher.x, &batcher.y, chunk.len())
+                .map_err(|e| e.to_string())?;
+            if injected.as_deref() == Some("nan") && epoch == 1 && b == 1 {
+                st.loss = f64::NAN;
+            }
+            if injected.as_deref() == Some("hang") {
+                std::thread::sleep(Duration::from_secs(3600));
+            }
+            if !st.loss.is_finite() {
+                diverged = Some(format!(
+                    "loss became {} at epoch {epoch}, batch {}",
+                    st.loss,
+                    b + 1
+                ));
+                break;
+            }
+            loss_sum += st.loss * chunk.len() as f64;
+            loss_n += chunk.len();
+            correct += st.correct;
+            count += st.count;
+            if last_report.elapsed() >= Duration::from_millis(500) {
+                last_report = Instant::now();
+                emit(&WorkerEvent::Progress {
+                    epoch,
+                    batch: b + 1,
+                    batches,
+                    samples_per_s: loss_n as f64 / t0.elapsed().as_secs_f64().max(1e-9),
+                    loss: loss_sum / loss_n.max(1) as f64,
+                    watts: meter.live_watts(),
+                });
+            }
+        }
+        trainer.synchronize().map_err(|e| e.to_string())?;
+        let duration = t0.elapsed().as_secs_f64();
+        let energy = meter.end();
+        if diverged.is_some() {
+            break;
+        }
+        // Validation on the test set after the epoch, outside the training window.
+        let val = evaluate(&mut trainer, &mut batcher, &data.test, spec.batch_size, 1)?;
+        let rec = EpochRecord {
+            epoch,
+            duration_s: duration,
+            energy_j: energy.total_j,
+            net_energy_j: None,
+            loss: loss_sum / loss_n.max(1) as f64,
+            train_acc: correct as f64 / count.max(1) as f64,
+            val_acc: Some(val.accuracy),
+        };
+        emit(&WorkerEvent::Epoch(rec.clone()));
+        epochs.push(rec);
+        energies.push(energy);
+    }
+
+    let train_duration: f64 = epochs.iter().map(|e| e.duration_s).sum();
+    let trained: u64 = (data.train.len * epochs.len()) as u64;
+    let mut result = WorkerResult {
+        status: "ok".into(),
+        model: Some(model),
+        meters: meter.sources(),
+        gpu: meter.gpu_name(),
+        ..Default::default()
+    };
+    let mut train = TrainRecord {
+        duration_s: train_duration,
+        samples_per_s: if train_duration > 0.0 {
+            trained as f64 / train_duration
+        } else {
+            0.0
+        },
+        energy: ComponentEnergy::sum(&energies),
+        final_loss: epochs.last().map_or(f64::NAN, |e| e.loss),
+        train_acc: epochs.last().map_or(0.0, |e| e.train_acc),
+        val_acc: epochs.last().and_then(|e| e.val_acc),
+        epochs,
+        ..Default::default()
+    };
+    if let Some(why) = diverged {
+        let stats = meter.stop_trace();
+        train.cpu_util_mean = stats.cpu_util_mean;
+        train.gpu_util_mean = stats.gpu_util_mean;
+        if train.epochs.is_empty() {
+            train.final_loss = f64::NAN;
+        }
+        result.status = "diverged".into();
+        result.error = Some(why);
+        result.train = Some(train).filter(|t| !t.epochs.is_empty());
+        return Ok(result);
+    }
+
+    emit(&WorkerEvent::Phase {
+        phase: "inference".into(),
+    });
+    trainer.synchronize().map_err(|e| e.to_string())?;
+    meter.begin()?;
+    let t0 = Instant::now();
+    let inf = evaluate(
+        &mut trainer,
+        &mut batcher,
+        &data.test,
+        spec.batch_size,
+        spec.replicate_test,
+    )?;
+    trainer.synchronize().map_err(|e| e.to_string())?;
+    let inf_duration = t0.elapsed().as_secs_f64();
+    let inf_energy = meter.end();
+    let stats = meter.stop_trace();
+    train.cpu_util_mean = stats.cpu_util_mean;
+    train.gpu_util_mean = stats.gpu_util_mean;
+    result.train = Some(train);
+    let text = matches!(data.kind, greenbench_data::SampleKind::Text { .. });
+    result.inference = Some(InferenceRecord {
+        samples: inf.samples,
+        duration_s: inf_duration,
+        samples_per_s: if inf_duration > 0.0 {
+            inf.samples as f64 / inf_duration
+        } else {
+            0.0
+        },
+        energy: inf_energy,
+        accuracy: inf.accuracy,
+        perplexity: text.then(|| (inf.loss_sum / inf.count.max(1) as f64).exp()),
+        ..Default::default()
+    });
+    Ok(result)
+}
+
+struct EvalOutcome {
+    samples: u64,
+    accuracy: f64,
+    loss_sum: f64,
+    count: usize,
+}
+
+fn evaluate(
+    trainer: &mut Trainer,
+    batcher: &mut Batcher,
+    split: &Split,
+    batch_size: usize,
+    replicate: usize,
+) -> Result<EvalOutcome, String> {
+    let order: Vec<usize> = (0..split.len).collect();
+    let (mut correct, mut count, mut loss_sum, mut samples) = (0usize, 0usize, 0.0f64, 0u64);
+    for _ in 0..replicate.max(1) {
+        for chunk in order.chunks(batch_size) {
+            batcher.fill(split, chunk);
+            let st = trainer
+                .evaluate(&batcher.x, &batcher.y, chunk.len())
+                .map_err(|e| e.to_string())?;
+            correct += st.correct;
+            count += st.count;
+            loss_sum += st.loss_sum;
+            samples += chunk.len() as u64;
+        }
+    }
+    Ok(EvalOutcome {
+        samples,
+        accuracy: correct as f64 / count.max(1) as f64,
+        loss_sum,
+        count,
+    })
+}
+
+/// Reusable batch buffers.
+struct Batcher {
+    x: Vec<f32>,
+    y: Vec<u32>,
+    sample_len: usize,
+    targets: usize,
+}
+
+impl Batcher {
+    fn new(d: &Dataset) -> Batcher {
+        Batcher {
+            x: Vec::new(),
+            y: Vec::new(),
+            sample_len: d.sample_len(),
+            targets: d.targets_per_sample(),
+        }
+    }
+    fn fill(&mut self, split: &Split, idx: &[usize]) {
+        greenbench_data::gather(
+            split,
+            idx,
+            self.sample_len,
+            self.targets,
+            &mut self.x,
+            &mut self.y,
+        );
+    }
+}
