@@ -1,0 +1,93 @@
+//! ResNet18 as in pytorch-cifar: 3×3 stem without pooling, four stages of basic blocks.
+
+use candle_core::{Result, Tensor};
+use candle_nn::VarBuilder;
+
+use super::layers::{finish, flatten, ConvBn, ConvCfg, Layer, Linear};
+use crate::model::Model;
+
+/// The basic residual block (two 3×3 conv-bn, projection shortcut when the shape changes).
+pub(crate) struct BasicBlock {
+    c1: ConvBn,
+    c2: ConvBn,
+    shortcut: Option<ConvBn>,
+}
+
+impl BasicBlock {
+    /// Block `c_in → planes` at `stride`, PyTorch names `conv1 bn1 conv2 bn2 shortcut.{0,1}`.
+    pub(crate) fn new(vb: VarBuilder, c_in: usize, planes: usize, stride: usize) -> Result<Self> {
+        let c1 = ConvBn::new(
+            &vb,
+            "conv1",
+            "bn1",
+            ConvCfg::new(c_in, planes, 3).stride(stride).pad(1),
+        )?;
+        let c2 = ConvBn::new(&vb, "conv2", "bn2", ConvCfg::new(planes, planes, 3).pad(1))?;
+        let shortcut = if stride != 1 || c_in != planes {
+            let cfg = ConvCfg::new(c_in, planes, 1).stride(stride);
+            Some(ConvBn::new(&vb.pp("shortcut"), "0", "1", cfg)?)
+        } else {
+            None
+        };
+        Ok(Self { c1, c2, shortcut })
+    }
+}
+
+impl Layer for BasicBlock {
+    fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        let out = self.c1.forward_t(x, train)?.relu()?;
+        let out = self.c2.forward_t(&out, train)?;
+        let short = match &self.shortcut {
+            Some(s) => s.forward_t(x, train)?,
+            None => x.clone(),
+        };
+        (out + short)?.relu()
+    }
+}
+
+struct ResNet {
+    stem: ConvBn,
+    blocks: Vec<BasicBlock>,
+    linear: Linear,
+}
+
+impl Layer for ResNet {
+    fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        let mut x = self.stem.forward_t(x, train)?.relu()?;
+        for b in &self.blocks {
+            x = b.forward_t(&x, train)?;
+        }
+        self.linear.forward(&flatten(&x.avg_pool2d(4)?)?)
+    }
+}
+
+/// ResNet18 (11,173,962 parameters).
+pub fn resnet18(vb: VarBuilder) -> Result<Box<dyn Model>> {
+    let stem = ConvBn::new(&vb, "conv1", "bn1", ConvCfg::new(3, 64, 3).pad(1))?;
+    let mut blocks = Vec::new();
+    let mut c_in = 64;
+    for (stage, (planes, stride)) in [(64, 1), (128, 2), (256, 2), (512, 2)]
+        .into_iter()
+        .enumerate()
+    {
+        for i in 0..2 {
+            let vb_b = vb.pp(format!("layer{}.{i}", stage + 1));
+            blocks.push(BasicBlock::new(
+                vb_b,
+                c_in,
+                planes,
+                if i == 0 { stride } else { 1 },
+            )?);
+            c_in = planes;
+        }
+    }
+    let linear = Linear::new(vb.pp("linear"), 512, 10)?;
+    finish(
+        ResNet {
+            stem,
+            blocks,
+            linear,
+        },
+        &vb,
+    )
+}
