@@ -162,8 +162,8 @@ impl Conv2d {
     /// Creates `weight` (and `bias`) under `vb`.
     pub fn new(vb: VarBuilder, cfg: ConvCfg) -> Result<Self> {
         if cfg.groups == 0
-            || cfg.c_in % cfg.groups != 0
-            || cfg.c_out % cfg.groups != 0
+            || cfg.c_in / cfg.groups * cfg.groups != cfg.c_in
+            || cfg.c_out / cfg.groups * cfg.groups != cfg.c_out
             || cfg.k == 0
             || cfg.stride == 0
         {
@@ -496,6 +496,7 @@ mod tests {
 
     /// Padded max pooling equals a direct computation and passes gradients to the maxima.
     #[test]
+    #[allow(clippy::needless_range_loop)]
     fn padded_max_pool() -> Result<()> {
         let x = Var::from_tensor(&rand(&[1, 2, 5, 5])?)?;
         for stride in [1, 2] {

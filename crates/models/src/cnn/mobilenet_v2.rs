@@ -1,0 +1,112 @@
+//! MobileNetV2 as in pytorch-cifar (CIFAR strides: stem and second stage at stride 1).
+
+use candle_core::{Result, Tensor};
+use candle_nn::VarBuilder;
+
+use super::layers::{finish, flatten, ConvBn, ConvCfg, Layer, Linear};
+use crate::model::Model;
+
+/// `(expansion, out_planes, num_blocks, stride)` per stage.
+const CFG: &[(usize, usize, usize, usize)] = &[
+    (1, 16, 1, 1),
+    (6, 24, 2, 1),
+    (6, 32, 3, 2),
+    (6, 64, 4, 2),
+    (6, 96, 3, 1),
+    (6, 160, 3, 2),
+    (6, 320, 1, 1),
+];
+
+/// Expand 1×1 → depthwise 3×3 → project 1×1; residual only at stride 1 (projected when the
+/// channel count changes).
+struct Block {
+    expand: ConvBn,
+    dw: ConvBn,
+    project: ConvBn,
+    stride: usize,
+    shortcut: Option<ConvBn>,
+}
+
+impl Layer for Block {
+    fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        let out = self.expand.forward_t(x, train)?.relu()?;
+        let out = self.dw.forward_t(&out, train)?.relu()?;
+        let out = self.project.forward_t(&out, train)?;
+        if self.stride != 1 {
+            return Ok(out);
+        }
+        match &self.shortcut {
+            Some(s) => out + s.forward_t(x, train)?,
+            None => out + x,
+        }
+    }
+}
+
+struct MobileNetV2 {
+    stem: ConvBn,
+    blocks: Vec<Block>,
+    head: ConvBn,
+    linear: Linear,
+}
+
+impl Layer for MobileNetV2 {
+    fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        let mut x = self.stem.forward_t(x, train)?.relu()?;
+        for b in &self.blocks {
+            x = b.forward_t(&x, train)?;
+        }
+        let x = self.head.forward_t(&x, train)?.relu()?.avg_pool2d(4)?;
+        self.linear.forward(&flatten(&x)?)
+    }
+}
+
+/// MobileNetV2 (2,296,922 parameters).
+pub fn mobilenet_v2(vb: VarBuilder) -> Result<Box<dyn Model>> {
+    let stem = ConvBn::new(&vb, "conv1", "bn1", ConvCfg::new(3, 32, 3).pad(1))?;
+    let mut blocks = Vec::new();
+    let mut c_in = 32;
+    for &(t, c_out, n, s) in CFG {
+        for i in 0..n {
+            let stride = if i == 0 { s } else { 1 };
+            let v = vb.pp(format!("layers.{}", blocks.len()));
+            let planes = t * c_in;
+            let shortcut = if stride == 1 && c_in != c_out {
+                Some(ConvBn::new(
+                    &v.pp("shortcut"),
+                    "0",
+                    "1",
+                    ConvCfg::new(c_in, c_out, 1),
+                )?)
+            } else {
+                None
+            };
+            blocks.push(Block {
+                expand: ConvBn::new(&v, "conv1", "bn1", ConvCfg::new(c_in, planes, 1))?,
+                dw: ConvBn::new(
+                    &v,
+                    "conv2",
+                    "bn2",
+                    ConvCfg::new(planes, planes, 3)
+                        .stride(stride)
+                        .pad(1)
+                        .groups(planes),
+                )?,
+                project: ConvBn::new(&v, "conv3", "bn3", ConvCfg::new(planes, c_out, 1))?,
+                stride,
+                shortcut,
+            });
+            c_in = c_out;
+        }
+    }
+    let head = ConvBn::new(&vb, "conv2", "bn2", ConvCfg::new(320, 1280, 1))?;
+    let linear = Linear::new(vb.pp("linear"), 1280, 10)?;
+    finish(
+        MobileNetV2 {
+            stem,
+            blocks,
+            head,
+            linear,
+        },
+        &vb,
+    )
+}

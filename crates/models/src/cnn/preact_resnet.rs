@@ -1,0 +1,100 @@
+//! PreActResNet18 as in pytorch-cifar: batch-norm and ReLU before each convolution.
+
+use candle_core::{Result, Tensor};
+use candle_nn::VarBuilder;
+
+use super::layers::{finish, flatten, BatchNorm2d, Conv2d, ConvCfg, Layer, Linear};
+use crate::model::Model;
+
+struct PreActBlock {
+    bn1: BatchNorm2d,
+    conv1: Conv2d,
+    bn2: BatchNorm2d,
+    conv2: Conv2d,
+    shortcut: Option<Conv2d>,
+}
+
+impl PreActBlock {
+    fn new(vb: VarBuilder, c_in: usize, planes: usize, stride: usize) -> Result<Self> {
+        let shortcut = if stride != 1 || c_in != planes {
+            Some(Conv2d::new(
+                vb.pp("shortcut.0"),
+                ConvCfg::new(c_in, planes, 1).stride(stride),
+            )?)
+        } else {
+            None
+        };
+        Ok(Self {
+            bn1: BatchNorm2d::new(vb.pp("bn1"), c_in)?,
+            conv1: Conv2d::new(
+                vb.pp("conv1"),
+                ConvCfg::new(c_in, planes, 3).stride(stride).pad(1),
+            )?,
+            bn2: BatchNorm2d::new(vb.pp("bn2"), planes)?,
+            conv2: Conv2d::new(vb.pp("conv2"), ConvCfg::new(planes, planes, 3).pad(1))?,
+            shortcut,
+        })
+    }
+}
+
+impl Layer for PreActBlock {
+    fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        let out = self.bn1.forward_t(x, train)?.relu()?;
+        let short = match &self.shortcut {
+            Some(s) => s.forward(&out)?,
+            None => x.clone(),
+        };
+        let out = self.conv1.forward(&out)?;
+        let out = self
+            .conv2
+            .forward(&self.bn2.forward_t(&out, train)?.relu()?)?;
+        out + short
+    }
+}
+
+struct PreActResNet {
+    conv1: Conv2d,
+    blocks: Vec<PreActBlock>,
+    linear: Linear,
+}
+
+impl Layer for PreActResNet {
+    fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        let mut x = self.conv1.forward(x)?;
+        for b in &self.blocks {
+            x = b.forward_t(&x, train)?;
+        }
+        self.linear.forward(&flatten(&x.avg_pool2d(4)?)?)
+    }
+}
+
+/// PreActResNet18 (11,171,146 parameters).
+pub fn preact_resnet18(vb: VarBuilder) -> Result<Box<dyn Model>> {
+    let conv1 = Conv2d::new(vb.pp("conv1"), ConvCfg::new(3, 64, 3).pad(1))?;
+    let mut blocks = Vec::new();
+    let mut c_in = 64;
+    for (stage, (planes, stride)) in [(64, 1), (128, 2), (256, 2), (512, 2)]
+        .into_iter()
+        .enumerate()
+    {
+        for i in 0..2 {
+            let vb_b = vb.pp(format!("layer{}.{i}", stage + 1));
+            blocks.push(PreActBlock::new(
+                vb_b,
+                c_in,
+                planes,
+                if i == 0 { stride } else { 1 },
+            )?);
+            c_in = planes;
+        }
+    }
+    let linear = Linear::new(vb.pp("linear"), 512, 10)?;
+    finish(
+        PreActResNet {
+            conv1,
+            blocks,
+            linear,
+        },
+        &vb,
+    )
+}
