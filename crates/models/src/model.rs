@@ -13,4 +13,10 @@ pub trait Model: Send {
     /// (convolutions, linear layers, attention matmuls; batch-norm, activations and pooling are
     /// not counted).
     fn macs_per_sample(&self) -> u64;
+    /// Name prefixes of variables that exist only to match the reference parameter count and take
+    /// no part in the forward pass (e.g. pytorch-cifar EfficientNet's unused first expansion conv),
+    /// so the gradient test does not require a gradient for them.
+    fn unused_variables(&self) -> &'static [&'static str] {
+        &[]
+    }
 }

@@ -46,8 +46,8 @@ impl Requires {
                     && s[0] > 0
                     && s[1] > 0
                     && s[2] > 0
-                    && s[1] % 4 == 0
-                    && s[2] % 4 == 0
+                    && s[1].is_multiple_of(4)
+                    && s[2].is_multiple_of(4)
             }
             Requires::Text => input.text && s.len() == 1 && s[0] > 0,
         };

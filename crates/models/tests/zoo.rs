@@ -65,7 +65,11 @@ fn check(name: &str, input: &greenbench_models::InputSpec) -> Result<(), String>
             k.sort();
             k
         };
+        let unused = model.unused_variables();
         for (var, name) in trainable_vars(&varmap).iter().zip(names) {
+            if unused.iter().any(|p| name.starts_with(p)) {
+                continue;
+            }
             match grads.get(var.as_tensor()) {
                 None => bad.push(format!("{name}: no gradient")),
                 Some(g) => {

@@ -144,7 +144,7 @@ impl Optimizer {
             && self.vars[i].dtype() == DType::F32
             && self.vars[i].is_contiguous();
         match self.kind {
-            Kind::Sgd { momentum, .. } if momentum == 0.0 => {
+            Kind::Sgd { momentum: 0.0, .. } => {
                 let p = &self.vars[i];
                 if fast {
                     p.inplace_op2(

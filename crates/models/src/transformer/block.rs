@@ -26,6 +26,20 @@ impl LayerNorm {
     }
 }
 
+/// Applies `l` to `x` `[…, in]` as one 2-D matmul (candle's 3-D path broadcasts the weight into
+/// a batched matmul, which is several times slower on CPU).
+pub fn linear_tokens(l: &Linear, x: &Tensor) -> candle_core::Result<Tensor> {
+    let dims = x.dims().to_vec();
+    let Some((&last, lead)) = dims.split_last() else {
+        return l.forward(x);
+    };
+    let y = l.forward(&x.reshape(((), last))?)?;
+    let out = y.dim(1)?;
+    let mut shape = lead.to_vec();
+    shape.push(out);
+    y.reshape(shape)
+}
+
 /// Multi-head self-attention with a fused QKV projection and an optional causal mask.
 pub struct Attention {
     qkv: Linear,
@@ -42,7 +56,7 @@ impl Attention {
         causal: bool,
         vb: VarBuilder,
     ) -> candle_core::Result<Self> {
-        if heads == 0 || dim % heads != 0 {
+        if heads == 0 || !dim.is_multiple_of(heads) {
             candle_core::bail!("attention width {dim} is not divisible by {heads} heads")
         }
         Ok(Self {
@@ -71,7 +85,7 @@ impl Attention {
         }
         let att = candle_nn::ops::softmax(&scores, D::Minus1)?;
         let y = att.matmul(&v)?.transpose(1, 2)?.reshape((n, t, dim))?;
-        self.proj.forward(&y)
+        linear_tokens(&self.proj, &y)
     }
 }
 
@@ -117,8 +131,8 @@ impl Block {
     /// `x` `[n, t, dim]` → `[n, t, dim]`.
     pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         let x = (x + self.attn.forward(&self.ln1.forward(x)?)?)?;
-        let h = self.fc1.forward(&self.ln2.forward(&x)?)?.gelu()?;
-        x + self.fc2.forward(&h)?
+        let h = linear_tokens(&self.fc1, &self.ln2.forward(&x)?)?.gelu()?;
+        x + linear_tokens(&self.fc2, &h)?
     }
 
     /// MACs of one block over `tokens` positions.

@@ -1,10 +1,10 @@
 //! A character-level GPT: token and learned position embeddings, causal pre-norm blocks, final
 //! layer norm and a linear head predicting the next character at every position.
 
-use candle_core::{DType, Module, Tensor};
+use candle_core::{DType, Tensor};
 use candle_nn::{Linear, VarBuilder};
 
-use super::block::{Block, LayerNorm};
+use super::block::{linear_tokens, Block, LayerNorm};
 use crate::complexity::linear_macs;
 use crate::model::Model;
 
@@ -91,7 +91,7 @@ impl Model for CharGpt {
         for b in &self.blocks {
             z = b.forward(&z)?;
         }
-        self.head.forward(&self.norm.forward(&z)?)
+        linear_tokens(&self.head, &self.norm.forward(&z)?)
     }
 
     fn macs_per_sample(&self) -> u64 {

@@ -4,7 +4,7 @@
 use candle_core::{Module, Tensor};
 use candle_nn::{Linear, VarBuilder};
 
-use super::block::{Block, LayerNorm};
+use super::block::{linear_tokens, Block, LayerNorm};
 use crate::complexity::linear_macs;
 use crate::model::Model;
 
@@ -68,7 +68,7 @@ impl Vit {
         vb: VarBuilder,
     ) -> candle_core::Result<Self> {
         let (c, h, w) = chw;
-        if h % PATCH != 0 || w % PATCH != 0 || h == 0 || w == 0 {
+        if !h.is_multiple_of(PATCH) || !w.is_multiple_of(PATCH) || h == 0 || w == 0 {
             candle_core::bail!("ViT needs image sides that are multiples of {PATCH}, got {h}×{w}")
         }
         let tokens = (h / PATCH) * (w / PATCH) + 1;
@@ -111,7 +111,7 @@ impl Model for Vit {
             .permute((0, 2, 4, 1, 3, 5))?
             .contiguous()?
             .reshape((n, gh * gw, c * PATCH * PATCH))?;
-        let tok = self.patch.forward(&patches)?;
+        let tok = linear_tokens(&self.patch, &patches)?;
         let cls = self.cls.broadcast_as((n, 1, self.cfg.dim))?;
         let mut z = Tensor::cat(&[&cls, &tok], 1)?.broadcast_add(&self.pos)?;
         for b in &self.blocks {

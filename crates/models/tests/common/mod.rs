@@ -7,7 +7,7 @@ use greenbench_models::{InputSpec, TrainSettings};
 pub struct Lcg(pub u64);
 
 impl Lcg {
-    pub fn next(&mut self) -> f32 {
+    pub fn uniform(&mut self) -> f32 {
         self.0 = self
             .0
             .wrapping_mul(6364136223846793005)
@@ -15,7 +15,7 @@ impl Lcg {
         ((self.0 >> 40) as f32) / (1u64 << 24) as f32
     }
     pub fn below(&mut self, n: usize) -> usize {
-        ((self.next() * n as f32) as usize).min(n - 1)
+        ((self.uniform() * n as f32) as usize).min(n - 1)
     }
 }
 
@@ -49,7 +49,7 @@ pub fn random_batch(spec: &InputSpec, n: usize, rng: &mut Lcg) -> (Vec<f32>, Vec
     let x = if spec.text {
         (0..len).map(|_| rng.below(spec.classes) as f32).collect()
     } else {
-        (0..len).map(|_| rng.next() * 2.0 - 1.0).collect()
+        (0..len).map(|_| rng.uniform() * 2.0 - 1.0).collect()
     };
     let t = if spec.text { len } else { n };
     let y = (0..t).map(|_| rng.below(spec.classes) as u32).collect();

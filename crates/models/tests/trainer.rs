@@ -1,0 +1,200 @@
+//! The Trainer: overfitting, real-data accuracy, determinism, checkpoints, input errors.
+
+mod common;
+
+use std::io::Read;
+
+use common::{image, random_batch, settings, Lcg};
+use greenbench_models::{parse_device, InputSpec, ModelError, TrainSettings, Trainer};
+
+fn overfit(s: TrainSettings, input: &InputSpec, steps: usize, x: &[f32], y: &[u32], n: usize) {
+    let mut t = Trainer::new(&s, input).unwrap();
+    let first = t.train_step(x, y, n).unwrap().loss;
+    let mut last = first;
+    for _ in 0..steps {
+        last = t.train_step(x, y, n).unwrap().loss;
+    }
+    assert!(
+        last <= 0.1 * first,
+        "{}: loss {first} → {last}, expected a fall of ≥ 90 %",
+        s.model
+    );
+}
+
+#[test]
+fn mlp_overfits_a_tiny_batch() {
+    let input = image(1, 8, 8, 5);
+    let (x, y) = random_batch(&input, 16, &mut Lcg(11));
+    overfit(settings("mlp-small", "sgd", 0.05), &input, 60, &x, &y, 16);
+}
+
+#[test]
+fn char_gpt_overfits_a_tiny_batch() {
+    // Cyclic sequences: the next character is a function of the current one.
+    let (vocab, n) = (12usize, 4usize);
+    let input = InputSpec {
+        sample_shape: vec![16],
+        classes: vocab,
+        text: true,
+    };
+    let mut x = Vec::new();
+    let mut y = Vec::new();
+    for s in 0..n {
+        for t in 0..16 {
+            x.push(((s * 5 + t) % vocab) as f32);
+            y.push(((s * 5 + t + 1) % vocab) as u32);
+        }
+    }
+    overfit(settings("char-gpt", "adamw", 3e-3), &input, 40, &x, &y, n);
+}
+
+/// sklearn's digits (1797 × 64 features 0..16, label last) from the committed fixture.
+fn digits() -> Option<(Vec<f32>, Vec<u32>)> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../datasets/digits.csv.gz");
+    let file = std::fs::File::open(path).ok()?;
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(file)
+        .read_to_string(&mut text)
+        .ok()?;
+    let (mut x, mut y) = (Vec::new(), Vec::new());
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let v: Vec<f32> = line
+            .split(',')
+            .map(|f| f.trim().parse::<f32>())
+            .collect::<Result<_, _>>()
+            .ok()?;
+        if v.len() != 65 {
+            return None;
+        }
+        x.extend(v[..64].iter().map(|p| p / 16.0));
+        y.push(v[64] as u32);
+    }
+    Some((x, y))
+}
+
+#[test]
+fn mlp_learns_the_digits_dataset() {
+    let (all_x, all_y) = digits().expect("datasets/digits.csv.gz is committed and well formed");
+    // Every 6th sample is held out (the file is ordered by writer, so this mixes writers).
+    let (mut x, mut y, mut tx, mut ty) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (i, label) in all_y.iter().enumerate() {
+        let (dx, dy) = if i % 6 == 5 {
+            (&mut tx, &mut ty)
+        } else {
+            (&mut x, &mut y)
+        };
+        dx.extend_from_slice(&all_x[i * 64..(i + 1) * 64]);
+        dy.push(*label);
+    }
+    let (train_n, test_n) = (y.len(), ty.len());
+    let input = image(1, 8, 8, 10);
+    let mut s = settings("mlp-small", "sgd", 0.05);
+    s.weight_decay = 5e-4;
+    s.schedule = "cosine".into();
+    s.epochs = 20;
+    let bs = 32;
+    s.steps_per_epoch = train_n.div_ceil(bs);
+    let mut t = Trainer::new(&s, &input).unwrap();
+    for _ in 0..s.epochs {
+        for b in (0..train_n).step_by(bs) {
+            let m = bs.min(train_n - b);
+            t.train_step(&x[b * 64..(b + m) * 64], &y[b..b + m], m)
+                .unwrap();
+        }
+    }
+    let e = t.evaluate(&tx, &ty, test_n).unwrap();
+    let acc = e.correct as f64 / e.count as f64;
+    assert!(acc >= 0.95, "held-out accuracy {acc}");
+    assert!(t.lr() < 1e-9, "cosine reaches 0 at the end of the run");
+}
+
+#[test]
+fn same_seed_same_run_and_checkpoints_round_trip() {
+    let input = image(3, 32, 32, 10);
+    let (x, y) = random_batch(&input, 4, &mut Lcg(3));
+    let mut a = Trainer::new(&settings("vit-tiny", "sgd-nesterov", 0.01), &input).unwrap();
+    let mut b = Trainer::new(&settings("vit-tiny", "sgd-nesterov", 0.01), &input).unwrap();
+    for _ in 0..2 {
+        assert_eq!(
+            a.train_step(&x, &y, 4).unwrap(),
+            b.train_step(&x, &y, 4).unwrap()
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vit.safetensors");
+    a.save(&path).unwrap();
+    let mut other = settings("vit-tiny", "sgd-nesterov", 0.01);
+    other.seed = 99;
+    let mut c = Trainer::new(&other, &input).unwrap();
+    assert_ne!(
+        c.evaluate(&x, &y, 4).unwrap(),
+        a.evaluate(&x, &y, 4).unwrap()
+    );
+    c.load(&path).unwrap();
+    assert_eq!(
+        c.evaluate(&x, &y, 4).unwrap(),
+        a.evaluate(&x, &y, 4).unwrap()
+    );
+    // A checkpoint of another model is refused with a message.
+    let mut mlp = Trainer::new(&settings("mlp-small", "sgd", 0.01), &input).unwrap();
+    assert!(matches!(
+        mlp.load(&path),
+        Err(ModelError::Checkpoint { .. })
+    ));
+}
+
+#[test]
+fn bad_inputs_are_errors_not_panics() {
+    let input = image(1, 8, 8, 10);
+    assert!(matches!(
+        Trainer::new(&settings("nope", "sgd", 0.1), &input),
+        Err(ModelError::UnknownModel { .. })
+    ));
+    assert!(matches!(
+        Trainer::new(&settings("mlp-small", "lbfgs", 0.1), &input),
+        Err(ModelError::Setting { .. })
+    ));
+    assert!(matches!(
+        Trainer::new(&settings("char-gpt", "sgd", 0.1), &input),
+        Err(ModelError::InputMismatch { .. })
+    ));
+    let mut bad = settings("mlp-small", "sgd", 0.1);
+    bad.device = "cuda:0".into();
+    let err = Trainer::new(&bad, &input)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    if cfg!(not(feature = "cuda")) {
+        assert!(err.contains("scripts/build-cuda.sh"), "{err}");
+    }
+    assert!(
+        parse_device("tpu").is_err()
+            && parse_device("cuda:x").is_err()
+            && parse_device("cpu").is_ok()
+    );
+    let mut t = Trainer::new(&settings("mlp-small", "sgd", 0.1), &input).unwrap();
+    assert!(matches!(
+        t.train_step(&[0.0; 64], &[1], 2),
+        Err(ModelError::Batch(_))
+    ));
+    assert!(matches!(
+        t.train_step(&[0.0; 64], &[10], 1),
+        Err(ModelError::Batch(_))
+    ));
+    assert!(matches!(t.evaluate(&[], &[], 0), Err(ModelError::Batch(_))));
+    let text = InputSpec {
+        sample_shape: vec![8],
+        classes: 5,
+        text: true,
+    };
+    let mut g = Trainer::new(&settings("char-gpt", "adamw", 0.1), &text).unwrap();
+    assert!(matches!(
+        g.train_step(&[7.0; 8], &[0; 8], 1),
+        Err(ModelError::Batch(_))
+    ));
+    assert!(matches!(
+        g.train_step(&[0.5; 8], &[0; 8], 1),
+        Err(ModelError::Batch(_))
+    ));
+    assert!(g.train_step(&[1.0; 8], &[0; 8], 1).is_ok());
+}
