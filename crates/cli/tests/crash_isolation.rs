@@ -1,0 +1,80 @@
+//! A run that panics, aborts, diverges or exceeds its timeout is recorded with the right status,
+//! and the other runs of the sweep still finish.
+
+mod common;
+
+use common::*;
+use greenbench_core::record::RunStatus;
+use std::collections::HashMap;
+
+fn sweep_with_fault(fault: &str, faulty_model: &str, extra: &str) -> HashMap<String, (RunStatus, Option<String>)> {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(
+        dir.path(),
+        "faults",
+        &digits_config("faults", &[faulty_model, "mlp-small"], &[64], 1, extra),
+    );
+    let out = dir.path().join("out");
+    let o = run(greenbench()
+        .arg("sweep")
+        .arg(&cfg)
+        .arg("--out")
+        .arg(&out)
+        .env("GREENBENCH_INJECT_FAULT", format!("{fault}:{faulty_model}")));
+    assert!(o.status.success(), "a failing run must not fail the sweep");
+    let recs = records(&out);
+    assert_eq!(recs.len(), 2, "both runs are recorded");
+    recs.into_iter().map(|r| (r.spec.model.clone(), (r.status, r.error))).collect()
+}
+
+#[test]
+fn panic_is_recorded_as_crashed_with_stderr_tail() {
+    let r = sweep_with_fault("panic", "mlp-32", "");
+    let (status, err) = &r["mlp-32"];
+    assert_eq!(*status, RunStatus::Crashed);
+    let err = err.as_deref().unwrap();
+    assert!(err.contains("exited with code 101"), "{err}");
+    assert!(err.contains("injected panic"), "stderr tail is kept: {err}");
+    assert_eq!(r["mlp-small"].0, RunStatus::Ok);
+}
+
+#[test]
+fn abort_is_recorded_as_crashed_with_signal() {
+    let r = sweep_with_fault("abort", "mlp-32", "");
+    let (status, err) = &r["mlp-32"];
+    assert_eq!(*status, RunStatus::Crashed);
+    assert!(err.as_deref().unwrap().contains("signal 6"), "{err:?}");
+    assert_eq!(r["mlp-small"].0, RunStatus::Ok);
+}
+
+#[test]
+fn nan_loss_is_recorded_as_diverged() {
+    let r = sweep_with_fault("nan", "mlp-32", "");
+    let (status, err) = &r["mlp-32"];
+    assert_eq!(*status, RunStatus::Diverged);
+    assert!(err.as_deref().unwrap().contains("loss became NaN"), "{err:?}");
+    assert_eq!(r["mlp-small"].0, RunStatus::Ok);
+}
+
+#[test]
+fn real_divergence_from_a_huge_learning_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = digits_config("lr", &["mlp-small"], &[32], 2, "").replace("lr = 0.05", "lr = 1e12");
+    let cfg = write_config(dir.path(), "lr", &text);
+    let out = dir.path().join("out");
+    let o = run(greenbench().arg("sweep").arg(&cfg).arg("--out").arg(&out));
+    assert!(o.status.success());
+    let recs = records(&out);
+    assert_eq!(recs[0].status, RunStatus::Diverged, "{:?}", recs[0].error);
+}
+
+#[test]
+fn hang_is_killed_and_recorded_as_timeout() {
+    let t0 = std::time::Instant::now();
+    let r = sweep_with_fault("hang", "mlp-32", "run_timeout = 4");
+    let (status, err) = &r["mlp-32"];
+    assert_eq!(*status, RunStatus::Timeout);
+    assert!(err.as_deref().unwrap().contains("run_timeout of 4 s"), "{err:?}");
+    assert_eq!(r["mlp-small"].0, RunStatus::Ok);
+    assert!(t0.elapsed().as_secs() < 60);
+}
