@@ -202,51 +202,45 @@ impl Conv2d {
     }
 }
 
-/// Elements `start, start + stride, ...` (`len` of them) of `x` along `dim`.
-fn strided(x: &Tensor, dim: usize, start: usize, stride: usize, len: usize) -> Result<Tensor> {
-    if stride == 1 {
-        return x.narrow(dim, start, len);
-    }
-    let idx: Vec<u32> = (0..len).map(|i| (start + i * stride) as u32).collect();
-    let idx = Tensor::new(idx.as_slice(), x.device())?;
-    x.index_select(&idx, dim)
-}
-
-/// Pads the two spatial dimensions of `x` with `pad` elements of `value` on each side.
-fn pad2d(x: &Tensor, pad: usize, value: f32) -> Result<Tensor> {
-    if pad == 0 {
-        return Ok(x.clone());
-    }
-    if value == 0.0 {
-        return x.pad_with_zeros(2, pad, pad)?.pad_with_zeros(3, pad, pad);
-    }
-    let (b, c, h, w) = x.dims4()?;
-    let full = |shape: (usize, usize, usize, usize)| {
-        Tensor::full(value, shape, x.device())?.to_dtype(x.dtype())
-    };
-    let col = full((b, c, h, pad))?;
-    let x = Tensor::cat(&[&col, x, &col], 3)?;
-    let row = full((b, c, pad, w + 2 * pad))?;
-    Tensor::cat(&[&row, &x, &row], 2)
-}
-
 /// The `k²` windows of `x` (padded with `pad` elements of `value`) at `stride`, stacked as
 /// `[batch, channels, k², out_h, out_w]`.
+///
+/// One gather (`index_select` over the flattened spatial positions plus one sentinel element
+/// holding the padding value), so the backward pass is a single scatter-add (`index_add`).
 fn windows(x: &Tensor, k: usize, stride: usize, pad: usize, value: f32) -> Result<Tensor> {
-    let (_, _, h, w) = x.dims4()?;
+    let (b, c, h, w) = x.dims4()?;
+    if h + 2 * pad < k || w + 2 * pad < k {
+        candle_core::bail!("window {k} larger than the padded input {h}×{w} (+{pad})");
+    }
     let (ho, wo) = (
         (h + 2 * pad - k) / stride + 1,
         (w + 2 * pad - k) / stride + 1,
     );
-    let xp = pad2d(x, pad, value)?;
-    let mut taps = Vec::with_capacity(k * k);
+    let sentinel = (h * w) as u32;
+    let mut idx = Vec::with_capacity(k * k * ho * wo);
     for i in 0..k {
-        let rows = strided(&xp, 2, i, stride, ho)?;
         for j in 0..k {
-            taps.push(strided(&rows, 3, j, stride, wo)?);
+            for oh in 0..ho {
+                let r = (oh * stride + i).checked_sub(pad).filter(|r| *r < h);
+                for ow in 0..wo {
+                    let q = (ow * stride + j).checked_sub(pad).filter(|q| *q < w);
+                    idx.push(match (r, q) {
+                        (Some(r), Some(q)) => (r * w + q) as u32,
+                        _ => sentinel,
+                    });
+                }
+            }
         }
     }
-    Tensor::stack(&taps, 2)
+    let idx = Tensor::from_vec(idx, k * k * ho * wo, x.device())?;
+    let flat = x.reshape((b, c, h * w))?;
+    let flat = if pad > 0 {
+        let fill = Tensor::full(value, (b, c, 1), x.device())?.to_dtype(x.dtype())?;
+        Tensor::cat(&[&flat, &fill], 2)?
+    } else {
+        flat
+    };
+    flat.index_select(&idx, 2)?.reshape((b, c, k * k, ho, wo))
 }
 
 /// Depthwise convolution (one input channel per group, `c_out = m·c_in`), PyTorch semantics:

@@ -7,6 +7,12 @@
 //! counted (convolutions and linear layers only, per sample at 3×32×32) and how grouped /
 //! depthwise convolutions and padded max pooling are implemented with ops that have a CPU
 //! backward pass.
+//!
+//! Verified against PyTorch (torch 2.x, pytorch-cifar at its current HEAD): the `VarMap` of every
+//! network loads into the PyTorch model's `state_dict` with no missing or unexpected keys (only
+//! the batch-norm buffers are absent), and the logits of a 4-image batch agree to ~1e-5 in eval
+//! mode, in train mode (batch statistics) and in eval mode after that step's running-statistics
+//! update; PyTorch's conv + linear MACs (forward hooks) equal [`Model::macs_per_sample`] exactly.
 
 use candle_nn::VarBuilder;
 
