@@ -7,7 +7,11 @@ use common::*;
 use greenbench_core::record::RunStatus;
 use std::collections::HashMap;
 
-fn sweep_with_fault(fault: &str, faulty_model: &str, extra: &str) -> HashMap<String, (RunStatus, Option<String>)> {
+fn sweep_with_fault(
+    fault: &str,
+    faulty_model: &str,
+    extra: &str,
+) -> HashMap<String, (RunStatus, Option<String>)> {
     let dir = tempfile::tempdir().unwrap();
     let cfg = write_config(
         dir.path(),
@@ -24,7 +28,9 @@ fn sweep_with_fault(fault: &str, faulty_model: &str, extra: &str) -> HashMap<Str
     assert!(o.status.success(), "a failing run must not fail the sweep");
     let recs = records(&out);
     assert_eq!(recs.len(), 2, "both runs are recorded");
-    recs.into_iter().map(|r| (r.spec.model.clone(), (r.status, r.error))).collect()
+    recs.into_iter()
+        .map(|r| (r.spec.model.clone(), (r.status, r.error)))
+        .collect()
 }
 
 #[test]
@@ -52,7 +58,10 @@ fn nan_loss_is_recorded_as_diverged() {
     let r = sweep_with_fault("nan", "mlp-32", "");
     let (status, err) = &r["mlp-32"];
     assert_eq!(*status, RunStatus::Diverged);
-    assert!(err.as_deref().unwrap().contains("loss became NaN"), "{err:?}");
+    assert!(
+        err.as_deref().unwrap().contains("loss became NaN"),
+        "{err:?}"
+    );
     assert_eq!(r["mlp-small"].0, RunStatus::Ok);
 }
 
@@ -74,7 +83,10 @@ fn hang_is_killed_and_recorded_as_timeout() {
     let r = sweep_with_fault("hang", "mlp-32", "run_timeout = 4");
     let (status, err) = &r["mlp-32"];
     assert_eq!(*status, RunStatus::Timeout);
-    assert!(err.as_deref().unwrap().contains("run_timeout of 4 s"), "{err:?}");
+    assert!(
+        err.as_deref().unwrap().contains("run_timeout of 4 s"),
+        "{err:?}"
+    );
     assert_eq!(r["mlp-small"].0, RunStatus::Ok);
     assert!(t0.elapsed().as_secs() < 60);
 }

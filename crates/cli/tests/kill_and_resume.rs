@@ -19,11 +19,21 @@ fn next(state: &mut u64) -> u64 {
 #[test]
 fn sigkill_at_random_points_then_resume_runs_each_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
-    let text = digits_config("killme", &["mlp-small", "mlp-64", "mlp-32x32"], &[16, 64], 2, "repeats = 2");
+    let text = digits_config(
+        "killme",
+        &["mlp-small", "mlp-64", "mlp-32x32"],
+        &[16, 64],
+        2,
+        "repeats = 2",
+    );
     let cfg = write_config(dir.path(), "killme", &text);
     let out = dir.path().join("out");
 
-    let o = run(greenbench().arg("sweep").arg(&cfg).arg("--dry-run").arg("--json"));
+    let o = run(greenbench()
+        .arg("sweep")
+        .arg(&cfg)
+        .arg("--dry-run")
+        .arg("--json"));
     let planned: HashSet<String> = serde_json::from_slice::<serde_json::Value>(&o.stdout)
         .unwrap()
         .as_array()
@@ -50,7 +60,13 @@ fn sigkill_at_random_points_then_resume_runs_each_exactly_once() {
         let _ = child.kill();
         let _ = child.wait();
     }
-    let o = run(greenbench().arg("sweep").arg(&cfg).arg("--out").arg(&out).arg("--resume").arg("--quiet"));
+    let o = run(greenbench()
+        .arg("sweep")
+        .arg(&cfg)
+        .arg("--out")
+        .arg(&out)
+        .arg("--resume")
+        .arg("--quiet"));
     assert!(o.status.success());
 
     let text = std::fs::read_to_string(out.join("runs.jsonl")).unwrap();
@@ -59,7 +75,12 @@ fn sigkill_at_random_points_then_resume_runs_each_exactly_once() {
     for (n, line) in text.lines().enumerate() {
         let rec = greenbench_core::record::parse_record(line)
             .unwrap_or_else(|e| panic!("line {} is corrupt: {e}\n{line}", n + 1));
-        assert_eq!(rec.status, greenbench_core::record::RunStatus::Ok, "{:?}", rec.error);
+        assert_eq!(
+            rec.status,
+            greenbench_core::record::RunStatus::Ok,
+            "{:?}",
+            rec.error
+        );
         ids.push(rec.run_id);
     }
     let unique: HashSet<String> = ids.iter().cloned().collect();

@@ -1,15 +1,51 @@
-//! `greenbench report DIR`.
+//! `greenbench report DIR`: the correlation study, predictions, carbon, figures and exports.
 
+use anyhow::Context;
 use std::path::PathBuf;
+
+use greenbench_analysis::{write_report, ReportOptions};
 
 /// Arguments of `greenbench report`.
 #[derive(clap::Args)]
 pub struct ReportArgs {
-    /// A sweep folder holding runs.jsonl (and manifest.json).
+    /// A sweep folder holding runs.jsonl (and manifest.json), e.g. results/quick.
     dir: PathBuf,
+    /// Skip the figures (text and exports only).
+    #[arg(long)]
+    no_figures: bool,
 }
 
-/// Writes report.md, figures, runs.csv, summary.md and emissions.csv into the folder.
+/// Writes report.md, summary.md, runs.csv, emissions.csv and figures/ into the folder.
 pub fn run(a: ReportArgs) -> anyhow::Result<()> {
-    anyhow::bail!("report is not wired yet for {}", a.dir.display())
+    let t0 = std::time::Instant::now();
+    let s = write_report(
+        &a.dir,
+        &ReportOptions {
+            figures: !a.no_figures,
+        },
+    )
+    .with_context(|| format!("writing the report of {}", a.dir.display()))?;
+    println!(
+        "{} records ({} ok) → {} files in {:.1} s; training energy basis: {:?}, quality: {}",
+        s.runs_total,
+        s.runs_ok,
+        s.files.len(),
+        t0.elapsed().as_secs_f64(),
+        s.basis,
+        s.quality
+    );
+    for (id, status, err) in &s.not_ok {
+        println!(
+            "  left out: {id} {} {}",
+            status.name(),
+            err.as_deref().unwrap_or("").lines().next().unwrap_or("")
+        );
+    }
+    for f in &s.figures {
+        if let Some(why) = &f.skipped {
+            println!("  figure {} skipped: {why}", f.name);
+        }
+    }
+    println!("report: {}", s.report.display());
+    Ok(())
 }
