@@ -34,8 +34,8 @@ pub trait PhaseMeter {
     fn start_trace(&mut self, path: &Path, hz: f64) -> Result<(), String>;
     /// Stops the trace and returns utilisation means.
     fn stop_trace(&mut self) -> TraceStats;
-    /// Latest total power in watts seen by the trace, for the progress bar.
-    fn live_watts(&self) -> Option<f64>;
+    /// Average total power in watts since the previous call, for the progress bar.
+    fn live_watts(&mut self) -> Option<f64>;
     /// Which source meters which component (`cpu` → `estimate: …`).
     fn sources(&self) -> BTreeMap<String, String>;
     /// GPU name, when one is metered.

@@ -63,6 +63,7 @@ struct WorkerMeter {
     meter: Meter,
     window: Option<Window>,
     sampler: Option<Sampler>,
+    live: Option<Window>,
     problems: Vec<String>,
 }
 
@@ -111,8 +112,14 @@ impl PhaseMeter for WorkerMeter {
         }
     }
 
-    fn live_watts(&self) -> Option<f64> {
-        None
+    fn live_watts(&mut self) -> Option<f64> {
+        // A short window between two progress reports; it does not disturb the phase window.
+        let previous = self.live.replace(self.meter.begin().ok()?);
+        let m = previous?.end().ok()?;
+        m.energy
+            .total_j
+            .filter(|_| m.duration.0 > 0.0)
+            .map(|j| j / m.duration.0)
     }
 
     fn sources(&self) -> BTreeMap<String, String> {
@@ -196,6 +203,7 @@ pub fn run() -> std::process::ExitCode {
         meter,
         window: None,
         sampler: None,
+        live: None,
         problems: Vec::new(),
     };
     let code = greenbench_runner::run_worker(&req, &mut wm);
