@@ -6,6 +6,7 @@
 pub mod error;
 pub mod host;
 pub mod manifest;
+pub mod merge;
 pub mod progress;
 pub mod protocol;
 pub mod records;

@@ -1,0 +1,598 @@
+//! Merging shard folders (`greenbench sweep --shard i/n`) into one sweep folder.
+//!
+//! All inputs must come from the same config (equal manifest fingerprints). Records are
+//! de-duplicated by run id (the first terminal record wins, inputs taken in the order given) and
+//! written in the sweep's expanded order; traces and logs are copied; the merged `manifest.json`
+//! keeps the fields of a sweep manifest (so `report` reads its config for carbon) plus each
+//! shard's host, idle baseline and meters. Runs with no record are reported with the shard that
+//! owned them (position mod n), so the right shard can be resumed.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use greenbench_core::record::{parse_record, HostInfo};
+use greenbench_core::{ComponentPower, RunSpec, SweepConfig};
+
+use crate::manifest::Manifest;
+use crate::shard::Shard;
+use crate::RunnerError;
+
+/// Why a merge was refused or failed.
+#[derive(Debug, Error)]
+pub enum MergeError {
+    /// No input folders were given.
+    #[error("no shard folders to merge: give at least one, e.g. `greenbench merge results/NAME results/NAME/shard-*`")]
+    NoInputs,
+    /// A file or folder could not be read or written.
+    #[error("{what} {}: {source}", path.display())]
+    Io {
+        /// What was being done.
+        what: &'static str,
+        /// Where.
+        path: PathBuf,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An input folder has no `manifest.json`.
+    #[error("{}: no manifest.json, so this is not a sweep folder; pass the shard folders that `greenbench sweep --shard i/n` wrote (results/NAME/shard-i-of-n)", dir.display())]
+    NotASweep {
+        /// The folder.
+        dir: PathBuf,
+    },
+    /// A manifest could not be read.
+    #[error(transparent)]
+    Manifest(#[from] RunnerError),
+    /// An input comes from another config than the first input.
+    #[error("{} comes from another config than {}: {differences}. Merge only the shard folders of one sweep.", folder.display(), reference.display())]
+    MixedConfigs {
+        /// The differing folder.
+        folder: PathBuf,
+        /// The first input, the reference.
+        reference: PathBuf,
+        /// What differs (sweep name, config path, run count, runs).
+        differences: String,
+    },
+    /// The config text kept in a manifest does not parse or does not expand to its fingerprint.
+    #[error("{}: {message}", manifest.display())]
+    Config {
+        /// The manifest.
+        manifest: PathBuf,
+        /// What is wrong and what to do.
+        message: String,
+    },
+    /// A record line is not a valid record.
+    #[error("{}:{line}: not a valid greenbench record: {message}. Fix or delete that line, then merge again.", path.display())]
+    Record {
+        /// The runs.jsonl file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// The output folder may not receive this merge.
+    #[error("{0}")]
+    Output(String),
+}
+
+fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> MergeError {
+    let path = path.to_path_buf();
+    move |source| MergeError::Io { what, path, source }
+}
+
+/// One input folder as listed in the merged manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShardEntry {
+    /// The folder merged.
+    pub folder: String,
+    /// The shard it holds (`None` for an unsharded sweep folder).
+    #[serde(default)]
+    pub shard: Option<Shard>,
+    /// The machine it ran on.
+    pub host: HostInfo,
+    /// Its idle baseline.
+    pub idle_power_w: ComponentPower,
+    /// Length of its idle measurement in seconds.
+    pub idle_seconds: f64,
+    /// Its energy sources: availability, quality and reason.
+    pub meters: serde_json::Value,
+    /// Records kept from this folder.
+    pub runs_kept: usize,
+    /// Records of this folder dropped as duplicates of an earlier folder's.
+    pub duplicates_dropped: usize,
+    /// When the folder was created (RFC 3339).
+    pub created_at: String,
+    /// The latest (re)start of the folder (RFC 3339).
+    pub updated_at: String,
+}
+
+/// A machine that ran part of the sweep.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HostEntry {
+    /// The machine.
+    pub host: HostInfo,
+    /// The folders (shards) that ran on it, as listed in `shards`.
+    pub folders: Vec<String>,
+}
+
+/// Facts about the merge itself, kept in the merged manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MergeInfo {
+    /// RFC 3339 time of the merge.
+    pub merged_at: String,
+    /// Runs of the sweep with a record.
+    pub runs_present: usize,
+    /// Run ids of the sweep with no record.
+    pub missing: Vec<String>,
+    /// Duplicate records dropped.
+    pub duplicates_dropped: usize,
+}
+
+/// `manifest.json` of a merged folder: a sweep manifest (readable as [`Manifest`]; `host`,
+/// `meters` and `idle_power_w` are the first input's) plus every shard's own metadata.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MergedManifest {
+    /// The sweep manifest fields.
+    #[serde(flatten)]
+    pub base: Manifest,
+    /// The merge.
+    pub merged: MergeInfo,
+    /// Each input folder: shard, host, idle baseline, meters.
+    pub shards: Vec<ShardEntry>,
+    /// Each distinct machine and the folders that ran on it.
+    pub hosts: Vec<HostEntry>,
+}
+
+/// A run of the sweep that no input folder holds a record of.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MissingRun {
+    /// Position in the sweep's expanded order.
+    pub position: usize,
+    /// The run id.
+    pub run_id: String,
+    /// The run spec.
+    pub spec: RunSpec,
+    /// The shard that owned it, one per shard count among the inputs (position mod n).
+    pub owners: Vec<Shard>,
+}
+
+/// What a merge did.
+#[derive(Debug, Clone)]
+pub struct MergeReport {
+    /// The folder written.
+    pub out: PathBuf,
+    /// Sweep name.
+    pub sweep: String,
+    /// Config path as recorded by the shards.
+    pub config_path: String,
+    /// Runs of the whole sweep.
+    pub total_runs: usize,
+    /// Records written (one per run id present).
+    pub runs_present: usize,
+    /// Duplicate records dropped (same run id as a record kept earlier).
+    pub duplicates_dropped: usize,
+    /// Records whose run id is not a run of the config (dropped).
+    pub foreign_dropped: usize,
+    /// Records that were not terminal (dropped).
+    pub non_terminal_dropped: usize,
+    /// Trace and log files copied.
+    pub files_copied: usize,
+    /// Runs without a record, in expanded order.
+    pub missing: Vec<MissingRun>,
+    /// Shards (per shard count among the inputs) for which no folder was given.
+    pub absent_shards: Vec<Shard>,
+    /// Each input.
+    pub shards: Vec<ShardEntry>,
+}
+
+impl MergeReport {
+    /// Whether every run of the sweep has a record.
+    pub fn is_complete(&self) -> bool {
+        self.missing.is_empty()
+    }
+}
+
+struct Input {
+    dir: PathBuf,
+    manifest: Manifest,
+}
+
+/// Merges `inputs` (shard folders of one sweep) into `out`.
+///
+/// Refuses mixed configs, an `out` that is one of the inputs, and an `out` that holds another
+/// sweep or the records of a sweep run there directly. A partial set of shards is merged; the
+/// report lists the missing runs.
+pub fn merge(out: &Path, inputs: &[PathBuf]) -> Result<MergeReport, MergeError> {
+    if inputs.is_empty() {
+        return Err(MergeError::NoInputs);
+    }
+    check_out_not_input(out, inputs)?;
+
+    // Read and compare manifests.
+    let mut shards_in: Vec<Input> = Vec::with_capacity(inputs.len());
+    for dir in inputs {
+        let path = dir.join("manifest.json");
+        let manifest = Manifest::read(&path)?.ok_or_else(|| MergeError::NotASweep {
+            dir: dir.to_path_buf(),
+        })?;
+        if let Some(first) = shards_in.first() {
+            if manifest.fingerprint != first.manifest.fingerprint {
+                return Err(MergeError::MixedConfigs {
+                    folder: dir.to_path_buf(),
+                    reference: first.dir.clone(),
+                    differences: differences(&first.manifest, &manifest),
+                });
+            }
+        }
+        shards_in.push(Input {
+            dir: dir.to_path_buf(),
+            manifest,
+        });
+    }
+    let first = &shards_in[0];
+    check_output(out, &first.manifest)?;
+
+    // Every run of the sweep, from the config text kept in the manifest.
+    let manifest_path = first.dir.join("manifest.json");
+    let cfg = SweepConfig::parse(
+        &first.manifest.config,
+        Path::new(&first.manifest.config_path),
+    )
+    .map_err(|e| MergeError::Config {
+        manifest: manifest_path.clone(),
+        message: format!(
+            "the config text kept in field `config` does not parse with this greenbench ({e}); \
+                 merge with the greenbench version that ran the sweep ({})",
+            first.manifest.greenbench_version
+        ),
+    })?;
+    if cfg.fingerprint() != first.manifest.fingerprint {
+        return Err(MergeError::Config {
+            manifest: manifest_path,
+            message: format!(
+                "the config text kept in field `config` expands to other run ids than the manifest's \
+                 fingerprint; the sweep was run by greenbench {} — merge with that version",
+                first.manifest.greenbench_version
+            ),
+        });
+    }
+    let specs = cfg.expand();
+    let position: HashMap<String, usize> = specs
+        .iter()
+        .enumerate()
+        .map(|(p, s)| (s.run_id(), p))
+        .collect();
+
+    // Records: first terminal record per run id wins.
+    let mut kept: BTreeMap<usize, (String, usize)> = BTreeMap::new(); // position → (line, input)
+    let mut entries = Vec::with_capacity(shards_in.len());
+    let (mut duplicates, mut foreign, mut non_terminal) = (0, 0, 0);
+    for (k, input) in shards_in.iter().enumerate() {
+        let (mut kept_here, mut dup_here) = (0, 0);
+        for raw in read_lines(&input.dir.join("runs.jsonl"))? {
+            let Some(&pos) = position.get(&raw.run_id) else {
+                foreign += 1;
+                continue;
+            };
+            if !raw.terminal {
+                non_terminal += 1;
+                continue;
+            }
+            if kept.contains_key(&pos) {
+                dup_here += 1;
+                continue;
+            }
+            kept.insert(pos, (raw.line, k));
+            kept_here += 1;
+        }
+        duplicates += dup_here;
+        let m = &input.manifest;
+        entries.push(ShardEntry {
+            folder: input.dir.display().to_string(),
+            shard: m.shard,
+            host: m.host.clone(),
+            idle_power_w: m.idle_power_w.clone(),
+            idle_seconds: m.idle_seconds,
+            meters: m.meters.clone(),
+            runs_kept: kept_here,
+            duplicates_dropped: dup_here,
+            created_at: m.created_at.clone(),
+            updated_at: m.updated_at.clone(),
+        });
+    }
+
+    // Missing runs and their owners.
+    let counts: Vec<usize> = {
+        let mut c: Vec<usize> = shards_in
+            .iter()
+            .filter_map(|i| i.manifest.shard.map(|s| s.count))
+            .collect();
+        c.sort_unstable();
+        c.dedup();
+        c
+    };
+    let missing: Vec<MissingRun> = specs
+        .iter()
+        .enumerate()
+        .filter(|(p, _)| !kept.contains_key(p))
+        .map(|(p, s)| MissingRun {
+            position: p,
+            run_id: s.run_id(),
+            spec: s.clone(),
+            owners: counts
+                .iter()
+                .map(|&n| Shard {
+                    index: p % n,
+                    count: n,
+                })
+                .collect(),
+        })
+        .collect();
+    let given: Vec<Shard> = shards_in.iter().filter_map(|i| i.manifest.shard).collect();
+    let absent_shards: Vec<Shard> = counts
+        .iter()
+        .flat_map(|&n| (0..n).map(move |index| Shard { index, count: n }))
+        .filter(|s| !given.contains(s))
+        .collect();
+
+    // Write the folder: records, traces and logs, then the manifest last.
+    for sub in ["traces", "logs"] {
+        std::fs::create_dir_all(out.join(sub)).map_err(io("creating", &out.join(sub)))?;
+    }
+    let mut text = String::new();
+    for (line, _) in kept.values() {
+        text.push_str(line.trim_end());
+        text.push('\n');
+    }
+    write_atomic(&out.join("runs.jsonl"), &text)?;
+    let files_copied = copy_files(out, &shards_in, &kept, &specs)?;
+
+    let now = chrono::Utc::now().to_rfc3339();
+    let mut hosts: Vec<HostEntry> = Vec::new();
+    for e in &entries {
+        match hosts.iter_mut().find(|h| h.host == e.host) {
+            Some(h) => h.folders.push(e.folder.clone()),
+            None => hosts.push(HostEntry {
+                host: e.host.clone(),
+                folders: vec![e.folder.clone()],
+            }),
+        }
+    }
+    let created_at = shards_in
+        .iter()
+        .map(|i| i.manifest.created_at.clone())
+        .min()
+        .unwrap_or_else(|| now.clone());
+    let merged = MergedManifest {
+        base: Manifest {
+            greenbench_version: env!("CARGO_PKG_VERSION").into(),
+            shard: None,
+            created_at,
+            updated_at: now.clone(),
+            ..first.manifest.clone()
+        },
+        merged: MergeInfo {
+            merged_at: now,
+            runs_present: kept.len(),
+            missing: missing.iter().map(|m| m.run_id.clone()).collect(),
+            duplicates_dropped: duplicates,
+        },
+        shards: entries.clone(),
+        hosts,
+    };
+    let json = serde_json::to_string_pretty(&merged)
+        .map_err(|e| MergeError::Output(format!("serializing the merged manifest: {e}")))?;
+    write_atomic(&out.join("manifest.json"), &(json + "\n"))?;
+
+    Ok(MergeReport {
+        out: out.to_path_buf(),
+        sweep: first.manifest.sweep.clone(),
+        config_path: first.manifest.config_path.clone(),
+        total_runs: specs.len(),
+        runs_present: kept.len(),
+        duplicates_dropped: duplicates,
+        foreign_dropped: foreign,
+        non_terminal_dropped: non_terminal,
+        files_copied,
+        missing,
+        absent_shards,
+        shards: entries,
+    })
+}
+
+/// What differs between two manifests, in words.
+fn differences(a: &Manifest, b: &Manifest) -> String {
+    let mut d = Vec::new();
+    if a.sweep != b.sweep {
+        d.push(format!("sweep name `{}` instead of `{}`", b.sweep, a.sweep));
+    }
+    if a.config_path != b.config_path {
+        d.push(format!(
+            "config path {} instead of {}",
+            b.config_path, a.config_path
+        ));
+    }
+    if a.total_runs != b.total_runs {
+        d.push(format!("{} runs instead of {}", b.total_runs, a.total_runs));
+    }
+    if d.is_empty() || (a.sweep == b.sweep && a.total_runs == b.total_runs) {
+        d.push(format!(
+            "the runs themselves differ{} (e.g. another lr, epochs or model in the config)",
+            first_differing_run(a, b)
+                .map(|p| format!(" from run #{p} on"))
+                .unwrap_or_default()
+        ));
+    }
+    d.join("; ")
+}
+
+/// Position of the first differing run id, from the fingerprints (JSON `{name, runs}`).
+fn first_differing_run(a: &Manifest, b: &Manifest) -> Option<usize> {
+    let ids = |m: &Manifest| -> Option<Vec<String>> {
+        let v: serde_json::Value = serde_json::from_str(&m.fingerprint).ok()?;
+        serde_json::from_value(v.get("runs")?.clone()).ok()
+    };
+    let (x, y) = (ids(a)?, ids(b)?);
+    (0..x.len().max(y.len())).find(|&i| x.get(i) != y.get(i))
+}
+
+/// Refuses an `out` equal to one of the inputs (same folder after resolving links).
+fn check_out_not_input(out: &Path, inputs: &[PathBuf]) -> Result<(), MergeError> {
+    let Ok(o) = out.canonicalize() else {
+        return Ok(()); // out does not exist yet, so it is no input
+    };
+    for i in inputs {
+        if i.canonicalize().is_ok_and(|c| c == o) {
+            return Err(MergeError::Output(format!(
+                "the output folder {} is also an input; merge into another folder, e.g. the sweep folder above the shards",
+                out.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses an `out` holding another sweep, or records that were not written by a merge.
+fn check_output(out: &Path, m: &Manifest) -> Result<(), MergeError> {
+    let mpath = out.join("manifest.json");
+    let has_runs = out.join("runs.jsonl").exists();
+    if !mpath.exists() {
+        if has_runs {
+            return Err(MergeError::Output(format!(
+                "{} holds a runs.jsonl but no manifest.json; it may be another sweep's results. \
+                 Merge into another folder, or move that file away.",
+                out.display()
+            )));
+        }
+        return Ok(());
+    }
+    let text = std::fs::read_to_string(&mpath).map_err(io("reading", &mpath))?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        MergeError::Output(format!(
+            "{} is not a greenbench manifest ({e}); merge into another folder",
+            mpath.display()
+        ))
+    })?;
+    let other_fp = v.get("fingerprint").and_then(|f| f.as_str());
+    if other_fp != Some(m.fingerprint.as_str()) {
+        return Err(MergeError::Output(format!(
+            "{} holds another sweep (`{}` from {}); merge into another folder",
+            out.display(),
+            v.get("sweep").and_then(|s| s.as_str()).unwrap_or("?"),
+            v.get("config_path").and_then(|s| s.as_str()).unwrap_or("?"),
+        )));
+    }
+    if v.get("merged").is_none() && has_runs {
+        return Err(MergeError::Output(format!(
+            "{} holds records of sweep `{}` run there directly (not by a merge); replacing them would lose them. \
+             Pass it as an input too and merge into another folder.",
+            out.display(),
+            m.sweep
+        )));
+    }
+    Ok(())
+}
+
+/// One line of `runs.jsonl`, kept verbatim.
+struct RawRecord {
+    line: String,
+    run_id: String,
+    terminal: bool,
+}
+
+/// Reads `runs.jsonl` in file order; a missing file is empty, a trailing partial line
+/// (interrupted write) is ignored.
+fn read_lines(path: &Path) -> Result<Vec<RawRecord>, MergeError> {
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io("opening records", path)(e)),
+    };
+    let mut reader = std::io::BufReader::new(file);
+    let mut out = Vec::new();
+    let mut line = String::new();
+    let mut n = 0;
+    loop {
+        line.clear();
+        if reader
+            .read_line(&mut line)
+            .map_err(io("reading records", path))?
+            == 0
+        {
+            break;
+        }
+        n += 1;
+        if !line.ends_with('\n') {
+            break;
+        }
+        if line.trim().is_empty() {
+            continue;
+        }
+        let rec = parse_record(&line).map_err(|message| MergeError::Record {
+            path: path.to_path_buf(),
+            line: n,
+            message,
+        })?;
+        out.push(RawRecord {
+            line: line.clone(),
+            run_id: rec.run_id,
+            terminal: rec.status.is_terminal(),
+        });
+    }
+    Ok(out)
+}
+
+fn write_atomic(path: &Path, text: &str) -> Result<(), MergeError> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, text).map_err(io("writing", &tmp))?;
+    std::fs::rename(&tmp, path).map_err(io("renaming into", path))
+}
+
+/// Copies `traces/` and `logs/`: for each kept record, its own files from the folder it came
+/// from; then any other file, the first input holding a name winning.
+fn copy_files(
+    out: &Path,
+    inputs: &[Input],
+    kept: &BTreeMap<usize, (String, usize)>,
+    specs: &[RunSpec],
+) -> Result<usize, MergeError> {
+    let mut written: HashSet<PathBuf> = HashSet::new();
+    let mut copy = |from: &Path, to: PathBuf| -> Result<(), MergeError> {
+        if written.contains(&to) || !from.is_file() {
+            return Ok(());
+        }
+        std::fs::copy(from, &to).map_err(io("copying", from))?;
+        written.insert(to);
+        Ok(())
+    };
+    for (&pos, (_, k)) in kept {
+        let id = specs[pos].run_id();
+        let dir = &inputs[*k].dir;
+        for (sub, name) in [
+            ("traces", format!("{id}.csv")),
+            ("logs", format!("{id}.stderr")),
+        ] {
+            copy(&dir.join(sub).join(&name), out.join(sub).join(&name))?;
+        }
+    }
+    for input in inputs {
+        for sub in ["traces", "logs"] {
+            let src = input.dir.join(sub);
+            let Ok(entries) = std::fs::read_dir(&src) else {
+                continue;
+            };
+            for entry in entries {
+                let entry = entry.map_err(io("listing", &src))?;
+                copy(&entry.path(), out.join(sub).join(entry.file_name()))?;
+            }
+        }
+    }
+    Ok(written.len())
+}

@@ -1,0 +1,365 @@
+//! `merge`: shard folders written here (manifests and records, no training) are combined.
+
+use std::path::{Path, PathBuf};
+
+use greenbench_core::record::{read_records, HostInfo, RunRecord, RunStatus, SCHEMA_VERSION};
+use greenbench_core::{ComponentPower, SweepConfig};
+use greenbench_runner::merge::{merge, MergeError, MergedManifest};
+use greenbench_runner::records::RecordsWriter;
+use greenbench_runner::{Manifest, Shard};
+
+/// 2 models × 4 batch sizes = 8 runs.
+fn config_text(name: &str, lr: f64) -> String {
+    format!(
+        "name = \"{name}\"\ndataset = \"digits\"\nthreads = 1\nepochs = 1\nidle_seconds = 0\n\
+         carbon = {{ intensity_g_per_kwh = 56.0, pue = 1.2 }}\n\
+         [grid]\nmodel = [\"mlp-small\", \"mlp-64x32\"]\nbatch_size = [8, 16, 32, 64]\nlr = {lr}\n"
+    )
+}
+
+fn host(name: &str) -> HostInfo {
+    HostInfo {
+        cpu_model: "Test CPU".into(),
+        cores: 2,
+        hostname: name.into(),
+        ..Default::default()
+    }
+}
+
+/// Writes a shard folder holding records for the given positions of the expanded order.
+fn shard_folder(
+    root: &Path,
+    folder: &str,
+    cfg_text: &str,
+    shard: Option<Shard>,
+    positions: &[usize],
+    hostname: &str,
+) -> PathBuf {
+    let dir = root.join(folder);
+    std::fs::create_dir_all(dir.join("traces")).unwrap();
+    std::fs::create_dir_all(dir.join("logs")).unwrap();
+    let cfg = SweepConfig::parse(cfg_text, Path::new("configs/t.toml")).unwrap();
+    let specs = cfg.expand();
+    let idle = ComponentPower {
+        cpu_w: Some(hostname.len() as f64),
+        total_w: Some(hostname.len() as f64),
+        ..Default::default()
+    };
+    Manifest {
+        greenbench_version: "test".into(),
+        sweep: cfg.name.clone(),
+        config_path: "configs/t.toml".into(),
+        config: cfg_text.into(),
+        fingerprint: cfg.fingerprint(),
+        total_runs: specs.len(),
+        shard,
+        host: host(hostname),
+        meters: serde_json::json!([{ "source": "estimate", "host": hostname }]),
+        idle_power_w: idle.clone(),
+        idle_seconds: 0.0,
+        created_at: "2025-01-01T00:00:00Z".into(),
+        updated_at: "2025-01-01T00:00:00Z".into(),
+    }
+    .write(&dir.join("manifest.json"))
+    .unwrap();
+    let mut w = RecordsWriter::open(&dir.join("runs.jsonl")).unwrap();
+    for &p in positions {
+        let spec = specs[p].clone();
+        let id = spec.run_id();
+        w.append(&RunRecord {
+            schema_version: SCHEMA_VERSION,
+            sweep: cfg.name.clone(),
+            run_id: id.clone(),
+            status: RunStatus::Ok,
+            error: None,
+            started_at: "2025-01-01T00:00:00Z".into(),
+            finished_at: "2025-01-01T00:01:00Z".into(),
+            spec,
+            family: "mlp".into(),
+            host: host(hostname),
+            model: None,
+            train: None,
+            inference: None,
+            idle_power_w: idle.clone(),
+            carbon_g: Default::default(),
+            meters: Default::default(),
+            train_samples: 0,
+        })
+        .unwrap();
+        std::fs::write(dir.join("traces").join(format!("{id}.csv")), hostname).unwrap();
+        std::fs::write(dir.join("logs").join(format!("{id}.stderr")), hostname).unwrap();
+    }
+    dir
+}
+
+fn owned(n: usize, i: usize, total: usize) -> Vec<usize> {
+    (0..total).filter(|p| p % n == i).collect()
+}
+
+fn expanded_ids(cfg_text: &str) -> Vec<String> {
+    SweepConfig::parse(cfg_text, Path::new("t.toml"))
+        .unwrap()
+        .expand()
+        .iter()
+        .map(|s| s.run_id())
+        .collect()
+}
+
+#[test]
+fn same_config_shards_merge_into_one_complete_sweep() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = config_text("m", 0.05);
+    let dirs: Vec<PathBuf> = (0..3)
+        .map(|i| {
+            shard_folder(
+                tmp.path(),
+                &format!("shard-{i}-of-3"),
+                &text,
+                Some(Shard { index: i, count: 3 }),
+                &owned(3, i, 8),
+                &format!("node{i}"),
+            )
+        })
+        .collect();
+    let out = tmp.path().join("merged");
+    let r = merge(&out, &dirs).unwrap();
+    assert!(r.is_complete(), "{:?}", r.missing);
+    assert_eq!(
+        (r.total_runs, r.runs_present, r.duplicates_dropped),
+        (8, 8, 0)
+    );
+    assert!(r.absent_shards.is_empty());
+    assert_eq!(r.files_copied, 16);
+
+    // Records in the sweep's expanded order, equal to the config's run ids.
+    let recs = read_records(&out.join("runs.jsonl")).unwrap();
+    let ids: Vec<String> = recs.iter().map(|r| r.run_id.clone()).collect();
+    assert_eq!(ids, expanded_ids(&text));
+    for r in &recs {
+        let trace = std::fs::read_to_string(out.join("traces").join(format!("{}.csv", r.run_id)));
+        assert_eq!(
+            trace.unwrap(),
+            r.host.hostname,
+            "trace from the shard that ran it"
+        );
+        assert!(out
+            .join("logs")
+            .join(format!("{}.stderr", r.run_id))
+            .exists());
+    }
+
+    // The merged manifest is still a sweep manifest (config kept for carbon) plus each shard.
+    let m = Manifest::read(&out.join("manifest.json")).unwrap().unwrap();
+    assert_eq!(m.config, text);
+    assert_eq!(m.shard, None);
+    assert_eq!(m.total_runs, 8);
+    let mm: MergedManifest =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(mm.shards.len(), 3);
+    assert_eq!(mm.hosts.len(), 3);
+    for (i, s) in mm.shards.iter().enumerate() {
+        assert_eq!(s.shard, Some(Shard { index: i, count: 3 }));
+        assert_eq!(s.host.hostname, format!("node{i}"));
+        assert_eq!(s.idle_power_w.cpu_w, Some(5.0));
+        assert_eq!(s.meters[0]["host"], format!("node{i}"));
+        assert_eq!(s.runs_kept, owned(3, i, 8).len());
+    }
+    assert!(mm.merged.missing.is_empty());
+
+    // Merging again into the same (merged) folder replaces it.
+    let again = merge(&out, &dirs).unwrap();
+    assert_eq!(again.runs_present, 8);
+    assert_eq!(read_records(&out.join("runs.jsonl")).unwrap().len(), 8);
+}
+
+#[test]
+fn duplicates_keep_the_first_record_and_are_counted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = config_text("d", 0.05);
+    let a = shard_folder(
+        tmp.path(),
+        "a",
+        &text,
+        Some(Shard { index: 0, count: 2 }),
+        &owned(2, 0, 8),
+        "first",
+    );
+    // A rerun of the same shard elsewhere, plus shard 1; run 0 recorded twice in b.
+    let b = shard_folder(
+        tmp.path(),
+        "b",
+        &text,
+        Some(Shard { index: 0, count: 2 }),
+        &[0, 2, 0],
+        "second",
+    );
+    let c = shard_folder(
+        tmp.path(),
+        "c",
+        &text,
+        Some(Shard { index: 1, count: 2 }),
+        &owned(2, 1, 8),
+        "third",
+    );
+    let out = tmp.path().join("out");
+    let r = merge(&out, &[a, b, c]).unwrap();
+    assert_eq!(r.duplicates_dropped, 3);
+    assert_eq!(r.runs_present, 8);
+    assert!(r.is_complete());
+    assert_eq!(r.shards[1].duplicates_dropped, 3);
+    assert_eq!(r.shards[1].runs_kept, 0);
+    let recs = read_records(&out.join("runs.jsonl")).unwrap();
+    assert_eq!(recs.len(), 8);
+    for r in recs.iter().step_by(2) {
+        assert_eq!(
+            r.host.hostname, "first",
+            "the first folder's record is kept"
+        );
+        let trace = std::fs::read_to_string(out.join("traces").join(format!("{}.csv", r.run_id)));
+        assert_eq!(trace.unwrap(), "first");
+    }
+    // Two folders on different hosts ran shard 0/2: both listed with their own baseline.
+    let mm: MergedManifest =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(mm.merged.duplicates_dropped, 3);
+    let idle: Vec<Option<f64>> = mm.shards.iter().map(|s| s.idle_power_w.cpu_w).collect();
+    assert_eq!(idle, vec![Some(5.0), Some(6.0), Some(5.0)]);
+}
+
+#[test]
+fn mixed_configs_are_refused_naming_the_differing_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s0 = Some(Shard { index: 0, count: 2 });
+    let s1 = Some(Shard { index: 1, count: 2 });
+    let a = shard_folder(tmp.path(), "a", &config_text("x", 0.05), s0, &[0], "h");
+    let other_lr = shard_folder(
+        tmp.path(),
+        "other-lr",
+        &config_text("x", 0.1),
+        s1,
+        &[1],
+        "h",
+    );
+    let other_name = shard_folder(
+        tmp.path(),
+        "other-name",
+        &config_text("y", 0.05),
+        s1,
+        &[1],
+        "h",
+    );
+    let fewer = config_text("x", 0.05).replace("[8, 16, 32, 64]", "[8, 16]");
+    let other_count = shard_folder(tmp.path(), "other-count", &fewer, s1, &[1], "h");
+    let out = tmp.path().join("out");
+
+    let check = |dir: &PathBuf, expect: &str| {
+        let e = merge(&out, &[a.clone(), dir.clone()]).unwrap_err();
+        assert!(matches!(e, MergeError::MixedConfigs { .. }), "{e:?}");
+        let msg = e.to_string();
+        assert!(msg.contains(&dir.display().to_string()), "{msg}");
+        assert!(msg.contains(expect), "{msg}");
+        assert!(!out.join("runs.jsonl").exists(), "nothing written");
+    };
+    check(&other_lr, "the runs themselves differ from run #0");
+    check(&other_name, "sweep name `y` instead of `x`");
+    check(&other_count, "4 runs instead of 8");
+}
+
+#[test]
+fn missing_runs_are_reported_with_their_owning_shard() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = config_text("p", 0.05);
+    // Shard 0/3 finished only its first two runs (0, 3; not 6); shard 1/3 never ran.
+    let s0 = shard_folder(
+        tmp.path(),
+        "s0",
+        &text,
+        Some(Shard { index: 0, count: 3 }),
+        &[0, 3],
+        "a",
+    );
+    let s2 = shard_folder(
+        tmp.path(),
+        "s2",
+        &text,
+        Some(Shard { index: 2, count: 3 }),
+        &owned(3, 2, 8),
+        "b",
+    );
+    let out = tmp.path().join("out");
+    let r = merge(&out, &[s0, s2]).unwrap();
+    assert!(!r.is_complete());
+    assert_eq!(r.runs_present, 4);
+    let ids = expanded_ids(&text);
+    let missing: Vec<(usize, String, Vec<Shard>)> = r
+        .missing
+        .iter()
+        .map(|m| (m.position, m.run_id.clone(), m.owners.clone()))
+        .collect();
+    let want: Vec<(usize, String, Vec<Shard>)> = [1, 4, 6, 7]
+        .iter()
+        .map(|&p| {
+            (
+                p,
+                ids[p].clone(),
+                vec![Shard {
+                    index: p % 3,
+                    count: 3,
+                }],
+            )
+        })
+        .collect();
+    assert_eq!(missing, want);
+    assert_eq!(r.absent_shards, vec![Shard { index: 1, count: 3 }]);
+    let mm: MergedManifest =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(mm.merged.missing.len(), 4);
+}
+
+#[test]
+fn output_folder_is_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = config_text("o", 0.05);
+    let s = Some(Shard { index: 0, count: 1 });
+    let a = shard_folder(tmp.path(), "a", &text, s, &[0, 1], "h");
+
+    // OUT may not be an input.
+    let e = merge(&a, std::slice::from_ref(&a)).unwrap_err().to_string();
+    assert!(e.contains("also an input"), "{e}");
+
+    // OUT holding another sweep is refused.
+    let other = shard_folder(
+        tmp.path(),
+        "other",
+        &config_text("z", 0.05),
+        None,
+        &[0],
+        "h",
+    );
+    let e = merge(&other, std::slice::from_ref(&a))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("holds another sweep (`z`"), "{e}");
+
+    // OUT holding records of this sweep run there directly is refused (they would be lost).
+    let direct = shard_folder(tmp.path(), "direct", &text, None, &[3], "h");
+    let e = merge(&direct, std::slice::from_ref(&a))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("run there directly"), "{e}");
+
+    // An input without a manifest is not a sweep folder.
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let e = merge(&tmp.path().join("out"), &[empty])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no manifest.json"), "{e}");
+
+    // A corrupt record names file and line.
+    std::fs::write(a.join("runs.jsonl"), "{\"schema_version\": 1}\n").unwrap();
+    let e = merge(&tmp.path().join("out2"), &[a.clone()])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("runs.jsonl:1"), "{e}");
+}
