@@ -4,7 +4,7 @@
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{Optimizer, VarBuilder, VarMap, SGD};
 use greenbench_models::cnn;
-use greenbench_models::init::init_varmap;
+use greenbench_models::init::{init_varmap, is_buffer};
 use greenbench_models::Model;
 
 /// Per network: PyTorch's trainable parameter count (paper.md); the conv + linear MACs per
@@ -37,15 +37,6 @@ const ELEMENTWISE_HEAVY: &[&str] = &[
     "shufflenet-v2",
     "efficientnet-b0",
     "pnasnet-b",
-];
-
-/// Variables the reference creates but never uses in its forward pass (no gradient).
-const UNUSED_IN_REFERENCE: &[(&str, &str)] = &[
-    // EfficientNet's first block has expansion 1: pytorch-cifar builds its expansion conv and
-    // batch-norm but skips them in forward.
-    ("efficientnet-b0", "layers.0.conv1.weight"),
-    ("efficientnet-b0", "layers.0.bn1.weight"),
-    ("efficientnet-b0", "layers.0.bn1.bias"),
 ];
 
 /// Seed of the deterministic initialisation (the trainer's `init_varmap`), so the checks are
@@ -82,7 +73,7 @@ fn input(shape: &[usize], seed: u64) -> candle_core::Result<Tensor> {
 }
 
 fn param_count(varmap: &VarMap) -> usize {
-    varmap.all_vars().iter().map(|v| v.elem_count()).sum()
+    greenbench_models::complexity::param_count(varmap) as usize
 }
 
 /// Builds `name`, checks parameters, output shape, MACs, and one backward pass.
@@ -125,10 +116,13 @@ fn check(name: &str) -> candle_core::Result<()> {
         .lock()
         .map_err(|_| candle_core::Error::Msg("poisoned".into()))?;
     let mut bad = Vec::new();
-    for (var_name, var) in data.iter() {
-        let unused = UNUSED_IN_REFERENCE
+    for (var_name, var) in data.iter().filter(|(k, _)| !is_buffer(k)) {
+        // Variables the reference creates but never uses (EfficientNet's first block has
+        // expansion 1: pytorch-cifar builds its expansion conv and batch-norm but skips them).
+        let unused = model
+            .unused_variables()
             .iter()
-            .any(|(n, v)| *n == name && v == var_name);
+            .any(|p| var_name.starts_with(p));
         match grads.get(var.as_tensor()) {
             None if unused => {}
             None => bad.push(format!("{var_name}: no gradient")),
@@ -143,6 +137,16 @@ fn check(name: &str) -> candle_core::Result<()> {
         }
     }
     assert!(bad.is_empty(), "{name}: {bad:?}");
+    let expect_unused: &[&str] = if name == "efficientnet-b0" {
+        &["layers.0.conv1.", "layers.0.bn1."]
+    } else {
+        &[]
+    };
+    assert_eq!(
+        model.unused_variables(),
+        expect_unused,
+        "{name}: unused variables"
+    );
 
     let eval = model.forward_t(&x, false)?;
     assert_eq!(eval.dims(), &[2, 10], "{name}: eval-mode logits");
@@ -207,7 +211,7 @@ fn lenet_overfits_a_tiny_batch() -> candle_core::Result<()> {
     let (varmap, model) = build("lenet");
     let x = input(&[8, 3, 32, 32], 2)?;
     let y = Tensor::new(&[0u32, 1, 2, 3, 4, 5, 6, 7], &dev)?;
-    let mut sgd = SGD::new(varmap.all_vars(), 0.2)?;
+    let mut sgd = SGD::new(greenbench_models::train::trainable_vars(&varmap), 0.2)?;
     let loss0 =
         candle_nn::loss::cross_entropy(&model.forward_t(&x, true)?, &y)?.to_scalar::<f32>()?;
     let mut loss = loss0;

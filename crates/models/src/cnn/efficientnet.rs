@@ -10,8 +10,8 @@ use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 
 use super::layers::{
-    finish, global_avg_pool, global_avg_pool_keepdim, sigmoid, swish, Conv2d, ConvBn, ConvCfg,
-    Layer, Linear,
+    finish_with_unused, global_avg_pool, global_avg_pool_keepdim, sigmoid, swish, Conv2d, ConvBn,
+    ConvCfg, Layer, Linear,
 };
 use crate::model::Model;
 
@@ -88,6 +88,10 @@ impl Layer for EfficientNet {
     }
 }
 
+/// The expansion conv and batch-norm of the first block, created (as in the reference) but skipped
+/// by its forward pass because the block's expansion ratio is 1.
+const UNUSED: &[&str] = &["layers.0.conv1.", "layers.0.bn1."];
+
 /// EfficientNetB0 (3,599,686 parameters).
 pub fn efficientnet_b0(vb: VarBuilder) -> Result<Box<dyn Model>> {
     let num_blocks = [1, 2, 2, 3, 3, 4, 1];
@@ -114,12 +118,13 @@ pub fn efficientnet_b0(vb: VarBuilder) -> Result<Box<dyn Model>> {
         }
     }
     let linear = Linear::new(vb.pp("linear"), 320, 10)?;
-    finish(
+    finish_with_unused(
         EfficientNet {
             stem,
             blocks,
             linear,
         },
         &vb,
+        UNUSED,
     )
 }

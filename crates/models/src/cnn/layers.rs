@@ -21,9 +21,8 @@
 //! more).
 
 use std::cell::Cell;
-use std::sync::Mutex;
 
-use candle_core::{Result, Tensor};
+use candle_core::{Result, Tensor, Var};
 use candle_nn::{Init, VarBuilder};
 
 use crate::model::Model;
@@ -60,6 +59,7 @@ pub trait Layer: Send {
 pub struct Net<L: Layer> {
     body: L,
     macs: u64,
+    unused: &'static [&'static str],
 }
 
 impl<L: Layer> Model for Net<L> {
@@ -70,14 +70,28 @@ impl<L: Layer> Model for Net<L> {
     fn macs_per_sample(&self) -> u64 {
         self.macs
     }
+
+    fn unused_variables(&self) -> &'static [&'static str] {
+        self.unused
+    }
 }
 
 /// Wraps `body` as a [`Model`], counting its MACs on one zero 3×32×32 image (eval mode, so no
 /// running statistics change).
 pub fn finish<L: Layer + 'static>(body: L, vb: &VarBuilder) -> Result<Box<dyn Model>> {
+    finish_with_unused(body, vb, &[])
+}
+
+/// [`finish`] for a network whose reference creates variables it never uses: `unused` lists
+/// their name prefixes (relative to the model's root), reported by [`Model::unused_variables`].
+pub fn finish_with_unused<L: Layer + 'static>(
+    body: L,
+    vb: &VarBuilder,
+    unused: &'static [&'static str],
+) -> Result<Box<dyn Model>> {
     let x = Tensor::zeros((1, 3, 32, 32), vb.dtype(), vb.device())?;
     let macs = count_macs(|| body.forward_t(&x, false))?;
-    Ok(Box::new(Net { body, macs }))
+    Ok(Box::new(Net { body, macs, unused }))
 }
 
 /// Hyper-parameters of a 2-D convolution (PyTorch defaults: stride 1, padding 0, groups 1;
@@ -294,7 +308,8 @@ pub fn sigmoid(x: &Tensor) -> Result<Tensor> {
 pub struct BatchNorm2d {
     weight: Tensor,
     bias: Tensor,
-    running: Mutex<(Tensor, Tensor)>,
+    running_mean: Var,
+    running_var: Var,
     c: usize,
 }
 
@@ -302,31 +317,31 @@ const BN_EPS: f64 = 1e-5;
 const BN_MOMENTUM: f64 = 0.1;
 
 impl BatchNorm2d {
-    /// Creates `weight` (ones) and `bias` (zeros) under `vb`; the running statistics are buffers
-    /// outside the `VarBuilder` (mean 0, variance 1).
+    /// Creates `weight` (ones) and `bias` (zeros) under `vb`, and the running statistics as the
+    /// buffers `running_mean` (zeros) and `running_var` (ones): they live in the `VarMap` (so
+    /// checkpoints keep them) but are not trainable ([`crate::init::is_buffer`]).
     pub fn new(vb: VarBuilder, c: usize) -> Result<Self> {
         let weight = vb.get_with_hints(c, "weight", Init::Const(1.0))?;
         let bias = vb.get_with_hints(c, "bias", Init::Const(0.0))?;
-        let mean = Tensor::zeros(c, vb.dtype(), vb.device())?;
-        let var = Tensor::ones(c, vb.dtype(), vb.device())?;
+        let running_mean =
+            Var::from_tensor(&vb.get_with_hints(c, "running_mean", Init::Const(0.0))?)?;
+        let running_var =
+            Var::from_tensor(&vb.get_with_hints(c, "running_var", Init::Const(1.0))?)?;
         Ok(Self {
             weight,
             bias,
-            running: Mutex::new((mean, var)),
+            running_mean,
+            running_var,
             c,
         })
     }
 
     /// The running mean and variance (copies of the buffers).
     pub fn running_stats(&self) -> Result<(Tensor, Tensor)> {
-        let g = self.lock()?;
-        Ok((g.0.clone(), g.1.clone()))
-    }
-
-    fn lock(&self) -> Result<std::sync::MutexGuard<'_, (Tensor, Tensor)>> {
-        self.running
-            .lock()
-            .map_err(|_| candle_core::Error::Msg("batch-norm running statistics poisoned".into()))
+        Ok((
+            self.running_mean.as_tensor().copy()?.detach(),
+            self.running_var.as_tensor().copy()?.detach(),
+        ))
     }
 
     /// Normalises `x`.
@@ -340,23 +355,29 @@ impl BatchNorm2d {
             let mean = (x.sum_keepdim((0, 2, 3))? / n)?;
             let xc = x.broadcast_sub(&mean)?;
             let var = (xc.sqr()?.sum_keepdim((0, 2, 3))? / n)?;
-            {
-                let mut run = self.lock()?;
-                let unbias = if n > 1.0 { n / (n - 1.0) } else { 1.0 };
-                let m = mean.detach().flatten_all()?;
-                let v = (var.detach().flatten_all()? * unbias)?;
-                let new_mean = ((&run.0 * (1.0 - BN_MOMENTUM))? + (m * BN_MOMENTUM)?)?;
-                let new_var = ((&run.1 * (1.0 - BN_MOMENTUM))? + (v * BN_MOMENTUM)?)?;
-                *run = (new_mean, new_var);
-            }
+            let unbias = if n > 1.0 { n / (n - 1.0) } else { 1.0 };
+            self.update_running(
+                &mean.detach().flatten_all()?,
+                &(var.detach().flatten_all()? * unbias)?,
+            )?;
             let scale = w.broadcast_div(&(var + BN_EPS)?.sqrt()?)?;
             xc.broadcast_mul(&scale)?.broadcast_add(&b)
         } else {
-            let (mean, var) = self.running_stats()?;
+            let mean = self.running_mean.as_tensor().detach();
+            let var = self.running_var.as_tensor().detach();
             let scale = w.broadcast_div(&(var + BN_EPS)?.sqrt()?.reshape((1, c, 1, 1))?)?;
             let shift = b.broadcast_sub(&mean.reshape((1, c, 1, 1))?.broadcast_mul(&scale)?)?;
             x.broadcast_mul(&scale)?.broadcast_add(&shift)
         }
+    }
+
+    /// `running = (1 − momentum)·running + momentum·batch` for the mean and (unbiased) variance.
+    fn update_running(&self, mean: &Tensor, var: &Tensor) -> Result<()> {
+        for (run, batch) in [(&self.running_mean, mean), (&self.running_var, var)] {
+            let new = ((run.as_tensor().detach() * (1.0 - BN_MOMENTUM))? + (batch * BN_MOMENTUM)?)?;
+            run.set(&new)?;
+        }
+        Ok(())
     }
 }
 
@@ -420,7 +441,7 @@ pub fn split_channels(x: &Tensor, c: usize) -> Result<(Tensor, Tensor)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use candle_core::{DType, Device, Var};
+    use candle_core::{DType, Device};
     use candle_nn::VarMap;
 
     fn rand(shape: &[usize]) -> Result<Tensor> {
@@ -531,13 +552,15 @@ mod tests {
 
     /// Train mode normalises with batch statistics and updates the running ones (PyTorch's
     /// momentum 0.1 and unbiased variance); eval mode uses the running statistics; the running
-    /// statistics are not variables of the `VarMap`.
+    /// statistics are buffers of the `VarMap`, updated in place.
     #[test]
     fn batch_norm_statistics() -> Result<()> {
         let varmap = VarMap::new();
         let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
         let bn = BatchNorm2d::new(vb, 3)?;
-        assert_eq!(varmap.all_vars().len(), 2);
+        assert_eq!(varmap.all_vars().len(), 4);
+        assert_eq!(crate::complexity::param_count(&varmap), 6);
+        assert_eq!(crate::train::trainable_vars(&varmap).len(), 2);
         let x = ((rand(&[4, 3, 5, 5])? * 2.0)? + 3.0)?;
         let y = bn.forward_t(&x, true)?;
         let mean = y.mean((0, 2, 3))?.to_vec1::<f32>()?;
@@ -545,6 +568,17 @@ mod tests {
         assert!(mean.iter().all(|m| m.abs() < 1e-4));
         assert!(var.iter().all(|v| (v - 1.0).abs() < 1e-3));
         let (rm, rv) = bn.running_stats()?;
+        let stored = varmap
+            .data()
+            .lock()
+            .map_err(|_| candle_core::Error::Msg("poisoned".into()))?
+            .get("running_mean")
+            .map(|v| v.as_tensor().clone());
+        let stored = stored.ok_or_else(|| candle_core::Error::Msg("no running_mean".into()))?;
+        assert!(
+            max_diff(&stored, &rm)? == 0.0,
+            "the VarMap holds the updated buffer"
+        );
         let n = 100.0f64;
         let bm = x.mean((0, 2, 3))?;
         let bv = (x

@@ -2,15 +2,15 @@
 //!
 //! Every network is written from the reference PyTorch code with the same layers and variable
 //! names, so its trainable parameter count equals PyTorch's exactly. See [`layers`] for how
-//! variables are created (batch-norm running statistics are buffers kept inside the model, not
-//! in the `VarBuilder`, so a `VarMap` holds exactly the trainable parameters), how MACs are
+//! variables are created (batch-norm running statistics are `VarMap` entries named
+//! `….running_mean` / `….running_var`, saved with checkpoints but not trainable and not counted), how MACs are
 //! counted (convolutions and linear layers only, per sample at 3×32×32) and how grouped /
 //! depthwise convolutions and padded max pooling are implemented with ops that have a CPU
 //! backward pass.
 //!
 //! Verified against PyTorch (torch 2.x, pytorch-cifar at its current HEAD): the `VarMap` of every
 //! network loads into the PyTorch model's `state_dict` with no missing or unexpected keys (only
-//! the batch-norm buffers are absent), and the logits of a 4-image batch agree to ~1e-5 in eval
+//! the batch-norm `num_batches_tracked` counters are absent), and the logits of a 4-image batch agree to ~1e-5 in eval
 //! mode, in train mode (batch statistics) and in eval mode after that step's running-statistics
 //! update; PyTorch's conv + linear MACs (forward hooks) equal [`Model::macs_per_sample`] exactly.
 
