@@ -34,6 +34,10 @@ enum Command {
     Report(cmd::report::ReportArgs),
     /// Estimate the energy of a configuration without running it, from a sweep's records.
     Predict(cmd::predict::PredictArgs),
+    /// Combine shard folders of one sweep (`sweep --shard i/n`) into one sweep folder.
+    Merge(cmd::merge::MergeArgs),
+    /// Print an sbatch script running a sweep as a Slurm job array, plus a merge job.
+    Slurm(cmd::slurm::SlurmArgs),
     /// Runs one configuration (spec as JSON on stdin); started by `sweep`, not by hand.
     #[command(hide = true)]
     Worker,
@@ -48,6 +52,8 @@ fn main() -> std::process::ExitCode {
         Command::Datasets(a) => cmd::datasets::run(a),
         Command::Report(a) => cmd::report::run(a),
         Command::Predict(a) => cmd::predict::run(a),
+        Command::Merge(a) => cmd::merge::run(a),
+        Command::Slurm(a) => cmd::slurm::run(a),
         Command::Worker => return cmd::worker::run(),
     };
     match result {

@@ -1,9 +1,11 @@
 //! One module per subcommand.
 
 pub mod datasets;
+pub mod merge;
 pub mod meters;
 pub mod models;
 pub mod predict;
 pub mod report;
+pub mod slurm;
 pub mod sweep;
 pub mod worker;

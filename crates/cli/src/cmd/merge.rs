@@ -1,0 +1,151 @@
+//! `greenbench merge OUT DIR…`: combine shard folders of one sweep into one sweep folder.
+
+use anyhow::bail;
+use std::path::{Path, PathBuf};
+
+use greenbench_runner::merge::{merge, MergeReport};
+use greenbench_runner::Shard;
+
+/// Arguments of `greenbench merge`.
+#[derive(clap::Args)]
+pub struct MergeArgs {
+    /// The merged sweep folder to write (e.g. results/NAME); not one of the inputs.
+    out: PathBuf,
+    /// Shard folders written by `greenbench sweep --shard i/n` (e.g. results/NAME/shard-*).
+    #[arg(required = true)]
+    dirs: Vec<PathBuf>,
+    /// Exit non-zero when a run of the sweep has no record in any input.
+    #[arg(long)]
+    require_complete: bool,
+}
+
+/// Runs the command.
+pub fn run(a: MergeArgs) -> anyhow::Result<()> {
+    let r = merge(&a.out, &a.dirs)?;
+    print_report(&r);
+    if a.require_complete && !r.is_complete() {
+        bail!(
+            "{} of {} runs are missing (--require-complete); resume the shards that own them (listed above), then merge again",
+            r.missing.len(),
+            r.total_runs
+        );
+    }
+    Ok(())
+}
+
+fn print_report(r: &MergeReport) {
+    println!(
+        "merged {} folder(s) of sweep `{}` ({}) into {}: {} of {} runs recorded",
+        r.shards.len(),
+        r.sweep,
+        r.config_path,
+        r.out.display(),
+        r.runs_present,
+        r.total_runs
+    );
+    for s in &r.shards {
+        let idle = s
+            .idle_power_w
+            .total_w
+            .map_or("idle not measured".to_string(), |w| {
+                format!("idle {w:.1} W")
+            });
+        let host = if s.host.hostname.is_empty() {
+            "unknown host"
+        } else {
+            &s.host.hostname
+        };
+        println!(
+            "  {:<10} {}  on {host}, {idle}: {} runs kept{}",
+            s.shard
+                .map_or("unsharded".to_string(), |x| format!("shard {x}")),
+            s.folder,
+            s.runs_kept,
+            if s.duplicates_dropped > 0 {
+                format!(", {} duplicates dropped", s.duplicates_dropped)
+            } else {
+                String::new()
+            }
+        );
+    }
+    if r.duplicates_dropped > 0 {
+        println!(
+            "dropped {} duplicate record(s) (a run id recorded more than once; the first folder's record is kept)",
+            r.duplicates_dropped
+        );
+    }
+    if r.foreign_dropped > 0 {
+        println!(
+            "dropped {} record(s) whose run id is not a run of this config",
+            r.foreign_dropped
+        );
+    }
+    if r.non_terminal_dropped > 0 {
+        println!(
+            "dropped {} record(s) without a terminal status",
+            r.non_terminal_dropped
+        );
+    }
+    for s in &r.absent_shards {
+        println!(
+            "no folder given for shard {s} (expected {})",
+            s.folder_name()
+        );
+    }
+    if r.missing.is_empty() {
+        println!("complete: every run of the sweep has a record");
+    } else {
+        println!(
+            "MISSING {} of {} runs (no record in any folder):",
+            r.missing.len(),
+            r.total_runs
+        );
+        for m in &r.missing {
+            let owners: Vec<String> = m.owners.iter().map(|s| s.to_string()).collect();
+            println!(
+                "  #{:<4} {}  {} batch {} lr {} {} epochs {} repeat {}  — owned by shard {}",
+                m.position,
+                m.run_id,
+                m.spec.model,
+                m.spec.batch_size,
+                m.spec.lr,
+                m.spec.optimizer,
+                m.spec.epochs,
+                m.spec.repeat,
+                if owners.is_empty() {
+                    "? (inputs are unsharded)".to_string()
+                } else {
+                    owners.join(" or ")
+                }
+            );
+        }
+        let mut owners: Vec<Shard> = r.missing.iter().flat_map(|m| m.owners.clone()).collect();
+        owners.sort_by_key(|s| (s.count, s.index));
+        owners.dedup();
+        if owners.is_empty() {
+            println!(
+                "to finish: greenbench sweep {} --out DIR --resume, then merge again",
+                r.config_path
+            );
+        }
+        for s in owners {
+            // Shard folders are DIR/shard-i-of-n: resume into the DIR the other shards used.
+            let parent = r
+                .shards
+                .iter()
+                .filter(|e| e.shard.is_some_and(|x| x.count == s.count))
+                .find_map(|e| {
+                    Path::new(&e.folder)
+                        .parent()
+                        .map(|p| p.display().to_string())
+                })
+                .unwrap_or_else(|| "DIR".into());
+            println!(
+                "to finish shard {s}: greenbench sweep {} --shard {s} --out {parent} --resume",
+                r.config_path
+            );
+        }
+        println!("then merge again");
+    }
+    println!("next: greenbench report {}", r.out.display());
+}
