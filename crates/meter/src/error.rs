@@ -67,6 +67,14 @@ pub enum MeterError {
         /// Plain-words reason, ending with what to do.
         reason: String,
     },
+    /// A GPU power limit could not be read or set.
+    #[error("{gpu}: power limit: {reason}")]
+    PowerLimit {
+        /// The GPU.
+        gpu: String,
+        /// Why, and what to do.
+        reason: String,
+    },
     /// An NVML call failed on a device that was working.
     #[error("NVML call {call} failed on GPU {index}: {reason}; check `nvidia-smi` and the driver")]
     Nvml {

@@ -35,6 +35,14 @@ pub enum RunnerError {
     /// The idle baseline could not be measured.
     #[error("idle baseline: {0}")]
     Idle(String),
+    /// The sweep was interrupted (Ctrl-C, SIGTERM); finished runs are recorded.
+    #[error(
+        "interrupted: the run in progress was stopped and not recorded; continue with --resume"
+    )]
+    Interrupted,
+    /// A GPU power limit could not be restored: the sweep stops rather than run on a wrong limit.
+    #[error("GPU power limit: {0}")]
+    PowerLimit(String),
     /// A request or event could not be (de)serialized.
     #[error("{0}")]
     Protocol(String),

@@ -5,6 +5,7 @@
 
 pub mod error;
 pub mod host;
+pub mod interrupt;
 pub mod manifest;
 pub mod merge;
 pub mod progress;
@@ -19,5 +20,5 @@ pub use manifest::Manifest;
 pub use progress::ProgressMode;
 pub use protocol::{WorkerEvent, WorkerRequest, FAULT_ENV};
 pub use shard::Shard;
-pub use sweep::{run_sweep, SweepOptions, SweepSummary};
+pub use sweep::{run_sweep, PowerCap, SweepOptions, SweepSummary};
 pub use worker::{run_worker, PhaseMeter, TraceStats};

@@ -49,6 +49,15 @@ pub struct SweepOptions {
     pub host: HostInfo,
 }
 
+/// Sets and restores GPU power limits for runs with `power_limit_w` (the binary provides the
+/// NVML implementation).
+pub trait PowerCap {
+    /// Sets the power limit of `device` (`cuda:N`) to `watts`.
+    fn apply(&mut self, device: &str, watts: f64) -> Result<(), String>;
+    /// Puts back the limits that were there before the last `apply`.
+    fn restore(&mut self) -> Result<(), String>;
+}
+
 /// Outcome of a sweep.
 #[derive(Debug, Clone, Default)]
 pub struct SweepSummary {
@@ -108,6 +117,7 @@ pub fn run_sweep(
     cfg: &SweepConfig,
     opts: &SweepOptions,
     idle: &mut dyn FnMut(f64) -> Result<ComponentPower, String>,
+    mut power: Option<&mut dyn PowerCap>,
 ) -> Result<SweepSummary, RunnerError> {
     let out = &opts.out;
     let previous = check_output_folder(cfg, out, opts.resume)?;
@@ -172,7 +182,47 @@ pub fn run_sweep(
         ..Default::default()
     };
     for (_, spec) in todo {
-        let rec = run_one(cfg, opts, spec, &idle_power, &mut progress)?;
+        if crate::interrupt::is_requested() {
+            progress.finish();
+            return Err(RunnerError::Interrupted);
+        }
+        let mut capped = false;
+        let mut cap_error = None;
+        if let Some(w) = spec.power_limit_w {
+            match power.as_deref_mut() {
+                Some(p) => match p.apply(&spec.device, w) {
+                    Ok(()) => capped = true,
+                    Err(e) => cap_error = Some(e),
+                },
+                None => {
+                    cap_error = Some("no GPU power-limit control is available to this sweep".into())
+                }
+            }
+        }
+        let rec = match cap_error {
+            Some(e) => {
+                let mut rec = base_record(cfg, opts, spec, &idle_power);
+                rec.status = RunStatus::Failed;
+                rec.error = Some(format!(
+                    "could not set the power limit to {} W: {e}",
+                    spec.power_limit_w.unwrap_or_default()
+                ));
+                Ok(rec)
+            }
+            None => run_one(cfg, opts, spec, &idle_power, &mut progress),
+        };
+        if capped {
+            if let Some(p) = power.as_deref_mut() {
+                p.restore().map_err(RunnerError::PowerLimit)?;
+            }
+        }
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                progress.finish();
+                return Err(e);
+            }
+        };
         writer.append(&rec)?;
         if rec.status == RunStatus::Ok {
             summary.ok += 1;
@@ -313,6 +363,11 @@ fn run_one(
             let _ = child.kill();
             break;
         }
+        if crate::interrupt::is_requested() {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(RunnerError::Interrupted);
+        }
     }
     let status = child
         .wait()
@@ -320,30 +375,13 @@ fn run_one(
     let _ = out_thread.join();
     let stderr_tail = err_thread.join().unwrap_or_default();
 
-    let family = loaded
-        .as_ref()
-        .map(|l| l.0.clone())
-        .or_else(|| greenbench_models_family(&spec.model))
-        .unwrap_or_default();
-    let mut rec = RunRecord {
-        schema_version: SCHEMA_VERSION,
-        sweep: cfg.name.clone(),
-        run_id,
-        status: RunStatus::Crashed,
-        error: None,
-        started_at,
-        finished_at: chrono::Utc::now().to_rfc3339(),
-        spec: spec.clone(),
-        family,
-        host: opts.host.clone(),
-        model: loaded.as_ref().map(|l| l.1.clone()),
-        train: None,
-        inference: None,
-        idle_power_w: idle_power.clone(),
-        carbon_g: CarbonRecord::default(),
-        meters: Default::default(),
-        train_samples: loaded.as_ref().map_or(0, |l| l.2),
-    };
+    let mut rec = base_record(cfg, opts, spec, idle_power);
+    rec.started_at = started_at;
+    if let Some((family, model, train_samples)) = loaded {
+        rec.family = family;
+        rec.model = Some(model);
+        rec.train_samples = train_samples;
+    }
     let tail = || {
         let t = stderr_tail.trim();
         if t.is_empty() {
@@ -390,10 +428,35 @@ fn run_one(
     Ok(rec)
 }
 
-fn greenbench_models_family(model: &str) -> Option<String> {
-    greenbench_models::registry::lookup(model)
-        .ok()
-        .map(|e| e.family.to_string())
+/// A record of `spec` with nothing measured yet (status `crashed` until set).
+fn base_record(
+    cfg: &SweepConfig,
+    opts: &SweepOptions,
+    spec: &RunSpec,
+    idle_power: &ComponentPower,
+) -> RunRecord {
+    let now = chrono::Utc::now().to_rfc3339();
+    RunRecord {
+        schema_version: SCHEMA_VERSION,
+        sweep: cfg.name.clone(),
+        run_id: spec.run_id(),
+        status: RunStatus::Crashed,
+        error: None,
+        started_at: now.clone(),
+        finished_at: now,
+        spec: spec.clone(),
+        family: greenbench_models::registry::lookup(&spec.model)
+            .map(|e| e.family.to_string())
+            .unwrap_or_default(),
+        host: opts.host.clone(),
+        model: None,
+        train: None,
+        inference: None,
+        idle_power_w: idle_power.clone(),
+        carbon_g: CarbonRecord::default(),
+        meters: Default::default(),
+        train_samples: 0,
+    }
 }
 
 fn signal_name(sig: i32) -> &'static str {

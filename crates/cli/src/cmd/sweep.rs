@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use greenbench_core::{RunSpec, SweepConfig};
-use greenbench_runner::{ProgressMode, Shard, SweepOptions};
+use greenbench_meter::{NvmlPowerLimit, PowerCapper, PowerLimitControl};
+use greenbench_runner::{PowerCap, ProgressMode, Shard, SweepOptions};
 
 use crate::catalog::{dataset_input, ZooCatalog};
 use crate::cmd::worker::MeterSettings;
@@ -108,7 +109,7 @@ pub fn run(a: SweepArgs) -> anyhow::Result<()> {
         shard: a.shard,
         progress,
         worker_command: vec![exe.into_os_string(), "worker".into()],
-        worker_env: Vec::new(),
+        worker_env: vec![("CUDA_DEVICE_ORDER".into(), "PCI_BUS_ID".into())],
         meter: meter_json,
         meter_status: statuses,
         datasets_root: datasets,
@@ -117,7 +118,21 @@ pub fn run(a: SweepArgs) -> anyhow::Result<()> {
     };
     let settings = a.meter.clone();
     let mut idle = move |secs: f64| settings.idle_baseline(secs);
-    let summary = greenbench_runner::run_sweep(&cfg, &opts, &mut idle)?;
+    greenbench_runner::interrupt::install_handlers();
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let mut capper = NvmlCapper::new(out.join("power-limit-restore.json"));
+    capper.recover(&a.meter)?;
+    let wants_cap = !cfg.power_limit_w.value.is_empty();
+    let summary = greenbench_runner::run_sweep(
+        &cfg,
+        &opts,
+        &mut idle,
+        if wants_cap {
+            Some(&mut capper as &mut dyn PowerCap)
+        } else {
+            None
+        },
+    )?;
     if progress != ProgressMode::Json {
         eprintln!(
             "sweep `{}`: {} runs, {} ok, {} not ok, {} already recorded. Records: {}\nnext: greenbench report {}",
@@ -131,6 +146,67 @@ pub fn run(a: SweepArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// GPU power limits through NVML, one [`PowerCapper`] per GPU, opened on first use. The
+/// original limit is kept in `pending` while a cap is applied, so a sweep killed outright gets it
+/// back at its next start.
+struct NvmlCapper {
+    pending: PathBuf,
+    capper: Option<(u32, PowerCapper)>,
+}
+
+impl NvmlCapper {
+    fn new(pending: PathBuf) -> NvmlCapper {
+        NvmlCapper {
+            pending,
+            capper: None,
+        }
+    }
+
+    /// Restores a limit left behind by a sweep that was killed while a cap was set.
+    fn recover(&self, meter: &MeterSettings) -> anyhow::Result<()> {
+        if !self.pending.exists() {
+            return Ok(());
+        }
+        let mut ctl = NvmlPowerLimit::open(meter.gpu_index)?;
+        if let Some(w) =
+            PowerCapper::recover(&mut ctl as &mut dyn PowerLimitControl, &self.pending)?
+        {
+            eprintln!("restored the GPU power limit to {w} W (left by an interrupted sweep)");
+        }
+        Ok(())
+    }
+}
+
+impl PowerCap for NvmlCapper {
+    fn apply(&mut self, device: &str, watts: f64) -> Result<(), String> {
+        let index: u32 = device
+            .strip_prefix("cuda:")
+            .and_then(|i| i.parse().ok())
+            .ok_or_else(|| {
+                format!("power_limit_w needs a GPU device (cuda:N), this run is on `{device}`")
+            })?;
+        if self.capper.as_ref().is_none_or(|(i, _)| *i != index) {
+            if let Some((_, mut old)) = self.capper.take() {
+                old.restore().map_err(|e| e.to_string())?;
+            }
+            let ctl = NvmlPowerLimit::open(index).map_err(|e| e.to_string())?;
+            let c = PowerCapper::new(Box::new(ctl), &self.pending).map_err(|e| e.to_string())?;
+            self.capper = Some((index, c));
+        }
+        match self.capper.as_mut() {
+            Some((_, c)) => c.apply(watts).map_err(|e| e.to_string()),
+            None => Err("no power-limit control".into()),
+        }
+    }
+
+    fn restore(&mut self) -> Result<(), String> {
+        match self.capper.as_mut() {
+            Some((_, c)) => c.restore().map_err(|e| e.to_string()),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Accepts datasets that are not fetched yet (a dry run loads nothing).

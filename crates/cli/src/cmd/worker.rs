@@ -181,8 +181,20 @@ pub fn run() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    let settings: MeterSettings = match serde_json::from_value(req.meter.clone()) {
-        Ok(s) => s,
+    let settings: MeterSettings = match serde_json::from_value::<MeterSettings>(req.meter.clone()) {
+        // The GPU that trains is the GPU that is metered: cuda:N ↔ NVML index N (workers run
+        // with CUDA_DEVICE_ORDER=PCI_BUS_ID so both count GPUs in PCI bus order).
+        Ok(mut s) => {
+            if let Some(i) = req
+                .spec
+                .device
+                .strip_prefix("cuda:")
+                .and_then(|i| i.parse().ok())
+            {
+                s.gpu_index = i;
+            }
+            s
+        }
         Err(e) => {
             greenbench_runner::worker::emit(&WorkerEvent::Failed {
                 message: format!("meter settings: {e}"),
