@@ -358,7 +358,7 @@ fn output_folder_is_checked() {
 
     // A corrupt record names file and line.
     std::fs::write(a.join("runs.jsonl"), "{\"schema_version\": 1}\n").unwrap();
-    let e = merge(&tmp.path().join("out2"), &[a.clone()])
+    let e = merge(&tmp.path().join("out2"), std::slice::from_ref(&a))
         .unwrap_err()
         .to_string();
     assert!(e.contains("runs.jsonl:1"), "{e}");

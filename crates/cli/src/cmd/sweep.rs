@@ -235,10 +235,10 @@ impl greenbench_core::Catalog for DryRunCatalog {
 /// taken as 100 threads' worth. This is a planning figure, not a measurement.
 const MACS_PER_S_PER_THREAD: f64 = 2.0e9;
 
-fn rough_seconds(
-    spec: &RunSpec,
-    macs_cache: &mut HashMap<(String, String), Option<(u64, usize, usize)>>,
-) -> Option<f64> {
+/// (model, dataset) → (MACs per sample, train samples, test samples), if known.
+type MacsCache = HashMap<(String, String), Option<(u64, usize, usize)>>;
+
+fn rough_seconds(spec: &RunSpec, macs_cache: &mut MacsCache) -> Option<f64> {
     let key = (spec.model.clone(), spec.dataset.clone());
     let entry = macs_cache.entry(key).or_insert_with(|| {
         let input = dataset_input(&spec.dataset)?;
