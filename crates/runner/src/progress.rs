@@ -59,6 +59,7 @@ impl Progress {
                 )
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
+            overall.enable_steady_tick(std::time::Duration::from_secs(1));
             let run = multi.add(ProgressBar::new(1));
             run.set_style(
                 ProgressStyle::with_template("  run [{bar:30}] {msg}")
