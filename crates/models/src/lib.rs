@@ -9,6 +9,7 @@ pub mod error;
 pub mod init;
 pub mod mlp;
 pub mod model;
+pub mod ops;
 pub mod optim;
 pub mod registry;
 pub mod train;

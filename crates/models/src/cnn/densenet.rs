@@ -18,10 +18,8 @@ struct Bottleneck {
 
 impl Layer for Bottleneck {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        let out = self.conv1.forward(&self.bn1.forward_t(x, train)?.relu()?)?;
-        let out = self
-            .conv2
-            .forward(&self.bn2.forward_t(&out, train)?.relu()?)?;
+        let out = self.conv1.forward(&self.bn1.forward_t_relu(x, train)?)?;
+        let out = self.conv2.forward(&self.bn2.forward_t_relu(&out, train)?)?;
         Tensor::cat(&[&out, x], 1)
     }
 }
@@ -35,7 +33,7 @@ struct Transition {
 impl Layer for Transition {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         self.conv
-            .forward(&self.bn.forward_t(x, train)?.relu()?)?
+            .forward(&self.bn.forward_t_relu(x, train)?)?
             .avg_pool2d(2)
     }
 }
@@ -54,7 +52,7 @@ impl Layer for DenseNet {
         for l in &self.body {
             x = l.forward_t(&x, train)?;
         }
-        let x = self.bn.forward_t(&x, train)?.relu()?.avg_pool2d(4)?;
+        let x = self.bn.forward_t_relu(&x, train)?.avg_pool2d(4)?;
         self.linear.forward(&flatten(&x)?)
     }
 }

@@ -73,7 +73,7 @@ impl Layer for SimpleDla {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         let mut x = x.clone();
         for cb in &self.stem {
-            x = cb.forward_t(&x, train)?.relu()?;
+            x = cb.forward_t_relu(&x, train)?;
         }
         for t in &self.trees {
             x = t.forward_t(&x, train)?;

@@ -53,8 +53,8 @@ impl Bottleneck {
 
 impl Layer for Bottleneck {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        let out = self.c1.forward_t(x, train)?.relu()?;
-        let out = self.c2.forward_t(&out, train)?.relu()?;
+        let out = self.c1.forward_t_relu(x, train)?;
+        let out = self.c2.forward_t_relu(&out, train)?;
         let out = self.c3.forward_t(&out, train)?;
         let x = match &self.shortcut {
             Some(s) => s.forward_t(x, train)?,
@@ -75,7 +75,7 @@ struct Dpn {
 
 impl Layer for Dpn {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        let mut x = self.stem.forward_t(x, train)?.relu()?;
+        let mut x = self.stem.forward_t_relu(x, train)?;
         for b in &self.blocks {
             x = b.forward_t(&x, train)?;
         }

@@ -20,7 +20,7 @@ fn cbr(vb: &VarBuilder, i: usize, c_in: usize, c_out: usize, k: usize) -> Result
 fn run(seq: &[ConvBn], x: &Tensor, train: bool) -> Result<Tensor> {
     let mut x = x.clone();
     for cb in seq {
-        x = cb.forward_t(&x, train)?.relu()?;
+        x = cb.forward_t_relu(&x, train)?;
     }
     Ok(x)
 }
@@ -70,7 +70,7 @@ struct GoogLeNet {
 
 impl Layer for GoogLeNet {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        let mut x = self.pre.forward_t(x, train)?.relu()?;
+        let mut x = self.pre.forward_t_relu(x, train)?;
         for (s, stage) in self.stages.iter().enumerate() {
             if s > 0 {
                 x = max_pool2d(&x, 3, 2, 1)?;

@@ -26,6 +26,8 @@ use candle_core::{Result, Tensor, Var};
 use candle_nn::{Init, VarBuilder};
 
 use crate::model::Model;
+use crate::ops::batch_norm::batch_norm_train;
+use crate::ops::conv::{self, ConvParams};
 
 thread_local! {
     static MACS: Cell<Option<u64>> = const { Cell::new(None) };
@@ -163,9 +165,10 @@ fn default_init(fan_in: usize) -> Init {
 
 /// A 2-D convolution with PyTorch's weight layout `[c_out, c_in/groups, k, k]`.
 ///
-/// Groups with one input channel each (depthwise, possibly with a channel multiplier) run as a
-/// sum of `k²` shifted, broadcast products; other grouped convolutions use candle's `groups`
-/// (which splits the channels, so its backward works on CPU).
+/// On the CPU (f32) every convolution runs greenbench's own op ([`crate::ops::conv::conv2d`]:
+/// im2col + gemm, direct loops for depthwise, with its own backward pass). On other devices,
+/// groups with one input channel each (depthwise, possibly with a channel multiplier) run as a
+/// sum of `k²` shifted, broadcast products and other convolutions use candle's `conv2d`.
 pub struct Conv2d {
     weight: Tensor,
     bias: Option<Tensor>,
@@ -202,10 +205,16 @@ impl Conv2d {
     /// Applies the convolution to `x` `[batch, c_in, h, w]`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let c = self.cfg;
-        let y = if c.groups > 1 && c.c_in == c.groups {
+        let p = ConvParams {
+            stride: c.stride,
+            pad: c.pad,
+            dilation: 1,
+            groups: c.groups,
+        };
+        let y = if !x.device().is_cpu() && c.groups > 1 && c.c_in == c.groups {
             depthwise(x, &self.weight, c.pad, c.stride)?
         } else {
-            x.conv2d(&self.weight, c.pad, c.stride, 1, c.groups)?
+            conv::conv2d(x, &self.weight, p)?
         };
         let (b, _, ho, wo) = y.dims4()?;
         add_macs((b * ho * wo * c.c_out * (c.c_in / c.groups) * c.k * c.k) as u64);
@@ -346,10 +355,29 @@ impl BatchNorm2d {
 
     /// Normalises `x`.
     pub fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        self.forward_inner(x, train, false)
+    }
+
+    /// `relu(self.forward_t(x, train))`, fused into one op in training mode on the CPU.
+    pub fn forward_t_relu(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        self.forward_inner(x, train, true)
+    }
+
+    fn forward_inner(&self, x: &Tensor, train: bool, relu: bool) -> Result<Tensor> {
         let c = self.c;
+        if train && crate::ops::use_custom(x) {
+            let (y, stats) = batch_norm_train(x, &self.weight, &self.bias, BN_EPS, relu)?;
+            let (n_b, _, h, wd) = x.dims4()?;
+            let n = (n_b * h * wd) as f64;
+            let unbias = if n > 1.0 { n / (n - 1.0) } else { 1.0 };
+            let mean = Tensor::from_vec(stats.mean, c, x.device())?;
+            let var = (Tensor::from_vec(stats.var, c, x.device())? * unbias)?;
+            self.update_running(&mean, &var)?;
+            return Ok(y);
+        }
         let w = self.weight.reshape((1, c, 1, 1))?;
         let b = self.bias.reshape((1, c, 1, 1))?;
-        if train {
+        let y = if train {
             let (n_b, _, h, wd) = x.dims4()?;
             let n = (n_b * h * wd) as f64;
             let mean = (x.sum_keepdim((0, 2, 3))? / n)?;
@@ -361,13 +389,22 @@ impl BatchNorm2d {
                 &(var.detach().flatten_all()? * unbias)?,
             )?;
             let scale = w.broadcast_div(&(var + BN_EPS)?.sqrt()?)?;
-            xc.broadcast_mul(&scale)?.broadcast_add(&b)
+            xc.broadcast_mul(&scale)?.broadcast_add(&b)?
         } else {
             let mean = self.running_mean.as_tensor().detach();
             let var = self.running_var.as_tensor().detach();
             let scale = w.broadcast_div(&(var + BN_EPS)?.sqrt()?.reshape((1, c, 1, 1))?)?;
             let shift = b.broadcast_sub(&mean.reshape((1, c, 1, 1))?.broadcast_mul(&scale)?)?;
-            x.broadcast_mul(&scale)?.broadcast_add(&shift)
+            x.broadcast_mul(&scale)?.broadcast_add(&shift)?
+        };
+        if relu {
+            // PyTorch's convention, as the fused op: no gradient where the output is exactly 0
+            // (candle's `relu` passes it there, which matters for dead channels, whose
+            // normalised output is exactly 0).
+            let mask = y.gt(&y.zeros_like()?)?.to_dtype(y.dtype())?.detach();
+            y * mask
+        } else {
+            Ok(y)
         }
     }
 
@@ -401,6 +438,11 @@ impl ConvBn {
     /// `bn(conv(x))`.
     pub fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         self.bn.forward_t(&self.conv.forward(x)?, train)
+    }
+
+    /// `relu(bn(conv(x)))`, batch-norm and ReLU fused in training mode on the CPU.
+    pub fn forward_t_relu(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        self.bn.forward_t_relu(&self.conv.forward(x)?, train)
     }
 }
 

@@ -30,8 +30,8 @@ struct Block {
 
 impl Layer for Block {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        let out = self.dw.forward_t(x, train)?.relu()?;
-        self.pw.forward_t(&out, train)?.relu()
+        let out = self.dw.forward_t_relu(x, train)?;
+        self.pw.forward_t_relu(&out, train)
     }
 }
 
@@ -43,7 +43,7 @@ struct MobileNet {
 
 impl Layer for MobileNet {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        let mut x = self.stem.forward_t(x, train)?.relu()?;
+        let mut x = self.stem.forward_t_relu(x, train)?;
         for b in &self.blocks {
             x = b.forward_t(&x, train)?;
         }

@@ -29,8 +29,8 @@ struct Block {
 
 impl Layer for Block {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        let out = self.expand.forward_t(x, train)?.relu()?;
-        let out = self.dw.forward_t(&out, train)?.relu()?;
+        let out = self.expand.forward_t_relu(x, train)?;
+        let out = self.dw.forward_t_relu(&out, train)?;
         let out = self.project.forward_t(&out, train)?;
         if self.stride != 1 {
             return Ok(out);
@@ -51,11 +51,11 @@ struct MobileNetV2 {
 
 impl Layer for MobileNetV2 {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        let mut x = self.stem.forward_t(x, train)?.relu()?;
+        let mut x = self.stem.forward_t_relu(x, train)?;
         for b in &self.blocks {
             x = b.forward_t(&x, train)?;
         }
-        let x = self.head.forward_t(&x, train)?.relu()?.avg_pool2d(4)?;
+        let x = self.head.forward_t_relu(&x, train)?.avg_pool2d(4)?;
         self.linear.forward(&flatten(&x)?)
     }
 }

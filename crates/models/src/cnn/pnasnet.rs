@@ -81,7 +81,7 @@ struct PnasNet {
 
 impl Layer for PnasNet {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        let mut x = self.stem.forward_t(x, train)?.relu()?;
+        let mut x = self.stem.forward_t_relu(x, train)?;
         for c in &self.cells {
             x = c.forward_t(&x, train)?;
         }

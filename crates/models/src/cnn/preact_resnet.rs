@@ -39,15 +39,13 @@ impl PreActBlock {
 
 impl Layer for PreActBlock {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        let out = self.bn1.forward_t(x, train)?.relu()?;
+        let out = self.bn1.forward_t_relu(x, train)?;
         let short = match &self.shortcut {
             Some(s) => s.forward(&out)?,
             None => x.clone(),
         };
         let out = self.conv1.forward(&out)?;
-        let out = self
-            .conv2
-            .forward(&self.bn2.forward_t(&out, train)?.relu()?)?;
+        let out = self.conv2.forward(&self.bn2.forward_t_relu(&out, train)?)?;
         out + short
     }
 }

@@ -35,7 +35,7 @@ impl BasicBlock {
 
 impl Layer for BasicBlock {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        let out = self.c1.forward_t(x, train)?.relu()?;
+        let out = self.c1.forward_t_relu(x, train)?;
         let out = self.c2.forward_t(&out, train)?;
         let short = match &self.shortcut {
             Some(s) => s.forward_t(x, train)?,
@@ -53,7 +53,7 @@ struct ResNet {
 
 impl Layer for ResNet {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        let mut x = self.stem.forward_t(x, train)?.relu()?;
+        let mut x = self.stem.forward_t_relu(x, train)?;
         for b in &self.blocks {
             x = b.forward_t(&x, train)?;
         }

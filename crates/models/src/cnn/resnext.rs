@@ -52,8 +52,8 @@ impl Block {
 
 impl Layer for Block {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        let out = self.c1.forward_t(x, train)?.relu()?;
-        let out = self.c2.forward_t(&out, train)?.relu()?;
+        let out = self.c1.forward_t_relu(x, train)?;
+        let out = self.c2.forward_t_relu(&out, train)?;
         let out = self.c3.forward_t(&out, train)?;
         let short = match &self.shortcut {
             Some(s) => s.forward_t(x, train)?,
@@ -71,7 +71,7 @@ struct ResNeXt {
 
 impl Layer for ResNeXt {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        let mut x = self.stem.forward_t(x, train)?.relu()?;
+        let mut x = self.stem.forward_t_relu(x, train)?;
         for b in &self.blocks {
             x = b.forward_t(&x, train)?;
         }

@@ -47,15 +47,13 @@ impl PreActSeBlock {
 
 impl Layer for PreActSeBlock {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        let out = self.bn1.forward_t(x, train)?.relu()?;
+        let out = self.bn1.forward_t_relu(x, train)?;
         let short = match &self.shortcut {
             Some(s) => s.forward(&out)?,
             None => x.clone(),
         };
         let out = self.conv1.forward(&out)?;
-        let out = self
-            .conv2
-            .forward(&self.bn2.forward_t(&out, train)?.relu()?)?;
+        let out = self.conv2.forward(&self.bn2.forward_t_relu(&out, train)?)?;
         let w = self.fc1.forward(&global_avg_pool_keepdim(&out)?)?.relu()?;
         let w = sigmoid(&self.fc2.forward(&w)?)?;
         out.broadcast_mul(&w)? + short
@@ -70,7 +68,7 @@ struct SeNet {
 
 impl Layer for SeNet {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        let mut x = self.stem.forward_t(x, train)?.relu()?;
+        let mut x = self.stem.forward_t_relu(x, train)?;
         for b in &self.blocks {
             x = b.forward_t(&x, train)?;
         }

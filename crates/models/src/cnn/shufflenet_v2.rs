@@ -39,9 +39,9 @@ impl BasicBlock {
 impl Layer for BasicBlock {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         let (x1, x2) = split_channels(x, self.half)?;
-        let out = self.c1.forward_t(&x2, train)?.relu()?;
+        let out = self.c1.forward_t_relu(&x2, train)?;
         let out = self.c2.forward_t(&out, train)?;
-        let out = self.c3.forward_t(&out, train)?.relu()?;
+        let out = self.c3.forward_t_relu(&out, train)?;
         shuffle(&Tensor::cat(&[&x1, &out], 1)?, 2)
     }
 }
@@ -81,10 +81,10 @@ impl DownBlock {
 impl Layer for DownBlock {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         let left = self.c1.forward_t(x, train)?;
-        let left = self.c2.forward_t(&left, train)?.relu()?;
-        let right = self.c3.forward_t(x, train)?.relu()?;
+        let left = self.c2.forward_t_relu(&left, train)?;
+        let right = self.c3.forward_t_relu(x, train)?;
         let right = self.c4.forward_t(&right, train)?;
-        let right = self.c5.forward_t(&right, train)?.relu()?;
+        let right = self.c5.forward_t_relu(&right, train)?;
         shuffle(&Tensor::cat(&[&left, &right], 1)?, 2)
     }
 }
@@ -98,11 +98,11 @@ struct ShuffleNetV2 {
 
 impl Layer for ShuffleNetV2 {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        let mut x = self.stem.forward_t(x, train)?.relu()?;
+        let mut x = self.stem.forward_t_relu(x, train)?;
         for b in &self.blocks {
             x = b.forward_t(&x, train)?;
         }
-        let x = self.head.forward_t(&x, train)?.relu()?.avg_pool2d(4)?;
+        let x = self.head.forward_t_relu(&x, train)?.avg_pool2d(4)?;
         self.linear.forward(&flatten(&x)?)
     }
 }

@@ -23,7 +23,7 @@ impl Layer for Vgg {
         let mut x = x.clone();
         for f in &self.features {
             x = match f {
-                Some(cb) => cb.forward_t(&x, train)?.relu()?,
+                Some(cb) => cb.forward_t_relu(&x, train)?,
                 None => x.max_pool2d(2)?,
             };
         }

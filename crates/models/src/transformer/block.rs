@@ -1,11 +1,12 @@
 //! Pre-norm transformer block: layer norm, multi-head self-attention, GELU MLP.
 
-use candle_core::{Module, Tensor, D};
+use candle_core::{Module, Tensor};
 use candle_nn::{Linear, VarBuilder};
 
 use crate::complexity::{attention_macs, linear_macs};
 
-/// Layer norm over the last axis, from primitive ops (gradients reach both parameters).
+/// Layer norm over the last axis ([`crate::ops::norm::layer_norm`]: a custom op with its own
+/// backward on the CPU, primitive ops elsewhere; gradients reach both parameters).
 pub struct LayerNorm {
     weight: Tensor,
     bias: Tensor,
@@ -22,7 +23,7 @@ impl LayerNorm {
 
     /// Normalises `x` `[…, dim]`.
     pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        candle_nn::ops::layer_norm_slow(x, &self.weight, &self.bias, 1e-5)
+        crate::ops::norm::layer_norm(x, &self.weight, &self.bias, 1e-5)
     }
 }
 
@@ -81,9 +82,10 @@ impl Attention {
         let v = qkv.get(2)?.contiguous()?;
         let mut scores = (q.matmul(&k.t()?.contiguous()?)? * (1.0 / (hd as f64).sqrt()))?;
         if self.causal {
-            scores = scores.broadcast_add(&causal_mask(t, x.device())?)?;
+            scores =
+                scores.broadcast_add(&causal_mask(t, x.device())?.to_dtype(scores.dtype())?)?;
         }
-        let att = candle_nn::ops::softmax(&scores, D::Minus1)?;
+        let att = crate::ops::norm::softmax_last_dim(&scores)?;
         let y = att.matmul(&v)?.transpose(1, 2)?.reshape((n, t, dim))?;
         linear_tokens(&self.proj, &y)
     }

@@ -1,7 +1,8 @@
 //! The transformer family: a ViT for small images and a character-level GPT.
 //!
-//! Built from primitives only (matmul, `candle_nn::ops::softmax`, `layer_norm_slow`): candle's
-//! fused layer norm / softmax_last_dim / sdpa drop gradients on CPU.
+//! Built from matmuls plus greenbench's own layer-norm and softmax ops ([`crate::ops::norm`], with
+//! their own backward passes): candle's fused layer norm / softmax_last_dim / sdpa drop gradients
+//! on CPU.
 
 pub mod block;
 pub mod char_gpt;

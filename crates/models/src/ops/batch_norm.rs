@@ -1,0 +1,395 @@
+//! Training-mode batch normalisation (optionally followed by ReLU) as one candle custom op.
+//!
+//! Candle builds batch-norm from ~10 primitive ops, each allocating a full-size temporary in the
+//! forward pass and more in the backward pass. This op makes one pass for the statistics, one
+//! for the output, and two for the backward pass, per channel in parallel. The batch mean and
+//! biased variance it used are handed back so the caller can update its running statistics.
+
+use std::sync::{Arc, Mutex};
+
+use candle_core::{CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor};
+use rayon::prelude::*;
+
+/// Per-channel statistics of the last forward pass: mean and `1/√(var + ε)`.
+#[derive(Default)]
+struct Saved {
+    mean: Vec<f32>,
+    invstd: Vec<f32>,
+    var: Vec<f32>,
+}
+
+struct BatchNorm {
+    eps: f64,
+    relu: bool,
+    saved: Arc<Mutex<Saved>>,
+}
+
+fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout) -> Result<&'a [f32]> {
+    match (s, l.contiguous_offsets()) {
+        (CpuStorage::F32(v), Some((a, b))) => Ok(&v[a..b]),
+        _ => candle_core::bail!("batch-norm op needs contiguous f32 tensors"),
+    }
+}
+
+/// A raw pointer that may cross threads: each channel task writes only its own elements.
+#[derive(Clone, Copy)]
+struct SendPtr(*mut f32);
+unsafe impl Send for SendPtr {}
+unsafe impl Sync for SendPtr {}
+
+impl SendPtr {
+    /// # Safety
+    /// `[off, off + len)` must be in bounds and written by no other thread meanwhile.
+    unsafe fn slice<'a>(self, off: usize, len: usize) -> &'a mut [f32] {
+        std::slice::from_raw_parts_mut(self.0.add(off), len)
+    }
+}
+
+impl CustomOp3 for BatchNorm {
+    fn name(&self) -> &'static str {
+        "greenbench-batch-norm"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (x, w, b) = (f32_slice(s1, l1)?, f32_slice(s2, l2)?, f32_slice(s3, l3)?);
+        let &[n, c, h, wd] = l1.dims() else {
+            candle_core::bail!("batch-norm expects [n, c, h, w], got {:?}", l1.dims())
+        };
+        if w.len() != c || b.len() != c {
+            candle_core::bail!("batch-norm: {c} channels but weight/bias of {}", w.len())
+        }
+        let hw = h * wd;
+        let m = (n * hw) as f64;
+        let mut y = vec![0f32; x.len()];
+        let out = SendPtr(y.as_mut_ptr());
+        let stats: Vec<(f32, f32, f32)> = (0..c)
+            .into_par_iter()
+            .map(|ch| {
+                let planes = || (0..n).map(move |i| &x[(i * c + ch) * hw..][..hw]);
+                let sum: f64 = planes().map(|p| sum8(p, |v| v) as f64).sum();
+                let mean = sum / m;
+                let mf = mean as f32;
+                let ss: f64 = planes()
+                    .map(|p| sum8(p, |v| (v - mf) * (v - mf)) as f64)
+                    .sum();
+                let var = ss / m;
+                let invstd = (1.0 / (var + self.eps).sqrt()) as f32;
+                let (scale, shift) = (w[ch] * invstd, b[ch] - mf * w[ch] * invstd);
+                for i in 0..n {
+                    let src = &x[(i * c + ch) * hw..][..hw];
+                    // SAFETY: plane (i, ch) is written by this task only.
+                    let dst = unsafe { out.slice((i * c + ch) * hw, hw) };
+                    if self.relu {
+                        for (d, &v) in dst.iter_mut().zip(src) {
+                            *d = (v * scale + shift).max(0.0);
+                        }
+                    } else {
+                        for (d, &v) in dst.iter_mut().zip(src) {
+                            *d = v * scale + shift;
+                        }
+                    }
+                }
+                (mf, invstd, var as f32)
+            })
+            .collect();
+        let mut saved = self
+            .saved
+            .lock()
+            .map_err(|_| candle_core::Error::Msg("batch-norm statistics poisoned".into()))?;
+        saved.mean = stats.iter().map(|s| s.0).collect();
+        saved.invstd = stats.iter().map(|s| s.1).collect();
+        saved.var = stats.iter().map(|s| s.2).collect();
+        Ok((CpuStorage::F32(y), Shape::from((n, c, h, wd))))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        b: &Tensor,
+        res: &Tensor,
+        dy: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let (n, c, h, wd) = x.dims4()?;
+        let (mean, invstd) = {
+            let s = self
+                .saved
+                .lock()
+                .map_err(|_| candle_core::Error::Msg("batch-norm statistics poisoned".into()))?;
+            (s.mean.clone(), s.invstd.clone())
+        };
+        let w = w.to_dtype(DType::F32)?.to_vec1::<f32>()?;
+        let (x, dy, res) = (x.contiguous()?, dy.contiguous()?, res.contiguous()?);
+        let (dx, sums) = read(&x, |x| {
+            read(&dy, |dy| {
+                read(&res, |res| {
+                    Ok(self.backward((n, c, h * wd), x, dy, res, &w, &mean, &invstd))
+                })
+            })
+        })?;
+        let dev = b.device();
+        let dx = Tensor::from_vec(dx, (n, c, h, wd), dev)?;
+        let dw = Tensor::from_vec(sums.iter().map(|s| s.0).collect::<Vec<_>>(), c, dev)?;
+        let db = Tensor::from_vec(sums.iter().map(|s| s.1).collect::<Vec<_>>(), c, dev)?;
+        Ok((Some(dx), Some(dw), Some(db)))
+    }
+}
+
+/// Sum of `f(v)` over `v`, in 8 independent lanes (vectorisable).
+#[inline(always)]
+fn sum8(v: &[f32], f: impl Fn(f32) -> f32) -> f32 {
+    let mut acc = [0f32; 8];
+    let mut it = v.chunks_exact(8);
+    for ch in &mut it {
+        for l in 0..8 {
+            acc[l] += f(ch[l]);
+        }
+    }
+    let tail: f32 = it.remainder().iter().map(|&v| f(v)).sum();
+    acc.iter().sum::<f32>() + tail
+}
+
+/// `(Σ g, Σ g·(x − μ))` with `g = sel(dy, res)`, in 8 independent lanes.
+#[inline(always)]
+fn grad_sums(
+    x: &[f32],
+    dy: &[f32],
+    res: &[f32],
+    mu: f32,
+    sel: impl Fn(f32, f32) -> f32,
+) -> (f32, f32) {
+    let (mut sb, mut sw) = ([0f32; 8], [0f32; 8]);
+    let n8 = x.len() / 8 * 8;
+    for j in (0..n8).step_by(8) {
+        let (xc, gc, rc) = (&x[j..j + 8], &dy[j..j + 8], &res[j..j + 8]);
+        for l in 0..8 {
+            let g = sel(gc[l], rc[l]);
+            sb[l] += g;
+            sw[l] += g * (xc[l] - mu);
+        }
+    }
+    let (mut tb, mut tw) = (0f32, 0f32);
+    for j in n8..x.len() {
+        let g = sel(dy[j], res[j]);
+        tb += g;
+        tw += g * (x[j] - mu);
+    }
+    (sb.iter().sum::<f32>() + tb, sw.iter().sum::<f32>() + tw)
+}
+
+/// Runs `f` on the f32 CPU data of the contiguous tensor `t`.
+fn read<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> Result<R>) -> Result<R> {
+    let (s, l) = t.storage_and_layout();
+    match &*s {
+        candle_core::Storage::Cpu(cs) => f(f32_slice(cs, l)?),
+        _ => candle_core::bail!("batch-norm op runs on the CPU only"),
+    }
+}
+
+impl BatchNorm {
+    /// `dx` and per-channel `(dweight, dbias)`:
+    /// `dx = w·invstd/m · (m·g − Σg − x̂·Σ(g·x̂))` with `g` the incoming gradient (zeroed where
+    /// the fused ReLU's output was 0).
+    #[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
+    fn backward(
+        &self,
+        (n, c, hw): (usize, usize, usize),
+        x: &[f32],
+        dy: &[f32],
+        res: &[f32],
+        w: &[f32],
+        mean: &[f32],
+        invstd: &[f32],
+    ) -> (Vec<f32>, Vec<(f32, f32)>) {
+        let m = (n * hw) as f32;
+        let mut dx = vec![0f32; x.len()];
+        let out = SendPtr(dx.as_mut_ptr());
+        let relu = self.relu;
+        let sums: Vec<(f32, f32)> = (0..c)
+            .into_par_iter()
+            .map(|ch| {
+                let (mu, is) = (mean[ch], invstd[ch]);
+                let (mut db, mut dw) = (0f64, 0f64);
+                for i in 0..n {
+                    let off = (i * c + ch) * hw;
+                    let (xs, gs) = (&x[off..off + hw], &dy[off..off + hw]);
+                    let (pb, pw) = if relu {
+                        grad_sums(xs, gs, &res[off..off + hw], mu, |g, r| {
+                            if r > 0.0 {
+                                g
+                            } else {
+                                0.0
+                            }
+                        })
+                    } else {
+                        grad_sums(xs, gs, gs, mu, |g, _| g)
+                    };
+                    db += pb as f64;
+                    dw += (pw * is) as f64;
+                }
+                let (db, dw) = (db as f32, dw as f32);
+                let k0 = w[ch] * is / m;
+                // dx = k0·(m·g − db − (x − μ)·is·dw) = a·g − cx·(x − μ) − k0·db; keep x − μ
+                // together (x·cx − μ·cx cancels badly when |μ| ≫ σ).
+                let (a, cx, shift) = (k0 * m, k0 * is * dw, k0 * db);
+                for i in 0..n {
+                    let off = (i * c + ch) * hw;
+                    // SAFETY: plane (i, ch) is written by this task only.
+                    let dst = unsafe { out.slice(off, hw) };
+                    let (xs, gs) = (&x[off..off + hw], &dy[off..off + hw]);
+                    if relu {
+                        let rs = &res[off..off + hw];
+                        for (((d, &xv), &g), &r) in dst.iter_mut().zip(xs).zip(gs).zip(rs) {
+                            let g = if r > 0.0 { g } else { 0.0 };
+                            *d = a * g - cx * (xv - mu) - shift;
+                        }
+                    } else {
+                        for ((d, &xv), &g) in dst.iter_mut().zip(xs).zip(gs) {
+                            *d = a * g - cx * (xv - mu) - shift;
+                        }
+                    }
+                }
+                (dw, db)
+            })
+            .collect();
+        (dx, sums)
+    }
+}
+
+/// Batch statistics of a training-mode batch-norm call: per-channel mean and biased variance.
+pub struct BatchStats {
+    /// Mean per channel.
+    pub mean: Vec<f32>,
+    /// Biased (÷ n) variance per channel.
+    pub var: Vec<f32>,
+}
+
+/// Training-mode batch-norm of `x` `[n, c, h, w]` with per-channel `weight` and `bias` (both
+/// `[c]`), followed by ReLU when `relu`; returns the output and the batch statistics it used.
+/// f32 CPU tensors only (callers fall back to primitive ops elsewhere).
+pub fn batch_norm_train(
+    x: &Tensor,
+    weight: &Tensor,
+    bias: &Tensor,
+    eps: f64,
+    relu: bool,
+) -> Result<(Tensor, BatchStats)> {
+    let saved = Arc::new(Mutex::new(Saved::default()));
+    let op = BatchNorm {
+        eps,
+        relu,
+        saved: saved.clone(),
+    };
+    let y = x
+        .contiguous()?
+        .apply_op3(&weight.contiguous()?, &bias.contiguous()?, op)?;
+    let s = saved
+        .lock()
+        .map_err(|_| candle_core::Error::Msg("batch-norm statistics poisoned".into()))?;
+    Ok((
+        y,
+        BatchStats {
+            mean: s.mean.clone(),
+            var: s.var.clone(),
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{Device, Var};
+
+    fn rand(shape: &[usize]) -> Result<Tensor> {
+        Tensor::randn(0f32, 1.0, shape, &Device::Cpu)
+    }
+
+    fn max_diff(a: &Tensor, b: &Tensor) -> Result<f32> {
+        (a - b)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()
+    }
+
+    /// Reference from primitive ops (the formulas `BatchNorm2d` used before this op).
+    fn reference(x: &Tensor, w: &Tensor, b: &Tensor, relu: bool) -> Result<Tensor> {
+        let c = w.dim(0)?;
+        let (n_b, _, h, wd) = x.dims4()?;
+        let n = (n_b * h * wd) as f64;
+        let mean = (x.sum_keepdim((0, 2, 3))? / n)?;
+        let xc = x.broadcast_sub(&mean)?;
+        let var = (xc.sqr()?.sum_keepdim((0, 2, 3))? / n)?;
+        let scale = w
+            .reshape((1, c, 1, 1))?
+            .broadcast_div(&(var + 1e-5)?.sqrt()?)?;
+        let y = xc
+            .broadcast_mul(&scale)?
+            .broadcast_add(&b.reshape((1, c, 1, 1))?)?;
+        if relu {
+            let mask = y.gt(&y.zeros_like()?)?.to_dtype(y.dtype())?.detach();
+            y * mask
+        } else {
+            Ok(y)
+        }
+    }
+
+    /// Output, statistics and the gradients of input, weight and bias agree with the
+    /// primitive-op batch-norm computed in f64 (with and without the fused ReLU) within 1e-4.
+    #[test]
+    fn matches_primitive_ops() -> Result<()> {
+        for (shape, relu) in [
+            ([4, 3, 5, 5], false),
+            ([2, 5, 4, 3], true),
+            ([8, 2, 1, 1], true),
+            ([3, 7, 6, 6], false),
+            ([8, 64, 2, 2], true),
+            ([8, 16, 16, 16], true),
+            ([4, 32, 9, 9], true),
+        ] {
+            let x = Var::from_tensor(&((rand(&shape)? * 2.0)? + 0.5)?)?;
+            // One channel with a large mean and a small spread (cancellation-prone), and one
+            // mostly zero (after a ReLU).
+            let (n, hw) = (shape[0], (shape[2], shape[3]));
+            let x = Var::from_tensor(
+                &x.as_tensor()
+                    .slice_assign(
+                        &[0..n, 0..1, 0..hw.0, 0..hw.1],
+                        &((rand(&[n, 1, hw.0, hw.1])? * 0.1)? + 10.0)?,
+                    )?
+                    .slice_assign(
+                        &[0..n, 1..2, 0..hw.0, 0..hw.1],
+                        &(rand(&[n, 1, hw.0, hw.1])? - 1.5)?.relu()?,
+                    )?,
+            )?;
+            let w = Var::from_tensor(&rand(&[shape[1]])?)?;
+            let b = Var::from_tensor(&rand(&[shape[1]])?)?;
+            let (ours, stats) = batch_norm_train(&x, &w, &b, 1e-5, relu)?;
+            // The primitive-op reference, in f64 (gradients flow back through the casts).
+            let f64s = |t: &Var| t.as_tensor().to_dtype(DType::F64);
+            let theirs =
+                reference(&f64s(&x)?, &f64s(&w)?, &f64s(&b)?, relu)?.to_dtype(DType::F32)?;
+            assert!(max_diff(&ours, &theirs)? < 1e-4, "{shape:?} forward");
+            let mean = x.mean((0, 2, 3))?.to_vec1::<f32>()?;
+            let close = |a: &f32, b: &f32| (a - b).abs() <= 1e-5 * b.abs().max(1.0);
+            assert!(stats.mean.iter().zip(&mean).all(|(a, b)| close(a, b)));
+            let probe = rand(&shape)?;
+            let g1 = (ours * &probe)?.sum_all()?.backward()?;
+            let g2 = (theirs * &probe)?.sum_all()?.backward()?;
+            for v in [x.as_tensor(), w.as_tensor(), b.as_tensor()] {
+                let (Some(a), Some(e)) = (g1.get(v), g2.get(v)) else {
+                    panic!("missing gradient")
+                };
+                // Relative to the largest gradient (sums over up to 2,048 elements in f32).
+                let scale = e.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()?.max(1.0);
+                let d = max_diff(a, e)? / scale;
+                assert!(d < 1e-4, "{shape:?} relu {relu}: gradient differs by {d}");
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,745 @@
+//! 2-D convolution as a candle custom op with its own CPU forward and backward.
+//!
+//! Dense and grouped convolutions run as im2col + one `gemm` per chunk of samples (the `gemm`
+//! crate candle itself uses): the columns of several samples are laid side by side so that late,
+//! small feature maps (4×4 in ResNet's last stage) still give the matrix product enough columns.
+//! The backward pass is two more products per chunk: `dW += dY·colsᵀ` and `dcols = Wᵀ·dY`
+//! followed by col2im (a scatter-add). Convolutions with one input channel per group
+//! (depthwise, with or without channel multiplier) use direct loops instead.
+//!
+//! Work is split over samples on rayon's pool (`RAYON_NUM_THREADS`); the weight gradient is
+//! accumulated per thread and summed in a fixed order, so results are deterministic.
+//! On devices other than the CPU, and for dtypes other than f32, [`conv2d`] falls back to
+//! candle's own `conv2d`.
+
+use candle_core::{CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
+use gemm::Parallelism;
+use rayon::prelude::*;
+
+/// Stride, zero padding, dilation and groups of a convolution (the same on both axes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConvParams {
+    /// Stride.
+    pub stride: usize,
+    /// Zero padding on each side.
+    pub pad: usize,
+    /// Dilation of the kernel taps.
+    pub dilation: usize,
+    /// Channel groups.
+    pub groups: usize,
+}
+
+/// All sizes of one convolution call.
+#[derive(Clone, Copy, Debug)]
+struct Geom {
+    n: usize,
+    c: usize,
+    h: usize,
+    w: usize,
+    o: usize,
+    kh: usize,
+    kw: usize,
+    oh: usize,
+    ow: usize,
+    p: ConvParams,
+}
+
+impl Geom {
+    fn new(x: &[usize], w: &[usize], p: ConvParams) -> Result<Self> {
+        let (&[n, c, h, wd], &[o, cg, kh, kw]) = (x, w) else {
+            candle_core::bail!("conv2d expects 4-D input and weight, got {x:?} and {w:?}")
+        };
+        let g = p.groups;
+        if g == 0 || p.stride == 0 || p.dilation == 0 || c != cg * g || o % g != 0 || kh == 0 {
+            candle_core::bail!("conv2d: input {x:?}, weight {w:?} and {p:?} do not fit")
+        }
+        let span_h = p.dilation * (kh - 1) + 1;
+        let span_w = p.dilation * (kw - 1) + 1;
+        if h + 2 * p.pad < span_h || wd + 2 * p.pad < span_w {
+            candle_core::bail!("conv2d: kernel larger than the padded input {x:?}")
+        }
+        Ok(Self {
+            n,
+            c,
+            h,
+            w: wd,
+            o,
+            kh,
+            kw,
+            oh: (h + 2 * p.pad - span_h) / p.stride + 1,
+            ow: (wd + 2 * p.pad - span_w) / p.stride + 1,
+            p,
+        })
+    }
+    fn cg(&self) -> usize {
+        self.c / self.p.groups
+    }
+    fn og(&self) -> usize {
+        self.o / self.p.groups
+    }
+    /// Rows of the column matrix of one group.
+    fn k(&self) -> usize {
+        self.cg() * self.kh * self.kw
+    }
+    fn l(&self) -> usize {
+        self.oh * self.ow
+    }
+    fn hw(&self) -> usize {
+        self.h * self.w
+    }
+    fn depthwise(&self) -> bool {
+        self.cg() == 1
+    }
+    /// Samples per chunk: enough columns for an efficient product, a bounded column buffer.
+    fn chunk(&self) -> usize {
+        let l = self.l().max(1);
+        let want = 256usize.div_ceil(l);
+        let cap = ((1usize << 22) / (self.k() * l).max(1)).max(1);
+        want.min(cap).clamp(1, self.n.max(1))
+    }
+    /// The valid output columns `ow` for kernel column `j`: `iw = ow·s + j·d − pad` in `[0, w)`.
+    fn valid(&self, j: usize, out: usize, size: usize) -> (usize, usize) {
+        let (s, off) = (self.p.stride, j * self.p.dilation);
+        let lo = if off >= self.p.pad {
+            0
+        } else {
+            (self.p.pad - off).div_ceil(s)
+        };
+        // ow·s + off − pad ≤ size − 1  ⇔  ow ≤ (size − 1 + pad − off) / s
+        let hi = if size + self.p.pad > off {
+            ((size - 1 + self.p.pad - off) / s + 1).min(out)
+        } else {
+            0
+        };
+        (lo.min(hi), hi)
+    }
+}
+
+fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout) -> Result<&'a [f32]> {
+    match (s, l.contiguous_offsets()) {
+        (CpuStorage::F32(v), Some((a, b))) => Ok(&v[a..b]),
+        (CpuStorage::F32(_), None) => candle_core::bail!("conv2d op needs contiguous tensors"),
+        _ => candle_core::bail!("conv2d op supports f32 only"),
+    }
+}
+
+/// `dst[m×n] (+)= a[m×k]·b[k×n]`, matrices given by pointer, row stride and column stride.
+///
+/// # Safety
+/// The pointers must address the full matrices with the given strides, and `dst` must not
+/// alias `a` or `b`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn matmul(
+    (m, n, k): (usize, usize, usize),
+    dst: *mut f32,
+    dst_rs: usize,
+    accumulate: bool,
+    a: (*const f32, usize, usize),
+    b: (*const f32, usize, usize),
+    par: Parallelism,
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if !accumulate {
+            for r in 0..m {
+                std::ptr::write_bytes(dst.add(r * dst_rs), 0, n);
+            }
+        }
+        return;
+    }
+    gemm::gemm(
+        m,
+        n,
+        k,
+        dst,
+        1,
+        dst_rs as isize,
+        accumulate,
+        a.0,
+        a.2 as isize,
+        a.1 as isize,
+        b.0,
+        b.2 as isize,
+        b.1 as isize,
+        1.0,
+        1.0,
+        false,
+        false,
+        false,
+        par,
+    )
+}
+
+/// im2col of group `grp` of `s` samples `x` (each `[c, h, w]`) into `cols` `[k, s·l]`.
+fn im2col(g: &Geom, x: &[f32], s: usize, grp: usize, cols: &mut [f32]) {
+    let (l, sl, hw, d, st) = (g.l(), s * g.l(), g.hw(), g.p.dilation, g.p.stride);
+    for ci in 0..g.cg() {
+        for i in 0..g.kh {
+            let (oh_lo, oh_hi) = g.valid(i, g.oh, g.h);
+            for j in 0..g.kw {
+                let (ow_lo, ow_hi) = g.valid(j, g.ow, g.w);
+                let row = (ci * g.kh + i) * g.kw + j;
+                for si in 0..s {
+                    let plane = &x[si * g.c * hw + (grp * g.cg() + ci) * hw..][..hw];
+                    let dst = &mut cols[row * sl + si * l..][..l];
+                    for oh in 0..g.oh {
+                        let out = &mut dst[oh * g.ow..(oh + 1) * g.ow];
+                        if oh < oh_lo || oh >= oh_hi {
+                            out.fill(0.0);
+                            continue;
+                        }
+                        let ih = oh * st + i * d - g.p.pad;
+                        let src = &plane[ih * g.w..(ih + 1) * g.w];
+                        out[..ow_lo].fill(0.0);
+                        out[ow_hi..].fill(0.0);
+                        let base = j * d;
+                        if st == 1 {
+                            let a = ow_lo + base - g.p.pad;
+                            out[ow_lo..ow_hi].copy_from_slice(&src[a..a + ow_hi - ow_lo]);
+                        } else {
+                            for (ow, o) in out.iter_mut().enumerate().take(ow_hi).skip(ow_lo) {
+                                *o = src[ow * st + base - g.p.pad];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// col2im: adds `cols` `[k, s·l]` of group `grp` into `dx` (`s` samples of `[c, h, w]`).
+fn col2im(g: &Geom, cols: &[f32], s: usize, grp: usize, dx: &mut [f32]) {
+    let (l, sl, hw, d, st) = (g.l(), s * g.l(), g.hw(), g.p.dilation, g.p.stride);
+    for ci in 0..g.cg() {
+        for i in 0..g.kh {
+            let (oh_lo, oh_hi) = g.valid(i, g.oh, g.h);
+            for j in 0..g.kw {
+                let (ow_lo, ow_hi) = g.valid(j, g.ow, g.w);
+                let row = (ci * g.kh + i) * g.kw + j;
+                for si in 0..s {
+                    let plane = &mut dx[si * g.c * hw + (grp * g.cg() + ci) * hw..][..hw];
+                    let src = &cols[row * sl + si * l..][..l];
+                    for oh in oh_lo..oh_hi {
+                        let ih = oh * st + i * d - g.p.pad;
+                        let dst = &mut plane[ih * g.w..(ih + 1) * g.w];
+                        let inp = &src[oh * g.ow..(oh + 1) * g.ow];
+                        let base = j * d;
+                        if st == 1 {
+                            let a = ow_lo + base - g.p.pad;
+                            for (t, v) in
+                                dst[a..a + ow_hi - ow_lo].iter_mut().zip(&inp[ow_lo..ow_hi])
+                            {
+                                *t += v;
+                            }
+                        } else {
+                            for ow in ow_lo..ow_hi {
+                                dst[ow * st + base - g.p.pad] += inp[ow];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Chunks are processed in parallel when there are enough of them for every thread; otherwise
+/// sequentially, with the matrix products themselves parallel.
+fn plan(g: &Geom) -> (usize, bool, Parallelism) {
+    let s = g.chunk();
+    let chunks = g.n.div_ceil(s);
+    let threads = rayon::current_num_threads().max(1);
+    if chunks >= threads || threads == 1 {
+        (s, true, Parallelism::None)
+    } else {
+        (s, false, Parallelism::Rayon(threads))
+    }
+}
+
+fn for_chunks(
+    total: &mut [f32],
+    per_sample: usize,
+    s: usize,
+    parallel: bool,
+    f: impl Fn(usize, &mut [f32]) + Sync + Send,
+) {
+    let per_chunk = (per_sample * s).max(1);
+    if parallel {
+        total
+            .par_chunks_mut(per_chunk)
+            .enumerate()
+            .for_each(|(i, c)| f(i * s, c));
+    } else {
+        total
+            .chunks_mut(per_chunk)
+            .enumerate()
+            .for_each(|(i, c)| f(i * s, c));
+    }
+}
+
+fn forward(g: &Geom, x: &[f32], w: &[f32]) -> Vec<f32> {
+    let mut y = vec![0f32; g.n * g.o * g.l()];
+    if g.depthwise() {
+        dw_forward(g, x, w, &mut y);
+        return y;
+    }
+    let (s, parallel, par) = plan(g);
+    let (k, l, og, ol) = (g.k(), g.l(), g.og(), g.o * g.l());
+    let direct = g.kh == 1 && g.kw == 1 && g.p.stride == 1 && g.p.pad == 0 && g.p.groups == 1;
+    for_chunks(&mut y, ol, s, parallel, |n0, yc| {
+        let sc = yc.len() / ol;
+        if direct {
+            // 1×1: the input planes are the columns; one product per sample.
+            for si in 0..sc {
+                let xs = &x[(n0 + si) * g.c * g.hw()..][..g.c * g.hw()];
+                // SAFETY: sizes follow from the geometry checked in `Geom::new`.
+                unsafe {
+                    matmul(
+                        (g.o, l, k),
+                        yc[si * ol..].as_mut_ptr(),
+                        l,
+                        false,
+                        (w.as_ptr(), k, 1),
+                        (xs.as_ptr(), l, 1),
+                        par,
+                    )
+                };
+            }
+            return;
+        }
+        let xs = &x[n0 * g.c * g.hw()..][..sc * g.c * g.hw()];
+        let sl = sc * l;
+        let mut cols = vec![0f32; k * sl];
+        let mut tmp = if sc > 1 {
+            vec![0f32; og * sl]
+        } else {
+            Vec::new()
+        };
+        for grp in 0..g.p.groups {
+            im2col(g, xs, sc, grp, &mut cols);
+            let wg = &w[grp * og * k..][..og * k];
+            let (dst, rs) = if sc > 1 {
+                (tmp.as_mut_ptr(), sl)
+            } else {
+                (yc[grp * og * l..].as_mut_ptr(), l)
+            };
+            // SAFETY: `dst` holds og × sl (or og × l) elements; a and b are in bounds.
+            unsafe {
+                matmul(
+                    (og, sl, k),
+                    dst,
+                    rs,
+                    false,
+                    (wg.as_ptr(), k, 1),
+                    (cols.as_ptr(), sl, 1),
+                    par,
+                )
+            };
+            if sc > 1 {
+                for o in 0..og {
+                    for si in 0..sc {
+                        yc[si * ol + (grp * og + o) * l..][..l]
+                            .copy_from_slice(&tmp[o * sl + si * l..][..l]);
+                    }
+                }
+            }
+        }
+    });
+    y
+}
+
+/// `dY` of group `grp` of a chunk, `[og, s·l]`.
+fn gather_dy(g: &Geom, dy: &[f32], s: usize, grp: usize, out: &mut [f32]) {
+    let (l, og, ol) = (g.l(), g.og(), g.o * g.l());
+    for o in 0..og {
+        for si in 0..s {
+            out[o * s * l + si * l..][..l]
+                .copy_from_slice(&dy[si * ol + (grp * og + o) * l..][..l]);
+        }
+    }
+}
+
+fn backward_input(g: &Geom, dy: &[f32], w: &[f32]) -> Vec<f32> {
+    let mut dx = vec![0f32; g.n * g.c * g.hw()];
+    if g.depthwise() {
+        dw_backward_input(g, dy, w, &mut dx);
+        return dx;
+    }
+    let (s, parallel, par) = plan(g);
+    let (k, l, og, ol, chw) = (g.k(), g.l(), g.og(), g.o * g.l(), g.c * g.hw());
+    let direct = g.kh == 1 && g.kw == 1 && g.p.stride == 1 && g.p.pad == 0 && g.p.groups == 1;
+    for_chunks(&mut dx, chw, s, parallel, |n0, dxc| {
+        let sc = dxc.len() / chw;
+        let dys = &dy[n0 * ol..][..sc * ol];
+        if direct {
+            for si in 0..sc {
+                // dx_n [c × l] = Wᵀ [c × o] · dy_n [o × l]
+                // SAFETY: sizes follow from the geometry.
+                unsafe {
+                    matmul(
+                        (g.c, l, g.o),
+                        dxc[si * chw..].as_mut_ptr(),
+                        l,
+                        false,
+                        (w.as_ptr(), 1, k),
+                        (dys[si * ol..].as_ptr(), l, 1),
+                        par,
+                    )
+                };
+            }
+            return;
+        }
+        let sl = sc * l;
+        let mut dcols = vec![0f32; k * sl];
+        let mut dyg = vec![0f32; og * sl];
+        for grp in 0..g.p.groups {
+            gather_dy(g, dys, sc, grp, &mut dyg);
+            let wg = &w[grp * og * k..][..og * k];
+            // SAFETY: dcols is k × sl; Wgᵀ is k × og; dyg is og × sl.
+            unsafe {
+                matmul(
+                    (k, sl, og),
+                    dcols.as_mut_ptr(),
+                    sl,
+                    false,
+                    (wg.as_ptr(), 1, k),
+                    (dyg.as_ptr(), sl, 1),
+                    par,
+                )
+            };
+            col2im(g, &dcols, sc, grp, dxc);
+        }
+    });
+    dx
+}
+
+fn backward_weight(g: &Geom, dy: &[f32], x: &[f32]) -> Vec<f32> {
+    let wlen = g.o * g.k();
+    if g.depthwise() {
+        let mut dw = vec![0f32; wlen];
+        dw_backward_weight(g, dy, x, &mut dw);
+        return dw;
+    }
+    let (s, parallel, par) = plan(g);
+    let (k, l, og, ol, chw) = (g.k(), g.l(), g.og(), g.o * g.l(), g.c * g.hw());
+    let chunks = g.n.div_ceil(s);
+    let threads = if parallel {
+        rayon::current_num_threads().clamp(1, chunks.max(1))
+    } else {
+        1
+    };
+    let work = |t: usize| {
+        let mut acc = vec![0f32; wlen];
+        let mut cols = Vec::new();
+        let mut dyg = Vec::new();
+        for ch in (t..chunks).step_by(threads) {
+            let n0 = ch * s;
+            let sc = s.min(g.n - n0);
+            let sl = sc * l;
+            let xs = &x[n0 * chw..][..sc * chw];
+            let dys = &dy[n0 * ol..][..sc * ol];
+            cols.resize(k * sl, 0.0);
+            dyg.resize(og * sl, 0.0);
+            for grp in 0..g.p.groups {
+                im2col(g, xs, sc, grp, &mut cols);
+                gather_dy(g, dys, sc, grp, &mut dyg);
+                // dW_g [og × k] += dyg [og × sl] · colsᵀ [sl × k]
+                // SAFETY: acc holds o × k; the slices cover the strided matrices.
+                unsafe {
+                    matmul(
+                        (og, k, sl),
+                        acc[grp * og * k..].as_mut_ptr(),
+                        k,
+                        true,
+                        (dyg.as_ptr(), sl, 1),
+                        (cols.as_ptr(), 1, sl),
+                        par,
+                    )
+                };
+            }
+        }
+        acc
+    };
+    let parts: Vec<Vec<f32>> = if threads > 1 {
+        (0..threads).into_par_iter().map(work).collect()
+    } else {
+        vec![work(0)]
+    };
+    let mut it = parts.into_iter();
+    let mut total = it.next().unwrap_or_else(|| vec![0f32; wlen]);
+    for p in it {
+        total.iter_mut().zip(&p).for_each(|(a, b)| *a += b);
+    }
+    total
+}
+
+/// Depthwise forward: output channel `o` reads input channel `o / m` (`m = o_total / c`).
+fn dw_forward(g: &Geom, x: &[f32], w: &[f32], y: &mut [f32]) {
+    let (l, hw, m, kk) = (g.l(), g.hw(), g.og(), g.kh * g.kw);
+    y.par_chunks_mut(l).enumerate().for_each(|(idx, out)| {
+        let (n, o) = (idx / g.o, idx % g.o);
+        let plane = &x[(n * g.c + o / m) * hw..][..hw];
+        let wo = &w[o * kk..][..kk];
+        dw_taps(g, |i, j, oh, ow_lo, ow_hi, ih, iw0| {
+            let wv = wo[i * g.kw + j];
+            let row = &plane[ih * g.w..(ih + 1) * g.w];
+            let dst = &mut out[oh * g.ow..(oh + 1) * g.ow];
+            if g.p.stride == 1 {
+                for (d, s) in dst[ow_lo..ow_hi].iter_mut().zip(&row[iw0..]) {
+                    *d += wv * s;
+                }
+            } else {
+                for (t, d) in dst[ow_lo..ow_hi].iter_mut().enumerate() {
+                    *d += wv * row[iw0 + t * g.p.stride];
+                }
+            }
+        });
+    });
+}
+
+/// Calls `f(i, j, oh, ow_lo, ow_hi, ih, iw_of_ow_lo)` for every kernel tap and output row with
+/// at least one input inside the image.
+fn dw_taps(g: &Geom, mut f: impl FnMut(usize, usize, usize, usize, usize, usize, usize)) {
+    for i in 0..g.kh {
+        let (oh_lo, oh_hi) = g.valid(i, g.oh, g.h);
+        for j in 0..g.kw {
+            let (ow_lo, ow_hi) = g.valid(j, g.ow, g.w);
+            if ow_lo >= ow_hi {
+                continue;
+            }
+            let iw0 = ow_lo * g.p.stride + j * g.p.dilation - g.p.pad;
+            for oh in oh_lo..oh_hi {
+                let ih = oh * g.p.stride + i * g.p.dilation - g.p.pad;
+                f(i, j, oh, ow_lo, ow_hi, ih, iw0);
+            }
+        }
+    }
+}
+
+fn dw_backward_input(g: &Geom, dy: &[f32], w: &[f32], dx: &mut [f32]) {
+    let (l, hw, m, kk) = (g.l(), g.hw(), g.og(), g.kh * g.kw);
+    dx.par_chunks_mut(hw).enumerate().for_each(|(idx, plane)| {
+        let (n, c) = (idx / g.c, idx % g.c);
+        for o in c * m..(c + 1) * m {
+            let src = &dy[(n * g.o + o) * l..][..l];
+            let wo = &w[o * kk..][..kk];
+            dw_taps(g, |i, j, oh, ow_lo, ow_hi, ih, iw0| {
+                let wv = wo[i * g.kw + j];
+                let row = &mut plane[ih * g.w..(ih + 1) * g.w];
+                let inp = &src[oh * g.ow..(oh + 1) * g.ow];
+                if g.p.stride == 1 {
+                    for (d, s) in row[iw0..].iter_mut().zip(&inp[ow_lo..ow_hi]) {
+                        *d += wv * s;
+                    }
+                } else {
+                    for (t, s) in inp[ow_lo..ow_hi].iter().enumerate() {
+                        row[iw0 + t * g.p.stride] += wv * s;
+                    }
+                }
+            });
+        }
+    });
+}
+
+fn dw_backward_weight(g: &Geom, dy: &[f32], x: &[f32], dw: &mut [f32]) {
+    let (l, hw, m, kk) = (g.l(), g.hw(), g.og(), g.kh * g.kw);
+    dw.par_chunks_mut(kk).enumerate().for_each(|(o, wo)| {
+        for n in 0..g.n {
+            let plane = &x[(n * g.c + o / m) * hw..][..hw];
+            let src = &dy[(n * g.o + o) * l..][..l];
+            dw_taps(g, |i, j, oh, ow_lo, ow_hi, ih, iw0| {
+                let row = &plane[ih * g.w..(ih + 1) * g.w];
+                let inp = &src[oh * g.ow..(oh + 1) * g.ow];
+                let mut acc = 0f32;
+                if g.p.stride == 1 {
+                    for (a, b) in row[iw0..].iter().zip(&inp[ow_lo..ow_hi]) {
+                        acc += a * b;
+                    }
+                } else {
+                    for (t, b) in inp[ow_lo..ow_hi].iter().enumerate() {
+                        acc += row[iw0 + t * g.p.stride] * b;
+                    }
+                }
+                wo[i * g.kw + j] += acc;
+            });
+        }
+    });
+}
+
+/// The forward op: `(x, weight) → y`; its backward calls [`BackwardInput`] and
+/// [`BackwardWeight`].
+struct Forward(ConvParams);
+/// `(dy, weight) → dx` for an input of the given shape.
+struct BackwardInput(ConvParams, [usize; 4]);
+/// `(dy, x) → dW` for a weight of the given shape.
+struct BackwardWeight(ConvParams, [usize; 4]);
+
+impl CustomOp2 for Forward {
+    fn name(&self) -> &'static str {
+        "greenbench-conv2d"
+    }
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let g = Geom::new(l1.dims(), l2.dims(), self.0)?;
+        let y = forward(&g, f32_slice(s1, l1)?, f32_slice(s2, l2)?);
+        Ok((CpuStorage::F32(y), Shape::from((g.n, g.o, g.oh, g.ow))))
+    }
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        _res: &Tensor,
+        dy: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        let dy = dy.contiguous()?;
+        let xd = dims4(x)?;
+        let wd = dims4(w)?;
+        let dx = dy.apply_op2_no_bwd(&w.contiguous()?, &BackwardInput(self.0, xd))?;
+        let dw = dy.apply_op2_no_bwd(&x.contiguous()?, &BackwardWeight(self.0, wd))?;
+        Ok((Some(dx), Some(dw)))
+    }
+}
+
+fn dims4(t: &Tensor) -> Result<[usize; 4]> {
+    let (a, b, c, d) = t.dims4()?;
+    Ok([a, b, c, d])
+}
+
+impl CustomOp2 for BackwardInput {
+    fn name(&self) -> &'static str {
+        "greenbench-conv2d-backward-input"
+    }
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let g = Geom::new(&self.1, l2.dims(), self.0)?;
+        if l1.dims() != [g.n, g.o, g.oh, g.ow] {
+            candle_core::bail!("conv2d backward: gradient shape {:?}", l1.dims())
+        }
+        let dx = backward_input(&g, f32_slice(s1, l1)?, f32_slice(s2, l2)?);
+        Ok((CpuStorage::F32(dx), Shape::from(self.1.to_vec())))
+    }
+}
+
+impl CustomOp2 for BackwardWeight {
+    fn name(&self) -> &'static str {
+        "greenbench-conv2d-backward-weight"
+    }
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let g = Geom::new(l2.dims(), &self.1, self.0)?;
+        if l1.dims() != [g.n, g.o, g.oh, g.ow] {
+            candle_core::bail!("conv2d backward: gradient shape {:?}", l1.dims())
+        }
+        let dw = backward_weight(&g, f32_slice(s1, l1)?, f32_slice(s2, l2)?);
+        Ok((CpuStorage::F32(dw), Shape::from(self.1.to_vec())))
+    }
+}
+
+/// `x` `[n, c, h, w]` convolved with `weight` `[o, c/groups, kh, kw]` (PyTorch semantics, no
+/// bias). f32 on the CPU runs the custom op; anything else runs candle's `conv2d`.
+pub fn conv2d(x: &Tensor, weight: &Tensor, p: ConvParams) -> Result<Tensor> {
+    if super::use_custom(x) {
+        x.contiguous()?.apply_op2(&weight.contiguous()?, Forward(p))
+    } else {
+        x.conv2d(weight, p.pad, p.stride, p.dilation, p.groups)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{Device, Var};
+
+    fn rand(shape: &[usize]) -> Result<Tensor> {
+        Tensor::randn(0f32, 1.0, shape, &Device::Cpu)
+    }
+
+    fn max_rel_diff(a: &Tensor, b: &Tensor) -> Result<f32> {
+        let d = (a - b)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()?;
+        let s = b.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()?;
+        Ok(d / s.max(1.0))
+    }
+
+    /// Outputs and both gradients equal candle's `conv2d` (within 1e-4, relative to the largest
+    /// magnitude) over dense, strided, padded, dilated, grouped, depthwise and 1×1 cases.
+    #[test]
+    fn matches_candle_conv2d_forward_and_backward() -> Result<()> {
+        // (n, c, h, w, o, k, stride, pad, dilation, groups)
+        let cases = [
+            (2, 3, 8, 8, 4, 3, 1, 1, 1, 1),
+            (3, 4, 9, 7, 6, 3, 2, 1, 1, 1),
+            (2, 4, 8, 8, 4, 3, 1, 2, 2, 1),
+            (2, 6, 7, 7, 4, 3, 2, 0, 1, 2),
+            (2, 8, 6, 6, 8, 3, 1, 1, 1, 4),
+            (2, 5, 8, 8, 5, 3, 1, 1, 1, 5),
+            (2, 4, 9, 9, 8, 5, 2, 2, 1, 4),
+            (2, 3, 7, 7, 3, 3, 1, 2, 2, 3),
+            (4, 6, 5, 5, 7, 1, 1, 0, 1, 1),
+            (3, 6, 6, 6, 4, 1, 2, 0, 1, 1),
+            (1, 2, 5, 5, 3, 5, 1, 0, 1, 1),
+            (40, 8, 2, 2, 4, 1, 1, 0, 1, 1),
+            (37, 5, 4, 4, 6, 3, 1, 1, 1, 1),
+            (8, 32, 16, 16, 32, 3, 1, 1, 1, 32),
+            (8, 64, 8, 8, 64, 3, 2, 1, 1, 64),
+            (8, 256, 2, 2, 128, 1, 1, 0, 1, 1),
+            (8, 3, 32, 32, 32, 3, 1, 1, 1, 1),
+        ];
+        for (n, c, h, w, o, k, stride, pad, dilation, groups) in cases {
+            let p = ConvParams {
+                stride,
+                pad,
+                dilation,
+                groups,
+            };
+            let x = Var::from_tensor(&rand(&[n, c, h, w])?)?;
+            let wt = Var::from_tensor(&rand(&[o, c / groups, k, k])?)?;
+            let ours = conv2d(&x, &wt, p)?;
+            let theirs = x.conv2d(&wt, pad, stride, dilation, groups)?;
+            assert_eq!(ours.dims(), theirs.dims(), "{p:?}");
+            assert!(max_rel_diff(&ours, &theirs)? < 1e-4, "forward {p:?}");
+            let probe = rand(ours.dims())?;
+            let g1 = (ours * &probe)?.sum_all()?.backward()?;
+            let g2 = (theirs * &probe)?.sum_all()?.backward()?;
+            for (v, what) in [(x.as_tensor(), "input"), (wt.as_tensor(), "weight")] {
+                let (Some(a), Some(b)) = (g1.get(v), g2.get(v)) else {
+                    panic!("no {what} gradient for {p:?}")
+                };
+                let d = max_rel_diff(a, b)?;
+                assert!(d < 1e-4, "{what} gradient {p:?}: {d}");
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn bad_shapes_are_errors() -> Result<()> {
+        let p = ConvParams {
+            stride: 1,
+            pad: 0,
+            dilation: 1,
+            groups: 2,
+        };
+        assert!(conv2d(&rand(&[1, 3, 5, 5])?, &rand(&[2, 1, 3, 3])?, p).is_err());
+        let p1 = ConvParams { groups: 1, ..p };
+        assert!(conv2d(&rand(&[1, 3, 2, 2])?, &rand(&[2, 3, 3, 3])?, p1).is_err());
+        Ok(())
+    }
+}

@@ -1,0 +1,24 @@
+//! Custom candle ops with their own CPU forward and backward passes, where candle's generic
+//! kernels are the bottleneck of training on the CPU. Each is tested against candle's reference
+//! op (outputs and gradients within 1e-4).
+
+pub mod batch_norm;
+pub mod conv;
+pub mod norm;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use candle_core::{DType, Tensor};
+
+static REFERENCE: AtomicBool = AtomicBool::new(false);
+
+/// Makes every op of this module fall back to candle's primitive-op reference (process-wide), for
+/// cross-checks such as training the same model both ways.
+pub fn set_reference_ops(on: bool) {
+    REFERENCE.store(on, Ordering::Relaxed);
+}
+
+/// Whether the custom ops apply to `t`: f32 on the CPU, reference mode off.
+pub(crate) fn use_custom(t: &Tensor) -> bool {
+    !REFERENCE.load(Ordering::Relaxed) && t.device().is_cpu() && t.dtype() == DType::F32
+}

@@ -1,0 +1,300 @@
+//! Layer norm over the last axis and softmax over the last axis as candle custom ops with their
+//! own CPU forward and backward passes.
+//!
+//! candle 0.11's fused `layer_norm` / `softmax_last_dim` lose their gradients on the CPU, so the
+//! models used `layer_norm_slow` and `ops::softmax`, built from 8–10 primitive ops each (one
+//! full-size temporary per op, more in the backward pass). These ops make one pass per row
+//! forward and two backward, rows in parallel. Other devices and dtypes fall back to the
+//! primitive-op versions.
+
+use std::sync::{Arc, Mutex};
+
+use candle_core::{CpuStorage, CustomOp1, CustomOp3, DType, Layout, Result, Shape, Tensor, D};
+use rayon::prelude::*;
+
+fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout) -> Result<&'a [f32]> {
+    match (s, l.contiguous_offsets()) {
+        (CpuStorage::F32(v), Some((a, b))) => Ok(&v[a..b]),
+        _ => candle_core::bail!("norm op needs contiguous f32 tensors"),
+    }
+}
+
+/// Runs `f` on the f32 CPU data of the contiguous tensor `t`.
+fn read<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> Result<R>) -> Result<R> {
+    let (s, l) = t.storage_and_layout();
+    match &*s {
+        candle_core::Storage::Cpu(cs) => f(f32_slice(cs, l)?),
+        _ => candle_core::bail!("norm op runs on the CPU only"),
+    }
+}
+
+/// Rows per parallel task: about 16 KiB of data each.
+fn rows_per_task(d: usize) -> usize {
+    (4096 / d.max(1)).max(1)
+}
+
+fn poisoned() -> candle_core::Error {
+    candle_core::Error::Msg("layer-norm statistics poisoned".into())
+}
+
+struct LayerNormOp {
+    eps: f32,
+    /// Per-row mean and 1/σ of the last forward pass.
+    saved: Arc<Mutex<(Vec<f32>, Vec<f32>)>>,
+}
+
+impl CustomOp3 for LayerNormOp {
+    fn name(&self) -> &'static str {
+        "greenbench-layer-norm"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (x, w, b) = (f32_slice(s1, l1)?, f32_slice(s2, l2)?, f32_slice(s3, l3)?);
+        let d = w.len();
+        if d == 0 || b.len() != d || x.len() % d != 0 || l1.dims().last() != Some(&d) {
+            candle_core::bail!("layer norm: input {:?} with weight of {d}", l1.dims())
+        }
+        let rows = x.len() / d;
+        let mut y = vec![0f32; x.len()];
+        let mut mean = vec![0f32; rows];
+        let mut rstd = vec![0f32; rows];
+        let rpt = rows_per_task(d);
+        y.par_chunks_mut(d * rpt)
+            .zip(mean.par_chunks_mut(rpt))
+            .zip(rstd.par_chunks_mut(rpt))
+            .enumerate()
+            .for_each(|(t, ((yc, mc), rc))| {
+                for (r, (yr, (m, s))) in yc
+                    .chunks_mut(d)
+                    .zip(mc.iter_mut().zip(rc.iter_mut()))
+                    .enumerate()
+                {
+                    let xr = &x[(t * rpt + r) * d..][..d];
+                    let mu = xr.iter().sum::<f32>() / d as f32;
+                    let var = xr.iter().map(|v| (v - mu) * (v - mu)).sum::<f32>() / d as f32;
+                    let is = 1.0 / (var + self.eps).sqrt();
+                    for (((o, &v), &wv), &bv) in yr.iter_mut().zip(xr).zip(w).zip(b) {
+                        *o = (v - mu) * is * wv + bv;
+                    }
+                    (*m, *s) = (mu, is);
+                }
+            });
+        *self.saved.lock().map_err(|_| poisoned())? = (mean, rstd);
+        Ok((CpuStorage::F32(y), l1.shape().clone()))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        b: &Tensor,
+        _res: &Tensor,
+        dy: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let (mean, rstd) = self.saved.lock().map_err(|_| poisoned())?.clone();
+        let d = w.elem_count();
+        let w = w.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
+        let (xc, dyc) = (x.contiguous()?, dy.contiguous()?);
+        let (dx, dw, db) = read(&xc, |x| {
+            read(&dyc, |dy| {
+                Ok(layer_norm_backward(x, dy, &w, &mean, &rstd, d))
+            })
+        })?;
+        let dev = b.device();
+        Ok((
+            Some(Tensor::from_vec(dx, x.shape(), dev)?),
+            Some(Tensor::from_vec(dw, d, dev)?),
+            Some(Tensor::from_vec(db, d, dev)?),
+        ))
+    }
+}
+
+/// `dx` per row: `rstd/D · (D·ĝ − Σĝ − x̂·Σ(ĝ·x̂))` with `ĝ = dy·w`; `dw = Σ dy·x̂`, `db = Σ dy`
+/// over rows (accumulated per task, summed in task order).
+fn layer_norm_backward(
+    x: &[f32],
+    dy: &[f32],
+    w: &[f32],
+    mean: &[f32],
+    rstd: &[f32],
+    d: usize,
+) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    let rpt = rows_per_task(d);
+    let mut dx = vec![0f32; x.len()];
+    let partial: Vec<(Vec<f32>, Vec<f32>)> = dx
+        .par_chunks_mut(d * rpt)
+        .enumerate()
+        .map(|(t, dxc)| {
+            let (mut dw, mut db) = (vec![0f32; d], vec![0f32; d]);
+            for (r, dxr) in dxc.chunks_mut(d).enumerate() {
+                let row = t * rpt + r;
+                let (xr, gr) = (&x[row * d..][..d], &dy[row * d..][..d]);
+                let (mu, is) = (mean[row], rstd[row]);
+                let (mut s1, mut s2) = (0f32, 0f32);
+                for j in 0..d {
+                    let xh = (xr[j] - mu) * is;
+                    let g = gr[j] * w[j];
+                    s1 += g;
+                    s2 += g * xh;
+                    dw[j] += gr[j] * xh;
+                    db[j] += gr[j];
+                }
+                let k = is / d as f32;
+                for j in 0..d {
+                    let xh = (xr[j] - mu) * is;
+                    dxr[j] = k * (d as f32 * gr[j] * w[j] - s1 - xh * s2);
+                }
+            }
+            (dw, db)
+        })
+        .collect();
+    let (mut dw, mut db) = (vec![0f32; d], vec![0f32; d]);
+    for (pw, pb) in partial {
+        dw.iter_mut().zip(&pw).for_each(|(a, b)| *a += b);
+        db.iter_mut().zip(&pb).for_each(|(a, b)| *a += b);
+    }
+    (dx, dw, db)
+}
+
+/// Layer norm of `x` over its last axis (width `weight.len()`), scale `weight`, shift `bias`.
+pub fn layer_norm(x: &Tensor, weight: &Tensor, bias: &Tensor, eps: f64) -> Result<Tensor> {
+    if super::use_custom(x) {
+        let op = LayerNormOp {
+            eps: eps as f32,
+            saved: Arc::new(Mutex::new((Vec::new(), Vec::new()))),
+        };
+        x.contiguous()?
+            .apply_op3(&weight.contiguous()?, &bias.contiguous()?, op)
+    } else {
+        candle_nn::ops::layer_norm_slow(x, weight, bias, eps as f32)
+    }
+}
+
+struct SoftmaxOp;
+
+impl CustomOp1 for SoftmaxOp {
+    fn name(&self) -> &'static str {
+        "greenbench-softmax-last-dim"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
+        let x = f32_slice(s, l)?;
+        let d = l.dims().last().copied().unwrap_or(1).max(1);
+        let mut y = vec![0f32; x.len()];
+        y.par_chunks_mut(d * rows_per_task(d))
+            .zip(x.par_chunks(d * rows_per_task(d)))
+            .for_each(|(yc, xc)| {
+                for (yr, xr) in yc.chunks_mut(d).zip(xc.chunks(d)) {
+                    let max = xr.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+                    let mut sum = 0f32;
+                    for (o, &v) in yr.iter_mut().zip(xr) {
+                        *o = (v - max).exp();
+                        sum += *o;
+                    }
+                    let inv = 1.0 / sum;
+                    yr.iter_mut().for_each(|o| *o *= inv);
+                }
+            });
+        Ok((CpuStorage::F32(y), l.shape().clone()))
+    }
+
+    fn bwd(&self, _x: &Tensor, res: &Tensor, dy: &Tensor) -> Result<Option<Tensor>> {
+        let d = res.dim(D::Minus1)?.max(1);
+        let (yc, gc) = (res.contiguous()?, dy.contiguous()?);
+        let dx = read(&yc, |y| {
+            read(&gc, |g| {
+                let mut dx = vec![0f32; y.len()];
+                let rpt = d * rows_per_task(d);
+                dx.par_chunks_mut(rpt)
+                    .zip(y.par_chunks(rpt).zip(g.par_chunks(rpt)))
+                    .for_each(|(dc, (ycs, gcs))| {
+                        for ((dr, yr), gr) in dc.chunks_mut(d).zip(ycs.chunks(d)).zip(gcs.chunks(d))
+                        {
+                            let dot: f32 = yr.iter().zip(gr).map(|(a, b)| a * b).sum();
+                            for ((o, &yv), &gv) in dr.iter_mut().zip(yr).zip(gr) {
+                                *o = yv * (gv - dot);
+                            }
+                        }
+                    });
+                Ok(dx)
+            })
+        })?;
+        Ok(Some(Tensor::from_vec(dx, res.shape(), res.device())?))
+    }
+}
+
+/// Softmax over the last axis of `x`, with a backward pass (`dx = y·(dy − Σ dy·y)`).
+pub fn softmax_last_dim(x: &Tensor) -> Result<Tensor> {
+    if super::use_custom(x) {
+        x.contiguous()?.apply_op1(SoftmaxOp)
+    } else {
+        candle_nn::ops::softmax(x, D::Minus1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{Device, Var};
+
+    fn rand(shape: &[usize]) -> Result<Tensor> {
+        Tensor::randn(0f32, 1.0, shape, &Device::Cpu)
+    }
+
+    fn max_diff(a: &Tensor, b: &Tensor) -> Result<f32> {
+        (a - b)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()
+    }
+
+    /// Layer norm output and the gradients of input, weight and bias equal candle's
+    /// `layer_norm_slow` within 1e-4, for several shapes.
+    #[test]
+    fn layer_norm_matches_candle() -> Result<()> {
+        for shape in [vec![3, 8], vec![2, 5, 16], vec![4, 65, 64], vec![1, 1, 7]] {
+            let d = *shape.last().unwrap_or(&1);
+            let x = Var::from_tensor(&((rand(&shape)? * 3.0)? + 1.0)?)?;
+            let w = Var::from_tensor(&rand(&[d])?)?;
+            let b = Var::from_tensor(&rand(&[d])?)?;
+            let ours = layer_norm(&x, &w, &b, 1e-5)?;
+            let theirs = candle_nn::ops::layer_norm_slow(&x, &w, &b, 1e-5)?;
+            assert!(max_diff(&ours, &theirs)? < 1e-4, "{shape:?} forward");
+            let probe = rand(&shape)?;
+            let g1 = (ours * &probe)?.sum_all()?.backward()?;
+            let g2 = (theirs * &probe)?.sum_all()?.backward()?;
+            for v in [x.as_tensor(), w.as_tensor(), b.as_tensor()] {
+                let (Some(a), Some(e)) = (g1.get(v), g2.get(v)) else {
+                    panic!("missing gradient")
+                };
+                let diff = max_diff(a, e)?;
+                assert!(diff < 1e-4, "{shape:?}: gradient differs by {diff}");
+            }
+        }
+        Ok(())
+    }
+
+    /// Softmax output and input gradient equal candle's `ops::softmax` within 1e-4.
+    #[test]
+    fn softmax_matches_candle() -> Result<()> {
+        for shape in [vec![3, 8], vec![2, 4, 9, 9], vec![2, 3, 65, 65]] {
+            let x = Var::from_tensor(&(rand(&shape)? * 4.0)?)?;
+            let ours = softmax_last_dim(&x)?;
+            let theirs = candle_nn::ops::softmax(&x, D::Minus1)?;
+            assert!(max_diff(&ours, &theirs)? < 1e-5, "{shape:?} forward");
+            let probe = rand(&shape)?;
+            let g1 = (ours * &probe)?.sum_all()?.backward()?;
+            let g2 = (theirs * &probe)?.sum_all()?.backward()?;
+            let (Some(a), Some(e)) = (g1.get(x.as_tensor()), g2.get(x.as_tensor())) else {
+                panic!("missing gradient")
+            };
+            assert!(max_diff(a, e)? < 1e-4, "{shape:?} gradient");
+        }
+        Ok(())
+    }
+}
