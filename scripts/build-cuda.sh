@@ -72,7 +72,7 @@ while [ $# -gt 0 ]; do
             exit 0 ;;
         --bundle) bundle=1; shift ;;
         --test) mode=test; shift; test_args=("$@"); break ;;
-        -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}"; exit 0 ;;
+        -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}"; exit 0 ;;
         [0-9]*) cap_arg="$1"; shift ;;
         *) die "unknown argument '$1' (see --help)" ;;
     esac

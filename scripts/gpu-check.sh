@@ -36,7 +36,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --out) out_dir="${2:?--out needs a folder}"; shift 2 ;;
         --gpu) gpu="${2:?--gpu needs an index}"; shift 2 ;;
-        -h|--help) sed -n '2,29p' "${BASH_SOURCE[0]}"; exit 0 ;;
+        -h|--help) sed -n '2,28p' "${BASH_SOURCE[0]}"; exit 0 ;;
         *) echo "gpu-check: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -320,7 +320,7 @@ for sweep in ("gpu-models", "gpu-power-cap"):
         if torch and sps and r["spec"]["model"] == "resnet18" and r["spec"]["batch_size"] == torch["batch"]:
             ratio = format(sps / torch["samples_per_s"], ".2f")
         print(f"| {sweep} | {r['spec']['model']} | {f(r['spec'].get('power_limit_w'), '.0f')} | {r['status']}"
-              f"{(': ' + str(r.get('error'))[:80]) if r.get('error') else ''} | {f(tr.get('duration_s'), '.1f')} | {f(sps, '.0f')} "
+              f"{(': ' + (str(r.get('error')).splitlines() or [''])[0][:120].replace('|', '/')) if r.get('error') else ''} | {f(tr.get('duration_s'), '.1f')} | {f(sps, '.0f')} "
               f"| {f(e.get('gpu_j'), '.1f')} | {q or '—'} | {f(e.get('total_j'), '.1f')} "
               f"| {f((tr.get('avg_power_w') or {}).get('gpu_w'), '.0f')} | {f(tr.get('val_acc'), '.3f')} | {ratio} |")
 if torch:
