@@ -178,7 +178,12 @@ pub fn layer_norm(x: &Tensor, weight: &Tensor, bias: &Tensor, eps: f64) -> Resul
     }
 }
 
-struct SoftmaxOp;
+/// `softmax(scale·x)` over the last axis; with `causal`, position `j > i` of row `i` (the
+/// second-to-last index) is masked out (exactly 0, as an additive −∞ mask).
+struct SoftmaxOp {
+    scale: f32,
+    causal: bool,
+}
 
 impl CustomOp1 for SoftmaxOp {
     fn name(&self) -> &'static str {
@@ -187,16 +192,34 @@ impl CustomOp1 for SoftmaxOp {
 
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
         let x = f32_slice(s, l)?;
-        let d = l.dims().last().copied().unwrap_or(1).max(1);
+        let dims = l.dims();
+        let d = dims.last().copied().unwrap_or(1).max(1);
+        let t = if dims.len() >= 2 {
+            dims[dims.len() - 2]
+        } else {
+            1
+        };
+        if self.causal && t != d {
+            candle_core::bail!("causal softmax needs square [.., t, t] scores, got {dims:?}")
+        }
         let mut y = vec![0f32; x.len()];
-        y.par_chunks_mut(d * rows_per_task(d))
-            .zip(x.par_chunks(d * rows_per_task(d)))
-            .for_each(|(yc, xc)| {
-                for (yr, xr) in yc.chunks_mut(d).zip(xc.chunks(d)) {
+        let rpt = rows_per_task(d);
+        y.par_chunks_mut(d * rpt)
+            .zip(x.par_chunks(d * rpt))
+            .enumerate()
+            .for_each(|(task, (yc, xc))| {
+                for (r, (yr, xr)) in yc.chunks_mut(d).zip(xc.chunks(d)).enumerate() {
+                    // Causal: row i sees positions 0..=i; the rest stay exactly 0.
+                    let len = if self.causal {
+                        (task * rpt + r) % t + 1
+                    } else {
+                        d
+                    };
+                    let (yr, xr) = (&mut yr[..len], &xr[..len]);
                     let max = xr.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
                     let mut sum = 0f32;
                     for (o, &v) in yr.iter_mut().zip(xr) {
-                        *o = (v - max).exp();
+                        *o = ((v - max) * self.scale).exp();
                         sum += *o;
                     }
                     let inv = 1.0 / sum;
@@ -208,6 +231,7 @@ impl CustomOp1 for SoftmaxOp {
 
     fn bwd(&self, _x: &Tensor, res: &Tensor, dy: &Tensor) -> Result<Option<Tensor>> {
         let d = res.dim(D::Minus1)?.max(1);
+        let scale = self.scale;
         let (yc, gc) = (res.contiguous()?, dy.contiguous()?);
         let dx = read(&yc, |y| {
             read(&gc, |g| {
@@ -220,7 +244,7 @@ impl CustomOp1 for SoftmaxOp {
                         {
                             let dot: f32 = yr.iter().zip(gr).map(|(a, b)| a * b).sum();
                             for ((o, &yv), &gv) in dr.iter_mut().zip(yr).zip(gr) {
-                                *o = yv * (gv - dot);
+                                *o = scale * yv * (gv - dot);
                             }
                         }
                     });
@@ -233,10 +257,87 @@ impl CustomOp1 for SoftmaxOp {
 
 /// Softmax over the last axis of `x`, with a backward pass (`dx = y·(dy − Σ dy·y)`).
 pub fn softmax_last_dim(x: &Tensor) -> Result<Tensor> {
+    scaled_softmax(x, 1.0, false)
+}
+
+/// `softmax(scale·x)` over the last axis; with `causal`, `x` is `[.., t, t]` attention scores and
+/// row `i` attends to positions `0..=i` only (the others get exactly 0, like an additive −∞
+/// mask). One op forward and backward (`dx = scale·y·(dy − Σ dy·y)`) instead of scale, mask add
+/// and softmax.
+pub fn scaled_softmax(x: &Tensor, scale: f64, causal: bool) -> Result<Tensor> {
+    if super::use_custom(x) && scale > 0.0 {
+        return x.contiguous()?.apply_op1(SoftmaxOp {
+            scale: scale as f32,
+            causal,
+        });
+    }
+    scaled_softmax_reference(x, scale, causal)
+}
+
+/// [`scaled_softmax`] from candle's primitive ops.
+fn scaled_softmax_reference(x: &Tensor, scale: f64, causal: bool) -> Result<Tensor> {
+    let mut z = (x * scale)?;
+    if causal {
+        let t = x.dim(D::Minus1)?;
+        let m: Vec<f32> = (0..t)
+            .flat_map(|i| (0..t).map(move |j| if j > i { f32::NEG_INFINITY } else { 0.0 }))
+            .collect();
+        let mask = Tensor::from_vec(m, (t, t), x.device())?.to_dtype(x.dtype())?;
+        z = z.broadcast_add(&mask)?;
+    }
+    candle_nn::ops::softmax(&z, D::Minus1)
+}
+
+struct Gelu;
+
+const GELU_C: f32 = 0.797_884_6; // √(2/π)
+const GELU_A: f32 = 0.044_715;
+
+impl CustomOp1 for Gelu {
+    fn name(&self) -> &'static str {
+        "greenbench-gelu-tanh"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
+        let x = f32_slice(s, l)?;
+        let mut y = vec![0f32; x.len()];
+        y.par_chunks_mut(16384)
+            .zip(x.par_chunks(16384))
+            .for_each(|(yc, xc)| {
+                for (o, &v) in yc.iter_mut().zip(xc) {
+                    *o = 0.5 * v * (1.0 + (GELU_C * (v + GELU_A * v * v * v)).tanh());
+                }
+            });
+        Ok((CpuStorage::F32(y), l.shape().clone()))
+    }
+
+    fn bwd(&self, x: &Tensor, _res: &Tensor, dy: &Tensor) -> Result<Option<Tensor>> {
+        let (xc, gc) = (x.contiguous()?, dy.contiguous()?);
+        let dx = read(&xc, |x| {
+            read(&gc, |g| {
+                let mut dx = vec![0f32; x.len()];
+                dx.par_chunks_mut(16384)
+                    .zip(x.par_chunks(16384).zip(g.par_chunks(16384)))
+                    .for_each(|(dc, (xs, gs))| {
+                        for ((o, &v), &gv) in dc.iter_mut().zip(xs).zip(gs) {
+                            let th = (GELU_C * (v + GELU_A * v * v * v)).tanh();
+                            let du = GELU_C * (1.0 + 3.0 * GELU_A * v * v);
+                            *o = gv * (0.5 * (1.0 + th) + 0.5 * v * (1.0 - th * th) * du);
+                        }
+                    });
+                Ok(dx)
+            })
+        })?;
+        Ok(Some(Tensor::from_vec(dx, x.shape(), x.device())?))
+    }
+}
+
+/// GELU, tanh approximation (candle's `gelu`), as one op forward and one backward.
+pub fn gelu(x: &Tensor) -> Result<Tensor> {
     if super::use_custom(x) {
-        x.contiguous()?.apply_op1(SoftmaxOp)
+        x.contiguous()?.apply_op1(Gelu)
     } else {
-        candle_nn::ops::softmax(x, D::Minus1)
+        x.gelu()
     }
 }
 
@@ -275,6 +376,43 @@ mod tests {
                 let diff = max_diff(a, e)?;
                 assert!(diff < 1e-4, "{shape:?}: gradient differs by {diff}");
             }
+        }
+        Ok(())
+    }
+
+    /// Scaled, causal softmax equals scale + additive mask + candle's softmax within 1e-4, and
+    /// GELU equals candle's `gelu` (forward and gradient).
+    #[test]
+    fn scaled_causal_softmax_and_gelu_match_candle() -> Result<()> {
+        for (shape, scale, causal) in [
+            (vec![2, 3, 7, 7], 0.25, true),
+            (vec![4, 65, 65], 0.125, false),
+            (vec![1, 2, 64, 64], 0.177, true),
+        ] {
+            let x = Var::from_tensor(&(rand(&shape)? * 4.0)?)?;
+            let ours = scaled_softmax(&x, scale, causal)?;
+            let theirs = scaled_softmax_reference(&x, scale, causal)?;
+            assert!(max_diff(&ours, &theirs)? < 1e-5, "{shape:?} forward");
+            let probe = rand(&shape)?;
+            let g1 = (ours * &probe)?.sum_all()?.backward()?;
+            let g2 = (theirs * &probe)?.sum_all()?.backward()?;
+            let (Some(a), Some(e)) = (g1.get(x.as_tensor()), g2.get(x.as_tensor())) else {
+                panic!("missing gradient")
+            };
+            assert!(max_diff(a, e)? < 1e-4, "{shape:?} gradient");
+        }
+        for shape in [vec![5, 7], vec![3, 64, 512]] {
+            let x = Var::from_tensor(&(rand(&shape)? * 3.0)?)?;
+            let ours = gelu(&x)?;
+            let theirs = x.gelu()?;
+            assert!(max_diff(&ours, &theirs)? < 1e-5, "gelu {shape:?}");
+            let probe = rand(&shape)?;
+            let g1 = (ours * &probe)?.sum_all()?.backward()?;
+            let g2 = (theirs * &probe)?.sum_all()?.backward()?;
+            let (Some(a), Some(e)) = (g1.get(x.as_tensor()), g2.get(x.as_tensor())) else {
+                panic!("missing gradient")
+            };
+            assert!(max_diff(a, e)? < 1e-4, "gelu {shape:?} gradient");
         }
         Ok(())
     }

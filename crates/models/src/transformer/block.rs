@@ -80,23 +80,11 @@ impl Attention {
         let q = qkv.get(0)?.contiguous()?;
         let k = qkv.get(1)?.contiguous()?;
         let v = qkv.get(2)?.contiguous()?;
-        let mut scores = (q.matmul(&k.t()?.contiguous()?)? * (1.0 / (hd as f64).sqrt()))?;
-        if self.causal {
-            scores =
-                scores.broadcast_add(&causal_mask(t, x.device())?.to_dtype(scores.dtype())?)?;
-        }
-        let att = crate::ops::norm::softmax_last_dim(&scores)?;
+        let scores = q.matmul(&k.t()?.contiguous()?)?;
+        let att = crate::ops::norm::scaled_softmax(&scores, 1.0 / (hd as f64).sqrt(), self.causal)?;
         let y = att.matmul(&v)?.transpose(1, 2)?.reshape((n, t, dim))?;
         linear_tokens(&self.proj, &y)
     }
-}
-
-/// `[t, t]` additive mask: 0 on and below the diagonal, a large negative number above.
-fn causal_mask(t: usize, device: &candle_core::Device) -> candle_core::Result<Tensor> {
-    let m: Vec<f32> = (0..t)
-        .flat_map(|i| (0..t).map(move |j| if j > i { -1e9 } else { 0.0 }))
-        .collect();
-    Tensor::from_vec(m, (t, t), device)
 }
 
 /// One pre-norm block: `x + attn(ln1(x))`, then `x + mlp(ln2(x))`.
@@ -133,7 +121,7 @@ impl Block {
     /// `x` `[n, t, dim]` → `[n, t, dim]`.
     pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         let x = (x + self.attn.forward(&self.ln1.forward(x)?)?)?;
-        let h = linear_tokens(&self.fc1, &self.ln2.forward(&x)?)?.gelu()?;
+        let h = crate::ops::norm::gelu(&linear_tokens(&self.fc1, &self.ln2.forward(&x)?)?)?;
         x + linear_tokens(&self.fc2, &h)?
     }
 
