@@ -465,7 +465,7 @@ impl Linear {
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let (b, d_in) = x.dims2()?;
         add_macs((b * d_in * self.weight.dim(0)?) as u64);
-        x.matmul(&self.weight.t()?)?.broadcast_add(&self.bias)
+        crate::ops::linear::linear(x, &self.weight, Some(&self.bias))
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod batch_norm;
 pub mod conv;
+pub mod linear;
 pub mod norm;
 
 use std::sync::atomic::{AtomicBool, Ordering};

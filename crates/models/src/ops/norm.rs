@@ -288,10 +288,21 @@ fn scaled_softmax_reference(x: &Tensor, scale: f64, causal: bool) -> Result<Tens
     candle_nn::ops::softmax(&z, D::Minus1)
 }
 
-struct Gelu;
+/// GELU (tanh approximation); keeps `tanh(u)` of the forward pass for the backward pass.
+struct Gelu {
+    saved: Arc<Mutex<Vec<f32>>>,
+}
 
 const GELU_C: f32 = 0.797_884_6; // √(2/π)
 const GELU_A: f32 = 0.044_715;
+const CHUNK: usize = 16384;
+
+/// `tanh(u)` from one `expm1` (cheaper than `tanhf`, accurate near 0); |u| ≥ 10 saturates.
+#[inline(always)]
+fn tanh(u: f32) -> f32 {
+    let e = (2.0 * u.clamp(-10.0, 10.0)).exp_m1();
+    e / (e + 2.0)
+}
 
 impl CustomOp1 for Gelu {
     fn name(&self) -> &'static str {
@@ -301,28 +312,43 @@ impl CustomOp1 for Gelu {
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
         let x = f32_slice(s, l)?;
         let mut y = vec![0f32; x.len()];
-        y.par_chunks_mut(16384)
-            .zip(x.par_chunks(16384))
-            .for_each(|(yc, xc)| {
-                for (o, &v) in yc.iter_mut().zip(xc) {
-                    *o = 0.5 * v * (1.0 + (GELU_C * (v + GELU_A * v * v * v)).tanh());
+        let mut th = vec![0f32; x.len()];
+        y.par_chunks_mut(CHUNK)
+            .zip(th.par_chunks_mut(CHUNK))
+            .zip(x.par_chunks(CHUNK))
+            .for_each(|((yc, tc), xc)| {
+                for ((o, t), &v) in yc.iter_mut().zip(tc.iter_mut()).zip(xc) {
+                    *t = tanh(GELU_C * (v + GELU_A * v * v * v));
+                    *o = 0.5 * v * (1.0 + *t);
                 }
             });
+        *self
+            .saved
+            .lock()
+            .map_err(|_| candle_core::Error::Msg("gelu state poisoned".into()))? = th;
         Ok((CpuStorage::F32(y), l.shape().clone()))
     }
 
     fn bwd(&self, x: &Tensor, _res: &Tensor, dy: &Tensor) -> Result<Option<Tensor>> {
+        let saved = self
+            .saved
+            .lock()
+            .map_err(|_| candle_core::Error::Msg("gelu state poisoned".into()))?;
+        let th: &[f32] = &saved;
         let (xc, gc) = (x.contiguous()?, dy.contiguous()?);
         let dx = read(&xc, |x| {
             read(&gc, |g| {
+                if th.len() != x.len() {
+                    candle_core::bail!("gelu backward without its forward pass")
+                }
                 let mut dx = vec![0f32; x.len()];
-                dx.par_chunks_mut(16384)
-                    .zip(x.par_chunks(16384).zip(g.par_chunks(16384)))
-                    .for_each(|(dc, (xs, gs))| {
-                        for ((o, &v), &gv) in dc.iter_mut().zip(xs).zip(gs) {
-                            let th = (GELU_C * (v + GELU_A * v * v * v)).tanh();
+                dx.par_chunks_mut(CHUNK)
+                    .zip(x.par_chunks(CHUNK).zip(g.par_chunks(CHUNK)))
+                    .zip(th.par_chunks(CHUNK))
+                    .for_each(|((dc, (xs, gs)), ts)| {
+                        for (((o, &v), &gv), &t) in dc.iter_mut().zip(xs).zip(gs).zip(ts) {
                             let du = GELU_C * (1.0 + 3.0 * GELU_A * v * v);
-                            *o = gv * (0.5 * (1.0 + th) + 0.5 * v * (1.0 - th * th) * du);
+                            *o = gv * (0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * du);
                         }
                     });
                 Ok(dx)
@@ -335,7 +361,9 @@ impl CustomOp1 for Gelu {
 /// GELU, tanh approximation (candle's `gelu`), as one op forward and one backward.
 pub fn gelu(x: &Tensor) -> Result<Tensor> {
     if super::use_custom(x) {
-        x.contiguous()?.apply_op1(Gelu)
+        x.contiguous()?.apply_op1(Gelu {
+            saved: Arc::new(Mutex::new(Vec::new())),
+        })
     } else {
         x.gelu()
     }

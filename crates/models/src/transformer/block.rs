@@ -1,6 +1,6 @@
 //! Pre-norm transformer block: layer norm, multi-head self-attention, GELU MLP.
 
-use candle_core::{Module, Tensor};
+use candle_core::Tensor;
 use candle_nn::{Linear, VarBuilder};
 
 use crate::complexity::{attention_macs, linear_macs};
@@ -27,18 +27,11 @@ impl LayerNorm {
     }
 }
 
-/// Applies `l` to `x` `[…, in]` as one 2-D matmul (candle's 3-D path broadcasts the weight into
-/// a batched matmul, which is several times slower on CPU).
+/// Applies `l` to `x` `[…, in]` as one 2-D matmul plus the bias-add op
+/// ([`crate::ops::linear::linear`]; candle's 3-D path broadcasts the weight into a batched matmul,
+/// which is several times slower on CPU).
 pub fn linear_tokens(l: &Linear, x: &Tensor) -> candle_core::Result<Tensor> {
-    let dims = x.dims().to_vec();
-    let Some((&last, lead)) = dims.split_last() else {
-        return l.forward(x);
-    };
-    let y = l.forward(&x.reshape(((), last))?)?;
-    let out = y.dim(1)?;
-    let mut shape = lead.to_vec();
-    shape.push(out);
-    y.reshape(shape)
+    crate::ops::linear::linear(x, l.weight(), l.bias())
 }
 
 /// Multi-head self-attention with a fused QKV projection and an optional causal mask.
@@ -72,9 +65,7 @@ impl Attention {
     pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         let (n, t, dim) = x.dims3()?;
         let hd = dim / self.heads;
-        let qkv = self
-            .qkv
-            .forward(x)?
+        let qkv = linear_tokens(&self.qkv, x)?
             .reshape((n, t, 3, self.heads, hd))?
             .permute((2, 0, 3, 1, 4))?;
         let q = qkv.get(0)?.contiguous()?;

@@ -1,7 +1,7 @@
 //! A Vision Transformer for small images: 4×4 patches embedded by a linear layer, class token,
 //! learned positions, pre-norm blocks, layer norm and a linear head on the class token.
 
-use candle_core::{Module, Tensor};
+use candle_core::Tensor;
 use candle_nn::{Linear, VarBuilder};
 
 use super::block::{linear_tokens, Block, LayerNorm};
@@ -118,7 +118,7 @@ impl Model for Vit {
             z = b.forward(&z)?;
         }
         let z = self.norm.forward(&z)?;
-        self.head.forward(&z.narrow(1, 0, 1)?.squeeze(1)?)
+        linear_tokens(&self.head, &z.narrow(1, 0, 1)?.squeeze(1)?)
     }
 
     fn macs_per_sample(&self) -> u64 {
