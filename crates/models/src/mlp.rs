@@ -57,10 +57,7 @@ impl Model for Mlp {
         let mut h = x.flatten_from(1)?;
         let last = self.layers.len().saturating_sub(1);
         for (i, l) in self.layers.iter().enumerate() {
-            h = crate::ops::linear::linear(&h, l.weight(), l.bias())?;
-            if i < last {
-                h = h.relu()?;
-            }
+            h = crate::ops::linear::linear_act(&h, l.weight(), l.bias(), i < last)?;
         }
         Ok(h)
     }

@@ -65,8 +65,8 @@ impl Layer for CellB {
             y3 = p.forward_t(&y3, train)?;
         }
         let y4 = self.sep3.forward_t(x, train)?;
-        let b1 = (y1 + y2)?.relu()?;
-        let b2 = (y3 + y4)?.relu()?;
+        let b1 = crate::ops::elementwise::add_relu(&y1, &y2)?;
+        let b2 = crate::ops::elementwise::add_relu(&y3, &y4)?;
         self.reduce
             .forward_t(&Tensor::cat(&[&b1, &b2], 1)?, train)?
             .relu()

@@ -20,7 +20,10 @@ fn rows_per_task(d: usize) -> usize {
     (16384 / d.max(1)).max(1)
 }
 
-struct BiasAdd;
+/// `x + b`, then ReLU when `relu` (no gradient where the output is 0, as PyTorch).
+struct BiasAdd {
+    relu: bool,
+}
 
 impl CustomOp2 for BiasAdd {
     fn name(&self) -> &'static str {
@@ -40,9 +43,16 @@ impl CustomOp2 for BiasAdd {
             candle_core::bail!("bias of {d} for input {:?}", l1.dims())
         }
         let mut y = x.to_vec();
+        let relu = self.relu;
         y.par_chunks_mut(d * rows_per_task(d)).for_each(|c| {
             for row in c.chunks_mut(d) {
-                row.iter_mut().zip(b).for_each(|(v, b)| *v += b);
+                if relu {
+                    row.iter_mut()
+                        .zip(b)
+                        .for_each(|(v, b)| *v = (*v + b).max(0.0));
+                } else {
+                    row.iter_mut().zip(b).for_each(|(v, b)| *v += b);
+                }
             }
         });
         Ok((CpuStorage::F32(y), l1.shape().clone()))
@@ -52,11 +62,15 @@ impl CustomOp2 for BiasAdd {
         &self,
         _x: &Tensor,
         b: &Tensor,
-        _res: &Tensor,
+        res: &Tensor,
         dy: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>)> {
         let d = b.elem_count();
-        let g = dy.contiguous()?;
+        let g = if self.relu {
+            relu_grad(res, dy)?
+        } else {
+            dy.contiguous()?
+        };
         let db = {
             let (s, l) = g.storage_and_layout();
             let candle_core::Storage::Cpu(cs) = &*s else {
@@ -83,25 +97,71 @@ impl CustomOp2 for BiasAdd {
     }
 }
 
+/// `dy` where `res > 0`, else 0.
+fn relu_grad(res: &Tensor, dy: &Tensor) -> Result<Tensor> {
+    let (r, g) = (res.contiguous()?, dy.contiguous()?);
+    let out = {
+        let (rs, rl) = r.storage_and_layout();
+        let (gs, gl) = g.storage_and_layout();
+        let (candle_core::Storage::Cpu(rs), candle_core::Storage::Cpu(gs)) = (&*rs, &*gs) else {
+            candle_core::bail!("bias-add op runs on the CPU only")
+        };
+        let (r, g) = (f32_slice(rs, rl)?, f32_slice(gs, gl)?);
+        let mut out = vec![0f32; r.len()];
+        out.par_chunks_mut(16384)
+            .zip(r.par_chunks(16384).zip(g.par_chunks(16384)))
+            .for_each(|(o, (rc, gc))| {
+                for ((o, &y), &gv) in o.iter_mut().zip(rc).zip(gc) {
+                    *o = if y > 0.0 { gv } else { 0.0 };
+                }
+            });
+        out
+    };
+    Tensor::from_vec(out, res.shape(), res.device())
+}
+
 /// `x + bias` for `x` `[…, d]` and `bias` `[d]`.
 pub fn bias_add(x: &Tensor, bias: &Tensor) -> Result<Tensor> {
+    bias_add_act(x, bias, false)
+}
+
+/// `x + bias`, followed by ReLU when `relu` (fused into the op on the CPU).
+pub fn bias_add_act(x: &Tensor, bias: &Tensor, relu: bool) -> Result<Tensor> {
     if super::use_custom(x) {
-        x.contiguous()?.apply_op2(&bias.contiguous()?, BiasAdd)
+        x.contiguous()?
+            .apply_op2(&bias.contiguous()?, BiasAdd { relu })
     } else {
-        x.broadcast_add(bias)
+        let y = x.broadcast_add(bias)?;
+        if relu {
+            let mask = y.gt(&y.zeros_like()?)?.to_dtype(y.dtype())?.detach();
+            y * mask
+        } else {
+            Ok(y)
+        }
     }
 }
 
 /// `x·Wᵀ + b` for `x` `[…, in]` (any leading dimensions, run as one 2-D product), `weight`
 /// `[out, in]`, optional `bias` `[out]`.
 pub fn linear(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Result<Tensor> {
+    linear_act(x, weight, bias, false)
+}
+
+/// [`linear`] followed by ReLU when `relu` (fused with the bias add).
+pub fn linear_act(
+    x: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    relu: bool,
+) -> Result<Tensor> {
     let dims = x.dims().to_vec();
     let Some((&last, lead)) = dims.split_last() else {
         candle_core::bail!("linear layer on a scalar")
     };
     let y = x.reshape(((), last))?.matmul(&weight.t()?)?;
     let y = match bias {
-        Some(b) => bias_add(&y, b)?,
+        Some(b) => bias_add_act(&y, b, relu)?,
+        None if relu => y.relu()?,
         None => y,
     };
     let mut shape = lead.to_vec();
@@ -122,7 +182,8 @@ mod tests {
         (a - b)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()
     }
 
-    /// Output and the gradients of input, weight and bias equal candle's `Linear` within 1e-4.
+    /// Output and the gradients of input, weight and bias equal candle's `Linear` (+ ReLU)
+    /// within 1e-4.
     #[test]
     fn matches_candle_linear() -> Result<()> {
         for (xs, out) in [(vec![4, 7], 5), (vec![3, 9, 16], 48), (vec![1, 600], 3)] {
@@ -130,8 +191,10 @@ mod tests {
             let x = Var::from_tensor(&rand(&xs)?)?;
             let w = Var::from_tensor(&rand(&[out, d_in])?)?;
             let b = Var::from_tensor(&rand(&[out])?)?;
-            let ours = linear(&x, &w, Some(&b))?;
+            let relu = out % 2 == 0;
+            let ours = linear_act(&x, &w, Some(&b), relu)?;
             let theirs = x.broadcast_matmul(&w.t()?)?.broadcast_add(&b)?;
+            let theirs = if relu { theirs.relu()? } else { theirs };
             assert!(max_diff(&ours, &theirs)? < 1e-4, "{xs:?} forward");
             let probe = rand(ours.dims())?;
             let g1 = (ours * &probe)?.sum_all()?.backward()?;

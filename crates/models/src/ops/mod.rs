@@ -4,6 +4,7 @@
 
 pub mod batch_norm;
 pub mod conv;
+pub mod elementwise;
 pub mod linear;
 pub mod norm;
 
