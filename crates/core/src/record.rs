@@ -208,11 +208,23 @@ pub struct RunRecord {
     pub train_samples: u64,
 }
 
-/// Reads every complete record of a `runs.jsonl` file.
+/// One complete line of `runs.jsonl`: its 1-based number, its text (with the newline) and the
+/// record parsed from it.
+#[derive(Debug, Clone)]
+pub struct RecordLine {
+    /// 1-based line number.
+    pub line_no: usize,
+    /// The line as written, newline included (merging copies it verbatim).
+    pub text: String,
+    /// The parsed record.
+    pub record: RunRecord,
+}
+
+/// Reads every complete line of a `runs.jsonl` file with its record.
 ///
 /// A trailing line without a newline (a write cut by a crash) is ignored; any other malformed
 /// line is an error naming the line.
-pub fn read_records(path: &Path) -> Result<Vec<RunRecord>, CoreError> {
+pub fn read_record_lines(path: &Path) -> Result<Vec<RecordLine>, CoreError> {
     let io = |source| CoreError::Io {
         what: "reading records",
         path: path.to_path_buf(),
@@ -236,14 +248,26 @@ pub fn read_records(path: &Path) -> Result<Vec<RunRecord>, CoreError> {
         if line.trim().is_empty() {
             continue;
         }
-        let rec = parse_record(&line).map_err(|message| CoreError::Record {
+        let record = parse_record(&line).map_err(|message| CoreError::Record {
             path: path.to_path_buf(),
             line: n,
             message,
         })?;
-        out.push(rec);
+        out.push(RecordLine {
+            line_no: n,
+            text: line.clone(),
+            record,
+        });
     }
     Ok(out)
+}
+
+/// Reads every complete record of a `runs.jsonl` file (see [`read_record_lines`]).
+pub fn read_records(path: &Path) -> Result<Vec<RunRecord>, CoreError> {
+    Ok(read_record_lines(path)?
+        .into_iter()
+        .map(|l| l.record)
+        .collect())
 }
 
 /// Parses one record line, checking its schema version.

@@ -8,14 +8,13 @@
 //! owned them (position mod n), so the right shard can be resumed.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use greenbench_core::record::{parse_record, HostInfo};
-use greenbench_core::{ComponentPower, RunSpec, SweepConfig};
+use greenbench_core::record::{read_record_lines, HostInfo};
+use greenbench_core::{ComponentPower, CoreError, RunSpec, SweepConfig};
 
 use crate::manifest::Manifest;
 use crate::shard::Shard;
@@ -508,43 +507,29 @@ struct RawRecord {
 /// Reads `runs.jsonl` in file order; a missing file is empty, a trailing partial line
 /// (interrupted write) is ignored.
 fn read_lines(path: &Path) -> Result<Vec<RawRecord>, MergeError> {
-    let file = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(io("opening records", path)(e)),
-    };
-    let mut reader = std::io::BufReader::new(file);
-    let mut out = Vec::new();
-    let mut line = String::new();
-    let mut n = 0;
-    loop {
-        line.clear();
-        if reader
-            .read_line(&mut line)
-            .map_err(io("reading records", path))?
-            == 0
-        {
-            break;
-        }
-        n += 1;
-        if !line.ends_with('\n') {
-            break;
-        }
-        if line.trim().is_empty() {
-            continue;
-        }
-        let rec = parse_record(&line).map_err(|message| MergeError::Record {
-            path: path.to_path_buf(),
-            line: n,
-            message,
-        })?;
-        out.push(RawRecord {
-            line: line.clone(),
-            run_id: rec.run_id,
-            terminal: rec.status.is_terminal(),
-        });
+    if !path.exists() {
+        return Ok(Vec::new());
     }
-    Ok(out)
+    let lines = read_record_lines(path).map_err(|e| match e {
+        CoreError::Record {
+            path,
+            line,
+            message,
+        } => MergeError::Record {
+            path,
+            line,
+            message,
+        },
+        other => MergeError::Manifest(RunnerError::Core(other)),
+    })?;
+    Ok(lines
+        .into_iter()
+        .map(|l| RawRecord {
+            run_id: l.record.run_id,
+            terminal: l.record.status.is_terminal(),
+            line: l.text,
+        })
+        .collect())
 }
 
 fn write_atomic(path: &Path, text: &str) -> Result<(), MergeError> {
