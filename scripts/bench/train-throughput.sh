@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Training throughput (samples/s) per family with candle, release build.
 # Usage: scripts/bench/train-throughput.sh [--threads N] [--batches 32,128] [--models a,b] [--seconds S] [--device cuda:0]
-# Compare with scripts/bench/train-throughput-torch.py (same models, batches and threads) when a
-# PyTorch venv is available. No assertions: this prints numbers for the record.
+# scripts/bench/compare.sh runs this and scripts/bench/pytorch_reference.py (same models, batches
+# and threads) and writes the ratios to docs/performance.md. No assertions: numbers for the record.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 features=()

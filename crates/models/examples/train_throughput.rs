@@ -1,7 +1,8 @@
 //! Training throughput (samples/s) of one model per family on the CPU (or `--device cuda:N`).
 //!
 //! `cargo run --release -p greenbench-models --example train_throughput -- --threads 2
-//!  [--batches 32,128] [--models mlp-medium,lenet,resnet18,vit-tiny,char-gpt] [--seconds 3]`
+//!  [--batches 32,128] [--models mlp-medium,lenet,resnet18,mobilenet-v2,vit-tiny,char-gpt]
+//!  [--seconds 3]`
 //! Models not in the registry (e.g. CNNs not written yet) are skipped with a note.
 
 use std::time::Instant;
@@ -21,15 +22,21 @@ fn arg(args: &[String], name: &str) -> Option<String> {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let threads = arg(&args, "--threads").unwrap_or_else(|| "2".into());
-    // Must happen before candle starts its thread pool.
+    // Must happen before candle starts its thread pools.
     std::env::set_var("RAYON_NUM_THREADS", &threads);
+    // candle's barrier pool busy-waits up to 25,000 spins between ops; on a shared 2-core machine
+    // that spinning takes the cores the work needs (2–2.5× slower LeNet). Park at once instead,
+    // unless the caller chose a value.
+    if std::env::var_os("CANDLE_BARRIER_POOL_SPIN_LIMIT").is_none() {
+        std::env::set_var("CANDLE_BARRIER_POOL_SPIN_LIMIT", "0");
+    }
     let batches: Vec<usize> = arg(&args, "--batches")
         .unwrap_or_else(|| "32,128".into())
         .split(',')
         .filter_map(|b| b.trim().parse().ok())
         .collect();
     let models = arg(&args, "--models")
-        .unwrap_or_else(|| "mlp-medium,lenet,resnet18,vit-tiny,char-gpt".into());
+        .unwrap_or_else(|| "mlp-medium,lenet,resnet18,mobilenet-v2,vit-tiny,char-gpt".into());
     let seconds: f64 = arg(&args, "--seconds")
         .and_then(|s| s.parse().ok())
         .unwrap_or(3.0);
