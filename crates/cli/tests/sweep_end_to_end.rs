@@ -67,6 +67,10 @@ fn digits_sweep_records_params_time_energy_accuracy() {
     assert_eq!(manifest["sweep"], "e2e");
     assert!(manifest["config"].as_str().unwrap().contains("mlp-64x32"));
     assert!(manifest["meters"].as_array().is_some_and(|a| !a.is_empty()));
+    assert!(
+        manifest["environment"]["CANDLE_BARRIER_POOL_SPIN_LIMIT"].is_string(),
+        "{manifest}"
+    );
 
     // A second run into the same folder without --resume is refused; with --resume nothing reruns.
     let o = run(greenbench().arg("sweep").arg(&cfg).arg("--out").arg(&out));

@@ -35,6 +35,10 @@ pub struct Manifest {
     pub idle_power_w: ComponentPower,
     /// Length of the idle measurement in seconds.
     pub idle_seconds: f64,
+    /// Environment that changes how workers compute (and so time and estimated energy): candle's
+    /// thread-pool spin limit, the per-run thread count, the allocator.
+    #[serde(default)]
+    pub environment: std::collections::BTreeMap<String, String>,
     /// RFC 3339 time the folder was created.
     pub created_at: String,
     /// RFC 3339 time of the latest (re)start.

@@ -159,6 +159,7 @@ pub fn run_sweep(
         idle_seconds: previous
             .as_ref()
             .map_or(cfg.idle_seconds.value, |m| m.idle_seconds),
+        environment: worker_environment(opts),
         created_at: previous
             .as_ref()
             .map_or(now.clone(), |m| m.created_at.clone()),
@@ -233,6 +234,28 @@ pub fn run_sweep(
     }
     progress.finish();
     Ok(summary)
+}
+
+/// What the workers' computation depends on besides the spec, for the manifest.
+fn worker_environment(opts: &SweepOptions) -> std::collections::BTreeMap<String, String> {
+    const SPIN: &str = "CANDLE_BARRIER_POOL_SPIN_LIMIT";
+    let mut env = std::collections::BTreeMap::new();
+    let spin = opts
+        .worker_env
+        .iter()
+        .find(|(k, _)| k == SPIN)
+        .map(|(_, v)| v.clone())
+        .or_else(|| std::env::var(SPIN).ok())
+        .unwrap_or_else(|| "unset (candle's default: idle workers busy-wait)".into());
+    env.insert(SPIN.into(), spin);
+    env.insert(
+        "RAYON_NUM_THREADS".into(),
+        "set per run from the spec's `threads`".into(),
+    );
+    for (k, v) in &opts.worker_env {
+        env.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+    env
 }
 
 const STDERR_TAIL: usize = 4000;

@@ -57,6 +57,7 @@ fn shard_folder(
         meters: serde_json::json!([{ "source": "estimate", "host": hostname }]),
         idle_power_w: idle.clone(),
         idle_seconds: 0.0,
+        environment: Default::default(),
         created_at: "2025-01-01T00:00:00Z".into(),
         updated_at: "2025-01-01T00:00:00Z".into(),
     }
