@@ -45,13 +45,15 @@ impl Layer for BasicBlock {
     }
 }
 
-struct ResNet {
+/// The skeleton ResNet18 and SENet18 share: a conv-bn-ReLU stem, four stages of two blocks
+/// (64, 128, 256, 512 planes; strides 1, 2, 2, 2), a 4×4 average pool and a linear classifier.
+pub(crate) struct Staged<B> {
     stem: ConvBn,
-    blocks: Vec<BasicBlock>,
+    blocks: Vec<B>,
     linear: Linear,
 }
 
-impl Layer for ResNet {
+impl<B: Layer> Layer for Staged<B> {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         let mut x = self.stem.forward_t_relu(x, train)?;
         for b in &self.blocks {
@@ -61,8 +63,12 @@ impl Layer for ResNet {
     }
 }
 
-/// ResNet18 (11,173,962 parameters).
-pub fn resnet18(vb: VarBuilder) -> Result<Box<dyn Model>> {
+/// Builds a [`Staged`] network whose blocks come from `block(vb, c_in, planes, stride)`, with
+/// pytorch-cifar's variable names (`conv1`, `bn1`, `layer{1..4}.{0,1}`, `linear`).
+pub(crate) fn staged18<B: Layer + 'static>(
+    vb: VarBuilder,
+    block: impl Fn(VarBuilder, usize, usize, usize) -> Result<B>,
+) -> Result<Box<dyn Model>> {
     let stem = ConvBn::new(&vb, "conv1", "bn1", ConvCfg::new(3, 64, 3).pad(1))?;
     let mut blocks = Vec::new();
     let mut c_in = 64;
@@ -72,22 +78,22 @@ pub fn resnet18(vb: VarBuilder) -> Result<Box<dyn Model>> {
     {
         for i in 0..2 {
             let vb_b = vb.pp(format!("layer{}.{i}", stage + 1));
-            blocks.push(BasicBlock::new(
-                vb_b,
-                c_in,
-                planes,
-                if i == 0 { stride } else { 1 },
-            )?);
+            blocks.push(block(vb_b, c_in, planes, if i == 0 { stride } else { 1 })?);
             c_in = planes;
         }
     }
     let linear = Linear::new(vb.pp("linear"), 512, 10)?;
     finish(
-        ResNet {
+        Staged {
             stem,
             blocks,
             linear,
         },
         &vb,
     )
+}
+
+/// ResNet18 (11,173,962 parameters).
+pub fn resnet18(vb: VarBuilder) -> Result<Box<dyn Model>> {
+    staged18(vb, BasicBlock::new)
 }

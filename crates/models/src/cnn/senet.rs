@@ -4,10 +4,7 @@
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 
-use super::layers::{
-    finish, flatten, global_avg_pool_keepdim, sigmoid, BatchNorm2d, Conv2d, ConvBn, ConvCfg, Layer,
-    Linear,
-};
+use super::layers::{global_avg_pool_keepdim, sigmoid, BatchNorm2d, Conv2d, ConvCfg, Layer};
 use crate::model::Model;
 
 struct PreActSeBlock {
@@ -60,49 +57,7 @@ impl Layer for PreActSeBlock {
     }
 }
 
-struct SeNet {
-    stem: ConvBn,
-    blocks: Vec<PreActSeBlock>,
-    linear: Linear,
-}
-
-impl Layer for SeNet {
-    fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        let mut x = self.stem.forward_t_relu(x, train)?;
-        for b in &self.blocks {
-            x = b.forward_t(&x, train)?;
-        }
-        self.linear.forward(&flatten(&x.avg_pool2d(4)?)?)
-    }
-}
-
 /// SENet18 (11,260,354 parameters).
 pub fn senet18(vb: VarBuilder) -> Result<Box<dyn Model>> {
-    let stem = ConvBn::new(&vb, "conv1", "bn1", ConvCfg::new(3, 64, 3).pad(1))?;
-    let mut blocks = Vec::new();
-    let mut c_in = 64;
-    for (stage, (planes, stride)) in [(64, 1), (128, 2), (256, 2), (512, 2)]
-        .into_iter()
-        .enumerate()
-    {
-        for i in 0..2 {
-            let v = vb.pp(format!("layer{}.{i}", stage + 1));
-            blocks.push(PreActSeBlock::new(
-                v,
-                c_in,
-                planes,
-                if i == 0 { stride } else { 1 },
-            )?);
-            c_in = planes;
-        }
-    }
-    let linear = Linear::new(vb.pp("linear"), 512, 10)?;
-    finish(
-        SeNet {
-            stem,
-            blocks,
-            linear,
-        },
-        &vb,
-    )
+    super::resnet::staged18(vb, PreActSeBlock::new)
 }
