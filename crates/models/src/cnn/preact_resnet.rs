@@ -6,7 +6,7 @@ use candle_nn::VarBuilder;
 use super::layers::{finish, flatten, BatchNorm2d, Conv2d, ConvCfg, Layer, Linear};
 use crate::model::Model;
 
-struct PreActBlock {
+pub(crate) struct PreActBlock {
     bn1: BatchNorm2d,
     conv1: Conv2d,
     bn2: BatchNorm2d,
@@ -15,7 +15,8 @@ struct PreActBlock {
 }
 
 impl PreActBlock {
-    fn new(vb: VarBuilder, c_in: usize, planes: usize, stride: usize) -> Result<Self> {
+    /// Builds the block with pytorch-cifar's names (`bn1`, `conv1`, `bn2`, `conv2`, `shortcut.0`).
+    pub(crate) fn new(vb: VarBuilder, c_in: usize, planes: usize, stride: usize) -> Result<Self> {
         let shortcut = if stride != 1 || c_in != planes {
             Some(Conv2d::new(
                 vb.pp("shortcut.0"),
@@ -35,10 +36,9 @@ impl PreActBlock {
             shortcut,
         })
     }
-}
 
-impl Layer for PreActBlock {
-    fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+    /// The residual branch and the shortcut, before they are added (SENet gates the branch first).
+    pub(crate) fn branches(&self, x: &Tensor, train: bool) -> Result<(Tensor, Tensor)> {
         let out = self.bn1.forward_t_relu(x, train)?;
         let short = match &self.shortcut {
             Some(s) => s.forward(&out)?,
@@ -46,6 +46,13 @@ impl Layer for PreActBlock {
         };
         let out = self.conv1.forward(&out)?;
         let out = self.conv2.forward(&self.bn2.forward_t_relu(&out, train)?)?;
+        Ok((out, short))
+    }
+}
+
+impl Layer for PreActBlock {
+    fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        let (out, short) = self.branches(x, train)?;
         out + short
     }
 }
