@@ -115,7 +115,13 @@ fn render(a: &SlurmArgs) -> anyhow::Result<String> {
         .datasets
         .clone()
         .unwrap_or_else(greenbench_data::default_root);
-    let cfg = crate::cmd::sweep::load_config(&a.config, None, &datasets)?;
+    let cfg = crate::cmd::sweep::load_config(
+        &a.config,
+        None,
+        &crate::catalog::ZooCatalog {
+            datasets_root: datasets.clone(),
+        },
+    )?;
     let total = cfg.expand().len();
     let counts: Vec<usize> = (0..a.shards)
         .map(|index| {

@@ -48,7 +48,7 @@ pub struct SweepArgs {
 pub fn load_config(
     path: &std::path::Path,
     threads: Option<usize>,
-    datasets: &std::path::Path,
+    catalog: &dyn greenbench_core::Catalog,
 ) -> anyhow::Result<SweepConfig> {
     let mut cfg = SweepConfig::load(path)?;
     if let Some(t) = threads {
@@ -57,9 +57,7 @@ pub fn load_config(
         }
         cfg.threads.value = vec![t as i64];
     }
-    cfg.validate(&ZooCatalog {
-        datasets_root: datasets.to_path_buf(),
-    })?;
+    cfg.validate(catalog)?;
     Ok(cfg)
 }
 
@@ -69,18 +67,14 @@ pub fn run(a: SweepArgs) -> anyhow::Result<()> {
         .datasets
         .clone()
         .unwrap_or_else(greenbench_data::default_root);
+    let zoo = ZooCatalog {
+        datasets_root: datasets.clone(),
+    };
     let cfg = if a.dry_run {
         // A dry run lists runs even when datasets are not fetched yet.
-        let mut cfg = SweepConfig::load(&a.config)?;
-        if let Some(t) = a.threads {
-            cfg.threads.value = vec![t.max(1) as i64];
-        }
-        cfg.validate(&DryRunCatalog(ZooCatalog {
-            datasets_root: datasets.clone(),
-        }))?;
-        cfg
+        load_config(&a.config, a.threads, &DryRunCatalog(zoo))?
     } else {
-        load_config(&a.config, a.threads, &datasets)?
+        load_config(&a.config, a.threads, &zoo)?
     };
     let mut out = a
         .out
