@@ -7,8 +7,12 @@
 
 use std::sync::{Arc, Mutex};
 
+use super::cpu::{f32_slice, read};
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
+
+/// Names this op in error messages.
+const OP: &str = "batch-norm";
 
 /// Per-channel statistics of the last forward pass: mean and `1/√(var + ε)`.
 #[derive(Default)]
@@ -22,13 +26,6 @@ struct BatchNorm {
     eps: f64,
     relu: bool,
     saved: Arc<Mutex<Saved>>,
-}
-
-fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout) -> Result<&'a [f32]> {
-    match (s, l.contiguous_offsets()) {
-        (CpuStorage::F32(v), Some((a, b))) => Ok(&v[a..b]),
-        _ => candle_core::bail!("batch-norm op needs contiguous f32 tensors"),
-    }
 }
 
 /// A raw pointer that may cross threads: each channel task writes only its own elements.
@@ -59,7 +56,11 @@ impl CustomOp3 for BatchNorm {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let (x, w, b) = (f32_slice(s1, l1)?, f32_slice(s2, l2)?, f32_slice(s3, l3)?);
+        let (x, w, b) = (
+            f32_slice(s1, l1, OP)?,
+            f32_slice(s2, l2, OP)?,
+            f32_slice(s3, l3, OP)?,
+        );
         let &[n, c, h, wd] = l1.dims() else {
             candle_core::bail!("batch-norm expects [n, c, h, w], got {:?}", l1.dims())
         };
@@ -128,9 +129,9 @@ impl CustomOp3 for BatchNorm {
         };
         let w = w.to_dtype(DType::F32)?.to_vec1::<f32>()?;
         let (x, dy, res) = (x.contiguous()?, dy.contiguous()?, res.contiguous()?);
-        let (dx, sums) = read(&x, |x| {
-            read(&dy, |dy| {
-                read(&res, |res| {
+        let (dx, sums) = read(&x, OP, |x| {
+            read(&dy, OP, |dy| {
+                read(&res, OP, |res| {
                     Ok(self.backward((n, c, h * wd), x, dy, res, &w, &mean, &invstd))
                 })
             })
@@ -183,15 +184,6 @@ fn grad_sums(
         tw += g * (x[j] - mu);
     }
     (sb.iter().sum::<f32>() + tb, sw.iter().sum::<f32>() + tw)
-}
-
-/// Runs `f` on the f32 CPU data of the contiguous tensor `t`.
-fn read<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> Result<R>) -> Result<R> {
-    let (s, l) = t.storage_and_layout();
-    match &*s {
-        candle_core::Storage::Cpu(cs) => f(f32_slice(cs, l)?),
-        _ => candle_core::bail!("batch-norm op runs on the CPU only"),
-    }
 }
 
 impl BatchNorm {

@@ -16,6 +16,11 @@ use candle_core::{CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
 use gemm::Parallelism;
 use rayon::prelude::*;
 
+use super::cpu::{f32_slice, matmul};
+
+/// Names this op in error messages.
+const OP: &str = "conv2d";
+
 /// Stride, zero padding, dilation and groups of a convolution (the same on both axes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ConvParams {
@@ -113,63 +118,6 @@ impl Geom {
         };
         (lo.min(hi), hi)
     }
-}
-
-fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout) -> Result<&'a [f32]> {
-    match (s, l.contiguous_offsets()) {
-        (CpuStorage::F32(v), Some((a, b))) => Ok(&v[a..b]),
-        (CpuStorage::F32(_), None) => candle_core::bail!("conv2d op needs contiguous tensors"),
-        _ => candle_core::bail!("conv2d op supports f32 only"),
-    }
-}
-
-/// `dst[m×n] (+)= a[m×k]·b[k×n]`, matrices given by pointer, row stride and column stride.
-///
-/// # Safety
-/// The pointers must address the full matrices with the given strides, and `dst` must not
-/// alias `a` or `b`.
-#[allow(clippy::too_many_arguments)]
-unsafe fn matmul(
-    (m, n, k): (usize, usize, usize),
-    dst: *mut f32,
-    dst_rs: usize,
-    accumulate: bool,
-    a: (*const f32, usize, usize),
-    b: (*const f32, usize, usize),
-    par: Parallelism,
-) {
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        if !accumulate {
-            for r in 0..m {
-                std::ptr::write_bytes(dst.add(r * dst_rs), 0, n);
-            }
-        }
-        return;
-    }
-    gemm::gemm(
-        m,
-        n,
-        k,
-        dst,
-        1,
-        dst_rs as isize,
-        accumulate,
-        a.0,
-        a.2 as isize,
-        a.1 as isize,
-        b.0,
-        b.2 as isize,
-        b.1 as isize,
-        1.0,
-        1.0,
-        false,
-        false,
-        false,
-        par,
-    )
 }
 
 /// im2col of group `grp` of `s` samples `x` (each `[c, h, w]`) into `cols` `[k, s·l]`.
@@ -589,7 +537,7 @@ impl CustomOp2 for Forward {
         l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
         let g = Geom::new(l1.dims(), l2.dims(), self.0)?;
-        let y = forward(&g, f32_slice(s1, l1)?, f32_slice(s2, l2)?);
+        let y = forward(&g, f32_slice(s1, l1, OP)?, f32_slice(s2, l2, OP)?);
         Ok((CpuStorage::F32(y), Shape::from((g.n, g.o, g.oh, g.ow))))
     }
     fn bwd(
@@ -628,7 +576,7 @@ impl CustomOp2 for BackwardInput {
         if l1.dims() != [g.n, g.o, g.oh, g.ow] {
             candle_core::bail!("conv2d backward: gradient shape {:?}", l1.dims())
         }
-        let dx = backward_input(&g, f32_slice(s1, l1)?, f32_slice(s2, l2)?);
+        let dx = backward_input(&g, f32_slice(s1, l1, OP)?, f32_slice(s2, l2, OP)?);
         Ok((CpuStorage::F32(dx), Shape::from(self.1.to_vec())))
     }
 }
@@ -648,7 +596,7 @@ impl CustomOp2 for BackwardWeight {
         if l1.dims() != [g.n, g.o, g.oh, g.ow] {
             candle_core::bail!("conv2d backward: gradient shape {:?}", l1.dims())
         }
-        let dw = backward_weight(&g, f32_slice(s1, l1)?, f32_slice(s2, l2)?);
+        let dw = backward_weight(&g, f32_slice(s1, l1, OP)?, f32_slice(s2, l2, OP)?);
         Ok((CpuStorage::F32(dw), Shape::from(self.1.to_vec())))
     }
 }

@@ -1,17 +1,14 @@
 //! Fused element-wise ops: `relu(a + b)` (residual connections), one pass forward and backward
 //! instead of candle's add and ReLU (four full-size passes and temporaries with their backward).
 
+use super::cpu::f32_slice;
 use candle_core::{CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
-const CHUNK: usize = 16384;
+/// Names this op in error messages.
+const OP: &str = "add-relu";
 
-fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout) -> Result<&'a [f32]> {
-    match (s, l.contiguous_offsets()) {
-        (CpuStorage::F32(v), Some((a, b))) => Ok(&v[a..b]),
-        _ => candle_core::bail!("add-relu op needs contiguous f32 tensors"),
-    }
-}
+const CHUNK: usize = 16384;
 
 struct AddRelu;
 
@@ -27,7 +24,7 @@ impl CustomOp2 for AddRelu {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let (a, b) = (f32_slice(s1, l1)?, f32_slice(s2, l2)?);
+        let (a, b) = (f32_slice(s1, l1, OP)?, f32_slice(s2, l2, OP)?);
         if l1.dims() != l2.dims() {
             candle_core::bail!("add-relu of {:?} and {:?}", l1.dims(), l2.dims())
         }
@@ -58,7 +55,7 @@ impl CustomOp2 for AddRelu {
             else {
                 candle_core::bail!("add-relu op runs on the CPU only")
             };
-            let (r, g) = (f32_slice(rs, rl)?, f32_slice(gs, gl)?);
+            let (r, g) = (f32_slice(rs, rl, OP)?, f32_slice(gs, gl, OP)?);
             let mut dx = vec![0f32; r.len()];
             dx.par_chunks_mut(CHUNK)
                 .zip(r.par_chunks(CHUNK).zip(g.par_chunks(CHUNK)))

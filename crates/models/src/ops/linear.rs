@@ -1,19 +1,20 @@
-//! Linear layers as one matrix product plus a bias-add custom op.
+//! Linear layers as one custom op: `y = x·Wᵀ (+ b) (then ReLU)` with its own backward.
 //!
-//! candle's `broadcast_add` of a `[d]` bias runs on its barrier pool with a per-op
-//! synchronisation, and its backward reduces the `[rows, d]` gradient over rows with a strided
-//! reduction; this op adds the bias row by row and sums the gradient rows in contiguous,
-//! vectorisable passes.
+//! candle runs a linear layer as a transpose, a matrix product and a `broadcast_add`; its
+//! backward produces the weight gradient transposed (a strided copy before the optimizer can use
+//! it), reduces the bias gradient with a strided reduction and synchronises its thread pool after
+//! each of those ops. This op calls `gemm` with the weight's own strides in both directions
+//! (`dX = G·W`, `dW = Gᵀ·X`, both written contiguous), adds the bias row by row and sums the
+//! gradient rows in contiguous, vectorisable passes. A separate bias-add op ([`bias_add`]) serves
+//! layers whose product is not a plain linear map.
 
-use candle_core::{CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
+use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
-fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout) -> Result<&'a [f32]> {
-    match (s, l.contiguous_offsets()) {
-        (CpuStorage::F32(v), Some((a, b))) => Ok(&v[a..b]),
-        _ => candle_core::bail!("bias-add op needs contiguous f32 tensors"),
-    }
-}
+use super::cpu::{f32_slice, matmul, parallelism, read};
+
+/// Names this op in error messages.
+const OP: &str = "linear";
 
 /// Rows per parallel task (about 64 KiB of data).
 fn rows_per_task(d: usize) -> usize {
@@ -37,7 +38,7 @@ impl CustomOp2 for BiasAdd {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let (x, b) = (f32_slice(s1, l1)?, f32_slice(s2, l2)?);
+        let (x, b) = (f32_slice(s1, l1, OP)?, f32_slice(s2, l2, OP)?);
         let d = b.len();
         if d == 0 || l1.dims().last() != Some(&d) {
             candle_core::bail!("bias of {d} for input {:?}", l1.dims())
@@ -71,28 +72,7 @@ impl CustomOp2 for BiasAdd {
         } else {
             dy.contiguous()?
         };
-        let db = {
-            let (s, l) = g.storage_and_layout();
-            let candle_core::Storage::Cpu(cs) = &*s else {
-                candle_core::bail!("bias-add op runs on the CPU only")
-            };
-            let g = f32_slice(cs, l)?;
-            let parts: Vec<Vec<f32>> = g
-                .par_chunks(d * rows_per_task(d))
-                .map(|c| {
-                    let mut acc = vec![0f32; d];
-                    for row in c.chunks(d) {
-                        acc.iter_mut().zip(row).for_each(|(a, v)| *a += v);
-                    }
-                    acc
-                })
-                .collect();
-            let mut db = vec![0f32; d];
-            for p in parts {
-                db.iter_mut().zip(&p).for_each(|(a, v)| *a += v);
-            }
-            db
-        };
+        let db = read(&g, OP, |gv| Ok(column_sums(gv, d)))?;
         Ok((Some(g), Some(Tensor::from_vec(db, b.shape(), b.device())?)))
     }
 }
@@ -106,7 +86,7 @@ fn relu_grad(res: &Tensor, dy: &Tensor) -> Result<Tensor> {
         let (candle_core::Storage::Cpu(rs), candle_core::Storage::Cpu(gs)) = (&*rs, &*gs) else {
             candle_core::bail!("bias-add op runs on the CPU only")
         };
-        let (r, g) = (f32_slice(rs, rl)?, f32_slice(gs, gl)?);
+        let (r, g) = (f32_slice(rs, rl, OP)?, f32_slice(gs, gl, OP)?);
         let mut out = vec![0f32; r.len()];
         out.par_chunks_mut(16384)
             .zip(r.par_chunks(16384).zip(g.par_chunks(16384)))
@@ -118,6 +98,233 @@ fn relu_grad(res: &Tensor, dy: &Tensor) -> Result<Tensor> {
         out
     };
     Tensor::from_vec(out, res.shape(), res.device())
+}
+
+/// `x·Wᵀ (+ b)`, then ReLU when `relu` (no gradient where the output is 0, as PyTorch).
+struct LinearOp {
+    relu: bool,
+}
+
+impl LinearOp {
+    /// `y[m×n] = x[m×k]·w[n×k]ᵀ + b`, ReLU applied when asked.
+    fn forward(
+        &self,
+        x: &[f32],
+        (m, k): (usize, usize),
+        w: &[f32],
+        n: usize,
+        b: Option<&[f32]>,
+    ) -> Vec<f32> {
+        let mut y: Vec<f32> = Vec::with_capacity(m * n);
+        // SAFETY: `x` is m×k and `w` n×k (checked by the callers); `y` has room for m×n and is
+        // written in full by `gemm` (no accumulation), after which its length is set.
+        unsafe {
+            matmul(
+                (m, n, k),
+                y.as_mut_ptr(),
+                n,
+                false,
+                (x.as_ptr(), k, 1),
+                (w.as_ptr(), 1, k),
+                parallelism(),
+            );
+            y.set_len(m * n);
+        }
+        if b.is_some() || self.relu {
+            let relu = self.relu;
+            y.par_chunks_mut(n.max(1) * rows_per_task(n)).for_each(|c| {
+                for row in c.chunks_mut(n.max(1)) {
+                    match (b, relu) {
+                        (Some(b), true) => row
+                            .iter_mut()
+                            .zip(b)
+                            .for_each(|(v, b)| *v = (*v + b).max(0.0)),
+                        (Some(b), false) => row.iter_mut().zip(b).for_each(|(v, b)| *v += b),
+                        (None, _) => row.iter_mut().for_each(|v| *v = v.max(0.0)),
+                    }
+                }
+            });
+        }
+        y
+    }
+
+    /// Checks the shapes of `x` `[m, k]`, `w` `[n, k]` and `b` `[n]`; returns `(m, k, n)`.
+    fn dims(lx: &Layout, lw: &Layout, lb: Option<&Layout>) -> Result<(usize, usize, usize)> {
+        let (m, k) = lx.shape().dims2()?;
+        let (n, kw) = lw.shape().dims2()?;
+        if k != kw {
+            candle_core::bail!(
+                "linear op: input has {k} features, weight {:?} expects {kw}",
+                lw.dims()
+            )
+        }
+        if let Some(lb) = lb {
+            if lb.shape().elem_count() != n {
+                candle_core::bail!("linear op: bias {:?} for {n} outputs", lb.dims())
+            }
+        }
+        Ok((m, k, n))
+    }
+
+    /// Gradients of `x` (when it needs one), `w` and `b` (when present) from the output `res`
+    /// and its gradient `dy`.
+    fn backward(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        with_bias: bool,
+        res: &Tensor,
+        dy: &Tensor,
+    ) -> Result<(Option<Tensor>, Tensor, Option<Tensor>)> {
+        let (m, k) = x.dims2()?;
+        let (n, _) = w.dims2()?;
+        let g = if self.relu {
+            relu_grad(res, dy)?
+        } else {
+            dy.contiguous()?
+        };
+        let (x, w) = (x.contiguous()?, w.contiguous()?);
+        let par = parallelism();
+        let (dx, dw, db) = read(&g, OP, |g| {
+            read(&w, OP, |wv| {
+                read(&x, OP, |xv| {
+                    let dx = if x.track_op() {
+                        let mut dx: Vec<f32> = Vec::with_capacity(m * k);
+                        // SAFETY: g is m×n, w n×k, dx has room for m×k, written in full.
+                        unsafe {
+                            matmul(
+                                (m, k, n),
+                                dx.as_mut_ptr(),
+                                k,
+                                false,
+                                (g.as_ptr(), n, 1),
+                                (wv.as_ptr(), k, 1),
+                                par,
+                            );
+                            dx.set_len(m * k);
+                        }
+                        Some(dx)
+                    } else {
+                        None
+                    };
+                    let mut dw: Vec<f32> = Vec::with_capacity(n * k);
+                    // SAFETY: gᵀ is n×m (row stride 1, column stride n), x m×k, dw n×k.
+                    unsafe {
+                        matmul(
+                            (n, k, m),
+                            dw.as_mut_ptr(),
+                            k,
+                            false,
+                            (g.as_ptr(), 1, n),
+                            (xv.as_ptr(), k, 1),
+                            par,
+                        );
+                        dw.set_len(n * k);
+                    }
+                    let db = with_bias.then(|| column_sums(g, n));
+                    Ok((dx, dw, db))
+                })
+            })
+        })?;
+        let dx = dx
+            .map(|v| Tensor::from_vec(v, (m, k), x.device()))
+            .transpose()?;
+        let dw = Tensor::from_vec(dw, (n, k), w.device())?.to_dtype(w.dtype())?;
+        let db = db.map(|v| Tensor::from_vec(v, n, w.device())).transpose()?;
+        Ok((dx, dw, db))
+    }
+}
+
+impl CustomOp3 for LinearOp {
+    fn name(&self) -> &'static str {
+        "greenbench-linear"
+    }
+
+    fn cpu_fwd(
+        &self,
+        sx: &CpuStorage,
+        lx: &Layout,
+        sw: &CpuStorage,
+        lw: &Layout,
+        sb: &CpuStorage,
+        lb: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (m, k, n) = Self::dims(lx, lw, Some(lb))?;
+        let (x, w, b) = (
+            f32_slice(sx, lx, OP)?,
+            f32_slice(sw, lw, OP)?,
+            f32_slice(sb, lb, OP)?,
+        );
+        Ok((
+            CpuStorage::F32(self.forward(x, (m, k), w, n, Some(b))),
+            Shape::from((m, n)),
+        ))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        b: &Tensor,
+        res: &Tensor,
+        dy: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let (dx, dw, db) = self.backward(x, w, true, res, dy)?;
+        let db = db.map(|d| d.reshape(b.shape())).transpose()?;
+        Ok((dx, Some(dw), db))
+    }
+}
+
+impl CustomOp2 for LinearOp {
+    fn name(&self) -> &'static str {
+        "greenbench-linear-no-bias"
+    }
+
+    fn cpu_fwd(
+        &self,
+        sx: &CpuStorage,
+        lx: &Layout,
+        sw: &CpuStorage,
+        lw: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (m, k, n) = Self::dims(lx, lw, None)?;
+        let (x, w) = (f32_slice(sx, lx, OP)?, f32_slice(sw, lw, OP)?);
+        Ok((
+            CpuStorage::F32(self.forward(x, (m, k), w, n, None)),
+            Shape::from((m, n)),
+        ))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        res: &Tensor,
+        dy: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        let (dx, dw, _) = self.backward(x, w, false, res, dy)?;
+        Ok((dx, Some(dw)))
+    }
+}
+
+/// Sums of the `d` columns of the row-major `g`, in parallel over blocks of rows and then in a
+/// fixed order (deterministic).
+fn column_sums(g: &[f32], d: usize) -> Vec<f32> {
+    let parts: Vec<Vec<f32>> = g
+        .par_chunks(d.max(1) * rows_per_task(d))
+        .map(|c| {
+            let mut acc = vec![0f32; d];
+            for row in c.chunks(d.max(1)) {
+                acc.iter_mut().zip(row).for_each(|(a, v)| *a += v);
+            }
+            acc
+        })
+        .collect();
+    let mut sums = vec![0f32; d];
+    for p in parts {
+        sums.iter_mut().zip(&p).for_each(|(a, v)| *a += v);
+    }
+    sums
 }
 
 /// `x + bias` for `x` `[…, d]` and `bias` `[d]`.
@@ -158,11 +365,20 @@ pub fn linear_act(
     let Some((&last, lead)) = dims.split_last() else {
         candle_core::bail!("linear layer on a scalar")
     };
-    let y = x.reshape(((), last))?.matmul(&weight.t()?)?;
-    let y = match bias {
-        Some(b) => bias_add_act(&y, b, relu)?,
-        None if relu => y.relu()?,
-        None => y,
+    let x2 = x.reshape(((), last))?;
+    let y = if super::use_custom(x) && weight.dtype() == x.dtype() {
+        let (x2, w) = (x2.contiguous()?, weight.contiguous()?);
+        match bias {
+            Some(b) => x2.apply_op3(&w, &b.contiguous()?, LinearOp { relu })?,
+            None => x2.apply_op2(&w, LinearOp { relu })?,
+        }
+    } else {
+        let y = x2.matmul(&weight.t()?)?;
+        match bias {
+            Some(b) => bias_add_act(&y, b, relu)?,
+            None if relu => y.relu()?,
+            None => y,
+        }
     };
     let mut shape = lead.to_vec();
     shape.push(y.dim(1)?);
@@ -183,23 +399,48 @@ mod tests {
     }
 
     /// Output and the gradients of input, weight and bias equal candle's `Linear` (+ ReLU)
-    /// within 1e-4.
+    /// within 1e-4, with and without a bias, for inputs that need a gradient and inputs that do
+    /// not (data).
     #[test]
     fn matches_candle_linear() -> Result<()> {
-        for (xs, out) in [(vec![4, 7], 5), (vec![3, 9, 16], 48), (vec![1, 600], 3)] {
+        let cases = [
+            (vec![4, 7], 5),
+            (vec![3, 9, 16], 48),
+            (vec![1, 600], 3),
+            (vec![32, 784], 512),
+        ];
+        for (case, (xs, out)) in cases.into_iter().enumerate() {
             let d_in = *xs.last().unwrap_or(&1);
             let x = Var::from_tensor(&rand(&xs)?)?;
+            let data = x.as_tensor().detach();
             let w = Var::from_tensor(&rand(&[out, d_in])?)?;
             let b = Var::from_tensor(&rand(&[out])?)?;
             let relu = out % 2 == 0;
-            let ours = linear_act(&x, &w, Some(&b), relu)?;
-            let theirs = x.broadcast_matmul(&w.t()?)?.broadcast_add(&b)?;
+            let with_bias = case != 1;
+            let input = if case == 2 { &data } else { x.as_tensor() };
+            let bias = with_bias.then_some(b.as_tensor());
+            let ours = linear_act(input, &w, bias, relu)?;
+            let theirs = input.broadcast_matmul(&w.t()?)?;
+            let theirs = if with_bias {
+                theirs.broadcast_add(&b)?
+            } else {
+                theirs
+            };
             let theirs = if relu { theirs.relu()? } else { theirs };
             assert!(max_diff(&ours, &theirs)? < 1e-4, "{xs:?} forward");
             let probe = rand(ours.dims())?;
             let g1 = (ours * &probe)?.sum_all()?.backward()?;
             let g2 = (theirs * &probe)?.sum_all()?.backward()?;
-            for v in [x.as_tensor(), w.as_tensor(), b.as_tensor()] {
+            let mut checked = vec![w.as_tensor()];
+            if with_bias {
+                checked.push(b.as_tensor());
+            }
+            if case != 2 {
+                checked.push(x.as_tensor());
+            } else {
+                assert!(g1.get(&data).is_none(), "data needs no gradient");
+            }
+            for v in checked {
                 let (Some(a), Some(e)) = (g1.get(v), g2.get(v)) else {
                     panic!("missing gradient")
                 };

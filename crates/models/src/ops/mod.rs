@@ -4,6 +4,7 @@
 
 pub mod batch_norm;
 pub mod conv;
+mod cpu;
 pub mod elementwise;
 pub mod linear;
 pub mod norm;

@@ -9,24 +9,12 @@
 
 use std::sync::{Arc, Mutex};
 
+use super::cpu::{f32_slice, read};
 use candle_core::{CpuStorage, CustomOp1, CustomOp3, DType, Layout, Result, Shape, Tensor, D};
 use rayon::prelude::*;
 
-fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout) -> Result<&'a [f32]> {
-    match (s, l.contiguous_offsets()) {
-        (CpuStorage::F32(v), Some((a, b))) => Ok(&v[a..b]),
-        _ => candle_core::bail!("norm op needs contiguous f32 tensors"),
-    }
-}
-
-/// Runs `f` on the f32 CPU data of the contiguous tensor `t`.
-fn read<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> Result<R>) -> Result<R> {
-    let (s, l) = t.storage_and_layout();
-    match &*s {
-        candle_core::Storage::Cpu(cs) => f(f32_slice(cs, l)?),
-        _ => candle_core::bail!("norm op runs on the CPU only"),
-    }
-}
+/// Names this op in error messages.
+const OP: &str = "norm";
 
 /// Rows per parallel task: about 16 KiB of data each.
 fn rows_per_task(d: usize) -> usize {
@@ -57,7 +45,11 @@ impl CustomOp3 for LayerNormOp {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let (x, w, b) = (f32_slice(s1, l1)?, f32_slice(s2, l2)?, f32_slice(s3, l3)?);
+        let (x, w, b) = (
+            f32_slice(s1, l1, OP)?,
+            f32_slice(s2, l2, OP)?,
+            f32_slice(s3, l3, OP)?,
+        );
         let d = w.len();
         if d == 0 || b.len() != d || x.len() % d != 0 || l1.dims().last() != Some(&d) {
             candle_core::bail!("layer norm: input {:?} with weight of {d}", l1.dims())
@@ -103,8 +95,8 @@ impl CustomOp3 for LayerNormOp {
         let d = w.elem_count();
         let w = w.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
         let (xc, dyc) = (x.contiguous()?, dy.contiguous()?);
-        let (dx, dw, db) = read(&xc, |x| {
-            read(&dyc, |dy| {
+        let (dx, dw, db) = read(&xc, OP, |x| {
+            read(&dyc, OP, |dy| {
                 Ok(layer_norm_backward(x, dy, &w, &mean, &rstd, d))
             })
         })?;
@@ -191,7 +183,7 @@ impl CustomOp1 for SoftmaxOp {
     }
 
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
-        let x = f32_slice(s, l)?;
+        let x = f32_slice(s, l, OP)?;
         let dims = l.dims();
         let d = dims.last().copied().unwrap_or(1).max(1);
         let t = if dims.len() >= 2 {
@@ -233,8 +225,8 @@ impl CustomOp1 for SoftmaxOp {
         let d = res.dim(D::Minus1)?.max(1);
         let scale = self.scale;
         let (yc, gc) = (res.contiguous()?, dy.contiguous()?);
-        let dx = read(&yc, |y| {
-            read(&gc, |g| {
+        let dx = read(&yc, OP, |y| {
+            read(&gc, OP, |g| {
                 let mut dx = vec![0f32; y.len()];
                 let rpt = d * rows_per_task(d);
                 dx.par_chunks_mut(rpt)
@@ -328,7 +320,7 @@ impl CustomOp1 for Gelu {
     }
 
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
-        let x = f32_slice(s, l)?;
+        let x = f32_slice(s, l, OP)?;
         let mut y = vec![0f32; x.len()];
         let mut th = vec![0f32; x.len()];
         y.par_chunks_mut(CHUNK)
@@ -354,8 +346,8 @@ impl CustomOp1 for Gelu {
             .map_err(|_| candle_core::Error::Msg("gelu state poisoned".into()))?;
         let th: &[f32] = &saved;
         let (xc, gc) = (x.contiguous()?, dy.contiguous()?);
-        let dx = read(&xc, |x| {
-            read(&gc, |g| {
+        let dx = read(&xc, OP, |x| {
+            read(&gc, OP, |g| {
                 if th.len() != x.len() {
                     candle_core::bail!("gelu backward without its forward pass")
                 }
