@@ -86,3 +86,22 @@ fn index_select_and_gather_backward_accept_view_gradients() -> Result<()> {
     assert_eq!(picked.i((0, 0))?.to_scalar::<f32>()?, 6.0);
     Ok(())
 }
+
+#[test]
+fn max_pool_gradient_goes_whole_to_the_maximum() -> Result<()> {
+    // Upstream candle 0.11 scaled it by 1/k² (the patch divides by the number of maxima).
+    let x = var(
+        &[
+            1.0, 5.0, 2.0, 2.0, 0.0, 3.0, 7.0, 7.0, 4.0, 1.0, 0.0, 0.0, 1.0, 2.0, 0.0, 6.0,
+        ],
+        &[1, 1, 4, 4],
+    )?;
+    let g = (x.max_pool2d(2)? * 3.0)?.sum_all()?.backward()?;
+    let dx = values(g.get(&x).expect("x has a gradient"))?;
+    // Windows: {1,5,0,3} max 5; {2,2,7,7} two maxima 7; {4,1,1,2} max 4; {0,0,0,6} max 6.
+    let expect = [
+        0.0, 3.0, 0.0, 0.0, 0.0, 0.0, 1.5, 1.5, 3.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 3.0,
+    ];
+    assert!(close(&dx, &expect), "{dx:?}");
+    Ok(())
+}

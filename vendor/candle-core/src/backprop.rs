@@ -356,7 +356,11 @@ impl Tensor {
                         let node_upsampled = node.upsample_nearest2d(h, w)?;
                         let mask = arg.eq(&node_upsampled)?.to_dtype(arg.dtype())?;
                         let avg = mask.avg_pool2d_with_stride(*kernel_size, *stride)?;
-                        let grad_arg = ((grad * avg)?.upsample_nearest2d(h, w)? * mask)?;
+                        // greenbench patch: upstream multiplied by `avg` (the share of the window
+                        // holding the maximum, 1/k² for a unique one), scaling the gradient down
+                        // by k². Each maximum gets grad / (number of maxima) instead.
+                        let count = (avg * (kernel_size.0 * kernel_size.1) as f64)?;
+                        let grad_arg = ((grad / count)?.upsample_nearest2d(h, w)? * mask)?;
                         grads.accumulate(arg, &grad_arg)?;
                     }
                     Op::UpsampleNearest1D { arg, target_size } => {

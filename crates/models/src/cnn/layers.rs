@@ -204,6 +204,11 @@ impl Conv2d {
 
     /// Applies the convolution to `x` `[batch, c_in, h, w]`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        self.forward_act(x, false)
+    }
+
+    /// `relu(conv(x))` when `relu` (bias and ReLU fused on the CPU), else `conv(x)`.
+    pub fn forward_act(&self, x: &Tensor, relu: bool) -> Result<Tensor> {
         let c = self.cfg;
         let p = ConvParams {
             stride: c.stride,
@@ -219,7 +224,8 @@ impl Conv2d {
         let (b, _, ho, wo) = y.dims4()?;
         add_macs((b * ho * wo * c.c_out * (c.c_in / c.groups) * c.k * c.k) as u64);
         match &self.bias {
-            Some(bias) => y.broadcast_add(&bias.reshape((1, c.c_out, 1, 1))?),
+            Some(bias) => crate::ops::elementwise::channel_bias_act(&y, bias, relu),
+            None if relu => y.relu(),
             None => Ok(y),
         }
     }
@@ -283,10 +289,12 @@ fn depthwise(x: &Tensor, weight: &Tensor, pad: usize, stride: usize) -> Result<T
 
 /// Max pooling with a `k`×`k` window, `stride` and `pad` (padding never wins, as in PyTorch).
 pub fn max_pool2d(x: &Tensor, k: usize, stride: usize, pad: usize) -> Result<Tensor> {
-    if pad == 0 && k == stride {
-        return x.max_pool2d(k);
-    }
-    windows(x, k, stride, pad, f32::NEG_INFINITY)?.max(2)
+    crate::ops::pool::max_pool2d(x, k, stride, pad, || {
+        if pad == 0 && k == stride {
+            return x.max_pool2d(k);
+        }
+        windows(x, k, stride, pad, f32::NEG_INFINITY)?.max(2)
+    })
 }
 
 /// Mean over the spatial dimensions: `[batch, c, h, w]` → `[batch, c]`.
@@ -463,9 +471,14 @@ impl Linear {
 
     /// `x·Wᵀ + b` for `x` `[batch, in]`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        self.forward_act(x, false)
+    }
+
+    /// `relu(x·Wᵀ + b)` when `relu` (fused into the product on the CPU), else `x·Wᵀ + b`.
+    pub fn forward_act(&self, x: &Tensor, relu: bool) -> Result<Tensor> {
         let (b, d_in) = x.dims2()?;
         add_macs((b * d_in * self.weight.dim(0)?) as u64);
-        crate::ops::linear::linear(x, &self.weight, Some(&self.bias))
+        crate::ops::linear::linear_act(x, &self.weight, Some(&self.bias), relu)
     }
 }
 

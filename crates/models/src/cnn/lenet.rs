@@ -3,7 +3,7 @@
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 
-use super::layers::{finish, flatten, Conv2d, ConvCfg, Layer, Linear};
+use super::layers::{finish, flatten, max_pool2d, Conv2d, ConvCfg, Layer, Linear};
 use crate::model::Model;
 
 struct LeNet {
@@ -16,10 +16,10 @@ struct LeNet {
 
 impl Layer for LeNet {
     fn forward_t(&self, x: &Tensor, _train: bool) -> Result<Tensor> {
-        let x = self.conv1.forward(x)?.relu()?.max_pool2d(2)?;
-        let x = self.conv2.forward(&x)?.relu()?.max_pool2d(2)?;
-        let x = self.fc1.forward(&flatten(&x)?)?.relu()?;
-        let x = self.fc2.forward(&x)?.relu()?;
+        let x = max_pool2d(&self.conv1.forward_act(x, true)?, 2, 2, 0)?;
+        let x = max_pool2d(&self.conv2.forward_act(&x, true)?, 2, 2, 0)?;
+        let x = self.fc1.forward_act(&flatten(&x)?, true)?;
+        let x = self.fc2.forward_act(&x, true)?;
         self.fc3.forward(&x)
     }
 }

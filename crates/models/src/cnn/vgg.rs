@@ -4,7 +4,7 @@
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 
-use super::layers::{finish, flatten, ConvBn, ConvCfg, Layer, Linear};
+use super::layers::{finish, flatten, max_pool2d, ConvBn, ConvCfg, Layer, Linear};
 use crate::model::Model;
 
 /// Output channels per conv; 0 is a 2×2 max pool.
@@ -24,7 +24,7 @@ impl Layer for Vgg {
         for f in &self.features {
             x = match f {
                 Some(cb) => cb.forward_t_relu(&x, train)?,
-                None => x.max_pool2d(2)?,
+                None => max_pool2d(&x, 2, 2, 0)?,
             };
         }
         // The reference's final AvgPool2d(1, 1) is the identity.

@@ -2,6 +2,7 @@
 
 use candle_core::{CpuStorage, Layout, Result, Tensor};
 use gemm::Parallelism;
+use rayon::prelude::*;
 
 /// The f32 data of a contiguous CPU tensor; `op` names the caller in the error.
 pub(crate) fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout, op: &str) -> Result<&'a [f32]> {
@@ -76,4 +77,27 @@ pub(crate) unsafe fn matmul(
         false,
         par,
     )
+}
+
+/// Elements per parallel task of element-wise kernels (64 KiB of f32).
+pub(crate) const CHUNK: usize = 16384;
+
+/// `dy` where `res > 0`, else 0: the gradient through a ReLU from its output `res` (no gradient
+/// where the output is 0, PyTorch's convention). `op` names the caller in errors.
+pub(crate) fn relu_grad(res: &Tensor, dy: &Tensor, op: &str) -> Result<Tensor> {
+    let (r, g) = (res.contiguous()?, dy.contiguous()?);
+    let out = read(&r, op, |r| {
+        read(&g, op, |g| {
+            let mut out = vec![0f32; r.len()];
+            out.par_chunks_mut(CHUNK)
+                .zip(r.par_chunks(CHUNK).zip(g.par_chunks(CHUNK)))
+                .for_each(|(o, (rc, gc))| {
+                    for ((o, &y), &gv) in o.iter_mut().zip(rc).zip(gc) {
+                        *o = if y > 0.0 { gv } else { 0.0 };
+                    }
+                });
+            Ok(out)
+        })
+    })?;
+    Tensor::from_vec(out, res.shape(), res.device())
 }

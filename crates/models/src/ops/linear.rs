@@ -11,7 +11,7 @@
 use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
-use super::cpu::{f32_slice, matmul, parallelism, read};
+use super::cpu::{f32_slice, matmul, parallelism, read, relu_grad};
 
 /// Names this op in error messages.
 const OP: &str = "linear";
@@ -68,36 +68,13 @@ impl CustomOp2 for BiasAdd {
     ) -> Result<(Option<Tensor>, Option<Tensor>)> {
         let d = b.elem_count();
         let g = if self.relu {
-            relu_grad(res, dy)?
+            relu_grad(res, dy, OP)?
         } else {
             dy.contiguous()?
         };
         let db = read(&g, OP, |gv| Ok(column_sums(gv, d)))?;
         Ok((Some(g), Some(Tensor::from_vec(db, b.shape(), b.device())?)))
     }
-}
-
-/// `dy` where `res > 0`, else 0.
-fn relu_grad(res: &Tensor, dy: &Tensor) -> Result<Tensor> {
-    let (r, g) = (res.contiguous()?, dy.contiguous()?);
-    let out = {
-        let (rs, rl) = r.storage_and_layout();
-        let (gs, gl) = g.storage_and_layout();
-        let (candle_core::Storage::Cpu(rs), candle_core::Storage::Cpu(gs)) = (&*rs, &*gs) else {
-            candle_core::bail!("bias-add op runs on the CPU only")
-        };
-        let (r, g) = (f32_slice(rs, rl, OP)?, f32_slice(gs, gl, OP)?);
-        let mut out = vec![0f32; r.len()];
-        out.par_chunks_mut(16384)
-            .zip(r.par_chunks(16384).zip(g.par_chunks(16384)))
-            .for_each(|(o, (rc, gc))| {
-                for ((o, &y), &gv) in o.iter_mut().zip(rc).zip(gc) {
-                    *o = if y > 0.0 { gv } else { 0.0 };
-                }
-            });
-        out
-    };
-    Tensor::from_vec(out, res.shape(), res.device())
 }
 
 /// `x·Wᵀ (+ b)`, then ReLU when `relu` (no gradient where the output is 0, as PyTorch).
@@ -179,7 +156,7 @@ impl LinearOp {
         let (m, k) = x.dims2()?;
         let (n, _) = w.dims2()?;
         let g = if self.relu {
-            relu_grad(res, dy)?
+            relu_grad(res, dy, OP)?
         } else {
             dy.contiguous()?
         };

@@ -8,6 +8,7 @@ mod cpu;
 pub mod elementwise;
 pub mod linear;
 pub mod norm;
+pub mod pool;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 

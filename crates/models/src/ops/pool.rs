@@ -1,0 +1,209 @@
+//! Max pooling as a custom op with its own CPU forward and backward.
+//!
+//! candle's `max_pool2d` backward is six full-size ops (upsample the output, compare with the
+//! input, average-pool the mask, multiply, upsample, multiply) and supports only windows equal
+//! to the stride; greenbench's padded and overlapping pools (GoogLeNet, PNASNet) went through a
+//! gather of every window. This op takes any window, stride and padding, and its backward sends
+//! each output's gradient to the first input position holding the window's maximum (PyTorch's
+//! choice on ties), recomputed from the input so nothing is saved between the passes.
+
+use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Tensor};
+use rayon::prelude::*;
+
+use super::cpu::{f32_slice, read};
+
+/// Names this op in error messages.
+const OP: &str = "max-pool";
+
+/// A `k`×`k` max pool with `stride` and `pad` (padding never wins).
+#[derive(Clone, Copy)]
+struct MaxPool {
+    k: usize,
+    stride: usize,
+    pad: usize,
+}
+
+impl MaxPool {
+    /// Output side for an input side `h`.
+    fn out(&self, h: usize) -> usize {
+        (h + 2 * self.pad - self.k) / self.stride + 1
+    }
+
+    /// Checks `[n, c, h, w]` against the window; returns `(planes, h, w, ho, wo)`.
+    fn geometry(&self, dims: &[usize]) -> Result<(usize, usize, usize, usize, usize)> {
+        let &[n, c, h, w] = dims else {
+            candle_core::bail!("max pool needs [batch, channels, h, w], got {dims:?}")
+        };
+        if self.k == 0 || self.stride == 0 || h + 2 * self.pad < self.k || w + 2 * self.pad < self.k
+        {
+            candle_core::bail!(
+                "max pool window {} (stride {}, pad {}) does not fit {h}×{w}",
+                self.k,
+                self.stride,
+                self.pad
+            )
+        }
+        Ok((n * c, h, w, self.out(h), self.out(w)))
+    }
+
+    /// Index in the `h`×`w` plane of the first maximum of output `(oh, ow)`'s window.
+    fn argmax(&self, plane: &[f32], (h, w): (usize, usize), oh: usize, ow: usize) -> usize {
+        let (r0, c0) = (oh * self.stride, ow * self.stride);
+        let (mut best, mut at) = (f32::NEG_INFINITY, usize::MAX);
+        for i in r0.max(self.pad)..(r0 + self.k).min(h + self.pad) {
+            let row = (i - self.pad) * w;
+            for j in c0.max(self.pad)..(c0 + self.k).min(w + self.pad) {
+                let v = plane[row + j - self.pad];
+                if v > best || at == usize::MAX || v.is_nan() {
+                    best = v;
+                    at = row + j - self.pad;
+                    if v.is_nan() {
+                        return at;
+                    }
+                }
+            }
+        }
+        at
+    }
+}
+
+impl CustomOp1 for MaxPool {
+    fn name(&self) -> &'static str {
+        "greenbench-max-pool"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
+        let x = f32_slice(s, l, OP)?;
+        let dims = l.dims();
+        let (planes, h, w, ho, wo) = self.geometry(dims)?;
+        let mut y = vec![0f32; planes * ho * wo];
+        if ho * wo > 0 {
+            y.par_chunks_mut(ho * wo)
+                .zip(x.par_chunks(h * w))
+                .for_each(|(out, plane)| {
+                    for oh in 0..ho {
+                        for ow in 0..wo {
+                            out[oh * wo + ow] = plane[self.argmax(plane, (h, w), oh, ow)];
+                        }
+                    }
+                });
+        }
+        Ok((CpuStorage::F32(y), Shape::from((dims[0], dims[1], ho, wo))))
+    }
+
+    fn bwd(&self, x: &Tensor, _res: &Tensor, dy: &Tensor) -> Result<Option<Tensor>> {
+        let (_, h, w, ho, wo) = self.geometry(x.dims())?;
+        let (xc, g) = (x.contiguous()?, dy.contiguous()?);
+        let dx = read(&xc, OP, |xv| {
+            read(&g, OP, |gv| {
+                let mut dx = vec![0f32; xv.len()];
+                if ho * wo > 0 {
+                    dx.par_chunks_mut(h * w)
+                        .zip(xv.par_chunks(h * w).zip(gv.par_chunks(ho * wo)))
+                        .for_each(|(d, (plane, gp))| {
+                            for oh in 0..ho {
+                                for ow in 0..wo {
+                                    d[self.argmax(plane, (h, w), oh, ow)] += gp[oh * wo + ow];
+                                }
+                            }
+                        });
+                }
+                Ok(dx)
+            })
+        })?;
+        Ok(Some(Tensor::from_vec(dx, x.shape(), x.device())?))
+    }
+}
+
+/// `k`×`k` max pooling of `x` `[n, c, h, w]` with `stride` and `pad` (padding never wins, as in
+/// PyTorch). On devices other than the CPU or dtypes other than f32, falls back to `fallback`.
+pub fn max_pool2d(
+    x: &Tensor,
+    k: usize,
+    stride: usize,
+    pad: usize,
+    fallback: impl FnOnce() -> Result<Tensor>,
+) -> Result<Tensor> {
+    if super::use_custom(x) {
+        x.contiguous()?.apply_op1(MaxPool { k, stride, pad })
+    } else {
+        fallback()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{Device, Var};
+
+    /// Non-overlapping windows: output and gradient equal candle's `max_pool2d`.
+    #[test]
+    fn matches_candle_max_pool() -> Result<()> {
+        for (shape, k) in [([2, 3, 8, 8], 2), ([1, 4, 9, 9], 3), ([3, 2, 6, 4], 2)] {
+            let x = Var::from_tensor(&Tensor::randn(0f32, 1.0, &shape, &Device::Cpu)?)?;
+            let ours = max_pool2d(&x, k, k, 0, || unreachable!())?;
+            let theirs = x.max_pool2d(k)?;
+            let diff = (&ours - &theirs)?.abs()?.flatten_all()?.max(0)?;
+            assert_eq!(diff.to_scalar::<f32>()?, 0.0);
+            let probe = Tensor::randn(0f32, 1.0, ours.dims(), &Device::Cpu)?;
+            let g1 = (ours * &probe)?.sum_all()?.backward()?;
+            let g2 = (theirs * &probe)?.sum_all()?.backward()?;
+            let (Some(p), Some(q)) = (g1.get(&x), g2.get(&x)) else {
+                panic!("missing gradient")
+            };
+            let d = (p - q)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()?;
+            assert!(d < 1e-6, "{shape:?}");
+        }
+        Ok(())
+    }
+
+    /// Padded, overlapping 3×3 windows at stride 1 and 2 against a hand-rolled reference:
+    /// padding never wins, each output's gradient goes to its window's first maximum.
+    #[test]
+    fn padded_overlapping_windows() -> Result<()> {
+        let (h, w) = (5, 4);
+        let xs: Vec<f32> = (0..h * w).map(|i| ((i * 7) % 11) as f32 - 5.0).collect();
+        for stride in [1, 2] {
+            let x = Var::from_tensor(&Tensor::from_slice(&xs, (1, 1, h, w), &Device::Cpu)?)?;
+            let y = max_pool2d(&x, 3, stride, 1, || unreachable!())?;
+            let (ho, wo) = ((h + 2 - 3) / stride + 1, (w + 2 - 3) / stride + 1);
+            assert_eq!(y.dims(), &[1, 1, ho, wo]);
+            let mut expect_y = vec![0f32; ho * wo];
+            let mut expect_dx = vec![0f32; h * w];
+            for oh in 0..ho {
+                for ow in 0..wo {
+                    let mut best: Option<(f32, usize)> = None;
+                    for i in 0..3 {
+                        for j in 0..3 {
+                            let (r, c) = (
+                                (oh * stride + i) as isize - 1,
+                                (ow * stride + j) as isize - 1,
+                            );
+                            if r < 0 || c < 0 || r >= h as isize || c >= w as isize {
+                                continue;
+                            }
+                            let at = r as usize * w + c as usize;
+                            if best.is_none_or(|(b, _)| xs[at] > b) {
+                                best = Some((xs[at], at));
+                            }
+                        }
+                    }
+                    let (v, at) = best.expect("window overlaps the input");
+                    expect_y[oh * wo + ow] = v;
+                    expect_dx[at] += (oh * wo + ow + 1) as f32;
+                }
+            }
+            assert_eq!(y.flatten_all()?.to_vec1::<f32>()?, expect_y);
+            let probe: Vec<f32> = (1..=ho * wo).map(|v| v as f32).collect();
+            let probe = Tensor::from_slice(&probe, (1, 1, ho, wo), &Device::Cpu)?;
+            let g = (y * probe)?.sum_all()?.backward()?;
+            let dx = g
+                .get(&x)
+                .expect("gradient")
+                .flatten_all()?
+                .to_vec1::<f32>()?;
+            assert_eq!(dx, expect_dx, "stride {stride}");
+        }
+        Ok(())
+    }
+}
