@@ -21,6 +21,21 @@ fn arg(args: &[String], name: &str) -> Option<String> {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    // As the sweep's workers (crates/cli/src/cmd/sweep.rs): mimalloc keeps freed memory instead
+    // of returning it to the OS after 10 ms. It reads the variable at start-up, so set it and
+    // run this program again.
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        let again = std::env::current_exe().and_then(|exe| {
+            std::process::Command::new(exe)
+                .args(&args[1..])
+                .env("MIMALLOC_PURGE_DELAY", "-1")
+                .status()
+        });
+        match again {
+            Ok(status) => std::process::exit(status.code().unwrap_or(1)),
+            Err(e) => eprintln!("could not restart with MIMALLOC_PURGE_DELAY=-1 ({e}); going on"),
+        }
+    }
     let threads = arg(&args, "--threads").unwrap_or_else(|| "2".into());
     // Must happen before candle starts its thread pools.
     std::env::set_var("RAYON_NUM_THREADS", &threads);

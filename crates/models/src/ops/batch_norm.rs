@@ -7,7 +7,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use super::cpu::{f32_slice, read};
+use super::cpu::{f32_slice, read, SendPtr};
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
@@ -26,20 +26,6 @@ struct BatchNorm {
     eps: f64,
     relu: bool,
     saved: Arc<Mutex<Saved>>,
-}
-
-/// A raw pointer that may cross threads: each channel task writes only its own elements.
-#[derive(Clone, Copy)]
-struct SendPtr(*mut f32);
-unsafe impl Send for SendPtr {}
-unsafe impl Sync for SendPtr {}
-
-impl SendPtr {
-    /// # Safety
-    /// `[off, off + len)` must be in bounds and written by no other thread meanwhile.
-    unsafe fn slice<'a>(self, off: usize, len: usize) -> &'a mut [f32] {
-        std::slice::from_raw_parts_mut(self.0.add(off), len)
-    }
 }
 
 impl CustomOp3 for BatchNorm {

@@ -101,3 +101,24 @@ pub(crate) fn relu_grad(res: &Tensor, dy: &Tensor, op: &str) -> Result<Tensor> {
     })?;
     Tensor::from_vec(out, res.shape(), res.device())
 }
+
+/// A raw pointer that may cross threads, for kernels whose parallel tasks write disjoint parts
+/// of one output.
+#[derive(Clone, Copy)]
+pub(crate) struct SendPtr(pub(crate) *mut f32);
+// SAFETY: only used by tasks that write disjoint elements (see `slice`).
+unsafe impl Send for SendPtr {}
+unsafe impl Sync for SendPtr {}
+
+impl SendPtr {
+    /// The pointer (a method, so closures capture the whole `Send` wrapper, not the field).
+    pub(crate) fn ptr(self) -> *mut f32 {
+        self.0
+    }
+
+    /// # Safety
+    /// `[off, off + len)` must be in bounds and written by no other thread meanwhile.
+    pub(crate) unsafe fn slice<'a>(self, off: usize, len: usize) -> &'a mut [f32] {
+        std::slice::from_raw_parts_mut(self.0.add(off), len)
+    }
+}

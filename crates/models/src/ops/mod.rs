@@ -2,6 +2,7 @@
 //! kernels are the bottleneck of training on the CPU. Each is tested against candle's reference
 //! op (outputs and gradients within 1e-4).
 
+pub mod attention;
 pub mod batch_norm;
 pub mod conv;
 mod cpu;

@@ -65,15 +65,19 @@ impl Attention {
     pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         let (n, t, dim) = x.dims3()?;
         let hd = dim / self.heads;
-        let qkv = linear_tokens(&self.qkv, x)?
-            .reshape((n, t, 3, self.heads, hd))?
-            .permute((2, 0, 3, 1, 4))?;
-        let q = qkv.get(0)?.contiguous()?;
-        let k = qkv.get(1)?.contiguous()?;
-        let v = qkv.get(2)?.contiguous()?;
-        let scores = q.matmul(&k.t()?.contiguous()?)?;
-        let att = crate::ops::norm::scaled_softmax(&scores, 1.0 / (hd as f64).sqrt(), self.causal)?;
-        let y = att.matmul(&v)?.transpose(1, 2)?.reshape((n, t, dim))?;
+        let qkv = linear_tokens(&self.qkv, x)?;
+        let scale = 1.0 / (hd as f64).sqrt();
+        let y = crate::ops::attention::attention(&qkv, self.heads, scale, self.causal, || {
+            let qkv = qkv
+                .reshape((n, t, 3, self.heads, hd))?
+                .permute((2, 0, 3, 1, 4))?;
+            let q = qkv.get(0)?.contiguous()?;
+            let k = qkv.get(1)?.contiguous()?;
+            let v = qkv.get(2)?.contiguous()?;
+            let scores = q.matmul(&k.t()?.contiguous()?)?;
+            let att = crate::ops::norm::scaled_softmax(&scores, scale, self.causal)?;
+            att.matmul(&v)?.transpose(1, 2)?.reshape((n, t, dim))
+        })?;
         linear_tokens(&self.proj, &y)
     }
 }
