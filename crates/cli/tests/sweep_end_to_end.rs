@@ -71,6 +71,12 @@ fn digits_sweep_records_params_time_energy_accuracy() {
         manifest["environment"]["CANDLE_BARRIER_POOL_SPIN_LIMIT"].is_string(),
         "{manifest}"
     );
+    // Workers keep freed memory (mimalloc), unless the caller chose otherwise.
+    let purge = std::env::var("MIMALLOC_PURGE_DELAY").unwrap_or_else(|_| "-1".into());
+    assert_eq!(
+        manifest["environment"]["MIMALLOC_PURGE_DELAY"], purge,
+        "{manifest}"
+    );
 
     // A second run into the same folder without --resume is refused; with --resume nothing reruns.
     let o = run(greenbench().arg("sweep").arg(&cfg).arg("--out").arg(&out));

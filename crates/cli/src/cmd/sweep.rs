@@ -103,7 +103,7 @@ pub fn run(a: SweepArgs) -> anyhow::Result<()> {
         shard: a.shard,
         progress,
         worker_command: vec![exe.into_os_string(), "worker".into()],
-        worker_env: vec![("CUDA_DEVICE_ORDER".into(), "PCI_BUS_ID".into())],
+        worker_env: worker_env(),
         meter: meter_json,
         meter_status: statuses,
         datasets_root: datasets,
@@ -327,4 +327,16 @@ fn human_duration(s: f64) -> String {
     } else {
         format!("{:.1} days", s / 86400.0)
     }
+}
+
+/// Environment for every worker: the GPU order NVML and CUDA agree on, and mimalloc told to keep
+/// freed memory for reuse (`MIMALLOC_PURGE_DELAY=-1`) instead of returning it to the OS after
+/// 10 ms, which made each training step fault its tensors' pages in again (11 % of a ViT-tiny
+/// step in `clear_page`, 5–10 % slower; docs/performance.md). A value the user set is kept.
+fn worker_env() -> Vec<(String, String)> {
+    let mut env = vec![("CUDA_DEVICE_ORDER".to_string(), "PCI_BUS_ID".to_string())];
+    const PURGE: &str = "MIMALLOC_PURGE_DELAY";
+    let purge = std::env::var(PURGE).unwrap_or_else(|_| "-1".into());
+    env.push((PURGE.into(), purge));
+    env
 }
