@@ -67,43 +67,56 @@ impl MaxPool {
     }
 }
 
-/// Index (0–3) of the first maximum of four values in scan order; a NaN wins (as PyTorch).
+/// The larger of `a` and `b`, `a` on ties, NaN if either is (branch-free, so loops vectorise).
 #[inline(always)]
-fn first_max4(v: [f32; 4]) -> usize {
-    let mut at = 0;
-    for i in 1..4 {
-        if v[at].is_nan() {
-            return at;
-        }
-        if v[i] > v[at] || v[i].is_nan() {
-            at = i;
-        }
+fn max_nan(a: f32, b: f32) -> f32 {
+    if b > a || b.is_nan() {
+        b
+    } else {
+        a
     }
-    at
 }
 
-/// Visits every output of a 2×2, stride-2, unpadded pool of an `h`×`w` plane with the offset of
-/// its window's first maximum: the common case (LeNet, VGG), without the general window loop.
-#[inline(always)]
-fn for_each_2x2(plane: &[f32], (h, w): (usize, usize), mut f: impl FnMut(usize, usize)) {
+/// 2×2, stride-2, unpadded max pool of an `h`×`w` plane into `out` (the common case: LeNet,
+/// VGG), one pair of input rows at a time.
+fn forward_2x2(plane: &[f32], (h, w): (usize, usize), out: &mut [f32]) {
+    let wo = w / 2;
+    for (oh, out_row) in out.chunks_exact_mut(wo.max(1)).take(h / 2).enumerate() {
+        let r0 = &plane[2 * oh * w..][..2 * wo];
+        let r1 = &plane[(2 * oh + 1) * w..][..2 * wo];
+        for ((o, a), b) in out_row
+            .iter_mut()
+            .zip(r0.chunks_exact(2))
+            .zip(r1.chunks_exact(2))
+        {
+            // a[0] first: NaN-propagating, first maximum kept on ties.
+            *o = max_nan(max_nan(a[0], a[1]), max_nan(b[0], b[1]));
+        }
+    }
+}
+
+/// Backward of [`forward_2x2`]: each output's gradient to its window's first maximum (the
+/// first NaN if any, as PyTorch), the other three positions set to 0 (`d` must be zero
+/// where no window reaches: leftover rows/columns). Branch-free: the window's maximum is
+/// recomputed and compared, so random data costs no mispredictions.
+fn backward_2x2(plane: &[f32], (h, w): (usize, usize), g: &[f32], d: &mut [f32]) {
     let wo = w / 2;
     for oh in 0..h / 2 {
-        let (r0, r1) = (2 * oh * w, (2 * oh + 1) * w);
+        let rows = 2 * oh * w..(2 * oh + 2) * w;
+        let (x0, x1) = plane[rows.clone()].split_at(w);
+        let (d0, d1) = d[rows].split_at_mut(w);
+        let grow = &g[oh * wo..][..wo];
         for ow in 0..wo {
             let c = 2 * ow;
-            let v = [
-                plane[r0 + c],
-                plane[r0 + c + 1],
-                plane[r1 + c],
-                plane[r1 + c + 1],
-            ];
-            let at = match first_max4(v) {
-                0 => r0 + c,
-                1 => r0 + c + 1,
-                2 => r1 + c,
-                _ => r1 + c + 1,
-            };
-            f(oh * wo + ow, at);
+            let v = [x0[c], x0[c + 1], x1[c], x1[c + 1]];
+            let m = max_nan(max_nan(v[0], v[1]), max_nan(v[2], v[3]));
+            let hit = |x: f32| if m.is_nan() { x.is_nan() } else { x == m };
+            let (e0, e1, e2) = (hit(v[0]), hit(v[1]), hit(v[2]));
+            let gv = grow[ow];
+            d0[c] = if e0 { gv } else { 0.0 };
+            d0[c + 1] = if e1 && !e0 { gv } else { 0.0 };
+            d1[c] = if e2 && !e0 && !e1 { gv } else { 0.0 };
+            d1[c + 1] = if !e0 && !e1 && !e2 { gv } else { 0.0 };
         }
     }
 }
@@ -129,7 +142,7 @@ impl CustomOp1 for MaxPool {
                 .zip(x.par_chunks(h * w))
                 .for_each(|(out, plane)| {
                     if self.is_2x2() {
-                        for_each_2x2(plane, (h, w), |o, at| out[o] = plane[at]);
+                        forward_2x2(plane, (h, w), out);
                         return;
                     }
                     for oh in 0..ho {
@@ -153,7 +166,7 @@ impl CustomOp1 for MaxPool {
                         .zip(xv.par_chunks(h * w).zip(gv.par_chunks(ho * wo)))
                         .for_each(|(d, (plane, gp))| {
                             if self.is_2x2() {
-                                for_each_2x2(plane, (h, w), |o, at| d[at] += gp[o]);
+                                backward_2x2(plane, (h, w), gp, d);
                                 return;
                             }
                             for oh in 0..ho {
@@ -262,6 +275,27 @@ mod tests {
                 .flatten_all()?
                 .to_vec1::<f32>()?;
             assert_eq!(dx, expect_dx, "k {k} stride {stride} pad {pad}");
+        }
+        Ok(())
+    }
+
+    /// A NaN in a window is the window's output and takes its gradient (PyTorch propagates it),
+    /// in the 2×2 fast path and the general path.
+    #[test]
+    fn nan_wins_its_window() -> Result<()> {
+        let xs = [1.0, f32::NAN, 3.0, 2.0, 0.5, 0.25, 9.0, 4.0];
+        for (k, stride, pad) in [(2, 2, 0), (2, 2, 1)] {
+            let x = Var::from_tensor(&Tensor::from_slice(&xs, (1, 1, 2, 4), &Device::Cpu)?)?;
+            let y = max_pool2d(&x, k, stride, pad, || unreachable!())?;
+            let ys = y.flatten_all()?.to_vec1::<f32>()?;
+            assert!(ys.iter().any(|v| v.is_nan()), "{ys:?}");
+            let g = y.sum_all()?.backward()?;
+            let dx = g
+                .get(&x)
+                .expect("gradient")
+                .flatten_all()?
+                .to_vec1::<f32>()?;
+            assert_eq!(dx[1], 1.0, "k {k} pad {pad}: {dx:?}");
         }
         Ok(())
     }
