@@ -241,6 +241,7 @@ pub fn attention(
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::assert_matches;
     use super::*;
     use candle_core::{Device, Var};
 
@@ -280,24 +281,8 @@ mod tests {
             let scale = 1.0 / ((dim / heads) as f64).sqrt();
             let ours = attention(&x, heads, scale, causal, || unreachable!())?;
             let theirs = reference(&x, heads, causal)?;
-            let diff = (&ours - &theirs)?
-                .abs()?
-                .flatten_all()?
-                .max(0)?
-                .to_scalar::<f32>()?;
-            assert!(diff < 1e-4, "forward {diff}");
-            let probe = Tensor::randn(0f32, 1.0, ours.dims(), &Device::Cpu)?;
-            let g1 = (ours * &probe)?.sum_all()?.backward()?;
-            let g2 = (theirs * &probe)?.sum_all()?.backward()?;
-            let (Some(a), Some(b)) = (g1.get(&x), g2.get(&x)) else {
-                panic!("missing gradient")
-            };
-            let scale = b.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()?.max(1.0);
-            let d = (a - b)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()?;
-            assert!(
-                d / scale < 1e-4,
-                "gradient {d} ({n},{t},{dim},{heads},{causal})"
-            );
+            let what = format!("({n},{t},{dim},{heads},{causal})");
+            assert_matches(&ours, &theirs, &[&x], 1e-4, &what)?;
         }
         Ok(())
     }

@@ -122,3 +122,36 @@ impl SendPtr {
         std::slice::from_raw_parts_mut(self.0.add(off), len)
     }
 }
+
+/// `a[m×k]·b[k×n]` into a new row-major `m×n` vector; `a` and `b` are (slice, row stride,
+/// column stride) views whose every addressed element lies inside the slice.
+pub(crate) fn product(
+    (m, n, k): (usize, usize, usize),
+    a: (&[f32], usize, usize),
+    b: (&[f32], usize, usize),
+    par: Parallelism,
+) -> Vec<f32> {
+    let last = |(s, rs, cs): (&[f32], usize, usize), rows: usize, cols: usize| {
+        rows == 0 || cols == 0 || (rows - 1) * rs + (cols - 1) * cs < s.len()
+    };
+    assert!(
+        last(a, m, k) && last(b, k, n),
+        "matrix product operands out of bounds"
+    );
+    let mut out: Vec<f32> = Vec::with_capacity(m * n);
+    // SAFETY: both operands were checked to lie inside their slices; `out` has room for m×n
+    // elements and is written in full (no accumulation) before its length is set.
+    unsafe {
+        matmul(
+            (m, n, k),
+            out.as_mut_ptr(),
+            n,
+            false,
+            (a.0.as_ptr(), a.1, a.2),
+            (b.0.as_ptr(), b.1, b.2),
+            par,
+        );
+        out.set_len(m * n);
+    }
+    out
+}

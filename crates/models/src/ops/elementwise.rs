@@ -163,6 +163,7 @@ pub fn channel_bias_act(x: &Tensor, bias: &Tensor, relu: bool) -> Result<Tensor>
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::assert_matches;
     use super::*;
     use candle_core::{Device, Var};
 
@@ -174,18 +175,7 @@ mod tests {
             let b = Var::from_tensor(&Tensor::randn(0f32, 1.0, shape.as_slice(), &Device::Cpu)?)?;
             let ours = add_relu(&a, &b)?;
             let theirs = (a.as_tensor() + b.as_tensor())?.relu()?;
-            let diff = (&ours - &theirs)?.abs()?.flatten_all()?.max(0)?;
-            assert!(diff.to_scalar::<f32>()? < 1e-6);
-            let probe = Tensor::randn(0f32, 1.0, shape.as_slice(), &Device::Cpu)?;
-            let g1 = (ours * &probe)?.sum_all()?.backward()?;
-            let g2 = (theirs * &probe)?.sum_all()?.backward()?;
-            for v in [a.as_tensor(), b.as_tensor()] {
-                let (Some(x), Some(y)) = (g1.get(v), g2.get(v)) else {
-                    panic!("missing gradient")
-                };
-                let d = (x - y)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()?;
-                assert!(d < 1e-6, "{shape:?}");
-            }
+            assert_matches(&ours, &theirs, &[&a, &b], 1e-6, &format!("{shape:?}"))?;
         }
         Ok(())
     }
@@ -205,18 +195,7 @@ mod tests {
             bshape[1] = shape[1];
             let theirs = x.broadcast_add(&b.reshape(bshape)?)?;
             let theirs = if relu { theirs.relu()? } else { theirs };
-            let diff = (&ours - &theirs)?.abs()?.flatten_all()?.max(0)?;
-            assert!(diff.to_scalar::<f32>()? < 1e-6);
-            let probe = Tensor::randn(0f32, 1.0, shape.as_slice(), &Device::Cpu)?;
-            let g1 = (ours * &probe)?.sum_all()?.backward()?;
-            let g2 = (theirs * &probe)?.sum_all()?.backward()?;
-            for v in [x.as_tensor(), b.as_tensor()] {
-                let (Some(p), Some(q)) = (g1.get(v), g2.get(v)) else {
-                    panic!("missing gradient")
-                };
-                let d = (p - q)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()?;
-                assert!(d < 1e-4, "{shape:?}");
-            }
+            assert_matches(&ours, &theirs, &[&x, &b], 1e-4, &format!("{shape:?}"))?;
         }
         Ok(())
     }

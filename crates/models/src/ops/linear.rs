@@ -11,7 +11,7 @@
 use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
-use super::cpu::{f32_slice, matmul, parallelism, read, relu_grad};
+use super::cpu::{f32_slice, parallelism, product, read, relu_grad};
 
 /// Names this op in error messages.
 const OP: &str = "linear";
@@ -92,21 +92,7 @@ impl LinearOp {
         n: usize,
         b: Option<&[f32]>,
     ) -> Vec<f32> {
-        let mut y: Vec<f32> = Vec::with_capacity(m * n);
-        // SAFETY: `x` is m×k and `w` n×k (checked by the callers); `y` has room for m×n and is
-        // written in full by `gemm` (no accumulation), after which its length is set.
-        unsafe {
-            matmul(
-                (m, n, k),
-                y.as_mut_ptr(),
-                n,
-                false,
-                (x.as_ptr(), k, 1),
-                (w.as_ptr(), 1, k),
-                parallelism(),
-            );
-            y.set_len(m * n);
-        }
+        let mut y = product((m, n, k), (x, k, 1), (w, 1, k), parallelism());
         if b.is_some() || self.relu {
             let relu = self.relu;
             y.par_chunks_mut(n.max(1) * rows_per_task(n)).for_each(|c| {
@@ -165,39 +151,11 @@ impl LinearOp {
         let (dx, dw, db) = read(&g, OP, |g| {
             read(&w, OP, |wv| {
                 read(&x, OP, |xv| {
-                    let dx = if x.track_op() {
-                        let mut dx: Vec<f32> = Vec::with_capacity(m * k);
-                        // SAFETY: g is m×n, w n×k, dx has room for m×k, written in full.
-                        unsafe {
-                            matmul(
-                                (m, k, n),
-                                dx.as_mut_ptr(),
-                                k,
-                                false,
-                                (g.as_ptr(), n, 1),
-                                (wv.as_ptr(), k, 1),
-                                par,
-                            );
-                            dx.set_len(m * k);
-                        }
-                        Some(dx)
-                    } else {
-                        None
-                    };
-                    let mut dw: Vec<f32> = Vec::with_capacity(n * k);
-                    // SAFETY: gᵀ is n×m (row stride 1, column stride n), x m×k, dw n×k.
-                    unsafe {
-                        matmul(
-                            (n, k, m),
-                            dw.as_mut_ptr(),
-                            k,
-                            false,
-                            (g.as_ptr(), 1, n),
-                            (xv.as_ptr(), k, 1),
-                            par,
-                        );
-                        dw.set_len(n * k);
-                    }
+                    let dx = x
+                        .track_op()
+                        .then(|| product((m, k, n), (g, n, 1), (wv, k, 1), par));
+                    // dW = Gᵀ·X: Gᵀ is n×m at row stride 1, column stride n.
+                    let dw = product((n, k, m), (g, 1, n), (xv, k, 1), par);
                     let db = with_bias.then(|| column_sums(g, n));
                     Ok((dx, dw, db))
                 })
@@ -364,15 +322,12 @@ pub fn linear_act(
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::assert_matches;
     use super::*;
     use candle_core::{Device, Var};
 
     fn rand(shape: &[usize]) -> Result<Tensor> {
         Tensor::randn(0f32, 1.0, shape, &Device::Cpu)
-    }
-
-    fn max_diff(a: &Tensor, b: &Tensor) -> Result<f32> {
-        (a - b)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()
     }
 
     /// Output and the gradients of input, weight and bias equal candle's `Linear` (+ ReLU)
@@ -404,26 +359,15 @@ mod tests {
                 theirs
             };
             let theirs = if relu { theirs.relu()? } else { theirs };
-            assert!(max_diff(&ours, &theirs)? < 1e-4, "{xs:?} forward");
-            let probe = rand(ours.dims())?;
-            let g1 = (ours * &probe)?.sum_all()?.backward()?;
-            let g2 = (theirs * &probe)?.sum_all()?.backward()?;
-            let mut checked = vec![w.as_tensor()];
+            let mut wrt = vec![w.as_tensor()];
             if with_bias {
-                checked.push(b.as_tensor());
+                wrt.push(b.as_tensor());
             }
             if case != 2 {
-                checked.push(x.as_tensor());
-            } else {
-                assert!(g1.get(&data).is_none(), "data needs no gradient");
+                wrt.push(x.as_tensor());
             }
-            for v in checked {
-                let (Some(a), Some(e)) = (g1.get(v), g2.get(v)) else {
-                    panic!("missing gradient")
-                };
-                let scale = e.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()?.max(1.0);
-                assert!(max_diff(a, e)? / scale < 1e-4, "{xs:?} gradient");
-            }
+            let grads = assert_matches(&ours, &theirs, &wrt, 1e-4, &format!("{xs:?}"))?;
+            assert!(grads.get(&data).is_none(), "data needs no gradient");
         }
         Ok(())
     }

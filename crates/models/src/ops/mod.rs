@@ -10,6 +10,8 @@ pub mod elementwise;
 pub mod linear;
 pub mod norm;
 pub mod pool;
+#[cfg(test)]
+mod testing;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 

@@ -1,0 +1,39 @@
+//! Test helper shared by the custom ops' tests: compare an op with its reference.
+
+use candle_core::backprop::GradStore;
+use candle_core::{Device, Result, Tensor};
+
+/// Largest absolute element of `t`.
+pub(crate) fn max_abs(t: &Tensor) -> Result<f32> {
+    t.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()
+}
+
+/// Asserts that `ours` equals `theirs` within `tol` and that, through a random probe, the
+/// gradient of every tensor in `wrt` does too (relative to the gradient's largest element when
+/// that exceeds 1). `what` names the case in failures. Returns the gradients of `ours`.
+pub(crate) fn assert_matches(
+    ours: &Tensor,
+    theirs: &Tensor,
+    wrt: &[&Tensor],
+    tol: f32,
+    what: &str,
+) -> Result<GradStore> {
+    assert_eq!(ours.dims(), theirs.dims(), "{what}: shapes");
+    let diff = max_abs(&(ours - theirs)?)?;
+    assert!(diff <= tol, "{what}: forward differs by {diff}");
+    let probe = Tensor::randn(0f32, 1.0, ours.dims(), &Device::Cpu)?;
+    let g1 = (ours * &probe)?.sum_all()?.backward()?;
+    let g2 = (theirs * &probe)?.sum_all()?.backward()?;
+    for (i, v) in wrt.iter().enumerate() {
+        let (Some(a), Some(e)) = (g1.get(v), g2.get(v)) else {
+            panic!("{what}: no gradient for input {i}")
+        };
+        let scale = max_abs(e)?.max(1.0);
+        let d = max_abs(&(a - e)?)? / scale;
+        assert!(
+            d <= tol,
+            "{what}: gradient of input {i} differs by {d} (relative)"
+        );
+    }
+    Ok(g1)
+}
