@@ -17,7 +17,8 @@
 # libnvrtc: run it with those on the library path (`eval "$(scripts/build-cuda.sh --env)"`), on a
 # driver >= 580 (CUDA 13.0; `nvidia-smi` prints "CUDA Version: 13.0" or newer).
 #
-# Why each step (candle 0.11.1 → candle-kernels 0.11.1 via cudaforge, cudarc 0.19.10):
+# Why each step (candle-core 0.11.1 as patched in vendor/, candle-kernels 0.11.1 via cudaforge,
+# cudarc 0.19.10):
 # - candle-kernels' build.rs runs nvcc (found through $NVCC, then PATH, then $CUDA_HOME/bin) to make
 #   PTX for the elementwise kernels and a static libmoe.a; it needs CUDA_COMPUTE_CAP when there is
 #   no nvidia-smi, and the CCCL headers (cub/thrust/cuda/std) as well as cuda_runtime.h / cuda_fp8.h.
