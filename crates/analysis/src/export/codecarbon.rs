@@ -123,16 +123,13 @@ pub fn write_emissions_csv(
     basis: EnergyBasis,
     carbon: &CarbonSettings,
 ) -> Result<(), AnalysisError> {
-    let err = |e: csv::Error| AnalysisError::Csv {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    };
-    let mut w = csv::Writer::from_path(path).map_err(err)?;
-    w.write_record(COLUMNS).map_err(err)?;
-    for r in records {
-        if let Some(row) = emissions_row(r, basis, carbon) {
-            w.write_record(&row).map_err(err)?;
+    super::write_csv(path, |w| {
+        w.write_record(COLUMNS)?;
+        for r in records {
+            if let Some(row) = emissions_row(r, basis, carbon) {
+                w.write_record(&row)?;
+            }
         }
-    }
-    w.flush().map_err(|e| AnalysisError::io("writing", path, e))
+        Ok(())
+    })
 }

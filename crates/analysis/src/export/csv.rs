@@ -172,11 +172,6 @@ pub fn write_runs_csv(
     basis: EnergyBasis,
     carbon: &CarbonSettings,
 ) -> Result<(), AnalysisError> {
-    let err = |e: csv::Error| AnalysisError::Csv {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    };
-    let mut w = csv::Writer::from_path(path).map_err(err)?;
     let names = spec_fields(records);
     let header: Vec<String> = match records.first() {
         Some(r) => run_row(r, &names, basis, carbon)
@@ -185,14 +180,15 @@ pub fn write_runs_csv(
             .collect(),
         None => vec!["run_id".into(), "status".into()], // empty sweep
     };
-    w.write_record(&header).map_err(err)?;
-    for r in records {
-        w.write_record(
-            run_row(r, &names, basis, carbon)
-                .into_iter()
-                .map(|(_, v)| v),
-        )
-        .map_err(err)?;
-    }
-    w.flush().map_err(|e| AnalysisError::io("writing", path, e))
+    super::write_csv(path, |w| {
+        w.write_record(&header)?;
+        for r in records {
+            w.write_record(
+                run_row(r, &names, basis, carbon)
+                    .into_iter()
+                    .map(|(_, v)| v),
+            )?;
+        }
+        Ok(())
+    })
 }

@@ -3,11 +3,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::scatter::{Scatter, Series};
-use super::{color, emit, FigureInput, FigureOutcome, Plot};
+use super::scatter::{emit_scatter, Scatter, Series};
+use super::{color, FigureInput, FigureOutcome};
 use crate::data;
 use crate::groups::Context;
 use crate::stats;
@@ -15,9 +14,7 @@ use crate::AnalysisError;
 
 const MAX_LINES: usize = 20;
 
-struct Batch(Scatter);
-
-fn prepare(input: &FigureInput) -> Result<Batch, String> {
+fn prepare(input: &FigureInput) -> Result<Scatter, String> {
     // (model, context without batch size) → batch size → energies.
     let mut lines: BTreeMap<(String, Context), BTreeMap<usize, Vec<f64>>> = BTreeMap::new();
     for r in &input.runs {
@@ -82,7 +79,7 @@ fn prepare(input: &FigureInput) -> Result<Batch, String> {
     } else {
         String::new()
     };
-    Ok(Batch(Scatter {
+    Ok(Scatter {
         title: format!("Training energy vs batch size{more}"),
         x_label: "batch size [samples] (log scale)".into(),
         y_label: input.energy_label("training"),
@@ -95,24 +92,16 @@ fn prepare(input: &FigureInput) -> Result<Batch, String> {
         x_ticks: Some(ticks),
         legend_outside: true,
         x_integer: false,
-    }))
-}
-
-impl Plot for Batch {
-    fn size(&self) -> (u32, u32) {
-        (1100, 750)
-    }
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
-        self.0.draw(root)
-    }
+    })
 }
 
 /// Writes `energy_vs_batch_size.png|svg`.
 pub(crate) fn write(dir: &Path, input: &FigureInput) -> Result<FigureOutcome, AnalysisError> {
-    emit(
+    emit_scatter(
         dir,
         "energy_vs_batch_size",
         "Energy vs batch size per model",
+        (1100, 750),
         prepare(input),
     )
 }

@@ -2,19 +2,16 @@
 
 use std::path::Path;
 
-use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::scatter::{Scatter, Series};
-use super::{color, emit, FigureInput, FigureOutcome, Plot};
+use super::scatter::{emit_scatter, Scatter, Series};
+use super::{color, FigureInput, FigureOutcome};
 use crate::data;
 use crate::groups::{config_groups, per_model};
 use crate::stats;
 use crate::AnalysisError;
 
-struct Macs(Scatter);
-
-fn prepare(input: &FigureInput) -> Result<Macs, String> {
+fn prepare(input: &FigureInput) -> Result<Scatter, String> {
     let groups = config_groups(&input.runs);
     let (ctx, models) = per_model(&groups);
     let pts: Vec<(String, f64, f64)> = models
@@ -41,7 +38,7 @@ fn prepare(input: &FigureInput) -> Result<Macs, String> {
         ),
         Err(e) => format!("models: ρ {e}"),
     };
-    Ok(Macs(Scatter {
+    Ok(Scatter {
         title: format!(
             "Energy vs MACs/parameter — {}",
             ctx.map(|c| c.to_string()).unwrap_or_default()
@@ -63,24 +60,16 @@ fn prepare(input: &FigureInput) -> Result<Macs, String> {
         x_ticks: None,
         legend_outside: false,
         x_integer: false,
-    }))
-}
-
-impl Plot for Macs {
-    fn size(&self) -> (u32, u32) {
-        (1100, 750)
-    }
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
-        self.0.draw(root)
-    }
+    })
 }
 
 /// Writes `energy_vs_macs_per_param.png|svg`.
 pub(crate) fn write(dir: &Path, input: &FigureInput) -> Result<FigureOutcome, AnalysisError> {
-    emit(
+    emit_scatter(
         dir,
         "energy_vs_macs_per_param",
         "Energy vs MACs/parameter (log axes)",
+        (1100, 750),
         prepare(input),
     )
 }

@@ -2,19 +2,16 @@
 
 use std::path::Path;
 
-use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::scatter::{Scatter, Series};
-use super::{color, emit, truncate, FigureInput, FigureOutcome, Plot};
+use super::scatter::{emit_scatter, Scatter, Series};
+use super::{color, truncate, FigureInput, FigureOutcome};
 use crate::data;
 use crate::groups::config_groups;
 use crate::pareto::pareto_front;
 use crate::AnalysisError;
 
-struct Front(Scatter);
-
-fn prepare(input: &FigureInput) -> Result<Front, String> {
+fn prepare(input: &FigureInput) -> Result<Scatter, String> {
     let groups = config_groups(&input.runs);
     let pts: Vec<(String, f64, f64)> = groups
         .iter()
@@ -39,7 +36,7 @@ fn prepare(input: &FigureInput) -> Result<Front, String> {
     let pairs: Vec<(f64, f64)> = pts.iter().map(|p| (p.1, p.2)).collect();
     let front = pareto_front(&pairs);
     let fp: Vec<(f64, f64)> = front.iter().map(|&i| pairs[i]).collect();
-    Ok(Front(Scatter {
+    Ok(Scatter {
         title: "Accuracy–energy Pareto front".into(),
         x_label: input.energy_label("training"),
         y_label: "test accuracy [%]".into(),
@@ -71,24 +68,16 @@ fn prepare(input: &FigureInput) -> Result<Front, String> {
         x_ticks: None,
         legend_outside: false,
         x_integer: false,
-    }))
-}
-
-impl Plot for Front {
-    fn size(&self) -> (u32, u32) {
-        (1100, 750)
-    }
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
-        self.0.draw(root)
-    }
+    })
 }
 
 /// Writes `pareto.png|svg`.
 pub(crate) fn write(dir: &Path, input: &FigureInput) -> Result<FigureOutcome, AnalysisError> {
-    emit(
+    emit_scatter(
         dir,
         "pareto",
         "Accuracy–energy Pareto front",
+        (1100, 750),
         prepare(input),
     )
 }

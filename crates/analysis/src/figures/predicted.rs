@@ -2,17 +2,14 @@
 
 use std::path::Path;
 
-use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::scatter::{Scatter, Series};
-use super::{color, emit, FigureInput, FigureOutcome, Plot};
+use super::scatter::{emit_scatter, Scatter, Series};
+use super::{color, FigureInput, FigureOutcome};
 use crate::data;
 use crate::AnalysisError;
 
-struct Predicted(Scatter);
-
-fn prepare(input: &FigureInput) -> Result<Predicted, String> {
+fn prepare(input: &FigureInput) -> Result<Scatter, String> {
     let pts: Vec<(f64, f64)> = input
         .cv_predictions
         .iter()
@@ -29,7 +26,7 @@ fn prepare(input: &FigureInput) -> Result<Predicted, String> {
         .flat_map(|p| [p.0, p.1])
         .fold(f64::INFINITY, f64::min);
     let hi = pts.iter().flat_map(|p| [p.0, p.1]).fold(0.0f64, f64::max);
-    Ok(Predicted(Scatter {
+    Ok(Scatter {
         title: "Parameter estimator: predicted vs measured (leave one model out)".into(),
         x_label: input.energy_label("measured training"),
         y_label: "predicted training energy [Wh]".into(),
@@ -57,24 +54,16 @@ fn prepare(input: &FigureInput) -> Result<Predicted, String> {
         x_ticks: None,
         legend_outside: false,
         x_integer: false,
-    }))
-}
-
-impl Plot for Predicted {
-    fn size(&self) -> (u32, u32) {
-        (900, 800)
-    }
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
-        self.0.draw(root)
-    }
+    })
 }
 
 /// Writes `predicted_vs_measured.png|svg`.
 pub(crate) fn write(dir: &Path, input: &FigureInput) -> Result<FigureOutcome, AnalysisError> {
-    emit(
+    emit_scatter(
         dir,
         "predicted_vs_measured",
         "Estimator: predicted vs measured energy",
+        (900, 800),
         prepare(input),
     )
 }

@@ -1,10 +1,15 @@
 //! Scatter plots with optional log axes, point labels and polylines.
 
+use std::path::Path;
+
 use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{axis_font, caption, lin_range, log_range, short, tick_font, Ctx};
+use super::{
+    axis_font, caption, emit, lin_range, log_range, short, tick_font, Ctx, FigureOutcome, Plot,
+};
+use crate::AnalysisError;
 
 /// A set of points (or a line) with a legend entry.
 pub(crate) struct Series {
@@ -46,6 +51,37 @@ pub(crate) struct Scatter {
     pub legend_outside: bool,
     /// Label only integer x values (epochs).
     pub x_integer: bool,
+}
+
+/// A scatter figure drawn at a fixed pixel size.
+struct FixedSize {
+    size: (u32, u32),
+    scatter: Scatter,
+}
+
+impl Plot for FixedSize {
+    fn size(&self) -> (u32, u32) {
+        self.size
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        self.scatter.draw(root)
+    }
+}
+
+/// Draws (or skips) a figure that is one scatter plot at `size` pixels, the result of its `prepare`.
+pub(crate) fn emit_scatter(
+    dir: &Path,
+    name: &'static str,
+    title: &'static str,
+    size: (u32, u32),
+    scatter: Result<Scatter, String>,
+) -> Result<FigureOutcome, AnalysisError> {
+    emit(
+        dir,
+        name,
+        title,
+        scatter.map(|scatter| FixedSize { size, scatter }),
+    )
 }
 
 /// Width of a legend column.

@@ -2,17 +2,14 @@
 
 use std::path::Path;
 
-use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::scatter::{Scatter, Series};
-use super::{color, emit, FigureInput, FigureOutcome, Plot};
+use super::scatter::{emit_scatter, Scatter, Series};
+use super::{color, FigureInput, FigureOutcome};
 use crate::stats;
 use crate::AnalysisError;
 
-struct Util(Scatter);
-
-fn prepare(input: &FigureInput) -> Result<Util, String> {
+fn prepare(input: &FigureInput) -> Result<Scatter, String> {
     let gpu: Vec<(f64, f64)> = input
         .runs
         .iter()
@@ -44,7 +41,7 @@ fn prepare(input: &FigureInput) -> Result<Util, String> {
         Ok(c) => format!("runs (Pearson r = {:.2}, n = {})", c.coefficient, c.n),
         Err(e) => format!("runs (r {e})"),
     };
-    Ok(Util(Scatter {
+    Ok(Scatter {
         title: format!("{which} power vs {which} utilisation during training"),
         x_label: format!("mean {which} utilisation [%]"),
         y_label: format!("average {which} power, raw ({}) [W]", input.quality),
@@ -63,24 +60,16 @@ fn prepare(input: &FigureInput) -> Result<Util, String> {
         x_ticks: None,
         legend_outside: false,
         x_integer: false,
-    }))
-}
-
-impl Plot for Util {
-    fn size(&self) -> (u32, u32) {
-        (1000, 700)
-    }
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
-        self.0.draw(root)
-    }
+    })
 }
 
 /// Writes `power_vs_util.png|svg`.
 pub(crate) fn write(dir: &Path, input: &FigureInput) -> Result<FigureOutcome, AnalysisError> {
-    emit(
+    emit_scatter(
         dir,
         "power_vs_util",
         "Power vs utilisation (GPU, else CPU)",
+        (1000, 700),
         prepare(input),
     )
 }
