@@ -3,7 +3,8 @@
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 
-use super::layers::{finish, flatten, BatchNorm2d, Conv2d, ConvCfg, Layer, Linear};
+use super::layers::{finish, BatchNorm2d, Conv2d, ConvCfg, Layer, Linear};
+use super::staged::{Head, Pool, Staged, Stem};
 use crate::model::Model;
 
 const GROWTH: usize = 32;
@@ -38,30 +39,12 @@ impl Layer for Transition {
     }
 }
 
-struct DenseNet {
-    conv1: Conv2d,
-    /// Dense blocks and transitions, in order.
-    body: Vec<Box<dyn Layer>>,
-    bn: BatchNorm2d,
-    linear: Linear,
-}
-
-impl Layer for DenseNet {
-    fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        let mut x = self.conv1.forward(x)?;
-        for l in &self.body {
-            x = l.forward_t(&x, train)?;
-        }
-        let x = self.bn.forward_t_relu(&x, train)?.avg_pool2d(4)?;
-        self.linear.forward(&flatten(&x)?)
-    }
-}
-
 /// DenseNet121 (6,956,298 parameters).
 pub fn densenet121(vb: VarBuilder) -> Result<Box<dyn Model>> {
     let blocks = [6, 12, 24, 16];
     let mut planes = 2 * GROWTH;
     let conv1 = Conv2d::new(vb.pp("conv1"), ConvCfg::new(3, planes, 3).pad(1))?;
+    // Dense blocks and transitions, in order.
     let mut body: Vec<Box<dyn Layer>> = Vec::new();
     for (s, &n) in blocks.iter().enumerate() {
         for i in 0..n {
@@ -86,13 +69,12 @@ pub fn densenet121(vb: VarBuilder) -> Result<Box<dyn Model>> {
     }
     let bn = BatchNorm2d::new(vb.pp("bn"), planes)?;
     let linear = Linear::new(vb.pp("linear"), planes, 10)?;
-    finish(
-        DenseNet {
-            conv1,
-            body,
-            bn,
-            linear,
-        },
-        &vb,
-    )
+    let net = Staged {
+        stem: Stem::Conv(conv1),
+        blocks: body,
+        head: Head::BnRelu(bn),
+        pool: Pool::Avg(4),
+        linear,
+    };
+    finish(net, &vb)
 }

@@ -4,7 +4,8 @@
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 
-use super::layers::{finish, flatten, split_channels, ConvBn, ConvCfg, Layer, Linear};
+use super::layers::{finish, split_channels, ConvBn, ConvCfg, Layer, Linear};
+use super::staged::{stage_blocks, Head, Names, Pool, Staged, Stem};
 use crate::model::Model;
 
 struct Bottleneck {
@@ -67,59 +68,30 @@ impl Layer for Bottleneck {
     }
 }
 
-struct Dpn {
-    stem: ConvBn,
-    blocks: Vec<Bottleneck>,
-    linear: Linear,
-}
-
-impl Layer for Dpn {
-    fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        let mut x = self.stem.forward_t_relu(x, train)?;
-        for b in &self.blocks {
-            x = b.forward_t(&x, train)?;
-        }
-        self.linear.forward(&flatten(&x.avg_pool2d(4)?)?)
-    }
-}
-
 /// DPN26 (11,574,842 parameters).
 pub fn dpn26(vb: VarBuilder) -> Result<Box<dyn Model>> {
     let in_planes = [96, 192, 384, 768];
     let out_planes = [256, 512, 1024, 2048];
-    let num_blocks = [2, 2, 2, 2];
     let dense_depth = [16, 32, 24, 128];
+    let stages = [(2, 1), (2, 2), (2, 2), (2, 2)];
     let stem = ConvBn::new(&vb, "conv1", "bn1", ConvCfg::new(3, 64, 3).pad(1))?;
-    let mut blocks = Vec::new();
-    let mut last = 64;
-    for s in 0..4 {
-        let stride = if s == 0 { 1 } else { 2 };
-        for i in 0..num_blocks[s] {
-            let v = vb.pp(format!("layer{}.{i}", s + 1));
-            let st = if i == 0 { stride } else { 1 };
-            blocks.push(Bottleneck::new(
-                v,
-                last,
-                in_planes[s],
-                out_planes[s],
-                dense_depth[s],
-                st,
-                i == 0,
-            )?);
-            last = out_planes[s] + (i + 2) * dense_depth[s];
-        }
-    }
-    let linear = Linear::new(
-        vb.pp("linear"),
-        out_planes[3] + (num_blocks[3] + 1) * dense_depth[3],
-        10,
-    )?;
-    finish(
-        Dpn {
-            stem,
-            blocks,
-            linear,
-        },
-        &vb,
-    )
+    let (blocks, last) = stage_blocks(&vb, Names::PerStage, 64, &stages, |v, b| {
+        let (mid, out, dense) = (
+            in_planes[b.stage],
+            out_planes[b.stage],
+            dense_depth[b.stage],
+        );
+        let first = b.index == 0;
+        let block = Bottleneck::new(v, b.c_in, mid, out, dense, b.stride, first)?;
+        Ok((block, out + (b.index + 2) * dense))
+    })?;
+    let linear = Linear::new(vb.pp("linear"), last, 10)?;
+    let net = Staged {
+        stem: Stem::ConvBnRelu(stem),
+        blocks,
+        head: Head::None,
+        pool: Pool::Avg(4),
+        linear,
+    };
+    finish(net, &vb)
 }

@@ -10,9 +10,10 @@ use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 
 use super::layers::{
-    finish_with_unused, global_avg_pool, global_avg_pool_keepdim, sigmoid, swish, Conv2d, ConvBn,
-    ConvCfg, Layer, Linear,
+    finish_with_unused, global_avg_pool_keepdim, sigmoid, swish, Conv2d, ConvBn, ConvCfg, Layer,
+    Linear,
 };
+use super::staged::{stage_blocks, Head, Names, Pool, Staged, Stem};
 use crate::model::Model;
 
 struct Block {
@@ -72,59 +73,28 @@ impl Layer for Block {
     }
 }
 
-struct EfficientNet {
-    stem: ConvBn,
-    blocks: Vec<Block>,
-    linear: Linear,
-}
-
-impl Layer for EfficientNet {
-    fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        let mut x = swish(&self.stem.forward_t(x, train)?)?;
-        for b in &self.blocks {
-            x = b.forward_t(&x, train)?;
-        }
-        self.linear.forward(&global_avg_pool(&x)?)
-    }
-}
-
 /// The expansion conv and batch-norm of the first block, created (as in the reference) but skipped
 /// by its forward pass because the block's expansion ratio is 1.
 const UNUSED: &[&str] = &["layers.0.conv1.", "layers.0.bn1."];
 
 /// EfficientNetB0 (3,599,686 parameters).
 pub fn efficientnet_b0(vb: VarBuilder) -> Result<Box<dyn Model>> {
-    let num_blocks = [1, 2, 2, 3, 3, 4, 1];
     let expansion = [1, 6, 6, 6, 6, 6, 6];
     let out_channels = [16, 24, 40, 80, 112, 192, 320];
     let kernel = [3, 3, 5, 3, 5, 5, 3];
-    let strides = [1, 2, 2, 2, 1, 2, 1];
+    let stages = [(1, 1), (2, 2), (2, 2), (3, 2), (3, 1), (4, 2), (1, 1)];
     let stem = ConvBn::new(&vb, "conv1", "bn1", ConvCfg::new(3, 32, 3).pad(1))?;
-    let mut blocks = Vec::new();
-    let mut c_in = 32;
-    for s in 0..7 {
-        for i in 0..num_blocks[s] {
-            let v = vb.pp(format!("layers.{}", blocks.len()));
-            let stride = if i == 0 { strides[s] } else { 1 };
-            blocks.push(Block::new(
-                v,
-                c_in,
-                out_channels[s],
-                kernel[s],
-                stride,
-                expansion[s],
-            )?);
-            c_in = out_channels[s];
-        }
-    }
+    let (blocks, _) = stage_blocks(&vb, Names::Flat, 32, &stages, |v, b| {
+        let (c_out, k, t) = (out_channels[b.stage], kernel[b.stage], expansion[b.stage]);
+        Ok((Block::new(v, b.c_in, c_out, k, b.stride, t)?, c_out))
+    })?;
     let linear = Linear::new(vb.pp("linear"), 320, 10)?;
-    finish_with_unused(
-        EfficientNet {
-            stem,
-            blocks,
-            linear,
-        },
-        &vb,
-        UNUSED,
-    )
+    let net = Staged {
+        stem: Stem::ConvBnSwish(stem),
+        blocks,
+        head: Head::None,
+        pool: Pool::Global,
+        linear,
+    };
+    finish_with_unused(net, &vb, UNUSED)
 }

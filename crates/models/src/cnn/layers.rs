@@ -57,6 +57,13 @@ pub trait Layer: Send {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor>;
 }
 
+/// A boxed layer is a layer (bodies that mix block types hold `Box<dyn Layer>`).
+impl<L: Layer + ?Sized> Layer for Box<L> {
+    fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        (**self).forward_t(x, train)
+    }
+}
+
 /// A built CNN: its body and the MACs per sample measured at build time.
 pub struct Net<L: Layer> {
     body: L,

@@ -3,7 +3,8 @@
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 
-use super::layers::{finish, flatten, ConvBn, ConvCfg, Layer, Linear};
+use super::layers::{finish, ConvBn, ConvCfg, Layer, Linear};
+use super::staged::{Head, Pool, Staged, Stem};
 use crate::model::Model;
 
 /// `(out_planes, stride)` per block.
@@ -35,22 +36,6 @@ impl Layer for Block {
     }
 }
 
-struct MobileNet {
-    stem: ConvBn,
-    blocks: Vec<Block>,
-    linear: Linear,
-}
-
-impl Layer for MobileNet {
-    fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        let mut x = self.stem.forward_t_relu(x, train)?;
-        for b in &self.blocks {
-            x = b.forward_t(&x, train)?;
-        }
-        self.linear.forward(&flatten(&x.avg_pool2d(2)?)?)
-    }
-}
-
 /// MobileNet (3,217,226 parameters).
 pub fn mobilenet(vb: VarBuilder) -> Result<Box<dyn Model>> {
     let stem = ConvBn::new(&vb, "conv1", "bn1", ConvCfg::new(3, 32, 3).pad(1))?;
@@ -69,12 +54,12 @@ pub fn mobilenet(vb: VarBuilder) -> Result<Box<dyn Model>> {
         c_in = c_out;
     }
     let linear = Linear::new(vb.pp("linear"), 1024, 10)?;
-    finish(
-        MobileNet {
-            stem,
-            blocks,
-            linear,
-        },
-        &vb,
-    )
+    let net = Staged {
+        stem: Stem::ConvBnRelu(stem),
+        blocks,
+        head: Head::None,
+        pool: Pool::Avg(2),
+        linear,
+    };
+    finish(net, &vb)
 }

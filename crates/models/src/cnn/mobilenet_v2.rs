@@ -3,7 +3,8 @@
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 
-use super::layers::{finish, flatten, ConvBn, ConvCfg, Layer, Linear};
+use super::layers::{finish, ConvBn, ConvCfg, Layer, Linear};
+use super::staged::{stage_blocks, Head, Names, Pool, Staged, Stem};
 use crate::model::Model;
 
 /// `(expansion, out_planes, num_blocks, stride)` per stage.
@@ -27,6 +28,39 @@ struct Block {
     shortcut: Option<ConvBn>,
 }
 
+impl Block {
+    /// Block `c_in → c_out` with expansion `t` at `stride`, PyTorch names `conv1..3 bn1..3
+    /// shortcut.{0,1}`.
+    fn new(v: &VarBuilder, c_in: usize, c_out: usize, t: usize, stride: usize) -> Result<Self> {
+        let planes = t * c_in;
+        let shortcut = if stride == 1 && c_in != c_out {
+            Some(ConvBn::new(
+                &v.pp("shortcut"),
+                "0",
+                "1",
+                ConvCfg::new(c_in, c_out, 1),
+            )?)
+        } else {
+            None
+        };
+        Ok(Self {
+            expand: ConvBn::new(v, "conv1", "bn1", ConvCfg::new(c_in, planes, 1))?,
+            dw: ConvBn::new(
+                v,
+                "conv2",
+                "bn2",
+                ConvCfg::new(planes, planes, 3)
+                    .stride(stride)
+                    .pad(1)
+                    .groups(planes),
+            )?,
+            project: ConvBn::new(v, "conv3", "bn3", ConvCfg::new(planes, c_out, 1))?,
+            stride,
+            shortcut,
+        })
+    }
+}
+
 impl Layer for Block {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         let out = self.expand.forward_t_relu(x, train)?;
@@ -42,71 +76,22 @@ impl Layer for Block {
     }
 }
 
-struct MobileNetV2 {
-    stem: ConvBn,
-    blocks: Vec<Block>,
-    head: ConvBn,
-    linear: Linear,
-}
-
-impl Layer for MobileNetV2 {
-    fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        let mut x = self.stem.forward_t_relu(x, train)?;
-        for b in &self.blocks {
-            x = b.forward_t(&x, train)?;
-        }
-        let x = self.head.forward_t_relu(&x, train)?.avg_pool2d(4)?;
-        self.linear.forward(&flatten(&x)?)
-    }
-}
-
 /// MobileNetV2 (2,296,922 parameters).
 pub fn mobilenet_v2(vb: VarBuilder) -> Result<Box<dyn Model>> {
     let stem = ConvBn::new(&vb, "conv1", "bn1", ConvCfg::new(3, 32, 3).pad(1))?;
-    let mut blocks = Vec::new();
-    let mut c_in = 32;
-    for &(t, c_out, n, s) in CFG {
-        for i in 0..n {
-            let stride = if i == 0 { s } else { 1 };
-            let v = vb.pp(format!("layers.{}", blocks.len()));
-            let planes = t * c_in;
-            let shortcut = if stride == 1 && c_in != c_out {
-                Some(ConvBn::new(
-                    &v.pp("shortcut"),
-                    "0",
-                    "1",
-                    ConvCfg::new(c_in, c_out, 1),
-                )?)
-            } else {
-                None
-            };
-            blocks.push(Block {
-                expand: ConvBn::new(&v, "conv1", "bn1", ConvCfg::new(c_in, planes, 1))?,
-                dw: ConvBn::new(
-                    &v,
-                    "conv2",
-                    "bn2",
-                    ConvCfg::new(planes, planes, 3)
-                        .stride(stride)
-                        .pad(1)
-                        .groups(planes),
-                )?,
-                project: ConvBn::new(&v, "conv3", "bn3", ConvCfg::new(planes, c_out, 1))?,
-                stride,
-                shortcut,
-            });
-            c_in = c_out;
-        }
-    }
+    let stages: Vec<_> = CFG.iter().map(|&(_, _, n, s)| (n, s)).collect();
+    let (blocks, _) = stage_blocks(&vb, Names::Flat, 32, &stages, |v, b| {
+        let (t, c_out, _, _) = CFG[b.stage];
+        Ok((Block::new(&v, b.c_in, c_out, t, b.stride)?, c_out))
+    })?;
     let head = ConvBn::new(&vb, "conv2", "bn2", ConvCfg::new(320, 1280, 1))?;
     let linear = Linear::new(vb.pp("linear"), 1280, 10)?;
-    finish(
-        MobileNetV2 {
-            stem,
-            blocks,
-            head,
-            linear,
-        },
-        &vb,
-    )
+    let net = Staged {
+        stem: Stem::ConvBnRelu(stem),
+        blocks,
+        head: Head::ConvBnRelu(head),
+        pool: Pool::Avg(4),
+        linear,
+    };
+    finish(net, &vb)
 }

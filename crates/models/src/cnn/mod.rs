@@ -34,6 +34,7 @@ mod resnet;
 mod resnext;
 mod senet;
 mod shufflenet_v2;
+mod staged;
 mod vgg;
 
 /// Config names of the CNNs, in the order `greenbench models` lists them.

@@ -4,7 +4,8 @@
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 
-use super::layers::{finish, flatten, max_pool2d, ConvBn, ConvCfg, Layer, Linear};
+use super::layers::{finish, max_pool2d, ConvBn, ConvCfg, Layer, Linear};
+use super::staged::{Head, Pool, Staged, Stem};
 use crate::model::Model;
 
 /// The reference's `SepConv`: one `k`×`k` conv with `groups = in_planes`, then batch-norm.
@@ -73,22 +74,6 @@ impl Layer for CellB {
     }
 }
 
-struct PnasNet {
-    stem: ConvBn,
-    cells: Vec<CellB>,
-    linear: Linear,
-}
-
-impl Layer for PnasNet {
-    fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        let mut x = self.stem.forward_t_relu(x, train)?;
-        for c in &self.cells {
-            x = c.forward_t(&x, train)?;
-        }
-        self.linear.forward(&flatten(&x.avg_pool2d(8)?)?)
-    }
-}
-
 /// PNASNetB (451,626 parameters).
 pub fn pnasnet_b(vb: VarBuilder) -> Result<Box<dyn Model>> {
     let planes = 32;
@@ -114,12 +99,12 @@ pub fn pnasnet_b(vb: VarBuilder) -> Result<Box<dyn Model>> {
         }
     }
     let linear = Linear::new(vb.pp("linear"), 4 * planes, 10)?;
-    finish(
-        PnasNet {
-            stem,
-            cells,
-            linear,
-        },
-        &vb,
-    )
+    let net = Staged {
+        stem: Stem::ConvBnRelu(stem),
+        blocks: cells,
+        head: Head::None,
+        pool: Pool::Avg(8),
+        linear,
+    };
+    finish(net, &vb)
 }

@@ -3,7 +3,8 @@
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 
-use super::layers::{finish, flatten, BatchNorm2d, Conv2d, ConvCfg, Layer, Linear};
+use super::layers::{BatchNorm2d, Conv2d, ConvCfg, Layer};
+use super::staged::Stem;
 use crate::model::Model;
 
 pub(crate) struct PreActBlock {
@@ -57,49 +58,8 @@ impl Layer for PreActBlock {
     }
 }
 
-struct PreActResNet {
-    conv1: Conv2d,
-    blocks: Vec<PreActBlock>,
-    linear: Linear,
-}
-
-impl Layer for PreActResNet {
-    fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        let mut x = self.conv1.forward(x)?;
-        for b in &self.blocks {
-            x = b.forward_t(&x, train)?;
-        }
-        self.linear.forward(&flatten(&x.avg_pool2d(4)?)?)
-    }
-}
-
 /// PreActResNet18 (11,171,146 parameters).
 pub fn preact_resnet18(vb: VarBuilder) -> Result<Box<dyn Model>> {
     let conv1 = Conv2d::new(vb.pp("conv1"), ConvCfg::new(3, 64, 3).pad(1))?;
-    let mut blocks = Vec::new();
-    let mut c_in = 64;
-    for (stage, (planes, stride)) in [(64, 1), (128, 2), (256, 2), (512, 2)]
-        .into_iter()
-        .enumerate()
-    {
-        for i in 0..2 {
-            let vb_b = vb.pp(format!("layer{}.{i}", stage + 1));
-            blocks.push(PreActBlock::new(
-                vb_b,
-                c_in,
-                planes,
-                if i == 0 { stride } else { 1 },
-            )?);
-            c_in = planes;
-        }
-    }
-    let linear = Linear::new(vb.pp("linear"), 512, 10)?;
-    finish(
-        PreActResNet {
-            conv1,
-            blocks,
-            linear,
-        },
-        &vb,
-    )
+    super::resnet::staged18(vb, Stem::Conv(conv1), PreActBlock::new)
 }

@@ -3,7 +3,8 @@
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 
-use super::layers::{finish, flatten, ConvBn, ConvCfg, Layer, Linear};
+use super::layers::{finish, ConvBn, ConvCfg, Layer, Linear};
+use super::staged::{stage_blocks, Head, Names, Pool, Staged, Stem};
 use crate::model::Model;
 
 /// The basic residual block (two 3×3 conv-bn, projection shortcut when the shape changes).
@@ -45,55 +46,40 @@ impl Layer for BasicBlock {
     }
 }
 
-/// The skeleton ResNet18 and SENet18 share: a conv-bn-ReLU stem, four stages of two blocks
-/// (64, 128, 256, 512 planes; strides 1, 2, 2, 2), a 4×4 average pool and a linear classifier.
-pub(crate) struct Staged<B> {
-    stem: ConvBn,
-    blocks: Vec<B>,
-    linear: Linear,
-}
-
-impl<B: Layer> Layer for Staged<B> {
-    fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        let mut x = self.stem.forward_t_relu(x, train)?;
-        for b in &self.blocks {
-            x = b.forward_t(&x, train)?;
-        }
-        self.linear.forward(&flatten(&x.avg_pool2d(4)?)?)
-    }
-}
-
-/// Builds a [`Staged`] network whose blocks come from `block(vb, c_in, planes, stride)`, with
-/// pytorch-cifar's variable names (`conv1`, `bn1`, `layer{1..4}.{0,1}`, `linear`).
+/// The ResNet18 skeleton (shared by PreActResNet18 and SENet18): `stem`, four stages of two
+/// blocks (64, 128, 256, 512 planes; strides 1, 2, 2, 2) from `block(vb, c_in, planes, stride)`,
+/// a 4×4 average pool and a linear classifier, with pytorch-cifar's variable names
+/// (`layer{1..4}.{0,1}`, `linear`).
 pub(crate) fn staged18<B: Layer + 'static>(
     vb: VarBuilder,
+    stem: Stem,
     block: impl Fn(VarBuilder, usize, usize, usize) -> Result<B>,
 ) -> Result<Box<dyn Model>> {
-    let stem = ConvBn::new(&vb, "conv1", "bn1", ConvCfg::new(3, 64, 3).pad(1))?;
-    let mut blocks = Vec::new();
-    let mut c_in = 64;
-    for (stage, (planes, stride)) in [(64, 1), (128, 2), (256, 2), (512, 2)]
-        .into_iter()
-        .enumerate()
-    {
-        for i in 0..2 {
-            let vb_b = vb.pp(format!("layer{}.{i}", stage + 1));
-            blocks.push(block(vb_b, c_in, planes, if i == 0 { stride } else { 1 })?);
-            c_in = planes;
-        }
-    }
+    let planes = [64, 128, 256, 512];
+    let stages = [(2, 1), (2, 2), (2, 2), (2, 2)];
+    let (blocks, _) = stage_blocks(&vb, Names::PerStage, 64, &stages, |v, b| {
+        let p = planes[b.stage];
+        Ok((block(v, b.c_in, p, b.stride)?, p))
+    })?;
     let linear = Linear::new(vb.pp("linear"), 512, 10)?;
-    finish(
-        Staged {
-            stem,
-            blocks,
-            linear,
-        },
-        &vb,
-    )
+    let net = Staged {
+        stem,
+        blocks,
+        head: Head::None,
+        pool: Pool::Avg(4),
+        linear,
+    };
+    finish(net, &vb)
+}
+
+/// The conv-bn-ReLU stem of ResNet18 and SENet18 (`conv1`, `bn1`: 3×3, 3 → 64).
+pub(crate) fn stem18(vb: &VarBuilder) -> Result<Stem> {
+    let cfg = ConvCfg::new(3, 64, 3).pad(1);
+    Ok(Stem::ConvBnRelu(ConvBn::new(vb, "conv1", "bn1", cfg)?))
 }
 
 /// ResNet18 (11,173,962 parameters).
 pub fn resnet18(vb: VarBuilder) -> Result<Box<dyn Model>> {
-    staged18(vb, BasicBlock::new)
+    let stem = stem18(&vb)?;
+    staged18(vb, stem, BasicBlock::new)
 }

@@ -36,5 +36,6 @@ impl Layer for PreActSeBlock {
 
 /// SENet18 (11,260,354 parameters).
 pub fn senet18(vb: VarBuilder) -> Result<Box<dyn Model>> {
-    super::resnet::staged18(vb, PreActSeBlock::new)
+    let stem = super::resnet::stem18(&vb)?;
+    super::resnet::staged18(vb, stem, PreActSeBlock::new)
 }

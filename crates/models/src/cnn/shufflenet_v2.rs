@@ -4,7 +4,8 @@
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 
-use super::layers::{finish, flatten, split_channels, ConvBn, ConvCfg, Layer, Linear};
+use super::layers::{finish, split_channels, ConvBn, ConvCfg, Layer, Linear};
+use super::staged::{Head, Pool, Staged, Stem};
 use crate::model::Model;
 
 /// `[N, C, H, W]` → `[N, g, C/g, H, W]` → swap `g` and `C/g` → `[N, C, H, W]`.
@@ -89,24 +90,6 @@ impl Layer for DownBlock {
     }
 }
 
-struct ShuffleNetV2 {
-    stem: ConvBn,
-    blocks: Vec<Box<dyn Layer>>,
-    head: ConvBn,
-    linear: Linear,
-}
-
-impl Layer for ShuffleNetV2 {
-    fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        let mut x = self.stem.forward_t_relu(x, train)?;
-        for b in &self.blocks {
-            x = b.forward_t(&x, train)?;
-        }
-        let x = self.head.forward_t_relu(&x, train)?.avg_pool2d(4)?;
-        self.linear.forward(&flatten(&x)?)
-    }
-}
-
 /// ShuffleNetV2, net size 1 (1,263,854 parameters).
 pub fn shufflenet_v2(vb: VarBuilder) -> Result<Box<dyn Model>> {
     let out_channels = [116, 232, 464, 1024];
@@ -130,13 +113,12 @@ pub fn shufflenet_v2(vb: VarBuilder) -> Result<Box<dyn Model>> {
         ConvCfg::new(out_channels[2], out_channels[3], 1),
     )?;
     let linear = Linear::new(vb.pp("linear"), out_channels[3], 10)?;
-    finish(
-        ShuffleNetV2 {
-            stem,
-            blocks,
-            head,
-            linear,
-        },
-        &vb,
-    )
+    let net = Staged {
+        stem: Stem::ConvBnRelu(stem),
+        blocks,
+        head: Head::ConvBnRelu(head),
+        pool: Pool::Avg(4),
+        linear,
+    };
+    finish(net, &vb)
 }

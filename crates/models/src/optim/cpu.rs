@@ -16,6 +16,33 @@ fn slice_mut<'a>(s: &'a mut CpuStorage, l: &Layout) -> candle_core::Result<&'a m
     }
 }
 
+/// Runs `f(dst, src)` over the elements of a destination tensor updated in place and one source.
+fn update2(
+    (s1, l1): (&mut CpuStorage, &Layout),
+    (s2, l2): (&CpuStorage, &Layout),
+    f: impl Fn(&mut f32, f32),
+) -> candle_core::Result<()> {
+    let (d, a) = (slice_mut(s1, l1)?, slice(s2, l2)?);
+    d.iter_mut().zip(a).for_each(|(d, &a)| f(d, a));
+    Ok(())
+}
+
+/// Runs `f(dst, src1, src2)` over the elements of a destination tensor updated in place and two
+/// sources.
+fn update3(
+    (s1, l1): (&mut CpuStorage, &Layout),
+    (s2, l2): (&CpuStorage, &Layout),
+    (s3, l3): (&CpuStorage, &Layout),
+    f: impl Fn(&mut f32, f32, f32),
+) -> candle_core::Result<()> {
+    let (d, a, b) = (slice_mut(s1, l1)?, slice(s2, l2)?, slice(s3, l3)?);
+    d.iter_mut()
+        .zip(a)
+        .zip(b)
+        .for_each(|((d, &a), &b)| f(d, a, b));
+    Ok(())
+}
+
 /// Plain SGD on `p` with gradient `g`: `p -= lr·(g + wd·p)`.
 pub struct SgdPlain {
     /// Learning rate.
@@ -35,12 +62,9 @@ impl InplaceOp2 for SgdPlain {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> candle_core::Result<()> {
-        let p = slice_mut(s1, l1)?;
-        let g = slice(s2, l2)?;
-        for (p, g) in p.iter_mut().zip(g) {
-            *p -= self.lr * (g + self.wd * *p);
-        }
-        Ok(())
+        update2((s1, l1), (s2, l2), |p, g| {
+            *p -= self.lr * (g + self.wd * *p)
+        })
     }
 }
 
@@ -75,12 +99,10 @@ impl InplaceOp3 for SgdMomentumBuf {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> candle_core::Result<()> {
-        let (buf, g, p) = (slice_mut(s1, l1)?, slice(s2, l2)?, slice(s3, l3)?);
         let o = &self.0;
-        for ((b, g), p) in buf.iter_mut().zip(g).zip(p) {
-            *b = o.mu * *b + g + o.wd * p;
-        }
-        Ok(())
+        update3((s1, l1), (s2, l2), (s3, l3), |b, g, p| {
+            *b = o.mu * *b + g + o.wd * p
+        })
     }
 }
 
@@ -97,17 +119,15 @@ impl InplaceOp3 for SgdMomentumParam {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> candle_core::Result<()> {
-        let (p, g, buf) = (slice_mut(s1, l1)?, slice(s2, l2)?, slice(s3, l3)?);
         let o = &self.0;
-        for ((p, g), b) in p.iter_mut().zip(g).zip(buf) {
+        update3((s1, l1), (s2, l2), (s3, l3), |p, g, b| {
             let step = if o.nesterov {
                 g + o.wd * *p + o.mu * b
             } else {
-                *b
+                b
             };
             *p -= o.lr * step;
-        }
-        Ok(())
+        })
     }
 }
 
@@ -130,16 +150,12 @@ impl InplaceOp2 for Ema {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> candle_core::Result<()> {
-        let (m, g) = (slice_mut(s1, l1)?, slice(s2, l2)?);
         let (b, c) = (self.beta, 1.0 - self.beta);
         if self.square {
-            m.iter_mut()
-                .zip(g)
-                .for_each(|(m, g)| *m = b * *m + c * g * g);
+            update2((s1, l1), (s2, l2), |m, g| *m = b * *m + c * g * g)
         } else {
-            m.iter_mut().zip(g).for_each(|(m, g)| *m = b * *m + c * g);
+            update2((s1, l1), (s2, l2), |m, g| *m = b * *m + c * g)
         }
-        Ok(())
     }
 }
 
@@ -171,11 +187,9 @@ impl InplaceOp3 for AdamWParam {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> candle_core::Result<()> {
-        let (p, m, v) = (slice_mut(s1, l1)?, slice(s2, l2)?, slice(s3, l3)?);
         let decay = 1.0 - self.lr * self.wd;
-        for ((p, m), v) in p.iter_mut().zip(m).zip(v) {
-            *p = *p * decay - self.lr * (m / self.bc1) / ((v / self.bc2).sqrt() + self.eps);
-        }
-        Ok(())
+        update3((s1, l1), (s2, l2), (s3, l3), |p, m, v| {
+            *p = *p * decay - self.lr * (m / self.bc1) / ((v / self.bc2).sqrt() + self.eps)
+        })
     }
 }
