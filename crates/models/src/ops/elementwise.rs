@@ -174,8 +174,10 @@ mod tests {
             let a = Var::from_tensor(&Tensor::randn(0f32, 1.0, shape.as_slice(), &Device::Cpu)?)?;
             let b = Var::from_tensor(&Tensor::randn(0f32, 1.0, shape.as_slice(), &Device::Cpu)?)?;
             let ours = add_relu(&a, &b)?;
-            let theirs = (a.as_tensor() + b.as_tensor())?.relu()?;
-            assert_matches(&ours, &theirs, &[&a, &b], 1e-6, &format!("{shape:?}"))?;
+            let pre = (a.as_tensor() + b.as_tensor())?;
+            let theirs = pre.relu()?;
+            let what = format!("{shape:?}");
+            assert_matches(&ours, &theirs, &[&a, &b], 1e-6, Some(&pre), &what)?;
         }
         Ok(())
     }
@@ -193,9 +195,10 @@ mod tests {
             let ours = channel_bias_act(&x, &b, relu)?;
             let mut bshape = vec![1; shape.len()];
             bshape[1] = shape[1];
-            let theirs = x.broadcast_add(&b.reshape(bshape)?)?;
-            let theirs = if relu { theirs.relu()? } else { theirs };
-            assert_matches(&ours, &theirs, &[&x, &b], 1e-4, &format!("{shape:?}"))?;
+            let pre = x.broadcast_add(&b.reshape(bshape)?)?;
+            let theirs = if relu { pre.relu()? } else { pre.clone() };
+            let kink = relu.then_some(&pre);
+            assert_matches(&ours, &theirs, &[&x, &b], 1e-4, kink, &format!("{shape:?}"))?;
         }
         Ok(())
     }

@@ -11,17 +11,26 @@ pub(crate) fn max_abs(t: &Tensor) -> Result<f32> {
 /// Asserts that `ours` equals `theirs` within `tol` and that, through a random probe, the
 /// gradient of every tensor in `wrt` does too (relative to the gradient's largest element when
 /// that exceeds 1). `what` names the case in failures. Returns the gradients of `ours`.
+///
+/// `kink`, for ops ending in a ReLU, is the reference's input to that ReLU: the probe is 0 where
+/// it lies within 1e-3 of 0, since there the ReLU's derivative depends on last-bit rounding
+/// (f32 against f64, or PyTorch's "no gradient at 0" against candle's "gradient at 0").
 pub(crate) fn assert_matches(
     ours: &Tensor,
     theirs: &Tensor,
     wrt: &[&Tensor],
     tol: f32,
+    kink: Option<&Tensor>,
     what: &str,
 ) -> Result<GradStore> {
     assert_eq!(ours.dims(), theirs.dims(), "{what}: shapes");
     let diff = max_abs(&(ours - theirs)?)?;
     assert!(diff <= tol, "{what}: forward differs by {diff}");
     let probe = Tensor::randn(0f32, 1.0, ours.dims(), &Device::Cpu)?;
+    let probe = match kink {
+        Some(k) => (probe * away_from_kink(k)?)?,
+        None => probe,
+    };
     let g1 = (ours * &probe)?.sum_all()?.backward()?;
     let g2 = (theirs * &probe)?.sum_all()?.backward()?;
     for (i, v) in wrt.iter().enumerate() {
@@ -36,4 +45,9 @@ pub(crate) fn assert_matches(
         );
     }
     Ok(g1)
+}
+
+/// 1 where `|pre| ≥ 1e-3`, else 0 (f32, the shape of `pre`): a probe mask away from a ReLU's kink.
+pub(crate) fn away_from_kink(pre: &Tensor) -> Result<Tensor> {
+    pre.abs()?.ge(1e-3)?.to_dtype(candle_core::DType::F32)
 }
