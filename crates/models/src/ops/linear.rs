@@ -5,8 +5,8 @@
 //! it), reduces the bias gradient with a strided reduction and synchronises its thread pool after
 //! each of those ops. This op calls `gemm` with the weight's own strides in both directions
 //! (`dX = G·W`, `dW = Gᵀ·X`, both written contiguous), adds the bias row by row and sums the
-//! gradient rows in contiguous, vectorisable passes. A separate bias-add op ([`bias_add`]) serves
-//! layers whose product is not a plain linear map.
+//! gradient rows in contiguous, vectorisable passes. Other devices and dtypes (and
+//! `ops::set_reference_ops(true)`) run candle's matmul and `broadcast_add`.
 
 use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
@@ -19,62 +19,6 @@ const OP: &str = "linear";
 /// Rows per parallel task (about 64 KiB of data).
 fn rows_per_task(d: usize) -> usize {
     (16384 / d.max(1)).max(1)
-}
-
-/// `x + b`, then ReLU when `relu` (no gradient where the output is 0, as PyTorch).
-struct BiasAdd {
-    relu: bool,
-}
-
-impl CustomOp2 for BiasAdd {
-    fn name(&self) -> &'static str {
-        "greenbench-bias-add"
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let (x, b) = (f32_slice(s1, l1, OP)?, f32_slice(s2, l2, OP)?);
-        let d = b.len();
-        if d == 0 || l1.dims().last() != Some(&d) {
-            candle_core::bail!("bias of {d} for input {:?}", l1.dims())
-        }
-        let mut y = x.to_vec();
-        let relu = self.relu;
-        y.par_chunks_mut(d * rows_per_task(d)).for_each(|c| {
-            for row in c.chunks_mut(d) {
-                if relu {
-                    row.iter_mut()
-                        .zip(b)
-                        .for_each(|(v, b)| *v = (*v + b).max(0.0));
-                } else {
-                    row.iter_mut().zip(b).for_each(|(v, b)| *v += b);
-                }
-            }
-        });
-        Ok((CpuStorage::F32(y), l1.shape().clone()))
-    }
-
-    fn bwd(
-        &self,
-        _x: &Tensor,
-        b: &Tensor,
-        res: &Tensor,
-        dy: &Tensor,
-    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
-        let d = b.elem_count();
-        let g = if self.relu {
-            relu_grad(res, dy, OP)?
-        } else {
-            dy.contiguous()?
-        };
-        let db = read(&g, OP, |gv| Ok(column_sums(gv, d)))?;
-        Ok((Some(g), Some(Tensor::from_vec(db, b.shape(), b.device())?)))
-    }
 }
 
 /// `x·Wᵀ (+ b)`, then ReLU when `relu` (no gradient where the output is 0, as PyTorch).
@@ -262,27 +206,6 @@ fn column_sums(g: &[f32], d: usize) -> Vec<f32> {
     sums
 }
 
-/// `x + bias` for `x` `[…, d]` and `bias` `[d]`.
-pub fn bias_add(x: &Tensor, bias: &Tensor) -> Result<Tensor> {
-    bias_add_act(x, bias, false)
-}
-
-/// `x + bias`, followed by ReLU when `relu` (fused into the op on the CPU).
-pub fn bias_add_act(x: &Tensor, bias: &Tensor, relu: bool) -> Result<Tensor> {
-    if super::use_custom(x) {
-        x.contiguous()?
-            .apply_op2(&bias.contiguous()?, BiasAdd { relu })
-    } else {
-        let y = x.broadcast_add(bias)?;
-        if relu {
-            let mask = y.gt(&y.zeros_like()?)?.to_dtype(y.dtype())?.detach();
-            y * mask
-        } else {
-            Ok(y)
-        }
-    }
-}
-
 /// `x·Wᵀ + b` for `x` `[…, in]` (any leading dimensions, run as one 2-D product), `weight`
 /// `[out, in]`, optional `bias` `[out]`.
 pub fn linear(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Result<Tensor> {
@@ -310,7 +233,13 @@ pub fn linear_act(
     } else {
         let y = x2.matmul(&weight.t()?)?;
         match bias {
-            Some(b) => bias_add_act(&y, b, relu)?,
+            Some(b) if relu => {
+                // No gradient where the output is 0, as the op (PyTorch's convention).
+                let y = y.broadcast_add(b)?;
+                let mask = y.gt(&y.zeros_like()?)?.to_dtype(y.dtype())?.detach();
+                (y * mask)?
+            }
+            Some(b) => y.broadcast_add(b)?,
             None if relu => y.relu()?,
             None => y,
         }
