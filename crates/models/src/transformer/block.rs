@@ -27,8 +27,8 @@ impl LayerNorm {
     }
 }
 
-/// Applies `l` to `x` `[…, in]` as one 2-D matmul plus the bias-add op
-/// ([`crate::ops::linear::linear`]; candle's 3-D path broadcasts the weight into a batched matmul,
+/// Applies `l` to `x` `[…, in]` as one 2-D linear op ([`crate::ops::linear::linear`]: product,
+/// bias and their backward in one; candle's 3-D path broadcasts the weight into a batched matmul,
 /// which is several times slower on CPU).
 pub fn linear_tokens(l: &Linear, x: &Tensor) -> candle_core::Result<Tensor> {
     crate::ops::linear::linear(x, l.weight(), l.bias())
