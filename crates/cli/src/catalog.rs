@@ -59,11 +59,16 @@ impl Catalog for ZooCatalog {
     fn check_model(&self, name: &str) -> Result<(), String> {
         greenbench_models::registry::lookup(name)
             .map(|_| ())
-            .map_err(|_| {
-                format!(
+            .map_err(|_| match greenbench_models::mlp::width_problem(name) {
+                Some(why) => format!(
+                    "{why} (custom MLPs: mlp-<w1>x<w2>…, at most {} layers of at most {} units)",
+                    greenbench_models::mlp::MAX_LAYERS,
+                    greenbench_models::mlp::MAX_WIDTH
+                ),
+                None => format!(
                     "accepted: {}, or mlp-<w1>x<w2>… (see `greenbench models`)",
                     self.models().join(", ")
-                )
+                ),
             })
     }
 
@@ -89,6 +94,10 @@ impl Catalog for ZooCatalog {
             .requires
             .check(model, &input)
             .map_err(|e| e.to_string())
+    }
+
+    fn train_samples(&self, dataset: &str) -> Option<usize> {
+        greenbench_data::info(dataset).map(|i| i.train_len)
     }
 
     fn check_dataset_present(&self, dataset: &str, path: Option<&str>) -> Result<(), String> {

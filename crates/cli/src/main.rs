@@ -45,8 +45,16 @@ enum Command {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    if prints_only(&cli.command) {
+        // `greenbench models | head -1`: stop quietly when the reader goes away, as `cat` does.
+        // A sweep keeps the default (EPIPE as an error it ignores): it must go on recording.
+        // SAFETY: restoring the default action of SIGPIPE before any thread starts.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     let result = match cli.command {
-        Command::Sweep(a) => cmd::sweep::run(a),
+        Command::Sweep(a) => return exit(cmd::sweep::run(a)),
         Command::Meters(a) => cmd::meters::run(a),
         Command::Models(a) => cmd::models::run(a),
         Command::Datasets(a) => cmd::datasets::run(a),
@@ -56,11 +64,60 @@ fn main() -> std::process::ExitCode {
         Command::Slurm(a) => cmd::slurm::run(a),
         Command::Worker => return cmd::worker::run(),
     };
+    exit(result.map(|()| std::process::ExitCode::SUCCESS))
+}
+
+/// Whether the command only prints (no sweep to keep alive when its output is closed).
+fn prints_only(c: &Command) -> bool {
+    match c {
+        Command::Sweep(a) => a.is_dry_run(),
+        Command::Worker => false,
+        _ => true,
+    }
+}
+
+/// The exit code of a command's result; an error is printed with its causes, each once.
+fn exit(result: anyhow::Result<std::process::ExitCode>) -> std::process::ExitCode {
     match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "error: {}", error_chain(&e));
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// The error and its causes joined by `: `, leaving out a cause whose text the message already
+/// holds (many errors repeat their source in their own message).
+fn error_chain(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let c = cause.to_string();
+        if !text.contains(&c) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&c);
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cause_repeated_in_its_message_is_printed_once() {
+        let io = std::io::Error::other("No space left on device (os error 28)");
+        let e =
+            anyhow::Error::new(io).context("writing record: No space left on device (os error 28)");
+        assert_eq!(
+            error_chain(&e),
+            "writing record: No space left on device (os error 28)"
+        );
+        let e = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(error_chain(&e), "outer: inner");
     }
 }

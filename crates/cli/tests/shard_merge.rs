@@ -68,6 +68,7 @@ fn three_shards_merge_into_the_dry_run_set() {
         .arg(&out)
         .arg(shard(0))
         .arg(shard(2))
+        .arg("--force")
         .arg("--require-complete"));
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("--require-complete"));
@@ -80,6 +81,7 @@ fn three_shards_merge_into_the_dry_run_set() {
         .arg(shard(1))
         .arg(shard(2))
         .arg(shard(0))
+        .arg("--force")
         .arg("--require-complete"));
     assert!(o.status.success());
     let text = String::from_utf8_lossy(&o.stdout);
@@ -162,7 +164,7 @@ fn slurm_prints_an_array_script_with_the_shard_command() {
         "6 runs over 4 shards: 2 runs in shards 0–1 and 1 in shards 2–3",
         r#"sweep "$GREENBENCH_CONFIG" --shard "$SLURM_ARRAY_TASK_ID/4" --out "$GREENBENCH_OUT" --resume"#,
         "--dependency=afterok:",
-        r#"merge "$GREENBENCH_OUT" "$GREENBENCH_OUT"/shard-*-of-4"#,
+        r#"merge --force "$GREENBENCH_OUT" "$GREENBENCH_OUT"/shard-*-of-4"#,
     ] {
         assert!(s.contains(want), "missing `{want}` in:\n{s}");
     }

@@ -78,18 +78,23 @@ fn digits_sweep_records_params_time_energy_accuracy() {
         "{manifest}"
     );
 
-    // A second run into the same folder without --resume is refused; with --resume nothing reruns.
-    let o = run(greenbench().arg("sweep").arg(&cfg).arg("--out").arg(&out));
-    assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("--resume"));
-    let o = run(greenbench()
-        .arg("sweep")
-        .arg(&cfg)
-        .arg("--out")
-        .arg(&out)
-        .arg("--resume"));
-    assert!(o.status.success());
-    assert_eq!(records(&out).len(), 4);
+    // The same command again finds the sweep complete: it says so, runs nothing, exits 0; so
+    // does --resume.
+    for resume in [false, true] {
+        let mut c = greenbench();
+        c.arg("sweep").arg(&cfg).arg("--out").arg(&out);
+        if resume {
+            c.arg("--resume");
+        }
+        let o = run(&mut c);
+        assert!(o.status.success());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("already holds 4 of the 4 runs") && err.contains("(4 ok); nothing to do"),
+            "{err}"
+        );
+        assert_eq!(records(&out).len(), 4);
+    }
 
     // Another config into the same folder is refused even with --resume.
     let other = write_config(

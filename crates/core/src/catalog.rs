@@ -28,6 +28,11 @@ pub trait Catalog {
     fn check_combination(&self, _model: &str, _dataset: &str) -> Result<(), String> {
         Ok(())
     }
+    /// Training samples of `dataset` (before any `subset`), if known without loading it; used to
+    /// refuse a batch larger than the training set.
+    fn train_samples(&self, _dataset: &str) -> Option<usize> {
+        None
+    }
     /// `Ok` if the dataset's files are present (or given by `path`), else which file is missing
     /// and the command that fetches it.
     fn check_dataset_present(&self, _dataset: &str, _path: Option<&str>) -> Result<(), String> {

@@ -779,6 +779,7 @@ impl SweepConfig {
                 }
             }
         }
+        self.check_bounds(catalog, &mut errs);
         if errs.is_empty() {
             let mut seen = std::collections::BTreeSet::new();
             for spec in self.expand() {

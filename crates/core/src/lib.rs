@@ -4,6 +4,7 @@
 //! configuration schema with located validation errors ([`config`]), the run spec and its stable
 //! run id ([`spec`]) and the record written for every run ([`record`]). No candle here.
 
+pub mod bounds;
 pub mod catalog;
 pub mod config;
 pub mod energy;

@@ -31,9 +31,18 @@ pub enum RunStatus {
 }
 
 impl RunStatus {
-    /// Every status is terminal: a resumed sweep does not run it again.
+    /// Every status is terminal: a resumed sweep does not run it again unless asked to retry.
     pub fn is_terminal(self) -> bool {
         true
+    }
+    /// Whether `--retry-failed` runs it again: `crashed`, `failed` and `timeout` are faults of
+    /// the run (a killed worker, a missing dataset, a limit too short) that a retry can mend;
+    /// `ok` and `diverged` are results of the configuration and are kept.
+    pub fn is_retryable(self) -> bool {
+        matches!(
+            self,
+            RunStatus::Crashed | RunStatus::Failed | RunStatus::Timeout
+        )
     }
     /// Lowercase name.
     pub fn name(self) -> &'static str {
@@ -161,6 +170,31 @@ pub struct CarbonRecord {
     pub inference: Option<f64>,
 }
 
+/// An earlier attempt at the same run that did not end `ok` (kept when `--retry-failed` ran it
+/// again, so the reason is not lost).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attempt {
+    /// How that attempt ended.
+    pub status: RunStatus,
+    /// Why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// RFC 3339 start time of that attempt.
+    pub started_at: String,
+    /// RFC 3339 end time of that attempt.
+    pub finished_at: String,
+}
+
+/// A figure of a record that cannot be true as measured (negative net energy, idle power above
+/// the run's power): it stays in the record, flagged, and reports do not publish it silently.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Flag {
+    /// Which figure, as a dotted path into the record (`train.net_energy`).
+    pub field: String,
+    /// What is wrong, with the numbers, and what the report uses instead.
+    pub reason: String,
+}
+
 /// One run: a line of `runs.jsonl`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
@@ -206,6 +240,19 @@ pub struct RunRecord {
     /// Training-set size in samples (for estimators).
     #[serde(default)]
     pub train_samples: u64,
+    /// Figures that cannot be true as measured, each with its reason (absent when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<Flag>,
+    /// Earlier attempts at this run that did not end `ok`, oldest first (absent when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attempts: Vec<Attempt>,
+}
+
+impl RunRecord {
+    /// Whether a flag concerns `field` (e.g. `train.net_energy`).
+    pub fn is_flagged(&self, field: &str) -> bool {
+        self.flags.iter().any(|f| f.field == field)
+    }
 }
 
 /// One complete line of `runs.jsonl`: its 1-based number, its text (with the newline) and the
@@ -222,8 +269,9 @@ pub struct RecordLine {
 
 /// Reads every complete line of a `runs.jsonl` file with its record.
 ///
-/// A trailing line without a newline (a write cut by a crash) is ignored; any other malformed
-/// line is an error naming the line.
+/// A trailing line without a newline is kept when it is a whole record (a file edited by hand or
+/// copied without its last newline) and ignored when it does not parse (a write cut by a crash);
+/// any other malformed line is an error naming the line.
 pub fn read_record_lines(path: &Path) -> Result<Vec<RecordLine>, CoreError> {
     let io = |source| CoreError::Io {
         what: "reading records",
@@ -242,17 +290,24 @@ pub fn read_record_lines(path: &Path) -> Result<Vec<RecordLine>, CoreError> {
             break;
         }
         n += 1;
-        if !line.ends_with('\n') {
-            break; // partial last line from an interrupted write
-        }
         if line.trim().is_empty() {
             continue;
         }
-        let record = parse_record(&line).map_err(|message| CoreError::Record {
-            path: path.to_path_buf(),
-            line: n,
-            message,
-        })?;
+        let record = match parse_record(&line) {
+            Ok(r) => r,
+            // The last line, cut short by an interrupted write.
+            Err(_) if !line.ends_with('\n') => break,
+            Err(message) => {
+                return Err(CoreError::Record {
+                    path: path.to_path_buf(),
+                    line: n,
+                    message,
+                })
+            }
+        };
+        if !line.ends_with('\n') {
+            line.push('\n');
+        }
         out.push(RecordLine {
             line_no: n,
             text: line.clone(),
@@ -315,6 +370,8 @@ mod tests {
             carbon_g: CarbonRecord::default(),
             meters: Default::default(),
             train_samples: 0,
+            flags: Vec::new(),
+            attempts: Vec::new(),
         }
     }
 
@@ -336,6 +393,12 @@ mod tests {
         write!(f, "{}", &line[..line.len() / 2]).unwrap();
         drop(f);
         assert_eq!(read_records(&p).unwrap().len(), 1);
+
+        // A whole last record without its newline is a record, not a partial write.
+        std::fs::write(&p, format!("{line}\n{line}")).unwrap();
+        let lines = read_record_lines(&p).unwrap();
+        assert_eq!(lines.len(), 2);
+        assert!(lines[1].text.ends_with('\n'));
 
         std::fs::write(&p, format!("{line}\nnot json\n")).unwrap();
         let err = read_records(&p).unwrap_err().to_string();

@@ -61,6 +61,19 @@ pub enum MeterError {
         /// Why it is not a wrap.
         detail: String,
     },
+    /// An energy counter increased by more than the hardware can draw in the time since the
+    /// previous read.
+    #[error("energy counter {path} jumped from {previous} to {current} ({detail}); the energy of this window is marked missing — if it repeats, the counter is faulty")]
+    CounterJump {
+        /// The counter (file or device).
+        path: String,
+        /// Previous raw value.
+        previous: u64,
+        /// Current raw value.
+        current: u64,
+        /// The implied power and the limit.
+        detail: String,
+    },
     /// NVML could not be loaded or initialised, or the GPU index does not exist.
     #[error("NVML unavailable: {reason}")]
     NvmlUnavailable {

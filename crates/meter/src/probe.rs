@@ -39,7 +39,8 @@ pub fn probe(options: &ProbeOptions) -> Vec<SourceStatus> {
     probe_for(options, Duration::from_secs(1))
 }
 
-/// [`probe`] with a chosen reading period (all sources are read together, at 10 Hz).
+/// [`probe`] with a chosen reading period (all sources are read together, at 10 Hz). A zero
+/// period reports availability only, with no `power_w`.
 pub fn probe_for(options: &ProbeOptions, period: Duration) -> Vec<SourceStatus> {
     let opened: [(&str, Quality, Opened); 3] = [
         (
@@ -87,6 +88,11 @@ pub fn probe_for(options: &ProbeOptions, period: Duration) -> Vec<SourceStatus> 
                 power_w: None,
             }),
         }
+    }
+    if period.is_zero() {
+        // No reading period, no power figure: two reads microseconds apart would divide a
+        // counter's granularity by almost nothing (thousands of watts on a 2-core machine).
+        return out;
     }
     let t0 = Instant::now();
     while t0.elapsed() < period {
@@ -159,5 +165,18 @@ mod tests {
         let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
         assert_eq!(keys, ["available", "quality", "reason", "source"]);
         assert_eq!(v["quality"], "measured");
+    }
+
+    #[test]
+    fn a_zero_period_reports_no_power() {
+        let opts = ProbeOptions {
+            powercap_root: "/nonexistent-powercap".into(),
+            ..Default::default()
+        };
+        let st = probe_for(&opts, Duration::ZERO);
+        let est = st.iter().find(|s| s.source == "estimate").unwrap();
+        assert!(est.available);
+        assert_eq!(est.power_w, None);
+        assert_eq!(est.fix, None);
     }
 }

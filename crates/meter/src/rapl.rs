@@ -7,8 +7,9 @@
 //! * `energy_uj` is a wrapping µJ counter with range `max_energy_range_uj`. Each read adds the delta
 //!   since the previous read of that domain, correcting one wrap per read; the sampler reads at
 //!   10 Hz, so any number of wraps between a window's begin and end is accounted.
-//! * A decrease that is not a plausible wrap (implied power above [`DEFAULT_MAX_PLAUSIBLE_W`]) is an
-//!   error, never negative energy. Without `max_energy_range_uj` a decrease cannot be corrected and
+//! * A decrease that is not a plausible wrap, and an increase that would mean more power than one
+//!   domain can draw (both: implied power above [`DEFAULT_MAX_PLAUSIBLE_W`]), are errors: the window
+//!   spanning them is missing, never negative or impossible energy. Without `max_energy_range_uj` a decrease cannot be corrected and
 //!   is an error too (documented behaviour; the domain is still metered while it increases).
 //! * `energy_uj` unreadable (root-only since CVE-2020-8694) is [`MeterError::PermissionDenied`],
 //!   whose message gives the fix. It is never read as 0.
@@ -27,8 +28,14 @@ use crate::source::{slot, Counters, EnergySource};
 /// The usual powercap root.
 pub const DEFAULT_POWERCAP_ROOT: &str = "/sys/class/powercap";
 
-/// Highest power a single RAPL domain is believed to draw; a "wrap" implying more is an error.
+/// Highest power a single RAPL domain is believed to draw (well above any CPU package's TDP); a
+/// counter step implying more, forward or through a wrap, is an error.
 pub const DEFAULT_MAX_PLAUSIBLE_W: f64 = 2000.0;
+
+/// Reads closer together than this are judged as this far apart: RAPL updates its counters about
+/// every millisecond, so one update step read microseconds after the last must not look like
+/// kilowatts.
+const MIN_JUDGED_S: f64 = 0.01;
 
 /// µJ elapsed between two raw counter values.
 ///
@@ -42,7 +49,15 @@ pub fn counter_delta(
     max_power_w: f64,
 ) -> std::result::Result<u64, String> {
     if current >= previous {
-        return Ok(current - previous);
+        let delta = current - previous;
+        let implied_w = delta as f64 * 1e-6 / elapsed_s.max(MIN_JUDGED_S);
+        if implied_w > max_power_w {
+            return Err(format!(
+                "the counter jumped {:.1} J in {elapsed_s:.3} s ({implied_w:.0} W), above the plausible {max_power_w:.0} W for one domain",
+                delta as f64 * 1e-6
+            ));
+        }
+        return Ok(delta);
     }
     let Some(max) = max_range else {
         return Err("no max_energy_range_uj to correct a wrap".into());
@@ -51,7 +66,7 @@ pub fn counter_delta(
         return Err(format!("value above max_energy_range_uj {max}"));
     }
     let delta = max - previous + current;
-    let implied_w = delta as f64 * 1e-6 / elapsed_s.max(1e-3);
+    let implied_w = delta as f64 * 1e-6 / elapsed_s.max(MIN_JUDGED_S);
     if implied_w > max_power_w {
         return Err(format!(
             "a wrap would mean {implied_w:.0} W over {elapsed_s:.3} s, above the plausible {max_power_w:.0} W"
@@ -281,11 +296,24 @@ impl EnergySource for RaplSource {
                     let previous = d.last_raw;
                     d.last_raw = raw;
                     d.last_t = now;
-                    r.map_err(|detail| MeterError::CounterBackwards {
-                        path: d.energy_path.display().to_string(),
-                        previous,
-                        current: raw,
-                        detail,
+                    let energy_path = &d.energy_path;
+                    r.map_err(|detail| {
+                        let path = energy_path.display().to_string();
+                        if raw >= previous {
+                            MeterError::CounterJump {
+                                path,
+                                previous,
+                                current: raw,
+                                detail,
+                            }
+                        } else {
+                            MeterError::CounterBackwards {
+                                path,
+                                previous,
+                                current: raw,
+                                detail,
+                            }
+                        }
                     })
                 });
             match step {
@@ -316,6 +344,18 @@ mod tests {
     fn delta_without_wrap() {
         assert_eq!(counter_delta(100, 250, Some(1000), 0.1, 2000.0), Ok(150));
         assert_eq!(counter_delta(100, 100, None, 0.1, 2000.0), Ok(0));
+    }
+
+    #[test]
+    fn a_forward_jump_above_the_plausible_power_is_an_error() {
+        // 1 MJ in 0.1 s would be 10 MW.
+        let e = counter_delta(0, 1_000_000_000_000, Some(u64::MAX), 0.1, 2000.0).unwrap_err();
+        assert!(e.contains("jumped 1000000.0 J"), "{e}");
+        // 150 W over 0.1 s is fine.
+        assert_eq!(
+            counter_delta(0, 15_000_000, Some(u64::MAX), 0.1, 2000.0),
+            Ok(15_000_000)
+        );
     }
 
     #[test]

@@ -217,3 +217,27 @@ fn garbage_in_energy_uj_is_a_located_parse_error() {
         "{msg}"
     );
 }
+
+#[test]
+fn a_forward_jump_beyond_plausible_power_makes_the_window_missing() {
+    let fake = FakePowercap::new();
+    fake.domain("intel-rapl:0", "package-0", 1_000_000, Some(u64::MAX / 2));
+    let m = meter(&fake);
+    let w = m.begin().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    // 1 MJ in 0.1 s: 10 MW, a counter fault, not energy.
+    fake.set("intel-rapl:0", 1_000_000 + 1_000_000_000_000);
+    let r = w.end().unwrap();
+    assert_eq!(r.energy.cpu_j, None, "{r:?}");
+    assert_eq!(r.energy.total_j, None);
+    assert!(
+        r.problems.iter().any(|p| p.contains("plausible")),
+        "{:?}",
+        r.problems
+    );
+    // The next window measures again.
+    let w = m.begin().unwrap();
+    fake.set("intel-rapl:0", 1_000_000 + 1_000_000_000_000 + 2_000_000);
+    let r = w.end().unwrap();
+    assert!(approx(r.energy.cpu_j, 2.0), "{r:?}");
+}

@@ -21,9 +21,47 @@ pub fn parse_widths(name: &str) -> Option<Vec<usize>> {
     let rest = name.strip_prefix("mlp-")?;
     let widths: Option<Vec<usize>> = rest
         .split('x')
-        .map(|w| w.parse::<usize>().ok().filter(|&v| v > 0 && v <= 1 << 16))
+        .map(|w| w.parse::<usize>().ok().filter(|&v| v > 0 && v <= MAX_WIDTH))
         .collect();
-    widths.filter(|w| !w.is_empty() && w.len() <= 16)
+    widths.filter(|w| !w.is_empty() && w.len() <= MAX_LAYERS)
+}
+
+/// Largest hidden width of a custom `mlp-<w1>x<w2>…`.
+pub const MAX_WIDTH: usize = 1 << 16;
+/// Most hidden layers of a custom `mlp-<w1>x<w2>…`.
+pub const MAX_LAYERS: usize = 16;
+
+/// Why a name that starts like a custom MLP (`mlp-…`) is not one, in words; `None` when it is
+/// one, or does not start with `mlp-`.
+pub fn width_problem(name: &str) -> Option<String> {
+    let rest = name.strip_prefix("mlp-")?;
+    if parse_widths(name).is_some() {
+        return None;
+    }
+    let parts: Vec<&str> = rest.split('x').collect();
+    if parts.len() > MAX_LAYERS {
+        return Some(format!(
+            "{} hidden layers, more than the {MAX_LAYERS} a custom MLP may have",
+            parts.len()
+        ));
+    }
+    for p in parts {
+        match p.parse::<usize>() {
+            Ok(0) => return Some("a hidden width of 0".into()),
+            Ok(w) if w > MAX_WIDTH => {
+                return Some(format!(
+                    "hidden width {w} is above the limit of {MAX_WIDTH}"
+                ))
+            }
+            Ok(_) => {}
+            Err(_) => {
+                return Some(format!(
+                    "`{p}` is not a width: write mlp-<w1>x<w2>…, e.g. mlp-512x256"
+                ))
+            }
+        }
+    }
+    None
 }
 
 /// A multilayer perceptron `in → hidden… → classes` with ReLU between layers.
@@ -73,6 +111,21 @@ impl Model for Mlp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bad_custom_mlp_name_says_why() {
+        assert_eq!(width_problem("mlp-512x256"), None);
+        assert_eq!(width_problem("resnet18"), None);
+        assert!(width_problem("mlp-65537")
+            .unwrap()
+            .contains("above the limit of 65536"));
+        assert!(width_problem("mlp-0").unwrap().contains("width of 0"));
+        assert!(width_problem("mlp-ax2")
+            .unwrap()
+            .contains("`a` is not a width"));
+        let deep = format!("mlp-{}", vec!["8"; 17].join("x"));
+        assert!(width_problem(&deep).unwrap().contains("17 hidden layers"));
+    }
 
     #[test]
     fn parses_presets_and_custom_widths() {

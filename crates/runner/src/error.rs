@@ -35,6 +35,18 @@ pub enum RunnerError {
     /// The idle baseline could not be measured.
     #[error("idle baseline: {0}")]
     Idle(String),
+    /// Another greenbench process holds the folder's lock.
+    #[error(
+        "{} is in use by {holder}; a second writer would interleave its runs.jsonl. \
+         Wait for that process to finish (or stop it), or write to another folder with --out",
+        dir.display()
+    )]
+    Locked {
+        /// The folder.
+        dir: PathBuf,
+        /// Who holds the lock: command, pid, host and since when.
+        holder: String,
+    },
     /// The sweep was interrupted (Ctrl-C, SIGTERM); finished runs are recorded.
     #[error(
         "interrupted: the run in progress was stopped and not recorded; continue with --resume"

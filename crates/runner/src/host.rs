@@ -6,6 +6,14 @@ fn read(path: &str) -> Option<String> {
     std::fs::read_to_string(path).ok()
 }
 
+/// This machine's host name (empty when /proc does not tell).
+pub fn hostname() -> String {
+    read("/proc/sys/kernel/hostname")
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
 /// Describes this host from /proc (fields it cannot read are left empty or 0, never guessed).
 pub fn host_info(candle_version: &str) -> HostInfo {
     let cpuinfo = read("/proc/cpuinfo").unwrap_or_default();
@@ -39,10 +47,7 @@ pub fn host_info(candle_version: &str) -> HostInfo {
         mem_gb,
         gpu: None,
         os: os.trim().to_string(),
-        hostname: read("/proc/sys/kernel/hostname")
-            .unwrap_or_default()
-            .trim()
-            .to_string(),
+        hostname: hostname(),
         greenbench_version: env!("CARGO_PKG_VERSION").to_string(),
         candle_version: candle_version.to_string(),
     }

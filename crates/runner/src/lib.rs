@@ -4,8 +4,10 @@
 //! before the next run. `--resume` skips recorded runs.
 
 pub mod error;
+pub mod folder;
 pub mod host;
 pub mod interrupt;
+pub mod lock;
 pub mod manifest;
 pub mod merge;
 pub mod progress;
@@ -16,6 +18,7 @@ pub mod sweep;
 pub mod worker;
 
 pub use error::RunnerError;
+pub use lock::FolderLock;
 pub use manifest::Manifest;
 pub use progress::ProgressMode;
 pub use protocol::{WorkerEvent, WorkerRequest, FAULT_ENV};

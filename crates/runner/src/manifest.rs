@@ -35,6 +35,14 @@ pub struct Manifest {
     pub idle_power_w: ComponentPower,
     /// Length of the idle measurement in seconds.
     pub idle_seconds: f64,
+    /// Idle power measured again after the sweep's last run, to show drift of the baseline
+    /// (absent until a sweep finishes its runs, or with `idle_seconds = 0`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_power_end_w: Option<ComponentPower>,
+    /// The meter settings the workers used (powercap root, GPU index, watts per core, sampler
+    /// rate). A continuation with other settings is refused: its energies would not compare.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meter_settings: Option<serde_json::Value>,
     /// Environment that changes how workers compute (and so time and estimated energy): candle's
     /// thread-pool spin limit, the per-run thread count, the allocator.
     #[serde(default)]
@@ -64,9 +72,6 @@ impl Manifest {
     pub fn write(&self, path: &Path) -> Result<(), RunnerError> {
         let text = serde_json::to_string_pretty(self)
             .map_err(|e| RunnerError::Protocol(format!("serializing manifest: {e}")))?;
-        let tmp = path.with_extension("json.tmp");
-        std::fs::write(&tmp, text + "\n").map_err(io("writing manifest", &tmp))?;
-        std::fs::rename(&tmp, path).map_err(io("renaming manifest into", path))?;
-        Ok(())
+        crate::records::write_atomic(path, (text + "\n").as_bytes())
     }
 }

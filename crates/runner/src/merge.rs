@@ -1,7 +1,8 @@
 //! Merging shard folders (`greenbench sweep --shard i/n`) into one sweep folder.
 //!
 //! All inputs must come from the same config (equal manifest fingerprints). Records are
-//! de-duplicated by run id (the first terminal record wins, inputs taken in the order given) and
+//! de-duplicated by run id (an `ok` record wins over one that is not; otherwise the first, inputs
+//! taken in the order given) and
 //! written in the sweep's expanded order; traces and logs are copied; the merged `manifest.json`
 //! keeps the fields of a sweep manifest (so `report` reads its config for carbon) plus each
 //! shard's host, idle baseline and meters. Runs with no record are reported with the shard that
@@ -203,14 +204,17 @@ struct Input {
 
 /// Merges `inputs` (shard folders of one sweep) into `out`.
 ///
-/// Refuses mixed configs, an `out` that is one of the inputs, and an `out` that holds another
-/// sweep or the records of a sweep run there directly. A partial set of shards is merged; the
-/// report lists the missing runs.
-pub fn merge(out: &Path, inputs: &[PathBuf]) -> Result<MergeReport, MergeError> {
+/// Refuses mixed configs, an `out` that is one of the inputs, an `out` that holds another sweep
+/// or the records of a sweep run there directly, and an `out` that already holds results unless
+/// `force` (then they are replaced by this merge). Holds `out`'s lock while it works. A partial
+/// set of shards is merged; the report lists the missing runs.
+pub fn merge(out: &Path, inputs: &[PathBuf], force: bool) -> Result<MergeReport, MergeError> {
     if inputs.is_empty() {
         return Err(MergeError::NoInputs);
     }
     check_out_not_input(out, inputs)?;
+    std::fs::create_dir_all(out).map_err(io("creating", out))?;
+    let _lock = crate::lock::FolderLock::acquire(out, "merge")?;
 
     // Read and compare manifests.
     let mut shards_in: Vec<Input> = Vec::with_capacity(inputs.len());
@@ -235,6 +239,9 @@ pub fn merge(out: &Path, inputs: &[PathBuf]) -> Result<MergeReport, MergeError> 
     }
     let first = &shards_in[0];
     check_output(out, &first.manifest)?;
+    if !force {
+        check_empty(out)?;
+    }
 
     // Every run of the sweep, from the config text kept in the manifest.
     let manifest_path = first.dir.join("manifest.json");
@@ -267,8 +274,9 @@ pub fn merge(out: &Path, inputs: &[PathBuf]) -> Result<MergeReport, MergeError> 
         .map(|(p, s)| (s.run_id(), p))
         .collect();
 
-    // Records: first terminal record per run id wins.
-    let mut kept: BTreeMap<usize, (String, usize)> = BTreeMap::new(); // position → (line, input)
+    // Records: per run id an ok record wins, else the first terminal one.
+    // position → (line, input, ok)
+    let mut kept: BTreeMap<usize, (String, usize, bool)> = BTreeMap::new();
     let mut entries = Vec::with_capacity(shards_in.len());
     let (mut duplicates, mut foreign, mut non_terminal) = (0, 0, 0);
     for (k, input) in shards_in.iter().enumerate() {
@@ -282,12 +290,21 @@ pub fn merge(out: &Path, inputs: &[PathBuf]) -> Result<MergeReport, MergeError> 
                 non_terminal += 1;
                 continue;
             }
-            if kept.contains_key(&pos) {
-                dup_here += 1;
-                continue;
+            match kept.get(&pos) {
+                Some(&(_, _, was_ok)) if was_ok || !raw.ok => {
+                    dup_here += 1;
+                    continue;
+                }
+                Some(_) => {
+                    // An ok record replaces the failed one an earlier input held.
+                    dup_here += 1;
+                    kept.insert(pos, (raw.line, k, true));
+                }
+                None => {
+                    kept.insert(pos, (raw.line, k, raw.ok));
+                    kept_here += 1;
+                }
             }
-            kept.insert(pos, (raw.line, k));
-            kept_here += 1;
         }
         duplicates += dup_here;
         let m = &input.manifest;
@@ -344,11 +361,11 @@ pub fn merge(out: &Path, inputs: &[PathBuf]) -> Result<MergeReport, MergeError> 
         std::fs::create_dir_all(out.join(sub)).map_err(io("creating", &out.join(sub)))?;
     }
     let mut text = String::new();
-    for (line, _) in kept.values() {
+    for (line, _, _) in kept.values() {
         text.push_str(line.trim_end());
         text.push('\n');
     }
-    write_atomic(&out.join("runs.jsonl"), &text)?;
+    write_atomic(&out.join("runs.jsonl"), text.as_bytes())?;
     let files_copied = copy_files(out, &shards_in, &kept, &specs)?;
 
     let now = chrono::Utc::now().to_rfc3339();
@@ -386,7 +403,7 @@ pub fn merge(out: &Path, inputs: &[PathBuf]) -> Result<MergeReport, MergeError> 
     };
     let json = serde_json::to_string_pretty(&merged)
         .map_err(|e| MergeError::Output(format!("serializing the merged manifest: {e}")))?;
-    write_atomic(&out.join("manifest.json"), &(json + "\n"))?;
+    write_atomic(&out.join("manifest.json"), (json + "\n").as_bytes())?;
 
     Ok(MergeReport {
         out: out.to_path_buf(),
@@ -497,11 +514,32 @@ fn check_output(out: &Path, m: &Manifest) -> Result<(), MergeError> {
     Ok(())
 }
 
+/// Refuses an `out` that already holds results (records or a manifest): a merge replaces them,
+/// which only `--force` may do.
+fn check_empty(out: &Path) -> Result<(), MergeError> {
+    let runs = out.join("runs.jsonl");
+    let records = if runs.is_file() {
+        read_record_lines(&runs).map(|l| l.len()).unwrap_or(0)
+    } else {
+        0
+    };
+    if records > 0 || out.join("manifest.json").exists() {
+        return Err(MergeError::Output(format!(
+            "{} already holds results ({records} records); a merge would replace them. \
+             Merge into an empty folder, or add --force to replace them with this merge \
+             (pass every shard folder, or runs only the replaced folder held are lost)",
+            out.display()
+        )));
+    }
+    Ok(())
+}
+
 /// One line of `runs.jsonl`, kept verbatim.
 struct RawRecord {
     line: String,
     run_id: String,
     terminal: bool,
+    ok: bool,
 }
 
 /// Reads `runs.jsonl` in file order; a missing file is empty, a trailing partial line
@@ -527,17 +565,14 @@ fn read_lines(path: &Path) -> Result<Vec<RawRecord>, MergeError> {
         .map(|l| RawRecord {
             run_id: l.record.run_id,
             terminal: l.record.status.is_terminal(),
+            ok: l.record.status == greenbench_core::RunStatus::Ok,
             line: l.text,
         })
         .collect())
 }
 
-fn write_atomic(path: &Path, text: &str) -> Result<(), MergeError> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, text).map_err(io("writing", &tmp))?;
-    std::fs::rename(&tmp, path).map_err(io("renaming into", path))
+fn write_atomic(path: &Path, text: &[u8]) -> Result<(), MergeError> {
+    Ok(crate::records::write_atomic(path, text)?)
 }
 
 /// Copies `traces/` and `logs/`: for each kept record, its own files from the folder it came
@@ -545,7 +580,7 @@ fn write_atomic(path: &Path, text: &str) -> Result<(), MergeError> {
 fn copy_files(
     out: &Path,
     inputs: &[Input],
-    kept: &BTreeMap<usize, (String, usize)>,
+    kept: &BTreeMap<usize, (String, usize, bool)>,
     specs: &[RunSpec],
 ) -> Result<usize, MergeError> {
     let mut written: HashSet<PathBuf> = HashSet::new();
@@ -557,7 +592,7 @@ fn copy_files(
         written.insert(to);
         Ok(())
     };
-    for (&pos, (_, k)) in kept {
+    for (&pos, (_, k, _)) in kept {
         let id = specs[pos].run_id();
         let dir = &inputs[*k].dir;
         for (sub, name) in [

@@ -82,7 +82,10 @@ impl Progress {
                 let _ = multi.println(line);
             }
             (None, ProgressMode::Quiet) => {}
-            (None, _) => eprintln!("{line}"),
+            (None, _) => {
+                use std::io::Write;
+                let _ = writeln!(std::io::stderr(), "{line}");
+            }
         }
     }
 
@@ -173,8 +176,11 @@ impl Progress {
     }
 }
 
+/// One JSON line on stdout. A closed stdout (`greenbench sweep --json | head -3`) is ignored:
+/// the sweep goes on and records every run.
 fn json_line(v: serde_json::Value) {
-    println!("{v}");
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{v}");
 }
 
 /// A human summary of a finished run, with units and energy quality.

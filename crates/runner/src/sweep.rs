@@ -5,30 +5,33 @@ use std::collections::VecDeque;
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::ExitStatusExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use greenbench_core::energy::ComponentPower;
 use greenbench_core::record::{
-    CarbonRecord, HostInfo, RunRecord, RunStatus, TrainRecord, SCHEMA_VERSION,
+    CarbonRecord, Flag, HostInfo, RunRecord, RunStatus, TrainRecord, SCHEMA_VERSION,
 };
 use greenbench_core::{ComponentEnergy, RunSpec, Seconds, SweepConfig};
 
 use crate::error::{io, RunnerError};
+use crate::folder::check_output_folder;
+use crate::lock::FolderLock;
 use crate::manifest::Manifest;
 use crate::progress::{Progress, ProgressMode};
 use crate::protocol::{WorkerEvent, WorkerRequest, WorkerResult};
-use crate::records::{finished_ids, RecordsWriter};
+use crate::records::{attempts_before, recorded, RecordsWriter};
 use crate::shard::Shard;
 
 /// How to run a sweep.
 pub struct SweepOptions {
     /// Output folder (`results/<name>/` or `--out`, plus `shard-i-of-n/` when sharded).
     pub out: PathBuf,
-    /// Continue a folder of the same config, skipping finished runs.
-    pub resume: bool,
+    /// Run again the runs recorded as `crashed`, `failed` or `timeout` (the new record replaces
+    /// the old one and keeps its reason in `attempts`).
+    pub retry_failed: bool,
     /// Run only one shard.
     pub shard: Option<Shard>,
     /// Progress display.
@@ -37,7 +40,8 @@ pub struct SweepOptions {
     pub worker_command: Vec<OsString>,
     /// Extra environment for workers.
     pub worker_env: Vec<(String, String)>,
-    /// Meter settings passed to workers, opaque here.
+    /// Meter settings passed to workers, opaque here; kept in the manifest, and a continuation
+    /// with other settings is refused.
     pub meter: serde_json::Value,
     /// Meter status for the manifest (each source: available, quality, reason).
     pub meter_status: serde_json::Value,
@@ -63,14 +67,37 @@ pub trait PowerCap {
 pub struct SweepSummary {
     /// Runs of this sweep (or shard).
     pub total: usize,
-    /// Runs skipped because a record existed (resume).
+    /// Runs not run now because a record existed.
     pub skipped: usize,
-    /// Runs done now, by status.
+    /// Runs done now that ended ok.
     pub ok: usize,
-    /// Runs that did not end ok.
+    /// Runs done now that did not end ok.
     pub not_ok: usize,
+    /// Every record of this sweep (or shard) in the folder after the sweep, by status name.
+    pub by_status: std::collections::BTreeMap<&'static str, usize>,
+    /// Recorded runs that `--retry-failed` would run again (crashed, failed, timeout).
+    pub retryable: usize,
     /// The folder written.
     pub out: PathBuf,
+}
+
+impl SweepSummary {
+    /// Whether every run of this sweep (or shard) has an `ok` record.
+    pub fn all_ok(&self) -> bool {
+        self.by_status.get("ok").copied().unwrap_or(0) == self.total
+    }
+
+    /// `4 ok, 1 crashed` over every record of the sweep in the folder.
+    pub fn status_counts(&self) -> String {
+        if self.by_status.is_empty() {
+            return "no records".into();
+        }
+        self.by_status
+            .iter()
+            .map(|(s, n)| format!("{n} {s}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// The runs this invocation owns, with their position in the full expanded order.
@@ -82,67 +109,136 @@ pub fn owned_runs(cfg: &SweepConfig, shard: Option<Shard>) -> Vec<(usize, RunSpe
         .collect()
 }
 
-/// Checks that `out` may receive this sweep: empty, or the same config with `--resume`.
-pub fn check_output_folder(
-    cfg: &SweepConfig,
-    out: &Path,
-    resume: bool,
-) -> Result<Option<Manifest>, RunnerError> {
-    let manifest = Manifest::read(&out.join("manifest.json"))?;
-    let runs = out.join("runs.jsonl");
-    let has_runs = std::fs::metadata(&runs)
-        .map(|m| m.len() > 0)
-        .unwrap_or(false);
-    match &manifest {
-        Some(m) if m.fingerprint != cfg.fingerprint() => Err(RunnerError::OutputFolder(format!(
-            "{} holds results of another configuration (sweep `{}` from {}, {} runs); \
-             this config expands to different runs. Choose another folder with --out, or rename the sweep.",
-            out.display(),
-            m.sweep,
-            m.config_path,
-            m.total_runs
-        ))),
-        _ if has_runs && !resume => Err(RunnerError::OutputFolder(format!(
-            "{} already holds results of this sweep; add --resume to continue it (finished runs are skipped), \
-             or choose another folder with --out",
-            out.display()
-        ))),
-        _ => Ok(manifest),
-    }
-}
-
-/// Runs a sweep. `idle` measures the idle baseline (mean power per component over the given
-/// seconds) before the first run; it is skipped (and the manifest's baseline kept) on resume.
+/// Runs a sweep into `opts.out`, whose lock the caller holds. A folder that already holds runs
+/// of this config is continued: runs without a record are run (and, with `retry_failed`, runs
+/// recorded as crashed, failed or timeout). `idle` measures the idle baseline (mean power per
+/// component over the given seconds) before the first run of a new folder, and again after the
+/// last run to show drift.
 pub fn run_sweep(
     cfg: &SweepConfig,
     opts: &SweepOptions,
+    lock: &FolderLock,
     idle: &mut dyn FnMut(f64) -> Result<ComponentPower, String>,
     mut power: Option<&mut dyn PowerCap>,
 ) -> Result<SweepSummary, RunnerError> {
     let out = &opts.out;
-    let previous = check_output_folder(cfg, out, opts.resume)?;
-    std::fs::create_dir_all(out.join("traces")).map_err(io("creating", out))?;
-    std::fs::create_dir_all(out.join("logs")).map_err(io("creating", out))?;
-
+    if lock.dir() != out.as_path() {
+        return Err(RunnerError::Protocol(format!(
+            "internal: the sweep into {} holds the lock of {}",
+            out.display(),
+            lock.dir().display()
+        )));
+    }
+    let previous = check_output_folder(cfg, out, &opts.meter)?;
+    for sub in ["traces", "logs"] {
+        std::fs::create_dir_all(out.join(sub)).map_err(io("creating", &out.join(sub)))?;
+    }
     let runs = owned_runs(cfg, opts.shard);
     let records_path = out.join("runs.jsonl");
-    let done = finished_ids(&records_path)?;
-    let todo: Vec<&(usize, RunSpec)> = runs
+    let before = recorded(&records_path)?;
+    let todo: Vec<&RunSpec> = runs
         .iter()
-        .filter(|(_, s)| !done.contains(&s.run_id()))
+        .map(|(_, s)| s)
+        .filter(|s| match before.get(&s.run_id()) {
+            None => true,
+            Some(r) => opts.retry_failed && r.status.is_retryable(),
+        })
         .collect();
-    let skipped = runs.len() - todo.len();
-
-    let now = chrono::Utc::now().to_rfc3339();
-    let idle_power = match &previous {
-        Some(m) if opts.resume => m.idle_power_w.clone(),
-        _ if todo.is_empty() => ComponentPower::default(),
-        _ => {
-            let secs = cfg.idle_seconds.value;
-            if secs > 0.0 && opts.progress != ProgressMode::Json {
-                eprintln!("measuring idle power for {secs} s (keep the machine otherwise quiet)…");
+    let mut summary = SweepSummary {
+        total: runs.len(),
+        skipped: runs.len() - todo.len(),
+        out: out.clone(),
+        ..Default::default()
+    };
+    if todo.is_empty() {
+        count_records(&mut summary, &runs, &before);
+        return Ok(summary);
+    }
+    let mut manifest = start_manifest(cfg, opts, previous, idle)?;
+    let mut writer = RecordsWriter::open(&records_path)?;
+    let mut progress = Progress::new(opts.progress, todo.len());
+    if summary.skipped > 0 {
+        progress.println(&format!(
+            "continuing: {} of {} runs already recorded, {} to do",
+            summary.skipped,
+            runs.len(),
+            todo.len()
+        ));
+    }
+    for spec in todo {
+        if crate::interrupt::is_requested() {
+            progress.finish();
+            return Err(RunnerError::Interrupted);
+        }
+        let mut rec = match capped_run(
+            cfg,
+            opts,
+            spec,
+            &manifest.idle_power_w,
+            &mut progress,
+            &mut power,
+        ) {
+            Ok(r) => r,
+            Err(e) => {
+                progress.finish();
+                return Err(e);
             }
-            idle(secs).map_err(RunnerError::Idle)?
+        };
+        match before.get(&rec.run_id) {
+            Some(old) => {
+                rec.attempts = attempts_before(old);
+                writer.replace(&rec)?;
+            }
+            None => writer.append(&rec)?,
+        }
+        if rec.status == RunStatus::Ok {
+            summary.ok += 1;
+        } else {
+            summary.not_ok += 1;
+        }
+        progress.run_finished(&rec);
+    }
+    progress.finish();
+    remeasure_idle(cfg, opts, &mut manifest, idle, &progress)?;
+    count_records(&mut summary, &runs, &recorded(&records_path)?);
+    Ok(summary)
+}
+
+/// Counts the records of `runs` by status into the summary.
+fn count_records(
+    summary: &mut SweepSummary,
+    runs: &[(usize, RunSpec)],
+    records: &std::collections::HashMap<String, RunRecord>,
+) {
+    for (_, s) in runs {
+        if let Some(r) = records.get(&s.run_id()) {
+            *summary.by_status.entry(r.status.name()).or_default() += 1;
+            if r.status.is_retryable() {
+                summary.retryable += 1;
+            }
+        }
+    }
+}
+
+/// Measures the idle baseline of a new folder (a continued one keeps its own), writes the
+/// manifest and returns it.
+fn start_manifest(
+    cfg: &SweepConfig,
+    opts: &SweepOptions,
+    previous: Option<Manifest>,
+    idle: &mut dyn FnMut(f64) -> Result<ComponentPower, String>,
+) -> Result<Manifest, RunnerError> {
+    let now = chrono::Utc::now().to_rfc3339();
+    let (idle_power, idle_seconds) = match &previous {
+        Some(m) => (m.idle_power_w.clone(), m.idle_seconds),
+        None => {
+            let secs = cfg.idle_seconds.value;
+            if secs > 0.0 && opts.progress == ProgressMode::Auto {
+                say(&format!(
+                    "measuring idle power for {secs} s (keep the machine otherwise quiet)…"
+                ));
+            }
+            (idle(secs).map_err(RunnerError::Idle)?, secs)
         }
     };
     let manifest = Manifest {
@@ -155,85 +251,84 @@ pub fn run_sweep(
         shard: opts.shard,
         host: opts.host.clone(),
         meters: opts.meter_status.clone(),
-        idle_power_w: idle_power.clone(),
-        idle_seconds: previous
-            .as_ref()
-            .map_or(cfg.idle_seconds.value, |m| m.idle_seconds),
+        idle_power_w: idle_power,
+        idle_seconds,
+        idle_power_end_w: None,
+        meter_settings: Some(opts.meter.clone()),
         environment: worker_environment(opts),
         created_at: previous
             .as_ref()
             .map_or(now.clone(), |m| m.created_at.clone()),
         updated_at: now,
     };
-    manifest.write(&out.join("manifest.json"))?;
+    manifest.write(&opts.out.join("manifest.json"))?;
+    Ok(manifest)
+}
 
-    let mut writer = RecordsWriter::open(&records_path)?;
-    let mut progress = Progress::new(opts.progress, todo.len());
-    if skipped > 0 {
-        progress.println(&format!(
-            "resuming: {skipped} of {} runs already recorded, {} to do",
-            runs.len(),
-            todo.len()
+/// Measures idle power again after the last run and keeps it in the manifest beside the
+/// baseline, so a drifting baseline (background load that came or went) shows.
+fn remeasure_idle(
+    cfg: &SweepConfig,
+    opts: &SweepOptions,
+    manifest: &mut Manifest,
+    idle: &mut dyn FnMut(f64) -> Result<ComponentPower, String>,
+    progress: &Progress,
+) -> Result<(), RunnerError> {
+    let secs = cfg.idle_seconds.value;
+    if secs <= 0.0 || crate::interrupt::is_requested() {
+        return Ok(());
+    }
+    if opts.progress == ProgressMode::Auto {
+        say(&format!(
+            "measuring idle power again for {secs} s (baseline drift)…"
         ));
     }
-    let mut summary = SweepSummary {
-        total: runs.len(),
-        skipped,
-        out: out.clone(),
-        ..Default::default()
-    };
-    for (_, spec) in todo {
-        if crate::interrupt::is_requested() {
-            progress.finish();
-            return Err(RunnerError::Interrupted);
+    match idle(secs) {
+        Ok(p) => {
+            manifest.idle_power_end_w = Some(p);
+            manifest.write(&opts.out.join("manifest.json"))
         }
-        let mut capped = false;
-        let mut cap_error = None;
-        if let Some(w) = spec.power_limit_w {
-            match power.as_deref_mut() {
-                Some(p) => match p.apply(&spec.device, w) {
-                    Ok(()) => capped = true,
-                    Err(e) => cap_error = Some(e),
-                },
-                None => {
-                    cap_error = Some("no GPU power-limit control is available to this sweep".into())
-                }
-            }
+        Err(e) => {
+            progress.println(&format!(
+                "idle power after the sweep could not be measured: {e}"
+            ));
+            Ok(())
         }
-        let rec = match cap_error {
-            Some(e) => {
-                let mut rec = base_record(cfg, opts, spec, &idle_power);
-                rec.status = RunStatus::Failed;
-                rec.error = Some(format!(
-                    "could not set the power limit to {} W: {e}",
-                    spec.power_limit_w.unwrap_or_default()
-                ));
-                Ok(rec)
-            }
-            None => run_one(cfg, opts, spec, &idle_power, &mut progress),
-        };
-        if capped {
-            if let Some(p) = power.as_deref_mut() {
-                p.restore().map_err(RunnerError::PowerLimit)?;
-            }
-        }
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                progress.finish();
-                return Err(e);
-            }
-        };
-        writer.append(&rec)?;
-        if rec.status == RunStatus::Ok {
-            summary.ok += 1;
-        } else {
-            summary.not_ok += 1;
-        }
-        progress.run_finished(&rec);
     }
-    progress.finish();
-    Ok(summary)
+}
+
+/// Runs one spec under its GPU power limit (when it has one), putting the limit back after.
+fn capped_run(
+    cfg: &SweepConfig,
+    opts: &SweepOptions,
+    spec: &RunSpec,
+    idle_power: &ComponentPower,
+    progress: &mut Progress,
+    power: &mut Option<&mut dyn PowerCap>,
+) -> Result<RunRecord, RunnerError> {
+    let Some(w) = spec.power_limit_w else {
+        return run_one(cfg, opts, spec, idle_power, progress);
+    };
+    let applied = match power.as_deref_mut() {
+        Some(p) => p.apply(&spec.device, w),
+        None => Err("no GPU power-limit control is available to this sweep".into()),
+    };
+    if let Err(e) = applied {
+        let mut rec = base_record(cfg, opts, spec, idle_power);
+        rec.status = RunStatus::Failed;
+        rec.error = Some(format!("could not set the power limit to {w} W: {e}"));
+        return Ok(rec);
+    }
+    let rec = run_one(cfg, opts, spec, idle_power, progress);
+    if let Some(p) = power.as_deref_mut() {
+        p.restore().map_err(RunnerError::PowerLimit)?;
+    }
+    rec
+}
+
+/// Writes a line to stderr; a closed stderr is not a reason to stop a sweep.
+fn say(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 /// What the workers' computation depends on besides the spec, for the manifest.
@@ -395,6 +490,12 @@ fn run_one(
     let status = child
         .wait()
         .map_err(|e| RunnerError::Protocol(format!("waiting for worker: {e}")))?;
+    if stopped_by_user(status.signal()) {
+        // Ctrl-C in a terminal and Slurm's scancel or time limit signal the whole process group:
+        // the worker may die of it before this process has seen its own signal. A run stopped
+        // by the user or the scheduler is not a result: it is not recorded, and runs again.
+        return Err(RunnerError::Interrupted);
+    }
     let _ = out_thread.join();
     let stderr_tail = err_thread.join().unwrap_or_default();
 
@@ -416,7 +517,7 @@ fn run_one(
     if timed_out {
         rec.status = RunStatus::Timeout;
         rec.error = Some(format!(
-            "exceeded run_timeout of {:.0} s and was killed",
+            "exceeded run_timeout of {} s and was killed",
             spec.timeout_s.unwrap_or_default()
         ));
         rec.train = partial_train(&epochs);
@@ -448,6 +549,7 @@ fn run_one(
         rec.train = partial_train(&epochs);
     }
     add_net_and_carbon(&mut rec, idle_power, cfg);
+    rec.finished_at = chrono::Utc::now().to_rfc3339();
     Ok(rec)
 }
 
@@ -479,7 +581,26 @@ fn base_record(
         carbon_g: CarbonRecord::default(),
         meters: Default::default(),
         train_samples: 0,
+        flags: Vec::new(),
+        attempts: Vec::new(),
     }
+}
+
+/// Whether a worker that died of `signal` was stopped with the sweep (SIGINT or SIGTERM while
+/// this process was asked to stop too). Waits up to a second for this process's own handler,
+/// which runs at about the same time as the worker dies.
+fn stopped_by_user(signal: Option<i32>) -> bool {
+    if !matches!(signal, Some(libc::SIGINT) | Some(libc::SIGTERM)) {
+        return crate::interrupt::is_requested();
+    }
+    let t0 = Instant::now();
+    while t0.elapsed() < Duration::from_secs(1) {
+        if crate::interrupt::is_requested() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
 }
 
 fn signal_name(sig: i32) -> &'static str {
@@ -530,4 +651,55 @@ pub fn add_net_and_carbon(rec: &mut RunRecord, idle: &ComponentPower, cfg: &Swee
         i.avg_power_w = i.energy.average_power(Seconds(i.duration_s));
         rec.carbon_g.inference = grams(&i.energy, &i.net_energy);
     }
+    let mut flags = Vec::new();
+    if let Some(t) = &rec.train {
+        flags.extend(negative_net("train", &t.net_energy, &t.avg_power_w, idle));
+    }
+    if let Some(i) = &rec.inference {
+        flags.extend(negative_net(
+            "inference",
+            &i.net_energy,
+            &i.avg_power_w,
+            idle,
+        ));
+    }
+    rec.flags.retain(|f| !f.field.ends_with(".net_energy"));
+    rec.flags.extend(flags);
+}
+
+/// A flag when a phase's net energy is below zero in any component: the idle baseline drew more
+/// power than the run did, so the baseline was taken under load (or the load changed), and the
+/// net figure cannot be true.
+fn negative_net(
+    phase: &str,
+    net: &ComponentEnergy,
+    run_power: &ComponentPower,
+    idle: &ComponentPower,
+) -> Option<Flag> {
+    let parts = [
+        ("cpu", net.cpu_j, run_power.cpu_w, idle.cpu_w),
+        ("dram", net.dram_j, run_power.dram_w, idle.dram_w),
+        ("gpu", net.gpu_j, run_power.gpu_w, idle.gpu_w),
+        ("total", net.total_j, run_power.total_w, idle.total_w),
+    ];
+    let bad: Vec<String> = parts
+        .iter()
+        .filter_map(|&(c, j, run_w, idle_w)| {
+            let j = j.filter(|j| *j < 0.0)?;
+            Some(format!(
+                "{c} {j:.3} J (idle {} W > run {} W)",
+                idle_w.map_or("?".into(), |w| format!("{w:.2}")),
+                run_w.map_or("?".into(), |w| format!("{w:.2}"))
+            ))
+        })
+        .collect();
+    (!bad.is_empty()).then(|| Flag {
+        field: format!("{phase}.net_energy"),
+        reason: format!(
+            "net energy below zero: {}. The idle baseline drew more power than the run, so it was \
+             measured under other load; use the raw energy (reports do) and measure the baseline \
+             on a quiet machine",
+            bad.join(", ")
+        ),
+    })
 }

@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use greenbench_core::record::HostInfo;
 use greenbench_core::{ComponentPower, SweepConfig};
-use greenbench_runner::{interrupt, run_sweep, PowerCap, ProgressMode, RunnerError, SweepOptions};
+use greenbench_runner::{
+    interrupt, run_sweep, FolderLock, PowerCap, ProgressMode, RunnerError, SweepOptions,
+};
 
 #[derive(Clone, Default)]
 struct Log(Arc<Mutex<Vec<String>>>);
@@ -30,7 +32,7 @@ fn sigterm_during_a_run_stops_restores_and_records_nothing() {
     let out = dir.path().join("out");
     let opts = SweepOptions {
         out: out.clone(),
-        resume: false,
+        retry_failed: false,
         shard: None,
         progress: ProgressMode::Quiet,
         worker_command: vec!["sh".into(), "-c".into(), "cat >/dev/null; sleep 30".into()],
@@ -52,7 +54,7 @@ fn sigterm_during_a_run_stops_restores_and_records_nothing() {
     let t0 = Instant::now();
     let mut cap = Log::default();
     let mut idle = |_s: f64| Ok(ComponentPower::default());
-    let r = run_sweep(&cfg, &opts, &mut idle, Some(&mut cap));
+    let r = run_sweep(&cfg, &opts, &lock(&out), &mut idle, Some(&mut cap));
     t.join().unwrap();
     assert!(matches!(r, Err(RunnerError::Interrupted)), "{r:?}");
     assert!(t0.elapsed() < Duration::from_secs(10), "stopped promptly");
@@ -63,4 +65,10 @@ fn sigterm_during_a_run_stops_restores_and_records_nothing() {
         "the interrupted run is not recorded: {text}"
     );
     interrupt::clear();
+}
+
+/// Creates the sweep folder and takes its lock, as the binary does before a sweep.
+fn lock(out: &std::path::Path) -> FolderLock {
+    std::fs::create_dir_all(out).unwrap();
+    FolderLock::acquire(out, "sweep").unwrap()
 }

@@ -57,6 +57,8 @@ fn shard_folder(
         meters: serde_json::json!([{ "source": "estimate", "host": hostname }]),
         idle_power_w: idle.clone(),
         idle_seconds: 0.0,
+        idle_power_end_w: None,
+        meter_settings: None,
         environment: Default::default(),
         created_at: "2025-01-01T00:00:00Z".into(),
         updated_at: "2025-01-01T00:00:00Z".into(),
@@ -85,6 +87,8 @@ fn shard_folder(
             carbon_g: Default::default(),
             meters: Default::default(),
             train_samples: 0,
+            flags: Vec::new(),
+            attempts: Vec::new(),
         })
         .unwrap();
         std::fs::write(dir.join("traces").join(format!("{id}.csv")), hostname).unwrap();
@@ -123,7 +127,7 @@ fn same_config_shards_merge_into_one_complete_sweep() {
         })
         .collect();
     let out = tmp.path().join("merged");
-    let r = merge(&out, &dirs).unwrap();
+    let r = merge(&out, &dirs, false).unwrap();
     assert!(r.is_complete(), "{:?}", r.missing);
     assert_eq!(
         (r.total_runs, r.runs_present, r.duplicates_dropped),
@@ -167,8 +171,13 @@ fn same_config_shards_merge_into_one_complete_sweep() {
     }
     assert!(mm.merged.missing.is_empty());
 
-    // Merging again into the same (merged) folder replaces it.
-    let again = merge(&out, &dirs).unwrap();
+    // Merging again into the same (merged) folder is refused: it would replace its records.
+    let e = merge(&out, &dirs[..1], false).unwrap_err().to_string();
+    assert!(e.contains("already holds results (8 records)"), "{e}");
+    assert!(e.contains("--force"), "{e}");
+    assert_eq!(read_records(&out.join("runs.jsonl")).unwrap().len(), 8);
+    // With --force it replaces them.
+    let again = merge(&out, &dirs, true).unwrap();
     assert_eq!(again.runs_present, 8);
     assert_eq!(read_records(&out.join("runs.jsonl")).unwrap().len(), 8);
 }
@@ -203,7 +212,7 @@ fn duplicates_keep_the_first_record_and_are_counted() {
         "third",
     );
     let out = tmp.path().join("out");
-    let r = merge(&out, &[a, b, c]).unwrap();
+    let r = merge(&out, &[a, b, c], false).unwrap();
     assert_eq!(r.duplicates_dropped, 3);
     assert_eq!(r.runs_present, 8);
     assert!(r.is_complete());
@@ -254,7 +263,7 @@ fn mixed_configs_are_refused_naming_the_differing_folder() {
     let out = tmp.path().join("out");
 
     let check = |dir: &PathBuf, expect: &str| {
-        let e = merge(&out, &[a.clone(), dir.clone()]).unwrap_err();
+        let e = merge(&out, &[a.clone(), dir.clone()], false).unwrap_err();
         assert!(matches!(e, MergeError::MixedConfigs { .. }), "{e:?}");
         let msg = e.to_string();
         assert!(msg.contains(&dir.display().to_string()), "{msg}");
@@ -288,7 +297,7 @@ fn missing_runs_are_reported_with_their_owning_shard() {
         "b",
     );
     let out = tmp.path().join("out");
-    let r = merge(&out, &[s0, s2]).unwrap();
+    let r = merge(&out, &[s0, s2], false).unwrap();
     assert!(!r.is_complete());
     assert_eq!(r.runs_present, 4);
     let ids = expanded_ids(&text);
@@ -325,7 +334,9 @@ fn output_folder_is_checked() {
     let a = shard_folder(tmp.path(), "a", &text, s, &[0, 1], "h");
 
     // OUT may not be an input.
-    let e = merge(&a, std::slice::from_ref(&a)).unwrap_err().to_string();
+    let e = merge(&a, std::slice::from_ref(&a), false)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("also an input"), "{e}");
 
     // OUT holding another sweep is refused.
@@ -337,14 +348,14 @@ fn output_folder_is_checked() {
         &[0],
         "h",
     );
-    let e = merge(&other, std::slice::from_ref(&a))
+    let e = merge(&other, std::slice::from_ref(&a), false)
         .unwrap_err()
         .to_string();
     assert!(e.contains("holds another sweep (`z`"), "{e}");
 
     // OUT holding records of this sweep run there directly is refused (they would be lost).
     let direct = shard_folder(tmp.path(), "direct", &text, None, &[3], "h");
-    let e = merge(&direct, std::slice::from_ref(&a))
+    let e = merge(&direct, std::slice::from_ref(&a), false)
         .unwrap_err()
         .to_string();
     assert!(e.contains("run there directly"), "{e}");
@@ -352,15 +363,40 @@ fn output_folder_is_checked() {
     // An input without a manifest is not a sweep folder.
     let empty = tmp.path().join("empty");
     std::fs::create_dir_all(&empty).unwrap();
-    let e = merge(&tmp.path().join("out"), &[empty])
+    let e = merge(&tmp.path().join("out"), &[empty], false)
         .unwrap_err()
         .to_string();
     assert!(e.contains("no manifest.json"), "{e}");
 
     // A corrupt record names file and line.
     std::fs::write(a.join("runs.jsonl"), "{\"schema_version\": 1}\n").unwrap();
-    let e = merge(&tmp.path().join("out2"), std::slice::from_ref(&a))
+    let e = merge(&tmp.path().join("out2"), std::slice::from_ref(&a), false)
         .unwrap_err()
         .to_string();
     assert!(e.contains("runs.jsonl:1"), "{e}");
+}
+
+#[test]
+fn an_ok_record_wins_over_a_failed_one_of_the_same_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = config_text("okwins", 0.05);
+    let one = Some(Shard { index: 0, count: 1 });
+    let a = shard_folder(tmp.path(), "a", &text, one, &[0, 1], "first");
+    let b = shard_folder(tmp.path(), "b", &text, one, &[0, 1], "second");
+    // Run 0 crashed in the first folder and was rerun ok in the second.
+    let runs = a.join("runs.jsonl");
+    let crashed = std::fs::read_to_string(&runs).unwrap().replacen(
+        "\"status\":\"ok\"",
+        "\"status\":\"crashed\"",
+        1,
+    );
+    std::fs::write(&runs, crashed).unwrap();
+    let out = tmp.path().join("out");
+    let r = merge(&out, &[a, b], false).unwrap();
+    assert_eq!(r.runs_present, 2);
+    assert_eq!(r.duplicates_dropped, 2);
+    let recs = read_records(&out.join("runs.jsonl")).unwrap();
+    assert!(recs.iter().all(|r| r.status == RunStatus::Ok), "{recs:?}");
+    assert_eq!(recs[0].host.hostname, "second");
+    assert_eq!(recs[1].host.hostname, "first");
 }

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use greenbench_core::record::{read_records, HostInfo, RunStatus};
 use greenbench_core::{ComponentPower, SweepConfig};
-use greenbench_runner::{run_sweep, PowerCap, ProgressMode, SweepOptions};
+use greenbench_runner::{run_sweep, FolderLock, PowerCap, ProgressMode, SweepOptions};
 
 #[derive(Clone, Default)]
 struct FakeCap {
@@ -40,7 +40,7 @@ fn config(dir: &Path) -> SweepConfig {
 fn options(out: &Path, worker: &str) -> SweepOptions {
     SweepOptions {
         out: out.to_path_buf(),
-        resume: false,
+        retry_failed: false,
         shard: None,
         progress: ProgressMode::Quiet,
         worker_command: vec!["sh".into(), "-c".into(), worker.into()],
@@ -63,6 +63,7 @@ fn limits_are_restored_after_each_run_even_when_the_worker_crashes() {
     let s = run_sweep(
         &cfg,
         &options(&out, "cat >/dev/null; kill -9 $$"),
+        &lock(&out),
         &mut idle,
         Some(&mut cap),
     )
@@ -95,6 +96,7 @@ fn a_refused_limit_is_a_failed_run_and_the_sweep_goes_on() {
     run_sweep(
         &cfg,
         &options(&out, "cat >/dev/null; exit 3"),
+        &lock(&out),
         &mut idle,
         Some(&mut cap),
     )
@@ -128,8 +130,21 @@ fn a_worker_that_reports_finished_is_recorded_ok() {
     let worker = format!("cat >/dev/null; echo 'not an event'; echo '{event}'");
     let mut cap = FakeCap::default();
     let mut idle = |_s: f64| Ok(ComponentPower::default());
-    let s = run_sweep(&cfg, &options(&out, &worker), &mut idle, Some(&mut cap)).unwrap();
+    let s = run_sweep(
+        &cfg,
+        &options(&out, &worker),
+        &lock(&out),
+        &mut idle,
+        Some(&mut cap),
+    )
+    .unwrap();
     assert_eq!(s.ok, 2);
     let recs = read_records(&out.join("runs.jsonl")).unwrap();
     assert_eq!(recs[0].meters.get("cpu").map(String::as_str), Some("fake"));
+}
+
+/// Creates the sweep folder and takes its lock, as the binary does before a sweep.
+fn lock(out: &std::path::Path) -> FolderLock {
+    std::fs::create_dir_all(out).unwrap();
+    FolderLock::acquire(out, "sweep").unwrap()
 }

@@ -224,6 +224,8 @@ pub fn run(
         .into_iter()
         .collect(),
         train_samples: shape.train_samples,
+        flags: Vec::new(),
+        attempts: Vec::new(),
     }
 }
 
@@ -262,6 +264,8 @@ pub fn crashed(model: &str) -> RunRecord {
         carbon_g: CarbonRecord::default(),
         meters: Default::default(),
         train_samples: 0,
+        flags: Vec::new(),
+        attempts: Vec::new(),
     }
 }
 

@@ -17,15 +17,18 @@ pub struct MergeArgs {
     /// Exit non-zero when a run of the sweep has no record in any input.
     #[arg(long)]
     require_complete: bool,
+    /// Replace the results OUT already holds (by default a non-empty OUT is refused).
+    #[arg(long)]
+    force: bool,
 }
 
 /// Runs the command.
 pub fn run(a: MergeArgs) -> anyhow::Result<()> {
-    let r = merge(&a.out, &a.dirs)?;
+    let r = merge(&a.out, &a.dirs, a.force)?;
     print_report(&r);
     if a.require_complete && !r.is_complete() {
         bail!(
-            "{} of {} runs are missing (--require-complete); resume the shards that own them (listed above), then merge again",
+            "{} of {} runs are missing (--require-complete); resume the shards that own them (listed above), then merge again with --force",
             r.missing.len(),
             r.total_runs
         );
@@ -124,7 +127,7 @@ fn print_report(r: &MergeReport) {
         owners.dedup();
         if owners.is_empty() {
             println!(
-                "to finish: greenbench sweep {} --out DIR --resume, then merge again",
+                "to finish: greenbench sweep {} --out DIR --resume, then merge again with --force",
                 r.config_path
             );
         }
@@ -145,7 +148,7 @@ fn print_report(r: &MergeReport) {
                 r.config_path
             );
         }
-        println!("then merge again");
+        println!("then merge again with --force (it replaces this merge)");
     }
     println!("next: greenbench report {}", r.out.display());
 }

@@ -242,7 +242,7 @@ export GREENBENCH_OUT={out}
 export GREENBENCH_DATASETS=${{GREENBENCH_DATASETS:-{datasets}}}
 SHARDS={n}
 MERGE_OPTS=({merge_opts})
-MERGE_CMD='exec "$GREENBENCH" merge "$GREENBENCH_OUT" "$GREENBENCH_OUT"/shard-*-of-{n}'
+MERGE_CMD='exec "$GREENBENCH" merge --force "$GREENBENCH_OUT" "$GREENBENCH_OUT"/shard-*-of-{n}'
 
 if [ -z "${{SLURM_ARRAY_TASK_ID:-}}" ]; then
     if [ -n "${{SLURM_JOB_ID:-}}" ] && [ "${{SLURM_JOB_NAME:-}}" = {name_q} ]; then

@@ -2,11 +2,15 @@
 
 use anyhow::{bail, Context};
 use std::collections::HashMap;
+use std::io::Write;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use greenbench_core::{RunSpec, SweepConfig};
 use greenbench_meter::{NvmlPowerLimit, PowerCapper, PowerLimitControl};
-use greenbench_runner::{PowerCap, ProgressMode, Shard, SweepOptions};
+use greenbench_runner::{
+    FolderLock, PowerCap, ProgressMode, RunnerError, Shard, SweepOptions, SweepSummary,
+};
 
 use crate::catalog::{dataset_input, ZooCatalog};
 use crate::cmd::worker::MeterSettings;
@@ -19,9 +23,14 @@ pub struct SweepArgs {
     /// Output folder (default: results/<name>/).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Continue a folder of the same config; runs already recorded are skipped.
+    /// Continue a folder of the same config (also the default when the folder holds this
+    /// sweep's results): runs already recorded are skipped. Kept for scripts.
     #[arg(long)]
     resume: bool,
+    /// Also run again the runs recorded as crashed, failed or timeout (not diverged: that is a
+    /// result). The new record replaces the old one and keeps its reason under `attempts`.
+    #[arg(long)]
+    retry_failed: bool,
     /// List the expanded runs with run ids and a rough duration estimate; run nothing.
     #[arg(long)]
     dry_run: bool,
@@ -37,11 +46,18 @@ pub struct SweepArgs {
     /// Datasets folder (default: $GREENBENCH_DATASETS or ./datasets).
     #[arg(long, env = "GREENBENCH_DATASETS")]
     datasets: Option<PathBuf>,
-    /// Print only errors.
+    /// Print only errors (the exit code still tells whether every run ended ok).
     #[arg(long, short)]
     quiet: bool,
     #[command(flatten)]
     meter: MeterSettings,
+}
+
+impl SweepArgs {
+    /// Whether this is `--dry-run` (lists runs, runs nothing).
+    pub fn is_dry_run(&self) -> bool {
+        self.dry_run
+    }
 }
 
 /// Loads and validates a config, applying a thread override.
@@ -61,8 +77,13 @@ pub fn load_config(
     Ok(cfg)
 }
 
-/// Runs the command.
-pub fn run(a: SweepArgs) -> anyhow::Result<()> {
+/// Exit code of a sweep whose runs did not all end ok (crashed, failed, timeout, diverged).
+pub const EXIT_NOT_ALL_OK: u8 = 3;
+/// Exit code of a sweep stopped by Ctrl-C or SIGTERM (the run in progress is not recorded).
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+/// Runs the command; the exit code says whether every run of the sweep ended ok.
+pub fn run(a: SweepArgs) -> anyhow::Result<ExitCode> {
     let datasets = a
         .datasets
         .clone()
@@ -84,12 +105,9 @@ pub fn run(a: SweepArgs) -> anyhow::Result<()> {
         out = out.join(s.folder_name());
     }
     if a.dry_run {
-        return dry_run(&cfg, a.shard, a.json);
+        dry_run(&cfg, a.shard, a.json)?;
+        return Ok(ExitCode::SUCCESS);
     }
-    let exe =
-        std::env::current_exe().context("finding the greenbench executable to start workers")?;
-    let meter_json = serde_json::to_value(&a.meter)?;
-    let statuses = a.meter.probe_json();
     let progress = if a.json {
         ProgressMode::Json
     } else if a.quiet {
@@ -97,15 +115,21 @@ pub fn run(a: SweepArgs) -> anyhow::Result<()> {
     } else {
         ProgressMode::Auto
     };
+    greenbench_runner::folder::check_paths(&out)?;
+    std::fs::create_dir_all(&out)
+        .with_context(|| format!("creating the sweep folder {}", out.display()))?;
+    let lock = FolderLock::acquire(&out, "sweep")?;
+    let exe =
+        std::env::current_exe().context("finding the greenbench executable to start workers")?;
     let opts = SweepOptions {
         out: out.clone(),
-        resume: a.resume,
+        retry_failed: a.retry_failed,
         shard: a.shard,
         progress,
         worker_command: vec![exe.into_os_string(), "worker".into()],
         worker_env: worker_env(),
-        meter: meter_json,
-        meter_status: statuses,
+        meter: serde_json::to_value(&a.meter)?,
+        meter_status: a.meter.probe_json(),
         datasets_root: datasets,
         sampler_hz: a.meter.sampler_hz,
         host: greenbench_runner::host::host_info(crate::CANDLE_VERSION),
@@ -113,33 +137,79 @@ pub fn run(a: SweepArgs) -> anyhow::Result<()> {
     let settings = a.meter.clone();
     let mut idle = move |secs: f64| settings.idle_baseline(secs);
     greenbench_runner::interrupt::install_handlers();
-    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     let mut capper = NvmlCapper::new(out.join("power-limit-restore.json"));
     capper.recover(&a.meter)?;
     let wants_cap = !cfg.power_limit_w.value.is_empty();
+    let t0 = std::time::Instant::now();
     let summary = greenbench_runner::run_sweep(
         &cfg,
         &opts,
+        &lock,
         &mut idle,
         if wants_cap {
             Some(&mut capper as &mut dyn PowerCap)
         } else {
             None
         },
-    )?;
-    if progress != ProgressMode::Json {
-        eprintln!(
-            "sweep `{}`: {} runs, {} ok, {} not ok, {} already recorded. Records: {}\nnext: greenbench report {}",
-            cfg.name,
-            summary.total,
-            summary.ok,
-            summary.not_ok,
-            summary.skipped,
-            out.join("runs.jsonl").display(),
-            out.display()
-        );
+    );
+    let summary = match summary {
+        Err(RunnerError::Interrupted) => {
+            say(&format!(
+                "interrupted: the run in progress was stopped and not recorded; every finished run is in {}. \
+                 Run the same command again to continue.",
+                out.join("runs.jsonl").display()
+            ));
+            return Ok(ExitCode::from(EXIT_INTERRUPTED));
+        }
+        other => other?,
+    };
+    if progress == ProgressMode::Auto {
+        say(&summary_text(&cfg, &summary, t0.elapsed().as_secs_f64()));
     }
-    Ok(())
+    Ok(if summary.all_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_NOT_ALL_OK)
+    })
+}
+
+/// What a finished sweep says: every record of the folder by status, what ran now, what to do
+/// next.
+fn summary_text(cfg: &SweepConfig, s: &SweepSummary, elapsed_s: f64) -> String {
+    let folder = s.out.display();
+    let ran = s.ok + s.not_ok;
+    let mut t = if ran == 0 {
+        format!(
+            "{folder} already holds {} of the {} runs of sweep `{}` ({}); nothing to do.",
+            s.skipped,
+            s.total,
+            cfg.name,
+            s.status_counts()
+        )
+    } else {
+        format!(
+            "sweep `{}`: {} runs in {folder}: {} ({ran} run now in {}, {} already recorded).",
+            cfg.name,
+            s.total,
+            s.status_counts(),
+            human_duration(elapsed_s),
+            s.skipped
+        )
+    };
+    if s.retryable > 0 {
+        t.push_str(&format!(
+            "\n{} run(s) did not end ok (reasons in runs.jsonl and logs/); after fixing the cause, \
+             run the same command with --retry-failed to run them again.",
+            s.retryable
+        ));
+    }
+    t.push_str(&format!("\nnext: greenbench report {folder}"));
+    t
+}
+
+/// Writes a line to stderr; a closed stderr does not stop the sweep.
+fn say(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 /// GPU power limits through NVML, one [`PowerCapper`] per GPU, opened on first use. The
@@ -221,6 +291,9 @@ impl greenbench_core::Catalog for DryRunCatalog {
     }
     fn check_combination(&self, model: &str, dataset: &str) -> Result<(), String> {
         self.0.check_combination(model, dataset)
+    }
+    fn train_samples(&self, dataset: &str) -> Option<usize> {
+        self.0.train_samples(dataset)
     }
 }
 

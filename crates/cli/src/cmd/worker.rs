@@ -26,9 +26,23 @@ pub struct MeterSettings {
     /// table, else 10 W).
     #[arg(long)]
     pub watts_per_core: Option<f64>,
-    /// Power trace sampling frequency in Hz (0 = no trace).
-    #[arg(long, default_value_t = 10.0)]
+    /// Power trace sampling frequency in Hz (0 = no trace, at most 1000).
+    #[arg(long, default_value_t = 10.0, value_parser = parse_sampler_hz, allow_negative_numbers = true)]
     pub sampler_hz: f64,
+}
+
+/// `--sampler-hz`: a number from 0 (no trace) to 1000 Hz.
+fn parse_sampler_hz(s: &str) -> Result<f64, String> {
+    let hz: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of hertz"))?;
+    if !(0.0..=1000.0).contains(&hz) {
+        return Err(format!(
+            "{s} Hz is out of range: give 0 (no power trace) to 1000 Hz; 10 Hz is the default"
+        ));
+    }
+    Ok(hz)
 }
 
 impl MeterSettings {
