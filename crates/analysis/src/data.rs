@@ -16,23 +16,52 @@ use crate::AnalysisError;
 pub enum EnergyBasis {
     /// Net of idle power (`E_raw − P_idle × t`), the paper's definition; used when every run has it.
     Net,
-    /// Raw energy, used when some run lacks a net figure.
+    /// Raw energy, used when some run lacks a net figure or has one that cannot be true.
     Raw,
 }
 
 impl EnergyBasis {
-    /// Net when every run has a net training total, else raw.
+    /// Net when every run has a net training total that can be true (not below zero, not
+    /// flagged), else raw.
     pub fn choose(runs: &[&RunRecord]) -> EnergyBasis {
-        let all_net = runs.iter().all(|r| {
-            r.train
-                .as_ref()
-                .is_some_and(|t| t.net_energy.total_j.is_some())
-        });
-        if all_net && !runs.is_empty() {
-            EnergyBasis::Net
-        } else {
-            EnergyBasis::Raw
+        Self::choose_explained(runs).0
+    }
+
+    /// [`EnergyBasis::choose`] with the reason, in a sentence for the report.
+    pub fn choose_explained(runs: &[&RunRecord]) -> (EnergyBasis, String) {
+        let net = |r: &RunRecord| r.train.as_ref().and_then(|t| t.net_energy.total_j);
+        if runs.is_empty() {
+            return (EnergyBasis::Raw, "Raw: there are no ok runs.".into());
         }
+        let without = runs.iter().filter(|r| net(r).is_none()).count();
+        if without > 0 {
+            return (
+                EnergyBasis::Raw,
+                format!("Raw (idle power not subtracted) because {without} ok run(s) have no net figure."),
+            );
+        }
+        let impossible: Vec<&str> = runs
+            .iter()
+            .filter(|r| r.is_flagged("train.net_energy") || net(r).is_some_and(|j| j < 0.0))
+            .map(|r| r.run_id.as_str())
+            .collect();
+        if !impossible.is_empty() {
+            return (
+                EnergyBasis::Raw,
+                format!(
+                    "**Warning: raw energy (idle power not subtracted) because the net figure of {} ok run(s) \
+                     is below zero** ({}): the idle baseline drew more power than those runs, so it was \
+                     measured under other load. Measure the baseline on a quiet machine to get net figures.",
+                    impossible.len(),
+                    impossible.join(", ")
+                ),
+            );
+        }
+        (
+            EnergyBasis::Net,
+            "Net = raw − idle power × duration (the paper's ∫P − ∫P_idle); every ok run has it."
+                .into(),
+        )
     }
 
     /// `net` or `raw`.
@@ -94,6 +123,12 @@ pub struct Sweep {
     pub manifest: Option<serde_json::Value>,
     /// Carbon intensity and PUE.
     pub carbon: CarbonSettings,
+    /// Records dropped because another record of the same run id was kept (an `ok` one wins,
+    /// else the last): a folder written by two concurrent sweeps of an older greenbench.
+    pub duplicates_dropped: usize,
+    /// Runs of the sweep (or shard) that the manifest expects and no record holds; `None`
+    /// without a manifest.
+    pub missing_runs: Option<usize>,
 }
 
 impl Sweep {
@@ -105,7 +140,7 @@ impl Sweep {
                 dir: dir.to_path_buf(),
             });
         }
-        let records = read_records(&runs)?;
+        let (records, duplicates_dropped) = dedupe(read_records(&runs)?);
         let mpath = dir.join("manifest.json");
         let manifest = if mpath.is_file() {
             let text = std::fs::read_to_string(&mpath)
@@ -130,17 +165,57 @@ impl Sweep {
                 CarbonSettings::default_with_source("default: no manifest.json in the sweep folder")
             }
         };
+        let missing_runs = manifest
+            .as_ref()
+            .and_then(expected_runs)
+            .map(|n| n.saturating_sub(records.len()));
         Ok(Sweep {
             dir: dir.to_path_buf(),
             records,
             manifest,
             carbon,
+            duplicates_dropped,
+            missing_runs,
         })
     }
 
     /// Runs with status `ok` and a training record: the only ones that enter statistics.
     pub fn ok_runs(&self) -> Vec<&RunRecord> {
         ok_runs(&self.records)
+    }
+}
+
+/// One record per run id, in file order: an `ok` record wins, else the last; with the number
+/// of records dropped.
+pub fn dedupe(records: Vec<RunRecord>) -> (Vec<RunRecord>, usize) {
+    let total = records.len();
+    let mut at: std::collections::HashMap<String, usize> = Default::default();
+    let mut kept: Vec<RunRecord> = Vec::with_capacity(total);
+    for r in records {
+        match at.get(&r.run_id) {
+            Some(&i) if kept[i].status == RunStatus::Ok => {}
+            Some(&i) => kept[i] = r,
+            None => {
+                at.insert(r.run_id.clone(), kept.len());
+                kept.push(r);
+            }
+        }
+    }
+    let dropped = total - kept.len();
+    (kept, dropped)
+}
+
+/// How many runs a sweep folder's manifest expects: its shard's share of `total_runs`, or
+/// `total_runs` for a whole (or merged) sweep.
+fn expected_runs(m: &serde_json::Value) -> Option<usize> {
+    let total = m.get("total_runs")?.as_u64()? as usize;
+    match m.get("shard").filter(|s| !s.is_null()) {
+        Some(s) => {
+            let i = s.get("index")?.as_u64()? as usize;
+            let n = s.get("count")?.as_u64()? as usize;
+            (n > 0).then(|| (0..total).filter(|p| p % n == i).count())
+        }
+        None => Some(total),
     }
 }
 

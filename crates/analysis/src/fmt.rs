@@ -18,6 +18,59 @@ pub fn sig(x: f64, sig: usize) -> String {
     format!("{x:.decimals$}")
 }
 
+/// Energy in the unit that fits it, 3 significant digits: `45.9 mJ`, `344 J`, `5.63 kJ`,
+/// `1.20 MJ`; watt-hours beside it from 1 Wh on (`12.6 kJ (3.50 Wh)`).
+pub fn energy(j: f64) -> String {
+    if !j.is_finite() {
+        return "—".into();
+    }
+    let a = j.abs();
+    let (v, unit) = if a == 0.0 {
+        (0.0, "J")
+    } else if a < 1e-3 {
+        (j * 1e6, "µJ")
+    } else if a < 1.0 {
+        (j * 1e3, "mJ")
+    } else if a < 1e3 {
+        (j, "J")
+    } else if a < 1e6 {
+        (j / 1e3, "kJ")
+    } else {
+        (j / 1e6, "MJ")
+    };
+    let mut t = format!("{} {unit}", sig3(v));
+    if a >= 3600.0 {
+        t.push_str(&format!(" ({} Wh)", sig3(j / 3600.0)));
+    }
+    t
+}
+
+/// Seconds in the unit that fits them: `850 ms`, `25.0 s`, `19.5 min`, `3.09 h`.
+pub fn duration(s: f64) -> String {
+    if !s.is_finite() {
+        return "—".into();
+    }
+    if s < 1.0 {
+        format!("{} ms", sig3(s * 1e3))
+    } else if s < 120.0 {
+        format!("{} s", sig3(s))
+    } else if s < 7200.0 {
+        format!("{} min", sig3(s / 60.0))
+    } else {
+        format!("{} h", sig3(s / 3600.0))
+    }
+}
+
+/// Three significant digits without an exponent for the ranges [`energy`] and [`duration`] use.
+fn sig3(v: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    let mag = v.abs().log10().floor() as i32;
+    let decimals = (2 - mag).max(0) as usize;
+    format!("{v:.decimals$}")
+}
+
 /// `mean ± sd` scaled by `k`, or just the mean for one value; `—` when absent.
 pub fn pm(s: Option<Summary>, k: f64) -> String {
     match s {
@@ -52,6 +105,17 @@ pub fn count(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn energy_and_duration_pick_a_unit_that_shows_the_value() {
+        assert_eq!(energy(0.0459), "45.9 mJ");
+        assert_eq!(energy(344.2), "344 J");
+        assert_eq!(energy(5633.0), "5.63 kJ (1.56 Wh)");
+        assert_eq!(energy(2.5e-5), "25.0 µJ");
+        assert_eq!(duration(0.85), "850 ms");
+        assert_eq!(duration(25.0), "25.0 s");
+        assert_eq!(duration(1169.0), "19.5 min");
+    }
 
     #[test]
     fn formats() {

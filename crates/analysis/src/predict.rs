@@ -5,7 +5,7 @@ use greenbench_core::record::RunRecord;
 use serde::Serialize;
 
 use crate::data::{self, EnergyBasis};
-use crate::estimator::{Config, Estimator};
+use crate::estimator::{Config, Estimator, FEATURES};
 use crate::stats::{self, Stat};
 use crate::AnalysisError;
 
@@ -169,6 +169,21 @@ pub fn predict(
         return Ok(p);
     }
     let est = Estimator::fit(&runs, basis)?;
+    let dropped = est.dropped_features();
+    let in_sweep = runs.iter().any(|r| {
+        r.model
+            .as_ref()
+            .is_some_and(|m| m.params == model_params && m.macs_per_sample == macs)
+    });
+    if !in_sweep && dropped.contains(&FEATURES[0]) && dropped.contains(&FEATURES[1]) {
+        return Err(AnalysisError::Insufficient(format!(
+            "this model ({model_params} params, {macs} MACs/sample) was not in the sweep, and the sweep's \
+             {} ok runs do not vary model size, so they cannot tell how energy grows with it; every \
+             model would get the same answer. Predict from a sweep of several models of different \
+             sizes, or run this model",
+            runs.len()
+        )));
+    }
     let c = Config {
         params: model_params as f64,
         macs: macs as f64,
@@ -179,7 +194,6 @@ pub fn predict(
     let (e, d) = est.estimate(&c);
     let (el, eh) = est.energy_log_band;
     let (dl, dh) = est.duration_log_band;
-    let dropped = est.dropped_features();
     Ok(Prediction {
         energy_j: e,
         energy_wh: data::wh(e),

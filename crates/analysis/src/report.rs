@@ -39,8 +39,12 @@ pub struct ReportSummary {
     pub report: PathBuf,
     /// Every file written (report, exports, figures).
     pub files: Vec<PathBuf>,
-    /// Records read.
+    /// Records read (one per run id).
     pub runs_total: usize,
+    /// Duplicate records of a run id left out.
+    pub duplicates_dropped: usize,
+    /// Runs the manifest expects that have no record.
+    pub missing_runs: Option<usize>,
     /// Records with status ok (the statistics' input).
     pub runs_ok: usize,
     /// Runs left out of the statistics: (run id, status, error).
@@ -149,12 +153,33 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<ReportSummary, A
         report,
         files,
         runs_total: sweep.records.len(),
+        duplicates_dropped: sweep.duplicates_dropped,
+        missing_runs: sweep.missing_runs,
         runs_ok: runs.len(),
         not_ok,
         basis,
         quality,
         figures: figs,
     })
+}
+
+/// The idle baseline before and after the sweep, when both were measured (manifest
+/// `idle_power_w` and `idle_power_end_w`), with the change in percent.
+fn idle_drift(sweep: &Sweep) -> Option<String> {
+    let m = sweep.manifest.as_ref()?;
+    let before = m.get("idle_power_w")?.get("total_w")?.as_f64()?;
+    let after = m.get("idle_power_end_w")?.get("total_w")?.as_f64()?;
+    let change = if before > 0.0 {
+        format!(" ({:+.1} %)", (after / before - 1.0) * 100.0)
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "Idle power: {} W before the sweep, {} W after it{change}; net energy subtracts the first. \
+         A large change means the machine's background load changed during the sweep.",
+        sig(before, 3),
+        sig(after, 3)
+    ))
 }
 
 fn write(path: &Path, text: &str) -> Result<(), AnalysisError> {
@@ -183,17 +208,31 @@ fn header(md: &mut String, sweep: &Sweep, runs: &[&RunRecord], basis: EnergyBasi
         sweep.records.len(),
         runs.len()
     );
+    if sweep.duplicates_dropped > 0 {
+        let _ = writeln!(
+            md,
+            "**Warning:** {} duplicate record(s) of the same run id were dropped (an ok record kept \
+             over a failed one, else the last); `runs.jsonl` was written by two sweeps at once.\n",
+            sweep.duplicates_dropped
+        );
+    }
+    if let Some(missing) = sweep.missing_runs.filter(|&m| m > 0) {
+        let _ = writeln!(
+            md,
+            "**Incomplete sweep:** {missing} run(s) of the sweep have no record yet; this report \
+             covers the {} that do. Run the sweep command again to continue it.\n",
+            sweep.records.len()
+        );
+    }
     let _ = writeln!(
         md,
         "**Energy used throughout: {} training energy, quality {quality}.** {}\n",
         basis.name(),
-        match basis {
-            EnergyBasis::Net =>
-                "Net = raw − idle power × duration (the paper's ∫P − ∫P_idle); every ok run has it.",
-            EnergyBasis::Raw =>
-                "Raw (idle power not subtracted) because at least one ok run has no net figure.",
-        }
+        EnergyBasis::choose_explained(runs).1
     );
+    if let Some(drift) = idle_drift(sweep) {
+        let _ = writeln!(md, "{drift}\n");
+    }
     let mut hosts: Vec<String> = runs
         .iter()
         .map(|r| {

@@ -84,8 +84,10 @@ fn predict_errors_say_why() {
     });
     let err = predict(&records, 0, 1, 1, 1, 0).unwrap_err().to_string();
     assert!(err.contains("positive"), "{err}");
-    // One model, unseen params: estimator works but says its band is in-sample.
-    let p = predict(&records, 1_000_000, 5_000_000, 64, 10, 0).unwrap();
+    // One model at a batch size it was not run with: the estimator works but says its band is
+    // in-sample. (An unseen model is refused: see the test below.)
+    let m = records[0].model.clone().unwrap();
+    let p = predict(&records, m.params, m.macs_per_sample, 32, 10, 0).unwrap();
     assert!(
         p.interval.source.contains("in-sample"),
         "{}",
@@ -107,4 +109,29 @@ fn short_profile_error_shrinks_with_k() {
     // The first epoch is 8 % slower in the synthetic data: k = 1 overestimates by ≈ 6 %.
     assert!((e[0] - 6.0).abs() < 2.0, "{e:?}");
     assert!(rows.iter().all(|r| r.runs == runs.len()));
+}
+
+#[test]
+fn a_model_outside_a_single_model_sweep_is_refused_not_given_the_same_answer() {
+    let records = sweep(&Shape {
+        models: 1,
+        ..Shape::default()
+    });
+    let m = records[0].model.clone().unwrap();
+    // The model of the sweep at another batch size: answerable.
+    assert!(predict(&records, m.params, m.macs_per_sample, 32, 10, 0).is_ok());
+    // Any other model: the sweep cannot say how energy grows with size.
+    for scale in [2, 100] {
+        let e = predict(
+            &records,
+            m.params * scale,
+            m.macs_per_sample * scale,
+            64,
+            10,
+            0,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("do not vary model size"), "{e}");
+    }
 }

@@ -4,7 +4,7 @@
 use anyhow::{bail, Context};
 use std::path::PathBuf;
 
-use greenbench_analysis::{predict, Sweep};
+use greenbench_analysis::{fmt, predict, Sweep};
 
 use crate::catalog::dataset_input;
 
@@ -74,15 +74,19 @@ pub fn run(a: PredictArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     println!(
-        "{} (batch {}, {} epochs): training ≈ {:.0} J ({:.3} Wh), {:.0} s",
-        a.model, a.batch_size, a.epochs, p.energy_j, p.energy_wh, p.duration_s
+        "{} (batch {}, {} epochs): training ≈ {} in ≈ {}",
+        a.model,
+        a.batch_size,
+        a.epochs,
+        fmt::energy(p.energy_j),
+        fmt::duration(p.duration_s)
     );
     println!(
-        "  interval: {:.0}–{:.0} J, {:.0}–{:.0} s ({})",
-        p.interval.energy_j[0],
-        p.interval.energy_j[1],
-        p.interval.duration_s[0],
-        p.interval.duration_s[1],
+        "  interval: {} – {}, {} – {} ({})",
+        fmt::energy(p.interval.energy_j[0]),
+        fmt::energy(p.interval.energy_j[1]),
+        fmt::duration(p.interval.duration_s[0]),
+        fmt::duration(p.interval.duration_s[1]),
         p.interval.source
     );
     println!(

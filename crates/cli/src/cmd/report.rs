@@ -34,6 +34,15 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
         s.basis,
         s.quality
     );
+    if s.duplicates_dropped > 0 {
+        println!(
+            "  dropped {} duplicate record(s) of the same run id (an ok record kept over a failed one, else the last)",
+            s.duplicates_dropped
+        );
+    }
+    if let Some(m) = s.missing_runs.filter(|&m| m > 0) {
+        println!("  incomplete: {m} run(s) of the sweep have no record yet");
+    }
     for (id, status, err) in &s.not_ok {
         println!(
             "  left out: {id} {} {}",
