@@ -1,5 +1,7 @@
 //! Checks on the real fetched data under datasets/cache (from `scripts/fetch-datasets.sh`).
-//! Each test is skipped, with a printed reason, when its files are absent.
+//! A developer without the files gets each test skipped with a printed reason; in CI
+//! (`CI=true`, where `.ci/run` fetches them first) an absent dataset is a failure, so these tests
+//! can never pass without asserting anything.
 
 mod common;
 
@@ -9,11 +11,17 @@ use greenbench_data::{info, load, locate};
 fn present(name: &str) -> bool {
     match locate(name, &repo_datasets(), None) {
         Ok(_) => true,
+        Err(e) if in_ci() => panic!("CI=true but {name} is absent ({e}); .ci/run fetches it first"),
         Err(e) => {
             println!("skipped: {e}");
             false
         }
     }
+}
+
+/// Whether this runs in CI, where every dataset must be present.
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
 #[test]
