@@ -63,6 +63,14 @@ fn a_net_energy_below_zero_makes_the_report_use_raw_energy_and_say_why() {
     // No negative energy or carbon reaches the exports.
     let csv = std::fs::read_to_string(dir.path().join("emissions.csv")).unwrap();
     assert!(!csv.contains(",-"), "{csv}");
+    // runs.csv keeps the record's figures, with the flag beside them.
+    let runs = std::fs::read_to_string(dir.path().join("runs.csv")).unwrap();
+    let header = runs.lines().next().unwrap();
+    assert!(header.split(',').any(|c| c == "flags"), "{header}");
+    assert!(
+        runs.contains("train.net_energy: net energy below zero"),
+        "{runs}"
+    );
 }
 
 #[test]

@@ -73,6 +73,14 @@ pub fn run_row(
     put("sweep", r.sweep.clone());
     put("status", r.status.name().into());
     put("error", r.error.clone().unwrap_or_default());
+    put(
+        "flags",
+        r.flags
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.reason))
+            .collect::<Vec<_>>()
+            .join("; "),
+    );
     put("started_at", r.started_at.clone());
     put("finished_at", r.finished_at.clone());
     let spec = serde_json::to_value(&r.spec).unwrap_or_default();
