@@ -5,6 +5,7 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod catalog;
+mod plan;
 
 /// The candle version this build links (checked against Cargo.lock by a test).
 pub const CANDLE_VERSION: &str = "0.11.1";

@@ -3,12 +3,15 @@
 //! alone, and a net energy below zero is flagged. Workers are small shell scripts, so this
 //! exercises the parent alone.
 
+mod common;
+
+use common::{lock, shell_options};
 use std::path::Path;
 
-use greenbench_core::record::{read_records, HostInfo, RunStatus, TrainRecord};
+use greenbench_core::record::{read_records, RunStatus, TrainRecord};
 use greenbench_core::{ComponentEnergy, ComponentPower, Quality, SweepConfig};
 use greenbench_runner::protocol::WorkerResult;
-use greenbench_runner::{run_sweep, FolderLock, ProgressMode, SweepOptions, WorkerEvent};
+use greenbench_runner::{run_sweep, SweepOptions, WorkerEvent};
 
 fn config(dir: &Path, name: &str, batch: &str) -> SweepConfig {
     let text = format!(
@@ -19,23 +22,9 @@ fn config(dir: &Path, name: &str, batch: &str) -> SweepConfig {
 
 fn options(out: &Path, worker: &str, meter: serde_json::Value) -> SweepOptions {
     SweepOptions {
-        out: out.to_path_buf(),
-        retry_failed: false,
-        shard: None,
-        progress: ProgressMode::Quiet,
-        worker_command: vec!["sh".into(), "-c".into(), worker.into()],
-        worker_env: Vec::new(),
         meter,
-        meter_status: serde_json::Value::Null,
-        datasets_root: out.to_path_buf(),
-        sampler_hz: 0.0,
-        host: HostInfo::default(),
+        ..shell_options(out, worker)
     }
-}
-
-fn lock(out: &Path) -> FolderLock {
-    std::fs::create_dir_all(out).unwrap();
-    FolderLock::acquire(out, "sweep").unwrap()
 }
 
 /// A worker script that reports a finished run with `cpu_j` joules of training over 1 s.

@@ -1,14 +1,14 @@
 //! Ctrl-C / SIGTERM during a run: the worker is stopped, the power limit restored, nothing is
 //! recorded for the interrupted run, and the sweep returns `Interrupted` (resume reruns it).
 
+mod common;
+
+use common::{lock, shell_options};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use greenbench_core::record::HostInfo;
 use greenbench_core::{ComponentPower, SweepConfig};
-use greenbench_runner::{
-    interrupt, run_sweep, FolderLock, PowerCap, ProgressMode, RunnerError, SweepOptions,
-};
+use greenbench_runner::{interrupt, run_sweep, PowerCap, RunnerError};
 
 #[derive(Clone, Default)]
 struct Log(Arc<Mutex<Vec<String>>>);
@@ -30,19 +30,7 @@ fn sigterm_during_a_run_stops_restores_and_records_nothing() {
     let text = "name = \"int\"\ndataset = \"digits\"\ndevice = \"cuda:0\"\nidle_seconds = 0\n[grid]\nmodel = \"mlp-small\"\nbatch_size = 8\npower_limit_w = 100.0\n";
     let cfg = SweepConfig::parse(text, &dir.path().join("int.toml")).unwrap();
     let out = dir.path().join("out");
-    let opts = SweepOptions {
-        out: out.clone(),
-        retry_failed: false,
-        shard: None,
-        progress: ProgressMode::Quiet,
-        worker_command: vec!["sh".into(), "-c".into(), "cat >/dev/null; sleep 30".into()],
-        worker_env: Vec::new(),
-        meter: serde_json::Value::Null,
-        meter_status: serde_json::Value::Null,
-        datasets_root: out.clone(),
-        sampler_hz: 0.0,
-        host: HostInfo::default(),
-    };
+    let opts = shell_options(&out, "cat >/dev/null; sleep 30");
     interrupt::install_handlers();
     let t = std::thread::spawn(|| {
         std::thread::sleep(Duration::from_millis(400));
@@ -65,10 +53,4 @@ fn sigterm_during_a_run_stops_restores_and_records_nothing() {
         "the interrupted run is not recorded: {text}"
     );
     interrupt::clear();
-}
-
-/// Creates the sweep folder and takes its lock, as the binary does before a sweep.
-fn lock(out: &std::path::Path) -> FolderLock {
-    std::fs::create_dir_all(out).unwrap();
-    FolderLock::acquire(out, "sweep").unwrap()
 }

@@ -2,11 +2,11 @@
 //! signal before the sweep sees its own. That run is stopped by the user, not crashed: it is not
 //! recorded, so the next sweep into the folder runs it again.
 
-use greenbench_core::record::HostInfo;
+mod common;
+
+use common::shell_options;
 use greenbench_core::{ComponentPower, SweepConfig};
-use greenbench_runner::{
-    interrupt, run_sweep, FolderLock, ProgressMode, RunnerError, SweepOptions,
-};
+use greenbench_runner::{interrupt, run_sweep, FolderLock, RunnerError};
 
 #[test]
 fn a_worker_killed_by_the_groups_sigint_is_not_recorded() {
@@ -18,19 +18,7 @@ fn a_worker_killed_by_the_groups_sigint_is_not_recorded() {
     // The worker signals its parent (this test process) and then itself, as a terminal's Ctrl-C
     // reaches both; it dies of SIGINT at once.
     let worker = "cat >/dev/null; kill -INT $PPID; kill -INT $$; sleep 5";
-    let opts = SweepOptions {
-        out: out.clone(),
-        retry_failed: false,
-        shard: None,
-        progress: ProgressMode::Quiet,
-        worker_command: vec!["sh".into(), "-c".into(), worker.into()],
-        worker_env: Vec::new(),
-        meter: serde_json::Value::Null,
-        meter_status: serde_json::Value::Null,
-        datasets_root: out.clone(),
-        sampler_hz: 0.0,
-        host: HostInfo::default(),
-    };
+    let opts = shell_options(&out, worker);
     interrupt::install_handlers();
     let lock = FolderLock::acquire(&out, "sweep").unwrap();
     let mut idle = |_s: f64| Ok(ComponentPower::default());

@@ -5,9 +5,12 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use greenbench_core::record::{read_records, HostInfo, RunStatus};
+use greenbench_core::record::{read_records, RunStatus};
 use greenbench_core::{ComponentPower, SweepConfig};
-use greenbench_runner::{run_sweep, FolderLock, PowerCap, ProgressMode, SweepOptions};
+mod common;
+
+use common::{lock, shell_options};
+use greenbench_runner::{run_sweep, PowerCap, SweepOptions};
 
 #[derive(Clone, Default)]
 struct FakeCap {
@@ -38,19 +41,7 @@ fn config(dir: &Path) -> SweepConfig {
 }
 
 fn options(out: &Path, worker: &str) -> SweepOptions {
-    SweepOptions {
-        out: out.to_path_buf(),
-        retry_failed: false,
-        shard: None,
-        progress: ProgressMode::Quiet,
-        worker_command: vec!["sh".into(), "-c".into(), worker.into()],
-        worker_env: Vec::new(),
-        meter: serde_json::Value::Null,
-        meter_status: serde_json::Value::Null,
-        datasets_root: out.to_path_buf(),
-        sampler_hz: 0.0,
-        host: HostInfo::default(),
-    }
+    shell_options(out, worker)
 }
 
 #[test]
@@ -141,10 +132,4 @@ fn a_worker_that_reports_finished_is_recorded_ok() {
     assert_eq!(s.ok, 2);
     let recs = read_records(&out.join("runs.jsonl")).unwrap();
     assert_eq!(recs[0].meters.get("cpu").map(String::as_str), Some("fake"));
-}
-
-/// Creates the sweep folder and takes its lock, as the binary does before a sweep.
-fn lock(out: &std::path::Path) -> FolderLock {
-    std::fs::create_dir_all(out).unwrap();
-    FolderLock::acquire(out, "sweep").unwrap()
 }

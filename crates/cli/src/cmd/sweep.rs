@@ -1,19 +1,19 @@
 //! `greenbench sweep`: validate a config, then run (or list with `--dry-run`) its grid.
 
 use anyhow::{bail, Context};
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use greenbench_core::{RunSpec, SweepConfig};
+use greenbench_core::SweepConfig;
 use greenbench_meter::{NvmlPowerLimit, PowerCapper, PowerLimitControl};
 use greenbench_runner::{
     FolderLock, PowerCap, ProgressMode, RunnerError, Shard, SweepOptions, SweepSummary,
 };
 
-use crate::catalog::{dataset_input, ZooCatalog};
+use crate::catalog::ZooCatalog;
 use crate::cmd::worker::MeterSettings;
+use crate::plan::{self, human_duration, Planner};
 
 /// Arguments of `greenbench sweep`.
 #[derive(clap::Args)]
@@ -140,6 +140,7 @@ pub fn run(a: SweepArgs) -> anyhow::Result<ExitCode> {
     let mut capper = NvmlCapper::new(out.join("power-limit-restore.json"));
     capper.recover(&a.meter)?;
     let wants_cap = !cfg.power_limit_w.value.is_empty();
+    let estimate = estimate_remaining(&cfg, a.shard, &out);
     let t0 = std::time::Instant::now();
     let summary = greenbench_runner::run_sweep(
         &cfg,
@@ -164,7 +165,12 @@ pub fn run(a: SweepArgs) -> anyhow::Result<ExitCode> {
         other => other?,
     };
     if progress == ProgressMode::Auto {
-        say(&summary_text(&cfg, &summary, t0.elapsed().as_secs_f64()));
+        say(&summary_text(
+            &cfg,
+            &summary,
+            t0.elapsed().as_secs_f64(),
+            estimate,
+        ));
     }
     Ok(if summary.all_ok() {
         ExitCode::SUCCESS
@@ -175,7 +181,12 @@ pub fn run(a: SweepArgs) -> anyhow::Result<ExitCode> {
 
 /// What a finished sweep says: every record of the folder by status, what ran now, what to do
 /// next.
-fn summary_text(cfg: &SweepConfig, s: &SweepSummary, elapsed_s: f64) -> String {
+fn summary_text(
+    cfg: &SweepConfig,
+    s: &SweepSummary,
+    elapsed_s: f64,
+    estimate_s: Option<f64>,
+) -> String {
     let folder = s.out.display();
     let ran = s.ok + s.not_ok;
     let mut t = if ran == 0 {
@@ -196,6 +207,14 @@ fn summary_text(cfg: &SweepConfig, s: &SweepSummary, elapsed_s: f64) -> String {
             s.skipped
         )
     };
+    if let Some(e) = estimate_s.filter(|_| ran > 0 && elapsed_s > 0.0) {
+        t.push_str(&format!(
+            "\nestimated ≈ {} before the sweep (as --dry-run prints), took {}: {:.2}× the estimate.",
+            human_duration(e),
+            human_duration(elapsed_s),
+            elapsed_s / e
+        ));
+    }
     if s.retryable > 0 {
         t.push_str(&format!(
             "\n{} run(s) did not end ok (reasons in runs.jsonl and logs/); after fixing the cause, \
@@ -205,6 +224,22 @@ fn summary_text(cfg: &SweepConfig, s: &SweepSummary, elapsed_s: f64) -> String {
     }
     t.push_str(&format!("\nnext: greenbench report {folder}"));
     t
+}
+
+/// The planned duration of the runs of this sweep (or shard) that have no record in `out` yet.
+fn estimate_remaining(
+    cfg: &SweepConfig,
+    shard: Option<Shard>,
+    out: &std::path::Path,
+) -> Option<f64> {
+    let done = greenbench_runner::records::recorded(&out.join("runs.jsonl")).unwrap_or_default();
+    let runs = greenbench_runner::sweep::owned_runs(cfg, shard);
+    Planner::default().sweep_seconds(
+        cfg,
+        runs.iter()
+            .map(|(_, s)| s)
+            .filter(|s| !done.contains_key(&s.run_id())),
+    )
 }
 
 /// Writes a line to stderr; a closed stderr does not stop the sweep.
@@ -297,44 +332,14 @@ impl greenbench_core::Catalog for DryRunCatalog {
     }
 }
 
-/// Assumed sustained throughput for the rough duration estimate: multiply-accumulates per
-/// second per CPU thread. Measured order of magnitude for candle on one x86 core; a GPU is
-/// taken as 100 threads' worth. This is a planning figure, not a measurement.
-const MACS_PER_S_PER_THREAD: f64 = 2.0e9;
-
-/// (model, dataset) → (MACs per sample, train samples, test samples), if known.
-type MacsCache = HashMap<(String, String), Option<(u64, usize, usize)>>;
-
-fn rough_seconds(spec: &RunSpec, macs_cache: &mut MacsCache) -> Option<f64> {
-    let key = (spec.model.clone(), spec.dataset.clone());
-    let entry = macs_cache.entry(key).or_insert_with(|| {
-        let input = dataset_input(&spec.dataset)?;
-        let info = greenbench_data::info(&spec.dataset)?;
-        let s = greenbench_models::train::describe(&spec.model, &input).ok()?;
-        Some((s.macs_per_sample, info.train_len, info.test_len))
-    });
-    let (macs, train, test) = (*entry)?;
-    let train = spec.subset.map_or(train, |s| s.min(train));
-    let rate = if spec.device.starts_with("cuda") {
-        100.0
-    } else {
-        spec.threads as f64
-    } * MACS_PER_S_PER_THREAD;
-    let train_macs = 3.0 * macs as f64 * (train * spec.epochs) as f64;
-    let eval_macs = macs as f64 * (test * (spec.epochs + spec.replicate_test)) as f64;
-    Some((train_macs + eval_macs) / rate)
-}
-
 fn dry_run(cfg: &SweepConfig, shard: Option<Shard>, json: bool) -> anyhow::Result<()> {
     let runs = greenbench_runner::sweep::owned_runs(cfg, shard);
-    let mut cache = HashMap::new();
-    let mut total = 0.0;
-    let mut rows = Vec::new();
-    for (pos, spec) in &runs {
-        let est = rough_seconds(spec, &mut cache);
-        total += est.unwrap_or(0.0);
-        rows.push((pos, spec, est));
-    }
+    let mut planner = Planner::default();
+    let rows: Vec<_> = runs
+        .iter()
+        .map(|(pos, spec)| (pos, spec, planner.run_seconds(spec)))
+        .collect();
+    let total = planner.sweep_seconds(cfg, runs.iter().map(|(_, s)| s));
     if json {
         let arr: Vec<serde_json::Value> = rows
             .iter()
@@ -381,25 +386,16 @@ fn dry_run(cfg: &SweepConfig, shard: Option<Shard>, json: bool) -> anyhow::Resul
         );
     }
     println!(
-        "{} runs{}; rough total ≈ {} (an order-of-magnitude planning figure from MACs at {:.0e} MAC/s per thread, not a measurement)",
+        "{} runs{}; estimated total {} (idle baselines included; {})",
         rows.len(),
         shard.map(|s| format!(" in shard {s}")).unwrap_or_default(),
-        human_duration(total),
-        MACS_PER_S_PER_THREAD
+        total.map_or(
+            "unknown: a run's duration cannot be estimated (marked ?)".into(),
+            |t| { format!("≈ {}", human_duration(t)) }
+        ),
+        plan::basis()
     );
     Ok(())
-}
-
-fn human_duration(s: f64) -> String {
-    if s < 90.0 {
-        format!("{s:.0} s")
-    } else if s < 5400.0 {
-        format!("{:.0} min", s / 60.0)
-    } else if s < 2.0 * 86400.0 {
-        format!("{:.1} h", s / 3600.0)
-    } else {
-        format!("{:.1} days", s / 86400.0)
-    }
 }
 
 /// Environment for every worker: the GPU order NVML and CUDA agree on, and mimalloc told to keep

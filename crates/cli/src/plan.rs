@@ -1,0 +1,88 @@
+//! How long a sweep will take, before it runs: each run's training, evaluation, warm-up and
+//! start-up from the zoo's measured training throughput (`greenbench_models::measured_throughput`),
+//! scaled by MACs and threads, plus the idle baselines. A planning figure: `sweep` prints it
+//! beside the time the sweep really took.
+
+use std::collections::HashMap;
+
+use greenbench_core::{RunSpec, SweepConfig};
+use greenbench_models::measured_throughput::{training_samples_per_s, MACHINE};
+
+use crate::catalog::dataset_input;
+
+/// Seconds a worker spends starting and loading its data before training, measured on the
+/// quick sweep (Fashion-MNIST, 60 000 images).
+const START_S: f64 = 2.0;
+/// Evaluation (forward pass, no gradient) runs this many times faster than training, per
+/// sample: a forward pass is about a third of a training step's work.
+const EVAL_SPEEDUP: f64 = 3.0;
+
+/// Where the estimate comes from, for the dry run's footer.
+pub fn basis() -> String {
+    format!(
+        "from every model's training throughput measured on {MACHINE}, scaled by MACs and threads; \
+         expect ±50 % on other machines"
+    )
+}
+
+/// Estimates run durations; caches each (model, dataset)'s size.
+#[derive(Default)]
+pub struct Planner {
+    /// (model, dataset) → (family, MACs per sample, train samples, test samples).
+    sizes: HashMap<(String, String), Option<(&'static str, u64, usize, usize)>>,
+}
+
+impl Planner {
+    /// Seconds one run takes, `None` when unknown (a GPU run, an unknown dataset).
+    pub fn run_seconds(&mut self, spec: &RunSpec) -> Option<f64> {
+        if spec.device != "cpu" {
+            return None; // no GPU throughput is measured
+        }
+        let key = (spec.model.clone(), spec.dataset.clone());
+        let (family, macs, train, test) = (*self.sizes.entry(key).or_insert_with(|| {
+            let input = dataset_input(&spec.dataset)?;
+            let info = greenbench_data::info(&spec.dataset)?;
+            let s = greenbench_models::train::describe(&spec.model, &input).ok()?;
+            Some((s.family, s.macs_per_sample, info.train_len, info.test_len))
+        }))?;
+        let like = match family {
+            "mlp" => "mlp-medium",
+            "transformer" => "vit-tiny",
+            _ => "resnet18",
+        };
+        let sps = training_samples_per_s(&spec.model, like, macs, spec.batch_size, spec.threads)?;
+        let train = spec.subset.map_or(train, |s| s.min(train));
+        let trained = (train * spec.epochs + spec.warmup_batches * spec.batch_size) as f64;
+        let evaluated = (test * (spec.epochs + spec.replicate_test)) as f64;
+        Some(START_S + trained / sps + evaluated / (sps * EVAL_SPEEDUP))
+    }
+
+    /// Seconds the given runs of `cfg` take, with the idle baseline before and after; `None`
+    /// when a run's duration is unknown.
+    pub fn sweep_seconds<'a>(
+        &mut self,
+        cfg: &SweepConfig,
+        runs: impl IntoIterator<Item = &'a RunSpec>,
+    ) -> Option<f64> {
+        let mut total = 2.0 * cfg.idle_seconds.value;
+        for s in runs {
+            total += self.run_seconds(s)?;
+        }
+        Some(total)
+    }
+}
+
+/// A duration in the unit that fits it.
+pub fn human_duration(s: f64) -> String {
+    if s < 10.0 {
+        format!("{s:.1} s")
+    } else if s < 90.0 {
+        format!("{s:.0} s")
+    } else if s < 5400.0 {
+        format!("{:.0} min", s / 60.0)
+    } else if s < 2.0 * 86400.0 {
+        format!("{:.1} h", s / 3600.0)
+    } else {
+        format!("{:.1} days", s / 86400.0)
+    }
+}

