@@ -36,11 +36,7 @@ fn a_second_writer_into_a_running_sweeps_folder_fails_at_once_naming_the_holder(
         &digits_config("busy", &["mlp-small"], &[64], 1, ""),
     );
     let out = dir.path().join("out");
-    let mut first = greenbench()
-        .arg("sweep")
-        .arg(&cfg)
-        .arg("--out")
-        .arg(&out)
+    let mut first = sweep_into(&cfg, &out)
         .arg("--quiet")
         .env("GREENBENCH_INJECT_FAULT", "hang:mlp-small")
         .spawn()
@@ -52,8 +48,7 @@ fn a_second_writer_into_a_running_sweeps_folder_fails_at_once_naming_the_holder(
     let holder = format!("pid {}", first.id());
     for extra in [None, Some("--resume")] {
         let t0 = Instant::now();
-        let mut c = greenbench();
-        c.arg("sweep").arg(&cfg).arg("--out").arg(&out);
+        let mut c = sweep_into(&cfg, &out);
         if let Some(x) = extra {
             c.arg(x);
         }
@@ -69,7 +64,7 @@ fn a_second_writer_into_a_running_sweeps_folder_fails_at_once_naming_the_holder(
     let _ = first.kill();
     let _ = first.wait();
     // The lock dies with its holder: the folder is usable again.
-    let o = run(greenbench().arg("sweep").arg(&cfg).arg("--out").arg(&out));
+    let o = run(&mut sweep_into(&cfg, &out));
     assert!(o.status.success());
     assert_eq!(records(&out).len(), 1);
 }
@@ -83,11 +78,7 @@ fn ctrl_c_to_the_process_group_records_nothing_for_the_stopped_run_and_it_runs_a
         &digits_config("stop", &["mlp-small", "mlp-32"], &[64], 1, ""),
     );
     let out = dir.path().join("out");
-    let child = greenbench()
-        .arg("sweep")
-        .arg(&cfg)
-        .arg("--out")
-        .arg(&out)
+    let child = sweep_into(&cfg, &out)
         .env("GREENBENCH_INJECT_FAULT", "hang:mlp-32")
         .stderr(Stdio::piped())
         .process_group(0)
@@ -112,7 +103,7 @@ fn ctrl_c_to_the_process_group_records_nothing_for_the_stopped_run_and_it_runs_a
     assert_eq!(recs[0].spec.model, "mlp-small");
     assert_eq!(recs[0].status, RunStatus::Ok);
 
-    let o = run(greenbench().arg("sweep").arg(&cfg).arg("--out").arg(&out));
+    let o = run(&mut sweep_into(&cfg, &out));
     assert!(o.status.success());
     let recs = records(&out);
     assert_eq!(recs.len(), 2);
@@ -128,27 +119,17 @@ fn retry_failed_reruns_a_crashed_run_once_fixed_and_keeps_the_old_reason() {
         &digits_config("retry", &["mlp-small", "mlp-32"], &[64], 1, ""),
     );
     let out = dir.path().join("out");
-    let o = run(greenbench()
-        .arg("sweep")
-        .arg(&cfg)
-        .arg("--out")
-        .arg(&out)
-        .env("GREENBENCH_INJECT_FAULT", "panic:mlp-32"));
+    let o = run(&mut sweep_into(&cfg, &out).env("GREENBENCH_INJECT_FAULT", "panic:mlp-32"));
     assert_eq!(o.status.code(), Some(3));
 
     // The fault is gone; a plain rerun keeps the failure and says how to retry.
-    let o = run(greenbench().arg("sweep").arg(&cfg).arg("--out").arg(&out));
+    let o = run(&mut sweep_into(&cfg, &out));
     assert_eq!(o.status.code(), Some(3));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("1 crashed, 1 ok"), "{err}");
     assert!(err.contains("--retry-failed"), "{err}");
 
-    let o = run(greenbench()
-        .arg("sweep")
-        .arg(&cfg)
-        .arg("--out")
-        .arg(&out)
-        .arg("--retry-failed"));
+    let o = run(&mut sweep_into(&cfg, &out).arg("--retry-failed"));
     assert_eq!(o.status.code(), Some(0));
     let recs = records(&out);
     assert_eq!(recs.len(), 2, "run ids stay unique");
@@ -171,15 +152,11 @@ fn a_whole_last_record_without_its_newline_is_kept_by_sweep_and_report() {
         &digits_config("nl", &["mlp-small", "mlp-32"], &[64], 1, ""),
     );
     let out = dir.path().join("out");
-    assert!(
-        run(greenbench().arg("sweep").arg(&cfg).arg("--out").arg(&out))
-            .status
-            .success()
-    );
+    assert!(run(&mut sweep_into(&cfg, &out)).status.success());
     let runs = out.join("runs.jsonl");
     let text = std::fs::read_to_string(&runs).unwrap();
     std::fs::write(&runs, text.trim_end()).unwrap();
-    let o = run(greenbench().arg("sweep").arg(&cfg).arg("--out").arg(&out));
+    let o = run(&mut sweep_into(&cfg, &out));
     assert!(o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("nothing to do"));
     assert_eq!(lines(&runs), 2);
@@ -236,19 +213,10 @@ fn quiet_prints_nothing_and_the_exit_code_tells() {
         "q",
         &digits_config("q", &["mlp-small"], &[64], 1, ""),
     );
-    let o = run(greenbench()
-        .arg("sweep")
-        .arg(&cfg)
-        .arg("--out")
-        .arg(dir.path().join("out"))
-        .arg("-q"));
+    let o = run(&mut sweep_into(&cfg, &dir.path().join("out")).arg("-q"));
     assert!(o.status.success());
     assert!(o.stdout.is_empty() && o.stderr.is_empty());
-    let o = run(greenbench()
-        .arg("sweep")
-        .arg(&cfg)
-        .arg("--out")
-        .arg(dir.path().join("out2"))
+    let o = run(&mut sweep_into(&cfg, &dir.path().join("out2"))
         .arg("-q")
         .env("GREENBENCH_INJECT_FAULT", "panic:mlp-small"));
     assert_eq!(o.status.code(), Some(3));
@@ -320,11 +288,11 @@ fn impossible_numbers_and_wrong_paths_are_clear_errors() {
     }
     let afile = dir.path().join("afile");
     std::fs::write(&afile, "x").unwrap();
-    let o = run(greenbench().arg("sweep").arg(&cfg).arg("--out").arg(&afile));
+    let o = run(&mut sweep_into(&cfg, &afile));
     assert!(String::from_utf8_lossy(&o.stderr).contains("is a file, not a folder"));
     let out = dir.path().join("out");
     std::fs::create_dir_all(out.join("runs.jsonl")).unwrap();
-    let o = run(greenbench().arg("sweep").arg(&cfg).arg("--out").arg(&out));
+    let o = run(&mut sweep_into(&cfg, &out));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("runs.jsonl is not a file"), "{err}");
 }

@@ -63,3 +63,10 @@ pub fn digits_config(
         batch.join(", ")
     )
 }
+
+/// `greenbench sweep CONFIG --out OUT`, ready for more arguments.
+pub fn sweep_into(cfg: &Path, out: &Path) -> Command {
+    let mut c = greenbench();
+    c.arg("sweep").arg(cfg).arg("--out").arg(out);
+    c
+}
