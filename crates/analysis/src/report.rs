@@ -1,5 +1,5 @@
 //! `greenbench report DIR`: reads `DIR/runs.jsonl` (+ `manifest.json`) and writes `report.md`,
-//! `figures/`, `runs.csv`, `summary.md` and `emissions.csv` into `DIR`.
+//! `report.html`, `figures/`, `tables/`, `runs.csv`, `summary.md` and `emissions.csv` into `DIR`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -22,13 +22,19 @@ use crate::{export, AnalysisError};
 /// What to write.
 #[derive(Debug, Clone)]
 pub struct ReportOptions {
-    /// Draw figures (PNG + SVG); off for quick text-only reports.
+    /// Draw figures (PNG + SVG + PDF); off for quick text-only reports.
     pub figures: bool,
+    /// Physical width of every figure in inches (3.5 single column, 7 double column); `None` =
+    /// each figure's own screen size.
+    pub figure_width_in: Option<f64>,
 }
 
 impl Default for ReportOptions {
     fn default() -> Self {
-        ReportOptions { figures: true }
+        ReportOptions {
+            figures: true,
+            figure_width_in: None,
+        }
     }
 }
 
@@ -104,6 +110,14 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<ReportSummary, A
     files.push(summary);
 
     let study = correlation_study(&runs, basis);
+    files.extend(export::latex::write_tables(
+        &dir.join("tables"),
+        &study,
+        &runs,
+        basis,
+        &quality,
+        &sweep.carbon,
+    )?);
     let profile = short_profile(&runs, basis);
     let estimator = Estimator::fit(&runs, basis);
     let input = FigureInput {
@@ -116,6 +130,11 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<ReportSummary, A
             .and_then(|e| e.cv.as_ref())
             .map(|cv| cv.energy_predictions.clone())
             .unwrap_or_default(),
+        width_in: opts.figure_width_in,
+        cv_note: match &estimator {
+            Ok(e) => e.cv_note.clone(),
+            Err(err) => Some(err.to_string()),
+        },
     };
     let figs = if opts.figures {
         figures::write_all(&dir.join("figures"), &input)?
@@ -145,6 +164,26 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<ReportSummary, A
     let report = dir.join("report.md");
     write(&report, &md)?;
     files.insert(0, report.clone());
+
+    let html_path = dir.join("report.html");
+    let html = export::html::report_html(
+        &export::html::HtmlInput {
+            name: sweep
+                .records
+                .first()
+                .map_or("(empty)", |r| r.sweep.as_str()),
+            records: &sweep.records,
+            runs: &runs,
+            basis,
+            quality: &quality,
+            carbon: &sweep.carbon,
+            study: &study,
+            figures: &figs,
+        },
+        &|p| std::fs::read_to_string(p).map_err(|e| AnalysisError::io("reading", p, e)),
+    )?;
+    write(&html_path, &html)?;
+    files.insert(1, html_path);
     Ok(ReportSummary {
         report,
         files,
@@ -355,13 +394,9 @@ fn estimator_section(md: &mut String, est: &Result<Estimator, AnalysisError>) {
         e.energy_fit.coefficients[0], e.duration_fit.coefficients[0]
     );
     for (i, name) in FEATURES.iter().enumerate() {
-        let dropped = e.energy_fit.dropped.contains(&i) || (i == 4 && !e.uses_train_samples);
-        let cell = |c: f64| {
-            if dropped {
-                "dropped (not varied)".to_string()
-            } else {
-                format!("{c:.4}")
-            }
+        let cell = |c: f64| match e.dropped_reason(i) {
+            Some(why) => format!("dropped ({why})"),
+            None => format!("{c:.4}"),
         };
         let _ = writeln!(
             md,
@@ -385,7 +420,11 @@ fn estimator_section(md: &mut String, est: &Result<Estimator, AnalysisError>) {
             );
         }
         None => {
-            let _ = writeln!(md, "No cross-validation: the sweep has one model.\n");
+            let _ = writeln!(
+                md,
+                "No cross-validation: {}.\n",
+                e.cv_note.as_deref().unwrap_or("no held-out predictions")
+            );
         }
     }
     let _ = writeln!(
@@ -495,7 +534,7 @@ fn figures_section(md: &mut String, figs: &[FigureOutcome], enabled: bool) {
                 let _ = writeln!(md, "- **{}** — skipped: {why}.", f.title);
             }
             None => {
-                let _ = writeln!(md, "- **{}** — [PNG](figures/{n}.png), [SVG](figures/{n}.svg)\n\n  ![{}](figures/{n}.png)\n", f.title, f.title, n = f.name);
+                let _ = writeln!(md, "- **{}** — [PNG](figures/{n}.png), [SVG](figures/{n}.svg), [PDF](figures/{n}.pdf)\n\n  ![{}](figures/{n}.png)\n", f.title, f.title, n = f.name);
             }
         }
     }
