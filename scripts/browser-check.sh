@@ -28,7 +28,7 @@ dir=${1:-}
 shot=${2:-}
 tmp=""
 if [ -z "$dir" ]; then
-    [ -x target/release/greenbench ] || cargo build --release --locked
+    cargo build --release --locked -p greenbench
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' EXIT
     cp crates/analysis/tests/data/quick/runs.jsonl crates/analysis/tests/data/quick/manifest.json "$tmp"/

@@ -6,9 +6,8 @@
 //   - every inline SVG figure is laid out with a non-zero size;
 // then writes a full-page screenshot. Usage: node check.mjs REPORT.html RUNS.jsonl SHOT.png
 import { chromium } from 'playwright-core';
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const [html, runs, shot] = process.argv.slice(2);
@@ -21,14 +20,13 @@ const failures = [];
 const fail = (m) => { failures.push(m); console.log(`FAIL: ${m}`); };
 const ok = (m) => console.log(`ok: ${m}`);
 
-const profile = mkdtempSync(join(tmpdir(), 'greenbench-chromium-'));
+// playwright starts Chromium with a fresh, empty temporary profile (--user-data-dir) and removes it.
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   headless: true,
   args: [
     '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    `--user-data-dir=${profile}`,
   ],
 });
 try {
@@ -89,7 +87,6 @@ try {
   ok(`screenshot ${shot}`);
 } finally {
   await browser.close();
-  rmSync(profile, { recursive: true, force: true });
 }
 if (failures.length > 0) {
   console.log(`browser check FAILED (${failures.length})`);

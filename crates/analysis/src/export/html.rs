@@ -138,6 +138,11 @@ fn num_cell(v: Option<f64>, digits: usize) -> String {
     }
 }
 
+/// A cell shown exactly as given (integers, learning rates), sorted by its value.
+fn exact_cell(v: f64) -> String {
+    format!("<td class=n data-v=\"{v}\">{v}</td>")
+}
+
 fn text_cell(s: &str) -> String {
     format!("<td data-v=\"{0}\">{0}</td>", escape(s))
 }
@@ -220,9 +225,9 @@ fn run_table(h: &mut String, input: &HtmlInput) {
             r.status.name(),
             text_cell(&r.run_id),
             text_cell(&r.spec.model),
-            num_cell(Some(r.spec.batch_size as f64), 6),
-            num_cell(Some(r.spec.lr), 3),
-            num_cell(Some(r.spec.epochs as f64), 6),
+            exact_cell(r.spec.batch_size as f64),
+            exact_cell(r.spec.lr),
+            exact_cell(r.spec.epochs as f64),
             text_cell(r.status.name()),
             num_cell(r.train.as_ref().map(|t| t.duration_s), 3),
             num_cell(train_j.map(data::wh), 3),

@@ -27,6 +27,7 @@ use std::sync::{Once, OnceLock};
 use greenbench_core::record::RunRecord;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::data::EnergyBasis;
 use crate::AnalysisError;
@@ -391,7 +392,7 @@ pub(crate) fn caption() -> TextStyle<'static> {
 
 /// Axis description font.
 pub(crate) fn axis_font() -> TextStyle<'static> {
-    (FAMILY, 20).into_font().into()
+    (FAMILY, 19).into_font().into()
 }
 
 /// Tick label font (also legends and point notes: the smallest text).
@@ -463,24 +464,28 @@ pub(crate) fn truncate(s: &str, n: usize) -> String {
     }
 }
 
-/// Estimated pixel width of `n` characters of DejaVu Sans at `px` (average advance ≈ 0.6 em).
-fn text_px(n: usize, px: u32) -> u32 {
-    (n as f64 * px as f64 * 0.6).ceil() as u32
+/// Estimated pixel width of `n` characters of DejaVu Sans at font size `px` (plotters' em is
+/// size / 1.24; an average advance is ≈ 0.55 em, wider for capitals).
+pub(crate) fn text_px(n: usize, px: u32) -> u32 {
+    (n as f64 * px as f64 / 1.24 * 0.6).ceil() as u32
 }
 
-/// `text` broken at spaces into lines of at most `width` pixels at font size `px`.
-pub(crate) fn wrap(text: &str, width: u32, px: u32) -> Vec<String> {
-    let max = (width as f64 / (px as f64 * 0.6)).floor().max(8.0) as usize;
+/// `text` broken at spaces into lines no wider than `width` pixels at font size `px`, measured by
+/// `measure` (pixel width of a string).
+fn wrap_by(text: &str, width: u32, measure: &dyn Fn(&str) -> u32) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     let mut cur = String::new();
     for word in text.split(' ') {
-        if !cur.is_empty() && cur.chars().count() + 1 + word.chars().count() > max {
-            lines.push(std::mem::take(&mut cur));
+        let candidate = if cur.is_empty() {
+            word.to_string()
+        } else {
+            format!("{cur} {word}")
+        };
+        if !cur.is_empty() && measure(&candidate) > width {
+            lines.push(std::mem::replace(&mut cur, word.to_string()));
+        } else {
+            cur = candidate;
         }
-        if !cur.is_empty() {
-            cur.push(' ');
-        }
-        cur.push_str(word);
     }
     if !cur.is_empty() {
         lines.push(cur);
@@ -488,31 +493,43 @@ pub(crate) fn wrap(text: &str, width: u32, px: u32) -> Vec<String> {
     lines
 }
 
-/// Title font size in pixels.
-pub(crate) const TITLE_PX: u32 = 20;
-
-/// Height of `text` as a title wrapped to `width` pixels.
-pub(crate) fn title_height(text: &str, width: u32) -> u32 {
-    wrap(text, width.saturating_sub(20), TITLE_PX).len() as u32 * (TITLE_PX + 6) + 14
+/// `text` broken at spaces into lines of at most `width` pixels at font size `px` (estimated).
+pub(crate) fn wrap(text: &str, width: u32, px: u32) -> Vec<String> {
+    wrap_by(text, width, &|s| text_px(s.chars().count(), px))
 }
 
-/// Draws `text` centred at the top of `root`, wrapped to its width; returns the area below.
+/// Title font size.
+pub(crate) const TITLE_PX: u32 = 22;
+
+/// Line height of titles in pixels.
+const TITLE_LINE: u32 = 24;
+
+/// Height of `text` as a title wrapped to `width` pixels (estimated, before drawing).
+pub(crate) fn title_height(text: &str, width: u32) -> u32 {
+    wrap(text, width.saturating_sub(20), TITLE_PX).len() as u32 * TITLE_LINE + 14
+}
+
+/// Draws `text` centred at the top of `root`, wrapped to its width (measured with the embedded
+/// font); returns the area below.
 pub(crate) fn titled<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     text: &str,
 ) -> Result<DrawingArea<DB, Shift>, String> {
     let w = root.dim_in_pixel().0;
-    let (top, rest) = root.split_vertically(title_height(text, w));
     let style: TextStyle = (FAMILY, TITLE_PX).into_font().into();
-    for (i, line) in wrap(text, w.saturating_sub(20), TITLE_PX)
-        .iter()
-        .enumerate()
-    {
-        let x = (w.saturating_sub(text_px(line.chars().count(), TITLE_PX)) / 2) as i32;
+    let measure = |s: &str| {
+        root.estimate_text_size(s, &style)
+            .map(|(x, _)| x)
+            .unwrap_or_else(|_| text_px(s.chars().count(), TITLE_PX))
+    };
+    let lines = wrap_by(text, w.saturating_sub(20), &measure);
+    let (top, rest) = root.split_vertically(lines.len() as u32 * TITLE_LINE + 14);
+    let centred = style.pos(Pos::new(HPos::Center, VPos::Top));
+    for (i, line) in lines.iter().enumerate() {
         top.draw(&Text::new(
             line.clone(),
-            (x, 8 + i as i32 * (TITLE_PX as i32 + 6)),
-            style.clone(),
+            ((w / 2) as i32, 8 + i as i32 * TITLE_LINE as i32),
+            centred.clone(),
         ))
         .ctx()?;
     }
@@ -547,12 +564,13 @@ mod tests {
 
     #[test]
     fn wrap_breaks_long_titles() {
-        let l = wrap(
-            "Duration per model — fashion-mnist, batch 64, sgd lr 0.05, 3 epochs",
-            300,
-            20,
-        );
+        let text = "Duration per model — fashion-mnist, batch 64, sgd lr 0.05, 3 epochs";
+        let l = wrap(text, 300, 20);
         assert!(l.len() >= 2, "{l:?}");
-        assert!(l.iter().all(|x| x.chars().count() <= 25));
+        assert!(
+            l.iter().all(|x| text_px(x.chars().count(), 20) <= 300),
+            "{l:?}"
+        );
+        assert_eq!(l.join(" "), text);
     }
 }

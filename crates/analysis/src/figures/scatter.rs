@@ -7,8 +7,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{
-    axis_font, caption, emit, lin_range, log_range, marker_element, short, tick_font, Ctx,
-    FigureInput, FigureOutcome, Marker, Plot, NARROW_PX,
+    axis_font, emit, lin_range, log_range, marker_element, short, tick_font, Ctx, FigureInput,
+    FigureOutcome, Marker, Plot, NARROW_PX,
 };
 use crate::AnalysisError;
 
@@ -67,7 +67,11 @@ impl Plot for FixedSize {
         let Some(w) = width else {
             return self.size;
         };
-        let plot_h = (w as f64 * self.size.1 as f64 / self.size.0 as f64).round() as u32;
+        // At a paper's width a plot is nearly square (room for long axis descriptions) plus its
+        // title, wrapped when wider than the plot.
+        let aspect = (self.size.1 as f64 / self.size.0 as f64).max(0.8);
+        let title = super::title_height(&self.scatter.title, w);
+        let plot_h = (w as f64 * aspect).round() as u32 + title;
         if self.scatter.legend_outside && w < NARROW_PX {
             (w, plot_h + legend_grid_height(self.scatter.labelled(), w))
         } else {
@@ -325,8 +329,9 @@ impl Scatter {
         X::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
         Y::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
     {
+        // The title is drawn above the plot, wrapped when wider than it.
+        let area = &super::titled(area, &self.title)?;
         let mut chart = ChartBuilder::on(area)
-            .caption(&self.title, caption())
             .margin(16)
             .x_label_area_size(60)
             .y_label_area_size(90)
