@@ -119,17 +119,23 @@ impl Sweep {
         } else {
             None
         };
-        let carbon = match &manifest {
-            Some(m) => {
-                CarbonSettings::from_manifest(m).map_err(|message| AnalysisError::Manifest {
+        let mut carbon = match &manifest {
+            Some(m) => CarbonSettings::from_manifest(m, dir).map_err(|message| {
+                AnalysisError::Manifest {
                     path: mpath.clone(),
                     message,
-                })?
-            }
+                }
+            })?,
             None => {
                 CarbonSettings::default_with_source("default: no manifest.json in the sweep folder")
             }
         };
+        carbon
+            .resolve_runs(&records)
+            .map_err(|message| AnalysisError::Manifest {
+                path: mpath.clone(),
+                message,
+            })?;
         Ok(Sweep {
             dir: dir.to_path_buf(),
             records,

@@ -447,39 +447,48 @@ fn carbon_section(
     let _ = writeln!(md, "## Carbon\n");
     let _ = writeln!(
         md,
-        "g CO2-eq = kWh × {} g/kWh × PUE {} (source: {}). Energy: {} ({quality}).\n",
-        c.intensity_g_per_kwh,
+        "g CO2-eq = kWh × {} g/kWh{} × PUE {} (source: {}). Energy: {} ({quality}).\n",
+        sig(c.intensity_g_per_kwh, 3),
+        if c.per_run.is_empty() {
+            ""
+        } else {
+            " (mean over runs; each run uses the mean intensity of its own start–end window, listed in runs.csv and emissions.csv)"
+        },
         c.pue,
         c.source,
         basis.name()
     );
-    let train: f64 = runs.iter().filter_map(|r| basis.train_j(r)).sum();
-    let infer: f64 = runs.iter().filter_map(|r| basis.inference_j(r)).sum();
-    let others: f64 = sweep
-        .records
-        .iter()
-        .filter(|r| r.status != RunStatus::Ok)
-        .filter_map(|r| r.train.as_ref().and_then(|t| t.energy.total_j))
-        .sum();
+    // (energy J, grams) summed over runs, each at its own intensity.
+    let total = |it: &mut dyn Iterator<Item = (&RunRecord, f64)>| {
+        it.fold((0.0, 0.0), |a, (r, j)| (a.0 + j, a.1 + c.grams_for(r, j)))
+    };
+    let train = total(&mut runs.iter().filter_map(|r| Some((*r, basis.train_j(r)?))));
+    let infer = total(
+        &mut runs
+            .iter()
+            .filter_map(|r| Some((*r, basis.inference_j(r)?))),
+    );
+    let others = total(
+        &mut sweep
+            .records
+            .iter()
+            .filter(|r| r.status != RunStatus::Ok)
+            .filter_map(|r| Some((r, r.train.as_ref()?.energy.total_j?))),
+    );
     let _ = writeln!(md, "| phase | energy (kWh) | CO2-eq (g) |\n|---|---:|---:|");
-    for (name, j) in [
+    for (name, (j, g)) in [
         ("training, ok runs", train),
         ("inference, ok runs", infer),
-        ("total, ok runs", train + infer),
+        ("total, ok runs", (train.0 + infer.0, train.1 + infer.1)),
     ] {
-        let _ = writeln!(
-            md,
-            "| {name} | {} | {} |",
-            sig(j / 3.6e6, 3),
-            sig(c.grams(j), 3)
-        );
+        let _ = writeln!(md, "| {name} | {} | {} |", sig(j / 3.6e6, 3), sig(g, 3));
     }
-    if others > 0.0 {
+    if others.0 > 0.0 {
         let _ = writeln!(
             md,
             "| training, runs not ok (raw) | {} | {} |",
-            sig(others / 3.6e6, 3),
-            sig(c.grams(others), 3)
+            sig(others.0 / 3.6e6, 3),
+            sig(others.1, 3)
         );
     }
     let _ = writeln!(md, "\nPer model and setting: see [summary.md](summary.md); per run: [runs.csv](runs.csv), [emissions.csv](emissions.csv) (CodeCarbon layout).\n");

@@ -233,8 +233,8 @@ fn run_table(h: &mut String, input: &HtmlInput) {
             num_cell(train_j.map(data::wh), 3),
             num_cell(infer_j.map(data::wh), 3),
             num_cell(data::accuracy(r).map(|a| a * 100.0), 4),
-            num_cell(Some(input.carbon.intensity_g_per_kwh), 3),
-            num_cell(train_j.map(|j| input.carbon.grams(j)), 3),
+            num_cell(Some(input.carbon.intensity_for(r)), 3),
+            num_cell(train_j.map(|j| input.carbon.grams_for(r, j)), 3),
         );
     }
     h.push_str("</tbody>\n</table>\n");
@@ -287,26 +287,27 @@ pub fn report_html(
     h.push_str("</tbody></table>\n");
     // Carbon.
     let c = input.carbon;
-    let train: f64 = input
-        .runs
-        .iter()
-        .filter_map(|r| input.basis.train_j(r))
-        .sum();
-    let infer: f64 = input
-        .runs
-        .iter()
-        .filter_map(|r| input.basis.inference_j(r))
-        .sum();
+    let sum = |f: &dyn Fn(&RunRecord) -> Option<f64>| -> (f64, f64) {
+        input
+            .runs
+            .iter()
+            .filter_map(|r| f(r).map(|j| (j, c.grams_for(r, j))))
+            .fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1))
+    };
+    let (train, train_g) = sum(&|r| input.basis.train_j(r));
+    let (infer, infer_g) = sum(&|r| input.basis.inference_j(r));
     let _ = writeln!(
         h,
-        "<h2>Carbon</h2>\n<p>g CO2-eq = kWh × {} g/kWh × PUE {} (source: {}). Ok runs: training {} kWh → {} g, inference {} kWh → {} g.</p>",
-        c.intensity_g_per_kwh,
+        "<h2>Carbon</h2>\n<p>g CO2-eq = kWh × {} g/kWh{} × PUE {} (source: {}). Ok runs: training {} kWh → {} g, inference {} kWh → {} g. \
+         The intensity each run used is in the table below and in runs.csv / emissions.csv.</p>",
+        sig(c.intensity_g_per_kwh, 3),
+        if c.per_run.is_empty() { "" } else { " (mean over runs; each run uses its own window's)" },
         c.pue,
         escape(&c.source),
         sig(train / 3.6e6, 3),
-        sig(c.grams(train), 3),
+        sig(train_g, 3),
         sig(infer / 3.6e6, 3),
-        sig(c.grams(infer), 3)
+        sig(infer_g, 3)
     );
     run_table(&mut h, input);
     // Figures.

@@ -241,7 +241,10 @@ fn models_table(
                 num(g.mean(|r| basis.train_j(r)).map(data::wh), 3),
                 num(g.mean(|r| basis.inference_j(r)).map(data::wh), 3),
                 num(g.mean(data::accuracy).map(|a| a * 100.0), 4),
-                num(g.mean(|r| basis.train_j(r).map(|j| carbon.grams(j))), 3),
+                num(
+                    g.mean(|r| basis.train_j(r).map(|j| carbon.grams_for(r, j))),
+                    3,
+                ),
             ]
         })
         .collect();
@@ -251,7 +254,7 @@ fn models_table(
             escape(&ctx.map(|c| c.to_string()).unwrap_or_else(|| "no setting".into())),
             basis.name(),
             escape(quality),
-            carbon.intensity_g_per_kwh,
+            sig(carbon.intensity_g_per_kwh, 3),
             carbon.pue,
             escape(&carbon.source)
         ),
