@@ -305,6 +305,28 @@ fn sixteen_models_get_distinct_legend_entries_and_distinct_ticks() {
                 );
             }
         }
+        // No text is placed outside the canvas (legends that grow with the model count).
+        for f in s.figures.iter().filter(|f| f.skipped.is_none()) {
+            let svg = std::fs::read_to_string(out.join(format!("figures/{}.svg", f.name))).unwrap();
+            let attr = |tag: &str, k: &str| -> f64 {
+                tag.split(&format!(" {k}=\""))
+                    .nth(1)
+                    .and_then(|v| v.split('"').next())
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0.0)
+            };
+            let root = svg.split('>').next().unwrap();
+            let (w, h) = (attr(root, "width"), attr(root, "height"));
+            for t in svg.split("<text").skip(1) {
+                let tag = t.split('>').next().unwrap();
+                let (x, y) = (attr(tag, "x"), attr(tag, "y"));
+                assert!(
+                    (0.0..=w).contains(&x) && (0.0..h).contains(&y),
+                    "{} at {width:?} in: text at ({x}, {y}) outside {w}×{h}",
+                    f.name
+                );
+            }
+        }
         // Tick labels along each axis are distinct (no "97, 97, 96").
         let svg = std::fs::read_to_string(out.join("figures/pareto.svg")).unwrap();
         let labels: Vec<String> = svg_texts(&svg)

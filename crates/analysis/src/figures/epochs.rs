@@ -209,7 +209,8 @@ const SIDE_LEGEND_PX: u32 = 1500;
 impl Plot for Epochs {
     fn size(&self, width: Option<u32>) -> (u32, u32) {
         let Some(w) = width else {
-            return (1900, 620);
+            // The side legend's column needs 70 px + one row per model.
+            return (1900, (96 + 26 * self.legend_rows() as u32).max(620));
         };
         let legend = super::scatter::legend_grid_height(self.legend_rows(), w);
         if w < NARROW_PX {
@@ -218,7 +219,7 @@ impl Plot for Epochs {
         } else if w < SIDE_LEGEND_PX {
             (w, (w as f64 * 0.42).max(420.0) as u32 + legend)
         } else {
-            (w, 620)
+            (w, (96 + 26 * self.legend_rows() as u32).max(620))
         }
     }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
