@@ -154,13 +154,13 @@ impl Sweep {
         } else {
             None
         };
-        let carbon = match &manifest {
-            Some(m) => {
-                CarbonSettings::from_manifest(m).map_err(|message| AnalysisError::Manifest {
+        let mut carbon = match &manifest {
+            Some(m) => CarbonSettings::from_manifest(m, dir).map_err(|message| {
+                AnalysisError::Manifest {
                     path: mpath.clone(),
                     message,
-                })?
-            }
+                }
+            })?,
             None => {
                 CarbonSettings::default_with_source("default: no manifest.json in the sweep folder")
             }
@@ -169,6 +169,12 @@ impl Sweep {
             .as_ref()
             .and_then(expected_runs)
             .map(|n| n.saturating_sub(records.len()));
+        carbon
+            .resolve_runs(&records)
+            .map_err(|message| AnalysisError::Manifest {
+                path: mpath.clone(),
+                message,
+            })?;
         Ok(Sweep {
             dir: dir.to_path_buf(),
             records,

@@ -120,8 +120,13 @@ pub struct Estimator {
     pub models: usize,
     /// Whether the training-set size entered (every run had it).
     pub uses_train_samples: bool,
-    /// Leave-one-model-out CV; `None` with fewer than two models.
+    /// Leave-one-model-out CV; `None` when no fold could be fitted (see `cv_note`).
     pub cv: Option<CrossValidation>,
+    /// Why there is no cross-validation (one model, or folds too small to fit).
+    pub cv_note: Option<String>,
+    /// Each dropped regressor (index into [`FEATURES`]) with why: not varied, collinear with
+    /// another term, or not recorded.
+    pub dropped_why: Vec<(usize, String)>,
     /// 5 % and 95 % quantiles of ln(measured / predicted) energy.
     pub energy_log_band: (f64, f64),
     /// 5 % and 95 % quantiles of ln(measured / predicted) time.
@@ -164,7 +169,51 @@ fn score(pred: &[f64], meas: &[f64]) -> CvScore {
     }
 }
 
+/// Why each dropped regressor was dropped: constant ("not varied"), not recorded (training-set
+/// size), or a linear function of an earlier regressor ("collinear with ln params").
+fn dropped_reasons(obs: &[Obs], dropped: &[usize], use_samples: bool) -> Vec<(usize, String)> {
+    let rows: Vec<Vec<f64>> = obs.iter().map(|o| o.config.row(use_samples)).collect();
+    let col = |j: usize| -> Vec<f64> { rows.iter().map(|r| r[j]).collect() };
+    dropped
+        .iter()
+        .map(|&i| {
+            let c = col(i);
+            let constant = c
+                .iter()
+                .all(|v| (v - c[0]).abs() <= 1e-12 * c[0].abs().max(1.0));
+            let why = if i == 4 && !use_samples {
+                "not used (training-set size not recorded for every run)".to_string()
+            } else if constant {
+                "not varied".to_string()
+            } else {
+                let partners: Vec<&str> = (0..i)
+                    .filter(|j| !dropped.contains(j))
+                    .filter(|&j| {
+                        stats::pearson(&c, &col(j))
+                            .is_ok_and(|r| (r.coefficient.abs() - 1.0).abs() < 1e-9)
+                    })
+                    .map(|j| FEATURES[j])
+                    .collect();
+                if partners.is_empty() {
+                    "collinear with the terms above it".to_string()
+                } else {
+                    format!("collinear with {}", partners.join(", "))
+                }
+            };
+            (i, why)
+        })
+        .collect()
+}
+
 impl Estimator {
+    /// Why regressor `i` (index into [`FEATURES`]) was dropped, if it was.
+    pub fn dropped_reason(&self, i: usize) -> Option<&str> {
+        self.dropped_why
+            .iter()
+            .find(|(j, _)| *j == i)
+            .map(|(_, w)| w.as_str())
+    }
+
     /// Fits on `runs` (status ok; runs with non-positive energy or missing complexity are
     /// skipped).
     pub fn fit(runs: &[&RunRecord], basis: EnergyBasis) -> Result<Estimator, AnalysisError> {
@@ -205,8 +254,16 @@ impl Estimator {
         models.dedup();
 
         let mut cv = None;
+        let mut cv_note = None;
         let (mut e_res, mut d_res) = (Vec::new(), Vec::new());
-        if !folds.is_empty() {
+        if folds.is_empty() {
+            cv_note = Some(format!(
+                "the sweep has {} model{}, and leaving one model out needs ≥ 2",
+                models.len(),
+                if models.len() == 1 { "" } else { "s" }
+            ));
+        } else {
+            let mut unfitted = Vec::new();
             let (mut pe, mut me, mut pd, mut md, mut preds) =
                 (vec![], vec![], vec![], vec![], vec![]);
             for (model, fold) in &folds {
@@ -215,6 +272,7 @@ impl Estimator {
                     fit_one(&train, |o| o.energy_j, use_samples),
                     fit_one(&train, |o| o.duration_s, use_samples),
                 ) else {
+                    unfitted.push(format!("{model} ({} training runs)", fold.train.len()));
                     continue;
                 };
                 for &i in &fold.test {
@@ -232,12 +290,22 @@ impl Estimator {
                     preds.push((model.to_string(), e, o.energy_j));
                 }
             }
-            cv = Some(CrossValidation {
-                folds: folds.len(),
-                energy: score(&pe, &me),
-                duration: score(&pd, &md),
-                energy_predictions: preds,
-            });
+            if unfitted.len() == folds.len() {
+                cv_note = Some(format!(
+                    "{} models, but no leave-one-model-out fold could be fitted: the runs left after holding out a model are too few \
+                     for the {} terms that vary (held out: {})",
+                    models.len(),
+                    1 + FEATURES.len() - energy_fit.dropped.len(),
+                    unfitted.join(", ")
+                ));
+            } else {
+                cv = Some(CrossValidation {
+                    folds: folds.len() - unfitted.len(),
+                    energy: score(&pe, &me),
+                    duration: score(&pd, &md),
+                    energy_predictions: preds,
+                });
+            }
         }
         let band_source = if e_res.len() >= 2 {
             format!(
@@ -254,12 +322,16 @@ impl Estimator {
                 .map(|o| (o.duration_s / apply(&duration_fit, &o.config, use_samples)).ln())
                 .collect();
             format!(
-                "5–95 % of in-sample residuals ({} runs; one model only, so no cross-validation — the band is optimistic)",
-                e_res.len()
+                "5–95 % of in-sample residuals ({} runs; no cross-validation: {} — the band is optimistic)",
+                e_res.len(),
+                cv_note.as_deref().unwrap_or("too few held-out predictions")
             )
         };
+        let dropped_why = dropped_reasons(&obs, &energy_fit.dropped, use_samples);
         Ok(Estimator {
             basis,
+            cv_note,
+            dropped_why,
             quality,
             energy_fit,
             duration_fit,

@@ -1,5 +1,5 @@
 //! `greenbench report DIR`: reads `DIR/runs.jsonl` (+ `manifest.json`) and writes `report.md`,
-//! `figures/`, `runs.csv`, `summary.md` and `emissions.csv` into `DIR`.
+//! `report.html`, `figures/`, `tables/`, `runs.csv`, `summary.md` and `emissions.csv` into `DIR`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -22,13 +22,19 @@ use crate::{export, AnalysisError};
 /// What to write.
 #[derive(Debug, Clone)]
 pub struct ReportOptions {
-    /// Draw figures (PNG + SVG); off for quick text-only reports.
+    /// Draw figures (PNG + SVG + PDF); off for quick text-only reports.
     pub figures: bool,
+    /// Physical width of every figure in inches (3.5 single column, 7 double column); `None` =
+    /// each figure's own screen size.
+    pub figure_width_in: Option<f64>,
 }
 
 impl Default for ReportOptions {
     fn default() -> Self {
-        ReportOptions { figures: true }
+        ReportOptions {
+            figures: true,
+            figure_width_in: None,
+        }
     }
 }
 
@@ -108,6 +114,14 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<ReportSummary, A
     files.push(summary);
 
     let study = correlation_study(&runs, basis);
+    files.extend(export::latex::write_tables(
+        &dir.join("tables"),
+        &study,
+        &runs,
+        basis,
+        &quality,
+        &sweep.carbon,
+    )?);
     let profile = short_profile(&runs, basis);
     let estimator = Estimator::fit(&runs, basis);
     let input = FigureInput {
@@ -120,6 +134,11 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<ReportSummary, A
             .and_then(|e| e.cv.as_ref())
             .map(|cv| cv.energy_predictions.clone())
             .unwrap_or_default(),
+        width_in: opts.figure_width_in,
+        cv_note: match &estimator {
+            Ok(e) => e.cv_note.clone(),
+            Err(err) => Some(err.to_string()),
+        },
     };
     let figs = if opts.figures {
         figures::write_all(&dir.join("figures"), &input)?
@@ -149,6 +168,26 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<ReportSummary, A
     let report = dir.join("report.md");
     write(&report, &md)?;
     files.insert(0, report.clone());
+
+    let html_path = dir.join("report.html");
+    let html = export::html::report_html(
+        &export::html::HtmlInput {
+            name: sweep
+                .records
+                .first()
+                .map_or("(empty)", |r| r.sweep.as_str()),
+            records: &sweep.records,
+            runs: &runs,
+            basis,
+            quality: &quality,
+            carbon: &sweep.carbon,
+            study: &study,
+            figures: &figs,
+        },
+        &|p| std::fs::read_to_string(p).map_err(|e| AnalysisError::io("reading", p, e)),
+    )?;
+    write(&html_path, &html)?;
+    files.insert(1, html_path);
     Ok(ReportSummary {
         report,
         files,
@@ -394,13 +433,9 @@ fn estimator_section(md: &mut String, est: &Result<Estimator, AnalysisError>) {
         e.energy_fit.coefficients[0], e.duration_fit.coefficients[0]
     );
     for (i, name) in FEATURES.iter().enumerate() {
-        let dropped = e.energy_fit.dropped.contains(&i) || (i == 4 && !e.uses_train_samples);
-        let cell = |c: f64| {
-            if dropped {
-                "dropped (not varied)".to_string()
-            } else {
-                format!("{c:.4}")
-            }
+        let cell = |c: f64| match e.dropped_reason(i) {
+            Some(why) => format!("dropped ({why})"),
+            None => format!("{c:.4}"),
         };
         let _ = writeln!(
             md,
@@ -424,7 +459,11 @@ fn estimator_section(md: &mut String, est: &Result<Estimator, AnalysisError>) {
             );
         }
         None => {
-            let _ = writeln!(md, "No cross-validation: the sweep has one model.\n");
+            let _ = writeln!(
+                md,
+                "No cross-validation: {}.\n",
+                e.cv_note.as_deref().unwrap_or("no held-out predictions")
+            );
         }
     }
     let _ = writeln!(
@@ -447,39 +486,48 @@ fn carbon_section(
     let _ = writeln!(md, "## Carbon\n");
     let _ = writeln!(
         md,
-        "g CO2-eq = kWh × {} g/kWh × PUE {} (source: {}). Energy: {} ({quality}).\n",
-        c.intensity_g_per_kwh,
+        "g CO2-eq = kWh × {} g/kWh{} × PUE {} (source: {}). Energy: {} ({quality}).\n",
+        sig(c.intensity_g_per_kwh, 3),
+        if c.per_run.is_empty() {
+            ""
+        } else {
+            " (mean over runs; each run uses the mean intensity of its own start–end window, listed in runs.csv and emissions.csv)"
+        },
         c.pue,
         c.source,
         basis.name()
     );
-    let train: f64 = runs.iter().filter_map(|r| basis.train_j(r)).sum();
-    let infer: f64 = runs.iter().filter_map(|r| basis.inference_j(r)).sum();
-    let others: f64 = sweep
-        .records
-        .iter()
-        .filter(|r| r.status != RunStatus::Ok)
-        .filter_map(|r| r.train.as_ref().and_then(|t| t.energy.total_j))
-        .sum();
+    // (energy J, grams) summed over runs, each at its own intensity.
+    let total = |it: &mut dyn Iterator<Item = (&RunRecord, f64)>| {
+        it.fold((0.0, 0.0), |a, (r, j)| (a.0 + j, a.1 + c.grams_for(r, j)))
+    };
+    let train = total(&mut runs.iter().filter_map(|r| Some((*r, basis.train_j(r)?))));
+    let infer = total(
+        &mut runs
+            .iter()
+            .filter_map(|r| Some((*r, basis.inference_j(r)?))),
+    );
+    let others = total(
+        &mut sweep
+            .records
+            .iter()
+            .filter(|r| r.status != RunStatus::Ok)
+            .filter_map(|r| Some((r, r.train.as_ref()?.energy.total_j?))),
+    );
     let _ = writeln!(md, "| phase | energy (kWh) | CO2-eq (g) |\n|---|---:|---:|");
-    for (name, j) in [
+    for (name, (j, g)) in [
         ("training, ok runs", train),
         ("inference, ok runs", infer),
-        ("total, ok runs", train + infer),
+        ("total, ok runs", (train.0 + infer.0, train.1 + infer.1)),
     ] {
-        let _ = writeln!(
-            md,
-            "| {name} | {} | {} |",
-            sig(j / 3.6e6, 3),
-            sig(c.grams(j), 3)
-        );
+        let _ = writeln!(md, "| {name} | {} | {} |", sig(j / 3.6e6, 3), sig(g, 3));
     }
-    if others > 0.0 {
+    if others.0 > 0.0 {
         let _ = writeln!(
             md,
             "| training, runs not ok (raw) | {} | {} |",
-            sig(others / 3.6e6, 3),
-            sig(c.grams(others), 3)
+            sig(others.0 / 3.6e6, 3),
+            sig(others.1, 3)
         );
     }
     let _ = writeln!(md, "\nPer model and setting: see [summary.md](summary.md); per run: [runs.csv](runs.csv), [emissions.csv](emissions.csv) (CodeCarbon layout).\n");
@@ -534,7 +582,7 @@ fn figures_section(md: &mut String, figs: &[FigureOutcome], enabled: bool) {
                 let _ = writeln!(md, "- **{}** — skipped: {why}.", f.title);
             }
             None => {
-                let _ = writeln!(md, "- **{}** — [PNG](figures/{n}.png), [SVG](figures/{n}.svg)\n\n  ![{}](figures/{n}.png)\n", f.title, f.title, n = f.name);
+                let _ = writeln!(md, "- **{}** — [PNG](figures/{n}.png), [SVG](figures/{n}.svg), [PDF](figures/{n}.pdf)\n\n  ![{}](figures/{n}.png)\n", f.title, f.title, n = f.name);
             }
         }
     }

@@ -51,6 +51,10 @@ fn check_figures(summary: &greenbench_analysis::ReportSummary) {
                     png_size(file);
                 }
                 Some("svg") => check_svg(file),
+                Some("pdf") => {
+                    let b = std::fs::read(file).unwrap();
+                    assert!(b.starts_with(b"%PDF-"), "{}", file.display());
+                }
                 other => panic!("unexpected figure file {other:?}"),
             }
         }
@@ -90,7 +94,7 @@ fn full_report_on_synthetic_sweep() {
     // Every figure is drawn for this sweep (several batch sizes, models, epochs, CV).
     for f in &s.figures {
         assert!(f.skipped.is_none(), "{} skipped: {:?}", f.name, f.skipped);
-        assert_eq!(f.files.len(), 2);
+        assert_eq!(f.files.len(), 3);
     }
     assert_eq!(s.figures.len(), 8);
     check_figures(&s);

@@ -10,7 +10,10 @@ use greenbench_analysis::{write_report, ReportOptions};
 use greenbench_core::record::Flag;
 
 fn text_only() -> ReportOptions {
-    ReportOptions { figures: false }
+    ReportOptions {
+        figures: false,
+        ..Default::default()
+    }
 }
 
 #[test]

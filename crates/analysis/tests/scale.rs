@@ -31,7 +31,14 @@ fn report_on_10000_records() {
     let s = write_report(dir.path(), &ReportOptions::default()).unwrap();
     let with_figures = t.elapsed();
     let t = Instant::now();
-    write_report(dir.path(), &ReportOptions { figures: false }).unwrap();
+    write_report(
+        dir.path(),
+        &ReportOptions {
+            figures: false,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let text_only = t.elapsed();
     assert_eq!(s.runs_ok, 10_000);
     assert!(

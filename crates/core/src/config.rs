@@ -145,6 +145,14 @@ pub struct CarbonConfig {
     /// Power usage effectiveness of the site (1.0 = no overhead).
     #[serde(default = "default_pue")]
     pub pue: f64,
+    /// ISO 3166-1 alpha-2 code (or `WORLD`): use that country's yearly average from the
+    /// committed table ([`crate::grid`]) instead of `intensity_g_per_kwh`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// A CSV of `timestamp,g_per_kwh` rows (path relative to the config file): each run's
+    /// emissions use the mean intensity over its own start–end window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intensity_csv: Option<String>,
 }
 
 fn default_intensity() -> f64 {
@@ -159,6 +167,8 @@ impl Default for CarbonConfig {
         CarbonConfig {
             intensity_g_per_kwh: default_intensity(),
             pue: default_pue(),
+            country: None,
+            intensity_csv: None,
         }
     }
 }
@@ -534,6 +544,54 @@ impl SweepConfig {
         }
     }
 
+    /// Problems with `carbon.country` / `carbon.intensity_csv`: both given, an explicit
+    /// intensity beside either, an unknown country, a CSV that cannot be read or parsed (file and
+    /// line named). Whether the CSV covers each run's time is checked when runs exist (report).
+    fn carbon_problems(&self) -> Vec<String> {
+        let c = &self.carbon;
+        let mut v = Vec::new();
+        if c.country.is_some() && c.intensity_csv.is_some() {
+            v.push("give either carbon.country or carbon.intensity_csv, not both".into());
+        }
+        if (c.country.is_some() || c.intensity_csv.is_some())
+            && c.intensity_g_per_kwh != default_intensity()
+        {
+            v.push(format!(
+                "carbon.intensity_g_per_kwh = {} conflicts with carbon.country / carbon.intensity_csv; remove one",
+                c.intensity_g_per_kwh
+            ));
+        }
+        if let Some(code) = &c.country {
+            if crate::grid::country_intensity(code).is_none() {
+                let codes: Vec<&str> = crate::grid::country_table()
+                    .iter()
+                    .map(|c| c.code)
+                    .collect();
+                v.push(format!(
+                    "carbon.country `{code}` is not in the grid-intensity table (ISO 3166-1 alpha-2 codes: {})",
+                    codes.join(", ")
+                ));
+            }
+        }
+        if let Some(rel) = &c.intensity_csv {
+            let path = self.path.parent().unwrap_or(Path::new(".")).join(rel);
+            match std::fs::read_to_string(&path) {
+                Err(err) => v.push(format!(
+                    "carbon.intensity_csv: cannot read {} ({err}); the path is relative to the config file",
+                    path.display()
+                )),
+                Ok(text) => {
+                    if let Err(m) =
+                        crate::grid::IntensitySeries::parse(&text, &path.display().to_string())
+                    {
+                        v.push(format!("carbon.intensity_csv: {m}"));
+                    }
+                }
+            }
+        }
+        v
+    }
+
     /// Checks values and names: empty axes, sizes ≤ 0, non-finite or non-positive rates, unknown
     /// models, datasets, devices, optimizers and schedules, and malformed excludes. Reports every
     /// error found, each with file, line, column, field and the accepted values.
@@ -683,6 +741,9 @@ impl SweepConfig {
                 ),
                 None,
             );
+        }
+        for m in self.carbon_problems() {
+            e("carbon", &None, m, None);
         }
         let one_of = |v: &str, list: &[&str]| list.contains(&v);
         for o in &self.optimizer.value {

@@ -2,13 +2,15 @@
 //!
 //! Units ([`units`]), energy components and measurement quality ([`energy`]), the sweep
 //! configuration schema with located validation errors ([`config`]), the run spec and its stable
-//! run id ([`spec`]) and the record written for every run ([`record`]). No candle here.
+//! run id ([`spec`]), the record written for every run ([`record`]) and grid carbon intensity
+//! ([`grid`]). No candle here.
 
 pub mod bounds;
 pub mod catalog;
 pub mod config;
 pub mod energy;
 pub mod error;
+pub mod grid;
 pub mod record;
 pub mod spec;
 pub mod units;

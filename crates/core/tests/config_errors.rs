@@ -209,3 +209,53 @@ fn missing_file_is_an_io_error_naming_it() {
     assert!(matches!(e, CoreError::Io { .. }));
     assert!(e.to_string().contains("/nonexistent/x.toml"));
 }
+
+/// `GOOD` with a `carbon = …` line before `[grid]`.
+fn with_carbon(carbon: &str) -> String {
+    GOOD.replace("[grid]", &format!("carbon = {carbon}\n[grid]"))
+}
+
+#[test]
+fn carbon_country_and_intensity_csv_are_checked_before_a_sweep() {
+    // A known country passes and is kept.
+    let c = SweepConfig::parse(&with_carbon(r#"{ country = "FR" }"#), Path::new("t.toml")).unwrap();
+    c.validate(&TestCatalog).unwrap();
+    assert_eq!(c.carbon.country.as_deref(), Some("FR"));
+    // An unknown one is an error listing the codes.
+    let e = errors(&with_carbon(r#"{ country = "XX" }"#));
+    assert!(e.contains("carbon.country `XX`") && e.contains("FR"), "{e}");
+    // Both sources, or an explicit intensity beside one, are ambiguous.
+    let e = errors(&with_carbon(
+        r#"{ country = "FR", intensity_csv = "h.csv" }"#,
+    ));
+    assert!(e.contains("not both"), "{e}");
+    let e = errors(&with_carbon(
+        r#"{ country = "FR", intensity_g_per_kwh = 56.0 }"#,
+    ));
+    assert!(e.contains("conflicts"), "{e}");
+    // The CSV is read relative to the config file; a bad row is named by file and line.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(&cfg, with_carbon(r#"{ intensity_csv = "grid.csv" }"#)).unwrap();
+    let check = |csv: &str| {
+        std::fs::write(dir.path().join("grid.csv"), csv).unwrap();
+        SweepConfig::load(&cfg)
+            .and_then(|c| c.validate(&TestCatalog))
+            .map_err(|e| e.to_string())
+    };
+    check("timestamp,g_per_kwh\n2024-03-01T00:00:00Z,100\n2024-03-01T01:00:00Z,90\n").unwrap();
+    let e = check("timestamp,g_per_kwh\n2024-03-01T00:00:00Z,100\n2024-03-01T01:00:00Z,-3\n")
+        .unwrap_err();
+    assert!(e.contains("grid.csv:3:") && e.contains("negative"), "{e}");
+    let e = check("2024-03-01T00:00:00Z,100\nnoon,90\n").unwrap_err();
+    assert!(e.contains("grid.csv:2: bad timestamp"), "{e}");
+    std::fs::remove_file(dir.path().join("grid.csv")).unwrap();
+    let e = SweepConfig::load(&cfg)
+        .and_then(|c| c.validate(&TestCatalog))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("cannot read") && e.contains("grid.csv"), "{e}");
+    // Unknown keys in carbon stay errors.
+    let e = errors(&with_carbon(r#"{ contry = "FR" }"#));
+    assert!(e.contains("contry"), "{e}");
+}

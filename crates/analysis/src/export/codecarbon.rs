@@ -17,7 +17,7 @@ use crate::fmt::cell;
 use crate::AnalysisError;
 
 /// CodeCarbon's column names, in its order.
-pub const COLUMNS: [&str; 32] = [
+pub const COLUMNS: [&str; 33] = [
     "timestamp",
     "project_name",
     "run_id",
@@ -50,6 +50,8 @@ pub const COLUMNS: [&str; 32] = [
     "tracking_mode",
     "on_cloud",
     "pue",
+    // Not in CodeCarbon: the grid intensity this row's emissions used.
+    "carbon_intensity_g_per_kwh",
 ];
 
 fn sum(a: Option<f64>, b: Option<f64>) -> Option<f64> {
@@ -76,7 +78,7 @@ pub fn emissions_row(
     let total = sum(basis.train_j(r), basis.inference_j(r));
     let kwh = |j: Option<f64>| j.map(|j| j / 3.6e6);
     let watts = |j: Option<f64>| j.filter(|_| duration > 0.0).map(|j| j / duration);
-    let kg = total.map(|j| carbon.grams(j) / 1000.0);
+    let kg = total.map(|j| carbon.grams_for(r, j) / 1000.0);
     let all_measured = basis.train(r).and_then(|e| e.quality) == Some(Quality::Measured);
     // CodeCarbon writes %Y-%m-%dT%H:%M:%S.
     let ts: String = r.finished_at.chars().take(19).collect();
@@ -95,8 +97,16 @@ pub fn emissions_row(
         cell(kwh(comp(Component::Gpu))),
         cell(kwh(comp(Component::Dram))),
         cell(kwh(total)),
-        String::new(),
-        String::new(),
+        carbon
+            .country
+            .as_ref()
+            .map(|c| c.1.clone())
+            .unwrap_or_default(),
+        carbon
+            .country
+            .as_ref()
+            .map(|c| c.0.clone())
+            .unwrap_or_default(),
         String::new(),
         String::new(),
         String::new(),
@@ -113,6 +123,7 @@ pub fn emissions_row(
         if all_measured { "machine" } else { "process" }.into(),
         "N".into(),
         cell(Some(carbon.pue)),
+        cell(Some(carbon.intensity_for(r))),
     ])
 }
 

@@ -146,16 +146,16 @@ pub fn run_row(
     put("energy_basis", basis.name().into());
     put(
         "carbon_intensity_g_per_kwh",
-        cell(Some(carbon.intensity_g_per_kwh)),
+        cell(Some(carbon.intensity_for(r))),
     );
     put("pue", cell(Some(carbon.pue)));
     put(
         "train_carbon_g",
-        cell(basis.train_j(r).map(|j| carbon.grams(j))),
+        cell(basis.train_j(r).map(|j| carbon.grams_for(r, j))),
     );
     put(
         "inference_carbon_g",
-        cell(basis.inference_j(r).map(|j| carbon.grams(j))),
+        cell(basis.inference_j(r).map(|j| carbon.grams_for(r, j))),
     );
     put("train_energy_wh", cell(basis.train_j(r).map(data::wh)));
     put(

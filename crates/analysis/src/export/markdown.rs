@@ -19,11 +19,16 @@ pub fn summary_markdown(
     s.push_str("# Summary per model\n\n");
     s.push_str(&format!(
         "{} ok runs. Energy: **{}** (net of idle = raw − idle power × time), quality **{}**. \
-         Carbon: {} g CO2-eq/kWh × PUE {} ({}). Values are mean ± σ over repeats (σ only with ≥ 2 runs).\n\n",
+         Carbon: {} g CO2-eq/kWh{} × PUE {} ({}). Values are mean ± σ over repeats (σ only with ≥ 2 runs).\n\n",
         runs.len(),
         basis.name(),
         quality,
-        carbon.intensity_g_per_kwh,
+        crate::fmt::sig(carbon.intensity_g_per_kwh, 3),
+        if carbon.per_run.is_empty() {
+            ""
+        } else {
+            " (mean; each run its own window's)"
+        },
         carbon.pue,
         carbon.source
     ));
@@ -56,7 +61,10 @@ pub fn summary_markdown(
             pm(g.stat(|r| r.inference.as_ref().map(|i| i.duration_s)), 1.0),
             pm(g.stat(|r| basis.inference_j(r)), 1.0 / 3600.0),
             pm(g.stat(data::accuracy), 100.0),
-            pm(g.stat(|r| basis.train_j(r).map(|j| carbon.grams(j))), 1.0),
+            pm(
+                g.stat(|r| basis.train_j(r).map(|j| carbon.grams_for(r, j))),
+                1.0,
+            ),
         ));
     }
     s

@@ -1,8 +1,11 @@
 //! Exports: `runs.csv` (flat, one row per run), `summary.md` (per-model table) and a
-//! CodeCarbon-compatible `emissions.csv`.
+//! CodeCarbon-compatible `emissions.csv`, `tables/*.tex` (LaTeX, booktabs + siunitx) and the
+//! self-contained `report.html`.
 
 pub mod codecarbon;
 pub mod csv;
+pub mod html;
+pub mod latex;
 pub mod markdown;
 
 use std::fs::File;

@@ -45,7 +45,7 @@ pub(crate) fn draw_hbars<DB: DrawingBackend>(
                 .sum::<f64>()
         })
         .fold(0.0f64, f64::max);
-    let pad = if p.series.len() > 1 { 1.3 } else { 1.08 };
+    let pad = if p.series.len() > 1 { 1.5 } else { 1.08 };
     let xmax = if xmax > 0.0 { xmax * pad } else { 1.0 };
     let names = p.names;
     let mut chart = ChartBuilder::on(area)

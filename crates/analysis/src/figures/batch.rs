@@ -62,6 +62,7 @@ fn prepare(input: &FigureInput) -> Result<Scatter, String> {
             Series {
                 label,
                 color: color(i),
+                marker: super::marker(i),
                 points,
                 line: true,
                 thin: false,
@@ -99,6 +100,7 @@ fn prepare(input: &FigureInput) -> Result<Scatter, String> {
 pub(crate) fn write(dir: &Path, input: &FigureInput) -> Result<FigureOutcome, AnalysisError> {
     emit_scatter(
         dir,
+        input,
         "energy_vs_batch_size",
         "Energy vs batch size per model",
         (1100, 750),

@@ -40,18 +40,31 @@ fn prepare(input: &FigureInput) -> Result<Durations, String> {
     })
 }
 
+impl Durations {
+    fn title(&self) -> String {
+        format!("Duration per model — {}", self.context)
+    }
+}
+
 impl Plot for Durations {
-    fn size(&self) -> (u32, u32) {
-        (1400, height(self.names.len()) + 40)
+    fn size(&self, width: Option<u32>) -> (u32, u32) {
+        let w = width.unwrap_or(1400);
+        let title = super::title_height(&self.title(), w);
+        if w < super::NARROW_PX {
+            // Panels stacked: training above inference.
+            (w, title + 2 * height(self.names.len()))
+        } else {
+            (w, title + height(self.names.len()))
+        }
     }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
-        let root = root
-            .titled(
-                &format!("Duration per model — {}", self.context),
-                (super::FAMILY, 20),
-            )
-            .map_err(|e| e.to_string())?;
-        let (l, r) = root.split_horizontally(700);
+        let root = super::titled(root, &self.title())?;
+        let (w, h) = root.dim_in_pixel();
+        let (l, r) = if w < super::NARROW_PX {
+            root.split_vertically(h / 2)
+        } else {
+            root.split_horizontally(w / 2)
+        };
         let series = [("", color(0))];
         draw_hbars(
             &l,
@@ -83,6 +96,7 @@ pub(crate) fn write(dir: &Path, input: &FigureInput) -> Result<FigureOutcome, An
         dir,
         "durations",
         "Training and inference duration per model",
+        input,
         prepare(input),
     )
 }

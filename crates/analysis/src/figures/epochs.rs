@@ -8,13 +8,13 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::scatter::{Scatter, Series};
-use super::{axis_font, color, emit, FigureInput, FigureOutcome, Plot};
+use super::{axis_font, color, emit, FigureInput, FigureOutcome, Plot, NARROW_PX};
 use crate::data;
 use crate::groups::{config_groups, per_model, ConfigGroup};
 use crate::stats;
 use crate::AnalysisError;
 
-const MAX_MODELS: usize = 10;
+const MAX_MODELS: usize = 24;
 
 struct Epochs {
     panels: Vec<Option<Scatter>>,
@@ -78,30 +78,39 @@ fn prepare(input: &FigureInput) -> Result<Epochs, String> {
         Some(100.0 * if has_val { x.val_acc? } else { x.train_acc })
     };
     type F<'a> = &'a dyn Fn(&[EpochRecord], usize) -> Option<f64>;
-    let specs: [(&str, String, F, bool, &'static str); 3] = [
+    // The runs shown are those of the comparison setting; every panel says which batch size.
+    let setting = ctx
+        .map(|c| format!(" (batch {})", c.batch_size))
+        .unwrap_or_default();
+    let specs: [(String, String, F, bool, &'static str); 3] = [
         (
-            "Training loss",
+            format!("Training loss{setting}"),
             "mean training loss".into(),
             &loss,
             true,
             "loss",
         ),
         (
-            "Cumulative energy",
-            input.energy_label("cumulative training"),
+            format!("Cumulative {} energy{setting}", basis.name()),
+            format!("training energy ({}) [Wh]", input.quality),
             &cum,
             false,
             "per-epoch energy",
         ),
         (
+            // The per-epoch evaluation runs on the test set (there is no separate validation split).
             if has_val {
-                "Validation accuracy"
+                format!("Test accuracy{setting}")
             } else {
-                "Training accuracy"
+                format!("Training accuracy{setting}")
             },
             format!(
-                "{} accuracy [%]",
-                if has_val { "validation" } else { "training" }
+                "{} [%]",
+                if has_val {
+                    "test-set accuracy"
+                } else {
+                    "training accuracy"
+                }
             ),
             &acc,
             false,
@@ -123,6 +132,7 @@ fn prepare(input: &FigureInput) -> Result<Epochs, String> {
                         String::new()
                     },
                     color: color(i),
+                    marker: super::marker(i),
                     points: curve(g, f),
                     line: true,
                     thin: false,
@@ -134,7 +144,7 @@ fn prepare(input: &FigureInput) -> Result<Epochs, String> {
                 return None;
             }
             Some(Scatter {
-                title: title.into(),
+                title,
                 x_label: "epoch".into(),
                 y_label,
                 x_log: false,
@@ -149,7 +159,6 @@ fn prepare(input: &FigureInput) -> Result<Epochs, String> {
             })
         })
         .collect();
-    let _ = ctx;
     let cap_note = (models.len() > MAX_MODELS)
         .then(|| format!("first {MAX_MODELS} of {} models", models.len()));
     Ok(Epochs {
@@ -159,35 +168,94 @@ fn prepare(input: &FigureInput) -> Result<Epochs, String> {
     })
 }
 
+impl Epochs {
+    /// Series of the first panel present (they carry the legend labels).
+    fn legend_series(&self) -> Vec<&Series> {
+        self.panels
+            .iter()
+            .flatten()
+            .next()
+            .map(|p| p.series.iter().filter(|s| !s.label.is_empty()).collect())
+            .unwrap_or_default()
+    }
+
+    fn legend_rows(&self) -> usize {
+        self.legend_series().len() + usize::from(self.cap_note.is_some())
+    }
+
+    fn draw_panel<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        panel: &Option<Scatter>,
+    ) -> Result<(), String> {
+        match panel {
+            Some(p) => p.draw_plot(area),
+            None => {
+                let what = self.missing.join(", ");
+                area.draw(&Text::new(
+                    format!("no {what} recorded"),
+                    (40, area.dim_in_pixel().1 as i32 / 2),
+                    axis_font(),
+                ))
+                .map_err(|e| e.to_string())
+            }
+        }
+    }
+}
+
+/// Widths from which the legend sits right of the panels instead of below them.
+const SIDE_LEGEND_PX: u32 = 1500;
+
 impl Plot for Epochs {
-    fn size(&self) -> (u32, u32) {
-        (1900, 620)
+    fn size(&self, width: Option<u32>) -> (u32, u32) {
+        let Some(w) = width else {
+            // The side legend's column needs 70 px + one row per model.
+            return (1900, (96 + 26 * self.legend_rows() as u32).max(620));
+        };
+        let legend = super::scatter::legend_grid_height(self.legend_rows(), w);
+        if w < NARROW_PX {
+            // One panel per row.
+            (w, 3 * (w as f64 * 0.62) as u32 + legend)
+        } else if w < SIDE_LEGEND_PX {
+            (w, (w as f64 * 0.42).max(420.0) as u32 + legend)
+        } else {
+            (w, (96 + 26 * self.legend_rows() as u32).max(620))
+        }
     }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
-        let w = root.dim_in_pixel().0;
-        let (root, side) = root.split_horizontally(w.saturating_sub(super::scatter::LEGEND_W));
-        if let Some(Some(first)) = self.panels.first() {
-            first.side_legend(&side)?;
+        let (w, h) = root.dim_in_pixel();
+        let mut entries = self.legend_series();
+        let note;
+        if let Some(n) = &self.cap_note {
+            note = Series {
+                label: n.clone(),
+                color: RGBColor(255, 255, 255),
+                marker: super::Marker::Circle,
+                points: Vec::new(),
+                line: false,
+                thin: true,
+            };
+            entries.push(&note);
         }
-        if let Some(note) = &self.cap_note {
-            let y = 70 + 24 * MAX_MODELS as i32 + 10;
-            side.draw(&Text::new(note.clone(), (4, y), super::tick_font()))
-                .map_err(|e| e.to_string())?;
-        }
-        let areas = root.split_evenly((1, 3));
-        for (area, panel) in areas.iter().zip(&self.panels) {
-            match panel {
-                Some(p) => p.draw_plot(area)?,
-                None => {
-                    let what = self.missing.join(", ");
-                    area.draw(&Text::new(
-                        format!("no {what} recorded"),
-                        (40, 300),
-                        axis_font(),
-                    ))
-                    .map_err(|e| e.to_string())?;
-                }
+        if w >= SIDE_LEGEND_PX {
+            let (root, side) = root.split_horizontally(w.saturating_sub(super::scatter::LEGEND_W));
+            super::scatter::legend_grid(&side, &entries, 70)?;
+            let areas = root.split_evenly((1, 3));
+            for (area, panel) in areas.iter().zip(&self.panels) {
+                self.draw_panel(area, panel)?;
             }
+            return Ok(());
+        }
+        let lh = super::scatter::legend_grid_height(entries.len(), w);
+        let (plots, below) = root.split_vertically(h.saturating_sub(lh));
+        super::scatter::legend_grid(&below, &entries, 12)?;
+        let areas = if w < NARROW_PX {
+            plots.split_evenly((3, 1))
+        } else {
+            plots.split_evenly((1, 3))
+        };
+        for (area, panel) in areas.iter().zip(&self.panels) {
+            self.draw_panel(area, panel)?;
         }
         Ok(())
     }
@@ -199,6 +267,7 @@ pub(crate) fn write(dir: &Path, input: &FigureInput) -> Result<FigureOutcome, An
         dir,
         "epochs",
         "Per-epoch loss, cumulative energy and accuracy",
+        input,
         prepare(input),
     )
 }

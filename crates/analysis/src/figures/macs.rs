@@ -51,6 +51,7 @@ fn prepare(input: &FigureInput) -> Result<Scatter, String> {
         series: vec![Series {
             label,
             color: color(0),
+            marker: super::marker(0),
             points: x.iter().copied().zip(y).collect(),
             line: false,
             thin: false,
@@ -67,6 +68,7 @@ fn prepare(input: &FigureInput) -> Result<Scatter, String> {
 pub(crate) fn write(dir: &Path, input: &FigureInput) -> Result<FigureOutcome, AnalysisError> {
     emit_scatter(
         dir,
+        input,
         "energy_vs_macs_per_param",
         "Energy vs MACs/parameter (log axes)",
         (1100, 750),

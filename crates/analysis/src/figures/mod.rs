@@ -1,5 +1,11 @@
-//! Figures (plotters), each written as PNG and SVG with an embedded font (DejaVu Sans, see
-//! `assets/DejaVuSans-LICENSE.txt`): no system font or fontconfig is needed at run time.
+//! Figures (plotters), each written as PNG, SVG and vector PDF with an embedded font (DejaVu
+//! Sans, see `assets/DejaVuSans-LICENSE.txt`): no system font or fontconfig is needed at run time.
+//! The PDF is the SVG converted by `svg2pdf` with the same font loaded into `usvg`'s font
+//! database, so its text stays text (subset-embedded TrueType, searchable).
+//!
+//! A requested physical width (`--figure-width 3.5in`) sets the drawing's pixel width so that the
+//! smallest text (16 px: tick labels, legends) is [`MIN_TEXT_PT`] at that width, and the PDF page
+//! is exactly that wide; narrow figures stack their panels and put legends below the plot.
 //!
 //! Every figure module has a `write(dir, input)` that either draws the figure or says why it was
 //! skipped (its data is absent, e.g. one batch size only).
@@ -16,11 +22,12 @@ mod scatter;
 mod util;
 
 use std::path::{Path, PathBuf};
-use std::sync::Once;
+use std::sync::{Once, OnceLock};
 
 use greenbench_core::record::RunRecord;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::data::EnergyBasis;
 use crate::AnalysisError;
@@ -30,6 +37,52 @@ static REGISTER: Once = Once::new();
 
 /// The family name figures use; registered from the embedded font.
 pub(crate) const FAMILY: &str = "sans-serif";
+
+/// Size in points of the smallest text (tick labels, legends) at a requested figure width.
+pub const MIN_TEXT_PT: f64 = 7.2;
+
+/// Font size of the smallest text figures draw (see [`tick_font`]).
+const TICK_SIZE: u32 = 18;
+
+/// Em size in pixels of the smallest text: plotters draws a font of size s at s / 1.24 px per em
+/// (in its bitmap and SVG backends alike).
+const MIN_TEXT_PX: f64 = TICK_SIZE as f64 / 1.24;
+
+/// Below this pixel width figures stack panels and put legends under the plot.
+pub(crate) const NARROW_PX: u32 = 1000;
+
+/// The pixel width a figure is drawn at for a physical width in inches (smallest text at
+/// [`MIN_TEXT_PT`]): 3.5 in → 508 px, 7 in → 1016 px.
+pub fn width_px(width_in: f64) -> u32 {
+    (width_in * 72.0 * MIN_TEXT_PX / MIN_TEXT_PT).round() as u32
+}
+
+/// Parses a figure width such as `3.5in`, `7in`, `88mm` or `8.9cm` into inches (1–20 in).
+pub fn parse_width(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let (num, per_in) = if let Some(n) = t.strip_suffix("in") {
+        (n, 1.0)
+    } else if let Some(n) = t.strip_suffix("mm") {
+        (n, 25.4)
+    } else if let Some(n) = t.strip_suffix("cm") {
+        (n, 2.54)
+    } else {
+        return Err(format!(
+            "figure width `{s}`: give a unit, e.g. 3.5in (single column), 7in (double column), 88mm"
+        ));
+    };
+    let v: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("figure width `{s}`: `{num}` is not a number"))?;
+    let inches = v / per_in;
+    if !(1.0..=20.0).contains(&inches) {
+        return Err(format!(
+            "figure width `{s}` is {inches:.2} in; use 1–20 in (3.5in single column, 7in double column)"
+        ));
+    }
+    Ok(inches)
+}
 
 fn register_font() {
     REGISTER.call_once(|| {
@@ -49,6 +102,11 @@ pub struct FigureInput<'a> {
     pub quality: String,
     /// Held-out estimator predictions (model, predicted J, measured J), if cross-validated.
     pub cv_predictions: Vec<(String, f64, f64)>,
+    /// Physical width of every figure in inches; `None` = each figure's own screen size (PDF at
+    /// 96 px per inch).
+    pub width_in: Option<f64>,
+    /// Why there are no cross-validated predictions, when there are none.
+    pub cv_note: Option<String>,
 }
 
 impl FigureInput<'_> {
@@ -69,7 +127,7 @@ pub struct FigureOutcome {
     pub name: &'static str,
     /// What it shows.
     pub title: &'static str,
-    /// Files written (PNG and SVG), empty when skipped.
+    /// Files written (PNG, SVG and PDF), empty when skipped.
     pub files: Vec<PathBuf>,
     /// Why it was skipped.
     pub skipped: Option<String>,
@@ -77,8 +135,8 @@ pub struct FigureOutcome {
 
 /// A drawable figure, generic over the backend so one drawing gives PNG and SVG.
 pub(crate) trait Plot {
-    /// Pixel size.
-    fn size(&self) -> (u32, u32);
+    /// Pixel size: the figure's own size, or its height for the given pixel width.
+    fn size(&self, width: Option<u32>) -> (u32, u32);
     /// Draws on `root` (already filled white).
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>;
 }
@@ -93,35 +151,81 @@ impl<T, E: std::fmt::Display> Ctx<T> for Result<T, E> {
     }
 }
 
+/// `usvg` options whose font database holds only the embedded font, as every family figures use.
+fn svg_options() -> &'static svg2pdf::usvg::Options<'static> {
+    static OPTS: OnceLock<svg2pdf::usvg::Options<'static>> = OnceLock::new();
+    OPTS.get_or_init(|| {
+        let mut db = svg2pdf::usvg::fontdb::Database::new();
+        db.load_font_data(FONT.to_vec());
+        let family = db
+            .faces()
+            .next()
+            .and_then(|f| f.families.first().map(|(n, _)| n.clone()))
+            .unwrap_or_else(|| "DejaVu Sans".into());
+        db.set_sans_serif_family(family.clone());
+        let mut o = svg2pdf::usvg::Options {
+            font_family: family,
+            ..Default::default()
+        };
+        o.fontdb = std::sync::Arc::new(db);
+        o
+    })
+}
+
+/// Converts the SVG at `svg` to a vector PDF at `pdf`, `px_per_in` pixels per inch.
+fn svg_to_pdf(svg: &Path, pdf: &Path, px_per_in: f64) -> Result<(), AnalysisError> {
+    let fail = |message: String| AnalysisError::Figure {
+        path: pdf.to_path_buf(),
+        message,
+    };
+    let text = std::fs::read_to_string(svg).map_err(|e| AnalysisError::io("reading", svg, e))?;
+    let tree = svg2pdf::usvg::Tree::from_str(&text, svg_options())
+        .map_err(|e| fail(format!("parsing {}: {e}", svg.display())))?;
+    let bytes = svg2pdf::to_pdf(
+        &tree,
+        svg2pdf::ConversionOptions::default(),
+        svg2pdf::PageOptions {
+            dpi: px_per_in as f32,
+        },
+    )
+    .map_err(|e| fail(format!("converting {} to PDF: {e:?}", svg.display())))?;
+    std::fs::write(pdf, bytes).map_err(|e| AnalysisError::io("writing", pdf, e))
+}
+
 fn render(
     dir: &Path,
     name: &'static str,
     title: &'static str,
     plot: &impl Plot,
+    width_in: Option<f64>,
 ) -> Result<FigureOutcome, AnalysisError> {
     register_font();
     let png = dir.join(format!("{name}.png"));
     let svg = dir.join(format!("{name}.svg"));
+    let pdf = dir.join(format!("{name}.pdf"));
+    let size = plot.size(width_in.map(width_px));
     let fail = |path: &Path| {
         let path = path.to_path_buf();
         move |message: String| AnalysisError::Figure { path, message }
     };
     {
-        let root = BitMapBackend::new(&png, plot.size()).into_drawing_area();
+        let root = BitMapBackend::new(&png, size).into_drawing_area();
         root.fill(&WHITE).ctx().map_err(fail(&png))?;
         plot.draw(&root).map_err(fail(&png))?;
         root.present().ctx().map_err(fail(&png))?;
     }
     {
-        let root = SVGBackend::new(&svg, plot.size()).into_drawing_area();
+        let root = SVGBackend::new(&svg, size).into_drawing_area();
         root.fill(&WHITE).ctx().map_err(fail(&svg))?;
         plot.draw(&root).map_err(fail(&svg))?;
         root.present().ctx().map_err(fail(&svg))?;
     }
+    let px_per_in = width_in.map_or(96.0, |w| size.0 as f64 / w);
+    svg_to_pdf(&svg, &pdf, px_per_in)?;
     Ok(FigureOutcome {
         name,
         title,
-        files: vec![png, svg],
+        files: vec![png, svg, pdf],
         skipped: None,
     })
 }
@@ -135,15 +239,16 @@ fn skipped(name: &'static str, title: &'static str, why: String) -> FigureOutcom
     }
 }
 
-/// Draws (or skips) `plot`, the result of a figure's `prepare`.
+/// Draws (or skips) `plot`, the result of a figure's `prepare`, at the input's width.
 pub(crate) fn emit<P: Plot>(
     dir: &Path,
     name: &'static str,
     title: &'static str,
+    input: &FigureInput,
     plot: Result<P, String>,
 ) -> Result<FigureOutcome, AnalysisError> {
     match plot {
-        Ok(p) => render(dir, name, title, &p),
+        Ok(p) => render(dir, name, title, &p, input.width_in),
         Err(why) => Ok(skipped(name, title, why)),
     }
 }
@@ -163,26 +268,121 @@ pub fn write_all(dir: &Path, input: &FigureInput) -> Result<Vec<FigureOutcome>, 
     ])
 }
 
-/// Tableau 10, a palette readable by most colour-vision deficiencies.
+/// Okabe–Ito, the colour-blind-safe palette (black last, for references); beyond eight series the
+/// colours repeat and [`marker`] and [`dash`] tell the series apart.
+const OKABE_ITO: [(u8, u8, u8); 8] = [
+    (0, 114, 178),   // blue
+    (230, 159, 0),   // orange
+    (0, 158, 115),   // bluish green
+    (213, 94, 0),    // vermillion
+    (86, 180, 233),  // sky blue
+    (204, 121, 167), // reddish purple
+    (240, 228, 66),  // yellow
+    (0, 0, 0),       // black
+];
+
+/// Colour of series `i` (Okabe–Ito, cycling).
 pub(crate) fn color(i: usize) -> RGBColor {
-    const P: [(u8, u8, u8); 10] = [
-        (31, 119, 180),
-        (255, 127, 14),
-        (44, 160, 44),
-        (214, 39, 40),
-        (148, 103, 189),
-        (140, 86, 75),
-        (227, 119, 194),
-        (127, 127, 127),
-        (188, 189, 34),
-        (23, 190, 207),
+    let (r, g, b) = OKABE_ITO[i % OKABE_ITO.len()];
+    RGBColor(r, g, b)
+}
+
+/// Marker shapes, so series stay distinct in greyscale: one per series within a colour cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Marker {
+    Circle,
+    Square,
+    Triangle,
+    Diamond,
+    Cross,
+    InvertedTriangle,
+}
+
+/// Marker of series `i`: the shape changes with every series and again every colour cycle, so
+/// (colour, marker) pairs are unique for the first 48 series.
+pub(crate) fn marker(i: usize) -> Marker {
+    const M: [Marker; 6] = [
+        Marker::Circle,
+        Marker::Square,
+        Marker::Triangle,
+        Marker::Diamond,
+        Marker::Cross,
+        Marker::InvertedTriangle,
     ];
-    if let Some(&(r, g, b)) = P.get(i) {
-        return RGBColor(r, g, b);
+    M[(i + i / OKABE_ITO.len()) % M.len()]
+}
+
+/// A marker of shape `m` at pixel `(x, y)` with half-size `r`, as one element (for legends,
+/// whose entries must not borrow the backend).
+pub(crate) fn marker_px<DB: DrawingBackend>(
+    m: Marker,
+    (x, y): (i32, i32),
+    r: i32,
+    color: RGBColor,
+) -> DynElement<'static, DB, (i32, i32)> {
+    let st = color.filled();
+    match m {
+        Marker::Circle => Circle::new((x, y), r, st).into_dyn(),
+        Marker::Square => Rectangle::new([(x - r, y - r), (x + r, y + r)], st).into_dyn(),
+        Marker::Triangle => Polygon::new(
+            vec![(x, y - r - 1), (x + r + 1, y + r), (x - r - 1, y + r)],
+            st,
+        )
+        .into_dyn(),
+        Marker::InvertedTriangle => Polygon::new(
+            vec![(x, y + r + 1), (x + r + 1, y - r), (x - r - 1, y - r)],
+            st,
+        )
+        .into_dyn(),
+        Marker::Diamond => Polygon::new(
+            vec![
+                (x, y - r - 1),
+                (x + r + 1, y),
+                (x, y + r + 1),
+                (x - r - 1, y),
+            ],
+            st,
+        )
+        .into_dyn(),
+        Marker::Cross => PathElement::new(
+            vec![
+                (x - r, y - r),
+                (x + r, y + r),
+                (x, y),
+                (x - r, y + r),
+                (x + r, y - r),
+            ],
+            color.stroke_width(3),
+        )
+        .into_dyn(),
     }
-    // Beyond ten series: spread hues by the golden angle, darker than the palette.
-    let c = HSLColor((i as f64 * 0.618_034) % 1.0, 0.65, 0.38).to_rgba();
-    RGBColor(c.0, c.1, c.2)
+}
+
+/// A marker of shape `m` centred at `c` with half-size `r` pixels.
+pub(crate) fn marker_element<'a, C: Clone + 'a, DB: DrawingBackend + 'a>(
+    m: Marker,
+    c: C,
+    r: i32,
+    color: RGBColor,
+) -> DynElement<'a, DB, C> {
+    let st = color.filled();
+    match m {
+        Marker::Circle => (EmptyElement::at(c) + Circle::new((0, 0), r, st)).into_dyn(),
+        Marker::Square => (EmptyElement::at(c) + Rectangle::new([(-r, -r), (r, r)], st)).into_dyn(),
+        Marker::Triangle => (EmptyElement::at(c)
+            + Polygon::new(vec![(0, -r - 1), (r + 1, r), (-r - 1, r)], st))
+        .into_dyn(),
+        Marker::InvertedTriangle => (EmptyElement::at(c)
+            + Polygon::new(vec![(0, r + 1), (r + 1, -r), (-r - 1, -r)], st))
+        .into_dyn(),
+        Marker::Diamond => (EmptyElement::at(c)
+            + Polygon::new(vec![(0, -r - 1), (r + 1, 0), (0, r + 1), (-r - 1, 0)], st))
+        .into_dyn(),
+        Marker::Cross => (EmptyElement::at(c)
+            + PathElement::new(vec![(-r, -r), (r, r)], color.stroke_width(3))
+            + PathElement::new(vec![(-r, r), (r, -r)], color.stroke_width(3)))
+        .into_dyn(),
+    }
 }
 
 /// Caption font.
@@ -192,12 +392,12 @@ pub(crate) fn caption() -> TextStyle<'static> {
 
 /// Axis description font.
 pub(crate) fn axis_font() -> TextStyle<'static> {
-    (FAMILY, 20).into_font().into()
+    (FAMILY, 19).into_font().into()
 }
 
-/// Tick label font.
+/// Tick label font (also legends and point notes: the smallest text).
 pub(crate) fn tick_font() -> TextStyle<'static> {
-    (FAMILY, 16).into_font().into()
+    (FAMILY, TICK_SIZE).into_font().into()
 }
 
 /// Range over positive finite values padded by a factor on a log axis; `None` if none.
@@ -261,5 +461,116 @@ pub(crate) fn truncate(s: &str, n: usize) -> String {
         s.to_string()
     } else {
         format!("{}…", s.chars().take(n - 1).collect::<String>())
+    }
+}
+
+/// Estimated pixel width of `n` characters of DejaVu Sans at font size `px` (plotters' em is
+/// size / 1.24; an average advance is ≈ 0.55 em, wider for capitals).
+pub(crate) fn text_px(n: usize, px: u32) -> u32 {
+    (n as f64 * px as f64 / 1.24 * 0.6).ceil() as u32
+}
+
+/// `text` broken at spaces into lines no wider than `width` pixels at font size `px`, measured by
+/// `measure` (pixel width of a string).
+fn wrap_by(text: &str, width: u32, measure: &dyn Fn(&str) -> u32) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for word in text.split(' ') {
+        let candidate = if cur.is_empty() {
+            word.to_string()
+        } else {
+            format!("{cur} {word}")
+        };
+        if !cur.is_empty() && measure(&candidate) > width {
+            lines.push(std::mem::replace(&mut cur, word.to_string()));
+        } else {
+            cur = candidate;
+        }
+    }
+    if !cur.is_empty() {
+        lines.push(cur);
+    }
+    lines
+}
+
+/// `text` broken at spaces into lines of at most `width` pixels at font size `px` (estimated).
+pub(crate) fn wrap(text: &str, width: u32, px: u32) -> Vec<String> {
+    wrap_by(text, width, &|s| text_px(s.chars().count(), px))
+}
+
+/// Title font size.
+pub(crate) const TITLE_PX: u32 = 22;
+
+/// Line height of titles in pixels.
+const TITLE_LINE: u32 = 24;
+
+/// Height of `text` as a title wrapped to `width` pixels (estimated, before drawing).
+pub(crate) fn title_height(text: &str, width: u32) -> u32 {
+    wrap(text, width.saturating_sub(20), TITLE_PX).len() as u32 * TITLE_LINE + 14
+}
+
+/// Draws `text` centred at the top of `root`, wrapped to its width (measured with the embedded
+/// font); returns the area below.
+pub(crate) fn titled<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    text: &str,
+) -> Result<DrawingArea<DB, Shift>, String> {
+    let w = root.dim_in_pixel().0;
+    let style: TextStyle = (FAMILY, TITLE_PX).into_font().into();
+    let measure = |s: &str| {
+        root.estimate_text_size(s, &style)
+            .map(|(x, _)| x)
+            .unwrap_or_else(|_| text_px(s.chars().count(), TITLE_PX))
+    };
+    let lines = wrap_by(text, w.saturating_sub(20), &measure);
+    let (top, rest) = root.split_vertically(lines.len() as u32 * TITLE_LINE + 14);
+    let centred = style.pos(Pos::new(HPos::Center, VPos::Top));
+    for (i, line) in lines.iter().enumerate() {
+        top.draw(&Text::new(
+            line.clone(),
+            ((w / 2) as i32, 8 + i as i32 * TITLE_LINE as i32),
+            centred.clone(),
+        ))
+        .ctx()?;
+    }
+    Ok(rest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn widths_parse_with_units_and_keep_text_at_least_7pt() {
+        assert_eq!(parse_width("3.5in").unwrap(), 3.5);
+        assert!((parse_width("88mm").unwrap() - 3.4646).abs() < 1e-3);
+        assert!(parse_width("3.5").unwrap_err().contains("unit"));
+        assert!(parse_width("0.2in").is_err());
+        assert!(parse_width("xin").is_err());
+        // The smallest text's em at the drawing's px per inch is ≥ 7 pt.
+        for w in [3.5, 7.0] {
+            let px_per_pt = width_px(w) as f64 / (w * 72.0);
+            assert!(MIN_TEXT_PX / px_per_pt >= 7.0, "{w} in");
+        }
+    }
+
+    #[test]
+    fn markers_and_colours_distinguish_sixteen_series() {
+        let pairs: std::collections::HashSet<_> = (0..16)
+            .map(|i| (color(i), format!("{:?}", marker(i))))
+            .collect();
+        assert_eq!(pairs.len(), 16);
+    }
+
+    #[test]
+    fn wrap_breaks_long_titles() {
+        let text = "Duration per model — fashion-mnist, batch 64, sgd lr 0.05, 3 epochs";
+        let l = wrap(text, 300, 20);
+        assert!(l.len() >= 2, "{l:?}");
+        assert!(
+            l.iter().all(|x| text_px(x.chars().count(), 20) <= 300),
+            "{l:?}"
+        );
+        assert_eq!(l.join(" "), text);
     }
 }

@@ -47,6 +47,7 @@ fn prepare(input: &FigureInput) -> Result<Scatter, String> {
             Series {
                 label: "configurations".into(),
                 color: RGBColor(150, 150, 150),
+                marker: super::Marker::Circle,
                 points: pairs,
                 line: false,
                 thin: false,
@@ -54,6 +55,7 @@ fn prepare(input: &FigureInput) -> Result<Scatter, String> {
             Series {
                 label: "Pareto front".into(),
                 color: color(3),
+                marker: super::marker(3),
                 points: fp,
                 line: true,
                 thin: false,
@@ -75,6 +77,7 @@ fn prepare(input: &FigureInput) -> Result<Scatter, String> {
 pub(crate) fn write(dir: &Path, input: &FigureInput) -> Result<FigureOutcome, AnalysisError> {
     emit_scatter(
         dir,
+        input,
         "pareto",
         "Accuracy–energy Pareto front",
         (1100, 750),

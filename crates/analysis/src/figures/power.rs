@@ -67,13 +67,15 @@ fn prepare(input: &FigureInput) -> Result<Power, String> {
 }
 
 impl Plot for Power {
-    fn size(&self) -> (u32, u32) {
-        (1200, height(self.names.len()) + 40)
+    fn size(&self, width: Option<u32>) -> (u32, u32) {
+        let w = width.unwrap_or(1200);
+        (
+            w,
+            super::title_height(&self.title, w) + height(self.names.len()),
+        )
     }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
-        let root = root
-            .titled(&self.title, (super::FAMILY, 20))
-            .map_err(|e| e.to_string())?;
+        let root = super::titled(root, &self.title)?;
         draw_hbars(
             &root,
             &HBars {
@@ -93,6 +95,7 @@ pub(crate) fn write(dir: &Path, input: &FigureInput) -> Result<FigureOutcome, An
         dir,
         "power",
         "Average power per component per model",
+        input,
         prepare(input),
     )
 }

@@ -17,9 +17,13 @@ fn prepare(input: &FigureInput) -> Result<Scatter, String> {
         .map(|p| (data::wh(p.2), data::wh(p.1)))
         .collect();
     if pts.len() < 2 {
-        return Err(
-            "no cross-validated predictions (needs ≥ 2 models with params, MACs and energy)".into(),
-        );
+        return Err(match &input.cv_note {
+            Some(why) => format!("no cross-validated predictions: {why}"),
+            None => format!(
+                "{} cross-validated prediction(s) with positive energy; the figure needs ≥ 2",
+                pts.len()
+            ),
+        });
     }
     let lo = pts
         .iter()
@@ -37,6 +41,7 @@ fn prepare(input: &FigureInput) -> Result<Scatter, String> {
             Series {
                 label: "y = x".into(),
                 color: RGBColor(120, 120, 120),
+                marker: super::Marker::Circle,
                 points: vec![(lo, lo), (hi, hi)],
                 line: true,
                 thin: true,
@@ -44,6 +49,7 @@ fn prepare(input: &FigureInput) -> Result<Scatter, String> {
             Series {
                 label: format!("held-out runs (n = {})", pts.len()),
                 color: color(0),
+                marker: super::marker(0),
                 points: pts,
                 line: false,
                 thin: false,
@@ -61,6 +67,7 @@ fn prepare(input: &FigureInput) -> Result<Scatter, String> {
 pub(crate) fn write(dir: &Path, input: &FigureInput) -> Result<FigureOutcome, AnalysisError> {
     emit_scatter(
         dir,
+        input,
         "predicted_vs_measured",
         "Estimator: predicted vs measured energy",
         (900, 800),

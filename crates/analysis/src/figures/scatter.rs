@@ -7,7 +7,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{
-    axis_font, caption, emit, lin_range, log_range, short, tick_font, Ctx, FigureOutcome, Plot,
+    axis_font, emit, lin_range, log_range, marker_element, short, tick_font, Ctx, FigureInput,
+    FigureOutcome, Marker, Plot, NARROW_PX,
 };
 use crate::AnalysisError;
 
@@ -17,6 +18,8 @@ pub(crate) struct Series {
     pub label: String,
     /// Colour.
     pub color: RGBColor,
+    /// Marker shape (with the colour, distinct per series so greyscale prints stay readable).
+    pub marker: Marker,
     /// Points.
     pub points: Vec<(f64, f64)>,
     /// Draw as a polyline instead of markers.
@@ -60,8 +63,20 @@ struct FixedSize {
 }
 
 impl Plot for FixedSize {
-    fn size(&self) -> (u32, u32) {
-        self.size
+    fn size(&self, width: Option<u32>) -> (u32, u32) {
+        let Some(w) = width else {
+            return self.size;
+        };
+        // At a paper's width a plot is nearly square (room for long axis descriptions) plus its
+        // title, wrapped when wider than the plot.
+        let aspect = (self.size.1 as f64 / self.size.0 as f64).max(0.8);
+        let title = super::title_height(&self.scatter.title, w);
+        let plot_h = (w as f64 * aspect).round() as u32 + title;
+        if self.scatter.legend_outside && w < NARROW_PX {
+            (w, plot_h + legend_grid_height(self.scatter.labelled(), w))
+        } else {
+            (w, plot_h)
+        }
     }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         self.scatter.draw(root)
@@ -71,6 +86,7 @@ impl Plot for FixedSize {
 /// Draws (or skips) a figure that is one scatter plot at `size` pixels, the result of its `prepare`.
 pub(crate) fn emit_scatter(
     dir: &Path,
+    input: &FigureInput,
     name: &'static str,
     title: &'static str,
     size: (u32, u32),
@@ -80,12 +96,69 @@ pub(crate) fn emit_scatter(
         dir,
         name,
         title,
+        input,
         scatter.map(|scatter| FixedSize { size, scatter }),
     )
 }
 
 /// Width of a legend column.
-pub(crate) const LEGEND_W: u32 = 220;
+pub(crate) const LEGEND_W: u32 = 240;
+
+/// Height of one legend row.
+const LEGEND_ROW: u32 = 26;
+
+/// Legend columns that fit in `width` pixels.
+fn legend_cols(width: u32) -> usize {
+    ((width.saturating_sub(10)) / LEGEND_W).max(1) as usize
+}
+
+/// Height of a legend grid of `n` entries below a plot `width` pixels wide.
+pub(crate) fn legend_grid_height(n: usize, width: u32) -> u32 {
+    if n == 0 {
+        return 0;
+    }
+    let rows = n.div_ceil(legend_cols(width)) as u32;
+    rows * LEGEND_ROW + 16
+}
+
+/// Draws legend entries (line and marker, or marker only, then the label) in a grid filling
+/// `area` row by row; `top` is the first row's centre.
+pub(crate) fn legend_grid<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    series: &[&Series],
+    top: i32,
+) -> Result<(), String> {
+    let cols = legend_cols(area.dim_in_pixel().0);
+    let font = tick_font();
+    for (i, s) in series.iter().enumerate() {
+        let x = 6 + (i % cols) as i32 * LEGEND_W as i32;
+        let y = top + (i / cols) as i32 * LEGEND_ROW as i32;
+        let c = s.color;
+        if s.line {
+            area.draw(&PathElement::new(
+                vec![(x, y), (x + 28, y)],
+                c.stroke_width(if s.thin { 1 } else { 3 }),
+            ))
+            .ctx()?;
+        }
+        if !s.thin {
+            area.draw(&marker_element::<(i32, i32), DB>(
+                s.marker,
+                (x + 14, y),
+                5,
+                c,
+            ))
+            .ctx()?;
+        }
+        area.draw(&Text::new(
+            super::truncate(&s.label, 22),
+            (x + 36, y - 9),
+            font.clone(),
+        ))
+        .ctx()?;
+    }
+    Ok(())
+}
 
 /// 1-2-5 ticks per decade inside `r` (thinned to 1 per decade over wide ranges).
 pub(crate) fn log_ticks(r: &std::ops::Range<f64>) -> Vec<f64> {
@@ -98,6 +171,34 @@ pub(crate) fn log_ticks(r: &std::ops::Range<f64>) -> Vec<f64> {
         &[1.0, 2.0, 5.0]
     };
     decade_points(r, mults)
+}
+
+/// Decimals a linear axis over `r` needs so that ticks (about ten, 1-2-5 spaced) read apart.
+pub(crate) fn lin_decimals(r: &std::ops::Range<f64>) -> usize {
+    let span = r.end - r.start;
+    if !(span.is_finite() && span > 0.0) {
+        return 0;
+    }
+    // plotters picks the finest 1-2-5 step that gives at most 10 ticks: step ≥ span / 9.
+    let step = span / 9.0;
+    let mag = 10f64.powf(step.log10().floor());
+    let nice = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|s| *s >= step * 0.999)
+        .unwrap_or(mag * 10.0);
+    (-nice.log10().floor()).max(0.0) as usize
+}
+
+/// The integers inside `r` (epoch axes), thinned to at most 12.
+fn integer_points(r: &std::ops::Range<f64>) -> Vec<f64> {
+    let (lo, hi) = (r.start.ceil() as i64, r.end.floor() as i64);
+    let n = (hi - lo + 1).max(1);
+    let step = ((n + 11) / 12).max(1);
+    (lo..=hi)
+        .filter(|i| (i - lo) % step == 0)
+        .map(|i| i as f64)
+        .collect()
 }
 
 fn log_light(r: &std::ops::Range<f64>) -> Vec<f64> {
@@ -121,10 +222,22 @@ impl Scatter {
         self.series.iter().flat_map(|s| s.points.iter())
     }
 
-    /// Draws on `area`, choosing log or linear axes.
+    /// Number of series with a legend entry.
+    pub(crate) fn labelled(&self) -> usize {
+        self.series.iter().filter(|s| !s.label.is_empty()).count()
+    }
+
+    /// Draws on `area`, choosing log or linear axes; an outside legend goes right of the plot,
+    /// or below it when the area is narrow.
     pub fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), String> {
-        if self.legend_outside && self.series.iter().any(|s| !s.label.is_empty()) {
-            let w = area.dim_in_pixel().0;
+        if self.legend_outside && self.labelled() > 0 {
+            let (w, h) = area.dim_in_pixel();
+            if w < NARROW_PX {
+                let lh = legend_grid_height(self.labelled(), w);
+                let (plot, below) = area.split_vertically(h.saturating_sub(lh));
+                self.draw_plot(&plot)?;
+                return self.legend_below(&below);
+            }
             let (plot, side) = area.split_horizontally(w.saturating_sub(LEGEND_W));
             self.side_legend(&side)?;
             return self.draw_plot(&plot);
@@ -132,31 +245,24 @@ impl Scatter {
         self.draw_plot(area)
     }
 
+    /// Draws the legend entries of the labelled series as a grid in `area` (below a plot).
+    pub(crate) fn legend_below<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+    ) -> Result<(), String> {
+        let v: Vec<&Series> = self.series.iter().filter(|s| !s.label.is_empty()).collect();
+        legend_grid(area, &v, 12)
+    }
+
     /// Draws the legend entries of the labelled series as a column in `area`.
     pub(crate) fn side_legend<DB: DrawingBackend>(
         &self,
         area: &DrawingArea<DB, Shift>,
     ) -> Result<(), String> {
-        let font = tick_font();
-        for (i, s) in self
-            .series
-            .iter()
-            .filter(|s| !s.label.is_empty())
-            .enumerate()
-        {
-            let y = 70 + 24 * i as i32;
-            let c = s.color;
-            area.draw(&PathElement::new(vec![(4, y), (26, y)], c.stroke_width(3)))
-                .ctx()?;
-            area.draw(&Circle::new((15, y), 3, c.filled())).ctx()?;
-            area.draw(&Text::new(
-                super::truncate(&s.label, 24),
-                (34, y - 8),
-                font.clone(),
-            ))
-            .ctx()?;
-        }
-        Ok(())
+        let v: Vec<&Series> = self.series.iter().filter(|s| !s.label.is_empty()).collect();
+        let (w, h) = area.dim_in_pixel();
+        let col = area.clone().shrink((0, 0), (LEGEND_W.min(w), h));
+        legend_grid(&col, &v, 70)
     }
 
     /// Draws the plot alone (the legend inside it unless `legend_outside`).
@@ -182,27 +288,40 @@ impl Scatter {
         let xk = self.x_ticks.clone().unwrap_or_else(|| log_ticks(&xr));
         let yk = log_ticks(&yr);
         let (xl, yl) = (log_light(&xr), log_light(&yr));
+        // Linear axes: tick labels with as many decimals as the tick spacing needs, so
+        // neighbouring labels differ (96.5, 97.0, 97.5 rather than 97, 97, 96).
+        let (xd, yd) = (lin_decimals(&xr), lin_decimals(&yr));
+        let ints = integer_points(&xr).len();
         match (self.x_log, self.y_log) {
             (true, true) => self.draw_in(
                 area,
                 xr.log_scale().with_key_points(xk).with_light_points(xl),
                 yr.log_scale().with_key_points(yk).with_light_points(yl),
+                (xd, yd, ints),
             ),
             (true, false) => self.draw_in(
                 area,
                 xr.log_scale().with_key_points(xk).with_light_points(xl),
                 yr,
+                (xd, yd, ints),
             ),
             (false, true) => self.draw_in(
                 area,
                 xr,
                 yr.log_scale().with_key_points(yk).with_light_points(yl),
+                (xd, yd, ints),
             ),
-            (false, false) => self.draw_in(area, xr, yr),
+            (false, false) => self.draw_in(area, xr, yr, (xd, yd, ints)),
         }
     }
 
-    fn draw_in<DB, X, Y>(&self, area: &DrawingArea<DB, Shift>, xr: X, yr: Y) -> Result<(), String>
+    fn draw_in<DB, X, Y>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        xr: X,
+        yr: Y,
+        decimals: (usize, usize, usize),
+    ) -> Result<(), String>
     where
         DB: DrawingBackend,
         X: AsRangedCoord<Value = f64>,
@@ -210,33 +329,97 @@ impl Scatter {
         X::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
         Y::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
     {
+        // The title is drawn above the plot, wrapped when wider than it.
+        let area = &super::titled(area, &self.title)?;
         let mut chart = ChartBuilder::on(area)
-            .caption(&self.title, caption())
             .margin(16)
             .x_label_area_size(60)
             .y_label_area_size(90)
             .build_cartesian_2d(xr, yr)
             .ctx()?;
-        chart
-            .configure_mesh()
-            .x_desc(self.x_label.as_str())
+        let mut mesh = chart.configure_mesh();
+        if self.x_integer {
+            // Epoch axes: at most one grid line per whole epoch, none between.
+            mesh.x_labels(decimals.2.max(1)).x_max_light_lines(0);
+        }
+        mesh.x_desc(self.x_label.as_str())
             .y_desc(self.y_label.as_str())
             .x_label_formatter(&|v: &f64| {
-                if !self.x_integer {
+                if self.x_integer {
+                    if v.fract() == 0.0 {
+                        format!("{v:.0}")
+                    } else {
+                        String::new()
+                    }
+                } else if self.x_log {
                     short(v)
-                } else if v.fract() == 0.0 {
-                    format!("{v:.0}")
                 } else {
-                    String::new()
+                    format!("{v:.*}", decimals.0)
                 }
             })
-            .y_label_formatter(&short)
+            .y_label_formatter(&|v: &f64| {
+                if self.y_log {
+                    short(v)
+                } else {
+                    format!("{v:.*}", decimals.1)
+                }
+            })
             .axis_desc_style(axis_font())
             .label_style(tick_font())
             .light_line_style(RGBColor(235, 235, 235))
             .draw()
             .ctx()?;
         let mut legend = false;
+        // Markers: one concrete element type per shape (draw_series needs sized elements).
+        macro_rules! markers {
+            ($pts:expr, $m:expr, $r:expr, $c:expr) => {{
+                let (r, c): (i32, RGBColor) = ($r, $c);
+                let st = c.filled();
+                let pts = $pts.iter().copied();
+                match $m {
+                    Marker::Circle => chart
+                        .draw_series(pts.map(|p| EmptyElement::at(p) + Circle::new((0, 0), r, st)))
+                        .ctx()?,
+                    Marker::Square => {
+                        chart
+                            .draw_series(pts.map(|p| {
+                                EmptyElement::at(p) + Rectangle::new([(-r, -r), (r, r)], st)
+                            }))
+                            .ctx()?
+                    }
+                    Marker::Triangle => chart
+                        .draw_series(pts.map(|p| {
+                            EmptyElement::at(p)
+                                + Polygon::new(vec![(0, -r - 1), (r + 1, r), (-r - 1, r)], st)
+                        }))
+                        .ctx()?,
+                    Marker::InvertedTriangle => chart
+                        .draw_series(pts.map(|p| {
+                            EmptyElement::at(p)
+                                + Polygon::new(vec![(0, r + 1), (r + 1, -r), (-r - 1, -r)], st)
+                        }))
+                        .ctx()?,
+                    Marker::Diamond => chart
+                        .draw_series(pts.map(|p| {
+                            EmptyElement::at(p)
+                                + Polygon::new(
+                                    vec![(0, -r - 1), (r + 1, 0), (0, r + 1), (-r - 1, 0)],
+                                    st,
+                                )
+                        }))
+                        .ctx()?,
+                    Marker::Cross => chart
+                        .draw_series(pts.map(|p| {
+                            EmptyElement::at(p)
+                                + PathElement::new(
+                                    vec![(-r, -r), (r, r), (0, 0), (-r, r), (r, -r)],
+                                    c.stroke_width(3),
+                                )
+                        }))
+                        .ctx()?,
+                }
+            }};
+        }
         for s in &self.series {
             let c = s.color;
             let drawn = if s.line {
@@ -246,32 +429,27 @@ impl Scatter {
                     c.stroke_width(3)
                 };
                 if !s.thin {
-                    chart
-                        .draw_series(s.points.iter().map(|&p| Circle::new(p, 3, c.filled())))
-                        .ctx()?;
+                    markers!(s.points, s.marker, 4, c);
                 }
                 chart
                     .draw_series(LineSeries::new(s.points.iter().copied(), style))
                     .ctx()?
             } else {
-                chart
-                    .draw_series(
-                        s.points
-                            .iter()
-                            .map(|&p| Circle::new(p, 5, c.mix(0.8).filled())),
-                    )
-                    .ctx()?
+                markers!(s.points, s.marker, 5, c)
             };
             if !s.label.is_empty() && !self.legend_outside {
                 legend = true;
-                let line = s.line;
+                let (line, thin, m) = (s.line, s.thin, s.marker);
                 drawn.label(s.label.as_str()).legend(
                     move |(x, y)| -> DynElement<'static, DB, (i32, i32)> {
-                        if line {
-                            PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(3))
+                        if thin {
+                            PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(1))
                                 .into_dyn()
+                        } else if line {
+                            // The line's colour band with the marker's shape cut into it.
+                            super::marker_px(m, (x + 9, y), 6, c)
                         } else {
-                            Circle::new((x + 9, y), 5, c.filled()).into_dyn()
+                            super::marker_px(m, (x + 9, y), 5, c)
                         }
                     },
                 );
@@ -294,5 +472,20 @@ impl Scatter {
                 .ctx()?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn linear_ticks_get_the_decimals_their_spacing_needs() {
+        // The Pareto axis that printed "97, 97, 96, 96": ticks 0.2 apart need one decimal.
+        assert_eq!(lin_decimals(&(95.8..97.4)), 1);
+        assert_eq!(lin_decimals(&(0.0..120.0)), 0);
+        assert_eq!(lin_decimals(&(0.01..0.13)), 2);
+        assert_eq!(integer_points(&(0.9..3.1)), vec![1.0, 2.0, 3.0]);
+        assert!(integer_points(&(0.5..100.5)).len() <= 12);
     }
 }

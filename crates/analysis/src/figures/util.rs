@@ -51,6 +51,7 @@ fn prepare(input: &FigureInput) -> Result<Scatter, String> {
         series: vec![Series {
             label: r,
             color: color(0),
+            marker: super::marker(0),
             points,
             line: false,
             thin: false,
@@ -67,6 +68,7 @@ fn prepare(input: &FigureInput) -> Result<Scatter, String> {
 pub(crate) fn write(dir: &Path, input: &FigureInput) -> Result<FigureOutcome, AnalysisError> {
     emit_scatter(
         dir,
+        input,
         "power_vs_util",
         "Power vs utilisation (GPU, else CPU)",
         (1000, 700),

@@ -13,15 +13,21 @@ pub struct ReportArgs {
     /// Skip the figures (text and exports only).
     #[arg(long)]
     no_figures: bool,
+    /// Physical width of every figure, for a paper: 3.5in (single column) or 7in (double
+    /// column); also mm or cm. Text stays ≥ 7 pt at that width; PDF pages are that wide.
+    #[arg(long, value_parser = greenbench_analysis::figures::parse_width)]
+    figure_width: Option<f64>,
 }
 
-/// Writes report.md, summary.md, runs.csv, emissions.csv and figures/ into the folder.
+/// Writes report.md, report.html, summary.md, runs.csv, emissions.csv, tables/ and figures/ into
+/// the folder.
 pub fn run(a: ReportArgs) -> anyhow::Result<()> {
     let t0 = std::time::Instant::now();
     let s = write_report(
         &a.dir,
         &ReportOptions {
             figures: !a.no_figures,
+            figure_width_in: a.figure_width,
         },
     )
     .with_context(|| format!("writing the report of {}", a.dir.display()))?;

@@ -1,0 +1,228 @@
+//! Grid carbon intensity: the committed table of yearly averages per country
+//! (`assets/grid-intensity.csv`, source and year in its header) and hourly series read from a
+//! user's CSV (`timestamp,g_per_kwh`), averaged over a run's own start–end window.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+
+static TABLE: &str = include_str!("../assets/grid-intensity.csv");
+
+/// Where the country table's figures come from (also printed in reports).
+pub const COUNTRY_TABLE_SOURCE: &str =
+    "Ember yearly electricity data 2023 via Our World in Data, life-cycle g CO2-eq/kWh";
+
+/// One row of the country table.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CountryIntensity {
+    /// ISO 3166-1 alpha-2 code (`WORLD` for the world average).
+    pub code: &'static str,
+    /// Country name.
+    pub name: &'static str,
+    /// Yearly average grid intensity in g CO2-eq per kWh.
+    pub g_per_kwh: f64,
+}
+
+/// Every row of the country table, in file order.
+pub fn country_table() -> Vec<CountryIntensity> {
+    TABLE
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("code,") && !l.trim().is_empty())
+        .filter_map(|l| {
+            let mut f = l.split(',');
+            Some(CountryIntensity {
+                code: f.next()?.trim(),
+                name: f.next()?.trim(),
+                g_per_kwh: f.next()?.trim().parse().ok()?,
+            })
+        })
+        .collect()
+}
+
+/// The yearly average of a country by ISO 3166-1 alpha-2 code (case-insensitive), or `WORLD`.
+pub fn country_intensity(code: &str) -> Option<CountryIntensity> {
+    country_table()
+        .into_iter()
+        .find(|c| c.code.eq_ignore_ascii_case(code.trim()))
+}
+
+/// An hourly (or any step) series of grid intensity: each row's value holds from its timestamp
+/// to the next row's; the last row holds for as long as the step before it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IntensitySeries {
+    /// (seconds since the Unix epoch, g CO2-eq per kWh), strictly increasing in time.
+    pub points: Vec<(i64, f64)>,
+}
+
+/// Seconds since the Unix epoch of an RFC 3339 timestamp (`2024-03-01T13:00:00Z`,
+/// `…+01:00`) or of `YYYY-MM-DD HH:MM[:SS]` / `YYYY-MM-DDTHH:MM[:SS]` taken as UTC.
+pub fn parse_timestamp(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.timestamp());
+    }
+    for f in [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+    ] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
+            return Some(t.and_utc().timestamp());
+        }
+    }
+    None
+}
+
+fn show(t: i64) -> String {
+    DateTime::<Utc>::from_timestamp(t, 0).map_or_else(|| t.to_string(), |d| d.to_rfc3339())
+}
+
+impl IntensitySeries {
+    /// Parses CSV text `timestamp,g_per_kwh` (an optional header line, `#` comments and blank
+    /// lines allowed); `name` (the file) and the 1-based line number are in every error.
+    pub fn parse(text: &str, name: &str) -> Result<IntensitySeries, String> {
+        let mut points: Vec<(i64, f64)> = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            let n = i + 1;
+            let l = line.trim();
+            if l.is_empty() || l.starts_with('#') {
+                continue;
+            }
+            let mut f = l.split(',').map(str::trim);
+            let (ts, val) = (f.next().unwrap_or(""), f.next());
+            if points.is_empty()
+                && parse_timestamp(ts).is_none()
+                && val.is_some_and(|v| v.parse::<f64>().is_err())
+            {
+                continue; // header line
+            }
+            let Some(val) = val else {
+                return Err(format!(
+                    "{name}:{n}: expected `timestamp,g_per_kwh`, found `{l}`"
+                ));
+            };
+            if f.next().is_some() {
+                return Err(format!(
+                    "{name}:{n}: expected two columns `timestamp,g_per_kwh`, found `{l}`"
+                ));
+            }
+            let t = parse_timestamp(ts).ok_or_else(|| {
+                format!("{name}:{n}: bad timestamp `{ts}` (use RFC 3339 such as 2024-03-01T13:00:00Z, or YYYY-MM-DD HH:MM in UTC)")
+            })?;
+            let v: f64 = val.parse().map_err(|_| {
+                format!("{name}:{n}: intensity `{val}` is not a number (g CO2-eq per kWh)")
+            })?;
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(format!(
+                    "{name}:{n}: intensity {val} g/kWh is negative or not finite"
+                ));
+            }
+            if let Some(&(prev, _)) = points.last() {
+                if t <= prev {
+                    return Err(format!(
+                        "{name}:{n}: timestamp {} is not after the line before ({}); sort the file by time without duplicates",
+                        show(t),
+                        show(prev)
+                    ));
+                }
+            }
+            points.push((t, v));
+        }
+        if points.len() < 2 {
+            return Err(format!(
+                "{name}: needs at least two rows `timestamp,g_per_kwh` (found {}), so each row's time span is known",
+                points.len()
+            ));
+        }
+        Ok(IntensitySeries { points })
+    }
+
+    /// The end of the period the series covers (last row + the step before it).
+    pub fn end(&self) -> i64 {
+        let n = self.points.len();
+        let last = self.points[n - 1].0;
+        last + (last - self.points[n - 2].0)
+    }
+
+    /// Time-weighted mean intensity over `[start, end]` (seconds since the epoch); an error when
+    /// the series does not cover the whole window. A zero-length window takes the value at
+    /// `start`.
+    pub fn mean_over(&self, start: i64, end: i64) -> Result<f64, String> {
+        let (first, last) = (self.points[0].0, self.end());
+        if start < first || end > last || end < start {
+            return Err(format!(
+                "the window {} – {} is not inside the series' period {} – {}",
+                show(start),
+                show(end),
+                show(first),
+                show(last)
+            ));
+        }
+        let mut acc = 0.0;
+        for (i, &(t0, v)) in self.points.iter().enumerate() {
+            let t1 = self.points.get(i + 1).map_or(last, |p| p.0);
+            if end == start {
+                if start >= t0 && start < t1.max(t0 + 1) {
+                    return Ok(v);
+                }
+                continue;
+            }
+            let overlap = (end.min(t1) - start.max(t0)).max(0) as f64;
+            acc += overlap * v;
+        }
+        if end == start {
+            return Ok(self.points[self.points.len() - 1].1);
+        }
+        Ok(acc / (end - start) as f64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn country_table_has_the_large_economies_and_the_world() {
+        let t = country_table();
+        assert!(t.len() >= 41, "{}", t.len());
+        for c in ["US", "CN", "JP", "DE", "IN", "GB", "FR", "BR", "WORLD"] {
+            assert!(country_intensity(c).is_some(), "{c}");
+        }
+        assert_eq!(country_intensity("fr").unwrap().g_per_kwh, 56.0);
+        assert!(country_intensity("XX").is_none());
+        let mut codes: Vec<&str> = t.iter().map(|c| c.code).collect();
+        codes.sort();
+        codes.dedup();
+        assert_eq!(codes.len(), t.len(), "duplicate codes");
+        assert!(t.iter().all(|c| c.g_per_kwh > 0.0 && c.g_per_kwh < 1200.0));
+    }
+
+    #[test]
+    fn hourly_series_parses_and_averages_over_a_window() {
+        let s = IntensitySeries::parse(
+            "timestamp,g_per_kwh\n2024-03-01T00:00:00Z,100\n2024-03-01T01:00:00Z,300\n2024-03-01 02:00,200\n",
+            "h.csv",
+        )
+        .unwrap();
+        let t0 = parse_timestamp("2024-03-01T00:30:00Z").unwrap();
+        // 30 min at 100 then 30 min at 300.
+        assert_eq!(s.mean_over(t0, t0 + 3600).unwrap(), 200.0);
+        // The last row covers one more hour.
+        assert_eq!(s.end(), parse_timestamp("2024-03-01T03:00:00Z").unwrap());
+        assert!(s
+            .mean_over(t0, t0 + 3 * 3600)
+            .unwrap_err()
+            .contains("not inside"));
+        assert_eq!(s.mean_over(t0, t0).unwrap(), 100.0);
+    }
+
+    #[test]
+    fn hourly_series_errors_name_file_and_line() {
+        let e = |t: &str| IntensitySeries::parse(t, "h.csv").unwrap_err();
+        assert!(e("2024-03-01T00:00:00Z,100\n2024-03-01T01:00:00Z,-5\n").starts_with("h.csv:2:"));
+        assert!(e("2024-03-01T00:00:00Z,100\nyesterday,5\n").contains("h.csv:2: bad timestamp"));
+        assert!(e("2024-03-01T01:00:00Z,100\n2024-03-01T00:00:00Z,5\n").contains("not after"));
+        assert!(e("2024-03-01T00:00:00Z,100\n").contains("at least two rows"));
+        assert!(e("2024-03-01T00:00:00Z,1,2\n").contains("h.csv:1:"));
+        assert!(e("2024-03-01T00:00:00Z,abc\n2024-03-01T01:00:00Z,5\n").contains("h.csv:1:"));
+    }
+}
