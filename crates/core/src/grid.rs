@@ -7,8 +7,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 static TABLE: &str = include_str!("../assets/grid-intensity.csv");
 
 /// Where the country table's figures come from (also printed in reports).
-pub const COUNTRY_TABLE_SOURCE: &str =
-    "Ember yearly electricity data 2023 via Our World in Data, life-cycle g CO2-eq/kWh";
+pub const COUNTRY_TABLE_SOURCE: &str = "Our World in Data carbon intensity of electricity (Ember, Energy Institute), 2023 or 2022, as packaged in CodeCarbon 3.3.2; life-cycle g CO2-eq/kWh";
 
 /// One row of the country table.
 #[derive(Debug, Clone, Copy, PartialEq)]
