@@ -175,9 +175,82 @@ impl IntensitySeries {
     }
 }
 
+/// The grid intensity a sweep's runs are charged at: one figure (the config's, or its country's
+/// yearly average) or an hourly series averaged over each run's own window.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GridIntensity {
+    /// g CO2-eq per kWh for every run.
+    Fixed(f64),
+    /// A series; each run takes its window's mean.
+    Series(IntensitySeries),
+}
+
+impl GridIntensity {
+    /// Resolves `[carbon]` of a config at `config_path` (an `intensity_csv` is relative to it).
+    pub fn of(carbon: &crate::CarbonConfig, config_path: &std::path::Path) -> Result<Self, String> {
+        if let Some(code) = &carbon.country {
+            return country_intensity(code)
+                .map(|c| GridIntensity::Fixed(c.g_per_kwh))
+                .ok_or_else(|| {
+                    format!("carbon.country `{code}` is not in the grid-intensity table")
+                });
+        }
+        if let Some(rel) = &carbon.intensity_csv {
+            let path = config_path
+                .parent()
+                .unwrap_or(std::path::Path::new("."))
+                .join(rel);
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                format!("carbon.intensity_csv: cannot read {} ({e})", path.display())
+            })?;
+            return IntensitySeries::parse(&text, &path.display().to_string())
+                .map(GridIntensity::Series);
+        }
+        Ok(GridIntensity::Fixed(carbon.intensity_g_per_kwh))
+    }
+
+    /// g CO2-eq per kWh for a run from `started_at` to `finished_at` (RFC 3339); an error when
+    /// a series does not cover that window or a time does not parse.
+    pub fn for_window(&self, started_at: &str, finished_at: &str) -> Result<f64, String> {
+        match self {
+            GridIntensity::Fixed(v) => Ok(*v),
+            GridIntensity::Series(s) => {
+                let t = |x: &str| parse_timestamp(x).ok_or_else(|| format!("bad run time `{x}`"));
+                s.mean_over(t(started_at)?, t(finished_at)?)
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn grid_intensity_is_fixed_by_country_or_averaged_over_a_window() {
+        let mut c = crate::CarbonConfig {
+            country: Some("FR".into()),
+            ..Default::default()
+        };
+        let g = GridIntensity::of(&c, std::path::Path::new("x.toml")).unwrap();
+        assert_eq!(g, GridIntensity::Fixed(56.0));
+        c.country = None;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("grid.csv"),
+            "timestamp,g_per_kwh\n2026-01-01T00:00:00Z,100\n2026-01-01T01:00:00Z,300\n",
+        )
+        .unwrap();
+        c.intensity_csv = Some("grid.csv".into());
+        let g = GridIntensity::of(&c, &dir.path().join("sweep.toml")).unwrap();
+        let v = g
+            .for_window("2026-01-01T00:30:00Z", "2026-01-01T01:30:00Z")
+            .unwrap();
+        assert!((v - 200.0).abs() < 1e-9, "{v}");
+        assert!(g
+            .for_window("2026-01-01T01:30:00Z", "2026-01-01T03:00:00Z")
+            .is_err());
+    }
 
     #[test]
     fn country_table_has_the_large_economies_and_the_world() {

@@ -168,6 +168,10 @@ pub struct CarbonRecord {
     pub train: Option<f64>,
     /// Inference emissions in g.
     pub inference: Option<f64>,
+    /// Grid intensity the grams were computed with, g CO2-eq per kWh (the config's figure, its
+    /// country's yearly average, or the mean of an hourly series over this run's window).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intensity_g_per_kwh: Option<f64>,
 }
 
 /// An earlier attempt at the same run that did not end `ok` (kept when `--retry-failed` ran it

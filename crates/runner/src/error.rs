@@ -32,6 +32,9 @@ pub enum RunnerError {
         #[source]
         source: std::io::Error,
     },
+    /// The grid intensity of `[carbon]` could not be resolved (validation checks it first).
+    #[error("{0}")]
+    Carbon(String),
     /// The idle baseline could not be measured.
     #[error("idle baseline: {0}")]
     Idle(String),

@@ -11,6 +11,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use greenbench_core::energy::ComponentPower;
+use greenbench_core::grid::GridIntensity;
 use greenbench_core::record::{
     CarbonRecord, Flag, HostInfo, RunRecord, RunStatus, TrainRecord, SCHEMA_VERSION,
 };
@@ -154,6 +155,7 @@ pub fn run_sweep(
         count_records(&mut summary, &runs, &before);
         return Ok(summary);
     }
+    let grid = grid_intensity(cfg, out)?;
     let mut manifest = start_manifest(cfg, opts, previous, idle)?;
     let mut writer = RecordsWriter::open(&records_path)?;
     let mut progress = Progress::new(opts.progress, todo.len());
@@ -184,6 +186,9 @@ pub fn run_sweep(
                 return Err(e);
             }
         };
+        if rec.train.is_some() || rec.inference.is_some() {
+            add_net_and_carbon(&mut rec, &manifest.idle_power_w, &grid, cfg.carbon.pue);
+        }
         match before.get(&rec.run_id) {
             Some(old) => {
                 rec.attempts = attempts_before(old);
@@ -202,6 +207,26 @@ pub fn run_sweep(
     remeasure_idle(cfg, opts, &mut manifest, idle, &progress)?;
     count_records(&mut summary, &runs, &recorded(&records_path)?);
     Ok(summary)
+}
+
+/// The grid intensity of `[carbon]`; an hourly `intensity_csv` is copied into the sweep folder,
+/// so that `report` finds the series the records were charged at.
+fn grid_intensity(cfg: &SweepConfig, out: &std::path::Path) -> Result<GridIntensity, RunnerError> {
+    let grid = GridIntensity::of(&cfg.carbon, &cfg.path).map_err(RunnerError::Carbon)?;
+    if let Some(rel) = &cfg.carbon.intensity_csv {
+        let from = cfg
+            .path
+            .parent()
+            .unwrap_or(std::path::Path::new("."))
+            .join(rel);
+        if let Some(name) = from.file_name() {
+            let to = out.join(name);
+            if to != from {
+                std::fs::copy(&from, &to).map_err(io("copying the intensity_csv into", &to))?;
+            }
+        }
+    }
+    Ok(grid)
 }
 
 /// Counts the records of `runs` by status into the summary.
@@ -548,7 +573,6 @@ fn run_one(
         rec.error = Some(format!("{how}{}", tail()));
         rec.train = partial_train(&epochs);
     }
-    add_net_and_carbon(&mut rec, idle_power, cfg);
     rec.finished_at = chrono::Utc::now().to_rfc3339();
     Ok(rec)
 }
@@ -627,14 +651,22 @@ fn partial_train(epochs: &[greenbench_core::record::EpochRecord]) -> Option<Trai
     })
 }
 
-/// Fills net energy (E − P_idle × t), average power and carbon from the raw figures.
-pub fn add_net_and_carbon(rec: &mut RunRecord, idle: &ComponentPower, cfg: &SweepConfig) {
+/// Fills net energy (E − P_idle × t), average power and carbon from the raw figures; carbon at
+/// the grid intensity of the run's own window (missing, and flagged, when an hourly series does
+/// not cover it).
+pub fn add_net_and_carbon(
+    rec: &mut RunRecord,
+    idle: &ComponentPower,
+    grid: &GridIntensity,
+    pue: f64,
+) {
+    let intensity = grid.for_window(&rec.started_at, &rec.finished_at);
+    let rate = intensity.as_ref().ok().copied();
     let grams = |e: &ComponentEnergy, net: &ComponentEnergy| {
-        net.total_j
-            .filter(|j| *j >= 0.0)
-            .or(e.total_j)
-            .map(|j| j / 3.6e6 * cfg.carbon.intensity_g_per_kwh * cfg.carbon.pue)
+        let j = net.total_j.filter(|j| *j >= 0.0).or(e.total_j)?;
+        Some(j / 3.6e6 * rate? * pue)
     };
+    rec.carbon_g.intensity_g_per_kwh = rate;
     if let Some(t) = rec.train.as_mut() {
         t.net_energy = t.energy.net_of(idle, Seconds(t.duration_s));
         t.avg_power_w = t.energy.average_power(Seconds(t.duration_s));
@@ -650,6 +682,15 @@ pub fn add_net_and_carbon(rec: &mut RunRecord, idle: &ComponentPower, cfg: &Swee
         i.net_energy = i.energy.net_of(idle, Seconds(i.duration_s));
         i.avg_power_w = i.energy.average_power(Seconds(i.duration_s));
         rec.carbon_g.inference = grams(&i.energy, &i.net_energy);
+    }
+    rec.flags.retain(|f| f.field != "carbon_g");
+    if let Err(why) = intensity {
+        rec.flags.push(Flag {
+            field: "carbon_g".into(),
+            reason: format!(
+                "no grid intensity for this run ({why}); carbon is missing. Extend the intensity_csv to cover the run"
+            ),
+        });
     }
     let mut flags = Vec::new();
     if let Some(t) = &rec.train {

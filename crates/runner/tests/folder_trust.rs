@@ -194,3 +194,27 @@ fn net_energy_below_zero_is_flagged_and_idle_is_measured_again_at_the_end() {
         serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(m["idle_power_end_w"]["cpu_w"], 100.0);
 }
+
+#[test]
+fn carbon_is_charged_at_the_configs_country_intensity_and_recorded_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let text = "name = \"fr\"\ndataset = \"digits\"\nidle_seconds = 0\ncarbon = { country = \"FR\", pue = 1.5 }\n[grid]\nmodel = \"mlp-small\"\nbatch_size = 8\n";
+    let cfg = SweepConfig::parse(text, &dir.path().join("fr.toml")).unwrap();
+    run_sweep(
+        &cfg,
+        &options(&out, &finishing_worker(3.6e6), serde_json::Value::Null),
+        &lock(&out),
+        &mut no_idle,
+        None,
+    )
+    .unwrap();
+    let r = &read_records(&out.join("runs.jsonl")).unwrap()[0];
+    let fr = greenbench_core::grid::country_intensity("FR")
+        .unwrap()
+        .g_per_kwh;
+    assert_eq!(r.carbon_g.intensity_g_per_kwh, Some(fr));
+    // 1 kWh at FR's intensity and PUE 1.5.
+    let g = r.carbon_g.train.unwrap();
+    assert!((g - fr * 1.5).abs() < 1e-6, "{g}");
+}
