@@ -25,11 +25,14 @@ pub fn basis() -> String {
     )
 }
 
+/// A model on a dataset: family, MACs per sample, training and test samples.
+type Size = (&'static str, u64, usize, usize);
+
 /// Estimates run durations; caches each (model, dataset)'s size.
 #[derive(Default)]
 pub struct Planner {
-    /// (model, dataset) → (family, MACs per sample, train samples, test samples).
-    sizes: HashMap<(String, String), Option<(&'static str, u64, usize, usize)>>,
+    /// (model, dataset) → its size, `None` when it cannot be built.
+    sizes: HashMap<(String, String), Option<Size>>,
 }
 
 impl Planner {

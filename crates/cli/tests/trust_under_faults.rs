@@ -119,7 +119,7 @@ fn retry_failed_reruns_a_crashed_run_once_fixed_and_keeps_the_old_reason() {
         &digits_config("retry", &["mlp-small", "mlp-32"], &[64], 1, ""),
     );
     let out = dir.path().join("out");
-    let o = run(&mut sweep_into(&cfg, &out).env("GREENBENCH_INJECT_FAULT", "panic:mlp-32"));
+    let o = run(sweep_into(&cfg, &out).env("GREENBENCH_INJECT_FAULT", "panic:mlp-32"));
     assert_eq!(o.status.code(), Some(3));
 
     // The fault is gone; a plain rerun keeps the failure and says how to retry.
@@ -129,7 +129,7 @@ fn retry_failed_reruns_a_crashed_run_once_fixed_and_keeps_the_old_reason() {
     assert!(err.contains("1 crashed, 1 ok"), "{err}");
     assert!(err.contains("--retry-failed"), "{err}");
 
-    let o = run(&mut sweep_into(&cfg, &out).arg("--retry-failed"));
+    let o = run(sweep_into(&cfg, &out).arg("--retry-failed"));
     assert_eq!(o.status.code(), Some(0));
     let recs = records(&out);
     assert_eq!(recs.len(), 2, "run ids stay unique");
@@ -213,10 +213,10 @@ fn quiet_prints_nothing_and_the_exit_code_tells() {
         "q",
         &digits_config("q", &["mlp-small"], &[64], 1, ""),
     );
-    let o = run(&mut sweep_into(&cfg, &dir.path().join("out")).arg("-q"));
+    let o = run(sweep_into(&cfg, &dir.path().join("out")).arg("-q"));
     assert!(o.status.success());
     assert!(o.stdout.is_empty() && o.stderr.is_empty());
-    let o = run(&mut sweep_into(&cfg, &dir.path().join("out2"))
+    let o = run(sweep_into(&cfg, &dir.path().join("out2"))
         .arg("-q")
         .env("GREENBENCH_INJECT_FAULT", "panic:mlp-small"));
     assert_eq!(o.status.code(), Some(3));
