@@ -4,9 +4,6 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-mod catalog;
-mod plan;
-
 /// The candle version this build links (checked against Cargo.lock by a test).
 pub const CANDLE_VERSION: &str = "0.11.1";
 mod cmd;

@@ -20,6 +20,10 @@ pub trait Catalog {
             ))
         }
     }
+    /// The family (`mlp`, `cnn`, `transformer`) of a model, if known.
+    fn family(&self, _model: &str) -> Option<String> {
+        None
+    }
     /// Known dataset names.
     fn datasets(&self) -> Vec<String>;
     /// `Ok` if this build and machine can run on `device` (e.g. `cpu`, `cuda:0`), else why not.

@@ -2,8 +2,9 @@
 //!
 //! Units ([`units`]), energy components and measurement quality ([`energy`]), the sweep
 //! configuration schema with located validation errors ([`config`]), the run spec and its stable
-//! run id ([`spec`]), the record written for every run ([`record`]) and grid carbon intensity
-//! ([`grid`]). No candle here.
+//! run id ([`spec`]), the record written for every run ([`record`]), grid carbon intensity
+//! ([`grid`]), the parent ↔ worker protocol ([`protocol`]) and the interfaces between the crates
+//! that run a sweep and the one that meters it ([`metering`], [`catalog`]). No candle here.
 
 pub mod bounds;
 pub mod catalog;
@@ -11,6 +12,8 @@ pub mod config;
 pub mod energy;
 pub mod error;
 pub mod grid;
+pub mod metering;
+pub mod protocol;
 pub mod record;
 pub mod spec;
 pub mod units;
@@ -19,6 +22,7 @@ pub use catalog::Catalog;
 pub use config::{Axis, CarbonConfig, SweepConfig};
 pub use energy::{Component, ComponentEnergy, ComponentPower, EnergyReading, Quality};
 pub use error::{ConfigError, CoreError};
+pub use metering::{PhaseMeter, PowerCap, TraceStats};
 pub use record::{RunRecord, RunStatus, SCHEMA_VERSION};
 pub use spec::RunSpec;
 pub use units::{Joules, Seconds, Watts};

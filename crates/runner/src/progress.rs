@@ -8,7 +8,7 @@ use std::io::IsTerminal;
 use greenbench_core::record::RunRecord;
 use greenbench_core::RunSpec;
 
-use crate::protocol::WorkerEvent;
+use greenbench_core::protocol::WorkerEvent;
 
 /// How progress is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

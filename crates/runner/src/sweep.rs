@@ -22,9 +22,10 @@ use crate::folder::check_output_folder;
 use crate::lock::FolderLock;
 use crate::manifest::Manifest;
 use crate::progress::{Progress, ProgressMode};
-use crate::protocol::{WorkerEvent, WorkerRequest, WorkerResult};
 use crate::records::{attempts_before, recorded, RecordsWriter};
 use crate::shard::Shard;
+use greenbench_core::protocol::{WorkerEvent, WorkerRequest, WorkerResult};
+use greenbench_core::{Catalog, PowerCap};
 
 /// How to run a sweep.
 pub struct SweepOptions {
@@ -52,15 +53,8 @@ pub struct SweepOptions {
     pub sampler_hz: f64,
     /// The machine, for records and the manifest.
     pub host: HostInfo,
-}
-
-/// Sets and restores GPU power limits for runs with `power_limit_w` (the binary provides the
-/// NVML implementation).
-pub trait PowerCap {
-    /// Sets the power limit of `device` (`cuda:N`) to `watts`.
-    fn apply(&mut self, device: &str, watts: f64) -> Result<(), String>;
-    /// Puts back the limits that were there before the last `apply`.
-    fn restore(&mut self) -> Result<(), String>;
+    /// What the config names, for the model family of runs that fail before their worker says.
+    pub catalog: Box<dyn Catalog>,
 }
 
 /// Outcome of a sweep.
@@ -356,6 +350,18 @@ fn say(line: &str) {
     let _ = writeln!(std::io::stderr(), "{line}");
 }
 
+/// Environment for every worker: the GPU order NVML and CUDA agree on, and mimalloc told to keep
+/// freed memory for reuse (`MIMALLOC_PURGE_DELAY=-1`) instead of returning it to the OS after
+/// 10 ms, which made each training step fault its tensors' pages in again (11 % of a ViT-tiny
+/// step in `clear_page`, 5–10 % slower; docs/performance.md). A value the user set is kept.
+pub fn worker_env() -> Vec<(String, String)> {
+    let mut env = vec![("CUDA_DEVICE_ORDER".to_string(), "PCI_BUS_ID".to_string())];
+    const PURGE: &str = "MIMALLOC_PURGE_DELAY";
+    let purge = std::env::var(PURGE).unwrap_or_else(|_| "-1".into());
+    env.push((PURGE.into(), purge));
+    env
+}
+
 /// What the workers' computation depends on besides the spec, for the manifest.
 fn worker_environment(opts: &SweepOptions) -> std::collections::BTreeMap<String, String> {
     const SPIN: &str = "CANDLE_BARRIER_POOL_SPIN_LIMIT";
@@ -594,9 +600,7 @@ fn base_record(
         started_at: now.clone(),
         finished_at: now,
         spec: spec.clone(),
-        family: greenbench_models::registry::lookup(&spec.model)
-            .map(|e| e.family.to_string())
-            .unwrap_or_default(),
+        family: opts.catalog.family(&spec.model).unwrap_or_default(),
         host: opts.host.clone(),
         model: None,
         train: None,

@@ -8,10 +8,10 @@ mod common;
 use common::{lock, shell_options};
 use std::path::Path;
 
+use greenbench_core::protocol::{WorkerEvent, WorkerResult};
 use greenbench_core::record::{read_records, RunStatus, TrainRecord};
 use greenbench_core::{ComponentEnergy, ComponentPower, Quality, SweepConfig};
-use greenbench_runner::protocol::WorkerResult;
-use greenbench_runner::{run_sweep, SweepOptions, WorkerEvent};
+use greenbench_runner::{run_sweep, SweepOptions};
 
 fn config(dir: &Path, name: &str, batch: &str) -> SweepConfig {
     let text = format!(

@@ -7,8 +7,8 @@ use common::{lock, shell_options};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use greenbench_core::{ComponentPower, SweepConfig};
-use greenbench_runner::{interrupt, run_sweep, PowerCap, RunnerError};
+use greenbench_core::{ComponentPower, PowerCap, SweepConfig};
+use greenbench_runner::{interrupt, run_sweep, RunnerError};
 
 #[derive(Clone, Default)]
 struct Log(Arc<Mutex<Vec<String>>>);

@@ -10,7 +10,8 @@ use greenbench_core::{ComponentPower, SweepConfig};
 mod common;
 
 use common::{lock, shell_options};
-use greenbench_runner::{run_sweep, PowerCap, SweepOptions};
+use greenbench_core::PowerCap;
+use greenbench_runner::{run_sweep, SweepOptions};
 
 #[derive(Clone, Default)]
 struct FakeCap {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use greenbench_analysis::{fmt, predict, Sweep};
 
-use crate::catalog::dataset_input;
+use greenbench_worker::catalog::dataset_input;
 
 /// Arguments of `greenbench predict`.
 #[derive(clap::Args)]

@@ -118,7 +118,7 @@ fn render(a: &SlurmArgs) -> anyhow::Result<String> {
     let cfg = crate::cmd::sweep::load_config(
         &a.config,
         None,
-        &crate::catalog::ZooCatalog {
+        &greenbench_worker::ZooCatalog {
             datasets_root: datasets.clone(),
         },
     )?;

@@ -5,15 +5,14 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use greenbench_core::PowerCap;
 use greenbench_core::SweepConfig;
-use greenbench_meter::{NvmlPowerLimit, PowerCapper, PowerLimitControl};
-use greenbench_runner::{
-    FolderLock, PowerCap, ProgressMode, RunnerError, Shard, SweepOptions, SweepSummary,
-};
+use greenbench_meter::NvmlCapper;
+use greenbench_runner::{FolderLock, ProgressMode, RunnerError, Shard, SweepOptions, SweepSummary};
 
-use crate::catalog::ZooCatalog;
 use crate::cmd::worker::MeterSettings;
-use crate::plan::{self, human_duration, Planner};
+use greenbench_worker::plan::{self, human_duration, Planner};
+use greenbench_worker::ZooCatalog;
 
 /// Arguments of `greenbench sweep`.
 #[derive(clap::Args)]
@@ -127,18 +126,25 @@ pub fn run(a: SweepArgs) -> anyhow::Result<ExitCode> {
         shard: a.shard,
         progress,
         worker_command: vec![exe.into_os_string(), "worker".into()],
-        worker_env: worker_env(),
+        worker_env: greenbench_runner::sweep::worker_env(),
         meter: serde_json::to_value(&a.meter)?,
         meter_status: a.meter.probe_json(),
-        datasets_root: datasets,
+        datasets_root: datasets.clone(),
         sampler_hz: a.meter.sampler_hz,
         host: greenbench_runner::host::host_info(crate::CANDLE_VERSION),
+        catalog: Box::new(ZooCatalog {
+            datasets_root: datasets,
+        }),
     };
     let settings = a.meter.clone();
     let mut idle = move |secs: f64| settings.idle_baseline(secs);
     greenbench_runner::interrupt::install_handlers();
     let mut capper = NvmlCapper::new(out.join("power-limit-restore.json"));
-    capper.recover(&a.meter)?;
+    if let Some(w) = capper.recover(a.meter.gpu_index)? {
+        say(&format!(
+            "restored the GPU power limit to {w} W (left by an interrupted sweep)"
+        ));
+    }
     let wants_cap = !cfg.power_limit_w.value.is_empty();
     let estimate = estimate_remaining(&cfg, a.shard, &out);
     let t0 = std::time::Instant::now();
@@ -247,67 +253,6 @@ fn say(line: &str) {
     let _ = writeln!(std::io::stderr(), "{line}");
 }
 
-/// GPU power limits through NVML, one [`PowerCapper`] per GPU, opened on first use. The
-/// original limit is kept in `pending` while a cap is applied, so a sweep killed outright gets it
-/// back at its next start.
-struct NvmlCapper {
-    pending: PathBuf,
-    capper: Option<(u32, PowerCapper)>,
-}
-
-impl NvmlCapper {
-    fn new(pending: PathBuf) -> NvmlCapper {
-        NvmlCapper {
-            pending,
-            capper: None,
-        }
-    }
-
-    /// Restores a limit left behind by a sweep that was killed while a cap was set.
-    fn recover(&self, meter: &MeterSettings) -> anyhow::Result<()> {
-        if !self.pending.exists() {
-            return Ok(());
-        }
-        let mut ctl = NvmlPowerLimit::open(meter.gpu_index)?;
-        if let Some(w) =
-            PowerCapper::recover(&mut ctl as &mut dyn PowerLimitControl, &self.pending)?
-        {
-            eprintln!("restored the GPU power limit to {w} W (left by an interrupted sweep)");
-        }
-        Ok(())
-    }
-}
-
-impl PowerCap for NvmlCapper {
-    fn apply(&mut self, device: &str, watts: f64) -> Result<(), String> {
-        let index: u32 = device
-            .strip_prefix("cuda:")
-            .and_then(|i| i.parse().ok())
-            .ok_or_else(|| {
-                format!("power_limit_w needs a GPU device (cuda:N), this run is on `{device}`")
-            })?;
-        if self.capper.as_ref().is_none_or(|(i, _)| *i != index) {
-            if let Some((_, mut old)) = self.capper.take() {
-                old.restore().map_err(|e| e.to_string())?;
-            }
-            let ctl = NvmlPowerLimit::open(index).map_err(|e| e.to_string())?;
-            let c = PowerCapper::new(Box::new(ctl), &self.pending).map_err(|e| e.to_string())?;
-            self.capper = Some((index, c));
-        }
-        match self.capper.as_mut() {
-            Some((_, c)) => c.apply(watts).map_err(|e| e.to_string()),
-            None => Err("no power-limit control".into()),
-        }
-    }
-
-    fn restore(&mut self) -> Result<(), String> {
-        match self.capper.as_mut() {
-            Some((_, c)) => c.restore().map_err(|e| e.to_string()),
-            None => Ok(()),
-        }
-    }
-}
-
 /// Accepts datasets that are not fetched yet (a dry run loads nothing).
 struct DryRunCatalog(ZooCatalog);
 
@@ -396,16 +341,4 @@ fn dry_run(cfg: &SweepConfig, shard: Option<Shard>, json: bool) -> anyhow::Resul
         plan::basis()
     );
     Ok(())
-}
-
-/// Environment for every worker: the GPU order NVML and CUDA agree on, and mimalloc told to keep
-/// freed memory for reuse (`MIMALLOC_PURGE_DELAY=-1`) instead of returning it to the OS after
-/// 10 ms, which made each training step fault its tensors' pages in again (11 % of a ViT-tiny
-/// step in `clear_page`, 5–10 % slower; docs/performance.md). A value the user set is kept.
-fn worker_env() -> Vec<(String, String)> {
-    let mut env = vec![("CUDA_DEVICE_ORDER".to_string(), "PCI_BUS_ID".to_string())];
-    const PURGE: &str = "MIMALLOC_PURGE_DELAY";
-    let purge = std::env::var(PURGE).unwrap_or_else(|_| "-1".into());
-    env.push((PURGE.into(), purge));
-    env
 }

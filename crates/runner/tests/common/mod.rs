@@ -21,11 +21,21 @@ pub fn shell_options(out: &Path, worker: &str) -> SweepOptions {
         datasets_root: out.to_path_buf(),
         sampler_hz: 0.0,
         host: HostInfo::default(),
+        catalog: Box::new(greenbench_core::catalog::AcceptAll),
     }
 }
 
-/// Creates the sweep folder and takes its lock, as the binary does before a sweep.
+/// Creates the sweep folder and takes its lock, as the binary does before a sweep. Tries for a
+/// few seconds: tests of one binary run in parallel threads, and a worker forked by another
+/// thread holds a copy of every open descriptor (this lock's too) until its `exec` closes it.
 pub fn lock(out: &Path) -> FolderLock {
     std::fs::create_dir_all(out).unwrap();
-    FolderLock::acquire(out, "sweep").unwrap()
+    let t0 = std::time::Instant::now();
+    loop {
+        match FolderLock::acquire(out, "sweep") {
+            Ok(l) => return l,
+            Err(e) if t0.elapsed() > std::time::Duration::from_secs(5) => panic!("{e}"),
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(10)),
+        }
+    }
 }

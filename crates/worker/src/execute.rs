@@ -1,48 +1,15 @@
 //! The worker side of a run: load data, build the model, warm up, train epoch by epoch inside
 //! meter windows, run inference over the replicated test set, and report events on stdout.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use greenbench_core::protocol::{WorkerEvent, WorkerRequest, WorkerResult, FAULT_ENV};
 use greenbench_core::record::{EpochRecord, InferenceRecord, ModelInfo, TrainRecord};
-use greenbench_core::ComponentEnergy;
+use greenbench_core::{ComponentEnergy, PhaseMeter};
 use greenbench_data::{Dataset, Split};
 use greenbench_models::train::{InputSpec, TrainSettings, Trainer};
-
-use crate::protocol::{WorkerEvent, WorkerRequest, WorkerResult, FAULT_ENV};
-
-/// Utilisation means from a power trace.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct TraceStats {
-    /// Mean CPU utilisation of the worker process (0..100 % of all cores).
-    pub cpu_util_mean: Option<f64>,
-    /// Mean GPU utilisation (0..100 %).
-    pub gpu_util_mean: Option<f64>,
-}
-
-/// What a worker needs from the energy meter. The binary adapts the concrete meter to this, so
-/// the runner names no energy source.
-pub trait PhaseMeter {
-    /// Opens a measurement window (the worker synchronizes the device just before).
-    fn begin(&mut self) -> Result<(), String>;
-    /// Closes the window opened by `begin` and returns its energy per component; a component
-    /// whose source failed is missing (`None`), never 0.
-    fn end(&mut self) -> ComponentEnergy;
-    /// Starts the background power trace (`traces/<run_id>.csv`).
-    fn start_trace(&mut self, path: &Path, hz: f64) -> Result<(), String>;
-    /// Stops the trace and returns utilisation means.
-    fn stop_trace(&mut self) -> TraceStats;
-    /// Average total power in watts since the previous call, for the progress bar.
-    fn live_watts(&mut self) -> Option<f64>;
-    /// Which source meters which component (`cpu` → `estimate: …`).
-    fn sources(&self) -> BTreeMap<String, String>;
-    /// GPU name, when one is metered.
-    fn gpu_name(&self) -> Option<String> {
-        None
-    }
-}
 
 /// Writes one event as a JSON line on stdout and flushes (the parent reads line by line).
 pub fn emit(ev: &WorkerEvent) {

@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
-use greenbench_core::record::{EpochRecord, InferenceRecord, ModelInfo, TrainRecord};
-use greenbench_core::RunSpec;
+use crate::record::{EpochRecord, InferenceRecord, ModelInfo, TrainRecord};
+use crate::RunSpec;
 
 /// Environment variable a test sets to make a worker fail on purpose: `KIND:MODEL`, where KIND is
 /// `panic`, `abort`, `nan` (the loss becomes non-finite) or `hang` (the worker sleeps forever).

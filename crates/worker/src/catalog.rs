@@ -72,6 +72,12 @@ impl Catalog for ZooCatalog {
             })
     }
 
+    fn family(&self, model: &str) -> Option<String> {
+        greenbench_models::registry::lookup(model)
+            .ok()
+            .map(|e| e.family.to_string())
+    }
+
     fn datasets(&self) -> Vec<String> {
         greenbench_data::names()
             .into_iter()
