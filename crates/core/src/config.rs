@@ -419,7 +419,11 @@ impl SweepConfig {
                 file: path.to_path_buf(),
                 line,
                 column,
-                field: if e.span().is_some() { field_at(text, off) } else { "(top level)".into() },
+                field: if e.span().is_some() {
+                    field_at(text, off)
+                } else {
+                    "(top level)".into()
+                },
                 message,
                 hint,
             })

@@ -119,6 +119,9 @@ fn the_whole_config_examples_parse_and_expand() {
     for text in examples {
         let cfg = SweepConfig::parse(&text, &path)
             .unwrap_or_else(|e| panic!("an example in docs/config.md does not parse: {e}\n{text}"));
-        assert!(!cfg.expand().is_empty(), "example expands to no runs:\n{text}");
+        assert!(
+            !cfg.expand().is_empty(),
+            "example expands to no runs:\n{text}"
+        );
     }
 }
