@@ -114,14 +114,15 @@ pub fn probe_for(options: &ProbeOptions, period: Duration) -> Vec<SourceStatus> 
     out
 }
 
-/// What the power reading of a source covers, for the note under the `greenbench meters` table.
+/// What the power reading of a source covers, for the note under the `greenbench meters` table
+/// (continuation lines are indented to follow the source name).
 pub fn reading_scope(source: &str) -> &'static str {
     match source {
         "rapl" => "the CPU package(s) and DRAM of the whole machine, every process on it",
         "nvml" => "the whole GPU, every process on it",
         "estimate" => {
-            "this greenbench process alone, which only waits while it reads (its CPU time × W/core \
-             + DRAM W/GB × its resident memory), so it is near 0 W; in a sweep the estimate \
+            "this greenbench process alone, which only waits while it reads (its CPU time × W/core\n            \
+             + DRAM W/GB × its resident memory), so it is near 0 W; in a sweep the estimate\n            \
              covers each run's worker process instead"
         }
         _ => "the source's own components",
@@ -164,7 +165,7 @@ pub fn render_text(statuses: &[SourceStatus], period: Duration) -> String {
     );
     s.push_str(&format!(
         "power: mean power over a {secs:.1} s reading taken just now (all sources read together every \
-         0.1 s); — where the source is unavailable or a read failed. Each reading covers:\n"
+         0.1 s);\n       — where the source is unavailable or a read failed. Each reading covers:\n"
     ));
     for st in statuses.iter().filter(|st| st.power_w.is_some()) {
         s.push_str(&format!(
