@@ -97,7 +97,9 @@ echo "== datasets (Debian and npm registries)"
 scripts/fetch-datasets.sh
 echo "   ($SECONDS s so far)"
 echo "== crates (crates.io)"
-if ! cargo fetch --locked; then
+# Only this machine's platform: a plain `cargo fetch` also downloads every other platform's crates.
+host=$(rustc -vV | sed -n 's/^host: //p')
+if ! cargo fetch --locked --target "$host"; then
     echo "setup: could not download the crates from crates.io (see cargo's message above): greenbench" >&2
     echo "       needs network access to index.crates.io and static.crates.io, or a proxy (https_proxy)" >&2
     exit 1
