@@ -82,6 +82,14 @@ cargo_bin_dir() {
     echo "${CARGO_INSTALL_ROOT:-${CARGO_HOME:-$HOME/.cargo}}/bin"
 }
 
+case "${1:-}" in
+    "" | --check) ;;
+    *)
+        echo "setup: unknown argument '$1' (usage: scripts/setup.sh [--check])" >&2
+        exit 2
+        ;;
+esac
+
 here=${BASH_SOURCE[0]%/*}
 [ "$here" = "${BASH_SOURCE[0]}" ] && here=.
 repo=$(cd "$here/.." && pwd)
