@@ -5,7 +5,7 @@
 # wall time (started_at → finished_at) minus training and inference durations from the records.
 #
 #   scripts/bench/harness-overhead.sh [runs-per-model]     # default 4 → 8 runs
-# Goal (issue 6): under 1 s per run for the small datasets.
+# Goal: under 1 s per run for the small datasets.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 reps="${1:-4}"

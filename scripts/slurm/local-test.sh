@@ -12,20 +12,19 @@
 # Stops the daemons it started (trap) and prints PASS or FAIL with the time taken.
 #
 # Needs root (packages, daemons). Usage:
-#   scripts/slurm/local-test.sh            # builds target/release (a no-op when fresh)
-#   scripts/slurm/local-test.sh --debug    # uses the debug build (what `cargo test` just built)
+#   scripts/slurm/local-test.sh            # builds target/release/greenbench (a no-op when fresh,
+#                                          # e.g. right after `cargo test --workspace --release`)
 #   GREENBENCH=/path/to/greenbench scripts/slurm/local-test.sh   # no build
 # KEEP=1 keeps the temp dir; it is always kept on failure.
 set -euo pipefail
 SECONDS=0
 repo=$(cd "$(dirname "$0")/../.." && pwd)
-profile=release
-[ "${1:-}" = "--debug" ] && profile=debug
 
 fail() {
     echo "FAIL: $* (after ${SECONDS} s)" >&2
     exit 1
 }
+[ "$#" = 0 ] || fail "takes no arguments (got '$*'); set GREENBENCH=/path/to/greenbench to skip the build"
 [ "$(id -u)" = 0 ] || fail "needs root: it installs slurm-wlm/munge and runs slurmctld/slurmd as root"
 
 # --- packages --------------------------------------------------------------------------------
@@ -134,13 +133,9 @@ echo "   node $host idle after ${SECONDS} s"
 if [ -n "${GREENBENCH:-}" ]; then
     gb=$GREENBENCH
 else
-    echo "== cargo build ($profile)"
-    if [ "$profile" = release ]; then
-        (cd "$repo" && cargo build --release --locked -q -p greenbench) || fail "cargo build --release failed"
-    else
-        (cd "$repo" && cargo build --locked -q -p greenbench) || fail "cargo build failed"
-    fi
-    gb=$repo/target/$profile/greenbench
+    echo "== cargo build --release"
+    (cd "$repo" && cargo build --release --locked -q -p greenbench) || fail "cargo build --release failed"
+    gb=${CARGO_TARGET_DIR:-$repo/target}/release/greenbench
 fi
 [ -x "$gb" ] || fail "no greenbench binary at $gb"
 export GREENBENCH_DATASETS=$repo/datasets

@@ -419,9 +419,9 @@ impl SweepConfig {
             let (line, column) = line_col(text, off);
             let message = e.message().trim().to_string();
             let hint = if message.starts_with("unknown field") {
-                Some("remove the key or fix its spelling; see configs/quick.toml for a complete example".into())
+                Some("remove the key or fix its spelling; docs/config.md lists every key".into())
             } else if message.starts_with("missing field") {
-                Some("add it; see configs/quick.toml".into())
+                Some("add it; docs/config.md lists every key".into())
             } else {
                 None
             };
@@ -429,7 +429,11 @@ impl SweepConfig {
                 file: path.to_path_buf(),
                 line,
                 column,
-                field: if e.span().is_some() { field_at(text, off) } else { "(top level)".into() },
+                field: if e.span().is_some() {
+                    field_at(text, off)
+                } else {
+                    "(top level)".into()
+                },
                 message,
                 hint,
             })

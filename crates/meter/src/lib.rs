@@ -19,7 +19,7 @@
 //! let summary = sampler.stop()?; // SamplerSummary { samples, mean_gpu_util, mean_cpu_util, … }
 //! // CLI `greenbench meters [--json]`:
 //! let statuses = greenbench_meter::probe(&options); // Vec<SourceStatus>, serde-serializable
-//! print!("{}", greenbench_meter::render_text(&statuses));
+//! print!("{}", greenbench_meter::render_text(&statuses, std::time::Duration::from_secs(1)));
 //! # Ok(()) }
 //! ```
 //!

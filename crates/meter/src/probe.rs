@@ -120,29 +120,65 @@ pub fn probe_for(options: &ProbeOptions, period: Duration) -> Vec<SourceStatus> 
     out
 }
 
-/// Plain-text table for `greenbench meters`.
-pub fn render_text(statuses: &[SourceStatus]) -> String {
-    let mut s = String::new();
+/// What the power reading of a source covers, for the note under the `greenbench meters` table
+/// (continuation lines are indented to follow the source name).
+pub fn reading_scope(source: &str) -> &'static str {
+    match source {
+        "rapl" => "the CPU package(s) and DRAM of the whole machine, every process on it",
+        "nvml" => "the whole GPU, every process on it",
+        "estimate" => {
+            "this greenbench process alone, which only waits while it reads (its CPU time × W/core\n            \
+             + DRAM W/GB × its resident memory), so it is near 0 W; in a sweep the estimate\n            \
+             covers each run's worker process instead"
+        }
+        _ => "the source's own components",
+    }
+}
+
+/// Plain-text table for `greenbench meters`: a header row, one row per source (name, state,
+/// quality, mean power over the `period` reading) with its reason and fix below it, then a note
+/// saying what each column means and what each reading covered.
+pub fn render_text(statuses: &[SourceStatus], period: Duration) -> String {
+    let secs = period.as_secs_f64();
+    let mut s = format!(
+        "{:<9} {:<11} {:<9} {:>10}\n",
+        "source", "state", "quality", "power"
+    );
     for st in statuses {
         let state = if st.available {
             "available"
         } else {
             "unavailable"
         };
+        let power = st
+            .power_w
+            .map_or_else(|| "—".to_string(), |p| format!("{p:.2} W"));
         s.push_str(&format!(
-            "{:<9} {:<11} {:<9}",
+            "{:<9} {:<11} {:<9} {:>10}\n",
             st.source,
             state,
-            st.quality.to_string()
+            st.quality.to_string(),
+            power
         ));
-        if let Some(p) = st.power_w {
-            s.push_str(&format!(" {p:>8.2} W"));
-        }
-        s.push('\n');
         s.push_str(&format!("          {}\n", st.reason));
         if let Some(f) = &st.fix {
             s.push_str(&format!("          fix: {f}\n"));
         }
+    }
+    s.push_str(
+        "\nstate: whether greenbench can read the source on this machine (the reason is below it).\n\
+         quality: how a sweep labels the energy it reads: measured (hardware counter) or estimated (a model).\n",
+    );
+    s.push_str(&format!(
+        "power: mean power over a {secs:.1} s reading taken just now (all sources read together every \
+         0.1 s);\n       — where the source is unavailable or a read failed. Each reading covers:\n"
+    ));
+    for st in statuses.iter().filter(|st| st.power_w.is_some()) {
+        s.push_str(&format!(
+            "  {:<9} {}\n",
+            st.source,
+            reading_scope(&st.source)
+        ));
     }
     s
 }
@@ -178,5 +214,51 @@ mod tests {
         assert!(est.available);
         assert_eq!(est.power_w, None);
         assert_eq!(est.fix, None);
+    }
+
+    #[test]
+    fn text_has_a_header_units_and_says_what_the_reading_covered() {
+        let st = [
+            SourceStatus {
+                source: "rapl".into(),
+                available: false,
+                quality: Quality::Measured,
+                reason: "no /x".into(),
+                fix: Some("load intel_rapl_common".into()),
+                power_w: None,
+            },
+            SourceStatus {
+                source: "estimate".into(),
+                available: true,
+                quality: Quality::Estimated,
+                reason: "CPU time × 10.0 W/core".into(),
+                fix: None,
+                power_w: Some(0.0213),
+            },
+        ];
+        let text = render_text(&st, Duration::from_millis(1500));
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0].split_whitespace().collect::<Vec<_>>(),
+            ["source", "state", "quality", "power"]
+        );
+        assert!(
+            lines[1].starts_with("rapl") && lines[1].ends_with('—'),
+            "{text}"
+        );
+        assert!(lines[3].contains("fix: load intel_rapl_common"), "{text}");
+        assert!(
+            lines[4].starts_with("estimate") && lines[4].ends_with("0.02 W"),
+            "{text}"
+        );
+        assert!(text.contains("over a 1.5 s reading"), "{text}");
+        assert!(
+            text.contains("  estimate  this greenbench process alone"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("  rapl      the CPU"),
+            "no reading, no scope line: {text}"
+        );
     }
 }

@@ -51,7 +51,7 @@ fn probe_reports_each_source_with_reason_fix_and_power() {
     assert_eq!(keys, ["available", "fix", "quality", "reason", "source"]);
     assert!(json[2].get("power_w").is_some());
 
-    let text = render_text(&st);
+    let text = render_text(&st, Duration::from_millis(200));
     assert!(
         text.contains("rapl") && text.contains("unavailable") && text.contains("fix:"),
         "{text}"

@@ -4,6 +4,9 @@ use std::time::Duration;
 
 use greenbench_meter::{MeterOptions, DEFAULT_POWERCAP_ROOT};
 
+/// How long the power reading of each available source lasts.
+const READING: Duration = Duration::from_secs(1);
+
 /// Arguments of `greenbench meters`.
 #[derive(clap::Args)]
 pub struct MetersArgs {
@@ -17,23 +20,24 @@ pub struct MetersArgs {
     #[arg(long)]
     watts_per_core: Option<f64>,
     /// Print a JSON array of objects with keys source, available, quality, reason (and fix,
-    /// power_w where they apply).
+    /// power_w where they apply; power_w is the mean watts over a 1 s reading).
     #[arg(long)]
     json: bool,
 }
 
-/// Probes every source, with a one-second power reading where available.
+/// Probes every source, with a one-second power reading where available, and prints a table
+/// with a header and a note on what each column and reading means.
 pub fn run(a: MetersArgs) -> anyhow::Result<()> {
     let options = MeterOptions {
         powercap_root: a.powercap_root,
         gpu_index: a.gpu_index,
         watts_per_core: a.watts_per_core,
     };
-    let statuses = greenbench_meter::probe_for(&options, Duration::from_secs(1));
+    let statuses = greenbench_meter::probe_for(&options, READING);
     if a.json {
         println!("{}", serde_json::to_string_pretty(&statuses)?);
     } else {
-        print!("{}", greenbench_meter::render_text(&statuses));
+        print!("{}", greenbench_meter::render_text(&statuses, READING));
     }
     Ok(())
 }
