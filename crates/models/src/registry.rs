@@ -4,7 +4,7 @@ use candle_nn::VarBuilder;
 
 use crate::error::ModelError;
 use crate::model::Model;
-use crate::train::InputSpec;
+use crate::input::InputSpec;
 use crate::{cnn, mlp, transformer};
 
 /// Family names as records and reports spell them.

@@ -10,6 +10,7 @@ use crate::error::ModelError;
 use crate::init::{init_varmap, is_buffer};
 use crate::model::Model;
 use crate::optim::{Kind, Optimizer, Schedule};
+pub use crate::input::InputSpec;
 use crate::registry;
 
 /// Everything a training run is configured with.
@@ -37,32 +38,6 @@ pub struct TrainSettings {
     pub seed: u64,
     /// `cpu` or `cuda:N`.
     pub device: String,
-}
-
-/// The shape of one sample and the number of classes (vocabulary size for text).
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct InputSpec {
-    /// `[C, H, W]` for images, `[seq_len]` for text.
-    pub sample_shape: Vec<usize>,
-    /// Classes, or vocabulary size for text.
-    pub classes: usize,
-    /// Token-id input with one target per position.
-    pub text: bool,
-}
-
-impl InputSpec {
-    /// Values per sample.
-    pub fn sample_len(&self) -> usize {
-        self.sample_shape.iter().product()
-    }
-    /// Targets per sample: `seq_len` for text, else 1.
-    pub fn targets_per_sample(&self) -> usize {
-        if self.text {
-            self.sample_len()
-        } else {
-            1
-        }
-    }
 }
 
 /// Result of one training step.
