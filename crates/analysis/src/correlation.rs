@@ -119,7 +119,7 @@ fn none_expected(c: &Stat<Correlation>) -> String {
         Ok(c) if c.p_value >= 0.05 => "agrees: no significant correlation (p ≥ 0.05)".into(),
         Ok(c) => format!(
             "differs: significant at p = {}",
-            crate::fmt::sig(c.p_value, 2)
+            crate::numbers::sig(c.p_value, 2)
         ),
     }
 }

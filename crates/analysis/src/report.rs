@@ -12,8 +12,8 @@ use crate::correlation::{correlation_study, Headline, PairResult};
 use crate::data::{self, EnergyBasis, Sweep};
 use crate::estimator::{Estimator, FEATURES};
 use crate::figures::{self, FigureInput, FigureOutcome};
-use crate::fmt::sig;
 use crate::groups::{config_groups, per_model};
+use crate::numbers::sig;
 use crate::pareto::pareto_front;
 use crate::predict::{short_profile, ProfileRow};
 use crate::stats::{Correlation, Stat};
@@ -101,7 +101,7 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<ReportSummary, A
     let mut files = Vec::new();
 
     let csv = dir.join("runs.csv");
-    export::csv::write_runs_csv(&csv, &sweep.records, basis, &sweep.carbon)?;
+    export::runs_csv::write_runs_csv(&csv, &sweep.records, basis, &sweep.carbon)?;
     files.push(csv);
     let emissions = dir.join("emissions.csv");
     export::codecarbon::write_emissions_csv(&emissions, &sweep.records, basis, &sweep.carbon)?;

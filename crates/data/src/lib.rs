@@ -18,9 +18,9 @@ pub mod rng;
 pub mod text;
 
 pub use batch::{epoch_order, gather};
-pub use rng::SplitMix64;
 pub use dataset::{Dataset, Normalization, SampleKind, Split};
 pub use error::DataError;
 pub use registry::{
     default_root, fetch_command, info, load, locate, names, DatasetInfo, TEXT_SEQ_LEN,
 };
+pub use rng::SplitMix64;

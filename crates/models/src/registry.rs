@@ -3,8 +3,8 @@
 use candle_nn::VarBuilder;
 
 use crate::error::ModelError;
-use crate::model::Model;
 use crate::input::InputSpec;
+use crate::model::Model;
 use crate::{cnn, mlp, transformer};
 
 /// Family names as records and reports spell them.

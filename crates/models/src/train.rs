@@ -8,9 +8,9 @@ use candle_nn::{VarBuilder, VarMap};
 use crate::complexity::{macs_per_param, param_count};
 use crate::error::ModelError;
 use crate::init::{init_varmap, is_buffer};
+pub use crate::input::InputSpec;
 use crate::model::Model;
 use crate::optim::{Kind, Optimizer, Schedule};
-pub use crate::input::InputSpec;
 use crate::registry;
 
 /// Everything a training run is configured with.

@@ -13,7 +13,7 @@ use greenbench_core::{Component, Quality};
 
 use crate::carbon::CarbonSettings;
 use crate::data::EnergyBasis;
-use crate::fmt::cell;
+use crate::numbers::cell;
 use crate::AnalysisError;
 
 /// CodeCarbon's column names, in its order.

@@ -13,7 +13,7 @@ use crate::carbon::CarbonSettings;
 use crate::correlation::{Headline, PairResult};
 use crate::data::{self, EnergyBasis};
 use crate::figures::FigureOutcome;
-use crate::fmt::sig;
+use crate::numbers::sig;
 use crate::stats::{Correlation, Stat};
 use crate::AnalysisError;
 

@@ -4,8 +4,8 @@ use greenbench_core::record::RunRecord;
 
 use crate::carbon::CarbonSettings;
 use crate::data::{self, EnergyBasis};
-use crate::fmt::{count, pm, sig};
 use crate::groups::config_groups;
+use crate::numbers::{count, pm, sig};
 
 /// The summary table (with a heading line naming the energy basis, its quality and carbon
 /// settings) over `runs` (status ok).
@@ -23,7 +23,7 @@ pub fn summary_markdown(
         runs.len(),
         basis.name(),
         quality,
-        crate::fmt::sig(carbon.intensity_g_per_kwh, 3),
+        crate::numbers::sig(carbon.intensity_g_per_kwh, 3),
         if carbon.per_run.is_empty() {
             ""
         } else {

@@ -34,7 +34,7 @@ fn prepare(input: &FigureInput) -> Result<Scatter, String> {
             "models: Spearman ρ = {:.2} (n = {}, p = {})",
             c.coefficient,
             c.n,
-            crate::fmt::sig(c.p_value, 2)
+            crate::numbers::sig(c.p_value, 2)
         ),
         Err(e) => format!("models: ρ {e}"),
     };

@@ -17,9 +17,9 @@ mod epochs;
 mod macs;
 mod pareto;
 mod power;
+mod power_vs_util;
 mod predicted;
 mod scatter;
-mod util;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Once, OnceLock};
@@ -259,7 +259,7 @@ pub fn write_all(dir: &Path, input: &FigureInput) -> Result<Vec<FigureOutcome>, 
     Ok(vec![
         durations::write(dir, input)?,
         power::write(dir, input)?,
-        util::write(dir, input)?,
+        power_vs_util::write(dir, input)?,
         epochs::write(dir, input)?,
         macs::write(dir, input)?,
         batch::write(dir, input)?,
@@ -447,7 +447,7 @@ pub(crate) fn lin_range(
 
 /// Tick label for log axes: compact numbers.
 pub(crate) fn short(v: &f64) -> String {
-    let s = crate::fmt::sig(*v, 2);
+    let s = crate::numbers::sig(*v, 2);
     if s.contains('.') && !s.contains('e') {
         s.trim_end_matches('0').trim_end_matches('.').to_string()
     } else {

@@ -4,7 +4,7 @@
 use anyhow::{bail, Context};
 use std::path::PathBuf;
 
-use greenbench_analysis::{fmt, predict, Sweep};
+use greenbench_analysis::{numbers, predict, Sweep};
 
 use greenbench_worker::catalog::dataset_input;
 
@@ -78,15 +78,15 @@ pub fn run(a: PredictArgs) -> anyhow::Result<()> {
         a.model,
         a.batch_size,
         a.epochs,
-        fmt::energy(p.energy_j),
-        fmt::duration(p.duration_s)
+        numbers::energy(p.energy_j),
+        numbers::duration(p.duration_s)
     );
     println!(
         "  interval: {} – {}, {} – {} ({})",
-        fmt::energy(p.interval.energy_j[0]),
-        fmt::energy(p.interval.energy_j[1]),
-        fmt::duration(p.interval.duration_s[0]),
-        fmt::duration(p.interval.duration_s[1]),
+        numbers::energy(p.interval.energy_j[0]),
+        numbers::energy(p.interval.energy_j[1]),
+        numbers::duration(p.interval.duration_s[0]),
+        numbers::duration(p.interval.duration_s[1]),
         p.interval.source
     );
     println!(

@@ -7,7 +7,7 @@ use greenbench_core::{ComponentEnergy, ComponentPower};
 
 use crate::carbon::CarbonSettings;
 use crate::data::{self, EnergyBasis};
-use crate::fmt::cell;
+use crate::numbers::cell;
 use crate::AnalysisError;
 
 fn energy_cols(prefix: &str, e: Option<&ComponentEnergy>, out: &mut Vec<(String, String)>) {
