@@ -871,6 +871,31 @@ impl SweepConfig {
     /// Expands the grid into run specs in a stable order (dataset, model, batch size, lr,
     /// optimizer, epochs, device, threads, seed, power limit, repeat; each in the order written),
     /// excluded combinations removed.
+    ///
+    /// From a config's text to the runs a sweep would do:
+    ///
+    /// ```
+    /// use greenbench_core::{catalog::AcceptAll, SweepConfig};
+    ///
+    /// let text = r#"
+    /// name = "demo"
+    /// dataset = "digits"
+    /// epochs = 2
+    /// [grid]
+    /// model = ["mlp-small", "mlp-64"]
+    /// batch_size = [32, 128]
+    /// lr = 0.05
+    /// [[exclude]]
+    /// model = "mlp-64"
+    /// batch_size = 128
+    /// "#;
+    /// let cfg = SweepConfig::parse(text, std::path::Path::new("demo.toml")).unwrap();
+    /// cfg.validate(&AcceptAll).unwrap(); // the binary validates against the model zoo
+    /// let runs = cfg.expand();
+    /// let got: Vec<(&str, usize)> = runs.iter().map(|s| (s.model.as_str(), s.batch_size)).collect();
+    /// assert_eq!(got, [("mlp-small", 32), ("mlp-small", 128), ("mlp-64", 32)]);
+    /// assert!(runs.iter().all(|s| s.epochs == 2 && s.run_id().len() == 12));
+    /// ```
     pub fn expand(&self) -> Vec<RunSpec> {
         let mut out = Vec::new();
         let limits: Vec<Option<f64>> = if self.power_limit_w.value.is_empty() {
