@@ -86,13 +86,11 @@ fn prepare(input: &FigureInput) -> Result<Scatter, String> {
         y_label: input.energy_label("training"),
         x_log: true,
         y_log: true,
-        y_zero: false,
         series,
-        notes: Vec::new(),
         legend: SeriesLabelPosition::UpperRight,
         x_ticks: Some(ticks),
         legend_outside: true,
-        x_integer: false,
+        ..Default::default()
     })
 }
 

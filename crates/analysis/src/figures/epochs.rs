@@ -147,15 +147,12 @@ fn prepare(input: &FigureInput) -> Result<Epochs, String> {
                 title,
                 x_label: "epoch".into(),
                 y_label,
-                x_log: false,
-                y_log: false,
                 y_zero: pi == 1,
                 series,
-                notes: Vec::new(),
                 legend: SeriesLabelPosition::UpperRight,
-                x_ticks: None,
                 legend_outside: true,
                 x_integer: true,
+                ..Default::default()
             })
         })
         .collect();

@@ -2,8 +2,6 @@
 
 use std::path::Path;
 
-use plotters::prelude::*;
-
 use super::scatter::{emit_scatter, Scatter, Series};
 use super::{color, FigureInput, FigureOutcome};
 use crate::data;
@@ -47,7 +45,6 @@ fn prepare(input: &FigureInput) -> Result<Scatter, String> {
         y_label: input.energy_label("training"),
         x_log: true,
         y_log: true,
-        y_zero: false,
         series: vec![Series {
             label,
             color: color(0),
@@ -57,10 +54,7 @@ fn prepare(input: &FigureInput) -> Result<Scatter, String> {
             thin: false,
         }],
         notes: pts.into_iter().map(|(m, x, y)| (x, y, m)).collect(),
-        legend: SeriesLabelPosition::UpperLeft,
-        x_ticks: None,
-        legend_outside: false,
-        x_integer: false,
+        ..Default::default()
     })
 }
 

@@ -41,8 +41,6 @@ fn prepare(input: &FigureInput) -> Result<Scatter, String> {
         x_label: input.energy_label("training"),
         y_label: "test accuracy [%]".into(),
         x_log: true,
-        y_log: false,
-        y_zero: false,
         series: vec![
             Series {
                 label: "configurations".into(),
@@ -67,9 +65,7 @@ fn prepare(input: &FigureInput) -> Result<Scatter, String> {
             .map(|&i| (pts[i].1, pts[i].2, truncate(&pts[i].0, 28)))
             .collect(),
         legend: SeriesLabelPosition::LowerRight,
-        x_ticks: None,
-        legend_outside: false,
-        x_integer: false,
+        ..Default::default()
     })
 }
 

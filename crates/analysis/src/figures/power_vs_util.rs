@@ -2,8 +2,6 @@
 
 use std::path::Path;
 
-use plotters::prelude::*;
-
 use super::scatter::{emit_scatter, Scatter, Series};
 use super::{color, FigureInput, FigureOutcome};
 use crate::stats;
@@ -45,8 +43,6 @@ fn prepare(input: &FigureInput) -> Result<Scatter, String> {
         title: format!("{which} power vs {which} utilisation during training"),
         x_label: format!("mean {which} utilisation [%]"),
         y_label: format!("average {which} power, raw ({}) [W]", input.quality),
-        x_log: false,
-        y_log: false,
         y_zero: true,
         series: vec![Series {
             label: r,
@@ -56,11 +52,7 @@ fn prepare(input: &FigureInput) -> Result<Scatter, String> {
             line: false,
             thin: false,
         }],
-        notes: Vec::new(),
-        legend: SeriesLabelPosition::UpperLeft,
-        x_ticks: None,
-        legend_outside: false,
-        x_integer: false,
+        ..Default::default()
     })
 }
 

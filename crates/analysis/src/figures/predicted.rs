@@ -36,7 +36,6 @@ fn prepare(input: &FigureInput) -> Result<Scatter, String> {
         y_label: "predicted training energy [Wh]".into(),
         x_log: true,
         y_log: true,
-        y_zero: false,
         series: vec![
             Series {
                 label: "y = x".into(),
@@ -55,11 +54,7 @@ fn prepare(input: &FigureInput) -> Result<Scatter, String> {
                 thin: false,
             },
         ],
-        notes: Vec::new(),
-        legend: SeriesLabelPosition::UpperLeft,
-        x_ticks: None,
-        legend_outside: false,
-        x_integer: false,
+        ..Default::default()
     })
 }
 

@@ -56,6 +56,26 @@ pub(crate) struct Scatter {
     pub x_integer: bool,
 }
 
+impl Default for Scatter {
+    /// No title or series; linear axes, legend in the upper left, no notes.
+    fn default() -> Self {
+        Scatter {
+            title: String::new(),
+            x_label: String::new(),
+            y_label: String::new(),
+            x_log: false,
+            y_log: false,
+            y_zero: false,
+            series: Vec::new(),
+            notes: Vec::new(),
+            legend: SeriesLabelPosition::UpperLeft,
+            x_ticks: None,
+            legend_outside: false,
+            x_integer: false,
+        }
+    }
+}
+
 /// A scatter figure drawn at a fixed pixel size.
 struct FixedSize {
     size: (u32, u32),
