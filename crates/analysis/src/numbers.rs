@@ -71,6 +71,19 @@ fn sig3(v: f64) -> String {
     format!("{v:.decimals$}")
 }
 
+/// A correlation as a table cell: `0.982 (p = 0.018, n = 4)`, or why there is none.
+pub fn correlation(c: &crate::stats::Stat<crate::stats::Correlation>) -> String {
+    match c {
+        Ok(c) => format!(
+            "{:.3} (p = {}, n = {})",
+            c.coefficient,
+            sig(c.p_value, 2),
+            c.n
+        ),
+        Err(e) => e.to_string(),
+    }
+}
+
 /// `mean ± sd` scaled by `k`, or just the mean for one value; `—` when absent.
 pub fn pm(s: Option<Summary>, k: f64) -> String {
     match s {

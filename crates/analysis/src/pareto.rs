@@ -1,6 +1,26 @@
 //! The accuracy–energy Pareto front: configurations that no other configuration beats on both
 //! lower energy and higher accuracy.
 
+use greenbench_core::record::RunRecord;
+
+use crate::data::{self, EnergyBasis};
+use crate::groups::{config_groups, ConfigGroup};
+
+/// The sweep's configurations (repeats grouped) and, for each with both, `(index, mean training
+/// energy in J, mean test accuracy)` on `basis`: the points the Pareto front is taken over.
+pub fn configuration_points<'a>(
+    runs: &[&'a RunRecord],
+    basis: EnergyBasis,
+) -> (Vec<ConfigGroup<'a>>, Vec<(usize, f64, f64)>) {
+    let groups = config_groups(runs);
+    let pts = groups
+        .iter()
+        .enumerate()
+        .filter_map(|(i, g)| Some((i, g.mean(|r| basis.train_j(r))?, g.mean(data::accuracy)?)))
+        .collect();
+    (groups, pts)
+}
+
 /// Indices of the non-dominated points among `(energy, accuracy)` pairs (lower energy and higher
 /// accuracy are better), ordered by increasing energy. Non-finite points are ignored; of exact
 /// duplicates the first is kept.

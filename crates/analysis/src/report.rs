@@ -13,10 +13,10 @@ use crate::data::{self, EnergyBasis, Sweep};
 use crate::estimator::{Estimator, FEATURES};
 use crate::figures::{self, FigureInput, FigureOutcome};
 use crate::groups::{config_groups, per_model};
-use crate::numbers::sig;
-use crate::pareto::pareto_front;
+use crate::numbers::{self, sig};
+use crate::pareto::{configuration_points, pareto_front};
 use crate::predict::{short_profile, ProfileRow};
-use crate::stats::{Correlation, Stat};
+use crate::stats::Stat;
 use crate::{export, AnalysisError};
 
 /// What to write.
@@ -61,18 +61,6 @@ pub struct ReportSummary {
     pub quality: String,
     /// Each figure: written or why skipped.
     pub figures: Vec<FigureOutcome>,
-}
-
-fn corr_cell(c: &Stat<Correlation>) -> String {
-    match c {
-        Ok(c) => format!(
-            "{:.3} (p = {}, n = {})",
-            c.coefficient,
-            sig(c.p_value, 2),
-            c.n
-        ),
-        Err(e) => e.to_string(),
-    }
 }
 
 fn pct(v: &Stat<f64>) -> String {
@@ -357,7 +345,10 @@ fn correlations(md: &mut String, study: &[PairResult], runs: &[&RunRecord]) {
         } else {
             "run"
         };
-        let (mut pr, mut sr) = (corr_cell(&p.pearson), corr_cell(&p.spearman));
+        let (mut pr, mut sr) = (
+            numbers::correlation(&p.pearson),
+            numbers::correlation(&p.spearman),
+        );
         match p.headline {
             Headline::Pearson => pr = format!("**{pr}**"),
             Headline::Spearman => sr = format!("**{sr}**"),
@@ -453,9 +444,9 @@ fn estimator_section(md: &mut String, est: &Result<Estimator, AnalysisError>) {
                  time MAPE {}, ρ {}.\n",
                 cv.folds,
                 pct(&cv.energy.mape_pct),
-                corr_cell(&cv.energy.spearman),
+                numbers::correlation(&cv.energy.spearman),
                 pct(&cv.duration.mape_pct),
-                corr_cell(&cv.duration.spearman)
+                numbers::correlation(&cv.duration.spearman)
             );
         }
         None => {
@@ -534,12 +525,7 @@ fn carbon_section(
 }
 
 fn pareto_section(md: &mut String, runs: &[&RunRecord], basis: EnergyBasis, quality: &str) {
-    let groups = config_groups(runs);
-    let pts: Vec<(usize, f64, f64)> = groups
-        .iter()
-        .enumerate()
-        .filter_map(|(i, g)| Some((i, g.mean(|r| basis.train_j(r))?, g.mean(data::accuracy)?)))
-        .collect();
+    let (groups, pts) = configuration_points(runs, basis);
     let _ = writeln!(md, "## Accuracy–energy Pareto front\n");
     if pts.is_empty() {
         let _ = writeln!(md, "No configuration has both accuracy and energy.\n");

@@ -114,15 +114,7 @@ const SCRIPT: &str = r#"(function () {
 })();"#;
 
 fn corr(c: &Stat<Correlation>, bold: bool) -> String {
-    let s = match c {
-        Ok(c) => format!(
-            "{:.3} (p = {}, n = {})",
-            c.coefficient,
-            sig(c.p_value, 2),
-            c.n
-        ),
-        Err(e) => e.to_string(),
-    };
+    let s = crate::numbers::correlation(c);
     if bold {
         format!("<b>{}</b>", escape(&s))
     } else {

@@ -15,7 +15,7 @@ use crate::correlation::{Headline, PairResult};
 use crate::data::{self, EnergyBasis};
 use crate::groups::{config_groups, per_model};
 use crate::numbers::sig;
-use crate::pareto::pareto_front;
+use crate::pareto::{configuration_points, pareto_front};
 use crate::stats::{Correlation, Stat};
 use crate::AnalysisError;
 
@@ -280,12 +280,7 @@ fn models_table(
 }
 
 fn pareto_table(runs: &[&RunRecord], basis: EnergyBasis, quality: &str) -> Table {
-    let groups = config_groups(runs);
-    let pts: Vec<(usize, f64, f64)> = groups
-        .iter()
-        .enumerate()
-        .filter_map(|(i, g)| Some((i, g.mean(|r| basis.train_j(r))?, g.mean(data::accuracy)?)))
-        .collect();
+    let (groups, pts) = configuration_points(runs, basis);
     let front = pareto_front(&pts.iter().map(|p| (p.1, p.2)).collect::<Vec<_>>());
     let rows = front
         .iter()
