@@ -16,6 +16,7 @@ pub mod progress;
 pub mod records;
 pub mod shard;
 pub mod sweep;
+mod worker_process;
 
 pub use error::RunnerError;
 pub use lock::FolderLock;
