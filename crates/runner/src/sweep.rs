@@ -2,6 +2,7 @@
 //! (`worker_process.rs`), add net energy, flags and carbon, write the record, repeat. One bad run
 //! never stops the sweep.
 
+use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::PathBuf;
@@ -124,14 +125,7 @@ pub fn run_sweep(
     let runs = owned_runs(cfg, opts.shard);
     let records_path = out.join("runs.jsonl");
     let before = recorded(&records_path)?;
-    let todo: Vec<&RunSpec> = runs
-        .iter()
-        .map(|(_, s)| s)
-        .filter(|s| match before.get(&s.run_id()) {
-            None => true,
-            Some(r) => opts.retry_failed && r.status.is_retryable(),
-        })
-        .collect();
+    let todo = runs_to_do(&runs, &before, opts.retry_failed);
     let mut summary = SweepSummary {
         total: runs.len(),
         skipped: runs.len() - todo.len(),
@@ -155,18 +149,13 @@ pub fn run_sweep(
         ));
     }
     for spec in todo {
-        if crate::interrupt::is_requested() {
-            progress.finish();
-            return Err(RunnerError::Interrupted);
-        }
-        let mut rec = match capped_run(
-            cfg,
-            opts,
-            spec,
-            &manifest.idle_power_w,
-            &mut progress,
-            &mut power,
-        ) {
+        let rec = if crate::interrupt::is_requested() {
+            Err(RunnerError::Interrupted)
+        } else {
+            let idle_w = &manifest.idle_power_w;
+            capped_run(cfg, opts, spec, idle_w, &mut progress, &mut power)
+        };
+        let mut rec = match rec {
             Ok(r) => r,
             Err(e) => {
                 progress.finish();
@@ -176,13 +165,7 @@ pub fn run_sweep(
         if rec.train.is_some() || rec.inference.is_some() {
             add_net_and_carbon(&mut rec, &manifest.idle_power_w, &grid, cfg.carbon.pue);
         }
-        match before.get(&rec.run_id) {
-            Some(old) => {
-                rec.attempts = attempts_before(old);
-                writer.replace(&rec)?;
-            }
-            None => writer.append(&rec)?,
-        }
+        write_record(&mut writer, &mut rec, before.get(&spec.run_id()))?;
         if rec.status == RunStatus::Ok {
             summary.ok += 1;
         } else {
@@ -216,11 +199,43 @@ fn grid_intensity(cfg: &SweepConfig, out: &std::path::Path) -> Result<GridIntens
     Ok(grid)
 }
 
+/// The runs without a record, and with `retry_failed` those recorded as crashed, failed or
+/// timeout, in the sweep's order.
+fn runs_to_do<'a>(
+    runs: &'a [(usize, RunSpec)],
+    recorded: &HashMap<String, RunRecord>,
+    retry_failed: bool,
+) -> Vec<&'a RunSpec> {
+    runs.iter()
+        .map(|(_, s)| s)
+        .filter(|s| match recorded.get(&s.run_id()) {
+            None => true,
+            Some(r) => retry_failed && r.status.is_retryable(),
+        })
+        .collect()
+}
+
+/// Appends a new run's record, or replaces an earlier attempt's (keeping its outcome in
+/// `attempts`), so `runs.jsonl` holds one line per run id.
+fn write_record(
+    writer: &mut RecordsWriter,
+    rec: &mut RunRecord,
+    earlier: Option<&RunRecord>,
+) -> Result<(), RunnerError> {
+    match earlier {
+        Some(old) => {
+            rec.attempts = attempts_before(old);
+            writer.replace(rec)
+        }
+        None => writer.append(rec),
+    }
+}
+
 /// Counts the records of `runs` by status into the summary.
 fn count_records(
     summary: &mut SweepSummary,
     runs: &[(usize, RunSpec)],
-    records: &std::collections::HashMap<String, RunRecord>,
+    records: &HashMap<String, RunRecord>,
 ) {
     for (_, s) in runs {
         if let Some(r) = records.get(&s.run_id()) {
