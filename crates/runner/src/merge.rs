@@ -215,8 +215,36 @@ pub fn merge(out: &Path, inputs: &[PathBuf], force: bool) -> Result<MergeReport,
     check_out_not_input(out, inputs)?;
     std::fs::create_dir_all(out).map_err(io("creating", out))?;
     let _lock = crate::lock::FolderLock::acquire(out, "merge")?;
+    let shards_in = read_inputs(inputs)?;
+    let first = &shards_in[0];
+    check_output(out, &first.manifest)?;
+    if !force {
+        check_empty(out)?;
+    }
+    let specs = expanded_runs(first)?;
+    let picked = pick_records(&shards_in, &specs)?;
+    let (missing, absent_shards) = missing_runs(&shards_in, &specs, &picked.kept);
+    write_records(out, &picked.kept)?;
+    let files_copied = copy_files(out, &shards_in, &picked.kept, &specs)?;
+    write_manifest(out, &shards_in, &picked, &missing)?;
+    Ok(MergeReport {
+        out: out.to_path_buf(),
+        sweep: first.manifest.sweep.clone(),
+        config_path: first.manifest.config_path.clone(),
+        total_runs: specs.len(),
+        runs_present: picked.kept.len(),
+        duplicates_dropped: picked.duplicates,
+        foreign_dropped: picked.foreign,
+        non_terminal_dropped: picked.non_terminal,
+        files_copied,
+        missing,
+        absent_shards,
+        shards: picked.entries,
+    })
+}
 
-    // Read and compare manifests.
+/// Reads every input's manifest; all must be of the first input's config.
+fn read_inputs(inputs: &[PathBuf]) -> Result<Vec<Input>, MergeError> {
     let mut shards_in: Vec<Input> = Vec::with_capacity(inputs.len());
     for dir in inputs {
         let path = dir.join("manifest.json");
@@ -237,13 +265,12 @@ pub fn merge(out: &Path, inputs: &[PathBuf], force: bool) -> Result<MergeReport,
             manifest,
         });
     }
-    let first = &shards_in[0];
-    check_output(out, &first.manifest)?;
-    if !force {
-        check_empty(out)?;
-    }
+    Ok(shards_in)
+}
 
-    // Every run of the sweep, from the config text kept in the manifest.
+/// Every run of the sweep, from the config text kept in the first input's manifest (which must
+/// still expand to the manifest's fingerprint).
+fn expanded_runs(first: &Input) -> Result<Vec<RunSpec>, MergeError> {
     let manifest_path = first.dir.join("manifest.json");
     let cfg = SweepConfig::parse(
         &first.manifest.config,
@@ -267,72 +294,98 @@ pub fn merge(out: &Path, inputs: &[PathBuf], force: bool) -> Result<MergeReport,
             ),
         });
     }
-    let specs = cfg.expand();
+    Ok(cfg.expand())
+}
+
+/// The records a merge keeps, and what it dropped.
+struct Picked {
+    /// Position in the sweep → (the record's line, index of its input, whether it is ok).
+    kept: BTreeMap<usize, (String, usize, bool)>,
+    /// Each input, as listed in the merged manifest.
+    entries: Vec<ShardEntry>,
+    /// Records dropped because their run id was kept from another record.
+    duplicates: usize,
+    /// Records whose run id is not a run of the config.
+    foreign: usize,
+    /// Records that were not terminal.
+    non_terminal: usize,
+}
+
+/// Per run id an ok record wins, else the first terminal one, inputs taken in order.
+fn pick_records(shards_in: &[Input], specs: &[RunSpec]) -> Result<Picked, MergeError> {
     let position: HashMap<String, usize> = specs
         .iter()
         .enumerate()
         .map(|(p, s)| (s.run_id(), p))
         .collect();
-
-    // Records: per run id an ok record wins, else the first terminal one.
-    // position → (line, input, ok)
-    let mut kept: BTreeMap<usize, (String, usize, bool)> = BTreeMap::new();
-    let mut entries = Vec::with_capacity(shards_in.len());
-    let (mut duplicates, mut foreign, mut non_terminal) = (0, 0, 0);
+    let mut picked = Picked {
+        kept: BTreeMap::new(),
+        entries: Vec::with_capacity(shards_in.len()),
+        duplicates: 0,
+        foreign: 0,
+        non_terminal: 0,
+    };
     for (k, input) in shards_in.iter().enumerate() {
         let (mut kept_here, mut dup_here) = (0, 0);
         for raw in read_lines(&input.dir.join("runs.jsonl"))? {
             let Some(&pos) = position.get(&raw.run_id) else {
-                foreign += 1;
+                picked.foreign += 1;
                 continue;
             };
             if !raw.terminal {
-                non_terminal += 1;
+                picked.non_terminal += 1;
                 continue;
             }
-            match kept.get(&pos) {
-                Some(&(_, _, was_ok)) if was_ok || !raw.ok => {
-                    dup_here += 1;
-                    continue;
-                }
+            match picked.kept.get(&pos) {
+                Some(&(_, _, was_ok)) if was_ok || !raw.ok => dup_here += 1,
                 Some(_) => {
                     // An ok record replaces the failed one an earlier input held.
                     dup_here += 1;
-                    kept.insert(pos, (raw.line, k, true));
+                    picked.kept.insert(pos, (raw.line, k, true));
                 }
                 None => {
-                    kept.insert(pos, (raw.line, k, raw.ok));
+                    picked.kept.insert(pos, (raw.line, k, raw.ok));
                     kept_here += 1;
                 }
             }
         }
-        duplicates += dup_here;
-        let m = &input.manifest;
-        entries.push(ShardEntry {
-            folder: input.dir.display().to_string(),
-            shard: m.shard,
-            host: m.host.clone(),
-            idle_power_w: m.idle_power_w.clone(),
-            idle_seconds: m.idle_seconds,
-            meters: m.meters.clone(),
-            runs_kept: kept_here,
-            duplicates_dropped: dup_here,
-            created_at: m.created_at.clone(),
-            updated_at: m.updated_at.clone(),
-        });
+        picked.duplicates += dup_here;
+        picked.entries.push(shard_entry(input, kept_here, dup_here));
     }
+    Ok(picked)
+}
 
-    // Missing runs and their owners.
-    let counts: Vec<usize> = {
-        let mut c: Vec<usize> = shards_in
-            .iter()
-            .filter_map(|i| i.manifest.shard.map(|s| s.count))
-            .collect();
-        c.sort_unstable();
-        c.dedup();
-        c
-    };
-    let missing: Vec<MissingRun> = specs
+/// An input as the merged manifest lists it.
+fn shard_entry(input: &Input, runs_kept: usize, duplicates_dropped: usize) -> ShardEntry {
+    let m = &input.manifest;
+    ShardEntry {
+        folder: input.dir.display().to_string(),
+        shard: m.shard,
+        host: m.host.clone(),
+        idle_power_w: m.idle_power_w.clone(),
+        idle_seconds: m.idle_seconds,
+        meters: m.meters.clone(),
+        runs_kept,
+        duplicates_dropped,
+        created_at: m.created_at.clone(),
+        updated_at: m.updated_at.clone(),
+    }
+}
+
+/// Runs with no record, each with the shard that owned it (one per shard count among the
+/// inputs), and the shards no folder was given for.
+fn missing_runs(
+    shards_in: &[Input],
+    specs: &[RunSpec],
+    kept: &BTreeMap<usize, (String, usize, bool)>,
+) -> (Vec<MissingRun>, Vec<Shard>) {
+    let mut counts: Vec<usize> = shards_in
+        .iter()
+        .filter_map(|i| i.manifest.shard.map(|s| s.count))
+        .collect();
+    counts.sort_unstable();
+    counts.dedup();
+    let missing = specs
         .iter()
         .enumerate()
         .filter(|(p, _)| !kept.contains_key(p))
@@ -350,13 +403,19 @@ pub fn merge(out: &Path, inputs: &[PathBuf], force: bool) -> Result<MergeReport,
         })
         .collect();
     let given: Vec<Shard> = shards_in.iter().filter_map(|i| i.manifest.shard).collect();
-    let absent_shards: Vec<Shard> = counts
+    let absent = counts
         .iter()
         .flat_map(|&n| (0..n).map(move |index| Shard { index, count: n }))
         .filter(|s| !given.contains(s))
         .collect();
+    (missing, absent)
+}
 
-    // Write the folder: records, traces and logs, then the manifest last.
+/// Writes the kept records in the sweep's order (the folders first, the manifest last).
+fn write_records(
+    out: &Path,
+    kept: &BTreeMap<usize, (String, usize, bool)>,
+) -> Result<(), MergeError> {
     for sub in ["traces", "logs"] {
         std::fs::create_dir_all(out.join(sub)).map_err(io("creating", &out.join(sub)))?;
     }
@@ -365,12 +424,20 @@ pub fn merge(out: &Path, inputs: &[PathBuf], force: bool) -> Result<MergeReport,
         text.push_str(line.trim_end());
         text.push('\n');
     }
-    write_atomic(&out.join("runs.jsonl"), text.as_bytes())?;
-    let files_copied = copy_files(out, &shards_in, &kept, &specs)?;
+    write_atomic(&out.join("runs.jsonl"), text.as_bytes())
+}
 
+/// Writes the merged manifest: the first input's sweep manifest plus every input, host and the
+/// merge itself.
+fn write_manifest(
+    out: &Path,
+    shards_in: &[Input],
+    picked: &Picked,
+    missing: &[MissingRun],
+) -> Result<(), MergeError> {
     let now = chrono::Utc::now().to_rfc3339();
     let mut hosts: Vec<HostEntry> = Vec::new();
-    for e in &entries {
+    for e in &picked.entries {
         match hosts.iter_mut().find(|h| h.host == e.host) {
             Some(h) => h.folders.push(e.folder.clone()),
             None => hosts.push(HostEntry {
@@ -390,35 +457,20 @@ pub fn merge(out: &Path, inputs: &[PathBuf], force: bool) -> Result<MergeReport,
             shard: None,
             created_at,
             updated_at: now.clone(),
-            ..first.manifest.clone()
+            ..shards_in[0].manifest.clone()
         },
         merged: MergeInfo {
             merged_at: now,
-            runs_present: kept.len(),
+            runs_present: picked.kept.len(),
             missing: missing.iter().map(|m| m.run_id.clone()).collect(),
-            duplicates_dropped: duplicates,
+            duplicates_dropped: picked.duplicates,
         },
-        shards: entries.clone(),
+        shards: picked.entries.clone(),
         hosts,
     };
     let json = serde_json::to_string_pretty(&merged)
         .map_err(|e| MergeError::Output(format!("serializing the merged manifest: {e}")))?;
-    write_atomic(&out.join("manifest.json"), (json + "\n").as_bytes())?;
-
-    Ok(MergeReport {
-        out: out.to_path_buf(),
-        sweep: first.manifest.sweep.clone(),
-        config_path: first.manifest.config_path.clone(),
-        total_runs: specs.len(),
-        runs_present: kept.len(),
-        duplicates_dropped: duplicates,
-        foreign_dropped: foreign,
-        non_terminal_dropped: non_terminal,
-        files_copied,
-        missing,
-        absent_shards,
-        shards: entries,
-    })
+    write_atomic(&out.join("manifest.json"), (json + "\n").as_bytes())
 }
 
 /// What differs between two manifests, in words.
