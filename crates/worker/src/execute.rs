@@ -41,6 +41,22 @@ pub fn run_worker(req: &WorkerRequest, meter: &mut dyn PhaseMeter) -> i32 {
     }
 }
 
+/// A loaded run: its data, model and the settings both were built with.
+struct Loaded {
+    data: Dataset,
+    input: InputSpec,
+    settings: TrainSettings,
+    trainer: Trainer,
+    model: ModelInfo,
+}
+
+/// What the training epochs produced: their records and energies, and why they stopped early.
+struct Trained {
+    epochs: Vec<EpochRecord>,
+    energies: Vec<ComponentEnergy>,
+    diverged: Option<String>,
+}
+
 fn execute(req: &WorkerRequest, meter: &mut dyn PhaseMeter) -> Result<WorkerResult, String> {
     let spec = &req.spec;
     let injected = fault(&spec.model);
@@ -49,6 +65,50 @@ fn execute(req: &WorkerRequest, meter: &mut dyn PhaseMeter) -> Result<WorkerResu
         Some("abort") => std::process::abort(),
         _ => {}
     }
+    let mut run = load(req)?;
+    let mut batcher = Batcher::new(&run.data);
+    warm_up(req, &run, &mut batcher)?;
+    if let Some(path) = &req.trace_path {
+        if req.sampler_hz > 0.0 {
+            meter.start_trace(path, req.sampler_hz)?;
+        }
+    }
+    emit(&WorkerEvent::Phase {
+        phase: "train".into(),
+    });
+    let trained = train_epochs(req, &mut run, &mut batcher, meter, injected.as_deref())?;
+    let mut result = WorkerResult {
+        status: "ok".into(),
+        model: Some(run.model.clone()),
+        meters: meter.sources(),
+        gpu: meter.gpu_name(),
+        ..Default::default()
+    };
+    let mut train = train_record(&run.data, trained.epochs, &trained.energies);
+    if let Some(why) = trained.diverged {
+        let stats = meter.stop_trace();
+        train.cpu_util_mean = stats.cpu_util_mean;
+        train.gpu_util_mean = stats.gpu_util_mean;
+        if train.epochs.is_empty() {
+            train.final_loss = f64::NAN;
+        }
+        result.status = "diverged".into();
+        result.error = Some(why);
+        result.train = Some(train).filter(|t| !t.epochs.is_empty());
+        return Ok(result);
+    }
+    let inference = infer(req, &mut run, &mut batcher, meter)?;
+    let stats = meter.stop_trace();
+    train.cpu_util_mean = stats.cpu_util_mean;
+    train.gpu_util_mean = stats.gpu_util_mean;
+    result.train = Some(train);
+    result.inference = Some(inference);
+    Ok(result)
+}
+
+/// Loads the data, builds the model and reports `loaded`.
+fn load(req: &WorkerRequest) -> Result<Loaded, String> {
+    let spec = &req.spec;
     let data = greenbench_data::load(
         &spec.dataset,
         &req.datasets_root,
@@ -75,7 +135,7 @@ fn execute(req: &WorkerRequest, meter: &mut dyn PhaseMeter) -> Result<WorkerResu
         seed: spec.seed,
         device: spec.device.clone(),
     };
-    let mut trainer = Trainer::new(&settings, &input).map_err(|e| e.to_string())?;
+    let trainer = Trainer::new(&settings, &input).map_err(|e| e.to_string())?;
     let params = trainer.params();
     let macs = trainer.macs_per_sample();
     let model = ModelInfo {
@@ -94,171 +154,208 @@ fn execute(req: &WorkerRequest, meter: &mut dyn PhaseMeter) -> Result<WorkerResu
         model: model.clone(),
         batches_per_epoch: steps_per_epoch,
     });
+    Ok(Loaded {
+        data,
+        input,
+        settings,
+        trainer,
+        model,
+    })
+}
 
-    let mut batcher = Batcher::new(&data);
-    // Warmup on a throw-away copy of the model so that the measured run starts from the seed's
-    // weights: allocator, caches and thread pool are warm, the model is untouched.
-    if spec.warmup_batches > 0 {
-        emit(&WorkerEvent::Phase {
-            phase: "warmup".into(),
-        });
-        let mut warm = Trainer::new(&settings, &input).map_err(|e| e.to_string())?;
-        let order = greenbench_data::epoch_order(data.train.len, spec.seed ^ 0x5eed, 0);
-        for chunk in order.chunks(spec.batch_size).take(spec.warmup_batches) {
-            batcher.fill(&data.train, chunk);
-            warm.train_step(&batcher.x, &batcher.y, chunk.len())
-                .map_err(|e| e.to_string())?;
-        }
-        warm.synchronize().map_err(|e| e.to_string())?;
-    }
-
-    if let Some(path) = &req.trace_path {
-        if req.sampler_hz > 0.0 {
-            meter.start_trace(path, req.sampler_hz)?;
-        }
+/// `warmup_batches` steps on a throw-away copy of the model, so that the measured run starts
+/// from the seed's weights with allocator, caches and thread pool warm.
+fn warm_up(req: &WorkerRequest, run: &Loaded, batcher: &mut Batcher) -> Result<(), String> {
+    let spec = &req.spec;
+    if spec.warmup_batches == 0 {
+        return Ok(());
     }
     emit(&WorkerEvent::Phase {
-        phase: "train".into(),
+        phase: "warmup".into(),
     });
-    let mut epochs: Vec<EpochRecord> = Vec::new();
-    let mut energies: Vec<ComponentEnergy> = Vec::new();
-    let mut diverged: Option<String> = None;
+    let mut warm = Trainer::new(&run.settings, &run.input).map_err(|e| e.to_string())?;
+    let order = greenbench_data::epoch_order(run.data.train.len, spec.seed ^ 0x5eed, 0);
+    for chunk in order.chunks(spec.batch_size).take(spec.warmup_batches) {
+        batcher.fill(&run.data.train, chunk);
+        warm.train_step(&batcher.x, &batcher.y, chunk.len())
+            .map_err(|e| e.to_string())?;
+    }
+    warm.synchronize().map_err(|e| e.to_string())
+}
+
+/// Every epoch in its own meter window, each followed by validation outside the window; stops
+/// at the first non-finite loss.
+fn train_epochs(
+    req: &WorkerRequest,
+    run: &mut Loaded,
+    batcher: &mut Batcher,
+    meter: &mut dyn PhaseMeter,
+    injected: Option<&str>,
+) -> Result<Trained, String> {
+    let spec = &req.spec;
+    let mut trained = Trained {
+        epochs: Vec::new(),
+        energies: Vec::new(),
+        diverged: None,
+    };
     for epoch in 1..=spec.epochs {
-        let order = greenbench_data::epoch_order(data.train.len, spec.seed, epoch - 1);
-        trainer.synchronize().map_err(|e| e.to_string())?;
+        run.trainer.synchronize().map_err(|e| e.to_string())?;
         meter.begin()?;
         let t0 = Instant::now();
-        let mut last_report = Instant::now();
-        let (mut loss_sum, mut loss_n, mut correct, mut count) = (0.0f64, 0usize, 0usize, 0usize);
-        let batches = order.len().div_ceil(spec.batch_size);
-        for (b, chunk) in order.chunks(spec.batch_size).enumerate() {
-            batcher.fill(&data.train, chunk);
-            let mut st = trainer
-                .train_step(&batcher.x, &batcher.y, chunk.len())
-                .map_err(|e| e.to_string())?;
-            if injected.as_deref() == Some("nan") && epoch == 1 && b == 1 {
-                st.loss = f64::NAN;
-            }
-            if injected.as_deref() == Some("hang") {
-                std::thread::sleep(Duration::from_secs(3600));
-            }
-            if !st.loss.is_finite() {
-                diverged = Some(format!(
-                    "loss became {} at epoch {epoch}, batch {}",
-                    st.loss,
-                    b + 1
-                ));
-                break;
-            }
-            loss_sum += st.loss * chunk.len() as f64;
-            loss_n += chunk.len();
-            correct += st.correct;
-            count += st.count;
-            if last_report.elapsed() >= Duration::from_millis(500) {
-                last_report = Instant::now();
-                emit(&WorkerEvent::Progress {
-                    epoch,
-                    batch: b + 1,
-                    batches,
-                    samples_per_s: loss_n as f64 / t0.elapsed().as_secs_f64().max(1e-9),
-                    loss: loss_sum / loss_n.max(1) as f64,
-                    watts: meter.live_watts(),
-                });
-            }
-        }
-        trainer.synchronize().map_err(|e| e.to_string())?;
+        let pass = train_pass(req, run, batcher, meter, epoch, injected)?;
+        run.trainer.synchronize().map_err(|e| e.to_string())?;
         let duration = t0.elapsed().as_secs_f64();
         let energy = meter.end();
-        if diverged.is_some() {
+        if pass.diverged.is_some() {
+            trained.diverged = pass.diverged;
             break;
         }
         // Validation on the test set after the epoch, outside the training window.
-        let val = evaluate(&mut trainer, &mut batcher, &data.test, spec.batch_size, 1)?;
+        let val = evaluate(
+            &mut run.trainer,
+            batcher,
+            &run.data.test,
+            spec.batch_size,
+            1,
+        )?;
         let rec = EpochRecord {
             epoch,
             duration_s: duration,
             energy_j: energy.total_j,
             net_energy_j: None,
-            loss: loss_sum / loss_n.max(1) as f64,
-            train_acc: correct as f64 / count.max(1) as f64,
+            loss: pass.loss_sum / pass.samples.max(1) as f64,
+            train_acc: pass.correct as f64 / pass.count.max(1) as f64,
             val_acc: Some(val.accuracy),
         };
         emit(&WorkerEvent::Epoch(rec.clone()));
-        epochs.push(rec);
-        energies.push(energy);
+        trained.epochs.push(rec);
+        trained.energies.push(energy);
     }
+    Ok(trained)
+}
 
-    let train_duration: f64 = epochs.iter().map(|e| e.duration_s).sum();
-    let trained: u64 = (data.train.len * epochs.len()) as u64;
-    let mut result = WorkerResult {
-        status: "ok".into(),
-        model: Some(model),
-        meters: meter.sources(),
-        gpu: meter.gpu_name(),
-        ..Default::default()
-    };
-    let mut train = TrainRecord {
-        duration_s: train_duration,
-        samples_per_s: if train_duration > 0.0 {
-            trained as f64 / train_duration
+/// One pass over the training set: sums for the epoch's loss and accuracy.
+#[derive(Default)]
+struct Pass {
+    loss_sum: f64,
+    samples: usize,
+    correct: usize,
+    count: usize,
+    diverged: Option<String>,
+}
+
+/// The training steps of epoch `epoch`, with progress about twice a second.
+fn train_pass(
+    req: &WorkerRequest,
+    run: &mut Loaded,
+    batcher: &mut Batcher,
+    meter: &mut dyn PhaseMeter,
+    epoch: usize,
+    injected: Option<&str>,
+) -> Result<Pass, String> {
+    let spec = &req.spec;
+    let order = greenbench_data::epoch_order(run.data.train.len, spec.seed, epoch - 1);
+    let batches = order.len().div_ceil(spec.batch_size);
+    let (t0, mut last_report) = (Instant::now(), Instant::now());
+    let mut pass = Pass::default();
+    for (b, chunk) in order.chunks(spec.batch_size).enumerate() {
+        batcher.fill(&run.data.train, chunk);
+        let mut st = run
+            .trainer
+            .train_step(&batcher.x, &batcher.y, chunk.len())
+            .map_err(|e| e.to_string())?;
+        if injected == Some("nan") && epoch == 1 && b == 1 {
+            st.loss = f64::NAN;
+        }
+        if injected == Some("hang") {
+            std::thread::sleep(Duration::from_secs(3600));
+        }
+        if !st.loss.is_finite() {
+            let why = format!("loss became {} at epoch {epoch}, batch {}", st.loss, b + 1);
+            pass.diverged = Some(why);
+            break;
+        }
+        pass.loss_sum += st.loss * chunk.len() as f64;
+        pass.samples += chunk.len();
+        pass.correct += st.correct;
+        pass.count += st.count;
+        if last_report.elapsed() >= Duration::from_millis(500) {
+            last_report = Instant::now();
+            emit(&WorkerEvent::Progress {
+                epoch,
+                batch: b + 1,
+                batches,
+                samples_per_s: pass.samples as f64 / t0.elapsed().as_secs_f64().max(1e-9),
+                loss: pass.loss_sum / pass.samples.max(1) as f64,
+                watts: meter.live_watts(),
+            });
+        }
+    }
+    Ok(pass)
+}
+
+/// The training record of the epochs that ran (utilisation is added when the trace stops).
+fn train_record(
+    data: &Dataset,
+    epochs: Vec<EpochRecord>,
+    energies: &[ComponentEnergy],
+) -> TrainRecord {
+    let duration: f64 = epochs.iter().map(|e| e.duration_s).sum();
+    let trained = (data.train.len * epochs.len()) as u64;
+    TrainRecord {
+        duration_s: duration,
+        samples_per_s: if duration > 0.0 {
+            trained as f64 / duration
         } else {
             0.0
         },
-        energy: ComponentEnergy::sum(&energies),
+        energy: ComponentEnergy::sum(energies),
         final_loss: epochs.last().map_or(f64::NAN, |e| e.loss),
         train_acc: epochs.last().map_or(0.0, |e| e.train_acc),
         val_acc: epochs.last().and_then(|e| e.val_acc),
         epochs,
         ..Default::default()
-    };
-    if let Some(why) = diverged {
-        let stats = meter.stop_trace();
-        train.cpu_util_mean = stats.cpu_util_mean;
-        train.gpu_util_mean = stats.gpu_util_mean;
-        if train.epochs.is_empty() {
-            train.final_loss = f64::NAN;
-        }
-        result.status = "diverged".into();
-        result.error = Some(why);
-        result.train = Some(train).filter(|t| !t.epochs.is_empty());
-        return Ok(result);
     }
+}
 
+/// Inference over the test set `replicate_test` times in one meter window.
+fn infer(
+    req: &WorkerRequest,
+    run: &mut Loaded,
+    batcher: &mut Batcher,
+    meter: &mut dyn PhaseMeter,
+) -> Result<InferenceRecord, String> {
+    let spec = &req.spec;
     emit(&WorkerEvent::Phase {
         phase: "inference".into(),
     });
-    trainer.synchronize().map_err(|e| e.to_string())?;
+    run.trainer.synchronize().map_err(|e| e.to_string())?;
     meter.begin()?;
     let t0 = Instant::now();
     let inf = evaluate(
-        &mut trainer,
-        &mut batcher,
-        &data.test,
+        &mut run.trainer,
+        batcher,
+        &run.data.test,
         spec.batch_size,
         spec.replicate_test,
     )?;
-    trainer.synchronize().map_err(|e| e.to_string())?;
-    let inf_duration = t0.elapsed().as_secs_f64();
-    let inf_energy = meter.end();
-    let stats = meter.stop_trace();
-    train.cpu_util_mean = stats.cpu_util_mean;
-    train.gpu_util_mean = stats.gpu_util_mean;
-    result.train = Some(train);
-    let text = matches!(data.kind, greenbench_data::SampleKind::Text { .. });
-    result.inference = Some(InferenceRecord {
+    run.trainer.synchronize().map_err(|e| e.to_string())?;
+    let duration = t0.elapsed().as_secs_f64();
+    let energy = meter.end();
+    let text = matches!(run.data.kind, greenbench_data::SampleKind::Text { .. });
+    Ok(InferenceRecord {
         samples: inf.samples,
-        duration_s: inf_duration,
-        samples_per_s: if inf_duration > 0.0 {
-            inf.samples as f64 / inf_duration
+        duration_s: duration,
+        samples_per_s: if duration > 0.0 {
+            inf.samples as f64 / duration
         } else {
             0.0
         },
-        energy: inf_energy,
+        energy,
         accuracy: inf.accuracy,
         perplexity: text.then(|| (inf.loss_sum / inf.count.max(1) as f64).exp()),
         ..Default::default()
-    });
-    Ok(result)
+    })
 }
 
 struct EvalOutcome {
