@@ -15,6 +15,7 @@ pub mod merge;
 pub mod progress;
 pub mod records;
 pub mod shard;
+pub mod slurm;
 pub mod sweep;
 mod worker_process;
 
