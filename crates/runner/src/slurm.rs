@@ -215,7 +215,16 @@ mod tests {
         };
         assert_eq!(job.job_name(), "greenbench-my_sweep_1");
         let s = job.render();
-        for p in ["EXE", "CONFIG", "OUT", "DATASETS", "SHARDS", "LAST", "MERGE_OPTS", "NAME_Q"] {
+        for p in [
+            "EXE",
+            "CONFIG",
+            "OUT",
+            "DATASETS",
+            "SHARDS",
+            "LAST",
+            "MERGE_OPTS",
+            "NAME_Q",
+        ] {
             assert!(!s.contains(&format!("@{p}@")), "@{p}@ left in:\n{s}");
         }
         assert!(s.contains("export GREENBENCH_OUT='/o'"), "{s}");

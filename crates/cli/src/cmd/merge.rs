@@ -46,6 +46,18 @@ fn print_report(r: &MergeReport) {
         r.runs_present,
         r.total_runs
     );
+    print_inputs(r);
+    print_dropped(r);
+    if r.missing.is_empty() {
+        println!("complete: every run of the sweep has a record");
+    } else {
+        print_missing(r);
+    }
+    println!("next: greenbench report {}", r.out.display());
+}
+
+/// One line per input folder: shard, host, idle power, runs kept.
+fn print_inputs(r: &MergeReport) {
     for s in &r.shards {
         let idle = s
             .idle_power_w
@@ -71,9 +83,13 @@ fn print_report(r: &MergeReport) {
             }
         );
     }
+}
+
+/// What the merge left out, and the shards no folder was given for.
+fn print_dropped(r: &MergeReport) {
     if r.duplicates_dropped > 0 {
         println!(
-            "dropped {} duplicate record(s) (a run id recorded more than once; the first folder's record is kept)",
+            "dropped {} duplicate record(s) (a run id recorded more than once; an ok record is kept over one that is not, else the first folder's)",
             r.duplicates_dropped
         );
     }
@@ -95,9 +111,11 @@ fn print_report(r: &MergeReport) {
             s.folder_name()
         );
     }
-    if r.missing.is_empty() {
-        println!("complete: every run of the sweep has a record");
-    } else {
+}
+
+/// The runs without a record, and the commands that finish them.
+fn print_missing(r: &MergeReport) {
+    if !r.missing.is_empty() {
         println!(
             "MISSING {} of {} runs (no record in any folder):",
             r.missing.len(),
@@ -150,5 +168,4 @@ fn print_report(r: &MergeReport) {
         }
         println!("then merge again with --force (it replaces this merge)");
     }
-    println!("next: greenbench report {}", r.out.display());
 }
