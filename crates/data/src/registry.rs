@@ -1,5 +1,5 @@
 //! Named datasets: what each is, where its files are, and how to load it into a [`Dataset`].
-//! Every function here reads the one table of [`crate::definitions`].
+//! Every function here reads the one table of dataset definitions (`definitions.rs`).
 
 use std::path::{Path, PathBuf};
 
