@@ -10,16 +10,19 @@ pub const SIDE: usize = 32;
 pub const PIXELS: usize = 3 * SIDE * SIDE;
 /// Bytes per record (label + pixels).
 pub const RECORD: usize = 1 + PIXELS;
-/// The five training batch file names.
-pub const TRAIN_FILES: [&str; 5] = [
+/// Every batch file a CIFAR-10 folder must hold: the five training batches, then the test batch.
+pub const FILES: [&str; 6] = [
     "data_batch_1.bin",
     "data_batch_2.bin",
     "data_batch_3.bin",
     "data_batch_4.bin",
     "data_batch_5.bin",
+    "test_batch.bin",
 ];
+/// The five training batch file names.
+pub const TRAIN_FILES: [&str; 5] = [FILES[0], FILES[1], FILES[2], FILES[3], FILES[4]];
 /// The test batch file name.
-pub const TEST_FILE: &str = "test_batch.bin";
+pub const TEST_FILE: &str = FILES[5];
 
 /// Images and labels of one or more batches.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

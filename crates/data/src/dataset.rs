@@ -21,6 +21,25 @@ pub enum SampleKind {
     },
 }
 
+impl SampleKind {
+    /// Shape of one input: `[channels, height, width]` or `[seq_len]`.
+    pub fn shape(&self) -> Vec<usize> {
+        match *self {
+            SampleKind::Image {
+                channels,
+                height,
+                width,
+            } => vec![channels, height, width],
+            SampleKind::Text { seq_len } => vec![seq_len],
+        }
+    }
+
+    /// Whether samples are token windows (a language model's input) rather than images.
+    pub fn is_text(&self) -> bool {
+        matches!(self, SampleKind::Text { .. })
+    }
+}
+
 /// One split (train or test) as flat arrays.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Split {
@@ -65,14 +84,7 @@ pub struct Dataset {
 impl Dataset {
     /// Shape of one input: `[channels, height, width]` or `[seq_len]`.
     pub fn sample_shape(&self) -> Vec<usize> {
-        match self.kind {
-            SampleKind::Image {
-                channels,
-                height,
-                width,
-            } => vec![channels, height, width],
-            SampleKind::Text { seq_len } => vec![seq_len],
-        }
+        self.kind.shape()
     }
 
     /// Number of f32 values in one input.

@@ -35,12 +35,13 @@ pub enum DataError {
         hint: String,
     },
     /// A file exists but cannot be read.
-    #[error("{}: cannot read it: {source}; {hint}", file.display())]
+    #[error("{}: cannot read it: {cause}; {hint}", file.display())]
     Io {
         /// The file.
         file: PathBuf,
-        /// The OS error.
-        source: std::io::Error,
+        /// The OS error. Part of the message (callers print only the message), so it is not
+        /// also returned by `Error::source`, which would print it twice in an error chain.
+        cause: std::io::Error,
         /// What to do.
         hint: String,
     },
@@ -86,10 +87,10 @@ impl DataError {
     }
 
     /// A [`DataError::Io`] with the generic "replace it" hint.
-    pub(crate) fn io(file: &Path, source: std::io::Error) -> Self {
+    pub(crate) fn io(file: &Path, cause: std::io::Error) -> Self {
         DataError::Io {
             file: file.to_path_buf(),
-            source,
+            cause,
             hint: REPLACE_HINT.into(),
         }
     }
@@ -97,9 +98,9 @@ impl DataError {
     /// Replaces the "what to do" part of `Io` and `Format` errors (the registry knows the fetch command).
     pub fn with_hint(self, new_hint: impl Into<String>) -> Self {
         match self {
-            DataError::Io { file, source, .. } => DataError::Io {
+            DataError::Io { file, cause, .. } => DataError::Io {
                 file,
-                source,
+                cause,
                 hint: new_hint.into(),
             },
             DataError::Format {
@@ -147,5 +148,24 @@ pub(crate) fn read_maybe_gz(path: &Path) -> Result<Vec<u8>, DataError> {
         Ok(out)
     } else {
         Ok(raw)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error;
+
+    #[test]
+    fn io_error_says_file_cause_and_hint_once() {
+        let missing = Path::new("/nonexistent/greenbench/file.bin");
+        let e = read_file(missing).unwrap_err().with_hint("fetch it again");
+        let text = e.to_string();
+        assert!(
+            text.starts_with("/nonexistent/greenbench/file.bin: cannot read it: ")
+                && text.ends_with("; fetch it again"),
+            "{text}"
+        );
+        assert!(e.source().is_none(), "the cause is already in the message");
     }
 }

