@@ -15,8 +15,7 @@ pub struct ZooCatalog {
 /// The input a dataset gives a model, from the registry alone (no loading).
 pub fn dataset_input(name: &str) -> Option<InputSpec> {
     let info = greenbench_data::info(name)?;
-    // Text datasets are token sequences: a one-dimensional sample shape.
-    let text = info.sample_shape.len() == 1;
+    let text = info.is_text();
     Some(InputSpec {
         sample_shape: info.sample_shape.clone(),
         classes: info.classes,

@@ -119,7 +119,7 @@ fn load(req: &WorkerRequest) -> Result<Loaded, String> {
     let input = InputSpec {
         sample_shape: data.sample_shape(),
         classes: data.classes,
-        text: matches!(data.kind, greenbench_data::SampleKind::Text { .. }),
+        text: data.kind.is_text(),
     };
     let steps_per_epoch = data.train.len.div_ceil(spec.batch_size);
     let settings = TrainSettings {
@@ -342,7 +342,7 @@ fn infer(
     run.trainer.synchronize().map_err(|e| e.to_string())?;
     let duration = t0.elapsed().as_secs_f64();
     let energy = meter.end();
-    let text = matches!(run.data.kind, greenbench_data::SampleKind::Text { .. });
+    let text = run.data.kind.is_text();
     Ok(InferenceRecord {
         samples: inf.samples,
         duration_s: duration,

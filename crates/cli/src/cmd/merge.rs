@@ -115,57 +115,55 @@ fn print_dropped(r: &MergeReport) {
 
 /// The runs without a record, and the commands that finish them.
 fn print_missing(r: &MergeReport) {
-    if !r.missing.is_empty() {
+    println!(
+        "MISSING {} of {} runs (no record in any folder):",
+        r.missing.len(),
+        r.total_runs
+    );
+    for m in &r.missing {
+        let owners: Vec<String> = m.owners.iter().map(|s| s.to_string()).collect();
         println!(
-            "MISSING {} of {} runs (no record in any folder):",
-            r.missing.len(),
-            r.total_runs
+            "  #{:<4} {}  {} batch {} lr {} {} epochs {} repeat {}  — owned by shard {}",
+            m.position,
+            m.run_id,
+            m.spec.model,
+            m.spec.batch_size,
+            m.spec.lr,
+            m.spec.optimizer,
+            m.spec.epochs,
+            m.spec.repeat,
+            if owners.is_empty() {
+                "? (inputs are unsharded)".to_string()
+            } else {
+                owners.join(" or ")
+            }
         );
-        for m in &r.missing {
-            let owners: Vec<String> = m.owners.iter().map(|s| s.to_string()).collect();
-            println!(
-                "  #{:<4} {}  {} batch {} lr {} {} epochs {} repeat {}  — owned by shard {}",
-                m.position,
-                m.run_id,
-                m.spec.model,
-                m.spec.batch_size,
-                m.spec.lr,
-                m.spec.optimizer,
-                m.spec.epochs,
-                m.spec.repeat,
-                if owners.is_empty() {
-                    "? (inputs are unsharded)".to_string()
-                } else {
-                    owners.join(" or ")
-                }
-            );
-        }
-        let mut owners: Vec<Shard> = r.missing.iter().flat_map(|m| m.owners.clone()).collect();
-        owners.sort_by_key(|s| (s.count, s.index));
-        owners.dedup();
-        if owners.is_empty() {
-            println!(
-                "to finish: greenbench sweep {} --out DIR --resume, then merge again with --force",
-                r.config_path
-            );
-        }
-        for s in owners {
-            // Shard folders are DIR/shard-i-of-n: resume into the DIR the other shards used.
-            let parent = r
-                .shards
-                .iter()
-                .filter(|e| e.shard.is_some_and(|x| x.count == s.count))
-                .find_map(|e| {
-                    Path::new(&e.folder)
-                        .parent()
-                        .map(|p| p.display().to_string())
-                })
-                .unwrap_or_else(|| "DIR".into());
-            println!(
-                "to finish shard {s}: greenbench sweep {} --shard {s} --out {parent} --resume",
-                r.config_path
-            );
-        }
-        println!("then merge again with --force (it replaces this merge)");
     }
+    let mut owners: Vec<Shard> = r.missing.iter().flat_map(|m| m.owners.clone()).collect();
+    owners.sort_by_key(|s| (s.count, s.index));
+    owners.dedup();
+    if owners.is_empty() {
+        println!(
+            "to finish: greenbench sweep {} --out DIR --resume, then merge again with --force",
+            r.config_path
+        );
+    }
+    for s in owners {
+        // Shard folders are DIR/shard-i-of-n: resume into the DIR the other shards used.
+        let parent = r
+            .shards
+            .iter()
+            .filter(|e| e.shard.is_some_and(|x| x.count == s.count))
+            .find_map(|e| {
+                Path::new(&e.folder)
+                    .parent()
+                    .map(|p| p.display().to_string())
+            })
+            .unwrap_or_else(|| "DIR".into());
+        println!(
+            "to finish shard {s}: greenbench sweep {} --shard {s} --out {parent} --resume",
+            r.config_path
+        );
+    }
+    println!("then merge again with --force (it replaces this merge)");
 }
