@@ -897,73 +897,58 @@ impl SweepConfig {
     /// assert!(runs.iter().all(|s| s.epochs == 2 && s.run_id().len() == 12));
     /// ```
     pub fn expand(&self) -> Vec<RunSpec> {
-        let mut out = Vec::new();
         let limits: Vec<Option<f64>> = if self.power_limit_w.value.is_empty() {
             vec![None]
         } else {
             self.power_limit_w.value.iter().map(|&w| Some(w)).collect()
         };
-        for ds in &self.dataset.value {
-            for model in &self.model.value {
-                for &bs in &self.batch_size.value {
-                    for &lr in &self.lr.value {
-                        for opt in &self.optimizer.value {
-                            for &epochs in &self.epochs.value {
-                                for dev in &self.device.value {
-                                    for &threads in &self.threads.value {
-                                        for &seed in &self.seed.value {
-                                            for &limit in &limits {
-                                                for repeat in 0..self.repeats.value.max(1) as usize
-                                                {
-                                                    let spec = RunSpec {
-                                                        model: model.clone(),
-                                                        dataset: ds.name.clone(),
-                                                        dataset_path: ds.path.clone(),
-                                                        subset: ds.subset,
-                                                        batch_size: bs.max(1) as usize,
-                                                        lr,
-                                                        optimizer: opt.clone(),
-                                                        momentum: self.momentum.value,
-                                                        weight_decay: self.weight_decay.value,
-                                                        schedule: self.schedule.value.clone(),
-                                                        epochs: epochs.max(1) as usize,
-                                                        device: dev.clone(),
-                                                        threads: threads.max(1) as usize,
-                                                        seed: seed.max(0) as u64,
-                                                        repeat,
-                                                        precision: self.precision.value.clone(),
-                                                        warmup_batches: self
-                                                            .warmup_batches
-                                                            .value
-                                                            .max(0)
-                                                            as usize,
-                                                        replicate_test: ds
-                                                            .replicate_test
-                                                            .unwrap_or(
-                                                                self.replicate_test.value.max(1)
-                                                                    as usize,
-                                                            ),
-                                                        power_limit_w: limit,
-                                                        timeout_s: self
-                                                            .run_timeout
-                                                            .as_ref()
-                                                            .map(|t| t.value),
-                                                    };
-                                                    if !self.excluded(&spec) {
-                                                        out.push(spec);
-                                                    }
-                                                }
-                                            }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+        // The axes in expansion order; the last one varies fastest.
+        let lens = [
+            self.dataset.value.len(),
+            self.model.value.len(),
+            self.batch_size.value.len(),
+            self.lr.value.len(),
+            self.optimizer.value.len(),
+            self.epochs.value.len(),
+            self.device.value.len(),
+            self.threads.value.len(),
+            self.seed.value.len(),
+            limits.len(),
+            self.repeats.value.max(1) as usize,
+        ];
+        odometer(&lens)
+            .map(|i| self.spec_at(&i, &limits))
+            .filter(|spec| !self.excluded(spec))
+            .collect()
+    }
+
+    /// The run at index `i` of each axis (in [`SweepConfig::expand`]'s order).
+    fn spec_at(&self, i: &[usize], limits: &[Option<f64>]) -> RunSpec {
+        let ds = &self.dataset.value[i[0]];
+        RunSpec {
+            model: self.model.value[i[1]].clone(),
+            dataset: ds.name.clone(),
+            dataset_path: ds.path.clone(),
+            subset: ds.subset,
+            batch_size: self.batch_size.value[i[2]].max(1) as usize,
+            lr: self.lr.value[i[3]],
+            optimizer: self.optimizer.value[i[4]].clone(),
+            momentum: self.momentum.value,
+            weight_decay: self.weight_decay.value,
+            schedule: self.schedule.value.clone(),
+            epochs: self.epochs.value[i[5]].max(1) as usize,
+            device: self.device.value[i[6]].clone(),
+            threads: self.threads.value[i[7]].max(1) as usize,
+            seed: self.seed.value[i[8]].max(0) as u64,
+            power_limit_w: limits[i[9]],
+            repeat: i[10],
+            precision: self.precision.value.clone(),
+            warmup_batches: self.warmup_batches.value.max(0) as usize,
+            replicate_test: ds
+                .replicate_test
+                .unwrap_or(self.replicate_test.value.max(1) as usize),
+            timeout_s: self.run_timeout.as_ref().map(|t| t.value),
         }
-        out
     }
 
     fn excluded(&self, s: &RunSpec) -> bool {
@@ -978,6 +963,25 @@ impl SweepConfig {
         let ids: Vec<String> = self.expand().iter().map(RunSpec::run_id).collect();
         serde_json::json!({ "name": self.name, "runs": ids }).to_string()
     }
+}
+
+/// Every index tuple below `lens`, in lexicographic order (the last position varies fastest):
+/// the Cartesian product of the axes as nested loops would walk it. Empty if any axis is empty.
+fn odometer(lens: &[usize]) -> impl Iterator<Item = Vec<usize>> + '_ {
+    let mut next = (!lens.contains(&0)).then(|| vec![0; lens.len()]);
+    std::iter::from_fn(move || {
+        let current = next.take()?;
+        let mut n = current.clone();
+        for k in (0..lens.len()).rev() {
+            n[k] += 1;
+            if n[k] < lens[k] {
+                next = Some(n);
+                break;
+            }
+            n[k] = 0;
+        }
+        Some(current)
+    })
 }
 
 fn axis_matches(s: &RunSpec, key: &str, v: &toml::Value) -> bool {
@@ -1005,6 +1009,21 @@ fn axis_matches(s: &RunSpec, key: &str, v: &toml::Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn odometer_walks_the_product_like_nested_loops() {
+        let got: Vec<Vec<usize>> = odometer(&[2, 1, 3]).collect();
+        let mut want = Vec::new();
+        for a in 0..2 {
+            for b in 0..1 {
+                for c in 0..3 {
+                    want.push(vec![a, b, c]);
+                }
+            }
+        }
+        assert_eq!(got, want);
+        assert_eq!(odometer(&[2, 0, 3]).count(), 0);
+    }
 
     #[test]
     fn line_col_and_field() {
