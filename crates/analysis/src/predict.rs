@@ -25,12 +25,7 @@ pub struct ProfileRow {
 /// For k = 1 .. (longest run's epochs − 1): predict each run's total training energy and time
 /// from its first k epochs (per-epoch mean × epochs) and compare with what was measured.
 pub fn short_profile(runs: &[&RunRecord], basis: EnergyBasis) -> Vec<ProfileRow> {
-    let max_epochs = runs
-        .iter()
-        .filter_map(|r| r.train.as_ref())
-        .map(|t| t.epochs.len())
-        .max()
-        .unwrap_or(0);
+    let max_epochs = data::most_epochs(runs);
     (1..max_epochs)
         .map(|k| {
             let (mut pe, mut me, mut pd, mut md) = (vec![], vec![], vec![], vec![]);

@@ -25,13 +25,7 @@ struct Epochs {
 
 /// Mean over a group's runs of `f` at each epoch index (1-based), where present.
 fn curve(g: &ConfigGroup, f: &dyn Fn(&[EpochRecord], usize) -> Option<f64>) -> Vec<(f64, f64)> {
-    let n = g
-        .runs
-        .iter()
-        .filter_map(|r| r.train.as_ref())
-        .map(|t| t.epochs.len())
-        .max()
-        .unwrap_or(0);
+    let n = data::most_epochs(&g.runs);
     (0..n)
         .filter_map(|i| {
             let v: Vec<f64> = g
