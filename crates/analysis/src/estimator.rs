@@ -454,6 +454,79 @@ impl Estimator {
 mod tests {
     use super::*;
 
+    /// Runs of `models` (three batch sizes each) whose energy and time are exactly
+    /// proportional to params × epochs, so every fit is exact.
+    fn proportional(models: &[&'static str]) -> Vec<Obs<'static>> {
+        models
+            .iter()
+            .enumerate()
+            .flat_map(|(i, &model)| {
+                [16.0, 32.0, 64.0].map(|batch_size| {
+                    let p = 1e5 * (i + 1) as f64;
+                    Obs {
+                        model,
+                        config: Config {
+                            params: p,
+                            macs: 2.0 * p * (i * i + 1) as f64,
+                            batch_size,
+                            epochs: 3.0,
+                            train_samples: 0.0,
+                        },
+                        energy_j: 1e-6 * p * 3.0,
+                        duration_s: 1e-7 * p * 3.0,
+                    }
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn one_model_cannot_be_cross_validated_and_says_so() {
+        let obs = proportional(&["a"]);
+        let held_out = cross_validate(&obs, distinct_models(&obs), 2, false);
+        assert!(held_out.cv.is_none());
+        assert!(held_out.runs.is_empty());
+        assert_eq!(
+            held_out.note.as_deref(),
+            Some("the sweep has 1 model, and leaving one model out needs ≥ 2")
+        );
+    }
+
+    #[test]
+    fn held_out_models_are_predicted_and_give_the_band() {
+        let obs = proportional(&["a", "b", "c", "d", "e"]);
+        let held_out = cross_validate(&obs, distinct_models(&obs), 3, false);
+        let cv = held_out.cv.as_ref().expect("five models cross-validate");
+        assert_eq!(cv.folds, 5);
+        assert_eq!(cv.energy_predictions.len(), obs.len());
+        for (model, predicted, measured) in &cv.energy_predictions {
+            assert!((predicted / measured - 1.0).abs() < 1e-6, "{model}");
+        }
+        let all: Vec<&Obs> = obs.iter().collect();
+        let e = fit_one(&all, |o| o.energy_j, false).unwrap();
+        let d = fit_one(&all, |o| o.duration_s, false).unwrap();
+        let bands = ResidualBands::of(&obs, &held_out, [&e, &d], false);
+        assert!(bands
+            .source
+            .starts_with("5–95 % of leave-one-model-out residuals (15 held-out"));
+        assert!(bands.energy.0.abs() < 1e-6 && bands.energy.1.abs() < 1e-6);
+    }
+
+    #[test]
+    fn without_held_out_runs_the_band_is_in_sample_and_says_why() {
+        let obs = proportional(&["a"]);
+        let all: Vec<&Obs> = obs.iter().collect();
+        let e = fit_one(&all, |o| o.energy_j, false).unwrap();
+        let d = fit_one(&all, |o| o.duration_s, false).unwrap();
+        let held_out = cross_validate(&obs, 1, 2, false);
+        let bands = ResidualBands::of(&obs, &held_out, [&e, &d], false);
+        assert_eq!(
+            bands.source,
+            "5–95 % of in-sample residuals (3 runs; no cross-validation: the sweep has 1 model, and \
+             leaving one model out needs ≥ 2 — the band is optimistic)"
+        );
+    }
+
     #[test]
     fn offset_makes_unvarying_epochs_proportional() {
         // Energy = 1e-6 · params · epochs exactly, epochs always 3 in the data.

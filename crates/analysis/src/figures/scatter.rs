@@ -525,6 +525,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn tick_labels_follow_the_axis_kind() {
+        let epochs = Scatter {
+            x_integer: true,
+            ..Default::default()
+        };
+        assert_eq!(epochs.x_tick_label(3.0, 2), "3");
+        assert_eq!(epochs.x_tick_label(2.5, 2), "");
+        let linear = Scatter::default();
+        assert_eq!(linear.x_tick_label(2.5, 2), "2.50");
+        assert_eq!(linear.y_tick_label(96.5, 1), "96.5");
+        let log = Scatter {
+            x_log: true,
+            y_log: true,
+            ..Default::default()
+        };
+        assert_eq!(log.x_tick_label(2000.0, 2), short(&2000.0));
+        assert_eq!(log.y_tick_label(0.5, 3), short(&0.5));
+    }
+
+    #[test]
     fn linear_ticks_get_the_decimals_their_spacing_needs() {
         // The Pareto axis that printed "97, 97, 96, 96": ticks 0.2 apart need one decimal.
         assert_eq!(lin_decimals(&(95.8..97.4)), 1);
