@@ -124,54 +124,50 @@ fn none_expected(c: &Stat<Correlation>) -> String {
     }
 }
 
-/// The seven pairs of the paper. Time–energy, time–time and batch-size pairs use every ok run;
-/// model-property pairs use one point per model (mean over repeats) under the setting with the
-/// most models, as the paper compares models at one setting.
-pub fn correlation_study(runs: &[&RunRecord], basis: EnergyBasis) -> Vec<PairResult> {
-    let e = |r: &RunRecord| basis.train_j(r);
+/// How the energy of a sweep moves with batch size, for the batch-size pair: the trend its
+/// coefficient `c` shows, then `profile` (from [`batch_size_profile`]) as "batch: relative
+/// energy" or why there is none.
+fn batch_size_comment(profile: &[(usize, f64, usize)], c: &Stat<Correlation>) -> String {
+    let shape = if profile.len() >= 2 {
+        profile
+            .iter()
+            .map(|(b, v, _)| format!("{b}: {v:.2}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    } else {
+        "one batch size per model: no profile".into()
+    };
+    let trend = match c {
+        Ok(c) if c.coefficient < 0.0 && c.p_value < 0.05 => "falls with batch size",
+        Ok(c) if c.coefficient > 0.0 && c.p_value < 0.05 => "rises with batch size (differs)",
+        Ok(_) => "no significant trend",
+        Err(_) => "not comparable",
+    };
+    format!("{trend}; energy relative to each model's smallest batch: {shape}")
+}
+
+/// Comment on a pair the paper gives no figure for: significant at p < 0.05 or not.
+fn no_paper_figure(c: &Stat<Correlation>) -> String {
+    match c {
+        Ok(c) if c.p_value < 0.05 => "significant (the paper gives no figure)".into(),
+        Ok(_) => "not significant (the paper gives no figure)".into(),
+        Err(e) => format!("not comparable ({e})"),
+    }
+}
+
+/// The two time pairs, one point per ok run: training time vs training energy and training
+/// time vs inference time.
+fn time_pairs(runs: &[&RunRecord], basis: EnergyBasis) -> [PairResult; 2] {
     let per_run = |f: &dyn Fn(&RunRecord) -> Option<(f64, f64)>| -> Vec<(f64, f64)> {
         runs.iter().filter_map(|r| f(r)).collect()
     };
     let train_s = |r: &RunRecord| r.train.as_ref().map(|t| t.duration_s);
     let infer_s = |r: &RunRecord| r.inference.as_ref().map(|i| i.duration_s);
-
-    let all_groups = groups::config_groups(runs);
-    let (ctx, models) = groups::per_model(&all_groups);
-    let unit_model = match &ctx {
-        Some(c) => format!("model ({c})"),
-        None => "model".into(),
-    };
-    let per_model = |f: &dyn Fn(&ConfigGroup) -> Option<(f64, f64)>| -> Vec<(f64, f64)> {
-        models.iter().filter_map(|g| f(g)).collect()
-    };
-    let me = |g: &ConfigGroup| g.mean(e);
-    let first = |g: &ConfigGroup, f: fn(&RunRecord) -> Option<f64>| g.first().and_then(f);
-
-    let bs_profile = batch_size_profile(runs, basis);
-    let bs_comment = |c: &Stat<Correlation>| -> String {
-        let shape = if bs_profile.len() >= 2 {
-            bs_profile
-                .iter()
-                .map(|(b, v, _)| format!("{b}: {v:.2}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        } else {
-            "one batch size per model: no profile".into()
-        };
-        let trend = match c {
-            Ok(c) if c.coefficient < 0.0 && c.p_value < 0.05 => "falls with batch size",
-            Ok(c) if c.coefficient > 0.0 && c.p_value < 0.05 => "rises with batch size (differs)",
-            Ok(_) => "no significant trend",
-            Err(_) => "not comparable",
-        };
-        format!("{trend}; energy relative to each model's smallest batch: {shape}")
-    };
-
-    vec![
+    [
         pair(
             "training time vs training energy",
             "run".into(),
-            &per_run(&|r| Some((train_s(r)?, e(r)?))),
+            &per_run(&|r| Some((train_s(r)?, basis.train_j(r)?))),
             Headline::Pearson,
             "r ≈ 0.99",
             near(0.99),
@@ -184,6 +180,25 @@ pub fn correlation_study(runs: &[&RunRecord], basis: EnergyBasis) -> Vec<PairRes
             "r ≈ 0.9",
             near(0.9),
         ),
+    ]
+}
+
+/// The four model-property pairs (MACs, MACs/parameter, parameters and test accuracy, each vs
+/// training energy), one point per model (mean over repeats) under the setting with the most
+/// models.
+fn model_pairs(runs: &[&RunRecord], basis: EnergyBasis) -> [PairResult; 4] {
+    let all_groups = groups::config_groups(runs);
+    let (ctx, models) = groups::per_model(&all_groups);
+    let unit_model = match &ctx {
+        Some(c) => format!("model ({c})"),
+        None => "model".into(),
+    };
+    let per_model = |f: &dyn Fn(&ConfigGroup) -> Option<(f64, f64)>| -> Vec<(f64, f64)> {
+        models.iter().filter_map(|g| f(g)).collect()
+    };
+    let me = |g: &ConfigGroup| g.mean(|r| basis.train_j(r));
+    let first = |g: &ConfigGroup, f: fn(&RunRecord) -> Option<f64>| g.first().and_then(f);
+    [
         pair(
             "MACs vs training energy",
             unit_model.clone(),
@@ -206,11 +221,7 @@ pub fn correlation_study(runs: &[&RunRecord], basis: EnergyBasis) -> Vec<PairRes
             &per_model(&|g| Some((first(g, data::params)?, me(g)?))),
             Headline::Spearman,
             "— (not reported)",
-            |c| match c {
-                Ok(c) if c.p_value < 0.05 => "significant (the paper gives no figure)".into(),
-                Ok(_) => "not significant (the paper gives no figure)".into(),
-                Err(e) => format!("not comparable ({e})"),
-            },
+            no_paper_figure,
         ),
         pair(
             "test accuracy vs training energy",
@@ -220,13 +231,68 @@ pub fn correlation_study(runs: &[&RunRecord], basis: EnergyBasis) -> Vec<PairRes
             "no correlation",
             none_expected,
         ),
-        pair(
-            "batch size vs training energy",
-            "run".into(),
-            &per_run(&|r| Some((r.spec.batch_size as f64, e(r)?))),
-            Headline::Spearman,
-            "falls with batch size, plateaus above ~96–128",
-            bs_comment,
-        ),
     ]
+}
+
+/// The seven pairs of the paper. Time–energy, time–time and batch-size pairs use every ok run;
+/// model-property pairs use one point per model (mean over repeats) under the setting with the
+/// most models, as the paper compares models at one setting.
+pub fn correlation_study(runs: &[&RunRecord], basis: EnergyBasis) -> Vec<PairResult> {
+    let profile = batch_size_profile(runs, basis);
+    let batch_xy: Vec<(f64, f64)> = runs
+        .iter()
+        .filter_map(|r| Some((r.spec.batch_size as f64, basis.train_j(r)?)))
+        .collect();
+    let batch = pair(
+        "batch size vs training energy",
+        "run".into(),
+        &batch_xy,
+        Headline::Spearman,
+        "falls with batch size, plateaus above ~96–128",
+        |c| batch_size_comment(&profile, c),
+    );
+    let mut pairs = Vec::with_capacity(7);
+    pairs.extend(time_pairs(runs, basis));
+    pairs.extend(model_pairs(runs, basis));
+    pairs.push(batch);
+    pairs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn corr(coefficient: f64, p_value: f64) -> Stat<Correlation> {
+        Ok(Correlation {
+            coefficient,
+            n: 10,
+            p_value,
+        })
+    }
+
+    #[test]
+    fn batch_size_comment_names_the_trend_and_the_profile() {
+        let profile = [(32, 1.0, 3), (64, 0.8, 3)];
+        assert_eq!(
+            batch_size_comment(&profile, &corr(-0.6, 0.01)),
+            "falls with batch size; energy relative to each model's smallest batch: 32: 1.00, 64: 0.80"
+        );
+        assert!(batch_size_comment(&profile, &corr(0.6, 0.01)).starts_with("rises"));
+        assert!(batch_size_comment(&profile, &corr(-0.6, 0.2)).starts_with("no significant"));
+    }
+
+    #[test]
+    fn batch_size_comment_without_a_profile_says_why() {
+        let c = Err(stats::NotComputed::Constant);
+        assert_eq!(
+            batch_size_comment(&[(32, 1.0, 3)], &c),
+            "not comparable; energy relative to each model's smallest batch: one batch size per model: no profile"
+        );
+    }
+
+    #[test]
+    fn no_paper_figure_says_whether_significant() {
+        assert!(no_paper_figure(&corr(0.5, 0.01)).starts_with("significant"));
+        assert!(no_paper_figure(&corr(0.5, 0.3)).starts_with("not significant"));
+    }
 }

@@ -290,6 +290,15 @@ pub fn accuracy(r: &RunRecord) -> Option<f64> {
         .filter(|v| v.is_finite())
 }
 
+/// Epochs recorded by the run with the most (0 when none trained).
+pub fn most_epochs(runs: &[&RunRecord]) -> usize {
+    runs.iter()
+        .filter_map(|r| r.train.as_ref())
+        .map(|t| t.epochs.len())
+        .max()
+        .unwrap_or(0)
+}
+
 /// Joules to watt-hours.
 pub fn wh(j: f64) -> f64 {
     j / 3600.0

@@ -169,6 +169,181 @@ fn score(pred: &[f64], meas: &[f64]) -> CvScore {
     }
 }
 
+/// The runs the estimator can use, in its terms: a training phase, a known configuration, a
+/// positive energy on `basis` and a positive finite training time.
+fn observations<'a>(runs: &[&'a RunRecord], basis: EnergyBasis) -> Vec<Obs<'a>> {
+    runs.iter()
+        .filter_map(|r| {
+            let t = r.train.as_ref()?;
+            Some(Obs {
+                model: r.spec.model.as_str(),
+                config: Config::of(r)?,
+                energy_j: basis.train_j(r).filter(|e| *e > 0.0)?,
+                duration_s: Some(t.duration_s).filter(|d| d.is_finite() && *d > 0.0)?,
+            })
+        })
+        .collect()
+}
+
+/// Quality label of the training energies of the runs with a known configuration and a
+/// positive energy on `basis`.
+fn fitted_quality(runs: &[&RunRecord], basis: EnergyBasis) -> String {
+    let used: Vec<&RunRecord> = runs
+        .iter()
+        .copied()
+        .filter(|r| Config::of(r).is_some() && basis.train_j(r).is_some_and(|e| e > 0.0))
+        .collect();
+    data::quality_label(used.iter().map(|r| basis.train(r).and_then(|e| e.quality)))
+}
+
+/// Number of distinct models among the observations.
+fn distinct_models(obs: &[Obs]) -> usize {
+    let mut models: Vec<&str> = obs.iter().map(|o| o.model).collect();
+    models.sort();
+    models.dedup();
+    models.len()
+}
+
+/// One held-out run's predicted and measured energy (J) and training time (s).
+struct HeldOutRun {
+    model: String,
+    predicted_j: f64,
+    measured_j: f64,
+    predicted_s: f64,
+    measured_s: f64,
+}
+
+/// What leave-one-model-out cross-validation produced: the scores (or why there are none) and
+/// every held-out prediction.
+struct HeldOut {
+    cv: Option<CrossValidation>,
+    note: Option<String>,
+    runs: Vec<HeldOutRun>,
+}
+
+/// Leave-one-model-out cross-validation: refits both targets without each model in turn and
+/// predicts that model's runs. `varying_terms` (intercept plus kept regressors of the full fit)
+/// only explains a failure.
+fn cross_validate(obs: &[Obs], models: usize, varying_terms: usize, use_samples: bool) -> HeldOut {
+    let groups: Vec<&str> = obs.iter().map(|o| o.model).collect();
+    let folds = stats::leave_one_group_out(&groups);
+    if folds.is_empty() {
+        let note = format!(
+            "the sweep has {} model{}, and leaving one model out needs ≥ 2",
+            models,
+            if models == 1 { "" } else { "s" }
+        );
+        return HeldOut {
+            cv: None,
+            note: Some(note),
+            runs: Vec::new(),
+        };
+    }
+    let mut unfitted = Vec::new();
+    let mut runs = Vec::new();
+    for (model, fold) in &folds {
+        let train: Vec<&Obs> = fold.train.iter().map(|&i| &obs[i]).collect();
+        let (Ok(fe), Ok(fd)) = (
+            fit_one(&train, |o| o.energy_j, use_samples),
+            fit_one(&train, |o| o.duration_s, use_samples),
+        ) else {
+            unfitted.push(format!("{model} ({} training runs)", fold.train.len()));
+            continue;
+        };
+        runs.extend(fold.test.iter().map(|&i| {
+            let o = &obs[i];
+            HeldOutRun {
+                model: model.to_string(),
+                predicted_j: apply(&fe, &o.config, use_samples),
+                measured_j: o.energy_j,
+                predicted_s: apply(&fd, &o.config, use_samples),
+                measured_s: o.duration_s,
+            }
+        }));
+    }
+    if unfitted.len() == folds.len() {
+        let note = format!(
+            "{} models, but no leave-one-model-out fold could be fitted: the runs left after holding out a model are too few \
+             for the {} terms that vary (held out: {})",
+            models,
+            varying_terms,
+            unfitted.join(", ")
+        );
+        return HeldOut {
+            cv: None,
+            note: Some(note),
+            runs,
+        };
+    }
+    let column = |f: fn(&HeldOutRun) -> f64| -> Vec<f64> { runs.iter().map(f).collect() };
+    let cv = CrossValidation {
+        folds: folds.len() - unfitted.len(),
+        energy: score(&column(|r| r.predicted_j), &column(|r| r.measured_j)),
+        duration: score(&column(|r| r.predicted_s), &column(|r| r.measured_s)),
+        energy_predictions: runs
+            .iter()
+            .map(|r| (r.model.clone(), r.predicted_j, r.measured_j))
+            .collect(),
+    };
+    HeldOut {
+        cv: Some(cv),
+        note: None,
+        runs,
+    }
+}
+
+/// The 5–95 % bands of ln(measured / predicted) energy and time, and where they came from.
+struct ResidualBands {
+    energy: (f64, f64),
+    duration: (f64, f64),
+    source: String,
+}
+
+impl ResidualBands {
+    /// Bands from the held-out residuals when there are at least two, else from the in-sample
+    /// residuals of `fits` (energy, duration), labelled optimistic.
+    fn of(obs: &[Obs], held_out: &HeldOut, fits: [&OlsFit; 2], use_samples: bool) -> Self {
+        let log_ratio = |measured: f64, predicted: f64| (measured / predicted).ln();
+        let runs = &held_out.runs;
+        if runs.len() >= 2 {
+            let e: Vec<f64> = runs
+                .iter()
+                .map(|r| log_ratio(r.measured_j, r.predicted_j))
+                .collect();
+            let d: Vec<f64> = runs
+                .iter()
+                .map(|r| log_ratio(r.measured_s, r.predicted_s))
+                .collect();
+            return ResidualBands {
+                energy: band(&e),
+                duration: band(&d),
+                source: format!(
+                    "5–95 % of leave-one-model-out residuals ({} held-out runs)",
+                    e.len()
+                ),
+            };
+        }
+        let [energy_fit, duration_fit] = fits;
+        let e: Vec<f64> = obs
+            .iter()
+            .map(|o| log_ratio(o.energy_j, apply(energy_fit, &o.config, use_samples)))
+            .collect();
+        let d: Vec<f64> = obs
+            .iter()
+            .map(|o| log_ratio(o.duration_s, apply(duration_fit, &o.config, use_samples)))
+            .collect();
+        ResidualBands {
+            energy: band(&e),
+            duration: band(&d),
+            source: format!(
+                "5–95 % of in-sample residuals ({} runs; no cross-validation: {} — the band is optimistic)",
+                e.len(),
+                held_out.note.as_deref().unwrap_or("too few held-out predictions")
+            ),
+        }
+    }
+}
+
 /// Why each dropped regressor was dropped: constant ("not varied"), not recorded (training-set
 /// size), or a linear function of an earlier regressor ("collinear with ln params").
 fn dropped_reasons(obs: &[Obs], dropped: &[usize], use_samples: bool) -> Vec<(usize, String)> {
@@ -217,25 +392,7 @@ impl Estimator {
     /// Fits on `runs` (status ok; runs with non-positive energy or missing complexity are
     /// skipped).
     pub fn fit(runs: &[&RunRecord], basis: EnergyBasis) -> Result<Estimator, AnalysisError> {
-        let obs: Vec<Obs> = runs
-            .iter()
-            .filter_map(|r| {
-                let t = r.train.as_ref()?;
-                Some(Obs {
-                    model: r.spec.model.as_str(),
-                    config: Config::of(r)?,
-                    energy_j: basis.train_j(r).filter(|e| *e > 0.0)?,
-                    duration_s: Some(t.duration_s).filter(|d| d.is_finite() && *d > 0.0)?,
-                })
-            })
-            .collect();
-        let used: Vec<&RunRecord> = runs
-            .iter()
-            .copied()
-            .filter(|r| Config::of(r).is_some() && basis.train_j(r).is_some_and(|e| e > 0.0))
-            .collect();
-        let quality =
-            data::quality_label(used.iter().map(|r| basis.train(r).and_then(|e| e.quality)));
+        let obs = observations(runs, basis);
         let use_samples = !obs.is_empty() && obs.iter().all(|o| o.config.train_samples > 0.0);
         let all: Vec<&Obs> = obs.iter().collect();
         let why = |e: stats::NotComputed| {
@@ -247,101 +404,25 @@ impl Estimator {
         };
         let energy_fit = fit_one(&all, |o| o.energy_j, use_samples).map_err(why)?;
         let duration_fit = fit_one(&all, |o| o.duration_s, use_samples).map_err(why)?;
-        let groups: Vec<&str> = obs.iter().map(|o| o.model).collect();
-        let folds = stats::leave_one_group_out(&groups);
-        let mut models = groups.clone();
-        models.sort();
-        models.dedup();
-
-        let mut cv = None;
-        let mut cv_note = None;
-        let (mut e_res, mut d_res) = (Vec::new(), Vec::new());
-        if folds.is_empty() {
-            cv_note = Some(format!(
-                "the sweep has {} model{}, and leaving one model out needs ≥ 2",
-                models.len(),
-                if models.len() == 1 { "" } else { "s" }
-            ));
-        } else {
-            let mut unfitted = Vec::new();
-            let (mut pe, mut me, mut pd, mut md, mut preds) =
-                (vec![], vec![], vec![], vec![], vec![]);
-            for (model, fold) in &folds {
-                let train: Vec<&Obs> = fold.train.iter().map(|&i| &obs[i]).collect();
-                let (Ok(fe), Ok(fd)) = (
-                    fit_one(&train, |o| o.energy_j, use_samples),
-                    fit_one(&train, |o| o.duration_s, use_samples),
-                ) else {
-                    unfitted.push(format!("{model} ({} training runs)", fold.train.len()));
-                    continue;
-                };
-                for &i in &fold.test {
-                    let o = &obs[i];
-                    let (e, d) = (
-                        apply(&fe, &o.config, use_samples),
-                        apply(&fd, &o.config, use_samples),
-                    );
-                    pe.push(e);
-                    me.push(o.energy_j);
-                    pd.push(d);
-                    md.push(o.duration_s);
-                    e_res.push((o.energy_j / e).ln());
-                    d_res.push((o.duration_s / d).ln());
-                    preds.push((model.to_string(), e, o.energy_j));
-                }
-            }
-            if unfitted.len() == folds.len() {
-                cv_note = Some(format!(
-                    "{} models, but no leave-one-model-out fold could be fitted: the runs left after holding out a model are too few \
-                     for the {} terms that vary (held out: {})",
-                    models.len(),
-                    1 + FEATURES.len() - energy_fit.dropped.len(),
-                    unfitted.join(", ")
-                ));
-            } else {
-                cv = Some(CrossValidation {
-                    folds: folds.len() - unfitted.len(),
-                    energy: score(&pe, &me),
-                    duration: score(&pd, &md),
-                    energy_predictions: preds,
-                });
-            }
-        }
-        let band_source = if e_res.len() >= 2 {
-            format!(
-                "5–95 % of leave-one-model-out residuals ({} held-out runs)",
-                e_res.len()
-            )
-        } else {
-            e_res = obs
-                .iter()
-                .map(|o| (o.energy_j / apply(&energy_fit, &o.config, use_samples)).ln())
-                .collect();
-            d_res = obs
-                .iter()
-                .map(|o| (o.duration_s / apply(&duration_fit, &o.config, use_samples)).ln())
-                .collect();
-            format!(
-                "5–95 % of in-sample residuals ({} runs; no cross-validation: {} — the band is optimistic)",
-                e_res.len(),
-                cv_note.as_deref().unwrap_or("too few held-out predictions")
-            )
-        };
+        let models = distinct_models(&obs);
+        let varying_terms = 1 + FEATURES.len() - energy_fit.dropped.len();
+        let held_out = cross_validate(&obs, models, varying_terms, use_samples);
+        let bands = ResidualBands::of(&obs, &held_out, [&energy_fit, &duration_fit], use_samples);
         let dropped_why = dropped_reasons(&obs, &energy_fit.dropped, use_samples);
         Ok(Estimator {
             basis,
-            cv_note,
+            cv_note: held_out.note,
             dropped_why,
-            quality,
+            quality: fitted_quality(runs, basis),
             energy_fit,
             duration_fit,
             runs: obs.len(),
-            models: models.len(),
+            models,
             uses_train_samples: use_samples,
-            cv,
-            energy_log_band: band(&e_res),
-            duration_log_band: band(&d_res),
-            band_source,
+            cv: held_out.cv,
+            energy_log_band: bands.energy,
+            duration_log_band: bands.duration,
+            band_source: bands.source,
         })
     }
 
@@ -372,6 +453,79 @@ impl Estimator {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Runs of `models` (three batch sizes each) whose energy and time are exactly
+    /// proportional to params × epochs, so every fit is exact.
+    fn proportional(models: &[&'static str]) -> Vec<Obs<'static>> {
+        models
+            .iter()
+            .enumerate()
+            .flat_map(|(i, &model)| {
+                [16.0, 32.0, 64.0].map(|batch_size| {
+                    let p = 1e5 * (i + 1) as f64;
+                    Obs {
+                        model,
+                        config: Config {
+                            params: p,
+                            macs: 2.0 * p * (i * i + 1) as f64,
+                            batch_size,
+                            epochs: 3.0,
+                            train_samples: 0.0,
+                        },
+                        energy_j: 1e-6 * p * 3.0,
+                        duration_s: 1e-7 * p * 3.0,
+                    }
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn one_model_cannot_be_cross_validated_and_says_so() {
+        let obs = proportional(&["a"]);
+        let held_out = cross_validate(&obs, distinct_models(&obs), 2, false);
+        assert!(held_out.cv.is_none());
+        assert!(held_out.runs.is_empty());
+        assert_eq!(
+            held_out.note.as_deref(),
+            Some("the sweep has 1 model, and leaving one model out needs ≥ 2")
+        );
+    }
+
+    #[test]
+    fn held_out_models_are_predicted_and_give_the_band() {
+        let obs = proportional(&["a", "b", "c", "d", "e"]);
+        let held_out = cross_validate(&obs, distinct_models(&obs), 3, false);
+        let cv = held_out.cv.as_ref().expect("five models cross-validate");
+        assert_eq!(cv.folds, 5);
+        assert_eq!(cv.energy_predictions.len(), obs.len());
+        for (model, predicted, measured) in &cv.energy_predictions {
+            assert!((predicted / measured - 1.0).abs() < 1e-6, "{model}");
+        }
+        let all: Vec<&Obs> = obs.iter().collect();
+        let e = fit_one(&all, |o| o.energy_j, false).unwrap();
+        let d = fit_one(&all, |o| o.duration_s, false).unwrap();
+        let bands = ResidualBands::of(&obs, &held_out, [&e, &d], false);
+        assert!(bands
+            .source
+            .starts_with("5–95 % of leave-one-model-out residuals (15 held-out"));
+        assert!(bands.energy.0.abs() < 1e-6 && bands.energy.1.abs() < 1e-6);
+    }
+
+    #[test]
+    fn without_held_out_runs_the_band_is_in_sample_and_says_why() {
+        let obs = proportional(&["a"]);
+        let all: Vec<&Obs> = obs.iter().collect();
+        let e = fit_one(&all, |o| o.energy_j, false).unwrap();
+        let d = fit_one(&all, |o| o.duration_s, false).unwrap();
+        let held_out = cross_validate(&obs, 1, 2, false);
+        let bands = ResidualBands::of(&obs, &held_out, [&e, &d], false);
+        assert_eq!(
+            bands.source,
+            "5–95 % of in-sample residuals (3 runs; no cross-validation: the sweep has 1 model, and \
+             leaving one model out needs ≥ 2 — the band is optimistic)"
+        );
+    }
 
     #[test]
     fn offset_makes_unvarying_epochs_proportional() {

@@ -25,12 +25,7 @@ pub struct ProfileRow {
 /// For k = 1 .. (longest run's epochs − 1): predict each run's total training energy and time
 /// from its first k epochs (per-epoch mean × epochs) and compare with what was measured.
 pub fn short_profile(runs: &[&RunRecord], basis: EnergyBasis) -> Vec<ProfileRow> {
-    let max_epochs = runs
-        .iter()
-        .filter_map(|r| r.train.as_ref())
-        .map(|t| t.epochs.len())
-        .max()
-        .unwrap_or(0);
+    let max_epochs = data::most_epochs(runs);
     (1..max_epochs)
         .map(|k| {
             let (mut pe, mut me, mut pd, mut md) = (vec![], vec![], vec![], vec![]);
@@ -158,9 +153,7 @@ pub fn predict(
         .iter()
         .copied()
         .filter(|r| {
-            r.model
-                .as_ref()
-                .is_some_and(|m| m.params == model_params && m.macs_per_sample == macs)
+            is_model(r, model_params, macs)
                 && r.spec.batch_size == batch_size
                 && (samples == 0 || r.train_samples == samples)
         })
@@ -168,13 +161,35 @@ pub fn predict(
     if let Some(p) = from_profile(&same, &runs, basis, epochs) {
         return Ok(p);
     }
-    let est = Estimator::fit(&runs, basis)?;
+    let config = Config {
+        params: model_params as f64,
+        macs: macs as f64,
+        batch_size: batch_size as f64,
+        epochs: epochs as f64,
+        train_samples: samples as f64,
+    };
+    from_estimator(&runs, basis, (model_params, macs), &config)
+}
+
+/// Whether `r` ran the model with `params` parameters and `macs` MACs per sample.
+fn is_model(r: &RunRecord, params: u64, macs: u64) -> bool {
+    r.model
+        .as_ref()
+        .is_some_and(|m| m.params == params && m.macs_per_sample == macs)
+}
+
+/// The parameter estimator's prediction for `c`, with its residual band as the interval;
+/// refused for a model (`(params, MACs per sample)`) not in the sweep when the sweep does not
+/// vary model size.
+fn from_estimator(
+    runs: &[&RunRecord],
+    basis: EnergyBasis,
+    (model_params, macs): (u64, u64),
+    c: &Config,
+) -> Result<Prediction, AnalysisError> {
+    let est = Estimator::fit(runs, basis)?;
     let dropped = est.dropped_features();
-    let in_sweep = runs.iter().any(|r| {
-        r.model
-            .as_ref()
-            .is_some_and(|m| m.params == model_params && m.macs_per_sample == macs)
-    });
+    let in_sweep = runs.iter().any(|r| is_model(r, model_params, macs));
     if !in_sweep && dropped.contains(&FEATURES[0]) && dropped.contains(&FEATURES[1]) {
         return Err(AnalysisError::Insufficient(format!(
             "this model ({model_params} params, {macs} MACs/sample) was not in the sweep, and the sweep's \
@@ -184,14 +199,7 @@ pub fn predict(
             runs.len()
         )));
     }
-    let c = Config {
-        params: model_params as f64,
-        macs: macs as f64,
-        batch_size: batch_size as f64,
-        epochs: epochs as f64,
-        train_samples: samples as f64,
-    };
-    let (e, d) = est.estimate(&c);
+    let (e, d) = est.estimate(c);
     let (el, eh) = est.energy_log_band;
     let (dl, dh) = est.duration_log_band;
     Ok(Prediction {
@@ -208,21 +216,25 @@ pub fn predict(
             energy: basis,
             quality: est.quality.clone(),
             runs: est.runs,
-            description: format!(
-                "log-linear least squares on {} ok runs of {} models{}",
-                est.runs,
-                est.models,
-                if dropped.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        "; not varied in the sweep, so taken as proportional or ignored: {}",
-                        dropped.join(", ")
-                    )
-                }
-            ),
+            description: estimator_description(est.runs, est.models, &dropped),
         },
     })
+}
+
+/// One sentence on what an estimator fitted on `runs` runs of `models` models rests on, naming
+/// the regressors it `dropped`.
+fn estimator_description(runs: usize, models: usize, dropped: &[&str]) -> String {
+    format!(
+        "log-linear least squares on {runs} ok runs of {models} models{}",
+        if dropped.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; not varied in the sweep, so taken as proportional or ignored: {}",
+                dropped.join(", ")
+            )
+        }
+    )
 }
 
 fn modal_train_samples(runs: &[&RunRecord]) -> u64 {

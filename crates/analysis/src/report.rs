@@ -80,26 +80,105 @@ fn profile_rows(rows: &[ProfileRow]) -> Vec<&ProfileRow> {
     rows.iter().filter(|r| keep.contains(&r.k)).collect()
 }
 
+/// The sweep's name (from its first record), or "(empty)".
+fn sweep_name(sweep: &Sweep) -> &str {
+    sweep
+        .records
+        .first()
+        .map_or("(empty)", |r| r.sweep.as_str())
+}
+
+/// Writes `runs.csv`, `emissions.csv` and `summary.md` into `dir`; returns their paths.
+fn write_exports(
+    dir: &Path,
+    sweep: &Sweep,
+    runs: &[&RunRecord],
+    basis: EnergyBasis,
+) -> Result<Vec<PathBuf>, AnalysisError> {
+    let csv = dir.join("runs.csv");
+    export::runs_csv::write_runs_csv(&csv, &sweep.records, basis, &sweep.carbon)?;
+    let emissions = dir.join("emissions.csv");
+    export::codecarbon::write_emissions_csv(&emissions, &sweep.records, basis, &sweep.carbon)?;
+    let summary = dir.join("summary.md");
+    write(
+        &summary,
+        &export::markdown::summary_markdown(runs, basis, &sweep.carbon),
+    )?;
+    Ok(vec![csv, emissions, summary])
+}
+
+/// What the figures are drawn from: the ok runs, the energy basis and quality, and the
+/// estimator's held-out predictions (or why there are none).
+fn figure_input<'a>(
+    runs: &[&'a RunRecord],
+    basis: EnergyBasis,
+    quality: &str,
+    estimator: &Result<Estimator, AnalysisError>,
+    opts: &ReportOptions,
+) -> FigureInput<'a> {
+    FigureInput {
+        runs: runs.to_vec(),
+        basis,
+        quality: quality.to_string(),
+        cv_predictions: estimator
+            .as_ref()
+            .ok()
+            .and_then(|e| e.cv.as_ref())
+            .map(|cv| cv.energy_predictions.clone())
+            .unwrap_or_default(),
+        width_in: opts.figure_width_in,
+        cv_note: match estimator {
+            Ok(e) => e.cv_note.clone(),
+            Err(err) => Some(err.to_string()),
+        },
+    }
+}
+
+/// The records left out of the statistics (not ok, or without a training phase): (run id,
+/// status, error).
+fn not_ok_runs(records: &[RunRecord]) -> Vec<(String, RunStatus, Option<String>)> {
+    records
+        .iter()
+        .filter(|r| !(r.status == RunStatus::Ok && r.train.is_some()))
+        .map(|r| (r.run_id.clone(), r.status, r.error.clone()))
+        .collect()
+}
+
+/// Writes `report.html` into `dir`, inlining the SVG figures; returns its path.
+fn write_html(
+    dir: &Path,
+    sweep: &Sweep,
+    runs: &[&RunRecord],
+    basis: EnergyBasis,
+    quality: &str,
+    study: &[PairResult],
+    figs: &[FigureOutcome],
+) -> Result<PathBuf, AnalysisError> {
+    let html_path = dir.join("report.html");
+    let html = export::html::report_html(
+        &export::html::HtmlInput {
+            name: sweep_name(sweep),
+            records: &sweep.records,
+            runs,
+            basis,
+            quality,
+            carbon: &sweep.carbon,
+            study,
+            figures: figs,
+        },
+        &|p| std::fs::read_to_string(p).map_err(|e| AnalysisError::io("reading", p, e)),
+    )?;
+    write(&html_path, &html)?;
+    Ok(html_path)
+}
+
 /// Writes the report and every export; see the module doc.
 pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<ReportSummary, AnalysisError> {
     let sweep = Sweep::load(dir)?;
     let runs = sweep.ok_runs();
     let basis = EnergyBasis::choose(&runs);
     let quality = data::quality_label(runs.iter().map(|r| basis.train(r).and_then(|e| e.quality)));
-    let mut files = Vec::new();
-
-    let csv = dir.join("runs.csv");
-    export::runs_csv::write_runs_csv(&csv, &sweep.records, basis, &sweep.carbon)?;
-    files.push(csv);
-    let emissions = dir.join("emissions.csv");
-    export::codecarbon::write_emissions_csv(&emissions, &sweep.records, basis, &sweep.carbon)?;
-    files.push(emissions);
-    let summary = dir.join("summary.md");
-    write(
-        &summary,
-        &export::markdown::summary_markdown(&runs, basis, &sweep.carbon),
-    )?;
-    files.push(summary);
+    let mut files = write_exports(dir, &sweep, &runs, basis)?;
 
     let study = correlation_study(&runs, basis);
     files.extend(export::latex::write_tables(
@@ -112,35 +191,13 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<ReportSummary, A
     )?);
     let profile = short_profile(&runs, basis);
     let estimator = Estimator::fit(&runs, basis);
-    let input = FigureInput {
-        runs: runs.clone(),
-        basis,
-        quality: quality.clone(),
-        cv_predictions: estimator
-            .as_ref()
-            .ok()
-            .and_then(|e| e.cv.as_ref())
-            .map(|cv| cv.energy_predictions.clone())
-            .unwrap_or_default(),
-        width_in: opts.figure_width_in,
-        cv_note: match &estimator {
-            Ok(e) => e.cv_note.clone(),
-            Err(err) => Some(err.to_string()),
-        },
-    };
     let figs = if opts.figures {
+        let input = figure_input(&runs, basis, &quality, &estimator, opts);
         figures::write_all(&dir.join("figures"), &input)?
     } else {
         Vec::new()
     };
     files.extend(figs.iter().flat_map(|f| f.files.clone()));
-
-    let not_ok: Vec<(String, RunStatus, Option<String>)> = sweep
-        .records
-        .iter()
-        .filter(|r| !(r.status == RunStatus::Ok && r.train.is_some()))
-        .map(|r| (r.run_id.clone(), r.status, r.error.clone()))
-        .collect();
 
     let mut md = String::new();
     header(&mut md, &sweep, &runs, basis, &quality);
@@ -156,25 +213,7 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<ReportSummary, A
     let report = dir.join("report.md");
     write(&report, &md)?;
     files.insert(0, report.clone());
-
-    let html_path = dir.join("report.html");
-    let html = export::html::report_html(
-        &export::html::HtmlInput {
-            name: sweep
-                .records
-                .first()
-                .map_or("(empty)", |r| r.sweep.as_str()),
-            records: &sweep.records,
-            runs: &runs,
-            basis,
-            quality: &quality,
-            carbon: &sweep.carbon,
-            study: &study,
-            figures: &figs,
-        },
-        &|p| std::fs::read_to_string(p).map_err(|e| AnalysisError::io("reading", p, e)),
-    )?;
-    write(&html_path, &html)?;
+    let html_path = write_html(dir, &sweep, &runs, basis, &quality, &study, &figs)?;
     files.insert(1, html_path);
     Ok(ReportSummary {
         report,
@@ -183,7 +222,7 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<ReportSummary, A
         duplicates_dropped: sweep.duplicates_dropped,
         missing_runs: sweep.missing_runs,
         runs_ok: runs.len(),
-        not_ok,
+        not_ok: not_ok_runs(&sweep.records),
         basis,
         quality,
         figures: figs,
@@ -214,10 +253,7 @@ fn write(path: &Path, text: &str) -> Result<(), AnalysisError> {
 }
 
 fn header(md: &mut String, sweep: &Sweep, runs: &[&RunRecord], basis: EnergyBasis, quality: &str) {
-    let name = sweep
-        .records
-        .first()
-        .map_or("(empty)", |r| r.sweep.as_str());
+    let name = sweep_name(sweep);
     let mut by_status: BTreeMap<&str, usize> = BTreeMap::new();
     for r in &sweep.records {
         *by_status.entry(r.status.name()).or_default() += 1;

@@ -232,12 +232,9 @@ fn run_table(h: &mut String, input: &HtmlInput) {
     h.push_str("</tbody>\n</table>\n");
 }
 
-/// The page's text (see the module doc); `svg_of` reads a figure's SVG file.
-pub fn report_html(
-    input: &HtmlInput,
-    svg_of: &dyn Fn(&Path) -> Result<String, AnalysisError>,
-) -> Result<String, AnalysisError> {
-    let mut h = String::new();
+/// The document head, the page title and the opening summary with links to the files beside
+/// the page.
+fn page_head(h: &mut String, input: &HtmlInput) {
     let title = format!("greenbench report: {}", input.name);
     let _ = writeln!(
         h,
@@ -257,10 +254,13 @@ pub fn report_html(
         input.basis.name(),
         escape(input.quality)
     );
-    // Correlations.
+}
+
+/// The correlation table: each pair beside the paper's figure, the quoted coefficient in bold.
+fn correlation_table(h: &mut String, study: &[PairResult]) {
     h.push_str("<h2>Correlations beside the paper</h2>\n<p>Pearson r and Spearman ρ with two-sided p and n; the coefficient the paper quotes is in bold.</p>\n");
     h.push_str("<table id=correlations><thead><tr><th>pair</th><th>point</th><th>Pearson r</th><th>Spearman ρ</th><th>paper</th><th>this sweep</th></tr></thead><tbody>\n");
-    for p in input.study {
+    for p in study {
         let unit = if p.unit.starts_with("model") {
             "model"
         } else {
@@ -277,7 +277,11 @@ pub fn report_html(
         );
     }
     h.push_str("</tbody></table>\n");
-    // Carbon.
+}
+
+/// The carbon paragraph: how grams follow from kWh, and the ok runs' training and inference
+/// totals.
+fn carbon_paragraph(h: &mut String, input: &HtmlInput) {
     let c = input.carbon;
     let sum = |f: &dyn Fn(&RunRecord) -> Option<f64>| -> (f64, f64) {
         input
@@ -301,46 +305,69 @@ pub fn report_html(
         sig(infer / 3.6e6, 3),
         sig(infer_g, 3)
     );
-    run_table(&mut h, input);
-    // Figures.
+}
+
+/// `text` from its `<svg` element on (dropping an XML prolog), or all of it when there is none.
+fn from_svg_element(text: &str) -> &str {
+    match text.find("<svg") {
+        Some(i) => &text[i..],
+        None => text,
+    }
+}
+
+/// Every figure: drawn ones inline with a numbered caption and links to their files, skipped
+/// ones with why.
+fn figures_section(
+    h: &mut String,
+    input: &HtmlInput,
+    svg_of: &dyn Fn(&Path) -> Result<String, AnalysisError>,
+) -> Result<(), AnalysisError> {
     h.push_str("<h2>Figures</h2>\n");
     let mut n = 0;
     for f in input.figures {
-        match &f.skipped {
-            Some(why) => {
-                let _ = writeln!(
-                    h,
-                    "<p class=skipped><b>{}</b> — not drawn: {}.</p>",
-                    escape(f.title),
-                    escape(why)
-                );
-            }
-            None => {
-                n += 1;
-                let svg = f
-                    .files
-                    .iter()
-                    .find(|p| p.extension().is_some_and(|e| e == "svg"));
-                let body = match svg {
-                    Some(p) => svg_of(p)?,
-                    None => String::new(),
-                };
-                let body = match body.find("<svg") {
-                    Some(i) => &body[i..],
-                    None => body.as_str(),
-                };
-                let _ = writeln!(
-                    h,
-                    "<figure id=\"fig-{}\">\n{body}\n<figcaption>Figure {n}. {}. Energy: {} ({}). Files: \
-                     <a href=\"figures/{0}.svg\">SVG</a>, <a href=\"figures/{0}.pdf\">PDF</a>, <a href=\"figures/{0}.png\">PNG</a>.</figcaption>\n</figure>",
-                    f.name,
-                    escape(f.title),
-                    input.basis.name(),
-                    escape(input.quality)
-                );
-            }
+        if let Some(why) = &f.skipped {
+            let _ = writeln!(
+                h,
+                "<p class=skipped><b>{}</b> — not drawn: {}.</p>",
+                escape(f.title),
+                escape(why)
+            );
+            continue;
         }
+        n += 1;
+        let svg = f
+            .files
+            .iter()
+            .find(|p| p.extension().is_some_and(|e| e == "svg"));
+        let text = match svg {
+            Some(p) => svg_of(p)?,
+            None => String::new(),
+        };
+        let body = from_svg_element(&text);
+        let _ = writeln!(
+            h,
+            "<figure id=\"fig-{}\">\n{body}\n<figcaption>Figure {n}. {}. Energy: {} ({}). Files: \
+             <a href=\"figures/{0}.svg\">SVG</a>, <a href=\"figures/{0}.pdf\">PDF</a>, <a href=\"figures/{0}.png\">PNG</a>.</figcaption>\n</figure>",
+            f.name,
+            escape(f.title),
+            input.basis.name(),
+            escape(input.quality)
+        );
     }
+    Ok(())
+}
+
+/// The page's text (see the module doc); `svg_of` reads a figure's SVG file.
+pub fn report_html(
+    input: &HtmlInput,
+    svg_of: &dyn Fn(&Path) -> Result<String, AnalysisError>,
+) -> Result<String, AnalysisError> {
+    let mut h = String::new();
+    page_head(&mut h, input);
+    correlation_table(&mut h, input.study);
+    carbon_paragraph(&mut h, input);
+    run_table(&mut h, input);
+    figures_section(&mut h, input, svg_of)?;
     let _ = writeln!(h, "<script>\n{SCRIPT}\n</script>\n</body>\n</html>");
     Ok(h)
 }
@@ -348,6 +375,16 @@ pub fn report_html(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn figures_start_at_their_svg_element() {
+        assert_eq!(
+            from_svg_element("<?xml version=\"1.0\"?>\n<svg width=\"1\"></svg>"),
+            "<svg width=\"1\"></svg>"
+        );
+        assert_eq!(from_svg_element("no figure"), "no figure");
+        assert_eq!(from_svg_element(""), "");
+    }
 
     #[test]
     fn escapes_markup() {

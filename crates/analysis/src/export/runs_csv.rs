@@ -60,14 +60,17 @@ fn spec_fields(records: &[RunRecord]) -> Vec<String> {
     names
 }
 
-/// The cells of one run, as (column, value) in column order.
-pub fn run_row(
-    r: &RunRecord,
-    spec_names: &[String],
-    basis: EnergyBasis,
-    carbon: &CarbonSettings,
-) -> Vec<(String, String)> {
-    let mut o: Vec<(String, String)> = Vec::new();
+/// (column, value) cells of a row, in column order.
+type Cells = Vec<(String, String)>;
+
+/// `items` joined with "; " (one cell holding a list).
+fn joined(items: impl IntoIterator<Item = String>) -> String {
+    items.into_iter().collect::<Vec<_>>().join("; ")
+}
+
+/// Identity, outcome and timing of the run, then every spec field (`spec_names`) and the model
+/// family.
+fn run_cols(r: &RunRecord, spec_names: &[String], o: &mut Cells) {
     let mut put = |k: &str, v: String| o.push((k.to_string(), v));
     put("run_id", r.run_id.clone());
     put("sweep", r.sweep.clone());
@@ -75,11 +78,7 @@ pub fn run_row(
     put("error", r.error.clone().unwrap_or_default());
     put(
         "flags",
-        r.flags
-            .iter()
-            .map(|f| format!("{}: {}", f.field, f.reason))
-            .collect::<Vec<_>>()
-            .join("; "),
+        joined(r.flags.iter().map(|f| format!("{}: {}", f.field, f.reason))),
     );
     put("started_at", r.started_at.clone());
     put("finished_at", r.finished_at.clone());
@@ -88,32 +87,34 @@ pub fn run_row(
         put(k, spec.get(k).map(json_cell).unwrap_or_default());
     }
     put("family", r.family.clone());
+}
+
+/// The host the run ran on, the model's size and the training-set size.
+fn host_and_model_cols(r: &RunRecord, o: &mut Cells) {
+    let mut put = |k: &str, v: String| o.push((k.to_string(), v));
     put("host_cpu_model", r.host.cpu_model.clone());
     put("host_cores", r.host.cores.to_string());
     put("host_mem_gb", cell(Some(r.host.mem_gb)));
     put("host_gpu", r.host.gpu.clone().unwrap_or_default());
     put("hostname", r.host.hostname.clone());
     put("greenbench_version", r.host.greenbench_version.clone());
+    let m = r.model.as_ref();
     put(
         "params",
-        r.model
-            .as_ref()
-            .map(|m| m.params.to_string())
-            .unwrap_or_default(),
+        m.map(|m| m.params.to_string()).unwrap_or_default(),
     );
     put(
         "macs",
-        r.model
-            .as_ref()
-            .map(|m| m.macs_per_sample.to_string())
-            .unwrap_or_default(),
+        m.map(|m| m.macs_per_sample.to_string()).unwrap_or_default(),
     );
-    put(
-        "macs_per_param",
-        cell(r.model.as_ref().map(|m| m.macs_per_param)),
-    );
+    put("macs_per_param", cell(m.map(|m| m.macs_per_param)));
     put("train_samples", r.train_samples.to_string());
+}
+
+/// The training phase: time, throughput, outcome, utilisation, energies and mean power.
+fn train_cols(r: &RunRecord, o: &mut Cells) {
     let t = r.train.as_ref();
+    let mut put = |k: &str, v: String| o.push((k.to_string(), v));
     put("train_duration_s", cell(t.map(|t| t.duration_s)));
     put("train_samples_per_s", cell(t.map(|t| t.samples_per_s)));
     put(
@@ -125,9 +126,13 @@ pub fn run_row(
     put("val_acc", cell(t.and_then(|t| t.val_acc)));
     put("train_gpu_util_mean", cell(t.and_then(|t| t.gpu_util_mean)));
     put("train_cpu_util_mean", cell(t.and_then(|t| t.cpu_util_mean)));
-    energy_cols("train", t.map(|t| &t.energy), &mut o);
-    energy_cols("train_net", t.map(|t| &t.net_energy), &mut o);
-    power_cols("train_avg", t.map(|t| &t.avg_power_w), &mut o);
+    energy_cols("train", t.map(|t| &t.energy), o);
+    energy_cols("train_net", t.map(|t| &t.net_energy), o);
+    power_cols("train_avg", t.map(|t| &t.avg_power_w), o);
+}
+
+/// The inference phase: samples, time, throughput, quality, energies and mean power.
+fn inference_cols(r: &RunRecord, o: &mut Cells) {
     let i = r.inference.as_ref();
     let mut put = |k: &str, v: String| o.push((k.to_string(), v));
     put(
@@ -138,10 +143,19 @@ pub fn run_row(
     put("inference_samples_per_s", cell(i.map(|i| i.samples_per_s)));
     put("test_accuracy", cell(i.map(|i| i.accuracy)));
     put("perplexity", cell(i.and_then(|i| i.perplexity)));
-    energy_cols("inference", i.map(|i| &i.energy), &mut o);
-    energy_cols("inference_net", i.map(|i| &i.net_energy), &mut o);
-    power_cols("inference_avg", i.map(|i| &i.avg_power_w), &mut o);
-    power_cols("idle", Some(&r.idle_power_w), &mut o);
+    energy_cols("inference", i.map(|i| &i.energy), o);
+    energy_cols("inference_net", i.map(|i| &i.net_energy), o);
+    power_cols("inference_avg", i.map(|i| &i.avg_power_w), o);
+}
+
+/// The energy basis the report uses, the carbon settings applied to the run, and its carbon
+/// (g) and energy (Wh) per phase on that basis.
+fn basis_and_carbon_cols(
+    r: &RunRecord,
+    basis: EnergyBasis,
+    carbon: &CarbonSettings,
+    o: &mut Cells,
+) {
     let mut put = |k: &str, v: String| o.push((k.to_string(), v));
     put("energy_basis", basis.name().into());
     put(
@@ -162,14 +176,26 @@ pub fn run_row(
         "inference_energy_wh",
         cell(basis.inference_j(r).map(data::wh)),
     );
-    put(
-        "meters",
-        r.meters
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; "),
-    );
+}
+
+/// The cells of one run, as (column, value) in column order.
+pub fn run_row(
+    r: &RunRecord,
+    spec_names: &[String],
+    basis: EnergyBasis,
+    carbon: &CarbonSettings,
+) -> Vec<(String, String)> {
+    let mut o: Cells = Vec::new();
+    run_cols(r, spec_names, &mut o);
+    host_and_model_cols(r, &mut o);
+    train_cols(r, &mut o);
+    inference_cols(r, &mut o);
+    power_cols("idle", Some(&r.idle_power_w), &mut o);
+    basis_and_carbon_cols(r, basis, carbon, &mut o);
+    o.push((
+        "meters".into(),
+        joined(r.meters.iter().map(|(k, v)| format!("{k}={v}"))),
+    ));
     o
 }
 
@@ -199,4 +225,18 @@ pub fn write_runs_csv(
         }
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn joined_separates_items_with_semicolons_and_leaves_none_empty() {
+        assert_eq!(
+            joined(["a: x".to_string(), "b: y".to_string()]),
+            "a: x; b: y"
+        );
+        assert_eq!(joined(Vec::<String>::new()), "");
+    }
 }

@@ -30,30 +30,52 @@ pub(crate) fn label_width(names: &[String]) -> u32 {
     (longest * 10 + 20).clamp(80, 320)
 }
 
+/// Whether a bar value can be drawn: finite and positive (others leave a gap).
+fn drawable(v: f64) -> bool {
+    v.is_finite() && v > 0.0
+}
+
+/// Right end of the x axis: the longest stacked row, with head room for the legend of a
+/// stacked panel (1.5×) or the bar ends (1.08×); 1 when nothing is drawable.
+fn x_extent(values: &[Vec<Option<f64>>], stacked: bool) -> f64 {
+    let longest = values
+        .iter()
+        .map(|row| row.iter().flatten().filter(|v| drawable(**v)).sum::<f64>())
+        .fold(0.0f64, f64::max);
+    let pad = if stacked { 1.5 } else { 1.08 };
+    if longest > 0.0 {
+        longest * pad
+    } else {
+        1.0
+    }
+}
+
+/// Where series `si`'s bar of a row starts and ends, stacked after the drawable values of the
+/// series before it; `None` when its own value is not drawable.
+fn bar_span(row: &[Option<f64>], si: usize) -> Option<(f64, f64)> {
+    let v = row.get(si).copied().flatten().filter(|v| drawable(*v))?;
+    let start: f64 = row[..si].iter().flatten().filter(|v| drawable(**v)).sum();
+    Some((start, start + v))
+}
+
+/// Draws `p` on `area`: a caption, the row names left of the bars, one colour per series and
+/// a legend when there are ≥ 2 series.
 pub(crate) fn draw_hbars<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     p: &HBars,
 ) -> Result<(), String> {
     let n = p.names.len() as i32;
-    let xmax = p
-        .values
-        .iter()
-        .map(|row| {
-            row.iter()
-                .flatten()
-                .filter(|v| v.is_finite() && **v > 0.0)
-                .sum::<f64>()
-        })
-        .fold(0.0f64, f64::max);
-    let pad = if p.series.len() > 1 { 1.5 } else { 1.08 };
-    let xmax = if xmax > 0.0 { xmax * pad } else { 1.0 };
+    let stacked = p.series.len() > 1;
     let names = p.names;
     let mut chart = ChartBuilder::on(area)
         .caption(p.title, caption())
         .margin(12)
         .x_label_area_size(56)
         .y_label_area_size(label_width(names))
-        .build_cartesian_2d(0.0..xmax, (0..(n - 1).max(0)).into_segmented())
+        .build_cartesian_2d(
+            0.0..x_extent(p.values, stacked),
+            (0..(n - 1).max(0)).into_segmented(),
+        )
         .ctx()?;
     chart
         .configure_mesh()
@@ -76,21 +98,12 @@ pub(crate) fn draw_hbars<DB: DrawingBackend>(
         .ctx()?;
     for (si, (sname, col)) in p.series.iter().enumerate() {
         let bars = p.values.iter().enumerate().filter_map(move |(row, vals)| {
-            let v = vals
-                .get(si)
-                .copied()
-                .flatten()
-                .filter(|v| v.is_finite() && *v > 0.0)?;
-            let start: f64 = vals[..si]
-                .iter()
-                .flatten()
-                .filter(|v| v.is_finite() && **v > 0.0)
-                .sum();
+            let (start, end) = bar_span(vals, si)?;
             let y = n - 1 - row as i32;
             let mut r = Rectangle::new(
                 [
                     (start, SegmentValue::Exact(y)),
-                    (start + v, SegmentValue::Exact(y + 1)),
+                    (end, SegmentValue::Exact(y + 1)),
                 ],
                 col.filled(),
             );
@@ -98,21 +111,42 @@ pub(crate) fn draw_hbars<DB: DrawingBackend>(
             Some(r)
         });
         let s = chart.draw_series(bars).ctx()?;
-        if p.series.len() > 1 {
+        if stacked {
             let c = *col;
             s.label(*sname)
                 .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], c.filled()));
         }
     }
-    if p.series.len() > 1 {
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(tick_font())
-            .draw()
-            .ctx()?;
+    if stacked {
+        super::draw_legend_box(&mut chart, SeriesLabelPosition::UpperRight)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bars_stack_after_the_drawable_values_before_them() {
+        let row = [Some(2.0), None, Some(f64::NAN), Some(3.0), Some(-1.0)];
+        assert_eq!(bar_span(&row, 0), Some((0.0, 2.0)));
+        assert_eq!(bar_span(&row, 1), None);
+        assert_eq!(bar_span(&row, 2), None);
+        assert_eq!(bar_span(&row, 3), Some((2.0, 5.0)));
+        assert_eq!(bar_span(&row, 4), None);
+        assert_eq!(bar_span(&row, 9), None);
+    }
+
+    #[test]
+    fn x_extent_leaves_room_after_the_longest_row() {
+        let values = vec![
+            vec![Some(2.0), Some(3.0)],
+            vec![Some(4.0), Some(f64::INFINITY)],
+        ];
+        assert_eq!(x_extent(&values, true), 5.0 * 1.5);
+        assert_eq!(x_extent(&values, false), 5.0 * 1.08);
+        assert_eq!(x_extent(&[vec![None, Some(0.0)]], false), 1.0);
+        assert_eq!(x_extent(&[], true), 1.0);
+    }
 }

@@ -9,8 +9,8 @@ use plotters::prelude::*;
 
 use super::scatter::{Scatter, Series};
 use super::{axis_font, color, emit, FigureInput, FigureOutcome, Plot, NARROW_PX};
-use crate::data;
-use crate::groups::{config_groups, per_model, ConfigGroup};
+use crate::data::{self, EnergyBasis};
+use crate::groups::{config_groups, per_model, ConfigGroup, Context};
 use crate::stats;
 use crate::AnalysisError;
 
@@ -25,13 +25,7 @@ struct Epochs {
 
 /// Mean over a group's runs of `f` at each epoch index (1-based), where present.
 fn curve(g: &ConfigGroup, f: &dyn Fn(&[EpochRecord], usize) -> Option<f64>) -> Vec<(f64, f64)> {
-    let n = g
-        .runs
-        .iter()
-        .filter_map(|r| r.train.as_ref())
-        .map(|t| t.epochs.len())
-        .max()
-        .unwrap_or(0);
+    let n = data::most_epochs(&g.runs);
     (0..n)
         .filter_map(|i| {
             let v: Vec<f64> = g
@@ -45,10 +39,25 @@ fn curve(g: &ConfigGroup, f: &dyn Fn(&[EpochRecord], usize) -> Option<f64>) -> V
         .collect()
 }
 
-fn prepare(input: &FigureInput) -> Result<Epochs, String> {
-    let groups = config_groups(&input.runs);
-    let (ctx, models) = per_model(&groups);
-    let models: Vec<_> = models
+/// A per-epoch value of one run: its epoch records and the 0-based epoch index.
+type EpochValue = Box<dyn Fn(&[EpochRecord], usize) -> Option<f64>>;
+
+/// What one panel plots: its title, y label, the value per epoch, and the word naming the
+/// value when no run recorded it.
+struct PanelSpec {
+    title: String,
+    y_label: String,
+    value: EpochValue,
+    what: &'static str,
+}
+
+/// The models (one comparison-setting group each) with at least one run that recorded epochs,
+/// and that setting.
+fn models_with_epochs<'g, 'a>(
+    groups: &'g [ConfigGroup<'a>],
+) -> (Option<Context>, Vec<&'g ConfigGroup<'a>>) {
+    let (ctx, models) = per_model(groups);
+    let models = models
         .into_iter()
         .filter(|g| {
             g.runs
@@ -56,55 +65,53 @@ fn prepare(input: &FigureInput) -> Result<Epochs, String> {
                 .any(|r| r.train.as_ref().is_some_and(|t| !t.epochs.is_empty()))
         })
         .collect();
-    if models.is_empty() {
-        return Err("no run recorded per-epoch figures".into());
-    }
-    let shown = &models[..models.len().min(MAX_MODELS)];
-    let basis = input.basis;
-    let has_val = shown.iter().any(|g| {
+    (ctx, models)
+}
+
+/// Whether any run of `groups` recorded a per-epoch evaluation accuracy.
+fn any_eval_accuracy(groups: &[&ConfigGroup]) -> bool {
+    groups.iter().any(|g| {
         g.runs.iter().any(|r| {
             r.train
                 .as_ref()
                 .is_some_and(|t| t.epochs.iter().any(|e| e.val_acc.is_some()))
         })
-    });
-    let loss = |e: &[EpochRecord], i: usize| e.get(i).map(|e| e.loss);
-    let cum = move |e: &[EpochRecord], i: usize| -> Option<f64> {
+    })
+}
+
+/// The three panels: training loss, cumulative energy on `basis` (Wh) and accuracy (the
+/// evaluation accuracy when any run has one, else the training accuracy). `setting` names the
+/// comparison setting in every title.
+fn panel_specs(basis: EnergyBasis, quality: &str, setting: &str, has_val: bool) -> [PanelSpec; 3] {
+    let cumulative_wh = move |e: &[EpochRecord], i: usize| -> Option<f64> {
         let parts: Option<Vec<f64>> = e.get(..=i)?.iter().map(|x| basis.epoch_j(x)).collect();
         parts.map(|p| data::wh(p.iter().sum()))
     };
-    let acc = move |e: &[EpochRecord], i: usize| -> Option<f64> {
+    let accuracy_pct = move |e: &[EpochRecord], i: usize| -> Option<f64> {
         let x = e.get(i)?;
         Some(100.0 * if has_val { x.val_acc? } else { x.train_acc })
     };
-    type F<'a> = &'a dyn Fn(&[EpochRecord], usize) -> Option<f64>;
-    // The runs shown are those of the comparison setting; every panel says which batch size.
-    let setting = ctx
-        .map(|c| format!(" (batch {})", c.batch_size))
-        .unwrap_or_default();
-    let specs: [(String, String, F, bool, &'static str); 3] = [
-        (
-            format!("Training loss{setting}"),
-            "mean training loss".into(),
-            &loss,
-            true,
-            "loss",
-        ),
-        (
-            format!("Cumulative {} energy{setting}", basis.name()),
-            format!("training energy ({}) [Wh]", input.quality),
-            &cum,
-            false,
-            "per-epoch energy",
-        ),
-        (
+    [
+        PanelSpec {
+            title: format!("Training loss{setting}"),
+            y_label: "mean training loss".into(),
+            value: Box::new(|e: &[EpochRecord], i: usize| e.get(i).map(|e| e.loss)),
+            what: "loss",
+        },
+        PanelSpec {
+            title: format!("Cumulative {} energy{setting}", basis.name()),
+            y_label: format!("training energy ({quality}) [Wh]"),
+            value: Box::new(cumulative_wh),
+            what: "per-epoch energy",
+        },
+        PanelSpec {
             // The per-epoch evaluation runs on the test set (there is no separate validation split).
-            if has_val {
+            title: if has_val {
                 format!("Test accuracy{setting}")
             } else {
                 format!("Training accuracy{setting}")
             },
-            format!(
+            y_label: format!(
                 "{} [%]",
                 if has_val {
                     "test-set accuracy"
@@ -112,48 +119,76 @@ fn prepare(input: &FigureInput) -> Result<Epochs, String> {
                     "training accuracy"
                 }
             ),
-            &acc,
-            false,
-            "accuracy",
-        ),
-    ];
+            value: Box::new(accuracy_pct),
+            what: "accuracy",
+        },
+    ]
+}
+
+/// Panel `index` (0 = loss, carrying the legend labels; 1 = energy, from zero): one line per
+/// model in `shown`, or `None` when no model has a point.
+fn panel(index: usize, spec: PanelSpec, shown: &[&ConfigGroup]) -> Option<Scatter> {
+    let series: Vec<Series> = shown
+        .iter()
+        .enumerate()
+        .map(|(i, g)| Series {
+            label: if index == 0 {
+                g.model.clone()
+            } else {
+                String::new()
+            },
+            color: color(i),
+            marker: super::marker(i),
+            points: curve(g, &*spec.value),
+            line: true,
+            thin: false,
+        })
+        .filter(|s| !s.points.is_empty())
+        .collect();
+    if series.is_empty() {
+        return None;
+    }
+    Some(Scatter {
+        title: spec.title,
+        x_label: "epoch".into(),
+        y_label: spec.y_label,
+        y_zero: index == 1,
+        series,
+        legend: SeriesLabelPosition::UpperRight,
+        legend_outside: true,
+        x_integer: true,
+        ..Default::default()
+    })
+}
+
+fn prepare(input: &FigureInput) -> Result<Epochs, String> {
+    let groups = config_groups(&input.runs);
+    let (ctx, models) = models_with_epochs(&groups);
+    if models.is_empty() {
+        return Err("no run recorded per-epoch figures".into());
+    }
+    let shown = &models[..models.len().min(MAX_MODELS)];
+    // The runs shown are those of the comparison setting; every panel says which batch size.
+    let setting = ctx
+        .map(|c| format!(" (batch {})", c.batch_size))
+        .unwrap_or_default();
+    let specs = panel_specs(
+        input.basis,
+        &input.quality,
+        &setting,
+        any_eval_accuracy(shown),
+    );
     let mut missing = Vec::new();
     let panels = specs
         .into_iter()
         .enumerate()
-        .map(|(pi, (title, y_label, f, _, what))| {
-            let series: Vec<Series> = shown
-                .iter()
-                .enumerate()
-                .map(|(i, g)| Series {
-                    label: if pi == 0 {
-                        g.model.clone()
-                    } else {
-                        String::new()
-                    },
-                    color: color(i),
-                    marker: super::marker(i),
-                    points: curve(g, f),
-                    line: true,
-                    thin: false,
-                })
-                .filter(|s| !s.points.is_empty())
-                .collect();
-            if series.is_empty() {
+        .map(|(index, spec)| {
+            let what = spec.what;
+            let p = panel(index, spec, shown);
+            if p.is_none() {
                 missing.push(what);
-                return None;
             }
-            Some(Scatter {
-                title,
-                x_label: "epoch".into(),
-                y_label,
-                y_zero: pi == 1,
-                series,
-                legend: SeriesLabelPosition::UpperRight,
-                legend_outside: true,
-                x_integer: true,
-                ..Default::default()
-            })
+            p
         })
         .collect();
     let cap_note = (models.len() > MAX_MODELS)

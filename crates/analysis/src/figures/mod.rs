@@ -25,7 +25,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Once, OnceLock};
 
 use greenbench_core::record::RunRecord;
-use plotters::coord::Shift;
+use plotters::chart::ChartContext;
+use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -310,6 +311,25 @@ pub(crate) fn marker(i: usize) -> Marker {
         Marker::InvertedTriangle,
     ];
     M[(i + i / OKABE_ITO.len()) % M.len()]
+}
+
+/// Draws the labelled series' legend in a framed, slightly see-through box at `position`.
+pub(crate) fn draw_legend_box<'a, DB, CT>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> Result<(), String>
+where
+    DB: DrawingBackend + 'a,
+    CT: CoordTranslate,
+{
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(tick_font())
+        .draw()
+        .ctx()
 }
 
 /// A marker of shape `m` at pixel `(x, y)` with half-size `r`, as one element (for legends,

@@ -2,8 +2,9 @@
 
 use std::path::Path;
 
+use plotters::chart::{ChartContext, SeriesAnno};
 use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
-use plotters::coord::Shift;
+use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 
 use super::{
@@ -335,6 +336,59 @@ impl Scatter {
         }
     }
 
+    /// Text of an x tick at `v`: whole numbers only on epoch axes, short numbers on log axes,
+    /// else `decimals` decimals.
+    fn x_tick_label(&self, v: f64, decimals: usize) -> String {
+        if self.x_integer {
+            if v.fract() == 0.0 {
+                format!("{v:.0}")
+            } else {
+                String::new()
+            }
+        } else if self.x_log {
+            short(&v)
+        } else {
+            format!("{v:.*}", decimals)
+        }
+    }
+
+    /// Text of a y tick at `v`: short numbers on a log axis, else `decimals` decimals.
+    fn y_tick_label(&self, v: f64, decimals: usize) -> String {
+        if self.y_log {
+            short(&v)
+        } else {
+            format!("{v:.*}", decimals)
+        }
+    }
+
+    /// Draws the axes, their descriptions, tick labels and the light grid; `decimals` is (x
+    /// decimals, y decimals, integer x points).
+    fn draw_axes<DB, XT, YT>(
+        &self,
+        chart: &mut ChartContext<DB, Cartesian2d<XT, YT>>,
+        decimals: (usize, usize, usize),
+    ) -> Result<(), String>
+    where
+        DB: DrawingBackend,
+        XT: Ranged<ValueType = f64> + ValueFormatter<f64>,
+        YT: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    {
+        let mut mesh = chart.configure_mesh();
+        if self.x_integer {
+            // Epoch axes: at most one grid line per whole epoch, none between.
+            mesh.x_labels(decimals.2.max(1)).x_max_light_lines(0);
+        }
+        mesh.x_desc(self.x_label.as_str())
+            .y_desc(self.y_label.as_str())
+            .x_label_formatter(&|v: &f64| self.x_tick_label(*v, decimals.0))
+            .y_label_formatter(&|v: &f64| self.y_tick_label(*v, decimals.1))
+            .axis_desc_style(axis_font())
+            .label_style(tick_font())
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()
+            .ctx()
+    }
+
     fn draw_in<DB, X, Y>(
         &self,
         area: &DrawingArea<DB, Shift>,
@@ -357,122 +411,13 @@ impl Scatter {
             .y_label_area_size(90)
             .build_cartesian_2d(xr, yr)
             .ctx()?;
-        let mut mesh = chart.configure_mesh();
-        if self.x_integer {
-            // Epoch axes: at most one grid line per whole epoch, none between.
-            mesh.x_labels(decimals.2.max(1)).x_max_light_lines(0);
-        }
-        mesh.x_desc(self.x_label.as_str())
-            .y_desc(self.y_label.as_str())
-            .x_label_formatter(&|v: &f64| {
-                if self.x_integer {
-                    if v.fract() == 0.0 {
-                        format!("{v:.0}")
-                    } else {
-                        String::new()
-                    }
-                } else if self.x_log {
-                    short(v)
-                } else {
-                    format!("{v:.*}", decimals.0)
-                }
-            })
-            .y_label_formatter(&|v: &f64| {
-                if self.y_log {
-                    short(v)
-                } else {
-                    format!("{v:.*}", decimals.1)
-                }
-            })
-            .axis_desc_style(axis_font())
-            .label_style(tick_font())
-            .light_line_style(RGBColor(235, 235, 235))
-            .draw()
-            .ctx()?;
+        self.draw_axes(&mut chart, decimals)?;
         let mut legend = false;
-        // Markers: one concrete element type per shape (draw_series needs sized elements).
-        macro_rules! markers {
-            ($pts:expr, $m:expr, $r:expr, $c:expr) => {{
-                let (r, c): (i32, RGBColor) = ($r, $c);
-                let st = c.filled();
-                let pts = $pts.iter().copied();
-                match $m {
-                    Marker::Circle => chart
-                        .draw_series(pts.map(|p| EmptyElement::at(p) + Circle::new((0, 0), r, st)))
-                        .ctx()?,
-                    Marker::Square => {
-                        chart
-                            .draw_series(pts.map(|p| {
-                                EmptyElement::at(p) + Rectangle::new([(-r, -r), (r, r)], st)
-                            }))
-                            .ctx()?
-                    }
-                    Marker::Triangle => chart
-                        .draw_series(pts.map(|p| {
-                            EmptyElement::at(p)
-                                + Polygon::new(vec![(0, -r - 1), (r + 1, r), (-r - 1, r)], st)
-                        }))
-                        .ctx()?,
-                    Marker::InvertedTriangle => chart
-                        .draw_series(pts.map(|p| {
-                            EmptyElement::at(p)
-                                + Polygon::new(vec![(0, r + 1), (r + 1, -r), (-r - 1, -r)], st)
-                        }))
-                        .ctx()?,
-                    Marker::Diamond => chart
-                        .draw_series(pts.map(|p| {
-                            EmptyElement::at(p)
-                                + Polygon::new(
-                                    vec![(0, -r - 1), (r + 1, 0), (0, r + 1), (-r - 1, 0)],
-                                    st,
-                                )
-                        }))
-                        .ctx()?,
-                    Marker::Cross => chart
-                        .draw_series(pts.map(|p| {
-                            EmptyElement::at(p)
-                                + PathElement::new(
-                                    vec![(-r, -r), (r, r), (0, 0), (-r, r), (r, -r)],
-                                    c.stroke_width(3),
-                                )
-                        }))
-                        .ctx()?,
-                }
-            }};
-        }
         for s in &self.series {
-            let c = s.color;
-            let drawn = if s.line {
-                let style = if s.thin {
-                    c.stroke_width(1)
-                } else {
-                    c.stroke_width(3)
-                };
-                if !s.thin {
-                    markers!(s.points, s.marker, 4, c);
-                }
-                chart
-                    .draw_series(LineSeries::new(s.points.iter().copied(), style))
-                    .ctx()?
-            } else {
-                markers!(s.points, s.marker, 5, c)
-            };
+            let drawn = draw_series(&mut chart, s)?;
             if !s.label.is_empty() && !self.legend_outside {
                 legend = true;
-                let (line, thin, m) = (s.line, s.thin, s.marker);
-                drawn.label(s.label.as_str()).legend(
-                    move |(x, y)| -> DynElement<'static, DB, (i32, i32)> {
-                        if thin {
-                            PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(1))
-                                .into_dyn()
-                        } else if line {
-                            // The line's colour band with the marker's shape cut into it.
-                            super::marker_px(m, (x + 9, y), 6, c)
-                        } else {
-                            super::marker_px(m, (x + 9, y), 5, c)
-                        }
-                    },
-                );
+                drawn.label(s.label.as_str()).legend(legend_mark::<DB>(s));
             }
         }
         let note_style = tick_font().color(&RGBColor(60, 60, 60));
@@ -482,22 +427,122 @@ impl Scatter {
             }))
             .ctx()?;
         if legend {
-            chart
-                .configure_series_labels()
-                .position(self.legend.clone())
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .label_font(tick_font())
-                .draw()
-                .ctx()?;
+            super::draw_legend_box(&mut chart, self.legend.clone())?;
         }
         Ok(())
+    }
+}
+
+/// Draws `s` on `chart`: a polyline (with small markers unless thin) or markers alone.
+fn draw_series<'a, 'c, DB, CT>(
+    chart: &'c mut ChartContext<'a, DB, CT>,
+    s: &Series,
+) -> Result<&'c mut SeriesAnno<'a, DB>, String>
+where
+    DB: DrawingBackend,
+    CT: CoordTranslate<From = (f64, f64)>,
+{
+    if !s.line {
+        return draw_markers(chart, &s.points, s.marker, 5, s.color);
+    }
+    let style = s.color.stroke_width(if s.thin { 1 } else { 3 });
+    if !s.thin {
+        draw_markers(chart, &s.points, s.marker, 4, s.color)?;
+    }
+    chart
+        .draw_series(LineSeries::new(s.points.iter().copied(), style))
+        .ctx()
+}
+
+/// Draws a filled marker of `shape`, radius `r` px, at each of `points`; one concrete element
+/// type per shape, as `draw_series` needs sized elements.
+fn draw_markers<'a, 'c, DB, CT>(
+    chart: &'c mut ChartContext<'a, DB, CT>,
+    points: &[(f64, f64)],
+    shape: Marker,
+    r: i32,
+    c: RGBColor,
+) -> Result<&'c mut SeriesAnno<'a, DB>, String>
+where
+    DB: DrawingBackend,
+    CT: CoordTranslate<From = (f64, f64)>,
+{
+    let st = c.filled();
+    let pts = points.iter().copied();
+    let polygon = |vertices: Vec<(i32, i32)>| {
+        points
+            .iter()
+            .copied()
+            .map(move |p| EmptyElement::at(p) + Polygon::new(vertices.clone(), st))
+    };
+    match shape {
+        Marker::Circle => {
+            chart.draw_series(pts.map(|p| EmptyElement::at(p) + Circle::new((0, 0), r, st)))
+        }
+        Marker::Square => chart
+            .draw_series(pts.map(|p| EmptyElement::at(p) + Rectangle::new([(-r, -r), (r, r)], st))),
+        Marker::Triangle => chart.draw_series(polygon(vec![(0, -r - 1), (r + 1, r), (-r - 1, r)])),
+        Marker::InvertedTriangle => {
+            chart.draw_series(polygon(vec![(0, r + 1), (r + 1, -r), (-r - 1, -r)]))
+        }
+        Marker::Diamond => chart.draw_series(polygon(vec![
+            (0, -r - 1),
+            (r + 1, 0),
+            (0, r + 1),
+            (-r - 1, 0),
+        ])),
+        Marker::Cross => chart.draw_series(pts.map(|p| {
+            EmptyElement::at(p)
+                + PathElement::new(
+                    vec![(-r, -r), (r, r), (0, 0), (-r, r), (r, -r)],
+                    c.stroke_width(3),
+                )
+        })),
+    }
+    .ctx()
+}
+
+/// The legend sample of `s` inside a plot: a thin line for a reference line, else its marker
+/// (larger for a polyline, whose colour band it stands for).
+fn legend_mark<DB: DrawingBackend>(
+    s: &Series,
+) -> impl Fn((i32, i32)) -> DynElement<'static, DB, (i32, i32)> {
+    let (line, thin, m, c) = (s.line, s.thin, s.marker, s.color);
+    move |(x, y)| {
+        if thin {
+            PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(1)).into_dyn()
+        } else if line {
+            // The line's colour band with the marker's shape cut into it.
+            super::marker_px(m, (x + 9, y), 6, c)
+        } else {
+            super::marker_px(m, (x + 9, y), 5, c)
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tick_labels_follow_the_axis_kind() {
+        let epochs = Scatter {
+            x_integer: true,
+            ..Default::default()
+        };
+        assert_eq!(epochs.x_tick_label(3.0, 2), "3");
+        assert_eq!(epochs.x_tick_label(2.5, 2), "");
+        let linear = Scatter::default();
+        assert_eq!(linear.x_tick_label(2.5, 2), "2.50");
+        assert_eq!(linear.y_tick_label(96.5, 1), "96.5");
+        let log = Scatter {
+            x_log: true,
+            y_log: true,
+            ..Default::default()
+        };
+        assert_eq!(log.x_tick_label(2000.0, 2), short(&2000.0));
+        assert_eq!(log.y_tick_label(0.5, 3), short(&0.5));
+    }
 
     #[test]
     fn linear_ticks_get_the_decimals_their_spacing_needs() {
