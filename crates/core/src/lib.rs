@@ -6,7 +6,6 @@
 //! ([`grid`]), the parent ↔ worker protocol ([`protocol`]) and the interfaces between the crates
 //! that run a sweep and the one that meters it ([`metering`], [`catalog`]). No candle here.
 
-pub mod bounds;
 pub mod catalog;
 pub mod config;
 pub mod energy;

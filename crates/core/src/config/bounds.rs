@@ -4,8 +4,8 @@
 
 use std::ops::Range;
 
+use super::SweepConfig;
 use crate::catalog::Catalog;
-use crate::config::SweepConfig;
 
 /// One validation error: field, byte span, message, hint.
 pub(crate) type Pending = (String, Option<Range<usize>>, String, Option<String>);

@@ -1,0 +1,164 @@
+//! Expanding a config into run specs: the Cartesian product of the axes in a fixed order,
+//! minus `[[exclude]]` tables, times `repeats`.
+
+use super::SweepConfig;
+use crate::spec::RunSpec;
+
+impl SweepConfig {
+    /// Expands the grid into run specs in a stable order (dataset, model, batch size, lr,
+    /// optimizer, epochs, device, threads, seed, power limit, repeat; each in the order written),
+    /// excluded combinations removed.
+    ///
+    /// From a config's text to the runs a sweep would do:
+    ///
+    /// ```
+    /// use greenbench_core::{catalog::AcceptAll, SweepConfig};
+    ///
+    /// let text = r#"
+    /// name = "demo"
+    /// dataset = "digits"
+    /// epochs = 2
+    /// [grid]
+    /// model = ["mlp-small", "mlp-64"]
+    /// batch_size = [32, 128]
+    /// lr = 0.05
+    /// [[exclude]]
+    /// model = "mlp-64"
+    /// batch_size = 128
+    /// "#;
+    /// let cfg = SweepConfig::parse(text, std::path::Path::new("demo.toml")).unwrap();
+    /// cfg.validate(&AcceptAll).unwrap(); // the binary validates against the model zoo
+    /// let runs = cfg.expand();
+    /// let got: Vec<(&str, usize)> = runs.iter().map(|s| (s.model.as_str(), s.batch_size)).collect();
+    /// assert_eq!(got, [("mlp-small", 32), ("mlp-small", 128), ("mlp-64", 32)]);
+    /// assert!(runs.iter().all(|s| s.epochs == 2 && s.run_id().len() == 12));
+    /// ```
+    pub fn expand(&self) -> Vec<RunSpec> {
+        let limits: Vec<Option<f64>> = if self.power_limit_w.value.is_empty() {
+            vec![None]
+        } else {
+            self.power_limit_w.value.iter().map(|&w| Some(w)).collect()
+        };
+        // The axes in expansion order; the last one varies fastest.
+        let lens = [
+            self.dataset.value.len(),
+            self.model.value.len(),
+            self.batch_size.value.len(),
+            self.lr.value.len(),
+            self.optimizer.value.len(),
+            self.epochs.value.len(),
+            self.device.value.len(),
+            self.threads.value.len(),
+            self.seed.value.len(),
+            limits.len(),
+            self.repeats.value.max(1) as usize,
+        ];
+        odometer(&lens)
+            .map(|i| self.spec_at(&i, &limits))
+            .filter(|spec| !self.excluded(spec))
+            .collect()
+    }
+
+    /// The run at index `i` of each axis (in [`SweepConfig::expand`]'s order).
+    fn spec_at(&self, i: &[usize], limits: &[Option<f64>]) -> RunSpec {
+        let ds = &self.dataset.value[i[0]];
+        RunSpec {
+            model: self.model.value[i[1]].clone(),
+            dataset: ds.name.clone(),
+            dataset_path: ds.path.clone(),
+            subset: ds.subset,
+            batch_size: self.batch_size.value[i[2]].max(1) as usize,
+            lr: self.lr.value[i[3]],
+            optimizer: self.optimizer.value[i[4]].clone(),
+            momentum: self.momentum.value,
+            weight_decay: self.weight_decay.value,
+            schedule: self.schedule.value.clone(),
+            epochs: self.epochs.value[i[5]].max(1) as usize,
+            device: self.device.value[i[6]].clone(),
+            threads: self.threads.value[i[7]].max(1) as usize,
+            seed: self.seed.value[i[8]].max(0) as u64,
+            power_limit_w: limits[i[9]],
+            repeat: i[10],
+            precision: self.precision.value.clone(),
+            warmup_batches: self.warmup_batches.value.max(0) as usize,
+            replicate_test: ds
+                .replicate_test
+                .unwrap_or(self.replicate_test.value.max(1) as usize),
+            timeout_s: self.run_timeout.as_ref().map(|t| t.value),
+        }
+    }
+
+    fn excluded(&self, s: &RunSpec) -> bool {
+        self.exclude
+            .iter()
+            .any(|(t, _)| !t.is_empty() && t.iter().all(|(k, v)| axis_matches(s, k, v)))
+    }
+
+    /// A canonical JSON form of everything that determines the runs (for "same config" checks
+    /// on resume and merge): the expanded run ids and the sweep name.
+    pub fn fingerprint(&self) -> String {
+        let ids: Vec<String> = self.expand().iter().map(RunSpec::run_id).collect();
+        serde_json::json!({ "name": self.name, "runs": ids }).to_string()
+    }
+}
+
+/// Every index tuple below `lens`, in lexicographic order (the last position varies fastest):
+/// the Cartesian product of the axes as nested loops would walk it. Empty if any axis is empty.
+fn odometer(lens: &[usize]) -> impl Iterator<Item = Vec<usize>> + '_ {
+    let mut next = (!lens.contains(&0)).then(|| vec![0; lens.len()]);
+    std::iter::from_fn(move || {
+        let current = next.take()?;
+        let mut n = current.clone();
+        for k in (0..lens.len()).rev() {
+            n[k] += 1;
+            if n[k] < lens[k] {
+                next = Some(n);
+                break;
+            }
+            n[k] = 0;
+        }
+        Some(current)
+    })
+}
+
+fn axis_matches(s: &RunSpec, key: &str, v: &toml::Value) -> bool {
+    let num = |x: f64| match v {
+        toml::Value::Integer(i) => (*i as f64 - x).abs() < 1e-12,
+        toml::Value::Float(f) => (f - x).abs() <= 1e-12 * x.abs().max(1.0),
+        _ => false,
+    };
+    let text = |x: &str| v.as_str() == Some(x);
+    match key {
+        "model" => text(&s.model),
+        "dataset" => text(&s.dataset),
+        "optimizer" => text(&s.optimizer),
+        "device" => text(&s.device),
+        "batch_size" => num(s.batch_size as f64),
+        "lr" => num(s.lr),
+        "epochs" => num(s.epochs as f64),
+        "threads" => num(s.threads as f64),
+        "seed" => num(s.seed as f64),
+        "power_limit_w" => s.power_limit_w.is_some_and(num),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn odometer_walks_the_product_like_nested_loops() {
+        let got: Vec<Vec<usize>> = odometer(&[2, 1, 3]).collect();
+        let mut want = Vec::new();
+        for a in 0..2 {
+            for b in 0..1 {
+                for c in 0..3 {
+                    want.push(vec![a, b, c]);
+                }
+            }
+        }
+        assert_eq!(got, want);
+        assert_eq!(odometer(&[2, 0, 3]).count(), 0);
+    }
+}

@@ -1,0 +1,240 @@
+//! The sweep configuration (TOML): schema, located validation, and expansion into run specs.
+//!
+//! Every axis (`model`, `dataset`, `batch_size`, `lr`, `optimizer`, `epochs`, `device`, `threads`,
+//! `seed`, `power_limit_w`) may be a scalar or a list, at the top level or in `[grid]` (not both).
+//! The grid is the Cartesian product of the axes minus `[[exclude]]` tables, times `repeats`.
+
+use serde::de::{self, IntoDeserializer, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+use std::marker::PhantomData;
+use std::ops::Range;
+use std::path::PathBuf;
+
+pub mod bounds;
+mod expand;
+mod raw;
+mod validate;
+
+/// Optimizers a config may name.
+pub const OPTIMIZERS: &[&str] = &["sgd", "sgd-nesterov", "adamw"];
+/// Learning-rate schedules a config may name.
+pub const SCHEDULES: &[&str] = &["cosine", "step", "constant"];
+/// Precisions a config may name.
+pub const PRECISIONS: &[&str] = &["f32"];
+/// Axis names (keys allowed in `[grid]` and `[[exclude]]`).
+pub const AXES: &[&str] = &[
+    "model",
+    "dataset",
+    "batch_size",
+    "lr",
+    "optimizer",
+    "epochs",
+    "device",
+    "threads",
+    "seed",
+    "power_limit_w",
+];
+
+/// An error found before its location is turned into line and column:
+/// (field, byte span, message, hint).
+pub(crate) type PendingError = (String, Option<Range<usize>>, String, Option<String>);
+
+/// A sweep axis: one value or a list of values.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct Axis<T>(pub Vec<T>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Axis<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = Axis<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a value or a list of values")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut v = Vec::new();
+                while let Some(x) = seq.next_element()? {
+                    v.push(x);
+                }
+                Ok(Axis(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                T::deserialize(v.into_deserializer()).map(|x| Axis(vec![x]))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                T::deserialize(v.into_deserializer()).map(|x| Axis(vec![x]))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                T::deserialize(v.into_deserializer()).map(|x| Axis(vec![x]))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+                T::deserialize(v.into_deserializer()).map(|x| Axis(vec![x]))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                T::deserialize(v.into_deserializer()).map(|x| Axis(vec![x]))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map)).map(|x| Axis(vec![x]))
+            }
+        }
+        d.deserialize_any(V(PhantomData))
+    }
+}
+
+/// A dataset named in a config: a registry name, or a table with a path and options.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DatasetChoice {
+    /// Registry name.
+    pub name: String,
+    /// User-supplied location (required for `cifar10`).
+    pub path: Option<String>,
+    /// Use only the first N training samples.
+    pub subset: Option<usize>,
+    /// Test-set replication for inference (overrides the top-level value).
+    pub replicate_test: Option<usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DatasetTable {
+    name: String,
+    path: Option<String>,
+    subset: Option<usize>,
+    replicate_test: Option<usize>,
+}
+
+impl<'de> Deserialize<'de> for DatasetChoice {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = DatasetChoice;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a dataset name or a table { name, path, subset, replicate_test }")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(DatasetChoice {
+                    name: v.into(),
+                    path: None,
+                    subset: None,
+                    replicate_test: None,
+                })
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                let t = DatasetTable::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(DatasetChoice {
+                    name: t.name,
+                    path: t.path,
+                    subset: t.subset,
+                    replicate_test: t.replicate_test,
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Carbon accounting settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CarbonConfig {
+    /// Grid carbon intensity in g CO2-eq per kWh. Default 475, the 2019 world average of the IEA
+    /// (Global Energy & CO2 Status Report 2019), also CodeCarbon's world default.
+    #[serde(default = "default_intensity")]
+    pub intensity_g_per_kwh: f64,
+    /// Power usage effectiveness of the site (1.0 = no overhead).
+    #[serde(default = "default_pue")]
+    pub pue: f64,
+    /// ISO 3166-1 alpha-2 code (or `WORLD`): use that country's yearly average from the
+    /// committed table ([`crate::grid`]) instead of `intensity_g_per_kwh`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// A CSV of `timestamp,g_per_kwh` rows (path relative to the config file): each run's
+    /// emissions use the mean intensity over its own start–end window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intensity_csv: Option<String>,
+}
+
+pub(super) fn default_intensity() -> f64 {
+    475.0
+}
+fn default_pue() -> f64 {
+    1.0
+}
+
+impl Default for CarbonConfig {
+    fn default() -> Self {
+        CarbonConfig {
+            intensity_g_per_kwh: default_intensity(),
+            pue: default_pue(),
+            country: None,
+            intensity_csv: None,
+        }
+    }
+}
+
+/// A located value: the value and where it was written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Located<T> {
+    /// The value.
+    pub value: T,
+    /// Dotted field path (`grid.batch_size`).
+    pub field: String,
+    /// Byte range in the file; `None` for defaults.
+    pub span: Option<Range<usize>>,
+}
+
+/// A parsed sweep configuration.
+#[derive(Debug, Clone)]
+pub struct SweepConfig {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// The text as given (kept for the manifest).
+    pub text: String,
+    /// Sweep name (output folder `results/<name>/`).
+    pub name: String,
+    /// Free-text description.
+    pub description: Option<String>,
+    /// Model axis.
+    pub model: Located<Vec<String>>,
+    /// Dataset axis.
+    pub dataset: Located<Vec<DatasetChoice>>,
+    /// Batch-size axis (validated ≥ 1).
+    pub batch_size: Located<Vec<i64>>,
+    /// Learning-rate axis.
+    pub lr: Located<Vec<f64>>,
+    /// Optimizer axis.
+    pub optimizer: Located<Vec<String>>,
+    /// Epochs axis.
+    pub epochs: Located<Vec<i64>>,
+    /// Device axis.
+    pub device: Located<Vec<String>>,
+    /// Threads axis.
+    pub threads: Located<Vec<i64>>,
+    /// Seed axis.
+    pub seed: Located<Vec<i64>>,
+    /// GPU power-limit axis (watts); empty = leave the limit alone.
+    pub power_limit_w: Located<Vec<f64>>,
+    /// Repeats of every grid point.
+    pub repeats: Located<i64>,
+    /// Unmetered warmup batches per run.
+    pub warmup_batches: Located<i64>,
+    /// Idle baseline length in seconds before the sweep.
+    pub idle_seconds: Located<f64>,
+    /// Per-run wall-clock limit in seconds.
+    pub run_timeout: Option<Located<f64>>,
+    /// Test-set replication for inference.
+    pub replicate_test: Located<i64>,
+    /// SGD momentum.
+    pub momentum: Located<f64>,
+    /// Weight decay.
+    pub weight_decay: Located<f64>,
+    /// LR schedule.
+    pub schedule: Located<String>,
+    /// Precision.
+    pub precision: Located<String>,
+    /// Carbon settings.
+    pub carbon: CarbonConfig,
+    /// Exclusion tables, each with its byte span.
+    pub exclude: Vec<(toml::Table, Range<usize>)>,
+}

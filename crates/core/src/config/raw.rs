@@ -1,0 +1,298 @@
+//! Reading a config: the file as written (`RawConfig`, every axis at the top level or in
+//! `[grid]`), turned into a [`SweepConfig`] whose every value knows where it was written.
+
+use serde::Deserialize;
+use std::path::Path;
+use toml::Spanned;
+
+use super::{Axis, CarbonConfig, DatasetChoice, Located, PendingError, SweepConfig};
+use crate::error::{ConfigError, CoreError};
+
+/// The `[grid]` table: any axis.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GridTable {
+    model: Option<Spanned<Axis<String>>>,
+    dataset: Option<Spanned<Axis<DatasetChoice>>>,
+    batch_size: Option<Spanned<Axis<i64>>>,
+    lr: Option<Spanned<Axis<f64>>>,
+    optimizer: Option<Spanned<Axis<String>>>,
+    epochs: Option<Spanned<Axis<i64>>>,
+    device: Option<Spanned<Axis<String>>>,
+    threads: Option<Spanned<Axis<i64>>>,
+    seed: Option<Spanned<Axis<i64>>>,
+    power_limit_w: Option<Spanned<Axis<f64>>>,
+}
+
+/// The file as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    name: Spanned<String>,
+    #[serde(default)]
+    description: Option<String>,
+    model: Option<Spanned<Axis<String>>>,
+    dataset: Option<Spanned<Axis<DatasetChoice>>>,
+    batch_size: Option<Spanned<Axis<i64>>>,
+    lr: Option<Spanned<Axis<f64>>>,
+    optimizer: Option<Spanned<Axis<String>>>,
+    epochs: Option<Spanned<Axis<i64>>>,
+    device: Option<Spanned<Axis<String>>>,
+    threads: Option<Spanned<Axis<i64>>>,
+    seed: Option<Spanned<Axis<i64>>>,
+    power_limit_w: Option<Spanned<Axis<f64>>>,
+    repeats: Option<Spanned<i64>>,
+    warmup_batches: Option<Spanned<i64>>,
+    idle_seconds: Option<Spanned<f64>>,
+    run_timeout: Option<Spanned<f64>>,
+    replicate_test: Option<Spanned<i64>>,
+    momentum: Option<Spanned<f64>>,
+    weight_decay: Option<Spanned<f64>>,
+    schedule: Option<Spanned<String>>,
+    precision: Option<Spanned<String>>,
+    #[serde(default)]
+    carbon: Option<Spanned<CarbonConfig>>,
+    #[serde(default)]
+    grid: Option<GridTable>,
+    #[serde(default)]
+    exclude: Vec<Spanned<toml::Table>>,
+}
+
+pub(super) fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+/// Dotted key at a byte offset: the `[table]` header above it plus the key on its line.
+pub(super) fn field_at(text: &str, offset: usize) -> String {
+    let offset = offset.min(text.len());
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+    let line = &text[line_start..line_end];
+    let key = line.split('=').next().unwrap_or("").trim().to_string();
+    let header = text[..line_start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_string());
+    match (header, line.contains('=')) {
+        (Some(h), true) if !key.starts_with('[') => format!("{h}.{key}"),
+        (_, true) => key,
+        (Some(h), false) => h,
+        (None, false) => "(top level)".into(),
+    }
+}
+
+fn take<T>(
+    top: Option<Spanned<Axis<T>>>,
+    grid: Option<Spanned<Axis<T>>>,
+    name: &str,
+    default: Option<Vec<T>>,
+    errs: &mut Vec<PendingError>,
+) -> Located<Vec<T>> {
+    match (top, grid) {
+        (Some(t), Some(g)) => {
+            errs.push((
+                format!("grid.{name}"),
+                Some(g.span()),
+                format!("`{name}` is given both at the top level and in [grid]"),
+                Some("keep one of the two".into()),
+            ));
+            let span = t.span();
+            Located {
+                value: t.into_inner().0,
+                field: name.into(),
+                span: Some(span),
+            }
+        }
+        (Some(t), None) => {
+            let span = t.span();
+            Located {
+                value: t.into_inner().0,
+                field: name.into(),
+                span: Some(span),
+            }
+        }
+        (None, Some(g)) => {
+            let span = g.span();
+            Located {
+                value: g.into_inner().0,
+                field: format!("grid.{name}"),
+                span: Some(span),
+            }
+        }
+        (None, None) => match default {
+            Some(d) => Located {
+                value: d,
+                field: name.into(),
+                span: None,
+            },
+            None => {
+                errs.push((
+                    format!("grid.{name}"),
+                    None,
+                    format!("required axis `{name}` is missing"),
+                    Some(format!("add `{name} = ...` under [grid]")),
+                ));
+                Located {
+                    value: Vec::new(),
+                    field: name.into(),
+                    span: None,
+                }
+            }
+        },
+    }
+}
+
+fn scalar<T>(v: Option<Spanned<T>>, name: &str, default: T) -> Located<T> {
+    match v {
+        Some(s) => {
+            let span = s.span();
+            Located {
+                value: s.into_inner(),
+                field: name.into(),
+                span: Some(span),
+            }
+        }
+        None => Located {
+            value: default,
+            field: name.into(),
+            span: None,
+        },
+    }
+}
+
+fn default_threads() -> i64 {
+    std::thread::available_parallelism().map_or(1, |n| n.get() as i64)
+}
+
+impl SweepConfig {
+    /// Reads and parses a config file (no catalog checks; see [`SweepConfig::validate`]).
+    pub fn load(path: &Path) -> Result<SweepConfig, CoreError> {
+        let text = std::fs::read_to_string(path).map_err(|source| CoreError::Io {
+            what: "reading sweep config",
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses config text; `path` is used in error messages.
+    pub fn parse(text: &str, path: &Path) -> Result<SweepConfig, CoreError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let off = e.span().map_or(0, |s| s.start);
+            let (line, column) = line_col(text, off);
+            let message = e.message().trim().to_string();
+            let hint = if message.starts_with("unknown field") {
+                Some("remove the key or fix its spelling; docs/config.md lists every key".into())
+            } else if message.starts_with("missing field") {
+                Some("add it; docs/config.md lists every key".into())
+            } else {
+                None
+            };
+            CoreError::Config(ConfigError {
+                file: path.to_path_buf(),
+                line,
+                column,
+                field: if e.span().is_some() {
+                    field_at(text, off)
+                } else {
+                    "(top level)".into()
+                },
+                message,
+                hint,
+            })
+        })?;
+        let mut errs = Vec::new();
+        let g = raw.grid.unwrap_or_default();
+        let name_span = raw.name.span();
+        let cfg = SweepConfig {
+            path: path.to_path_buf(),
+            text: text.to_string(),
+            name: raw.name.into_inner(),
+            description: raw.description,
+            model: take(raw.model, g.model, "model", None, &mut errs),
+            dataset: take(raw.dataset, g.dataset, "dataset", None, &mut errs),
+            batch_size: take(raw.batch_size, g.batch_size, "batch_size", None, &mut errs),
+            lr: take(raw.lr, g.lr, "lr", Some(vec![0.001]), &mut errs),
+            optimizer: take(
+                raw.optimizer,
+                g.optimizer,
+                "optimizer",
+                Some(vec!["sgd".into()]),
+                &mut errs,
+            ),
+            epochs: take(raw.epochs, g.epochs, "epochs", Some(vec![1]), &mut errs),
+            device: take(
+                raw.device,
+                g.device,
+                "device",
+                Some(vec!["cpu".into()]),
+                &mut errs,
+            ),
+            threads: take(
+                raw.threads,
+                g.threads,
+                "threads",
+                Some(vec![default_threads()]),
+                &mut errs,
+            ),
+            seed: take(raw.seed, g.seed, "seed", Some(vec![0]), &mut errs),
+            power_limit_w: take(
+                raw.power_limit_w,
+                g.power_limit_w,
+                "power_limit_w",
+                Some(vec![]),
+                &mut errs,
+            ),
+            repeats: scalar(raw.repeats, "repeats", 1),
+            warmup_batches: scalar(raw.warmup_batches, "warmup_batches", 5),
+            idle_seconds: scalar(raw.idle_seconds, "idle_seconds", 5.0),
+            run_timeout: raw.run_timeout.map(|s| scalar(Some(s), "run_timeout", 0.0)),
+            replicate_test: scalar(raw.replicate_test, "replicate_test", 1),
+            momentum: scalar(raw.momentum, "momentum", 0.9),
+            weight_decay: scalar(raw.weight_decay, "weight_decay", 5e-4),
+            schedule: scalar(raw.schedule, "schedule", "cosine".into()),
+            precision: scalar(raw.precision, "precision", "f32".into()),
+            carbon: raw.carbon.map(Spanned::into_inner).unwrap_or_default(),
+            exclude: raw
+                .exclude
+                .into_iter()
+                .map(|t| {
+                    let span = t.span();
+                    (t.into_inner(), span)
+                })
+                .collect(),
+        };
+        if cfg.name.trim().is_empty() || cfg.name.contains(['/', '\\']) || cfg.name.starts_with('.')
+        {
+            errs.push((
+                "name".into(),
+                Some(name_span),
+                format!("`{}` is not usable as a folder name", cfg.name),
+                Some("use letters, digits, '-' and '_'".into()),
+            ));
+        }
+        if errs.is_empty() {
+            Ok(cfg)
+        } else {
+            Err(cfg.collect(errs).unwrap_err())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_and_field() {
+        let t = "name = \"x\"\n[grid]\nbatch_size = 0\n";
+        assert_eq!(line_col(t, t.find('0').unwrap()), (3, 14));
+        assert_eq!(field_at(t, t.find('0').unwrap()), "grid.batch_size");
+    }
+}

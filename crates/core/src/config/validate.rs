@@ -1,0 +1,367 @@
+//! Checking a parsed config: values in range, names the catalog knows, excludes that name axes,
+//! carbon settings that resolve; every error located by file, line, column and field.
+
+use std::ops::Range;
+use std::path::Path;
+
+use super::raw::line_col;
+use super::{
+    default_intensity, PendingError, SweepConfig, AXES, OPTIMIZERS, PRECISIONS, SCHEDULES,
+};
+use crate::catalog::Catalog;
+use crate::error::{ConfigError, CoreError};
+
+impl SweepConfig {
+    fn err(
+        &self,
+        field: &str,
+        span: Option<Range<usize>>,
+        message: String,
+        hint: Option<String>,
+    ) -> ConfigError {
+        let (line, column) = match span {
+            Some(s) => line_col(&self.text, s.start),
+            None => (1, 1),
+        };
+        ConfigError {
+            file: self.path.clone(),
+            line,
+            column,
+            field: field.into(),
+            message,
+            hint,
+        }
+    }
+
+    pub(super) fn collect(&self, errs: Vec<PendingError>) -> Result<(), CoreError> {
+        let mut v: Vec<ConfigError> = errs
+            .into_iter()
+            .map(|(f, s, m, h)| self.err(&f, s, m, h))
+            .collect();
+        match v.len() {
+            0 => Ok(()),
+            1 => Err(CoreError::Config(v.remove(0))),
+            _ => Err(CoreError::ConfigMany(v)),
+        }
+    }
+
+    /// Problems with `carbon.country` / `carbon.intensity_csv`: both given, an explicit
+    /// intensity beside either, an unknown country, a CSV that cannot be read or parsed (file and
+    /// line named). Whether the CSV covers each run's time is checked when runs exist (report).
+    fn carbon_problems(&self) -> Vec<String> {
+        let c = &self.carbon;
+        let mut v = Vec::new();
+        if c.country.is_some() && c.intensity_csv.is_some() {
+            v.push("give either carbon.country or carbon.intensity_csv, not both".into());
+        }
+        if (c.country.is_some() || c.intensity_csv.is_some())
+            && c.intensity_g_per_kwh != default_intensity()
+        {
+            v.push(format!(
+                "carbon.intensity_g_per_kwh = {} conflicts with carbon.country / carbon.intensity_csv; remove one",
+                c.intensity_g_per_kwh
+            ));
+        }
+        if let Some(code) = &c.country {
+            if crate::grid::country_intensity(code).is_none() {
+                let codes: Vec<&str> = crate::grid::country_table()
+                    .iter()
+                    .map(|c| c.code)
+                    .collect();
+                v.push(format!(
+                    "carbon.country `{code}` is not in the grid-intensity table (ISO 3166-1 alpha-2 codes: {})",
+                    codes.join(", ")
+                ));
+            }
+        }
+        if let Some(rel) = &c.intensity_csv {
+            let path = self.path.parent().unwrap_or(Path::new(".")).join(rel);
+            match std::fs::read_to_string(&path) {
+                Err(err) => v.push(format!(
+                    "carbon.intensity_csv: cannot read {} ({err}); the path is relative to the config file",
+                    path.display()
+                )),
+                Ok(text) => {
+                    if let Err(m) =
+                        crate::grid::IntensitySeries::parse(&text, &path.display().to_string())
+                    {
+                        v.push(format!("carbon.intensity_csv: {m}"));
+                    }
+                }
+            }
+        }
+        v
+    }
+
+    /// Checks values and names: empty axes, sizes ≤ 0, non-finite or non-positive rates, unknown
+    /// models, datasets, devices, optimizers and schedules, and malformed excludes. Reports every
+    /// error found, each with file, line, column, field and the accepted values.
+    pub fn validate(&self, catalog: &dyn Catalog) -> Result<(), CoreError> {
+        let mut errs = Vec::new();
+        let mut e = |l_field: &str, span: &Option<Range<usize>>, m: String, h: Option<String>| {
+            errs.push((l_field.to_string(), span.clone(), m, h));
+        };
+        macro_rules! nonempty {
+            ($ax:expr) => {
+                if $ax.value.is_empty() {
+                    e(
+                        &$ax.field,
+                        &$ax.span,
+                        "the list is empty".into(),
+                        Some("give at least one value".into()),
+                    );
+                }
+            };
+        }
+        nonempty!(self.model);
+        nonempty!(self.dataset);
+        nonempty!(self.batch_size);
+        nonempty!(self.lr);
+        nonempty!(self.optimizer);
+        nonempty!(self.epochs);
+        nonempty!(self.device);
+        nonempty!(self.threads);
+        nonempty!(self.seed);
+        for (ax, what) in [
+            (&self.batch_size, "batch size"),
+            (&self.epochs, "epochs"),
+            (&self.threads, "threads"),
+        ] {
+            for &v in &ax.value {
+                if v < 1 {
+                    e(
+                        &ax.field,
+                        &ax.span,
+                        format!("{what} must be at least 1, found {v}"),
+                        None,
+                    );
+                }
+            }
+        }
+        for &s in &self.seed.value {
+            if s < 0 {
+                e(
+                    &self.seed.field,
+                    &self.seed.span,
+                    format!("seed must be ≥ 0, found {s}"),
+                    None,
+                );
+            }
+        }
+        for &lr in &self.lr.value {
+            if !(lr.is_finite() && lr > 0.0) {
+                e(
+                    &self.lr.field,
+                    &self.lr.span,
+                    format!("learning rate must be a positive number, found {lr}"),
+                    None,
+                );
+            }
+        }
+        for &w in &self.power_limit_w.value {
+            if !(w.is_finite() && w > 0.0) {
+                e(
+                    &self.power_limit_w.field,
+                    &self.power_limit_w.span,
+                    format!("power limit must be positive watts, found {w}"),
+                    None,
+                );
+            }
+        }
+        for (v, what) in [
+            (&self.repeats, "repeats"),
+            (&self.replicate_test, "replicate_test"),
+        ] {
+            if v.value < 1 {
+                e(
+                    &v.field,
+                    &v.span,
+                    format!("{what} must be at least 1, found {}", v.value),
+                    None,
+                );
+            }
+        }
+        if self.warmup_batches.value < 0 {
+            e(
+                &self.warmup_batches.field,
+                &self.warmup_batches.span,
+                format!(
+                    "warmup_batches must be ≥ 0, found {}",
+                    self.warmup_batches.value
+                ),
+                None,
+            );
+        }
+        if !(self.idle_seconds.value.is_finite() && self.idle_seconds.value >= 0.0) {
+            e(
+                &self.idle_seconds.field,
+                &self.idle_seconds.span,
+                format!(
+                    "idle_seconds must be ≥ 0, found {}",
+                    self.idle_seconds.value
+                ),
+                None,
+            );
+        }
+        if let Some(t) = &self.run_timeout {
+            if !(t.value.is_finite() && t.value > 0.0) {
+                e(
+                    &t.field,
+                    &t.span,
+                    format!("run_timeout must be positive seconds, found {}", t.value),
+                    None,
+                );
+            }
+        }
+        if !(0.0..1.0).contains(&self.momentum.value) {
+            e(
+                &self.momentum.field,
+                &self.momentum.span,
+                format!("momentum must be in [0, 1), found {}", self.momentum.value),
+                None,
+            );
+        }
+        if !(self.weight_decay.value >= 0.0 && self.weight_decay.value.is_finite()) {
+            e(
+                &self.weight_decay.field,
+                &self.weight_decay.span,
+                format!(
+                    "weight_decay must be ≥ 0, found {}",
+                    self.weight_decay.value
+                ),
+                None,
+            );
+        }
+        if !(self.carbon.intensity_g_per_kwh >= 0.0 && self.carbon.pue >= 1.0) {
+            e(
+                "carbon",
+                &None,
+                format!(
+                    "carbon needs intensity_g_per_kwh ≥ 0 and pue ≥ 1, found {} and {}",
+                    self.carbon.intensity_g_per_kwh, self.carbon.pue
+                ),
+                None,
+            );
+        }
+        for m in self.carbon_problems() {
+            e("carbon", &None, m, None);
+        }
+        let one_of = |v: &str, list: &[&str]| list.contains(&v);
+        for o in &self.optimizer.value {
+            if !one_of(o, OPTIMIZERS) {
+                e(
+                    &self.optimizer.field,
+                    &self.optimizer.span,
+                    format!("unknown optimizer `{o}`"),
+                    Some(format!("accepted: {}", OPTIMIZERS.join(", "))),
+                );
+            }
+        }
+        if !one_of(&self.schedule.value, SCHEDULES) {
+            e(
+                &self.schedule.field,
+                &self.schedule.span,
+                format!("unknown schedule `{}`", self.schedule.value),
+                Some(format!("accepted: {}", SCHEDULES.join(", "))),
+            );
+        }
+        if !one_of(&self.precision.value, PRECISIONS) {
+            e(
+                &self.precision.field,
+                &self.precision.span,
+                format!("unsupported precision `{}`", self.precision.value),
+                Some(format!("accepted: {}", PRECISIONS.join(", "))),
+            );
+        }
+        for m in &self.model.value {
+            if let Err(accepted) = catalog.check_model(m) {
+                e(
+                    &self.model.field,
+                    &self.model.span,
+                    format!("unknown model `{m}`"),
+                    Some(accepted),
+                );
+            }
+        }
+        let datasets = catalog.datasets();
+        for d in &self.dataset.value {
+            if !datasets.is_empty() && !datasets.contains(&d.name) {
+                e(
+                    &self.dataset.field,
+                    &self.dataset.span,
+                    format!("unknown dataset `{}`", d.name),
+                    Some(format!(
+                        "accepted: {} (see `greenbench datasets`)",
+                        datasets.join(", ")
+                    )),
+                );
+            } else if d.subset == Some(0) || d.replicate_test == Some(0) {
+                e(
+                    &self.dataset.field,
+                    &self.dataset.span,
+                    "subset and replicate_test must be at least 1".into(),
+                    None,
+                );
+            }
+        }
+        for dev in &self.device.value {
+            if let Err(why) = catalog.check_device(dev) {
+                e(
+                    &self.device.field,
+                    &self.device.span,
+                    format!("device `{dev}` cannot be used: {why}"),
+                    None,
+                );
+            }
+        }
+        for (table, span) in &self.exclude {
+            if table.is_empty() {
+                e(
+                    "exclude",
+                    &Some(span.clone()),
+                    "an [[exclude]] table is empty and would drop every run".into(),
+                    Some("name at least one axis".into()),
+                );
+            }
+            for (k, v) in table {
+                if !AXES.contains(&k.as_str()) {
+                    e(
+                        &format!("exclude.{k}"),
+                        &Some(span.clone()),
+                        format!("`{k}` is not an axis"),
+                        Some(format!("accepted: {}", AXES.join(", "))),
+                    );
+                } else if matches!(v, toml::Value::Array(_) | toml::Value::Table(_)) {
+                    e(
+                        &format!("exclude.{k}"),
+                        &Some(span.clone()),
+                        "exclude values must be single values".into(),
+                        Some("write one [[exclude]] table per combination".into()),
+                    );
+                }
+            }
+        }
+        self.check_bounds(catalog, &mut errs);
+        if errs.is_empty() {
+            let mut seen = std::collections::BTreeSet::new();
+            for spec in self.expand() {
+                if seen.insert((spec.model.clone(), spec.dataset.clone())) {
+                    if let Err(why) = catalog.check_combination(&spec.model, &spec.dataset) {
+                        errs.push((self.model.field.clone(), self.model.span.clone(), format!("model `{}` cannot train on dataset `{}`: {why}", spec.model, spec.dataset), Some("drop the pair with an [[exclude]] table, or pick a matching dataset".into())));
+                    }
+                }
+            }
+            for d in &self.dataset.value {
+                if let Err(why) = catalog.check_dataset_present(&d.name, d.path.as_deref()) {
+                    errs.push((
+                        self.dataset.field.clone(),
+                        self.dataset.span.clone(),
+                        format!("dataset `{}` is not available: {why}", d.name),
+                        None,
+                    ));
+                }
+            }
+        }
+        self.collect(errs)
+    }
+}
