@@ -183,30 +183,7 @@ impl SweepConfig {
 
     /// Parses config text; `path` is used in error messages.
     pub fn parse(text: &str, path: &Path) -> Result<SweepConfig, CoreError> {
-        let raw: RawConfig = toml::from_str(text).map_err(|e| {
-            let off = e.span().map_or(0, |s| s.start);
-            let (line, column) = line_col(text, off);
-            let message = e.message().trim().to_string();
-            let hint = if message.starts_with("unknown field") {
-                Some("remove the key or fix its spelling; docs/config.md lists every key".into())
-            } else if message.starts_with("missing field") {
-                Some("add it; docs/config.md lists every key".into())
-            } else {
-                None
-            };
-            CoreError::Config(ConfigError {
-                file: path.to_path_buf(),
-                line,
-                column,
-                field: if e.span().is_some() {
-                    field_at(text, off)
-                } else {
-                    "(top level)".into()
-                },
-                message,
-                hint,
-            })
-        })?;
+        let raw: RawConfig = toml::from_str(text).map_err(|e| toml_error(text, path, &e))?;
         let mut errs = Vec::new();
         let g = raw.grid.unwrap_or_default();
         let name_span = raw.name.span();
@@ -283,6 +260,33 @@ impl SweepConfig {
             Err(cfg.collect(errs).unwrap_err())
         }
     }
+}
+
+/// A TOML or schema error of the file as a located config error, with a hint for unknown and
+/// missing keys.
+fn toml_error(text: &str, path: &Path, e: &toml::de::Error) -> CoreError {
+    let off = e.span().map_or(0, |s| s.start);
+    let (line, column) = line_col(text, off);
+    let message = e.message().trim().to_string();
+    let hint = if message.starts_with("unknown field") {
+        Some("remove the key or fix its spelling; docs/config.md lists every key".into())
+    } else if message.starts_with("missing field") {
+        Some("add it; docs/config.md lists every key".into())
+    } else {
+        None
+    };
+    CoreError::Config(ConfigError {
+        file: path.to_path_buf(),
+        line,
+        column,
+        field: if e.span().is_some() {
+            field_at(text, off)
+        } else {
+            "(top level)".into()
+        },
+        message,
+        hint,
+    })
 }
 
 #[cfg(test)]

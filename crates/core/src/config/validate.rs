@@ -93,11 +93,25 @@ impl SweepConfig {
         v
     }
 
-    /// Checks values and names: empty axes, sizes ≤ 0, non-finite or non-positive rates, unknown
-    /// models, datasets, devices, optimizers and schedules, and malformed excludes. Reports every
-    /// error found, each with file, line, column, field and the accepted values.
+    /// Checks values and names: empty axes, sizes ≤ 0, non-finite or non-positive rates, numbers
+    /// above their bounds, unknown models, datasets, devices, optimizers and schedules, malformed
+    /// excludes, and — when all that holds — the model–dataset pairs and the datasets' files.
+    /// Reports every error found, each with file, line, column, field and the accepted values.
     pub fn validate(&self, catalog: &dyn Catalog) -> Result<(), CoreError> {
         let mut errs = Vec::new();
+        self.check_axes(&mut errs);
+        self.check_settings(&mut errs);
+        self.check_names(catalog, &mut errs);
+        self.check_excludes(&mut errs);
+        self.check_bounds(catalog, &mut errs);
+        if errs.is_empty() {
+            self.check_catalog(catalog, &mut errs);
+        }
+        self.collect(errs)
+    }
+
+    /// Every axis non-empty; sizes, seeds, rates and power limits in range.
+    fn check_axes(&self, errs: &mut Vec<PendingError>) {
         let mut e = |l_field: &str, span: &Option<Range<usize>>, m: String, h: Option<String>| {
             errs.push((l_field.to_string(), span.clone(), m, h));
         };
@@ -168,6 +182,13 @@ impl SweepConfig {
                 );
             }
         }
+    }
+
+    /// The scalar settings (repeats, warm-up, idle, time limit, momentum, weight decay) and carbon.
+    fn check_settings(&self, errs: &mut Vec<PendingError>) {
+        let mut e = |l_field: &str, span: &Option<Range<usize>>, m: String, h: Option<String>| {
+            errs.push((l_field.to_string(), span.clone(), m, h));
+        };
         for (v, what) in [
             (&self.repeats, "repeats"),
             (&self.replicate_test, "replicate_test"),
@@ -232,6 +253,14 @@ impl SweepConfig {
                 None,
             );
         }
+        self.check_carbon(errs);
+    }
+
+    /// Intensity, PUE, and the country or hourly series of `[carbon]`.
+    fn check_carbon(&self, errs: &mut Vec<PendingError>) {
+        let mut e = |l_field: &str, span: &Option<Range<usize>>, m: String, h: Option<String>| {
+            errs.push((l_field.to_string(), span.clone(), m, h));
+        };
         if !(self.carbon.intensity_g_per_kwh >= 0.0 && self.carbon.pue >= 1.0) {
             e(
                 "carbon",
@@ -246,6 +275,13 @@ impl SweepConfig {
         for m in self.carbon_problems() {
             e("carbon", &None, m, None);
         }
+    }
+
+    /// Optimizer, schedule, precision, model, dataset and device names this build knows.
+    fn check_names(&self, catalog: &dyn Catalog, errs: &mut Vec<PendingError>) {
+        let mut e = |l_field: &str, span: &Option<Range<usize>>, m: String, h: Option<String>| {
+            errs.push((l_field.to_string(), span.clone(), m, h));
+        };
         let one_of = |v: &str, list: &[&str]| list.contains(&v);
         for o in &self.optimizer.value {
             if !one_of(o, OPTIMIZERS) {
@@ -314,6 +350,13 @@ impl SweepConfig {
                 );
             }
         }
+    }
+
+    /// `[[exclude]]` tables: not empty, axis names only, single values.
+    fn check_excludes(&self, errs: &mut Vec<PendingError>) {
+        let mut e = |l_field: &str, span: &Option<Range<usize>>, m: String, h: Option<String>| {
+            errs.push((l_field.to_string(), span.clone(), m, h));
+        };
         for (table, span) in &self.exclude {
             if table.is_empty() {
                 e(
@@ -341,27 +384,39 @@ impl SweepConfig {
                 }
             }
         }
-        self.check_bounds(catalog, &mut errs);
-        if errs.is_empty() {
-            let mut seen = std::collections::BTreeSet::new();
-            for spec in self.expand() {
-                if seen.insert((spec.model.clone(), spec.dataset.clone())) {
-                    if let Err(why) = catalog.check_combination(&spec.model, &spec.dataset) {
-                        errs.push((self.model.field.clone(), self.model.span.clone(), format!("model `{}` cannot train on dataset `{}`: {why}", spec.model, spec.dataset), Some("drop the pair with an [[exclude]] table, or pick a matching dataset".into())));
-                    }
-                }
-            }
-            for d in &self.dataset.value {
-                if let Err(why) = catalog.check_dataset_present(&d.name, d.path.as_deref()) {
+    }
+
+    /// What needs the whole grid valid first: each model–dataset pair fits, each dataset's files
+    /// are present.
+    fn check_catalog(&self, catalog: &dyn Catalog, errs: &mut Vec<PendingError>) {
+        let mut seen = std::collections::BTreeSet::new();
+        for spec in self.expand() {
+            if seen.insert((spec.model.clone(), spec.dataset.clone())) {
+                if let Err(why) = catalog.check_combination(&spec.model, &spec.dataset) {
                     errs.push((
-                        self.dataset.field.clone(),
-                        self.dataset.span.clone(),
-                        format!("dataset `{}` is not available: {why}", d.name),
-                        None,
+                        self.model.field.clone(),
+                        self.model.span.clone(),
+                        format!(
+                            "model `{}` cannot train on dataset `{}`: {why}",
+                            spec.model, spec.dataset
+                        ),
+                        Some(
+                            "drop the pair with an [[exclude]] table, or pick a matching dataset"
+                                .into(),
+                        ),
                     ));
                 }
             }
         }
-        self.collect(errs)
+        for d in &self.dataset.value {
+            if let Err(why) = catalog.check_dataset_present(&d.name, d.path.as_deref()) {
+                errs.push((
+                    self.dataset.field.clone(),
+                    self.dataset.span.clone(),
+                    format!("dataset `{}` is not available: {why}", d.name),
+                    None,
+                ));
+            }
+        }
     }
 }
