@@ -107,24 +107,29 @@ pub fn run(a: SweepArgs) -> anyhow::Result<ExitCode> {
         dry_run(&cfg, a.shard, a.json)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let progress = if a.json {
-        ProgressMode::Json
-    } else if a.quiet {
-        ProgressMode::Quiet
-    } else {
-        ProgressMode::Auto
-    };
     greenbench_runner::folder::check_paths(&out)?;
     std::fs::create_dir_all(&out)
         .with_context(|| format!("creating the sweep folder {}", out.display()))?;
     let lock = FolderLock::acquire(&out, "sweep")?;
+    let opts = options(&a, out, datasets)?;
+    run_locked(&a, &cfg, &opts, &lock)
+}
+
+/// How the runner runs this sweep: the worker command, its environment, the meters.
+fn options(a: &SweepArgs, out: PathBuf, datasets: PathBuf) -> anyhow::Result<SweepOptions> {
     let exe =
         std::env::current_exe().context("finding the greenbench executable to start workers")?;
-    let opts = SweepOptions {
-        out: out.clone(),
+    Ok(SweepOptions {
+        out,
         retry_failed: a.retry_failed,
         shard: a.shard,
-        progress,
+        progress: if a.json {
+            ProgressMode::Json
+        } else if a.quiet {
+            ProgressMode::Quiet
+        } else {
+            ProgressMode::Auto
+        },
         worker_command: vec![exe.into_os_string(), "worker".into()],
         worker_env: greenbench_runner::sweep::worker_env(),
         meter: serde_json::to_value(&a.meter)?,
@@ -135,7 +140,18 @@ pub fn run(a: SweepArgs) -> anyhow::Result<ExitCode> {
         catalog: Box::new(ZooCatalog {
             datasets_root: datasets,
         }),
-    };
+    })
+}
+
+/// Runs the sweep in its locked folder: signals handled, a power limit left by a killed sweep
+/// restored, then the summary and the exit code.
+fn run_locked(
+    a: &SweepArgs,
+    cfg: &SweepConfig,
+    opts: &SweepOptions,
+    lock: &FolderLock,
+) -> anyhow::Result<ExitCode> {
+    let out = &opts.out;
     let settings = a.meter.clone();
     let mut idle = move |secs: f64| settings.idle_baseline(secs);
     greenbench_runner::interrupt::install_handlers();
@@ -145,21 +161,14 @@ pub fn run(a: SweepArgs) -> anyhow::Result<ExitCode> {
             "restored the GPU power limit to {w} W (left by an interrupted sweep)"
         ));
     }
-    let wants_cap = !cfg.power_limit_w.value.is_empty();
-    let estimate = estimate_remaining(&cfg, a.shard, &out);
+    let cap: Option<&mut dyn PowerCap> = if cfg.power_limit_w.value.is_empty() {
+        None
+    } else {
+        Some(&mut capper)
+    };
+    let estimate = estimate_remaining(cfg, a.shard, out);
     let t0 = std::time::Instant::now();
-    let summary = greenbench_runner::run_sweep(
-        &cfg,
-        &opts,
-        &lock,
-        &mut idle,
-        if wants_cap {
-            Some(&mut capper as &mut dyn PowerCap)
-        } else {
-            None
-        },
-    );
-    let summary = match summary {
+    let summary = match greenbench_runner::run_sweep(cfg, opts, lock, &mut idle, cap) {
         Err(RunnerError::Interrupted) => {
             say(&format!(
                 "interrupted: the run in progress was stopped and not recorded; every finished run is in {}. \
@@ -170,13 +179,9 @@ pub fn run(a: SweepArgs) -> anyhow::Result<ExitCode> {
         }
         other => other?,
     };
-    if progress == ProgressMode::Auto {
-        say(&summary_text(
-            &cfg,
-            &summary,
-            t0.elapsed().as_secs_f64(),
-            estimate,
-        ));
+    if opts.progress == ProgressMode::Auto {
+        let elapsed = t0.elapsed().as_secs_f64();
+        say(&summary_text(cfg, &summary, elapsed, estimate));
     }
     Ok(if summary.all_ok() {
         ExitCode::SUCCESS
