@@ -14,6 +14,7 @@
 //! * `energy_uj` unreadable (root-only since CVE-2020-8694) is [`MeterError::PermissionDenied`],
 //!   whose message gives the fix. It is never read as 0.
 
+use std::collections::BTreeMap;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -104,7 +105,7 @@ impl std::fmt::Debug for RaplSource {
 }
 
 /// `(prefix, indices)` of a powercap entry name like `intel-rapl:0:2`; `None` for other entries.
-fn parse_domain_name(name: &str) -> Option<(&str, Vec<u32>)> {
+fn parse_domain_name(name: &str) -> Option<(&'static str, Vec<u32>)> {
     let (prefix, rest) = name
         .strip_prefix("intel-rapl:")
         .map(|r| ("intel-rapl", r))
@@ -145,6 +146,94 @@ fn read_name(reader: &dyn FileReader, dir: &Path) -> Option<String> {
     Some(String::from_utf8_lossy(&buf[..n]).trim().to_string())
 }
 
+/// Entry name → folder of every RAPL domain under `root`: sub-domains appear both at the root
+/// (symlinks) and nested in their package.
+fn domain_dirs(root: &Path) -> Result<BTreeMap<String, PathBuf>> {
+    let scan = |dir: &Path, dirs: &mut BTreeMap<String, PathBuf>| -> Result<()> {
+        let io = |source| MeterError::Io {
+            what: "powercap directory",
+            path: dir.to_path_buf(),
+            source,
+        };
+        for entry in std::fs::read_dir(dir).map_err(io)? {
+            let entry = entry.map_err(io)?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if parse_domain_name(&name).is_some() && entry.path().is_dir() {
+                dirs.entry(name).or_insert_with(|| entry.path());
+            }
+        }
+        Ok(())
+    };
+    let mut dirs = BTreeMap::new();
+    scan(root, &mut dirs)?;
+    let tops: Vec<PathBuf> = dirs
+        .iter()
+        .filter(|(n, _)| parse_domain_name(n).is_some_and(|(_, i)| i.len() == 1))
+        .map(|(_, p)| p.clone())
+        .collect();
+    for top in &tops {
+        scan(top, &mut dirs)?;
+    }
+    Ok(dirs)
+}
+
+/// Opens one domain folder: a package (summed into `cpu`) or a `dram` sub-domain, with its
+/// prefix; `None` for `psys` (the whole platform, which would double count) and for `core` /
+/// `uncore` (part of their package).
+fn open_domain(
+    reader: &dyn FileReader,
+    entry_name: &str,
+    dir: &Path,
+) -> Result<Option<(&'static str, Domain)>> {
+    let Some((prefix, idx)) = parse_domain_name(entry_name) else {
+        return Ok(None);
+    };
+    let name = read_name(reader, dir).unwrap_or_default();
+    let component = match (idx.len(), name.as_str()) {
+        (1, "psys") => return Ok(None),
+        (1, _) => Component::Cpu,
+        (2, "dram") => Component::Dram,
+        _ => return Ok(None),
+    };
+    let energy_path = dir.join("energy_uj");
+    let last_raw = read_u64_file(reader, &energy_path, "RAPL energy_uj")?;
+    let max_range = read_u64_file(
+        reader,
+        &dir.join("max_energy_range_uj"),
+        "RAPL max_energy_range_uj",
+    )
+    .ok();
+    let domain = Domain {
+        component,
+        energy_path,
+        max_range,
+        last_raw,
+        last_t: Instant::now(),
+        total_uj: 0,
+    };
+    Ok(Some((prefix, domain)))
+}
+
+/// How the source measures, for records: prefix, packages, dram domains, and domains whose
+/// decreases cannot be corrected.
+fn basis_text(prefix: &str, packages: usize, drams: usize, no_max: usize) -> String {
+    let mut basis = format!(
+        "RAPL powercap ({prefix}): {packages} package{}{}, wrap-corrected",
+        if packages == 1 { "" } else { "s" },
+        if drams > 0 {
+            format!(" + {drams} dram")
+        } else {
+            String::new()
+        }
+    );
+    if no_max > 0 {
+        basis.push_str(&format!(
+            "; {no_max} domain(s) without max_energy_range_uj (a decrease there is reported as an error)"
+        ));
+    }
+    basis
+}
+
 impl RaplSource {
     /// Opens RAPL under `root` (normally [`DEFAULT_POWERCAP_ROOT`]) reading the real files.
     pub fn open(root: &Path) -> Result<Self> {
@@ -158,70 +247,17 @@ impl RaplSource {
                 path: root.to_path_buf(),
             });
         }
-        let io = |e, path: &Path| MeterError::Io {
-            what: "powercap directory",
-            path: path.to_path_buf(),
-            source: e,
-        };
-        // Entry name -> directory; sub-domains appear both at the root (symlinks) and nested.
-        let mut dirs: std::collections::BTreeMap<String, PathBuf> = Default::default();
-        let scan =
-            |dir: &Path, dirs: &mut std::collections::BTreeMap<String, PathBuf>| -> Result<()> {
-                for entry in std::fs::read_dir(dir).map_err(|e| io(e, dir))? {
-                    let entry = entry.map_err(|e| io(e, dir))?;
-                    let name = entry.file_name().to_string_lossy().into_owned();
-                    if parse_domain_name(&name).is_some() && entry.path().is_dir() {
-                        dirs.entry(name).or_insert_with(|| entry.path());
-                    }
-                }
-                Ok(())
-            };
-        scan(root, &mut dirs)?;
-        let tops: Vec<PathBuf> = dirs
-            .iter()
-            .filter(|(n, _)| parse_domain_name(n).is_some_and(|(_, i)| i.len() == 1))
-            .map(|(_, p)| p.clone())
-            .collect();
-        for top in &tops {
-            scan(top, &mut dirs)?;
-        }
-
+        let dirs = domain_dirs(root)?;
         let mut domains = Vec::new();
-        let (mut packages, mut drams) = (0usize, 0usize);
         let mut prefix = "intel-rapl";
         for (entry_name, dir) in &dirs {
-            let Some((p, idx)) = parse_domain_name(entry_name) else {
-                continue;
-            };
-            let name = read_name(reader.as_ref(), dir).unwrap_or_default();
-            let component = match (idx.len(), name.as_str()) {
-                (1, "psys") => continue,
-                (1, _) => Component::Cpu,
-                (2, "dram") => Component::Dram,
-                _ => continue,
-            };
-            prefix = p;
-            let energy_path = dir.join("energy_uj");
-            let last_raw = read_u64_file(reader.as_ref(), &energy_path, "RAPL energy_uj")?;
-            let max_range = read_u64_file(
-                reader.as_ref(),
-                &dir.join("max_energy_range_uj"),
-                "RAPL max_energy_range_uj",
-            )
-            .ok();
-            match component {
-                Component::Cpu => packages += 1,
-                _ => drams += 1,
+            if let Some((p, d)) = open_domain(reader.as_ref(), entry_name, dir)? {
+                prefix = p;
+                domains.push(d);
             }
-            domains.push(Domain {
-                component,
-                energy_path,
-                max_range,
-                last_raw,
-                last_t: Instant::now(),
-                total_uj: 0,
-            });
         }
+        let count = |c: Component| domains.iter().filter(|d| d.component == c).count();
+        let (packages, drams) = (count(Component::Cpu), count(Component::Dram));
         if packages == 0 {
             return Err(MeterError::NoRaplDomain {
                 path: root.to_path_buf(),
@@ -232,25 +268,11 @@ impl RaplSource {
             components.push(Component::Dram);
         }
         let no_max = domains.iter().filter(|d| d.max_range.is_none()).count();
-        let mut basis = format!(
-            "RAPL powercap ({prefix}): {packages} package{}{}, wrap-corrected",
-            if packages == 1 { "" } else { "s" },
-            if drams > 0 {
-                format!(" + {drams} dram")
-            } else {
-                String::new()
-            }
-        );
-        if no_max > 0 {
-            basis.push_str(&format!(
-                "; {no_max} domain(s) without max_energy_range_uj (a decrease there is reported as an error)"
-            ));
-        }
         Ok(RaplSource {
             reader,
             domains,
             components,
-            basis,
+            basis: basis_text(prefix, packages, drams, no_max),
             max_power_w: DEFAULT_MAX_PLAUSIBLE_W,
         })
     }
