@@ -18,7 +18,7 @@ mod validate;
 /// Optimizers a config may name.
 pub const OPTIMIZERS: &[&str] = &["sgd", "sgd-nesterov", "adamw"];
 /// Learning-rate schedules a config may name.
-pub const SCHEDULES: &[&str] = &["cosine", "step", "constant"];
+pub const SCHEDULES: &[&str] = &["cosine", "cosine-step", "step", "constant"];
 /// Precisions a config may name.
 pub const PRECISIONS: &[&str] = &["f32"];
 /// Axis names (keys allowed in `[grid]` and `[[exclude]]`).

@@ -3,7 +3,7 @@
 use crate::error::ModelError;
 
 /// Names as `greenbench_core::config::SCHEDULES` spells them.
-pub const NAMES: &[&str] = &["cosine", "step", "constant"];
+pub const NAMES: &[&str] = &["cosine", "cosine-step", "step", "constant"];
 
 /// Factor of the `step` schedule: lr × 0.1 every third of the run (PyTorch `StepLR`,
 /// `step_size = max(1, epochs / 3)`, `gamma = 0.1`).
@@ -33,10 +33,7 @@ impl Schedule {
             "constant" => Ok(Self::Constant),
             other => Err(ModelError::Setting {
                 field: "schedule",
-                message: format!(
-                    "unknown schedule `{other}`; accepted: {}, cosine-step",
-                    NAMES.join(", ")
-                ),
+                message: format!("unknown schedule `{other}`; accepted: {}", NAMES.join(", ")),
             }),
         }
     }
