@@ -96,20 +96,10 @@ impl SweepConfig {
 
     /// The number of runs before excludes, without expanding the grid.
     fn check_grid_size(&self, errs: &mut Vec<Pending>) {
-        let lens = [
-            self.model.value.len(),
-            self.dataset.value.len(),
-            self.batch_size.value.len(),
-            self.lr.value.len(),
-            self.optimizer.value.len(),
-            self.epochs.value.len(),
-            self.device.value.len(),
-            self.threads.value.len(),
-            self.seed.value.len(),
-            self.power_limit_w.value.len().max(1),
-            self.repeats.value.max(1) as usize,
-        ];
-        let runs = lens.iter().fold(1u128, |n, &l| n.saturating_mul(l as u128));
+        let runs = self
+            .axis_lengths()
+            .iter()
+            .fold(1u128, |n, &l| n.saturating_mul(l as u128));
         if runs > MAX_RUNS {
             errs.push((
                 "grid".into(),

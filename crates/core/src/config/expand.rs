@@ -39,8 +39,17 @@ impl SweepConfig {
         } else {
             self.power_limit_w.value.iter().map(|&w| Some(w)).collect()
         };
-        // The axes in expansion order; the last one varies fastest.
-        let lens = [
+        odometer(&self.axis_lengths())
+            .map(|i| self.spec_at(&i, &limits))
+            .filter(|spec| !self.excluded(spec))
+            .collect()
+    }
+
+    /// How many values each axis has, in expansion order (the last varies fastest): dataset,
+    /// model, batch size, lr, optimizer, epochs, device, threads, seed, power limit (one, "none",
+    /// when not set), repeat. Their product is the grid's size before excludes.
+    pub(crate) fn axis_lengths(&self) -> [usize; 11] {
+        [
             self.dataset.value.len(),
             self.model.value.len(),
             self.batch_size.value.len(),
@@ -50,13 +59,9 @@ impl SweepConfig {
             self.device.value.len(),
             self.threads.value.len(),
             self.seed.value.len(),
-            limits.len(),
+            self.power_limit_w.value.len().max(1),
             self.repeats.value.max(1) as usize,
-        ];
-        odometer(&lens)
-            .map(|i| self.spec_at(&i, &limits))
-            .filter(|spec| !self.excluded(spec))
-            .collect()
+        ]
     }
 
     /// The run at index `i` of each axis (in [`SweepConfig::expand`]'s order).
