@@ -3,21 +3,20 @@
 //! The core crate does not know the model zoo or the data registry; the binary passes an
 //! implementation of [`Catalog`] to [`crate::SweepConfig::validate`].
 
+use crate::error::BoxError;
+
 /// The names a sweep configuration is checked against.
 pub trait Catalog {
     /// Known model names (as written in configs).
     fn models(&self) -> Vec<String>;
     /// `Ok` if `name` is a model this build can construct, else the accepted names. The default
     /// checks membership in [`Catalog::models`] (an empty list accepts everything).
-    fn check_model(&self, name: &str) -> Result<(), String> {
+    fn check_model(&self, name: &str) -> Result<(), BoxError> {
         let models = self.models();
         if models.is_empty() || models.iter().any(|m| m == name) {
             Ok(())
         } else {
-            Err(format!(
-                "accepted: {} (see `greenbench models`)",
-                models.join(", ")
-            ))
+            Err(format!("accepted: {} (see `greenbench models`)", models.join(", ")).into())
         }
     }
     /// The family (`mlp`, `cnn`, `transformer`) of a model, if known.
@@ -27,9 +26,9 @@ pub trait Catalog {
     /// Known dataset names.
     fn datasets(&self) -> Vec<String>;
     /// `Ok` if this build and machine can run on `device` (e.g. `cpu`, `cuda:0`), else why not.
-    fn check_device(&self, device: &str) -> Result<(), String>;
+    fn check_device(&self, device: &str) -> Result<(), BoxError>;
     /// `Ok` if `model` can train on `dataset` (input shape and kind match), else why not.
-    fn check_combination(&self, _model: &str, _dataset: &str) -> Result<(), String> {
+    fn check_combination(&self, _model: &str, _dataset: &str) -> Result<(), BoxError> {
         Ok(())
     }
     /// Training samples of `dataset` (before any `subset`), if known without loading it; used to
@@ -39,7 +38,7 @@ pub trait Catalog {
     }
     /// `Ok` if the dataset's files are present (or given by `path`), else which file is missing
     /// and the command that fetches it.
-    fn check_dataset_present(&self, _dataset: &str, _path: Option<&str>) -> Result<(), String> {
+    fn check_dataset_present(&self, _dataset: &str, _path: Option<&str>) -> Result<(), BoxError> {
         Ok(())
     }
 }
@@ -55,7 +54,7 @@ impl Catalog for AcceptAll {
     fn datasets(&self) -> Vec<String> {
         Vec::new()
     }
-    fn check_device(&self, _device: &str) -> Result<(), String> {
+    fn check_device(&self, _device: &str) -> Result<(), BoxError> {
         Ok(())
     }
 }

@@ -3,6 +3,10 @@
 use std::path::PathBuf;
 use thiserror::Error;
 
+/// The error of an interface another crate implements ([`crate::Catalog`],
+/// [`crate::PhaseMeter`], [`crate::PowerCap`]): any error, its causes kept for the message.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
 /// A sweep configuration error, located in its file.
 ///
 /// Displayed as `FILE:LINE:COLUMN: field `FIELD`: MESSAGE` followed by a hint when there is one.

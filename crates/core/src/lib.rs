@@ -20,7 +20,7 @@ pub mod units;
 pub use catalog::Catalog;
 pub use config::{Axis, CarbonConfig, SweepConfig};
 pub use energy::{Component, ComponentEnergy, ComponentPower, EnergyReading, Quality};
-pub use error::{ConfigError, CoreError};
+pub use error::{BoxError, ConfigError, CoreError};
 pub use metering::{PhaseMeter, PowerCap, TraceStats};
 pub use record::{RunRecord, RunStatus, SCHEMA_VERSION};
 pub use spec::RunSpec;

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::energy::ComponentEnergy;
+use crate::error::BoxError;
 
 /// Utilisation means from a power trace.
 #[derive(Debug, Clone, Copy, Default)]
@@ -20,12 +21,12 @@ pub struct TraceStats {
 /// What a worker needs from the energy meter.
 pub trait PhaseMeter {
     /// Opens a measurement window (the worker synchronizes the device just before).
-    fn begin(&mut self) -> Result<(), String>;
+    fn begin(&mut self) -> Result<(), BoxError>;
     /// Closes the window opened by `begin` and returns its energy per component; a component
     /// whose source failed is missing (`None`), never 0.
     fn end(&mut self) -> ComponentEnergy;
     /// Starts the background power trace (`traces/<run_id>.csv`).
-    fn start_trace(&mut self, path: &Path, hz: f64) -> Result<(), String>;
+    fn start_trace(&mut self, path: &Path, hz: f64) -> Result<(), BoxError>;
     /// Stops the trace and returns utilisation means.
     fn stop_trace(&mut self) -> TraceStats;
     /// Average total power in watts since the previous call, for the progress bar.
@@ -41,7 +42,7 @@ pub trait PhaseMeter {
 /// Sets and restores GPU power limits for runs with `power_limit_w`.
 pub trait PowerCap {
     /// Sets the power limit of `device` (`cuda:N`) to `watts`.
-    fn apply(&mut self, device: &str, watts: f64) -> Result<(), String>;
+    fn apply(&mut self, device: &str, watts: f64) -> Result<(), BoxError>;
     /// Puts back the limits that were there before the last `apply`.
-    fn restore(&mut self) -> Result<(), String>;
+    fn restore(&mut self) -> Result<(), BoxError>;
 }

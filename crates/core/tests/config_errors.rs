@@ -13,14 +13,18 @@ impl Catalog for TestCatalog {
     fn datasets(&self) -> Vec<String> {
         vec!["digits".into(), "fashion-mnist-32".into()]
     }
-    fn check_device(&self, d: &str) -> Result<(), String> {
+    fn check_device(&self, d: &str) -> Result<(), greenbench_core::BoxError> {
         if d == "cpu" {
             Ok(())
         } else {
             Err("built without CUDA".into())
         }
     }
-    fn check_combination(&self, model: &str, dataset: &str) -> Result<(), String> {
+    fn check_combination(
+        &self,
+        model: &str,
+        dataset: &str,
+    ) -> Result<(), greenbench_core::BoxError> {
         if model == "lenet" && dataset == "digits" {
             Err("lenet needs 3×32×32 images".into())
         } else {

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use greenbench_core::PowerCap;
+use greenbench_core::{BoxError, PowerCap};
 
 use crate::power_limit::{NvmlPowerLimit, PowerCapper, PowerLimitControl};
 
@@ -36,7 +36,7 @@ impl NvmlCapper {
 }
 
 impl PowerCap for NvmlCapper {
-    fn apply(&mut self, device: &str, watts: f64) -> Result<(), String> {
+    fn apply(&mut self, device: &str, watts: f64) -> Result<(), BoxError> {
         let index: u32 = device
             .strip_prefix("cuda:")
             .and_then(|i| i.parse().ok())
@@ -45,21 +45,21 @@ impl PowerCap for NvmlCapper {
             })?;
         if self.capper.as_ref().is_none_or(|(i, _)| *i != index) {
             if let Some((_, mut old)) = self.capper.take() {
-                old.restore().map_err(|e| e.to_string())?;
+                old.restore()?;
             }
-            let ctl = NvmlPowerLimit::open(index).map_err(|e| e.to_string())?;
-            let c = PowerCapper::new(Box::new(ctl), &self.pending).map_err(|e| e.to_string())?;
+            let ctl = NvmlPowerLimit::open(index)?;
+            let c = PowerCapper::new(Box::new(ctl), &self.pending)?;
             self.capper = Some((index, c));
         }
         match self.capper.as_mut() {
-            Some((_, c)) => c.apply(watts).map_err(|e| e.to_string()),
+            Some((_, c)) => Ok(c.apply(watts)?),
             None => Err("no power-limit control".into()),
         }
     }
 
-    fn restore(&mut self) -> Result<(), String> {
+    fn restore(&mut self) -> Result<(), BoxError> {
         match self.capper.as_mut() {
-            Some((_, c)) => c.restore().map_err(|e| e.to_string()),
+            Some((_, c)) => Ok(c.restore()?),
             None => Ok(()),
         }
     }

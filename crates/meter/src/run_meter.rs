@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use greenbench_core::{ComponentEnergy, PhaseMeter, TraceStats};
+use greenbench_core::{BoxError, ComponentEnergy, PhaseMeter, TraceStats};
 
 use crate::meter::Meter;
 use crate::sampler::Sampler;
@@ -35,8 +35,8 @@ impl RunMeter {
 }
 
 impl PhaseMeter for RunMeter {
-    fn begin(&mut self) -> Result<(), String> {
-        self.window = Some(self.meter.begin().map_err(|e| e.to_string())?);
+    fn begin(&mut self) -> Result<(), BoxError> {
+        self.window = Some(self.meter.begin()?);
         Ok(())
     }
 
@@ -55,13 +55,9 @@ impl PhaseMeter for RunMeter {
         }
     }
 
-    fn start_trace(&mut self, path: &Path, hz: f64) -> Result<(), String> {
+    fn start_trace(&mut self, path: &Path, hz: f64) -> Result<(), BoxError> {
         let interval = Duration::from_secs_f64(1.0 / hz.max(0.1));
-        self.sampler = Some(
-            self.meter
-                .start_sampler(path, interval)
-                .map_err(|e| e.to_string())?,
-        );
+        self.sampler = Some(self.meter.start_sampler(path, interval)?);
         Ok(())
     }
 

@@ -348,7 +348,8 @@ fn capped_run(
     }
     let rec = run_one(cfg, opts, spec, idle_power, progress);
     if let Some(p) = power.as_deref_mut() {
-        p.restore().map_err(RunnerError::PowerLimit)?;
+        p.restore()
+            .map_err(|e| RunnerError::PowerLimit(e.to_string()))?;
     }
     rec
 }

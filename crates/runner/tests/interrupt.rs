@@ -14,11 +14,11 @@ use greenbench_runner::{interrupt, run_sweep, RunnerError};
 struct Log(Arc<Mutex<Vec<String>>>);
 
 impl PowerCap for Log {
-    fn apply(&mut self, _device: &str, watts: f64) -> Result<(), String> {
+    fn apply(&mut self, _device: &str, watts: f64) -> Result<(), greenbench_core::BoxError> {
         self.0.lock().unwrap().push(format!("apply {watts}"));
         Ok(())
     }
-    fn restore(&mut self) -> Result<(), String> {
+    fn restore(&mut self) -> Result<(), greenbench_core::BoxError> {
         self.0.lock().unwrap().push("restore".into());
         Ok(())
     }

@@ -20,7 +20,7 @@ struct FakeCap {
 }
 
 impl PowerCap for FakeCap {
-    fn apply(&mut self, device: &str, watts: f64) -> Result<(), String> {
+    fn apply(&mut self, device: &str, watts: f64) -> Result<(), greenbench_core::BoxError> {
         if self.refuse_above.is_some_and(|m| watts > m) {
             return Err("permission denied; run as root".into());
         }
@@ -30,7 +30,7 @@ impl PowerCap for FakeCap {
             .push(format!("apply {device} {watts}"));
         Ok(())
     }
-    fn restore(&mut self) -> Result<(), String> {
+    fn restore(&mut self) -> Result<(), greenbench_core::BoxError> {
         self.log.lock().unwrap().push("restore".into());
         Ok(())
     }

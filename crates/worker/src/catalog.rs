@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use greenbench_core::Catalog;
+use greenbench_core::{BoxError, Catalog};
 use greenbench_models::train::InputSpec;
 
 /// Models from the zoo, datasets from the registry (present or not under `datasets_root`).
@@ -24,7 +24,7 @@ pub fn dataset_input(name: &str) -> Option<InputSpec> {
 }
 
 /// Checks a device name against this build: `cpu`, or `cuda:N` when built with the `cuda` feature.
-pub fn check_device(device: &str) -> Result<(), String> {
+pub fn check_device(device: &str) -> Result<(), BoxError> {
     if device == "cpu" {
         return Ok(());
     }
@@ -32,9 +32,7 @@ pub fn check_device(device: &str) -> Result<(), String> {
         return Err("accepted: cpu, cuda:N (N = GPU index)".into());
     };
     if index.parse::<usize>().is_err() {
-        return Err(format!(
-            "`{index}` is not a GPU index; write cuda:0, cuda:1, …"
-        ));
+        return Err(format!("`{index}` is not a GPU index; write cuda:0, cuda:1, …").into());
     }
     if cfg!(feature = "cuda") {
         Ok(())
@@ -55,20 +53,22 @@ impl Catalog for ZooCatalog {
             .collect()
     }
 
-    fn check_model(&self, name: &str) -> Result<(), String> {
-        greenbench_models::registry::lookup(name)
-            .map(|_| ())
-            .map_err(|_| match greenbench_models::mlp::width_problem(name) {
-                Some(why) => format!(
-                    "{why} (custom MLPs: mlp-<w1>x<w2>…, at most {} layers of at most {} units)",
-                    greenbench_models::mlp::MAX_LAYERS,
-                    greenbench_models::mlp::MAX_WIDTH
-                ),
-                None => format!(
-                    "accepted: {}, or mlp-<w1>x<w2>… (see `greenbench models`)",
-                    self.models().join(", ")
-                ),
-            })
+    fn check_model(&self, name: &str) -> Result<(), BoxError> {
+        if greenbench_models::registry::lookup(name).is_ok() {
+            return Ok(());
+        }
+        let why = match greenbench_models::mlp::width_problem(name) {
+            Some(why) => format!(
+                "{why} (custom MLPs: mlp-<w1>x<w2>…, at most {} layers of at most {} units)",
+                greenbench_models::mlp::MAX_LAYERS,
+                greenbench_models::mlp::MAX_WIDTH
+            ),
+            None => format!(
+                "accepted: {}, or mlp-<w1>x<w2>… (see `greenbench models`)",
+                self.models().join(", ")
+            ),
+        };
+        Err(why.into())
     }
 
     fn family(&self, model: &str) -> Option<String> {
@@ -84,30 +84,26 @@ impl Catalog for ZooCatalog {
             .collect()
     }
 
-    fn check_device(&self, device: &str) -> Result<(), String> {
+    fn check_device(&self, device: &str) -> Result<(), BoxError> {
         check_device(device)
     }
 
-    fn check_combination(&self, model: &str, dataset: &str) -> Result<(), String> {
+    fn check_combination(&self, model: &str, dataset: &str) -> Result<(), BoxError> {
         let (Ok(entry), Some(input)) = (
             greenbench_models::registry::lookup(model),
             dataset_input(dataset),
         ) else {
             return Ok(()); // unknown names are reported on their own
         };
-        entry
-            .requires
-            .check(model, &input)
-            .map_err(|e| e.to_string())
+        Ok(entry.requires.check(model, &input)?)
     }
 
     fn train_samples(&self, dataset: &str) -> Option<usize> {
         greenbench_data::info(dataset).map(|i| i.train_len)
     }
 
-    fn check_dataset_present(&self, dataset: &str, path: Option<&str>) -> Result<(), String> {
-        greenbench_data::locate(dataset, &self.datasets_root, path.map(Path::new))
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+    fn check_dataset_present(&self, dataset: &str, path: Option<&str>) -> Result<(), BoxError> {
+        greenbench_data::locate(dataset, &self.datasets_root, path.map(Path::new))?;
+        Ok(())
     }
 }

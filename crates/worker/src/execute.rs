@@ -70,7 +70,9 @@ fn execute(req: &WorkerRequest, meter: &mut dyn PhaseMeter) -> Result<WorkerResu
     warm_up(req, &run, &mut batcher)?;
     if let Some(path) = &req.trace_path {
         if req.sampler_hz > 0.0 {
-            meter.start_trace(path, req.sampler_hz)?;
+            meter
+                .start_trace(path, req.sampler_hz)
+                .map_err(|e| e.to_string())?;
         }
     }
     emit(&WorkerEvent::Phase {
@@ -200,7 +202,7 @@ fn train_epochs(
     };
     for epoch in 1..=spec.epochs {
         run.trainer.synchronize().map_err(|e| e.to_string())?;
-        meter.begin()?;
+        meter.begin().map_err(|e| e.to_string())?;
         let t0 = Instant::now();
         let pass = train_pass(req, run, batcher, meter, epoch, injected)?;
         run.trainer.synchronize().map_err(|e| e.to_string())?;
@@ -330,7 +332,7 @@ fn infer(
         phase: "inference".into(),
     });
     run.trainer.synchronize().map_err(|e| e.to_string())?;
-    meter.begin()?;
+    meter.begin().map_err(|e| e.to_string())?;
     let t0 = Instant::now();
     let inf = evaluate(
         &mut run.trainer,

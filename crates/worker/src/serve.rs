@@ -4,7 +4,7 @@
 use std::io::Read;
 
 use greenbench_core::protocol::{WorkerEvent, WorkerRequest};
-use greenbench_core::PhaseMeter;
+use greenbench_core::{BoxError, PhaseMeter};
 
 use crate::execute::{emit, run_worker};
 
@@ -19,7 +19,9 @@ fn die_with_parent() {
 /// Serves one run: reads the [`WorkerRequest`] on stdin, opens its meter with `open_meter`, runs
 /// it, and returns the exit code (0 also for a diverged run, 2 for a run that could not start,
 /// after a `failed` event that says why).
-pub fn serve(open_meter: impl FnOnce(&WorkerRequest) -> Result<Box<dyn PhaseMeter>, String>) -> u8 {
+pub fn serve(
+    open_meter: impl FnOnce(&WorkerRequest) -> Result<Box<dyn PhaseMeter>, BoxError>,
+) -> u8 {
     die_with_parent();
     let fail = |message: String| {
         emit(&WorkerEvent::Failed { message });

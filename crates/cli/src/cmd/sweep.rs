@@ -265,16 +265,20 @@ impl greenbench_core::Catalog for DryRunCatalog {
     fn models(&self) -> Vec<String> {
         self.0.models()
     }
-    fn check_model(&self, name: &str) -> Result<(), String> {
+    fn check_model(&self, name: &str) -> Result<(), greenbench_core::BoxError> {
         self.0.check_model(name)
     }
     fn datasets(&self) -> Vec<String> {
         self.0.datasets()
     }
-    fn check_device(&self, device: &str) -> Result<(), String> {
+    fn check_device(&self, device: &str) -> Result<(), greenbench_core::BoxError> {
         self.0.check_device(device)
     }
-    fn check_combination(&self, model: &str, dataset: &str) -> Result<(), String> {
+    fn check_combination(
+        &self,
+        model: &str,
+        dataset: &str,
+    ) -> Result<(), greenbench_core::BoxError> {
         self.0.check_combination(model, dataset)
     }
     fn train_samples(&self, dataset: &str) -> Option<usize> {

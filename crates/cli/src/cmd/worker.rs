@@ -82,7 +82,7 @@ pub fn run() -> std::process::ExitCode {
         {
             settings.gpu_index = i;
         }
-        let meter = Meter::auto(&settings.options()).map_err(|e| e.to_string())?;
+        let meter = Meter::auto(&settings.options())?;
         Ok(Box::new(RunMeter::new(meter)) as Box<dyn greenbench_core::PhaseMeter>)
     }))
 }

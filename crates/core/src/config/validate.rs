@@ -315,7 +315,7 @@ impl SweepConfig {
                     &self.model.field,
                     &self.model.span,
                     format!("unknown model `{m}`"),
-                    Some(accepted),
+                    Some(accepted.to_string()),
                 );
             }
         }
