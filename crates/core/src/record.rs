@@ -253,6 +253,33 @@ pub struct RunRecord {
 }
 
 impl RunRecord {
+    /// A record of `spec` in sweep `sweep` with nothing measured yet: status `crashed` until the
+    /// run says otherwise, no times, family, host, model or phases. Builders fill what they know
+    /// with struct update syntax (`RunRecord { status, ..RunRecord::new(sweep, spec) }`).
+    pub fn new(sweep: &str, spec: RunSpec) -> RunRecord {
+        RunRecord {
+            schema_version: SCHEMA_VERSION,
+            sweep: sweep.to_string(),
+            run_id: spec.run_id(),
+            status: RunStatus::Crashed,
+            error: None,
+            started_at: String::new(),
+            finished_at: String::new(),
+            spec,
+            family: String::new(),
+            host: HostInfo::default(),
+            model: None,
+            train: None,
+            inference: None,
+            idle_power_w: ComponentPower::default(),
+            carbon_g: CarbonRecord::default(),
+            meters: Default::default(),
+            train_samples: 0,
+            flags: Vec::new(),
+            attempts: Vec::new(),
+        }
+    }
+
     /// Whether a flag concerns `field` (e.g. `train.net_energy`).
     pub fn is_flagged(&self, field: &str) -> bool {
         self.flags.iter().any(|f| f.field == field)
@@ -357,25 +384,11 @@ mod tests {
         )
         .unwrap();
         RunRecord {
-            schema_version: SCHEMA_VERSION,
-            sweep: "t".into(),
-            run_id: spec.run_id(),
             status: RunStatus::Ok,
-            error: None,
             started_at: "2026-01-01T00:00:00Z".into(),
             finished_at: "2026-01-01T00:00:01Z".into(),
-            spec,
             family: "mlp".into(),
-            host: HostInfo::default(),
-            model: None,
-            train: None,
-            inference: None,
-            idle_power_w: ComponentPower::default(),
-            carbon_g: CarbonRecord::default(),
-            meters: Default::default(),
-            train_samples: 0,
-            flags: Vec::new(),
-            attempts: Vec::new(),
+            ..RunRecord::new("t", spec)
         }
     }
 

@@ -12,9 +12,7 @@ use std::time::{Duration, Instant};
 
 use greenbench_core::energy::ComponentPower;
 use greenbench_core::protocol::{WorkerEvent, WorkerRequest, WorkerResult};
-use greenbench_core::record::{
-    CarbonRecord, EpochRecord, ModelInfo, RunRecord, RunStatus, TrainRecord, SCHEMA_VERSION,
-};
+use greenbench_core::record::{EpochRecord, ModelInfo, RunRecord, RunStatus, TrainRecord};
 use greenbench_core::{RunSpec, SweepConfig};
 
 use crate::error::RunnerError;
@@ -286,25 +284,12 @@ pub(crate) fn base_record(
 ) -> RunRecord {
     let now = chrono::Utc::now().to_rfc3339();
     RunRecord {
-        schema_version: SCHEMA_VERSION,
-        sweep: cfg.name.clone(),
-        run_id: spec.run_id(),
-        status: RunStatus::Crashed,
-        error: None,
         started_at: now.clone(),
         finished_at: now,
-        spec: spec.clone(),
         family: opts.catalog.family(&spec.model).unwrap_or_default(),
         host: opts.host.clone(),
-        model: None,
-        train: None,
-        inference: None,
         idle_power_w: idle_power.clone(),
-        carbon_g: CarbonRecord::default(),
-        meters: Default::default(),
-        train_samples: 0,
-        flags: Vec::new(),
-        attempts: Vec::new(),
+        ..RunRecord::new(&cfg.name, spec.clone())
     }
 }
 
@@ -361,27 +346,7 @@ mod tests {
             "timeout_s":2.5}"#,
         )
         .unwrap();
-        RunRecord {
-            schema_version: SCHEMA_VERSION,
-            sweep: "t".into(),
-            run_id: spec.run_id(),
-            status: RunStatus::Crashed,
-            error: None,
-            started_at: String::new(),
-            finished_at: String::new(),
-            spec,
-            family: String::new(),
-            host: Default::default(),
-            model: None,
-            train: None,
-            inference: None,
-            idle_power_w: ComponentPower::default(),
-            carbon_g: CarbonRecord::default(),
-            meters: Default::default(),
-            train_samples: 0,
-            flags: Vec::new(),
-            attempts: Vec::new(),
-        }
+        RunRecord::new("t", spec)
     }
 
     fn epoch(n: usize) -> EpochRecord {

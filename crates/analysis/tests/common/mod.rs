@@ -247,25 +247,12 @@ pub fn sweep(shape: &Shape) -> Vec<RunRecord> {
 pub fn crashed(model: &str) -> RunRecord {
     let s = spec(model, 32, 2, 0);
     RunRecord {
-        schema_version: SCHEMA_VERSION,
-        sweep: "synthetic".into(),
-        run_id: s.run_id(),
         status: RunStatus::Crashed,
         error: Some("signal 9 (killed): out of memory".into()),
         started_at: "2026-01-01T00:00:00Z".into(),
         finished_at: "2026-01-01T00:00:05Z".into(),
-        spec: s,
         family: "cnn".into(),
-        host: HostInfo::default(),
-        model: None,
-        train: None,
-        inference: None,
-        idle_power_w: ComponentPower::default(),
-        carbon_g: CarbonRecord::default(),
-        meters: Default::default(),
-        train_samples: 0,
-        flags: Vec::new(),
-        attempts: Vec::new(),
+        ..RunRecord::new("synthetic", s)
     }
 }
 
