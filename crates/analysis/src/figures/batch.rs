@@ -6,7 +6,7 @@ use std::path::Path;
 use plotters::prelude::*;
 
 use super::scatter::{emit_scatter, Scatter, Series};
-use super::{color, FigureInput, FigureOutcome};
+use super::{FigureInput, FigureOutcome};
 use crate::data;
 use crate::groups::Context;
 use crate::stats;
@@ -60,12 +60,8 @@ fn prepare(input: &FigureInput) -> Result<Scatter, String> {
                 .filter_map(|(b, v)| Some((*b as f64, data::wh(stats::mean(v)?))))
                 .collect();
             Series {
-                label,
-                color: color(i),
-                marker: super::marker(i),
-                points,
                 line: true,
-                thin: false,
+                ..Series::nth(i, label, points)
             }
         })
         .collect();

@@ -8,7 +8,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::scatter::{Scatter, Series};
-use super::{axis_font, color, emit, FigureInput, FigureOutcome, Plot, NARROW_PX};
+use super::{axis_font, emit, FigureInput, FigureOutcome, Plot, NARROW_PX};
 use crate::data::{self, EnergyBasis};
 use crate::groups::{config_groups, per_model, ConfigGroup, Context};
 use crate::stats;
@@ -131,17 +131,16 @@ fn panel(index: usize, spec: PanelSpec, shown: &[&ConfigGroup]) -> Option<Scatte
     let series: Vec<Series> = shown
         .iter()
         .enumerate()
-        .map(|(i, g)| Series {
-            label: if index == 0 {
+        .map(|(i, g)| {
+            let label = if index == 0 {
                 g.model.clone()
             } else {
                 String::new()
-            },
-            color: color(i),
-            marker: super::marker(i),
-            points: curve(g, &*spec.value),
-            line: true,
-            thin: false,
+            };
+            Series {
+                line: true,
+                ..Series::nth(i, label, curve(g, &*spec.value))
+            }
         })
         .filter(|s| !s.points.is_empty())
         .collect();

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::scatter::{emit_scatter, Scatter, Series};
-use super::{color, FigureInput, FigureOutcome};
+use super::{FigureInput, FigureOutcome};
 use crate::data;
 use crate::groups::{config_groups, per_model};
 use crate::stats;
@@ -45,14 +45,7 @@ fn prepare(input: &FigureInput) -> Result<Scatter, String> {
         y_label: input.energy_label("training"),
         x_log: true,
         y_log: true,
-        series: vec![Series {
-            label,
-            color: color(0),
-            marker: super::marker(0),
-            points: x.iter().copied().zip(y).collect(),
-            line: false,
-            thin: false,
-        }],
+        series: vec![Series::nth(0, label, x.iter().copied().zip(y).collect())],
         notes: pts.into_iter().map(|(m, x, y)| (x, y, m)).collect(),
         ..Default::default()
     })

@@ -5,7 +5,7 @@ use std::path::Path;
 use plotters::prelude::*;
 
 use super::scatter::{emit_scatter, Scatter, Series};
-use super::{color, truncate, FigureInput, FigureOutcome};
+use super::{truncate, FigureInput, FigureOutcome};
 use crate::data;
 use crate::groups::config_groups;
 use crate::pareto::pareto_front;
@@ -51,12 +51,8 @@ fn prepare(input: &FigureInput) -> Result<Scatter, String> {
                 thin: false,
             },
             Series {
-                label: "Pareto front".into(),
-                color: color(3),
-                marker: super::marker(3),
-                points: fp,
                 line: true,
-                thin: false,
+                ..Series::nth(3, "Pareto front".into(), fp)
             },
         ],
         notes: front

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::scatter::{emit_scatter, Scatter, Series};
-use super::{color, FigureInput, FigureOutcome};
+use super::{FigureInput, FigureOutcome};
 use crate::stats;
 use crate::AnalysisError;
 
@@ -44,14 +44,7 @@ fn prepare(input: &FigureInput) -> Result<Scatter, String> {
         x_label: format!("mean {which} utilisation [%]"),
         y_label: format!("average {which} power, raw ({}) [W]", input.quality),
         y_zero: true,
-        series: vec![Series {
-            label: r,
-            color: color(0),
-            marker: super::marker(0),
-            points,
-            line: false,
-            thin: false,
-        }],
+        series: vec![Series::nth(0, r, points)],
         ..Default::default()
     })
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 use plotters::prelude::*;
 
 use super::scatter::{emit_scatter, Scatter, Series};
-use super::{color, FigureInput, FigureOutcome};
+use super::{FigureInput, FigureOutcome};
 use crate::data;
 use crate::AnalysisError;
 
@@ -45,14 +45,7 @@ fn prepare(input: &FigureInput) -> Result<Scatter, String> {
                 line: true,
                 thin: true,
             },
-            Series {
-                label: format!("held-out runs (n = {})", pts.len()),
-                color: color(0),
-                marker: super::marker(0),
-                points: pts,
-                line: false,
-                thin: false,
-            },
+            Series::nth(0, format!("held-out runs (n = {})", pts.len()), pts),
         ],
         ..Default::default()
     })

@@ -29,6 +29,21 @@ pub(crate) struct Series {
     pub thin: bool,
 }
 
+impl Series {
+    /// Series `index` of a figure: its palette colour and marker, drawn as markers (set `line`
+    /// with struct update syntax for a polyline).
+    pub(crate) fn nth(index: usize, label: String, points: Vec<(f64, f64)>) -> Series {
+        Series {
+            label,
+            color: super::color(index),
+            marker: super::marker(index),
+            points,
+            line: false,
+            thin: false,
+        }
+    }
+}
+
 /// A scatter figure.
 pub(crate) struct Scatter {
     /// Caption.
