@@ -1,9 +1,10 @@
 //! Whether a folder may receive a sweep: the paths it needs are of the right kind, and whatever
 //! it already holds belongs to this very sweep, run with the same meter settings.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
+use greenbench_core::record::RunRecord;
 use greenbench_core::SweepConfig;
 
 use crate::error::RunnerError;
@@ -40,14 +41,22 @@ pub fn check_paths(out: &Path) -> Result<(), RunnerError> {
     Ok(())
 }
 
+/// What a sweep folder already holds: its manifest, if any, and the record of each run id.
+pub struct FolderContents {
+    /// `manifest.json`, if present.
+    pub manifest: Option<Manifest>,
+    /// Run id → its record in `runs.jsonl` (see [`recorded`]).
+    pub records: HashMap<String, RunRecord>,
+}
+
 /// Checks that `out` may receive this sweep: empty, or holding only this config's runs (by the
 /// manifest's fingerprint when there is one, and by every record's run id in any case), measured
-/// with the same meter settings. Returns the folder's manifest, if any.
+/// with the same meter settings. Returns what the folder holds.
 pub fn check_output_folder(
     cfg: &SweepConfig,
     out: &Path,
     meter_settings: &serde_json::Value,
-) -> Result<Option<Manifest>, RunnerError> {
+) -> Result<FolderContents, RunnerError> {
     check_paths(out)?;
     let manifest = Manifest::read(&out.join("manifest.json"))?;
     if let Some(m) = &manifest {
@@ -88,7 +97,7 @@ pub fn check_output_folder(
             foreign.len()
         )));
     }
-    Ok(manifest)
+    Ok(FolderContents { manifest, records })
 }
 
 /// `key: before → now` for each meter setting that differs.

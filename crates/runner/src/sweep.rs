@@ -13,7 +13,7 @@ use greenbench_core::record::{Flag, HostInfo, RunRecord, RunStatus};
 use greenbench_core::{Catalog, ComponentEnergy, PowerCap, RunSpec, Seconds, SweepConfig};
 
 use crate::error::{io, RunnerError};
-use crate::folder::check_output_folder;
+use crate::folder::{check_output_folder, FolderContents};
 use crate::lock::FolderLock;
 use crate::manifest::Manifest;
 use crate::progress::{Progress, ProgressMode};
@@ -118,13 +118,15 @@ pub fn run_sweep(
             lock.dir().display()
         )));
     }
-    let previous = check_output_folder(cfg, out, &opts.meter)?;
+    let FolderContents {
+        manifest: previous,
+        records: before,
+    } = check_output_folder(cfg, out, &opts.meter)?;
     for sub in ["traces", "logs"] {
         std::fs::create_dir_all(out.join(sub)).map_err(io("creating", &out.join(sub)))?;
     }
     let runs = owned_runs(cfg, opts.shard);
     let records_path = out.join("runs.jsonl");
-    let before = recorded(&records_path)?;
     let todo = runs_to_do(&runs, &before, opts.retry_failed);
     let mut summary = SweepSummary {
         total: runs.len(),
