@@ -82,10 +82,7 @@ impl Progress {
                 let _ = multi.println(line);
             }
             (None, ProgressMode::Quiet) => {}
-            (None, _) => {
-                use std::io::Write;
-                let _ = writeln!(std::io::stderr(), "{line}");
-            }
+            (None, _) => say(line),
         }
     }
 
@@ -174,6 +171,12 @@ impl Progress {
             overall.finish();
         }
     }
+}
+
+/// Writes a line to stderr; a closed stderr is not a reason to stop a sweep.
+pub fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 /// One JSON line on stdout. A closed stdout (`greenbench sweep --json | head -3`) is ignored:

@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::ffi::OsString;
-use std::io::Write;
 use std::path::PathBuf;
 
 use greenbench_core::energy::ComponentPower;
@@ -16,7 +15,7 @@ use crate::error::{io, RunnerError};
 use crate::folder::{check_output_folder, FolderContents};
 use crate::lock::FolderLock;
 use crate::manifest::Manifest;
-use crate::progress::{Progress, ProgressMode};
+use crate::progress::{say, Progress, ProgressMode};
 use crate::records::{attempts_before, recorded, RecordsWriter};
 use crate::shard::Shard;
 use crate::worker_process::{base_record, run_one};
@@ -354,11 +353,6 @@ fn capped_run(
             .map_err(|e| RunnerError::PowerLimit(e.to_string()))?;
     }
     rec
-}
-
-/// Writes a line to stderr; a closed stderr is not a reason to stop a sweep.
-fn say(line: &str) {
-    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 /// Environment for every worker: the GPU order NVML and CUDA agree on, and mimalloc told to keep

@@ -1,13 +1,13 @@
 //! `greenbench sweep`: validate a config, then run (or list with `--dry-run`) its grid.
 
 use anyhow::{bail, Context};
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use greenbench_core::PowerCap;
 use greenbench_core::SweepConfig;
 use greenbench_meter::NvmlCapper;
+use greenbench_runner::progress::say;
 use greenbench_runner::{FolderLock, ProgressMode, RunnerError, Shard, SweepOptions, SweepSummary};
 
 use crate::cmd::worker::MeterSettings;
@@ -251,11 +251,6 @@ fn estimate_remaining(
             .map(|(_, s)| s)
             .filter(|s| !done.contains_key(&s.run_id())),
     )
-}
-
-/// Writes a line to stderr; a closed stderr does not stop the sweep.
-fn say(line: &str) {
-    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 /// Accepts datasets that are not fetched yet (a dry run loads nothing).
