@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use greenbench_core::record::{read_records, EpochRecord, RunRecord};
+use greenbench_core::record::{one_per_run_id, read_records, EpochRecord, RunRecord};
 use greenbench_core::{ComponentEnergy, Quality, RunStatus};
 use serde::Serialize;
 
@@ -140,7 +140,7 @@ impl Sweep {
                 dir: dir.to_path_buf(),
             });
         }
-        let (records, duplicates_dropped) = dedupe(read_records(&runs)?);
+        let (records, duplicates_dropped) = one_per_run_id(read_records(&runs)?);
         let mpath = dir.join("manifest.json");
         let manifest = if mpath.is_file() {
             let text = std::fs::read_to_string(&mpath)
@@ -189,26 +189,6 @@ impl Sweep {
     pub fn ok_runs(&self) -> Vec<&RunRecord> {
         ok_runs(&self.records)
     }
-}
-
-/// One record per run id, in file order: an `ok` record wins, else the last; with the number
-/// of records dropped.
-pub fn dedupe(records: Vec<RunRecord>) -> (Vec<RunRecord>, usize) {
-    let total = records.len();
-    let mut at: std::collections::HashMap<String, usize> = Default::default();
-    let mut kept: Vec<RunRecord> = Vec::with_capacity(total);
-    for r in records {
-        match at.get(&r.run_id) {
-            Some(&i) if kept[i].status == RunStatus::Ok => {}
-            Some(&i) => kept[i] = r,
-            None => {
-                at.insert(r.run_id.clone(), kept.len());
-                kept.push(r);
-            }
-        }
-    }
-    let dropped = total - kept.len();
-    (kept, dropped)
 }
 
 /// How many runs a sweep folder's manifest expects: its shard's share of `total_runs`, or

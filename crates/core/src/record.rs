@@ -356,6 +356,26 @@ pub fn read_records(path: &Path) -> Result<Vec<RunRecord>, CoreError> {
         .collect())
 }
 
+/// One record per run id, in file order: an `ok` record wins, else the last; with the number
+/// of records dropped.
+pub fn one_per_run_id(records: Vec<RunRecord>) -> (Vec<RunRecord>, usize) {
+    let total = records.len();
+    let mut at: std::collections::HashMap<String, usize> = Default::default();
+    let mut kept: Vec<RunRecord> = Vec::with_capacity(total);
+    for r in records {
+        match at.get(&r.run_id) {
+            Some(&i) if kept[i].status == RunStatus::Ok => {}
+            Some(&i) => kept[i] = r,
+            None => {
+                at.insert(r.run_id.clone(), kept.len());
+                kept.push(r);
+            }
+        }
+    }
+    let dropped = total - kept.len();
+    (kept, dropped)
+}
+
 /// Parses one record line, checking its schema version.
 pub fn parse_record(line: &str) -> Result<RunRecord, String> {
     let v: serde_json::Value = serde_json::from_str(line).map_err(|e| e.to_string())?;

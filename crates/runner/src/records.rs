@@ -5,7 +5,9 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use greenbench_core::record::{read_record_lines, Attempt, RunRecord};
+use greenbench_core::record::{
+    one_per_run_id, read_record_lines, read_records, Attempt, RunRecord,
+};
 
 use crate::error::{io, RunnerError};
 
@@ -118,20 +120,11 @@ fn record_line(rec: &RunRecord) -> Result<String, RunnerError> {
 /// The record of each run id in `path` (none if the file does not exist); when a run id appears
 /// more than once (a folder written by an older greenbench), an `ok` record wins, else the last.
 pub fn recorded(path: &Path) -> Result<HashMap<String, RunRecord>, RunnerError> {
-    let mut out: HashMap<String, RunRecord> = HashMap::new();
     if !path.exists() {
-        return Ok(out);
+        return Ok(HashMap::new());
     }
-    for l in read_record_lines(path)? {
-        let r = l.record;
-        match out.get(&r.run_id) {
-            Some(old) if old.status == greenbench_core::RunStatus::Ok => {}
-            _ => {
-                out.insert(r.run_id.clone(), r);
-            }
-        }
-    }
-    Ok(out)
+    let (records, _) = one_per_run_id(read_records(path)?);
+    Ok(records.into_iter().map(|r| (r.run_id.clone(), r)).collect())
 }
 
 /// What is kept of an earlier attempt in the record of its retry: its own earlier attempts, then
