@@ -258,7 +258,7 @@ fn impossible_numbers_and_wrong_paths_are_clear_errors() {
         "",
         100000,
         "mlp-small",
-        "batch_size 100000 is larger than the 1438 training samples of `digits`",
+        "batch_size 100000 is larger than the 1294 training samples of `digits` (after the validation split)",
     );
     check(
         "w",

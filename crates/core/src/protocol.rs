@@ -58,6 +58,9 @@ pub enum WorkerEvent {
         train_samples: u64,
         /// Test samples.
         test_samples: u64,
+        /// Validation samples held out of the training set.
+        #[serde(default)]
+        validation_samples: u64,
         /// Model family.
         family: String,
         /// Complexity.

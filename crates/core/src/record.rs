@@ -105,7 +105,8 @@ pub struct EpochRecord {
     pub loss: f64,
     /// Training accuracy over the epoch (0..1).
     pub train_acc: f64,
-    /// Validation accuracy after the epoch (0..1), if a validation set exists.
+    /// Accuracy (0..1) after the epoch on the validation split held out of the training samples
+    /// (never the test set); `None` when the run held nothing out (`validation = 0`).
     pub val_acc: Option<f64>,
 }
 
@@ -132,8 +133,12 @@ pub struct TrainRecord {
     pub final_loss: f64,
     /// Training accuracy of the last epoch.
     pub train_acc: f64,
-    /// Validation accuracy after the last epoch.
+    /// Validation-split accuracy after the last epoch (see [`EpochRecord::val_acc`]).
     pub val_acc: Option<f64>,
+    /// Samples of the validation split `val_acc` was measured on (absent in records written
+    /// before the split existed, whose `val_acc` came from the test set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation_samples: Option<u64>,
     /// Per-epoch figures.
     pub epochs: Vec<EpochRecord>,
 }
@@ -154,7 +159,8 @@ pub struct InferenceRecord {
     /// Average power.
     #[serde(default)]
     pub avg_power_w: ComponentPower,
-    /// Test accuracy (0..1); next-token top-1 for language models.
+    /// Accuracy (0..1) on the test split (its `test_subset` when the spec gives one), measured
+    /// once at the end of the run; next-token top-1 for language models.
     pub accuracy: f64,
     /// Perplexity, for language models.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -17,9 +17,17 @@ pub struct RunSpec {
     /// User-supplied dataset location (CIFAR-10), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dataset_path: Option<String>,
-    /// Use only the first N training samples, if set.
+    /// Train on N training samples only (stratified by class, the same for every run), if set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subset: Option<usize>,
+    /// Fraction of the (subset's) training samples held out, stratified, as the validation split
+    /// that per-epoch accuracy is measured on; `None`: nothing held out, no per-epoch accuracy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation: Option<f64>,
+    /// Test samples used for test accuracy and inference (stratified, the same images for every
+    /// run), if fewer than the whole test split.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_subset: Option<usize>,
     /// Mini-batch size (samples).
     pub batch_size: usize,
     /// Peak learning rate.
@@ -79,6 +87,8 @@ mod tests {
             dataset: "fashion-mnist".into(),
             dataset_path: None,
             subset: None,
+            validation: None,
+            test_subset: None,
             batch_size: 128,
             lr: 0.01,
             optimizer: "sgd".into(),

@@ -1,8 +1,17 @@
-//! Loads every registered dataset that is present and prints its size and load time.
+//! Loads every registered dataset that is present and prints its load time and the memory its
+//! inputs hold (bytes for images read as bytes, f32 otherwise) and the process's peak memory.
 //!
 //! `cargo run --release -p greenbench-data --example load_timing [names…]`
 
 use std::time::Instant;
+
+/// Peak resident memory of this process in MB (`VmHWM` of /proc/self/status), if readable.
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1000.0)
+}
 
 fn main() {
     let root = greenbench_data::default_root();
@@ -17,16 +26,21 @@ fn main() {
     };
     for name in names {
         let t = Instant::now();
-        match greenbench_data::load(&name, &root, None, None) {
+        match greenbench_data::load(&name, &root, None, &greenbench_data::Selection::default()) {
             Ok(d) => {
-                let mb = (d.train.inputs.len() + d.test.inputs.len()) as f64 * 4.0 / 1e6;
+                let secs = t.elapsed().as_secs_f64();
+                let bytes: usize = [&d.train, &d.validation, &d.test]
+                    .iter()
+                    .map(|s| s.inputs.memory_bytes())
+                    .sum();
+                let peak = peak_rss_mb().map_or("unknown".into(), |m| format!("{m:.0} MB"));
                 println!(
-                    "{name}: {} train + {} test, shape {:?}, {} classes, {mb:.0} MB of f32 inputs, loaded in {:.2} s",
+                    "{name}: {} train + {} test, shape {:?}, {} classes, inputs hold {:.0} MB, loaded in {secs:.2} s (process peak so far {peak})",
                     d.train.len,
                     d.test.len,
                     d.sample_shape(),
                     d.classes,
-                    t.elapsed().as_secs_f64()
+                    bytes as f64 / 1e6,
                 );
             }
             Err(e) => println!("{name}: not loaded: {e}"),

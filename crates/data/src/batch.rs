@@ -35,7 +35,7 @@ pub fn gather(
             "gather: index {i} out of range for a split of {} samples",
             split.len
         );
-        x.extend_from_slice(&split.inputs[i * sample_len..(i + 1) * sample_len]);
+        split.inputs.push_sample(i, sample_len, x);
         y.extend_from_slice(&split.targets[i * targets_per_sample..(i + 1) * targets_per_sample]);
     }
 }
@@ -43,6 +43,7 @@ pub fn gather(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dataset::Inputs;
 
     #[test]
     fn epoch_order_is_a_deterministic_permutation() {
@@ -62,7 +63,7 @@ mod tests {
     #[test]
     fn gather_fills_and_reuses() {
         let split = Split {
-            inputs: (0..12).map(|v| v as f32).collect(),
+            inputs: Inputs::Floats((0..12).map(|v| v as f32).collect()),
             targets: vec![10, 11, 12, 13, 14, 15],
             len: 3,
         };

@@ -40,15 +40,114 @@ impl SampleKind {
     }
 }
 
-/// One split (train or test) as flat arrays.
+/// One split (train, validation or test) as flat arrays.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Split {
-    /// `len × sample_len` inputs: standardised pixels, or token ids as f32.
-    pub inputs: Vec<f32>,
+    /// The `len` inputs, each [`Dataset::sample_len`] values once expanded by [`Inputs::push_sample`].
+    pub inputs: Inputs,
     /// `len × targets_per_sample` class ids or next-token ids.
     pub targets: Vec<u32>,
     /// Number of samples.
     pub len: usize,
+}
+
+/// The inputs of a split as they are held in memory.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Inputs {
+    /// `len × sample_len` values ready for the model: standardised pixels, or token ids as f32.
+    Floats(Vec<f32>),
+    /// Image bytes as read from the files (before padding and channel repetition), turned into
+    /// standardised f32 one sample at a time: a quarter of the memory of [`Inputs::Floats`] for
+    /// greyscale, a twelfth for the padded three-channel stand-in, and no full-size conversion pass.
+    Bytes(ByteImages),
+}
+
+impl Default for Inputs {
+    fn default() -> Self {
+        Inputs::Floats(Vec::new())
+    }
+}
+
+/// Image bytes and how one image becomes model input: scale to [0,1], zero-pad each plane by
+/// `pad`, repeat the channels `repeat` times, standardise per output channel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ByteImages {
+    /// `len × channels × height × width` bytes, channel-major.
+    pub pixels: Vec<u8>,
+    /// Channels of a stored image.
+    pub channels: usize,
+    /// Rows of a stored image.
+    pub height: usize,
+    /// Columns of a stored image.
+    pub width: usize,
+    /// Zero rows/columns added on each side of every plane.
+    pub pad: usize,
+    /// How many times the stored channels are repeated.
+    pub repeat: usize,
+    /// Factor that maps a byte to [0,1] (1/255, or 1/16 for the digits).
+    pub scale: f32,
+    /// Standardisation per output channel (`channels × repeat` entries).
+    pub normalization: Normalization,
+}
+
+impl ByteImages {
+    /// Values in one stored image.
+    fn stored_len(&self) -> usize {
+        self.channels * self.height * self.width
+    }
+
+    /// Appends image `i` as `channels·repeat × (height+2·pad) × (width+2·pad)` standardised f32.
+    fn push(&self, i: usize, out: &mut Vec<f32>) {
+        let (h, w, pad) = (self.height, self.width, self.pad);
+        let ow = w + 2 * pad;
+        let src = &self.pixels[i * self.stored_len()..(i + 1) * self.stored_len()];
+        for r in 0..self.repeat {
+            for c in 0..self.channels {
+                let oc = r * self.channels + c;
+                let (m, inv) = (
+                    self.normalization.mean[oc],
+                    1.0 / self.normalization.std[oc],
+                );
+                let zero = (0.0 - m) * inv;
+                let plane = &src[c * h * w..(c + 1) * h * w];
+                out.extend(std::iter::repeat_n(zero, pad * ow));
+                for row in plane.chunks_exact(w) {
+                    out.extend(std::iter::repeat_n(zero, pad));
+                    out.extend(row.iter().map(|&v| (v as f32 * self.scale - m) * inv));
+                    out.extend(std::iter::repeat_n(zero, pad));
+                }
+                out.extend(std::iter::repeat_n(zero, pad * ow));
+            }
+        }
+    }
+}
+
+impl Inputs {
+    /// Appends sample `i` (of `sample_len` values once expanded) to `out`.
+    pub fn push_sample(&self, i: usize, sample_len: usize, out: &mut Vec<f32>) {
+        match self {
+            Inputs::Floats(v) => out.extend_from_slice(&v[i * sample_len..(i + 1) * sample_len]),
+            Inputs::Bytes(b) => b.push(i, out),
+        }
+    }
+
+    /// Every sample expanded to f32 (`len × sample_len` values): for tests and tools, not for
+    /// training (it builds the full-size array the byte form avoids).
+    pub fn to_f32(&self, len: usize, sample_len: usize) -> Vec<f32> {
+        let mut out = Vec::with_capacity(len * sample_len);
+        for i in 0..len {
+            self.push_sample(i, sample_len, &mut out);
+        }
+        out
+    }
+
+    /// Bytes of memory the inputs hold.
+    pub fn memory_bytes(&self) -> usize {
+        match self {
+            Inputs::Floats(v) => v.len() * std::mem::size_of::<f32>(),
+            Inputs::Bytes(b) => b.pixels.len(),
+        }
+    }
 }
 
 /// Per-channel standardisation applied to image inputs: `x' = (x − mean) / std`, `x` in [0,1].
@@ -69,9 +168,12 @@ pub struct Dataset {
     pub kind: SampleKind,
     /// Number of classes, or the vocabulary size for text.
     pub classes: usize,
-    /// Training split.
+    /// Training split (what the model is trained on).
     pub train: Split,
-    /// Test split.
+    /// Validation split, held out of the training samples (empty when none was asked for):
+    /// per-epoch accuracy and every model choice use it, never the test split.
+    pub validation: Split,
+    /// Test split (or its stratified subset): measured once, at the end of a run.
     pub test: Split,
     /// The files it was read from.
     pub source: String,
@@ -112,9 +214,11 @@ impl Dataset {
         let mut rng = SplitMix64::new(seed);
         let sample_len: usize = shape.iter().product();
         let mut split = |len: usize| Split {
-            inputs: (0..len * sample_len)
-                .map(|_| (rng.next_u64() >> 40) as f32 / (1u64 << 23) as f32 - 1.0)
-                .collect(),
+            inputs: Inputs::Floats(
+                (0..len * sample_len)
+                    .map(|_| (rng.next_u64() >> 40) as f32 / (1u64 << 23) as f32 - 1.0)
+                    .collect(),
+            ),
             targets: (0..len).map(|_| rng.below(classes.max(1)) as u32).collect(),
             len,
         };
@@ -129,6 +233,7 @@ impl Dataset {
             },
             classes,
             train,
+            validation: Split::default(),
             test,
             source: format!("synthetic (seed {seed})"),
             vocab: None,
@@ -160,20 +265,7 @@ pub(crate) fn standardise(
         }
     }
     let n = (train.len() / sample.max(1) * plane).max(1) as f64;
-    let mean: Vec<f32> = sum.iter().map(|s| (s / n) as f32).collect();
-    let std: Vec<f32> = sum
-        .iter()
-        .zip(&sq)
-        .map(|(s, q)| {
-            let var = (q / n - (s / n) * (s / n)).max(0.0);
-            let sd = var.sqrt() as f32;
-            if sd > 1e-8 {
-                sd
-            } else {
-                1.0
-            }
-        })
-        .collect();
+    let Normalization { mean, std } = channel_stats(&sum, &sq, n);
     let apply = |data: &mut [f32]| {
         for img in data.chunks_exact_mut(sample) {
             for (c, p) in img.chunks_exact_mut(plane).enumerate() {
@@ -191,11 +283,31 @@ pub(crate) fn standardise(
     Normalization { mean, std }
 }
 
+/// Mean and standard deviation (1 where it is 0) per channel from sums and sums of squares over
+/// `n` values each.
+pub(crate) fn channel_stats(sum: &[f64], sq: &[f64], n: f64) -> Normalization {
+    let mean = sum.iter().map(|s| (s / n) as f32).collect();
+    let std = sum
+        .iter()
+        .zip(sq)
+        .map(|(s, q)| {
+            let var = (q / n - (s / n) * (s / n)).max(0.0);
+            let sd = var.sqrt() as f32;
+            if sd > 1e-8 {
+                sd
+            } else {
+                1.0
+            }
+        })
+        .collect();
+    Normalization { mean, std }
+}
+
 /// A deterministic stratified split: per class, a seeded shuffle, then `test_num/test_den` of the
 /// samples (largest-remainder rounding so the total is `round(n × fraction)`) go to test.
 /// Returns `(train, test)` indices, each in a seeded shuffled order (so any prefix mixes classes).
 pub(crate) fn stratified_split(
-    labels: &[u8],
+    labels: &[u32],
     classes: usize,
     test_num: usize,
     test_den: usize,
@@ -257,7 +369,7 @@ mod tests {
 
     #[test]
     fn stratified_split_sizes_and_determinism() {
-        let labels: Vec<u8> = (0..103).map(|i| (i % 3) as u8).collect();
+        let labels: Vec<u32> = (0..103).map(|i| i % 3).collect();
         let (tr, te) = stratified_split(&labels, 3, 1, 5, 42);
         assert_eq!((tr.len(), te.len()), (82, 21));
         assert_eq!(
@@ -268,7 +380,7 @@ mod tests {
         all.sort();
         assert_eq!(all, (0..103).collect::<Vec<_>>());
         for c in 0..3u8 {
-            let n = te.iter().filter(|&&i| labels[i] == c).count();
+            let n = te.iter().filter(|&&i| labels[i] == c as u32).count();
             assert!((6..=8).contains(&n), "class {c}: {n}");
         }
     }
@@ -277,10 +389,8 @@ mod tests {
     fn synthetic_is_deterministic() {
         let a = Dataset::synthetic_image([1, 4, 4], 3, 5, 2, 9);
         assert_eq!(a, Dataset::synthetic_image([1, 4, 4], 3, 5, 2, 9));
-        assert_eq!(
-            (a.sample_len(), a.train.inputs.len(), a.test.targets.len()),
-            (16, 80, 2)
-        );
-        assert!(a.train.inputs.iter().all(|v| (-1.0..1.0).contains(v)));
+        let x = a.train.inputs.to_f32(a.train.len, a.sample_len());
+        assert_eq!((a.sample_len(), x.len(), a.test.targets.len()), (16, 80, 2));
+        assert!(x.iter().all(|v| (-1.0..1.0).contains(v)));
     }
 }

@@ -1,7 +1,10 @@
 //! Image splits before they become a [`Dataset`]: raw pixels of any reader, padded, repeated over
 //! channels, scaled to [0,1] and standardised.
 
-use crate::dataset::{standardise, Dataset, SampleKind, Split};
+use crate::dataset::{
+    channel_stats, standardise, ByteImages, Dataset, Inputs, Normalization, SampleKind, Split,
+};
+use crate::selection::{pick_labelled, Selection};
 
 /// Images as bytes or [0,1] floats, before conversion.
 pub(crate) struct RawImages<'a> {
@@ -61,25 +64,48 @@ impl RawImages<'_> {
     }
 }
 
-/// Builds an image dataset from raw train/test images, each plane zero-padded by `pad` and
-/// repeated `repeat` times over channels, standardised with the train split's mean/std.
+/// How stored images become model input: each plane zero-padded by `pad`, the channels repeated
+/// `repeat` times.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Layout {
+    /// Zero rows/columns added on each side of every plane.
+    pub pad: usize,
+    /// How many times the channels are repeated.
+    pub repeat: usize,
+}
+
+impl Layout {
+    /// Stored as read.
+    pub const AS_IS: Layout = Layout { pad: 0, repeat: 1 };
+}
+
+/// Builds an image dataset from the raw train/test images of a reader: the samples `sel` keeps
+/// (train, validation held out of it, test), laid out by `layout` and standardised with the
+/// training samples' per-channel mean/std. Byte images stay bytes until a batch is gathered.
 pub(crate) fn image_dataset(
     name: &str,
     train: RawImages,
     test: RawImages,
-    pad: usize,
-    repeat: usize,
+    layout: Layout,
     classes: usize,
     source: String,
+    sel: &Selection,
 ) -> Dataset {
+    let picked = pick_labelled(&train.labels, &test.labels, classes, sel);
     let (c, h, w) = (
-        train.channels * repeat,
-        train.height + 2 * pad,
-        train.width + 2 * pad,
+        train.channels * layout.repeat,
+        train.height + 2 * layout.pad,
+        train.width + 2 * layout.pad,
     );
-    let mut x_train = train.to_f32(pad, repeat);
-    let mut x_test = test.to_f32(pad, repeat);
-    let norm = standardise(&mut x_train, &mut [&mut x_test[..]], c, h * w);
+    let parts = [
+        train.part(&picked.train),
+        train.part(&picked.validation),
+        test.part(&picked.test),
+    ];
+    let ([tr, va, te], normalization) = match train.pixels {
+        Pixels::Bytes(_, scale) => byte_splits(&train, parts, layout, scale),
+        Pixels::Floats(_) => float_splits(&train, parts, layout),
+    };
     Dataset {
         name: name.into(),
         kind: SampleKind::Image {
@@ -88,20 +114,124 @@ pub(crate) fn image_dataset(
             width: w,
         },
         classes,
-        train: Split {
-            inputs: x_train,
-            targets: train.labels,
-            len: train.len,
-        },
-        test: Split {
-            inputs: x_test,
-            targets: test.labels,
-            len: test.len,
-        },
+        train: tr,
+        validation: va,
+        test: te,
         source,
         vocab: None,
-        normalization: Some(norm),
+        normalization: Some(normalization),
     }
+}
+
+/// The picked samples of one split: labels and their stored values, still unconverted (bytes or
+/// floats, as the reader gave them).
+pub(crate) struct Part {
+    labels: Vec<u32>,
+    bytes: Vec<u8>,
+    floats: Vec<f32>,
+}
+
+impl RawImages<'_> {
+    /// The samples `idx`, in that order.
+    fn part(&self, idx: &[usize]) -> Part {
+        let one = self.channels * self.height * self.width;
+        let (bytes, floats) = match self.pixels {
+            Pixels::Bytes(b, _) => (pick(b, one, idx), Vec::new()),
+            Pixels::Floats(f) => (Vec::new(), pick(f, one, idx)),
+        };
+        Part {
+            labels: idx.iter().map(|&i| self.labels[i]).collect(),
+            bytes,
+            floats,
+        }
+    }
+}
+
+/// Byte splits (images shaped like `like`) sharing the training part's standardisation.
+fn byte_splits(
+    like: &RawImages,
+    parts: [Part; 3],
+    layout: Layout,
+    scale: f32,
+) -> ([Split; 3], Normalization) {
+    let normalization = byte_normalization(&parts[0].bytes, like, layout, scale);
+    let splits = parts.map(|p| Split {
+        len: p.labels.len(),
+        targets: p.labels,
+        inputs: Inputs::Bytes(ByteImages {
+            pixels: p.bytes,
+            channels: like.channels,
+            height: like.height,
+            width: like.width,
+            pad: layout.pad,
+            repeat: layout.repeat,
+            scale,
+            normalization: normalization.clone(),
+        }),
+    });
+    (splits, normalization)
+}
+
+/// Per output channel mean/std of `bytes` (images shaped like `like`) as they would be after
+/// scaling, padding and repetition: the same sums, in the same order, as standardising the
+/// expanded f32 images, without building them.
+fn byte_normalization(bytes: &[u8], like: &RawImages, layout: Layout, scale: f32) -> Normalization {
+    let (h, w) = (like.height, like.width);
+    let plane = (h + 2 * layout.pad) * (w + 2 * layout.pad);
+    let stored = (like.channels * h * w).max(1);
+    let mut sum = vec![0f64; like.channels];
+    let mut sq = vec![0f64; like.channels];
+    for img in bytes.chunks_exact(stored) {
+        for (c, p) in img.chunks_exact((h * w).max(1)).enumerate() {
+            let (mut s, mut q) = (0f64, 0f64);
+            for &b in p {
+                let v = (b as f32 * scale) as f64;
+                s += v;
+                q += v * v;
+            }
+            sum[c] += s;
+            sq[c] += q;
+        }
+    }
+    let n = (bytes.len() / stored * plane).max(1) as f64;
+    let one = channel_stats(&sum, &sq, n);
+    let repeated = |v: &[f32]| (0..layout.repeat).flat_map(|_| v.iter().copied()).collect();
+    Normalization {
+        mean: repeated(&one.mean),
+        std: repeated(&one.std),
+    }
+}
+
+/// Float splits (images shaped like `like`), expanded and standardised with the training part's
+/// mean/std.
+fn float_splits(like: &RawImages, parts: [Part; 3], layout: Layout) -> ([Split; 3], Normalization) {
+    let expand = |p: &Part| {
+        RawImages {
+            len: p.labels.len(),
+            channels: like.channels,
+            height: like.height,
+            width: like.width,
+            labels: Vec::new(),
+            pixels: Pixels::Floats(&p.floats),
+        }
+        .to_f32(layout.pad, layout.repeat)
+    };
+    let [tr, va, te] = parts;
+    let (mut x_tr, mut x_va, mut x_te) = (expand(&tr), expand(&va), expand(&te));
+    let plane = (like.height + 2 * layout.pad) * (like.width + 2 * layout.pad);
+    let channels = like.channels * layout.repeat;
+    let norm = standardise(
+        &mut x_tr,
+        &mut [&mut x_va[..], &mut x_te[..]],
+        channels,
+        plane,
+    );
+    let split = |p: Part, x| Split {
+        len: p.labels.len(),
+        targets: p.labels,
+        inputs: Inputs::Floats(x),
+    };
+    ([split(tr, x_tr), split(va, x_va), split(te, x_te)], norm)
 }
 
 /// One-channel images; `len` is the number of labels.
@@ -165,11 +295,89 @@ mod tests {
         let bytes = [0u8, 255, 255, 0];
         let train = grey(1, 1, vec![0, 1, 1, 0], Pixels::Bytes(&bytes, 1.0 / 255.0));
         let test = grey(1, 1, vec![1], Pixels::Bytes(&bytes[1..2], 1.0 / 255.0));
-        let d = image_dataset("t", train, test, 1, 3, 2, "here".into());
+        let layout = Layout { pad: 1, repeat: 3 };
+        let d = image_dataset(
+            "t",
+            train,
+            test,
+            layout,
+            2,
+            "here".into(),
+            &Selection::default(),
+        );
         assert_eq!(d.sample_shape(), vec![3, 3, 3]);
         assert_eq!((d.train.len, d.test.len, d.classes), (4, 1, 2));
-        assert_eq!(d.train.inputs.len(), 4 * 27);
+        assert_eq!(d.validation.len, 0);
+        assert_eq!(d.train.inputs.to_f32(4, 27).len(), 4 * 27);
+        assert_eq!(d.train.inputs.memory_bytes(), 4, "bytes stay bytes");
         assert_eq!((d.name.as_str(), d.source.as_str()), ("t", "here"));
         assert!(d.normalization.is_some() && d.vocab.is_none());
+    }
+
+    /// Bytes expanded per sample give bit for bit the inputs (and statistics) of expanding every
+    /// image to f32 first and standardising the arrays, which is what the float path does.
+    #[test]
+    fn byte_images_expand_exactly_like_the_float_path() {
+        let (n, side) = (23, 5);
+        let bytes: Vec<u8> = (0..n * 2 * side * side)
+            .map(|k| (k * 37 % 251) as u8)
+            .collect();
+        let scale = 1.0 / 255.0;
+        let floats: Vec<f32> = bytes.iter().map(|&b| b as f32 * scale).collect();
+        let labels: Vec<u32> = (0..n as u32).map(|i| i % 3).collect();
+        let colour = |pixels| RawImages {
+            len: n,
+            channels: 2,
+            height: side,
+            width: side,
+            labels: labels.clone(),
+            pixels,
+        };
+        let sel = Selection {
+            subset: Some(20),
+            validation: 0.25,
+            test_subset: Some(9),
+        };
+        let layout = Layout { pad: 2, repeat: 3 };
+        let by_bytes = image_dataset(
+            "b",
+            colour(Pixels::Bytes(&bytes, scale)),
+            colour(Pixels::Bytes(&bytes, scale)),
+            layout,
+            3,
+            String::new(),
+            &sel,
+        );
+        let by_floats = image_dataset(
+            "f",
+            colour(Pixels::Floats(&floats)),
+            colour(Pixels::Floats(&floats)),
+            layout,
+            3,
+            String::new(),
+            &sel,
+        );
+        assert_eq!(by_bytes.normalization, by_floats.normalization);
+        let len = by_bytes.sample_len();
+        assert_eq!(len, 6 * 9 * 9);
+        for (a, b) in [
+            (&by_bytes.train, &by_floats.train),
+            (&by_bytes.validation, &by_floats.validation),
+            (&by_bytes.test, &by_floats.test),
+        ] {
+            assert_eq!((a.len, &a.targets), (b.len, &b.targets));
+            assert!(matches!(a.inputs, Inputs::Bytes(_)));
+            assert!(matches!(b.inputs, Inputs::Floats(_)));
+            let (x, y) = (a.inputs.to_f32(a.len, len), b.inputs.to_f32(b.len, len));
+            assert!(x.iter().zip(&y).all(|(p, q)| p.to_bits() == q.to_bits()));
+        }
+        assert_eq!(
+            (
+                by_bytes.train.len,
+                by_bytes.validation.len,
+                by_bytes.test.len
+            ),
+            (15, 5, 9)
+        );
     }
 }

@@ -18,12 +18,14 @@ mod loaders;
 pub mod mnist_json;
 pub mod registry;
 pub mod rng;
+mod selection;
 pub mod text;
 
 pub use batch::{epoch_order, gather};
-pub use dataset::{Dataset, Normalization, SampleKind, Split};
+pub use dataset::{ByteImages, Dataset, Inputs, Normalization, SampleKind, Split};
 pub use error::DataError;
 pub use registry::{
     default_root, fetch_command, info, load, locate, names, DatasetInfo, TEXT_SEQ_LEN,
 };
 pub use rng::SplitMix64;
+pub use selection::Selection;

@@ -3,9 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::dataset::{stratified_split, Dataset, SampleKind, Split};
+use crate::dataset::{stratified_split, Dataset, Inputs, SampleKind, Split};
 use crate::error::DataError;
-use crate::images::{grey, image_dataset, pick, Pixels, RawImages};
+use crate::images::{grey, image_dataset, pick, Layout, Pixels, RawImages};
+use crate::selection::{pick_windows, Selection};
 use crate::{cifar, digits, idx, mnist_json, text};
 
 /// Tokens per window of the text datasets.
@@ -21,8 +22,8 @@ pub const FASHION_FILES: [&str; 4] = [
     "t10k-labels-idx1-ubyte",
 ];
 
-/// What a reader is asked for: the dataset (from the table), where its files are and how many
-/// training samples to keep.
+/// What a reader is asked for: the dataset (from the table), where its files are and which
+/// samples to keep.
 pub(crate) struct Request<'a> {
     /// Registry name.
     pub name: &'static str,
@@ -30,15 +31,8 @@ pub(crate) struct Request<'a> {
     pub classes: usize,
     /// The file or folder [`crate::locate`] returned.
     pub at: &'a Path,
-    /// Keep only the first `n` training samples (`None` = all; never `Some(0)`).
-    pub subset: Option<usize>,
-}
-
-impl Request<'_> {
-    /// How many of `len` training samples to keep.
-    fn keep(&self, len: usize) -> usize {
-        self.subset.map_or(len, |n| n.min(len))
-    }
+    /// Which training, validation and test samples to keep.
+    pub sel: Selection,
 }
 
 /// `dir/base.gz` or `dir/base`, whichever exists.
@@ -92,13 +86,12 @@ fn fashion(req: &Request, pad: usize, repeat: usize) -> Result<Dataset, DataErro
             ));
         }
     }
-    let n = req.keep(tr.len);
     let scale = 1.0 / 255.0;
     let train = grey(
         28,
         28,
-        class_ids(&tr.labels[..n]),
-        Pixels::Bytes(&tr.pixels[..n * 784], scale),
+        class_ids(&tr.labels),
+        Pixels::Bytes(&tr.pixels, scale),
     );
     let test = grey(
         28,
@@ -110,10 +103,10 @@ fn fashion(req: &Request, pad: usize, repeat: usize) -> Result<Dataset, DataErro
         req.name,
         train,
         test,
-        pad,
-        repeat,
+        Layout { pad, repeat },
         req.classes,
         list(&files),
+        &req.sel,
     ))
 }
 
@@ -129,8 +122,7 @@ pub(crate) fn mnist_10k(req: &Request) -> Result<Dataset, DataError> {
         pixels.extend_from_slice(&data);
         files.push(f);
     }
-    let (mut train_idx, test_idx) = stratified_split(&labels, 10, 1, 5, SPLIT_SEED);
-    train_idx.truncate(req.keep(train_idx.len()));
+    let (train_idx, test_idx) = stratified_split(&class_ids(&labels), 10, 1, 5, SPLIT_SEED);
     let x_tr = pick(&pixels, mnist_json::PIXELS, &train_idx);
     let x_te = pick(&pixels, mnist_json::PIXELS, &test_idx);
     let lab = |idx: &[usize]| idx.iter().map(|&i| labels[i] as u32).collect::<Vec<_>>();
@@ -141,10 +133,10 @@ pub(crate) fn mnist_10k(req: &Request) -> Result<Dataset, DataError> {
         req.name,
         train,
         test,
-        0,
-        1,
+        Layout::AS_IS,
         req.classes,
         source,
+        &req.sel,
     ))
 }
 
@@ -152,8 +144,7 @@ pub(crate) fn mnist_10k(req: &Request) -> Result<Dataset, DataError> {
 pub(crate) fn digits(req: &Request) -> Result<Dataset, DataError> {
     let file = req.at;
     let d = digits::read_digits_csv(file)?;
-    let (mut train_idx, test_idx) = stratified_split(&d.labels, 10, 1, 5, SPLIT_SEED);
-    train_idx.truncate(req.keep(train_idx.len()));
+    let (train_idx, test_idx) = stratified_split(&class_ids(&d.labels), 10, 1, 5, SPLIT_SEED);
     let x_tr = pick(&d.pixels, digits::PIXELS, &train_idx);
     let x_te = pick(&d.pixels, digits::PIXELS, &test_idx);
     let lab = |idx: &[usize]| idx.iter().map(|&i| d.labels[i] as u32).collect::<Vec<_>>();
@@ -164,10 +155,10 @@ pub(crate) fn digits(req: &Request) -> Result<Dataset, DataError> {
         req.name,
         train,
         test,
-        0,
-        1,
+        Layout::AS_IS,
         req.classes,
         file.display().to_string(),
+        &req.sel,
     ))
 }
 
@@ -178,7 +169,6 @@ pub(crate) fn cifar10(req: &Request) -> Result<Dataset, DataError> {
     let refs: Vec<&Path> = train_files.iter().map(PathBuf::as_path).collect();
     let tr = cifar::read_cifar_batches(&refs)?;
     let te = cifar::read_cifar_batch(&test_file)?;
-    let n = req.keep(tr.len);
     let colour = |labels: &[u8], pixels| RawImages {
         len: labels.len(),
         channels: 3,
@@ -187,7 +177,7 @@ pub(crate) fn cifar10(req: &Request) -> Result<Dataset, DataError> {
         labels: class_ids(labels),
         pixels: Pixels::Bytes(pixels, 1.0 / 255.0),
     };
-    let train = colour(&tr.labels[..n], &tr.pixels[..n * cifar::PIXELS]);
+    let train = colour(&tr.labels, &tr.pixels);
     let test = colour(&te.labels, &te.pixels);
     let mut files = train_files;
     files.push(test_file);
@@ -195,10 +185,10 @@ pub(crate) fn cifar10(req: &Request) -> Result<Dataset, DataError> {
         req.name,
         train,
         test,
-        0,
-        1,
+        Layout::AS_IS,
         req.classes,
         list(&files),
+        &req.sel,
     ))
 }
 
@@ -211,7 +201,7 @@ pub(crate) fn text_corpus(req: &Request) -> Result<Dataset, DataError> {
     let vocab = text::vocabulary(&corpus);
     let ids = text::encode(&corpus, &vocab);
     let cut = ids.len() - ids.len() / 10;
-    let (mut x_tr, mut y_tr, n_tr) = text::windows(&ids[..cut], TEXT_SEQ_LEN);
+    let (x_tr, y_tr, n_tr) = text::windows(&ids[..cut], TEXT_SEQ_LEN);
     let (x_te, y_te, n_te) = text::windows(&ids[cut..], TEXT_SEQ_LEN);
     if n_tr == 0 || n_te == 0 {
         return Err(DataError::format(
@@ -221,25 +211,21 @@ pub(crate) fn text_corpus(req: &Request) -> Result<Dataset, DataError> {
             format!("{} characters in {} chapter files", ids.len(), files.len()),
         ));
     }
-    let n = req.keep(n_tr);
-    x_tr.truncate(n * TEXT_SEQ_LEN);
-    y_tr.truncate(n * TEXT_SEQ_LEN);
+    let picked = pick_windows(n_tr, n_te, &req.sel);
+    let windows = |x: &[f32], y: &[u32], idx: &[usize]| Split {
+        inputs: Inputs::Floats(pick(x, TEXT_SEQ_LEN, idx)),
+        targets: pick(y, TEXT_SEQ_LEN, idx),
+        len: idx.len(),
+    };
     Ok(Dataset {
         name: req.name.into(),
         kind: SampleKind::Text {
             seq_len: TEXT_SEQ_LEN,
         },
         classes: vocab.len(),
-        train: Split {
-            inputs: x_tr,
-            targets: y_tr,
-            len: n,
-        },
-        test: Split {
-            inputs: x_te,
-            targets: y_te,
-            len: n_te,
-        },
+        train: windows(&x_tr, &y_tr, &picked.train),
+        validation: windows(&x_tr, &y_tr, &picked.validation),
+        test: windows(&x_te, &y_te, &picked.test),
         source: format!("{}/chapter_*.json ({} files)", dir.display(), files.len()),
         vocab: Some(vocab),
         normalization: None,
@@ -249,19 +235,6 @@ pub(crate) fn text_corpus(req: &Request) -> Result<Dataset, DataError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn keep_caps_at_the_length() {
-        let req = |subset| Request {
-            name: "x",
-            classes: 2,
-            at: Path::new("."),
-            subset,
-        };
-        assert_eq!(req(None).keep(7), 7);
-        assert_eq!(req(Some(3)).keep(7), 3);
-        assert_eq!(req(Some(30)).keep(7), 7);
-    }
 
     #[test]
     fn gz_is_preferred_over_raw() {

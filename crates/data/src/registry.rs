@@ -7,6 +7,7 @@ use crate::dataset::{Dataset, SampleKind};
 use crate::definitions::{fetch_script, find, DatasetDef, Source, DATASETS};
 use crate::error::DataError;
 use crate::loaders::{find_gz_or_raw, Request};
+use crate::selection::Selection;
 
 pub use crate::loaders::{FASHION_FILES, SPLIT_SEED, TEXT_SEQ_LEN};
 
@@ -156,28 +157,38 @@ pub fn locate(name: &str, root: &Path, path: Option<&Path>) -> Result<PathBuf, D
     }
 }
 
-/// Loads `name` into memory: images scaled to [0,1] then standardised per channel with the train
-/// split's mean/std; text as token ids. `subset = Some(n)` keeps only the first `n` training
-/// samples (all of them if fewer; the test split is kept whole). See [`locate`] for `root`/`path`.
+/// Loads `name` into memory: the samples `sel` keeps (a stratified training subset, a validation
+/// split held out of it, a stratified test subset — the same for every run); images standardised
+/// per channel with the training samples' mean/std (kept as bytes until a batch is gathered where
+/// the files hold bytes); text as token ids. See [`locate`] for `root`/`path`.
 pub fn load(
     name: &str,
     root: &Path,
     path: Option<&Path>,
-    subset: Option<usize>,
+    sel: &Selection,
 ) -> Result<Dataset, DataError> {
     let def = definition(name)?;
-    if subset == Some(0) {
-        return Err(DataError::Invalid {
-            dataset: name.into(),
-            message: "subset must be at least 1".into(),
-        });
+    let invalid = |message: &str| DataError::Invalid {
+        dataset: name.into(),
+        message: message.into(),
+    };
+    if sel.subset == Some(0) {
+        return Err(invalid("subset must be at least 1"));
+    }
+    if sel.test_subset == Some(0) {
+        return Err(invalid("test_subset must be at least 1"));
+    }
+    if !(0.0..1.0).contains(&sel.validation) {
+        return Err(invalid(
+            "validation must be a fraction in [0, 1) of the training samples",
+        ));
     }
     let at = locate(name, root, path)?;
     let request = Request {
         name: def.name,
         classes: def.classes,
         at: &at,
-        subset,
+        sel: *sel,
     };
     (def.load)(&request).map_err(|e| e.with_hint(def.source.repair_hint(path.is_some())))
 }

@@ -7,7 +7,7 @@ use common::*;
 use greenbench_data::{load, locate, DataError};
 
 fn err(name: &str, root: &std::path::Path, path: Option<&std::path::Path>) -> String {
-    match load(name, root, path, None) {
+    match load(name, root, path, &all()) {
         Ok(_) => panic!("{name} loaded from bad input"),
         Err(e) => e.to_string(),
     }
@@ -79,7 +79,7 @@ fn unknown_name_and_zero_subset() {
         e.contains("unknown dataset `cifar100`") && e.contains("fashion-mnist"),
         "{e}"
     );
-    let e = load("digits", &repo_datasets(), None, Some(0))
+    let e = load("digits", &repo_datasets(), None, &subset(0))
         .unwrap_err()
         .to_string();
     assert!(e.contains("subset must be at least 1"), "{e}");

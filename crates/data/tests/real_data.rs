@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::repo_datasets;
+use common::{all, floats, repo_datasets, subset};
 use greenbench_data::{info, load, locate};
 
 fn present(name: &str) -> bool {
@@ -30,7 +30,7 @@ fn real_fashion_mnist() {
         return;
     }
     let t = std::time::Instant::now();
-    let d = load("fashion-mnist", &repo_datasets(), None, None).unwrap();
+    let d = load("fashion-mnist", &repo_datasets(), None, &all()).unwrap();
     println!("fashion-mnist loaded in {:?}", t.elapsed());
     assert_eq!((d.train.len, d.test.len, d.classes), (60_000, 10_000, 10));
     let mut counts = [0usize; 10];
@@ -39,11 +39,18 @@ fn real_fashion_mnist() {
         .iter()
         .for_each(|&t| counts[t as usize] += 1);
     assert!(counts.iter().all(|&c| c == 6000), "{counts:?}");
-    let p = load("fashion-mnist-32", &repo_datasets(), None, Some(1000)).unwrap();
+    let p = load("fashion-mnist-32", &repo_datasets(), None, &subset(1000)).unwrap();
     assert_eq!(
         (p.train.len, p.test.len, p.sample_len()),
         (1000, 10_000, 3072)
     );
+    // The whole 3×32×32 stand-in is held as its 28×28 bytes: 55 MB, not 860 MB of f32.
+    let whole = load("fashion-mnist-32", &repo_datasets(), None, &all()).unwrap();
+    let held: usize = [&whole.train, &whole.validation, &whole.test]
+        .iter()
+        .map(|s| s.inputs.memory_bytes())
+        .sum();
+    assert_eq!(held, 70_000 * 784);
 }
 
 #[test]
@@ -51,7 +58,7 @@ fn real_mnist_10k() {
     if !present("mnist-10k") {
         return;
     }
-    let d = load("mnist-10k", &repo_datasets(), None, None).unwrap();
+    let d = load("mnist-10k", &repo_datasets(), None, &all()).unwrap();
     assert_eq!((d.train.len, d.test.len), (8000, 2000));
     let i = info("mnist-10k").unwrap();
     assert_eq!((i.train_len, i.test_len), (8000, 2000));
@@ -62,14 +69,14 @@ fn real_moby_dick() {
     if !present("moby-dick") {
         return;
     }
-    let d = load("moby-dick", &repo_datasets(), None, None).unwrap();
+    let d = load("moby-dick", &repo_datasets(), None, &all()).unwrap();
     let i = info("moby-dick").unwrap();
     assert_eq!(
         (d.classes, d.train.len, d.test.len),
         (i.classes, i.train_len, i.test_len)
     );
     let vocab = d.vocab.unwrap();
-    let start: String = d.train.inputs[..16]
+    let start: String = floats(&d.train, 64)[..16]
         .iter()
         .map(|&t| vocab[t as usize])
         .collect();

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use greenbench_core::protocol::{WorkerEvent, WorkerRequest, WorkerResult, FAULT_ENV};
 use greenbench_core::record::{EpochRecord, InferenceRecord, ModelInfo, TrainRecord};
 use greenbench_core::{ComponentEnergy, PhaseMeter};
-use greenbench_data::{Dataset, Split};
+use greenbench_data::{Dataset, Selection, Split};
 use greenbench_models::train::{InputSpec, TrainSettings, Trainer};
 
 /// Writes one event as a JSON line on stdout and flushes (the parent reads line by line).
@@ -111,11 +111,16 @@ fn execute(req: &WorkerRequest, meter: &mut dyn PhaseMeter) -> Result<WorkerResu
 /// Loads the data, builds the model and reports `loaded`.
 fn load(req: &WorkerRequest) -> Result<Loaded, String> {
     let spec = &req.spec;
+    let selection = Selection {
+        subset: spec.subset,
+        validation: spec.validation.unwrap_or(0.0),
+        test_subset: spec.test_subset,
+    };
     let data = greenbench_data::load(
         &spec.dataset,
         &req.datasets_root,
         spec.dataset_path.as_deref().map(Path::new),
-        spec.subset,
+        &selection,
     )
     .map_err(|e| e.to_string())?;
     let input = InputSpec {
@@ -152,6 +157,7 @@ fn load(req: &WorkerRequest) -> Result<Loaded, String> {
     emit(&WorkerEvent::Loaded {
         train_samples: data.train.len as u64,
         test_samples: data.test.len as u64,
+        validation_samples: data.validation.len as u64,
         family: trainer.family().to_string(),
         model: model.clone(),
         batches_per_epoch: steps_per_epoch,
@@ -185,8 +191,8 @@ fn warm_up(req: &WorkerRequest, run: &Loaded, batcher: &mut Batcher) -> Result<(
     warm.synchronize().map_err(|e| e.to_string())
 }
 
-/// Every epoch in its own meter window, each followed by validation outside the window; stops
-/// at the first non-finite loss.
+/// Every epoch in its own meter window, each followed by validation-split accuracy outside the
+/// window; stops at the first non-finite loss.
 fn train_epochs(
     req: &WorkerRequest,
     run: &mut Loaded,
@@ -212,14 +218,20 @@ fn train_epochs(
             trained.diverged = pass.diverged;
             break;
         }
-        // Validation on the test set after the epoch, outside the training window.
-        let val = evaluate(
-            &mut run.trainer,
-            batcher,
-            &run.data.test,
-            spec.batch_size,
-            1,
-        )?;
+        // Accuracy on the validation split (never the test set) after the epoch, outside the
+        // training window; none when nothing was held out.
+        let val = if run.data.validation.len > 0 {
+            let v = evaluate(
+                &mut run.trainer,
+                batcher,
+                &run.data.validation,
+                spec.batch_size,
+                1,
+            )?;
+            Some(v.accuracy)
+        } else {
+            None
+        };
         let rec = EpochRecord {
             epoch,
             duration_s: duration,
@@ -227,7 +239,7 @@ fn train_epochs(
             net_energy_j: None,
             loss: pass.loss_sum / pass.samples.max(1) as f64,
             train_acc: pass.correct as f64 / pass.count.max(1) as f64,
-            val_acc: Some(val.accuracy),
+            val_acc: val,
         };
         emit(&WorkerEvent::Epoch(rec.clone()));
         trained.epochs.push(rec);
@@ -315,6 +327,7 @@ fn train_record(
         final_loss: epochs.last().map_or(f64::NAN, |e| e.loss),
         train_acc: epochs.last().map_or(0.0, |e| e.train_acc),
         val_acc: epochs.last().and_then(|e| e.val_acc),
+        validation_samples: (data.validation.len > 0).then_some(data.validation.len as u64),
         epochs,
         ..Default::default()
     }

@@ -54,9 +54,12 @@ impl Planner {
             _ => "resnet18",
         };
         let sps = training_samples_per_s(&spec.model, like, macs, spec.batch_size, spec.threads)?;
-        let train = spec.subset.map_or(train, |s| s.min(train));
-        let trained = (train * spec.epochs + spec.warmup_batches * spec.batch_size) as f64;
-        let evaluated = (test * (spec.epochs + spec.replicate_test)) as f64;
+        let kept = spec.subset.map_or(train, |s| s.min(train));
+        let validation = (kept as f64 * spec.validation.unwrap_or(0.0)).round() as usize;
+        let test = spec.test_subset.map_or(test, |s| s.min(test));
+        let trained =
+            ((kept - validation) * spec.epochs + spec.warmup_batches * spec.batch_size) as f64;
+        let evaluated = (validation * spec.epochs + test * spec.replicate_test) as f64;
         Some(START_S + trained / sps + evaluated / (sps * EVAL_SPEEDUP))
     }
 

@@ -63,6 +63,8 @@ pub fn spec(model: &str, batch: usize, epochs: usize, repeat: usize) -> RunSpec 
         dataset: "fashion-mnist".into(),
         dataset_path: None,
         subset: None,
+        validation: None,
+        test_subset: None,
         batch_size: batch,
         lr: 0.01,
         optimizer: "sgd".into(),
@@ -198,6 +200,7 @@ pub fn run(
             final_loss: epochs.last().map_or(0.0, |e| e.loss),
             train_acc: epochs.last().map_or(0.0, |e| e.train_acc),
             val_acc: epochs.last().and_then(|e| e.val_acc),
+            validation_samples: None,
             epochs,
         }),
         inference: Some(InferenceRecord {

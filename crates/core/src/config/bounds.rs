@@ -117,7 +117,9 @@ impl SweepConfig {
             let Some(n) = catalog.train_samples(&d.name) else {
                 continue;
             };
-            let n = d.subset.map_or(n, |s| s.min(n));
+            let kept = d.subset.map_or(n, |s| s.min(n));
+            let held = (kept as f64 * d.validation_fraction().unwrap_or(0.0)).round() as usize;
+            let n = kept - held.min(kept);
             for &bs in &self.batch_size.value {
                 if bs > 0 && bs as usize > n {
                     errs.push((
@@ -126,10 +128,11 @@ impl SweepConfig {
                         format!(
                             "batch_size {bs} is larger than the {n} training samples of `{}`{}",
                             d.name,
-                            if d.subset.is_some() {
-                                " (after subset)"
-                            } else {
-                                ""
+                            match (d.subset.is_some(), held > 0) {
+                                (true, true) => " (after subset and validation)",
+                                (false, true) => " (after the validation split)",
+                                (true, false) => " (after subset)",
+                                (false, false) => "",
                             }
                         ),
                         Some(format!(

@@ -72,6 +72,8 @@ impl SweepConfig {
             dataset: ds.name.clone(),
             dataset_path: ds.path.clone(),
             subset: ds.subset,
+            validation: ds.validation_fraction(),
+            test_subset: ds.test_subset,
             batch_size: self.batch_size.value[i[2]].max(1) as usize,
             lr: self.lr.value[i[3]],
             optimizer: self.optimizer.value[i[4]].clone(),

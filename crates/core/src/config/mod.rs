@@ -89,10 +89,27 @@ pub struct DatasetChoice {
     pub name: String,
     /// User-supplied location (required for `cifar10`).
     pub path: Option<String>,
-    /// Use only the first N training samples.
+    /// Train on N training samples only, picked stratified by class (the same for every run).
     pub subset: Option<usize>,
+    /// Fraction of the training samples held out as the validation split (default
+    /// [`DEFAULT_VALIDATION`]; 0 holds nothing out and per-epoch accuracy is not measured).
+    pub validation: Option<f64>,
+    /// Measure test accuracy and inference on N test samples only, stratified by class, the same
+    /// images for every run.
+    pub test_subset: Option<usize>,
     /// Test-set replication for inference (overrides the top-level value).
     pub replicate_test: Option<usize>,
+}
+
+/// The validation fraction of a dataset whose table does not give one: a tenth of the training
+/// samples is held out for per-epoch accuracy and every choice a search makes.
+pub const DEFAULT_VALIDATION: f64 = 0.1;
+
+impl DatasetChoice {
+    /// The validation fraction runs of this dataset use (`None` when nothing is held out).
+    pub fn validation_fraction(&self) -> Option<f64> {
+        Some(self.validation.unwrap_or(DEFAULT_VALIDATION)).filter(|&v| v > 0.0)
+    }
 }
 
 #[derive(Deserialize)]
@@ -101,6 +118,8 @@ struct DatasetTable {
     name: String,
     path: Option<String>,
     subset: Option<usize>,
+    validation: Option<f64>,
+    test_subset: Option<usize>,
     replicate_test: Option<usize>,
 }
 
@@ -110,13 +129,17 @@ impl<'de> Deserialize<'de> for DatasetChoice {
         impl<'de> Visitor<'de> for V {
             type Value = DatasetChoice;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a dataset name or a table { name, path, subset, replicate_test }")
+                f.write_str(
+                    "a dataset name or a table { name, path, subset, validation, test_subset, replicate_test }",
+                )
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
                 Ok(DatasetChoice {
                     name: v.into(),
                     path: None,
                     subset: None,
+                    validation: None,
+                    test_subset: None,
                     replicate_test: None,
                 })
             }
@@ -126,6 +149,8 @@ impl<'de> Deserialize<'de> for DatasetChoice {
                     name: t.name,
                     path: t.path,
                     subset: t.subset,
+                    validation: t.validation,
+                    test_subset: t.test_subset,
                     replicate_test: t.replicate_test,
                 })
             }

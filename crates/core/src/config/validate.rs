@@ -331,12 +331,23 @@ impl SweepConfig {
                         datasets.join(", ")
                     )),
                 );
-            } else if d.subset == Some(0) || d.replicate_test == Some(0) {
+            } else if d.subset == Some(0) || d.replicate_test == Some(0) || d.test_subset == Some(0)
+            {
                 e(
                     &self.dataset.field,
                     &self.dataset.span,
-                    "subset and replicate_test must be at least 1".into(),
+                    "subset, test_subset and replicate_test must be at least 1".into(),
                     None,
+                );
+            } else if let Some(v) = d.validation.filter(|v| !(0.0..1.0).contains(v)) {
+                e(
+                    &self.dataset.field,
+                    &self.dataset.span,
+                    format!("validation = {v} is not a fraction of the training samples"),
+                    Some(
+                        "give a value in [0, 1), e.g. 0.1 (the default); 0 holds nothing out"
+                            .into(),
+                    ),
                 );
             }
         }

@@ -97,3 +97,21 @@ pub fn mean_std(v: &[f32]) -> (f64, f64) {
     let var = v.iter().map(|&x| (x as f64 - m).powi(2)).sum::<f64>() / n;
     (m, var.sqrt())
 }
+
+/// Every sample, nothing held out.
+pub fn all() -> greenbench_data::Selection {
+    greenbench_data::Selection::default()
+}
+
+/// The first `n` training samples by the stratified pick, nothing held out.
+pub fn subset(n: usize) -> greenbench_data::Selection {
+    greenbench_data::Selection {
+        subset: Some(n),
+        ..all()
+    }
+}
+
+/// A split's inputs expanded to f32 (`len × sample_len`).
+pub fn floats(split: &greenbench_data::Split, sample_len: usize) -> Vec<f32> {
+    split.inputs.to_f32(split.len, sample_len)
+}
