@@ -36,6 +36,8 @@ enum Command {
     Merge(cmd::merge::MergeArgs),
     /// Print an sbatch script running a sweep as a Slurm job array, plus a merge job.
     Slurm(cmd::slurm::SlurmArgs),
+    /// Where a sweep folder stands: runs done/running/left, ETA, energy so far, best so far.
+    Status(cmd::status::StatusArgs),
     /// Runs one configuration (spec as JSON on stdin); started by `sweep`, not by hand.
     #[command(hide = true)]
     Worker,
@@ -60,6 +62,7 @@ fn main() -> std::process::ExitCode {
         Command::Predict(a) => cmd::predict::run(a),
         Command::Merge(a) => cmd::merge::run(a),
         Command::Slurm(a) => cmd::slurm::run(a),
+        Command::Status(a) => cmd::status::run(a),
         Command::Worker => return cmd::worker::run(),
     };
     exit(result.map(|()| std::process::ExitCode::SUCCESS))

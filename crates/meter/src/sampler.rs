@@ -239,6 +239,7 @@ fn run(
     let mut line = String::with_capacity(256);
     let (mut samples, mut failed_samples) = (0u64, 0u64);
     let mut next = start + interval;
+    let flush_every = ((1.0 / interval.as_secs_f64().max(1e-3)).round() as u64).max(1);
     'outer: loop {
         loop {
             if stop.load(Ordering::SeqCst) {
@@ -254,6 +255,10 @@ fn run(
         let failed = sample(&mut meter.lock(), t, &mut prev, ncpu, &mut sums, &mut line);
         out.write_all(line.as_bytes()).map_err(trace_err)?;
         samples += 1;
+        if samples % flush_every == 0 {
+            // About once a second, so `greenbench status` sees the live power.
+            out.flush().map_err(trace_err)?;
+        }
         failed_samples += u64::from(failed);
         next += interval;
         let now = Instant::now();

@@ -16,6 +16,7 @@ pub mod progress;
 pub mod records;
 pub mod shard;
 pub mod slurm;
+pub mod status;
 pub mod sweep;
 mod worker_process;
 

@@ -78,9 +78,63 @@ impl FolderLock {
     }
 }
 
+/// Who holds the lock of `dir` now, as its lock file says ("greenbench sweep (pid … on host …,
+/// since …)"), or `None` when nobody does. Read-only: it looks the lock file's inode up in
+/// `/proc/locks` instead of trying the lock (which could make a sweep starting at that moment fail).
+pub fn current_holder(dir: &Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let path = dir.join(LOCK_FILE);
+    let inode = std::fs::metadata(&path).ok()?.ino();
+    let locks = std::fs::read_to_string("/proc/locks").ok()?;
+    if !held_in(&locks, inode) {
+        return None;
+    }
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    Some(match text.trim() {
+        "" => "a greenbench process (no pid written yet)".into(),
+        held => held.to_string(),
+    })
+}
+
+/// Whether `/proc/locks` text holds a `flock` on inode `inode` (lines such as
+/// `1: FLOCK  ADVISORY  WRITE 28758 fe:00:5439497 0 EOF`).
+fn held_in(locks: &str, inode: u64) -> bool {
+    locks.lines().any(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        f.get(1) == Some(&"FLOCK")
+            && f.get(5)
+                .and_then(|dev_ino| dev_ino.rsplit(':').next())
+                .and_then(|i| i.parse::<u64>().ok())
+                == Some(inode)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn proc_locks_lines_are_matched_by_inode() {
+        let text = "1: FLOCK  ADVISORY  WRITE 28758 fe:00:5439497 0 EOF\n2: POSIX  ADVISORY  WRITE 9 fe:00:77 0 EOF\n";
+        assert!(held_in(text, 5439497));
+        assert!(!held_in(text, 77), "only flock locks count");
+        assert!(!held_in(text, 543949));
+    }
+
+    #[test]
+    fn the_holder_is_seen_while_held_and_not_after() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(current_holder(dir.path()), None, "no lock file");
+        let lock = FolderLock::acquire(dir.path(), "sweep").unwrap();
+        let holder = current_holder(dir.path()).unwrap();
+        assert!(holder.starts_with("greenbench sweep (pid "), "{holder}");
+        drop(lock);
+        assert_eq!(
+            current_holder(dir.path()),
+            None,
+            "released, file still there"
+        );
+    }
 
     #[test]
     fn a_second_lock_fails_naming_the_holder_and_a_dropped_lock_frees_the_folder() {

@@ -7,5 +7,6 @@ pub mod models;
 pub mod predict;
 pub mod report;
 pub mod slurm;
+pub mod status;
 pub mod sweep;
 pub mod worker;

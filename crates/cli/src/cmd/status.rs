@@ -1,0 +1,141 @@
+//! `greenbench status DIR`: where a sweep folder stands — runs done, running and left, elapsed
+//! time and ETA, energy and CO₂ so far, the best configuration so far on validation accuracy, and
+//! the live power of the run in progress. Reads the folder only; works while a sweep runs.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use greenbench_analysis::numbers::energy;
+use greenbench_runner::status::{sweep_status, SweepStatus};
+use greenbench_worker::plan::{human_duration, Planner};
+
+/// Arguments of `greenbench status`.
+#[derive(clap::Args)]
+pub struct StatusArgs {
+    /// The sweep folder (what `sweep` wrote to, e.g. results/quick).
+    dir: PathBuf,
+    /// Print one JSON object (one per line with --watch) instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Print again every SECONDS (default 5) until no sweep holds the folder.
+    #[arg(long, value_name = "SECONDS", num_args = 0..=1, default_missing_value = "5")]
+    watch: Option<f64>,
+}
+
+/// Prints the status once, or repeatedly with `--watch`.
+pub fn run(a: StatusArgs) -> anyhow::Result<()> {
+    if let Some(every) = a.watch {
+        if !(every.is_finite() && every >= 0.5) {
+            anyhow::bail!("--watch takes seconds between updates, at least 0.5 (got {every})");
+        }
+    }
+    let mut planner = Planner::default();
+    loop {
+        let st = sweep_status(&a.dir, chrono::Utc::now(), &mut |s| planner.run_seconds(s))
+            .with_context(|| format!("reading the status of {}", a.dir.display()))?;
+        if a.json && a.watch.is_some() {
+            println!("{}", serde_json::to_string(&st)?);
+        } else if a.json {
+            println!("{}", serde_json::to_string_pretty(&st)?);
+        } else {
+            print!("{}", render(&st));
+        }
+        match a.watch {
+            Some(every) if st.held_by.is_some() => {
+                std::thread::sleep(Duration::from_secs_f64(every));
+                if !a.json {
+                    println!();
+                }
+            }
+            _ => return Ok(()),
+        }
+    }
+}
+
+/// A percentage of a 0..1 fraction.
+fn pct(x: f64) -> String {
+    format!("{:.1} %", 100.0 * x)
+}
+
+/// The status as text, a line per fact.
+pub fn render(st: &SweepStatus) -> String {
+    let mut out = format!("sweep `{}` in {}: ", st.sweep, st.folder);
+    out.push_str(&match &st.held_by {
+        Some(h) => format!("in progress ({h})\n"),
+        None => "no sweep is running on it\n".into(),
+    });
+    let recorded: usize = st.recorded.values().sum();
+    let by: Vec<String> = st
+        .recorded
+        .iter()
+        .map(|(k, n)| format!("{n} {k}"))
+        .collect();
+    out.push_str(&format!(
+        "runs: {recorded} of {} recorded{}, {} running, {} remaining\n",
+        st.runs_total,
+        if by.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", by.join(", "))
+        },
+        usize::from(st.running.is_some()),
+        st.remaining
+    ));
+    let time = |s: Option<f64>| s.map_or("unknown".into(), human_duration);
+    out.push_str(&format!("elapsed: {}", time(st.elapsed_s)));
+    if st.remaining > 0 || st.running.is_some() {
+        out.push_str(&format!(
+            " · ETA: {} (the planner's estimate of the runs left, scaled by how the finished runs compared with theirs)",
+            time(st.eta_s)
+        ));
+    }
+    out.push('\n');
+    let quality = st
+        .energy_quality
+        .map_or(String::new(), |q| format!(" ({q})"));
+    out.push_str(&format!("energy so far: {}{quality}", energy(st.energy_j)));
+    if st.energy_missing_runs > 0 {
+        out.push_str(&format!(
+            ", not counting {} run(s) whose energy is missing",
+            st.energy_missing_runs
+        ));
+    }
+    if let Some(g) = st.co2_g {
+        out.push_str(&format!(" · CO₂e so far: {g:.3} g"));
+    }
+    out.push('\n');
+    if let Some(r) = &st.running {
+        out.push_str(&format!("running: {} [{}]", r.describe, r.run_id));
+        if let Some(t) = r.metered_s {
+            out.push_str(&format!(" · metered for {}", human_duration(t)));
+        }
+        match (r.power_w, r.power_age_s) {
+            (Some(w), Some(age)) => out.push_str(&format!(" · power {w:.1} W ({age:.0} s ago)")),
+            (None, Some(age)) => out.push_str(&format!(
+                " · no live power (last trace sample {age:.0} s ago)"
+            )),
+            _ => out.push_str(" · no power sample yet (warming up or loading)"),
+        }
+        out.push('\n');
+    }
+    match &st.best {
+        Some(b) => {
+            out.push_str(&format!(
+                "best so far by validation accuracy: {} [{}] · validation {}",
+                b.describe,
+                b.run_id,
+                pct(b.val_acc)
+            ));
+            if let Some(t) = b.test_acc {
+                out.push_str(&format!(" · test {}", pct(t)));
+            }
+            if let Some(j) = b.train_energy_j {
+                out.push_str(&format!(" · training {}", energy(j)));
+            }
+            out.push('\n');
+        }
+        None => out.push_str("best so far: none yet (no run with a validation accuracy)\n"),
+    }
+    out
+}

@@ -1,0 +1,319 @@
+//! Where a sweep folder stands, read from its files alone (manifest, `runs.jsonl`, the lock, the
+//! traces): what `greenbench status` prints, from another terminal while the sweep runs or the
+//! next morning. Nothing here writes to the folder or takes its lock.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use greenbench_core::record::RunRecord;
+use greenbench_core::{Quality, RunSpec, SweepConfig};
+use serde::Serialize;
+
+use crate::error::RunnerError;
+use crate::lock::current_holder;
+use crate::manifest::Manifest;
+use crate::progress::describe;
+use crate::records::recorded;
+
+/// A trace line older than this is not "live power" any more.
+const LIVE_POWER_MAX_AGE_S: f64 = 10.0;
+
+/// Where a sweep folder stands.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SweepStatus {
+    /// The folder.
+    pub folder: String,
+    /// Sweep name from the manifest.
+    pub sweep: String,
+    /// Runs of the sweep's grid (this shard's, for a shard folder).
+    pub runs_total: usize,
+    /// Runs with a record, by status (`ok`, `diverged`, `crashed`, `timeout`, `failed`).
+    pub recorded: BTreeMap<String, usize>,
+    /// The run in progress, when a sweep holds the folder.
+    pub running: Option<RunningRun>,
+    /// Runs neither recorded nor running.
+    pub remaining: usize,
+    /// The process that holds the folder (a sweep in progress), as its lock file names it.
+    pub held_by: Option<String>,
+    /// Seconds since the holding sweep started (or, when none holds it, from the manifest's
+    /// creation to its last update).
+    pub elapsed_s: Option<f64>,
+    /// Predicted seconds until the last run ends: the planner's estimate of every run left,
+    /// scaled by how the finished runs compared with their own estimates.
+    pub eta_s: Option<f64>,
+    /// Training plus inference energy of the recorded runs, joules.
+    pub energy_j: f64,
+    /// Weakest quality among those energies (`estimated` where CPU time × watts stood in).
+    pub energy_quality: Option<Quality>,
+    /// Recorded runs without an energy figure (missing windows): not in `energy_j`.
+    pub energy_missing_runs: usize,
+    /// Emissions of the recorded runs, grams CO₂e (`None` when no run has a figure).
+    pub co2_g: Option<f64>,
+    /// The best configuration so far by validation accuracy (never test accuracy).
+    pub best: Option<BestRun>,
+}
+
+/// The run a sweep is executing now.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunningRun {
+    /// Run id.
+    pub run_id: String,
+    /// Model, batch size, lr, optimizer, epochs.
+    pub describe: String,
+    /// Seconds its trace covers so far (metering began after warm-up).
+    pub metered_s: Option<f64>,
+    /// Power of the last trace sample, watts (all metered components).
+    pub power_w: Option<f64>,
+    /// Age of that sample, seconds.
+    pub power_age_s: Option<f64>,
+}
+
+/// The best recorded configuration by validation accuracy.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BestRun {
+    /// Run id.
+    pub run_id: String,
+    /// Model, batch size, lr, optimizer, epochs.
+    pub describe: String,
+    /// Validation accuracy after the last epoch (0..1).
+    pub val_acc: f64,
+    /// Test accuracy measured at the end (0..1): shown, never used to choose.
+    pub test_acc: Option<f64>,
+    /// Training energy, joules.
+    pub train_energy_j: Option<f64>,
+}
+
+/// Reads the status of `dir` at `now`. `estimate` gives a run's predicted wall seconds (the
+/// sweep planner's), used for the ETA only.
+pub fn sweep_status(
+    dir: &Path,
+    now: DateTime<Utc>,
+    estimate: &mut dyn FnMut(&RunSpec) -> Option<f64>,
+) -> Result<SweepStatus, RunnerError> {
+    let manifest_path = dir.join("manifest.json");
+    let manifest = Manifest::read(&manifest_path)?.ok_or_else(|| {
+        RunnerError::OutputFolder(format!(
+            "{} has no manifest.json: not a sweep folder, or its sweep has not started yet; \
+             give the folder a sweep writes (`greenbench sweep CONFIG --out DIR`)",
+            dir.display()
+        ))
+    })?;
+    let specs = grid_of(&manifest, &manifest_path)?;
+    let mut records: Vec<RunRecord> = recorded(&dir.join("runs.jsonl"))?
+        .into_values()
+        .filter(|r| specs.contains_key(&r.run_id))
+        .collect();
+    records.sort_by(|a, b| a.finished_at.cmp(&b.finished_at));
+    let held_by = current_holder(dir);
+    let running = held_by
+        .as_ref()
+        .and_then(|_| running_run(dir, &specs, &records, now));
+    let mut recorded = BTreeMap::new();
+    for r in &records {
+        *recorded.entry(r.status.name().to_string()).or_insert(0) += 1;
+    }
+    let left: Vec<&RunSpec> = specs
+        .iter()
+        .filter(|(id, _)| records.iter().all(|r| &r.run_id != *id))
+        .map(|(_, s)| s)
+        .collect();
+    let (energy_j, energy_quality, energy_missing_runs) = energy_so_far(&records);
+    let co2: Vec<f64> = records
+        .iter()
+        .filter_map(|r| match (r.carbon_g.train, r.carbon_g.inference) {
+            (None, None) => None,
+            (t, i) => Some(t.unwrap_or(0.0) + i.unwrap_or(0.0)),
+        })
+        .collect();
+    Ok(SweepStatus {
+        folder: dir.display().to_string(),
+        sweep: manifest.sweep.clone(),
+        runs_total: specs.len(),
+        remaining: left.len() - usize::from(running.is_some()),
+        elapsed_s: elapsed(&manifest, held_by.as_deref(), now),
+        eta_s: eta(&records, &left, running.as_ref(), estimate),
+        recorded,
+        running,
+        held_by,
+        energy_j,
+        energy_quality,
+        energy_missing_runs,
+        co2_g: (!co2.is_empty()).then(|| co2.iter().sum()),
+        best: best_by_validation(&records),
+    })
+}
+
+/// The runs of the manifest's config by run id (the shard's own runs for a shard folder).
+fn grid_of(manifest: &Manifest, path: &Path) -> Result<HashMap<String, RunSpec>, RunnerError> {
+    let cfg = SweepConfig::parse(&manifest.config, path)?;
+    Ok(cfg
+        .expand()
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| manifest.shard.as_ref().is_none_or(|s| s.owns(*i)))
+        .map(|(_, s)| (s.run_id(), s))
+        .collect())
+}
+
+/// The trace of the run in progress: the newest trace of a run of this grid with no record.
+fn running_run(
+    dir: &Path,
+    specs: &HashMap<String, RunSpec>,
+    records: &[RunRecord],
+    now: DateTime<Utc>,
+) -> Option<RunningRun> {
+    let newest = std::fs::read_dir(dir.join("traces"))
+        .ok()?
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let id = e.file_name().to_str()?.strip_suffix(".csv")?.to_string();
+            let modified = e.metadata().ok()?.modified().ok()?;
+            Some((modified, id))
+        })
+        .filter(|(_, id)| specs.contains_key(id) && records.iter().all(|r| &r.run_id != id))
+        .max()?;
+    let (modified, run_id) = newest;
+    let text = std::fs::read_to_string(dir.join("traces").join(format!("{run_id}.csv"))).ok()?;
+    let last = last_sample(&text);
+    let age = (now - DateTime::<Utc>::from(modified)).num_milliseconds() as f64 / 1000.0;
+    Some(RunningRun {
+        describe: describe(&specs[&run_id]),
+        run_id,
+        metered_s: last.map(|(t, _)| t),
+        power_w: last
+            .and_then(|(_, w)| w)
+            .filter(|_| age <= LIVE_POWER_MAX_AGE_S),
+        power_age_s: last.and(Some(age.max(0.0))),
+    })
+}
+
+/// `(t_s, total watts)` of a trace's last complete line (`t_s,cpu_w,dram_w,gpu_w,…`); the watts
+/// are `None` when no power column has a value.
+fn last_sample(trace: &str) -> Option<(f64, Option<f64>)> {
+    let partial = usize::from(!trace.ends_with('\n'));
+    let line = trace
+        .lines()
+        .rev()
+        .skip(partial)
+        .find(|l| !l.trim().is_empty())
+        .filter(|l| !l.starts_with("t_s"))?;
+    let fields: Vec<&str> = line.split(',').collect();
+    let t = fields.first()?.parse().ok()?;
+    let watts: Vec<f64> = fields
+        .iter()
+        .skip(1)
+        .take(3)
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    Some((t, (!watts.is_empty()).then(|| watts.iter().sum())))
+}
+
+/// Joules of training plus inference of every record with a training energy, their weakest
+/// quality, and how many records that trained have no energy figure (left out of the sum).
+fn energy_so_far(records: &[RunRecord]) -> (f64, Option<Quality>, usize) {
+    let (mut sum, mut quality, mut missing) = (0.0, None::<Quality>, 0);
+    for r in records {
+        let Some(train) = &r.train else { continue };
+        let Some(j) = train.energy.total_j else {
+            missing += 1;
+            continue;
+        };
+        let inference = r.inference.as_ref().map(|i| &i.energy);
+        sum += j + inference.and_then(|e| e.total_j).unwrap_or(0.0);
+        for e in std::iter::once(&train.energy).chain(inference) {
+            let q = e.quality.unwrap_or(Quality::Missing);
+            quality = Some(quality.map_or(q, |old| old.weakest(q)));
+        }
+    }
+    (sum, quality, missing)
+}
+
+/// The record with the highest last-epoch validation accuracy.
+fn best_by_validation(records: &[RunRecord]) -> Option<BestRun> {
+    records
+        .iter()
+        .filter_map(|r| Some((r, r.train.as_ref()?.val_acc?)))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(r, val_acc)| BestRun {
+            run_id: r.run_id.clone(),
+            describe: describe(&r.spec),
+            val_acc,
+            test_acc: r.inference.as_ref().map(|i| i.accuracy),
+            train_energy_j: r.train.as_ref().and_then(|t| t.energy.total_j),
+        })
+}
+
+/// Seconds since the holder's start (from its lock line), else the manifest's lifetime.
+fn elapsed(manifest: &Manifest, holder: Option<&str>, now: DateTime<Utc>) -> Option<f64> {
+    let secs = |from: DateTime<Utc>, to: DateTime<Utc>| (to - from).num_milliseconds() as f64 / 1e3;
+    let parse = |s: &str| {
+        DateTime::parse_from_rfc3339(s)
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+    };
+    match holder {
+        Some(h) => {
+            let since = h.rsplit_once("since ")?.1.trim_end_matches(')');
+            Some(secs(parse(since)?, now))
+        }
+        None => Some(secs(
+            parse(&manifest.created_at)?,
+            parse(&manifest.updated_at)?,
+        )),
+    }
+}
+
+/// Wall seconds of a record (start to end).
+fn wall_s(r: &RunRecord) -> Option<f64> {
+    let t = |s: &str| DateTime::parse_from_rfc3339(s).ok();
+    Some((t(&r.finished_at)? - t(&r.started_at)?).num_milliseconds() as f64 / 1e3)
+}
+
+/// Estimated seconds of the runs left (the running one less what its trace already covers),
+/// scaled by the finished runs' actual ÷ estimated wall time; `None` when a run has no estimate.
+fn eta(
+    records: &[RunRecord],
+    left: &[&RunSpec],
+    running: Option<&RunningRun>,
+    estimate: &mut dyn FnMut(&RunSpec) -> Option<f64>,
+) -> Option<f64> {
+    if left.is_empty() {
+        return Some(0.0);
+    }
+    let (mut actual, mut predicted) = (0.0, 0.0);
+    for r in records {
+        if let (Some(a), Some(p)) = (wall_s(r), estimate(&r.spec)) {
+            actual += a;
+            predicted += p;
+        }
+    }
+    let ratio = if predicted > 0.0 {
+        actual / predicted
+    } else {
+        1.0
+    };
+    let mut total = 0.0;
+    for s in left {
+        let mut secs = estimate(s)? * ratio;
+        if let Some(run) = running.filter(|r| r.run_id == s.run_id()) {
+            secs = (secs - run.metered_s.unwrap_or(0.0)).max(0.0);
+        }
+        total += secs;
+    }
+    Some(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn last_sample_skips_a_partial_line_and_sums_the_power_columns() {
+        let t = "t_s,cpu_w,dram_w,gpu_w,gpu_util,cpu_util\n0.100,9.5,0.5,,,50\n0.200,10.0,1.0,,,51\n0.3";
+        assert_eq!(last_sample(t), Some((0.2, Some(11.0))));
+        let whole = "t_s,cpu_w,dram_w,gpu_w,gpu_util,cpu_util\n0.100,,,,,\n";
+        assert_eq!(last_sample(whole), Some((0.1, None)));
+        assert_eq!(last_sample("t_s,cpu_w\n"), None);
+    }
+}
