@@ -1,5 +1,6 @@
 //! The training interface the runner calls with plain arrays (no candle types cross it).
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use candle_core::{DType, Device, Tensor, Var, D};
@@ -295,6 +296,61 @@ impl Trainer {
                 self.settings.model
             ),
         })
+    }
+
+    /// Writes the whole training state — every variable (batch-norm statistics included), the
+    /// optimizer's buffers and step count, and the schedule's position — as one safetensors file,
+    /// so that [`Trainer::load_checkpoint`] continues training exactly where this one stopped.
+    pub fn save_checkpoint(&self, path: &Path) -> Result<(), ModelError> {
+        let err = |e: candle_core::Error| ModelError::Checkpoint {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        };
+        let mut all: HashMap<String, Tensor> = HashMap::new();
+        if let Ok(data) = self.varmap.data().lock() {
+            for (name, var) in data.iter() {
+                all.insert(format!("model.{name}"), var.as_tensor().clone());
+            }
+        }
+        for (name, t) in self.optimizer.state_tensors().map_err(err)? {
+            all.insert(name, t);
+        }
+        let step = Tensor::new(&[self.step as f64], &Device::Cpu).map_err(err)?;
+        all.insert("trainer.step".into(), step);
+        candle_core::safetensors::save(&all, path).map_err(err)
+    }
+
+    /// Continues from a file written by [`Trainer::save_checkpoint`] for the same model, input
+    /// and optimizer: variables, optimizer state and schedule position.
+    pub fn load_checkpoint(&mut self, path: &Path) -> Result<(), ModelError> {
+        let err = |message: String| ModelError::Checkpoint {
+            path: path.display().to_string(),
+            message,
+        };
+        let saved = candle_core::safetensors::load(path, &self.device)
+            .map_err(|e| err(format!("{e} (the checkpoint file is unreadable)")))?;
+        if let Ok(data) = self.varmap.data().lock() {
+            for (name, var) in data.iter() {
+                let t = saved.get(&format!("model.{name}")).ok_or_else(|| {
+                    err(format!(
+                        "no variable {name}: not a checkpoint of model `{}`",
+                        self.settings.model
+                    ))
+                })?;
+                var.set(t)
+                    .map_err(|e| err(format!("variable {name}: {e}")))?;
+            }
+        }
+        self.optimizer
+            .restore_state(&saved)
+            .map_err(|e| err(e.to_string()))?;
+        let step = saved
+            .get("trainer.step")
+            .and_then(|t| t.to_vec1::<f64>().ok())
+            .and_then(|v| v.first().copied())
+            .ok_or_else(|| err("no trainer.step in the checkpoint".into()))?;
+        self.step = step as u64;
+        Ok(())
     }
 
     fn flat_logits(&self, xs: &Tensor, train: bool) -> Result<Tensor, ModelError> {

@@ -114,6 +114,49 @@ impl Optimizer {
         self.t
     }
 
+    /// The optimizer's state for a checkpoint: buffer `j` of variable `i` as `optim.{i}.{j}`
+    /// (momentum; AdamW's m and v) and the step count as `optim.t`.
+    pub fn state_tensors(&self) -> candle_core::Result<Vec<(String, Tensor)>> {
+        let mut out = vec![(
+            "optim.t".to_string(),
+            Tensor::new(&[self.t as f64], &candle_core::Device::Cpu)?,
+        )];
+        for (i, bufs) in self.state.iter().enumerate() {
+            for (j, b) in bufs.iter().enumerate() {
+                out.push((format!("optim.{i}.{j}"), b.as_tensor().clone()));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Restores what [`Optimizer::state_tensors`] saved for the same variables, in the same order.
+    pub fn restore_state(
+        &mut self,
+        saved: &std::collections::HashMap<String, Tensor>,
+    ) -> candle_core::Result<()> {
+        let t = saved
+            .get("optim.t")
+            .ok_or_else(|| candle_core::Error::Msg("no optim.t in the checkpoint".into()))?;
+        self.t = t.to_vec1::<f64>()?.first().copied().unwrap_or(0.0) as u64;
+        for (i, p) in self.vars.iter().enumerate() {
+            let mut bufs = Vec::new();
+            while let Some(b) = saved.get(&format!("optim.{i}.{}", bufs.len())) {
+                if b.shape() != p.shape() {
+                    return Err(candle_core::Error::Msg(format!(
+                        "optimizer buffer {i} has shape {:?} in the checkpoint, the variable {:?}",
+                        b.shape(),
+                        p.shape()
+                    )));
+                }
+                bufs.push(Var::from_tensor(
+                    &b.to_device(p.device())?.to_dtype(p.dtype())?,
+                )?);
+            }
+            self.state[i] = bufs;
+        }
+        Ok(())
+    }
+
     /// Applies one update with learning rate `lr`; variables without a gradient are left alone.
     pub fn step(&mut self, grads: &GradStore, lr: f64) -> candle_core::Result<()> {
         self.t += 1;
