@@ -36,6 +36,11 @@ pub trait Catalog {
     fn train_samples(&self, _dataset: &str) -> Option<usize> {
         None
     }
+    /// Predicted wall seconds of a run on this machine (what `--dry-run` prints), if known; a
+    /// search's budget refuses runs whose upper prediction would not fit what is left.
+    fn run_seconds(&self, _spec: &crate::RunSpec) -> Option<f64> {
+        None
+    }
     /// `Ok` if the dataset's files are present (or given by `path`), else which file is missing
     /// and the command that fetches it.
     fn check_dataset_present(&self, _dataset: &str, _path: Option<&str>) -> Result<(), BoxError> {

@@ -14,14 +14,15 @@ pub mod grid;
 pub mod metering;
 pub mod protocol;
 pub mod record;
+pub mod search;
 pub mod spec;
 pub mod units;
 
 pub use catalog::Catalog;
-pub use config::{Axis, CarbonConfig, SweepConfig};
+pub use config::{Axis, Budget, CarbonConfig, Objective, SearchConfig, Strategy, SweepConfig};
 pub use energy::{Component, ComponentEnergy, ComponentPower, EnergyReading, Quality};
 pub use error::{BoxError, ConfigError, CoreError};
 pub use metering::{PhaseMeter, PowerCap, TraceStats};
 pub use record::{RunRecord, RunStatus, SCHEMA_VERSION};
-pub use spec::RunSpec;
+pub use spec::{Continuation, RunSpec};
 pub use units::{Joules, Seconds, Watts};

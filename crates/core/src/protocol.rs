@@ -27,6 +27,11 @@ pub struct WorkerRequest {
     pub meter: serde_json::Value,
     /// Sampler frequency in Hz.
     pub sampler_hz: f64,
+    /// Folder of training checkpoints (a halving search): a run that continues an earlier one
+    /// ([`crate::RunSpec::continues`]) reads `<dir>/<that run id>.safetensors`, and every run
+    /// writes `<dir>/<its run id>.safetensors` after training. `None`: no checkpoints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint_dir: Option<PathBuf>,
 }
 
 /// Everything a worker reports about a run that reached its end.

@@ -28,6 +28,9 @@ pub enum RunStatus {
     Timeout,
     /// The run could not start (bad spec, missing dataset).
     Failed,
+    /// Not started: a search's budget would have been exceeded (the record's `error` says which
+    /// limit, with the prediction and what was left).
+    Skipped,
 }
 
 impl RunStatus {
@@ -52,6 +55,7 @@ impl RunStatus {
             RunStatus::Crashed => "crashed",
             RunStatus::Timeout => "timeout",
             RunStatus::Failed => "failed",
+            RunStatus::Skipped => "skipped",
         }
     }
 }

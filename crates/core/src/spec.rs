@@ -59,12 +59,35 @@ pub struct RunSpec {
     /// GPU power limit in watts set before the run, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub power_limit_w: Option<f64>,
+    /// The earlier run (a search's previous rung) whose checkpoint this run continues: its epochs
+    /// are not trained again, so a promoted configuration's energy is counted once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continues: Option<Continuation>,
+    /// Epochs the learning-rate schedule spans when it is more than `epochs` (a halving search's
+    /// `max_epochs`, so every rung follows the one schedule of the longest run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule_epochs: Option<usize>,
     /// Wall-clock limit of the run in seconds, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_s: Option<f64>,
 }
 
+/// Where a run continues from: an earlier run of the same configuration and how far it trained.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Continuation {
+    /// Run id of the earlier run, whose checkpoint holds the state after `epochs`.
+    pub run_id: String,
+    /// Epochs that run trained; this run trains epochs `epochs + 1 ..= its own epochs`.
+    pub epochs: usize,
+}
+
 impl RunSpec {
+    /// The first epoch this run trains: 1, or one past the run it continues.
+    pub fn first_epoch(&self) -> usize {
+        self.continues.as_ref().map_or(1, |c| c.epochs + 1)
+    }
+
     /// A short stable id: the first 12 hex digits of the SHA-256 of the canonical JSON of the
     /// spec minus `timeout_s` (a limit does not change what is measured).
     pub fn run_id(&self) -> String {
@@ -78,7 +101,7 @@ impl RunSpec {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn spec() -> RunSpec {
@@ -104,6 +127,8 @@ mod tests {
             warmup_batches: 5,
             replicate_test: 1,
             power_limit_w: None,
+            continues: None,
+            schedule_epochs: None,
             timeout_s: None,
         }
     }

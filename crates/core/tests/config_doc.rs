@@ -45,11 +45,15 @@ fn tables() -> Vec<(&'static str, Vec<String>)> {
     let grid = format!("name = \"t\"\n[grid]\n{UNKNOWN} = 1\n");
     let dataset = format!("name = \"t\"\n[dataset]\nname = \"digits\"\n{UNKNOWN} = 1\n");
     let carbon = format!("name = \"t\"\n[carbon]\n{UNKNOWN} = 1\n");
+    let search = format!("name = \"t\"\n[search]\n{UNKNOWN} = 1\n");
+    let budget = format!("name = \"t\"\n[search.budget]\n{UNKNOWN} = 1\n");
     vec![
         ("top level", accepted_keys(&top)),
         ("[grid]", accepted_keys(&grid)),
         ("[dataset]", accepted_keys(&dataset)),
         ("carbon", accepted_keys(&carbon)),
+        ("[search]", accepted_keys(&search)),
+        ("[search] budget", accepted_keys(&budget)),
         ("[[exclude]]", AXES.iter().map(|a| a.to_string()).collect()),
     ]
 }
@@ -66,6 +70,8 @@ fn the_probe_finds_the_known_keys() {
     assert!(has("[grid]", "power_limit_w"));
     assert!(has("[dataset]", "replicate_test"));
     assert!(has("carbon", "pue"));
+    assert!(has("[search]", "max_epochs"));
+    assert!(has("[search] budget", "co2_g"));
     assert!(!has("[grid]", "momentum"), "momentum is not an axis");
 }
 

@@ -11,7 +11,10 @@ use crate::error::RunnerError;
 use crate::manifest::Manifest;
 use crate::records::recorded;
 
-/// Checks that `out`, `out/traces`, `out/logs` are folders (or absent) and `out/runs.jsonl`,
+/// Sub-folder of a halving search's training checkpoints (one safetensors file per run).
+pub const CHECKPOINTS: &str = "checkpoints";
+
+/// Checks that `out`, `out/traces`, `out/logs`, `out/checkpoints` are folders (or absent) and `out/runs.jsonl`,
 /// `out/manifest.json` are files (or absent), with a message that names the path and the fix.
 pub fn check_paths(out: &Path) -> Result<(), RunnerError> {
     let wrong = |path: &Path, want: &str| {
@@ -26,7 +29,7 @@ pub fn check_paths(out: &Path) -> Result<(), RunnerError> {
             out.display()
         )));
     }
-    for sub in ["traces", "logs"] {
+    for sub in ["traces", "logs", CHECKPOINTS] {
         let p = out.join(sub);
         if p.exists() && !p.is_dir() {
             return Err(wrong(&p, "folder"));
@@ -86,7 +89,9 @@ pub fn check_output_folder(
     let records = recorded(&out.join("runs.jsonl"))?;
     let foreign: Vec<&str> = records
         .values()
-        .filter(|r| r.sweep != cfg.name || !ids.contains(&r.run_id))
+        .filter(|r| {
+            r.sweep != cfg.name || r.spec.run_id() != r.run_id || !cfg.is_run_of(&r.spec, &ids)
+        })
         .map(|r| r.run_id.as_str())
         .collect();
     if let Some(first) = foreign.first() {

@@ -5,6 +5,7 @@
 //! continued. It also shards and merges sweeps. What runs inside a worker is
 //! `greenbench-worker`; this crate depends on `greenbench-core` alone (no candle).
 
+pub mod budget;
 pub mod error;
 pub mod folder;
 pub mod host;

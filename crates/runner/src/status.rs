@@ -2,7 +2,7 @@
 //! traces): what `greenbench status` prints, from another terminal while the sweep runs or the
 //! next morning. Nothing here writes to the folder or takes its lock.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
@@ -10,11 +10,13 @@ use greenbench_core::record::RunRecord;
 use greenbench_core::{Quality, RunSpec, SweepConfig};
 use serde::Serialize;
 
+use crate::budget::wall_s;
 use crate::error::RunnerError;
 use crate::lock::current_holder;
 use crate::manifest::Manifest;
 use crate::progress::describe;
 use crate::records::recorded;
+use crate::sweep::{next_rung_runs, planned_runs};
 
 /// A trace line older than this is not "live power" any more.
 const LIVE_POWER_MAX_AGE_S: f64 = 10.0;
@@ -32,8 +34,11 @@ pub struct SweepStatus {
     pub recorded: BTreeMap<String, usize>,
     /// The run in progress, when a sweep holds the folder.
     pub running: Option<RunningRun>,
-    /// Runs neither recorded nor running.
+    /// Runs neither recorded nor running (including `undecided` ones).
     pub remaining: usize,
+    /// Runs of a halving search's later rungs that are not decided yet (the rung before is not
+    /// finished): counted in `remaining`, not in the ETA.
+    pub undecided: usize,
     /// The process that holds the folder (a sweep in progress), as its lock file names it.
     pub held_by: Option<String>,
     /// Seconds since the holding sweep started (or, when none holds it, from the manifest's
@@ -99,11 +104,22 @@ pub fn sweep_status(
             dir.display()
         ))
     })?;
-    let specs = grid_of(&manifest, &manifest_path)?;
-    let mut records: Vec<RunRecord> = recorded(&dir.join("runs.jsonl"))?
-        .into_values()
-        .filter(|r| specs.contains_key(&r.run_id))
+    let cfg = SweepConfig::parse(&manifest.config, &manifest_path)?;
+    let first: Vec<RunSpec> = cfg
+        .expand()
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| manifest.shard.as_ref().is_none_or(|s| s.owns(*i)))
+        .map(|(_, s)| s)
         .collect();
+    let first_ids: HashSet<String> = first.iter().map(RunSpec::run_id).collect();
+    let by_id: HashMap<String, RunRecord> = recorded(&dir.join("runs.jsonl"))?
+        .into_iter()
+        .filter(|(_, r)| cfg.is_run_of(&r.spec, &first_ids))
+        .collect();
+    let planned = planned_runs(&cfg, first.len());
+    let specs = known_runs(&cfg, first, &by_id);
+    let mut records: Vec<RunRecord> = by_id.into_values().collect();
     records.sort_by(|a, b| a.finished_at.cmp(&b.finished_at));
     let held_by = current_holder(dir);
     let running = held_by
@@ -118,6 +134,7 @@ pub fn sweep_status(
         .filter(|(id, _)| records.iter().all(|r| &r.run_id != *id))
         .map(|(_, s)| s)
         .collect();
+    let undecided = planned.saturating_sub(specs.len());
     let (energy_j, energy_quality, energy_missing_runs) = energy_so_far(&records);
     let co2: Vec<f64> = records
         .iter()
@@ -129,9 +146,10 @@ pub fn sweep_status(
     Ok(SweepStatus {
         folder: dir.display().to_string(),
         sweep: manifest.sweep.clone(),
-        runs_total: specs.len(),
-        remaining: left.len() - usize::from(running.is_some()),
-        elapsed_s: elapsed(&manifest, held_by.as_deref(), now),
+        runs_total: planned,
+        remaining: (left.len() + undecided).saturating_sub(usize::from(running.is_some())),
+        undecided,
+        elapsed_s: elapsed(&records, held_by.as_deref(), now),
         eta_s: eta(&records, &left, running.as_ref(), estimate),
         recorded,
         running,
@@ -144,16 +162,26 @@ pub fn sweep_status(
     })
 }
 
-/// The runs of the manifest's config by run id (the shard's own runs for a shard folder).
-fn grid_of(manifest: &Manifest, path: &Path) -> Result<HashMap<String, RunSpec>, RunnerError> {
-    let cfg = SweepConfig::parse(&manifest.config, path)?;
-    Ok(cfg
-        .expand()
-        .into_iter()
-        .enumerate()
-        .filter(|(i, _)| manifest.shard.as_ref().is_none_or(|s| s.owns(*i)))
-        .map(|(_, s)| (s.run_id(), s))
-        .collect())
+/// Every run of the sweep known so far by run id: the first stage, and for a halving search
+/// each later rung decided from the records.
+fn known_runs(
+    cfg: &SweepConfig,
+    first: Vec<RunSpec>,
+    records: &HashMap<String, RunRecord>,
+) -> HashMap<String, RunSpec> {
+    let mut known: HashMap<String, RunSpec> =
+        first.iter().map(|s| (s.run_id(), s.clone())).collect();
+    let mut stage = first;
+    for rung in 1..cfg.search.rung_epochs().len() {
+        match next_rung_runs(cfg, rung, &stage, records) {
+            Some(next) if !next.is_empty() => {
+                known.extend(next.iter().map(|s| (s.run_id(), s.clone())));
+                stage = next;
+            }
+            _ => break,
+        }
+    }
+    known
 }
 
 /// The trace of the run in progress: the newest trace of a run of this grid with no record.
@@ -244,8 +272,9 @@ fn best_by_validation(records: &[RunRecord]) -> Option<BestRun> {
         })
 }
 
-/// Seconds since the holder's start (from its lock line), else the manifest's lifetime.
-fn elapsed(manifest: &Manifest, holder: Option<&str>, now: DateTime<Utc>) -> Option<f64> {
+/// Seconds since the holder's start (from its lock line), else from the first recorded run's
+/// start to the last one's end.
+fn elapsed(records: &[RunRecord], holder: Option<&str>, now: DateTime<Utc>) -> Option<f64> {
     let secs = |from: DateTime<Utc>, to: DateTime<Utc>| (to - from).num_milliseconds() as f64 / 1e3;
     let parse = |s: &str| {
         DateTime::parse_from_rfc3339(s)
@@ -257,17 +286,12 @@ fn elapsed(manifest: &Manifest, holder: Option<&str>, now: DateTime<Utc>) -> Opt
             let since = h.rsplit_once("since ")?.1.trim_end_matches(')');
             Some(secs(parse(since)?, now))
         }
-        None => Some(secs(
-            parse(&manifest.created_at)?,
-            parse(&manifest.updated_at)?,
-        )),
+        None => {
+            let first = records.iter().filter_map(|r| parse(&r.started_at)).min()?;
+            let last = records.iter().filter_map(|r| parse(&r.finished_at)).max()?;
+            Some(secs(first, last))
+        }
     }
-}
-
-/// Wall seconds of a record (start to end).
-fn wall_s(r: &RunRecord) -> Option<f64> {
-    let t = |s: &str| DateTime::parse_from_rfc3339(s).ok();
-    Some((t(&r.finished_at)? - t(&r.started_at)?).num_milliseconds() as f64 / 1e3)
 }
 
 /// Estimated seconds of the runs left (the running one less what its trace already covers),

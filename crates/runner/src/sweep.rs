@@ -9,14 +9,18 @@ use std::path::PathBuf;
 use greenbench_core::energy::ComponentPower;
 use greenbench_core::grid::GridIntensity;
 use greenbench_core::record::{Flag, HostInfo, RunRecord, RunStatus};
-use greenbench_core::{Catalog, ComponentEnergy, PowerCap, RunSpec, Seconds, SweepConfig};
+use greenbench_core::search::{keep_count, next_rung, promote, Candidate};
+use greenbench_core::{
+    Catalog, ComponentEnergy, PowerCap, RunSpec, Seconds, Strategy, SweepConfig,
+};
 
+use crate::budget::{refusal, Spent};
 use crate::error::{io, RunnerError};
-use crate::folder::{check_output_folder, FolderContents};
+use crate::folder::{check_output_folder, FolderContents, CHECKPOINTS};
 use crate::lock::FolderLock;
 use crate::manifest::Manifest;
 use crate::progress::{say, Progress, ProgressMode};
-use crate::records::{attempts_before, recorded, RecordsWriter};
+use crate::records::{attempts_before, RecordsWriter};
 use crate::shard::Shard;
 use crate::worker_process::{base_record, run_one};
 
@@ -102,6 +106,10 @@ pub fn owned_runs(cfg: &SweepConfig, shard: Option<Shard>) -> Vec<(usize, RunSpe
 /// recorded as crashed, failed or timeout). `idle` measures the idle baseline (mean power per
 /// component over the given seconds) before the first run of a new folder, and again after the
 /// last run to show drift.
+///
+/// A halving search then runs its later rungs, each decided from the records of the one before
+/// (so `--resume` makes the same decisions); with a `[search] budget`, a run whose upper
+/// prediction does not fit what is left is recorded as `skipped` instead of started.
 pub fn run_sweep(
     cfg: &SweepConfig,
     opts: &SweepOptions,
@@ -117,67 +125,248 @@ pub fn run_sweep(
             lock.dir().display()
         )));
     }
+    let halving = cfg.search.strategy == Strategy::Halving;
+    if halving && opts.shard.is_some() {
+        return Err(RunnerError::OutputFolder(
+            "a halving search decides each rung from every run of the rung before, so it cannot be split with --shard \
+             (a shard would promote from its own runs only). Run it unsharded on one machine, or shard a grid or random search"
+                .into(),
+        ));
+    }
     let FolderContents {
         manifest: previous,
         records: before,
     } = check_output_folder(cfg, out, &opts.meter)?;
-    for sub in ["traces", "logs"] {
+    let mut subs = vec!["traces", "logs"];
+    if halving {
+        subs.push(CHECKPOINTS);
+    }
+    for sub in subs {
         std::fs::create_dir_all(out.join(sub)).map_err(io("creating", &out.join(sub)))?;
     }
-    let runs = owned_runs(cfg, opts.shard);
-    let records_path = out.join("runs.jsonl");
-    let todo = runs_to_do(&runs, &before, opts.retry_failed);
+    let runs: Vec<RunSpec> = owned_runs(cfg, opts.shard)
+        .into_iter()
+        .map(|(_, s)| s)
+        .collect();
+    let planned = planned_runs(cfg, runs.len());
     let mut summary = SweepSummary {
-        total: runs.len(),
-        skipped: runs.len() - todo.len(),
+        total: planned,
         out: out.clone(),
         ..Default::default()
     };
-    if todo.is_empty() {
-        count_records(&mut summary, &runs, &before);
-        return Ok(summary);
-    }
-    let grid = grid_intensity(cfg, out)?;
-    let mut manifest = start_manifest(cfg, opts, previous, idle)?;
-    let mut writer = RecordsWriter::open(&records_path)?;
-    let mut progress = Progress::new(opts.progress, todo.len());
-    if summary.skipped > 0 {
-        progress.println(&format!(
-            "continuing: {} of {} runs already recorded, {} to do",
-            summary.skipped,
-            runs.len(),
-            todo.len()
-        ));
-    }
-    for spec in todo {
-        let rec = if crate::interrupt::is_requested() {
-            Err(RunnerError::Interrupted)
-        } else {
-            let idle_w = &manifest.idle_power_w;
-            capped_run(cfg, opts, spec, idle_w, &mut progress, &mut power)
-        };
-        let mut rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                progress.finish();
-                return Err(e);
+    let mut rerun = 0;
+    let mut records = before.clone();
+    let mut session: Option<Session> = None;
+    let mut previous = previous;
+    let mut stage = runs;
+    let rungs = cfg.search.rung_epochs().len().max(1);
+    for rung in 0..rungs {
+        for spec in runs_to_do(&stage, &before, opts.retry_failed) {
+            if session.is_none() {
+                let s = Session::start(cfg, opts, previous.take(), idle, planned, &records)?;
+                session = Some(s);
             }
+            let Some(s) = session.as_mut() else { break };
+            let earlier = before.get(&spec.run_id());
+            rerun += usize::from(earlier.is_some());
+            let rec = s.run(cfg, opts, spec, &mut power, &records, earlier)?;
+            if rec.status == RunStatus::Ok {
+                summary.ok += 1;
+            } else {
+                summary.not_ok += 1;
+            }
+            records.insert(rec.run_id.clone(), rec);
+        }
+        if rung + 1 == rungs {
+            break;
+        }
+        match next_rung_runs(cfg, rung + 1, &stage, &records) {
+            Some(next) if !next.is_empty() => {
+                prune_checkpoints(out, &stage, &next);
+                stage = next;
+            }
+            _ => break,
+        }
+    }
+    if let Some(s) = session {
+        s.progress.finish();
+        let mut manifest = s.manifest;
+        remeasure_idle(cfg, opts, &mut manifest, idle, &s.progress)?;
+    }
+    count_records(&mut summary, &records);
+    summary.skipped = before.len() - rerun;
+    Ok(summary)
+}
+
+/// Deletes the checkpoints of `stage`'s runs that `next` does not continue: no later rung can
+/// use them (a ResNet's is 45 MB). Those of the last rung stay, as the search's trained models.
+fn prune_checkpoints(out: &std::path::Path, stage: &[RunSpec], next: &[RunSpec]) {
+    let kept: Vec<&str> = next
+        .iter()
+        .filter_map(|s| s.continues.as_ref().map(|c| c.run_id.as_str()))
+        .collect();
+    for spec in stage {
+        let id = spec.run_id();
+        if !kept.contains(&id.as_str()) {
+            let path = out.join(CHECKPOINTS).join(format!("{id}.safetensors"));
+            if let Err(e) = std::fs::remove_file(&path) {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    say(&format!(
+                        "could not delete the unused checkpoint {}: {e}",
+                        path.display()
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// Runs a search plans: every run of the first stage, and for a halving search each later
+/// rung's share (the best `1/eta` of the rung before, at least one).
+pub fn planned_runs(cfg: &SweepConfig, first_stage: usize) -> usize {
+    let rungs = cfg.search.rung_epochs().len().max(1);
+    let (mut n, mut total) = (first_stage, first_stage);
+    for _ in 1..rungs {
+        n = keep_count(n, cfg.search.eta);
+        total += n;
+    }
+    total
+}
+
+/// The runs of rung `rung` of a halving search: the best of the previous rung's runs (`prev`)
+/// by the objective on validation accuracy, each continued from its checkpoint. `None` while a
+/// run of the previous rung has no record (the sweep was stopped), so nothing is decided on
+/// part of a rung.
+pub fn next_rung_runs(
+    cfg: &SweepConfig,
+    rung: usize,
+    prev: &[RunSpec],
+    records: &HashMap<String, RunRecord>,
+) -> Option<Vec<RunSpec>> {
+    let epochs = *cfg.search.rung_epochs().get(rung)?;
+    let mut cands = Vec::new();
+    let mut specs = Vec::new();
+    for spec in prev {
+        let rec = records.get(&spec.run_id())?;
+        let val = rec.train.as_ref().and_then(|t| t.val_acc);
+        let energy = configuration_energy_j(rec, records);
+        if let (RunStatus::Ok, Some(val_acc), Some(energy_j)) = (rec.status, val, energy) {
+            cands.push(Candidate {
+                run_id: rec.run_id.clone(),
+                val_acc,
+                energy_j,
+            });
+            specs.push(spec);
+        }
+    }
+    let keep = keep_count(prev.len(), cfg.search.eta);
+    let chosen = promote(&cands, keep, cfg.search.objective);
+    Some(
+        chosen
+            .into_iter()
+            .map(|i| next_rung(specs[i], &cands[i].run_id, epochs))
+            .collect(),
+    )
+}
+
+/// Training energy spent on a configuration up to and including `rec`: its own and that of the
+/// runs it continues, joules; `None` when one of them has no figure.
+pub fn configuration_energy_j(
+    rec: &RunRecord,
+    records: &HashMap<String, RunRecord>,
+) -> Option<f64> {
+    let mut total = rec.train.as_ref()?.energy.total_j?;
+    let mut from = rec.spec.continues.as_ref();
+    while let Some(c) = from {
+        let earlier = records.get(&c.run_id)?;
+        total += earlier.train.as_ref()?.energy.total_j?;
+        from = earlier.spec.continues.as_ref();
+    }
+    Some(total)
+}
+
+/// What a sweep holds once it has a run to do: its manifest (idle baseline measured), the
+/// records file, the progress display and the grid intensity.
+struct Session {
+    manifest: Manifest,
+    writer: RecordsWriter,
+    progress: Progress,
+    grid: GridIntensity,
+}
+
+impl Session {
+    fn start(
+        cfg: &SweepConfig,
+        opts: &SweepOptions,
+        previous: Option<Manifest>,
+        idle: &mut dyn FnMut(f64) -> Result<ComponentPower, String>,
+        planned: usize,
+        records: &HashMap<String, RunRecord>,
+    ) -> Result<Session, RunnerError> {
+        let grid = grid_intensity(cfg, &opts.out)?;
+        let manifest = start_manifest(cfg, opts, previous, idle)?;
+        let writer = RecordsWriter::open(&opts.out.join("runs.jsonl"))?;
+        let todo = planned.saturating_sub(records.len()).max(1);
+        let progress = Progress::new(opts.progress, todo);
+        if !records.is_empty() {
+            progress.println(&format!(
+                "continuing: {} of {planned} runs already recorded, {todo} to do",
+                records.len().min(planned)
+            ));
+        }
+        Ok(Session {
+            manifest,
+            writer,
+            progress,
+            grid,
+        })
+    }
+
+    /// Runs `spec` (or records it as skipped by the budget) and writes its record.
+    fn run(
+        &mut self,
+        cfg: &SweepConfig,
+        opts: &SweepOptions,
+        spec: &RunSpec,
+        power: &mut Option<&mut dyn PowerCap>,
+        records: &HashMap<String, RunRecord>,
+        earlier: Option<&RunRecord>,
+    ) -> Result<RunRecord, RunnerError> {
+        if crate::interrupt::is_requested() {
+            self.progress.finish();
+            return Err(RunnerError::Interrupted);
+        }
+        let idle_w = self.manifest.idle_power_w.clone();
+        let budget = &cfg.search.budget;
+        let refused = budget
+            .is_set()
+            .then(|| {
+                let spent = Spent::of(records.values(), &*opts.catalog);
+                refusal(budget, &spent, opts.catalog.run_seconds(spec))
+            })
+            .flatten();
+        let mut rec = match refused {
+            Some(why) => {
+                let mut rec = base_record(cfg, opts, spec, &idle_w);
+                rec.status = RunStatus::Skipped;
+                rec.error = Some(why);
+                rec
+            }
+            None => match capped_run(cfg, opts, spec, &idle_w, &mut self.progress, power) {
+                Ok(r) => r,
+                Err(e) => {
+                    self.progress.finish();
+                    return Err(e);
+                }
+            },
         };
         if rec.train.is_some() || rec.inference.is_some() {
-            add_net_and_carbon(&mut rec, &manifest.idle_power_w, &grid, cfg.carbon.pue);
+            add_net_and_carbon(&mut rec, &idle_w, &self.grid, cfg.carbon.pue);
         }
-        write_record(&mut writer, &mut rec, before.get(&spec.run_id()))?;
-        if rec.status == RunStatus::Ok {
-            summary.ok += 1;
-        } else {
-            summary.not_ok += 1;
-        }
-        progress.run_finished(&rec);
+        write_record(&mut self.writer, &mut rec, earlier)?;
+        self.progress.run_finished(&rec);
+        Ok(rec)
     }
-    progress.finish();
-    remeasure_idle(cfg, opts, &mut manifest, idle, &progress)?;
-    count_records(&mut summary, &runs, &recorded(&records_path)?);
-    Ok(summary)
 }
 
 /// The grid intensity of `[carbon]`; an hourly `intensity_csv` is copied into the sweep folder,
@@ -203,12 +392,11 @@ fn grid_intensity(cfg: &SweepConfig, out: &std::path::Path) -> Result<GridIntens
 /// The runs without a record, and with `retry_failed` those recorded as crashed, failed or
 /// timeout, in the sweep's order.
 fn runs_to_do<'a>(
-    runs: &'a [(usize, RunSpec)],
+    runs: &'a [RunSpec],
     recorded: &HashMap<String, RunRecord>,
     retry_failed: bool,
 ) -> Vec<&'a RunSpec> {
     runs.iter()
-        .map(|(_, s)| s)
         .filter(|s| match recorded.get(&s.run_id()) {
             None => true,
             Some(r) => retry_failed && r.status.is_retryable(),
@@ -232,18 +420,12 @@ fn write_record(
     }
 }
 
-/// Counts the records of `runs` by status into the summary.
-fn count_records(
-    summary: &mut SweepSummary,
-    runs: &[(usize, RunSpec)],
-    records: &HashMap<String, RunRecord>,
-) {
-    for (_, s) in runs {
-        if let Some(r) = records.get(&s.run_id()) {
-            *summary.by_status.entry(r.status.name()).or_default() += 1;
-            if r.status.is_retryable() {
-                summary.retryable += 1;
-            }
+/// Counts the sweep's records by status into the summary.
+fn count_records(summary: &mut SweepSummary, records: &HashMap<String, RunRecord>) {
+    for r in records.values() {
+        *summary.by_status.entry(r.status.name()).or_default() += 1;
+        if r.status.is_retryable() {
+            summary.retryable += 1;
         }
     }
 }

@@ -72,6 +72,8 @@ fn spawn_worker(
         datasets_root: opts.datasets_root.clone(),
         meter: opts.meter.clone(),
         sampler_hz: opts.sampler_hz,
+        checkpoint_dir: (cfg.search.strategy == greenbench_core::Strategy::Halving)
+            .then(|| opts.out.join(crate::folder::CHECKPOINTS)),
     };
     let request =
         serde_json::to_string(&request).map_err(|e| RunnerError::Protocol(e.to_string()))?;

@@ -10,6 +10,18 @@ use greenbench_models::train::InputSpec;
 pub struct ZooCatalog {
     /// Where datasets live.
     pub datasets_root: PathBuf,
+    /// Run-duration predictions (each model's size is worked out once).
+    pub planner: std::sync::Mutex<crate::plan::Planner>,
+}
+
+impl ZooCatalog {
+    /// The catalog of datasets under `datasets_root`.
+    pub fn new(datasets_root: PathBuf) -> ZooCatalog {
+        ZooCatalog {
+            datasets_root,
+            planner: Default::default(),
+        }
+    }
 }
 
 /// The input a dataset gives a model, from the registry alone (no loading).
@@ -46,6 +58,10 @@ pub fn check_device(device: &str) -> Result<(), BoxError> {
 }
 
 impl Catalog for ZooCatalog {
+    fn run_seconds(&self, spec: &greenbench_core::RunSpec) -> Option<f64> {
+        self.planner.lock().ok()?.run_seconds(spec)
+    }
+
     fn models(&self) -> Vec<String> {
         greenbench_models::registry::entries()
             .into_iter()

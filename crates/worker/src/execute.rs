@@ -79,6 +79,12 @@ fn execute(req: &WorkerRequest, meter: &mut dyn PhaseMeter) -> Result<WorkerResu
         phase: "train".into(),
     });
     let trained = train_epochs(req, &mut run, &mut batcher, meter, injected.as_deref())?;
+    if let (Some(dir), None) = (&req.checkpoint_dir, &trained.diverged) {
+        let path = dir.join(format!("{}.safetensors", spec.run_id()));
+        run.trainer
+            .save_checkpoint(&path)
+            .map_err(|e| e.to_string())?;
+    }
     let mut result = WorkerResult {
         status: "ok".into(),
         model: Some(run.model.clone()),
@@ -137,12 +143,22 @@ fn load(req: &WorkerRequest) -> Result<Loaded, String> {
         momentum: spec.momentum,
         weight_decay: spec.weight_decay,
         schedule: spec.schedule.clone(),
-        epochs: spec.epochs,
+        epochs: spec.schedule_epochs.unwrap_or(spec.epochs).max(spec.epochs),
         steps_per_epoch,
         seed: spec.seed,
         device: spec.device.clone(),
     };
-    let trainer = Trainer::new(&settings, &input).map_err(|e| e.to_string())?;
+    let mut trainer = Trainer::new(&settings, &input).map_err(|e| e.to_string())?;
+    if let Some(from) = &spec.continues {
+        let dir = req.checkpoint_dir.as_deref().ok_or_else(|| {
+            format!(
+                "run continues run {} but the sweep gave no checkpoint folder",
+                from.run_id
+            )
+        })?;
+        let path = dir.join(format!("{}.safetensors", from.run_id));
+        trainer.load_checkpoint(&path).map_err(|e| e.to_string())?;
+    }
     let params = trainer.params();
     let macs = trainer.macs_per_sample();
     let model = ModelInfo {
@@ -206,7 +222,7 @@ fn train_epochs(
         energies: Vec::new(),
         diverged: None,
     };
-    for epoch in 1..=spec.epochs {
+    for epoch in spec.first_epoch()..=spec.epochs {
         run.trainer.synchronize().map_err(|e| e.to_string())?;
         meter.begin().map_err(|e| e.to_string())?;
         let t0 = Instant::now();

@@ -57,9 +57,10 @@ impl Planner {
         let kept = spec.subset.map_or(train, |s| s.min(train));
         let validation = (kept as f64 * spec.validation.unwrap_or(0.0)).round() as usize;
         let test = spec.test_subset.map_or(test, |s| s.min(test));
-        let trained =
-            ((kept - validation) * spec.epochs + spec.warmup_batches * spec.batch_size) as f64;
-        let evaluated = (validation * spec.epochs + test * spec.replicate_test) as f64;
+        // A search's later rung trains only the epochs past the run it continues.
+        let epochs = spec.epochs + 1 - spec.first_epoch().min(spec.epochs);
+        let trained = ((kept - validation) * epochs + spec.warmup_batches * spec.batch_size) as f64;
+        let evaluated = (validation * epochs + test * spec.replicate_test) as f64;
         Some(START_S + trained / sps + evaluated / (sps * EVAL_SPEEDUP))
     }
 

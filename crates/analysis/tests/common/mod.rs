@@ -65,6 +65,8 @@ pub fn spec(model: &str, batch: usize, epochs: usize, repeat: usize) -> RunSpec 
         subset: None,
         validation: None,
         test_subset: None,
+        continues: None,
+        schedule_epochs: None,
         batch_size: batch,
         lr: 0.01,
         optimizer: "sgd".into(),

@@ -77,9 +77,7 @@ fn job(a: &SlurmArgs) -> anyhow::Result<SlurmJob> {
     let cfg = crate::cmd::sweep::load_config(
         &a.config,
         None,
-        &greenbench_worker::ZooCatalog {
-            datasets_root: datasets.clone(),
-        },
+        &greenbench_worker::ZooCatalog::new(datasets.clone()),
     )?;
     let total = cfg.expand().len();
     let shard_runs: Vec<usize> = (0..a.shards)

@@ -86,9 +86,16 @@ pub fn render(st: &SweepStatus) -> String {
     out.push_str(&format!("elapsed: {}", time(st.elapsed_s)));
     if st.remaining > 0 || st.running.is_some() {
         out.push_str(&format!(
-            " · ETA: {} (the planner's estimate of the runs left, scaled by how the finished runs compared with theirs)",
+            " · ETA: {} (the planner's estimate of the runs left, scaled by how the finished runs compared with theirs",
             time(st.eta_s)
         ));
+        if st.undecided > 0 {
+            out.push_str(&format!(
+                "; not counting the {} run(s) of rungs not decided yet",
+                st.undecided
+            ));
+        }
+        out.push(')');
     }
     out.push('\n');
     let quality = st

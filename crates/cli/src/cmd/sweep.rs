@@ -87,9 +87,7 @@ pub fn run(a: SweepArgs) -> anyhow::Result<ExitCode> {
         .datasets
         .clone()
         .unwrap_or_else(greenbench_data::default_root);
-    let zoo = ZooCatalog {
-        datasets_root: datasets.clone(),
-    };
+    let zoo = ZooCatalog::new(datasets.clone());
     let cfg = if a.dry_run {
         // A dry run lists runs even when datasets are not fetched yet.
         load_config(&a.config, a.threads, &DryRunCatalog(zoo))?
@@ -137,9 +135,7 @@ fn options(a: &SweepArgs, out: PathBuf, datasets: PathBuf) -> anyhow::Result<Swe
         datasets_root: datasets.clone(),
         sampler_hz: a.meter.sampler_hz,
         host: greenbench_runner::host::host_info(crate::CANDLE_VERSION),
-        catalog: Box::new(ZooCatalog {
-            datasets_root: datasets,
-        }),
+        catalog: Box::new(ZooCatalog::new(datasets)),
     })
 }
 
@@ -218,7 +214,7 @@ fn summary_text(
             s.skipped
         )
     };
-    if let Some(e) = estimate_s.filter(|_| ran > 0 && elapsed_s > 0.0) {
+    if let Some(e) = estimate_s.filter(|&e| ran > 0 && elapsed_s > 0.0 && e > 0.0) {
         t.push_str(&format!(
             "\nestimated ≈ {} before the sweep (as --dry-run prints), took {}: {:.2}× the estimate.",
             human_duration(e),
@@ -344,5 +340,53 @@ fn dry_run(cfg: &SweepConfig, shard: Option<Shard>, json: bool) -> anyhow::Resul
         ),
         plan::basis()
     );
+    if let Some(line) = search_line(cfg, rows.len()) {
+        println!("{line}");
+    }
     Ok(())
+}
+
+/// What a `[search]` table adds to the listed runs (later rungs, the draw, the budget).
+fn search_line(cfg: &SweepConfig, listed: usize) -> Option<String> {
+    use greenbench_core::Strategy;
+    let s = &cfg.search;
+    let mut parts = Vec::new();
+    match s.strategy {
+        Strategy::Grid => {}
+        Strategy::Random => parts.push(format!(
+            "random search: these {listed} runs are drawn from the grid (seed {}{})",
+            s.seed,
+            s.lr_range
+                .map(|[a, b]| format!(", lr log-uniform in [{a}, {b})"))
+                .unwrap_or_default()
+        )),
+        Strategy::Halving => {
+            let rungs = s.rung_epochs();
+            let later = greenbench_runner::sweep::planned_runs(cfg, listed) - listed;
+            parts.push(format!(
+                "halving search: these runs are its first rung ({} epoch(s)); then {later} more run(s) in rungs of {} epochs, \
+                 the best 1/{} by {} on validation accuracy, each continued from its checkpoint (not in the estimate above)",
+                rungs.first().copied().unwrap_or(1),
+                rungs.iter().skip(1).map(usize::to_string).collect::<Vec<_>>().join(", "),
+                s.eta,
+                s.objective.name(),
+            ));
+        }
+    }
+    let b = &s.budget;
+    if b.is_set() {
+        let limits: Vec<String> = [
+            b.energy_kwh.map(|v| format!("{v} kWh")),
+            b.hours.map(|v| format!("{v} h")),
+            b.co2_g.map(|v| format!("{v} g CO₂e")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        parts.push(format!(
+            "budget: {} — a run whose upper prediction does not fit what is left is recorded as skipped",
+            limits.join(", ")
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join("\n"))
 }

@@ -1,7 +1,9 @@
 //! Expanding a config into run specs: the Cartesian product of the axes in a fixed order,
 //! minus `[[exclude]]` tables, times `repeats`.
 
-use super::SweepConfig;
+use std::collections::HashSet;
+
+use super::{Strategy, SweepConfig};
 use crate::spec::RunSpec;
 
 impl SweepConfig {
@@ -33,7 +35,51 @@ impl SweepConfig {
     /// assert_eq!(got, [("mlp-small", 32), ("mlp-small", 128), ("mlp-64", 32)]);
     /// assert!(runs.iter().all(|s| s.epochs == 2 && s.run_id().len() == 12));
     /// ```
+    ///
+    /// A `[search]` table changes which runs start the sweep: a random search draws `samples` of
+    /// them, a halving search starts every configuration at `min_epochs` (its later rungs are
+    /// decided from the records, see [`crate::search`]).
     pub fn expand(&self) -> Vec<RunSpec> {
+        let grid = self.grid_runs();
+        let s = &self.search;
+        match s.strategy {
+            Strategy::Grid => grid,
+            Strategy::Random => {
+                crate::search::sample(grid, s.samples.unwrap_or(0), s.seed, s.lr_range)
+            }
+            Strategy::Halving => {
+                let rungs = s.rung_epochs();
+                let (first, last) = (rungs.first().copied(), rungs.last().copied());
+                grid.into_iter()
+                    .map(|mut spec| {
+                        spec.epochs = first.unwrap_or(spec.epochs);
+                        spec.schedule_epochs = last.filter(|&l| l > spec.epochs);
+                        spec
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// Whether `spec` is a run of this sweep: one of [`SweepConfig::expand`]'s (`first_stage`
+    /// holds their run ids), or, in a halving search, a later rung of one of them.
+    pub fn is_run_of(&self, spec: &RunSpec, first_stage: &HashSet<String>) -> bool {
+        if first_stage.contains(&spec.run_id()) {
+            return true;
+        }
+        let rungs = self.search.rung_epochs();
+        if spec.continues.is_none() || !rungs.contains(&spec.epochs) {
+            return false;
+        }
+        let mut base = spec.clone();
+        base.epochs = rungs[0];
+        base.continues = None;
+        base.schedule_epochs = rungs.last().copied().filter(|&l| l > rungs[0]);
+        first_stage.contains(&base.run_id())
+    }
+
+    /// Every configuration of the grid (the axes' product minus excludes, times repeats).
+    fn grid_runs(&self) -> Vec<RunSpec> {
         let limits: Vec<Option<f64>> = if self.power_limit_w.value.is_empty() {
             vec![None]
         } else {
@@ -91,6 +137,8 @@ impl SweepConfig {
             replicate_test: ds
                 .replicate_test
                 .unwrap_or(self.replicate_test.value.max(1) as usize),
+            continues: None,
+            schedule_epochs: None,
             timeout_s: self.run_timeout.as_ref().map(|t| t.value),
         }
     }

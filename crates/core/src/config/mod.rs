@@ -13,7 +13,10 @@ use std::path::PathBuf;
 pub mod bounds;
 mod expand;
 mod raw;
+pub mod search;
 mod validate;
+
+pub use search::{Budget, Objective, SearchConfig, Strategy};
 
 /// Optimizers a config may name.
 pub const OPTIMIZERS: &[&str] = &["sgd", "sgd-nesterov", "adamw"];
@@ -262,4 +265,8 @@ pub struct SweepConfig {
     pub carbon: CarbonConfig,
     /// Exclusion tables, each with its byte span.
     pub exclude: Vec<(toml::Table, Range<usize>)>,
+    /// The `[search]` table (the default: the whole grid, no budget).
+    pub search: SearchConfig,
+    /// Where `[search]` was written, for errors.
+    pub search_span: Option<Range<usize>>,
 }

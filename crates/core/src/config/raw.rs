@@ -5,7 +5,7 @@ use serde::Deserialize;
 use std::path::Path;
 use toml::Spanned;
 
-use super::{Axis, CarbonConfig, DatasetChoice, Located, PendingError, SweepConfig};
+use super::{Axis, CarbonConfig, DatasetChoice, Located, PendingError, SearchConfig, SweepConfig};
 use crate::error::{ConfigError, CoreError};
 
 /// The `[grid]` table: any axis.
@@ -56,6 +56,8 @@ struct RawConfig {
     grid: Option<GridTable>,
     #[serde(default)]
     exclude: Vec<Spanned<toml::Table>>,
+    #[serde(default)]
+    search: Option<Spanned<SearchConfig>>,
 }
 
 pub(super) fn line_col(text: &str, offset: usize) -> (usize, usize) {
@@ -187,6 +189,7 @@ impl SweepConfig {
         let mut errs = Vec::new();
         let g = raw.grid.unwrap_or_default();
         let name_span = raw.name.span();
+        let search_span = raw.search.as_ref().map(Spanned::span);
         let cfg = SweepConfig {
             path: path.to_path_buf(),
             text: text.to_string(),
@@ -244,6 +247,8 @@ impl SweepConfig {
                     (t.into_inner(), span)
                 })
                 .collect(),
+            search: raw.search.map(Spanned::into_inner).unwrap_or_default(),
+            search_span,
         };
         if cfg.name.trim().is_empty() || cfg.name.contains(['/', '\\']) || cfg.name.starts_with('.')
         {

@@ -104,6 +104,7 @@ impl SweepConfig {
         self.check_names(catalog, &mut errs);
         self.check_excludes(&mut errs);
         self.check_bounds(catalog, &mut errs);
+        self.search_problems(&mut errs);
         if errs.is_empty() {
             self.check_catalog(catalog, &mut errs);
         }

@@ -1,0 +1,179 @@
+//! A sweep's budget (`[search] budget`): what its records have spent, and whether a run's upper
+//! prediction still fits what is left. Everything is read from the records, so a resumed sweep
+//! makes the same decisions.
+
+use chrono::DateTime;
+use greenbench_core::record::RunRecord;
+use greenbench_core::{Budget, Catalog};
+
+/// The planner's predictions are good to about ±50 % (what `--dry-run` says): a run is started
+/// only if this multiple of its (calibrated) prediction fits what is left.
+pub const UPPER_FACTOR: f64 = 1.5;
+
+/// What the recorded runs of a sweep have spent, and what they say about the next run.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Spent {
+    /// Training plus inference energy of every record, joules (records without a figure add 0).
+    pub energy_j: f64,
+    /// Wall time of every record (start to end), seconds.
+    pub seconds: f64,
+    /// Emissions of every record, grams CO₂e.
+    pub co2_g: f64,
+    /// Actual ÷ predicted wall time over the records that have both (1 when none has).
+    pub time_ratio: f64,
+    /// Mean power of the records (energy ÷ wall time), watts, once a record has both.
+    pub watts: Option<f64>,
+    /// Grams CO₂e per joule of the records, once a record has both.
+    pub g_per_j: Option<f64>,
+}
+
+/// Wall seconds of a record.
+pub fn wall_s(r: &RunRecord) -> Option<f64> {
+    let t = |s: &str| DateTime::parse_from_rfc3339(s).ok();
+    Some((t(&r.finished_at)? - t(&r.started_at)?).num_milliseconds() as f64 / 1e3)
+}
+
+/// Training plus inference energy of a record, joules, when it has a training figure.
+pub fn run_energy_j(r: &RunRecord) -> Option<f64> {
+    let train = r.train.as_ref()?.energy.total_j?;
+    let infer = r.inference.as_ref().and_then(|i| i.energy.total_j);
+    Some(train + infer.unwrap_or(0.0))
+}
+
+impl Spent {
+    /// Sums `records`; `catalog` predicts their durations for the calibration ratio.
+    pub fn of<'a>(
+        records: impl IntoIterator<Item = &'a RunRecord>,
+        catalog: &dyn Catalog,
+    ) -> Spent {
+        let mut s = Spent::default();
+        let (mut actual, mut predicted, mut metered_s, mut metered_j) = (0.0, 0.0, 0.0, 0.0);
+        let mut carbon_j = 0.0;
+        for r in records {
+            let wall = wall_s(r).unwrap_or(0.0).max(0.0);
+            s.seconds += wall;
+            let co2 = r.carbon_g.train.unwrap_or(0.0) + r.carbon_g.inference.unwrap_or(0.0);
+            s.co2_g += co2;
+            if let Some(j) = run_energy_j(r) {
+                s.energy_j += j;
+                metered_s += wall;
+                metered_j += j;
+                if co2 > 0.0 {
+                    carbon_j += j;
+                }
+            }
+            if let Some(p) = catalog.run_seconds(&r.spec).filter(|_| wall > 0.0) {
+                actual += wall;
+                predicted += p;
+            }
+        }
+        s.time_ratio = if predicted > 0.0 {
+            actual / predicted
+        } else {
+            1.0
+        };
+        s.watts = (metered_s > 0.0 && metered_j > 0.0).then(|| metered_j / metered_s);
+        s.g_per_j = (carbon_j > 0.0).then(|| s.co2_g / carbon_j);
+        s
+    }
+}
+
+/// Why a run predicted to take `predicted_s` (uncalibrated planner seconds) must not start, or
+/// `None` when it fits: a limit already spent, or an upper prediction (calibrated by the records
+/// and multiplied by [`UPPER_FACTOR`]) beyond what is left. A run whose time is unknown is
+/// refused only by a limit already spent.
+pub fn refusal(budget: &Budget, spent: &Spent, predicted_s: Option<f64>) -> Option<String> {
+    let upper_s = predicted_s.map(|p| p * spent.time_ratio * UPPER_FACTOR);
+    let upper_j = upper_s.zip(spent.watts).map(|(s, w)| s * w);
+    let upper_g = upper_j.zip(spent.g_per_j).map(|(j, g)| j * g);
+    let limits = [
+        (
+            "hours",
+            budget.hours.map(|h| h * 3600.0),
+            spent.seconds,
+            upper_s,
+            "s",
+        ),
+        (
+            "energy_kwh",
+            budget.energy_kwh.map(|k| k * 3.6e6),
+            spent.energy_j,
+            upper_j,
+            "J",
+        ),
+        ("co2_g", budget.co2_g, spent.co2_g, upper_g, "g CO₂e"),
+    ];
+    for (name, limit, used, upper, unit) in limits {
+        let Some(limit) = limit else { continue };
+        let left = limit - used;
+        if left <= 0.0 {
+            return Some(format!(
+                "budget: {name} is spent ({used:.4} of {limit:.4} {unit})"
+            ));
+        }
+        if let Some(u) = upper.filter(|&u| u > left) {
+            return Some(format!(
+                "budget: {name} would be exceeded (this run's upper prediction {u:.4} {unit} > {left:.4} {unit} left of {limit:.4})"
+            ));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spent() -> Spent {
+        Spent {
+            energy_j: 3.0e6,
+            seconds: 1800.0,
+            co2_g: 400.0,
+            time_ratio: 2.0,
+            watts: Some(100.0),
+            g_per_j: Some(1e-4),
+        }
+    }
+
+    #[test]
+    fn a_run_starts_only_if_its_upper_prediction_fits() {
+        let hours = Budget {
+            hours: Some(1.0),
+            ..Budget::default()
+        };
+        // 1800 s left; 500 s predicted → 500 × 2 (calibration) × 1.5 = 1500 s: fits.
+        assert_eq!(refusal(&hours, &spent(), Some(500.0)), None);
+        // 700 s → 2100 s upper: refused, with the numbers.
+        let why = refusal(&hours, &spent(), Some(700.0)).unwrap();
+        assert!(why.starts_with("budget: hours would be exceeded"), "{why}");
+        assert!(why.contains("2100") && why.contains("1800"), "{why}");
+        let energy = Budget {
+            energy_kwh: Some(1.0),
+            ..Budget::default()
+        };
+        // 0.6 MJ left; 1000 s predicted → 3000 s × 100 W = 0.3 MJ: fits; 3000 s → 0.9 MJ: not.
+        assert_eq!(refusal(&energy, &spent(), Some(1000.0)), None);
+        assert!(refusal(&energy, &spent(), Some(3000.0)).is_some());
+        let co2 = Budget {
+            co2_g: Some(400.0),
+            ..Budget::default()
+        };
+        let why = refusal(&co2, &spent(), None).unwrap();
+        assert!(why.starts_with("budget: co2_g is spent"), "{why}");
+        assert_eq!(refusal(&Budget::default(), &spent(), Some(1e9)), None);
+    }
+
+    #[test]
+    fn an_unknown_duration_is_refused_only_by_a_spent_limit() {
+        let hours = Budget {
+            hours: Some(1.0),
+            ..Budget::default()
+        };
+        assert_eq!(refusal(&hours, &spent(), None), None);
+        let done = Spent {
+            seconds: 3600.0,
+            ..spent()
+        };
+        assert!(refusal(&hours, &done, None).is_some());
+    }
+}
