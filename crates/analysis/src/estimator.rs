@@ -364,8 +364,7 @@ fn dropped_reasons(obs: &[Obs], dropped: &[usize], use_samples: bool) -> Vec<(us
                 let partners: Vec<&str> = (0..i)
                     .filter(|j| !dropped.contains(j))
                     .filter(|&j| {
-                        stats::pearson(&c, &col(j))
-                            .is_ok_and(|r| (r.coefficient.abs() - 1.0).abs() < 1e-9)
+                        stats::pearson_r(&c, &col(j)).is_ok_and(|r| (r.abs() - 1.0).abs() < 1e-9)
                     })
                     .map(|j| FEATURES[j])
                     .collect();

@@ -365,11 +365,17 @@ fn correlations(md: &mut String, study: &[PairResult], runs: &[&RunRecord]) {
     let _ = writeln!(md, "## Correlations beside the paper\n");
     let _ = writeln!(
         md,
-        "Pearson r and Spearman ρ (average ranks for ties) with two-sided p-value (t distribution, n − 2 df). \
+        "Pearson r and Spearman ρ (average ranks for ties) with n, two-sided p-value and its method, and 95 % CI. \
+         p: exact permutation test for n ≤ {exact} (all n! orderings of y against x; the fraction with |r| at least the \
+         observed one, so with n = 4 no p is below 1/12), else the t distribution with n − 2 df. \
+         CI: percentile bootstrap over {boot} resamples of the pairs (fixed seed; resamples with a constant series \
+         skipped), which is narrow or degenerate with few points. \
          Pairs marked *model* use one point per model (mean over repeats) under the setting with the most models: {} ({} models). \
          The paper's coefficient is in bold.\n",
         ctx.map(|c| c.to_string()).unwrap_or_else(|| "none".into()),
-        models.len()
+        models.len(),
+        exact = crate::resample::EXACT_MAX_N,
+        boot = crate::resample::BOOTSTRAP_RESAMPLES,
     );
     let _ = writeln!(
         md,
