@@ -17,6 +17,7 @@ pub mod pareto;
 pub mod predict;
 pub mod report;
 pub mod resample;
+pub mod ridge;
 pub mod stats;
 
 pub use carbon::CarbonSettings;
