@@ -121,28 +121,24 @@ pub fn exact_permutation_p(x: &[f64], y: &[f64]) -> f64 {
     hits as f64 / total as f64
 }
 
-/// 95 % percentile bootstrap of `coef` over pairs of `x` and `y` resampled with replacement
-/// ([`BOOTSTRAP_RESAMPLES`] times, fixed seed). Resamples where `coef` is undefined are skipped;
-/// `None` when fewer than [`BOOTSTRAP_MIN_USED`] remain.
-pub fn bootstrap_ci(
-    x: &[f64],
-    y: &[f64],
-    coef: impl Fn(&[f64], &[f64]) -> Option<f64>,
-) -> Option<BootstrapCi> {
-    let n = x.len();
-    if n == 0 || y.len() != n {
+/// 95 % percentile bootstrap over `n` pairs resampled with replacement ([`BOOTSTRAP_RESAMPLES`]
+/// times, fixed seed). A resample is given to `coef` as weights: how many times each pair was
+/// drawn (a coefficient over the resample is the weighted one, with no copy or sort per
+/// resample). Resamples where `coef` is undefined are skipped; `None` when fewer than
+/// [`BOOTSTRAP_MIN_USED`] remain.
+pub fn bootstrap_ci(n: usize, coef: impl Fn(&[f64]) -> Option<f64>) -> Option<BootstrapCi> {
+    if n == 0 {
         return None;
     }
     let mut rng = SplitMix64::new(BOOTSTRAP_SEED);
-    let (mut bx, mut by) = (vec![0.0; n], vec![0.0; n]);
+    let mut w = vec![0.0; n];
     let mut rs = Vec::with_capacity(BOOTSTRAP_RESAMPLES);
     for _ in 0..BOOTSTRAP_RESAMPLES {
-        for k in 0..n {
-            let i = rng.below(n);
-            bx[k] = x[i];
-            by[k] = y[i];
+        w.iter_mut().for_each(|v| *v = 0.0);
+        for _ in 0..n {
+            w[rng.below(n)] += 1.0;
         }
-        if let Some(r) = coef(&bx, &by).filter(|r| r.is_finite()) {
+        if let Some(r) = coef(&w).filter(|r| r.is_finite()) {
             rs.push(r);
         }
     }
@@ -155,6 +151,55 @@ pub fn bootstrap_ci(
         resamples_used: rs.len(),
         resamples: BOOTSTRAP_RESAMPLES,
     })
+}
+
+/// Pearson's r of `x` and `y` with weights `w` (a bootstrap resample: pair i counted `w[i]`
+/// times); `None` when either series is constant over the pairs with weight.
+pub fn weighted_pearson(x: &[f64], y: &[f64], w: &[f64]) -> Option<f64> {
+    let total: f64 = w.iter().sum();
+    let wmean = |v: &[f64]| v.iter().zip(w).map(|(a, b)| a * b).sum::<f64>() / total;
+    let (mx, my) = (wmean(x), wmean(y));
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for ((a, b), wi) in x.iter().zip(y).zip(w) {
+        let (dx, dy) = (a - mx, b - my);
+        sxy += wi * dx * dy;
+        sxx += wi * dx * dx;
+        syy += wi * dy * dy;
+    }
+    // As `stats::pearson`: a spread that is rounding noise is constant.
+    let scale = |m: f64| (m.abs() * 1e-12).powi(2) * total;
+    if total <= 0.0 || sxx <= scale(mx) || syy <= scale(my) {
+        return None;
+    }
+    Some((sxy / (sxx.sqrt() * syy.sqrt())).clamp(-1.0, 1.0))
+}
+
+/// Average ranks (from 1, ties sharing the mean of their positions) of `v` in a resample
+/// weighted by `w`, given `order`, the indices of `v` sorted by value. Pairs of weight 0 get a
+/// rank that their weight then ignores.
+pub fn weighted_ranks(v: &[f64], order: &[usize], w: &[f64]) -> Vec<f64> {
+    let mut ranks = vec![0.0; v.len()];
+    let (mut start, mut i) = (0.0, 0);
+    while i < order.len() {
+        let (mut j, mut g) = (i, w[order[i]]);
+        while j + 1 < order.len() && v[order[j + 1]] == v[order[i]] {
+            j += 1;
+            g += w[order[j]];
+        }
+        for &k in &order[i..=j] {
+            ranks[k] = start + (g + 1.0) / 2.0;
+        }
+        start += g;
+        i = j + 1;
+    }
+    ranks
+}
+
+/// The indices of `v` sorted by value (for [`weighted_ranks`]).
+pub fn sort_order(v: &[f64]) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..v.len()).collect();
+    idx.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
+    idx
 }
 
 #[cfg(test)]
@@ -192,9 +237,9 @@ mod tests {
     fn bootstrap_is_reproducible_and_brackets_the_estimate() {
         let x: Vec<f64> = (0..12).map(f64::from).collect();
         let y: Vec<f64> = x.iter().map(|v| v + (v * 1.7).sin()).collect();
-        let r = |a: &[f64], b: &[f64]| crate::stats::pearson_r(a, b).ok();
-        let a = bootstrap_ci(&x, &y, r).unwrap();
-        let b = bootstrap_ci(&x, &y, r).unwrap();
+        let r = |w: &[f64]| weighted_pearson(&x, &y, w);
+        let a = bootstrap_ci(x.len(), r).unwrap();
+        let b = bootstrap_ci(x.len(), r).unwrap();
         assert_eq!(a, b);
         let obs = crate::stats::pearson_r(&x, &y).unwrap();
         assert!(a.lo < obs && obs < a.hi && a.hi <= 1.0, "{a:?} vs {obs}");
@@ -204,13 +249,36 @@ mod tests {
 
     #[test]
     fn bootstrap_skips_undefined_resamples_and_gives_up_when_all_are() {
-        let r = |a: &[f64], b: &[f64]| crate::stats::pearson_r(a, b).ok();
+        let (x, y) = ([1.0, 2.0, 3.0], [1.0, 3.0, 2.0]);
         // Three points: a resample of one point repeated (1 in 9) is constant and skipped.
-        let ci = bootstrap_ci(&[1.0, 2.0, 3.0], &[1.0, 3.0, 2.0], r).unwrap();
+        let ci = bootstrap_ci(3, |w| weighted_pearson(&x, &y, w)).unwrap();
         assert!(
             ci.resamples_used < ci.resamples && ci.resamples_used > 1600,
             "{ci:?}"
         );
-        assert_eq!(bootstrap_ci(&[1.0, 1.0, 1.0], &[1.0, 2.0, 3.0], r), None);
+        let flat = [1.0; 3];
+        assert_eq!(bootstrap_ci(3, |w| weighted_pearson(&flat, &y, w)), None);
+    }
+
+    #[test]
+    fn weights_give_the_coefficient_of_the_repeated_sample() {
+        // Pairs 0 and 2 drawn twice, pair 1 never: the same as the sample [x0, x0, x2, x2, x3].
+        let x = [1.0, 2.0, 2.0, 5.0];
+        let y = [3.0, 1.0, 4.0, 4.0];
+        let w = [2.0, 0.0, 2.0, 1.0];
+        let rx = [1.0, 1.0, 2.0, 2.0, 5.0];
+        let ry = [3.0, 3.0, 4.0, 4.0, 4.0];
+        let want = crate::stats::pearson_r(&rx, &ry).unwrap();
+        assert!((weighted_pearson(&x, &y, &w).unwrap() - want).abs() < 1e-12);
+        let ranks = weighted_ranks(&x, &sort_order(&x), &w);
+        // Materialised: 1, 1, 2, 2, 5 → ranks 1.5, 1.5, 3.5, 3.5, 5.
+        assert_eq!((ranks[0], ranks[2], ranks[3]), (1.5, 3.5, 5.0));
+        let want = crate::stats::pearson_r(
+            &crate::stats::average_ranks(&rx),
+            &crate::stats::average_ranks(&ry),
+        )
+        .unwrap();
+        let ry_w = weighted_ranks(&y, &sort_order(&y), &w);
+        assert!((weighted_pearson(&ranks, &ry_w, &w).unwrap() - want).abs() < 1e-12);
     }
 }

@@ -71,13 +71,29 @@ fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
 /// (population) standard deviation in these rows, intercept not penalised. A column constant in
 /// these rows gets coefficient 0. `None` for λ = 0 with collinear columns, or non-finite input.
 pub fn ridge(rows: &[Vec<f64>], y: &[f64], terms: &[usize], lambda: f64) -> Option<RidgeFit> {
-    let n = y.len();
-    if n == 0 || rows.len() != n || rows.iter().flatten().chain(y).any(|v| !v.is_finite()) {
+    if rows.len() != y.len() || rows.iter().flatten().chain(y).any(|v| !v.is_finite()) {
+        return None;
+    }
+    let all: Vec<usize> = (0..y.len()).collect();
+    ridge_on(rows, y, &all, terms, lambda)
+}
+
+/// [`ridge`] on the rows `idx` only (finite input assumed), without copying them.
+fn ridge_on(
+    rows: &[Vec<f64>],
+    all_y: &[f64],
+    idx: &[usize],
+    terms: &[usize],
+    lambda: f64,
+) -> Option<RidgeFit> {
+    let n = idx.len();
+    if n == 0 {
         return None;
     }
     let nf = n as f64;
+    let y: Vec<f64> = idx.iter().map(|&i| all_y[i]).collect();
     let my = y.iter().sum::<f64>() / nf;
-    let col = |j: usize| -> Vec<f64> { rows.iter().map(|r| r[j]).collect() };
+    let col = |j: usize| -> Vec<f64> { idx.iter().map(|&i| rows[i][j]).collect() };
     // (column, mean, sd) of the columns that vary here.
     let used: Vec<(usize, f64, f64)> = terms
         .iter()
@@ -116,10 +132,10 @@ pub fn ridge(rows: &[Vec<f64>], y: &[f64], terms: &[usize], lambda: f64) -> Opti
         r_squared: 1.0,
         n,
     };
-    let rss: f64 = rows
+    let rss: f64 = idx
         .iter()
-        .zip(y)
-        .map(|(r, v)| (v - fit.predict(r)).powi(2))
+        .zip(&y)
+        .map(|(&i, v)| (v - fit.predict(&rows[i])).powi(2))
         .sum();
     let tss = dot(&yc, &yc);
     if tss > 0.0 {
@@ -164,9 +180,7 @@ fn held_out(
 ) -> Option<(Vec<f64>, Vec<f64>)> {
     let (mut pred, mut actual) = (Vec::new(), Vec::new());
     for f in folds {
-        let tr: Vec<Vec<f64>> = f.train.iter().map(|&i| rows[i].clone()).collect();
-        let ty: Vec<f64> = f.train.iter().map(|&i| y[i]).collect();
-        let fit = ridge(&tr, &ty, terms, lambda)?;
+        let fit = ridge_on(rows, y, &f.train, terms, lambda)?;
         pred.extend(f.test.iter().map(|&i| fit.predict(&rows[i])));
         actual.extend(f.test.iter().map(|&i| y[i]));
     }
@@ -199,6 +213,9 @@ pub fn select<G: Ord + Clone>(
         .into_iter()
         .map(|(_, f)| f)
         .collect();
+    if rows.len() != y.len() || rows.iter().flatten().chain(y).any(|v| !v.is_finite()) {
+        return None;
+    }
     let sets = subsets(columns);
     let candidates = sets.len() * LAMBDAS.len();
     if folds.is_empty() {

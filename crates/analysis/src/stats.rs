@@ -9,7 +9,9 @@
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
-use crate::resample::{bootstrap_ci, exact_permutation_p, EXACT_MAX_N};
+use crate::resample::{
+    bootstrap_ci, exact_permutation_p, sort_order, weighted_pearson, weighted_ranks, EXACT_MAX_N,
+};
 pub use crate::resample::{BootstrapCi, PMethod};
 
 /// Why a statistic was not computed.
@@ -150,7 +152,7 @@ pub fn pearson(x: &[f64], y: &[f64]) -> Stat<Correlation> {
         n: x.len(),
         p_value,
         p_method,
-        ci95: bootstrap_ci(x, y, |a, b| pearson_unchecked(a, b).ok()),
+        ci95: bootstrap_ci(x.len(), |w| weighted_pearson(x, y, w)),
     })
 }
 
@@ -188,9 +190,12 @@ pub fn spearman(x: &[f64], y: &[f64]) -> Stat<Correlation> {
         n: x.len(),
         p_value,
         p_method,
-        ci95: bootstrap_ci(x, y, |a, b| {
-            pearson_unchecked(&average_ranks(a), &average_ranks(b)).ok()
-        }),
+        ci95: {
+            let (ox, oy) = (sort_order(x), sort_order(y));
+            bootstrap_ci(x.len(), |w| {
+                weighted_pearson(&weighted_ranks(x, &ox, w), &weighted_ranks(y, &oy, w), w)
+            })
+        },
     })
 }
 
