@@ -486,11 +486,6 @@ impl Estimator {
         }
         v
     }
-
-    /// Names of the regressors in the energy fit.
-    pub fn chosen_terms(&self) -> Vec<&'static str> {
-        self.energy_fit.terms.iter().map(|&i| FEATURES[i]).collect()
-    }
 }
 
 #[cfg(test)]

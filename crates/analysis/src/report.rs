@@ -508,15 +508,13 @@ fn estimator_section(md: &mut String, est: &Result<Estimator, AnalysisError>) {
 /// The estimator's method paragraph: the model, how terms and λ were chosen, what was chosen
 /// and the cross-validation error that chose it.
 fn estimator_method(md: &mut String, e: &Estimator) {
-    let names = |terms: &[usize]| -> String {
-        if terms.is_empty() {
-            "none (proportional to epochs × samples)".into()
+    // Terms and λ of a fit; no λ without terms (nothing to shrink).
+    let chosen = |fit: &crate::ridge::RidgeFit| -> String {
+        if fit.terms.is_empty() {
+            "no term (proportional to epochs × samples)".into()
         } else {
-            terms
-                .iter()
-                .map(|&i| FEATURES[i])
-                .collect::<Vec<_>>()
-                .join(", ")
+            let names: Vec<&str> = fit.terms.iter().map(|&i| FEATURES[i]).collect();
+            format!("{}, λ = {}", names.join(", "), fit.lambda)
         }
     };
     let err = |v: Option<f64>| match v {
@@ -535,7 +533,7 @@ fn estimator_method(md: &mut String, e: &Estimator) {
         "Log-linear ridge regression: ln E = ln epochs + ln samples + b0 + Σ bᵢ·ln xᵢ (energy taken proportional to \
          epochs × samples unless the data say otherwise; regressors standardised, intercept not penalised), fitted on \
          {} ok runs of {} models; {} energy ({}). Terms and penalty λ are chosen by leave-one-model-out cross-validation \
-         among {} candidates (every subset of the {} varied terms × λ ∈ {{{lambdas}}}), ties going to fewer terms.\n",
+         among {} candidates (every subset of the {} varied terms × λ ∈ {{{lambdas}}}), ties going to fewer terms, then to the smaller λ.\n",
         e.runs,
         e.models,
         e.basis.name(),
@@ -545,14 +543,12 @@ fn estimator_method(md: &mut String, e: &Estimator) {
     );
     let _ = writeln!(
         md,
-        "Chosen for energy: {}, λ = {} ({}; R² in-sample, of ln energy per epoch·sample = {:.3}). \
-         For time: {}, λ = {} ({}).\n",
-        names(&e.energy_fit.terms),
-        e.energy_fit.lambda,
+        "Chosen for energy: {} ({}; R² in-sample, of ln energy per epoch·sample = {:.3}). \
+         For time: {} ({}).\n",
+        chosen(&e.energy_fit),
         err(e.energy_selection_error_pct),
         e.energy_fit.r_squared,
-        names(&e.duration_fit.terms),
-        e.duration_fit.lambda,
+        chosen(&e.duration_fit),
         err(e.duration_selection_error_pct),
     );
 }
