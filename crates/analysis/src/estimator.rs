@@ -486,6 +486,16 @@ impl Estimator {
         }
         v
     }
+
+    /// Regressors that vary in the sweep but that cross-validation left out of the energy fit
+    /// (the estimate does not change with them).
+    pub fn not_chosen(&self) -> Vec<&'static str> {
+        self.varied
+            .iter()
+            .filter(|i| !self.energy_fit.terms.contains(i))
+            .map(|&i| FEATURES[i])
+            .collect()
+    }
 }
 
 #[cfg(test)]
