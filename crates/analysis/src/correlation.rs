@@ -1,5 +1,5 @@
-//! The paper's correlation study: each pair with Pearson r and Spearman ρ (n, p), beside the
-//! figure the paper reports.
+//! The paper's correlation study: each pair with Pearson r and Spearman ρ (n, p and its method,
+//! 95 % bootstrap interval), beside the figure the paper reports.
 
 use std::collections::BTreeMap;
 
@@ -267,6 +267,8 @@ mod tests {
             coefficient,
             n: 10,
             p_value,
+            p_method: stats::PMethod::ExactPermutation,
+            ci95: None,
         })
     }
 

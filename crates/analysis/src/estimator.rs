@@ -1,18 +1,22 @@
-//! The parameter estimator: log-linear least squares of training energy (and time) on model
-//! parameters, MACs per sample, batch size, epochs and training-set size, with
-//! leave-one-model-out cross-validation.
+//! The parameter estimator: log-linear ridge regression of training energy (and time) on model
+//! parameters, MACs per sample, batch size, epochs and training-set size, its terms and penalty
+//! chosen by leave-one-model-out cross-validation, and its error measured by a nested
+//! leave-one-model-out cross-validation (the choice repeated without the held-out model).
 //!
 //! Model: `ln E = ln epochs + ln samples + b0 + b1·ln params + b2·ln MACs + b3·ln batch +
 //! b4·ln epochs + b5·ln samples`. Energy is taken as proportional to epochs × samples (the
 //! offset) and b4, b5 measure the departure from that. A regressor that does not vary in the
-//! sweep (one epoch count, one dataset) is dropped, so the estimate falls back to proportionality
-//! instead of ignoring it.
+//! sweep (one epoch count, one dataset) is left out, so the estimate falls back to
+//! proportionality instead of ignoring it. Among the regressors that vary, every subset is tried
+//! with every penalty of [`crate::ridge::LAMBDAS`]: nearly collinear regressors (an MLP's
+//! parameters and MACs) no longer give huge coefficients of opposite sign.
 
 use greenbench_core::record::RunRecord;
 use serde::Serialize;
 
 use crate::data::{self, EnergyBasis};
-use crate::stats::{self, Correlation, OlsFit, Stat};
+use crate::ridge::{self, RidgeFit, Selection};
+use crate::stats::{self, Correlation, Stat};
 use crate::AnalysisError;
 
 /// Names of the regressors, in column order.
@@ -110,10 +114,19 @@ pub struct Estimator {
     pub basis: EnergyBasis,
     /// Quality label of the energies it was fitted on.
     pub quality: String,
-    /// Fit of ln energy.
-    pub energy_fit: OlsFit,
-    /// Fit of ln training time.
-    pub duration_fit: OlsFit,
+    /// Fit of ln energy (chosen terms and λ, on every run).
+    pub energy_fit: RidgeFit,
+    /// Fit of ln training time (chosen terms and λ, on every run).
+    pub duration_fit: RidgeFit,
+    /// Leave-one-model-out MAPE (%) that chose the energy fit's terms and λ; `None` with one
+    /// model (nothing to choose by).
+    pub energy_selection_error_pct: Option<f64>,
+    /// Same for the time fit.
+    pub duration_selection_error_pct: Option<f64>,
+    /// Candidates compared per target (term subsets × penalties).
+    pub candidates: usize,
+    /// Regressors that vary among the runs (indices into [`FEATURES`]): the candidates' terms.
+    pub varied: Vec<usize>,
     /// Runs used.
     pub runs: usize,
     /// Distinct models among them.
@@ -124,8 +137,8 @@ pub struct Estimator {
     pub cv: Option<CrossValidation>,
     /// Why there is no cross-validation (one model, or folds too small to fit).
     pub cv_note: Option<String>,
-    /// Each dropped regressor (index into [`FEATURES`]) with why: not varied, collinear with
-    /// another term, or not recorded.
+    /// Each regressor left out of the energy fit (index into [`FEATURES`]) with why: not varied,
+    /// not recorded, or not chosen by cross-validation (naming a collinear partner).
     pub dropped_why: Vec<(usize, String)>,
     /// 5 % and 95 % quantiles of ln(measured / predicted) energy.
     pub energy_log_band: (f64, f64),
@@ -142,16 +155,30 @@ struct Obs<'a> {
     duration_s: f64,
 }
 
-fn fit_one(obs: &[&Obs], target: impl Fn(&Obs) -> f64, use_samples: bool) -> Stat<OlsFit> {
+/// Regressors (indices into [`FEATURES`]) that are not constant among `rows`.
+fn varying_columns(rows: &[Vec<f64>]) -> Vec<usize> {
+    (0..FEATURES.len())
+        .filter(|&j| {
+            let first = rows.first().map_or(0.0, |r| r[j]);
+            rows.iter()
+                .any(|r| (r[j] - first).abs() > 1e-12 * first.abs().max(1.0))
+        })
+        .collect()
+}
+
+/// Chooses terms and λ for one target by leave-one-model-out cross-validation among `obs` and
+/// fits them on all of `obs`.
+fn fit_one(obs: &[&Obs], target: impl Fn(&Obs) -> f64, use_samples: bool) -> Option<Selection> {
     let rows: Vec<Vec<f64>> = obs.iter().map(|o| o.config.row(use_samples)).collect();
     let y: Vec<f64> = obs
         .iter()
         .map(|o| target(o).ln() - o.config.offset(use_samples))
         .collect();
-    stats::ols_dropping_collinear(&rows, &y)
+    let groups: Vec<&str> = obs.iter().map(|o| o.model).collect();
+    ridge::select(&rows, &y, &groups, &varying_columns(&rows))
 }
 
-fn apply(fit: &OlsFit, c: &Config, use_samples: bool) -> f64 {
+fn apply(fit: &RidgeFit, c: &Config, use_samples: bool) -> f64 {
     (fit.predict(&c.row(use_samples)) + c.offset(use_samples)).exp()
 }
 
@@ -221,9 +248,9 @@ struct HeldOut {
     runs: Vec<HeldOutRun>,
 }
 
-/// Leave-one-model-out cross-validation: refits both targets without each model in turn and
-/// predicts that model's runs. `varying_terms` (intercept plus kept regressors of the full fit)
-/// only explains a failure.
+/// Nested leave-one-model-out cross-validation: without each model in turn, chooses terms and λ
+/// (by leave-one-model-out among the others) and refits both targets, then predicts that
+/// model's runs. `varying_terms` (intercept plus varying regressors) only explains a failure.
 fn cross_validate(obs: &[Obs], models: usize, varying_terms: usize, use_samples: bool) -> HeldOut {
     let groups: Vec<&str> = obs.iter().map(|o| o.model).collect();
     let folds = stats::leave_one_group_out(&groups);
@@ -243,9 +270,9 @@ fn cross_validate(obs: &[Obs], models: usize, varying_terms: usize, use_samples:
     let mut runs = Vec::new();
     for (model, fold) in &folds {
         let train: Vec<&Obs> = fold.train.iter().map(|&i| &obs[i]).collect();
-        let (Ok(fe), Ok(fd)) = (
-            fit_one(&train, |o| o.energy_j, use_samples),
-            fit_one(&train, |o| o.duration_s, use_samples),
+        let (Some(fe), Some(fd)) = (
+            fit_one(&train, |o| o.energy_j, use_samples).map(|s| s.fit),
+            fit_one(&train, |o| o.duration_s, use_samples).map(|s| s.fit),
         ) else {
             unfitted.push(format!("{model} ({} training runs)", fold.train.len()));
             continue;
@@ -302,7 +329,7 @@ struct ResidualBands {
 impl ResidualBands {
     /// Bands from the held-out residuals when there are at least two, else from the in-sample
     /// residuals of `fits` (energy, duration), labelled optimistic.
-    fn of(obs: &[Obs], held_out: &HeldOut, fits: [&OlsFit; 2], use_samples: bool) -> Self {
+    fn of(obs: &[Obs], held_out: &HeldOut, fits: [&RidgeFit; 2], use_samples: bool) -> Self {
         let log_ratio = |measured: f64, predicted: f64| (measured / predicted).ln();
         let runs = &held_out.runs;
         if runs.len() >= 2 {
@@ -344,35 +371,33 @@ impl ResidualBands {
     }
 }
 
-/// Why each dropped regressor was dropped: constant ("not varied"), not recorded (training-set
-/// size), or a linear function of an earlier regressor ("collinear with ln params").
-fn dropped_reasons(obs: &[Obs], dropped: &[usize], use_samples: bool) -> Vec<(usize, String)> {
+/// Why each regressor outside `terms` is left out: not recorded (training-set size), not varied,
+/// or not chosen by cross-validation, naming the varied regressor it is most correlated with when
+/// |r| ≥ 0.99 ("collinear with ln params, r = 1.000").
+fn dropped_reasons(obs: &[Obs], terms: &[usize], use_samples: bool) -> Vec<(usize, String)> {
     let rows: Vec<Vec<f64>> = obs.iter().map(|o| o.config.row(use_samples)).collect();
+    let varied = varying_columns(&rows);
     let col = |j: usize| -> Vec<f64> { rows.iter().map(|r| r[j]).collect() };
-    dropped
-        .iter()
-        .map(|&i| {
-            let c = col(i);
-            let constant = c
-                .iter()
-                .all(|v| (v - c[0]).abs() <= 1e-12 * c[0].abs().max(1.0));
+    (0..FEATURES.len())
+        .filter(|i| !terms.contains(i))
+        .map(|i| {
             let why = if i == 4 && !use_samples {
                 "not used (training-set size not recorded for every run)".to_string()
-            } else if constant {
+            } else if !varied.contains(&i) {
                 "not varied".to_string()
             } else {
-                let partners: Vec<&str> = (0..i)
-                    .filter(|j| !dropped.contains(j))
-                    .filter(|&j| {
-                        stats::pearson(&c, &col(j))
-                            .is_ok_and(|r| (r.coefficient.abs() - 1.0).abs() < 1e-9)
-                    })
-                    .map(|j| FEATURES[j])
-                    .collect();
-                if partners.is_empty() {
-                    "collinear with the terms above it".to_string()
-                } else {
-                    format!("collinear with {}", partners.join(", "))
+                let partner = varied
+                    .iter()
+                    .filter(|&&j| j != i)
+                    .filter_map(|&j| Some((j, stats::pearson_r(&col(i), &col(j)).ok()?)))
+                    .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
+                    .filter(|(_, r)| r.abs() >= 0.99);
+                match partner {
+                    Some((j, r)) => format!(
+                        "not chosen by cross-validation: collinear with {}, r = {r:.3}",
+                        FEATURES[j]
+                    ),
+                    None => "not chosen by cross-validation".to_string(),
                 }
             };
             (i, why)
@@ -381,7 +406,7 @@ fn dropped_reasons(obs: &[Obs], dropped: &[usize], use_samples: bool) -> Vec<(us
 }
 
 impl Estimator {
-    /// Why regressor `i` (index into [`FEATURES`]) was dropped, if it was.
+    /// Why regressor `i` (index into [`FEATURES`]) is not in the energy fit, if it is not.
     pub fn dropped_reason(&self, i: usize) -> Option<&str> {
         self.dropped_why
             .iter()
@@ -402,20 +427,34 @@ impl Estimator {
                 basis.name()
             ))
         };
-        let energy_fit = fit_one(&all, |o| o.energy_j, use_samples).map_err(why)?;
-        let duration_fit = fit_one(&all, |o| o.duration_s, use_samples).map_err(why)?;
+        if obs.len() < 3 {
+            return Err(why(stats::NotComputed::TooFew {
+                n: obs.len(),
+                need: 3,
+            }));
+        }
+        let energy = fit_one(&all, |o| o.energy_j, use_samples);
+        let duration = fit_one(&all, |o| o.duration_s, use_samples);
+        let (Some(energy), Some(duration)) = (energy, duration) else {
+            return Err(why(stats::NotComputed::Singular));
+        };
         let models = distinct_models(&obs);
-        let varying_terms = 1 + FEATURES.len() - energy_fit.dropped.len();
-        let held_out = cross_validate(&obs, models, varying_terms, use_samples);
-        let bands = ResidualBands::of(&obs, &held_out, [&energy_fit, &duration_fit], use_samples);
-        let dropped_why = dropped_reasons(&obs, &energy_fit.dropped, use_samples);
+        let rows: Vec<Vec<f64>> = obs.iter().map(|o| o.config.row(use_samples)).collect();
+        let varied = varying_columns(&rows);
+        let held_out = cross_validate(&obs, models, 1 + varied.len(), use_samples);
+        let fits = [&energy.fit, &duration.fit];
+        let bands = ResidualBands::of(&obs, &held_out, fits, use_samples);
         Ok(Estimator {
             basis,
             cv_note: held_out.note,
-            dropped_why,
+            dropped_why: dropped_reasons(&obs, &energy.fit.terms, use_samples),
             quality: fitted_quality(runs, basis),
-            energy_fit,
-            duration_fit,
+            energy_selection_error_pct: energy.cv_error_pct,
+            duration_selection_error_pct: duration.cv_error_pct,
+            candidates: energy.candidates,
+            varied,
+            energy_fit: energy.fit,
+            duration_fit: duration.fit,
             runs: obs.len(),
             models,
             uses_train_samples: use_samples,
@@ -435,18 +474,27 @@ impl Estimator {
         )
     }
 
-    /// Human-readable list of regressors that were dropped (constant or collinear).
+    /// Human-readable list of regressors that did not vary in the sweep (or were not recorded),
+    /// so the estimate takes energy as proportional to them or ignores them.
     pub fn dropped_features(&self) -> Vec<&'static str> {
-        let mut v: Vec<&'static str> = self
-            .energy_fit
-            .dropped
-            .iter()
-            .filter_map(|&i| FEATURES.get(i).copied())
+        let mut v: Vec<&'static str> = (0..FEATURES.len())
+            .filter(|i| !self.varied.contains(i))
+            .map(|i| FEATURES[i])
             .collect();
         if !self.uses_train_samples && !v.contains(&FEATURES[4]) {
             v.push(FEATURES[4]);
         }
         v
+    }
+
+    /// Regressors that vary in the sweep but that cross-validation left out of the energy fit
+    /// (the estimate does not change with them).
+    pub fn not_chosen(&self) -> Vec<&'static str> {
+        self.varied
+            .iter()
+            .filter(|i| !self.energy_fit.terms.contains(i))
+            .map(|&i| FEATURES[i])
+            .collect()
     }
 }
 
@@ -503,8 +551,8 @@ mod tests {
             assert!((predicted / measured - 1.0).abs() < 1e-6, "{model}");
         }
         let all: Vec<&Obs> = obs.iter().collect();
-        let e = fit_one(&all, |o| o.energy_j, false).unwrap();
-        let d = fit_one(&all, |o| o.duration_s, false).unwrap();
+        let e = fit_one(&all, |o| o.energy_j, false).unwrap().fit;
+        let d = fit_one(&all, |o| o.duration_s, false).unwrap().fit;
         let bands = ResidualBands::of(&obs, &held_out, [&e, &d], false);
         assert!(bands
             .source
@@ -516,8 +564,8 @@ mod tests {
     fn without_held_out_runs_the_band_is_in_sample_and_says_why() {
         let obs = proportional(&["a"]);
         let all: Vec<&Obs> = obs.iter().collect();
-        let e = fit_one(&all, |o| o.energy_j, false).unwrap();
-        let d = fit_one(&all, |o| o.duration_s, false).unwrap();
+        let e = fit_one(&all, |o| o.energy_j, false).unwrap().fit;
+        let d = fit_one(&all, |o| o.duration_s, false).unwrap().fit;
         let held_out = cross_validate(&obs, 1, 2, false);
         let bands = ResidualBands::of(&obs, &held_out, [&e, &d], false);
         assert_eq!(
@@ -548,7 +596,7 @@ mod tests {
             })
             .collect();
         let refs: Vec<&Obs> = fit_obs.iter().collect();
-        let fit = fit_one(&refs, |o| o.energy_j, false).unwrap();
+        let fit = fit_one(&refs, |o| o.energy_j, false).unwrap().fit;
         let c = Config {
             params: 2e5,
             macs: 1.2e6,
@@ -558,5 +606,77 @@ mod tests {
         };
         let e = apply(&fit, &c, false);
         assert!((e - 1e-6 * 2e5 * 100.0).abs() / e < 1e-6, "{e}");
+    }
+
+    /// Four MLP-like models, one run each: MACs within 0.04 % of params, energy ∝ MACs × epochs
+    /// with ±5 % noise.
+    fn collinear_mlps() -> Vec<Obs<'static>> {
+        let macs_factor = [1.0, 1.0004, 1.0001, 0.9997];
+        let noise = [1.05, 0.97, 1.02, 0.96];
+        (0..4)
+            .map(|i| {
+                let p = 1e5 * f64::powi(2.0, i as i32);
+                let macs = p * macs_factor[i];
+                Obs {
+                    model: ["mlp-a", "mlp-b", "mlp-c", "mlp-d"][i],
+                    config: Config {
+                        params: p,
+                        macs,
+                        batch_size: 64.0,
+                        epochs: 3.0,
+                        train_samples: 0.0,
+                    },
+                    energy_j: 1e-6 * macs * 3.0 * noise[i],
+                    duration_s: 1e-7 * macs * 3.0 * noise[i],
+                }
+            })
+            .collect()
+    }
+
+    /// The former estimator: least squares dropping only exactly collinear regressors, scored by
+    /// leave-one-model-out MAPE of energy; returns (coefficients on all rows, MAPE %).
+    fn old_least_squares(obs: &[Obs]) -> (Vec<f64>, f64) {
+        let rows: Vec<Vec<f64>> = obs.iter().map(|o| o.config.row(false)).collect();
+        let y: Vec<f64> = obs
+            .iter()
+            .map(|o| o.energy_j.ln() - o.config.offset(false))
+            .collect();
+        let all = stats::ols_dropping_collinear(&rows, &y).unwrap();
+        let (mut pred, mut meas) = (Vec::new(), Vec::new());
+        for i in 0..obs.len() {
+            let keep: Vec<usize> = (0..obs.len()).filter(|&j| j != i).collect();
+            let r: Vec<Vec<f64>> = keep.iter().map(|&j| rows[j].clone()).collect();
+            let t: Vec<f64> = keep.iter().map(|&j| y[j]).collect();
+            let fit = stats::ols_dropping_collinear(&r, &t).unwrap();
+            pred.push((fit.predict(&rows[i]) + obs[i].config.offset(false)).exp());
+            meas.push(obs[i].energy_j);
+        }
+        (all.coefficients, stats::mape(&pred, &meas).unwrap())
+    }
+
+    #[test]
+    fn collinear_params_and_macs_no_longer_give_huge_opposite_coefficients() {
+        let obs = collinear_mlps();
+        let (old_coef, old_mape) = old_least_squares(&obs);
+        // The failure being fixed: ln params and ln MACs get large coefficients of opposite sign.
+        assert!(
+            old_coef[1].abs() > 50.0 && old_coef[1].signum() != old_coef[2].signum(),
+            "{old_coef:?}"
+        );
+        let all: Vec<&Obs> = obs.iter().collect();
+        let new = fit_one(&all, |o| o.energy_j, false).unwrap();
+        let size: Vec<f64> = new.fit.coefficients[1..3].to_vec();
+        assert!(
+            size.iter().all(|b| b.abs() < 1.5) && size.iter().sum::<f64>() > 0.5,
+            "{:?}",
+            new.fit
+        );
+        let held_out = cross_validate(&obs, 4, 3, false);
+        let cv = held_out.cv.expect("four models cross-validate");
+        let new_mape = *cv.energy.mape_pct.as_ref().unwrap();
+        assert!(
+            new_mape < old_mape / 2.0 && new_mape < 10.0,
+            "nested CV MAPE {new_mape} % vs least squares {old_mape} %"
+        );
     }
 }

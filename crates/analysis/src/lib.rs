@@ -16,6 +16,8 @@ pub mod numbers;
 pub mod pareto;
 pub mod predict;
 pub mod report;
+pub mod resample;
+pub mod ridge;
 pub mod stats;
 
 pub use carbon::CarbonSettings;

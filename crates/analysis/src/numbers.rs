@@ -71,16 +71,28 @@ fn sig3(v: f64) -> String {
     format!("{v:.decimals$}")
 }
 
-/// A correlation as a table cell: `0.982 (p = 0.018, n = 4)`, or why there is none.
+/// A correlation as a table cell: `0.982 (n = 4, p = 0.083 exact permutation, 95 % CI [0.87,
+/// 1.00])`, or why there is none.
 pub fn correlation(c: &crate::stats::Stat<crate::stats::Correlation>) -> String {
     match c {
         Ok(c) => format!(
-            "{:.3} (p = {}, n = {})",
+            "{:.3} (n = {}, p = {} {}, 95 % CI {})",
             c.coefficient,
+            c.n,
             sig(c.p_value, 2),
-            c.n
+            c.p_method,
+            ci(&c.ci95)
         ),
         Err(e) => e.to_string(),
+    }
+}
+
+/// A bootstrap interval as `[lo, hi]` (2 decimals), or `n/a` when too few resamples had a
+/// defined coefficient.
+pub fn ci(ci: &Option<crate::stats::BootstrapCi>) -> String {
+    match ci {
+        Some(ci) => format!("[{:.2}, {:.2}]", ci.lo, ci.hi),
+        None => "n/a (too few resamples with a defined coefficient)".into(),
     }
 }
 

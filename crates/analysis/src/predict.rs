@@ -216,25 +216,35 @@ fn from_estimator(
             energy: basis,
             quality: est.quality.clone(),
             runs: est.runs,
-            description: estimator_description(est.runs, est.models, &dropped),
+            description: estimator_description(est.runs, est.models, &dropped, &est.not_chosen()),
         },
     })
 }
 
 /// One sentence on what an estimator fitted on `runs` runs of `models` models rests on, naming
-/// the regressors it `dropped`.
-fn estimator_description(runs: usize, models: usize, dropped: &[&str]) -> String {
-    format!(
-        "log-linear least squares on {runs} ok runs of {models} models{}",
-        if dropped.is_empty() {
-            String::new()
-        } else {
-            format!(
-                "; not varied in the sweep, so taken as proportional or ignored: {}",
-                dropped.join(", ")
-            )
-        }
-    )
+/// the regressors it `dropped` (not varied) and those cross-validation left out (`not_chosen`).
+fn estimator_description(
+    runs: usize,
+    models: usize,
+    dropped: &[&str],
+    not_chosen: &[&str],
+) -> String {
+    let mut s = format!(
+        "log-linear ridge regression (terms and penalty chosen by leave-one-model-out cross-validation) on {runs} ok runs of {models} models"
+    );
+    if !dropped.is_empty() {
+        s.push_str(&format!(
+            "; not varied in the sweep, so taken as proportional or ignored: {}",
+            dropped.join(", ")
+        ));
+    }
+    if !not_chosen.is_empty() {
+        s.push_str(&format!(
+            "; varied but left out by cross-validation, so the estimate does not change with them: {}",
+            not_chosen.join(", ")
+        ));
+    }
+    s
 }
 
 fn modal_train_samples(runs: &[&RunRecord]) -> u64 {
@@ -308,4 +318,19 @@ fn from_profile(
             ),
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn estimator_description_names_terms_not_varied_and_not_chosen() {
+        let d = estimator_description(4, 2, &["ln epochs"], &["ln params"]);
+        assert!(d.contains("on 4 ok runs of 2 models"), "{d}");
+        assert!(d.contains("proportional or ignored: ln epochs"), "{d}");
+        assert!(d.contains("does not change with them: ln params"), "{d}");
+        let d = estimator_description(9, 3, &[], &[]);
+        assert!(!d.contains(';'), "{d}");
+    }
 }

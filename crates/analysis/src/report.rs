@@ -365,11 +365,17 @@ fn correlations(md: &mut String, study: &[PairResult], runs: &[&RunRecord]) {
     let _ = writeln!(md, "## Correlations beside the paper\n");
     let _ = writeln!(
         md,
-        "Pearson r and Spearman ρ (average ranks for ties) with two-sided p-value (t distribution, n − 2 df). \
+        "Pearson r and Spearman ρ (average ranks for ties) with n, two-sided p-value and its method, and 95 % CI. \
+         p: exact permutation test for n ≤ {exact} (all n! orderings of y against x; the fraction with |r| at least the \
+         observed one, so with n = 4 no p is below 1/12), else the t distribution with n − 2 df. \
+         CI: percentile bootstrap over {boot} resamples of the pairs (fixed seed; resamples with a constant series \
+         skipped), which is narrow or degenerate with few points. \
          Pairs marked *model* use one point per model (mean over repeats) under the setting with the most models: {} ({} models). \
          The paper's coefficient is in bold.\n",
         ctx.map(|c| c.to_string()).unwrap_or_else(|| "none".into()),
-        models.len()
+        models.len(),
+        exact = crate::resample::EXACT_MAX_N,
+        boot = crate::resample::BOOTSTRAP_RESAMPLES,
     );
     let _ = writeln!(
         md,
@@ -439,17 +445,7 @@ fn estimator_section(md: &mut String, est: &Result<Estimator, AnalysisError>) {
             return;
         }
     };
-    let _ = writeln!(
-        md,
-        "Log-linear least squares: ln E = ln epochs + ln samples + b0 + Σ bᵢ·ln xᵢ (energy taken proportional to \
-         epochs × samples unless the data say otherwise), fitted on {} ok runs of {} models; {} energy ({}). \
-         R² (in-sample, of ln energy per epoch·sample) = {:.3}.\n",
-        e.runs,
-        e.models,
-        e.basis.name(),
-        e.quality,
-        e.energy_fit.r_squared
-    );
+    estimator_method(md, e);
     let _ = writeln!(
         md,
         "| term | energy coefficient | time coefficient |\n|---|---:|---:|"
@@ -460,15 +456,21 @@ fn estimator_section(md: &mut String, est: &Result<Estimator, AnalysisError>) {
         e.energy_fit.coefficients[0], e.duration_fit.coefficients[0]
     );
     for (i, name) in FEATURES.iter().enumerate() {
-        let cell = |c: f64| match e.dropped_reason(i) {
-            Some(why) => format!("dropped ({why})"),
-            None => format!("{c:.4}"),
+        // A term outside a fit: the data's reason (not varied, not recorded, collinear), else
+        // not chosen for this target.
+        let cell = |fit: &crate::ridge::RidgeFit| {
+            if fit.terms.contains(&i) {
+                format!("{:.4}", fit.coefficients[i + 1])
+            } else {
+                let why = e.dropped_reason(i);
+                format!("— ({})", why.unwrap_or("not chosen by cross-validation"))
+            }
         };
         let _ = writeln!(
             md,
             "| {name} | {} | {} |",
-            cell(e.energy_fit.coefficients[i + 1]),
-            cell(e.duration_fit.coefficients[i + 1])
+            cell(&e.energy_fit),
+            cell(&e.duration_fit)
         );
     }
     md.push('\n');
@@ -476,7 +478,8 @@ fn estimator_section(md: &mut String, est: &Result<Estimator, AnalysisError>) {
         Some(cv) => {
             let _ = writeln!(
                 md,
-                "Leave-one-model-out cross-validation ({} folds): energy MAPE {}, Spearman ρ(predicted, measured) {}; \
+                "Leave-one-model-out cross-validation ({} folds), nested: terms and λ chosen again without the held-out \
+                 model, so this error is not tuned on it: energy MAPE {}, Spearman ρ(predicted, measured) {}; \
                  time MAPE {}, ρ {}.\n",
                 cv.folds,
                 pct(&cv.energy.mape_pct),
@@ -499,6 +502,54 @@ fn estimator_section(md: &mut String, est: &Result<Estimator, AnalysisError>) {
         e.energy_log_band.0.exp(),
         e.energy_log_band.1.exp(),
         e.band_source
+    );
+}
+
+/// The estimator's method paragraph: the model, how terms and λ were chosen, what was chosen
+/// and the cross-validation error that chose it.
+fn estimator_method(md: &mut String, e: &Estimator) {
+    // Terms and λ of a fit; no λ without terms (nothing to shrink).
+    let chosen = |fit: &crate::ridge::RidgeFit| -> String {
+        if fit.terms.is_empty() {
+            "no term (proportional to epochs × samples)".into()
+        } else {
+            let names: Vec<&str> = fit.terms.iter().map(|&i| FEATURES[i]).collect();
+            format!("{}, λ = {}", names.join(", "), fit.lambda)
+        }
+    };
+    let err = |v: Option<f64>| match v {
+        Some(v) => format!("leave-one-model-out MAPE {}", pct(&Ok(v))),
+        None => {
+            "no cross-validation with one model: every varied term, smallest λ that fits".into()
+        }
+    };
+    let lambdas = crate::ridge::LAMBDAS
+        .iter()
+        .map(|l| l.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let _ = writeln!(
+        md,
+        "Log-linear ridge regression: ln E = ln epochs + ln samples + b0 + Σ bᵢ·ln xᵢ (energy taken proportional to \
+         epochs × samples unless the data say otherwise; regressors standardised, intercept not penalised), fitted on \
+         {} ok runs of {} models; {} energy ({}). Terms and penalty λ are chosen by leave-one-model-out cross-validation \
+         among {} candidates (every subset of the {} varied terms × λ ∈ {{{lambdas}}}), ties going to fewer terms, then to the smaller λ.\n",
+        e.runs,
+        e.models,
+        e.basis.name(),
+        e.quality,
+        e.candidates,
+        e.varied.len(),
+    );
+    let _ = writeln!(
+        md,
+        "Chosen for energy: {} ({}; R² in-sample, of ln energy per epoch·sample = {:.3}). \
+         For time: {} ({}).\n",
+        chosen(&e.energy_fit),
+        err(e.energy_selection_error_pct),
+        e.energy_fit.r_squared,
+        chosen(&e.duration_fit),
+        err(e.duration_selection_error_pct),
     );
 }
 

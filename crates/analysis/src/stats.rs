@@ -1,5 +1,6 @@
-//! Statistics on plain slices: Pearson and Spearman correlation with n and two-sided p-value,
-//! ordinary least squares, MAPE, and cross-validation folds.
+//! Statistics on plain slices: Pearson and Spearman correlation with n, two-sided p-value (exact
+//! permutation for n ≤ 10, t approximation above) and 95 % bootstrap interval, ordinary least
+//! squares, MAPE, and cross-validation folds.
 //!
 //! Nothing here panics or returns NaN: input that cannot give a number (fewer than 3 points,
 //! non-finite values, a constant series, collinear regressors) gives a [`NotComputed`] that says
@@ -7,6 +8,11 @@
 
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, StudentsT};
+
+use crate::resample::{
+    bootstrap_ci, exact_permutation_p, sort_order, weighted_pearson, weighted_ranks, EXACT_MAX_N,
+};
+pub use crate::resample::{BootstrapCi, PMethod};
 
 /// Why a statistic was not computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -44,15 +50,31 @@ impl std::fmt::Display for NotComputed {
 /// A statistic or the reason it is absent.
 pub type Stat<T> = Result<T, NotComputed>;
 
-/// A correlation coefficient with its sample size and two-sided p-value (H0: no correlation).
+/// A correlation coefficient with its sample size, two-sided p-value (H0: no correlation) and
+/// 95 % bootstrap confidence interval.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Correlation {
     /// Pearson r or Spearman ρ, in [-1, 1].
     pub coefficient: f64,
     /// Number of pairs.
     pub n: usize,
-    /// Two-sided p-value from the t distribution with n − 2 degrees of freedom.
+    /// Two-sided p-value, obtained as `p_method` says.
     pub p_value: f64,
+    /// Exact permutation for n ≤ 10, else the t distribution with n − 2 degrees of freedom.
+    pub p_method: PMethod,
+    /// 95 % percentile bootstrap interval of the coefficient; `None` when too few resamples
+    /// had a defined coefficient.
+    pub ci95: Option<BootstrapCi>,
+}
+
+/// Two-sided p-value of coefficient `r` of `x` and `y` (values for Pearson, ranks for
+/// Spearman): exact permutation for n ≤ [`EXACT_MAX_N`], else the t approximation.
+fn p_value_of(x: &[f64], y: &[f64], r: f64) -> (f64, PMethod) {
+    if x.len() <= EXACT_MAX_N {
+        (exact_permutation_p(x, y), PMethod::ExactPermutation)
+    } else {
+        (correlation_p_value(r, x.len()), PMethod::TApproximation)
+    }
 }
 
 fn check_pairs(x: &[f64], y: &[f64]) -> Stat<()> {
@@ -115,14 +137,22 @@ fn pearson_unchecked(x: &[f64], y: &[f64]) -> Stat<f64> {
     Ok((sxy / (sxx.sqrt() * syy.sqrt())).clamp(-1.0, 1.0))
 }
 
-/// Pearson's r with n and two-sided p-value.
-pub fn pearson(x: &[f64], y: &[f64]) -> Stat<Correlation> {
+/// Pearson's r alone (no p-value, no interval): for callers that only need the coefficient.
+pub fn pearson_r(x: &[f64], y: &[f64]) -> Stat<f64> {
     check_pairs(x, y)?;
-    let r = pearson_unchecked(x, y)?;
+    pearson_unchecked(x, y)
+}
+
+/// Pearson's r with n, two-sided p-value and 95 % bootstrap interval.
+pub fn pearson(x: &[f64], y: &[f64]) -> Stat<Correlation> {
+    let r = pearson_r(x, y)?;
+    let (p_value, p_method) = p_value_of(x, y, r);
     Ok(Correlation {
         coefficient: r,
         n: x.len(),
-        p_value: correlation_p_value(r, x.len()),
+        p_value,
+        p_method,
+        ci95: bootstrap_ci(x.len(), |w| weighted_pearson(x, y, w)),
     })
 }
 
@@ -147,16 +177,25 @@ pub fn average_ranks(x: &[f64]) -> Vec<f64> {
     ranks
 }
 
-/// Spearman's ρ (Pearson's r of average ranks) with n and two-sided p-value (t approximation,
-/// as `scipy.stats.spearmanr`).
+/// Spearman's ρ (Pearson's r of average ranks) with n, two-sided p-value (exact permutation of
+/// the ranks for n ≤ 10, else the t approximation of `scipy.stats.spearmanr`) and 95 % bootstrap
+/// interval (pairs resampled, then ranked again).
 pub fn spearman(x: &[f64], y: &[f64]) -> Stat<Correlation> {
     check_pairs(x, y)?;
     let (rx, ry) = (average_ranks(x), average_ranks(y));
     let r = pearson_unchecked(&rx, &ry)?;
+    let (p_value, p_method) = p_value_of(&rx, &ry, r);
     Ok(Correlation {
         coefficient: r,
         n: x.len(),
-        p_value: correlation_p_value(r, x.len()),
+        p_value,
+        p_method,
+        ci95: {
+            let (ox, oy) = (sort_order(x), sort_order(y));
+            bootstrap_ci(x.len(), |w| {
+                weighted_pearson(&weighted_ranks(x, &ox, w), &weighted_ranks(y, &oy, w), w)
+            })
+        },
     })
 }
 
@@ -363,8 +402,31 @@ mod tests {
     //! `tests/reference/stats_reference.py` (the script prints each value used here).
     use super::*;
 
+    /// `scipy.stats.permutation_test` over all n! orderings (see the reference script).
+    const EXACT_N8_PEARSON: f64 = 2.0 / 40320.0; // 4.96031746031746e-05
+    const EXACT_TIES_PEARSON: f64 = 0.20982142857142858;
+    const EXACT_TIES_SPEARMAN: f64 = 0.15863095238095237;
+    const EXACT_NEG_SPEARMAN: f64 = 0.03333333333333333;
+    /// `scipy.stats.pearsonr` / `spearmanr` (coefficient, p) for n = 11.
+    const N11_PEARSON: (f64, f64) = (0.9363636363636361, 2.2082076449178158e-05);
+    const N11_SPEARMAN: (f64, f64) = (0.9363636363636365, 2.2082076449177507e-05);
+
     fn close(a: f64, b: f64, rel: f64) -> bool {
         (a - b).abs() <= rel * b.abs().max(1e-300)
+    }
+
+    #[test]
+    fn t_approximation_matches_scipy() {
+        // scipy's asymptotic p-values for r over n (pearsonr / spearmanr).
+        for (r, n, p) in [
+            (0.9987517971962037, 8, 4.857231641803916e-09),
+            (0.5, 3, 0.6666666666666666),
+            (0.5030376637372143, 8, 0.20384044873915932),
+            (0.5495502618648208, 8, 0.15825612767878006),
+            (-0.9746794344808964, 5, 0.0048182304681985335),
+        ] {
+            assert!(close(correlation_p_value(r, n), p, 1e-6), "r {r}, n {n}");
+        }
     }
 
     #[test]
@@ -373,17 +435,19 @@ mod tests {
         let y = [2.1, 3.9, 6.2, 7.8, 10.5, 11.9, 14.2, 15.8];
         let c = pearson(&x, &y).unwrap();
         assert!(close(c.coefficient, 0.9987517971962037, 1e-12), "{c:?}");
-        assert!(close(c.p_value, 4.857231641803916e-09, 1e-6), "{c:?}");
+        assert_eq!(c.p_method, PMethod::ExactPermutation);
+        // Only the identity and the reversal reach |r| ≥ 0.9988: 2 of 8!.
+        assert_eq!(c.p_value, EXACT_N8_PEARSON);
         assert_eq!(c.n, 8);
-        // n = 3, the smallest n with a p-value: r = 0.5, p = 2/3.
+        // n = 3: r = 0.5, and every ordering has |r| ≥ 0.5.
         let c = pearson(&[1.0, 2.0, 3.0], &[1.0, 3.0, 2.0]).unwrap();
-        assert!(close(c.coefficient, 0.5, 1e-12) && close(c.p_value, 0.6666666666666666, 1e-9));
+        assert!(close(c.coefficient, 0.5, 1e-12) && c.p_value == 1.0);
         // With ties (Pearson of the raw values).
         let a = [1.0, 2.0, 2.0, 3.0, 4.0, 4.0, 4.0, 5.0];
         let b = [3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0];
         let c = pearson(&a, &b).unwrap();
         assert!(close(c.coefficient, 0.5030376637372143, 1e-12));
-        assert!(close(c.p_value, 0.20384044873915932, 1e-8));
+        assert!(close(c.p_value, EXACT_TIES_PEARSON, 1e-12), "{c:?}");
     }
 
     #[test]
@@ -400,10 +464,44 @@ mod tests {
         );
         let c = spearman(&a, &b).unwrap();
         assert!(close(c.coefficient, 0.5495502618648208, 1e-12), "{c:?}");
-        assert!(close(c.p_value, 0.15825612767878006, 1e-8), "{c:?}");
+        assert!(close(c.p_value, EXACT_TIES_SPEARMAN, 1e-12), "{c:?}");
         let c = spearman(&[10.0, 20.0, 30.0, 40.0, 50.0], &[5.0, 4.0, 4.0, 2.0, 1.0]).unwrap();
         assert!(close(c.coefficient, -0.9746794344808964, 1e-12));
-        assert!(close(c.p_value, 0.0048182304681985335, 1e-7), "{c:?}");
+        assert!(close(c.p_value, EXACT_NEG_SPEARMAN, 1e-12), "{c:?}");
+    }
+
+    #[test]
+    fn perfect_rank_agreement_over_four_models_is_not_significant() {
+        // The report once printed p = 2.2e-16 here; exactly, ρ = +1 and −1 are 2 of 24 orderings.
+        let c = spearman(&[1e5, 2e5, 4e5, 8e5], &[3.0, 5.0, 8.0, 9.0]).unwrap();
+        assert!(close(c.coefficient, 1.0, 1e-12), "{c:?}");
+        assert_eq!(c.p_value, 1.0 / 12.0);
+        assert_eq!(c.p_method, PMethod::ExactPermutation);
+        assert_eq!(c.p_method.to_string(), "exact permutation");
+        let ci = c.ci95.unwrap();
+        // Every resample of a monotone relation is monotone: the interval collapses to 1.
+        assert!(
+            close(ci.lo, 1.0, 1e-12) && close(ci.hi, 1.0, 1e-12),
+            "{ci:?}"
+        );
+    }
+
+    #[test]
+    fn eleven_pairs_fall_back_to_the_t_approximation() {
+        let x: Vec<f64> = (1..=11).map(f64::from).collect();
+        let y = [2.0, 1.0, 4.0, 3.0, 7.0, 5.0, 6.0, 9.0, 8.0, 11.0, 10.0];
+        let c = pearson(&x, &y).unwrap();
+        assert_eq!(c.p_method, PMethod::TApproximation);
+        assert!(close(c.coefficient, N11_PEARSON.0, 1e-12), "{c:?}");
+        assert!(close(c.p_value, N11_PEARSON.1, 1e-6), "{c:?}");
+        let c = spearman(&x, &y).unwrap();
+        assert_eq!(c.p_method, PMethod::TApproximation);
+        assert!(close(c.coefficient, N11_SPEARMAN.0, 1e-12), "{c:?}");
+        assert!(close(c.p_value, N11_SPEARMAN.1, 1e-6), "{c:?}");
+        let ci = c.ci95.unwrap();
+        assert!(ci.lo < c.coefficient && c.coefficient <= ci.hi, "{ci:?}");
+        let json = serde_json::to_string(&c).unwrap();
+        assert!(json.contains(r#""p_method":"t approximation""#), "{json}");
     }
 
     #[test]
@@ -440,12 +538,15 @@ mod tests {
         assert!(!NotComputed::TooFew { n: 2, need: 3 }
             .to_string()
             .contains("NaN"));
-        // Perfect correlation: p ≈ 0, not NaN.
+        // Perfect correlation over 4: the exact p is 2/24, not ≈ 0; never NaN.
         let c = pearson(&[1.0, 2.0, 3.0, 4.0], &[2.0, 4.0, 6.0, 8.0]).unwrap();
         assert!(
-            (c.coefficient - 1.0).abs() < 1e-12 && c.p_value.is_finite() && c.p_value < 1e-10,
+            (c.coefficient - 1.0).abs() < 1e-12 && c.p_value == 1.0 / 12.0,
             "{c:?}"
         );
+        // Perfect correlation over 12 (t approximation): p = 0, not NaN.
+        let x: Vec<f64> = (0..12).map(f64::from).collect();
+        assert_eq!(pearson(&x, &x).unwrap().p_value, 0.0);
     }
 
     #[test]

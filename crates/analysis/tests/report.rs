@@ -120,6 +120,26 @@ fn full_report_on_synthetic_sweep() {
         assert!(md.contains(needle), "report.md lacks {needle:?}:\n{md}");
     }
     assert!(!md.contains("NaN") && !md.contains("inf "), "{md}");
+    // Every computed correlation cell names n, the p-value's method and the bootstrap interval.
+    let time_row = md
+        .lines()
+        .find(|l| l.starts_with("| training time vs training energy |"))
+        .unwrap();
+    for cell in time_row.split(" | ").skip(2).take(2) {
+        assert!(
+            cell.contains("n = ")
+                && (cell.contains("exact permutation") || cell.contains("t approximation"))
+                && cell.contains("95 % CI ["),
+            "{cell}"
+        );
+    }
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert!(html.contains("95 % CI ["), "report.html lacks the interval");
+    let tex = std::fs::read_to_string(dir.path().join("tables/correlations.tex")).unwrap();
+    assert!(
+        tex.contains("95\\,\\% CI") && tex.contains("$p$ method"),
+        "{tex}"
+    );
 
     let csv = std::fs::read_to_string(dir.path().join("runs.csv")).unwrap();
     let mut lines = csv.lines();

@@ -258,7 +258,7 @@ fn page_head(h: &mut String, input: &HtmlInput) {
 
 /// The correlation table: each pair beside the paper's figure, the quoted coefficient in bold.
 fn correlation_table(h: &mut String, study: &[PairResult]) {
-    h.push_str("<h2>Correlations beside the paper</h2>\n<p>Pearson r and Spearman ρ with two-sided p and n; the coefficient the paper quotes is in bold.</p>\n");
+    h.push_str("<h2>Correlations beside the paper</h2>\n<p>Pearson r and Spearman ρ with n, two-sided p (exact permutation for n ≤ 10, else the t approximation) and 95 % percentile-bootstrap interval; the coefficient the paper quotes is in bold.</p>\n");
     h.push_str("<table id=correlations><thead><tr><th>pair</th><th>point</th><th>Pearson r</th><th>Spearman ρ</th><th>paper</th><th>this sweep</th></tr></thead><tbody>\n");
     for p in study {
         let unit = if p.unit.starts_with("model") {

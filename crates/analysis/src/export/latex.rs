@@ -155,10 +155,18 @@ fn standalone(name: &str) -> String {
     )
 }
 
-fn coef(c: &Stat<Correlation>) -> (String, String) {
+/// A correlation's cells: coefficient, 95 % bootstrap interval and p-value.
+fn coef(c: &Stat<Correlation>) -> [String; 3] {
     match c {
-        Ok(c) => (format!("{:.3}", c.coefficient), sig(c.p_value, 2)),
-        Err(_) => ("{n/a}".into(), "{n/a}".into()),
+        Ok(c) => [
+            format!("{:.3}", c.coefficient),
+            match &c.ci95 {
+                Some(ci) => format!("[{:.2}, {:.2}]", ci.lo, ci.hi),
+                None => "n/a".into(),
+            },
+            sig(c.p_value, 2),
+        ],
+        Err(_) => ["{n/a}".into(), "n/a".into(), "{n/a}".into()],
     }
 }
 
@@ -166,11 +174,11 @@ fn correlation_table(study: &[PairResult], basis: EnergyBasis, quality: &str) ->
     let rows = study
         .iter()
         .map(|p| {
-            let (pr, pp) = coef(&p.pearson);
-            let (sr, sp) = coef(&p.spearman);
-            let n = match (&p.pearson, &p.spearman) {
-                (Ok(c), _) | (_, Ok(c)) => c.n.to_string(),
-                _ => "{--}".into(),
+            let [pr, pci, pp] = coef(&p.pearson);
+            let [sr, sci, sp] = coef(&p.spearman);
+            let (n, method) = match (&p.pearson, &p.spearman) {
+                (Ok(c), _) | (_, Ok(c)) => (c.n.to_string(), c.p_method.to_string()),
+                _ => ("{--}".into(), "--".into()),
             };
             let unit = if p.unit.starts_with("model") {
                 "model"
@@ -185,10 +193,13 @@ fn correlation_table(study: &[PairResult], basis: EnergyBasis, quality: &str) ->
                 escape(p.pair),
                 unit.into(),
                 pr,
+                pci,
                 pp,
                 sr,
+                sci,
                 sp,
                 n,
+                method,
                 quoted.into(),
                 escape(p.paper),
             ]
@@ -196,21 +207,29 @@ fn correlation_table(study: &[PairResult], basis: EnergyBasis, quality: &str) ->
         .collect();
     Table {
         caption: format!(
-            "Correlations beside the paper's coefficients (Pearson $r$, Spearman $\\rho$, two-sided $p$). \
-             Energy: {} training energy ({}).",
+            "Correlations beside the paper's coefficients (Pearson $r$, Spearman $\\rho$, each with its 95\\,\\% \
+             percentile-bootstrap interval over {} resamples of the pairs and two-sided $p$: exact permutation \
+             for $n \\leq {}$, else the $t$ approximation). Energy: {} training energy ({}).",
+            crate::resample::BOOTSTRAP_RESAMPLES,
+            crate::resample::EXACT_MAX_N,
             basis.name(),
             escape(quality)
         ),
         label: "tab:greenbench-correlations",
-        numeric: vec![false, false, true, true, true, true, true, false, false],
+        numeric: vec![
+            false, false, true, false, true, true, false, true, true, false, false, false,
+        ],
         header: vec![
             "pair".into(),
             "point".into(),
             "Pearson $r$".into(),
+            "95\\,\\% CI".into(),
             "$p$".into(),
             "Spearman $\\rho$".into(),
+            "95\\,\\% CI".into(),
             "$p$".into(),
             "$n$".into(),
+            "$p$ method".into(),
             "paper quotes".into(),
             "paper".into(),
         ],

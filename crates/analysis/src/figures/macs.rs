@@ -29,10 +29,12 @@ fn prepare(input: &FigureInput) -> Result<Scatter, String> {
     let (x, y): (Vec<f64>, Vec<f64>) = pts.iter().map(|p| (p.1, p.2)).unzip();
     let label = match stats::spearman(&x, &y) {
         Ok(c) => format!(
-            "models: Spearman ρ = {:.2} (n = {}, p = {})",
+            "models: Spearman ρ = {:.2} (n = {}, {} p = {}, 95 % CI {})",
             c.coefficient,
             c.n,
-            crate::numbers::sig(c.p_value, 2)
+            c.p_method.short(),
+            crate::numbers::sig(c.p_value, 2),
+            crate::numbers::ci(&c.ci95)
         ),
         Err(e) => format!("models: ρ {e}"),
     };

@@ -3,7 +3,10 @@
 use std::path::Path;
 
 use plotters::chart::{ChartContext, SeriesAnno};
-use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
+use plotters::coord::ranged1d::{
+    AsRangedCoord, DefaultFormatting, KeyPointHint, Ranged, ValueFormatter,
+};
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 
@@ -209,21 +212,119 @@ pub(crate) fn log_ticks(r: &std::ops::Range<f64>) -> Vec<f64> {
     decade_points(r, mults)
 }
 
-/// Decimals a linear axis over `r` needs so that ticks (about ten, 1-2-5 spaced) read apart.
-pub(crate) fn lin_decimals(r: &std::ops::Range<f64>) -> usize {
+/// The ticks of a linear axis over `r`: the multiples of a 1-2-5 step that give at most ten
+/// ticks, and the decimals their labels need to read apart (step 0.5 or 0.2 → 1, 0.05 → 2).
+pub(crate) fn linear_ticks(r: &std::ops::Range<f64>) -> (Vec<f64>, usize) {
     let span = r.end - r.start;
     if !(span.is_finite() && span > 0.0) {
-        return 0;
+        return (Vec::new(), 0);
     }
-    // plotters picks the finest 1-2-5 step that gives at most 10 ticks: step ≥ span / 9.
-    let step = span / 9.0;
-    let mag = 10f64.powf(step.log10().floor());
-    let nice = [1.0, 2.0, 5.0, 10.0]
+    let rough = span / 9.0;
+    let mag = 10f64.powf(rough.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
         .iter()
         .map(|m| m * mag)
-        .find(|s| *s >= step * 0.999)
+        .find(|s| *s >= rough * 0.999)
         .unwrap_or(mag * 10.0);
-    (-nice.log10().floor()).max(0.0) as usize
+    let (first, last) = (
+        (r.start / step).ceil() as i64,
+        (r.end / step).floor() as i64,
+    );
+    // k · step rather than repeated addition, so 0.1 + 0.2 rounding never creeps in.
+    let ticks: Vec<f64> = (first..=last).map(|k| k as f64 * step).collect();
+    let mut decimals = (-step.log10().floor()).max(0.0) as usize;
+    // Belt and braces: widen until neighbouring labels differ.
+    while decimals < 12 && !distinct(&ticks, decimals) {
+        decimals += 1;
+    }
+    (ticks, decimals)
+}
+
+/// A linear axis whose ticks are given (from [`linear_ticks`]) instead of plotters' own, so
+/// the label decimals are known to fit the step; light grid lines halfway between ticks.
+struct FixedTicks {
+    inner: RangedCoordf64,
+    ticks: Vec<f64>,
+    light: Vec<f64>,
+}
+
+impl FixedTicks {
+    /// `ticks` on the axis `r`; `light` adds grid lines halfway between them.
+    fn new(r: std::ops::Range<f64>, ticks: Vec<f64>, light: bool) -> Self {
+        let light = match ticks.as_slice() {
+            [a, b, ..] if light => {
+                let half = (b - a) / 2.0;
+                let first = ((r.start - a) / half).ceil() as i64;
+                let last = ((r.end - a) / half).floor() as i64;
+                (first..=last).map(|k| a + k as f64 * half).collect()
+            }
+            _ => Vec::new(),
+        };
+        FixedTicks {
+            inner: r.into(),
+            ticks,
+            light,
+        }
+    }
+}
+
+impl Ranged for FixedTicks {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.inner.map(value, limit)
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            self.light.clone()
+        } else {
+            self.ticks.clone()
+        }
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.inner.range()
+    }
+}
+
+/// Whether `ticks` printed with `decimals` decimals give distinct labels.
+fn distinct(ticks: &[f64], decimals: usize) -> bool {
+    let labels: Vec<String> = ticks.iter().map(|v| format!("{v:.decimals$}")).collect();
+    labels.windows(2).all(|w| w[0] != w[1])
+}
+
+/// The labels of [`linear_ticks`] over `r` (what a linear axis prints).
+#[cfg(test)]
+fn linear_tick_labels(r: &std::ops::Range<f64>) -> Vec<String> {
+    let (ticks, decimals) = linear_ticks(r);
+    ticks.iter().map(|v| format!("{v:.decimals$}")).collect()
+}
+
+/// A log-axis tick label: two significant digits when they give the value exactly (1-2-5 ticks:
+/// `0.05`, `2k`-style short numbers), else as many as it needs (batch size 128 stays `128`, not
+/// `130`).
+fn log_label(v: f64) -> String {
+    for digits in 2..=6 {
+        let s = short_digits(v, digits);
+        if s.parse::<f64>()
+            .is_ok_and(|p| (p - v).abs() <= 1e-9 * v.abs())
+        {
+            return s;
+        }
+    }
+    short(&v)
+}
+
+/// `v` with `digits` significant digits, trailing zeros of a fraction trimmed.
+fn short_digits(v: f64, digits: usize) -> String {
+    let s = crate::numbers::sig(v, digits);
+    if s.contains('.') && !s.contains('e') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
 }
 
 /// The integers inside `r` (epoch axes), thinned to at most 12.
@@ -324,30 +425,41 @@ impl Scatter {
         let xk = self.x_ticks.clone().unwrap_or_else(|| log_ticks(&xr));
         let yk = log_ticks(&yr);
         let (xl, yl) = (log_light(&xr), log_light(&yr));
-        // Linear axes: tick labels with as many decimals as the tick spacing needs, so
+        // Linear axes get their own ticks, labelled with as many decimals as the step needs, so
         // neighbouring labels differ (96.5, 97.0, 97.5 rather than 97, 97, 96).
-        let (xd, yd) = (lin_decimals(&xr), lin_decimals(&yr));
-        let ints = integer_points(&xr).len();
+        let (mut xt, xd) = linear_ticks(&xr);
+        let (yt, yd) = linear_ticks(&yr);
+        let ints = integer_points(&xr);
+        if self.x_integer {
+            xt = ints.clone();
+        }
+        let n_ints = ints.len();
+        let lin = |r: std::ops::Range<f64>, t: Vec<f64>, light: bool| FixedTicks::new(r, t, light);
         match (self.x_log, self.y_log) {
             (true, true) => self.draw_in(
                 area,
                 xr.log_scale().with_key_points(xk).with_light_points(xl),
                 yr.log_scale().with_key_points(yk).with_light_points(yl),
-                (xd, yd, ints),
+                (xd, yd, n_ints),
             ),
             (true, false) => self.draw_in(
                 area,
                 xr.log_scale().with_key_points(xk).with_light_points(xl),
-                yr,
-                (xd, yd, ints),
+                lin(yr, yt, true),
+                (xd, yd, n_ints),
             ),
             (false, true) => self.draw_in(
                 area,
-                xr,
+                lin(xr, xt, !self.x_integer),
                 yr.log_scale().with_key_points(yk).with_light_points(yl),
-                (xd, yd, ints),
+                (xd, yd, n_ints),
             ),
-            (false, false) => self.draw_in(area, xr, yr, (xd, yd, ints)),
+            (false, false) => self.draw_in(
+                area,
+                lin(xr, xt, !self.x_integer),
+                lin(yr, yt, true),
+                (xd, yd, n_ints),
+            ),
         }
     }
 
@@ -361,7 +473,7 @@ impl Scatter {
                 String::new()
             }
         } else if self.x_log {
-            short(&v)
+            log_label(v)
         } else {
             format!("{v:.*}", decimals)
         }
@@ -370,7 +482,7 @@ impl Scatter {
     /// Text of a y tick at `v`: short numbers on a log axis, else `decimals` decimals.
     fn y_tick_label(&self, v: f64, decimals: usize) -> String {
         if self.y_log {
-            short(&v)
+            log_label(v)
         } else {
             format!("{v:.*}", decimals)
         }
@@ -555,17 +667,45 @@ mod tests {
             y_log: true,
             ..Default::default()
         };
-        assert_eq!(log.x_tick_label(2000.0, 2), short(&2000.0));
-        assert_eq!(log.y_tick_label(0.5, 3), short(&0.5));
+        assert_eq!(log.x_tick_label(2000.0, 2), "2000");
+        assert_eq!(log.y_tick_label(0.5, 3), "0.5");
+        assert_eq!(log.x_tick_label(192.0, 2), "192");
     }
 
     #[test]
     fn linear_ticks_get_the_decimals_their_spacing_needs() {
-        // The Pareto axis that printed "97, 97, 96, 96": ticks 0.2 apart need one decimal.
-        assert_eq!(lin_decimals(&(95.8..97.4)), 1);
-        assert_eq!(lin_decimals(&(0.0..120.0)), 0);
-        assert_eq!(lin_decimals(&(0.01..0.13)), 2);
+        // The Pareto accuracy axis that printed "97, 97, 96, 96": labels must differ.
+        for r in [
+            95.8..97.3,
+            95.8..97.4,
+            95.725..97.375,
+            0.0..0.5,
+            87.0..87.7,
+            0.01..0.13,
+        ] {
+            let labels = linear_tick_labels(&r);
+            assert!(labels.len() >= 2, "{r:?}: {labels:?}");
+            let mut dedup = labels.clone();
+            dedup.dedup();
+            assert_eq!(dedup, labels, "{r:?}");
+        }
+        assert_eq!(
+            linear_tick_labels(&(95.8..97.3)),
+            ["95.8", "96.0", "96.2", "96.4", "96.6", "96.8", "97.0", "97.2"]
+        );
+        assert_eq!(linear_ticks(&(0.0..0.4)).1, 2); // step 0.05
+        assert_eq!(linear_ticks(&(0.0..120.0)).1, 0);
+        assert_eq!(linear_ticks(&(0.01..0.13)).1, 2);
+        assert!(linear_ticks(&(0.0..120.0)).0.len() <= 10);
         assert_eq!(integer_points(&(0.9..3.1)), vec![1.0, 2.0, 3.0]);
         assert!(integer_points(&(0.5..100.5)).len() <= 12);
+    }
+
+    #[test]
+    fn log_labels_are_exact_for_batch_sizes_and_short_for_decades() {
+        assert_eq!(log_label(128.0), "128");
+        assert_eq!(log_label(96.0), "96");
+        assert_eq!(log_label(0.05), "0.05");
+        assert_eq!(log_label(2000.0), "2000");
     }
 }
