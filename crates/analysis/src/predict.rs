@@ -190,6 +190,21 @@ fn from_estimator(
     let est = Estimator::fit(runs, basis)?;
     let dropped = est.dropped_features();
     let in_sweep = runs.iter().any(|r| is_model(r, model_params, macs));
+    let not_chosen = est.not_chosen();
+    let unused = |f: &&str| dropped.contains(f) || not_chosen.contains(f);
+    if !in_sweep
+        && FEATURES[..2].iter().all(|f| unused(&f))
+        && !FEATURES[..2].iter().all(|f| dropped.contains(f))
+    {
+        return Err(AnalysisError::Insufficient(format!(
+            "this model ({model_params} params, {macs} MACs/sample) was not in the sweep, and \
+             leave-one-model-out cross-validation over the sweep's {} ok runs chose no model-size \
+             term (none predicted a held-out model better than leaving size out), so every model \
+             would get the same answer. Predict from a sweep of more models of different sizes, \
+             or run this model",
+            runs.len()
+        )));
+    }
     if !in_sweep && dropped.contains(&FEATURES[0]) && dropped.contains(&FEATURES[1]) {
         return Err(AnalysisError::Insufficient(format!(
             "this model ({model_params} params, {macs} MACs/sample) was not in the sweep, and the sweep's \

@@ -135,3 +135,22 @@ fn a_model_outside_a_single_model_sweep_is_refused_not_given_the_same_answer() {
         assert!(e.contains("do not vary model size"), "{e}");
     }
 }
+
+/// The committed quick sweep has two MLPs: leave-one-model-out cross-validation keeps no size
+/// term, so an unseen model (mlp-large) would get the same answer as any other — refused, while
+/// a model of the sweep at another batch size is still answered.
+#[test]
+fn a_model_outside_a_sweep_whose_cross_validation_chose_no_size_term_is_refused() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/quick/runs.jsonl");
+    let records = greenbench_core::record::read_records(&path).unwrap();
+    let small = records
+        .iter()
+        .find(|r| r.spec.model == "mlp-small")
+        .and_then(|r| r.model.clone())
+        .unwrap();
+    assert!(predict(&records, small.params, small.macs_per_sample, 128, 10, 0).is_ok());
+    let e = predict(&records, 2_383_370, 2_380_800, 128, 10, 0)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("chose no model-size term"), "{e}");
+}
