@@ -80,10 +80,14 @@ fn execute(req: &WorkerRequest, meter: &mut dyn PhaseMeter) -> Result<WorkerResu
     });
     let trained = train_epochs(req, &mut run, &mut batcher, meter, injected.as_deref())?;
     if let (Some(dir), None) = (&req.checkpoint_dir, &trained.diverged) {
+        // Written aside and renamed, so a killed worker never leaves a half checkpoint behind.
         let path = dir.join(format!("{}.safetensors", spec.run_id()));
+        let part = path.with_extension("safetensors.part");
         run.trainer
-            .save_checkpoint(&path)
+            .save_checkpoint(&part)
             .map_err(|e| e.to_string())?;
+        std::fs::rename(&part, &path)
+            .map_err(|e| format!("moving the checkpoint into {}: {e}", path.display()))?;
     }
     let mut result = WorkerResult {
         status: "ok".into(),

@@ -79,6 +79,16 @@ fn job(a: &SlurmArgs) -> anyhow::Result<SlurmJob> {
         None,
         &greenbench_worker::ZooCatalog::new(datasets.clone()),
     )?;
+    if cfg.search.strategy == greenbench_core::Strategy::Halving {
+        bail!(
+            "{}: a halving search decides each rung from every run of the rung before, so it cannot be \
+             split into a job array (a shard would promote from its own runs only). Submit it as one job \
+             instead, e.g. `sbatch --cpus-per-task=N --wrap 'greenbench sweep {}'` (it continues after a \
+             time limit when resubmitted), or shard a grid or random search",
+            a.config.display(),
+            a.config.display()
+        );
+    }
     let total = cfg.expand().len();
     let shard_runs: Vec<usize> = (0..a.shards)
         .map(|index| {

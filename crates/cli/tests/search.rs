@@ -1,0 +1,202 @@
+//! Searches through the real binary on the committed digits data: a halving search promotes
+//! exactly the best 1/eta of each rung on validation accuracy, continues them from their
+//! checkpoints, and a sweep killed with SIGKILL and continued makes its decisions from the
+//! records alone, running nothing twice. A random search draws its configurations; halving with
+//! --shard is refused.
+
+mod common;
+
+use std::collections::HashMap;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::*;
+use greenbench_core::record::{RunRecord, RunStatus};
+use greenbench_core::search::{promote, Candidate};
+use greenbench_core::Objective;
+
+const HALVING: &str = "[search]\nstrategy = \"halving\"\neta = 3\nmin_epochs = 1\nmax_epochs = 3\n";
+
+fn halving_config(dir: &Path) -> std::path::PathBuf {
+    let text = format!(
+        "name = \"hv\"\ndataset = \"digits\"\nthreads = 1\nwarmup_batches = 2\nidle_seconds = 0\n[grid]\nmodel = [\"mlp-small\", \"mlp-32\"]\nbatch_size = 64\nlr = [0.01, 0.05, 0.2]\n{HALVING}"
+    );
+    write_config(dir, "hv", &text)
+}
+
+/// Checks the search's decisions against its own records: rung 1 holds exactly the best third
+/// of rung 0 by validation accuracy (ties: lower energy, then run id), each continued from its
+/// rung-0 run; every run id once.
+fn check_decisions(recs: &[RunRecord]) {
+    let mut ids: Vec<&str> = recs.iter().map(|r| r.run_id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), recs.len(), "a run was recorded twice");
+    let (rung0, rung1): (Vec<&RunRecord>, Vec<&RunRecord>) =
+        recs.iter().partition(|r| r.spec.continues.is_none());
+    assert_eq!((rung0.len(), rung1.len()), (6, 2));
+    assert!(rung0
+        .iter()
+        .all(|r| r.spec.epochs == 1 && r.status == RunStatus::Ok));
+    let cands: Vec<Candidate> = rung0
+        .iter()
+        .map(|r| Candidate {
+            run_id: r.run_id.clone(),
+            val_acc: r.train.as_ref().unwrap().val_acc.unwrap(),
+            energy_j: r.train.as_ref().unwrap().energy.total_j.unwrap(),
+        })
+        .collect();
+    let mut best: Vec<&str> = promote(&cands, 2, Objective::Accuracy)
+        .into_iter()
+        .map(|i| cands[i].run_id.as_str())
+        .collect();
+    let mut promoted: Vec<&str> = rung1
+        .iter()
+        .map(|r| r.spec.continues.as_ref().unwrap().run_id.as_str())
+        .collect();
+    best.sort_unstable();
+    promoted.sort_unstable();
+    assert_eq!(
+        promoted, best,
+        "rung 1 continues exactly the best third of rung 0"
+    );
+    let by_id: HashMap<&str, &&RunRecord> = rung0.iter().map(|r| (r.run_id.as_str(), r)).collect();
+    for r in &rung1 {
+        let from = by_id[r.spec.continues.as_ref().unwrap().run_id.as_str()];
+        // Same configuration, continued: epochs 2..3 only, on the schedule of 3 epochs.
+        assert_eq!(
+            (r.spec.model.as_str(), r.spec.lr),
+            (from.spec.model.as_str(), from.spec.lr)
+        );
+        let epochs: Vec<usize> = r
+            .train
+            .as_ref()
+            .unwrap()
+            .epochs
+            .iter()
+            .map(|e| e.epoch)
+            .collect();
+        assert_eq!(epochs, [2, 3]);
+        assert_eq!((r.spec.epochs, r.spec.schedule_epochs), (3, Some(3)));
+    }
+}
+
+#[test]
+fn halving_promotes_the_best_third_from_checkpoints_and_keeps_only_usable_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = halving_config(dir.path());
+    let out = dir.path().join("out");
+    let o = run(sweep_into(&cfg, &out).arg("-q"));
+    assert!(o.status.success());
+    let recs = records(&out);
+    check_decisions(&recs);
+    // Checkpoints: the two promoted rung-0 runs and the two final ones; the rest deleted.
+    let mut kept: Vec<String> = std::fs::read_dir(out.join("checkpoints"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    kept.sort();
+    let mut want: Vec<String> = recs
+        .iter()
+        .filter(|r| r.spec.continues.is_some())
+        .flat_map(|r| [r.run_id.clone(), r.spec.continues.clone().unwrap().run_id])
+        .map(|id| format!("{id}.safetensors"))
+        .collect();
+    want.sort();
+    assert_eq!(kept, want);
+    // The finished search again: nothing to do; status counts both rungs.
+    let o = run(&mut sweep_into(&cfg, &out));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("nothing to do"));
+    let st = run(greenbench().arg("status").arg(&out).arg("--json"));
+    let v: serde_json::Value = serde_json::from_slice(&st.stdout).unwrap();
+    assert_eq!(
+        (v["runs_total"].clone(), v["recorded"]["ok"].clone()),
+        (8.into(), 8.into())
+    );
+    assert_eq!(
+        v["best"]["run_id"].as_str(),
+        recs.iter()
+            .filter(|r| r.spec.epochs == 3)
+            .max_by(|a, b| a
+                .train
+                .as_ref()
+                .unwrap()
+                .val_acc
+                .unwrap()
+                .total_cmp(&b.train.as_ref().unwrap().val_acc.unwrap()))
+            .map(|r| r.run_id.as_str())
+    );
+}
+
+#[test]
+fn a_halving_search_killed_with_sigkill_continues_to_the_same_decisions() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = halving_config(dir.path());
+    let out = dir.path().join("out");
+    for stop_after in [3usize, 7] {
+        let mut child = sweep_into(&cfg, &out)
+            .arg("-q")
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let n =
+                std::fs::read_to_string(out.join("runs.jsonl")).map_or(0, |t| t.lines().count());
+            if n >= stop_after || Instant::now() > deadline {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // SAFETY: SIGKILL to the sweep's own process group (the sweep and its worker).
+        unsafe {
+            libc::kill(-(child.id() as i32), libc::SIGKILL);
+        }
+        let _ = child.wait();
+        let n = std::fs::read_to_string(out.join("runs.jsonl")).map_or(0, |t| t.lines().count());
+        if stop_after == 3 {
+            assert!(
+                (3..8).contains(&n),
+                "killed mid-search: {n} of 8 runs recorded"
+            );
+        }
+    }
+    let o = run(sweep_into(&cfg, &out).arg("-q"));
+    assert!(o.status.success());
+    check_decisions(&records(&out));
+}
+
+#[test]
+fn random_search_draws_its_samples_and_halving_refuses_shards() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "name = \"rs\"\ndataset = \"digits\"\nthreads = 1\nwarmup_batches = 0\nidle_seconds = 0\nepochs = 1\n[grid]\nmodel = [\"mlp-small\", \"mlp-32\"]\nbatch_size = [32, 64, 128]\n[search]\nstrategy = \"random\"\nsamples = 3\nseed = 4\nlr_range = [0.01, 0.3]\n";
+    let cfg = write_config(dir.path(), "rs", text);
+    let o = run(greenbench()
+        .arg("sweep")
+        .arg(&cfg)
+        .arg("--dry-run")
+        .arg("--json"));
+    let runs: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(runs.len(), 3);
+    assert!(runs
+        .iter()
+        .all(|r| (0.01..0.3).contains(&r["lr"].as_f64().unwrap())));
+    let again = run(greenbench()
+        .arg("sweep")
+        .arg(&cfg)
+        .arg("--dry-run")
+        .arg("--json"));
+    assert_eq!(o.stdout, again.stdout, "the same seed draws the same runs");
+    let hv = halving_config(dir.path());
+    let o = run(sweep_into(&hv, &dir.path().join("s"))
+        .arg("--shard")
+        .arg("0/2"));
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("cannot be split with --shard"), "{err}");
+    let o = run(greenbench().arg("slurm").arg(&hv).arg("--shards").arg("2"));
+    assert_ne!(o.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("halving"), "{err}");
+}
