@@ -365,7 +365,7 @@ fn search_line(cfg: &SweepConfig, listed: usize) -> Option<String> {
             let later = greenbench_runner::sweep::planned_runs(cfg, listed) - listed;
             parts.push(format!(
                 "halving search: these runs are its first rung ({} epoch(s)); then {later} more run(s) in rungs of {} epochs, \
-                 the best 1/{} by {} on validation accuracy, each continued from its checkpoint (not in the estimate above)",
+                 the best 1/{} by objective `{}` on validation accuracy (never test), each continued from its checkpoint (not in the estimate above)",
                 rungs.first().copied().unwrap_or(1),
                 rungs.iter().skip(1).map(usize::to_string).collect::<Vec<_>>().join(", "),
                 s.eta,
