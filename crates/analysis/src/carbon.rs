@@ -169,7 +169,8 @@ impl CarbonSettings {
             };
             let text = std::fs::read_to_string(&path)
                 .map_err(|e| format!("[carbon] intensity_csv: reading {}: {e}", path.display()))?;
-            let series = IntensitySeries::parse(&text, &path.display().to_string())?;
+            let series = IntensitySeries::parse(&text, &path.display().to_string())
+                .map_err(|e| e.to_string())?;
             let mut s = Self::fixed(
                 stats_mean(&series.points.iter().map(|p| p.1).collect::<Vec<_>>()),
                 c.pue,

@@ -4,6 +4,8 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
+use crate::error::BoxError;
+
 static TABLE: &str = include_str!("../assets/grid-intensity.csv");
 
 /// Where the country table's figures come from (also printed in reports).
@@ -78,7 +80,12 @@ fn show(t: i64) -> String {
 impl IntensitySeries {
     /// Parses CSV text `timestamp,g_per_kwh` (an optional header line, `#` comments and blank
     /// lines allowed); `name` (the file) and the 1-based line number are in every error.
-    pub fn parse(text: &str, name: &str) -> Result<IntensitySeries, String> {
+    pub fn parse(text: &str, name: &str) -> Result<IntensitySeries, BoxError> {
+        Self::parse_text(text, name).map_err(BoxError::from)
+    }
+
+    /// The same, with the message as text.
+    fn parse_text(text: &str, name: &str) -> Result<IntensitySeries, String> {
         let mut points: Vec<(i64, f64)> = Vec::new();
         for (i, line) in text.lines().enumerate() {
             let n = i + 1;
@@ -145,7 +152,12 @@ impl IntensitySeries {
     /// Time-weighted mean intensity over `[start, end]` (seconds since the epoch); an error when
     /// the series does not cover the whole window. A zero-length window takes the value at
     /// `start`.
-    pub fn mean_over(&self, start: i64, end: i64) -> Result<f64, String> {
+    pub fn mean_over(&self, start: i64, end: i64) -> Result<f64, BoxError> {
+        self.mean_over_text(start, end).map_err(BoxError::from)
+    }
+
+    /// The same, with the message as text.
+    fn mean_over_text(&self, start: i64, end: i64) -> Result<f64, String> {
         let (first, last) = (self.points[0].0, self.end());
         if start < first || end > last || end < start {
             return Err(format!(
@@ -187,7 +199,18 @@ pub enum GridIntensity {
 
 impl GridIntensity {
     /// Resolves `[carbon]` of a config at `config_path` (an `intensity_csv` is relative to it).
-    pub fn of(carbon: &crate::CarbonConfig, config_path: &std::path::Path) -> Result<Self, String> {
+    pub fn of(
+        carbon: &crate::CarbonConfig,
+        config_path: &std::path::Path,
+    ) -> Result<Self, BoxError> {
+        Self::of_text(carbon, config_path).map_err(BoxError::from)
+    }
+
+    /// The same, with the message as text.
+    fn of_text(
+        carbon: &crate::CarbonConfig,
+        config_path: &std::path::Path,
+    ) -> Result<Self, String> {
         if let Some(code) = &carbon.country {
             return country_intensity(code)
                 .map(|c| GridIntensity::Fixed(c.g_per_kwh))
@@ -203,7 +226,7 @@ impl GridIntensity {
             let text = std::fs::read_to_string(&path).map_err(|e| {
                 format!("carbon.intensity_csv: cannot read {} ({e})", path.display())
             })?;
-            return IntensitySeries::parse(&text, &path.display().to_string())
+            return IntensitySeries::parse_text(&text, &path.display().to_string())
                 .map(GridIntensity::Series);
         }
         Ok(GridIntensity::Fixed(carbon.intensity_g_per_kwh))
@@ -211,12 +234,18 @@ impl GridIntensity {
 
     /// g CO2-eq per kWh for a run from `started_at` to `finished_at` (RFC 3339); an error when
     /// a series does not cover that window or a time does not parse.
-    pub fn for_window(&self, started_at: &str, finished_at: &str) -> Result<f64, String> {
+    pub fn for_window(&self, started_at: &str, finished_at: &str) -> Result<f64, BoxError> {
+        self.for_window_text(started_at, finished_at)
+            .map_err(BoxError::from)
+    }
+
+    /// The same, with the message as text.
+    fn for_window_text(&self, started_at: &str, finished_at: &str) -> Result<f64, String> {
         match self {
             GridIntensity::Fixed(v) => Ok(*v),
             GridIntensity::Series(s) => {
                 let t = |x: &str| parse_timestamp(x).ok_or_else(|| format!("bad run time `{x}`"));
-                s.mean_over(t(started_at)?, t(finished_at)?)
+                s.mean_over_text(t(started_at)?, t(finished_at)?)
             }
         }
     }

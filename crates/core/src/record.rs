@@ -334,7 +334,7 @@ pub fn read_record_lines(path: &Path) -> Result<Vec<RecordLine>, CoreError> {
         if line.trim().is_empty() {
             continue;
         }
-        let record = match parse_record(&line) {
+        let record = match parse_record_text(&line) {
             Ok(r) => r,
             // The last line, cut short by an interrupted write.
             Err(_) if !line.ends_with('\n') => break,
@@ -387,7 +387,12 @@ pub fn one_per_run_id(records: Vec<RunRecord>) -> (Vec<RunRecord>, usize) {
 }
 
 /// Parses one record line, checking its schema version.
-pub fn parse_record(line: &str) -> Result<RunRecord, String> {
+pub fn parse_record(line: &str) -> Result<RunRecord, crate::BoxError> {
+    parse_record_text(line).map_err(crate::BoxError::from)
+}
+
+/// [`parse_record`] with the message as text.
+fn parse_record_text(line: &str) -> Result<RunRecord, String> {
     let v: serde_json::Value = serde_json::from_str(line).map_err(|e| e.to_string())?;
     match v.get("schema_version").and_then(|s| s.as_u64()) {
         Some(s) if s == SCHEMA_VERSION as u64 => {}

@@ -11,7 +11,7 @@ use greenbench_core::grid::GridIntensity;
 use greenbench_core::record::{Flag, HostInfo, RunRecord, RunStatus};
 use greenbench_core::search::{keep_count, next_rung, promote, Candidate};
 use greenbench_core::{
-    Catalog, ComponentEnergy, PowerCap, RunSpec, Seconds, Strategy, SweepConfig,
+    BoxError, Catalog, ComponentEnergy, PowerCap, RunSpec, Seconds, Strategy, SweepConfig,
 };
 
 use crate::budget::{refusal, Spent};
@@ -114,7 +114,7 @@ pub fn run_sweep(
     cfg: &SweepConfig,
     opts: &SweepOptions,
     lock: &FolderLock,
-    idle: &mut dyn FnMut(f64) -> Result<ComponentPower, String>,
+    idle: &mut dyn FnMut(f64) -> Result<ComponentPower, BoxError>,
     mut power: Option<&mut dyn PowerCap>,
 ) -> Result<SweepSummary, RunnerError> {
     let out = &opts.out;
@@ -299,7 +299,7 @@ impl Session {
         cfg: &SweepConfig,
         opts: &SweepOptions,
         previous: Option<Manifest>,
-        idle: &mut dyn FnMut(f64) -> Result<ComponentPower, String>,
+        idle: &mut dyn FnMut(f64) -> Result<ComponentPower, BoxError>,
         planned: usize,
         records: &HashMap<String, RunRecord>,
     ) -> Result<Session, RunnerError> {
@@ -372,7 +372,8 @@ impl Session {
 /// The grid intensity of `[carbon]`; an hourly `intensity_csv` is copied into the sweep folder,
 /// so that `report` finds the series the records were charged at.
 fn grid_intensity(cfg: &SweepConfig, out: &std::path::Path) -> Result<GridIntensity, RunnerError> {
-    let grid = GridIntensity::of(&cfg.carbon, &cfg.path).map_err(RunnerError::Carbon)?;
+    let grid = GridIntensity::of(&cfg.carbon, &cfg.path)
+        .map_err(|e| RunnerError::Carbon(e.to_string()))?;
     if let Some(rel) = &cfg.carbon.intensity_csv {
         let from = cfg
             .path
@@ -436,7 +437,7 @@ fn start_manifest(
     cfg: &SweepConfig,
     opts: &SweepOptions,
     previous: Option<Manifest>,
-    idle: &mut dyn FnMut(f64) -> Result<ComponentPower, String>,
+    idle: &mut dyn FnMut(f64) -> Result<ComponentPower, BoxError>,
 ) -> Result<Manifest, RunnerError> {
     let now = chrono::Utc::now().to_rfc3339();
     let (idle_power, idle_seconds) = match &previous {
@@ -448,7 +449,10 @@ fn start_manifest(
                     "measuring idle power for {secs} s (keep the machine otherwise quiet)…"
                 ));
             }
-            (idle(secs).map_err(RunnerError::Idle)?, secs)
+            (
+                idle(secs).map_err(|e| RunnerError::Idle(e.to_string()))?,
+                secs,
+            )
         }
     };
     let manifest = Manifest {
@@ -481,7 +485,7 @@ fn remeasure_idle(
     cfg: &SweepConfig,
     opts: &SweepOptions,
     manifest: &mut Manifest,
-    idle: &mut dyn FnMut(f64) -> Result<ComponentPower, String>,
+    idle: &mut dyn FnMut(f64) -> Result<ComponentPower, BoxError>,
     progress: &Progress,
 ) -> Result<(), RunnerError> {
     let secs = cfg.idle_seconds.value;

@@ -54,7 +54,7 @@ fn worker(cpu_j: f64) -> String {
     format!("cat >/dev/null; sleep 0.2; echo '{event}'")
 }
 
-fn no_idle(_s: f64) -> Result<ComponentPower, String> {
+fn no_idle(_s: f64) -> Result<ComponentPower, BoxError> {
     Ok(ComponentPower::default())
 }
 

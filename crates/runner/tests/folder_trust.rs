@@ -47,7 +47,7 @@ fn finishing_worker(cpu_j: f64) -> String {
     format!("cat >/dev/null; echo '{event}'")
 }
 
-fn no_idle(_s: f64) -> Result<ComponentPower, String> {
+fn no_idle(_s: f64) -> Result<ComponentPower, greenbench_core::BoxError> {
     Ok(ComponentPower::default())
 }
 

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use greenbench_core::BoxError;
 use greenbench_core::ComponentPower;
 use greenbench_meter::{Meter, MeterOptions, RunMeter, DEFAULT_INTERVAL, DEFAULT_POWERCAP_ROOT};
 
@@ -56,14 +57,12 @@ impl MeterSettings {
     }
 
     /// Mean idle power per component over `secs` seconds (measured in this process).
-    pub fn idle_baseline(&self, secs: f64) -> Result<ComponentPower, String> {
-        let meter = Meter::auto(&self.options()).map_err(|e| e.to_string())?;
+    pub fn idle_baseline(&self, secs: f64) -> Result<ComponentPower, BoxError> {
+        let meter = Meter::auto(&self.options())?;
         if secs <= 0.0 {
             return Ok(ComponentPower::default());
         }
-        meter
-            .idle_baseline(Duration::from_secs_f64(secs), DEFAULT_INTERVAL)
-            .map_err(|e| e.to_string())
+        Ok(meter.idle_baseline(Duration::from_secs_f64(secs), DEFAULT_INTERVAL)?)
     }
 }
 
