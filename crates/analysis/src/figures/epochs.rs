@@ -68,21 +68,48 @@ fn models_with_epochs<'g, 'a>(
     (ctx, models)
 }
 
-/// Whether any run of `groups` recorded a per-epoch evaluation accuracy.
-fn any_eval_accuracy(groups: &[&ConfigGroup]) -> bool {
-    groups.iter().any(|g| {
-        g.runs.iter().any(|r| {
-            r.train
-                .as_ref()
-                .is_some_and(|t| t.epochs.iter().any(|e| e.val_acc.is_some()))
-        })
-    })
+/// Where the per-epoch accuracy of the runs shown comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EpochAccuracy {
+    /// A validation split held out of the training samples (records with `validation_samples`).
+    Validation,
+    /// The test set (records written before the validation split existed).
+    TestSet,
+    /// No evaluation per epoch: the training accuracy is drawn.
+    Training,
+}
+
+/// Which per-epoch accuracy the runs of `groups` recorded.
+fn epoch_accuracy(groups: &[&ConfigGroup]) -> EpochAccuracy {
+    let trains = || {
+        groups
+            .iter()
+            .flat_map(|g| g.runs.iter().filter_map(|r| r.train.as_ref()))
+    };
+    if !trains().any(|t| t.epochs.iter().any(|e| e.val_acc.is_some())) {
+        EpochAccuracy::Training
+    } else if trains().any(|t| t.validation_samples.is_some()) {
+        EpochAccuracy::Validation
+    } else {
+        EpochAccuracy::TestSet
+    }
 }
 
 /// The three panels: training loss, cumulative energy on `basis` (Wh) and accuracy (the
 /// evaluation accuracy when any run has one, else the training accuracy). `setting` names the
 /// comparison setting in every title.
-fn panel_specs(basis: EnergyBasis, quality: &str, setting: &str, has_val: bool) -> [PanelSpec; 3] {
+fn panel_specs(
+    basis: EnergyBasis,
+    quality: &str,
+    setting: &str,
+    accuracy: EpochAccuracy,
+) -> [PanelSpec; 3] {
+    let has_val = accuracy != EpochAccuracy::Training;
+    let (title, axis) = match accuracy {
+        EpochAccuracy::Validation => ("Validation accuracy", "validation accuracy (held out)"),
+        EpochAccuracy::TestSet => ("Test accuracy", "test-set accuracy"),
+        EpochAccuracy::Training => ("Training accuracy", "training accuracy"),
+    };
     let cumulative_wh = move |e: &[EpochRecord], i: usize| -> Option<f64> {
         let parts: Option<Vec<f64>> = e.get(..=i)?.iter().map(|x| basis.epoch_j(x)).collect();
         parts.map(|p| data::wh(p.iter().sum()))
@@ -105,20 +132,8 @@ fn panel_specs(basis: EnergyBasis, quality: &str, setting: &str, has_val: bool) 
             what: "per-epoch energy",
         },
         PanelSpec {
-            // The per-epoch evaluation runs on the test set (there is no separate validation split).
-            title: if has_val {
-                format!("Test accuracy{setting}")
-            } else {
-                format!("Training accuracy{setting}")
-            },
-            y_label: format!(
-                "{} [%]",
-                if has_val {
-                    "test-set accuracy"
-                } else {
-                    "training accuracy"
-                }
-            ),
+            title: format!("{title}{setting}"),
+            y_label: format!("{axis} [%]"),
             value: Box::new(accuracy_pct),
             what: "accuracy",
         },
@@ -171,12 +186,7 @@ fn prepare(input: &FigureInput) -> Result<Epochs, String> {
     let setting = ctx
         .map(|c| format!(" (batch {})", c.batch_size))
         .unwrap_or_default();
-    let specs = panel_specs(
-        input.basis,
-        &input.quality,
-        &setting,
-        any_eval_accuracy(shown),
-    );
+    let specs = panel_specs(input.basis, &input.quality, &setting, epoch_accuracy(shown));
     let mut missing = Vec::new();
     let panels = specs
         .into_iter()

@@ -548,9 +548,21 @@ impl Scatter {
             }
         }
         let note_style = tick_font().color(&RGBColor(60, 60, 60));
+        let boxes: Vec<LabelBox> = self
+            .notes
+            .iter()
+            .map(|(x, y, t)| {
+                let (w, h) = chart
+                    .plotting_area()
+                    .estimate_text_size(t, &note_style)
+                    .unwrap_or((7 * t.chars().count() as u32, 18));
+                (chart.backend_coord(&(*x, *y)), (w as i32, h as i32))
+            })
+            .collect();
+        let offsets = place_labels(&boxes);
         chart
-            .draw_series(self.notes.iter().map(|(x, y, t)| {
-                EmptyElement::at((*x, *y)) + Text::new(t.clone(), (7, -18), note_style.clone())
+            .draw_series(self.notes.iter().zip(offsets).map(|((x, y, t), off)| {
+                EmptyElement::at((*x, *y)) + Text::new(t.clone(), off, note_style.clone())
             }))
             .ctx()?;
         if legend {
@@ -558,6 +570,49 @@ impl Scatter {
         }
         Ok(())
     }
+}
+
+/// A point label to place: the point's pixel position and the text's size in pixels.
+type LabelBox = ((i32, i32), (i32, i32));
+
+/// Pixel offsets (from each point) that keep point labels from overlapping one another: each
+/// label goes up-right of its point if free, else to the first free place among positions further
+/// above and below, in the order of the points (labels of points at the same place stack).
+fn place_labels(boxes: &[LabelBox]) -> Vec<(i32, i32)> {
+    let mut placed: Vec<(i32, i32, i32, i32)> = Vec::new();
+    let overlaps = |a: &(i32, i32, i32, i32), b: &(i32, i32, i32, i32)| {
+        a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3
+    };
+    boxes
+        .iter()
+        .map(|&((px, py), (w, h))| {
+            let step = h + 2;
+            let candidates = (0..12).map(|k| {
+                let n = (k + 1) / 2;
+                let dy = if k % 2 == 0 {
+                    -18 - n * step
+                } else {
+                    -18 + n * step
+                };
+                (7, dy)
+            });
+            let mut chosen = (7, -18);
+            for (dx, dy) in candidates {
+                let r = (px + dx, py + dy, px + dx + w, py + dy + h);
+                if !placed.iter().any(|p| overlaps(p, &r)) {
+                    chosen = (dx, dy);
+                    break;
+                }
+            }
+            placed.push((
+                px + chosen.0,
+                py + chosen.1,
+                px + chosen.0 + w,
+                py + chosen.1 + h,
+            ));
+            chosen
+        })
+        .collect()
 }
 
 /// Draws `s` on `chart`: a polyline (with small markers unless thin) or markers alone.
@@ -649,6 +704,20 @@ fn legend_mark<DB: DrawingBackend>(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn point_labels_at_one_place_are_stacked_apart() {
+        let same = ((100, 100), (80, 16));
+        let off = place_labels(&[same, same, same, ((400, 100), (80, 16))]);
+        assert_eq!(off[0], (7, -18));
+        let rect = |o: (i32, i32)| (107 + o.0 - 7, 100 + o.1, 187 + o.0 - 7, 116 + o.1);
+        let (a, b, c) = (rect(off[0]), rect(off[1]), rect(off[2]));
+        for (p, q) in [(a, b), (a, c), (b, c)] {
+            assert!(p.3 <= q.1 || q.3 <= p.1, "{p:?} overlaps {q:?}");
+        }
+        assert_eq!(off[3], (7, -18), "a label far away keeps its place");
+    }
+
     use super::*;
 
     #[test]
