@@ -16,31 +16,7 @@ pub const BOOTSTRAP_MIN_USED: usize = 100;
 /// Seed of every bootstrap: the same data always give the same interval.
 const BOOTSTRAP_SEED: u64 = 0x6772_6565_6e62_656e; // "greenben"
 
-/// SplitMix64 (Steele, Lea & Flood 2014): a tiny, fast, well-mixed 64-bit generator; enough for
-/// drawing bootstrap indices, and its output is fixed by its definition.
-#[derive(Debug, Clone)]
-pub struct SplitMix64(u64);
-
-impl SplitMix64 {
-    /// A generator starting from `seed`.
-    pub fn new(seed: u64) -> Self {
-        SplitMix64(seed)
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A uniform index in `0..n` (`n` > 0), by Lemire's multiply-shift (bias below 2⁻⁵⁰ here).
-    pub fn below(&mut self, n: usize) -> usize {
-        ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
-    }
-}
+pub use greenbench_core::rng::SplitMix64;
 
 /// How a p-value was obtained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -14,6 +14,7 @@ pub mod grid;
 pub mod metering;
 pub mod protocol;
 pub mod record;
+pub mod rng;
 pub mod search;
 pub mod spec;
 pub mod units;

@@ -4,25 +4,8 @@
 //! `--resume`, so a resumed search makes the same decisions.
 
 use crate::config::Objective;
+use crate::rng::SplitMix64;
 use crate::spec::{Continuation, RunSpec};
-
-/// SplitMix64: a small, well-mixed deterministic generator (the draw must be the same on every
-/// machine and release).
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
 
 /// `n` configurations of `grid` drawn with `seed`, in grid order. Without `lr_range` they are
 /// distinct grid points (all of them when `n` is not below the grid's size); with it each draw
@@ -32,10 +15,10 @@ pub fn sample(grid: Vec<RunSpec>, n: usize, seed: u64, lr_range: Option<[f64; 2]
     if grid.is_empty() {
         return grid;
     }
-    let mut rng = SplitMix64(seed ^ 0x7365_6172_6368);
+    let mut rng = SplitMix64::new(seed ^ 0x7365_6172_6368);
     let mut order: Vec<usize> = (0..grid.len()).collect();
     for i in (1..order.len()).rev() {
-        let j = (rng.next() % (i as u64 + 1)) as usize;
+        let j = (rng.next_u64() % (i as u64 + 1)) as usize;
         order.swap(i, j);
     }
     let Some([lo, hi]) = lr_range else {
