@@ -202,10 +202,39 @@ pub fn summary_line(rec: &RunRecord, done: usize, total: usize) -> String {
     }
     if let Some(i) = &rec.inference {
         s.push_str(&format!("  test acc {:.2} %", i.accuracy * 100.0));
+        if let Some(n) = rec.spec.test_subset {
+            s.push_str(&format!(" (test_subset {n})"));
+        }
     }
     if let Some(err) = &rec.error {
         let first = err.lines().next().unwrap_or("");
         s.push_str(&format!("  ({first})"));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use greenbench_core::record::InferenceRecord;
+
+    #[test]
+    fn the_summary_says_when_test_accuracy_is_on_a_test_subset() {
+        let spec: RunSpec =
+            serde_json::from_str(r#"{"model":"lenet","dataset":"digits","batch_size":8,"lr":0.1,"optimizer":"sgd","momentum":0.9,"weight_decay":0.0,"schedule":"cosine","epochs":1,"device":"cpu","threads":1,"seed":0,"repeat":0,"precision":"f32","warmup_batches":0,"replicate_test":1}"#)
+                .unwrap();
+        let mut rec = RunRecord::new("s", spec);
+        rec.inference = Some(InferenceRecord {
+            accuracy: 0.5,
+            ..Default::default()
+        });
+        let line = summary_line(&rec, 1, 2);
+        assert!(line.ends_with("test acc 50.00 %"), "{line}");
+        rec.spec.test_subset = Some(500);
+        let line = summary_line(&rec, 1, 2);
+        assert!(
+            line.ends_with("test acc 50.00 % (test_subset 500)"),
+            "{line}"
+        );
+    }
 }

@@ -85,6 +85,8 @@ pub struct BestRun {
     pub val_acc: f64,
     /// Test accuracy measured at the end (0..1): shown, never used to choose.
     pub test_acc: Option<f64>,
+    /// Test images that accuracy was measured on, when a `test_subset` was set.
+    pub test_subset: Option<usize>,
     /// Training energy, joules.
     pub train_energy_j: Option<f64>,
 }
@@ -268,6 +270,7 @@ fn best_by_validation(records: &[RunRecord]) -> Option<BestRun> {
             describe: describe(&r.spec),
             val_acc,
             test_acc: r.inference.as_ref().map(|i| i.accuracy),
+            test_subset: r.spec.test_subset,
             train_energy_j: r.train.as_ref().and_then(|t| t.energy.total_j),
         })
 }

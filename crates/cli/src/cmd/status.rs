@@ -136,6 +136,9 @@ pub fn render(st: &SweepStatus) -> String {
             ));
             if let Some(t) = b.test_acc {
                 out.push_str(&format!(" · test {}", pct(t)));
+                if let Some(n) = b.test_subset {
+                    out.push_str(&format!(" (test_subset {n})"));
+                }
             }
             if let Some(j) = b.train_energy_j {
                 out.push_str(&format!(" · training {}", energy(j)));
