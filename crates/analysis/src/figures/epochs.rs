@@ -79,10 +79,26 @@ fn any_eval_accuracy(groups: &[&ConfigGroup]) -> bool {
     })
 }
 
+/// Whether every run of `groups` that recorded a per-epoch evaluation accuracy measured it on a
+/// held-out validation split (`validation_samples` recorded).
+fn held_out(groups: &[&ConfigGroup]) -> bool {
+    groups
+        .iter()
+        .flat_map(|g| g.runs.iter())
+        .filter_map(|r| r.train.as_ref())
+        .filter(|t| t.epochs.iter().any(|e| e.val_acc.is_some()))
+        .all(|t| t.validation_samples.is_some())
+}
+
 /// The three panels: training loss, cumulative energy on `basis` (Wh) and accuracy (the
-/// evaluation accuracy when any run has one, else the training accuracy). `setting` names the
-/// comparison setting in every title.
-fn panel_specs(basis: EnergyBasis, quality: &str, setting: &str, has_val: bool) -> [PanelSpec; 3] {
+/// evaluation accuracy when any run has one, else the training accuracy; `held_out`: measured on
+/// a validation split, not the test set). `setting` names the comparison setting in every title.
+fn panel_specs(
+    basis: EnergyBasis,
+    quality: &str,
+    setting: &str,
+    (has_val, held_out): (bool, bool),
+) -> [PanelSpec; 3] {
     let cumulative_wh = move |e: &[EpochRecord], i: usize| -> Option<f64> {
         let parts: Option<Vec<f64>> = e.get(..=i)?.iter().map(|x| basis.epoch_j(x)).collect();
         parts.map(|p| data::wh(p.iter().sum()))
@@ -105,20 +121,18 @@ fn panel_specs(basis: EnergyBasis, quality: &str, setting: &str, has_val: bool) 
             what: "per-epoch energy",
         },
         PanelSpec {
-            // The per-epoch evaluation runs on the test set (there is no separate validation split).
-            title: if has_val {
-                format!("Test accuracy{setting}")
-            } else {
-                format!("Training accuracy{setting}")
+            // Records with `validation_samples` measured val_acc on a split held out of training;
+            // older records measured it on the test set.
+            title: match (has_val, held_out) {
+                (true, true) => format!("Validation accuracy{setting}"),
+                (true, false) => format!("Test accuracy{setting}"),
+                (false, _) => format!("Training accuracy{setting}"),
             },
-            y_label: format!(
-                "{} [%]",
-                if has_val {
-                    "test-set accuracy"
-                } else {
-                    "training accuracy"
-                }
-            ),
+            y_label: match (has_val, held_out) {
+                (true, true) => "validation accuracy (held out of training) [%]".into(),
+                (true, false) => "test-set accuracy [%]".into(),
+                (false, _) => "training accuracy [%]".into(),
+            },
             value: Box::new(accuracy_pct),
             what: "accuracy",
         },
@@ -175,7 +189,7 @@ fn prepare(input: &FigureInput) -> Result<Epochs, String> {
         input.basis,
         &input.quality,
         &setting,
-        any_eval_accuracy(shown),
+        (any_eval_accuracy(shown), held_out(shown)),
     );
     let mut missing = Vec::new();
     let panels = specs
