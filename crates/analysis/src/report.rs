@@ -183,6 +183,8 @@ fn write_html(
 /// Writes the report and every export; see the module doc.
 pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<ReportSummary, AnalysisError> {
     let sweep = Sweep::load(dir)?;
+    let search = search_of(&sweep);
+    let grid = compare_grid(opts, &search)?;
     let runs = sweep.ok_runs();
     let basis = EnergyBasis::choose(&runs);
     let quality = data::quality_label(runs.iter().map(|r| basis.train(r).and_then(|e| e.quality)));
@@ -199,7 +201,6 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<ReportSummary, A
     )?);
     let profile = short_profile(&runs, basis);
     let estimator = Estimator::fit(&runs, basis);
-    let search = search_of(&sweep);
     let figs = if opts.figures {
         let mut input = figure_input(&runs, basis, &quality, &estimator, opts);
         input.search = search.as_ref().and_then(|s| s.as_ref().ok()).cloned();
@@ -214,10 +215,7 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<ReportSummary, A
     excluded(&mut md, &sweep.records);
     if let Some(s) = &search {
         match s {
-            Ok(s) => {
-                let grid = opts.compare_grid.as_deref().map(GridComparison::load);
-                search_section::write(&mut md, s, grid.as_ref());
-            }
+            Ok(s) => search_section::write(&mut md, s, grid.as_ref()),
             Err(why) => {
                 let _ = writeln!(md, "## Search\n\nNot summarised: {why}\n");
             }
@@ -264,6 +262,25 @@ fn search_of(sweep: &Sweep) -> Option<Result<SearchSummary, String>> {
             .any(|r| r.spec.continues.is_some() || r.status == RunStatus::Skipped)
             .then_some(Err(why)),
     }
+}
+
+/// The full grid of `--compare-grid`, read; an error when it cannot be read or the sweep is not
+/// a search (there is nothing to compare it with).
+fn compare_grid(
+    opts: &ReportOptions,
+    search: &Option<Result<SearchSummary, String>>,
+) -> Result<Option<GridComparison>, AnalysisError> {
+    let Some(dir) = &opts.compare_grid else {
+        return Ok(None);
+    };
+    if !matches!(search, Some(Ok(_))) {
+        return Err(AnalysisError::Insufficient(format!(
+            "--compare-grid {}: this sweep is not a search (its config has no [search] strategy other \
+             than grid, and no budget), so there is nothing to compare the grid with; leave the flag out",
+            dir.display()
+        )));
+    }
+    GridComparison::load(dir).map(Some)
 }
 
 /// The idle baseline before and after the sweep, when both were measured (manifest

@@ -8,7 +8,6 @@ use greenbench_core::{Budget, Strategy};
 
 use crate::numbers::sig;
 use crate::search::{saving_pct, within, GridComparison, SearchSummary, Spent, WITHIN_PP};
-use crate::AnalysisError;
 
 /// Skipped runs listed by name; the rest are counted.
 const SKIPPED_LISTED: usize = 5;
@@ -36,11 +35,7 @@ fn pct(v: f64) -> String {
 }
 
 /// Writes the section (see the module doc).
-pub(crate) fn write(
-    md: &mut String,
-    s: &SearchSummary,
-    grid: Option<&Result<GridComparison, AnalysisError>>,
-) {
+pub(crate) fn write(md: &mut String, s: &SearchSummary, grid: Option<&GridComparison>) {
     let _ = writeln!(md, "## Search\n");
     strategy(md, s);
     rungs(md, s);
@@ -209,16 +204,9 @@ fn budget(md: &mut String, b: &Budget, spent: &Spent) {
     md.push('\n');
 }
 
-fn full_grid(
-    md: &mut String,
-    s: &SearchSummary,
-    grid: Option<&Result<GridComparison, AnalysisError>>,
-) {
+fn full_grid(md: &mut String, s: &SearchSummary, grid: Option<&GridComparison>) {
     match grid {
-        Some(Ok(g)) => measured_grid(md, s, g),
-        Some(Err(e)) => {
-            let _ = writeln!(md, "The full grid to compare with could not be read: {e}\n");
-        }
+        Some(g) => measured_grid(md, s, g),
         None => match &s.grid_prediction {
             Some(p) => {
                 let saving = saving_pct(s.spent.train_j, p.energy_j)
