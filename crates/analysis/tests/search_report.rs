@@ -243,7 +243,7 @@ fn a_budget_shows_each_limit_spent_and_left_and_lists_the_refused_runs() {
         "among rung 1, the deepest with an ok run (the last rung, 2, has none)".into(),
         "2 run(s) refused by the budget (status `skipped`):".into(),
         format!("- `{}` ", skipped[0].run_id),
-        format!("{}", skipped[1].error.as_deref().unwrap()),
+        skipped[1].error.as_deref().unwrap().to_string(),
         "| 2 | 9 | 1 | 0 | 0 | 1 | 0 | 0 J |".into(),
     ] {
         assert!(sec.contains(&want), "missing `{want}` in\n{sec}");

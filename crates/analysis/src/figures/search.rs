@@ -137,3 +137,62 @@ pub(crate) fn write(dir: &Path, input: &FigureInput) -> Result<FigureOutcome, An
         prepare(input),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::{search_config, summarize};
+    use crate::Sweep;
+
+    fn digits() -> SearchSummary {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/search-digits");
+        let sweep = Sweep::load(&dir).unwrap();
+        summarize(&search_config(&sweep).unwrap().unwrap(), &sweep.records)
+    }
+
+    #[test]
+    fn with_more_than_twelve_configurations_only_the_chosen_and_promoted_are_labelled() {
+        let mut s = digits();
+        let chosen = s.chosen.unwrap();
+        let promoted: Vec<usize> = s.rungs.iter().flat_map(|r| r.promoted.clone()).collect();
+        let labelled = |s: &SearchSummary| -> Vec<usize> {
+            (0..s.configurations.len())
+                .filter(|&i| !legend_label(s, i, promoted.contains(&i)).is_empty())
+                .collect()
+        };
+        // Twelve: every configuration has an entry; promoted ones end in " +", the chosen not.
+        assert_eq!(labelled(&s).len(), 12);
+        assert!(legend_label(&s, promoted[0], true).ends_with(" +"));
+        assert!(!legend_label(&s, chosen, true).ends_with(" +"));
+        // Thirteen: the chosen and the promoted only.
+        let extra = s.configurations[0].clone();
+        s.configurations.push(extra);
+        let mut want: Vec<usize> = promoted.clone();
+        want.push(chosen);
+        want.sort_unstable();
+        want.dedup();
+        assert_eq!(labelled(&s), want);
+        let scatter = prepare(&FigureInput {
+            runs: Vec::new(),
+            basis: crate::EnergyBasis::Raw,
+            quality: "estimated".into(),
+            cv_predictions: Vec::new(),
+            width_in: None,
+            cv_note: None,
+            search: Some(s),
+        })
+        .unwrap();
+        assert!(scatter
+            .title
+            .contains("the chosen and the promoted of 13 configurations"));
+        let last = scatter.series.last().unwrap();
+        assert_eq!(
+            last.color,
+            RGBColor(0, 0, 0),
+            "the chosen one is black, on top"
+        );
+        assert!(scatter.series[..scatter.series.len() - 1]
+            .iter()
+            .all(|x| x.color != RGBColor(0, 0, 0)));
+    }
+}
