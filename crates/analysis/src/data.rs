@@ -283,3 +283,104 @@ pub fn most_epochs(runs: &[&RunRecord]) -> usize {
 pub fn wh(j: f64) -> f64 {
     j / 3600.0
 }
+
+/// Which accuracy a "best configuration" or a Pareto front is judged on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccuracySource {
+    /// Validation accuracy after the last epoch, on the split held out of the training samples.
+    Validation,
+    /// Test accuracy (records written before the validation split existed, whose per-epoch
+    /// `val_acc` came from the test set).
+    Test,
+}
+
+impl AccuracySource {
+    /// Validation when every run that has an accuracy also has a held-out validation accuracy
+    /// (`validation_samples` recorded), else test.
+    pub fn choose(runs: &[&RunRecord]) -> AccuracySource {
+        let with_any: Vec<&&RunRecord> = runs
+            .iter()
+            .filter(|r| accuracy(r).is_some() || validation_accuracy(r).is_some())
+            .collect();
+        if !with_any.is_empty() && with_any.iter().all(|r| validation_accuracy(r).is_some()) {
+            AccuracySource::Validation
+        } else {
+            AccuracySource::Test
+        }
+    }
+
+    /// The run's accuracy (0..1) from this source, if it has one.
+    pub fn of(self, r: &RunRecord) -> Option<f64> {
+        match self {
+            AccuracySource::Validation => validation_accuracy(r),
+            AccuracySource::Test => accuracy(r),
+        }
+    }
+
+    /// `validation accuracy` or `test accuracy`.
+    pub fn name(self) -> &'static str {
+        match self {
+            AccuracySource::Validation => "validation accuracy",
+            AccuracySource::Test => "test accuracy",
+        }
+    }
+}
+
+/// Validation accuracy (0..1) after a run's last epoch, when it was measured on a split held out
+/// of training (`validation_samples` recorded; older records measured `val_acc` on the test set).
+pub fn validation_accuracy(r: &RunRecord) -> Option<f64> {
+    let t = r.train.as_ref()?;
+    t.validation_samples?;
+    t.val_acc.filter(|v| v.is_finite())
+}
+
+/// Test images a run's test accuracy was measured on: its `test_subset`, else the inference
+/// samples divided by the replication factor.
+pub fn test_images(r: &RunRecord) -> Option<u64> {
+    if let Some(n) = r.spec.test_subset {
+        return Some(n as u64);
+    }
+    let i = r.inference.as_ref()?;
+    Some(i.samples / r.spec.replicate_test.max(1) as u64).filter(|&n| n > 0)
+}
+
+/// Distinct values of `f` over `runs`, ascending, joined with " or " (empty when none).
+fn distinct(runs: &[&RunRecord], f: impl Fn(&RunRecord) -> Option<u64>) -> String {
+    let mut v: Vec<u64> = runs.iter().filter_map(|r| f(r)).collect();
+    v.sort_unstable();
+    v.dedup();
+    v.iter()
+        .map(|n| n.to_string())
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+/// A sentence saying where the report's accuracies come from: per-epoch and choices on the
+/// validation split (with its size) or, for older records, the test set; final accuracy on the
+/// test images (with their number, and whether a `test_subset`).
+pub fn accuracy_sources(runs: &[&RunRecord]) -> String {
+    let val_n = distinct(runs, |r| r.train.as_ref()?.validation_samples);
+    let test_n = distinct(runs, test_images);
+    let subset = runs.iter().any(|r| r.spec.test_subset.is_some());
+    let test = if test_n.is_empty() {
+        "test accuracy".to_string()
+    } else {
+        format!(
+            "test accuracy ({test_n} images{})",
+            if subset { ", test_subset" } else { "" }
+        )
+    };
+    match AccuracySource::choose(runs) {
+        AccuracySource::Validation => format!(
+            "Accuracies: per-epoch figures and every choice (best configuration, Pareto front, \
+             search) use validation accuracy ({val_n} held-out training samples); the final \
+             accuracy of a run is {test}, measured once at its end."
+        ),
+        AccuracySource::Test => format!(
+            "Accuracies: these records predate the validation split (no `validation_samples`), so \
+             their per-epoch accuracy was measured on the test set, and choices (best \
+             configuration, Pareto front) fall back to {test}."
+        ),
+    }
+}

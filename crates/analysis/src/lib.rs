@@ -18,6 +18,8 @@ pub mod predict;
 pub mod report;
 pub mod resample;
 pub mod ridge;
+pub mod search;
+mod search_section;
 pub mod stats;
 
 pub use carbon::CarbonSettings;

@@ -3,20 +3,22 @@
 
 use greenbench_core::record::RunRecord;
 
-use crate::data::{self, EnergyBasis};
+use crate::data::{AccuracySource, EnergyBasis};
 use crate::groups::{config_groups, ConfigGroup};
 
 /// The sweep's configurations (repeats grouped) and, for each with both, `(index, mean training
-/// energy in J, mean test accuracy)` on `basis`: the points the Pareto front is taken over.
+/// energy in J, mean accuracy from `source`)` on `basis`: the points the Pareto front is taken
+/// over.
 pub fn configuration_points<'a>(
     runs: &[&'a RunRecord],
     basis: EnergyBasis,
+    source: AccuracySource,
 ) -> (Vec<ConfigGroup<'a>>, Vec<(usize, f64, f64)>) {
     let groups = config_groups(runs);
     let pts = groups
         .iter()
         .enumerate()
-        .filter_map(|(i, g)| Some((i, g.mean(|r| basis.train_j(r))?, g.mean(data::accuracy)?)))
+        .filter_map(|(i, g)| Some((i, g.mean(|r| basis.train_j(r))?, g.mean(|r| source.of(r))?)))
         .collect();
     (groups, pts)
 }

@@ -193,7 +193,7 @@ fn from_estimator(
     let not_chosen = est.not_chosen();
     let unused = |f: &&str| dropped.contains(f) || not_chosen.contains(f);
     if !in_sweep
-        && FEATURES[..2].iter().all(|f| unused(&f))
+        && FEATURES[..2].iter().all(unused)
         && !FEATURES[..2].iter().all(|f| dropped.contains(f))
     {
         return Err(AnalysisError::Insufficient(format!(

@@ -16,6 +16,8 @@ use crate::groups::{config_groups, per_model};
 use crate::numbers::{self, sig};
 use crate::pareto::{configuration_points, pareto_front};
 use crate::predict::{short_profile, ProfileRow};
+use crate::search::{self, GridComparison, SearchSummary};
+use crate::search_section;
 use crate::stats::Stat;
 use crate::{export, AnalysisError};
 
@@ -27,6 +29,10 @@ pub struct ReportOptions {
     /// Physical width of every figure in inches (3.5 single column, 7 double column); `None` =
     /// each figure's own screen size.
     pub figure_width_in: Option<f64>,
+    /// Another sweep folder holding the same configurations run as a full grid: the Search
+    /// section compares with its measured energy and best validation accuracy instead of a
+    /// prediction.
+    pub compare_grid: Option<PathBuf>,
 }
 
 impl Default for ReportOptions {
@@ -34,6 +40,7 @@ impl Default for ReportOptions {
         ReportOptions {
             figures: true,
             figure_width_in: None,
+            compare_grid: None,
         }
     }
 }
@@ -117,6 +124,7 @@ fn figure_input<'a>(
     opts: &ReportOptions,
 ) -> FigureInput<'a> {
     FigureInput {
+        search: None,
         runs: runs.to_vec(),
         basis,
         quality: quality.to_string(),
@@ -175,6 +183,8 @@ fn write_html(
 /// Writes the report and every export; see the module doc.
 pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<ReportSummary, AnalysisError> {
     let sweep = Sweep::load(dir)?;
+    let search = search_of(&sweep);
+    let grid = compare_grid(opts, &search)?;
     let runs = sweep.ok_runs();
     let basis = EnergyBasis::choose(&runs);
     let quality = data::quality_label(runs.iter().map(|r| basis.train(r).and_then(|e| e.quality)));
@@ -192,7 +202,8 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<ReportSummary, A
     let profile = short_profile(&runs, basis);
     let estimator = Estimator::fit(&runs, basis);
     let figs = if opts.figures {
-        let input = figure_input(&runs, basis, &quality, &estimator, opts);
+        let mut input = figure_input(&runs, basis, &quality, &estimator, opts);
+        input.search = search.as_ref().and_then(|s| s.as_ref().ok()).cloned();
         figures::write_all(&dir.join("figures"), &input)?
     } else {
         Vec::new()
@@ -202,6 +213,14 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<ReportSummary, A
     let mut md = String::new();
     header(&mut md, &sweep, &runs, basis, &quality);
     excluded(&mut md, &sweep.records);
+    if let Some(s) = &search {
+        match s {
+            Ok(s) => search_section::write(&mut md, s, grid.as_ref()),
+            Err(why) => {
+                let _ = writeln!(md, "## Search\n\nNot summarised: {why}\n");
+            }
+        }
+    }
     correlations(&mut md, &study, &runs);
     profiling(&mut md, &profile, basis, &quality);
     estimator_section(&mut md, &estimator);
@@ -227,6 +246,41 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<ReportSummary, A
         quality,
         figures: figs,
     })
+}
+
+/// The search's course when the sweep's config has a non-grid strategy or a budget (or its
+/// config cannot be read although a record continues another); `None` for a grid sweep.
+fn search_of(sweep: &Sweep) -> Option<Result<SearchSummary, String>> {
+    match search::search_config(sweep) {
+        Ok(Some(cfg)) if search::is_search(&cfg) => {
+            Some(Ok(search::summarize(&cfg, &sweep.records)))
+        }
+        Ok(_) => None,
+        Err(why) => sweep
+            .records
+            .iter()
+            .any(|r| r.spec.continues.is_some() || r.status == RunStatus::Skipped)
+            .then_some(Err(why)),
+    }
+}
+
+/// The full grid of `--compare-grid`, read; an error when it cannot be read or the sweep is not
+/// a search (there is nothing to compare it with).
+fn compare_grid(
+    opts: &ReportOptions,
+    search: &Option<Result<SearchSummary, String>>,
+) -> Result<Option<GridComparison>, AnalysisError> {
+    let Some(dir) = &opts.compare_grid else {
+        return Ok(None);
+    };
+    if !matches!(search, Some(Ok(_))) {
+        return Err(AnalysisError::Insufficient(format!(
+            "--compare-grid {}: this sweep is not a search (its config has no [search] strategy other \
+             than grid, and no budget), so there is nothing to compare the grid with; leave the flag out",
+            dir.display()
+        )));
+    }
+    GridComparison::load(dir).map(Some)
 }
 
 /// The idle baseline before and after the sweep, when both were measured (manifest
@@ -293,6 +347,7 @@ fn header(md: &mut String, sweep: &Sweep, runs: &[&RunRecord], basis: EnergyBasi
         basis.name(),
         EnergyBasis::choose_explained(runs).1
     );
+    let _ = writeln!(md, "{}\n", data::accuracy_sources(runs));
     if let Some(drift) = idle_drift(sweep) {
         let _ = writeln!(md, "{drift}\n");
     }
@@ -612,20 +667,32 @@ fn carbon_section(
 }
 
 fn pareto_section(md: &mut String, runs: &[&RunRecord], basis: EnergyBasis, quality: &str) {
-    let (groups, pts) = configuration_points(runs, basis);
+    let source = data::AccuracySource::choose(runs);
+    let (groups, pts) = configuration_points(runs, basis, source);
     let _ = writeln!(md, "## Accuracy–energy Pareto front\n");
     if pts.is_empty() {
-        let _ = writeln!(md, "No configuration has both accuracy and energy.\n");
+        let _ = writeln!(
+            md,
+            "No configuration has both {} and energy.\n",
+            source.name()
+        );
         return;
     }
     let front = pareto_front(&pts.iter().map(|p| (p.1, p.2)).collect::<Vec<_>>());
+    let why = match source {
+        data::AccuracySource::Validation => "validation accuracy, on the split held out of training, so the front is not chosen on the test set",
+        data::AccuracySource::Test => "test accuracy: these records have no held-out validation split (older records)",
+    };
     let _ = writeln!(
         md,
-        "{} of {} configurations (model × setting, mean over repeats) are not beaten on both lower training energy and higher test accuracy:\n",
+        "{} of {} configurations (model × setting, mean over repeats) are not beaten on both lower training energy and higher {why}:\n",
         front.len(),
         pts.len()
     );
-    let _ = writeln!(md, "| model | batch | lr | epochs | training energy (Wh, {}, {quality}) | test accuracy (%) |\n|---|---:|---:|---:|---:|---:|", basis.name());
+    if runs.iter().any(|r| r.spec.continues.is_some()) {
+        let _ = writeln!(md, "A search's later-rung runs count only their own epochs here; the Search section sums each configuration over its rungs.\n");
+    }
+    let _ = writeln!(md, "| model | batch | lr | epochs | training energy (Wh, {}, {quality}) | {} (%) |\n|---|---:|---:|---:|---:|---:|", basis.name(), source.name());
     for i in front {
         let (gi, e, a) = pts[i];
         let g = &groups[gi];

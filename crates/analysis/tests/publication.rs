@@ -24,6 +24,7 @@ fn report(dir: &Path, width_in: Option<f64>) -> ReportSummary {
         &ReportOptions {
             figures: true,
             figure_width_in: width_in,
+            compare_grid: None,
         },
     )
     .unwrap()
@@ -141,6 +142,7 @@ fn latex_tables_are_booktabs_with_one_row_per_model_and_escaped_text() {
         &ReportOptions {
             figures: false,
             figure_width_in: None,
+            compare_grid: None,
         },
     )
     .unwrap();

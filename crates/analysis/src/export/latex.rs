@@ -299,7 +299,8 @@ fn models_table(
 }
 
 fn pareto_table(runs: &[&RunRecord], basis: EnergyBasis, quality: &str) -> Table {
-    let (groups, pts) = configuration_points(runs, basis);
+    let source = data::AccuracySource::choose(runs);
+    let (groups, pts) = configuration_points(runs, basis, source);
     let front = pareto_front(&pts.iter().map(|p| (p.1, p.2)).collect::<Vec<_>>());
     let rows = front
         .iter()
@@ -319,11 +320,12 @@ fn pareto_table(runs: &[&RunRecord], basis: EnergyBasis, quality: &str) -> Table
     Table {
         caption: format!(
             "Accuracy--energy Pareto front: {} of {} configurations (mean over repeats) are not beaten on both lower \
-             training energy ({}, {}) and higher test accuracy.",
+             training energy ({}, {}) and higher {}.",
             front.len(),
             pts.len(),
             basis.name(),
-            escape(quality)
+            escape(quality),
+            source.name()
         ),
         label: "tab:greenbench-pareto",
         numeric: vec![false, true, true, true, true, true],
@@ -333,7 +335,10 @@ fn pareto_table(runs: &[&RunRecord], basis: EnergyBasis, quality: &str) -> Table
             "lr".into(),
             "epochs".into(),
             "train energy (\\si{\\watt\\hour})".into(),
-            "test acc. (\\si{\\percent})".into(),
+            match source {
+                data::AccuracySource::Validation => "val. acc. (\\si{\\percent})".into(),
+                data::AccuracySource::Test => "test acc. (\\si{\\percent})".into(),
+            },
         ],
         rows,
         note: String::new(),

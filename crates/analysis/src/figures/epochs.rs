@@ -68,48 +68,37 @@ fn models_with_epochs<'g, 'a>(
     (ctx, models)
 }
 
-/// Where the per-epoch accuracy of the runs shown comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum EpochAccuracy {
-    /// A validation split held out of the training samples (records with `validation_samples`).
-    Validation,
-    /// The test set (records written before the validation split existed).
-    TestSet,
-    /// No evaluation per epoch: the training accuracy is drawn.
-    Training,
+/// Whether any run of `groups` recorded a per-epoch evaluation accuracy.
+fn any_eval_accuracy(groups: &[&ConfigGroup]) -> bool {
+    groups.iter().any(|g| {
+        g.runs.iter().any(|r| {
+            r.train
+                .as_ref()
+                .is_some_and(|t| t.epochs.iter().any(|e| e.val_acc.is_some()))
+        })
+    })
 }
 
-/// Which per-epoch accuracy the runs of `groups` recorded.
-fn epoch_accuracy(groups: &[&ConfigGroup]) -> EpochAccuracy {
-    let trains = || {
-        groups
-            .iter()
-            .flat_map(|g| g.runs.iter().filter_map(|r| r.train.as_ref()))
-    };
-    if !trains().any(|t| t.epochs.iter().any(|e| e.val_acc.is_some())) {
-        EpochAccuracy::Training
-    } else if trains().any(|t| t.validation_samples.is_some()) {
-        EpochAccuracy::Validation
-    } else {
-        EpochAccuracy::TestSet
-    }
+/// Whether every run of `groups` that recorded a per-epoch evaluation accuracy measured it on a
+/// held-out validation split (`validation_samples` recorded).
+fn held_out(groups: &[&ConfigGroup]) -> bool {
+    groups
+        .iter()
+        .flat_map(|g| g.runs.iter())
+        .filter_map(|r| r.train.as_ref())
+        .filter(|t| t.epochs.iter().any(|e| e.val_acc.is_some()))
+        .all(|t| t.validation_samples.is_some())
 }
 
 /// The three panels: training loss, cumulative energy on `basis` (Wh) and accuracy (the
-/// evaluation accuracy when any run has one, else the training accuracy). `setting` names the
-/// comparison setting in every title.
+/// evaluation accuracy when any run has one, else the training accuracy; `held_out`: measured on
+/// a validation split, not the test set). `setting` names the comparison setting in every title.
 fn panel_specs(
     basis: EnergyBasis,
     quality: &str,
     setting: &str,
-    accuracy: EpochAccuracy,
+    (has_val, held_out): (bool, bool),
 ) -> [PanelSpec; 3] {
-    let has_val = accuracy != EpochAccuracy::Training;
-    let (title, axis) = match accuracy {
-        EpochAccuracy::Validation => ("Validation accuracy", "validation accuracy (held out)"),
-        EpochAccuracy::TestSet => ("Test accuracy", "test-set accuracy"),
-        EpochAccuracy::Training => ("Training accuracy", "training accuracy"),
-    };
     let cumulative_wh = move |e: &[EpochRecord], i: usize| -> Option<f64> {
         let parts: Option<Vec<f64>> = e.get(..=i)?.iter().map(|x| basis.epoch_j(x)).collect();
         parts.map(|p| data::wh(p.iter().sum()))
@@ -132,8 +121,18 @@ fn panel_specs(
             what: "per-epoch energy",
         },
         PanelSpec {
-            title: format!("{title}{setting}"),
-            y_label: format!("{axis} [%]"),
+            // Records with `validation_samples` measured val_acc on a split held out of training;
+            // older records measured it on the test set.
+            title: match (has_val, held_out) {
+                (true, true) => format!("Validation accuracy{setting}"),
+                (true, false) => format!("Test accuracy{setting}"),
+                (false, _) => format!("Training accuracy{setting}"),
+            },
+            y_label: match (has_val, held_out) {
+                (true, true) => "validation accuracy (held out of training) [%]".into(),
+                (true, false) => "test-set accuracy [%]".into(),
+                (false, _) => "training accuracy [%]".into(),
+            },
             value: Box::new(accuracy_pct),
             what: "accuracy",
         },
@@ -186,7 +185,12 @@ fn prepare(input: &FigureInput) -> Result<Epochs, String> {
     let setting = ctx
         .map(|c| format!(" (batch {})", c.batch_size))
         .unwrap_or_default();
-    let specs = panel_specs(input.basis, &input.quality, &setting, epoch_accuracy(shown));
+    let specs = panel_specs(
+        input.basis,
+        &input.quality,
+        &setting,
+        (any_eval_accuracy(shown), held_out(shown)),
+    );
     let mut missing = Vec::new();
     let panels = specs
         .into_iter()

@@ -20,6 +20,7 @@ mod power;
 mod power_vs_util;
 mod predicted;
 mod scatter;
+mod search;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Once, OnceLock};
@@ -108,6 +109,8 @@ pub struct FigureInput<'a> {
     pub width_in: Option<f64>,
     /// Why there are no cross-validated predictions, when there are none.
     pub cv_note: Option<String>,
+    /// The search's course, when the sweep is a search (random or halving).
+    pub search: Option<crate::search::SearchSummary>,
 }
 
 impl FigureInput<'_> {
@@ -266,6 +269,7 @@ pub fn write_all(dir: &Path, input: &FigureInput) -> Result<Vec<FigureOutcome>, 
         batch::write(dir, input)?,
         pareto::write(dir, input)?,
         predicted::write(dir, input)?,
+        search::write(dir, input)?,
     ])
 }
 

@@ -13,11 +13,12 @@ use crate::AnalysisError;
 
 fn prepare(input: &FigureInput) -> Result<Scatter, String> {
     let groups = config_groups(&input.runs);
+    let source = data::AccuracySource::choose(&input.runs);
     let pts: Vec<(String, f64, f64)> = groups
         .iter()
         .filter_map(|g| {
             let e = g.mean(|r| input.basis.train_j(r))?;
-            let a = g.mean(data::accuracy)?;
+            let a = g.mean(|r| source.of(r))?;
             (e > 0.0).then(|| {
                 (
                     format!("{} b{}", g.model, g.context.batch_size),
@@ -39,7 +40,7 @@ fn prepare(input: &FigureInput) -> Result<Scatter, String> {
     Ok(Scatter {
         title: "Accuracy–energy Pareto front".into(),
         x_label: input.energy_label("training"),
-        y_label: "test accuracy [%]".into(),
+        y_label: format!("{} [%]", source.name()),
         x_log: true,
         series: vec![
             Series {

@@ -17,6 +17,10 @@ pub struct ReportArgs {
     /// column); also mm or cm. Text stays ≥ 7 pt at that width; PDF pages are that wide.
     #[arg(long, value_parser = greenbench_analysis::figures::parse_width)]
     figure_width: Option<f64>,
+    /// A sweep folder with the same configurations run as a full grid: the Search section then
+    /// compares the search with its measured energy and best validation accuracy.
+    #[arg(long, value_name = "GRIDDIR")]
+    compare_grid: Option<PathBuf>,
 }
 
 /// Writes report.md, report.html, summary.md, runs.csv, emissions.csv, tables/ and figures/ into
@@ -28,6 +32,7 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
         &ReportOptions {
             figures: !a.no_figures,
             figure_width_in: a.figure_width,
+            compare_grid: a.compare_grid,
         },
     )
     .with_context(|| format!("writing the report of {}", a.dir.display()))?;
