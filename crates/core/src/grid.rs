@@ -312,13 +312,14 @@ mod tests {
         assert!(s
             .mean_over(t0, t0 + 3 * 3600)
             .unwrap_err()
+            .to_string()
             .contains("not inside"));
         assert_eq!(s.mean_over(t0, t0).unwrap(), 100.0);
     }
 
     #[test]
     fn hourly_series_errors_name_file_and_line() {
-        let e = |t: &str| IntensitySeries::parse(t, "h.csv").unwrap_err();
+        let e = |t: &str| IntensitySeries::parse(t, "h.csv").unwrap_err().to_string();
         assert!(e("2024-03-01T00:00:00Z,100\n2024-03-01T01:00:00Z,-5\n").starts_with("h.csv:2:"));
         assert!(e("2024-03-01T00:00:00Z,100\nyesterday,5\n").contains("h.csv:2: bad timestamp"));
         assert!(e("2024-03-01T01:00:00Z,100\n2024-03-01T00:00:00Z,5\n").contains("not after"));

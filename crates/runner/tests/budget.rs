@@ -5,7 +5,6 @@
 mod common;
 
 use common::{lock, shell_options};
-use std::path::Path;
 
 use greenbench_core::protocol::{WorkerEvent, WorkerResult};
 use greenbench_core::record::{read_records, RunStatus, TrainRecord};
