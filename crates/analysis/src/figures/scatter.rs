@@ -190,7 +190,7 @@ pub(crate) fn legend_grid<DB: DrawingBackend>(
             .ctx()?;
         }
         area.draw(&Text::new(
-            super::truncate(&s.label, 22),
+            super::truncate(&s.label, 26),
             (x + 36, y - 9),
             font.clone(),
         ))
