@@ -34,17 +34,17 @@ pub fn summary_markdown(
     ));
     s.push_str(
         "| model | family | dataset | batch | lr | epochs | device | runs | params | MACs/sample | MACs/param \
-         | train time (s) | train energy (Wh) | inference time (s) | inference energy (Wh) | test accuracy (%) | train CO2 (g) |\n",
+         | train time (s) | train samples/s | train energy (Wh) | inference time (s) | inference samples/s | inference energy (Wh) | test accuracy (%) | train CO2 (g) |\n",
     );
     s.push_str(
-        "|---|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "|---|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for g in config_groups(runs) {
         let Some(first) = g.first() else { continue };
         let m = first.model.as_ref();
         let c = &g.context;
         s.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             g.model,
             first.family,
             c.dataset,
@@ -57,8 +57,10 @@ pub fn summary_markdown(
             m.map(|m| count(m.macs_per_sample)).unwrap_or_else(|| "—".into()),
             m.map(|m| sig(m.macs_per_param, 3)).unwrap_or_else(|| "—".into()),
             pm(g.stat(|r| r.train.as_ref().map(|t| t.duration_s)), 1.0),
+            pm(g.stat(|r| r.train.as_ref().map(|t| t.samples_per_s)), 1.0),
             pm(g.stat(|r| basis.train_j(r)), 1.0 / 3600.0),
             pm(g.stat(|r| r.inference.as_ref().map(|i| i.duration_s)), 1.0),
+            pm(g.stat(|r| r.inference.as_ref().map(|i| i.samples_per_s)), 1.0),
             pm(g.stat(|r| basis.inference_j(r)), 1.0 / 3600.0),
             pm(g.stat(data::accuracy), 100.0),
             pm(
