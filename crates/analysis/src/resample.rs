@@ -183,16 +183,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn splitmix64_matches_the_reference_sequence() {
-        // First outputs for seed 1234567 from the reference C implementation (Vigna).
-        let mut g = SplitMix64::new(1234567);
-        assert_eq!(g.next_u64(), 6457827717110365317);
-        assert_eq!(g.next_u64(), 3203168211198807973);
-        let mut g = SplitMix64::new(7);
-        assert!((0..1000).all(|_| g.below(5) < 5));
-    }
-
-    #[test]
     fn perfect_rank_agreement_over_four_has_p_one_twelfth() {
         let p = exact_permutation_p(&[1.0, 2.0, 3.0, 4.0], &[1.0, 2.0, 3.0, 4.0]);
         assert_eq!(p, 1.0 / 12.0);

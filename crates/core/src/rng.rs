@@ -50,5 +50,10 @@ mod tests {
         let mut r = SplitMix64::new(0);
         assert_eq!(r.next_u64(), 0xE220_A839_7B1D_CDAF);
         assert_eq!(r.next_u64(), 0x6E78_9E6A_A1B9_65F4);
+        let mut g = SplitMix64::new(1234567);
+        assert_eq!(g.next_u64(), 6457827717110365317);
+        let mut g = SplitMix64::new(7);
+        assert!((0..1000).all(|_| g.below(5) < 5));
+        assert!((0..1000).all(|_| (0.0..1.0).contains(&g.unit())));
     }
 }
