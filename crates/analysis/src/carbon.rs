@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use greenbench_core::grid::{self, IntensitySeries};
 use greenbench_core::record::RunRecord;
+use greenbench_core::BoxError;
 use greenbench_core::CarbonConfig;
 use serde::Serialize;
 
@@ -90,7 +91,12 @@ impl CarbonSettings {
     /// `config` field, or a config without `[carbon]`, gives the defaults (and says so). An
     /// `intensity_csv` is looked for as given (absolute), in the sweep folder `dir`, and beside
     /// the config file named by the manifest's `config_path` (relative to the current folder).
-    pub fn from_manifest(manifest: &serde_json::Value, dir: &Path) -> Result<Self, String> {
+    pub fn from_manifest(manifest: &serde_json::Value, dir: &Path) -> Result<Self, BoxError> {
+        Self::from_manifest_text(manifest, dir).map_err(BoxError::from)
+    }
+
+    /// [`CarbonSettings::from_manifest`] with the message as text.
+    fn from_manifest_text(manifest: &serde_json::Value, dir: &Path) -> Result<Self, String> {
         match manifest.get("config") {
             None | Some(serde_json::Value::Null) => Ok(Self::default_with_source(
                 "default: manifest.json has no `config` field",
@@ -110,8 +116,8 @@ impl CarbonSettings {
 
     /// Reads `[carbon]` (or an inline `carbon = {…}`) from sweep TOML text; a relative
     /// `intensity_csv` is looked for in the current folder.
-    pub fn from_config_text(text: &str) -> Result<Self, String> {
-        Self::from_config_text_in(text, &[])
+    pub fn from_config_text(text: &str) -> Result<Self, BoxError> {
+        Self::from_config_text_in(text, &[]).map_err(BoxError::from)
     }
 
     fn from_config_text_in(text: &str, dirs: &[Option<PathBuf>]) -> Result<Self, String> {
@@ -193,7 +199,12 @@ impl CarbonSettings {
     /// With an hourly series: each record with a training phase gets the mean intensity over its
     /// `started_at`–`finished_at` window; an error names the run when its timestamps are bad or
     /// the series does not cover its window. Without a series this does nothing.
-    pub fn resolve_runs(&mut self, records: &[RunRecord]) -> Result<(), String> {
+    pub fn resolve_runs(&mut self, records: &[RunRecord]) -> Result<(), BoxError> {
+        self.resolve_runs_text(records).map_err(BoxError::from)
+    }
+
+    /// [`CarbonSettings::resolve_runs`] with the message as text.
+    fn resolve_runs_text(&mut self, records: &[RunRecord]) -> Result<(), String> {
         let Some((path, series)) = self.series.take() else {
             return Ok(());
         };
@@ -263,6 +274,6 @@ mod tests {
             &serde_json::json!({"config": "[carbon]\npue = 0.5\n"}),
             Path::new("."),
         );
-        assert!(e.unwrap_err().contains("pue"));
+        assert!(e.unwrap_err().to_string().contains("pue"));
     }
 }

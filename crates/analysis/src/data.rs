@@ -155,12 +155,12 @@ impl Sweep {
             None
         };
         let mut carbon = match &manifest {
-            Some(m) => CarbonSettings::from_manifest(m, dir).map_err(|message| {
-                AnalysisError::Manifest {
+            Some(m) => {
+                CarbonSettings::from_manifest(m, dir).map_err(|e| AnalysisError::Manifest {
                     path: mpath.clone(),
-                    message,
-                }
-            })?,
+                    message: e.to_string(),
+                })?
+            }
             None => {
                 CarbonSettings::default_with_source("default: no manifest.json in the sweep folder")
             }
@@ -171,9 +171,9 @@ impl Sweep {
             .map(|n| n.saturating_sub(records.len()));
         carbon
             .resolve_runs(&records)
-            .map_err(|message| AnalysisError::Manifest {
+            .map_err(|e| AnalysisError::Manifest {
                 path: mpath.clone(),
-                message,
+                message: e.to_string(),
             })?;
         Ok(Sweep {
             dir: dir.to_path_buf(),

@@ -60,7 +60,12 @@ pub fn width_px(width_in: f64) -> u32 {
 }
 
 /// Parses a figure width such as `3.5in`, `7in`, `88mm` or `8.9cm` into inches (1–20 in).
-pub fn parse_width(s: &str) -> Result<f64, String> {
+pub fn parse_width(s: &str) -> Result<f64, greenbench_core::BoxError> {
+    parse_width_text(s).map_err(greenbench_core::BoxError::from)
+}
+
+/// [`parse_width`] with the message as text.
+fn parse_width_text(s: &str) -> Result<f64, String> {
     let t = s.trim();
     let (num, per_in) = if let Some(n) = t.strip_suffix("in") {
         (n, 1.0)
@@ -568,7 +573,7 @@ mod tests {
     fn widths_parse_with_units_and_keep_text_at_least_7pt() {
         assert_eq!(parse_width("3.5in").unwrap(), 3.5);
         assert!((parse_width("88mm").unwrap() - 3.4646).abs() < 1e-3);
-        assert!(parse_width("3.5").unwrap_err().contains("unit"));
+        assert!(parse_width("3.5").unwrap_err().to_string().contains("unit"));
         assert!(parse_width("0.2in").is_err());
         assert!(parse_width("xin").is_err());
         // The smallest text's em at the drawing's px per inch is ≥ 7 pt.
