@@ -71,6 +71,7 @@ fn prepare(input: &FigureInput) -> Result<Scatter, String> {
         .collect();
     ticks.sort_by(f64::total_cmp);
     ticks.dedup();
+    let ticks = spaced_log_ticks(&ticks, 0.06);
     let more = if total > MAX_LINES {
         format!(" (first {MAX_LINES} of {total} lines)")
     } else {
@@ -90,6 +91,23 @@ fn prepare(input: &FigureInput) -> Result<Scatter, String> {
     })
 }
 
+/// The batch sizes to label on the log axis: the first, then each one at least `gap` of the
+/// axis's log range after the last one kept, so labels never run together (the paper's 128, 160,
+/// 192, 224, 256 sit within a fifth of the axis).
+fn spaced_log_ticks(sorted: &[f64], gap: f64) -> Vec<f64> {
+    let (Some(&lo), Some(&hi)) = (sorted.first(), sorted.last()) else {
+        return Vec::new();
+    };
+    let min_step = (hi / lo).ln() * gap;
+    let mut kept: Vec<f64> = Vec::new();
+    for &t in sorted {
+        if kept.last().is_none_or(|&k| (t / k).ln() >= min_step) {
+            kept.push(t);
+        }
+    }
+    kept
+}
+
 /// Writes `energy_vs_batch_size.png|svg`.
 pub(crate) fn write(dir: &Path, input: &FigureInput) -> Result<FigureOutcome, AnalysisError> {
     emit_scatter(
@@ -100,4 +118,22 @@ pub(crate) fn write(dir: &Path, input: &FigureInput) -> Result<FigureOutcome, An
         (1100, 750),
         prepare(input),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_ticks_keep_room_for_their_labels() {
+        let paper = [
+            4.0, 8.0, 16.0, 32.0, 64.0, 96.0, 128.0, 160.0, 192.0, 224.0, 256.0,
+        ];
+        assert_eq!(
+            spaced_log_ticks(&paper, 0.06),
+            vec![4.0, 8.0, 16.0, 32.0, 64.0, 96.0, 128.0, 192.0, 256.0]
+        );
+        assert_eq!(spaced_log_ticks(&[64.0, 256.0], 0.06), vec![64.0, 256.0]);
+        assert!(spaced_log_ticks(&[], 0.06).is_empty());
+    }
 }
