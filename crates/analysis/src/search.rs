@@ -169,7 +169,12 @@ pub struct SearchSummary {
 
 /// The `[search]` table of a sweep's manifest config, or why it cannot be read; `Ok(None)` when
 /// there is no manifest or no config in it (nothing says it was a search).
-pub fn search_config(sweep: &Sweep) -> Result<Option<SearchConfig>, String> {
+pub fn search_config(sweep: &Sweep) -> Result<Option<SearchConfig>, greenbench_core::BoxError> {
+    search_config_text(sweep).map_err(greenbench_core::BoxError::from)
+}
+
+/// [`search_config`] with the reason as text.
+pub(crate) fn search_config_text(sweep: &Sweep) -> Result<Option<SearchConfig>, String> {
     let Some(text) = sweep
         .manifest
         .as_ref()

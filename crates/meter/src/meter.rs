@@ -14,7 +14,7 @@ use crate::rapl::{RaplSource, DEFAULT_POWERCAP_ROOT};
 use crate::source::{slot, Counters, EnergySource};
 
 /// Called at both edges of a window (the runner passes the GPU synchronize).
-pub type SyncHook = Box<dyn Fn() -> std::result::Result<(), String> + Send>;
+pub type SyncHook = Box<dyn Fn() -> std::result::Result<(), greenbench_core::BoxError> + Send>;
 
 /// Where to look for meters. Used by [`Meter::auto`] and [`crate::probe`].
 #[derive(Debug, Clone, PartialEq)]
@@ -233,7 +233,10 @@ impl Meter {
     pub(crate) fn run_sync(&self, edge: &'static str) -> Result<()> {
         let hook = self.sync.lock().unwrap_or_else(|p| p.into_inner());
         match hook.as_ref() {
-            Some(h) => h().map_err(|reason| MeterError::Sync { edge, reason }),
+            Some(h) => h().map_err(|e| MeterError::Sync {
+                edge,
+                reason: e.to_string(),
+            }),
             None => Ok(()),
         }
     }
