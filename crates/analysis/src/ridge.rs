@@ -28,12 +28,7 @@ pub struct RidgeFit {
 impl RidgeFit {
     /// The fitted value for one row of regressors.
     pub fn predict(&self, row: &[f64]) -> f64 {
-        self.coefficients[0]
-            + self.coefficients[1..]
-                .iter()
-                .zip(row)
-                .map(|(b, x)| b * x)
-                .sum::<f64>()
+        crate::stats::linear_predict(&self.coefficients, row)
     }
 }
 

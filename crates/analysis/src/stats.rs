@@ -244,15 +244,21 @@ pub struct OlsFit {
     pub n: usize,
 }
 
+/// `b0 + Σ bᵢ·xᵢ` for coefficients `[b0, b1, …]` (intercept first) and a row `[x1, …]`.
+pub fn linear_predict(coefficients: &[f64], row: &[f64]) -> f64 {
+    coefficients.first().copied().unwrap_or(0.0)
+        + coefficients
+            .iter()
+            .skip(1)
+            .zip(row)
+            .map(|(b, x)| b * x)
+            .sum::<f64>()
+}
+
 impl OlsFit {
     /// The fitted value for one row of regressors.
     pub fn predict(&self, row: &[f64]) -> f64 {
-        self.coefficients[0]
-            + self.coefficients[1..]
-                .iter()
-                .zip(row)
-                .map(|(b, x)| b * x)
-                .sum::<f64>()
+        linear_predict(&self.coefficients, row)
     }
 }
 
