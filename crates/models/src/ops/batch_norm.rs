@@ -283,13 +283,9 @@ pub fn batch_norm_train(
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::away_from_kink;
+    use super::super::testing::{away_from_kink, rand};
     use super::*;
-    use candle_core::{Device, Var};
-
-    fn rand(shape: &[usize]) -> Result<Tensor> {
-        Tensor::randn(0f32, 1.0, shape, &Device::Cpu)
-    }
+    use candle_core::Var;
 
     fn max_diff(a: &Tensor, b: &Tensor) -> Result<f32> {
         (a - b)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()

@@ -614,17 +614,9 @@ pub fn conv2d(x: &Tensor, weight: &Tensor, p: ConvParams) -> Result<Tensor> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use candle_core::{Device, Var};
-
-    fn rand(shape: &[usize]) -> Result<Tensor> {
-        Tensor::randn(0f32, 1.0, shape, &Device::Cpu)
-    }
-
-    fn max_rel_diff(a: &Tensor, b: &Tensor) -> Result<f32> {
-        let d = (a - b)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()?;
-        let s = b.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()?;
-        Ok(d / s.max(1.0))
-    }
+    use crate::ops::testing::max_rel_diff;
+    use crate::ops::testing::rand;
+    use candle_core::Var;
 
     /// Outputs and both gradients equal candle's `conv2d` (within 1e-4, relative to the largest
     /// magnitude) over dense, strided, padded, dilated, grouped, depthwise and 1×1 cases.

@@ -251,13 +251,9 @@ pub fn linear_act(
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::assert_matches;
+    use super::super::testing::{assert_matches, rand};
     use super::*;
-    use candle_core::{Device, Var};
-
-    fn rand(shape: &[usize]) -> Result<Tensor> {
-        Tensor::randn(0f32, 1.0, shape, &Device::Cpu)
-    }
+    use candle_core::Var;
 
     /// Output and the gradients of input, weight and bias equal candle's `Linear` (+ ReLU)
     /// within 1e-4, with and without a bias, for inputs that need a gradient and inputs that do

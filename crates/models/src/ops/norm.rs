@@ -382,15 +382,9 @@ pub fn gelu(x: &Tensor) -> Result<Tensor> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use candle_core::{Device, Var};
-
-    fn rand(shape: &[usize]) -> Result<Tensor> {
-        Tensor::randn(0f32, 1.0, shape, &Device::Cpu)
-    }
-
-    fn max_diff(a: &Tensor, b: &Tensor) -> Result<f32> {
-        (a - b)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()
-    }
+    use crate::ops::testing::max_diff;
+    use crate::ops::testing::rand;
+    use candle_core::Var;
 
     /// Layer norm output and the gradients of input, weight and bias equal candle's
     /// `layer_norm_slow` within 1e-4, for several shapes.

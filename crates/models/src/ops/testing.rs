@@ -3,9 +3,24 @@
 use candle_core::backprop::GradStore;
 use candle_core::{Device, Result, Tensor};
 
+/// A CPU tensor of standard normal values of `shape`.
+pub(crate) fn rand(shape: &[usize]) -> Result<Tensor> {
+    Tensor::randn(0f32, 1.0, shape, &Device::Cpu)
+}
+
 /// Largest absolute element of `t`.
 pub(crate) fn max_abs(t: &Tensor) -> Result<f32> {
     t.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()
+}
+
+/// Largest absolute difference of `a` and `b`.
+pub(crate) fn max_diff(a: &Tensor, b: &Tensor) -> Result<f32> {
+    max_abs(&(a - b)?)
+}
+
+/// [`max_diff`] relative to the largest magnitude of the reference `b` (when that exceeds 1).
+pub(crate) fn max_rel_diff(a: &Tensor, b: &Tensor) -> Result<f32> {
+    Ok(max_diff(a, b)? / max_abs(b)?.max(1.0))
 }
 
 /// Asserts that `ours` equals `theirs` within `tol` and that, through a random probe, the
