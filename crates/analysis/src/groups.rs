@@ -14,17 +14,17 @@ pub struct Context {
     pub dataset: String,
     /// Batch size.
     pub batch_size: usize,
-    /// Optimizer.
+    /// Optimizer name as in the spec (`sgd`, `sgd-nesterov`, `adamw`).
     pub optimizer: String,
     /// Learning rate, formatted (exact for equality).
     pub lr: String,
-    /// Epochs.
+    /// Epochs each run trained (its own, for a later search rung).
     pub epochs: usize,
-    /// Device.
+    /// `cpu` or `cuda:N`.
     pub device: String,
-    /// Threads.
+    /// Compute threads of each run (`RAYON_NUM_THREADS`).
     pub threads: usize,
-    /// Precision.
+    /// Numeric precision of training (`f32`, the only one today).
     pub precision: String,
     /// Training samples.
     pub train_samples: u64,
@@ -67,11 +67,11 @@ impl std::fmt::Display for Context {
 /// Mean, sample standard deviation and count of one figure over a group's runs.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Summary {
-    /// Mean.
+    /// Arithmetic mean of the values, in their unit.
     pub mean: f64,
     /// Sample standard deviation; `None` for one value.
     pub sd: Option<f64>,
-    /// Values.
+    /// How many values (runs) the mean is over.
     pub n: usize,
 }
 
@@ -80,7 +80,7 @@ pub struct Summary {
 pub struct ConfigGroup<'a> {
     /// Model name.
     pub model: String,
-    /// Setting.
+    /// Everything of the runs' specs but the model and the repeat: what the group compares at.
     pub context: Context,
     /// The runs.
     pub runs: Vec<&'a RunRecord>,

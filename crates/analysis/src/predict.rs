@@ -111,7 +111,8 @@ pub struct Prediction {
     pub energy_wh: f64,
     /// Training time in seconds.
     pub duration_s: f64,
-    /// Uncertainty.
+    /// Range the measured value is expected in (5–95 % of held-out residuals, or the spread of
+    /// the runs of a measured configuration), with where it comes from.
     pub interval: Interval,
     /// How it was made.
     pub basis: Basis,

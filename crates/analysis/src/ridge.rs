@@ -21,7 +21,7 @@ pub struct RidgeFit {
     pub coefficients: Vec<f64>,
     /// Coefficient of determination on the fitted data.
     pub r_squared: f64,
-    /// Observations.
+    /// Rows the fit used (runs with every regressor and a positive target).
     pub n: usize,
 }
 

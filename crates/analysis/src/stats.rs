@@ -240,7 +240,7 @@ pub struct OlsFit {
     pub r_squared: f64,
     /// Residual standard error (√(RSS / (n − p))); `None` when n = p.
     pub residual_se: Option<f64>,
-    /// Observations.
+    /// Rows the fit used (runs with every regressor and a positive target).
     pub n: usize,
 }
 

@@ -231,7 +231,7 @@ pub struct RunRecord {
     pub spec: RunSpec,
     /// Model family (`mlp`, `cnn`, `transformer`).
     pub family: String,
-    /// Machine.
+    /// The machine the run ran on (CPU, cores, memory, GPU, OS, versions).
     pub host: HostInfo,
     /// Complexity; absent when the model could not be built.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -9,9 +9,9 @@ pub enum SampleKind {
     Image {
         /// Colour channels.
         channels: usize,
-        /// Rows.
+        /// Rows, in pixels (after any padding: what the model sees).
         height: usize,
-        /// Columns.
+        /// Columns, in pixels (after any padding: what the model sees).
         width: usize,
     },
     /// A window of `seq_len` token ids (as f32) with `seq_len` next-token targets.

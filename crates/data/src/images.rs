@@ -12,9 +12,9 @@ pub(crate) struct RawImages<'a> {
     pub len: usize,
     /// Channels of one image.
     pub channels: usize,
-    /// Rows.
+    /// Rows of one image, in pixels, before padding.
     pub height: usize,
-    /// Columns.
+    /// Columns of one image, in pixels, before padding.
     pub width: usize,
     /// One label per image.
     pub labels: Vec<u32>,

@@ -33,7 +33,7 @@ pub enum MeterError {
     Io {
         /// What was being read.
         what: &'static str,
-        /// Where.
+        /// The sysfs file or folder (under the powercap root) that was read.
         path: PathBuf,
         /// The OS error.
         #[source]
@@ -44,7 +44,7 @@ pub enum MeterError {
     Parse {
         /// What was being parsed.
         what: &'static str,
-        /// Where.
+        /// The sysfs file or folder (under the powercap root) that was read.
         path: PathBuf,
         /// What was wrong.
         detail: String,

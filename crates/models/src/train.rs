@@ -68,7 +68,7 @@ pub struct EvalStats {
 pub struct ModelEntry {
     /// Config name.
     pub name: String,
-    /// Family.
+    /// `mlp`, `cnn` or `transformer` (what the report groups and the planner scales by).
     pub family: &'static str,
     /// What the model accepts.
     pub requires: &'static str,
@@ -83,7 +83,7 @@ pub struct ModelEntry {
 pub struct ModelSummary {
     /// Config name.
     pub name: String,
-    /// Family.
+    /// `mlp`, `cnn` or `transformer` (what the report groups and the planner scales by).
     pub family: &'static str,
     /// Trainable parameters.
     pub params: u64,

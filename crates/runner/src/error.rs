@@ -11,7 +11,7 @@ pub enum RunnerError {
     Io {
         /// What was being done.
         what: &'static str,
-        /// Where.
+        /// The file or folder the operation was on.
         path: PathBuf,
         /// Cause.
         #[source]
@@ -26,7 +26,7 @@ pub enum RunnerError {
     /// The worker process could not be started.
     #[error("could not start the worker process `{program}`: {source}")]
     Spawn {
-        /// Program.
+        /// The worker program that could not be started (normally this greenbench binary).
         program: String,
         /// Cause.
         #[source]

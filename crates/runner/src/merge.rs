@@ -32,9 +32,9 @@ pub enum MergeError {
     Io {
         /// What was being done.
         what: &'static str,
-        /// Where.
+        /// The file or folder the operation was on.
         path: PathBuf,
-        /// Cause.
+        /// The operating system's error.
         #[source]
         source: std::io::Error,
     },

@@ -259,7 +259,7 @@ pub struct SweepConfig {
     pub weight_decay: Located<f64>,
     /// LR schedule.
     pub schedule: Located<String>,
-    /// Precision.
+    /// Numeric precision of training (`f32`, the only one accepted today).
     pub precision: Located<String>,
     /// Carbon settings.
     pub carbon: CarbonConfig,

@@ -113,7 +113,7 @@ pub struct ConvCfg {
     pub c_out: usize,
     /// Square kernel size.
     pub k: usize,
-    /// Stride.
+    /// Step between output positions, in input pixels (PyTorch's `stride`, default 1).
     pub stride: usize,
     /// Zero padding on each side.
     pub pad: usize,

@@ -24,7 +24,7 @@ const OP: &str = "conv2d";
 /// Stride, zero padding, dilation and groups of a convolution (the same on both axes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ConvParams {
-    /// Stride.
+    /// Step between output positions, in input pixels (1 keeps the size, 2 halves it).
     pub stride: usize,
     /// Zero padding on each side.
     pub pad: usize,
