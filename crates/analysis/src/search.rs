@@ -19,7 +19,9 @@ use crate::AnalysisError;
 /// One rung of a search: the runs that brought configurations to the same epoch.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rung {
-    /// 0-based rung.
+    /// 0-based Hyperband bracket (0 for plain successive halving and other strategies).
+    pub bracket: usize,
+    /// 0-based rung within its bracket.
     pub rung: usize,
     /// Epochs the rung's configurations reach (counted from the first rung).
     pub epochs: usize,
@@ -157,6 +159,8 @@ pub struct SearchSummary {
     pub chosen: Option<usize>,
     /// The rung it was chosen among (the deepest with an ok run that has a validation accuracy).
     pub chosen_rung: Option<usize>,
+    /// Hyperband brackets the records hold (1 for plain successive halving and other strategies).
+    pub brackets: usize,
     /// What every record spent.
     pub spent: Spent,
     /// The full grid's training energy, predicted.
@@ -300,9 +304,15 @@ fn configuration(records: &[RunRecord], chain: &[usize]) -> Configuration {
     }
 }
 
-/// Rung `rung`'s summary over `configs`' chains.
-fn rung_summary(records: &[RunRecord], chains: &[Vec<usize>], rung: usize, epochs: usize) -> Rung {
+/// Rung `rung` of `bracket`'s summary over its `members` (index into the configurations, chain).
+fn rung_summary(
+    records: &[RunRecord],
+    members: &[(usize, &Vec<usize>)],
+    (bracket, rung): (usize, usize),
+    epochs: usize,
+) -> Rung {
     let mut r = Rung {
+        bracket,
         rung,
         epochs,
         runs: 0,
@@ -314,7 +324,7 @@ fn rung_summary(records: &[RunRecord], chains: &[Vec<usize>], rung: usize, epoch
         energy_missing: 0,
         promoted: Vec::new(),
     };
-    for (ci, chain) in chains.iter().enumerate() {
+    for &(ci, chain) in members {
         let Some(&i) = chain.get(rung) else { continue };
         let rec = &records[i];
         r.runs += 1;
@@ -340,11 +350,16 @@ fn rung_summary(records: &[RunRecord], chains: &[Vec<usize>], rung: usize, epoch
 /// deepest rung that has an ok run with one, energy counted over each configuration's chain
 /// (the same rule halving promotes by). Returns (configuration, rung).
 fn choose(cfg: &SearchConfig, configs: &[Configuration]) -> Option<(usize, usize)> {
-    let deepest = configs.iter().filter_map(|c| c.rung).max()?;
+    // Deepest by epochs, so the finalists of every Hyperband bracket compete.
+    let deepest = configs
+        .iter()
+        .filter(|c| c.rung.is_some())
+        .map(|c| c.judged_epochs)
+        .max()?;
     let (idx, cands): (Vec<usize>, Vec<Candidate>) = configs
         .iter()
         .enumerate()
-        .filter(|(_, c)| c.rung == Some(deepest))
+        .filter(|(_, c)| c.rung.is_some() && c.judged_epochs == deepest)
         .filter_map(|(i, c)| {
             let cand = Candidate {
                 run_id: c.run_ids.last()?.clone(),
@@ -355,7 +370,7 @@ fn choose(cfg: &SearchConfig, configs: &[Configuration]) -> Option<(usize, usize
         })
         .unzip();
     let best = *promote(&cands, 1, cfg.objective).first()?;
-    Some((idx[best], deepest))
+    Some((idx[best], configs[idx[best]].rung?))
 }
 
 /// The full grid's training energy predicted from first-rung energy per epoch × `max_epochs`
@@ -381,19 +396,37 @@ pub fn summarize(cfg: &SearchConfig, records: &[RunRecord]) -> SearchSummary {
     let chains = chains(records);
     let configurations: Vec<Configuration> =
         chains.iter().map(|c| configuration(records, c)).collect();
-    let depth = chains.iter().map(Vec::len).max().unwrap_or(0);
     let rung_epochs = cfg.rung_epochs();
-    let rungs = (0..depth)
-        .map(|r| {
-            let epochs = rung_epochs.get(r).copied().unwrap_or_else(|| {
-                chains
+    // A chain's bracket: the rung its first run starts at (halving), else 0.
+    let bracket_of = |chain: &Vec<usize>| {
+        let start = records[chain[0]].spec.epochs;
+        rung_epochs
+            .iter()
+            .position(|&e| e == start)
+            .filter(|_| cfg.strategy == Strategy::Halving)
+            .unwrap_or(0)
+    };
+    let mut brackets: Vec<usize> = chains.iter().map(bracket_of).collect();
+    brackets.sort_unstable();
+    brackets.dedup();
+    let mut rungs = Vec::new();
+    for &b in &brackets {
+        let members: Vec<(usize, &Vec<usize>)> = chains
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| bracket_of(c) == b)
+            .collect();
+        let depth = members.iter().map(|(_, c)| c.len()).max().unwrap_or(0);
+        for r in 0..depth {
+            let epochs = rung_epochs.get(b + r).copied().unwrap_or_else(|| {
+                members
                     .iter()
-                    .find_map(|c| Some(records[*c.get(r)?].spec.epochs))
+                    .find_map(|(_, c)| Some(records[*c.get(r)?].spec.epochs))
                     .unwrap_or(0)
             });
-            rung_summary(records, &chains, r, epochs)
-        })
-        .collect();
+            rungs.push(rung_summary(records, &members, (b, r), epochs));
+        }
+    }
     let chosen = choose(cfg, &configurations);
     let skipped = records
         .iter()
@@ -417,6 +450,7 @@ pub fn summarize(cfg: &SearchConfig, records: &[RunRecord]) -> SearchSummary {
         configurations,
         chosen: chosen.map(|c| c.0),
         chosen_rung: chosen.map(|c| c.1),
+        brackets: brackets.len().max(1),
         spent: Spent::of(records),
         skipped,
         validation_samples,

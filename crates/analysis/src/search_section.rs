@@ -47,9 +47,10 @@ pub(crate) fn write(md: &mut String, s: &SearchSummary, grid: Option<&GridCompar
 
 fn strategy(md: &mut String, s: &SearchSummary) {
     let c = &s.config;
-    let what = match c.strategy {
-        Strategy::Halving => format!(
-            "successive halving (eta = {}, min_epochs = {}, max_epochs = {}: rungs of {} epochs)",
+    let what =
+        match c.strategy {
+            Strategy::Halving => format!(
+            "successive halving (eta = {}, min_epochs = {}, max_epochs = {}: rungs of {} epochs{})",
             c.eta,
             c.min_epochs,
             c.max_epochs.map_or("—".into(), |m| m.to_string()),
@@ -57,18 +58,23 @@ fn strategy(md: &mut String, s: &SearchSummary) {
                 .iter()
                 .map(|e| e.to_string())
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(", "),
+            if s.brackets > 1 {
+                format!("; {} Hyperband brackets, bracket b starting at rung b", s.brackets)
+            } else {
+                String::new()
+            }
         ),
-        Strategy::Random => format!(
-            "random (samples = {}, seed = {}{})",
-            c.samples.map_or("—".into(), |n| n.to_string()),
-            c.seed,
-            c.lr_range
-                .map(|[lo, hi]| format!(", lr log-uniform in [{lo}, {hi})"))
-                .unwrap_or_default()
-        ),
-        Strategy::Grid => "grid (every configuration)".into(),
-    };
+            Strategy::Random => format!(
+                "random (samples = {}, seed = {}{})",
+                c.samples.map_or("—".into(), |n| n.to_string()),
+                c.seed,
+                c.lr_range
+                    .map(|[lo, hi]| format!(", lr log-uniform in [{lo}, {hi})"))
+                    .unwrap_or_default()
+            ),
+            Strategy::Grid => "grid (every configuration)".into(),
+        };
     let val = s
         .validation_samples
         .map(|n| format!("validation accuracy ({n} held-out training samples)"))
@@ -84,9 +90,12 @@ fn strategy(md: &mut String, s: &SearchSummary) {
 }
 
 fn rungs(md: &mut String, s: &SearchSummary) {
+    let several = s.brackets > 1;
     let _ = writeln!(
         md,
-        "| rung | epochs | configurations | ok | diverged | skipped | other | training energy of the rung | promoted to the next rung |\n|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+        "| {}rung | epochs | configurations | ok | diverged | skipped | other | training energy of the rung | promoted to the next rung |\n|{}---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        if several { "bracket | " } else { "" },
+        if several { "---:|" } else { "" }
     );
     for r in &s.rungs {
         let promoted = if r.promoted.is_empty() {
@@ -103,9 +112,14 @@ fn rungs(md: &mut String, s: &SearchSummary) {
         } else {
             String::new()
         };
+        let bracket = if several {
+            format!("{} | ", r.bracket)
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {} | {} | {} | {}{missing} | {promoted} |",
+            "| {bracket}{} | {} | {} | {} | {} | {} | {} | {}{missing} | {promoted} |",
             r.rung,
             r.epochs,
             r.runs,
@@ -129,7 +143,12 @@ fn chosen(md: &mut String, s: &SearchSummary) {
     };
     let c = &s.configurations[i];
     let last = s.rungs.len().saturating_sub(1);
-    let among = if rung == last {
+    let among = if s.brackets > 1 {
+        format!(
+            "among the configurations of all {} brackets that reached {} epochs",
+            s.brackets, c.judged_epochs
+        )
+    } else if rung == last {
         format!("among the last rung (rung {rung})")
     } else {
         format!("among rung {rung}, the deepest with an ok run (the last rung, {last}, has none)")

@@ -200,3 +200,94 @@ fn random_search_draws_its_samples_and_halving_refuses_shards() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("halving"), "{err}");
 }
+
+/// Hyperband: bracket b starts ⌈n / eta^b⌉ configurations (all of them for b = 0) at rung b's
+/// epochs and halves from there; each bracket promotes on its own records; the report chooses
+/// among every bracket's finalists.
+#[test]
+fn hyperband_brackets_start_later_promote_on_their_own_and_compete_at_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "name = \"hb\"\ndataset = \"digits\"\nthreads = 1\nwarmup_batches = 2\nidle_seconds = 0\n[grid]\nmodel = [\"mlp-small\", \"mlp-32\"]\nbatch_size = [32, 64]\nlr = [0.01, 0.05, 0.2]\n[search]\nstrategy = \"halving\"\neta = 3\nmin_epochs = 1\nmax_epochs = 9\nbrackets = 3\n";
+    let cfg = write_config(dir.path(), "hb", text);
+    let out = dir.path().join("out");
+    assert!(run(sweep_into(&cfg, &out).arg("-q")).status.success());
+    let recs = records(&out);
+    assert_eq!(
+        recs.len(),
+        12 + 4 + 1 + 4 + 1 + 2,
+        "planned runs of the three brackets"
+    );
+    let starts = |e: usize| -> Vec<&RunRecord> {
+        recs.iter()
+            .filter(|r| r.spec.continues.is_none() && r.spec.epochs == e)
+            .collect()
+    };
+    assert_eq!(
+        (starts(1).len(), starts(3).len(), starts(9).len()),
+        (12, 4, 2)
+    );
+    // Every continued run continues the best third (at least one) of the rung it came from.
+    let by_id: HashMap<&str, &RunRecord> = recs.iter().map(|r| (r.run_id.as_str(), r)).collect();
+    for (rung, keep) in [(starts(1), 4), (starts(3), 1)] {
+        let cands: Vec<Candidate> = rung
+            .iter()
+            .map(|r| Candidate {
+                run_id: r.run_id.clone(),
+                val_acc: r.train.as_ref().unwrap().val_acc.unwrap(),
+                energy_j: r.train.as_ref().unwrap().energy.total_j.unwrap(),
+            })
+            .collect();
+        let mut best: Vec<&str> = promote(&cands, keep, Objective::Accuracy)
+            .into_iter()
+            .map(|i| cands[i].run_id.as_str())
+            .collect();
+        let mut continued: Vec<&str> = recs
+            .iter()
+            .filter_map(|r| r.spec.continues.as_ref())
+            .map(|c| c.run_id.as_str())
+            .filter(|id| rung.iter().any(|r| r.run_id == *id))
+            .collect();
+        best.sort_unstable();
+        continued.sort_unstable();
+        assert_eq!(continued, best);
+    }
+    assert!(recs
+        .iter()
+        .filter(|r| r.spec.continues.is_some())
+        .all(
+            |r| by_id[r.spec.continues.as_ref().unwrap().run_id.as_str()]
+                .spec
+                .epochs
+                < r.spec.epochs
+        ));
+    let st = run(greenbench().arg("status").arg(&out).arg("--json"));
+    let v: serde_json::Value = serde_json::from_slice(&st.stdout).unwrap();
+    assert_eq!((v["runs_total"].clone(), v["remaining"].clone()), (24.into(), 0.into()));
+    // The report chooses across brackets: the best validation accuracy at 9 epochs.
+    let o = run(greenbench().arg("report").arg(&out).arg("--no-figures"));
+    assert!(o.status.success());
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        md.contains("among the configurations of all 3 brackets that reached 9 epochs"),
+        "{md}"
+    );
+    assert!(md.contains("| bracket | rung | epochs |"), "{md}");
+    // Brackets beyond the rungs, or on another strategy, are refused.
+    for (extra, want) in [
+        (
+            text.replace("brackets = 3", "brackets = 4"),
+            "brackets = 4 with 3 rung(s)",
+        ),
+        (
+            text.replace("strategy = \"halving\"", "strategy = \"grid\"")
+                .replace("max_epochs = 9\n", ""),
+            "are keys of a halving search",
+        ),
+    ] {
+        let bad = write_config(dir.path(), "bad", &extra);
+        let o = run(greenbench().arg("sweep").arg(&bad).arg("--dry-run"));
+        assert_eq!(o.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(want), "{err}");
+    }
+}

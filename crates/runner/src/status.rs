@@ -16,7 +16,7 @@ use crate::lock::current_holder;
 use crate::manifest::Manifest;
 use crate::progress::describe;
 use crate::records::recorded;
-use crate::sweep::{next_rung_runs, planned_runs};
+use crate::sweep::{brackets, next_rung_runs, planned_runs};
 
 /// A trace line older than this is not "live power" any more.
 const LIVE_POWER_MAX_AGE_S: f64 = 10.0;
@@ -119,7 +119,7 @@ pub fn sweep_status(
         .into_iter()
         .filter(|(_, r)| cfg.is_run_of(&r.spec, &first_ids))
         .collect();
-    let planned = planned_runs(&cfg, first.len());
+    let planned = planned_runs(&cfg, &first);
     let specs = known_runs(&cfg, first, &by_id);
     let mut records: Vec<RunRecord> = by_id.into_values().collect();
     records.sort_by(|a, b| a.finished_at.cmp(&b.finished_at));
@@ -173,14 +173,10 @@ fn known_runs(
 ) -> HashMap<String, RunSpec> {
     let mut known: HashMap<String, RunSpec> =
         first.iter().map(|s| (s.run_id(), s.clone())).collect();
-    let mut stage = first;
-    for rung in 1..cfg.search.rung_epochs().len() {
-        match next_rung_runs(cfg, rung, &stage, records) {
-            Some(next) if !next.is_empty() => {
-                known.extend(next.iter().map(|s| (s.run_id(), s.clone())));
-                stage = next;
-            }
-            _ => break,
+    for mut stage in brackets(cfg, first) {
+        while let Some(next) = next_rung_runs(cfg, &stage, records).filter(|n| !n.is_empty()) {
+            known.extend(next.iter().map(|s| (s.run_id(), s.clone())));
+            stage = next;
         }
     }
     known

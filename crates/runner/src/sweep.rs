@@ -148,7 +148,7 @@ pub fn run_sweep(
         .into_iter()
         .map(|(_, s)| s)
         .collect();
-    let planned = planned_runs(cfg, runs.len());
+    let planned = planned_runs(cfg, &runs);
     let mut summary = SweepSummary {
         total: planned,
         out: out.clone(),
@@ -158,34 +158,31 @@ pub fn run_sweep(
     let mut records = before.clone();
     let mut session: Option<Session> = None;
     let mut previous = previous;
-    let mut stage = runs;
-    let rungs = cfg.search.rung_epochs().len().max(1);
-    for rung in 0..rungs {
-        for spec in runs_to_do(&stage, &before, opts.retry_failed) {
-            if session.is_none() {
-                let s = Session::start(cfg, opts, previous.take(), idle, planned, &records)?;
-                session = Some(s);
+    for mut stage in brackets(cfg, runs) {
+        loop {
+            for spec in runs_to_do(&stage, &before, opts.retry_failed) {
+                if session.is_none() {
+                    let s = Session::start(cfg, opts, previous.take(), idle, planned, &records)?;
+                    session = Some(s);
+                }
+                let Some(s) = session.as_mut() else { break };
+                let earlier = before.get(&spec.run_id());
+                rerun += usize::from(earlier.is_some());
+                let rec = s.run(cfg, opts, spec, &mut power, &records, earlier)?;
+                if rec.status == RunStatus::Ok {
+                    summary.ok += 1;
+                } else {
+                    summary.not_ok += 1;
+                }
+                records.insert(rec.run_id.clone(), rec);
             }
-            let Some(s) = session.as_mut() else { break };
-            let earlier = before.get(&spec.run_id());
-            rerun += usize::from(earlier.is_some());
-            let rec = s.run(cfg, opts, spec, &mut power, &records, earlier)?;
-            if rec.status == RunStatus::Ok {
-                summary.ok += 1;
-            } else {
-                summary.not_ok += 1;
+            match next_rung_runs(cfg, &stage, &records) {
+                Some(next) if !next.is_empty() => {
+                    prune_checkpoints(out, &stage, &next);
+                    stage = next;
+                }
+                _ => break,
             }
-            records.insert(rec.run_id.clone(), rec);
-        }
-        if rung + 1 == rungs {
-            break;
-        }
-        match next_rung_runs(cfg, rung + 1, &stage, &records) {
-            Some(next) if !next.is_empty() => {
-                prune_checkpoints(out, &stage, &next);
-                stage = next;
-            }
-            _ => break,
         }
     }
     if let Some(s) = session {
@@ -221,29 +218,68 @@ fn prune_checkpoints(out: &std::path::Path, stage: &[RunSpec], next: &[RunSpec])
     }
 }
 
-/// Runs a search plans: every run of the first stage, and for a halving search each later
-/// rung's share (the best `1/eta` of the rung before, at least one).
-pub fn planned_runs(cfg: &SweepConfig, first_stage: usize) -> usize {
-    let rungs = cfg.search.rung_epochs().len().max(1);
-    let (mut n, mut total) = (first_stage, first_stage);
-    for _ in 1..rungs {
-        n = keep_count(n, cfg.search.eta);
-        total += n;
+/// The first-stage runs of each bracket, in bracket order: for a halving search the runs that
+/// start at each rung's epochs (bracket 0 at `min_epochs`), otherwise all runs as one group.
+pub fn brackets(cfg: &SweepConfig, first_stage: Vec<RunSpec>) -> Vec<Vec<RunSpec>> {
+    if cfg.search.strategy != Strategy::Halving {
+        return vec![first_stage];
     }
-    total
+    let rungs = cfg.search.rung_epochs();
+    rungs
+        .iter()
+        .take(cfg.search.bracket_count())
+        .map(|&e| {
+            first_stage
+                .iter()
+                .filter(|s| s.epochs == e)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+        .filter(|b| !b.is_empty())
+        .collect()
 }
 
-/// The runs of rung `rung` of a halving search: the best of the previous rung's runs (`prev`)
-/// by the objective on validation accuracy, each continued from its checkpoint. `None` while a
-/// run of the previous rung has no record (the sweep was stopped), so nothing is decided on
-/// part of a rung.
+/// Runs a search plans: every run of the first stage, and for a halving search each later
+/// rung's share of every bracket (the best `1/eta` of the rung before, at least one).
+pub fn planned_runs(cfg: &SweepConfig, first_stage: &[RunSpec]) -> usize {
+    let rungs = cfg.search.rung_epochs();
+    brackets(cfg, first_stage.to_vec())
+        .iter()
+        .map(|b| {
+            let start = b.first().map_or(0, |s| s.epochs);
+            let later = rungs.iter().filter(|&&e| e > start).count();
+            let (mut n, mut total) = (b.len(), b.len());
+            for _ in 0..later {
+                n = keep_count(n, cfg.search.eta);
+                total += n;
+            }
+            if cfg.search.strategy == Strategy::Halving {
+                total
+            } else {
+                b.len()
+            }
+        })
+        .sum()
+}
+
+/// The runs of the rung after `prev`'s in a halving search: the best of `prev` by the objective
+/// on validation accuracy, each continued from its checkpoint to the next rung's epochs. `None`
+/// when `prev` is the last rung, or while a run of it has no record (the sweep was stopped), so
+/// nothing is decided on part of a rung.
 pub fn next_rung_runs(
     cfg: &SweepConfig,
-    rung: usize,
     prev: &[RunSpec],
     records: &HashMap<String, RunRecord>,
 ) -> Option<Vec<RunSpec>> {
-    let epochs = *cfg.search.rung_epochs().get(rung)?;
+    if cfg.search.strategy != Strategy::Halving {
+        return None;
+    }
+    let current = prev.first()?.epochs;
+    let epochs = cfg
+        .search
+        .rung_epochs()
+        .into_iter()
+        .find(|&e| e > current)?;
     let mut cands = Vec::new();
     let mut specs = Vec::new();
     for spec in prev {

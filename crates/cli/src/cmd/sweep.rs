@@ -362,11 +362,18 @@ fn search_line(cfg: &SweepConfig, listed: usize) -> Option<String> {
         )),
         Strategy::Halving => {
             let rungs = s.rung_epochs();
-            let later = greenbench_runner::sweep::planned_runs(cfg, listed) - listed;
+            let first: Vec<_> = cfg.expand();
+            let later = greenbench_runner::sweep::planned_runs(cfg, &first) - first.len();
+            let starts: Vec<String> = rungs
+                .iter()
+                .take(s.bracket_count())
+                .map(usize::to_string)
+                .collect();
             parts.push(format!(
-                "halving search: these runs are its first rung ({} epoch(s)); then {later} more run(s) in rungs of {} epochs, \
+                "halving search: these runs start its {} bracket(s) at {} epoch(s); then {later} more run(s) in rungs of {} epochs, \
                  the best 1/{} by objective `{}` on validation accuracy (never test), each continued from its checkpoint (not in the estimate above)",
-                rungs.first().copied().unwrap_or(1),
+                starts.len(),
+                starts.join(", "),
                 rungs.iter().skip(1).map(usize::to_string).collect::<Vec<_>>().join(", "),
                 s.eta,
                 s.objective.name(),

@@ -48,13 +48,23 @@ impl SweepConfig {
                 crate::search::sample(grid, s.samples.unwrap_or(0), s.seed, s.lr_range)
             }
             Strategy::Halving => {
-                let rungs = s.rung_epochs();
-                let (first, last) = (rungs.first().copied(), rungs.last().copied());
-                grid.into_iter()
-                    .map(|mut spec| {
-                        spec.epochs = first.unwrap_or(spec.epochs);
-                        spec.schedule_epochs = last.filter(|&l| l > spec.epochs);
-                        spec
+                let last = s.rung_epochs().last().copied();
+                let eta = s.eta.max(2) as f64;
+                let n = grid.len();
+                (0..s.bracket_count())
+                    .flat_map(|b| {
+                        let start = s.bracket_rungs(b).first().copied();
+                        let share = (n as f64 / eta.powi(b as i32)).ceil() as usize;
+                        let members = if b == 0 {
+                            grid.clone()
+                        } else {
+                            crate::search::sample(grid.clone(), share, s.seed ^ b as u64, None)
+                        };
+                        members.into_iter().map(move |mut spec| {
+                            spec.epochs = start.unwrap_or(spec.epochs);
+                            spec.schedule_epochs = last.filter(|&l| l > spec.epochs);
+                            spec
+                        })
                     })
                     .collect()
             }
@@ -71,11 +81,14 @@ impl SweepConfig {
         if spec.continues.is_none() || !rungs.contains(&spec.epochs) {
             return false;
         }
-        let mut base = spec.clone();
-        base.epochs = rungs[0];
-        base.continues = None;
-        base.schedule_epochs = rungs.last().copied().filter(|&l| l > rungs[0]);
-        first_stage.contains(&base.run_id())
+        let last = rungs.last().copied();
+        (0..self.search.bracket_count()).any(|b| {
+            let mut base = spec.clone();
+            base.epochs = rungs[b];
+            base.continues = None;
+            base.schedule_epochs = last.filter(|&l| l > rungs[b]);
+            base.epochs < spec.epochs && first_stage.contains(&base.run_id())
+        })
     }
 
     /// Every configuration of the grid (the axes' product minus excludes, times repeats).

@@ -87,6 +87,11 @@ pub struct SearchConfig {
     pub min_epochs: usize,
     /// Halving: epochs of the last rung.
     pub max_epochs: Option<usize>,
+    /// Halving: Hyperband brackets. Bracket `b` starts at the `b`-th rung's epochs with the
+    /// best-balanced share of the grid (all of it for bracket 0, `⌈n / eta^b⌉` drawn with `seed`
+    /// for the others) and halves from there; the choice is the best of every bracket's last rung.
+    #[serde(default = "default_brackets")]
+    pub brackets: usize,
     /// Limits the sweep stops at.
     #[serde(default)]
     pub budget: Budget,
@@ -96,6 +101,9 @@ fn default_eta() -> usize {
     3
 }
 fn default_min_epochs() -> usize {
+    1
+}
+fn default_brackets() -> usize {
     1
 }
 
@@ -110,12 +118,24 @@ impl Default for SearchConfig {
             eta: default_eta(),
             min_epochs: default_min_epochs(),
             max_epochs: None,
+            brackets: default_brackets(),
             budget: Budget::default(),
         }
     }
 }
 
 impl SearchConfig {
+    /// The rungs of bracket `b` of a halving search: the rungs of [`Self::rung_epochs`] from the
+    /// `b`-th on (empty past the last).
+    pub fn bracket_rungs(&self, b: usize) -> Vec<usize> {
+        self.rung_epochs().into_iter().skip(b).collect()
+    }
+
+    /// Brackets a halving search runs (1 for plain successive halving).
+    pub fn bracket_count(&self) -> usize {
+        self.brackets.clamp(1, self.rung_epochs().len().max(1))
+    }
+
     /// Epochs of each rung of a halving search: `min_epochs × eta^r`, the last one `max_epochs`.
     /// One rung (`epochs` as written) for the other strategies.
     pub fn rung_epochs(&self) -> Vec<usize> {
@@ -198,6 +218,14 @@ impl SweepConfig {
                     "e.g. eta = 3, min_epochs = 1",
                 );
             }
+            let rungs = self.search.rung_epochs().len();
+            if s.brackets == 0 || (rungs > 0 && s.brackets > rungs) {
+                bad(
+                    "brackets",
+                    format!("brackets = {} with {rungs} rung(s): give 1 to {rungs}", s.brackets),
+                    "bracket b starts at the b-th rung's epochs, so there are at most as many brackets as rungs",
+                );
+            }
             if self.epochs.span.is_some() {
                 bad(
                     "strategy",
@@ -222,11 +250,11 @@ impl SweepConfig {
                     "give the dataset a validation fraction, e.g. validation = 0.1 (the default)",
                 );
             }
-        } else if s.max_epochs.is_some() {
+        } else if s.max_epochs.is_some() || s.brackets != 1 {
             bad(
                 "max_epochs",
-                "`max_epochs` is a key of a halving search".into(),
-                "set strategy = \"halving\", or remove it",
+                "`max_epochs` and `brackets` are keys of a halving search".into(),
+                "set strategy = \"halving\", or remove them",
             );
         }
         for (name, v) in [
