@@ -262,7 +262,10 @@ fn hyperband_brackets_start_later_promote_on_their_own_and_compete_at_the_end() 
         ));
     let st = run(greenbench().arg("status").arg(&out).arg("--json"));
     let v: serde_json::Value = serde_json::from_slice(&st.stdout).unwrap();
-    assert_eq!((v["runs_total"].clone(), v["remaining"].clone()), (24.into(), 0.into()));
+    assert_eq!(
+        (v["runs_total"].clone(), v["remaining"].clone()),
+        (24.into(), 0.into())
+    );
     // The report chooses across brackets: the best validation accuracy at 9 epochs.
     let o = run(greenbench().arg("report").arg(&out).arg("--no-figures"));
     assert!(o.status.success());
