@@ -25,6 +25,15 @@ fn halving_config(dir: &Path) -> std::path::PathBuf {
     write_config(dir, "hv", &text)
 }
 
+/// A finished run as the search saw it: its validation accuracy and training energy.
+fn candidate(r: &RunRecord) -> Candidate {
+    Candidate {
+        run_id: r.run_id.clone(),
+        val_acc: r.train.as_ref().unwrap().val_acc.unwrap(),
+        energy_j: r.train.as_ref().unwrap().energy.total_j.unwrap(),
+    }
+}
+
 /// Checks the search's decisions against its own records: rung 1 holds exactly the best third
 /// of rung 0 by validation accuracy (ties: lower energy, then run id), each continued from its
 /// rung-0 run; every run id once.
@@ -39,14 +48,7 @@ fn check_decisions(recs: &[RunRecord]) {
     assert!(rung0
         .iter()
         .all(|r| r.spec.epochs == 1 && r.status == RunStatus::Ok));
-    let cands: Vec<Candidate> = rung0
-        .iter()
-        .map(|r| Candidate {
-            run_id: r.run_id.clone(),
-            val_acc: r.train.as_ref().unwrap().val_acc.unwrap(),
-            energy_j: r.train.as_ref().unwrap().energy.total_j.unwrap(),
-        })
-        .collect();
+    let cands: Vec<Candidate> = rung0.iter().map(|r| candidate(r)).collect();
     let mut best: Vec<&str> = promote(&cands, 2, Objective::Accuracy)
         .into_iter()
         .map(|i| cands[i].run_id.as_str())
@@ -229,14 +231,7 @@ fn hyperband_brackets_start_later_promote_on_their_own_and_compete_at_the_end() 
     // Every continued run continues the best third (at least one) of the rung it came from.
     let by_id: HashMap<&str, &RunRecord> = recs.iter().map(|r| (r.run_id.as_str(), r)).collect();
     for (rung, keep) in [(starts(1), 4), (starts(3), 1)] {
-        let cands: Vec<Candidate> = rung
-            .iter()
-            .map(|r| Candidate {
-                run_id: r.run_id.clone(),
-                val_acc: r.train.as_ref().unwrap().val_acc.unwrap(),
-                energy_j: r.train.as_ref().unwrap().energy.total_j.unwrap(),
-            })
-            .collect();
+        let cands: Vec<Candidate> = rung.iter().map(|r| candidate(r)).collect();
         let mut best: Vec<&str> = promote(&cands, keep, Objective::Accuracy)
             .into_iter()
             .map(|i| cands[i].run_id.as_str())
