@@ -8,6 +8,7 @@
 
 pub mod catalog;
 pub mod config;
+pub mod device;
 pub mod energy;
 pub mod error;
 pub mod grid;
@@ -21,6 +22,7 @@ pub mod units;
 
 pub use catalog::Catalog;
 pub use config::{Axis, Budget, CarbonConfig, Objective, SearchConfig, Strategy, SweepConfig};
+pub use device::DeviceName;
 pub use energy::{Component, ComponentEnergy, ComponentPower, EnergyReading, Quality};
 pub use error::{BoxError, ConfigError, CoreError};
 pub use metering::{PhaseMeter, PowerCap, TraceStats};

@@ -37,9 +37,8 @@ impl NvmlCapper {
 
 impl PowerCap for NvmlCapper {
     fn apply(&mut self, device: &str, watts: f64) -> Result<(), BoxError> {
-        let index: u32 = device
-            .strip_prefix("cuda:")
-            .and_then(|i| i.parse().ok())
+        let index = greenbench_core::DeviceName::parse(device)?
+            .gpu_index()
             .ok_or_else(|| {
                 format!("power_limit_w needs a GPU device (cuda:N), this run is on `{device}`")
             })?;

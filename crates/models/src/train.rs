@@ -126,27 +126,12 @@ pub fn describe(name: &str, input: &InputSpec) -> Result<ModelSummary, ModelErro
     })
 }
 
-/// Parses `cpu`, `cuda` or `cuda:N`.
+/// Parses `cpu` or `cuda:N` (greenbench_core's one device parser) and opens the device.
 pub fn parse_device(s: &str) -> Result<Device, ModelError> {
-    let s = s.trim();
-    if s == "cpu" {
-        return Ok(Device::Cpu);
+    match greenbench_core::DeviceName::parse(s).map_err(|e| ModelError::Device(e.to_string()))? {
+        greenbench_core::DeviceName::Cpu => Ok(Device::Cpu),
+        greenbench_core::DeviceName::Cuda(i) => cuda_device(i as usize),
     }
-    let ordinal = match s.strip_prefix("cuda") {
-        Some("") => 0,
-        Some(rest) => rest
-            .strip_prefix(':')
-            .and_then(|n| n.parse::<usize>().ok())
-            .ok_or_else(|| {
-                ModelError::Device(format!("bad device `{s}`; write `cpu` or `cuda:N`"))
-            })?,
-        None => {
-            return Err(ModelError::Device(format!(
-                "unknown device `{s}`; write `cpu` or `cuda:N`"
-            )))
-        }
-    };
-    cuda_device(ordinal)
 }
 
 #[cfg(feature = "cuda")]

@@ -37,23 +37,14 @@ pub fn dataset_input(name: &str) -> Option<InputSpec> {
 
 /// Checks a device name against this build: `cpu`, or `cuda:N` when built with the `cuda` feature.
 pub fn check_device(device: &str) -> Result<(), BoxError> {
-    if device == "cpu" {
-        return Ok(());
-    }
-    let Some(index) = device.strip_prefix("cuda:") else {
-        return Err("accepted: cpu, cuda:N (N = GPU index)".into());
-    };
-    if index.parse::<usize>().is_err() {
-        return Err(format!("`{index}` is not a GPU index; write cuda:0, cuda:1, …").into());
-    }
-    if cfg!(feature = "cuda") {
-        Ok(())
-    } else {
-        Err(
+    match greenbench_core::DeviceName::parse(device)? {
+        greenbench_core::DeviceName::Cpu => Ok(()),
+        greenbench_core::DeviceName::Cuda(_) if cfg!(feature = "cuda") => Ok(()),
+        greenbench_core::DeviceName::Cuda(_) => Err(
             "this greenbench was built without CUDA; build it with scripts/build-cuda.sh \
              (cargo build --release --features cuda) on a machine with an NVIDIA GPU"
                 .into(),
-        )
+        ),
     }
 }
 

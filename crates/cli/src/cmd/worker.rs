@@ -73,11 +73,9 @@ pub fn run() -> std::process::ExitCode {
         // with CUDA_DEVICE_ORDER=PCI_BUS_ID so both count GPUs in PCI bus order).
         let mut settings = serde_json::from_value::<MeterSettings>(req.meter.clone())
             .map_err(|e| format!("meter settings: {e}"))?;
-        if let Some(i) = req
-            .spec
-            .device
-            .strip_prefix("cuda:")
-            .and_then(|i| i.parse().ok())
+        if let Some(i) = greenbench_core::DeviceName::parse(&req.spec.device)
+            .ok()
+            .and_then(|d| d.gpu_index())
         {
             settings.gpu_index = i;
         }
