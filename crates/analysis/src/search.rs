@@ -96,14 +96,12 @@ impl Spent {
     pub fn of<'a>(records: impl IntoIterator<Item = &'a RunRecord>) -> Spent {
         let mut s = Spent::default();
         for r in records {
-            let train = r.train.as_ref().and_then(|t| t.energy.total_j);
-            if let Some(j) = train.filter(|j| j.is_finite()) {
-                s.train_j += j;
-                let inf = r.inference.as_ref().and_then(|i| i.energy.total_j);
-                s.inference_j += inf.filter(|j| j.is_finite()).unwrap_or(0.0);
+            if let Some((train, inference)) = r.raw_energy_j() {
+                s.train_j += train;
+                s.inference_j += inference;
             }
-            s.seconds += wall_s(r).unwrap_or(0.0).max(0.0);
-            s.co2_g += r.carbon_g.train.unwrap_or(0.0) + r.carbon_g.inference.unwrap_or(0.0);
+            s.seconds += r.wall_s().unwrap_or(0.0).max(0.0);
+            s.co2_g += r.co2_g().unwrap_or(0.0);
         }
         s
     }
@@ -112,24 +110,6 @@ impl Spent {
     pub fn total_j(&self) -> f64 {
         self.train_j + self.inference_j
     }
-}
-
-/// Seconds since the epoch of an RFC 3339 timestamp, with its fraction of a second.
-fn seconds(s: &str) -> Option<f64> {
-    let whole = greenbench_core::grid::parse_timestamp(s)? as f64;
-    let frac = s
-        .split_once('.')
-        .map(|(_, f)| {
-            let digits: String = f.chars().take_while(char::is_ascii_digit).collect();
-            format!("0.{digits}").parse::<f64>().unwrap_or(0.0)
-        })
-        .unwrap_or(0.0);
-    Some(whole + frac)
-}
-
-/// Wall seconds of a record, start to end.
-fn wall_s(r: &RunRecord) -> Option<f64> {
-    Some(seconds(&r.finished_at)? - seconds(&r.started_at)?)
 }
 
 /// The full grid's training energy predicted from the search's first rung: each configuration's
@@ -509,14 +489,6 @@ pub fn within(chosen: f64, best: f64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn timestamps_keep_their_fraction() {
-        let a = seconds("2026-11-30T10:46:20.250Z").unwrap();
-        let b = seconds("2026-11-30T10:46:21.125+00:00").unwrap();
-        assert!((b - a - 0.875).abs() < 1e-9, "{}", b - a);
-        assert_eq!(seconds("not a time"), None);
-    }
 
     #[test]
     fn saving_and_verdict() {

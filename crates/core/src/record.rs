@@ -294,6 +294,34 @@ impl RunRecord {
     pub fn is_flagged(&self, field: &str) -> bool {
         self.flags.iter().any(|f| f.field == field)
     }
+
+    /// Wall seconds from `started_at` to `finished_at` (fractions kept), if both parse.
+    pub fn wall_s(&self) -> Option<f64> {
+        let t = |s: &str| chrono::DateTime::parse_from_rfc3339(s).ok();
+        let d = t(&self.finished_at)? - t(&self.started_at)?;
+        Some(d.num_nanoseconds()? as f64 / 1e9)
+    }
+
+    /// Raw training and inference energy in joules — what a search's budget counts — for a run
+    /// with a finite training figure; inference without a figure counts 0.
+    pub fn raw_energy_j(&self) -> Option<(f64, f64)> {
+        let train = self
+            .train
+            .as_ref()?
+            .energy
+            .total_j
+            .filter(|j| j.is_finite())?;
+        let inference = self.inference.as_ref().and_then(|i| i.energy.total_j);
+        Some((train, inference.filter(|j| j.is_finite()).unwrap_or(0.0)))
+    }
+
+    /// Emissions of training plus inference, grams CO₂e; `None` when neither has a figure.
+    pub fn co2_g(&self) -> Option<f64> {
+        match (self.carbon_g.train, self.carbon_g.inference) {
+            (None, None) => None,
+            (t, i) => Some(t.unwrap_or(0.0) + i.unwrap_or(0.0)),
+        }
+    }
 }
 
 /// One complete line of `runs.jsonl`: its 1-based number, its text (with the newline) and the
@@ -410,6 +438,22 @@ fn parse_record_text(line: &str) -> Result<RunRecord, String> {
 mod tests {
     use super::*;
     use std::io::Write;
+
+    #[test]
+    fn wall_time_energy_and_emissions_of_a_record() {
+        let mut r = record();
+        r.started_at = "2026-11-30T10:46:20.250Z".into();
+        r.finished_at = "2026-11-30T10:46:21.125+00:00".into();
+        assert!((r.wall_s().unwrap() - 0.875).abs() < 1e-9, "fractions kept");
+        r.finished_at = "not a time".into();
+        assert_eq!(r.wall_s(), None);
+        r.train = None;
+        assert_eq!(r.raw_energy_j(), None, "no training figure, no energy");
+        r.carbon_g = CarbonRecord::default();
+        assert_eq!(r.co2_g(), None);
+        r.carbon_g.inference = Some(0.5);
+        assert_eq!(r.co2_g(), Some(0.5));
+    }
 
     fn record() -> RunRecord {
         let spec: RunSpec = serde_json::from_str(

@@ -2,7 +2,6 @@
 //! prediction still fits what is left. Everything is read from the records, so a resumed sweep
 //! makes the same decisions.
 
-use chrono::DateTime;
 use greenbench_core::record::RunRecord;
 use greenbench_core::{Budget, Catalog};
 
@@ -27,19 +26,6 @@ pub struct Spent {
     pub g_per_j: Option<f64>,
 }
 
-/// Wall seconds of a record.
-pub fn wall_s(r: &RunRecord) -> Option<f64> {
-    let t = |s: &str| DateTime::parse_from_rfc3339(s).ok();
-    Some((t(&r.finished_at)? - t(&r.started_at)?).num_milliseconds() as f64 / 1e3)
-}
-
-/// Training plus inference energy of a record, joules, when it has a training figure.
-pub fn run_energy_j(r: &RunRecord) -> Option<f64> {
-    let train = r.train.as_ref()?.energy.total_j?;
-    let infer = r.inference.as_ref().and_then(|i| i.energy.total_j);
-    Some(train + infer.unwrap_or(0.0))
-}
-
 impl Spent {
     /// Sums `records`; `catalog` predicts their durations for the calibration ratio.
     pub fn of<'a>(
@@ -50,11 +36,11 @@ impl Spent {
         let (mut actual, mut predicted, mut metered_s, mut metered_j) = (0.0, 0.0, 0.0, 0.0);
         let mut carbon_j = 0.0;
         for r in records {
-            let wall = wall_s(r).unwrap_or(0.0).max(0.0);
+            let wall = r.wall_s().unwrap_or(0.0).max(0.0);
             s.seconds += wall;
-            let co2 = r.carbon_g.train.unwrap_or(0.0) + r.carbon_g.inference.unwrap_or(0.0);
+            let co2 = r.co2_g().unwrap_or(0.0);
             s.co2_g += co2;
-            if let Some(j) = run_energy_j(r) {
+            if let Some(j) = r.raw_energy_j().map(|(t, i)| t + i) {
                 s.energy_j += j;
                 metered_s += wall;
                 metered_j += j;

@@ -10,7 +10,6 @@ use greenbench_core::record::RunRecord;
 use greenbench_core::{Quality, RunSpec, SweepConfig};
 use serde::Serialize;
 
-use crate::budget::wall_s;
 use crate::error::RunnerError;
 use crate::lock::current_holder;
 use crate::manifest::Manifest;
@@ -138,13 +137,7 @@ pub fn sweep_status(
         .collect();
     let undecided = planned.saturating_sub(specs.len());
     let (energy_j, energy_quality, energy_missing_runs) = energy_so_far(&records);
-    let co2: Vec<f64> = records
-        .iter()
-        .filter_map(|r| match (r.carbon_g.train, r.carbon_g.inference) {
-            (None, None) => None,
-            (t, i) => Some(t.unwrap_or(0.0) + i.unwrap_or(0.0)),
-        })
-        .collect();
+    let co2: Vec<f64> = records.iter().filter_map(RunRecord::co2_g).collect();
     Ok(SweepStatus {
         folder: dir.display().to_string(),
         sweep: manifest.sweep.clone(),
@@ -241,12 +234,12 @@ fn energy_so_far(records: &[RunRecord]) -> (f64, Option<Quality>, usize) {
     let (mut sum, mut quality, mut missing) = (0.0, None::<Quality>, 0);
     for r in records {
         let Some(train) = &r.train else { continue };
-        let Some(j) = train.energy.total_j else {
+        let Some((t, i)) = r.raw_energy_j() else {
             missing += 1;
             continue;
         };
+        sum += t + i;
         let inference = r.inference.as_ref().map(|i| &i.energy);
-        sum += j + inference.and_then(|e| e.total_j).unwrap_or(0.0);
         for e in std::iter::once(&train.energy).chain(inference) {
             let q = e.quality.unwrap_or(Quality::Missing);
             quality = Some(quality.map_or(q, |old| old.weakest(q)));
@@ -306,7 +299,7 @@ fn eta(
     }
     let (mut actual, mut predicted) = (0.0, 0.0);
     for r in records {
-        if let (Some(a), Some(p)) = (wall_s(r), estimate(&r.spec)) {
+        if let (Some(a), Some(p)) = (r.wall_s(), estimate(&r.spec)) {
             actual += a;
             predicted += p;
         }
