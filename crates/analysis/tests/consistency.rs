@@ -1,19 +1,13 @@
 //! report.md on the committed quick sweep (2 models × 2 batch sizes) must not contradict itself:
 //! the estimator's table, its cross-validation sentence and the figures agree with the data.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::copy;
+
+use std::path::Path;
 
 use greenbench_analysis::{write_report, ReportOptions};
-
-/// A fresh copy of `tests/data/quick` (a real 4-run sweep of 2 models) in a temporary folder.
-fn quick_copy() -> tempfile::TempDir {
-    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/quick");
-    let dir = tempfile::tempdir().unwrap();
-    for f in ["runs.jsonl", "manifest.json"] {
-        std::fs::copy(src.join(f), dir.path().join(f)).unwrap();
-    }
-    dir
-}
 
 fn report(dir: &Path) -> (greenbench_analysis::ReportSummary, String) {
     let s = write_report(dir, &ReportOptions::default()).unwrap();
@@ -23,7 +17,7 @@ fn report(dir: &Path) -> (greenbench_analysis::ReportSummary, String) {
 
 #[test]
 fn collinear_terms_are_not_called_constant() {
-    let dir = quick_copy();
+    let dir = copy("quick");
     let (_, md) = report(dir.path());
     // The quick sweep's MLPs differ in params and MACs, which move in step (MACs = params for an
     // MLP), so ln MACs/sample is collinear, not constant; epochs and samples are constant.
@@ -48,7 +42,7 @@ fn collinear_terms_are_not_called_constant() {
 
 #[test]
 fn cross_validation_sentence_matches_the_model_count() {
-    let dir = quick_copy();
+    let dir = copy("quick");
     let (s, md) = report(dir.path());
     assert!(md.contains("of 2 models"), "{md}");
     assert!(!md.contains("one model only"), "{md}");
@@ -75,7 +69,7 @@ fn cross_validation_sentence_matches_the_model_count() {
 
 #[test]
 fn epoch_figure_names_the_test_set_and_batch_size_and_has_integer_epochs() {
-    let dir = quick_copy();
+    let dir = copy("quick");
     let (s, _) = report(dir.path());
     let svg = std::fs::read_to_string(dir.path().join("figures/epochs.svg")).unwrap();
     assert!(

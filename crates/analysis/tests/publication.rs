@@ -6,17 +6,8 @@ mod pdf;
 
 use std::path::{Path, PathBuf};
 
-use common::{sweep, write_sweep, Shape};
+use common::{copy, sweep, write_sweep, Shape};
 use greenbench_analysis::{write_report, ReportOptions, ReportSummary};
-
-fn quick_copy() -> tempfile::TempDir {
-    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/quick");
-    let dir = tempfile::tempdir().unwrap();
-    for f in ["runs.jsonl", "manifest.json"] {
-        std::fs::copy(src.join(f), dir.path().join(f)).unwrap();
-    }
-    dir
-}
 
 fn report(dir: &Path, width_in: Option<f64>) -> ReportSummary {
     write_report(
@@ -47,7 +38,7 @@ fn png_width(path: &Path) -> u32 {
 
 #[test]
 fn pdf_figures_have_the_requested_width_embedded_fonts_and_searchable_text() {
-    let dir = quick_copy();
+    let dir = copy("quick");
     let s = report(dir.path(), Some(3.5));
     let drawn: Vec<_> = s.figures.iter().filter(|f| f.skipped.is_none()).collect();
     assert!(drawn.len() >= 5, "{:?}", s.figures);
@@ -92,7 +83,7 @@ fn pdf_figures_have_the_requested_width_embedded_fonts_and_searchable_text() {
 
 #[test]
 fn default_width_pdf_matches_the_svg_at_96_px_per_inch() {
-    let dir = quick_copy();
+    let dir = copy("quick");
     report(dir.path(), None);
     let facts = pdf::read(&std::fs::read(dir.path().join("figures/pareto.pdf")).unwrap());
     // pareto is drawn at 1100 × 750 px: 825 × 562.5 pt.
@@ -228,7 +219,7 @@ fn latex_tables_are_booktabs_with_one_row_per_model_and_escaped_text() {
 
 #[test]
 fn html_report_is_self_contained_with_one_row_per_record_and_inline_figures() {
-    let dir = quick_copy();
+    let dir = copy("quick");
     report(dir.path(), Some(7.0));
     let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
     let records = std::fs::read_to_string(dir.path().join("runs.jsonl"))

@@ -6,6 +6,10 @@
 //! Expected figures are derived here from the records by other means than the crate uses (rungs
 //! by epochs, chains by following `continues` by hand).
 
+mod common;
+
+use common::{copy, data};
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -14,21 +18,6 @@ use greenbench_analysis::search::{search_config, summarize, SearchSummary};
 use greenbench_analysis::{write_report, ReportOptions, Sweep};
 use greenbench_core::record::RunRecord;
 use greenbench_core::RunStatus;
-
-fn data(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name)
-}
-
-/// A fresh copy of `tests/data/<name>` (the report writes into its folder).
-fn copy(name: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for f in ["runs.jsonl", "manifest.json"] {
-        std::fs::copy(data(name).join(f), dir.path().join(f)).unwrap();
-    }
-    dir
-}
 
 fn summary(dir: &Path) -> (Sweep, SearchSummary) {
     let sweep = Sweep::load(dir).unwrap();
@@ -338,10 +327,7 @@ fn a_halving_search_draws_the_figure_with_the_chosen_configuration_labelled() {
 
 #[test]
 fn older_records_without_a_validation_split_fall_back_to_test_accuracy_and_say_so() {
-    let dir = tempfile::tempdir().unwrap();
-    for f in ["runs.jsonl", "manifest.json"] {
-        std::fs::copy(data("quick").join(f), dir.path().join(f)).unwrap();
-    }
+    let dir = copy("quick");
     let md = report(dir.path(), None);
     assert!(!md.contains("## Search"));
     assert!(

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use greenbench_core::record::{
     CarbonRecord, EpochRecord, HostInfo, InferenceRecord, ModelInfo, RunRecord, TrainRecord,
@@ -273,4 +273,21 @@ pub fn write_sweep(dir: &Path, records: &[RunRecord], config: Option<&str>) {
         let m = serde_json::json!({"config": c, "greenbench_version": "0.1.0"});
         std::fs::write(dir.join("manifest.json"), m.to_string()).unwrap();
     }
+}
+
+/// The committed sweep folder `tests/data/<name>` (records and manifest of a real sweep).
+pub fn data(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+/// A fresh copy of `tests/data/<name>`'s records and manifest in a temporary folder (a report
+/// writes into the folder it reads).
+pub fn copy(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["runs.jsonl", "manifest.json"] {
+        std::fs::copy(data(name).join(f), dir.path().join(f)).unwrap();
+    }
+    dir
 }
