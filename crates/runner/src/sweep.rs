@@ -240,7 +240,8 @@ pub fn brackets(cfg: &SweepConfig, first_stage: Vec<RunSpec>) -> Vec<Vec<RunSpec
 }
 
 /// Runs a search plans: every run of the first stage, and for a halving search each later
-/// rung's share of every bracket (the best `1/eta` of the rung before, at least one).
+/// rung's share of every bracket (the best `1/eta` of the rung before, at least one); other
+/// strategies have no rungs past the first.
 pub fn planned_runs(cfg: &SweepConfig, first_stage: &[RunSpec]) -> usize {
     let rungs = cfg.search.rung_epochs();
     brackets(cfg, first_stage.to_vec())
@@ -253,11 +254,7 @@ pub fn planned_runs(cfg: &SweepConfig, first_stage: &[RunSpec]) -> usize {
                 n = keep_count(n, cfg.search.eta);
                 total += n;
             }
-            if cfg.search.strategy == Strategy::Halving {
-                total
-            } else {
-                b.len()
-            }
+            total
         })
         .sum()
 }
@@ -271,9 +268,7 @@ pub fn next_rung_runs(
     prev: &[RunSpec],
     records: &HashMap<String, RunRecord>,
 ) -> Option<Vec<RunSpec>> {
-    if cfg.search.strategy != Strategy::Halving {
-        return None;
-    }
+    // Other strategies have no rungs, so there is no next one.
     let current = prev.first()?.epochs;
     let epochs = cfg
         .search
