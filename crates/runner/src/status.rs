@@ -7,9 +7,10 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use greenbench_core::record::RunRecord;
-use greenbench_core::{Quality, RunSpec, SweepConfig};
+use greenbench_core::{Catalog, Quality, RunSpec, SweepConfig};
 use serde::Serialize;
 
+use crate::budget::Spent;
 use crate::error::RunnerError;
 use crate::lock::current_holder;
 use crate::manifest::Manifest;
@@ -90,12 +91,12 @@ pub struct BestRun {
     pub train_energy_j: Option<f64>,
 }
 
-/// Reads the status of `dir` at `now`. `estimate` gives a run's predicted wall seconds (the
-/// sweep planner's), used for the ETA only.
+/// Reads the status of `dir` at `now`. `catalog` predicts a run's wall seconds (the sweep
+/// planner's, [`Catalog::run_seconds`]), used for the ETA only.
 pub fn sweep_status(
     dir: &Path,
     now: DateTime<Utc>,
-    estimate: &mut dyn FnMut(&RunSpec) -> Option<f64>,
+    catalog: &dyn Catalog,
 ) -> Result<SweepStatus, RunnerError> {
     let manifest_path = dir.join("manifest.json");
     let manifest = Manifest::read(&manifest_path)?.ok_or_else(|| {
@@ -145,7 +146,7 @@ pub fn sweep_status(
         remaining: (left.len() + undecided).saturating_sub(usize::from(running.is_some())),
         undecided,
         elapsed_s: elapsed(&records, held_by.as_deref(), now),
-        eta_s: eta(&records, &left, running.as_ref(), estimate),
+        eta_s: eta(&records, &left, running.as_ref(), catalog),
         recorded,
         running,
         held_by,
@@ -287,31 +288,21 @@ fn elapsed(records: &[RunRecord], holder: Option<&str>, now: DateTime<Utc>) -> O
 }
 
 /// Estimated seconds of the runs left (the running one less what its trace already covers),
-/// scaled by the finished runs' actual ÷ estimated wall time; `None` when a run has no estimate.
+/// scaled by the finished runs' actual ÷ estimated wall time (as a budget calibrates it); `None`
+/// when a run has no estimate.
 fn eta(
     records: &[RunRecord],
     left: &[&RunSpec],
     running: Option<&RunningRun>,
-    estimate: &mut dyn FnMut(&RunSpec) -> Option<f64>,
+    catalog: &dyn Catalog,
 ) -> Option<f64> {
     if left.is_empty() {
         return Some(0.0);
     }
-    let (mut actual, mut predicted) = (0.0, 0.0);
-    for r in records {
-        if let (Some(a), Some(p)) = (r.wall_s(), estimate(&r.spec)) {
-            actual += a;
-            predicted += p;
-        }
-    }
-    let ratio = if predicted > 0.0 {
-        actual / predicted
-    } else {
-        1.0
-    };
+    let ratio = Spent::of(records, catalog).time_ratio;
     let mut total = 0.0;
     for s in left {
-        let mut secs = estimate(s)? * ratio;
+        let mut secs = catalog.run_seconds(s)? * ratio;
         if let Some(run) = running.filter(|r| r.run_id == s.run_id()) {
             secs = (secs - run.metered_s.unwrap_or(0.0)).max(0.0);
         }

@@ -8,7 +8,8 @@ use std::time::Duration;
 use anyhow::Context;
 use greenbench_analysis::numbers::energy;
 use greenbench_runner::status::{sweep_status, SweepStatus};
-use greenbench_worker::plan::{human_duration, Planner};
+use greenbench_worker::plan::human_duration;
+use greenbench_worker::ZooCatalog;
 
 /// Arguments of `greenbench status`.
 #[derive(clap::Args)]
@@ -30,9 +31,9 @@ pub fn run(a: StatusArgs) -> anyhow::Result<()> {
             anyhow::bail!("--watch takes seconds between updates, at least 0.5 (got {every})");
         }
     }
-    let mut planner = Planner::default();
+    let zoo = ZooCatalog::new(greenbench_data::default_root());
     loop {
-        let st = sweep_status(&a.dir, chrono::Utc::now(), &mut |s| planner.run_seconds(s))
+        let st = sweep_status(&a.dir, chrono::Utc::now(), &zoo)
             .with_context(|| format!("reading the status of {}", a.dir.display()))?;
         if a.json && a.watch.is_some() {
             println!("{}", serde_json::to_string(&st)?);
