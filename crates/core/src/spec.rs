@@ -154,10 +154,14 @@ pub(crate) mod tests {
     fn run_id_pinned() {
         // Pinned so that an accidental change of the canonical form (which would break --resume
         // of existing result folders) fails this test.
-        assert_eq!(spec().run_id(), spec().run_id());
+        assert_eq!(spec().run_id(), "1887e35f8978");
         let json = serde_json::to_string(&spec()).unwrap();
-        assert!(json.starts_with(
-            "{\"model\":\"mlp-small\",\"dataset\":\"fashion-mnist\",\"batch_size\":128"
-        ));
+        assert_eq!(
+            json,
+            "{\"model\":\"mlp-small\",\"dataset\":\"fashion-mnist\",\"batch_size\":128,\
+             \"lr\":0.01,\"optimizer\":\"sgd\",\"momentum\":0.9,\"weight_decay\":0.0005,\
+             \"schedule\":\"cosine\",\"epochs\":3,\"device\":\"cpu\",\"threads\":2,\"seed\":0,\
+             \"repeat\":0,\"precision\":\"f32\",\"warmup_batches\":5,\"replicate_test\":1}"
+        );
     }
 }
