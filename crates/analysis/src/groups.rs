@@ -37,12 +37,12 @@ impl Context {
         Context {
             dataset: s.dataset.clone(),
             batch_size: s.batch_size,
-            optimizer: s.optimizer.clone(),
+            optimizer: s.optimizer.to_string(),
             lr: format!("{}", s.lr),
             epochs: s.epochs,
-            device: s.device.clone(),
+            device: s.device.to_string(),
             threads: s.threads,
-            precision: s.precision.clone(),
+            precision: s.precision.to_string(),
             train_samples: r.train_samples,
         }
     }

@@ -3,6 +3,8 @@
 //! The core crate does not know the model zoo or the data registry; the binary passes an
 //! implementation of [`Catalog`] to [`crate::SweepConfig::validate`].
 
+use crate::choices::Family;
+use crate::device::DeviceName;
 use crate::error::BoxError;
 
 /// The names a sweep configuration is checked against.
@@ -19,14 +21,15 @@ pub trait Catalog {
             Err(format!("accepted: {} (see `greenbench models`)", models.join(", ")).into())
         }
     }
-    /// The family (`mlp`, `cnn`, `transformer`) of a model, if known.
-    fn family(&self, _model: &str) -> Option<String> {
+    /// The family of a model, if known.
+    fn family(&self, _model: &str) -> Option<Family> {
         None
     }
     /// Known dataset names.
     fn datasets(&self) -> Vec<String>;
-    /// `Ok` if this build and machine can run on `device` (e.g. `cpu`, `cuda:0`), else why not.
-    fn check_device(&self, device: &str) -> Result<(), BoxError>;
+    /// `Ok` if this build and machine can run on `device`, else why not (built without CUDA, no
+    /// such GPU).
+    fn check_device(&self, device: DeviceName) -> Result<(), BoxError>;
     /// `Ok` if `model` can train on `dataset` (input shape and kind match), else why not.
     fn check_combination(&self, _model: &str, _dataset: &str) -> Result<(), BoxError> {
         Ok(())
@@ -59,7 +62,7 @@ impl Catalog for AcceptAll {
     fn datasets(&self) -> Vec<String> {
         Vec::new()
     }
-    fn check_device(&self, _device: &str) -> Result<(), BoxError> {
+    fn check_device(&self, _device: DeviceName) -> Result<(), BoxError> {
         Ok(())
     }
 }

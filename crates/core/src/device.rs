@@ -1,6 +1,8 @@
 //! Where a run computes: the device names a config may write (`cpu`, `cuda:N`), parsed in one
 //! place for the config check, the trainer, the meter and the GPU power cap.
 
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
 use crate::error::BoxError;
 
 /// A device a run trains on.
@@ -45,6 +47,27 @@ impl std::fmt::Display for DeviceName {
             DeviceName::Cpu => f.write_str("cpu"),
             DeviceName::Cuda(i) => write!(f, "cuda:{i}"),
         }
+    }
+}
+
+impl std::str::FromStr for DeviceName {
+    type Err = BoxError;
+    fn from_str(s: &str) -> Result<Self, BoxError> {
+        DeviceName::parse(s)
+    }
+}
+
+/// Written as its name (`cpu`, `cuda:0`), as specs and records always held it.
+impl Serialize for DeviceName {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for DeviceName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        DeviceName::parse(&s).map_err(serde::de::Error::custom)
     }
 }
 

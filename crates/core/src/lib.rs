@@ -1,12 +1,14 @@
 //! greenbench-core: the vocabulary every other greenbench crate speaks.
 //!
 //! Units ([`units`]), energy components and measurement quality ([`energy`]), the sweep
-//! configuration schema with located validation errors ([`config`]), the run spec and its stable
-//! run id ([`spec`]), the record written for every run ([`record`]), grid carbon intensity
-//! ([`grid`]), the parent ↔ worker protocol ([`protocol`]) and the interfaces between the crates
-//! that run a sweep and the one that meters it ([`metering`], [`catalog`]). No candle here.
+//! configuration schema with located validation errors ([`config`]), the closed sets a config
+//! chooses from ([`choices`], [`device`]), the run spec and its stable run id ([`spec`]), the
+//! record written for every run ([`record`]), grid carbon intensity ([`grid`]), the parent ↔
+//! worker protocol ([`protocol`]) and the interfaces between the crates that run a sweep and the
+//! one that meters it ([`metering`], [`catalog`]). No candle here.
 
 pub mod catalog;
+pub mod choices;
 pub mod config;
 pub mod device;
 pub mod energy;
@@ -21,6 +23,7 @@ pub mod spec;
 pub mod units;
 
 pub use catalog::Catalog;
+pub use choices::{Choice, Family, Optimizer, Precision, Schedule, UnknownChoice};
 pub use config::{Axis, Budget, CarbonConfig, Objective, SearchConfig, Strategy, SweepConfig};
 pub use device::DeviceName;
 pub use energy::{Component, ComponentEnergy, ComponentPower, EnergyReading, Quality};

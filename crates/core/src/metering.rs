@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::device::DeviceName;
 use crate::energy::ComponentEnergy;
 use crate::error::BoxError;
 
@@ -41,8 +42,8 @@ pub trait PhaseMeter {
 
 /// Sets and restores GPU power limits for runs with `power_limit_w`.
 pub trait PowerCap {
-    /// Sets the power limit of `device` (`cuda:N`) to `watts`.
-    fn apply(&mut self, device: &str, watts: f64) -> Result<(), BoxError>;
+    /// Sets the power limit of `device` to `watts` (an error for the CPU, which has none to set).
+    fn apply(&mut self, device: DeviceName, watts: f64) -> Result<(), BoxError>;
     /// Puts back the limits that were there before the last `apply`.
     fn restore(&mut self) -> Result<(), BoxError>;
 }

@@ -3,6 +3,9 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::choices::{Optimizer, Precision, Schedule};
+use crate::device::DeviceName;
+
 /// Everything that defines one run of a sweep. Two runs with equal specs are the same run.
 ///
 /// Optional fields are left out of the canonical JSON when `None`, so adding an optional axis later
@@ -32,26 +35,27 @@ pub struct RunSpec {
     pub batch_size: usize,
     /// Peak learning rate.
     pub lr: f64,
-    /// Optimizer name (`sgd`, `sgd-nesterov`, `adamw`).
-    pub optimizer: String,
-    /// Momentum for SGD.
+    /// The update rule (written `sgd`, `sgd-nesterov`, `adamw`).
+    pub optimizer: Optimizer,
+    /// SGD momentum μ in [0, 1) (AdamW ignores it: β = (0.9, 0.999)).
     pub momentum: f64,
-    /// Weight decay.
+    /// Weight decay coefficient (≥ 0; coupled for SGD, decoupled for AdamW).
     pub weight_decay: f64,
-    /// Learning-rate schedule (`cosine`, `step`, `constant`).
-    pub schedule: String,
+    /// How the learning rate falls from `lr` (written `cosine`, `cosine-step`, `step`,
+    /// `constant`).
+    pub schedule: Schedule,
     /// Training epochs.
     pub epochs: usize,
-    /// Device (`cpu`, `cuda:0`).
-    pub device: String,
+    /// Where it trains (written `cpu` or `cuda:N`).
+    pub device: DeviceName,
     /// Compute threads (RAYON_NUM_THREADS for candle on CPU).
     pub threads: usize,
     /// Seed for initialisation and shuffling.
     pub seed: u64,
     /// Repeat index, 0-based.
     pub repeat: usize,
-    /// Numeric precision (`f32`).
-    pub precision: String,
+    /// Numeric type of training (written `f32`).
+    pub precision: Precision,
     /// Batches run before metering starts.
     pub warmup_batches: usize,
     /// How many times the test set is replayed for inference metering.
@@ -114,16 +118,16 @@ pub(crate) mod tests {
             test_subset: None,
             batch_size: 128,
             lr: 0.01,
-            optimizer: "sgd".into(),
+            optimizer: Optimizer::Sgd,
             momentum: 0.9,
             weight_decay: 5e-4,
-            schedule: "cosine".into(),
+            schedule: Schedule::Cosine,
             epochs: 3,
-            device: "cpu".into(),
+            device: DeviceName::Cpu,
             threads: 2,
             seed: 0,
             repeat: 0,
-            precision: "f32".into(),
+            precision: Precision::F32,
             warmup_batches: 5,
             replicate_test: 1,
             power_limit_w: None,

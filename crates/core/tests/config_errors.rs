@@ -1,7 +1,7 @@
 //! Every config error names file, line, column and field, with the accepted values.
 
 use greenbench_core::catalog::Catalog;
-use greenbench_core::{CoreError, SweepConfig};
+use greenbench_core::{CoreError, DeviceName, Optimizer, SweepConfig};
 use std::path::Path;
 
 struct TestCatalog;
@@ -13,8 +13,8 @@ impl Catalog for TestCatalog {
     fn datasets(&self) -> Vec<String> {
         vec!["digits".into(), "fashion-mnist-32".into()]
     }
-    fn check_device(&self, d: &str) -> Result<(), greenbench_core::BoxError> {
-        if d == "cpu" {
+    fn check_device(&self, d: DeviceName) -> Result<(), greenbench_core::BoxError> {
+        if d == DeviceName::Cpu {
             Ok(())
         } else {
             Err("built without CUDA".into())
@@ -58,7 +58,7 @@ fn good_config_expands() {
     assert_eq!(runs.len(), 2);
     assert_eq!(runs[0].batch_size, 32);
     assert_eq!(runs[1].batch_size, 64);
-    assert_eq!(runs[0].optimizer, "sgd");
+    assert_eq!(runs[0].optimizer, Optimizer::Sgd);
     assert_eq!(runs[0].momentum, 0.9);
     assert_eq!(runs[0].weight_decay, 5e-4);
 }
@@ -136,6 +136,24 @@ fn unknown_optimizer_lists_accepted() {
     let e = errors(&GOOD.replace("lr = 0.01", "lr = 0.01\noptimizer = [\"sgd\", \"lion\"]"));
     assert!(e.contains("unknown optimizer `lion`"), "{e}");
     assert!(e.contains("accepted: sgd, sgd-nesterov, adamw"), "{e}");
+}
+
+#[test]
+fn unknown_schedule_and_malformed_device_are_located_with_the_rest() {
+    let e = errors(&GOOD.replace(
+        "epochs = 2",
+        "epochs = 2\nschedule = \"linear\"\ndevice = [\"cpu\", \"gpu0\"]",
+    ));
+    assert!(e.contains("errors in the configuration"), "{e}");
+    assert!(
+        e.contains("field `schedule`: unknown schedule `linear`"),
+        "{e}"
+    );
+    assert!(
+        e.contains("accepted: cosine, cosine-step, step, constant"),
+        "{e}"
+    );
+    assert!(e.contains("field `device`: unknown device `gpu0`"), "{e}");
 }
 
 #[test]

@@ -36,12 +36,10 @@ impl NvmlCapper {
 }
 
 impl PowerCap for NvmlCapper {
-    fn apply(&mut self, device: &str, watts: f64) -> Result<(), BoxError> {
-        let index = greenbench_core::DeviceName::parse(device)?
-            .gpu_index()
-            .ok_or_else(|| {
-                format!("power_limit_w needs a GPU device (cuda:N), this run is on `{device}`")
-            })?;
+    fn apply(&mut self, device: greenbench_core::DeviceName, watts: f64) -> Result<(), BoxError> {
+        let index = device.gpu_index().ok_or_else(|| {
+            format!("power_limit_w needs a GPU device (cuda:N), this run is on `{device}`")
+        })?;
         if self.capper.as_ref().is_none_or(|(i, _)| *i != index) {
             if let Some((_, mut old)) = self.capper.take() {
                 old.restore()?;

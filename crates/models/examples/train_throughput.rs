@@ -88,19 +88,20 @@ fn measure(
     bs: usize,
     seconds: f64,
     device: &str,
-) -> Result<(&'static str, f64), greenbench_models::ModelError> {
+) -> Result<(greenbench_core::Family, f64), greenbench_models::ModelError> {
     let s = TrainSettings {
         model: name.into(),
         batch_size: bs,
         lr: 0.01,
-        optimizer: "sgd".into(),
+        optimizer: greenbench_core::Optimizer::Sgd,
         momentum: 0.9,
         weight_decay: 5e-4,
-        schedule: "cosine".into(),
+        schedule: greenbench_core::Schedule::Cosine,
         epochs: 1,
         steps_per_epoch: 1_000_000,
         seed: 0,
-        device: device.into(),
+        device: greenbench_core::DeviceName::parse(device)
+            .map_err(|e| greenbench_models::ModelError::Device(e.to_string()))?,
     };
     let mut t = Trainer::new(&s, input)?;
     let len: usize = input.sample_shape.iter().product();

@@ -20,6 +20,6 @@ pub mod transformer;
 pub use error::ModelError;
 pub use model::Model;
 pub use train::{
-    describe, list, parse_device, EvalStats, InputSpec, ModelEntry, ModelSummary, StepStats,
+    describe, list, open_device, EvalStats, InputSpec, ModelEntry, ModelSummary, StepStats,
     TrainSettings, Trainer,
 };

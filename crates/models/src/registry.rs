@@ -2,13 +2,12 @@
 
 use candle_nn::VarBuilder;
 
+use greenbench_core::Family;
+
 use crate::error::ModelError;
 use crate::input::InputSpec;
 use crate::model::Model;
 use crate::{cnn, mlp, transformer};
-
-/// Family names as records and reports spell them.
-pub const FAMILIES: &[&str] = &["mlp", "cnn", "transformer"];
 
 /// What a model accepts as one sample.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,8 +73,8 @@ impl Requires {
 pub struct Entry {
     /// Config name (lowercase, hyphens).
     pub name: String,
-    /// `mlp`, `cnn` or `transformer`.
-    pub family: &'static str,
+    /// What the report groups and the planner scales by.
+    pub family: Family,
     /// What it accepts.
     #[serde(skip)]
     pub requires: Requires,
@@ -90,7 +89,7 @@ pub fn entries() -> Vec<Entry> {
         let widths: Vec<String> = w.iter().map(|x| x.to_string()).collect();
         v.push(Entry {
             name: name.to_string(),
-            family: "mlp",
+            family: Family::Mlp,
             requires: Requires::AnyImage,
             description: format!("MLP in-{}-classes, ReLU", widths.join("-")),
         });
@@ -98,7 +97,7 @@ pub fn entries() -> Vec<Entry> {
     for name in cnn::NAMES {
         v.push(Entry {
             name: name.to_string(),
-            family: "cnn",
+            family: Family::Cnn,
             requires: Requires::Cifar,
             description: format!("pytorch-cifar {name}"),
         });
@@ -106,7 +105,7 @@ pub fn entries() -> Vec<Entry> {
     for (name, c) in transformer::vit::PRESETS {
         v.push(Entry {
             name: name.to_string(),
-            family: "transformer",
+            family: Family::Transformer,
             requires: Requires::Patches4,
             description: format!(
                 "ViT, 4×4 patches, width {}, {} blocks, {} heads, MLP {}",
@@ -117,7 +116,7 @@ pub fn entries() -> Vec<Entry> {
     for (name, c) in transformer::char_gpt::PRESETS {
         v.push(Entry {
             name: name.to_string(),
-            family: "transformer",
+            family: Family::Transformer,
             requires: Requires::Text,
             description: format!(
                 "character GPT, width {}, {} causal blocks, {} heads, learned positions",
@@ -137,7 +136,7 @@ pub fn lookup(name: &str) -> Result<Entry, ModelError> {
         let widths: Vec<String> = w.iter().map(|x| x.to_string()).collect();
         return Ok(Entry {
             name: name.to_string(),
-            family: "mlp",
+            family: Family::Mlp,
             requires: Requires::AnyImage,
             description: format!("MLP in-{}-classes, ReLU", widths.join("-")),
         });
@@ -158,7 +157,7 @@ pub fn build(
     entry.requires.check(name, input)?;
     let s = &input.sample_shape;
     let model: Box<dyn Model> = match entry.family {
-        "mlp" => {
+        Family::Mlp => {
             let hidden = mlp::parse_widths(name).ok_or_else(|| ModelError::UnknownModel {
                 name: name.to_string(),
             })?;
@@ -169,8 +168,8 @@ pub fn build(
                 vb,
             )?)
         }
-        "cnn" => cnn::build(name, vb)?,
-        _ => {
+        Family::Cnn => cnn::build(name, vb)?,
+        Family::Transformer => {
             if let Some((_, c)) = transformer::vit::PRESETS.iter().find(|(n, _)| *n == name) {
                 Box::new(transformer::Vit::new(
                     *c,
@@ -229,7 +228,6 @@ mod tests {
         names.sort();
         names.dedup();
         assert_eq!(names.len(), len);
-        assert!(e.iter().all(|e| FAMILIES.contains(&e.family)));
     }
 
     #[test]
@@ -238,7 +236,10 @@ mod tests {
             lookup("nope"),
             Err(ModelError::UnknownModel { .. })
         ));
-        assert_eq!(lookup("mlp-32x16").map(|e| e.family).ok(), Some("mlp"));
+        assert_eq!(
+            lookup("mlp-32x16").map(|e| e.family).ok(),
+            Some(Family::Mlp)
+        );
         let text = default_input(Requires::Text);
         let err = Requires::Patches4.check("vit-tiny", &text);
         assert!(matches!(err, Err(ModelError::InputMismatch { .. })));

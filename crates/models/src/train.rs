@@ -11,8 +11,9 @@ use crate::error::ModelError;
 use crate::init::{init_varmap, is_buffer};
 pub use crate::input::InputSpec;
 use crate::model::Model;
-use crate::optim::{Kind, Optimizer, Schedule};
+use crate::optim::{learning_rate, Kind, Optimizer};
 use crate::registry;
+use greenbench_core::{DeviceName, Family};
 
 /// Everything a training run is configured with.
 #[derive(Clone, Debug)]
@@ -23,22 +24,22 @@ pub struct TrainSettings {
     pub batch_size: usize,
     /// Base learning rate.
     pub lr: f64,
-    /// `sgd`, `sgd-nesterov` or `adamw`.
-    pub optimizer: String,
+    /// The update rule.
+    pub optimizer: greenbench_core::Optimizer,
     /// SGD momentum (AdamW uses β = (0.9, 0.999)).
     pub momentum: f64,
     /// Weight decay (coupled for SGD, decoupled for AdamW).
     pub weight_decay: f64,
-    /// `cosine` (per epoch), `cosine-step`, `step` or `constant`.
-    pub schedule: String,
+    /// How the learning rate falls from `lr` over `epochs × steps_per_epoch` steps.
+    pub schedule: greenbench_core::Schedule,
     /// Epochs of the run (the schedule's length).
     pub epochs: usize,
     /// Optimizer steps per epoch.
     pub steps_per_epoch: usize,
     /// Seed of the initial weights.
     pub seed: u64,
-    /// `cpu` or `cuda:N`.
-    pub device: String,
+    /// Where the model lives and trains.
+    pub device: DeviceName,
 }
 
 /// Result of one training step.
@@ -68,8 +69,8 @@ pub struct EvalStats {
 pub struct ModelEntry {
     /// Config name.
     pub name: String,
-    /// `mlp`, `cnn` or `transformer` (what the report groups and the planner scales by).
-    pub family: &'static str,
+    /// What the report groups and the planner scales by.
+    pub family: Family,
     /// What the model accepts.
     pub requires: &'static str,
     /// One line.
@@ -83,8 +84,8 @@ pub struct ModelEntry {
 pub struct ModelSummary {
     /// Config name.
     pub name: String,
-    /// `mlp`, `cnn` or `transformer` (what the report groups and the planner scales by).
-    pub family: &'static str,
+    /// What the report groups and the planner scales by.
+    pub family: Family,
     /// Trainable parameters.
     pub params: u64,
     /// Analytic MACs of one forward pass for one sample.
@@ -126,11 +127,11 @@ pub fn describe(name: &str, input: &InputSpec) -> Result<ModelSummary, ModelErro
     })
 }
 
-/// Parses `cpu` or `cuda:N` (greenbench_core's one device parser) and opens the device.
-pub fn parse_device(s: &str) -> Result<Device, ModelError> {
-    match greenbench_core::DeviceName::parse(s).map_err(|e| ModelError::Device(e.to_string()))? {
-        greenbench_core::DeviceName::Cpu => Ok(Device::Cpu),
-        greenbench_core::DeviceName::Cuda(i) => cuda_device(i as usize),
+/// Opens `device` for candle (a CUDA device needs the `cuda` build; the error says how to get it).
+pub fn open_device(device: DeviceName) -> Result<Device, ModelError> {
+    match device {
+        DeviceName::Cpu => Ok(Device::Cpu),
+        DeviceName::Cuda(i) => cuda_device(i as usize),
     }
 }
 
@@ -152,10 +153,9 @@ pub struct Trainer {
     model: Box<dyn Model>,
     varmap: VarMap,
     optimizer: Optimizer,
-    schedule: Schedule,
     settings: TrainSettings,
     input: InputSpec,
-    family: &'static str,
+    family: Family,
     device: Device,
     params: u64,
     step: u64,
@@ -176,9 +176,8 @@ impl Trainer {
                 message: format!("must be a positive number, found {}", s.lr),
             });
         }
-        let kind = Kind::parse(&s.optimizer, s.momentum)?;
-        let schedule = Schedule::parse(&s.schedule)?;
-        let device = parse_device(&s.device)?;
+        let kind = Kind::new(s.optimizer, s.momentum);
+        let device = open_device(s.device)?;
         let varmap = VarMap::new();
         let vb = VarBuilder::from_varmap(&varmap, DType::F32, &device);
         let (entry, model) = registry::build(&s.model, input, vb)?;
@@ -189,7 +188,6 @@ impl Trainer {
             model,
             varmap,
             optimizer,
-            schedule,
             settings: s.clone(),
             input: input.clone(),
             family: entry.family,
@@ -207,8 +205,8 @@ impl Trainer {
     pub fn macs_per_sample(&self) -> u64 {
         self.model.macs_per_sample()
     }
-    /// `mlp`, `cnn` or `transformer`.
-    pub fn family(&self) -> &'static str {
+    /// The model's family.
+    pub fn family(&self) -> Family {
         self.family
     }
     /// Optimizer steps taken (the schedule's position).
@@ -221,7 +219,8 @@ impl Trainer {
     }
     /// Learning rate the next step will use.
     pub fn lr(&self) -> f64 {
-        self.schedule.lr(
+        learning_rate(
+            self.settings.schedule,
             self.settings.lr,
             self.step,
             self.settings.epochs,

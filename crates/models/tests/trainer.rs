@@ -5,7 +5,8 @@ mod common;
 use std::io::Read;
 
 use common::{image, random_batch, settings, Lcg};
-use greenbench_models::{parse_device, InputSpec, ModelError, TrainSettings, Trainer};
+use greenbench_core::{DeviceName, Schedule};
+use greenbench_models::{open_device, InputSpec, ModelError, TrainSettings, Trainer};
 
 fn overfit(s: TrainSettings, input: &InputSpec, steps: usize, x: &[f32], y: &[u32], n: usize) {
     let mut t = Trainer::new(&s, input).unwrap();
@@ -90,7 +91,7 @@ fn mlp_learns_the_digits_dataset() {
     let input = image(1, 8, 8, 10);
     let mut s = settings("mlp-small", "sgd", 0.05);
     s.weight_decay = 5e-4;
-    s.schedule = "cosine".into();
+    s.schedule = Schedule::Cosine;
     s.epochs = 20;
     let bs = 32;
     s.steps_per_epoch = train_n.div_ceil(bs);
@@ -178,7 +179,7 @@ fn training_continued_from_a_checkpoint_matches_training_straight_through() {
     let batches: Vec<_> = (0..5).map(|_| random_batch(&input, 16, &mut rng)).collect();
     for optimizer in ["sgd", "adamw"] {
         let mut s = settings("mlp-small", optimizer, 0.01);
-        s.schedule = "cosine".into();
+        s.schedule = Schedule::Cosine;
         s.epochs = 1;
         s.steps_per_epoch = 5;
         let mut straight = Trainer::new(&s, &input).unwrap();
@@ -242,8 +243,12 @@ fn bad_inputs_are_errors_not_panics() {
         Trainer::new(&settings("nope", "sgd", 0.1), &input),
         Err(ModelError::UnknownModel { .. })
     ));
+    // An unknown optimizer cannot reach a trainer: its name is refused where it is parsed.
+    assert!("lbfgs".parse::<greenbench_core::Optimizer>().is_err());
+    let mut momentum = settings("mlp-small", "sgd", 0.1);
+    momentum.momentum = 1.5;
     assert!(matches!(
-        Trainer::new(&settings("mlp-small", "lbfgs", 0.1), &input),
+        Trainer::new(&momentum, &input),
         Err(ModelError::Setting { .. })
     ));
     assert!(matches!(
@@ -251,7 +256,7 @@ fn bad_inputs_are_errors_not_panics() {
         Err(ModelError::InputMismatch { .. })
     ));
     let mut bad = settings("mlp-small", "sgd", 0.1);
-    bad.device = "cuda:0".into();
+    bad.device = DeviceName::Cuda(0);
     let err = Trainer::new(&bad, &input)
         .err()
         .map(|e| e.to_string())
@@ -260,9 +265,9 @@ fn bad_inputs_are_errors_not_panics() {
         assert!(err.contains("scripts/build-cuda.sh"), "{err}");
     }
     assert!(
-        parse_device("tpu").is_err()
-            && parse_device("cuda:x").is_err()
-            && parse_device("cpu").is_ok()
+        DeviceName::parse("tpu").is_err()
+            && DeviceName::parse("cuda:x").is_err()
+            && open_device(DeviceName::Cpu).is_ok()
     );
     let mut t = Trainer::new(&settings("mlp-small", "sgd", 0.1), &input).unwrap();
     assert!(matches!(

@@ -6,6 +6,7 @@ mod common;
 use candle_core::{DType, Device, Tensor, D};
 use candle_nn::{VarBuilder, VarMap};
 use common::{random_batch, Lcg};
+use greenbench_core::Family;
 use greenbench_models::{init::init_varmap, list, registry, train::trainable_vars};
 
 #[test]
@@ -95,7 +96,7 @@ fn check(name: &str, input: &greenbench_models::InputSpec) -> Result<(), String>
 #[test]
 fn descriptions_are_consistent() {
     let entries = list();
-    assert!(entries.iter().any(|e| e.family == "mlp"));
+    assert!(entries.iter().any(|e| e.family == Family::Mlp));
     assert!(
         entries.iter().any(|e| e.name == "vit-tiny")
             && entries.iter().any(|e| e.name == "vit-small")
@@ -110,13 +111,13 @@ fn descriptions_are_consistent() {
             .expect("every CNN is registered");
         assert_eq!(
             (e.family, e.default_input.sample_shape.as_slice()),
-            ("cnn", &[3usize, 32, 32][..])
+            (Family::Cnn, &[3usize, 32, 32][..])
         );
     }
     let s = greenbench_models::describe("mlp-small", &common::image(1, 28, 28, 10)).unwrap();
     assert_eq!(s.params, 784 * 256 + 256 + 256 * 10 + 10);
     assert_eq!(s.macs_per_sample, 784 * 256 + 256 * 10);
-    assert_eq!(s.family, "mlp");
+    assert_eq!(s.family, Family::Mlp);
     let c = greenbench_models::describe("mlp-100x50", &common::image(1, 8, 8, 10)).unwrap();
     assert_eq!(
         c.params,

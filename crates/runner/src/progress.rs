@@ -6,7 +6,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 
 use greenbench_core::record::RunRecord;
-use greenbench_core::RunSpec;
+use greenbench_core::{DeviceName, RunSpec};
 
 use greenbench_core::protocol::WorkerEvent;
 
@@ -35,7 +35,7 @@ pub fn describe(spec: &RunSpec) -> String {
         "{} bs={} lr={} {} ep={}",
         spec.model, spec.batch_size, spec.lr, spec.optimizer, spec.epochs
     );
-    if spec.device != "cpu" {
+    if spec.device != DeviceName::Cpu {
         s.push_str(&format!(" {}", spec.device));
     }
     if let Some(w) = spec.power_limit_w {

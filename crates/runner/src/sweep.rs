@@ -555,7 +555,7 @@ fn capped_run(
         return run_one(cfg, opts, spec, idle_power, progress);
     };
     let applied = match power.as_deref_mut() {
-        Some(p) => p.apply(&spec.device, w),
+        Some(p) => p.apply(spec.device, w),
         None => Err("no GPU power-limit control is available to this sweep".into()),
     };
     if let Err(e) = applied {

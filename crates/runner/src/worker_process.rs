@@ -288,7 +288,11 @@ pub(crate) fn base_record(
     RunRecord {
         started_at: now.clone(),
         finished_at: now,
-        family: opts.catalog.family(&spec.model).unwrap_or_default(),
+        family: opts
+            .catalog
+            .family(&spec.model)
+            .map(|f| f.to_string())
+            .unwrap_or_default(),
         host: opts.host.clone(),
         idle_power_w: idle_power.clone(),
         ..RunRecord::new(&cfg.name, spec.clone())

@@ -25,7 +25,7 @@ impl Catalog for Predicting {
     fn datasets(&self) -> Vec<String> {
         Vec::new()
     }
-    fn check_device(&self, _device: &str) -> Result<(), BoxError> {
+    fn check_device(&self, _device: greenbench_core::DeviceName) -> Result<(), BoxError> {
         Ok(())
     }
     fn run_seconds(&self, _spec: &RunSpec) -> Option<f64> {

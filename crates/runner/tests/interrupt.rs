@@ -14,7 +14,11 @@ use greenbench_runner::{interrupt, run_sweep, RunnerError};
 struct Log(Arc<Mutex<Vec<String>>>);
 
 impl PowerCap for Log {
-    fn apply(&mut self, _device: &str, watts: f64) -> Result<(), greenbench_core::BoxError> {
+    fn apply(
+        &mut self,
+        _device: greenbench_core::DeviceName,
+        watts: f64,
+    ) -> Result<(), greenbench_core::BoxError> {
         self.0.lock().unwrap().push(format!("apply {watts}"));
         Ok(())
     }

@@ -20,7 +20,11 @@ struct FakeCap {
 }
 
 impl PowerCap for FakeCap {
-    fn apply(&mut self, device: &str, watts: f64) -> Result<(), greenbench_core::BoxError> {
+    fn apply(
+        &mut self,
+        device: greenbench_core::DeviceName,
+        watts: f64,
+    ) -> Result<(), greenbench_core::BoxError> {
         if self.refuse_above.is_some_and(|m| watts > m) {
             return Err("permission denied; run as root".into());
         }

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use greenbench_core::{BoxError, Catalog};
+use greenbench_core::{BoxError, Catalog, DeviceName, Family};
 use greenbench_models::train::InputSpec;
 
 /// Models from the zoo, datasets from the registry (present or not under `datasets_root`).
@@ -35,12 +35,12 @@ pub fn dataset_input(name: &str) -> Option<InputSpec> {
     })
 }
 
-/// Checks a device name against this build: `cpu`, or `cuda:N` when built with the `cuda` feature.
-pub fn check_device(device: &str) -> Result<(), BoxError> {
-    match greenbench_core::DeviceName::parse(device)? {
-        greenbench_core::DeviceName::Cpu => Ok(()),
-        greenbench_core::DeviceName::Cuda(_) if cfg!(feature = "cuda") => Ok(()),
-        greenbench_core::DeviceName::Cuda(_) => Err(
+/// Checks a device against this build: the CPU, or a GPU when built with the `cuda` feature.
+pub fn check_device(device: DeviceName) -> Result<(), BoxError> {
+    match device {
+        DeviceName::Cpu => Ok(()),
+        DeviceName::Cuda(_) if cfg!(feature = "cuda") => Ok(()),
+        DeviceName::Cuda(_) => Err(
             "this greenbench was built without CUDA; build it with scripts/build-cuda.sh \
              (cargo build --release --features cuda) on a machine with an NVIDIA GPU"
                 .into(),
@@ -78,10 +78,10 @@ impl Catalog for ZooCatalog {
         Err(why.into())
     }
 
-    fn family(&self, model: &str) -> Option<String> {
+    fn family(&self, model: &str) -> Option<Family> {
         greenbench_models::registry::lookup(model)
             .ok()
-            .map(|e| e.family.to_string())
+            .map(|e| e.family)
     }
 
     fn datasets(&self) -> Vec<String> {
@@ -91,7 +91,7 @@ impl Catalog for ZooCatalog {
             .collect()
     }
 
-    fn check_device(&self, device: &str) -> Result<(), BoxError> {
+    fn check_device(&self, device: DeviceName) -> Result<(), BoxError> {
         check_device(device)
     }
 

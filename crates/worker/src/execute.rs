@@ -143,14 +143,14 @@ fn load(req: &WorkerRequest) -> Result<Loaded, String> {
         model: spec.model.clone(),
         batch_size: spec.batch_size,
         lr: spec.lr,
-        optimizer: spec.optimizer.clone(),
+        optimizer: spec.optimizer,
         momentum: spec.momentum,
         weight_decay: spec.weight_decay,
-        schedule: spec.schedule.clone(),
+        schedule: spec.schedule,
         epochs: spec.schedule_epochs.unwrap_or(spec.epochs).max(spec.epochs),
         steps_per_epoch,
         seed: spec.seed,
-        device: spec.device.clone(),
+        device: spec.device,
     };
     let mut trainer = Trainer::new(&settings, &input).map_err(|e| e.to_string())?;
     if let Some(from) = &spec.continues {

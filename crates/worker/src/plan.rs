@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use greenbench_core::{RunSpec, SweepConfig};
+use greenbench_core::{DeviceName, Family, RunSpec, SweepConfig};
 use greenbench_models::measured_throughput::{training_samples_per_s, MACHINE};
 
 use crate::catalog::dataset_input;
@@ -26,7 +26,7 @@ pub fn basis() -> String {
 }
 
 /// A model on a dataset: family, MACs per sample, training and test samples.
-type Size = (&'static str, u64, usize, usize);
+type Size = (Family, u64, usize, usize);
 
 /// Estimates run durations; caches each (model, dataset)'s size.
 #[derive(Default)]
@@ -38,7 +38,7 @@ pub struct Planner {
 impl Planner {
     /// Seconds one run takes, `None` when unknown (a GPU run, an unknown dataset).
     pub fn run_seconds(&mut self, spec: &RunSpec) -> Option<f64> {
-        if spec.device != "cpu" {
+        if spec.device != DeviceName::Cpu {
             return None; // no GPU throughput is measured
         }
         let key = (spec.model.clone(), spec.dataset.clone());
@@ -49,9 +49,9 @@ impl Planner {
             Some((s.family, s.macs_per_sample, info.train_len, info.test_len))
         }))?;
         let like = match family {
-            "mlp" => "mlp-medium",
-            "transformer" => "vit-tiny",
-            _ => "resnet18",
+            Family::Mlp => "mlp-medium",
+            Family::Transformer => "vit-tiny",
+            Family::Cnn => "resnet18",
         };
         let sps = training_samples_per_s(&spec.model, like, macs, spec.batch_size, spec.threads)?;
         let kept = spec.subset.map_or(train, |s| s.min(train));

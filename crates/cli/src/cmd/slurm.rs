@@ -106,11 +106,7 @@ fn job(a: &SlurmArgs) -> anyhow::Result<SlurmJob> {
             a.shards - total
         );
     }
-    let uses_gpu = cfg
-        .device
-        .value
-        .iter()
-        .any(|d| greenbench_core::DeviceName::parse(d).is_ok_and(|d| d.gpu_index().is_some()));
+    let uses_gpu = cfg.device.value.iter().any(|d| d.gpu_index().is_some());
     if uses_gpu && a.gpus_per_task.is_none() {
         eprintln!("warning: the config runs on cuda devices but --gpus-per-task is not set; tasks may get no GPU");
     }

@@ -262,7 +262,10 @@ impl greenbench_core::Catalog for DryRunCatalog {
     fn datasets(&self) -> Vec<String> {
         self.0.datasets()
     }
-    fn check_device(&self, device: &str) -> Result<(), greenbench_core::BoxError> {
+    fn check_device(
+        &self,
+        device: greenbench_core::DeviceName,
+    ) -> Result<(), greenbench_core::BoxError> {
         self.0.check_device(device)
     }
     fn check_combination(

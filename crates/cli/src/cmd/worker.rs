@@ -73,10 +73,7 @@ pub fn run() -> std::process::ExitCode {
         // with CUDA_DEVICE_ORDER=PCI_BUS_ID so both count GPUs in PCI bus order).
         let mut settings = serde_json::from_value::<MeterSettings>(req.meter.clone())
             .map_err(|e| format!("meter settings: {e}"))?;
-        if let Some(i) = greenbench_core::DeviceName::parse(&req.spec.device)
-            .ok()
-            .and_then(|d| d.gpu_index())
-        {
+        if let Some(i) = req.spec.device.gpu_index() {
             settings.gpu_index = i;
         }
         let meter = Meter::auto(&settings.options())?;

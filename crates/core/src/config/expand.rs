@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 
 use super::{Strategy, SweepConfig};
+use crate::choices::Choice;
 use crate::spec::RunSpec;
 
 impl SweepConfig {
@@ -135,17 +136,17 @@ impl SweepConfig {
             test_subset: ds.test_subset,
             batch_size: self.batch_size.value[i[2]].max(1) as usize,
             lr: self.lr.value[i[3]],
-            optimizer: self.optimizer.value[i[4]].clone(),
+            optimizer: self.optimizer.value[i[4]],
             momentum: self.momentum.value,
             weight_decay: self.weight_decay.value,
-            schedule: self.schedule.value.clone(),
+            schedule: self.schedule.value,
             epochs: self.epochs.value[i[5]].max(1) as usize,
-            device: self.device.value[i[6]].clone(),
+            device: self.device.value[i[6]],
             threads: self.threads.value[i[7]].max(1) as usize,
             seed: self.seed.value[i[8]].max(0) as u64,
             power_limit_w: limits[i[9]],
             repeat: i[10],
-            precision: self.precision.value.clone(),
+            precision: self.precision.value,
             warmup_batches: self.warmup_batches.value.max(0) as usize,
             replicate_test: ds
                 .replicate_test
@@ -199,8 +200,8 @@ fn axis_matches(s: &RunSpec, key: &str, v: &toml::Value) -> bool {
     match key {
         "model" => text(&s.model),
         "dataset" => text(&s.dataset),
-        "optimizer" => text(&s.optimizer),
-        "device" => text(&s.device),
+        "optimizer" => text(s.optimizer.name()),
+        "device" => text(&s.device.to_string()),
         "batch_size" => num(s.batch_size as f64),
         "lr" => num(s.lr),
         "epochs" => num(s.epochs as f64),

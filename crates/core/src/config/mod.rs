@@ -10,6 +10,9 @@ use std::marker::PhantomData;
 use std::ops::Range;
 use std::path::PathBuf;
 
+use crate::choices::{Optimizer, Precision, Schedule};
+use crate::device::DeviceName;
+
 pub mod bounds;
 mod expand;
 mod raw;
@@ -18,12 +21,6 @@ mod validate;
 
 pub use search::{Budget, Objective, SearchConfig, Strategy};
 
-/// Optimizers a config may name.
-pub const OPTIMIZERS: &[&str] = &["sgd", "sgd-nesterov", "adamw"];
-/// Learning-rate schedules a config may name.
-pub const SCHEDULES: &[&str] = &["cosine", "cosine-step", "step", "constant"];
-/// Precisions a config may name.
-pub const PRECISIONS: &[&str] = &["f32"];
 /// Axis names (keys allowed in `[grid]` and `[[exclude]]`).
 pub const AXES: &[&str] = &[
     "model",
@@ -232,11 +229,11 @@ pub struct SweepConfig {
     /// Learning-rate axis.
     pub lr: Located<Vec<f64>>,
     /// Optimizer axis.
-    pub optimizer: Located<Vec<String>>,
+    pub optimizer: Located<Vec<Optimizer>>,
     /// Epochs axis.
     pub epochs: Located<Vec<i64>>,
     /// Device axis.
-    pub device: Located<Vec<String>>,
+    pub device: Located<Vec<DeviceName>>,
     /// Threads axis.
     pub threads: Located<Vec<i64>>,
     /// Seed axis.
@@ -257,10 +254,10 @@ pub struct SweepConfig {
     pub momentum: Located<f64>,
     /// Weight decay.
     pub weight_decay: Located<f64>,
-    /// LR schedule.
-    pub schedule: Located<String>,
+    /// Learning-rate schedule of every run.
+    pub schedule: Located<Schedule>,
     /// Numeric precision of training (`f32`, the only one accepted today).
-    pub precision: Located<String>,
+    pub precision: Located<Precision>,
     /// Carbon settings.
     pub carbon: CarbonConfig,
     /// Exclusion tables, each with its byte span.

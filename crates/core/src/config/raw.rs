@@ -6,6 +6,8 @@ use std::path::Path;
 use toml::Spanned;
 
 use super::{Axis, CarbonConfig, DatasetChoice, Located, PendingError, SearchConfig, SweepConfig};
+use crate::choices::{Choice, Precision, Schedule};
+use crate::device::DeviceName;
 use crate::error::{ConfigError, CoreError};
 
 /// The `[grid]` table: any axis.
@@ -168,6 +170,61 @@ fn scalar<T>(v: Option<Spanned<T>>, name: &str, default: T) -> Located<T> {
     }
 }
 
+/// A located list of names parsed into their type; a name that does not parse is an error at the
+/// list's place (message and hint from `parse`) and is left out.
+fn parsed<T>(
+    names: Located<Vec<String>>,
+    parse: impl Fn(&str) -> Result<T, (String, Option<String>)>,
+    errs: &mut Vec<PendingError>,
+) -> Located<Vec<T>> {
+    let mut value = Vec::new();
+    for name in &names.value {
+        match parse(name) {
+            Ok(v) => value.push(v),
+            Err((message, hint)) => {
+                errs.push((names.field.clone(), names.span.clone(), message, hint))
+            }
+        }
+    }
+    Located {
+        value,
+        field: names.field,
+        span: names.span,
+    }
+}
+
+/// A name of a [`Choice`] set, the error split into what is wrong and what is accepted.
+fn choice<T: Choice>(name: &str) -> Result<T, (String, Option<String>)> {
+    T::parse(name).map_err(|e| {
+        (
+            format!("unknown {} `{}`", e.what, e.given),
+            Some(format!("accepted: {}", e.accepted)),
+        )
+    })
+}
+
+/// A located scalar name parsed like [`parsed`]'s; `fallback` stands in after an error.
+fn parsed_scalar<T: Choice>(
+    name: Located<String>,
+    fallback: T,
+    errs: &mut Vec<PendingError>,
+) -> Located<T> {
+    let l = parsed(
+        Located {
+            value: vec![name.value],
+            field: name.field,
+            span: name.span,
+        },
+        choice::<T>,
+        errs,
+    );
+    Located {
+        value: l.value.first().copied().unwrap_or(fallback),
+        field: l.field,
+        span: l.span,
+    }
+}
+
 fn default_threads() -> i64 {
     std::thread::available_parallelism().map_or(1, |n| n.get() as i64)
 }
@@ -199,19 +256,27 @@ impl SweepConfig {
             dataset: take(raw.dataset, g.dataset, "dataset", None, &mut errs),
             batch_size: take(raw.batch_size, g.batch_size, "batch_size", None, &mut errs),
             lr: take(raw.lr, g.lr, "lr", Some(vec![0.001]), &mut errs),
-            optimizer: take(
-                raw.optimizer,
-                g.optimizer,
-                "optimizer",
-                Some(vec!["sgd".into()]),
+            optimizer: parsed(
+                take(
+                    raw.optimizer,
+                    g.optimizer,
+                    "optimizer",
+                    Some(vec!["sgd".into()]),
+                    &mut errs,
+                ),
+                choice,
                 &mut errs,
             ),
             epochs: take(raw.epochs, g.epochs, "epochs", Some(vec![1]), &mut errs),
-            device: take(
-                raw.device,
-                g.device,
-                "device",
-                Some(vec!["cpu".into()]),
+            device: parsed(
+                take(
+                    raw.device,
+                    g.device,
+                    "device",
+                    Some(vec!["cpu".into()]),
+                    &mut errs,
+                ),
+                |d| DeviceName::parse(d).map_err(|e| (e.to_string(), None)),
                 &mut errs,
             ),
             threads: take(
@@ -236,8 +301,16 @@ impl SweepConfig {
             replicate_test: scalar(raw.replicate_test, "replicate_test", 1),
             momentum: scalar(raw.momentum, "momentum", 0.9),
             weight_decay: scalar(raw.weight_decay, "weight_decay", 5e-4),
-            schedule: scalar(raw.schedule, "schedule", "cosine".into()),
-            precision: scalar(raw.precision, "precision", "f32".into()),
+            schedule: parsed_scalar(
+                scalar(raw.schedule, "schedule", "cosine".into()),
+                Schedule::Cosine,
+                &mut errs,
+            ),
+            precision: parsed_scalar(
+                scalar(raw.precision, "precision", "f32".into()),
+                Precision::F32,
+                &mut errs,
+            ),
             carbon: raw.carbon.map(Spanned::into_inner).unwrap_or_default(),
             exclude: raw
                 .exclude

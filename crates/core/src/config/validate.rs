@@ -5,9 +5,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use super::raw::line_col;
-use super::{
-    default_intensity, PendingError, SweepConfig, AXES, OPTIMIZERS, PRECISIONS, SCHEDULES,
-};
+use super::{default_intensity, PendingError, SweepConfig, AXES};
 use crate::catalog::Catalog;
 use crate::error::{ConfigError, CoreError};
 
@@ -278,38 +276,12 @@ impl SweepConfig {
         }
     }
 
-    /// Optimizer, schedule, precision, model, dataset and device names this build knows.
+    /// Model, dataset and device names this build and machine can use (optimizer, schedule and
+    /// precision names are checked when the file is read).
     fn check_names(&self, catalog: &dyn Catalog, errs: &mut Vec<PendingError>) {
         let mut e = |l_field: &str, span: &Option<Range<usize>>, m: String, h: Option<String>| {
             errs.push((l_field.to_string(), span.clone(), m, h));
         };
-        let one_of = |v: &str, list: &[&str]| list.contains(&v);
-        for o in &self.optimizer.value {
-            if !one_of(o, OPTIMIZERS) {
-                e(
-                    &self.optimizer.field,
-                    &self.optimizer.span,
-                    format!("unknown optimizer `{o}`"),
-                    Some(format!("accepted: {}", OPTIMIZERS.join(", "))),
-                );
-            }
-        }
-        if !one_of(&self.schedule.value, SCHEDULES) {
-            e(
-                &self.schedule.field,
-                &self.schedule.span,
-                format!("unknown schedule `{}`", self.schedule.value),
-                Some(format!("accepted: {}", SCHEDULES.join(", "))),
-            );
-        }
-        if !one_of(&self.precision.value, PRECISIONS) {
-            e(
-                &self.precision.field,
-                &self.precision.span,
-                format!("unsupported precision `{}`", self.precision.value),
-                Some(format!("accepted: {}", PRECISIONS.join(", "))),
-            );
-        }
         for m in &self.model.value {
             if let Err(accepted) = catalog.check_model(m) {
                 e(
@@ -353,7 +325,7 @@ impl SweepConfig {
             }
         }
         for dev in &self.device.value {
-            if let Err(why) = catalog.check_device(dev) {
+            if let Err(why) = catalog.check_device(*dev) {
                 e(
                     &self.device.field,
                     &self.device.span,

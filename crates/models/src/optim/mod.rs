@@ -10,10 +10,7 @@ use candle_core::backprop::GradStore;
 use candle_core::{DType, Tensor, Var};
 
 use crate::error::ModelError;
-pub use schedule::Schedule;
-
-/// Names as `greenbench_core::config::OPTIMIZERS` spells them.
-pub const NAMES: &[&str] = &["sgd", "sgd-nesterov", "adamw"];
+pub use schedule::learning_rate;
 
 /// AdamW constants (PyTorch defaults).
 pub const ADAM_BETAS: (f64, f64) = (0.9, 0.999);
@@ -35,25 +32,19 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// Parses a config name; `momentum` is used by the SGD variants.
-    pub fn parse(name: &str, momentum: f64) -> Result<Self, ModelError> {
-        match name {
-            "sgd" => Ok(Kind::Sgd {
+    /// The update rule of a config's optimizer; `momentum` is used by the SGD variants.
+    pub fn new(optimizer: greenbench_core::Optimizer, momentum: f64) -> Self {
+        use greenbench_core::Optimizer as O;
+        match optimizer {
+            O::Sgd => Kind::Sgd {
                 momentum,
                 nesterov: false,
-            }),
-            "sgd-nesterov" => Ok(Kind::Sgd {
+            },
+            O::SgdNesterov => Kind::Sgd {
                 momentum,
                 nesterov: true,
-            }),
-            "adamw" => Ok(Kind::AdamW),
-            other => Err(ModelError::Setting {
-                field: "optimizer",
-                message: format!(
-                    "unknown optimizer `{other}`; accepted: {}",
-                    NAMES.join(", ")
-                ),
-            }),
+            },
+            O::AdamW => Kind::AdamW,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Shared helpers of the integration tests.
 #![allow(dead_code)]
 
+use greenbench_core::{DeviceName, Schedule};
 use greenbench_models::{InputSpec, TrainSettings};
 
 /// Deterministic pseudo-random numbers in [0, 1).
@@ -24,14 +25,16 @@ pub fn settings(model: &str, optimizer: &str, lr: f64) -> TrainSettings {
         model: model.into(),
         batch_size: 16,
         lr,
-        optimizer: optimizer.into(),
+        optimizer: optimizer
+            .parse()
+            .unwrap_or_else(|e| panic!("test settings: {e}")),
         momentum: 0.9,
         weight_decay: 0.0,
-        schedule: "constant".into(),
+        schedule: Schedule::Constant,
         epochs: 1,
         steps_per_epoch: 1000,
         seed: 1,
-        device: "cpu".into(),
+        device: DeviceName::Cpu,
     }
 }
 
