@@ -4,7 +4,6 @@
 use std::collections::HashSet;
 
 use super::{Strategy, SweepConfig};
-use crate::choices::Choice;
 use crate::spec::RunSpec;
 
 impl SweepConfig {
@@ -157,10 +156,20 @@ impl SweepConfig {
         }
     }
 
+    /// Whether an `[[exclude]]` table matches `s`: every axis it names has the value it gives.
     fn excluded(&self, s: &RunSpec) -> bool {
-        self.exclude
-            .iter()
-            .any(|(t, _)| !t.is_empty() && t.iter().all(|(k, v)| axis_matches(s, k, v)))
+        if self.exclude.is_empty() {
+            return false;
+        }
+        // The spec as its JSON object: an axis's key there is its key in the config.
+        let Ok(serde_json::Value::Object(spec)) = serde_json::to_value(s) else {
+            return false;
+        };
+        self.exclude.iter().any(|(t, _)| {
+            !t.is_empty()
+                && t.iter()
+                    .all(|(k, v)| spec.get(k).is_some_and(|w| same(w, v)))
+        })
     }
 
     /// A canonical JSON form of everything that determines the runs (for "same config" checks
@@ -190,24 +199,18 @@ fn odometer(lens: &[usize]) -> impl Iterator<Item = Vec<usize>> + '_ {
     })
 }
 
-fn axis_matches(s: &RunSpec, key: &str, v: &toml::Value) -> bool {
-    let num = |x: f64| match v {
-        toml::Value::Integer(i) => (*i as f64 - x).abs() < 1e-12,
-        toml::Value::Float(f) => (f - x).abs() <= 1e-12 * x.abs().max(1.0),
-        _ => false,
-    };
-    let text = |x: &str| v.as_str() == Some(x);
-    match key {
-        "model" => text(&s.model),
-        "dataset" => text(&s.dataset),
-        "optimizer" => text(s.optimizer.name()),
-        "device" => text(&s.device.to_string()),
-        "batch_size" => num(s.batch_size as f64),
-        "lr" => num(s.lr),
-        "epochs" => num(s.epochs as f64),
-        "threads" => num(s.threads as f64),
-        "seed" => num(s.seed as f64),
-        "power_limit_w" => s.power_limit_w.is_some_and(num),
+/// Whether a spec's value (JSON) is the value an `[[exclude]]` table gives (TOML): equal text,
+/// or numbers equal up to rounding (`lr = 1e-3` matches 0.001).
+fn same(spec: &serde_json::Value, excluded: &toml::Value) -> bool {
+    let close = |x: f64, y: f64| (x - y).abs() <= 1e-12 * x.abs().max(1.0);
+    match (spec, excluded) {
+        (serde_json::Value::String(a), toml::Value::String(b)) => a == b,
+        (serde_json::Value::Number(a), toml::Value::Integer(b)) => {
+            a.as_f64().is_some_and(|a| close(a, *b as f64))
+        }
+        (serde_json::Value::Number(a), toml::Value::Float(b)) => {
+            a.as_f64().is_some_and(|a| close(a, *b))
+        }
         _ => false,
     }
 }
@@ -229,5 +232,35 @@ mod tests {
         }
         assert_eq!(got, want);
         assert_eq!(odometer(&[2, 0, 3]).count(), 0);
+    }
+
+    #[test]
+    fn excludes_match_text_integers_floats_and_unset_axes() {
+        let text = r#"
+name = "x"
+dataset = "digits"
+optimizer = ["sgd", "adamw"]
+[grid]
+model = ["a", "b"]
+batch_size = [32, 64]
+lr = [0.001, 0.01]
+[[exclude]]
+model = "a"
+lr = 1e-3
+[[exclude]]
+batch_size = 64.0
+optimizer = "adamw"
+[[exclude]]
+power_limit_w = 100
+"#;
+        let cfg = SweepConfig::parse(text, std::path::Path::new("x.toml")).unwrap();
+        let runs = cfg.expand();
+        // 16 combinations; a·0.001 drops 4, 64·adamw drops 4 (one of them already gone); the
+        // power limit is not set, so its table matches nothing.
+        assert_eq!(runs.len(), 16 - 4 - 4 + 1);
+        assert!(!runs.iter().any(|s| s.model == "a" && s.lr == 0.001));
+        assert!(!runs
+            .iter()
+            .any(|s| s.batch_size == 64 && s.optimizer == crate::Optimizer::AdamW));
     }
 }

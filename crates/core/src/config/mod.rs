@@ -19,21 +19,8 @@ mod raw;
 pub mod search;
 mod validate;
 
+pub use raw::AXES;
 pub use search::{Budget, Objective, SearchConfig, Strategy};
-
-/// Axis names (keys allowed in `[grid]` and `[[exclude]]`).
-pub const AXES: &[&str] = &[
-    "model",
-    "dataset",
-    "batch_size",
-    "lr",
-    "optimizer",
-    "epochs",
-    "device",
-    "threads",
-    "seed",
-    "power_limit_w",
-];
 
 /// An error found before its location is turned into line and column:
 /// (field, byte span, message, hint).

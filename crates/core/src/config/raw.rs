@@ -10,56 +10,87 @@ use crate::choices::{Choice, Precision, Schedule};
 use crate::device::DeviceName;
 use crate::error::{ConfigError, CoreError};
 
-/// The `[grid]` table: any axis.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct GridTable {
-    model: Option<Spanned<Axis<String>>>,
-    dataset: Option<Spanned<Axis<DatasetChoice>>>,
-    batch_size: Option<Spanned<Axis<i64>>>,
-    lr: Option<Spanned<Axis<f64>>>,
-    optimizer: Option<Spanned<Axis<String>>>,
-    epochs: Option<Spanned<Axis<i64>>>,
-    device: Option<Spanned<Axis<String>>>,
-    threads: Option<Spanned<Axis<i64>>>,
-    seed: Option<Spanned<Axis<i64>>>,
-    power_limit_w: Option<Spanned<Axis<f64>>>,
+/// The file's schema, with the sweep axes written once: each axis's name, the type a config
+/// writes and its default (`None`: required). From this one list come the `[grid]` table, the
+/// top-level keys of `RawConfig`, [`AXES`] and the located values [`WrittenAxes`].
+macro_rules! schema {
+    (
+        axes { $($axis:ident: $ty:ty = $default:expr,)* }
+        settings { $($(#[$meta:meta])* $field:ident: $fty:ty,)* }
+    ) => {
+        /// The `[grid]` table: any axis.
+        #[derive(Debug, Clone, Default, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct GridTable {
+            $($axis: Option<Spanned<Axis<$ty>>>,)*
+        }
+
+        /// The file as written.
+        #[derive(Debug, Clone, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct RawConfig {
+            $($axis: Option<Spanned<Axis<$ty>>>,)*
+            $($(#[$meta])* $field: $fty,)*
+        }
+
+        /// Axis names, in the order a config's documentation lists them (the keys allowed in
+        /// `[grid]` and `[[exclude]]`).
+        pub const AXES: &[&str] = &[$(stringify!($axis)),*];
+
+        /// Every axis with its values and where they were written: the top level, `[grid]`, or
+        /// (no span) its default.
+        struct WrittenAxes {
+            $($axis: Located<Vec<$ty>>,)*
+        }
+
+        impl WrittenAxes {
+            /// Each axis of `raw` from the top level or `[grid]`; written in both, missing while
+            /// required, or an empty list: an error in `errs`.
+            fn take(raw: &mut RawConfig, errs: &mut Vec<PendingError>) -> WrittenAxes {
+                let grid = raw.grid.take().unwrap_or_default();
+                WrittenAxes {
+                    $($axis: take(raw.$axis.take(), grid.$axis, stringify!($axis), $default, errs),)*
+                }
+            }
+        }
+    };
 }
 
-/// The file as written.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawConfig {
-    name: Spanned<String>,
-    #[serde(default)]
-    description: Option<String>,
-    model: Option<Spanned<Axis<String>>>,
-    dataset: Option<Spanned<Axis<DatasetChoice>>>,
-    batch_size: Option<Spanned<Axis<i64>>>,
-    lr: Option<Spanned<Axis<f64>>>,
-    optimizer: Option<Spanned<Axis<String>>>,
-    epochs: Option<Spanned<Axis<i64>>>,
-    device: Option<Spanned<Axis<String>>>,
-    threads: Option<Spanned<Axis<i64>>>,
-    seed: Option<Spanned<Axis<i64>>>,
-    power_limit_w: Option<Spanned<Axis<f64>>>,
-    repeats: Option<Spanned<i64>>,
-    warmup_batches: Option<Spanned<i64>>,
-    idle_seconds: Option<Spanned<f64>>,
-    run_timeout: Option<Spanned<f64>>,
-    replicate_test: Option<Spanned<i64>>,
-    momentum: Option<Spanned<f64>>,
-    weight_decay: Option<Spanned<f64>>,
-    schedule: Option<Spanned<String>>,
-    precision: Option<Spanned<String>>,
-    #[serde(default)]
-    carbon: Option<Spanned<CarbonConfig>>,
-    #[serde(default)]
-    grid: Option<GridTable>,
-    #[serde(default)]
-    exclude: Vec<Spanned<toml::Table>>,
-    #[serde(default)]
-    search: Option<Spanned<SearchConfig>>,
+schema! {
+    axes {
+        model: String = None,
+        dataset: DatasetChoice = None,
+        batch_size: i64 = None,
+        lr: f64 = Some(vec![0.001]),
+        optimizer: String = Some(vec!["sgd".into()]),
+        epochs: i64 = Some(vec![1]),
+        device: String = Some(vec!["cpu".into()]),
+        threads: i64 = Some(vec![default_threads()]),
+        seed: i64 = Some(vec![0]),
+        power_limit_w: f64 = Some(vec![]),
+    }
+    settings {
+        name: Spanned<String>,
+        #[serde(default)]
+        description: Option<String>,
+        repeats: Option<Spanned<i64>>,
+        warmup_batches: Option<Spanned<i64>>,
+        idle_seconds: Option<Spanned<f64>>,
+        run_timeout: Option<Spanned<f64>>,
+        replicate_test: Option<Spanned<i64>>,
+        momentum: Option<Spanned<f64>>,
+        weight_decay: Option<Spanned<f64>>,
+        schedule: Option<Spanned<String>>,
+        precision: Option<Spanned<String>>,
+        #[serde(default)]
+        carbon: Option<Spanned<CarbonConfig>>,
+        #[serde(default)]
+        grid: Option<GridTable>,
+        #[serde(default)]
+        exclude: Vec<Spanned<toml::Table>>,
+        #[serde(default)]
+        search: Option<Spanned<SearchConfig>>,
+    }
 }
 
 pub(super) fn line_col(text: &str, offset: usize) -> (usize, usize) {
@@ -91,6 +122,8 @@ pub(super) fn field_at(text: &str, offset: usize) -> String {
     }
 }
 
+/// One axis from the top level (`top`) or `[grid]` (`grid`), or its `default` (`None`: the axis
+/// is required); written twice, missing or empty is an error in `errs`.
 fn take<T>(
     top: Option<Spanned<Axis<T>>>,
     grid: Option<Spanned<Axis<T>>>,
@@ -98,58 +131,52 @@ fn take<T>(
     default: Option<Vec<T>>,
     errs: &mut Vec<PendingError>,
 ) -> Located<Vec<T>> {
-    match (top, grid) {
-        (Some(t), Some(g)) => {
-            errs.push((
-                format!("grid.{name}"),
-                Some(g.span()),
-                format!("`{name}` is given both at the top level and in [grid]"),
-                Some("keep one of the two".into()),
-            ));
-            let span = t.span();
-            Located {
-                value: t.into_inner().0,
-                field: name.into(),
-                span: Some(span),
-            }
+    let written = |v: Spanned<Axis<T>>, field: String| {
+        let span = v.span();
+        Located {
+            value: v.into_inner().0,
+            field,
+            span: Some(span),
         }
-        (Some(t), None) => {
-            let span = t.span();
-            Located {
-                value: t.into_inner().0,
-                field: name.into(),
-                span: Some(span),
+    };
+    let axis = match (top, grid) {
+        (Some(t), g) => {
+            if let Some(g) = g {
+                errs.push((
+                    format!("grid.{name}"),
+                    Some(g.span()),
+                    format!("`{name}` is given both at the top level and in [grid]"),
+                    Some("keep one of the two".into()),
+                ));
             }
+            written(t, name.into())
         }
-        (None, Some(g)) => {
-            let span = g.span();
-            Located {
-                value: g.into_inner().0,
-                field: format!("grid.{name}"),
-                span: Some(span),
-            }
-        }
-        (None, None) => match default {
-            Some(d) => Located {
-                value: d,
-                field: name.into(),
-                span: None,
-            },
-            None => {
+        (None, Some(g)) => written(g, format!("grid.{name}")),
+        (None, None) => {
+            if default.is_none() {
                 errs.push((
                     format!("grid.{name}"),
                     None,
                     format!("required axis `{name}` is missing"),
                     Some(format!("add `{name} = ...` under [grid]")),
                 ));
-                Located {
-                    value: Vec::new(),
-                    field: name.into(),
-                    span: None,
-                }
             }
-        },
+            Located {
+                value: default.unwrap_or_default(),
+                field: name.into(),
+                span: None,
+            }
+        }
+    };
+    if axis.span.is_some() && axis.value.is_empty() {
+        errs.push((
+            axis.field.clone(),
+            axis.span.clone(),
+            "the list is empty".into(),
+            Some("give at least one value, or leave the key out for its default".into()),
+        ));
     }
+    axis
 }
 
 fn scalar<T>(v: Option<Spanned<T>>, name: &str, default: T) -> Located<T> {
@@ -242,9 +269,9 @@ impl SweepConfig {
 
     /// Parses config text; `path` is used in error messages.
     pub fn parse(text: &str, path: &Path) -> Result<SweepConfig, CoreError> {
-        let raw: RawConfig = toml::from_str(text).map_err(|e| toml_error(text, path, &e))?;
+        let mut raw: RawConfig = toml::from_str(text).map_err(|e| toml_error(text, path, &e))?;
         let mut errs = Vec::new();
-        let g = raw.grid.unwrap_or_default();
+        let axes = WrittenAxes::take(&mut raw, &mut errs);
         let name_span = raw.name.span();
         let search_span = raw.search.as_ref().map(Spanned::span);
         let cfg = SweepConfig {
@@ -252,48 +279,20 @@ impl SweepConfig {
             text: text.to_string(),
             name: raw.name.into_inner(),
             description: raw.description,
-            model: take(raw.model, g.model, "model", None, &mut errs),
-            dataset: take(raw.dataset, g.dataset, "dataset", None, &mut errs),
-            batch_size: take(raw.batch_size, g.batch_size, "batch_size", None, &mut errs),
-            lr: take(raw.lr, g.lr, "lr", Some(vec![0.001]), &mut errs),
-            optimizer: parsed(
-                take(
-                    raw.optimizer,
-                    g.optimizer,
-                    "optimizer",
-                    Some(vec!["sgd".into()]),
-                    &mut errs,
-                ),
-                choice,
-                &mut errs,
-            ),
-            epochs: take(raw.epochs, g.epochs, "epochs", Some(vec![1]), &mut errs),
+            model: axes.model,
+            dataset: axes.dataset,
+            batch_size: axes.batch_size,
+            lr: axes.lr,
+            optimizer: parsed(axes.optimizer, choice, &mut errs),
+            epochs: axes.epochs,
             device: parsed(
-                take(
-                    raw.device,
-                    g.device,
-                    "device",
-                    Some(vec!["cpu".into()]),
-                    &mut errs,
-                ),
+                axes.device,
                 |d| DeviceName::parse(d).map_err(|e| (e.to_string(), None)),
                 &mut errs,
             ),
-            threads: take(
-                raw.threads,
-                g.threads,
-                "threads",
-                Some(vec![default_threads()]),
-                &mut errs,
-            ),
-            seed: take(raw.seed, g.seed, "seed", Some(vec![0]), &mut errs),
-            power_limit_w: take(
-                raw.power_limit_w,
-                g.power_limit_w,
-                "power_limit_w",
-                Some(vec![]),
-                &mut errs,
-            ),
+            threads: axes.threads,
+            seed: axes.seed,
+            power_limit_w: axes.power_limit_w,
             repeats: scalar(raw.repeats, "repeats", 1),
             warmup_batches: scalar(raw.warmup_batches, "warmup_batches", 5),
             idle_seconds: scalar(raw.idle_seconds, "idle_seconds", 5.0),

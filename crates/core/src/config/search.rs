@@ -161,101 +161,16 @@ impl SweepConfig {
     /// values, an `epochs` axis beside a halving search (whose resource epochs are).
     pub(super) fn search_problems(&self, errs: &mut Vec<PendingError>) {
         let s = &self.search;
-        let mut bad = |field: &str, message: String, hint: &str| {
-            errs.push((
-                format!("search.{field}"),
-                self.search_span.clone(),
-                message,
-                Some(hint.to_string()),
-            ))
-        };
-        let random = s.strategy == Strategy::Random;
-        let halving = s.strategy == Strategy::Halving;
-        if random && s.samples.is_none_or(|n| n == 0) {
-            bad(
-                "samples",
-                "a random search needs `samples` ≥ 1".into(),
-                "e.g. samples = 8",
-            );
-        }
-        if !random && (s.samples.is_some() || s.lr_range.is_some()) {
-            bad(
-                "samples",
-                "`samples` and `lr_range` are keys of a random search".into(),
-                "set strategy = \"random\", or remove them",
-            );
-        }
-        if let Some([lo, hi]) = s.lr_range {
-            if !(lo.is_finite() && hi.is_finite() && 0.0 < lo && lo < hi) {
-                bad(
-                    "lr_range",
-                    format!("lr_range = [{lo}, {hi}] is not 0 < low < high"),
-                    "e.g. lr_range = [0.001, 0.1]",
-                );
-            }
-        }
-        if halving {
-            match s.max_epochs {
-                None => bad(
-                    "max_epochs",
-                    "a halving search needs `max_epochs`".into(),
-                    "e.g. max_epochs = 9 with min_epochs = 1 and eta = 3",
-                ),
-                Some(max) if max < s.min_epochs.max(1) => bad(
-                    "max_epochs",
-                    format!("max_epochs = {max} is below min_epochs = {}", s.min_epochs),
-                    "give max_epochs ≥ min_epochs",
-                ),
-                Some(_) => {}
-            }
-            if s.min_epochs == 0 || s.eta < 2 {
-                bad(
-                    "eta",
-                    format!(
-                        "eta = {} and min_epochs = {} must be at least 2 and 1",
-                        s.eta, s.min_epochs
-                    ),
-                    "e.g. eta = 3, min_epochs = 1",
-                );
-            }
-            let rungs = self.search.rung_epochs().len();
-            if s.brackets == 0 || (rungs > 0 && s.brackets > rungs) {
-                bad(
-                    "brackets",
-                    format!("brackets = {} with {rungs} rung(s): give 1 to {rungs}", s.brackets),
-                    "bracket b starts at the b-th rung's epochs, so there are at most as many brackets as rungs",
-                );
-            }
-            if self.epochs.span.is_some() {
-                bad(
-                    "strategy",
-                    "a halving search sets each run's epochs itself (min_epochs … max_epochs): an `epochs` axis cannot be given beside it".into(),
-                    "remove `epochs`; use [search] min_epochs and max_epochs",
-                );
-            }
-            let none_held = self
-                .dataset
-                .value
-                .iter()
-                .filter(|d| d.validation_fraction().is_none())
-                .map(|d| d.name.as_str())
-                .collect::<Vec<_>>();
-            if !none_held.is_empty() {
-                bad(
-                    "strategy",
-                    format!(
-                        "a halving search promotes on validation accuracy, but {} holds nothing out (validation = 0)",
-                        none_held.join(", ")
-                    ),
-                    "give the dataset a validation fraction, e.g. validation = 0.1 (the default)",
-                );
-            }
+        let mut found = Vec::new();
+        self.sampling_problems(&mut found);
+        if s.strategy == Strategy::Halving {
+            self.halving_problems(&mut found);
         } else if s.max_epochs.is_some() || s.brackets != 1 {
-            bad(
-                "max_epochs",
+            found.push((
+                "max_epochs".into(),
                 "`max_epochs` and `brackets` are keys of a halving search".into(),
                 "set strategy = \"halving\", or remove them",
-            );
+            ));
         }
         for (name, v) in [
             ("energy_kwh", s.budget.energy_kwh),
@@ -263,15 +178,116 @@ impl SweepConfig {
             ("co2_g", s.budget.co2_g),
         ] {
             if let Some(v) = v.filter(|v| !(v.is_finite() && *v > 0.0)) {
-                bad(
-                    &format!("budget.{name}"),
+                found.push((
+                    format!("budget.{name}"),
                     format!("budget.{name} = {v} is not a positive number"),
                     "give a positive limit, or leave the key out",
-                );
+                ));
+            }
+        }
+        for (field, message, hint) in found {
+            errs.push((
+                format!("search.{field}"),
+                self.search_span.clone(),
+                message,
+                Some(hint.to_string()),
+            ));
+        }
+    }
+
+    /// A random search's `samples` and `lr_range`, and those keys given to another strategy.
+    fn sampling_problems(&self, found: &mut Vec<Problem>) {
+        let s = &self.search;
+        let random = s.strategy == Strategy::Random;
+        if random && s.samples.is_none_or(|n| n == 0) {
+            found.push((
+                "samples".into(),
+                "a random search needs `samples` ≥ 1".into(),
+                "e.g. samples = 8",
+            ));
+        }
+        if !random && (s.samples.is_some() || s.lr_range.is_some()) {
+            found.push((
+                "samples".into(),
+                "`samples` and `lr_range` are keys of a random search".into(),
+                "set strategy = \"random\", or remove them",
+            ));
+        }
+        if let Some([lo, hi]) = s.lr_range {
+            if !(lo.is_finite() && hi.is_finite() && 0.0 < lo && lo < hi) {
+                found.push((
+                    "lr_range".into(),
+                    format!("lr_range = [{lo}, {hi}] is not 0 < low < high"),
+                    "e.g. lr_range = [0.001, 0.1]",
+                ));
             }
         }
     }
+
+    /// A halving search's epochs, eta and brackets, and what it needs of the rest of the config
+    /// (no `epochs` axis, a validation split to promote on).
+    fn halving_problems(&self, found: &mut Vec<Problem>) {
+        let s = &self.search;
+        match s.max_epochs {
+            None => found.push((
+                "max_epochs".into(),
+                "a halving search needs `max_epochs`".into(),
+                "e.g. max_epochs = 9 with min_epochs = 1 and eta = 3",
+            )),
+            Some(max) if max < s.min_epochs.max(1) => found.push((
+                "max_epochs".into(),
+                format!("max_epochs = {max} is below min_epochs = {}", s.min_epochs),
+                "give max_epochs ≥ min_epochs",
+            )),
+            Some(_) => {}
+        }
+        if s.min_epochs == 0 || s.eta < 2 {
+            found.push((
+                "eta".into(),
+                format!(
+                    "eta = {} and min_epochs = {} must be at least 2 and 1",
+                    s.eta, s.min_epochs
+                ),
+                "e.g. eta = 3, min_epochs = 1",
+            ));
+        }
+        let rungs = s.rung_epochs().len();
+        if s.brackets == 0 || (rungs > 0 && s.brackets > rungs) {
+            found.push((
+                "brackets".into(),
+                format!("brackets = {} with {rungs} rung(s): give 1 to {rungs}", s.brackets),
+                "bracket b starts at the b-th rung's epochs, so there are at most as many brackets as rungs",
+            ));
+        }
+        if self.epochs.span.is_some() {
+            found.push((
+                "strategy".into(),
+                "a halving search sets each run's epochs itself (min_epochs … max_epochs): an `epochs` axis cannot be given beside it".into(),
+                "remove `epochs`; use [search] min_epochs and max_epochs",
+            ));
+        }
+        let none_held = self
+            .dataset
+            .value
+            .iter()
+            .filter(|d| d.validation_fraction().is_none())
+            .map(|d| d.name.as_str())
+            .collect::<Vec<_>>();
+        if !none_held.is_empty() {
+            found.push((
+                "strategy".into(),
+                format!(
+                    "a halving search promotes on validation accuracy, but {} holds nothing out (validation = 0)",
+                    none_held.join(", ")
+                ),
+                "give the dataset a validation fraction, e.g. validation = 0.1 (the default)",
+            ));
+        }
+    }
 }
+
+/// A problem of the `[search]` table: the key under `search.`, what is wrong, what to do.
+type Problem = (String, String, &'static str);
 
 #[cfg(test)]
 mod tests {

@@ -5,9 +5,25 @@ use std::ops::Range;
 use std::path::Path;
 
 use super::raw::line_col;
-use super::{default_intensity, PendingError, SweepConfig, AXES};
+use super::{default_intensity, Located, PendingError, SweepConfig, AXES};
 use crate::catalog::Catalog;
 use crate::error::{ConfigError, CoreError};
+
+/// Records an error at a located value (its field and span).
+fn push<T>(errs: &mut Vec<PendingError>, at: &Located<T>, message: String, hint: Option<String>) {
+    errs.push((at.field.clone(), at.span.clone(), message, hint));
+}
+
+/// Records an error at a field and span given apart.
+fn pending(
+    errs: &mut Vec<PendingError>,
+    field: &str,
+    span: &Option<Range<usize>>,
+    message: String,
+    hint: Option<String>,
+) {
+    errs.push((field.to_string(), span.clone(), message, hint));
+}
 
 impl SweepConfig {
     fn err(
@@ -109,32 +125,9 @@ impl SweepConfig {
         self.collect(errs)
     }
 
-    /// Every axis non-empty; sizes, seeds, rates and power limits in range.
+    /// Sizes, seeds, rates and power limits in range (an empty list is refused when the file is
+    /// read).
     fn check_axes(&self, errs: &mut Vec<PendingError>) {
-        let mut e = |l_field: &str, span: &Option<Range<usize>>, m: String, h: Option<String>| {
-            errs.push((l_field.to_string(), span.clone(), m, h));
-        };
-        macro_rules! nonempty {
-            ($ax:expr) => {
-                if $ax.value.is_empty() {
-                    e(
-                        &$ax.field,
-                        &$ax.span,
-                        "the list is empty".into(),
-                        Some("give at least one value".into()),
-                    );
-                }
-            };
-        }
-        nonempty!(self.model);
-        nonempty!(self.dataset);
-        nonempty!(self.batch_size);
-        nonempty!(self.lr);
-        nonempty!(self.optimizer);
-        nonempty!(self.epochs);
-        nonempty!(self.device);
-        nonempty!(self.threads);
-        nonempty!(self.seed);
         for (ax, what) in [
             (&self.batch_size, "batch size"),
             (&self.epochs, "epochs"),
@@ -142,9 +135,9 @@ impl SweepConfig {
         ] {
             for &v in &ax.value {
                 if v < 1 {
-                    e(
-                        &ax.field,
-                        &ax.span,
+                    push(
+                        errs,
+                        ax,
                         format!("{what} must be at least 1, found {v}"),
                         None,
                     );
@@ -153,9 +146,9 @@ impl SweepConfig {
         }
         for &s in &self.seed.value {
             if s < 0 {
-                e(
-                    &self.seed.field,
-                    &self.seed.span,
+                push(
+                    errs,
+                    &self.seed,
                     format!("seed must be ≥ 0, found {s}"),
                     None,
                 );
@@ -163,9 +156,9 @@ impl SweepConfig {
         }
         for &lr in &self.lr.value {
             if !(lr.is_finite() && lr > 0.0) {
-                e(
-                    &self.lr.field,
-                    &self.lr.span,
+                push(
+                    errs,
+                    &self.lr,
                     format!("learning rate must be a positive number, found {lr}"),
                     None,
                 );
@@ -173,9 +166,9 @@ impl SweepConfig {
         }
         for &w in &self.power_limit_w.value {
             if !(w.is_finite() && w > 0.0) {
-                e(
-                    &self.power_limit_w.field,
-                    &self.power_limit_w.span,
+                push(
+                    errs,
+                    &self.power_limit_w,
                     format!("power limit must be positive watts, found {w}"),
                     None,
                 );
@@ -185,26 +178,23 @@ impl SweepConfig {
 
     /// The scalar settings (repeats, warm-up, idle, time limit, momentum, weight decay) and carbon.
     fn check_settings(&self, errs: &mut Vec<PendingError>) {
-        let mut e = |l_field: &str, span: &Option<Range<usize>>, m: String, h: Option<String>| {
-            errs.push((l_field.to_string(), span.clone(), m, h));
-        };
         for (v, what) in [
             (&self.repeats, "repeats"),
             (&self.replicate_test, "replicate_test"),
         ] {
             if v.value < 1 {
-                e(
-                    &v.field,
-                    &v.span,
+                push(
+                    errs,
+                    v,
                     format!("{what} must be at least 1, found {}", v.value),
                     None,
                 );
             }
         }
         if self.warmup_batches.value < 0 {
-            e(
-                &self.warmup_batches.field,
-                &self.warmup_batches.span,
+            push(
+                errs,
+                &self.warmup_batches,
                 format!(
                     "warmup_batches must be ≥ 0, found {}",
                     self.warmup_batches.value
@@ -213,9 +203,9 @@ impl SweepConfig {
             );
         }
         if !(self.idle_seconds.value.is_finite() && self.idle_seconds.value >= 0.0) {
-            e(
-                &self.idle_seconds.field,
-                &self.idle_seconds.span,
+            push(
+                errs,
+                &self.idle_seconds,
                 format!(
                     "idle_seconds must be ≥ 0, found {}",
                     self.idle_seconds.value
@@ -225,26 +215,26 @@ impl SweepConfig {
         }
         if let Some(t) = &self.run_timeout {
             if !(t.value.is_finite() && t.value > 0.0) {
-                e(
-                    &t.field,
-                    &t.span,
+                push(
+                    errs,
+                    t,
                     format!("run_timeout must be positive seconds, found {}", t.value),
                     None,
                 );
             }
         }
         if !(0.0..1.0).contains(&self.momentum.value) {
-            e(
-                &self.momentum.field,
-                &self.momentum.span,
+            push(
+                errs,
+                &self.momentum,
                 format!("momentum must be in [0, 1), found {}", self.momentum.value),
                 None,
             );
         }
         if !(self.weight_decay.value >= 0.0 && self.weight_decay.value.is_finite()) {
-            e(
-                &self.weight_decay.field,
-                &self.weight_decay.span,
+            push(
+                errs,
+                &self.weight_decay,
                 format!(
                     "weight_decay must be ≥ 0, found {}",
                     self.weight_decay.value
@@ -257,11 +247,9 @@ impl SweepConfig {
 
     /// Intensity, PUE, and the country or hourly series of `[carbon]`.
     fn check_carbon(&self, errs: &mut Vec<PendingError>) {
-        let mut e = |l_field: &str, span: &Option<Range<usize>>, m: String, h: Option<String>| {
-            errs.push((l_field.to_string(), span.clone(), m, h));
-        };
         if !(self.carbon.intensity_g_per_kwh >= 0.0 && self.carbon.pue >= 1.0) {
-            e(
+            pending(
+                errs,
                 "carbon",
                 &None,
                 format!(
@@ -272,21 +260,18 @@ impl SweepConfig {
             );
         }
         for m in self.carbon_problems() {
-            e("carbon", &None, m, None);
+            pending(errs, "carbon", &None, m, None);
         }
     }
 
     /// Model, dataset and device names this build and machine can use (optimizer, schedule and
     /// precision names are checked when the file is read).
     fn check_names(&self, catalog: &dyn Catalog, errs: &mut Vec<PendingError>) {
-        let mut e = |l_field: &str, span: &Option<Range<usize>>, m: String, h: Option<String>| {
-            errs.push((l_field.to_string(), span.clone(), m, h));
-        };
         for m in &self.model.value {
             if let Err(accepted) = catalog.check_model(m) {
-                e(
-                    &self.model.field,
-                    &self.model.span,
+                push(
+                    errs,
+                    &self.model,
                     format!("unknown model `{m}`"),
                     Some(accepted.to_string()),
                 );
@@ -295,9 +280,9 @@ impl SweepConfig {
         let datasets = catalog.datasets();
         for d in &self.dataset.value {
             if !datasets.is_empty() && !datasets.contains(&d.name) {
-                e(
-                    &self.dataset.field,
-                    &self.dataset.span,
+                push(
+                    errs,
+                    &self.dataset,
                     format!("unknown dataset `{}`", d.name),
                     Some(format!(
                         "accepted: {} (see `greenbench datasets`)",
@@ -306,16 +291,16 @@ impl SweepConfig {
                 );
             } else if d.subset == Some(0) || d.replicate_test == Some(0) || d.test_subset == Some(0)
             {
-                e(
-                    &self.dataset.field,
-                    &self.dataset.span,
+                push(
+                    errs,
+                    &self.dataset,
                     "subset, test_subset and replicate_test must be at least 1".into(),
                     None,
                 );
             } else if let Some(v) = d.validation.filter(|v| !(0.0..1.0).contains(v)) {
-                e(
-                    &self.dataset.field,
-                    &self.dataset.span,
+                push(
+                    errs,
+                    &self.dataset,
                     format!("validation = {v} is not a fraction of the training samples"),
                     Some(
                         "give a value in [0, 1), e.g. 0.1 (the default); 0 holds nothing out"
@@ -326,9 +311,9 @@ impl SweepConfig {
         }
         for dev in &self.device.value {
             if let Err(why) = catalog.check_device(*dev) {
-                e(
-                    &self.device.field,
-                    &self.device.span,
+                push(
+                    errs,
+                    &self.device,
                     format!("device `{dev}` cannot be used: {why}"),
                     None,
                 );
@@ -338,12 +323,10 @@ impl SweepConfig {
 
     /// `[[exclude]]` tables: not empty, axis names only, single values.
     fn check_excludes(&self, errs: &mut Vec<PendingError>) {
-        let mut e = |l_field: &str, span: &Option<Range<usize>>, m: String, h: Option<String>| {
-            errs.push((l_field.to_string(), span.clone(), m, h));
-        };
         for (table, span) in &self.exclude {
             if table.is_empty() {
-                e(
+                pending(
+                    errs,
                     "exclude",
                     &Some(span.clone()),
                     "an [[exclude]] table is empty and would drop every run".into(),
@@ -352,14 +335,16 @@ impl SweepConfig {
             }
             for (k, v) in table {
                 if !AXES.contains(&k.as_str()) {
-                    e(
+                    pending(
+                        errs,
                         &format!("exclude.{k}"),
                         &Some(span.clone()),
                         format!("`{k}` is not an axis"),
                         Some(format!("accepted: {}", AXES.join(", "))),
                     );
                 } else if matches!(v, toml::Value::Array(_) | toml::Value::Table(_)) {
-                    e(
+                    pending(
+                        errs,
                         &format!("exclude.{k}"),
                         &Some(span.clone()),
                         "exclude values must be single values".into(),
