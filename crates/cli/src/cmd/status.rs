@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use greenbench_analysis::numbers::energy;
-use greenbench_runner::status::{sweep_status, SweepStatus};
+use greenbench_runner::status::{sweep_status, BestRun, RunningRun, SweepStatus};
 use greenbench_worker::plan::human_duration;
 use greenbench_worker::ZooCatalog;
 
@@ -66,13 +66,25 @@ pub fn render(st: &SweepStatus) -> String {
         Some(h) => format!("in progress ({h})\n"),
         None => "no sweep is running on it\n".into(),
     });
+    out.push_str(&runs_line(st));
+    out.push_str(&time_line(st));
+    out.push_str(&energy_line(st));
+    if let Some(r) = &st.running {
+        out.push_str(&running_line(r));
+    }
+    out.push_str(&best_line(st.best.as_ref()));
+    out
+}
+
+/// How many runs are recorded (by status), running and remaining.
+fn runs_line(st: &SweepStatus) -> String {
     let recorded: usize = st.recorded.values().sum();
     let by: Vec<String> = st
         .recorded
         .iter()
         .map(|(k, n)| format!("{n} {k}"))
         .collect();
-    out.push_str(&format!(
+    format!(
         "runs: {recorded} of {} recorded{}, {} running, {} remaining\n",
         st.runs_total,
         if by.is_empty() {
@@ -82,9 +94,13 @@ pub fn render(st: &SweepStatus) -> String {
         },
         usize::from(st.running.is_some()),
         st.remaining
-    ));
+    )
+}
+
+/// Elapsed time and, while runs are left, the ETA and what it leaves out.
+fn time_line(st: &SweepStatus) -> String {
     let time = |s: Option<f64>| s.map_or("unknown".into(), human_duration);
-    out.push_str(&format!("elapsed: {}", time(st.elapsed_s)));
+    let mut out = format!("elapsed: {}", time(st.elapsed_s));
     if st.remaining > 0 || st.running.is_some() {
         out.push_str(&format!(
             " · ETA: {} (the planner's estimate of the runs left, scaled by how the finished runs compared with theirs",
@@ -99,10 +115,15 @@ pub fn render(st: &SweepStatus) -> String {
         out.push(')');
     }
     out.push('\n');
+    out
+}
+
+/// Energy (with its quality and the runs it leaves out) and CO₂e so far.
+fn energy_line(st: &SweepStatus) -> String {
     let quality = st
         .energy_quality
         .map_or(String::new(), |q| format!(" ({q})"));
-    out.push_str(&format!("energy so far: {}{quality}", energy(st.energy_j)));
+    let mut out = format!("energy so far: {}{quality}", energy(st.energy_j));
     if st.energy_missing_runs > 0 {
         out.push_str(&format!(
             ", not counting {} run(s) whose energy is missing",
@@ -113,40 +134,46 @@ pub fn render(st: &SweepStatus) -> String {
         out.push_str(&format!(" · CO₂e so far: {g:.3} g"));
     }
     out.push('\n');
-    if let Some(r) = &st.running {
-        out.push_str(&format!("running: {} [{}]", r.describe, r.run_id));
-        if let Some(t) = r.metered_s {
-            out.push_str(&format!(" · metered for {}", human_duration(t)));
-        }
-        match (r.power_w, r.power_age_s) {
-            (Some(w), Some(age)) => out.push_str(&format!(" · power {w:.1} W ({age:.0} s ago)")),
-            (None, Some(age)) => out.push_str(&format!(
-                " · no live power (last trace sample {age:.0} s ago)"
-            )),
-            _ => out.push_str(" · no power sample yet (warming up or loading)"),
-        }
-        out.push('\n');
+    out
+}
+
+/// The run in progress: what it is, how long it has been metered, its live power.
+fn running_line(r: &RunningRun) -> String {
+    let mut out = format!("running: {} [{}]", r.describe, r.run_id);
+    if let Some(t) = r.metered_s {
+        out.push_str(&format!(" · metered for {}", human_duration(t)));
     }
-    match &st.best {
-        Some(b) => {
-            out.push_str(&format!(
-                "best so far by validation accuracy: {} [{}] · validation {}",
-                b.describe,
-                b.run_id,
-                pct(b.val_acc)
-            ));
-            if let Some(t) = b.test_acc {
-                out.push_str(&format!(" · test {}", pct(t)));
-                if let Some(n) = b.test_subset {
-                    out.push_str(&format!(" (test_subset {n})"));
-                }
-            }
-            if let Some(j) = b.train_energy_j {
-                out.push_str(&format!(" · training {}", energy(j)));
-            }
-            out.push('\n');
-        }
-        None => out.push_str("best so far: none yet (no run with a validation accuracy)\n"),
+    match (r.power_w, r.power_age_s) {
+        (Some(w), Some(age)) => out.push_str(&format!(" · power {w:.1} W ({age:.0} s ago)")),
+        (None, Some(age)) => out.push_str(&format!(
+            " · no live power (last trace sample {age:.0} s ago)"
+        )),
+        _ => out.push_str(" · no power sample yet (warming up or loading)"),
     }
+    out.push('\n');
+    out
+}
+
+/// The best run so far by validation accuracy, with its test accuracy and training energy.
+fn best_line(best: Option<&BestRun>) -> String {
+    let Some(b) = best else {
+        return "best so far: none yet (no run with a validation accuracy)\n".into();
+    };
+    let mut out = format!(
+        "best so far by validation accuracy: {} [{}] · validation {}",
+        b.describe,
+        b.run_id,
+        pct(b.val_acc)
+    );
+    if let Some(t) = b.test_acc {
+        out.push_str(&format!(" · test {}", pct(t)));
+        if let Some(n) = b.test_subset {
+            out.push_str(&format!(" (test_subset {n})"));
+        }
+    }
+    if let Some(j) = b.train_energy_j {
+        out.push_str(&format!(" · training {}", energy(j)));
+    }
+    out.push('\n');
     out
 }
