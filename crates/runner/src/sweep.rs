@@ -118,32 +118,10 @@ pub fn run_sweep(
     mut power: Option<&mut dyn PowerCap>,
 ) -> Result<SweepSummary, RunnerError> {
     let out = &opts.out;
-    if lock.dir() != out.as_path() {
-        return Err(RunnerError::Protocol(format!(
-            "internal: the sweep into {} holds the lock of {}",
-            out.display(),
-            lock.dir().display()
-        )));
-    }
-    let halving = cfg.search.strategy == Strategy::Halving;
-    if halving && opts.shard.is_some() {
-        return Err(RunnerError::OutputFolder(
-            "a halving search decides each rung from every run of the rung before, so it cannot be split with --shard \
-             (a shard would promote from its own runs only). Run it unsharded on one machine, or shard a grid or random search"
-                .into(),
-        ));
-    }
     let FolderContents {
         manifest: previous,
         records: before,
-    } = check_output_folder(cfg, out, &opts.meter)?;
-    let mut subs = vec!["traces", "logs"];
-    if halving {
-        subs.push(CHECKPOINTS);
-    }
-    for sub in subs {
-        std::fs::create_dir_all(out.join(sub)).map_err(io("creating", &out.join(sub)))?;
-    }
+    } = prepare_folder(cfg, opts, lock)?;
     let runs: Vec<RunSpec> = owned_runs(cfg, opts.shard)
         .into_iter()
         .map(|(_, s)| s)
@@ -193,6 +171,41 @@ pub fn run_sweep(
     count_records(&mut summary, &records);
     summary.skipped = before.len() - rerun;
     Ok(summary)
+}
+
+/// Checks that the caller holds `opts.out`'s lock, that the sweep can run as asked (a halving
+/// search is not sharded) and that the folder holds nothing of another config; makes its
+/// sub-folders and returns what it already holds.
+fn prepare_folder(
+    cfg: &SweepConfig,
+    opts: &SweepOptions,
+    lock: &FolderLock,
+) -> Result<FolderContents, RunnerError> {
+    let out = &opts.out;
+    if lock.dir() != out.as_path() {
+        return Err(RunnerError::Protocol(format!(
+            "internal: the sweep into {} holds the lock of {}",
+            out.display(),
+            lock.dir().display()
+        )));
+    }
+    let halving = cfg.search.strategy == Strategy::Halving;
+    if halving && opts.shard.is_some() {
+        return Err(RunnerError::OutputFolder(
+            "a halving search decides each rung from every run of the rung before, so it cannot be split with --shard \
+             (a shard would promote from its own runs only). Run it unsharded on one machine, or shard a grid or random search"
+                .into(),
+        ));
+    }
+    let contents = check_output_folder(cfg, out, &opts.meter)?;
+    let mut subs = vec!["traces", "logs"];
+    if halving {
+        subs.push(CHECKPOINTS);
+    }
+    for sub in subs {
+        std::fs::create_dir_all(out.join(sub)).map_err(io("creating", &out.join(sub)))?;
+    }
+    Ok(contents)
 }
 
 /// Deletes the checkpoints of `stage`'s runs that `next` does not continue: no later rung can
