@@ -171,86 +171,98 @@ impl Optimizer {
         Ok(())
     }
 
+    /// Updates variable `i` with its gradient `g`: in place on the CPU for contiguous f32
+    /// variables (unless [`Optimizer::with_generic_updates`]), by tensor arithmetic elsewhere.
     fn update(&mut self, i: usize, g: &Tensor, lr: f64) -> candle_core::Result<()> {
-        let wd = self.weight_decay;
         let fast = !self.generic
             && self.vars[i].device().is_cpu()
             && self.vars[i].dtype() == DType::F32
             && self.vars[i].is_contiguous();
         match self.kind {
-            Kind::Sgd { momentum: 0.0, .. } => {
-                let p = &self.vars[i];
-                if fast {
-                    p.inplace_op2(
-                        g,
-                        &cpu::SgdPlain {
-                            lr: lr as f32,
-                            wd: wd as f32,
-                        },
-                    )
-                } else {
-                    let d = (g + (p.as_tensor() * wd)?)?;
-                    p.set(&(p.as_tensor() - (d * lr)?)?)
-                }
-            }
+            Kind::Sgd { momentum: 0.0, .. } => self.sgd(i, g, lr, fast),
             Kind::Sgd { momentum, nesterov } => {
-                self.ensure_state(i, 1)?;
-                let (p, buf) = (&self.vars[i], &self.state[i][0]);
-                if fast {
-                    let o = || cpu::SgdMomentum {
-                        lr: lr as f32,
-                        mu: momentum as f32,
-                        wd: wd as f32,
-                        nesterov,
-                    };
-                    buf.inplace_op3(g, p, &cpu::SgdMomentumBuf(o()))?;
-                    p.inplace_op3(g, buf, &cpu::SgdMomentumParam(o()))
-                } else {
-                    let d = (g + (p.as_tensor() * wd)?)?;
-                    let b = ((buf.as_tensor() * momentum)? + &d)?;
-                    buf.set(&b)?;
-                    let step = if nesterov { (d + (b * momentum)?)? } else { b };
-                    p.set(&(p.as_tensor() - (step * lr)?)?)
-                }
+                self.sgd_momentum(i, g, lr, (momentum, nesterov), fast)
             }
-            Kind::AdamW => {
-                self.ensure_state(i, 2)?;
-                let (b1, b2) = ADAM_BETAS;
-                let t = self.t as i32;
-                let (bc1, bc2) = (1.0 - b1.powi(t), 1.0 - b2.powi(t));
-                let (p, m, v) = (&self.vars[i], &self.state[i][0], &self.state[i][1]);
-                if fast {
-                    m.inplace_op2(
-                        g,
-                        &cpu::Ema {
-                            beta: b1 as f32,
-                            square: false,
-                        },
-                    )?;
-                    v.inplace_op2(
-                        g,
-                        &cpu::Ema {
-                            beta: b2 as f32,
-                            square: true,
-                        },
-                    )?;
-                    let op = cpu::AdamWParam {
-                        lr: lr as f32,
-                        wd: wd as f32,
-                        bc1: bc1 as f32,
-                        bc2: bc2 as f32,
-                        eps: ADAM_EPS as f32,
-                    };
-                    p.inplace_op3(m, v, &op)
-                } else {
-                    let mn = ((m.as_tensor() * b1)? + (g * (1.0 - b1))?)?;
-                    let vn = ((v.as_tensor() * b2)? + (g.sqr()? * (1.0 - b2))?)?;
-                    m.set(&mn)?;
-                    v.set(&vn)?;
-                    let upd = ((mn / bc1)? / ((vn / bc2)?.sqrt()? + ADAM_EPS)?)?;
-                    p.set(&((p.as_tensor() * (1.0 - lr * wd))? - (upd * lr)?)?)
-                }
-            }
+            Kind::AdamW => self.adamw(i, g, lr, fast),
+        }
+    }
+
+    /// Plain SGD: p ← p − lr·(g + wd·p).
+    fn sgd(&self, i: usize, g: &Tensor, lr: f64, fast: bool) -> candle_core::Result<()> {
+        let (p, wd) = (&self.vars[i], self.weight_decay);
+        if fast {
+            let op = cpu::SgdPlain {
+                lr: lr as f32,
+                wd: wd as f32,
+            };
+            p.inplace_op2(g, &op)
+        } else {
+            let d = (g + (p.as_tensor() * wd)?)?;
+            p.set(&(p.as_tensor() - (d * lr)?)?)
+        }
+    }
+
+    /// SGD with momentum μ (PyTorch's): b ← μ·b + d, p ← p − lr·(Nesterov ? d + μ·b : b), with
+    /// d = g + wd·p.
+    fn sgd_momentum(
+        &mut self,
+        i: usize,
+        g: &Tensor,
+        lr: f64,
+        (momentum, nesterov): (f64, bool),
+        fast: bool,
+    ) -> candle_core::Result<()> {
+        self.ensure_state(i, 1)?;
+        let wd = self.weight_decay;
+        let (p, buf) = (&self.vars[i], &self.state[i][0]);
+        if fast {
+            let o = || cpu::SgdMomentum {
+                lr: lr as f32,
+                mu: momentum as f32,
+                wd: wd as f32,
+                nesterov,
+            };
+            buf.inplace_op3(g, p, &cpu::SgdMomentumBuf(o()))?;
+            p.inplace_op3(g, buf, &cpu::SgdMomentumParam(o()))
+        } else {
+            let d = (g + (p.as_tensor() * wd)?)?;
+            let b = ((buf.as_tensor() * momentum)? + &d)?;
+            buf.set(&b)?;
+            let step = if nesterov { (d + (b * momentum)?)? } else { b };
+            p.set(&(p.as_tensor() - (step * lr)?)?)
+        }
+    }
+
+    /// AdamW: bias-corrected first and second moments, weight decay applied to p directly.
+    fn adamw(&mut self, i: usize, g: &Tensor, lr: f64, fast: bool) -> candle_core::Result<()> {
+        self.ensure_state(i, 2)?;
+        let wd = self.weight_decay;
+        let (b1, b2) = ADAM_BETAS;
+        let t = self.t as i32;
+        let (bc1, bc2) = (1.0 - b1.powi(t), 1.0 - b2.powi(t));
+        let (p, m, v) = (&self.vars[i], &self.state[i][0], &self.state[i][1]);
+        if fast {
+            let ema = |beta: f64, square| cpu::Ema {
+                beta: beta as f32,
+                square,
+            };
+            m.inplace_op2(g, &ema(b1, false))?;
+            v.inplace_op2(g, &ema(b2, true))?;
+            let op = cpu::AdamWParam {
+                lr: lr as f32,
+                wd: wd as f32,
+                bc1: bc1 as f32,
+                bc2: bc2 as f32,
+                eps: ADAM_EPS as f32,
+            };
+            p.inplace_op3(m, v, &op)
+        } else {
+            let mn = ((m.as_tensor() * b1)? + (g * (1.0 - b1))?)?;
+            let vn = ((v.as_tensor() * b2)? + (g.sqr()? * (1.0 - b2))?)?;
+            m.set(&mn)?;
+            v.set(&vn)?;
+            let upd = ((mn / bc1)? / ((vn / bc2)?.sqrt()? + ADAM_EPS)?)?;
+            p.set(&((p.as_tensor() * (1.0 - lr * wd))? - (upd * lr)?)?)
         }
     }
 }
