@@ -277,72 +277,23 @@ pub fn ols(rows: &[Vec<f64>], y: &[f64]) -> Stat<OlsFit> {
 /// the ones before it (its coefficient is 0 and its index is listed in `dropped`), as R's `lm`.
 /// Solved by modified Gram–Schmidt QR, not normal equations.
 pub fn ols_dropping_collinear(rows: &[Vec<f64>], y: &[f64]) -> Stat<OlsFit> {
-    let n = y.len();
-    if rows.len() != n {
-        return Err(NotComputed::LengthMismatch);
-    }
-    let p = rows.first().map_or(0, Vec::len);
-    if rows.iter().any(|r| r.len() != p) {
-        return Err(NotComputed::LengthMismatch);
-    }
-    if rows.iter().flatten().chain(y).any(|v| !v.is_finite()) {
-        return Err(NotComputed::NonFinite);
-    }
-    if n < 3 {
-        return Err(NotComputed::TooFew { n, need: 3 });
-    }
+    let (n, p) = check_design(rows, y)?;
     // Columns: intercept, then regressors.
     let mut cols: Vec<Vec<f64>> = vec![vec![1.0; n]];
     cols.extend((0..p).map(|j| rows.iter().map(|r| r[j]).collect()));
-    let mut q: Vec<Vec<f64>> = Vec::new();
-    let mut kept: Vec<usize> = Vec::new(); // column index (0 = intercept)
-    let mut r = vec![vec![0.0; p + 1]; p + 1]; // r[row of q][column]
-    let mut dropped = Vec::new();
-    for (c, col) in cols.iter().enumerate() {
-        let norm0 = col.iter().map(|v| v * v).sum::<f64>().sqrt();
-        let mut v = col.clone();
-        for (qi, qv) in q.iter().enumerate() {
-            let d: f64 = qv.iter().zip(&v).map(|(a, b)| a * b).sum();
-            r[qi][c] = d;
-            v.iter_mut().zip(qv).for_each(|(a, b)| *a -= d * b);
-        }
-        let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
-        if norm0 == 0.0 || norm <= 1e-9 * norm0 {
-            if c == 0 {
-                return Err(NotComputed::Singular);
-            }
-            dropped.push(c - 1);
-            continue;
-        }
-        r[q.len()][c] = norm;
-        v.iter_mut().for_each(|a| *a /= norm);
-        q.push(v);
-        kept.push(c);
-    }
-    let k = kept.len();
+    let qr = Qr::dropping_collinear(&cols)?;
+    let k = qr.kept.len();
     if n < k {
         return Err(NotComputed::TooFew { n, need: k });
     }
-    // Solve R b = Qᵀ y over kept columns by back substitution.
-    let qty: Vec<f64> = q
-        .iter()
-        .map(|qv| qv.iter().zip(y).map(|(a, b)| a * b).sum())
-        .collect();
-    let mut b = vec![0.0; k];
-    for i in (0..k).rev() {
-        let mut s = qty[i];
-        for j in i + 1..k {
-            s -= r[i][kept[j]] * b[j];
-        }
-        b[i] = s / r[i][kept[i]];
-    }
+    let b = qr.solve(y);
     let mut coefficients = vec![0.0; p + 1];
-    for (i, &c) in kept.iter().enumerate() {
+    for (i, &c) in qr.kept.iter().enumerate() {
         coefficients[c] = b[i];
     }
     let mut fit = OlsFit {
         coefficients,
-        dropped,
+        dropped: qr.dropped,
         r_squared: 0.0,
         residual_se: None,
         n,
@@ -357,6 +308,93 @@ pub fn ols_dropping_collinear(rows: &[Vec<f64>], y: &[f64]) -> Stat<OlsFit> {
     fit.r_squared = if tss > 0.0 { 1.0 - rss / tss } else { 1.0 };
     fit.residual_se = (n > k).then(|| (rss / (n - k) as f64).sqrt());
     Ok(fit)
+}
+
+/// `(n, p)` of a regression of `y` on `rows`: as many rows as observations, each of `p` finite
+/// regressors, at least 3 observations.
+fn check_design(rows: &[Vec<f64>], y: &[f64]) -> Stat<(usize, usize)> {
+    let n = y.len();
+    if rows.len() != n {
+        return Err(NotComputed::LengthMismatch);
+    }
+    let p = rows.first().map_or(0, Vec::len);
+    if rows.iter().any(|r| r.len() != p) {
+        return Err(NotComputed::LengthMismatch);
+    }
+    if rows.iter().flatten().chain(y).any(|v| !v.is_finite()) {
+        return Err(NotComputed::NonFinite);
+    }
+    if n < 3 {
+        return Err(NotComputed::TooFew { n, need: 3 });
+    }
+    Ok((n, p))
+}
+
+/// A thin QR decomposition of the columns that are not constant or a linear combination of the
+/// ones before them (modified Gram–Schmidt).
+struct Qr {
+    /// Orthonormal columns, one per kept column.
+    q: Vec<Vec<f64>>,
+    /// `r[row of q][column]`, over all columns.
+    r: Vec<Vec<f64>>,
+    /// Indices of the kept columns (0 = intercept).
+    kept: Vec<usize>,
+    /// Indices of the dropped regressors (column − 1).
+    dropped: Vec<usize>,
+}
+
+impl Qr {
+    /// Decomposes `cols` (column 0 the intercept, which must not be dropped).
+    fn dropping_collinear(cols: &[Vec<f64>]) -> Stat<Qr> {
+        let m = cols.len();
+        let mut qr = Qr {
+            q: Vec::new(),
+            r: vec![vec![0.0; m]; m],
+            kept: Vec::new(),
+            dropped: Vec::new(),
+        };
+        for (c, col) in cols.iter().enumerate() {
+            let norm0 = col.iter().map(|v| v * v).sum::<f64>().sqrt();
+            let mut v = col.clone();
+            for (qi, qv) in qr.q.iter().enumerate() {
+                let d: f64 = qv.iter().zip(&v).map(|(a, b)| a * b).sum();
+                qr.r[qi][c] = d;
+                v.iter_mut().zip(qv).for_each(|(a, b)| *a -= d * b);
+            }
+            let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+            if norm0 == 0.0 || norm <= 1e-9 * norm0 {
+                if c == 0 {
+                    return Err(NotComputed::Singular);
+                }
+                qr.dropped.push(c - 1);
+                continue;
+            }
+            qr.r[qr.q.len()][c] = norm;
+            v.iter_mut().for_each(|a| *a /= norm);
+            qr.q.push(v);
+            qr.kept.push(c);
+        }
+        Ok(qr)
+    }
+
+    /// The coefficients of the kept columns: R b = Qᵀ y by back substitution.
+    fn solve(&self, y: &[f64]) -> Vec<f64> {
+        let k = self.kept.len();
+        let qty: Vec<f64> = self
+            .q
+            .iter()
+            .map(|qv| qv.iter().zip(y).map(|(a, b)| a * b).sum())
+            .collect();
+        let mut b = vec![0.0; k];
+        for i in (0..k).rev() {
+            let mut s = qty[i];
+            for j in i + 1..k {
+                s -= self.r[i][self.kept[j]] * b[j];
+            }
+            b[i] = s / self.r[i][self.kept[i]];
+        }
+        b
+    }
 }
 
 /// One cross-validation split: indices to fit on and indices to predict.
