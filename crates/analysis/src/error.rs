@@ -18,16 +18,8 @@ pub enum AnalysisError {
         dir: PathBuf,
     },
     /// A file could not be read or written.
-    #[error("{what} {}: {source}", path.display())]
-    Io {
-        /// What was being done.
-        what: &'static str,
-        /// The file.
-        path: PathBuf,
-        /// The underlying error.
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] greenbench_core::IoError),
     /// `manifest.json` is malformed.
     #[error("{}: {message}\n  hint: the runner writes this file; restore it or delete it to use the default carbon settings (475 g/kWh, PUE 1.0)", path.display())]
     Manifest {
@@ -60,10 +52,10 @@ pub enum AnalysisError {
 impl AnalysisError {
     /// An I/O error on `path` while doing `what`.
     pub fn io(what: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        AnalysisError::Io {
+        AnalysisError::Io(greenbench_core::IoError {
             what,
             path: path.into(),
             source,
-        }
+        })
     }
 }

@@ -387,10 +387,7 @@ impl Qr {
             .collect();
         let mut b = vec![0.0; k];
         for i in (0..k).rev() {
-            let mut s = qty[i];
-            for j in i + 1..k {
-                s -= self.r[i][self.kept[j]] * b[j];
-            }
+            let s = (i + 1..k).fold(qty[i], |s, j| s - self.r[i][self.kept[j]] * b[j]);
             b[i] = s / self.r[i][self.kept[i]];
         }
         b

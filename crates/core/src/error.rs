@@ -27,6 +27,29 @@ pub struct ConfigError {
     pub hint: Option<String>,
 }
 
+/// A file or folder could not be read or written: what was being done, on which path, and the
+/// operating system's error. The one I/O error of every greenbench crate (each wraps it in its
+/// own error enum).
+#[derive(Debug, Error)]
+#[error("{what} {}: {source}", path.display())]
+pub struct IoError {
+    /// What was being done ("reading sweep config", "writing record", …).
+    pub what: &'static str,
+    /// The file or folder.
+    pub path: PathBuf,
+    /// The operating system's error.
+    #[source]
+    pub source: std::io::Error,
+}
+
+impl IoError {
+    /// For `map_err`: the OS error of doing `what` on `path` as an [`IoError`].
+    pub fn at(what: &'static str, path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Self {
+        let path = path.to_path_buf();
+        move |source| IoError { what, path, source }
+    }
+}
+
 /// Errors of the core crate other than configuration errors.
 #[derive(Debug, Error)]
 pub enum CoreError {
@@ -37,16 +60,8 @@ pub enum CoreError {
     #[error("{} errors in the configuration:\n{}", .0.len(), .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
     ConfigMany(Vec<ConfigError>),
     /// A file could not be read or written.
-    #[error("{what} {}: {source}", path.display())]
-    Io {
-        /// What was being done ("reading config", …).
-        what: &'static str,
-        /// The file.
-        path: PathBuf,
-        /// The underlying error.
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] IoError),
     /// A record line could not be parsed.
     #[error("{}:{line}: not a valid greenbench record: {message}", path.display())]
     Record {

@@ -228,7 +228,7 @@ fn repeats_and_dataset_table() {
 #[test]
 fn missing_file_is_an_io_error_naming_it() {
     let e = SweepConfig::load(Path::new("/nonexistent/x.toml")).unwrap_err();
-    assert!(matches!(e, CoreError::Io { .. }));
+    assert!(matches!(e, CoreError::Io(_)));
     assert!(e.to_string().contains("/nonexistent/x.toml"));
 }
 

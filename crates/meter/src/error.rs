@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use greenbench_core::IoError;
+
 /// The one-line fix printed when RAPL's `energy_uj` is not readable.
 pub const RAPL_PERMISSION_FIX: &str =
     "run as root, or `sudo chmod o+r /sys/class/powercap/intel-rapl:*/energy_uj` \
@@ -28,17 +30,10 @@ pub enum MeterError {
         /// The unreadable file.
         path: PathBuf,
     },
-    /// A file could not be read.
-    #[error("cannot read {what} at {path}: {source}; check that the file exists and is readable")]
-    Io {
-        /// What was being read.
-        what: &'static str,
-        /// The sysfs file or folder (under the powercap root) that was read.
-        path: PathBuf,
-        /// The OS error.
-        #[source]
-        source: std::io::Error,
-    },
+    /// A file could not be read (or, for the pending power-limit file, written). The OS error
+    /// is part of the message, not a separate cause.
+    #[error("cannot read {} at {}: {}; check that the file exists and is readable", .0.what, .0.path.display(), .0.source)]
+    Io(IoError),
     /// A file held something that is not the expected number.
     #[error("cannot parse {what} at {path}: {detail}; the kernel interface may have changed, please report it")]
     Parse {

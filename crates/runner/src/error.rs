@@ -3,20 +3,14 @@
 use std::path::PathBuf;
 use thiserror::Error;
 
+use greenbench_core::IoError;
+
 /// What can stop a sweep (a failing run does not: it is recorded and the sweep goes on).
 #[derive(Debug, Error)]
 pub enum RunnerError {
     /// A file or folder could not be read or written.
-    #[error("{what} {}: {source}", path.display())]
-    Io {
-        /// What was being done.
-        what: &'static str,
-        /// The file or folder the operation was on.
-        path: PathBuf,
-        /// Cause.
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] IoError),
     /// The output folder holds results of another configuration, or needs `--resume`.
     #[error("{0}")]
     OutputFolder(String),
@@ -63,11 +57,11 @@ pub enum RunnerError {
     Protocol(String),
 }
 
-/// Shorthand for building an [`RunnerError::Io`] mapper.
+/// For `map_err`: the OS error of doing `what` on `path` as a [`RunnerError::Io`].
 pub(crate) fn io(
     what: &'static str,
     path: &std::path::Path,
 ) -> impl FnOnce(std::io::Error) -> RunnerError {
-    let path = path.to_path_buf();
-    move |source| RunnerError::Io { what, path, source }
+    let at = IoError::at(what, path);
+    move |source| RunnerError::Io(at(source))
 }

@@ -37,11 +37,11 @@ impl FolderLock {
         if rc != 0 {
             let err = std::io::Error::last_os_error();
             if err.kind() != std::io::ErrorKind::WouldBlock {
-                return Err(RunnerError::Io {
+                return Err(RunnerError::Io(greenbench_core::IoError {
                     what: "locking",
                     path,
                     source: err,
-                });
+                }));
             }
             let mut holder = String::new();
             let _ = file.read_to_string(&mut holder);

@@ -28,16 +28,8 @@ pub enum MergeError {
     #[error("no shard folders to merge: give at least one, e.g. `greenbench merge results/NAME results/NAME/shard-*`")]
     NoInputs,
     /// A file or folder could not be read or written.
-    #[error("{what} {}: {source}", path.display())]
-    Io {
-        /// What was being done.
-        what: &'static str,
-        /// The file or folder the operation was on.
-        path: PathBuf,
-        /// The operating system's error.
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] greenbench_core::IoError),
     /// An input folder has no `manifest.json`.
     #[error("{}: no manifest.json, so this is not a sweep folder; pass the shard folders that `greenbench sweep --shard i/n` wrote (results/NAME/shard-i-of-n)", dir.display())]
     NotASweep {
@@ -81,8 +73,8 @@ pub enum MergeError {
 }
 
 fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> MergeError {
-    let path = path.to_path_buf();
-    move |source| MergeError::Io { what, path, source }
+    let at = greenbench_core::IoError::at(what, path);
+    move |source| MergeError::Io(at(source))
 }
 
 /// One input folder as listed in the merged manifest.
