@@ -16,7 +16,7 @@ use crate::stats::{self, Correlation, Stat};
 pub enum Headline {
     /// Pearson r.
     Pearson,
-    /// Spearman ρ.
+    /// Spearman's rank correlation ρ (monotone, robust to outliers).
     Spearman,
 }
 
@@ -29,7 +29,7 @@ pub struct PairResult {
     pub unit: String,
     /// Pearson r.
     pub pearson: Stat<Correlation>,
-    /// Spearman ρ.
+    /// Spearman's rank correlation ρ, with its p-value and interval.
     pub spearman: Stat<Correlation>,
     /// The coefficient the paper quotes.
     pub headline: Headline,

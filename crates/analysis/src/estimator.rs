@@ -35,9 +35,9 @@ pub struct Config {
     pub params: f64,
     /// MACs per sample.
     pub macs: f64,
-    /// Batch size.
+    /// Samples per optimizer step.
     pub batch_size: f64,
-    /// Epochs.
+    /// Training epochs of the run.
     pub epochs: f64,
     /// Training samples per epoch (0 = unknown).
     pub train_samples: f64,
@@ -99,7 +99,7 @@ pub struct CvScore {
 pub struct CrossValidation {
     /// Folds (= distinct models).
     pub folds: usize,
-    /// Energy.
+    /// Cross-validated error of the training-energy prediction.
     pub energy: CvScore,
     /// Training time.
     pub duration: CvScore,

@@ -12,7 +12,7 @@ use crate::stats;
 pub struct Context {
     /// Dataset name.
     pub dataset: String,
-    /// Batch size.
+    /// Samples per optimizer step.
     pub batch_size: usize,
     /// Optimizer name as in the spec (`sgd`, `sgd-nesterov`, `adamw`).
     pub optimizer: String,
@@ -82,7 +82,7 @@ pub struct ConfigGroup<'a> {
     pub model: String,
     /// Everything of the runs' specs but the model and the repeat: what the group compares at.
     pub context: Context,
-    /// The runs.
+    /// The group's records (repeats and seeds of the one configuration).
     pub runs: Vec<&'a RunRecord>,
 }
 

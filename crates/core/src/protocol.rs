@@ -61,7 +61,7 @@ pub enum WorkerEvent {
     Loaded {
         /// Training samples.
         train_samples: u64,
-        /// Test samples.
+        /// Test samples inference will run over (after `test_subset`, before `replicate_test`).
         test_samples: u64,
         /// Validation samples held out of the training set.
         #[serde(default)]
@@ -70,7 +70,7 @@ pub enum WorkerEvent {
         family: String,
         /// Complexity.
         model: ModelInfo,
-        /// Batches per epoch.
+        /// Optimizer steps per training epoch.
         batches_per_epoch: usize,
     },
     /// A phase started: `warmup`, `train`, `inference`.

@@ -77,9 +77,9 @@ pub struct HostInfo {
     /// Host name.
     #[serde(default)]
     pub hostname: String,
-    /// greenbench version.
+    /// Version of the greenbench that wrote the record (its Cargo package version).
     pub greenbench_version: String,
-    /// candle version.
+    /// Version of candle the models were trained with.
     pub candle_version: String,
 }
 

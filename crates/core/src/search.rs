@@ -46,7 +46,7 @@ pub fn keep_count(n: usize, eta: usize) -> usize {
 /// A finished run of a rung, as the search sees it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
-    /// Run id.
+    /// Its run id (12 hex digits).
     pub run_id: String,
     /// Validation accuracy after its last epoch (0..1).
     pub val_acc: f64,

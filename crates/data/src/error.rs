@@ -37,7 +37,7 @@ pub enum DataError {
     /// A file exists but cannot be read.
     #[error("{}: cannot read it: {cause}; {hint}", file.display())]
     Io {
-        /// The file.
+        /// The file that could not be read.
         file: PathBuf,
         /// The OS error. Part of the message (callers print only the message), so it is not
         /// also returned by `Error::source`, which would print it twice in an error chain.
@@ -48,7 +48,7 @@ pub enum DataError {
     /// A file was read but its content is not what the format requires.
     #[error("{}: {problem}: expected {expected}, found {found}; {hint}", file.display())]
     Format {
-        /// The file.
+        /// The file whose content is wrong.
         file: PathBuf,
         /// What is wrong (e.g. "wrong magic number", "truncated").
         problem: String,

@@ -78,7 +78,7 @@ pub enum MeterError {
     /// A GPU power limit could not be read or set.
     #[error("{gpu}: power limit: {reason}")]
     PowerLimit {
-        /// The GPU.
+        /// The GPU as NVML names it (index and name).
         gpu: String,
         /// Why, and what to do.
         reason: String,

@@ -43,7 +43,7 @@ impl Default for MeterOptions {
 /// Which source meters a component, recorded with every run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ComponentChoice {
-    /// The component.
+    /// The component (cpu, dram, gpu) this choice meters.
     pub component: Component,
     /// Source name ("rapl", "nvml", "estimate", "replay").
     pub source: String,

@@ -99,7 +99,7 @@ impl PowerLimitControl for NvmlPowerLimit {
 /// What is written to the pending-restore file while a limit is applied.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PendingRestore {
-    /// The GPU.
+    /// The GPU whose limit must be put back (NVML index and name).
     pub gpu: String,
     /// The limit to put back, in mW.
     pub original_mw: u32,

@@ -14,7 +14,7 @@ pub enum ModelError {
     /// The dataset's samples do not fit what the model needs.
     #[error("model `{model}` needs {needs}, but the dataset gives {got}; pick a model of a matching family or another dataset")]
     InputMismatch {
-        /// The model.
+        /// The model's config name.
         model: String,
         /// What the model accepts.
         needs: String,

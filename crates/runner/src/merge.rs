@@ -52,7 +52,7 @@ pub enum MergeError {
     /// The config text kept in a manifest does not parse or does not expand to its fingerprint.
     #[error("{}: {message}", manifest.display())]
     Config {
-        /// The manifest.
+        /// The manifest.json whose config is at fault.
         manifest: PathBuf,
         /// What is wrong and what to do.
         message: String,
@@ -145,7 +145,7 @@ pub struct MergedManifest {
 pub struct MissingRun {
     /// Position in the sweep's expanded order.
     pub position: usize,
-    /// The run id.
+    /// Its run id (12 hex digits of the spec's SHA-256).
     pub run_id: String,
     /// The run spec.
     pub spec: RunSpec,

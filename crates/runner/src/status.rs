@@ -24,7 +24,7 @@ const LIVE_POWER_MAX_AGE_S: f64 = 10.0;
 /// Where a sweep folder stands.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SweepStatus {
-    /// The folder.
+    /// The sweep folder, as given on the command line.
     pub folder: String,
     /// Sweep name from the manifest.
     pub sweep: String,
@@ -62,7 +62,7 @@ pub struct SweepStatus {
 /// The run a sweep is executing now.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunningRun {
-    /// Run id.
+    /// Its run id (12 hex digits), as its record will carry it.
     pub run_id: String,
     /// Model, batch size, lr, optimizer, epochs.
     pub describe: String,
@@ -77,7 +77,7 @@ pub struct RunningRun {
 /// The best recorded configuration by validation accuracy.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BestRun {
-    /// Run id.
+    /// Its run id (12 hex digits), as in runs.jsonl.
     pub run_id: String,
     /// Model, batch size, lr, optimizer, epochs.
     pub describe: String,

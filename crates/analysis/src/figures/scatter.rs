@@ -24,7 +24,7 @@ pub(crate) struct Series {
     pub color: RGBColor,
     /// Marker shape (with the colour, distinct per series so greyscale prints stay readable).
     pub marker: Marker,
-    /// Points.
+    /// The (x, y) points, in the axes' units.
     pub points: Vec<(f64, f64)>,
     /// Draw as a polyline instead of markers.
     pub line: bool,
@@ -61,7 +61,7 @@ pub(crate) struct Scatter {
     pub y_log: bool,
     /// Force y to include 0 (linear only).
     pub y_zero: bool,
-    /// Series.
+    /// The series drawn, in legend order.
     pub series: Vec<Series>,
     /// Text beside points.
     pub notes: Vec<(f64, f64, String)>,

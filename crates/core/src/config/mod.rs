@@ -188,7 +188,7 @@ impl Default for CarbonConfig {
 /// A located value: the value and where it was written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Located<T> {
-    /// The value.
+    /// The value as parsed (or the default).
     pub value: T,
     /// Dotted field path (`grid.batch_size`).
     pub field: String,
@@ -239,7 +239,7 @@ pub struct SweepConfig {
     pub replicate_test: Located<i64>,
     /// SGD momentum.
     pub momentum: Located<f64>,
-    /// Weight decay.
+    /// Weight-decay coefficient of every run (≥ 0; coupled for SGD, decoupled for AdamW).
     pub weight_decay: Located<f64>,
     /// Learning-rate schedule of every run.
     pub schedule: Located<Schedule>,

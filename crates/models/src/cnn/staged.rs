@@ -8,7 +8,7 @@ use super::layers::{flatten, global_avg_pool, swish, BatchNorm2d, Conv2d, ConvBn
 
 /// The layer before the blocks.
 pub(crate) enum Stem {
-    /// conv-bn-ReLU.
+    /// Convolution, batch-norm, ReLU (the stem of ResNet, MobileNet, DPN, PNASNet, RegNet).
     ConvBnRelu(ConvBn),
     /// conv-bn-swish (EfficientNet).
     ConvBnSwish(ConvBn),

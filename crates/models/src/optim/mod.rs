@@ -22,7 +22,7 @@ pub const ADAM_EPS: f64 = 1e-8;
 pub enum Kind {
     /// SGD; momentum 0 means plain SGD.
     Sgd {
-        /// Momentum μ.
+        /// Momentum μ in [0, 1).
         momentum: f64,
         /// Nesterov momentum.
         nesterov: bool,

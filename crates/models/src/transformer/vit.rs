@@ -46,7 +46,8 @@ pub const PRESETS: &[(&str, VitConfig)] = &[
     ),
 ];
 
-/// The ViT.
+/// A vision transformer: 4×4 patches embedded with learned positions and a class token, pre-norm
+/// blocks, a linear head on the class token.
 pub struct Vit {
     patch: Linear,
     cls: Tensor,
