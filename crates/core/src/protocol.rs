@@ -66,8 +66,8 @@ pub enum WorkerEvent {
         /// Validation samples held out of the training set.
         #[serde(default)]
         validation_samples: u64,
-        /// Model family.
-        family: String,
+        /// The model's family.
+        family: crate::choices::Family,
         /// Complexity.
         model: ModelInfo,
         /// Optimizer steps per training epoch.

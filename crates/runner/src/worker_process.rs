@@ -156,7 +156,7 @@ struct Seen {
     /// Every `epoch` event.
     epochs: Vec<EpochRecord>,
     /// The `loaded` event: family, model, training samples.
-    loaded: Option<(String, ModelInfo, u64)>,
+    loaded: Option<(greenbench_core::Family, ModelInfo, u64)>,
     /// Killed for exceeding `run_timeout`.
     timed_out: bool,
 }
@@ -231,7 +231,7 @@ fn apply_outcome(
     spec: &RunSpec,
 ) {
     if let Some((family, model, train_samples)) = seen.loaded {
-        rec.family = family;
+        rec.family = family.to_string();
         rec.model = Some(model);
         rec.train_samples = train_samples;
     }

@@ -178,7 +178,7 @@ fn load(req: &WorkerRequest) -> Result<Loaded, String> {
         train_samples: data.train.len as u64,
         test_samples: data.test.len as u64,
         validation_samples: data.validation.len as u64,
-        family: trainer.family().to_string(),
+        family: trainer.family(),
         model: model.clone(),
         batches_per_epoch: steps_per_epoch,
     });
