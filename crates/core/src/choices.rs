@@ -52,25 +52,50 @@ pub struct UnknownChoice {
     pub accepted: String,
 }
 
-/// Implements `Display`, `FromStr`, `Serialize` and `Deserialize` through [`Choice`]'s names.
-macro_rules! choice_traits {
-    ($t:ty) => {
+/// Defines a [`Choice`] enum from its variants and their names, with `Display`, `FromStr`,
+/// `Serialize` and `Deserialize` through those names.
+macro_rules! choice {
+    (
+        $(#[$meta:meta])*
+        $t:ident, $what:literal {
+            $($(#[$vmeta:meta])* $v:ident = $name:literal,)*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $t {
+            $($(#[$vmeta])* $v,)*
+        }
+
+        impl Choice for $t {
+            const WHAT: &'static str = $what;
+            const ALL: &'static [Self] = &[$($t::$v),*];
+            fn name(self) -> &'static str {
+                match self {
+                    $($t::$v => $name,)*
+                }
+            }
+        }
+
         impl fmt::Display for $t {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.pad(self.name())
             }
         }
+
         impl FromStr for $t {
             type Err = UnknownChoice;
             fn from_str(s: &str) -> Result<Self, UnknownChoice> {
                 <$t as Choice>::parse(s)
             }
         }
+
         impl Serialize for $t {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.serialize_str(self.name())
             }
         }
+
         impl<'de> Deserialize<'de> for $t {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let s = String::deserialize(d)?;
@@ -80,104 +105,52 @@ macro_rules! choice_traits {
     };
 }
 
-/// The optimizer a run trains with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Optimizer {
-    /// SGD with heavy-ball momentum, weight decay added to the gradient as PyTorch's `SGD` does
-    /// (`sgd`).
-    Sgd,
-    /// SGD with Nesterov momentum (`sgd-nesterov`).
-    SgdNesterov,
-    /// AdamW, decoupled weight decay (`adamw`).
-    AdamW,
-}
-
-impl Choice for Optimizer {
-    const WHAT: &'static str = "optimizer";
-    const ALL: &'static [Self] = &[Optimizer::Sgd, Optimizer::SgdNesterov, Optimizer::AdamW];
-    fn name(self) -> &'static str {
-        match self {
-            Optimizer::Sgd => "sgd",
-            Optimizer::SgdNesterov => "sgd-nesterov",
-            Optimizer::AdamW => "adamw",
-        }
+choice! {
+    /// The optimizer a run trains with.
+    Optimizer, "optimizer" {
+        /// SGD with heavy-ball momentum, weight decay added to the gradient as PyTorch's `SGD`
+        /// does.
+        Sgd = "sgd",
+        /// SGD with Nesterov momentum.
+        SgdNesterov = "sgd-nesterov",
+        /// AdamW, decoupled weight decay.
+        AdamW = "adamw",
     }
 }
-choice_traits!(Optimizer);
 
-/// How the learning rate moves from its peak over the run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Schedule {
-    /// Cosine decay to 0, the rate changing once per epoch (`cosine`).
-    Cosine,
-    /// Cosine decay to 0, the rate changing after every batch (`cosine-step`).
-    CosineStep,
-    /// ×0.1 at 50 % and again at 75 % of the epochs (`step`).
-    Step,
-    /// The peak rate throughout (`constant`).
-    Constant,
-}
-
-impl Choice for Schedule {
-    const WHAT: &'static str = "schedule";
-    const ALL: &'static [Self] = &[
-        Schedule::Cosine,
-        Schedule::CosineStep,
-        Schedule::Step,
-        Schedule::Constant,
-    ];
-    fn name(self) -> &'static str {
-        match self {
-            Schedule::Cosine => "cosine",
-            Schedule::CosineStep => "cosine-step",
-            Schedule::Step => "step",
-            Schedule::Constant => "constant",
-        }
+choice! {
+    /// How the learning rate moves from its peak over the run.
+    Schedule, "schedule" {
+        /// Cosine decay to 0, the rate changing once per epoch.
+        Cosine = "cosine",
+        /// Cosine decay to 0, the rate changing after every batch.
+        CosineStep = "cosine-step",
+        /// ×0.1 every third of the epochs (PyTorch `StepLR`).
+        Step = "step",
+        /// The peak rate throughout.
+        Constant = "constant",
     }
 }
-choice_traits!(Schedule);
 
-/// The numeric type weights, activations and gradients are computed in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Precision {
-    /// 32-bit IEEE floats (`f32`), the only precision accepted today.
-    F32,
-}
-
-impl Choice for Precision {
-    const WHAT: &'static str = "precision";
-    const ALL: &'static [Self] = &[Precision::F32];
-    fn name(self) -> &'static str {
-        match self {
-            Precision::F32 => "f32",
-        }
+choice! {
+    /// The numeric type weights, activations and gradients are computed in.
+    Precision, "precision" {
+        /// 32-bit IEEE floats, the only precision accepted today.
+        F32 = "f32",
     }
 }
-choice_traits!(Precision);
 
-/// The family of a zoo model: what the report groups by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Family {
-    /// Multi-layer perceptrons (`mlp`).
-    Mlp,
-    /// Convolutional networks (`cnn`).
-    Cnn,
-    /// Transformers: vision transformers and the character GPT (`transformer`).
-    Transformer,
-}
-
-impl Choice for Family {
-    const WHAT: &'static str = "model family";
-    const ALL: &'static [Self] = &[Family::Mlp, Family::Cnn, Family::Transformer];
-    fn name(self) -> &'static str {
-        match self {
-            Family::Mlp => "mlp",
-            Family::Cnn => "cnn",
-            Family::Transformer => "transformer",
-        }
+choice! {
+    /// The family of a zoo model: what the report groups by.
+    Family, "model family" {
+        /// Multi-layer perceptrons.
+        Mlp = "mlp",
+        /// Convolutional networks.
+        Cnn = "cnn",
+        /// Transformers: vision transformers and the character GPT.
+        Transformer = "transformer",
     }
 }
-choice_traits!(Family);
 
 #[cfg(test)]
 mod tests {

@@ -42,12 +42,11 @@ pub struct IoError {
     pub source: std::io::Error,
 }
 
-impl IoError {
-    /// For `map_err`: the OS error of doing `what` on `path` as an [`IoError`].
-    pub fn at(what: &'static str, path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Self {
-        let path = path.to_path_buf();
-        move |source| IoError { what, path, source }
-    }
+/// For `map_err`: the OS error of doing `what` on `path` as an [`IoError`] (each crate's error
+/// converts it with `?`).
+pub fn io(what: &'static str, path: &std::path::Path) -> impl FnOnce(std::io::Error) -> IoError {
+    let path = path.to_path_buf();
+    move |source| IoError { what, path, source }
 }
 
 /// Errors of the core crate other than configuration errors.

@@ -342,7 +342,7 @@ pub struct RecordLine {
 /// copied without its last newline) and ignored when it does not parse (a write cut by a crash);
 /// any other malformed line is an error naming the line.
 pub fn read_record_lines(path: &Path) -> Result<Vec<RecordLine>, CoreError> {
-    let io = |source| CoreError::from(crate::error::IoError::at("reading records", path)(source));
+    let io = |source| CoreError::from(crate::error::io("reading records", path)(source));
     let file = std::fs::File::open(path).map_err(io)?;
     let mut reader = std::io::BufReader::new(file);
     let mut out = Vec::new();

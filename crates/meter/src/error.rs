@@ -174,3 +174,14 @@ impl MeterError {
 
 /// Result alias of this crate.
 pub type Result<T, E = MeterError> = std::result::Result<T, E>;
+
+impl MeterError {
+    /// For `map_err`: the OS error of reading `what` at `path` as a [`MeterError::Io`].
+    pub(crate) fn io(
+        what: &'static str,
+        path: &std::path::Path,
+    ) -> impl FnOnce(std::io::Error) -> Self {
+        let at = greenbench_core::error::io(what, path);
+        move |source| MeterError::Io(at(source))
+    }
+}

@@ -182,13 +182,10 @@ impl EstimateSource {
             ProcessTarget::SelfProcess => Ok(self_cpu_seconds()),
             ProcessTarget::Pid(_) => {
                 let mut buf = [0u8; 1024];
-                let n = self.reader.read(&self.stat_path, &mut buf).map_err(|e| {
-                    MeterError::Io(greenbench_core::IoError {
-                        what: "process CPU time",
-                        path: self.stat_path.clone(),
-                        source: e,
-                    })
-                })?;
+                let n = self
+                    .reader
+                    .read(&self.stat_path, &mut buf)
+                    .map_err(MeterError::io("process CPU time", &self.stat_path))?;
                 let bad = || MeterError::Parse {
                     what: "process stat",
                     path: self.stat_path.clone(),
@@ -207,13 +204,10 @@ impl EstimateSource {
 
     fn rss_gb(&self) -> Result<f64> {
         let mut buf = [0u8; 128];
-        let n = self.reader.read(&self.statm_path, &mut buf).map_err(|e| {
-            MeterError::Io(greenbench_core::IoError {
-                what: "process memory (statm)",
-                path: self.statm_path.clone(),
-                source: e,
-            })
-        })?;
+        let n = self
+            .reader
+            .read(&self.statm_path, &mut buf)
+            .map_err(MeterError::io("process memory (statm)", &self.statm_path))?;
         let pages = std::str::from_utf8(&buf[..n])
             .ok()
             .and_then(|s| s.split_ascii_whitespace().nth(1))

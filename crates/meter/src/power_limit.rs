@@ -167,13 +167,10 @@ impl PowerCapper {
             original_mw: self.original_mw,
         };
         let text = serde_json::to_string(&pending).unwrap_or_default();
-        std::fs::write(&self.pending, text).map_err(|source| {
-            MeterError::Io(greenbench_core::IoError {
-                what: "the pending power-limit file (written)",
-                path: self.pending.clone(),
-                source,
-            })
-        })?;
+        std::fs::write(&self.pending, text).map_err(MeterError::io(
+            "the pending power-limit file (written)",
+            &self.pending,
+        ))?;
         self.applied = true;
         self.ctl.set_limit_mw(mw as u32)
     }

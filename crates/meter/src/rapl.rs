@@ -123,11 +123,7 @@ fn read_u64_file(reader: &dyn FileReader, path: &Path, what: &'static str) -> Re
                 path: path.to_path_buf(),
             }
         } else {
-            MeterError::Io(greenbench_core::IoError {
-                what,
-                path: path.to_path_buf(),
-                source: e,
-            })
+            MeterError::io(what, path)(e)
         }
     })?;
     parse_u64(&buf[..n]).ok_or_else(|| MeterError::Parse {
@@ -150,13 +146,7 @@ fn read_name(reader: &dyn FileReader, dir: &Path) -> Option<String> {
 /// (symlinks) and nested in their package.
 fn domain_dirs(root: &Path) -> Result<BTreeMap<String, PathBuf>> {
     let scan = |dir: &Path, dirs: &mut BTreeMap<String, PathBuf>| -> Result<()> {
-        let io = |source| {
-            MeterError::Io(greenbench_core::IoError {
-                what: "powercap directory",
-                path: dir.to_path_buf(),
-                source,
-            })
-        };
+        let io = |source| MeterError::io("powercap directory", dir)(source);
         for entry in std::fs::read_dir(dir).map_err(io)? {
             let entry = entry.map_err(io)?;
             let name = entry.file_name().to_string_lossy().into_owned();

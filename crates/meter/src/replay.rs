@@ -78,13 +78,7 @@ impl ReplayDevice {
 
     /// Reads and parses a CSV trace file.
     pub fn from_path(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            MeterError::Io(greenbench_core::IoError {
-                what: "replay trace",
-                path: path.to_path_buf(),
-                source: e,
-            })
-        })?;
+        let text = std::fs::read_to_string(path).map_err(MeterError::io("replay trace", path))?;
         Self::from_csv(&text, &path.display().to_string())
     }
 }

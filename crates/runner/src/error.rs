@@ -57,11 +57,5 @@ pub enum RunnerError {
     Protocol(String),
 }
 
-/// For `map_err`: the OS error of doing `what` on `path` as a [`RunnerError::Io`].
-pub(crate) fn io(
-    what: &'static str,
-    path: &std::path::Path,
-) -> impl FnOnce(std::io::Error) -> RunnerError {
-    let at = IoError::at(what, path);
-    move |source| RunnerError::Io(at(source))
-}
+/// For `map_err`: the OS error of doing `what` on `path` (`?` makes it a [`RunnerError::Io`]).
+pub(crate) use greenbench_core::error::io;

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use greenbench_core::error::io;
 use greenbench_core::record::{read_record_lines, HostInfo};
 use greenbench_core::{ComponentPower, CoreError, RunSpec, SweepConfig};
 
@@ -70,11 +71,6 @@ pub enum MergeError {
     /// The output folder may not receive this merge.
     #[error("{0}")]
     Output(String),
-}
-
-fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> MergeError {
-    let at = greenbench_core::IoError::at(what, path);
-    move |source| MergeError::Io(at(source))
 }
 
 /// One input folder as listed in the merged manifest.

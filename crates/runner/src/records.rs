@@ -41,12 +41,12 @@ pub struct RecordsWriter {
 }
 
 fn open_append(path: &Path) -> Result<File, RunnerError> {
-    OpenOptions::new()
+    Ok(OpenOptions::new()
         .read(true)
         .append(true)
         .create(true)
         .open(path)
-        .map_err(io("opening records file", path))
+        .map_err(io("opening records file", path))?)
 }
 
 impl RecordsWriter {

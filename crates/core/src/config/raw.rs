@@ -8,7 +8,7 @@ use toml::Spanned;
 use super::{Axis, CarbonConfig, DatasetChoice, Located, PendingError, SearchConfig, SweepConfig};
 use crate::choices::{Choice, Precision, Schedule};
 use crate::device::DeviceName;
-use crate::error::{ConfigError, CoreError, IoError};
+use crate::error::{ConfigError, CoreError};
 
 /// The file's schema, with the sweep axes written once: each axis's name, the type a config
 /// writes and its default (`None`: required). From this one list come the `[grid]` table, the
@@ -259,8 +259,8 @@ fn default_threads() -> i64 {
 impl SweepConfig {
     /// Reads and parses a config file (no catalog checks; see [`SweepConfig::validate`]).
     pub fn load(path: &Path) -> Result<SweepConfig, CoreError> {
-        let text =
-            std::fs::read_to_string(path).map_err(IoError::at("reading sweep config", path))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(crate::error::io("reading sweep config", path))?;
         Self::parse(&text, path)
     }
 
