@@ -84,6 +84,15 @@ def gemm_peak(texts):
     return max(peaks) if peaks else None
 
 
+def plural(n, word):
+    """`1 round`, `2 rounds`.
+
+    >>> plural(1, "round"), plural(2, "round")
+    ('1 round', '2 rounds')
+    """
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def cell(v):
     """A samples/s cell: the number, or – when it is missing or an error."""
     return f"{v:.1f}" if isinstance(v, float) else "–"
@@ -195,8 +204,8 @@ def main():
         f"kernels), Python {platform.python_version()}. Synthetic data; training is SGD (momentum "
         f"0.9, weight decay 5e-4), inference is eval mode without gradients (what a sweep's "
         f"inference phase runs). Each row is the best of the rounds, run alternately; PyTorch: "
-        f"best of its runs with the default OpenMP wait policy ({rounds['default']} rounds) and "
-        f"with OMP_WAIT_POLICY=PASSIVE ({rounds['passive']} rounds); passive was better in "
+        f"best of its runs with the default OpenMP wait policy ({plural(rounds['default'], 'round')}) "
+        f"and with OMP_WAIT_POLICY=PASSIVE ({plural(rounds['passive'], 'round')}); passive was better in "
         f"{won['passive']} rows, default in {won['default']}; greenbench: "
         f"CANDLE_BARRIER_POOL_SPIN_LIMIT=0.",
         "",
