@@ -1,19 +1,28 @@
 #!/usr/bin/env bash
-# Training throughput, greenbench (candle) vs PyTorch, same models, batches and threads.
+# Throughput, greenbench (candle) vs PyTorch: every registry model, training and inference, same
+# batches and threads, and how far each is from this machine's matrix-product peak.
 #
 # Usage: scripts/bench/compare.sh [--threads 2] [--batches 32,128] [--seconds 3] [--rounds 2]
-#                                 [--models mlp-medium,lenet,resnet18,mobilenet-v2,vit-tiny,char-gpt]
-#                                 [--no-write]
-# Creates .venv-bench (PyTorch from PyPI, ~1.5 min, git-ignored) on first use, builds the release
-# throughput example, then runs both tools --rounds times in alternating order (the machine is
-# shared: interleaving spreads other people's load over both), keeping each row's best round.
+#                                 [--models a,b,...] [--modes train,infer]
+#                                 [--policies both|alternate] [--no-write]
+# --models defaults to every model `greenbench models --json` lists, --modes to both.
+# --policies alternate runs PyTorch with one OpenMP wait policy per round (PASSIVE in odd rounds,
+# default in even ones) instead of both in every round: a third less time, and with 2 rounds still
+# the better of the two policies per row, each measured once.
+# Creates .venv-bench (PyTorch from PyPI, a few minutes, git-ignored) on first use and builds the
+# greenbench binary and the release examples train_throughput and gemm_peak. Each round measures
+# the f32 GEMM peak (gemm_peak), then model by model greenbench and PyTorch (the latter once per
+# OpenMP wait policy, default and PASSIVE), the tools' order alternating between rounds (the
+# machine is shared: interleaving spreads other people's load over both). Every row keeps its
+# best round. PyTorch's script refuses a model whose parameter count differs from greenbench's.
+# A model that fails on one side gives a row with "–" and the error; the run goes on.
 # Prints the table and, unless --no-write, replaces the generated section of docs/performance.md
-# with it (machine, versions, date and the load averages seen during the runs).
+# with it (machine, versions, load averages, date and this command line).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+command_line="scripts/bench/compare.sh${*:+ $*}"
 
-threads=2 batches=32,128 seconds=3 rounds=2 write=1
-models=mlp-medium,lenet,resnet18,mobilenet-v2,vit-tiny,char-gpt
+threads=2 batches=32,128 seconds=3 rounds=2 write=1 models="" modes=train,infer policies=both
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --threads) threads=$2; shift 2 ;;
@@ -21,100 +30,89 @@ while [[ $# -gt 0 ]]; do
     --seconds) seconds=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     --models) models=$2; shift 2 ;;
+    --modes) modes=$2; shift 2 ;;
+    --policies) policies=$2; shift 2 ;;
     --no-write) write=0; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
+case "$modes" in
+  train) mode=train ;;
+  infer) mode=infer ;;
+  train,infer | infer,train) mode=both ;;
+  *) echo "--modes $modes: expected train, infer or train,infer" >&2; exit 2 ;;
+esac
+case "$policies" in
+  both | alternate) ;;
+  *) echo "--policies $policies: expected both or alternate" >&2; exit 2 ;;
+esac
 
 venv=.venv-bench
 if [[ ! -x $venv/bin/python ]] || ! $venv/bin/python -c 'import torch' 2>/dev/null; then
-  echo "creating $venv with PyTorch (once, ~1.5 min)..." >&2
+  echo "creating $venv with PyTorch (once, a few minutes)..." >&2
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q torch
 fi
 
-cargo build --release -q -p greenbench-models --example train_throughput
+cargo build --release --locked -q -p greenbench --bin greenbench
+cargo build --release --locked -q -p greenbench-models --example train_throughput --example gemm_peak
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+target/release/greenbench models --json >"$out/registry.json"
+if [[ -z $models ]]; then
+  models=$(python3 -c 'import json, sys; print(",".join(m["name"] for m in json.load(open(sys.argv[1]))))' "$out/registry.json")
+fi
+IFS=, read -ra model_list <<<"$models"
+IFS=, read -ra batch_list <<<"$batches"
+IFS=, read -ra mode_list <<<"$modes"
+for m in "${model_list[@]}"; do
+  for md in "${mode_list[@]}"; do
+    for b in "${batch_list[@]}"; do echo "$m $md $b"; done
+  done
+done >"$out/rows.txt"
+
+# One process per model and tool, so a crash costs that model's rows only; a non-zero exit is
+# recorded in <tool>.<model>.fail with the last line of its stderr.
+args=(--threads "$threads" --batches "$batches" --mode "$mode" --seconds "$seconds")
+note_failure() { # tool model status stderr-file
+  echo "exited with status $3: $(tail -n 1 "$4" 2>/dev/null)" >"$out/$1.$2.fail"
+}
 # candle's thread pool busy-waits between ops; on a loaded machine that steals the cores the
 # work needs (see docs/performance.md). The example sets 0 unless the variable is already set.
-args=(--threads "$threads" --batches "$batches" --models "$models" --seconds "$seconds")
-run_gb() { target/release/examples/train_throughput "${args[@]}" >"$out/gb.$1.txt"; }
+run_gb() { # model round
+  target/release/examples/train_throughput "${args[@]}" --models "$1" \
+    >"$out/gb.$1.$2.txt" 2>"$out/gb.$1.$2.err" || note_failure gb "$1" $? "$out/gb.$1.$2.err"
+}
 # PyTorch's OpenMP threads also spin between ops; run it with both wait policies and keep the
 # better number per row, so the ratio is conservative.
-run_pt() {
-  OMP_NUM_THREADS=$threads "$venv/bin/python" scripts/bench/pytorch_reference.py "${args[@]}" >"$out/pt.$1a.txt"
-  OMP_NUM_THREADS=$threads OMP_WAIT_POLICY=PASSIVE "$venv/bin/python" scripts/bench/pytorch_reference.py "${args[@]}" >"$out/pt.$1b.txt"
+run_pt() { # model round
+  local policy status wanted=(passive default)
+  if [[ $policies == alternate ]]; then
+    if (($2 % 2)); then wanted=(passive); else wanted=(default); fi
+  fi
+  for policy in "${wanted[@]}"; do
+    status=0
+    if [[ $policy == passive ]]; then
+      OMP_NUM_THREADS=$threads OMP_WAIT_POLICY=PASSIVE "$venv/bin/python" scripts/bench/pytorch_reference.py \
+        --registry "$out/registry.json" "${args[@]}" --models "$1" \
+        >"$out/pt-$policy.$1.$2.txt" 2>"$out/pt-$policy.$1.$2.err" || status=$?
+    else
+      OMP_NUM_THREADS=$threads "$venv/bin/python" scripts/bench/pytorch_reference.py \
+        --registry "$out/registry.json" "${args[@]}" --models "$1" \
+        >"$out/pt-$policy.$1.$2.txt" 2>"$out/pt-$policy.$1.$2.err" || status=$?
+    fi
+    if ((status != 0)); then note_failure pt "$1" "$status" "$out/pt-$policy.$1.$2.err"; fi
+  done
 }
 for r in $(seq 1 "$rounds"); do
   cut -d' ' -f1-3 /proc/loadavg >>"$out/load.txt"
-  if (( r % 2 )); then run_gb "$r"; run_pt "$r"; else run_pt "$r"; run_gb "$r"; fi
-  echo "round $r/$rounds done" >&2
+  target/release/examples/gemm_peak --threads "$threads" --repeats 3 --seconds 0.2 \
+    >"$out/gemm.$r.txt" 2>&1 || echo "gemm_peak failed (round $r)" >&2
+  for m in "${model_list[@]}"; do
+    if ((r % 2)); then run_gb "$m" "$r"; run_pt "$m" "$r"; else run_pt "$m" "$r"; run_gb "$m" "$r"; fi
+    echo "round $r/$rounds: $m done ($(date -u +%H:%M:%S))" >&2
+  done
 done
 cut -d' ' -f1-3 /proc/loadavg >>"$out/load.txt"
 
-python3 - "$out" "$threads" "$write" <<'EOF'
-import glob, os, platform, re, subprocess, sys, datetime
-out, threads, write = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
-
-def best(prefix):
-    rows = {}
-    for f in sorted(glob.glob(os.path.join(out, prefix + ".*.txt"))):
-        for line in open(f):
-            p = line.split()
-            if len(p) == 5 and p[2].isdigit():
-                key = (p[0], int(p[2]))
-                rows[key] = max(rows.get(key, 0.0), float(p[3]))
-    return rows
-
-def version(prefix):
-    for f in glob.glob(os.path.join(out, prefix + ".*.txt")):
-        m = re.search(r"torch=(\S+)", open(f).read())
-        if m:
-            return m.group(1)
-    return "?"
-
-gb, pt = best("gb"), best("pt")
-order = []
-for k in list(gb) + list(pt):
-    if k not in order:
-        order.append(k)
-lines = ["| model | batch | greenbench samples/s | PyTorch samples/s | ratio |", "|---|---|---|---|---|"]
-for k in order:
-    a, b = gb.get(k), pt.get(k)
-    ratio = f"{a / b:.2f}" if a and b else "–"
-    fa = f"{a:.1f}" if a else "–"
-    fb = f"{b:.1f}" if b else "–"
-    lines.append(f"| {k[0]} | {k[1]} | {fa} | {fb} | **{ratio}** |")
-loads = [l.strip() for l in open(os.path.join(out, "load.txt"))]
-cpu = "?"
-for l in open("/proc/cpuinfo"):
-    if l.startswith("model name"):
-        cpu = l.split(":", 1)[1].strip()
-        break
-rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
-now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-head = [
-    f"Measured {now} by `scripts/bench/compare.sh`: {cpu}, {os.cpu_count()} cores, {threads} threads "
-    f"for both tools; {rustc}, candle 0.11.1, PyTorch {version('pt')} (CPU kernels), Python "
-    f"{platform.python_version()}. Synthetic data, SGD (momentum 0.9, weight decay 5e-4); each row "
-    f"is the best of the rounds, run alternately (PyTorch: best of the default and passive OpenMP "
-    f"wait policies; greenbench: CANDLE_BARRIER_POOL_SPIN_LIMIT=0).",
-    f"Load average (1, 5, 15 min) before, between and after the rounds: {'; '.join(loads)} "
-    "(the machine is shared with other builds, so absolute numbers are low and noisy; the ratio is "
-    "the figure of merit).",
-    "",
-]
-table = "\n".join(head + lines)
-print(table)
-if write:
-    path = "docs/performance.md"
-    begin, end = "<!-- compare:begin -->", "<!-- compare:end -->"
-    text = open(path).read() if os.path.exists(path) else f"# Performance\n\n{begin}\n{end}\n"
-    if begin not in text:
-        text += f"\n{begin}\n{end}\n"
-    pre, rest = text.split(begin, 1)
-    post = rest.split(end, 1)[1] if end in rest else ""
-    open(path, "w").write(f"{pre}{begin}\n{table}\n{end}{post}")
-    print(f"wrote {path}", file=sys.stderr)
-EOF
+python3 scripts/bench/compare_table.py "$out" "$out/registry.json" "$threads" "$write" "$command_line"

@@ -1,13 +1,22 @@
-//! Training throughput (samples/s) of one model per family on the CPU (or `--device cuda:N`).
+//! Training and inference throughput (samples/s) of registry models on the CPU (or `--device cuda:N`).
 //!
 //! `cargo run --release -p greenbench-models --example train_throughput -- --threads 2
-//!  [--batches 32,128] [--models mlp-medium,lenet,resnet18,mobilenet-v2,vit-tiny,char-gpt]
-//!  [--seconds 3]`
-//! Models not in the registry (e.g. CNNs not written yet) are skipped with a note.
+//!  [--batches 32,128] [--models mlp-medium,lenet,…] [--mode train|infer|both] [--seconds 3]`
+//!
+//! Without `--models`, every registry model (`greenbench models`) at its default input.
+//! - `train`: `Trainer::train_step` (forward in training mode, cross-entropy, backward, SGD with
+//!   momentum 0.9 and weight decay 5e-4).
+//! - `infer`: `Trainer::evaluate`, what a sweep's inference phase calls per batch (eval mode:
+//!   batch-norm running statistics, no backward, loss and correct count).
+//!
+//! One warm-up step, then steps until at least `--seconds` have passed (at least one step).
+//! A sample is one input of the model's default shape (for char-GPT one sequence of 64 tokens).
+//! One line per model, mode and batch; a model that fails prints `FAILED` and the error instead
+//! of a number, and the others go on.
 
 use std::time::Instant;
 
-use greenbench_models::{list, InputSpec, TrainSettings, Trainer};
+use greenbench_models::{list, InputSpec, ModelError, TrainSettings, Trainer};
 
 // As in the greenbench binary: glibc malloc makes candle training 1.5–6× slower.
 #[global_allocator]
@@ -17,6 +26,22 @@ fn arg(args: &[String], name: &str) -> Option<String> {
     args.iter()
         .position(|a| a == name)
         .and_then(|i| args.get(i + 1).cloned())
+}
+
+/// What is timed.
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    Train,
+    Infer,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Train => "train",
+            Mode::Infer => "infer",
+        }
+    }
 }
 
 fn main() {
@@ -50,45 +75,71 @@ fn main() {
         .split(',')
         .filter_map(|b| b.trim().parse().ok())
         .collect();
-    let models = arg(&args, "--models")
-        .unwrap_or_else(|| "mlp-medium,lenet,resnet18,mobilenet-v2,vit-tiny,char-gpt".into());
+    let entries = list();
+    let models = arg(&args, "--models").unwrap_or_else(|| {
+        let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+        names.join(",")
+    });
+    let modes = match arg(&args, "--mode").as_deref().unwrap_or("train") {
+        "train" => vec![Mode::Train],
+        "infer" => vec![Mode::Infer],
+        "both" => vec![Mode::Train, Mode::Infer],
+        other => {
+            eprintln!("--mode {other}: expected train, infer or both");
+            std::process::exit(2);
+        }
+    };
     let seconds: f64 = arg(&args, "--seconds")
         .and_then(|s| s.parse().ok())
         .unwrap_or(3.0);
     let device = arg(&args, "--device").unwrap_or_else(|| "cpu".into());
-    let entries = list();
     println!("threads={threads} device={device}");
     println!(
-        "{:<14} {:<12} {:>6} {:>12} {:>10}",
-        "model", "family", "batch", "samples/s", "ms/step"
+        "{:<16} {:<12} {:<6} {:>6} {:>12} {:>10}",
+        "model", "family", "mode", "batch", "samples/s", "ms/step"
     );
     for name in models.split(',').map(str::trim) {
-        let input: InputSpec = match entries.iter().find(|e| e.name == name) {
-            Some(e) => e.default_input.clone(),
-            None => {
-                println!("{name:<14} (not registered yet; skipped)");
-                continue;
+        let Some(entry) = entries.iter().find(|e| e.name == name) else {
+            for &mode in &modes {
+                for &bs in &batches {
+                    let m = mode.name();
+                    println!(
+                        "{name:<16} {:<12} {m:<6} {bs:>6} FAILED not in the registry",
+                        "?"
+                    );
+                }
             }
+            continue;
         };
-        for &bs in &batches {
-            match measure(name, &input, bs, seconds, &device) {
-                Ok((family, sps)) => println!(
-                    "{name:<14} {family:<12} {bs:>6} {sps:>12.1} {:>10.2}",
-                    1000.0 * bs as f64 / sps
-                ),
-                Err(e) => println!("{name:<14} batch {bs}: {e}"),
+        let input = &entry.default_input;
+        for &mode in &modes {
+            for &bs in &batches {
+                let m = mode.name();
+                match measure(name, input, mode, bs, seconds, &device) {
+                    Ok(sps) => println!(
+                        "{name:<16} {:<12} {m:<6} {bs:>6} {sps:>12.1} {:>10.2}",
+                        entry.family,
+                        1000.0 * bs as f64 / sps
+                    ),
+                    Err(e) => {
+                        let e = e.to_string().replace('\n', " ");
+                        println!("{name:<16} {:<12} {m:<6} {bs:>6} FAILED {e}", entry.family)
+                    }
+                }
             }
         }
     }
 }
 
+/// Samples per second of `mode` for `name` at batch `bs`.
 fn measure(
     name: &str,
     input: &InputSpec,
+    mode: Mode,
     bs: usize,
     seconds: f64,
     device: &str,
-) -> Result<(greenbench_core::Family, f64), greenbench_models::ModelError> {
+) -> Result<f64, ModelError> {
     let s = TrainSettings {
         model: name.into(),
         batch_size: bs,
@@ -101,7 +152,7 @@ fn measure(
         steps_per_epoch: 1_000_000,
         seed: 0,
         device: greenbench_core::DeviceName::parse(device)
-            .map_err(|e| greenbench_models::ModelError::Device(e.to_string()))?,
+            .map_err(|e| ModelError::Device(e.to_string()))?,
     };
     let mut t = Trainer::new(&s, input)?;
     let len: usize = input.sample_shape.iter().product();
@@ -123,19 +174,20 @@ fn measure(
         })
         .collect();
     let y: Vec<u32> = (0..bs * tps).map(|_| next(input.classes) as u32).collect();
-    for _ in 0..2 {
-        t.train_step(&x, &y, bs)?;
-    }
+    let step = |t: &mut Trainer| -> Result<(), ModelError> {
+        match mode {
+            Mode::Train => t.train_step(&x, &y, bs).map(drop),
+            Mode::Infer => t.evaluate(&x, &y, bs).map(drop),
+        }
+    };
+    step(&mut t)?;
     t.synchronize()?;
     let start = Instant::now();
     let mut steps = 0usize;
-    while steps < 3 || start.elapsed().as_secs_f64() < seconds {
-        t.train_step(&x, &y, bs)?;
+    while steps < 1 || start.elapsed().as_secs_f64() < seconds {
+        step(&mut t)?;
         steps += 1;
     }
     t.synchronize()?;
-    Ok((
-        t.family(),
-        (steps * bs) as f64 / start.elapsed().as_secs_f64(),
-    ))
+    Ok((steps * bs) as f64 / start.elapsed().as_secs_f64())
 }

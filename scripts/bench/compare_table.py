@@ -1,0 +1,240 @@
+#!/usr/bin/env python3
+"""Builds compare.sh's table from the raw outputs of one comparison and writes it into
+docs/performance.md (between `<!-- compare:begin -->` and `<!-- compare:end -->`).
+
+Usage: compare_table.py OUT_DIR REGISTRY_JSON THREADS WRITE(0|1) COMMAND_LINE
+OUT_DIR holds gb.<round>.txt (train_throughput), pt-default.<round>.txt and pt-passive.<round>.txt
+(pytorch_reference.py with either OpenMP wait policy), gemm.<round>.txt (gemm_peak), load.txt and rows.txt (the model, mode and
+batch of every row wanted, in order). `python3 -m doctest compare_table.py` runs the examples.
+"""
+
+import datetime
+import glob
+import os
+import platform
+import re
+import subprocess
+import sys
+
+MODES = ("train", "infer")
+
+
+def parse_rows(text):
+    """Rows of a throughput table: {(model, mode, batch): samples/s or "error text"}.
+
+    >>> parse_rows("model family mode batch samples/s ms/step\\n"
+    ...            "lenet cnn train 32 4716.6 6.78\\n"
+    ...            "vgg16 cnn infer 128 FAILED out of memory")
+    {('lenet', 'train', 32): 4716.6, ('vgg16', 'infer', 128): 'out of memory'}
+    """
+    rows = {}
+    for line in text.splitlines():
+        p = line.split()
+        if len(p) < 5 or p[2] not in MODES or not p[3].isdigit():
+            continue
+        key = (p[0], p[2], int(p[3]))
+        if p[4] == "FAILED":
+            rows[key] = " ".join(p[5:]) or "failed"
+        else:
+            try:
+                rows[key] = float(p[4])
+            except ValueError:
+                rows[key] = " ".join(p[4:])
+    return rows
+
+
+def best(runs):
+    """Per row, the highest samples/s over `runs` (dicts from parse_rows); an error only where
+    no run has a number, and then the first error.
+
+    >>> best([{("a", "train", 32): 5.0}, {("a", "train", 32): 7.0, ("b", "infer", 32): "boom"}])
+    {('a', 'train', 32): 7.0, ('b', 'infer', 32): 'boom'}
+    """
+    out = {}
+    for rows in runs:
+        for key, v in rows.items():
+            old = out.get(key)
+            if isinstance(v, float):
+                out[key] = max(old, v) if isinstance(old, float) else v
+            elif old is None:
+                out[key] = v
+    return out
+
+
+def gflops(macs_per_sample, mode, samples_per_s):
+    """Achieved GFLOP/s: 2 FLOP per multiply-accumulate, training counted as 3 forward passes
+    (forward, input gradient, weight gradient).
+
+    >>> gflops(1e9, "train", 10.0)
+    60.0
+    >>> gflops(1e9, "infer", 10.0)
+    20.0
+    """
+    passes = 3 if mode == "train" else 1
+    return passes * 2.0 * macs_per_sample * samples_per_s / 1e9
+
+
+def gemm_peak(texts):
+    """The best `peak <GFLOP/s>` line over gemm_peak outputs, or None.
+
+    >>> gemm_peak(["shape ...\\npeak 101.5\\n", "peak 99.0"])
+    101.5
+    """
+    peaks = [float(m) for t in texts for m in re.findall(r"^peak (\S+)", t, re.M)]
+    return max(peaks) if peaks else None
+
+
+def plural(n, word):
+    """`1 round`, `2 rounds`.
+
+    >>> plural(1, "round"), plural(2, "round")
+    ('1 round', '2 rounds')
+    """
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def cell(v):
+    """A samples/s cell: the number, or – when it is missing or an error."""
+    return f"{v:.1f}" if isinstance(v, float) else "–"
+
+
+def flop_cell(macs, mode, v, peak):
+    """`GFLOP/s (% of peak)`, or – without a number."""
+    if not isinstance(v, float) or macs is None:
+        return "–"
+    g = gflops(macs, mode, v)
+    return f"{g:.1f} ({100 * g / peak:.0f} %)" if peak else f"{g:.1f}"
+
+
+def table(wanted, gb, pt, macs, peak, missing=None):
+    """The markdown rows for `wanted` [(model, mode, batch)] from the best results `gb` and `pt`.
+
+    `missing` {(tool, model): text} explains rows a tool printed nothing for ("gb" or "pt").
+
+    >>> print("\\n".join(table([("m", "train", 32)], {("m", "train", 32): 20.0},
+    ...                        {("m", "train", 32): 10.0}, {"m": 1e9}, 200.0)[2:]))
+    | m | 32 | train | 20.0 | 10.0 | **2.00** | 120.0 (60 %) | 60.0 (30 %) |  |
+    >>> print(table([("m", "infer", 32)], {}, {("m", "infer", 32): "boom"}, {}, None,
+    ...             {("gb", "m"): "exited with status 134"})[2])
+    | m | 32 | infer | – | – | – | – | – | greenbench: exited with status 134; PyTorch: boom |
+    """
+    missing = missing or {}
+    lines = [
+        "| model | batch | mode | greenbench samples/s | PyTorch samples/s | ratio "
+        "| greenbench GFLOP/s (% of peak) | PyTorch GFLOP/s (% of peak) | note |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for key in wanted:
+        model, mode, bs = key
+        a = gb.get(key, missing.get(("gb", model), "no output"))
+        b = pt.get(key, missing.get(("pt", model), "no output"))
+        ratio = f"**{a / b:.2f}**" if isinstance(a, float) and isinstance(b, float) else "–"
+        notes = []
+        for tool, v in (("greenbench", a), ("PyTorch", b)):
+            if not isinstance(v, float):
+                notes.append(f"{tool}: {v[:120]}")
+        m = macs.get(model)
+        lines.append(
+            f"| {model} | {bs} | {mode} | {cell(a)} | {cell(b)} | {ratio} "
+            f"| {flop_cell(m, mode, a, peak)} | {flop_cell(m, mode, b, peak)} | {'; '.join(notes)} |"
+        )
+    return lines
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
+def main():
+    out, registry_path, threads, write, command = sys.argv[1:6]
+    import json
+
+    registry = json.loads(read(registry_path))
+    macs = {m["name"]: m["macs_per_sample"] for m in registry}
+    wanted = []
+    for line in read(os.path.join(out, "rows.txt")).splitlines():
+        model, mode, bs = line.split()
+        wanted.append((model, mode, int(bs)))
+
+    def runs(prefix):
+        return [parse_rows(read(f)) for f in sorted(glob.glob(os.path.join(out, prefix + ".*.txt")))]
+
+    # compare.sh writes <tool>.<model>.fail when a tool's process for a model exits non-zero.
+    missing = {}
+    for f in glob.glob(os.path.join(out, "*.fail")):
+        tool, model = os.path.basename(f)[: -len(".fail")].split(".", 1)
+        missing[(tool, model)] = read(f).strip().replace("\n", " ")
+    gb = best(runs("gb"))
+    pt_default = best(runs("pt-default"))
+    pt_passive = best(runs("pt-passive"))
+    pt = best([pt_default, pt_passive])
+    won = {"default": 0, "passive": 0}
+    for key in wanted:
+        d, p = pt_default.get(key), pt_passive.get(key)
+        if isinstance(d, float) and isinstance(p, float):
+            won["default" if d >= p else "passive"] += 1
+    rounds = {
+        policy: len({f.rsplit(".", 2)[1] for f in glob.glob(os.path.join(out, f"pt-{policy}.*.txt"))})
+        for policy in ("default", "passive")
+    }
+    peak = gemm_peak([read(f) for f in glob.glob(os.path.join(out, "gemm.*.txt"))])
+    torch_version = "?"
+    for f in glob.glob(os.path.join(out, "pt-*.txt")):
+        m = re.search(r"torch=(\S+)", read(f))
+        if m:
+            torch_version = m.group(1)
+    cpu = "?"
+    for line in read("/proc/cpuinfo").splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
+    candle = "?"
+    lock = read("Cargo.lock")
+    m = re.search(r'name = "candle-core"\nversion = "([^"]+)"', lock)
+    if m:
+        candle = m.group(1)
+    loads = [line.strip() for line in read(os.path.join(out, "load.txt")).splitlines()]
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    peak_text = f"{peak:.1f} GFLOP/s" if peak else "not measured (gemm_peak gave no number)"
+    head = [
+        f"Measured {now} with `{command}`: {cpu}, {os.cpu_count()} cores, {threads} threads for "
+        f"both tools; {rustc}, candle {candle} (patched, `vendor/`), PyTorch {torch_version} (CPU "
+        f"kernels), Python {platform.python_version()}. Synthetic data; training is SGD (momentum "
+        f"0.9, weight decay 5e-4), inference is eval mode without gradients (what a sweep's "
+        f"inference phase runs). Each row is the best of the rounds, run alternately; PyTorch: "
+        f"best of its runs with the default OpenMP wait policy ({plural(rounds['default'], 'round')}) "
+        f"and with OMP_WAIT_POLICY=PASSIVE ({plural(rounds['passive'], 'round')}); passive was better in "
+        f"{won['passive']} rows, default in {won['default']}; greenbench: "
+        f"CANDLE_BARRIER_POOL_SPIN_LIMIT=0.",
+        "",
+        f"Load average (1, 5, 15 min) before, between and after the rounds: {'; '.join(loads)} "
+        "(the machine is shared with other builds, so absolute numbers are low and noisy; the "
+        "ratio greenbench/PyTorch is the figure of merit).",
+        "",
+        f"GFLOP/s = forward multiply-accumulates per sample (`greenbench models --json`, "
+        f"convolutions and linear layers only) × 2 FLOP × samples/s, × 3 for training (forward, "
+        f"input and weight gradients); a sample is one image, or for char-gpt one sequence of 64 "
+        f"tokens, on both sides. % of peak: of the best f32 matrix product this machine reached "
+        f"with the `gemm` crate on {threads} threads during the run "
+        f"(`crates/models/examples/gemm_peak.rs`): {peak_text}.",
+        "",
+    ]
+    text = "\n".join(head + table(wanted, gb, pt, macs, peak, missing))
+    print(text)
+    if write == "1":
+        path = "docs/performance.md"
+        begin, end = "<!-- compare:begin -->", "<!-- compare:end -->"
+        doc = read(path) if os.path.exists(path) else f"# Performance\n\n{begin}\n{end}\n"
+        if begin not in doc:
+            doc += f"\n{begin}\n{end}\n"
+        pre, rest = doc.split(begin, 1)
+        post = rest.split(end, 1)[1] if end in rest else ""
+        with open(path, "w") as f:
+            f.write(f"{pre}{begin}\n{text}\n{end}{post}")
+        print(f"wrote {path}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
