@@ -248,7 +248,8 @@ impl Trainer {
     /// Loss and accuracy of `n` samples in eval mode (batch-norm running statistics, no update).
     pub fn evaluate(&self, x: &[f32], y: &[u32], n: usize) -> Result<EvalStats, ModelError> {
         let (xs, ys) = self.batch(x, y, n)?;
-        let logits = self.flat_logits(&xs, false)?.detach();
+        // As PyTorch's `torch.no_grad()`: no op records its inputs for a backward pass.
+        let logits = candle_core::op::no_grad(|| self.flat_logits(&xs, false))?;
         let loss = candle_nn::loss::cross_entropy(&logits, &ys)?.to_scalar::<f32>()? as f64;
         let count = ys.dim(0)?;
         Ok(EvalStats {

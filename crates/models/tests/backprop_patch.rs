@@ -105,3 +105,21 @@ fn max_pool_gradient_goes_whole_to_the_maximum() -> Result<()> {
     assert!(close(&dx, &expect), "{dx:?}");
     Ok(())
 }
+
+/// The no-grad patch: ops built inside `candle_core::op::no_grad` record no backprop op (so they
+/// hold no inputs alive), those outside it do, and the setting is restored afterwards.
+#[test]
+fn no_grad_builds_untracked_tensors_and_restores_tracking() -> Result<()> {
+    let x = var(&[1.0, 2.0, 3.0], &[3])?;
+    let inside = candle_core::op::no_grad(|| x.sqr()?.sum_all())?;
+    let g = inside.backward()?;
+    assert!(
+        g.get(&x).is_none(),
+        "no gradient flows through a no_grad op"
+    );
+    let outside = x.sqr()?.sum_all()?;
+    let g = outside.backward()?;
+    let dx = values(g.get(&x).expect("tracking is back after no_grad"))?;
+    assert!(close(&dx, &[2.0, 4.0, 6.0]), "dx {dx:?}");
+    Ok(())
+}

@@ -1087,6 +1087,29 @@ impl UnaryOpT for Relu {
     }
 }
 
+thread_local! {
+    /// Whether ops built on this thread record their inputs for backprop (greenbench patch).
+    static GRAD_ENABLED: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+}
+
+/// Runs `f` with gradient tracking off on this thread (greenbench patch, like PyTorch's
+/// `torch.no_grad()`): the tensors `f` builds record no backprop op, so they keep no inputs alive
+/// and cannot be differentiated. Restores the previous setting afterwards, also on panic.
+pub fn no_grad<T>(f: impl FnOnce() -> T) -> T {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            GRAD_ENABLED.with(|g| g.set(self.0));
+        }
+    }
+    let _restore = Restore(GRAD_ENABLED.with(|g| g.replace(false)));
+    f()
+}
+
+fn grad_enabled() -> bool {
+    GRAD_ENABLED.with(|g| g.get())
+}
+
 /// `BackpropOp` is a wrapper around `Option<Op>`. The main goal is to ensure that dependencies are
 /// properly checked when creating a new value
 #[derive(Clone)]
@@ -1098,7 +1121,7 @@ impl BackpropOp {
     }
 
     pub(crate) fn new1(arg: &Tensor, f: impl Fn(Tensor) -> Op) -> Self {
-        let op = if arg.track_op() {
+        let op = if grad_enabled() && arg.track_op() {
             Some(f(arg.clone()))
         } else {
             None
@@ -1107,7 +1130,7 @@ impl BackpropOp {
     }
 
     pub(crate) fn new2(arg1: &Tensor, arg2: &Tensor, f: impl Fn(Tensor, Tensor) -> Op) -> Self {
-        let op = if arg1.track_op() || arg2.track_op() {
+        let op = if grad_enabled() && (arg1.track_op() || arg2.track_op()) {
             Some(f(arg1.clone(), arg2.clone()))
         } else {
             None
@@ -1121,7 +1144,7 @@ impl BackpropOp {
         arg3: &Tensor,
         f: impl Fn(Tensor, Tensor, Tensor) -> Op,
     ) -> Self {
-        let op = if arg1.track_op() || arg2.track_op() || arg3.track_op() {
+        let op = if grad_enabled() && (arg1.track_op() || arg2.track_op() || arg3.track_op()) {
             Some(f(arg1.clone(), arg2.clone(), arg3.clone()))
         } else {
             None
@@ -1130,7 +1153,7 @@ impl BackpropOp {
     }
 
     pub(crate) fn new<A: AsRef<Tensor>>(args: &[A], f: impl Fn(Vec<Tensor>) -> Op) -> Self {
-        let op = if args.iter().any(|arg| arg.as_ref().track_op()) {
+        let op = if grad_enabled() && args.iter().any(|arg| arg.as_ref().track_op()) {
             let args: Vec<Tensor> = args.iter().map(|arg| arg.as_ref().clone()).collect();
             Some(f(args))
         } else {
