@@ -7,7 +7,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use super::cpu::{f32_slice, read, SendPtr};
+use super::cpu::{f32_slice, pass_pos, read, simd, SendPtr};
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
@@ -54,37 +54,15 @@ impl CustomOp3 for BatchNorm {
             candle_core::bail!("batch-norm: {c} channels but weight/bias of {}", w.len())
         }
         let hw = h * wd;
-        let m = (n * hw) as f64;
         let mut y = vec![0f32; x.len()];
         let out = SendPtr(y.as_mut_ptr());
         let stats: Vec<(f32, f32, f32)> = (0..c)
             .into_par_iter()
             .map(|ch| {
-                let planes = || (0..n).map(move |i| &x[(i * c + ch) * hw..][..hw]);
-                let sum: f64 = planes().map(|p| sum8(p, |v| v) as f64).sum();
-                let mean = sum / m;
-                let mf = mean as f32;
-                let ss: f64 = planes()
-                    .map(|p| sum8(p, |v| (v - mf) * (v - mf)) as f64)
-                    .sum();
-                let var = ss / m;
-                let invstd = (1.0 / (var + self.eps).sqrt()) as f32;
-                let (scale, shift) = (w[ch] * invstd, b[ch] - mf * w[ch] * invstd);
-                for i in 0..n {
-                    let src = &x[(i * c + ch) * hw..][..hw];
-                    // SAFETY: plane (i, ch) is written by this task only.
-                    let dst = unsafe { out.slice((i * c + ch) * hw, hw) };
-                    if self.relu {
-                        for (d, &v) in dst.iter_mut().zip(src) {
-                            *d = (v * scale + shift).max(0.0);
-                        }
-                    } else {
-                        for (d, &v) in dst.iter_mut().zip(src) {
-                            *d = v * scale + shift;
-                        }
-                    }
-                }
-                (mf, invstd, var as f32)
+                simd(
+                    #[inline(always)]
+                    || self.forward_channel((n, c, hw), ch, x, w, b, out),
+                )
             })
             .collect();
         let mut saved = self
@@ -144,35 +122,125 @@ fn sum8(v: &[f32], f: impl Fn(f32) -> f32) -> f32 {
     acc.iter().sum::<f32>() + tail
 }
 
-/// `(Σ g, Σ g·(x − μ))` with `g = sel(dy, res)`, in 8 independent lanes.
+/// `(Σ g, Σ g·(x − μ))`, in 8 independent lanes.
 #[inline(always)]
-fn grad_sums(
-    x: &[f32],
-    dy: &[f32],
-    res: &[f32],
-    mu: f32,
-    sel: impl Fn(f32, f32) -> f32,
-) -> (f32, f32) {
+fn grad_sums(x: &[f32], g: &[f32], mu: f32) -> (f32, f32) {
     let (mut sb, mut sw) = ([0f32; 8], [0f32; 8]);
-    let n8 = x.len() / 8 * 8;
-    for j in (0..n8).step_by(8) {
-        let (xc, gc, rc) = (&x[j..j + 8], &dy[j..j + 8], &res[j..j + 8]);
+    let (xi, gi) = (x.chunks_exact(8), g.chunks_exact(8));
+    let (xt, gt) = (xi.remainder(), gi.remainder());
+    for (xc, gc) in xi.zip(gi) {
         for l in 0..8 {
-            let g = sel(gc[l], rc[l]);
-            sb[l] += g;
-            sw[l] += g * (xc[l] - mu);
+            sb[l] += gc[l];
+            sw[l] += gc[l] * (xc[l] - mu);
         }
     }
     let (mut tb, mut tw) = (0f32, 0f32);
-    for j in n8..x.len() {
-        let g = sel(dy[j], res[j]);
+    for (&xv, &g) in xt.iter().zip(gt) {
         tb += g;
-        tw += g * (x[j] - mu);
+        tw += g * (xv - mu);
     }
     (sb.iter().sum::<f32>() + tb, sw.iter().sum::<f32>() + tw)
 }
 
 impl BatchNorm {
+    /// Statistics and output of channel `ch`: `(mean, 1/√(var + ε), var)`.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn forward_channel(
+        &self,
+        (n, c, hw): (usize, usize, usize),
+        ch: usize,
+        x: &[f32],
+        w: &[f32],
+        b: &[f32],
+        out: SendPtr,
+    ) -> (f32, f32, f32) {
+        let m = (n * hw) as f64;
+        let planes = || (0..n).map(move |i| &x[(i * c + ch) * hw..][..hw]);
+        let sum: f64 = planes().map(|p| sum8(p, |v| v) as f64).sum();
+        let mean = sum / m;
+        let mf = mean as f32;
+        let ss: f64 = planes()
+            .map(|p| sum8(p, |v| (v - mf) * (v - mf)) as f64)
+            .sum();
+        let var = ss / m;
+        let invstd = (1.0 / (var + self.eps).sqrt()) as f32;
+        let (scale, shift) = (w[ch] * invstd, b[ch] - mf * w[ch] * invstd);
+        for i in 0..n {
+            let src = &x[(i * c + ch) * hw..][..hw];
+            // SAFETY: plane (i, ch) is written by this task only.
+            let dst = unsafe { out.slice((i * c + ch) * hw, hw) };
+            if self.relu {
+                for (d, &v) in dst.iter_mut().zip(src) {
+                    *d = (v * scale + shift).max(0.0);
+                }
+            } else {
+                for (d, &v) in dst.iter_mut().zip(src) {
+                    *d = v * scale + shift;
+                }
+            }
+        }
+        (mf, invstd, var as f32)
+    }
+
+    /// `(dweight, dbias)` of channel `ch`, writing its planes of `dx` through `out`.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn backward_channel(
+        &self,
+        (n, c, hw): (usize, usize, usize),
+        ch: usize,
+        (x, dy, res): (&[f32], &[f32], &[f32]),
+        w: &[f32],
+        (mean, invstd): (&[f32], &[f32]),
+        out: SendPtr,
+    ) -> (f32, f32) {
+        let m = (n * hw) as f32;
+        let relu = self.relu;
+        let (mu, is) = (mean[ch], invstd[ch]);
+        let (mut db, mut dw) = (0f64, 0f64);
+        for i in 0..n {
+            let off = (i * c + ch) * hw;
+            let (xs, gs) = (&x[off..off + hw], &dy[off..off + hw]);
+            let (pb, pw) = if relu {
+                // The gradient through the ReLU goes to `dx` first (a plain select loop, which
+                // vectorises; a select inside the 8-lane sums did not), then is read back from
+                // L1 for the sums and the final pass.
+                // SAFETY: plane (i, ch) is written by this task only.
+                let dst = unsafe { out.slice(off, hw) };
+                for ((d, &g), &r) in dst.iter_mut().zip(gs).zip(&res[off..off + hw]) {
+                    *d = pass_pos(g, r);
+                }
+                grad_sums(xs, dst, mu)
+            } else {
+                grad_sums(xs, gs, mu)
+            };
+            db += pb as f64;
+            dw += (pw * is) as f64;
+        }
+        let (db, dw) = (db as f32, dw as f32);
+        let k0 = w[ch] * is / m;
+        // dx = k0·(m·g − db − (x − μ)·is·dw) = a·g − cx·(x − μ) − k0·db; keep x − μ
+        // together (x·cx − μ·cx cancels badly when |μ| ≫ σ).
+        let (a, cx, shift) = (k0 * m, k0 * is * dw, k0 * db);
+        for i in 0..n {
+            let off = (i * c + ch) * hw;
+            // SAFETY: plane (i, ch) is written by this task only.
+            let dst = unsafe { out.slice(off, hw) };
+            let (xs, gs) = (&x[off..off + hw], &dy[off..off + hw]);
+            if relu {
+                for (d, &xv) in dst.iter_mut().zip(xs) {
+                    *d = a * *d - cx * (xv - mu) - shift;
+                }
+            } else {
+                for ((d, &xv), &g) in dst.iter_mut().zip(xs).zip(gs) {
+                    *d = a * g - cx * (xv - mu) - shift;
+                }
+            }
+        }
+        (dw, db)
+    }
+
     /// `dx` and per-channel `(dweight, dbias)`:
     /// `dx = w·invstd/m · (m·g − Σg − x̂·Σ(g·x̂))` with `g` the incoming gradient (zeroed where
     /// the fused ReLU's output was 0).
@@ -187,55 +255,15 @@ impl BatchNorm {
         mean: &[f32],
         invstd: &[f32],
     ) -> (Vec<f32>, Vec<(f32, f32)>) {
-        let m = (n * hw) as f32;
         let mut dx = vec![0f32; x.len()];
         let out = SendPtr(dx.as_mut_ptr());
-        let relu = self.relu;
         let sums: Vec<(f32, f32)> = (0..c)
             .into_par_iter()
             .map(|ch| {
-                let (mu, is) = (mean[ch], invstd[ch]);
-                let (mut db, mut dw) = (0f64, 0f64);
-                for i in 0..n {
-                    let off = (i * c + ch) * hw;
-                    let (xs, gs) = (&x[off..off + hw], &dy[off..off + hw]);
-                    let (pb, pw) = if relu {
-                        grad_sums(xs, gs, &res[off..off + hw], mu, |g, r| {
-                            if r > 0.0 {
-                                g
-                            } else {
-                                0.0
-                            }
-                        })
-                    } else {
-                        grad_sums(xs, gs, gs, mu, |g, _| g)
-                    };
-                    db += pb as f64;
-                    dw += (pw * is) as f64;
-                }
-                let (db, dw) = (db as f32, dw as f32);
-                let k0 = w[ch] * is / m;
-                // dx = k0·(m·g − db − (x − μ)·is·dw) = a·g − cx·(x − μ) − k0·db; keep x − μ
-                // together (x·cx − μ·cx cancels badly when |μ| ≫ σ).
-                let (a, cx, shift) = (k0 * m, k0 * is * dw, k0 * db);
-                for i in 0..n {
-                    let off = (i * c + ch) * hw;
-                    // SAFETY: plane (i, ch) is written by this task only.
-                    let dst = unsafe { out.slice(off, hw) };
-                    let (xs, gs) = (&x[off..off + hw], &dy[off..off + hw]);
-                    if relu {
-                        let rs = &res[off..off + hw];
-                        for (((d, &xv), &g), &r) in dst.iter_mut().zip(xs).zip(gs).zip(rs) {
-                            let g = if r > 0.0 { g } else { 0.0 };
-                            *d = a * g - cx * (xv - mu) - shift;
-                        }
-                    } else {
-                        for ((d, &xv), &g) in dst.iter_mut().zip(xs).zip(gs) {
-                            *d = a * g - cx * (xv - mu) - shift;
-                        }
-                    }
-                }
-                (dw, db)
+                simd(
+                    #[inline(always)]
+                    || self.backward_channel((n, c, hw), ch, (x, dy, res), w, (mean, invstd), out),
+                )
             })
             .collect();
         (dx, sums)

@@ -16,7 +16,7 @@ use candle_core::{CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
 use gemm::Parallelism;
 use rayon::prelude::*;
 
-use super::cpu::{f32_slice, matmul};
+use super::cpu::{axpy, f32_slice, matmul, simd};
 
 /// Names this op in error messages.
 const OP: &str = "conv2d";
@@ -60,6 +60,9 @@ impl Geom {
         }
         let span_h = p.dilation * (kh - 1) + 1;
         let span_w = p.dilation * (kw - 1) + 1;
+        if h == 0 || wd == 0 {
+            candle_core::bail!("conv2d: empty input {x:?}")
+        }
         if h + 2 * p.pad < span_h || wd + 2 * p.pad < span_w {
             candle_core::bail!("conv2d: kernel larger than the padded input {x:?}")
         }
@@ -424,97 +427,234 @@ fn backward_weight(g: &Geom, dy: &[f32], x: &[f32]) -> Vec<f32> {
     total
 }
 
-/// Depthwise forward: output channel `o` reads input channel `o / m` (`m = o_total / c`).
-fn dw_forward(g: &Geom, x: &[f32], w: &[f32], y: &mut [f32]) {
-    let (l, hw, m, kk) = (g.l(), g.hw(), g.og(), g.kh * g.kw);
-    y.par_chunks_mut(l).enumerate().for_each(|(idx, out)| {
-        let (n, o) = (idx / g.o, idx % g.o);
-        let plane = &x[(n * g.c + o / m) * hw..][..hw];
-        let wo = &w[o * kk..][..kk];
-        dw_taps(g, |i, j, oh, ow_lo, ow_hi, ih, iw0| {
-            let wv = wo[i * g.kw + j];
-            let row = &plane[ih * g.w..(ih + 1) * g.w];
-            let dst = &mut out[oh * g.ow..(oh + 1) * g.ow];
-            if g.p.stride == 1 {
-                for (d, s) in dst[ow_lo..ow_hi].iter_mut().zip(&row[iw0..]) {
-                    *d += wv * s;
-                }
-            } else {
-                for (t, d) in dst[ow_lo..ow_hi].iter_mut().enumerate() {
-                    *d += wv * row[iw0 + t * g.p.stride];
-                }
-            }
-        });
-    });
+/// A zero-padded copy of one input plane, its columns split by phase modulo the stride: padded
+/// column `q` lies at `[q mod s][q / s]` of its row, so every kernel tap reads (and, in the
+/// input gradient, writes) a contiguous run of `ow` elements at any stride or dilation.
+struct Padded {
+    /// Stride.
+    s: usize,
+    /// Elements per phase of a row.
+    wq: usize,
+    /// Padded rows.
+    hp: usize,
 }
 
-/// Calls `f(i, j, oh, ow_lo, ow_hi, ih, iw_of_ow_lo)` for every kernel tap and output row with
-/// at least one input inside the image.
-fn dw_taps(g: &Geom, mut f: impl FnMut(usize, usize, usize, usize, usize, usize, usize)) {
-    for i in 0..g.kh {
-        let (oh_lo, oh_hi) = g.valid(i, g.oh, g.h);
-        for j in 0..g.kw {
-            let (ow_lo, ow_hi) = g.valid(j, g.ow, g.w);
-            if ow_lo >= ow_hi {
+impl Padded {
+    fn new(g: &Geom) -> Self {
+        let s = g.p.stride;
+        Self {
+            s,
+            wq: (g.w + 2 * g.p.pad).div_ceil(s),
+            hp: g.h + 2 * g.p.pad,
+        }
+    }
+    fn len(&self) -> usize {
+        self.hp * self.s * self.wq
+    }
+    /// Offset of the `ow` elements tap `(i, j)` touches for output row `oh`.
+    #[inline(always)]
+    fn tap(&self, g: &Geom, oh: usize, i: usize, j: usize) -> usize {
+        let (r, jd) = (oh * self.s + i * g.p.dilation, j * g.p.dilation);
+        (r * self.s + jd % self.s) * self.wq + jd / self.s
+    }
+    /// For each phase `ph`: the first image column of that phase and its index in the phase.
+    #[inline(always)]
+    fn phases(&self, g: &Geom) -> impl Iterator<Item = (usize, usize, usize)> {
+        let (s, p, w) = (self.s, g.p.pad, g.w);
+        (0..s).filter_map(move |ph| {
+            let iw0 = (ph + s - p % s) % s;
+            (iw0 < w).then_some((ph, iw0, (iw0 + p) / s))
+        })
+    }
+    /// Copies `plane` (`[h, w]`) into `buf` (zeroed padding).
+    #[inline(always)]
+    fn fill(&self, g: &Geom, plane: &[f32], buf: &mut Vec<f32>) {
+        buf.clear();
+        buf.resize(self.len(), 0.0);
+        let row_len = self.s * self.wq;
+        for (ih, src) in plane.chunks_exact(g.w).enumerate() {
+            let row = &mut buf[(ih + g.p.pad) * row_len..][..row_len];
+            if self.s == 1 {
+                row[g.p.pad..g.p.pad + g.w].copy_from_slice(src);
                 continue;
             }
-            let iw0 = ow_lo * g.p.stride + j * g.p.dilation - g.p.pad;
-            for oh in oh_lo..oh_hi {
-                let ih = oh * g.p.stride + i * g.p.dilation - g.p.pad;
-                f(i, j, oh, ow_lo, ow_hi, ih, iw0);
+            for (ph, iw0, k0) in self.phases(g) {
+                let dst = &mut row[ph * self.wq + k0..(ph + 1) * self.wq];
+                for (d, &v) in dst.iter_mut().zip(src[iw0..].iter().step_by(self.s)) {
+                    *d = v;
+                }
+            }
+        }
+    }
+    /// Adds the image part of `buf` to `plane` (`[h, w]`): the inverse of [`Padded::fill`].
+    #[inline(always)]
+    fn crop_into(&self, g: &Geom, buf: &[f32], plane: &mut [f32]) {
+        let row_len = self.s * self.wq;
+        for (ih, dst) in plane.chunks_exact_mut(g.w).enumerate() {
+            let row = &buf[(ih + g.p.pad) * row_len..][..row_len];
+            if self.s == 1 {
+                dst.copy_from_slice(&row[g.p.pad..g.p.pad + g.w]);
+                continue;
+            }
+            for (ph, iw0, k0) in self.phases(g) {
+                let src = &row[ph * self.wq + k0..(ph + 1) * self.wq];
+                for (d, &v) in dst[iw0..].iter_mut().step_by(self.s).zip(src) {
+                    *d = v;
+                }
             }
         }
     }
 }
 
-fn dw_backward_input(g: &Geom, dy: &[f32], w: &[f32], dx: &mut [f32]) {
-    let (l, hw, m, kk) = (g.l(), g.hw(), g.og(), g.kh * g.kw);
-    dx.par_chunks_mut(hw).enumerate().for_each(|(idx, plane)| {
-        let (n, c) = (idx / g.c, idx % g.c);
-        for o in c * m..(c + 1) * m {
-            let src = &dy[(n * g.o + o) * l..][..l];
-            let wo = &w[o * kk..][..kk];
-            dw_taps(g, |i, j, oh, ow_lo, ow_hi, ih, iw0| {
-                let wv = wo[i * g.kw + j];
-                let row = &mut plane[ih * g.w..(ih + 1) * g.w];
-                let inp = &src[oh * g.ow..(oh + 1) * g.ow];
-                if g.p.stride == 1 {
-                    for (d, s) in row[iw0..].iter_mut().zip(&inp[ow_lo..ow_hi]) {
-                        *d += wv * s;
-                    }
-                } else {
-                    for (t, s) in inp[ow_lo..ow_hi].iter().enumerate() {
-                        row[iw0 + t * g.p.stride] += wv * s;
-                    }
-                }
-            });
+/// One output row of a depthwise convolution: `dst += Σ_ij w[i, j]·(tap (i, j) of `buf`)`;
+/// three taps of a kernel row per pass over `dst` when the kernel is 3 wide.
+#[inline(always)]
+fn dw_row(g: &Geom, pd: &Padded, buf: &[f32], wo: &[f32], oh: usize, dst: &mut [f32]) {
+    let n = dst.len();
+    for i in 0..g.kh {
+        let wr = &wo[i * g.kw..][..g.kw];
+        if let &[w0, w1, w2] = wr {
+            let a = &buf[pd.tap(g, oh, i, 0)..][..n];
+            let b = &buf[pd.tap(g, oh, i, 1)..][..n];
+            let c = &buf[pd.tap(g, oh, i, 2)..][..n];
+            for (((d, &x0), &x1), &x2) in dst.iter_mut().zip(a).zip(b).zip(c) {
+                *d += w0 * x0 + w1 * x1 + w2 * x2;
+            }
+        } else {
+            for (j, &wv) in wr.iter().enumerate() {
+                axpy(dst, wv, &buf[pd.tap(g, oh, i, j)..][..n]);
+            }
         }
-    });
+    }
 }
 
-fn dw_backward_weight(g: &Geom, dy: &[f32], x: &[f32], dw: &mut [f32]) {
-    let (l, hw, m, kk) = (g.l(), g.hw(), g.og(), g.kh * g.kw);
-    dw.par_chunks_mut(kk).enumerate().for_each(|(o, wo)| {
-        for n in 0..g.n {
-            let plane = &x[(n * g.c + o / m) * hw..][..hw];
-            let src = &dy[(n * g.o + o) * l..][..l];
-            dw_taps(g, |i, j, oh, ow_lo, ow_hi, ih, iw0| {
-                let row = &plane[ih * g.w..(ih + 1) * g.w];
-                let inp = &src[oh * g.ow..(oh + 1) * g.ow];
-                let mut acc = 0f32;
-                if g.p.stride == 1 {
-                    for (a, b) in row[iw0..].iter().zip(&inp[ow_lo..ow_hi]) {
-                        acc += a * b;
-                    }
-                } else {
-                    for (t, b) in inp[ow_lo..ow_hi].iter().enumerate() {
-                        acc += row[iw0 + t * g.p.stride] * b;
-                    }
-                }
-                wo[i * g.kw + j] += acc;
-            });
+/// Depthwise forward: output channel `o` reads input channel `o / m` (`m = o_total / c`). One
+/// task per input plane, which computes the `m` output planes that read it (adjacent in `y`).
+fn dw_forward(g: &Geom, x: &[f32], w: &[f32], y: &mut [f32]) {
+    let (l, hw, m) = (g.l(), g.hw(), g.og());
+    let pd = Padded::new(g);
+    y.par_chunks_mut(m * l)
+        .enumerate()
+        .for_each_init(Vec::new, |buf, (idx, outs)| {
+            simd(
+                #[inline(always)]
+                || dw_forward_plane(g, &pd, &x[idx * hw..][..hw], w, idx % g.c, buf, outs),
+            )
+        });
+}
+
+/// [`dw_forward`] of input plane `plane` (channel `c`) into its `m` output planes `outs`.
+#[inline(always)]
+fn dw_forward_plane(
+    g: &Geom,
+    pd: &Padded,
+    plane: &[f32],
+    w: &[f32],
+    c: usize,
+    buf: &mut Vec<f32>,
+    outs: &mut [f32],
+) {
+    let (l, m, kk) = (g.l(), g.og(), g.kh * g.kw);
+    pd.fill(g, plane, buf);
+    for (k, out) in outs.chunks_exact_mut(l).enumerate() {
+        let wo = &w[(c * m + k) * kk..][..kk];
+        for (oh, dst) in out.chunks_exact_mut(g.ow).enumerate() {
+            dw_row(g, pd, buf, wo, oh, dst);
         }
-    });
+    }
+}
+
+/// Depthwise input gradient: one task per input plane, scattering the `m` output planes that read
+/// it into a padded buffer (contiguous runs per tap), then cropping it into `dx`.
+fn dw_backward_input(g: &Geom, dy: &[f32], w: &[f32], dx: &mut [f32]) {
+    let (l, hw, m) = (g.l(), g.hw(), g.og());
+    let pd = Padded::new(g);
+    dx.par_chunks_mut(hw)
+        .enumerate()
+        .for_each_init(Vec::new, |buf, (idx, plane)| {
+            let dys = &dy[idx * m * l..][..m * l];
+            simd(
+                #[inline(always)]
+                || dw_input_plane(g, &pd, dys, w, idx % g.c, buf, plane),
+            )
+        });
+}
+
+/// [`dw_backward_input`] of the input plane `plane` (channel `c`) from its `m` output gradients.
+#[inline(always)]
+fn dw_input_plane(
+    g: &Geom,
+    pd: &Padded,
+    dys: &[f32],
+    w: &[f32],
+    c: usize,
+    buf: &mut Vec<f32>,
+    plane: &mut [f32],
+) {
+    let (l, m, kk) = (g.l(), g.og(), g.kh * g.kw);
+    buf.clear();
+    buf.resize(pd.len(), 0.0);
+    for (k, src) in dys.chunks_exact(l).enumerate() {
+        let wo = &w[(c * m + k) * kk..][..kk];
+        for (oh, row) in src.chunks_exact(g.ow).enumerate() {
+            for i in 0..g.kh {
+                for j in 0..g.kw {
+                    let off = pd.tap(g, oh, i, j);
+                    axpy(&mut buf[off..off + g.ow], wo[i * g.kw + j], row);
+                }
+            }
+        }
+    }
+    pd.crop_into(g, buf, plane);
+}
+
+/// Depthwise weight gradient: one task per output channel, over all samples; each tap keeps a
+/// row of partial sums (element-wise, so it vectorises), summed at the end.
+fn dw_backward_weight(g: &Geom, dy: &[f32], x: &[f32], dw: &mut [f32]) {
+    let kk = g.kh * g.kw;
+    let pd = Padded::new(g);
+    dw.par_chunks_mut(kk).enumerate().for_each_init(
+        || (Vec::new(), Vec::new()),
+        |(buf, acc), (o, wo)| {
+            simd(
+                #[inline(always)]
+                || dw_weight_channel(g, &pd, dy, x, o, buf, acc, wo),
+            )
+        },
+    );
+}
+
+/// [`dw_backward_weight`] of output channel `o` into `wo` (`[kh·kw]`).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn dw_weight_channel(
+    g: &Geom,
+    pd: &Padded,
+    dy: &[f32],
+    x: &[f32],
+    o: usize,
+    buf: &mut Vec<f32>,
+    acc: &mut Vec<f32>,
+    wo: &mut [f32],
+) {
+    let (l, hw, m, kk, ow) = (g.l(), g.hw(), g.og(), g.kh * g.kw, g.ow);
+    acc.clear();
+    acc.resize(kk * ow, 0f32);
+    for n in 0..g.n {
+        pd.fill(g, &x[(n * g.c + o / m) * hw..][..hw], buf);
+        let src = &dy[(n * g.o + o) * l..][..l];
+        for (oh, row) in src.chunks_exact(ow).enumerate() {
+            for (t, a) in acc.chunks_exact_mut(ow).enumerate() {
+                let xs = &buf[pd.tap(g, oh, t / g.kw, t % g.kw)..][..ow];
+                for ((a, &d), &xv) in a.iter_mut().zip(row).zip(xs) {
+                    *a += d * xv;
+                }
+            }
+        }
+    }
+    for (v, a) in wo.iter_mut().zip(acc.chunks_exact(ow)) {
+        *v = a.iter().sum();
+    }
 }
 
 /// The forward op: `(x, weight) → y`; its backward calls [`BackwardInput`] and
@@ -641,6 +781,22 @@ mod tests {
             (8, 64, 8, 8, 64, 3, 2, 1, 1, 64),
             (8, 256, 2, 2, 128, 1, 1, 0, 1, 1),
             (8, 3, 32, 32, 32, 3, 1, 1, 1, 1),
+            // Depthwise: odd and non-square maps, 3×3 and 5×5 at strides 1–3, multiplier 3,
+            // maps smaller than the kernel (non-square maps where candle's backward, which takes
+            // its output padding from the height only, is right).
+            (3, 6, 9, 7, 6, 3, 2, 1, 1, 6),
+            (2, 4, 11, 11, 4, 5, 2, 2, 1, 4),
+            (2, 4, 8, 7, 4, 5, 1, 2, 1, 4),
+            (2, 3, 10, 9, 9, 3, 1, 1, 1, 3),
+            (2, 3, 10, 10, 3, 3, 3, 0, 1, 3),
+            (2, 2, 7, 9, 6, 3, 2, 0, 1, 2),
+            (2, 2, 2, 2, 2, 3, 1, 1, 1, 2),
+            (3, 4, 1, 1, 4, 3, 1, 1, 1, 4),
+            (2, 3, 5, 7, 3, 5, 2, 2, 1, 3),
+            // Grouped with several channels per group: odd sizes, stride, padding.
+            (3, 16, 7, 9, 24, 3, 2, 1, 1, 4),
+            (2, 12, 5, 5, 12, 3, 1, 1, 1, 6),
+            (5, 16, 4, 4, 16, 3, 1, 1, 1, 2),
         ];
         for (n, c, h, w, o, k, stride, pad, dilation, groups) in cases {
             let p = ConvParams {
