@@ -111,27 +111,27 @@ impl CustomOp3 for BatchNorm {
 /// Sum of `f(v)` over `v`, in 8 independent lanes (vectorisable).
 #[inline(always)]
 fn sum8(v: &[f32], f: impl Fn(f32) -> f32) -> f32 {
+    let (chunks, tail) = v.as_chunks::<8>();
     let mut acc = [0f32; 8];
-    let mut it = v.chunks_exact(8);
-    for ch in &mut it {
+    for ch in chunks {
         for l in 0..8 {
             acc[l] += f(ch[l]);
         }
     }
-    let tail: f32 = it.remainder().iter().map(|&v| f(v)).sum();
+    let tail: f32 = tail.iter().map(|&v| f(v)).sum();
     acc.iter().sum::<f32>() + tail
 }
 
 /// `(Σ g, Σ g·(x − μ))`, in 8 independent lanes.
 #[inline(always)]
 fn grad_sums(x: &[f32], g: &[f32], mu: f32) -> (f32, f32) {
+    let n = x.len().min(g.len());
+    let ((xc, xt), (gc, gt)) = (x[..n].as_chunks::<8>(), g[..n].as_chunks::<8>());
     let (mut sb, mut sw) = ([0f32; 8], [0f32; 8]);
-    let (xi, gi) = (x.chunks_exact(8), g.chunks_exact(8));
-    let (xt, gt) = (xi.remainder(), gi.remainder());
-    for (xc, gc) in xi.zip(gi) {
+    for (xv, gv) in xc.iter().zip(gc) {
         for l in 0..8 {
-            sb[l] += gc[l];
-            sw[l] += gc[l] * (xc[l] - mu);
+            sb[l] += gv[l];
+            sw[l] += gv[l] * (xv[l] - mu);
         }
     }
     let (mut tb, mut tw) = (0f32, 0f32);

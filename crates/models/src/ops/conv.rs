@@ -427,102 +427,121 @@ fn backward_weight(g: &Geom, dy: &[f32], x: &[f32]) -> Vec<f32> {
     total
 }
 
-/// A zero-padded copy of one input plane, its columns split by phase modulo the stride: padded
-/// column `q` lies at `[q mod s][q / s]` of its row, so every kernel tap reads (and, in the
-/// input gradient, writes) a contiguous run of `ow` elements at any stride or dilation.
+/// A zero-padded copy of one input plane, split by phase modulo the stride in both directions:
+/// padded pixel `(r, q)` lies in sub-plane `(r mod s, q mod s)` at row `r / s`, column `q / s`.
+/// Every kernel tap then reads a contiguous run of one sub-plane: output `(oh, ow)` of tap
+/// `(i, j)` sits at `tap(i, j) + oh·wq + ow` for any stride or dilation. Outputs are computed on
+/// that pitch (`wq ≥ ow`), so one run of `(oh − 1)·wq + ow` elements covers the whole plane — long
+/// vectorised loops even for 2×2 maps; the extra columns are dropped (forward) or kept zero
+/// (backward).
 struct Padded {
     /// Stride.
     s: usize,
-    /// Elements per phase of a row.
+    /// Rows and columns of a sub-plane.
+    hq: usize,
     wq: usize,
-    /// Padded rows.
-    hp: usize,
+    /// Elements of one run.
+    run: usize,
 }
 
 impl Padded {
     fn new(g: &Geom) -> Self {
         let s = g.p.stride;
+        let wq = (g.w + 2 * g.p.pad).div_ceil(s);
         Self {
             s,
-            wq: (g.w + 2 * g.p.pad).div_ceil(s),
-            hp: g.h + 2 * g.p.pad,
+            hq: (g.h + 2 * g.p.pad).div_ceil(s),
+            wq,
+            run: (g.oh - 1) * wq + g.ow,
         }
     }
     fn len(&self) -> usize {
-        self.hp * self.s * self.wq
+        self.s * self.s * self.hq * self.wq
     }
-    /// Offset of the `ow` elements tap `(i, j)` touches for output row `oh`.
+    /// Offset of the run tap `(i, j)` reads (forward, weight gradient) or writes (input gradient).
     #[inline(always)]
-    fn tap(&self, g: &Geom, oh: usize, i: usize, j: usize) -> usize {
-        let (r, jd) = (oh * self.s + i * g.p.dilation, j * g.p.dilation);
-        (r * self.s + jd % self.s) * self.wq + jd / self.s
+    fn tap(&self, g: &Geom, i: usize, j: usize) -> usize {
+        let (id, jd, s) = (i * g.p.dilation, j * g.p.dilation, self.s);
+        ((id % s) * s + jd % s) * self.hq * self.wq + (id / s) * self.wq + jd / s
     }
-    /// For each phase `ph`: the first image column of that phase and its index in the phase.
+    /// The sub-plane row slice of padded row `r`, phase `ph`: `(offset, first image column of
+    /// that phase, its index in the sub-plane row)`; `None` when the phase has no image column.
     #[inline(always)]
-    fn phases(&self, g: &Geom) -> impl Iterator<Item = (usize, usize, usize)> {
-        let (s, p, w) = (self.s, g.p.pad, g.w);
+    fn rows(&self, g: &Geom, ih: usize) -> impl Iterator<Item = (usize, usize, usize)> {
+        let (s, p, w, wq, hq) = (self.s, g.p.pad, g.w, self.wq, self.hq);
+        let r = ih + p;
         (0..s).filter_map(move |ph| {
             let iw0 = (ph + s - p % s) % s;
-            (iw0 < w).then_some((ph, iw0, (iw0 + p) / s))
+            let off = (((r % s) * s + ph) * hq + r / s) * wq;
+            (iw0 < w).then_some((off, iw0, (iw0 + p) / s))
         })
     }
-    /// Copies `plane` (`[h, w]`) into `buf` (zeroed padding).
+    /// Copies `plane` (`[h, w]`) into `buf`, zero elsewhere.
     #[inline(always)]
     fn fill(&self, g: &Geom, plane: &[f32], buf: &mut Vec<f32>) {
         buf.clear();
         buf.resize(self.len(), 0.0);
-        let row_len = self.s * self.wq;
         for (ih, src) in plane.chunks_exact(g.w).enumerate() {
-            let row = &mut buf[(ih + g.p.pad) * row_len..][..row_len];
-            if self.s == 1 {
-                row[g.p.pad..g.p.pad + g.w].copy_from_slice(src);
-                continue;
-            }
-            for (ph, iw0, k0) in self.phases(g) {
-                let dst = &mut row[ph * self.wq + k0..(ph + 1) * self.wq];
+            for (off, iw0, k0) in self.rows(g, ih) {
+                let dst = &mut buf[off + k0..off + self.wq];
+                if self.s == 1 {
+                    dst[..g.w].copy_from_slice(src);
+                    continue;
+                }
                 for (d, &v) in dst.iter_mut().zip(src[iw0..].iter().step_by(self.s)) {
                     *d = v;
                 }
             }
         }
     }
-    /// Adds the image part of `buf` to `plane` (`[h, w]`): the inverse of [`Padded::fill`].
+    /// Writes the image part of `buf` to `plane` (`[h, w]`): the inverse of [`Padded::fill`].
     #[inline(always)]
     fn crop_into(&self, g: &Geom, buf: &[f32], plane: &mut [f32]) {
-        let row_len = self.s * self.wq;
         for (ih, dst) in plane.chunks_exact_mut(g.w).enumerate() {
-            let row = &buf[(ih + g.p.pad) * row_len..][..row_len];
-            if self.s == 1 {
-                dst.copy_from_slice(&row[g.p.pad..g.p.pad + g.w]);
-                continue;
-            }
-            for (ph, iw0, k0) in self.phases(g) {
-                let src = &row[ph * self.wq + k0..(ph + 1) * self.wq];
+            for (off, iw0, k0) in self.rows(g, ih) {
+                let src = &buf[off + k0..off + self.wq];
+                if self.s == 1 {
+                    dst.copy_from_slice(&src[..g.w]);
+                    continue;
+                }
                 for (d, &v) in dst[iw0..].iter_mut().step_by(self.s).zip(src) {
                     *d = v;
                 }
             }
         }
     }
+    /// Copies an output plane (`[oh, ow]`) onto the pitch `wq`, zero in the extra columns.
+    #[inline(always)]
+    fn spread(&self, g: &Geom, plane: &[f32], ext: &mut Vec<f32>) {
+        ext.clear();
+        ext.resize(self.run, 0.0);
+        for (oh, row) in plane.chunks_exact(g.ow).enumerate() {
+            ext[oh * self.wq..][..g.ow].copy_from_slice(row);
+        }
+    }
 }
 
-/// One output row of a depthwise convolution: `dst += Σ_ij w[i, j]·(tap (i, j) of `buf`)`;
-/// three taps of a kernel row per pass over `dst` when the kernel is 3 wide.
+/// `dst[t] += Σ_k w_k·buf[off_k + t]` over the kernel taps (three per pass over `dst`).
 #[inline(always)]
-fn dw_row(g: &Geom, pd: &Padded, buf: &[f32], wo: &[f32], oh: usize, dst: &mut [f32]) {
+fn dw_taps_into(g: &Geom, pd: &Padded, buf: &[f32], wo: &[f32], dst: &mut [f32]) {
     let n = dst.len();
-    for i in 0..g.kh {
-        let wr = &wo[i * g.kw..][..g.kw];
-        if let &[w0, w1, w2] = wr {
-            let a = &buf[pd.tap(g, oh, i, 0)..][..n];
-            let b = &buf[pd.tap(g, oh, i, 1)..][..n];
-            let c = &buf[pd.tap(g, oh, i, 2)..][..n];
-            for (((d, &x0), &x1), &x2) in dst.iter_mut().zip(a).zip(b).zip(c) {
-                *d += w0 * x0 + w1 * x1 + w2 * x2;
+    let taps = || (0..g.kh).flat_map(|i| (0..g.kw).map(move |j| (i, j)));
+    let mut it = taps().zip(wo.iter().copied());
+    loop {
+        match (it.next(), it.next(), it.next()) {
+            (Some(((i0, j0), w0)), Some(((i1, j1), w1)), Some(((i2, j2), w2))) => {
+                let a = &buf[pd.tap(g, i0, j0)..][..n];
+                let b = &buf[pd.tap(g, i1, j1)..][..n];
+                let c = &buf[pd.tap(g, i2, j2)..][..n];
+                for (((d, &x0), &x1), &x2) in dst.iter_mut().zip(a).zip(b).zip(c) {
+                    *d += w0 * x0 + w1 * x1 + w2 * x2;
+                }
             }
-        } else {
-            for (j, &wv) in wr.iter().enumerate() {
-                axpy(dst, wv, &buf[pd.tap(g, oh, i, j)..][..n]);
+            (first, second, _) => {
+                for ((i, j), wv) in first.into_iter().chain(second) {
+                    axpy(dst, wv, &buf[pd.tap(g, i, j)..][..n]);
+                }
+                break;
             }
         }
     }
@@ -533,14 +552,16 @@ fn dw_row(g: &Geom, pd: &Padded, buf: &[f32], wo: &[f32], oh: usize, dst: &mut [
 fn dw_forward(g: &Geom, x: &[f32], w: &[f32], y: &mut [f32]) {
     let (l, hw, m) = (g.l(), g.hw(), g.og());
     let pd = Padded::new(g);
-    y.par_chunks_mut(m * l)
-        .enumerate()
-        .for_each_init(Vec::new, |buf, (idx, outs)| {
+    y.par_chunks_mut(m * l).enumerate().for_each_init(
+        || (Vec::new(), Vec::new()),
+        |(buf, ext), (idx, outs)| {
+            let plane = &x[idx * hw..][..hw];
             simd(
                 #[inline(always)]
-                || dw_forward_plane(g, &pd, &x[idx * hw..][..hw], w, idx % g.c, buf, outs),
+                || dw_forward_plane(g, &pd, plane, w, idx % g.c, (buf, ext), outs),
             )
-        });
+        },
+    );
 }
 
 /// [`dw_forward`] of input plane `plane` (channel `c`) into its `m` output planes `outs`.
@@ -551,33 +572,37 @@ fn dw_forward_plane(
     plane: &[f32],
     w: &[f32],
     c: usize,
-    buf: &mut Vec<f32>,
+    (buf, ext): (&mut Vec<f32>, &mut Vec<f32>),
     outs: &mut [f32],
 ) {
     let (l, m, kk) = (g.l(), g.og(), g.kh * g.kw);
     pd.fill(g, plane, buf);
     for (k, out) in outs.chunks_exact_mut(l).enumerate() {
         let wo = &w[(c * m + k) * kk..][..kk];
-        for (oh, dst) in out.chunks_exact_mut(g.ow).enumerate() {
-            dw_row(g, pd, buf, wo, oh, dst);
+        ext.clear();
+        ext.resize(pd.run, 0.0);
+        dw_taps_into(g, pd, buf, wo, ext);
+        for (oh, row) in out.chunks_exact_mut(g.ow).enumerate() {
+            row.copy_from_slice(&ext[oh * pd.wq..][..g.ow]);
         }
     }
 }
 
-/// Depthwise input gradient: one task per input plane, scattering the `m` output planes that read
-/// it into a padded buffer (contiguous runs per tap), then cropping it into `dx`.
+/// Depthwise input gradient: one task per input plane, scattering the `m` output gradients that
+/// read it into a padded buffer (one contiguous run per tap), then cropping it into `dx`.
 fn dw_backward_input(g: &Geom, dy: &[f32], w: &[f32], dx: &mut [f32]) {
     let (l, hw, m) = (g.l(), g.hw(), g.og());
     let pd = Padded::new(g);
-    dx.par_chunks_mut(hw)
-        .enumerate()
-        .for_each_init(Vec::new, |buf, (idx, plane)| {
+    dx.par_chunks_mut(hw).enumerate().for_each_init(
+        || (Vec::new(), Vec::new()),
+        |(buf, ext), (idx, plane)| {
             let dys = &dy[idx * m * l..][..m * l];
             simd(
                 #[inline(always)]
-                || dw_input_plane(g, &pd, dys, w, idx % g.c, buf, plane),
+                || dw_input_plane(g, &pd, dys, w, idx % g.c, (buf, ext), plane),
             )
-        });
+        },
+    );
 }
 
 /// [`dw_backward_input`] of the input plane `plane` (channel `c`) from its `m` output gradients.
@@ -588,7 +613,7 @@ fn dw_input_plane(
     dys: &[f32],
     w: &[f32],
     c: usize,
-    buf: &mut Vec<f32>,
+    (buf, ext): (&mut Vec<f32>, &mut Vec<f32>),
     plane: &mut [f32],
 ) {
     let (l, m, kk) = (g.l(), g.og(), g.kh * g.kw);
@@ -596,29 +621,28 @@ fn dw_input_plane(
     buf.resize(pd.len(), 0.0);
     for (k, src) in dys.chunks_exact(l).enumerate() {
         let wo = &w[(c * m + k) * kk..][..kk];
-        for (oh, row) in src.chunks_exact(g.ow).enumerate() {
-            for i in 0..g.kh {
-                for j in 0..g.kw {
-                    let off = pd.tap(g, oh, i, j);
-                    axpy(&mut buf[off..off + g.ow], wo[i * g.kw + j], row);
-                }
+        pd.spread(g, src, ext);
+        for i in 0..g.kh {
+            for j in 0..g.kw {
+                let off = pd.tap(g, i, j);
+                axpy(&mut buf[off..off + pd.run], wo[i * g.kw + j], ext);
             }
         }
     }
     pd.crop_into(g, buf, plane);
 }
 
-/// Depthwise weight gradient: one task per output channel, over all samples; each tap keeps a
-/// row of partial sums (element-wise, so it vectorises), summed at the end.
+/// Depthwise weight gradient: one task per output channel, over all samples; per sample and tap
+/// one dot product of two contiguous runs (8 lanes).
 fn dw_backward_weight(g: &Geom, dy: &[f32], x: &[f32], dw: &mut [f32]) {
     let kk = g.kh * g.kw;
     let pd = Padded::new(g);
     dw.par_chunks_mut(kk).enumerate().for_each_init(
         || (Vec::new(), Vec::new()),
-        |(buf, acc), (o, wo)| {
+        |(buf, ext), (o, wo)| {
             simd(
                 #[inline(always)]
-                || dw_weight_channel(g, &pd, dy, x, o, buf, acc, wo),
+                || dw_weight_channel(g, &pd, (dy, x), o, (buf, ext), wo),
             )
         },
     );
@@ -626,35 +650,42 @@ fn dw_backward_weight(g: &Geom, dy: &[f32], x: &[f32], dw: &mut [f32]) {
 
 /// [`dw_backward_weight`] of output channel `o` into `wo` (`[kh·kw]`).
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 fn dw_weight_channel(
     g: &Geom,
     pd: &Padded,
-    dy: &[f32],
-    x: &[f32],
+    (dy, x): (&[f32], &[f32]),
     o: usize,
-    buf: &mut Vec<f32>,
-    acc: &mut Vec<f32>,
+    (buf, ext): (&mut Vec<f32>, &mut Vec<f32>),
     wo: &mut [f32],
 ) {
-    let (l, hw, m, kk, ow) = (g.l(), g.hw(), g.og(), g.kh * g.kw, g.ow);
-    acc.clear();
-    acc.resize(kk * ow, 0f32);
+    let (l, hw, m) = (g.l(), g.hw(), g.og());
+    let mut sums = vec![0f64; wo.len()];
     for n in 0..g.n {
         pd.fill(g, &x[(n * g.c + o / m) * hw..][..hw], buf);
-        let src = &dy[(n * g.o + o) * l..][..l];
-        for (oh, row) in src.chunks_exact(ow).enumerate() {
-            for (t, a) in acc.chunks_exact_mut(ow).enumerate() {
-                let xs = &buf[pd.tap(g, oh, t / g.kw, t % g.kw)..][..ow];
-                for ((a, &d), &xv) in a.iter_mut().zip(row).zip(xs) {
-                    *a += d * xv;
-                }
-            }
+        pd.spread(g, &dy[(n * g.o + o) * l..][..l], ext);
+        for (t, sum) in sums.iter_mut().enumerate() {
+            let xs = &buf[pd.tap(g, t / g.kw, t % g.kw)..][..pd.run];
+            *sum += dot8(ext, xs) as f64;
         }
     }
-    for (v, a) in wo.iter_mut().zip(acc.chunks_exact(ow)) {
-        *v = a.iter().sum();
+    for (v, s) in wo.iter_mut().zip(sums.iter()) {
+        *v = *s as f32;
     }
+}
+
+/// `Σ a[t]·b[t]` in 8 independent lanes (vectorisable).
+#[inline(always)]
+fn dot8(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let ((ac, at), (bc, bt)) = (a[..n].as_chunks::<8>(), b[..n].as_chunks::<8>());
+    let mut acc = [0f32; 8];
+    for (x, y) in ac.iter().zip(bc) {
+        for l in 0..8 {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    let tail: f32 = at.iter().zip(bt).map(|(x, y)| x * y).sum();
+    acc.iter().sum::<f32>() + tail
 }
 
 /// The forward op: `(x, weight) → y`; its backward calls [`BackwardInput`] and
