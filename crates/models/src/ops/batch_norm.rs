@@ -309,6 +309,152 @@ pub fn batch_norm_train(
     ))
 }
 
+/// Eval-mode batch-norm (+ ReLU) with fixed statistics: `y = x·scale[c] + shift[c]`, one pass
+/// (candle: a broadcast multiply and add, and a ReLU mask, each a full-size temporary).
+struct BatchNormEval {
+    mean: Vec<f32>,
+    invstd: Vec<f32>,
+    relu: bool,
+}
+
+impl CustomOp3 for BatchNormEval {
+    fn name(&self) -> &'static str {
+        "greenbench-batch-norm-eval"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (x, w, b) = (
+            f32_slice(s1, l1, OP)?,
+            f32_slice(s2, l2, OP)?,
+            f32_slice(s3, l3, OP)?,
+        );
+        let (c, hw) = eval_planes(l1.dims(), w.len(), b.len(), self.mean.len())?;
+        let mut y = vec![0f32; x.len()];
+        if hw > 0 {
+            let relu = self.relu;
+            y.par_chunks_mut(hw)
+                .zip(x.par_chunks(hw))
+                .enumerate()
+                .for_each(|(i, (yp, xp))| {
+                    let ch = i % c;
+                    let scale = w[ch] * self.invstd[ch];
+                    let shift = b[ch] - self.mean[ch] * scale;
+                    simd(
+                        #[inline(always)]
+                        || {
+                            if relu {
+                                for (o, &v) in yp.iter_mut().zip(xp) {
+                                    *o = (v * scale + shift).max(0.0);
+                                }
+                            } else {
+                                for (o, &v) in yp.iter_mut().zip(xp) {
+                                    *o = v * scale + shift;
+                                }
+                            }
+                        },
+                    )
+                });
+        }
+        Ok((CpuStorage::F32(y), l1.shape().clone()))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        b: &Tensor,
+        res: &Tensor,
+        dy: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let wv = w.to_dtype(DType::F32)?.to_vec1::<f32>()?;
+        let (c, hw) = eval_planes(x.dims(), wv.len(), b.elem_count(), self.mean.len())?;
+        let (xc, gc, rc) = (x.contiguous()?, dy.contiguous()?, res.contiguous()?);
+        let relu = self.relu;
+        // Per plane: dx = g·w·invstd, and (Σ g·x̂, Σ g), summed per channel in a fixed order.
+        let (dx, sums) = read(&xc, OP, |x| {
+            read(&gc, OP, |g| {
+                read(&rc, OP, |r| {
+                    let mut dx = vec![0f32; x.len()];
+                    let sums: Vec<(f64, f64)> = if hw == 0 {
+                        Vec::new()
+                    } else {
+                        dx.par_chunks_mut(hw)
+                            .zip(x.par_chunks(hw).zip(g.par_chunks(hw)).zip(r.par_chunks(hw)))
+                            .enumerate()
+                            .map(|(i, (dp, ((xp, gp), rp)))| {
+                                let ch = i % c;
+                                let (mu, is) = (self.mean[ch], self.invstd[ch]);
+                                let k = wv[ch] * is;
+                                let (mut sw, mut sb) = (0f64, 0f64);
+                                for (((d, &xv), &gv), &rv) in dp.iter_mut().zip(xp).zip(gp).zip(rp)
+                                {
+                                    let gv = if relu { pass_pos(gv, rv) } else { gv };
+                                    *d = gv * k;
+                                    sw += (gv * (xv - mu) * is) as f64;
+                                    sb += gv as f64;
+                                }
+                                (sw, sb)
+                            })
+                            .collect()
+                    };
+                    let mut per_c = vec![(0f64, 0f64); c];
+                    for (i, (sw, sb)) in sums.into_iter().enumerate() {
+                        per_c[i % c].0 += sw;
+                        per_c[i % c].1 += sb;
+                    }
+                    Ok((dx, per_c))
+                })
+            })
+        })?;
+        let dev = x.device();
+        let dx = Tensor::from_vec(dx, x.shape(), dev)?;
+        let dw = sums.iter().map(|s| s.0 as f32).collect::<Vec<_>>();
+        let db = sums.iter().map(|s| s.1 as f32).collect::<Vec<_>>();
+        let dw = Tensor::from_vec(dw, w.shape(), dev)?;
+        let db = Tensor::from_vec(db, b.shape(), dev)?;
+        Ok((Some(dx), Some(dw), Some(db)))
+    }
+}
+
+/// Channels and elements per plane of an eval-mode batch-norm input `dims` `[n, c, …]`, checked
+/// against the lengths of weight, bias and statistics.
+fn eval_planes(dims: &[usize], w: usize, b: usize, stats: usize) -> Result<(usize, usize)> {
+    match dims {
+        [_, c, rest @ ..] if *c == w && *c == b && *c == stats => Ok((*c, rest.iter().product())),
+        _ => candle_core::bail!(
+            "batch-norm (eval): input {dims:?} with {w} weights, {b} biases, {stats} statistics"
+        ),
+    }
+}
+
+/// Eval-mode batch-norm of `x` `[n, c, …]`: `(x − mean)/√(var + ε)·weight + bias` with the given
+/// (running) statistics, followed by ReLU when `relu`. f32 CPU tensors only (callers fall back to
+/// primitive ops elsewhere). Gradients reach `x`, `weight` and `bias`, not the statistics.
+pub fn batch_norm_eval(
+    x: &Tensor,
+    weight: &Tensor,
+    bias: &Tensor,
+    (mean, var): (Vec<f32>, Vec<f32>),
+    eps: f64,
+    relu: bool,
+) -> Result<Tensor> {
+    let invstd = var
+        .iter()
+        .map(|&v| (1.0 / (v as f64 + eps).sqrt()) as f32)
+        .collect();
+    let op = BatchNormEval { mean, invstd, relu };
+    x.contiguous()?
+        .apply_op3(&weight.contiguous()?, &bias.contiguous()?, op)
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::{away_from_kink, rand};
@@ -399,6 +545,39 @@ mod tests {
                 let d = max_diff(a, e)? / scale;
                 assert!(d < 1e-4, "{shape:?} relu {relu}: gradient differs by {d}");
             }
+        }
+        Ok(())
+    }
+
+    /// Eval mode: output and the gradients of input, weight and bias equal the primitive-op
+    /// formula with fixed statistics (with and without ReLU).
+    #[test]
+    fn eval_matches_primitive_ops() -> Result<()> {
+        for (shape, relu) in [
+            ([4, 3, 5, 5], false),
+            ([2, 5, 4, 3], true),
+            ([3, 8, 1, 1], true),
+        ] {
+            let c = shape[1];
+            let x = Var::from_tensor(&((rand(&shape)? * 2.0)? + 0.5)?)?;
+            let w = Var::from_tensor(&rand(&[c])?)?;
+            let b = Var::from_tensor(&rand(&[c])?)?;
+            let mean = rand(&[c])?;
+            let var = (rand(&[c])?.abs()? + 0.1)?;
+            let stats = (mean.to_vec1::<f32>()?, var.to_vec1::<f32>()?);
+            let ours = batch_norm_eval(&x, &w, &b, stats, 1e-5, relu)?;
+            let shape4 = (1, c, 1, 1);
+            let scale = w
+                .reshape(shape4)?
+                .broadcast_div(&(var + 1e-5)?.sqrt()?.reshape(shape4)?)?;
+            let pre = x
+                .broadcast_sub(&mean.reshape(shape4)?)?
+                .broadcast_mul(&scale)?
+                .broadcast_add(&b.reshape(shape4)?)?;
+            let theirs = if relu { pre.relu()? } else { pre.clone() };
+            let kink = relu.then_some(&pre);
+            let what = format!("eval {shape:?} relu {relu}");
+            crate::ops::testing::assert_matches(&ours, &theirs, &[&x, &w, &b], 1e-4, kink, &what)?;
         }
         Ok(())
     }
