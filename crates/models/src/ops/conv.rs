@@ -547,9 +547,105 @@ fn dw_taps_into(g: &Geom, pd: &Padded, buf: &[f32], wo: &[f32], dst: &mut [f32])
     }
 }
 
+/// Depthwise convolution of small maps (at most [`SmallTaps::MAX_OUT`] outputs per plane, e.g.
+/// the 4×4 and 2×2 maps that make up most of MobileNet's planes): the (output, tap, input)
+/// triples with the input inside the image, listed once per call, so a plane costs a few dozen
+/// multiply-adds instead of the padded copies and loop set-up of the general path.
+struct SmallTaps(Vec<[u32; 3]>);
+
+impl SmallTaps {
+    /// Output positions per plane up to which this path is used.
+    const MAX_OUT: usize = 16;
+    /// Planes per parallel task (tiny planes: amortise the task overhead).
+    const PLANES_PER_TASK: usize = 64;
+
+    fn new(g: &Geom) -> Option<Self> {
+        if g.l() > Self::MAX_OUT || g.hw() > 4 * Self::MAX_OUT {
+            return None;
+        }
+        let (s, d, pad) = (g.p.stride, g.p.dilation, g.p.pad);
+        let mut v = Vec::new();
+        for oh in 0..g.oh {
+            for ow in 0..g.ow {
+                for i in 0..g.kh {
+                    let Some(ih) = (oh * s + i * d).checked_sub(pad).filter(|&r| r < g.h) else {
+                        continue;
+                    };
+                    for j in 0..g.kw {
+                        let Some(iw) = (ow * s + j * d).checked_sub(pad).filter(|&q| q < g.w)
+                        else {
+                            continue;
+                        };
+                        let (p, t, q) = (oh * g.ow + ow, i * g.kw + j, ih * g.w + iw);
+                        v.push([p as u32, t as u32, q as u32]);
+                    }
+                }
+            }
+        }
+        Some(Self(v))
+    }
+
+    fn forward(&self, g: &Geom, x: &[f32], w: &[f32], y: &mut [f32]) {
+        let (l, hw, m, kk) = (g.l(), g.hw(), g.og(), g.kh * g.kw);
+        y.par_chunks_mut(m * l)
+            .enumerate()
+            .with_min_len(Self::PLANES_PER_TASK)
+            .for_each(|(idx, outs)| {
+                let plane = &x[idx * hw..][..hw];
+                for (k, out) in outs.chunks_exact_mut(l).enumerate() {
+                    let wo = &w[((idx % g.c) * m + k) * kk..][..kk];
+                    for &[p, t, q] in &self.0 {
+                        out[p as usize] += wo[t as usize] * plane[q as usize];
+                    }
+                }
+            });
+    }
+
+    fn backward_input(&self, g: &Geom, dy: &[f32], w: &[f32], dx: &mut [f32]) {
+        let (l, hw, m, kk) = (g.l(), g.hw(), g.og(), g.kh * g.kw);
+        dx.par_chunks_mut(hw)
+            .enumerate()
+            .with_min_len(Self::PLANES_PER_TASK)
+            .for_each(|(idx, plane)| {
+                let dys = &dy[idx * m * l..][..m * l];
+                for (k, src) in dys.chunks_exact(l).enumerate() {
+                    let wo = &w[((idx % g.c) * m + k) * kk..][..kk];
+                    for &[p, t, q] in &self.0 {
+                        plane[q as usize] += wo[t as usize] * src[p as usize];
+                    }
+                }
+            });
+    }
+
+    fn backward_weight(&self, g: &Geom, dy: &[f32], x: &[f32], dw: &mut [f32]) {
+        let (l, hw, m, kk) = (g.l(), g.hw(), g.og(), g.kh * g.kw);
+        dw.par_chunks_mut(kk).enumerate().for_each(|(o, wo)| {
+            let mut sums = vec![0f64; kk];
+            let mut acc = vec![0f32; kk];
+            for n in 0..g.n {
+                let plane = &x[(n * g.c + o / m) * hw..][..hw];
+                let src = &dy[(n * g.o + o) * l..][..l];
+                acc.fill(0.0);
+                for &[p, t, q] in &self.0 {
+                    acc[t as usize] += src[p as usize] * plane[q as usize];
+                }
+                for (s, &a) in sums.iter_mut().zip(&acc) {
+                    *s += a as f64;
+                }
+            }
+            for (v, &s) in wo.iter_mut().zip(&sums) {
+                *v = s as f32;
+            }
+        });
+    }
+}
+
 /// Depthwise forward: output channel `o` reads input channel `o / m` (`m = o_total / c`). One
 /// task per input plane, which computes the `m` output planes that read it (adjacent in `y`).
 fn dw_forward(g: &Geom, x: &[f32], w: &[f32], y: &mut [f32]) {
+    if let Some(taps) = SmallTaps::new(g) {
+        return taps.forward(g, x, w, y);
+    }
     let (l, hw, m) = (g.l(), g.hw(), g.og());
     let pd = Padded::new(g);
     y.par_chunks_mut(m * l).enumerate().for_each_init(
@@ -591,6 +687,9 @@ fn dw_forward_plane(
 /// Depthwise input gradient: one task per input plane, scattering the `m` output gradients that
 /// read it into a padded buffer (one contiguous run per tap), then cropping it into `dx`.
 fn dw_backward_input(g: &Geom, dy: &[f32], w: &[f32], dx: &mut [f32]) {
+    if let Some(taps) = SmallTaps::new(g) {
+        return taps.backward_input(g, dy, w, dx);
+    }
     let (l, hw, m) = (g.l(), g.hw(), g.og());
     let pd = Padded::new(g);
     dx.par_chunks_mut(hw).enumerate().for_each_init(
@@ -635,6 +734,9 @@ fn dw_input_plane(
 /// Depthwise weight gradient: one task per output channel, over all samples; per sample and tap
 /// one dot product of two contiguous runs (8 lanes).
 fn dw_backward_weight(g: &Geom, dy: &[f32], x: &[f32], dw: &mut [f32]) {
+    if let Some(taps) = SmallTaps::new(g) {
+        return taps.backward_weight(g, dy, x, dw);
+    }
     let kk = g.kh * g.kw;
     let pd = Padded::new(g);
     dw.par_chunks_mut(kk).enumerate().for_each_init(
@@ -828,6 +930,10 @@ mod tests {
             (3, 16, 7, 9, 24, 3, 2, 1, 1, 4),
             (2, 12, 5, 5, 12, 3, 1, 1, 1, 6),
             (5, 16, 4, 4, 16, 3, 1, 1, 1, 2),
+            // Depthwise on small maps (the triple-list path), with multiplier and stride.
+            (2, 3, 4, 4, 6, 3, 1, 1, 1, 3),
+            (3, 5, 7, 7, 5, 5, 2, 2, 1, 5),
+            (2, 4, 3, 5, 4, 3, 1, 0, 1, 4),
         ];
         for (n, c, h, w, o, k, stride, pad, dilation, groups) in cases {
             let p = ConvParams {
