@@ -14,12 +14,16 @@ use rayon::prelude::*;
 /// Names this op in error messages.
 const OP: &str = "batch-norm";
 
-/// Per-channel statistics of the last forward pass: mean and `1/√(var + ε)`.
+/// Per-channel statistics of the last forward pass: mean, `1/√(var + ε)`, the biased variance,
+/// and the `scale`, `shift` of `y = x·scale + shift` (the backward pass recomputes the fused
+/// ReLU's mask from them, bit for bit as the forward pass, instead of reading the output).
 #[derive(Default)]
 struct Saved {
     mean: Vec<f32>,
     invstd: Vec<f32>,
     var: Vec<f32>,
+    scale: Vec<f32>,
+    shift: Vec<f32>,
 }
 
 struct BatchNorm {
@@ -56,7 +60,7 @@ impl CustomOp3 for BatchNorm {
         let hw = h * wd;
         let mut y = vec![0f32; x.len()];
         let out = SendPtr(y.as_mut_ptr());
-        let stats: Vec<(f32, f32, f32)> = (0..c)
+        let stats: Vec<(f32, f32, f32, f32, f32)> = (0..c)
             .into_par_iter()
             .map(|ch| {
                 simd(
@@ -72,6 +76,8 @@ impl CustomOp3 for BatchNorm {
         saved.mean = stats.iter().map(|s| s.0).collect();
         saved.invstd = stats.iter().map(|s| s.1).collect();
         saved.var = stats.iter().map(|s| s.2).collect();
+        saved.scale = stats.iter().map(|s| s.3).collect();
+        saved.shift = stats.iter().map(|s| s.4).collect();
         Ok((CpuStorage::F32(y), Shape::from((n, c, h, wd))))
     }
 
@@ -80,24 +86,28 @@ impl CustomOp3 for BatchNorm {
         x: &Tensor,
         w: &Tensor,
         b: &Tensor,
-        res: &Tensor,
+        _res: &Tensor,
         dy: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let (n, c, h, wd) = x.dims4()?;
-        let (mean, invstd) = {
+        let (mean, invstd, scale, shift) = {
             let s = self
                 .saved
                 .lock()
                 .map_err(|_| candle_core::Error::Msg("batch-norm statistics poisoned".into()))?;
-            (s.mean.clone(), s.invstd.clone())
+            (
+                s.mean.clone(),
+                s.invstd.clone(),
+                s.scale.clone(),
+                s.shift.clone(),
+            )
         };
         let w = w.to_dtype(DType::F32)?.to_vec1::<f32>()?;
-        let (x, dy, res) = (x.contiguous()?, dy.contiguous()?, res.contiguous()?);
+        let (x, dy) = (x.contiguous()?, dy.contiguous()?);
         let (dx, sums) = read(&x, OP, |x| {
             read(&dy, OP, |dy| {
-                read(&res, OP, |res| {
-                    Ok(self.backward((n, c, h * wd), x, dy, res, &w, &mean, &invstd))
-                })
+                let stats = (&mean[..], &invstd[..], &scale[..], &shift[..]);
+                Ok(self.backward((n, c, h * wd), x, dy, &w, stats))
             })
         })?;
         let dev = b.device();
@@ -154,7 +164,7 @@ impl BatchNorm {
         w: &[f32],
         b: &[f32],
         out: SendPtr,
-    ) -> (f32, f32, f32) {
+    ) -> (f32, f32, f32, f32, f32) {
         let m = (n * hw) as f64;
         let planes = || (0..n).map(move |i| &x[(i * c + ch) * hw..][..hw]);
         let sum: f64 = planes().map(|p| sum8(p, |v| v) as f64).sum();
@@ -180,7 +190,7 @@ impl BatchNorm {
                 }
             }
         }
-        (mf, invstd, var as f32)
+        (mf, invstd, var as f32, scale, shift)
     }
 
     /// `(dweight, dbias)` of channel `ch`, writing its planes of `dx` through `out`.
@@ -190,14 +200,15 @@ impl BatchNorm {
         &self,
         (n, c, hw): (usize, usize, usize),
         ch: usize,
-        (x, dy, res): (&[f32], &[f32], &[f32]),
+        (x, dy): (&[f32], &[f32]),
         w: &[f32],
-        (mean, invstd): (&[f32], &[f32]),
+        (mean, invstd, scale, shift): (&[f32], &[f32], &[f32], &[f32]),
         out: SendPtr,
     ) -> (f32, f32) {
         let m = (n * hw) as f32;
         let relu = self.relu;
         let (mu, is) = (mean[ch], invstd[ch]);
+        let (sc, sh) = (scale[ch], shift[ch]);
         let (mut db, mut dw) = (0f64, 0f64);
         for i in 0..n {
             let off = (i * c + ch) * hw;
@@ -208,8 +219,8 @@ impl BatchNorm {
                 // L1 for the sums and the final pass.
                 // SAFETY: plane (i, ch) is written by this task only.
                 let dst = unsafe { out.slice(off, hw) };
-                for ((d, &g), &r) in dst.iter_mut().zip(gs).zip(&res[off..off + hw]) {
-                    *d = pass_pos(g, r);
+                for ((d, &g), &xv) in dst.iter_mut().zip(gs).zip(xs) {
+                    *d = pass_pos(g, xv * sc + sh);
                 }
                 grad_sums(xs, dst, mu)
             } else {
@@ -244,16 +255,13 @@ impl BatchNorm {
     /// `dx` and per-channel `(dweight, dbias)`:
     /// `dx = w·invstd/m · (m·g − Σg − x̂·Σ(g·x̂))` with `g` the incoming gradient (zeroed where
     /// the fused ReLU's output was 0).
-    #[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
     fn backward(
         &self,
         (n, c, hw): (usize, usize, usize),
         x: &[f32],
         dy: &[f32],
-        res: &[f32],
         w: &[f32],
-        mean: &[f32],
-        invstd: &[f32],
+        stats: (&[f32], &[f32], &[f32], &[f32]),
     ) -> (Vec<f32>, Vec<(f32, f32)>) {
         let mut dx = vec![0f32; x.len()];
         let out = SendPtr(dx.as_mut_ptr());
@@ -262,7 +270,7 @@ impl BatchNorm {
             .map(|ch| {
                 simd(
                     #[inline(always)]
-                    || self.backward_channel((n, c, hw), ch, (x, dy, res), w, (mean, invstd), out),
+                    || self.backward_channel((n, c, hw), ch, (x, dy), w, stats, out),
                 )
             })
             .collect();

@@ -16,7 +16,7 @@ use candle_core::{CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
 use gemm::Parallelism;
 use rayon::prelude::*;
 
-use super::cpu::{axpy, f32_slice, matmul, simd};
+use super::cpu::{axpy, dot8, f32_slice, matmul, simd};
 
 /// Names this op in error messages.
 const OP: &str = "conv2d";
@@ -773,21 +773,6 @@ fn dw_weight_channel(
     for (v, s) in wo.iter_mut().zip(sums.iter()) {
         *v = *s as f32;
     }
-}
-
-/// `Σ a[t]·b[t]` in 8 independent lanes (vectorisable).
-#[inline(always)]
-fn dot8(a: &[f32], b: &[f32]) -> f32 {
-    let n = a.len().min(b.len());
-    let ((ac, at), (bc, bt)) = (a[..n].as_chunks::<8>(), b[..n].as_chunks::<8>());
-    let mut acc = [0f32; 8];
-    for (x, y) in ac.iter().zip(bc) {
-        for l in 0..8 {
-            acc[l] += x[l] * y[l];
-        }
-    }
-    let tail: f32 = at.iter().zip(bt).map(|(x, y)| x * y).sum();
-    acc.iter().sum::<f32>() + tail
 }
 
 /// The forward op: `(x, weight) → y`; its backward calls [`BackwardInput`] and

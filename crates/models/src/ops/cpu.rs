@@ -99,9 +99,14 @@ pub(crate) fn relu_grad(res: &Tensor, dy: &Tensor, op: &str) -> Result<Tensor> {
             out.par_chunks_mut(CHUNK)
                 .zip(r.par_chunks(CHUNK).zip(g.par_chunks(CHUNK)))
                 .for_each(|(o, (rc, gc))| {
-                    for ((o, &y), &gv) in o.iter_mut().zip(rc).zip(gc) {
-                        *o = pass_pos(gv, y);
-                    }
+                    simd(
+                        #[inline(always)]
+                        || {
+                            for ((o, &y), &gv) in o.iter_mut().zip(rc).zip(gc) {
+                                *o = pass_pos(gv, y);
+                            }
+                        },
+                    )
                 });
             Ok(out)
         })
@@ -189,4 +194,19 @@ pub(crate) fn axpy(dst: &mut [f32], a: f32, src: &[f32]) {
     for (d, &s) in dst.iter_mut().zip(src) {
         *d += a * s;
     }
+}
+
+/// `Σ a[t]·b[t]` over the shorter of the two, in 8 independent lanes (vectorisable).
+#[inline(always)]
+pub(crate) fn dot8(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let ((ac, at), (bc, bt)) = (a[..n].as_chunks::<8>(), b[..n].as_chunks::<8>());
+    let mut acc = [0f32; 8];
+    for (x, y) in ac.iter().zip(bc) {
+        for l in 0..8 {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    let tail: f32 = at.iter().zip(bt).map(|(x, y)| x * y).sum();
+    acc.iter().sum::<f32>() + tail
 }

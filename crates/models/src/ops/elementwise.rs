@@ -5,7 +5,7 @@
 //! vectorised `exp`; the per-(sample, channel) scale of squeeze-and-excitation; and the
 //! concatenation + 2-group channel shuffle of ShuffleNetV2.
 
-use super::cpu::{f32_slice, read, relu_grad, simd, CHUNK};
+use super::cpu::{dot8, f32_slice, read, relu_grad, simd, CHUNK};
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
@@ -310,12 +310,15 @@ impl CustomOp2 for ChannelScale {
                             .zip(ds.par_iter_mut())
                             .zip(x.par_chunks(hw).zip(g.par_chunks(hw)).zip(s.par_iter()))
                             .for_each(|((dp, dsv), ((xp, gp), &sv))| {
-                                let mut acc = 0f64;
-                                for ((d, &xv), &gv) in dp.iter_mut().zip(xp).zip(gp) {
-                                    *d = gv * sv;
-                                    acc += (gv * xv) as f64;
-                                }
-                                *dsv = acc as f32;
+                                *dsv = simd(
+                                    #[inline(always)]
+                                    || {
+                                        for (d, &gv) in dp.iter_mut().zip(gp) {
+                                            *d = gv * sv;
+                                        }
+                                        dot8(xp, gp)
+                                    },
+                                )
                             });
                     }
                     Ok((dx, ds))
