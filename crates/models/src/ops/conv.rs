@@ -547,10 +547,10 @@ fn dw_taps_into(g: &Geom, pd: &Padded, buf: &[f32], wo: &[f32], dst: &mut [f32])
     }
 }
 
-/// Depthwise convolution of small maps (at most [`SmallTaps::MAX_OUT`] outputs per plane, e.g.
-/// the 4×4 and 2×2 maps that make up most of MobileNet's planes): the (output, tap, input)
-/// triples with the input inside the image, listed once per call, so a plane costs a few dozen
-/// multiply-adds instead of the padded copies and loop set-up of the general path.
+/// Depthwise convolution of small maps (at most [`SmallTaps::MAX_OUT`] inputs and outputs per
+/// plane, e.g. the 4×4 and 2×2 maps that make up most of MobileNet's planes): the (output, tap,
+/// input) triples with the input inside the image, listed once per call, so a plane costs a few
+/// dozen multiply-adds instead of the padded copies and loop set-up of the general path.
 struct SmallTaps(Vec<[u32; 3]>);
 
 impl SmallTaps {
@@ -560,7 +560,11 @@ impl SmallTaps {
     const PLANES_PER_TASK: usize = 64;
 
     fn new(g: &Geom) -> Option<Self> {
-        if g.l() > Self::MAX_OUT || g.hw() > 4 * Self::MAX_OUT {
+        // Input planes up to the same size: MobileNet's 8×8 → 4×4 stride-2 layer through this
+        // path (its results within 2e-7 of the general path's, which sums in another order)
+        // tipped a ReLU/batch-norm decision downstream and moved MobileNet's gradient 0.4 away
+        // from the f64 reference in `tests/reference_ops.rs`; it stays on the general path.
+        if g.l() > Self::MAX_OUT || g.hw() > Self::MAX_OUT {
             return None;
         }
         let (s, d, pad) = (g.p.stride, g.p.dilation, g.p.pad);
@@ -917,7 +921,8 @@ mod tests {
             (5, 16, 4, 4, 16, 3, 1, 1, 1, 2),
             // Depthwise on small maps (the triple-list path), with multiplier and stride.
             (2, 3, 4, 4, 6, 3, 1, 1, 1, 3),
-            (3, 5, 7, 7, 5, 5, 2, 2, 1, 5),
+            (3, 4, 4, 4, 4, 3, 2, 1, 1, 4),
+            (2, 6, 2, 2, 6, 5, 1, 2, 1, 6),
             (2, 4, 3, 5, 4, 3, 1, 0, 1, 4),
         ];
         for (n, c, h, w, o, k, stride, pad, dilation, groups) in cases {
