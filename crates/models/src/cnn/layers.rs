@@ -26,7 +26,7 @@ use candle_core::{Result, Tensor, Var};
 use candle_nn::{Init, VarBuilder};
 
 use crate::model::Model;
-use crate::ops::batch_norm::batch_norm_train;
+use crate::ops::batch_norm::{batch_norm_eval, batch_norm_train};
 use crate::ops::conv::{self, ConvParams};
 
 thread_local! {
@@ -314,9 +314,15 @@ pub fn global_avg_pool_keepdim(x: &Tensor) -> Result<Tensor> {
     x.mean_keepdim((2, 3))
 }
 
-/// Swish (SiLU) `x·sigmoid(x)`.
+/// Swish (SiLU) `x·sigmoid(x)`, one op forward and backward on the CPU.
 pub fn swish(x: &Tensor) -> Result<Tensor> {
-    x.silu()
+    crate::ops::elementwise::silu(x)
+}
+
+/// `x` `[batch, c, h, w]` scaled per sample and channel by `s` `[batch, c, 1, 1]` (the
+/// excitation of squeeze-and-excitation), one op forward and backward on the CPU.
+pub fn scale_channels(x: &Tensor, s: &Tensor) -> Result<Tensor> {
+    crate::ops::elementwise::channel_scale(x, s)
 }
 
 /// Logistic sigmoid (candle-nn's op, which has a backward pass).
@@ -373,7 +379,7 @@ impl BatchNorm2d {
         self.forward_inner(x, train, false)
     }
 
-    /// `relu(self.forward_t(x, train))`, fused into one op in training mode on the CPU.
+    /// `relu(self.forward_t(x, train))`, fused into one op on the CPU (f32).
     pub fn forward_t_relu(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         self.forward_inner(x, train, true)
     }
@@ -389,6 +395,13 @@ impl BatchNorm2d {
             let var = (Tensor::from_vec(stats.var, c, x.device())? * unbias)?;
             self.update_running(&mean, &var)?;
             return Ok(y);
+        }
+        if !train && crate::ops::use_custom(x) {
+            let stats = (
+                self.running_mean.as_tensor().to_vec1::<f32>()?,
+                self.running_var.as_tensor().to_vec1::<f32>()?,
+            );
+            return batch_norm_eval(x, &self.weight, &self.bias, stats, BN_EPS, relu);
         }
         let w = self.weight.reshape((1, c, 1, 1))?;
         let b = self.bias.reshape((1, c, 1, 1))?;

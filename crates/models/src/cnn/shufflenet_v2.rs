@@ -8,13 +8,10 @@ use super::layers::{finish, split_channels, ConvBn, ConvCfg, Layer, Linear};
 use super::staged::{Head, Pool, Staged, Stem};
 use crate::model::Model;
 
-/// `[N, C, H, W]` → `[N, g, C/g, H, W]` → swap `g` and `C/g` → `[N, C, H, W]`.
-fn shuffle(x: &Tensor, groups: usize) -> Result<Tensor> {
-    let (n, c, h, w) = x.dims4()?;
-    x.reshape((n, groups, c / groups, h, w))?
-        .transpose(1, 2)?
-        .contiguous()?
-        .reshape((n, c, h, w))
+/// `cat([a, b], 1)` then the channel shuffle with 2 groups (`[N, 2, C, H, W]` → swap → `[N,
+/// 2C, H, W]`), as one interleaving copy on the CPU.
+fn cat_shuffle(a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    crate::ops::elementwise::concat_shuffle(a, b)
 }
 
 /// Keeps half the channels, transforms the other half (1×1, depthwise 3×3, 1×1), shuffles.
@@ -43,7 +40,7 @@ impl Layer for BasicBlock {
         let out = self.c1.forward_t_relu(&x2, train)?;
         let out = self.c2.forward_t(&out, train)?;
         let out = self.c3.forward_t_relu(&out, train)?;
-        shuffle(&Tensor::cat(&[&x1, &out], 1)?, 2)
+        cat_shuffle(&x1, &out)
     }
 }
 
@@ -86,7 +83,7 @@ impl Layer for DownBlock {
         let right = self.c3.forward_t_relu(x, train)?;
         let right = self.c4.forward_t(&right, train)?;
         let right = self.c5.forward_t_relu(&right, train)?;
-        shuffle(&Tensor::cat(&[&left, &right], 1)?, 2)
+        cat_shuffle(&left, &right)
     }
 }
 

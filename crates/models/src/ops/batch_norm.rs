@@ -7,19 +7,23 @@
 
 use std::sync::{Arc, Mutex};
 
-use super::cpu::{f32_slice, read, SendPtr};
+use super::cpu::{f32_slice, pass_pos, read, simd, SendPtr};
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
 /// Names this op in error messages.
 const OP: &str = "batch-norm";
 
-/// Per-channel statistics of the last forward pass: mean and `1/√(var + ε)`.
+/// Per-channel statistics of the last forward pass: mean, `1/√(var + ε)`, the biased variance,
+/// and the `scale`, `shift` of `y = x·scale + shift` (the backward pass recomputes the fused
+/// ReLU's mask from them, bit for bit as the forward pass, instead of reading the output).
 #[derive(Default)]
 struct Saved {
     mean: Vec<f32>,
     invstd: Vec<f32>,
     var: Vec<f32>,
+    scale: Vec<f32>,
+    shift: Vec<f32>,
 }
 
 struct BatchNorm {
@@ -54,37 +58,15 @@ impl CustomOp3 for BatchNorm {
             candle_core::bail!("batch-norm: {c} channels but weight/bias of {}", w.len())
         }
         let hw = h * wd;
-        let m = (n * hw) as f64;
         let mut y = vec![0f32; x.len()];
         let out = SendPtr(y.as_mut_ptr());
-        let stats: Vec<(f32, f32, f32)> = (0..c)
+        let stats: Vec<(f32, f32, f32, f32, f32)> = (0..c)
             .into_par_iter()
             .map(|ch| {
-                let planes = || (0..n).map(move |i| &x[(i * c + ch) * hw..][..hw]);
-                let sum: f64 = planes().map(|p| sum8(p, |v| v) as f64).sum();
-                let mean = sum / m;
-                let mf = mean as f32;
-                let ss: f64 = planes()
-                    .map(|p| sum8(p, |v| (v - mf) * (v - mf)) as f64)
-                    .sum();
-                let var = ss / m;
-                let invstd = (1.0 / (var + self.eps).sqrt()) as f32;
-                let (scale, shift) = (w[ch] * invstd, b[ch] - mf * w[ch] * invstd);
-                for i in 0..n {
-                    let src = &x[(i * c + ch) * hw..][..hw];
-                    // SAFETY: plane (i, ch) is written by this task only.
-                    let dst = unsafe { out.slice((i * c + ch) * hw, hw) };
-                    if self.relu {
-                        for (d, &v) in dst.iter_mut().zip(src) {
-                            *d = (v * scale + shift).max(0.0);
-                        }
-                    } else {
-                        for (d, &v) in dst.iter_mut().zip(src) {
-                            *d = v * scale + shift;
-                        }
-                    }
-                }
-                (mf, invstd, var as f32)
+                simd(
+                    #[inline(always)]
+                    || self.forward_channel((n, c, hw), ch, x, w, b, out),
+                )
             })
             .collect();
         let mut saved = self
@@ -94,6 +76,8 @@ impl CustomOp3 for BatchNorm {
         saved.mean = stats.iter().map(|s| s.0).collect();
         saved.invstd = stats.iter().map(|s| s.1).collect();
         saved.var = stats.iter().map(|s| s.2).collect();
+        saved.scale = stats.iter().map(|s| s.3).collect();
+        saved.shift = stats.iter().map(|s| s.4).collect();
         Ok((CpuStorage::F32(y), Shape::from((n, c, h, wd))))
     }
 
@@ -102,24 +86,28 @@ impl CustomOp3 for BatchNorm {
         x: &Tensor,
         w: &Tensor,
         b: &Tensor,
-        res: &Tensor,
+        _res: &Tensor,
         dy: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let (n, c, h, wd) = x.dims4()?;
-        let (mean, invstd) = {
+        let (mean, invstd, scale, shift) = {
             let s = self
                 .saved
                 .lock()
                 .map_err(|_| candle_core::Error::Msg("batch-norm statistics poisoned".into()))?;
-            (s.mean.clone(), s.invstd.clone())
+            (
+                s.mean.clone(),
+                s.invstd.clone(),
+                s.scale.clone(),
+                s.shift.clone(),
+            )
         };
         let w = w.to_dtype(DType::F32)?.to_vec1::<f32>()?;
-        let (x, dy, res) = (x.contiguous()?, dy.contiguous()?, res.contiguous()?);
+        let (x, dy) = (x.contiguous()?, dy.contiguous()?);
         let (dx, sums) = read(&x, OP, |x| {
             read(&dy, OP, |dy| {
-                read(&res, OP, |res| {
-                    Ok(self.backward((n, c, h * wd), x, dy, res, &w, &mean, &invstd))
-                })
+                let stats = (&mean[..], &invstd[..], &scale[..], &shift[..]);
+                Ok(self.backward((n, c, h * wd), x, dy, &w, stats))
             })
         })?;
         let dev = b.device();
@@ -133,109 +121,157 @@ impl CustomOp3 for BatchNorm {
 /// Sum of `f(v)` over `v`, in 8 independent lanes (vectorisable).
 #[inline(always)]
 fn sum8(v: &[f32], f: impl Fn(f32) -> f32) -> f32 {
+    let (chunks, tail) = v.as_chunks::<8>();
     let mut acc = [0f32; 8];
-    let mut it = v.chunks_exact(8);
-    for ch in &mut it {
+    for ch in chunks {
         for l in 0..8 {
             acc[l] += f(ch[l]);
         }
     }
-    let tail: f32 = it.remainder().iter().map(|&v| f(v)).sum();
+    let tail: f32 = tail.iter().map(|&v| f(v)).sum();
     acc.iter().sum::<f32>() + tail
 }
 
-/// `(Σ g, Σ g·(x − μ))` with `g = sel(dy, res)`, in 8 independent lanes.
+/// `(Σ g, Σ g·(x − μ))`, in 8 independent lanes.
 #[inline(always)]
-fn grad_sums(
-    x: &[f32],
-    dy: &[f32],
-    res: &[f32],
-    mu: f32,
-    sel: impl Fn(f32, f32) -> f32,
-) -> (f32, f32) {
+fn grad_sums(x: &[f32], g: &[f32], mu: f32) -> (f32, f32) {
+    let n = x.len().min(g.len());
+    let ((xc, xt), (gc, gt)) = (x[..n].as_chunks::<8>(), g[..n].as_chunks::<8>());
     let (mut sb, mut sw) = ([0f32; 8], [0f32; 8]);
-    let n8 = x.len() / 8 * 8;
-    for j in (0..n8).step_by(8) {
-        let (xc, gc, rc) = (&x[j..j + 8], &dy[j..j + 8], &res[j..j + 8]);
+    for (xv, gv) in xc.iter().zip(gc) {
         for l in 0..8 {
-            let g = sel(gc[l], rc[l]);
-            sb[l] += g;
-            sw[l] += g * (xc[l] - mu);
+            sb[l] += gv[l];
+            sw[l] += gv[l] * (xv[l] - mu);
         }
     }
     let (mut tb, mut tw) = (0f32, 0f32);
-    for j in n8..x.len() {
-        let g = sel(dy[j], res[j]);
+    for (&xv, &g) in xt.iter().zip(gt) {
         tb += g;
-        tw += g * (x[j] - mu);
+        tw += g * (xv - mu);
     }
     (sb.iter().sum::<f32>() + tb, sw.iter().sum::<f32>() + tw)
 }
 
 impl BatchNorm {
+    /// Statistics and output of channel `ch`: `(mean, 1/√(var + ε), var)`.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn forward_channel(
+        &self,
+        (n, c, hw): (usize, usize, usize),
+        ch: usize,
+        x: &[f32],
+        w: &[f32],
+        b: &[f32],
+        out: SendPtr,
+    ) -> (f32, f32, f32, f32, f32) {
+        let m = (n * hw) as f64;
+        let planes = || (0..n).map(move |i| &x[(i * c + ch) * hw..][..hw]);
+        let sum: f64 = planes().map(|p| sum8(p, |v| v) as f64).sum();
+        let mean = sum / m;
+        let mf = mean as f32;
+        let ss: f64 = planes()
+            .map(|p| sum8(p, |v| (v - mf) * (v - mf)) as f64)
+            .sum();
+        let var = ss / m;
+        let invstd = (1.0 / (var + self.eps).sqrt()) as f32;
+        let (scale, shift) = (w[ch] * invstd, b[ch] - mf * w[ch] * invstd);
+        for i in 0..n {
+            let src = &x[(i * c + ch) * hw..][..hw];
+            // SAFETY: plane (i, ch) is written by this task only.
+            let dst = unsafe { out.slice((i * c + ch) * hw, hw) };
+            if self.relu {
+                for (d, &v) in dst.iter_mut().zip(src) {
+                    *d = (v * scale + shift).max(0.0);
+                }
+            } else {
+                for (d, &v) in dst.iter_mut().zip(src) {
+                    *d = v * scale + shift;
+                }
+            }
+        }
+        (mf, invstd, var as f32, scale, shift)
+    }
+
+    /// `(dweight, dbias)` of channel `ch`, writing its planes of `dx` through `out`.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn backward_channel(
+        &self,
+        (n, c, hw): (usize, usize, usize),
+        ch: usize,
+        (x, dy): (&[f32], &[f32]),
+        w: &[f32],
+        (mean, invstd, scale, shift): (&[f32], &[f32], &[f32], &[f32]),
+        out: SendPtr,
+    ) -> (f32, f32) {
+        let m = (n * hw) as f32;
+        let relu = self.relu;
+        let (mu, is) = (mean[ch], invstd[ch]);
+        let (sc, sh) = (scale[ch], shift[ch]);
+        let (mut db, mut dw) = (0f64, 0f64);
+        for i in 0..n {
+            let off = (i * c + ch) * hw;
+            let (xs, gs) = (&x[off..off + hw], &dy[off..off + hw]);
+            let (pb, pw) = if relu {
+                // The gradient through the ReLU goes to `dx` first (a plain select loop, which
+                // vectorises; a select inside the 8-lane sums did not), then is read back from
+                // L1 for the sums and the final pass.
+                // SAFETY: plane (i, ch) is written by this task only.
+                let dst = unsafe { out.slice(off, hw) };
+                for ((d, &g), &xv) in dst.iter_mut().zip(gs).zip(xs) {
+                    *d = pass_pos(g, xv * sc + sh);
+                }
+                grad_sums(xs, dst, mu)
+            } else {
+                grad_sums(xs, gs, mu)
+            };
+            db += pb as f64;
+            dw += (pw * is) as f64;
+        }
+        let (db, dw) = (db as f32, dw as f32);
+        let k0 = w[ch] * is / m;
+        // dx = k0·(m·g − db − (x − μ)·is·dw) = a·g − cx·(x − μ) − k0·db; keep x − μ
+        // together (x·cx − μ·cx cancels badly when |μ| ≫ σ).
+        let (a, cx, shift) = (k0 * m, k0 * is * dw, k0 * db);
+        for i in 0..n {
+            let off = (i * c + ch) * hw;
+            // SAFETY: plane (i, ch) is written by this task only.
+            let dst = unsafe { out.slice(off, hw) };
+            let (xs, gs) = (&x[off..off + hw], &dy[off..off + hw]);
+            if relu {
+                for (d, &xv) in dst.iter_mut().zip(xs) {
+                    *d = a * *d - cx * (xv - mu) - shift;
+                }
+            } else {
+                for ((d, &xv), &g) in dst.iter_mut().zip(xs).zip(gs) {
+                    *d = a * g - cx * (xv - mu) - shift;
+                }
+            }
+        }
+        (dw, db)
+    }
+
     /// `dx` and per-channel `(dweight, dbias)`:
     /// `dx = w·invstd/m · (m·g − Σg − x̂·Σ(g·x̂))` with `g` the incoming gradient (zeroed where
     /// the fused ReLU's output was 0).
-    #[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
     fn backward(
         &self,
         (n, c, hw): (usize, usize, usize),
         x: &[f32],
         dy: &[f32],
-        res: &[f32],
         w: &[f32],
-        mean: &[f32],
-        invstd: &[f32],
+        stats: (&[f32], &[f32], &[f32], &[f32]),
     ) -> (Vec<f32>, Vec<(f32, f32)>) {
-        let m = (n * hw) as f32;
         let mut dx = vec![0f32; x.len()];
         let out = SendPtr(dx.as_mut_ptr());
-        let relu = self.relu;
         let sums: Vec<(f32, f32)> = (0..c)
             .into_par_iter()
             .map(|ch| {
-                let (mu, is) = (mean[ch], invstd[ch]);
-                let (mut db, mut dw) = (0f64, 0f64);
-                for i in 0..n {
-                    let off = (i * c + ch) * hw;
-                    let (xs, gs) = (&x[off..off + hw], &dy[off..off + hw]);
-                    let (pb, pw) = if relu {
-                        grad_sums(xs, gs, &res[off..off + hw], mu, |g, r| {
-                            if r > 0.0 {
-                                g
-                            } else {
-                                0.0
-                            }
-                        })
-                    } else {
-                        grad_sums(xs, gs, gs, mu, |g, _| g)
-                    };
-                    db += pb as f64;
-                    dw += (pw * is) as f64;
-                }
-                let (db, dw) = (db as f32, dw as f32);
-                let k0 = w[ch] * is / m;
-                // dx = k0·(m·g − db − (x − μ)·is·dw) = a·g − cx·(x − μ) − k0·db; keep x − μ
-                // together (x·cx − μ·cx cancels badly when |μ| ≫ σ).
-                let (a, cx, shift) = (k0 * m, k0 * is * dw, k0 * db);
-                for i in 0..n {
-                    let off = (i * c + ch) * hw;
-                    // SAFETY: plane (i, ch) is written by this task only.
-                    let dst = unsafe { out.slice(off, hw) };
-                    let (xs, gs) = (&x[off..off + hw], &dy[off..off + hw]);
-                    if relu {
-                        let rs = &res[off..off + hw];
-                        for (((d, &xv), &g), &r) in dst.iter_mut().zip(xs).zip(gs).zip(rs) {
-                            let g = if r > 0.0 { g } else { 0.0 };
-                            *d = a * g - cx * (xv - mu) - shift;
-                        }
-                    } else {
-                        for ((d, &xv), &g) in dst.iter_mut().zip(xs).zip(gs) {
-                            *d = a * g - cx * (xv - mu) - shift;
-                        }
-                    }
-                }
-                (dw, db)
+                simd(
+                    #[inline(always)]
+                    || self.backward_channel((n, c, hw), ch, (x, dy), w, stats, out),
+                )
             })
             .collect();
         (dx, sums)
@@ -279,6 +315,152 @@ pub fn batch_norm_train(
             var: s.var.clone(),
         },
     ))
+}
+
+/// Eval-mode batch-norm (+ ReLU) with fixed statistics: `y = x·scale[c] + shift[c]`, one pass
+/// (candle: a broadcast multiply and add, and a ReLU mask, each a full-size temporary).
+struct BatchNormEval {
+    mean: Vec<f32>,
+    invstd: Vec<f32>,
+    relu: bool,
+}
+
+impl CustomOp3 for BatchNormEval {
+    fn name(&self) -> &'static str {
+        "greenbench-batch-norm-eval"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (x, w, b) = (
+            f32_slice(s1, l1, OP)?,
+            f32_slice(s2, l2, OP)?,
+            f32_slice(s3, l3, OP)?,
+        );
+        let (c, hw) = eval_planes(l1.dims(), w.len(), b.len(), self.mean.len())?;
+        let mut y = vec![0f32; x.len()];
+        if hw > 0 {
+            let relu = self.relu;
+            y.par_chunks_mut(hw)
+                .zip(x.par_chunks(hw))
+                .enumerate()
+                .for_each(|(i, (yp, xp))| {
+                    let ch = i % c;
+                    let scale = w[ch] * self.invstd[ch];
+                    let shift = b[ch] - self.mean[ch] * scale;
+                    simd(
+                        #[inline(always)]
+                        || {
+                            if relu {
+                                for (o, &v) in yp.iter_mut().zip(xp) {
+                                    *o = (v * scale + shift).max(0.0);
+                                }
+                            } else {
+                                for (o, &v) in yp.iter_mut().zip(xp) {
+                                    *o = v * scale + shift;
+                                }
+                            }
+                        },
+                    )
+                });
+        }
+        Ok((CpuStorage::F32(y), l1.shape().clone()))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        b: &Tensor,
+        res: &Tensor,
+        dy: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let wv = w.to_dtype(DType::F32)?.to_vec1::<f32>()?;
+        let (c, hw) = eval_planes(x.dims(), wv.len(), b.elem_count(), self.mean.len())?;
+        let (xc, gc, rc) = (x.contiguous()?, dy.contiguous()?, res.contiguous()?);
+        let relu = self.relu;
+        // Per plane: dx = g·w·invstd, and (Σ g·x̂, Σ g), summed per channel in a fixed order.
+        let (dx, sums) = read(&xc, OP, |x| {
+            read(&gc, OP, |g| {
+                read(&rc, OP, |r| {
+                    let mut dx = vec![0f32; x.len()];
+                    let sums: Vec<(f64, f64)> = if hw == 0 {
+                        Vec::new()
+                    } else {
+                        dx.par_chunks_mut(hw)
+                            .zip(x.par_chunks(hw).zip(g.par_chunks(hw)).zip(r.par_chunks(hw)))
+                            .enumerate()
+                            .map(|(i, (dp, ((xp, gp), rp)))| {
+                                let ch = i % c;
+                                let (mu, is) = (self.mean[ch], self.invstd[ch]);
+                                let k = wv[ch] * is;
+                                let (mut sw, mut sb) = (0f64, 0f64);
+                                for (((d, &xv), &gv), &rv) in dp.iter_mut().zip(xp).zip(gp).zip(rp)
+                                {
+                                    let gv = if relu { pass_pos(gv, rv) } else { gv };
+                                    *d = gv * k;
+                                    sw += (gv * (xv - mu) * is) as f64;
+                                    sb += gv as f64;
+                                }
+                                (sw, sb)
+                            })
+                            .collect()
+                    };
+                    let mut per_c = vec![(0f64, 0f64); c];
+                    for (i, (sw, sb)) in sums.into_iter().enumerate() {
+                        per_c[i % c].0 += sw;
+                        per_c[i % c].1 += sb;
+                    }
+                    Ok((dx, per_c))
+                })
+            })
+        })?;
+        let dev = x.device();
+        let dx = Tensor::from_vec(dx, x.shape(), dev)?;
+        let dw = sums.iter().map(|s| s.0 as f32).collect::<Vec<_>>();
+        let db = sums.iter().map(|s| s.1 as f32).collect::<Vec<_>>();
+        let dw = Tensor::from_vec(dw, w.shape(), dev)?;
+        let db = Tensor::from_vec(db, b.shape(), dev)?;
+        Ok((Some(dx), Some(dw), Some(db)))
+    }
+}
+
+/// Channels and elements per plane of an eval-mode batch-norm input `dims` `[n, c, …]`, checked
+/// against the lengths of weight, bias and statistics.
+fn eval_planes(dims: &[usize], w: usize, b: usize, stats: usize) -> Result<(usize, usize)> {
+    match dims {
+        [_, c, rest @ ..] if *c == w && *c == b && *c == stats => Ok((*c, rest.iter().product())),
+        _ => candle_core::bail!(
+            "batch-norm (eval): input {dims:?} with {w} weights, {b} biases, {stats} statistics"
+        ),
+    }
+}
+
+/// Eval-mode batch-norm of `x` `[n, c, …]`: `(x − mean)/√(var + ε)·weight + bias` with the given
+/// (running) statistics, followed by ReLU when `relu`. f32 CPU tensors only (callers fall back to
+/// primitive ops elsewhere). Gradients reach `x`, `weight` and `bias`, not the statistics.
+pub fn batch_norm_eval(
+    x: &Tensor,
+    weight: &Tensor,
+    bias: &Tensor,
+    (mean, var): (Vec<f32>, Vec<f32>),
+    eps: f64,
+    relu: bool,
+) -> Result<Tensor> {
+    let invstd = var
+        .iter()
+        .map(|&v| (1.0 / (v as f64 + eps).sqrt()) as f32)
+        .collect();
+    let op = BatchNormEval { mean, invstd, relu };
+    x.contiguous()?
+        .apply_op3(&weight.contiguous()?, &bias.contiguous()?, op)
 }
 
 #[cfg(test)]
@@ -371,6 +553,39 @@ mod tests {
                 let d = max_diff(a, e)? / scale;
                 assert!(d < 1e-4, "{shape:?} relu {relu}: gradient differs by {d}");
             }
+        }
+        Ok(())
+    }
+
+    /// Eval mode: output and the gradients of input, weight and bias equal the primitive-op
+    /// formula with fixed statistics (with and without ReLU).
+    #[test]
+    fn eval_matches_primitive_ops() -> Result<()> {
+        for (shape, relu) in [
+            ([4, 3, 5, 5], false),
+            ([2, 5, 4, 3], true),
+            ([3, 8, 1, 1], true),
+        ] {
+            let c = shape[1];
+            let x = Var::from_tensor(&((rand(&shape)? * 2.0)? + 0.5)?)?;
+            let w = Var::from_tensor(&rand(&[c])?)?;
+            let b = Var::from_tensor(&rand(&[c])?)?;
+            let mean = rand(&[c])?;
+            let var = (rand(&[c])?.abs()? + 0.1)?;
+            let stats = (mean.to_vec1::<f32>()?, var.to_vec1::<f32>()?);
+            let ours = batch_norm_eval(&x, &w, &b, stats, 1e-5, relu)?;
+            let shape4 = (1, c, 1, 1);
+            let scale = w
+                .reshape(shape4)?
+                .broadcast_div(&(var + 1e-5)?.sqrt()?.reshape(shape4)?)?;
+            let pre = x
+                .broadcast_sub(&mean.reshape(shape4)?)?
+                .broadcast_mul(&scale)?
+                .broadcast_add(&b.reshape(shape4)?)?;
+            let theirs = if relu { pre.relu()? } else { pre.clone() };
+            let kink = relu.then_some(&pre);
+            let what = format!("eval {shape:?} relu {relu}");
+            crate::ops::testing::assert_matches(&ours, &theirs, &[&x, &w, &b], 1e-4, kink, &what)?;
         }
         Ok(())
     }
