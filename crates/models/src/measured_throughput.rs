@@ -1,11 +1,12 @@
 //! Training throughput of every zoo model, measured, for planning figures (`greenbench sweep
-//! --dry-run`'s duration estimate). Measured with
-//! `scripts/bench/train-throughput.sh --threads 2 --batches 32,128 --seconds 1 --models <zoo>`
-//! (synthetic batches, SGD with momentum, the models' default input) on the machine named in
-//! [`MACHINE`]. Other CPUs differ; the sweep prints how far off its estimate was.
+//! --dry-run`'s duration estimate): greenbench's training rows of the comparison in
+//! docs/performance.md (`scripts/bench/compare.sh --seconds 1 --rounds 2`, which runs
+//! `train_throughput --mode train`: synthetic batches, SGD with momentum, the models' default
+//! input, best of 2 rounds) on the machine named in [`MACHINE`]. Other CPUs differ; the sweep
+//! prints how far off its estimate was.
 
 /// Where and how [`TABLE`] was measured.
-pub const MACHINE: &str = "a shared 2-core AMD EPYC virtual machine at 2 threads (2026-11-30, load average 2.5–4 from other builds)";
+pub const MACHINE: &str = "a shared 2-core AMD EPYC virtual machine (AVX-512) at 2 threads (2026-11-30 14:16 UTC, load average 1.7–2.1)";
 
 /// Threads [`TABLE`] was measured with.
 pub const THREADS: usize = 2;
@@ -16,50 +17,50 @@ pub type Row = (&'static str, u64, usize, f64);
 
 /// The measurements, two batch sizes per model.
 pub const TABLE: &[Row] = &[
-    ("mlp-small", 203264, 32, 89070.9),
-    ("mlp-small", 203264, 128, 172445.7),
-    ("mlp-medium", 535040, 32, 42295.3),
-    ("mlp-medium", 535040, 128, 69327.7),
-    ("mlp-large", 2380800, 32, 7702.2),
-    ("mlp-large", 2380800, 128, 14297.9),
-    ("lenet", 651720, 32, 12551.6),
-    ("lenet", 651720, 128, 13500.7),
-    ("vgg16", 313201664, 32, 92.1),
-    ("vgg16", 313201664, 128, 37.8),
-    ("resnet18", 555422720, 32, 20.4),
-    ("resnet18", 555422720, 128, 27.4),
-    ("preact-resnet18", 555422720, 32, 28.2),
-    ("preact-resnet18", 555422720, 128, 32.5),
-    ("googlenet", 1521756160, 32, 9.9),
-    ("googlenet", 1521756160, 128, 6.5),
-    ("densenet121", 888350720, 32, 11.6),
-    ("densenet121", 888350720, 128, 8.3),
-    ("resnext29-2x64d", 1409492992, 32, 5.1),
-    ("resnext29-2x64d", 1409492992, 128, 5.2),
-    ("mobilenet", 46354432, 32, 54.0),
-    ("mobilenet", 46354432, 128, 69.6),
-    ("mobilenet-v2", 91154944, 32, 32.8),
-    ("mobilenet-v2", 91154944, 128, 81.9),
-    ("dpn26", 665050880, 32, 32.3),
-    ("dpn26", 665050880, 128, 33.5),
-    ("shufflenet-v2", 45002112, 32, 213.8),
-    ("shufflenet-v2", 45002112, 128, 214.5),
-    ("senet18", 555509760, 32, 47.8),
-    ("senet18", 555509760, 128, 52.5),
-    ("efficientnet-b0", 30331392, 32, 115.0),
-    ("efficientnet-b0", 30331392, 128, 123.6),
-    ("regnetx-200mf", 223317600, 32, 77.0),
-    ("regnetx-200mf", 223317600, 128, 75.5),
-    ("simple-dla", 913495040, 32, 32.3),
-    ("simple-dla", 913495040, 128, 33.0),
-    ("pnasnet-b", 74474752, 32, 39.8),
-    ("pnasnet-b", 74474752, 128, 39.1),
-    ("vit-tiny", 10880128, 32, 1389.9),
-    ("vit-tiny", 10880128, 128, 1434.9),
-    ("vit-small", 125341824, 32, 217.9),
-    ("vit-small", 125341824, 128, 216.2),
-    ("char-gpt", 55181312, 32, 466.0),
-    ("char-gpt", 55181312, 128, 456.0),
+    ("mlp-small", 203264, 32, 102985.9),
+    ("mlp-small", 203264, 128, 230291.0),
+    ("mlp-medium", 535040, 32, 47285.7),
+    ("mlp-medium", 535040, 128, 100343.6),
+    ("mlp-large", 2380800, 32, 8742.6),
+    ("mlp-large", 2380800, 128, 21506.3),
+    ("lenet", 651720, 32, 14829.8),
+    ("lenet", 651720, 128, 16642.0),
+    ("vgg16", 313201664, 32, 136.6),
+    ("vgg16", 313201664, 128, 146.8),
+    ("resnet18", 555422720, 32, 83.2),
+    ("resnet18", 555422720, 128, 83.9),
+    ("preact-resnet18", 555422720, 32, 82.2),
+    ("preact-resnet18", 555422720, 128, 84.0),
+    ("googlenet", 1521756160, 32, 16.5),
+    ("googlenet", 1521756160, 128, 16.4),
+    ("densenet121", 888350720, 32, 33.0),
+    ("densenet121", 888350720, 128, 26.9),
+    ("resnext29-2x64d", 1409492992, 32, 21.0),
+    ("resnext29-2x64d", 1409492992, 128, 31.1),
+    ("mobilenet", 46354432, 32, 359.1),
+    ("mobilenet", 46354432, 128, 323.4),
+    ("mobilenet-v2", 91154944, 32, 161.0),
+    ("mobilenet-v2", 91154944, 128, 125.9),
+    ("dpn26", 665050880, 32, 31.1),
+    ("dpn26", 665050880, 128, 38.2),
+    ("shufflenet-v2", 45002112, 32, 388.1),
+    ("shufflenet-v2", 45002112, 128, 374.3),
+    ("senet18", 555509760, 32, 86.9),
+    ("senet18", 555509760, 128, 80.0),
+    ("efficientnet-b0", 30331392, 32, 169.1),
+    ("efficientnet-b0", 30331392, 128, 229.6),
+    ("regnetx-200mf", 223317600, 32, 109.8),
+    ("regnetx-200mf", 223317600, 128, 87.5),
+    ("simple-dla", 913495040, 32, 48.9),
+    ("simple-dla", 913495040, 128, 48.3),
+    ("pnasnet-b", 74474752, 32, 64.8),
+    ("pnasnet-b", 74474752, 128, 54.9),
+    ("vit-tiny", 10880128, 32, 1887.5),
+    ("vit-tiny", 10880128, 128, 1950.8),
+    ("vit-small", 125341824, 32, 330.2),
+    ("vit-small", 125341824, 128, 321.7),
+    ("char-gpt", 55181312, 32, 630.3),
+    ("char-gpt", 55181312, 128, 703.0),
 ];
 
 /// Estimated training samples per second of `model` at `batch` on `threads` threads, for a
