@@ -7,7 +7,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use super::cpu::{f32_slice, pass_pos, read, simd, SendPtr};
+use super::cpu::{f32_slice, pass_pos, read, simd, sum8, SendPtr};
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
@@ -116,20 +116,6 @@ impl CustomOp3 for BatchNorm {
         let db = Tensor::from_vec(sums.iter().map(|s| s.1).collect::<Vec<_>>(), c, dev)?;
         Ok((Some(dx), Some(dw), Some(db)))
     }
-}
-
-/// Sum of `f(v)` over `v`, in 8 independent lanes (vectorisable).
-#[inline(always)]
-fn sum8(v: &[f32], f: impl Fn(f32) -> f32) -> f32 {
-    let (chunks, tail) = v.as_chunks::<8>();
-    let mut acc = [0f32; 8];
-    for ch in chunks {
-        for l in 0..8 {
-            acc[l] += f(ch[l]);
-        }
-    }
-    let tail: f32 = tail.iter().map(|&v| f(v)).sum();
-    acc.iter().sum::<f32>() + tail
 }
 
 /// `(Σ g, Σ g·(x − μ))`, in 8 independent lanes.

@@ -59,7 +59,7 @@ pub(crate) unsafe fn matmul(
     // A right operand whose columns are contiguous but lie a multiple of 1 KiB apart (a weight
     // read transposed with 1024 inputs, a 32×32 map's positions) makes gemm's AVX-512 kernels
     // read addresses that alias in the L1 cache: 30–46 instead of 230 GFLOP/s for 32×1024×1024
-    // (crates/models/examples/gemm_peak.rs). A copy with padded columns costs one pass over b.
+    // (a scratch benchmark, docs/performance.md). A copy with padded columns costs one pass over b.
     let padded = pad_aliasing_columns((k, n), b);
     let b = padded
         .as_ref()
@@ -229,6 +229,20 @@ pub(crate) fn axpy(dst: &mut [f32], a: f32, src: &[f32]) {
     for (d, &s) in dst.iter_mut().zip(src) {
         *d += a * s;
     }
+}
+
+/// Sum of `f(v)` over `v`, in 8 independent lanes (vectorisable).
+#[inline(always)]
+pub(crate) fn sum8(v: &[f32], f: impl Fn(f32) -> f32) -> f32 {
+    let (chunks, tail) = v.as_chunks::<8>();
+    let mut acc = [0f32; 8];
+    for ch in chunks {
+        for l in 0..8 {
+            acc[l] += f(ch[l]);
+        }
+    }
+    let tail: f32 = tail.iter().map(|&v| f(v)).sum();
+    acc.iter().sum::<f32>() + tail
 }
 
 /// `Σ a[t]·b[t]` over the shorter of the two, in 8 independent lanes (vectorisable).
