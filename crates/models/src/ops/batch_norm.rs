@@ -7,7 +7,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use super::cpu::{f32_slice, pass_pos, read, simd, sum8, SendPtr};
+use super::cpu::{f32_slice, pass_pos, planes_per_task, read, simd, sum8, SendPtr};
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
@@ -336,6 +336,7 @@ impl CustomOp3 for BatchNormEval {
             let relu = self.relu;
             y.par_chunks_mut(hw)
                 .zip(x.par_chunks(hw))
+                .with_min_len(planes_per_task(hw))
                 .enumerate()
                 .for_each(|(i, (yp, xp))| {
                     let ch = i % c;
@@ -382,6 +383,7 @@ impl CustomOp3 for BatchNormEval {
                     } else {
                         dx.par_chunks_mut(hw)
                             .zip(x.par_chunks(hw).zip(g.par_chunks(hw)).zip(r.par_chunks(hw)))
+                            .with_min_len(planes_per_task(hw))
                             .enumerate()
                             .map(|(i, (dp, ((xp, gp), rp)))| {
                                 let ch = i % c;

@@ -16,7 +16,7 @@ use candle_core::{CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
 use gemm::Parallelism;
 use rayon::prelude::*;
 
-use super::cpu::{axpy, dot8, f32_slice, matmul, simd};
+use super::cpu::{axpy, dot8, f32_slice, matmul, planes_per_task, simd, with_scratch};
 
 /// Names this op in error messages.
 const OP: &str = "conv2d";
@@ -97,6 +97,19 @@ impl Geom {
     }
     fn depthwise(&self) -> bool {
         self.cg() == 1
+    }
+    /// A 1×1 convolution whose input planes serve as the columns of its product as they are,
+    /// one product per sample. Only when a sample has enough positions: with fewer (MobileNet's
+    /// 4×4 and 2×2 maps) the product would get a handful of rows, which `gemm`'s 16-row AVX-512
+    /// kernels mostly waste, so the chunked path lays several samples side by side instead.
+    fn direct(&self) -> bool {
+        let p = self.p;
+        self.kh == 1
+            && self.kw == 1
+            && p.stride == 1
+            && p.pad == 0
+            && p.groups == 1
+            && self.l() >= 64
     }
     /// Samples per chunk: enough columns for an efficient product, a bounded column buffer.
     fn chunk(&self) -> usize {
@@ -239,7 +252,7 @@ fn forward(g: &Geom, x: &[f32], w: &[f32]) -> Vec<f32> {
     }
     let (s, parallel, par) = plan(g);
     let (k, l, og, ol) = (g.k(), g.l(), g.og(), g.o * g.l());
-    let direct = g.kh == 1 && g.kw == 1 && g.p.stride == 1 && g.p.pad == 0 && g.p.groups == 1;
+    let direct = g.direct();
     for_chunks(&mut y, ol, s, parallel, |n0, yc| {
         let sc = yc.len() / ol;
         if direct {
@@ -263,41 +276,41 @@ fn forward(g: &Geom, x: &[f32], w: &[f32]) -> Vec<f32> {
         }
         let xs = &x[n0 * g.c * g.hw()..][..sc * g.c * g.hw()];
         let sl = sc * l;
-        let mut cols = vec![0f32; k * sl];
-        let mut tmp = if sc > 1 {
-            vec![0f32; og * sl]
-        } else {
-            Vec::new()
-        };
-        for grp in 0..g.p.groups {
-            im2col(g, xs, sc, grp, &mut cols);
-            let wg = &w[grp * og * k..][..og * k];
-            let (dst, rs) = if sc > 1 {
-                (tmp.as_mut_ptr(), sl)
-            } else {
-                (yc[grp * og * l..].as_mut_ptr(), l)
-            };
-            // SAFETY: `dst` holds og × sl (or og × l) elements; a and b are in bounds.
-            unsafe {
-                matmul(
-                    (og, sl, k),
-                    dst,
-                    rs,
-                    false,
-                    (wg.as_ptr(), k, 1),
-                    (cols.as_ptr(), sl, 1),
-                    par,
-                )
-            };
-            if sc > 1 {
-                for o in 0..og {
-                    for si in 0..sc {
-                        yc[si * ol + (grp * og + o) * l..][..l]
-                            .copy_from_slice(&tmp[o * sl + si * l..][..l]);
+        // Columns, and the product of several samples before it is spread into `yc`: both
+        // written in full before they are read.
+        let tmp_len = if sc > 1 { og * sl } else { 0 };
+        with_scratch(k * sl + tmp_len, |buf| {
+            let (cols, tmp) = buf.split_at_mut(k * sl);
+            for grp in 0..g.p.groups {
+                im2col(g, xs, sc, grp, cols);
+                let wg = &w[grp * og * k..][..og * k];
+                let (dst, rs) = if sc > 1 {
+                    (tmp.as_mut_ptr(), sl)
+                } else {
+                    (yc[grp * og * l..].as_mut_ptr(), l)
+                };
+                // SAFETY: `dst` holds og × sl (or og × l) elements; a and b are in bounds.
+                unsafe {
+                    matmul(
+                        (og, sl, k),
+                        dst,
+                        rs,
+                        false,
+                        (wg.as_ptr(), k, 1),
+                        (cols.as_ptr(), sl, 1),
+                        par,
+                    )
+                };
+                if sc > 1 {
+                    for o in 0..og {
+                        for si in 0..sc {
+                            yc[si * ol + (grp * og + o) * l..][..l]
+                                .copy_from_slice(&tmp[o * sl + si * l..][..l]);
+                        }
                     }
                 }
             }
-        }
+        });
     });
     y
 }
@@ -321,7 +334,7 @@ fn backward_input(g: &Geom, dy: &[f32], w: &[f32]) -> Vec<f32> {
     }
     let (s, parallel, par) = plan(g);
     let (k, l, og, ol, chw) = (g.k(), g.l(), g.og(), g.o * g.l(), g.c * g.hw());
-    let direct = g.kh == 1 && g.kw == 1 && g.p.stride == 1 && g.p.pad == 0 && g.p.groups == 1;
+    let direct = g.direct();
     for_chunks(&mut dx, chw, s, parallel, |n0, dxc| {
         let sc = dxc.len() / chw;
         let dys = &dy[n0 * ol..][..sc * ol];
@@ -344,25 +357,27 @@ fn backward_input(g: &Geom, dy: &[f32], w: &[f32]) -> Vec<f32> {
             return;
         }
         let sl = sc * l;
-        let mut dcols = vec![0f32; k * sl];
-        let mut dyg = vec![0f32; og * sl];
-        for grp in 0..g.p.groups {
-            gather_dy(g, dys, sc, grp, &mut dyg);
-            let wg = &w[grp * og * k..][..og * k];
-            // SAFETY: dcols is k × sl; Wgᵀ is k × og; dyg is og × sl.
-            unsafe {
-                matmul(
-                    (k, sl, og),
-                    dcols.as_mut_ptr(),
-                    sl,
-                    false,
-                    (wg.as_ptr(), 1, k),
-                    (dyg.as_ptr(), sl, 1),
-                    par,
-                )
-            };
-            col2im(g, &dcols, sc, grp, dxc);
-        }
+        // Both written in full (the product does not accumulate) before they are read.
+        with_scratch(k * sl + og * sl, |buf| {
+            let (dcols, dyg) = buf.split_at_mut(k * sl);
+            for grp in 0..g.p.groups {
+                gather_dy(g, dys, sc, grp, dyg);
+                let wg = &w[grp * og * k..][..og * k];
+                // SAFETY: dcols is k × sl; Wgᵀ is k × og; dyg is og × sl.
+                unsafe {
+                    matmul(
+                        (k, sl, og),
+                        dcols.as_mut_ptr(),
+                        sl,
+                        false,
+                        (wg.as_ptr(), 1, k),
+                        (dyg.as_ptr(), sl, 1),
+                        par,
+                    )
+                };
+                col2im(g, dcols, sc, grp, dxc);
+            }
+        });
     });
     dx
 }
@@ -550,7 +565,8 @@ fn dw_taps_into(g: &Geom, pd: &Padded, buf: &[f32], wo: &[f32], dst: &mut [f32])
 /// Depthwise convolution of small maps (at most [`SmallTaps::MAX_OUT`] inputs and outputs per
 /// plane, e.g. the 4×4 and 2×2 maps that make up most of MobileNet's planes): the (output, tap,
 /// input) triples with the input inside the image, listed once per call, so a plane costs a few
-/// dozen multiply-adds instead of the padded copies and loop set-up of the general path.
+/// dozen multiply-adds instead of the padded copies and loop set-up of the general path. The
+/// triples are listed in output order.
 struct SmallTaps(Vec<[u32; 3]>);
 
 impl SmallTaps {
@@ -598,8 +614,14 @@ impl SmallTaps {
                 let plane = &x[idx * hw..][..hw];
                 for (k, out) in outs.chunks_exact_mut(l).enumerate() {
                     let wo = &w[((idx % g.c) * m + k) * kk..][..kk];
-                    for &[p, t, q] in &self.0 {
-                        out[p as usize] += wo[t as usize] * plane[q as usize];
+                    // The triples come in output order: one sum per output, kept in a register
+                    // (adding into `out` made every tap wait for the previous store).
+                    for taps in self.0.chunk_by(|a, b| a[0] == b[0]) {
+                        let mut acc = 0f32;
+                        for &[_, t, q] in taps {
+                            acc += wo[t as usize] * plane[q as usize];
+                        }
+                        out[taps[0][0] as usize] = acc;
                     }
                 }
             });
@@ -652,16 +674,19 @@ fn dw_forward(g: &Geom, x: &[f32], w: &[f32], y: &mut [f32]) {
     }
     let (l, hw, m) = (g.l(), g.hw(), g.og());
     let pd = Padded::new(g);
-    y.par_chunks_mut(m * l).enumerate().for_each_init(
-        || (Vec::new(), Vec::new()),
-        |(buf, ext), (idx, outs)| {
-            let plane = &x[idx * hw..][..hw];
-            simd(
-                #[inline(always)]
-                || dw_forward_plane(g, &pd, plane, w, idx % g.c, (buf, ext), outs),
-            )
-        },
-    );
+    y.par_chunks_mut(m * l)
+        .with_min_len(planes_per_task(m * l))
+        .enumerate()
+        .for_each_init(
+            || (Vec::new(), Vec::new()),
+            |(buf, ext), (idx, outs)| {
+                let plane = &x[idx * hw..][..hw];
+                simd(
+                    #[inline(always)]
+                    || dw_forward_plane(g, &pd, plane, w, idx % g.c, (buf, ext), outs),
+                )
+            },
+        );
 }
 
 /// [`dw_forward`] of input plane `plane` (channel `c`) into its `m` output planes `outs`.
@@ -696,16 +721,19 @@ fn dw_backward_input(g: &Geom, dy: &[f32], w: &[f32], dx: &mut [f32]) {
     }
     let (l, hw, m) = (g.l(), g.hw(), g.og());
     let pd = Padded::new(g);
-    dx.par_chunks_mut(hw).enumerate().for_each_init(
-        || (Vec::new(), Vec::new()),
-        |(buf, ext), (idx, plane)| {
-            let dys = &dy[idx * m * l..][..m * l];
-            simd(
-                #[inline(always)]
-                || dw_input_plane(g, &pd, dys, w, idx % g.c, (buf, ext), plane),
-            )
-        },
-    );
+    dx.par_chunks_mut(hw)
+        .with_min_len(planes_per_task(hw))
+        .enumerate()
+        .for_each_init(
+            || (Vec::new(), Vec::new()),
+            |(buf, ext), (idx, plane)| {
+                let dys = &dy[idx * m * l..][..m * l];
+                simd(
+                    #[inline(always)]
+                    || dw_input_plane(g, &pd, dys, w, idx % g.c, (buf, ext), plane),
+                )
+            },
+        );
 }
 
 /// [`dw_backward_input`] of the input plane `plane` (channel `c`) from its `m` output gradients.
@@ -902,6 +930,9 @@ mod tests {
             (8, 32, 16, 16, 32, 3, 1, 1, 1, 32),
             (8, 64, 8, 8, 64, 3, 2, 1, 1, 64),
             (8, 256, 2, 2, 128, 1, 1, 0, 1, 1),
+            // 1×1 on maps of 64 positions or more: one product per sample, no column copy.
+            (3, 16, 8, 8, 8, 1, 1, 0, 1, 1),
+            (2, 8, 9, 11, 12, 1, 1, 0, 1, 1),
             (8, 3, 32, 32, 32, 3, 1, 1, 1, 1),
             // Depthwise: odd and non-square maps, 3×3 and 5×5 at strides 1–3, multiplier 3,
             // maps smaller than the kernel (non-square maps where candle's backward, which takes

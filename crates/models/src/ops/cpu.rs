@@ -1,5 +1,7 @@
 //! Helpers shared by the custom ops' CPU kernels: borrowing f32 data and calling `gemm`.
 
+use std::cell::RefCell;
+
 use candle_core::{CpuStorage, Layout, Result, Tensor};
 use gemm::Parallelism;
 use rayon::prelude::*;
@@ -89,6 +91,31 @@ pub(crate) unsafe fn matmul(
 
 /// Elements per parallel task of element-wise kernels (64 KiB of f32).
 pub(crate) const CHUNK: usize = 16384;
+
+/// Runs `f` on a scratch buffer of `len` elements kept by this thread between calls, so the
+/// large temporaries of a convolution (its column matrix) are neither zeroed nor faulted in
+/// again for every chunk. The contents are whatever the last user left: `f` must write every
+/// element before it reads it. A nested call on the same thread (rayon runs other tasks while
+/// one waits) gets a fresh zeroed buffer instead.
+pub(crate) fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
+    thread_local!(static SCRATCH: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) });
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => {
+            if buf.len() < len {
+                buf.resize(len, 0.0);
+            }
+            f(&mut buf[..len])
+        }
+        Err(_) => f(&mut vec![0.0; len]),
+    })
+}
+
+/// Planes of `hw` elements per parallel task, for kernels that work plane by plane: at least
+/// 4096 elements a task, so that the many tiny planes of late layers (a 2×2 map is 4 elements)
+/// do not each pay rayon's per-task cost.
+pub(crate) fn planes_per_task(hw: usize) -> usize {
+    (CHUNK / 4 / hw.max(1)).max(1)
+}
 
 /// `g` where `r > 0`, else 0, without a branch: a ReLU's output `r` decides, and since about half
 /// the elements after a ReLU are 0 a branch would be mispredicted all the time.

@@ -5,7 +5,7 @@
 //! vectorised `exp`; the per-(sample, channel) scale of squeeze-and-excitation; and the
 //! concatenation + 2-group channel shuffle of ShuffleNetV2.
 
-use super::cpu::{dot8, f32_slice, read, relu_grad, simd, CHUNK};
+use super::cpu::{dot8, f32_slice, planes_per_task, read, relu_grad, simd, CHUNK};
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
@@ -99,14 +99,18 @@ impl CustomOp2 for ChannelBias {
         let mut y = x.to_vec();
         let relu = self.relu;
         if hw > 0 {
-            y.par_chunks_mut(hw).enumerate().for_each(|(i, plane)| {
-                let bias = b[i % c];
-                if relu {
-                    plane.iter_mut().for_each(|v| *v = (*v + bias).max(0.0));
-                } else {
-                    plane.iter_mut().for_each(|v| *v += bias);
-                }
-            });
+            let per_task = planes_per_task(hw);
+            y.par_chunks_mut(hw)
+                .with_min_len(per_task)
+                .enumerate()
+                .for_each(|(i, plane)| {
+                    let bias = b[i % c];
+                    if relu {
+                        plane.iter_mut().for_each(|v| *v = (*v + bias).max(0.0));
+                    } else {
+                        plane.iter_mut().for_each(|v| *v += bias);
+                    }
+                });
         }
         Ok((CpuStorage::F32(y), l1.shape().clone()))
     }
@@ -130,6 +134,7 @@ impl CustomOp2 for ChannelBias {
                 Vec::new()
             } else {
                 g.par_chunks(hw)
+                    .with_min_len(planes_per_task(hw))
                     .map(|p| p.iter().map(|&v| v as f64).sum())
                     .collect()
             };
@@ -282,6 +287,7 @@ impl CustomOp2 for ChannelScale {
             y.par_chunks_mut(hw)
                 .zip(x.par_chunks(hw))
                 .zip(s.par_iter())
+                .with_min_len(planes_per_task(hw))
                 .for_each(|((yp, xp), &sv)| {
                     for (o, &v) in yp.iter_mut().zip(xp) {
                         *o = v * sv;
@@ -309,6 +315,7 @@ impl CustomOp2 for ChannelScale {
                         dx.par_chunks_mut(hw)
                             .zip(ds.par_iter_mut())
                             .zip(x.par_chunks(hw).zip(g.par_chunks(hw)).zip(s.par_iter()))
+                            .with_min_len(planes_per_task(hw))
                             .for_each(|((dp, dsv), ((xp, gp), &sv))| {
                                 *dsv = simd(
                                     #[inline(always)]
@@ -380,12 +387,15 @@ impl CustomOp2 for Interleave {
         let (_, c, hw) = ncp(l1.dims())?;
         let mut y = vec![0f32; 2 * a.len()];
         if hw > 0 {
-            y.par_chunks_mut(2 * hw).enumerate().for_each(|(i, pair)| {
-                let (ni, j) = (i / c, i % c);
-                let src = (ni * c + j) * hw;
-                pair[..hw].copy_from_slice(&a[src..src + hw]);
-                pair[hw..].copy_from_slice(&b[src..src + hw]);
-            });
+            y.par_chunks_mut(2 * hw)
+                .with_min_len(planes_per_task(2 * hw))
+                .enumerate()
+                .for_each(|(i, pair)| {
+                    let (ni, j) = (i / c, i % c);
+                    let src = (ni * c + j) * hw;
+                    pair[..hw].copy_from_slice(&a[src..src + hw]);
+                    pair[hw..].copy_from_slice(&b[src..src + hw]);
+                });
         }
         let mut dims = l1.dims().to_vec();
         dims[1] = 2 * c;
@@ -408,6 +418,7 @@ impl CustomOp2 for Interleave {
                 da.par_chunks_mut(hw)
                     .zip(db.par_chunks_mut(hw))
                     .zip(g.par_chunks(2 * hw))
+                    .with_min_len(planes_per_task(2 * hw))
                     .for_each(|((pa, pb), pair)| {
                         pa.copy_from_slice(&pair[..hw]);
                         pb.copy_from_slice(&pair[hw..]);
