@@ -107,11 +107,20 @@ fn max_pool_gradient_goes_whole_to_the_maximum() -> Result<()> {
 }
 
 /// The no-grad patch: ops built inside `candle_core::op::no_grad` record no backprop op (so they
-/// hold no inputs alive), those outside it do, and the setting is restored afterwards.
+/// hold no inputs alive), those outside it do, `grad_enabled` says which, and the setting is
+/// restored afterwards.
 #[test]
 fn no_grad_builds_untracked_tensors_and_restores_tracking() -> Result<()> {
     let x = var(&[1.0, 2.0, 3.0], &[3])?;
-    let inside = candle_core::op::no_grad(|| x.sqr()?.sum_all())?;
+    assert!(candle_core::op::grad_enabled(), "tracking is on by default");
+    let inside = candle_core::op::no_grad(|| {
+        assert!(!candle_core::op::grad_enabled(), "tracking is off inside");
+        x.sqr()?.sum_all()
+    })?;
+    assert!(
+        candle_core::op::grad_enabled(),
+        "tracking is on again after"
+    );
     let g = inside.backward()?;
     assert!(
         g.get(&x).is_none(),

@@ -1,5 +1,6 @@
 //! The CNN zoo against the PyTorch reference (pytorch-cifar): exact trainable parameter counts,
-//! output shapes, MACs, gradients reaching every trainable variable, and LeNet overfitting.
+//! output shapes, MACs, gradients reaching every trainable variable, the fused inference pass
+//! equal to the separate ops, and LeNet overfitting.
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{Optimizer, VarBuilder, VarMap, SGD};
@@ -154,6 +155,22 @@ fn check(name: &str) -> candle_core::Result<()> {
     assert!(
         eval.iter().all(|v| v.is_finite()),
         "{name}: eval logits finite"
+    );
+
+    // Without gradient tracking (a sweep's inference phase) each convolution applies its
+    // batch-norm (the running statistics one training step moved) and activation itself: the
+    // same logits as the separate ops above.
+    let fused = candle_core::op::no_grad(|| model.forward_t(&x, false))?
+        .flatten_all()?
+        .to_vec1::<f32>()?;
+    let largest = eval.iter().fold(1e-3f32, |m, v| m.max(v.abs()));
+    let diff = eval
+        .iter()
+        .zip(&fused)
+        .fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+    assert!(
+        diff <= 1e-4 * largest,
+        "{name}: the fused eval pass differs by {diff} (largest logit {largest})"
     );
     Ok(())
 }

@@ -1106,7 +1106,9 @@ pub fn no_grad<T>(f: impl FnOnce() -> T) -> T {
     f()
 }
 
-fn grad_enabled() -> bool {
+/// Whether ops built on this thread now record backprop ops: false inside [`no_grad`]
+/// (greenbench patch).
+pub fn grad_enabled() -> bool {
     GRAD_ENABLED.with(|g| g.get())
 }
 

@@ -10,8 +10,8 @@ use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 
 use super::layers::{
-    finish_with_unused, global_avg_pool_keepdim, scale_channels, sigmoid, swish, Conv2d, ConvBn,
-    ConvCfg, Layer, Linear,
+    finish_with_unused, global_avg_pool_keepdim, scale_channels, sigmoid, swish, Act, Conv2d,
+    ConvBn, ConvCfg, Layer, Linear,
 };
 use super::staged::{stage_blocks, Head, Names, Pool, Staged, Stem};
 use crate::model::Model;
@@ -58,10 +58,10 @@ impl Block {
 impl Layer for Block {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         let out = match &self.expand {
-            Some(e) => swish(&e.forward_t(x, train)?)?,
+            Some(e) => e.forward_t_act(x, train, Act::Silu)?,
             None => x.clone(),
         };
-        let out = swish(&self.dw.forward_t(&out, train)?)?;
+        let out = self.dw.forward_t_act(&out, train, Act::Silu)?;
         let w = swish(&self.se1.forward(&global_avg_pool_keepdim(&out)?)?)?;
         let w = sigmoid(&self.se2.forward(&w)?)?;
         let out = self.project.forward_t(&scale_channels(&out, &w)?, train)?;

@@ -28,6 +28,7 @@ use candle_nn::{Init, VarBuilder};
 use crate::model::Model;
 use crate::ops::batch_norm::{batch_norm_eval, batch_norm_train};
 use crate::ops::conv::{self, ConvParams};
+pub use crate::ops::epilogue::{Act, Epilogue};
 
 thread_local! {
     static MACS: Cell<Option<u64>> = const { Cell::new(None) };
@@ -214,22 +215,45 @@ impl Conv2d {
         self.forward_act(x, false)
     }
 
-    /// `relu(conv(x))` when `relu` (bias and ReLU fused on the CPU), else `conv(x)`.
-    pub fn forward_act(&self, x: &Tensor, relu: bool) -> Result<Tensor> {
+    fn params(&self) -> ConvParams {
         let c = self.cfg;
-        let p = ConvParams {
+        ConvParams {
             stride: c.stride,
             pad: c.pad,
             dilation: 1,
             groups: c.groups,
+        }
+    }
+
+    /// Counts the multiply-accumulates that produced the output `y`.
+    fn count_macs(&self, y: &Tensor) -> Result<()> {
+        let c = self.cfg;
+        let (b, _, ho, wo) = y.dims4()?;
+        add_macs((b * ho * wo * c.c_out * (c.c_in / c.groups) * c.k * c.k) as u64);
+        Ok(())
+    }
+
+    /// `epi(conv(x))` as one inference-only op on the CPU (no backward pass; see
+    /// [`conv::conv2d_eval`]); the bias, if any, is folded into the epilogue.
+    pub fn forward_eval(&self, x: &Tensor, epi: Epilogue) -> Result<Tensor> {
+        let epi = match &self.bias {
+            Some(b) => epi.with_conv_bias(&b.to_vec1::<f32>()?),
+            None => epi,
         };
+        let y = conv::conv2d_eval(x, &self.weight, self.params(), epi)?;
+        self.count_macs(&y)?;
+        Ok(y)
+    }
+
+    /// `relu(conv(x))` when `relu` (bias and ReLU fused on the CPU), else `conv(x)`.
+    pub fn forward_act(&self, x: &Tensor, relu: bool) -> Result<Tensor> {
+        let c = self.cfg;
         let y = if !x.device().is_cpu() && c.groups > 1 && c.c_in == c.groups {
             depthwise(x, &self.weight, c.pad, c.stride)?
         } else {
-            conv::conv2d(x, &self.weight, p)?
+            conv::conv2d(x, &self.weight, self.params())?
         };
-        let (b, _, ho, wo) = y.dims4()?;
-        add_macs((b * ho * wo * c.c_out * (c.c_in / c.groups) * c.k * c.k) as u64);
+        self.count_macs(&y)?;
         match &self.bias {
             Some(bias) => crate::ops::elementwise::channel_bias_act(&y, bias, relu),
             None if relu => y.relu(),
@@ -374,6 +398,15 @@ impl BatchNorm2d {
         ))
     }
 
+    /// The eval-mode normalisation (running statistics) followed by `act`, as an epilogue for
+    /// the convolution before it.
+    pub fn eval_epilogue(&self, act: Act) -> Result<Epilogue> {
+        let (w, b) = (self.weight.to_vec1::<f32>()?, self.bias.to_vec1::<f32>()?);
+        let mean = self.running_mean.as_tensor().to_vec1::<f32>()?;
+        let var = self.running_var.as_tensor().to_vec1::<f32>()?;
+        Ok(Epilogue::batch_norm((&w, &b), (&mean, &var), BN_EPS, act))
+    }
+
     /// Normalises `x`.
     pub fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         self.forward_inner(x, train, false)
@@ -465,12 +498,28 @@ impl ConvBn {
 
     /// `bn(conv(x))`.
     pub fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        self.bn.forward_t(&self.conv.forward(x)?, train)
+        self.forward_t_act(x, train, Act::Identity)
     }
 
-    /// `relu(bn(conv(x)))`, batch-norm and ReLU fused in training mode on the CPU.
+    /// `relu(bn(conv(x)))`, batch-norm and ReLU fused on the CPU.
     pub fn forward_t_relu(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        self.bn.forward_t_relu(&self.conv.forward(x)?, train)
+        self.forward_t_act(x, train, Act::Relu)
+    }
+
+    /// `act(bn(conv(x)))`. In eval mode without gradient tracking (a sweep's inference phase,
+    /// under `candle_core::op::no_grad`) on the CPU, one op: the convolution applies the
+    /// normalisation and activation to each output plane as it makes it. Otherwise separate ops,
+    /// through which gradients flow.
+    pub fn forward_t_act(&self, x: &Tensor, train: bool, act: Act) -> Result<Tensor> {
+        if !train && !candle_core::op::grad_enabled() && crate::ops::use_custom(x) {
+            return self.conv.forward_eval(x, self.bn.eval_epilogue(act)?);
+        }
+        let y = self.conv.forward(x)?;
+        match act {
+            Act::Identity => self.bn.forward_t(&y, train),
+            Act::Relu => self.bn.forward_t_relu(&y, train),
+            Act::Silu => swish(&self.bn.forward_t(&y, train)?),
+        }
     }
 }
 

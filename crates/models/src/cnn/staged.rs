@@ -4,7 +4,7 @@
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 
-use super::layers::{flatten, global_avg_pool, swish, BatchNorm2d, Conv2d, ConvBn, Layer, Linear};
+use super::layers::{flatten, global_avg_pool, Act, BatchNorm2d, Conv2d, ConvBn, Layer, Linear};
 
 /// The layer before the blocks.
 pub(crate) enum Stem {
@@ -52,7 +52,7 @@ impl<B: Layer> Layer for Staged<B> {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         let mut x = match &self.stem {
             Stem::ConvBnRelu(s) => s.forward_t_relu(x, train)?,
-            Stem::ConvBnSwish(s) => swish(&s.forward_t(x, train)?)?,
+            Stem::ConvBnSwish(s) => s.forward_t_act(x, train, Act::Silu)?,
             Stem::Conv(c) => c.forward(x)?,
         };
         for b in &self.blocks {

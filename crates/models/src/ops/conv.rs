@@ -17,6 +17,7 @@ use gemm::Parallelism;
 use rayon::prelude::*;
 
 use super::cpu::{axpy, dot8, f32_slice, matmul, planes_per_task, simd, with_scratch};
+use super::epilogue::Epilogue;
 
 /// Names this op in error messages.
 const OP: &str = "conv2d";
@@ -244,10 +245,11 @@ fn for_chunks(
     }
 }
 
-fn forward(g: &Geom, x: &[f32], w: &[f32]) -> Vec<f32> {
+/// The convolution of `x` with `w`, followed by `epi` on each output plane when given.
+fn forward(g: &Geom, x: &[f32], w: &[f32], epi: Option<&Epilogue>) -> Vec<f32> {
     let mut y = vec![0f32; g.n * g.o * g.l()];
     if g.depthwise() {
-        dw_forward(g, x, w, &mut y);
+        dw_forward(g, x, w, &mut y, epi);
         return y;
     }
     let (s, parallel, par) = plan(g);
@@ -271,6 +273,9 @@ fn forward(g: &Geom, x: &[f32], w: &[f32]) -> Vec<f32> {
                         par,
                     )
                 };
+                if let Some(e) = epi {
+                    e.samples(&mut yc[si * ol..][..ol], l);
+                }
             }
             return;
         }
@@ -311,6 +316,9 @@ fn forward(g: &Geom, x: &[f32], w: &[f32]) -> Vec<f32> {
                 }
             }
         });
+        if let Some(e) = epi {
+            e.samples(yc, l);
+        }
     });
     y
 }
@@ -605,25 +613,42 @@ impl SmallTaps {
         Some(Self(v))
     }
 
-    fn forward(&self, g: &Geom, x: &[f32], w: &[f32], y: &mut [f32]) {
+    fn forward(&self, g: &Geom, x: &[f32], w: &[f32], y: &mut [f32], epi: Option<&Epilogue>) {
         let (l, hw, m, kk) = (g.l(), g.hw(), g.og(), g.kh * g.kw);
-        y.par_chunks_mut(m * l)
+        let per = Self::PLANES_PER_TASK;
+        // The triples come in output order: one run of taps per output.
+        let runs: Vec<&[[u32; 3]]> = self.0.chunk_by(|a, b| a[0] == b[0]).collect();
+        y.par_chunks_mut(per * m * l)
             .enumerate()
-            .with_min_len(Self::PLANES_PER_TASK)
-            .for_each(|(idx, outs)| {
-                let plane = &x[idx * hw..][..hw];
-                for (k, out) in outs.chunks_exact_mut(l).enumerate() {
-                    let wo = &w[((idx % g.c) * m + k) * kk..][..kk];
-                    // The triples come in output order: one sum per output, kept in a register
-                    // (adding into `out` made every tap wait for the previous store).
-                    for taps in self.0.chunk_by(|a, b| a[0] == b[0]) {
-                        let mut acc = 0f32;
-                        for &[_, t, q] in taps {
-                            acc += wo[t as usize] * plane[q as usize];
+            .for_each(|(task, block)| {
+                simd(
+                    #[inline(always)]
+                    || {
+                        for (j, outs) in block.chunks_exact_mut(m * l).enumerate() {
+                            let idx = task * per + j;
+                            let plane = &x[idx * hw..][..hw];
+                            for (k, out) in outs.chunks_exact_mut(l).enumerate() {
+                                let wo = &w[((idx % g.c) * m + k) * kk..][..kk];
+                                // One sum per output, kept in a register (adding into `out`
+                                // made every tap wait for the previous store).
+                                for taps in &runs {
+                                    let mut acc = 0f32;
+                                    for &[_, t, q] in *taps {
+                                        acc += wo[t as usize] * plane[q as usize];
+                                    }
+                                    out[taps[0][0] as usize] = acc;
+                                }
+                                if let Some(e) = epi {
+                                    e.affine(out, (idx % g.c) * m + k);
+                                }
+                            }
                         }
-                        out[taps[0][0] as usize] = acc;
-                    }
-                }
+                        // The activation over the whole block: long enough to vectorise.
+                        if let Some(e) = epi {
+                            e.activate(block);
+                        }
+                    },
+                )
             });
     }
 
@@ -668,9 +693,9 @@ impl SmallTaps {
 
 /// Depthwise forward: output channel `o` reads input channel `o / m` (`m = o_total / c`). One
 /// task per input plane, which computes the `m` output planes that read it (adjacent in `y`).
-fn dw_forward(g: &Geom, x: &[f32], w: &[f32], y: &mut [f32]) {
+fn dw_forward(g: &Geom, x: &[f32], w: &[f32], y: &mut [f32], epi: Option<&Epilogue>) {
     if let Some(taps) = SmallTaps::new(g) {
-        return taps.forward(g, x, w, y);
+        return taps.forward(g, x, w, y, epi);
     }
     let (l, hw, m) = (g.l(), g.hw(), g.og());
     let pd = Padded::new(g);
@@ -683,7 +708,14 @@ fn dw_forward(g: &Geom, x: &[f32], w: &[f32], y: &mut [f32]) {
                 let plane = &x[idx * hw..][..hw];
                 simd(
                     #[inline(always)]
-                    || dw_forward_plane(g, &pd, plane, w, idx % g.c, (buf, ext), outs),
+                    || {
+                        dw_forward_plane(g, &pd, plane, w, idx % g.c, (buf, ext), outs);
+                        if let Some(e) = epi {
+                            for (k, out) in outs.chunks_exact_mut(l).enumerate() {
+                                e.plane(out, (idx % g.c) * m + k);
+                            }
+                        }
+                    },
                 )
             },
         );
@@ -827,7 +859,7 @@ impl CustomOp2 for Forward {
         l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
         let g = Geom::new(l1.dims(), l2.dims(), self.0)?;
-        let y = forward(&g, f32_slice(s1, l1, OP)?, f32_slice(s2, l2, OP)?);
+        let y = forward(&g, f32_slice(s1, l1, OP)?, f32_slice(s2, l2, OP)?, None);
         Ok((CpuStorage::F32(y), Shape::from((g.n, g.o, g.oh, g.ow))))
     }
     fn bwd(
@@ -889,6 +921,45 @@ impl CustomOp2 for BackwardWeight {
         let dw = backward_weight(&g, f32_slice(s1, l1, OP)?, f32_slice(s2, l2, OP)?);
         Ok((CpuStorage::F32(dw), Shape::from(self.1.to_vec())))
     }
+}
+
+/// `(x, weight) → epilogue(conv(x))`, inference only: no backward pass.
+struct ForwardEval(ConvParams, Epilogue);
+
+impl CustomOp2 for ForwardEval {
+    fn name(&self) -> &'static str {
+        "greenbench-conv2d-eval"
+    }
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let g = Geom::new(l1.dims(), l2.dims(), self.0)?;
+        if self.1.channels() != g.o {
+            candle_core::bail!(
+                "conv2d (eval): {} batch-norm channels for {} outputs",
+                self.1.channels(),
+                g.o
+            )
+        }
+        let (x, w) = (f32_slice(s1, l1, OP)?, f32_slice(s2, l2, OP)?);
+        let y = forward(&g, x, w, Some(&self.1));
+        Ok((CpuStorage::F32(y), Shape::from((g.n, g.o, g.oh, g.ow))))
+    }
+}
+
+/// `epi(conv(x, weight))` in one op for inference (eval-mode batch-norm and activation applied
+/// to each output plane as it is made). f32 CPU tensors only, and no backward pass: callers use
+/// it only under `candle_core::op::no_grad` and fall back to separate ops otherwise.
+pub fn conv2d_eval(x: &Tensor, weight: &Tensor, p: ConvParams, epi: Epilogue) -> Result<Tensor> {
+    if !super::use_custom(x) {
+        candle_core::bail!("conv2d (eval) runs on f32 CPU tensors only")
+    }
+    x.contiguous()?
+        .apply_op2_no_bwd(&weight.contiguous()?, &ForwardEval(p, epi))
 }
 
 /// `x` `[n, c, h, w]` convolved with `weight` `[o, c/groups, kh, kw]` (PyTorch semantics, no

@@ -7,6 +7,7 @@ pub mod batch_norm;
 pub mod conv;
 mod cpu;
 pub mod elementwise;
+pub mod epilogue;
 pub mod linear;
 pub mod norm;
 pub mod pool;
