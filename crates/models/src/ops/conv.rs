@@ -613,11 +613,30 @@ impl SmallTaps {
         Some(Self(v))
     }
 
+    /// Per output channel, the plane's convolution as a dense `hw × l` matrix stored by input
+    /// position (`mats[o][q][p]` = the weight tap linking input `q` to output `p`, else 0).
+    fn matrices(&self, g: &Geom, w: &[f32]) -> Vec<f32> {
+        let (l, hw, kk) = (g.l(), g.hw(), g.kh * g.kw);
+        let mut mats = vec![0f32; g.o * hw * l];
+        mats.par_chunks_mut((hw * l).max(1))
+            .enumerate()
+            .for_each(|(o, mat)| {
+                let wo = &w[o * kk..][..kk];
+                // Each (output, input) pair has at most one tap.
+                for &[p, t, q] in &self.0 {
+                    mat[q as usize * l + p as usize] = wo[t as usize];
+                }
+            });
+        mats
+    }
+
+    /// Each output plane as the product of its channel's matrix and the input plane, vectorised
+    /// over the outputs. For each output the terms are added in the order of the taps (inputs
+    /// ascending), with exact zeros in between: the same sums as tap by tap.
     fn forward(&self, g: &Geom, x: &[f32], w: &[f32], y: &mut [f32], epi: Option<&Epilogue>) {
-        let (l, hw, m, kk) = (g.l(), g.hw(), g.og(), g.kh * g.kw);
+        let (l, hw, m) = (g.l(), g.hw(), g.og());
         let per = Self::PLANES_PER_TASK;
-        // The triples come in output order: one run of taps per output.
-        let runs: Vec<&[[u32; 3]]> = self.0.chunk_by(|a, b| a[0] == b[0]).collect();
+        let mats = self.matrices(g, w);
         y.par_chunks_mut(per * m * l)
             .enumerate()
             .for_each(|(task, block)| {
@@ -628,18 +647,17 @@ impl SmallTaps {
                             let idx = task * per + j;
                             let plane = &x[idx * hw..][..hw];
                             for (k, out) in outs.chunks_exact_mut(l).enumerate() {
-                                let wo = &w[((idx % g.c) * m + k) * kk..][..kk];
-                                // One sum per output, kept in a register (adding into `out`
-                                // made every tap wait for the previous store).
-                                for taps in &runs {
-                                    let mut acc = 0f32;
-                                    for &[_, t, q] in *taps {
-                                        acc += wo[t as usize] * plane[q as usize];
+                                let o = (idx % g.c) * m + k;
+                                out.fill(0.0);
+                                for (col, &xq) in
+                                    mats[o * hw * l..][..hw * l].chunks_exact(l).zip(plane)
+                                {
+                                    for (d, &mv) in out.iter_mut().zip(col) {
+                                        *d += mv * xq;
                                     }
-                                    out[taps[0][0] as usize] = acc;
                                 }
                                 if let Some(e) = epi {
-                                    e.affine(out, (idx % g.c) * m + k);
+                                    e.affine(out, o);
                                 }
                             }
                         }
