@@ -149,6 +149,10 @@ fn im2col(g: &Geom, x: &[f32], s: usize, grp: usize, cols: &mut [f32]) {
                 for si in 0..s {
                     let plane = &x[si * g.c * hw + (grp * g.cg() + ci) * hw..][..hw];
                     let dst = &mut cols[row * sl + si * l..][..l];
+                    if st == 1 && g.ow == g.w {
+                        shifted_copy(g, plane, (i, j), (oh_lo, oh_hi), (ow_lo, ow_hi), dst);
+                        continue;
+                    }
                     for oh in 0..g.oh {
                         let out = &mut dst[oh * g.ow..(oh + 1) * g.ow];
                         if oh < oh_lo || oh >= oh_hi {
@@ -172,6 +176,40 @@ fn im2col(g: &Geom, x: &[f32], s: usize, grp: usize, cols: &mut [f32]) {
                 }
             }
         }
+    }
+}
+
+/// One im2col row of a stride-1 convolution whose output rows are as wide as its input rows
+/// (3×3 with padding 1, …): the tap's shifted plane, copied as one run — output `e` reads input
+/// `e + off` — then the rows `[oh_lo, oh_hi)` keep only their valid columns `[ow_lo, ow_hi)`.
+/// One copy per plane instead of one per row (4 elements a row on a 4×4 map).
+fn shifted_copy(
+    g: &Geom,
+    plane: &[f32],
+    (i, j): (usize, usize),
+    (oh_lo, oh_hi): (usize, usize),
+    (ow_lo, ow_hi): (usize, usize),
+    dst: &mut [f32],
+) {
+    let (ow, d, pad) = (g.ow, g.p.dilation, g.p.pad as isize);
+    let (e0, e1) = (oh_lo * ow, oh_hi.max(oh_lo) * ow);
+    dst[..e0].fill(0.0);
+    dst[e1..].fill(0.0);
+    let off = ((i * d) as isize - pad) * g.w as isize + (j * d) as isize - pad;
+    // The outputs whose input lies inside the plane; the others are invalid columns.
+    let lo = (e0 as isize).max(-off).clamp(e0 as isize, e1 as isize) as usize;
+    let hi = (e1 as isize)
+        .min(plane.len() as isize - off)
+        .clamp(lo as isize, e1 as isize) as usize;
+    dst[lo..hi].copy_from_slice(&plane[(lo as isize + off) as usize..(hi as isize + off) as usize]);
+    if ow_lo > 0 || ow_hi < ow {
+        for row in dst[e0..e1].chunks_exact_mut(ow) {
+            row[..ow_lo].fill(0.0);
+            row[ow_hi..].fill(0.0);
+        }
+    } else {
+        dst[e0..lo].fill(0.0);
+        dst[hi..e1].fill(0.0);
     }
 }
 
@@ -1023,6 +1061,10 @@ mod tests {
             (3, 16, 8, 8, 8, 1, 1, 0, 1, 1),
             (2, 8, 9, 11, 12, 1, 1, 0, 1, 1),
             (8, 3, 32, 32, 32, 3, 1, 1, 1, 1),
+            // Stride 1 with output rows as wide as the input's (the shifted-copy im2col): 5×5
+            // with padding 2 on a non-square map, and grouped.
+            (2, 6, 7, 5, 4, 5, 1, 2, 1, 1),
+            (2, 8, 5, 9, 8, 5, 1, 2, 1, 2),
             // Depthwise: odd and non-square maps, 3×3 and 5×5 at strides 1–3, multiplier 3,
             // maps smaller than the kernel (non-square maps where candle's backward, which takes
             // its output padding from the height only, is right).
