@@ -15,7 +15,8 @@ use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Tensor};
 use gemm::Parallelism;
 use rayon::prelude::*;
 
-use super::cpu::{f32_slice, matmul, read, SendPtr};
+use super::cpu::{f32_slice, matmul, read, simd, sum8, SendPtr};
+use super::elementwise::exp_f32;
 
 /// Names this op in error messages.
 const OP: &str = "attention";
@@ -71,6 +72,9 @@ fn poisoned() -> candle_core::Error {
 
 impl Attention {
     /// Row-wise softmax of `s` (`t`×`t`, already scaled) in place, masking `j > i` when causal.
+    /// Vectorised: the exponentials are `exp_f32` (libm's `expf` is a call per element, which
+    /// made the softmax half of ViT-tiny's inference), the sums run in 8 lanes.
+    #[inline(always)]
     fn softmax_rows(&self, s: &mut [f32], t: usize) {
         for (i, row) in s.chunks_mut(t).enumerate() {
             let live = if self.causal { i + 1 } else { t };
@@ -78,12 +82,8 @@ impl Attention {
                 .iter()
                 .copied()
                 .fold(f32::NEG_INFINITY, f32::max);
-            let mut sum = 0f32;
-            for v in &mut row[..live] {
-                *v = (*v - max).exp();
-                sum += *v;
-            }
-            let inv = 1.0 / sum;
+            row[..live].iter_mut().for_each(|v| *v = exp_f32(*v - max));
+            let inv = 1.0 / sum8(&row[..live], |v| v);
             row[..live].iter_mut().for_each(|v| *v *= inv);
             row[live..].iter_mut().for_each(|v| *v = 0.0);
         }
@@ -122,8 +122,13 @@ impl CustomOp1 for Attention {
                         kt,
                         Parallelism::None,
                     );
-                    p.iter_mut().for_each(|v| *v *= self.scale);
-                    self.softmax_rows(p, t);
+                    simd(
+                        #[inline(always)]
+                        || {
+                            p.iter_mut().for_each(|v| *v *= self.scale);
+                            self.softmax_rows(p, t);
+                        },
+                    );
                     let o = out.ptr().add(b * t * d.dim + h * hd);
                     let vv = (qkv.as_ptr().add(v), rs, 1);
                     matmul(

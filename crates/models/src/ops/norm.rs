@@ -9,7 +9,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use super::cpu::{f32_slice, read};
+use super::cpu::{f32_slice, read, simd};
 use candle_core::{CpuStorage, CustomOp1, CustomOp3, DType, Layout, Result, Shape, Tensor, D};
 use rayon::prelude::*;
 
@@ -327,10 +327,15 @@ impl CustomOp1 for Gelu {
             .zip(th.par_chunks_mut(CHUNK))
             .zip(x.par_chunks(CHUNK))
             .for_each(|((yc, tc), xc)| {
-                for ((o, t), &v) in yc.iter_mut().zip(tc.iter_mut()).zip(xc) {
-                    *t = tanh(GELU_C * (v + GELU_A * v * v * v));
-                    *o = 0.5 * v * (1.0 + *t);
-                }
+                simd(
+                    #[inline(always)]
+                    || {
+                        for ((o, t), &v) in yc.iter_mut().zip(tc.iter_mut()).zip(xc) {
+                            *t = tanh(GELU_C * (v + GELU_A * v * v * v));
+                            *o = 0.5 * v * (1.0 + *t);
+                        }
+                    },
+                )
             });
         *self
             .saved
@@ -356,10 +361,15 @@ impl CustomOp1 for Gelu {
                     .zip(x.par_chunks(CHUNK).zip(g.par_chunks(CHUNK)))
                     .zip(th.par_chunks(CHUNK))
                     .for_each(|((dc, (xs, gs)), ts)| {
-                        for (((o, &v), &gv), &t) in dc.iter_mut().zip(xs).zip(gs).zip(ts) {
-                            let du = GELU_C * (1.0 + 3.0 * GELU_A * v * v);
-                            *o = gv * (0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * du);
-                        }
+                        simd(
+                            #[inline(always)]
+                            || {
+                                for (((o, &v), &gv), &t) in dc.iter_mut().zip(xs).zip(gs).zip(ts) {
+                                    let du = GELU_C * (1.0 + 3.0 * GELU_A * v * v);
+                                    *o = gv * (0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * du);
+                                }
+                            },
+                        )
                     });
                 Ok(dx)
             })
