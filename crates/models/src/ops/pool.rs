@@ -10,7 +10,7 @@
 use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
-use super::cpu::{f32_slice, read};
+use super::cpu::{f32_slice, planes_per_task, read, simd};
 
 /// Names this op in error messages.
 const OP: &str = "max-pool";
@@ -79,6 +79,7 @@ fn max_nan(a: f32, b: f32) -> f32 {
 
 /// 2×2, stride-2, unpadded max pool of an `h`×`w` plane into `out` (the common case: LeNet,
 /// VGG), one pair of input rows at a time.
+#[inline(always)]
 fn forward_2x2(plane: &[f32], (h, w): (usize, usize), out: &mut [f32]) {
     let wo = w / 2;
     for (oh, out_row) in out.chunks_exact_mut(wo.max(1)).take(h / 2).enumerate() {
@@ -99,6 +100,7 @@ fn forward_2x2(plane: &[f32], (h, w): (usize, usize), out: &mut [f32]) {
 /// first NaN if any, as PyTorch), the other three positions set to 0 (`d` must be zero
 /// where no window reaches: leftover rows/columns). Branch-free: the window's maximum is
 /// recomputed and compared, so random data costs no mispredictions.
+#[inline(always)]
 fn backward_2x2(plane: &[f32], (h, w): (usize, usize), g: &[f32], d: &mut [f32]) {
     let wo = w / 2;
     for oh in 0..h / 2 {
@@ -139,9 +141,13 @@ impl CustomOp1 for MaxPool {
         if ho * wo > 0 {
             y.par_chunks_mut(ho * wo)
                 .zip(x.par_chunks(h * w))
+                .with_min_len(planes_per_task(h * w))
                 .for_each(|(out, plane)| {
                     if self.is_2x2() {
-                        forward_2x2(plane, (h, w), out);
+                        simd(
+                            #[inline(always)]
+                            || forward_2x2(plane, (h, w), out),
+                        );
                         return;
                     }
                     for oh in 0..ho {
@@ -163,9 +169,13 @@ impl CustomOp1 for MaxPool {
                 if ho * wo > 0 {
                     dx.par_chunks_mut(h * w)
                         .zip(xv.par_chunks(h * w).zip(gv.par_chunks(ho * wo)))
+                        .with_min_len(planes_per_task(h * w))
                         .for_each(|(d, (plane, gp))| {
                             if self.is_2x2() {
-                                backward_2x2(plane, (h, w), gp, d);
+                                simd(
+                                    #[inline(always)]
+                                    || backward_2x2(plane, (h, w), gp, d),
+                                );
                                 return;
                             }
                             for oh in 0..ho {
