@@ -511,15 +511,28 @@ impl ConvBn {
     /// normalisation and activation to each output plane as it makes it. Otherwise separate ops,
     /// through which gradients flow.
     pub fn forward_t_act(&self, x: &Tensor, train: bool, act: Act) -> Result<Tensor> {
-        if !train && !candle_core::op::grad_enabled() && crate::ops::use_custom(x) {
-            return self.conv.forward_eval(x, self.bn.eval_epilogue(act)?);
-        }
-        let y = self.conv.forward(x)?;
-        match act {
-            Act::Identity => self.bn.forward_t(&y, train),
-            Act::Relu => self.bn.forward_t_relu(&y, train),
-            Act::Silu => swish(&self.bn.forward_t(&y, train)?),
-        }
+        conv_bn_act(&self.conv, &self.bn, x, train, act)
+    }
+}
+
+/// `act(bn(conv(x)))` for a convolution whose output feeds only that batch-norm: in eval mode
+/// without gradient tracking on the CPU one op (see [`ConvBn::forward_t_act`]), otherwise
+/// separate ops.
+pub fn conv_bn_act(
+    conv: &Conv2d,
+    bn: &BatchNorm2d,
+    x: &Tensor,
+    train: bool,
+    act: Act,
+) -> Result<Tensor> {
+    if !train && !candle_core::op::grad_enabled() && crate::ops::use_custom(x) {
+        return conv.forward_eval(x, bn.eval_epilogue(act)?);
+    }
+    let y = conv.forward(x)?;
+    match act {
+        Act::Identity => bn.forward_t(&y, train),
+        Act::Relu => bn.forward_t_relu(&y, train),
+        Act::Silu => swish(&bn.forward_t(&y, train)?),
     }
 }
 

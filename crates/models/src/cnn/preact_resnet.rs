@@ -3,7 +3,7 @@
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 
-use super::layers::{BatchNorm2d, Conv2d, ConvCfg, Layer};
+use super::layers::{conv_bn_act, Act, BatchNorm2d, Conv2d, ConvCfg, Layer};
 use super::staged::Stem;
 use crate::model::Model;
 
@@ -45,8 +45,8 @@ impl PreActBlock {
             Some(s) => s.forward(&out)?,
             None => x.clone(),
         };
-        let out = self.conv1.forward(&out)?;
-        let out = self.conv2.forward(&self.bn2.forward_t_relu(&out, train)?)?;
+        let out = conv_bn_act(&self.conv1, &self.bn2, &out, train, Act::Relu)?;
+        let out = self.conv2.forward(&out)?;
         Ok((out, short))
     }
 }

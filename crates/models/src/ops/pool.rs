@@ -3,9 +3,11 @@
 //! candle's `max_pool2d` backward is six full-size ops (upsample the output, compare with the
 //! input, average-pool the mask, multiply, upsample, multiply) and supports only windows equal
 //! to the stride; greenbench's padded and overlapping pools (GoogLeNet, PNASNet) went through a
-//! gather of every window. This op takes any window, stride and padding, and its backward sends
-//! each output's gradient to the first input position holding the window's maximum (PyTorch's
-//! choice on ties), recomputed from the input so nothing is saved between the passes.
+//! gather of every window. This op takes any window, stride and padding: the forward pass takes
+//! maxima over each window's columns, then over its rows (vectorised loops, not a scan per
+//! window); the backward pass sends each output's gradient to the first input position of its
+//! window holding the output's value (PyTorch's choice on ties), so nothing but the op's own
+//! output is kept between the passes.
 
 use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
@@ -46,24 +48,79 @@ impl MaxPool {
         Ok((n * c, h, w, self.out(h), self.out(w)))
     }
 
-    /// Index in the `h`×`w` plane of the first maximum of output `(oh, ow)`'s window.
-    fn argmax(&self, plane: &[f32], (h, w): (usize, usize), oh: usize, ow: usize) -> usize {
-        let (r0, c0) = (oh * self.stride, ow * self.stride);
-        let (mut best, mut at) = (f32::NEG_INFINITY, usize::MAX);
-        for i in r0.max(self.pad)..(r0 + self.k).min(h + self.pad) {
-            let row = (i - self.pad) * w;
-            for j in c0.max(self.pad)..(c0 + self.k).min(w + self.pad) {
-                let v = plane[row + j - self.pad];
-                if v > best || at == usize::MAX || v.is_nan() {
-                    best = v;
-                    at = row + j - self.pad;
-                    if v.is_nan() {
-                        return at;
-                    }
+    /// The outputs `o` along one side of `size` inputs whose window includes offset `j`
+    /// (input `o·stride + j − pad` inside `[0, size)`).
+    fn reach(&self, j: usize, out: usize, size: usize) -> std::ops::Range<usize> {
+        let s = self.stride;
+        let lo = self.pad.saturating_sub(j).div_ceil(s);
+        let hi = if size + self.pad > j {
+            ((size - 1 + self.pad - j) / s + 1).min(out)
+        } else {
+            0
+        };
+        lo.min(hi)..hi
+    }
+
+    /// Max pool of one `h`×`w` plane with any window into `out` (`ho`×`wo`), separably: the
+    /// maxima over each window's columns for every input row (`rows`, `h`×`wo`), then over each
+    /// window's rows — long loops over outputs that vectorise, instead of a scan per window.
+    /// The maximum does not depend on the order, so the values are the scan's.
+    #[inline(always)]
+    fn forward_plane(
+        &self,
+        plane: &[f32],
+        (h, w): (usize, usize),
+        out: &mut [f32],
+        rows: &mut Vec<f32>,
+    ) {
+        let (s, ho, wo) = (self.stride, self.out(h), self.out(w));
+        rows.clear();
+        rows.resize(h * wo, f32::NEG_INFINITY);
+        for (row, src) in rows.chunks_exact_mut(wo).zip(plane.chunks_exact(w)) {
+            for j in 0..self.k {
+                let cols = self.reach(j, wo, w);
+                let first = cols.start * s + j - self.pad;
+                for (m, ow) in row[cols.clone()].iter_mut().zip(0..) {
+                    *m = max_nan(*m, src[first + ow * s]);
                 }
             }
         }
-        at
+        out.fill(f32::NEG_INFINITY);
+        for i in 0..self.k {
+            for oh in self.reach(i, ho, h) {
+                let src = &rows[(oh * s + i - self.pad) * wo..][..wo];
+                for (o, &m) in out[oh * wo..][..wo].iter_mut().zip(src) {
+                    *o = max_nan(*o, m);
+                }
+            }
+        }
+    }
+
+    /// Sends each output's gradient `g` to the first position of its window (row by row) that
+    /// holds the window's maximum `y` (its first NaN when the maximum is NaN), as PyTorch.
+    #[inline(always)]
+    fn backward_plane(
+        &self,
+        plane: &[f32],
+        (h, w): (usize, usize),
+        y: &[f32],
+        g: &[f32],
+        d: &mut [f32],
+    ) {
+        let (s, wo) = (self.stride, self.out(w));
+        for ((oh, ow), (&m, &gv)) in (0..self.out(h))
+            .flat_map(|oh| (0..wo).map(move |ow| (oh, ow)))
+            .zip(y.iter().zip(g))
+        {
+            let (r0, c0) = (oh * s, ow * s);
+            let cols = c0.max(self.pad) - self.pad..(c0 + self.k).min(w + self.pad) - self.pad;
+            let hit = (r0.max(self.pad) - self.pad..(r0 + self.k).min(h + self.pad) - self.pad)
+                .flat_map(|r| cols.clone().map(move |c| r * w + c))
+                .find(|&at| plane[at] == m || (m.is_nan() && plane[at].is_nan()));
+            if let Some(at) = hit {
+                d[at] += gv;
+            }
+        }
     }
 }
 
@@ -142,50 +199,47 @@ impl CustomOp1 for MaxPool {
             y.par_chunks_mut(ho * wo)
                 .zip(x.par_chunks(h * w))
                 .with_min_len(planes_per_task(h * w))
-                .for_each(|(out, plane)| {
-                    if self.is_2x2() {
-                        simd(
-                            #[inline(always)]
-                            || forward_2x2(plane, (h, w), out),
-                        );
-                        return;
-                    }
-                    for oh in 0..ho {
-                        for ow in 0..wo {
-                            out[oh * wo + ow] = plane[self.argmax(plane, (h, w), oh, ow)];
-                        }
-                    }
+                .for_each_init(Vec::new, |rows, (out, plane)| {
+                    simd(
+                        #[inline(always)]
+                        || {
+                            if self.is_2x2() {
+                                forward_2x2(plane, (h, w), out)
+                            } else {
+                                self.forward_plane(plane, (h, w), out, rows)
+                            }
+                        },
+                    )
                 });
         }
         Ok((CpuStorage::F32(y), Shape::from((dims[0], dims[1], ho, wo))))
     }
 
-    fn bwd(&self, x: &Tensor, _res: &Tensor, dy: &Tensor) -> Result<Option<Tensor>> {
+    fn bwd(&self, x: &Tensor, res: &Tensor, dy: &Tensor) -> Result<Option<Tensor>> {
         let (_, h, w, ho, wo) = self.geometry(x.dims())?;
-        let (xc, g) = (x.contiguous()?, dy.contiguous()?);
+        let (xc, g, yc) = (x.contiguous()?, dy.contiguous()?, res.contiguous()?);
         let dx = read(&xc, OP, |xv| {
             read(&g, OP, |gv| {
-                let mut dx = vec![0f32; xv.len()];
-                if ho * wo > 0 {
-                    dx.par_chunks_mut(h * w)
-                        .zip(xv.par_chunks(h * w).zip(gv.par_chunks(ho * wo)))
-                        .with_min_len(planes_per_task(h * w))
-                        .for_each(|(d, (plane, gp))| {
-                            if self.is_2x2() {
-                                simd(
-                                    #[inline(always)]
-                                    || backward_2x2(plane, (h, w), gp, d),
-                                );
-                                return;
-                            }
-                            for oh in 0..ho {
-                                for ow in 0..wo {
-                                    d[self.argmax(plane, (h, w), oh, ow)] += gp[oh * wo + ow];
+                read(&yc, OP, |yv| {
+                    let mut dx = vec![0f32; xv.len()];
+                    if ho * wo > 0 {
+                        dx.par_chunks_mut(h * w)
+                            .zip(xv.par_chunks(h * w).zip(gv.par_chunks(ho * wo)))
+                            .zip(yv.par_chunks(ho * wo))
+                            .with_min_len(planes_per_task(h * w))
+                            .for_each(|((d, (plane, gp)), yp)| {
+                                if self.is_2x2() {
+                                    simd(
+                                        #[inline(always)]
+                                        || backward_2x2(plane, (h, w), gp, d),
+                                    )
+                                } else {
+                                    self.backward_plane(plane, (h, w), yp, gp, d)
                                 }
-                            }
-                        });
-                }
-                Ok(dx)
+                            });
+                    }
+                    Ok(dx)
+                })
             })
         })?;
         Ok(Some(Tensor::from_vec(dx, x.shape(), x.device())?))
