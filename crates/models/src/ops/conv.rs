@@ -686,13 +686,13 @@ impl SmallTaps {
                             let plane = &x[idx * hw..][..hw];
                             for (k, out) in outs.chunks_exact_mut(l).enumerate() {
                                 let o = (idx % g.c) * m + k;
-                                out.fill(0.0);
-                                for (col, &xq) in
-                                    mats[o * hw * l..][..hw * l].chunks_exact(l).zip(plane)
-                                {
-                                    for (d, &mv) in out.iter_mut().zip(col) {
-                                        *d += mv * xq;
-                                    }
+                                let mat = &mats[o * hw * l..][..hw * l];
+                                // MobileNet's and EfficientNet's 2×2 and 4×4 maps with a
+                                // constant width, so the sums live in registers.
+                                match l {
+                                    4 => mat_vec::<4>(mat, plane, out),
+                                    16 => mat_vec::<16>(mat, plane, out),
+                                    _ => mat_vec_any(mat, plane, out),
                                 }
                                 if let Some(e) = epi {
                                     e.affine(out, o);
@@ -744,6 +744,30 @@ impl SmallTaps {
                 *v = s as f32;
             }
         });
+    }
+}
+
+/// `out = matᵀ·plane` for a `plane.len() × L` matrix stored by rows (see
+/// [`SmallTaps::matrices`]), the terms of each output added in row order.
+#[inline(always)]
+fn mat_vec<const L: usize>(mat: &[f32], plane: &[f32], out: &mut [f32]) {
+    let mut acc = [0f32; L];
+    for (col, &xq) in mat.chunks_exact(L).zip(plane) {
+        for (d, &mv) in acc.iter_mut().zip(col) {
+            *d += mv * xq;
+        }
+    }
+    out[..L].copy_from_slice(&acc);
+}
+
+/// [`mat_vec`] for any width `out.len()`.
+#[inline(always)]
+fn mat_vec_any(mat: &[f32], plane: &[f32], out: &mut [f32]) {
+    out.fill(0.0);
+    for (col, &xq) in mat.chunks_exact(out.len()).zip(plane) {
+        for (d, &mv) in out.iter_mut().zip(col) {
+            *d += mv * xq;
+        }
     }
 }
 
