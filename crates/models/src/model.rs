@@ -6,7 +6,7 @@ use candle_core::Tensor;
 ///
 /// Input: `[batch, ...sample_shape]` (f32, or u32 token ids for language models).
 /// Output: logits `[batch, classes]`, or `[batch, seq_len, vocab]` for language models.
-pub trait Model: Send {
+pub trait Model: Send + Sync {
     /// Forward pass; `train` selects training behaviour (batch-norm statistics, dropout).
     fn forward_t(&self, x: &Tensor, train: bool) -> candle_core::Result<Tensor>;
     /// Multiply-accumulates of one forward pass for one sample, counted analytically per layer

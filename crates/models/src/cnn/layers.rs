@@ -53,7 +53,7 @@ pub fn count_macs<T>(f: impl FnOnce() -> Result<T>) -> Result<u64> {
 }
 
 /// A network body: the forward pass of a CNN or of one of its blocks.
-pub trait Layer: Send {
+pub trait Layer: Send + Sync {
     /// Forward pass; `train` selects batch statistics in batch-norm (and updates running ones).
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor>;
 }
