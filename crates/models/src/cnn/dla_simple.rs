@@ -57,8 +57,7 @@ impl Layer for Tree {
         let out2 = self.right.forward_t(&out1, train)?;
         self.root
             .cb
-            .forward_t(&Tensor::cat(&[&out1, &out2], 1)?, train)?
-            .relu()
+            .forward_t_relu(&Tensor::cat(&[&out1, &out2], 1)?, train)
     }
 }
 

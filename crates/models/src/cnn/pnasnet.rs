@@ -69,8 +69,7 @@ impl Layer for CellB {
         let b1 = crate::ops::elementwise::add_relu(&y1, &y2)?;
         let b2 = crate::ops::elementwise::add_relu(&y3, &y4)?;
         self.reduce
-            .forward_t(&Tensor::cat(&[&b1, &b2], 1)?, train)?
-            .relu()
+            .forward_t_relu(&Tensor::cat(&[&b1, &b2], 1)?, train)
     }
 }
 

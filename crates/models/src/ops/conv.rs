@@ -920,8 +920,9 @@ fn dw_weight_channel(
 }
 
 /// The forward op: `(x, weight) → y`; its backward calls [`BackwardInput`] and
-/// [`BackwardWeight`].
-struct Forward(ConvParams);
+/// [`BackwardWeight`]. With an epilogue, `(x, weight) → epilogue(y)` for inference, without a
+/// backward pass.
+struct Forward(ConvParams, Option<Epilogue>);
 /// `(dy, weight) → dx` for an input of the given shape.
 struct BackwardInput(ConvParams, [usize; 4]);
 /// `(dy, x) → dW` for a weight of the given shape.
@@ -939,7 +940,15 @@ impl CustomOp2 for Forward {
         l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
         let g = Geom::new(l1.dims(), l2.dims(), self.0)?;
-        let y = forward(&g, f32_slice(s1, l1, OP)?, f32_slice(s2, l2, OP)?, None);
+        if let Some(e) = self.1.as_ref().filter(|e| e.channels() != g.o) {
+            candle_core::bail!(
+                "conv2d (eval): {} batch-norm channels for {} outputs",
+                e.channels(),
+                g.o
+            )
+        }
+        let (x, w) = (f32_slice(s1, l1, OP)?, f32_slice(s2, l2, OP)?);
+        let y = forward(&g, x, w, self.1.as_ref());
         Ok((CpuStorage::F32(y), Shape::from((g.n, g.o, g.oh, g.ow))))
     }
     fn bwd(
@@ -949,6 +958,11 @@ impl CustomOp2 for Forward {
         _res: &Tensor,
         dy: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        if self.1.is_some() {
+            candle_core::bail!(
+                "conv2d (eval) has no backward pass: it is meant for candle_core::op::no_grad"
+            )
+        }
         let dy = dy.contiguous()?;
         let xd = dims4(x)?;
         let wd = dims4(w)?;
@@ -1003,34 +1017,6 @@ impl CustomOp2 for BackwardWeight {
     }
 }
 
-/// `(x, weight) → epilogue(conv(x))`, inference only: no backward pass.
-struct ForwardEval(ConvParams, Epilogue);
-
-impl CustomOp2 for ForwardEval {
-    fn name(&self) -> &'static str {
-        "greenbench-conv2d-eval"
-    }
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let g = Geom::new(l1.dims(), l2.dims(), self.0)?;
-        if self.1.channels() != g.o {
-            candle_core::bail!(
-                "conv2d (eval): {} batch-norm channels for {} outputs",
-                self.1.channels(),
-                g.o
-            )
-        }
-        let (x, w) = (f32_slice(s1, l1, OP)?, f32_slice(s2, l2, OP)?);
-        let y = forward(&g, x, w, Some(&self.1));
-        Ok((CpuStorage::F32(y), Shape::from((g.n, g.o, g.oh, g.ow))))
-    }
-}
-
 /// `epi(conv(x, weight))` in one op for inference (eval-mode batch-norm and activation applied
 /// to each output plane as it is made). f32 CPU tensors only, and no backward pass: callers use
 /// it only under `candle_core::op::no_grad` and fall back to separate ops otherwise.
@@ -1039,14 +1025,15 @@ pub fn conv2d_eval(x: &Tensor, weight: &Tensor, p: ConvParams, epi: Epilogue) ->
         candle_core::bail!("conv2d (eval) runs on f32 CPU tensors only")
     }
     x.contiguous()?
-        .apply_op2_no_bwd(&weight.contiguous()?, &ForwardEval(p, epi))
+        .apply_op2_no_bwd(&weight.contiguous()?, &Forward(p, Some(epi)))
 }
 
 /// `x` `[n, c, h, w]` convolved with `weight` `[o, c/groups, kh, kw]` (PyTorch semantics, no
 /// bias). f32 on the CPU runs the custom op; anything else runs candle's `conv2d`.
 pub fn conv2d(x: &Tensor, weight: &Tensor, p: ConvParams) -> Result<Tensor> {
     if super::use_custom(x) {
-        x.contiguous()?.apply_op2(&weight.contiguous()?, Forward(p))
+        x.contiguous()?
+            .apply_op2(&weight.contiguous()?, Forward(p, None))
     } else {
         x.conv2d(weight, p.pad, p.stride, p.dilation, p.groups)
     }
