@@ -230,10 +230,12 @@ impl Trainer {
 
     /// One optimizer step on `n` samples; advances the schedule.
     pub fn train_step(&mut self, x: &[f32], y: &[u32], n: usize) -> Result<StepStats, ModelError> {
+        // With tracking on whatever the thread's setting: a pool thread waiting inside another
+        // trainer's evaluation (under `no_grad`) may steal this step.
         if self.device.is_cpu() {
-            rayon::scope(|_| self.train_step_here(x, y, n))
+            rayon::scope(|_| candle_core::op::with_grad(|| self.train_step_here(x, y, n)))
         } else {
-            self.train_step_here(x, y, n)
+            candle_core::op::with_grad(|| self.train_step_here(x, y, n))
         }
     }
 

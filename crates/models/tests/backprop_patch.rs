@@ -107,14 +107,17 @@ fn max_pool_gradient_goes_whole_to_the_maximum() -> Result<()> {
 }
 
 /// The no-grad patch: ops built inside `candle_core::op::no_grad` record no backprop op (so they
-/// hold no inputs alive), those outside it do, `grad_enabled` says which, and the setting is
-/// restored afterwards.
+/// hold no inputs alive), those outside it do, `grad_enabled` says which, `with_grad` turns
+/// tracking back on for a closure, and the setting is restored afterwards.
 #[test]
 fn no_grad_builds_untracked_tensors_and_restores_tracking() -> Result<()> {
     let x = var(&[1.0, 2.0, 3.0], &[3])?;
     assert!(candle_core::op::grad_enabled(), "tracking is on by default");
     let inside = candle_core::op::no_grad(|| {
         assert!(!candle_core::op::grad_enabled(), "tracking is off inside");
+        let on = candle_core::op::with_grad(candle_core::op::grad_enabled);
+        assert!(on, "with_grad turns it on inside no_grad");
+        assert!(!candle_core::op::grad_enabled(), "and off again after");
         x.sqr()?.sum_all()
     })?;
     assert!(

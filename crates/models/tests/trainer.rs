@@ -22,6 +22,35 @@ fn overfit(s: TrainSettings, input: &InputSpec, steps: usize, x: &[f32], y: &[u3
     );
 }
 
+/// A training step records its graph even when it runs on a thread inside someone else's
+/// `no_grad` — what happens when a rayon pool thread, waiting inside another trainer's
+/// evaluation, steals the step (the trainer runs its steps on the pool). The losses of four steps
+/// equal those of the same steps run plainly, so every step updated the weights.
+#[test]
+fn a_step_stolen_inside_no_grad_still_trains() {
+    let input = image(1, 8, 8, 5);
+    let (x, y) = random_batch(&input, 16, &mut Lcg(5));
+    let s = settings("mlp-small", "sgd", 0.05);
+    let losses = |inside_no_grad: bool| -> Vec<f64> {
+        let mut t = Trainer::new(&s, &input).unwrap();
+        (0..4)
+            .map(|_| {
+                let mut step = || t.train_step(&x, &y, 16).unwrap().loss;
+                if inside_no_grad {
+                    // On a pool thread, as a stolen task runs: the trainer's own `rayon::scope`
+                    // then runs inline on this thread, under this `no_grad`.
+                    rayon::scope(|_| candle_core::op::no_grad(&mut step))
+                } else {
+                    step()
+                }
+            })
+            .collect()
+    };
+    let (plain, stolen) = (losses(false), losses(true));
+    assert!(plain[3] < plain[0], "the plain run learns: {plain:?}");
+    assert_eq!(stolen, plain, "steps inside no_grad must train as usual");
+}
+
 #[test]
 fn mlp_overfits_a_tiny_batch() {
     let input = image(1, 8, 8, 5);

@@ -1096,13 +1096,25 @@ thread_local! {
 /// `torch.no_grad()`): the tensors `f` builds record no backprop op, so they keep no inputs alive
 /// and cannot be differentiated. Restores the previous setting afterwards, also on panic.
 pub fn no_grad<T>(f: impl FnOnce() -> T) -> T {
+    grad_mode(false, f)
+}
+
+/// Runs `f` with gradient tracking on on this thread (greenbench patch, like PyTorch's
+/// `torch.enable_grad()`), whatever the caller's setting; restores it afterwards, also on panic.
+/// For work that may run on a thread inside someone else's [`no_grad`] (a rayon pool thread that
+/// steals a training step while it waits in an inference pass).
+pub fn with_grad<T>(f: impl FnOnce() -> T) -> T {
+    grad_mode(true, f)
+}
+
+fn grad_mode<T>(on: bool, f: impl FnOnce() -> T) -> T {
     struct Restore(bool);
     impl Drop for Restore {
         fn drop(&mut self) {
             GRAD_ENABLED.with(|g| g.set(self.0));
         }
     }
-    let _restore = Restore(GRAD_ENABLED.with(|g| g.replace(false)));
+    let _restore = Restore(GRAD_ENABLED.with(|g| g.replace(on)));
     f()
 }
 
