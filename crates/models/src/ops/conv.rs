@@ -291,74 +291,81 @@ fn forward(g: &Geom, x: &[f32], w: &[f32], epi: Option<&Epilogue>) -> Vec<f32> {
         return y;
     }
     let (s, parallel, par) = plan(g);
-    let (k, l, og, ol) = (g.k(), g.l(), g.og(), g.o * g.l());
+    let (chw, l, ol) = (g.c * g.hw(), g.l(), g.o * g.l());
     let direct = g.direct();
     for_chunks(&mut y, ol, s, parallel, |n0, yc| {
         let sc = yc.len() / ol;
         if direct {
             // 1×1: the input planes are the columns; one product per sample.
-            for si in 0..sc {
-                let xs = &x[(n0 + si) * g.c * g.hw()..][..g.c * g.hw()];
+            for (si, ys) in yc.chunks_exact_mut(ol).enumerate() {
+                let xs = &x[(n0 + si) * chw..][..chw];
                 // SAFETY: sizes follow from the geometry checked in `Geom::new`.
                 unsafe {
                     matmul(
-                        (g.o, l, k),
-                        yc[si * ol..].as_mut_ptr(),
+                        (g.o, l, g.k()),
+                        ys.as_mut_ptr(),
                         l,
                         false,
-                        (w.as_ptr(), k, 1),
+                        (w.as_ptr(), g.k(), 1),
                         (xs.as_ptr(), l, 1),
                         par,
                     )
                 };
                 if let Some(e) = epi {
-                    e.samples(&mut yc[si * ol..][..ol], l);
+                    e.samples(ys, l);
                 }
             }
             return;
         }
-        let xs = &x[n0 * g.c * g.hw()..][..sc * g.c * g.hw()];
-        let sl = sc * l;
-        // Columns, and the product of several samples before it is spread into `yc`: both
-        // written in full before they are read.
-        let tmp_len = if sc > 1 { og * sl } else { 0 };
-        with_scratch(k * sl + tmp_len, |buf| {
-            let (cols, tmp) = buf.split_at_mut(k * sl);
-            for grp in 0..g.p.groups {
-                im2col(g, xs, sc, grp, cols);
-                let wg = &w[grp * og * k..][..og * k];
-                let (dst, rs) = if sc > 1 {
-                    (tmp.as_mut_ptr(), sl)
-                } else {
-                    (yc[grp * og * l..].as_mut_ptr(), l)
-                };
-                // SAFETY: `dst` holds og × sl (or og × l) elements; a and b are in bounds.
-                unsafe {
-                    matmul(
-                        (og, sl, k),
-                        dst,
-                        rs,
-                        false,
-                        (wg.as_ptr(), k, 1),
-                        (cols.as_ptr(), sl, 1),
-                        par,
-                    )
-                };
-                if sc > 1 {
-                    for o in 0..og {
-                        for si in 0..sc {
-                            yc[si * ol + (grp * og + o) * l..][..l]
-                                .copy_from_slice(&tmp[o * sl + si * l..][..l]);
-                        }
-                    }
-                }
-            }
-        });
+        forward_chunk(g, &x[n0 * chw..][..sc * chw], w, yc, par);
         if let Some(e) = epi {
             e.samples(yc, l);
         }
     });
     y
+}
+
+/// The convolution of one chunk of samples `xs` into `yc` through im2col: the columns of all
+/// its samples side by side, one product per group, then (several samples) spread into `yc`.
+fn forward_chunk(g: &Geom, xs: &[f32], w: &[f32], yc: &mut [f32], par: Parallelism) {
+    let (k, l, og, ol) = (g.k(), g.l(), g.og(), g.o * g.l());
+    let sc = yc.len() / ol;
+    let sl = sc * l;
+    // Columns, and the product of several samples before it is spread into `yc`: both written
+    // in full before they are read.
+    let tmp_len = if sc > 1 { og * sl } else { 0 };
+    with_scratch(k * sl + tmp_len, |buf| {
+        let (cols, tmp) = buf.split_at_mut(k * sl);
+        for grp in 0..g.p.groups {
+            im2col(g, xs, sc, grp, cols);
+            let wg = &w[grp * og * k..][..og * k];
+            let (dst, rs) = if sc > 1 {
+                (tmp.as_mut_ptr(), sl)
+            } else {
+                (yc[grp * og * l..].as_mut_ptr(), l)
+            };
+            // SAFETY: `dst` holds og × sl (or og × l) elements; a and b are in bounds.
+            unsafe {
+                matmul(
+                    (og, sl, k),
+                    dst,
+                    rs,
+                    false,
+                    (wg.as_ptr(), k, 1),
+                    (cols.as_ptr(), sl, 1),
+                    par,
+                )
+            };
+            if sc > 1 {
+                for o in 0..og {
+                    for si in 0..sc {
+                        yc[si * ol + (grp * og + o) * l..][..l]
+                            .copy_from_slice(&tmp[o * sl + si * l..][..l]);
+                    }
+                }
+            }
+        }
+    })
 }
 
 /// `dY` of group `grp` of a chunk, `[og, s·l]`.
