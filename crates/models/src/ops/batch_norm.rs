@@ -8,6 +8,7 @@
 use std::sync::{Arc, Mutex};
 
 use super::cpu::{f32_slice, pass_pos, planes_per_task, read, simd, sum8, SendPtr};
+use super::epilogue::{inv_std, Act, Epilogue};
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
@@ -331,29 +332,21 @@ impl CustomOp3 for BatchNormEval {
             f32_slice(s3, l3, OP)?,
         );
         let (c, hw) = eval_planes(l1.dims(), w.len(), b.len(), self.mean.len())?;
+        let act = if self.relu { Act::Relu } else { Act::Identity };
+        // The convolution's eval epilogue is the same computation: one definition for both.
+        let epi = Epilogue::with_invstd((w, b), (&self.mean, &self.invstd), act);
         let mut y = vec![0f32; x.len()];
         if hw > 0 {
-            let relu = self.relu;
             y.par_chunks_mut(hw)
                 .zip(x.par_chunks(hw))
                 .with_min_len(planes_per_task(hw))
                 .enumerate()
                 .for_each(|(i, (yp, xp))| {
-                    let ch = i % c;
-                    let scale = w[ch] * self.invstd[ch];
-                    let shift = b[ch] - self.mean[ch] * scale;
                     simd(
                         #[inline(always)]
                         || {
-                            if relu {
-                                for (o, &v) in yp.iter_mut().zip(xp) {
-                                    *o = (v * scale + shift).max(0.0);
-                                }
-                            } else {
-                                for (o, &v) in yp.iter_mut().zip(xp) {
-                                    *o = v * scale + shift;
-                                }
-                            }
+                            yp.copy_from_slice(xp);
+                            epi.plane(yp, i % c);
                         },
                     )
                 });
@@ -442,11 +435,11 @@ pub fn batch_norm_eval(
     eps: f64,
     relu: bool,
 ) -> Result<Tensor> {
-    let invstd = var
-        .iter()
-        .map(|&v| (1.0 / (v as f64 + eps).sqrt()) as f32)
-        .collect();
-    let op = BatchNormEval { mean, invstd, relu };
+    let op = BatchNormEval {
+        invstd: inv_std(&var, eps),
+        mean,
+        relu,
+    };
     x.contiguous()?
         .apply_op3(&weight.contiguous()?, &bias.contiguous()?, op)
 }

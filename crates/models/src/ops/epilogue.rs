@@ -25,21 +25,31 @@ pub struct Epilogue {
 }
 
 impl Epilogue {
-    /// `act((y − mean)/√(var + ε)·weight + bias)` per channel, computed as the eval batch-norm op
-    /// computes it (`y·s + t` with `s = weight/√(var + ε)`, `t = bias − mean·s`), so both paths
-    /// give the same numbers.
+    /// `act((y − mean)/√(var + ε)·weight + bias)` per channel, as `y·s + t` with
+    /// `s = weight/√(var + ε)` and `t = bias − mean·s`.
     pub fn batch_norm(
         (weight, bias): (&[f32], &[f32]),
         (mean, var): (&[f32], &[f32]),
         eps: f64,
         act: Act,
     ) -> Self {
+        Self::with_invstd((weight, bias), (mean, &inv_std(var, eps)), act)
+    }
+
+    /// [`Epilogue::batch_norm`] from `1/√(var + ε)` (see [`inv_std`]): the eval batch-norm op
+    /// keeps that for its backward pass and builds its forward from it, so the op and the
+    /// convolution's epilogue give the same numbers.
+    pub(crate) fn with_invstd(
+        (weight, bias): (&[f32], &[f32]),
+        (mean, invstd): (&[f32], &[f32]),
+        act: Act,
+    ) -> Self {
         let (scale, shift) = weight
             .iter()
             .zip(bias)
-            .zip(mean.iter().zip(var))
-            .map(|((&w, &b), (&mu, &v))| {
-                let s = w * (1.0 / (v as f64 + eps).sqrt()) as f32;
+            .zip(mean.iter().zip(invstd))
+            .map(|((&w, &b), (&mu, &is))| {
+                let s = w * is;
                 (s, b - mu * s)
             })
             .unzip();
@@ -111,6 +121,13 @@ impl Epilogue {
             },
         )
     }
+}
+
+/// `1/√(var + ε)` per channel, computed in f64.
+pub(crate) fn inv_std(var: &[f32], eps: f64) -> Vec<f32> {
+    var.iter()
+        .map(|&v| (1.0 / (v as f64 + eps).sqrt()) as f32)
+        .collect()
 }
 
 /// `x·σ(x)`, as the SiLU op computes it.
