@@ -203,13 +203,11 @@ fn shifted_copy(
         .clamp(lo as isize, e1 as isize) as usize;
     dst[lo..hi].copy_from_slice(&plane[(lo as isize + off) as usize..(hi as isize + off) as usize]);
     if ow_lo > 0 || ow_hi < ow {
+        // Also covers the ends outside `[lo, hi)`: their inputs lie in invalid columns.
         for row in dst[e0..e1].chunks_exact_mut(ow) {
             row[..ow_lo].fill(0.0);
             row[ow_hi..].fill(0.0);
         }
-    } else {
-        dst[e0..lo].fill(0.0);
-        dst[hi..e1].fill(0.0);
     }
 }
 
