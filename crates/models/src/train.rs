@@ -232,20 +232,13 @@ impl Trainer {
     pub fn train_step(&mut self, x: &[f32], y: &[u32], n: usize) -> Result<StepStats, ModelError> {
         // With tracking on whatever the thread's setting: a pool thread waiting inside another
         // trainer's evaluation (under `no_grad`) may steal this step.
-        if self.device.is_cpu() {
-            rayon::scope(|_| candle_core::op::with_grad(|| self.train_step_here(x, y, n)))
-        } else {
+        let cpu = self.device.is_cpu();
+        on_pool(cpu, || {
             candle_core::op::with_grad(|| self.train_step_here(x, y, n))
-        }
+        })
     }
 
-    /// [`Trainer::train_step`] on the calling thread.
-    ///
-    /// On the CPU the public methods run this on a thread of rayon's pool (`rayon::scope`): the
-    /// parallel loops of every op (candle's, the custom kernels', `gemm`'s) then start on a
-    /// pool thread, where the other threads steal work directly, instead of being handed from
-    /// the caller's thread to the pool and back once per op — hundreds of hand-offs per step,
-    /// which cost a third of a step of EfficientNet-B0, LeNet or the MLPs.
+    /// [`Trainer::train_step`] on the calling thread (see [`on_pool`]).
     fn train_step_here(&mut self, x: &[f32], y: &[u32], n: usize) -> Result<StepStats, ModelError> {
         let (xs, ys) = self.batch(x, y, n)?;
         let logits = self.flat_logits(&xs, true)?;
@@ -264,14 +257,10 @@ impl Trainer {
 
     /// Loss and accuracy of `n` samples in eval mode (batch-norm running statistics, no update).
     pub fn evaluate(&self, x: &[f32], y: &[u32], n: usize) -> Result<EvalStats, ModelError> {
-        if self.device.is_cpu() {
-            rayon::scope(|_| self.evaluate_here(x, y, n))
-        } else {
-            self.evaluate_here(x, y, n)
-        }
+        on_pool(self.device.is_cpu(), || self.evaluate_here(x, y, n))
     }
 
-    /// [`Trainer::evaluate`] on the calling thread (see [`Trainer::train_step_here`]).
+    /// [`Trainer::evaluate`] on the calling thread (see [`on_pool`]).
     fn evaluate_here(&self, x: &[f32], y: &[u32], n: usize) -> Result<EvalStats, ModelError> {
         let (xs, ys) = self.batch(x, y, n)?;
         // As PyTorch's `torch.no_grad()`: no op records its inputs for a backward pass.
@@ -406,6 +395,19 @@ impl Trainer {
             Tensor::from_slice(x, shape, &self.device)?
         };
         Ok((xs, Tensor::from_slice(y, n * tps, &self.device)?))
+    }
+}
+
+/// Runs `f` on a thread of rayon's pool when `cpu` (`rayon::scope`; on the calling thread
+/// otherwise). The parallel loops of every op (candle's, the custom kernels', `gemm`'s) then
+/// start on a pool thread, where the other threads steal work directly, instead of being handed
+/// from the caller's thread to the pool and back once per op — hundreds of hand-offs per step,
+/// which cost a third of a step of EfficientNet-B0, LeNet or the MLPs.
+fn on_pool<R: Send>(cpu: bool, f: impl FnOnce() -> R + Send) -> R {
+    if cpu {
+        rayon::scope(|_| f())
+    } else {
+        f()
     }
 }
 
