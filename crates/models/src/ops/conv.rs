@@ -16,7 +16,7 @@ use candle_core::{CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
 use gemm::Parallelism;
 use rayon::prelude::*;
 
-use super::cpu::{axpy, dot8, f32_slice, matmul, planes_per_task, simd, with_scratch};
+use super::cpu::{axpy, dot8, f32_slice, matmul, planes_per_task, simd, tap_outputs, with_scratch};
 use super::epilogue::Epilogue;
 
 /// Names this op in error messages.
@@ -121,19 +121,8 @@ impl Geom {
     }
     /// The valid output columns `ow` for kernel column `j`: `iw = ow·s + j·d − pad` in `[0, w)`.
     fn valid(&self, j: usize, out: usize, size: usize) -> (usize, usize) {
-        let (s, off) = (self.p.stride, j * self.p.dilation);
-        let lo = if off >= self.p.pad {
-            0
-        } else {
-            (self.p.pad - off).div_ceil(s)
-        };
-        // ow·s + off − pad ≤ size − 1  ⇔  ow ≤ (size − 1 + pad − off) / s
-        let hi = if size + self.p.pad > off {
-            ((size - 1 + self.p.pad - off) / s + 1).min(out)
-        } else {
-            0
-        };
-        (lo.min(hi), hi)
+        let r = tap_outputs(j * self.p.dilation, (self.p.pad, self.p.stride), out, size);
+        (r.start, r.end)
     }
 }
 

@@ -110,6 +110,25 @@ pub(crate) fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R 
     })
 }
 
+/// The outputs `o` (of `out`) along one side of `size` inputs whose window tap at offset `off`
+/// reads inside the input: `o·stride + off − pad` in `[0, size)`. Shared by the convolution's
+/// im2col/col2im and max pooling.
+pub(crate) fn tap_outputs(
+    off: usize,
+    (pad, stride): (usize, usize),
+    out: usize,
+    size: usize,
+) -> std::ops::Range<usize> {
+    let lo = pad.saturating_sub(off).div_ceil(stride);
+    // o·stride + off − pad ≤ size − 1  ⇔  o ≤ (size − 1 + pad − off) / stride
+    let hi = if size + pad > off {
+        ((size - 1 + pad - off) / stride + 1).min(out)
+    } else {
+        0
+    };
+    lo.min(hi)..hi
+}
+
 /// Planes of `hw` elements per parallel task, for kernels that work plane by plane: at least
 /// 4096 elements a task, so that the many tiny planes of late layers (a 2×2 map is 4 elements)
 /// do not each pay rayon's per-task cost.

@@ -12,7 +12,7 @@
 use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
-use super::cpu::{f32_slice, planes_per_task, read, simd};
+use super::cpu::{f32_slice, planes_per_task, read, simd, tap_outputs};
 
 /// Names this op in error messages.
 const OP: &str = "max-pool";
@@ -51,14 +51,7 @@ impl MaxPool {
     /// The outputs `o` along one side of `size` inputs whose window includes offset `j`
     /// (input `o·stride + j − pad` inside `[0, size)`).
     fn reach(&self, j: usize, out: usize, size: usize) -> std::ops::Range<usize> {
-        let s = self.stride;
-        let lo = self.pad.saturating_sub(j).div_ceil(s);
-        let hi = if size + self.pad > j {
-            ((size - 1 + self.pad - j) / s + 1).min(out)
-        } else {
-            0
-        };
-        lo.min(hi)..hi
+        tap_outputs(j, (self.pad, self.stride), out, size)
     }
 
     /// Max pool of one `h`×`w` plane with any window into `out` (`ho`×`wo`), separably: the
