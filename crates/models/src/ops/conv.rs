@@ -12,15 +12,29 @@
 //! On devices other than the CPU, and for dtypes other than f32, [`conv2d`] falls back to
 //! candle's own `conv2d`.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use candle_core::{CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
 use gemm::Parallelism;
 use rayon::prelude::*;
 
-use super::cpu::{axpy, dot8, f32_slice, matmul, planes_per_task, simd, tap_outputs, with_scratch};
+use super::cpu::{
+    axpy, dot8, f32_slice, for_chunks, matmul, planes_per_task, simd, tap_outputs, with_scratch,
+};
 use super::epilogue::Epilogue;
+use super::winograd::{self, Wino};
 
 /// Names this op in error messages.
 const OP: &str = "conv2d";
+
+static WINOGRAD: AtomicBool = AtomicBool::new(true);
+
+/// Turns the Winograd path of dense 3×3 convolutions on (the default) or off, process-wide, so
+/// that the two algorithms can be timed against each other (`examples/conv_layers.rs`) or a
+/// result checked with the direct im2col sums.
+pub fn set_winograd(on: bool) {
+    WINOGRAD.store(on, Ordering::Relaxed);
+}
 
 /// Stride, zero padding, dilation and groups of a convolution (the same on both axes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,6 +125,27 @@ impl Geom {
             && p.pad == 0
             && p.groups == 1
             && self.l() >= 64
+    }
+    /// The Winograd sizes when this is a dense 3×3 convolution with stride 1 and padding 1 on
+    /// enough channels and enough 2×2 output tiles per call ([`winograd::MIN_TILES`]), unless
+    /// [`set_winograd`] turned it off. A network's first layer (3 input channels) stays on
+    /// im2col, whose 27-row columns suit the product better; so do layers with fewer than 64
+    /// outputs (DenseNet's 32), whose products get too few rows to pay for the transforms.
+    fn winograd(&self) -> Option<Wino> {
+        let p = self.p;
+        let s = Wino {
+            n: self.n,
+            c: self.c,
+            o: self.o,
+            h: self.h,
+            w: self.w,
+        };
+        let fits = (self.kh, self.kw, p.stride, p.pad, p.dilation, p.groups) == (3, 3, 1, 1, 1, 1)
+            && self.c >= 16
+            && self.o >= 64
+            && s.calls_tiles() >= winograd::MIN_TILES
+            && WINOGRAD.load(Ordering::Relaxed);
+        fits.then_some(s)
     }
     /// Samples per chunk: enough columns for an efficient product, a bounded column buffer.
     fn chunk(&self) -> usize {
@@ -249,29 +284,11 @@ fn plan(g: &Geom) -> (usize, bool, Parallelism) {
     }
 }
 
-fn for_chunks(
-    total: &mut [f32],
-    per_sample: usize,
-    s: usize,
-    parallel: bool,
-    f: impl Fn(usize, &mut [f32]) + Sync + Send,
-) {
-    let per_chunk = (per_sample * s).max(1);
-    if parallel {
-        total
-            .par_chunks_mut(per_chunk)
-            .enumerate()
-            .for_each(|(i, c)| f(i * s, c));
-    } else {
-        total
-            .chunks_mut(per_chunk)
-            .enumerate()
-            .for_each(|(i, c)| f(i * s, c));
-    }
-}
-
 /// The convolution of `x` with `w`, followed by `epi` on each output plane when given.
 fn forward(g: &Geom, x: &[f32], w: &[f32], epi: Option<&Epilogue>) -> Vec<f32> {
+    if let Some(s) = g.winograd() {
+        return winograd::forward(&s, x, w, epi);
+    }
     let mut y = vec![0f32; g.n * g.o * g.l()];
     if g.depthwise() {
         dw_forward(g, x, w, &mut y, epi);
@@ -367,6 +384,9 @@ fn gather_dy(g: &Geom, dy: &[f32], s: usize, grp: usize, out: &mut [f32]) {
 }
 
 fn backward_input(g: &Geom, dy: &[f32], w: &[f32]) -> Vec<f32> {
+    if let Some(s) = g.winograd() {
+        return winograd::backward_input(&s, dy, w);
+    }
     let mut dx = vec![0f32; g.n * g.c * g.hw()];
     if g.depthwise() {
         dw_backward_input(g, dy, w, &mut dx);
@@ -423,6 +443,9 @@ fn backward_input(g: &Geom, dy: &[f32], w: &[f32]) -> Vec<f32> {
 }
 
 fn backward_weight(g: &Geom, dy: &[f32], x: &[f32]) -> Vec<f32> {
+    if let Some(s) = g.winograd() {
+        return winograd::backward_weight(&s, dy, x);
+    }
     let wlen = g.o * g.k();
     if g.depthwise() {
         let mut dw = vec![0f32; wlen];
@@ -1070,6 +1093,15 @@ mod tests {
             // with padding 2 on a non-square map, and grouped.
             (2, 6, 7, 5, 4, 5, 1, 2, 1, 1),
             (2, 8, 5, 9, 8, 5, 1, 2, 1, 2),
+            // Dense 3×3, stride 1, padding 1, 64+ outputs, 256+ output tiles (Winograd
+            // F(2×2, 3×3)): even, odd and non-square maps, maps of one and 2×3 pixels, chunks of
+            // several samples, and a call just under the tile threshold (im2col).
+            (2, 32, 32, 32, 64, 3, 1, 1, 1, 1),
+            (8, 16, 15, 17, 64, 3, 1, 1, 1, 1),
+            (33, 24, 5, 6, 65, 3, 1, 1, 1, 1),
+            (260, 16, 1, 1, 64, 3, 1, 1, 1, 1),
+            (130, 16, 2, 3, 64, 3, 1, 1, 1, 1),
+            (15, 16, 8, 8, 64, 3, 1, 1, 1, 1),
             // Depthwise: odd and non-square maps, 3×3 and 5×5 at strides 1–3, multiplier 3,
             // maps smaller than the kernel (non-square maps where candle's backward, which takes
             // its output padding from the height only, is right).

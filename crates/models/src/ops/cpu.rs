@@ -89,6 +89,29 @@ pub(crate) unsafe fn matmul(
     )
 }
 
+/// Calls `f(first_sample, chunk)` on consecutive chunks of `s` samples of `per_sample` elements
+/// each of `total`, in parallel on rayon's pool when `parallel`.
+pub(crate) fn for_chunks(
+    total: &mut [f32],
+    per_sample: usize,
+    s: usize,
+    parallel: bool,
+    f: impl Fn(usize, &mut [f32]) + Sync + Send,
+) {
+    let per_chunk = (per_sample * s).max(1);
+    if parallel {
+        total
+            .par_chunks_mut(per_chunk)
+            .enumerate()
+            .for_each(|(i, c)| f(i * s, c));
+    } else {
+        total
+            .chunks_mut(per_chunk)
+            .enumerate()
+            .for_each(|(i, c)| f(i * s, c));
+    }
+}
+
 /// Elements per parallel task of element-wise kernels (64 KiB of f32).
 pub(crate) const CHUNK: usize = 16384;
 

@@ -13,6 +13,7 @@ pub mod norm;
 pub mod pool;
 #[cfg(test)]
 mod testing;
+mod winograd;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 

@@ -1,0 +1,613 @@
+//! Winograd F(2×2, 3×3) for dense 3×3 convolutions with stride 1 and padding 1 (the bulk of
+//! VGG, the ResNets, DLA, SENet): each 2×2 block of outputs is computed from a 4×4 input tile
+//! with 16 products per channel pair instead of 36, so the matrix products do 2.25× fewer
+//! multiply-adds than im2col. The same transforms give the two gradients exactly (each pass is
+//! the adjoint of a linear map), so training uses it in all three passes:
+//!
+//! - forward: `V = Bᵀ·x·B` per tile, `M[ξ] = U[ξ]·V[ξ]` for the 16 tile positions `ξ`, with
+//!   `U = G·w·Gᵀ`, then `y = Aᵀ·M·A`;
+//! - input gradient: `dM = A·dy·Aᵀ`, `dV[ξ] = U[ξ]ᵀ·dM[ξ]`, `dx += B·dV·Bᵀ` (overlapping tiles add);
+//! - weight gradient: `dU[ξ] = Σ dM[ξ]·V[ξ]ᵀ` over all tiles, `dw = Gᵀ·dU·G`.
+//!
+//! The transforms' coefficients are 0, ±1 and ±½, so the rounding error stays at the level of
+//! the direct sum (the tests hold it to candle's `conv2d` within 1e-4). Work is split over chunks
+//! of whole samples on rayon's pool, as in the im2col path.
+
+use gemm::Parallelism;
+use rayon::prelude::*;
+
+use super::cpu::{for_chunks, matmul, simd, with_scratch};
+use super::epilogue::Epilogue;
+
+/// Positions of a transformed 4×4 tile.
+const XI: usize = 16;
+
+/// Tiles per call below which im2col is faster: with few tiles (ResNet's 4×4 and VGG's 2×2 maps
+/// at batch 32, 128 tiles) each transformed weight `U` (16/9 the weight's size, rebuilt every
+/// call) is used for too few columns, and the products become memory-bound. Measured per layer
+/// shape on 2 threads (docs/performance.md): 4×4 maps at batch 32 were 6–10 % slower, 8×8 maps
+/// at batch 32 (512 tiles) 10–20 % faster.
+pub(super) const MIN_TILES: usize = 256;
+
+/// Sizes of one Winograd convolution: `n` samples of `c` channels on an `h×w` map into `o`
+/// channels of the same size.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Wino {
+    pub(super) n: usize,
+    pub(super) c: usize,
+    pub(super) o: usize,
+    pub(super) h: usize,
+    pub(super) w: usize,
+}
+
+impl Wino {
+    /// Tile rows and columns (2×2 outputs each; the last row/column is cropped on odd maps).
+    fn th(&self) -> usize {
+        self.h.div_ceil(2)
+    }
+    fn tw(&self) -> usize {
+        self.w.div_ceil(2)
+    }
+    /// Tiles per sample.
+    fn tiles(&self) -> usize {
+        self.th() * self.tw()
+    }
+    /// Tiles of the whole call.
+    pub(super) fn calls_tiles(&self) -> usize {
+        self.n * self.tiles()
+    }
+    /// Samples per chunk: about 128 tiles for the products' columns, at most 4 Mi f32 of
+    /// transformed tiles, and at least one chunk per thread.
+    fn chunk(&self, tiles: usize) -> usize {
+        let t = self.tiles().max(1);
+        let want = tiles.div_ceil(t);
+        let cap = ((1usize << 22) / (XI * self.c.max(self.o) * t)).max(1);
+        let threads = rayon::current_num_threads().max(1);
+        want.min(cap).min(self.n.div_ceil(threads)).max(1)
+    }
+    /// Chunks in parallel (one thread each) when there are enough for every thread; otherwise
+    /// one after another, each product on all threads.
+    fn plan(&self, tiles: usize) -> (usize, bool, Parallelism) {
+        let s = self.chunk(tiles);
+        let threads = rayon::current_num_threads().max(1);
+        if self.n.div_ceil(s) >= threads || threads == 1 {
+            (s, true, Parallelism::None)
+        } else {
+            (s, false, Parallelism::Rayon(threads))
+        }
+    }
+}
+
+/// A 1-D transform: `R` outputs, each a combination of `C` inputs.
+type Mat<const R: usize, const C: usize> = [[f32; C]; R];
+
+/// Bᵀ: input tile → transformed tile.
+const BT: Mat<4, 4> = [
+    [1.0, 0.0, -1.0, 0.0],
+    [0.0, 1.0, 1.0, 0.0],
+    [0.0, -1.0, 1.0, 0.0],
+    [0.0, 1.0, 0.0, -1.0],
+];
+/// B, the adjoint of [`BT`] (transformed gradient → input tile gradient).
+const B: Mat<4, 4> = [
+    [1.0, 0.0, 0.0, 0.0],
+    [0.0, 1.0, -1.0, 1.0],
+    [-1.0, 1.0, 1.0, 0.0],
+    [0.0, 0.0, 0.0, -1.0],
+];
+/// Aᵀ: product tile → 2×2 outputs.
+const AT: Mat<2, 4> = [[1.0, 1.0, 1.0, 0.0], [0.0, 1.0, -1.0, -1.0]];
+/// A, the adjoint of [`AT`] (output gradient → product tile gradient).
+const A: Mat<4, 2> = [[1.0, 0.0], [1.0, 1.0], [1.0, -1.0], [0.0, -1.0]];
+/// G: 3×3 kernel → transformed kernel.
+const G: Mat<4, 3> = [
+    [1.0, 0.0, 0.0],
+    [0.5, 0.5, 0.5],
+    [0.5, -0.5, 0.5],
+    [0.0, 0.0, 1.0],
+];
+/// Gᵀ, the adjoint of [`G`] (transformed kernel gradient → kernel gradient).
+const GT: Mat<3, 4> = [
+    [1.0, 0.5, 0.5, 0.0],
+    [0.0, 0.5, -0.5, 0.0],
+    [0.0, 0.5, 0.5, 1.0],
+];
+
+/// `o = Σ c·x` over `terms` with non-zero `c`, element by element: the first three in one
+/// vectorised pass (every row of the transforms here has two or three), any more added after.
+#[inline(always)]
+fn combine<'a>(o: &mut [f32], terms: impl Iterator<Item = (f32, &'a [f32])>) {
+    let n = o.len();
+    let mut rest = terms.filter(|t| t.0 != 0.0);
+    match [rest.next(), rest.next(), rest.next()] {
+        [None, ..] => o.fill(0.0),
+        [Some((a, x)), None, _] => o.iter_mut().zip(&x[..n]).for_each(|(d, &u)| *d = a * u),
+        [Some((a, x)), Some((b, y)), None] => {
+            let xy = x[..n].iter().zip(&y[..n]);
+            o.iter_mut()
+                .zip(xy)
+                .for_each(|(d, (&u, &v))| *d = a * u + b * v)
+        }
+        [Some((a, x)), Some((b, y)), Some((c, z))] => {
+            let xyz = x[..n].iter().zip(&y[..n]).zip(&z[..n]);
+            o.iter_mut()
+                .zip(xyz)
+                .for_each(|(d, ((&u, &v), &w))| *d = a * u + b * v + c * w)
+        }
+    }
+    for (c, x) in rest {
+        o.iter_mut().zip(&x[..n]).for_each(|(d, &u)| *d += c * u);
+    }
+}
+
+/// `out[i][j] = Σ_p Σ_q l[i][p]·x[p][q]·r[j][q]` on `n` lanes at once: the 2-D transform of `n`
+/// tiles (or kernels), each matrix element a run of `n` lanes. Run `(p, q)` of `x` starts at
+/// `x_at(p·Q + q)`, run `(i, j)` of `out` at `out_at(i·J + j)`; `tmp` holds `I·Q·n`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn sandwich<const I: usize, const P: usize, const J: usize, const Q: usize>(
+    (l, r): (&Mat<I, P>, &Mat<J, Q>),
+    n: usize,
+    (x, x_at): (&[f32], impl Fn(usize) -> usize),
+    tmp: &mut [f32],
+    (out, out_at): (&mut [f32], impl Fn(usize) -> usize),
+) {
+    for (i, li) in l.iter().enumerate() {
+        for q in 0..Q {
+            let terms = li.iter().enumerate();
+            let t = &mut tmp[(i * Q + q) * n..][..n];
+            combine(t, terms.map(|(p, &c)| (c, &x[x_at(p * Q + q)..][..n])));
+        }
+    }
+    for i in 0..I {
+        for (j, rj) in r.iter().enumerate() {
+            let terms = rj.iter().enumerate();
+            let o = &mut out[out_at(i * J + j)..][..n];
+            combine(o, terms.map(|(q, &c)| (c, &tmp[(i * Q + q) * n..][..n])));
+        }
+    }
+}
+
+/// Kernels per block of the weight transforms.
+const KB: usize = 256;
+
+/// `U = G·g·Gᵀ` for every `(o, c)` pair of the `[o, c, 3, 3]` weight, laid out `[ξ][o][c]`.
+fn weight_tiles(s: &Wino, w: &[f32]) -> Vec<f32> {
+    let oc = s.o * s.c;
+    let mut u = vec![0f32; XI * oc];
+    let (mut taps, mut tmp) = (vec![0f32; 9 * KB], vec![0f32; 12 * KB]);
+    simd(|| {
+        for (bi, blk) in w.chunks(9 * KB).enumerate() {
+            let (p0, n) = (bi * KB, blk.len() / 9);
+            for (k, g) in blk.chunks_exact(9).enumerate() {
+                for (t, &v) in g.iter().enumerate() {
+                    taps[t * n + k] = v;
+                }
+            }
+            let io = (&mut u[..], |x: usize| x * oc + p0);
+            sandwich((&G, &G), n, (&taps, |t| t * n), &mut tmp, io);
+        }
+    });
+    u
+}
+
+/// `dw = Gᵀ·dU·G` for every `(o, c)` pair: the adjoint of [`weight_tiles`].
+fn weight_grad(s: &Wino, du: &[f32]) -> Vec<f32> {
+    let oc = s.o * s.c;
+    let mut dw = vec![0f32; 9 * oc];
+    let (mut taps, mut tmp) = (vec![0f32; 9 * KB], vec![0f32; 12 * KB]);
+    simd(|| {
+        for (bi, blk) in dw.chunks_mut(9 * KB).enumerate() {
+            let (p0, n) = (bi * KB, blk.len() / 9);
+            let io = (&mut taps[..], |t: usize| t * n);
+            sandwich((&GT, &GT), n, (du, |x| x * oc + p0), &mut tmp, io);
+            for (k, g) in blk.chunks_exact_mut(9).enumerate() {
+                for (t, v) in g.iter_mut().enumerate() {
+                    *v = taps[t * n + k];
+                }
+            }
+        }
+    });
+    dw
+}
+
+/// One padded input row split by parity: padded position `q` holds column `q − 1`, so
+/// `ev[j]` is column `2j − 1` and `od[j]` column `2j` (zero outside `row`, or all zero without
+/// one). Both are `tw + 1` long.
+#[inline(always)]
+fn split_row(row: Option<&[f32]>, ev: &mut [f32], od: &mut [f32]) {
+    ev.fill(0.0);
+    od.fill(0.0);
+    if let Some(row) = row {
+        ev[1..]
+            .iter_mut()
+            .zip(row.iter().skip(1).step_by(2))
+            .for_each(|(e, &v)| *e = v);
+        od.iter_mut()
+            .zip(row.iter().step_by(2))
+            .for_each(|(o, &v)| *o = v);
+    }
+}
+
+/// The tiles of sample `si`, tile row `ty` start at this lane.
+fn lane(s: &Wino, si: usize, ty: usize) -> usize {
+    si * s.tiles() + ty * s.tw()
+}
+
+/// Lanes the transforms work on at once: the tiles of a chunk for as many channels as make
+/// about this many (a late layer's chunk has only 16–64 tiles per channel).
+const LANES: usize = 1024;
+
+/// Channels per block of the transforms for `tc` tiles per channel.
+fn block(tc: usize) -> usize {
+    (LANES / tc.max(1)).max(1)
+}
+
+/// `(first channel, channels)` of each block of `ch` channels.
+fn blocks(ch: usize, tc: usize) -> impl Iterator<Item = (usize, usize)> {
+    let b = block(tc);
+    (0..ch).step_by(b).map(move |c0| (c0, b.min(ch - c0)))
+}
+
+/// Scratch for the transforms of one block of channels of a chunk of `tc` tiles.
+fn scratch_len(s: &Wino, tc: usize) -> usize {
+    32 * block(tc).min(s.c.max(s.o)) * tc + 2 * (s.tw() + 1)
+}
+
+/// `V = Bᵀ·d·B` of every 4×4 input tile of `sc` samples `xs` into `v` `[ξ][c][sc·tiles]`. Input
+/// tile `(ty, tx)` covers rows `2ty−1 … 2ty+2` and columns `2tx−1 … 2tx+2`, zero outside the map.
+#[inline(always)]
+fn input_tiles(s: &Wino, xs: &[f32], sc: usize, v: &mut [f32], scratch: &mut [f32]) {
+    let (c, h, w, tw) = (s.c, s.h, s.w, s.tw());
+    let (tc, hw) = (sc * s.tiles(), h * w);
+    let nb = block(tc).min(c) * tc;
+    let (d, rest) = scratch.split_at_mut(16 * nb);
+    let (tmp, rest) = rest.split_at_mut(16 * nb);
+    let (ev, od) = rest[..2 * (tw + 1)].split_at_mut(tw + 1);
+    for (c0, cn) in blocks(c, tc) {
+        let n = cn * tc;
+        for k in 0..cn {
+            for si in 0..sc {
+                let plane = &xs[(si * c + c0 + k) * hw..][..hw];
+                for ty in 0..s.th() {
+                    let t0 = k * tc + lane(s, si, ty);
+                    for p in 0..4 {
+                        let ih = (2 * ty + p).wrapping_sub(1);
+                        split_row((ih < h).then(|| &plane[ih * w..][..w]), ev, od);
+                        let runs = [&ev[..tw], &od[..tw], &ev[1..], &od[1..]];
+                        for (q, run) in runs.into_iter().enumerate() {
+                            d[(4 * p + q) * n + t0..][..tw].copy_from_slice(run);
+                        }
+                    }
+                }
+            }
+        }
+        let io = (&mut *v, |x: usize| x * c * tc + c0 * tc);
+        sandwich((&BT, &BT), n, (&*d, |x| x * n), tmp, io);
+    }
+}
+
+/// `dM = A·g·Aᵀ` of every 2×2 block `g` of the output gradient (`sc` samples `dys`, zero past
+/// the edge of an odd map) into `dm` `[ξ][o][sc·tiles]`.
+#[inline(always)]
+fn grad_tiles(s: &Wino, dys: &[f32], sc: usize, dm: &mut [f32], scratch: &mut [f32]) {
+    let (o, h, w, tw) = (s.o, s.h, s.w, s.tw());
+    let (tc, hw) = (sc * s.tiles(), h * w);
+    let nb = block(tc).min(o) * tc;
+    let (g, rest) = scratch.split_at_mut(4 * nb);
+    let tmp = &mut rest[..8 * nb];
+    for (o0, on) in blocks(o, tc) {
+        let n = on * tc;
+        for k in 0..on {
+            for si in 0..sc {
+                let plane = &dys[(si * o + o0 + k) * hw..][..hw];
+                for ty in 0..s.th() {
+                    let t0 = k * tc + lane(s, si, ty);
+                    for i in 0..2 {
+                        let oh = 2 * ty + i;
+                        for j in 0..2 {
+                            let run = &mut g[(2 * i + j) * n + t0..][..tw];
+                            run.fill(0.0);
+                            if oh < h {
+                                let row = plane[oh * w..][..w].iter().skip(j).step_by(2);
+                                run.iter_mut().zip(row).for_each(|(d, &v)| *d = v);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let io = (&mut *dm, |x: usize| x * o * tc + o0 * tc);
+        sandwich((&A, &A), n, (&*g, |x| x * n), tmp, io);
+    }
+}
+
+/// `y = Aᵀ·M·A` of every tile of `m` `[ξ][o][sc·tiles]` into `yc` (`sc` samples `[o, h, w]`),
+/// cropping the last row/column of tiles on odd maps.
+#[inline(always)]
+fn output_tiles(s: &Wino, m: &[f32], sc: usize, yc: &mut [f32], scratch: &mut [f32]) {
+    let (o, h, w, tw) = (s.o, s.h, s.w, s.tw());
+    let (tc, hw) = (sc * s.tiles(), h * w);
+    let nb = block(tc).min(o) * tc;
+    let (y, rest) = scratch.split_at_mut(4 * nb);
+    let tmp = &mut rest[..8 * nb];
+    for (o0, on) in blocks(o, tc) {
+        let n = on * tc;
+        let io = (&mut *y, |x: usize| x * n);
+        sandwich((&AT, &AT), n, (m, |x| x * o * tc + o0 * tc), tmp, io);
+        for (k, si) in (0..on).flat_map(|k| (0..sc).map(move |si| (k, si))) {
+            let plane = &mut yc[(si * o + o0 + k) * hw..][..hw];
+            for ty in 0..s.th() {
+                let t0 = k * tc + lane(s, si, ty);
+                for i in 0..2 {
+                    let oh = 2 * ty + i;
+                    if oh >= h {
+                        continue;
+                    }
+                    let row = &mut plane[oh * w..][..w];
+                    let (a, b) = (&y[2 * i * n + t0..][..tw], &y[(2 * i + 1) * n + t0..][..tw]);
+                    for (pair, (&u, &v)) in row.chunks_exact_mut(2).zip(a.iter().zip(b)) {
+                        pair[0] = u;
+                        pair[1] = v;
+                    }
+                    if w % 2 == 1 {
+                        row[w - 1] = a[tw - 1];
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `dx += B·dV·Bᵀ` of every tile of `dv` `[ξ][c][sc·tiles]` into `dxc` (`sc` samples
+/// `[c, h, w]`), the adjoint of [`input_tiles`]: neighbouring tiles overlap by two rows and
+/// columns, and parts outside the map are dropped.
+#[inline(always)]
+fn input_grad(s: &Wino, dv: &[f32], sc: usize, dxc: &mut [f32], scratch: &mut [f32]) {
+    let (c, h, w, tw) = (s.c, s.h, s.w, s.tw());
+    let (tc, hw) = (sc * s.tiles(), h * w);
+    let nb = block(tc).min(c) * tc;
+    let (dd, rest) = scratch.split_at_mut(16 * nb);
+    let (tmp, rest) = rest.split_at_mut(16 * nb);
+    let (ev, od) = rest[..2 * (tw + 1)].split_at_mut(tw + 1);
+    for (c0, cn) in blocks(c, tc) {
+        let n = cn * tc;
+        let io = (&mut *dd, |x: usize| x * n);
+        sandwich((&B, &B), n, (dv, |x| x * c * tc + c0 * tc), tmp, io);
+        for (k, si) in (0..cn).flat_map(|k| (0..sc).map(move |si| (k, si))) {
+            let plane = &mut dxc[(si * c + c0 + k) * hw..][..hw];
+            for ty in 0..s.th() {
+                let t0 = k * tc + lane(s, si, ty);
+                for p in 0..4 {
+                    let ih = (2 * ty + p).wrapping_sub(1);
+                    if ih >= h {
+                        continue;
+                    }
+                    // Padded columns by parity (as in `split_row`), tiles overlapping by one.
+                    let run = |q: usize| &dd[(4 * p + q) * n + t0..][..tw];
+                    ev[..tw].copy_from_slice(run(0));
+                    od[..tw].copy_from_slice(run(1));
+                    (ev[tw], od[tw]) = (0.0, 0.0);
+                    ev[1..].iter_mut().zip(run(2)).for_each(|(d, &v)| *d += v);
+                    od[1..].iter_mut().zip(run(3)).for_each(|(d, &v)| *d += v);
+                    let row = &mut plane[ih * w..][..w];
+                    for (pair, (&a, &b)) in row.chunks_exact_mut(2).zip(od.iter().zip(&ev[1..])) {
+                        pair[0] += a;
+                        pair[1] += b;
+                    }
+                    if w % 2 == 1 {
+                        row[w - 1] += od[tw - 1];
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The convolution of `x` `[n, c, h, w]` with `w` `[o, c, 3, 3]` (stride 1, padding 1), then
+/// `epi` on each output plane when given.
+pub(super) fn forward(s: &Wino, x: &[f32], w: &[f32], epi: Option<&Epilogue>) -> Vec<f32> {
+    let u = weight_tiles(s, w);
+    let (hw, chw, ol) = (s.h * s.w, s.c * s.h * s.w, s.o * s.h * s.w);
+    let mut y = vec![0f32; s.n * ol];
+    let (spc, parallel, par) = s.plan(128);
+    for_chunks(&mut y, ol, spc, parallel, |n0, yc| {
+        let sc = yc.len() / ol;
+        let tc = sc * s.tiles();
+        let (vl, ml) = (XI * s.c * tc, XI * s.o * tc);
+        with_scratch(vl + ml + scratch_len(s, tc), |buf| {
+            let (v, rest) = buf.split_at_mut(vl);
+            let (m, scratch) = rest.split_at_mut(ml);
+            simd(|| input_tiles(s, &x[n0 * chw..][..sc * chw], sc, v, scratch));
+            for xi in 0..XI {
+                // SAFETY: M[ξ] is o × tc, U[ξ] o × c, V[ξ] c × tc, all inside their buffers.
+                unsafe {
+                    matmul(
+                        (s.o, tc, s.c),
+                        m[xi * s.o * tc..].as_mut_ptr(),
+                        tc,
+                        false,
+                        (u[xi * s.o * s.c..].as_ptr(), s.c, 1),
+                        (v[xi * s.c * tc..].as_ptr(), tc, 1),
+                        par,
+                    )
+                };
+            }
+            simd(|| output_tiles(s, m, sc, yc, scratch));
+        });
+        if let Some(e) = epi {
+            e.samples(yc, hw);
+        }
+    });
+    y
+}
+
+/// The gradient with respect to the input, from `dy` `[n, o, h, w]` and the weight `w`.
+pub(super) fn backward_input(s: &Wino, dy: &[f32], w: &[f32]) -> Vec<f32> {
+    let u = weight_tiles(s, w);
+    let (chw, ol) = (s.c * s.h * s.w, s.o * s.h * s.w);
+    let mut dx = vec![0f32; s.n * chw];
+    let (spc, parallel, par) = s.plan(128);
+    for_chunks(&mut dx, chw, spc, parallel, |n0, dxc| {
+        let sc = dxc.len() / chw;
+        let tc = sc * s.tiles();
+        let (vl, ml) = (XI * s.c * tc, XI * s.o * tc);
+        with_scratch(vl + ml + scratch_len(s, tc), |buf| {
+            let (dv, rest) = buf.split_at_mut(vl);
+            let (dm, scratch) = rest.split_at_mut(ml);
+            simd(|| grad_tiles(s, &dy[n0 * ol..][..sc * ol], sc, dm, scratch));
+            for xi in 0..XI {
+                // SAFETY: dV[ξ] is c × tc, U[ξ]ᵀ c × o (U[ξ] read transposed), dM[ξ] o × tc.
+                unsafe {
+                    matmul(
+                        (s.c, tc, s.o),
+                        dv[xi * s.c * tc..].as_mut_ptr(),
+                        tc,
+                        false,
+                        (u[xi * s.o * s.c..].as_ptr(), 1, s.c),
+                        (dm[xi * s.o * tc..].as_ptr(), tc, 1),
+                        par,
+                    )
+                };
+            }
+            simd(|| input_grad(s, dv, sc, dxc, scratch));
+        });
+    });
+    dx
+}
+
+/// The gradient with respect to the weight, from `dy` `[n, o, h, w]` and the input `x`:
+/// accumulated per thread in the transformed domain, summed in a fixed order, transformed back.
+pub(super) fn backward_weight(s: &Wino, dy: &[f32], x: &[f32]) -> Vec<f32> {
+    let (chw, ol, ul) = (s.c * s.h * s.w, s.o * s.h * s.w, XI * s.o * s.c);
+    let (spc, parallel, par) = s.plan(128);
+    let chunks = s.n.div_ceil(spc);
+    let threads = if parallel {
+        rayon::current_num_threads().clamp(1, chunks.max(1))
+    } else {
+        1
+    };
+    let work = |t: usize| {
+        let mut acc = vec![0f32; ul];
+        for ch in (t..chunks).step_by(threads) {
+            let n0 = ch * spc;
+            let sc = spc.min(s.n - n0);
+            let tc = sc * s.tiles();
+            let (vl, ml) = (XI * s.c * tc, XI * s.o * tc);
+            with_scratch(vl + ml + scratch_len(s, tc), |buf| {
+                let (v, rest) = buf.split_at_mut(vl);
+                let (dm, scratch) = rest.split_at_mut(ml);
+                simd(|| input_tiles(s, &x[n0 * chw..][..sc * chw], sc, v, scratch));
+                simd(|| grad_tiles(s, &dy[n0 * ol..][..sc * ol], sc, dm, scratch));
+                for xi in 0..XI {
+                    // SAFETY: dU[ξ] is o × c, dM[ξ] o × tc, V[ξ]ᵀ tc × c (V[ξ] transposed).
+                    unsafe {
+                        matmul(
+                            (s.o, s.c, tc),
+                            acc[xi * s.o * s.c..].as_mut_ptr(),
+                            s.c,
+                            true,
+                            (dm[xi * s.o * tc..].as_ptr(), tc, 1),
+                            (v[xi * s.c * tc..].as_ptr(), 1, tc),
+                            par,
+                        )
+                    };
+                }
+            });
+        }
+        acc
+    };
+    let parts: Vec<Vec<f32>> = if threads > 1 {
+        (0..threads).into_par_iter().map(work).collect()
+    } else {
+        vec![work(0)]
+    };
+    let mut it = parts.into_iter();
+    let mut du = it.next().unwrap_or_else(|| vec![0f32; ul]);
+    for p in it {
+        du.iter_mut().zip(&p).for_each(|(a, b)| *a += b);
+    }
+    weight_grad(s, &du)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Element `[a][b][c][d]` of a 4-D array of the given dimensions, zero outside rows/columns.
+    fn at(v: &[f32], d: [usize; 4], idx: [usize; 2], (i, j): (isize, isize)) -> f64 {
+        if i < 0 || j < 0 || i >= d[2] as isize || j >= d[3] as isize {
+            return 0.0;
+        }
+        v[((idx[0] * d[1] + idx[1]) * d[2] + i as usize) * d[3] + j as usize] as f64
+    }
+
+    fn fill(len: usize, seed: usize) -> Vec<f32> {
+        (0..len)
+            .map(|i| (((i * 37 + seed * 11) % 23) as f32 - 11.0) / 7.0)
+            .collect()
+    }
+
+    fn close(got: &[f32], want: &[f64], what: &str) {
+        let scale = want.iter().fold(1e-6f64, |m, v| m.max(v.abs()));
+        for (k, (g, w)) in got.iter().zip(want).enumerate() {
+            assert!(
+                (*g as f64 - w).abs() / scale < 1e-5,
+                "{what}[{k}]: {g} vs {w}"
+            );
+        }
+    }
+
+    /// The three passes equal the direct sums (in f64) on odd, even, non-square and one-pixel
+    /// maps, whatever the tile threshold of the convolution op: the forward convolution, the
+    /// input gradient and the weight gradient for a probe output gradient.
+    #[test]
+    fn all_three_passes_equal_the_direct_sums() {
+        for (n, c, o, h, w) in [
+            (3, 2, 3, 5, 7),
+            (2, 3, 2, 4, 4),
+            (4, 1, 2, 1, 1),
+            (2, 2, 2, 2, 3),
+        ] {
+            let s = Wino { n, c, o, h, w };
+            let xd = [n, c, h, w];
+            let (x, wt, dy) = (
+                fill(n * c * h * w, 1),
+                fill(o * c * 9, 2),
+                fill(n * o * h * w, 3),
+            );
+            let tap = |a: usize| a as isize - 1;
+            let (mut y, mut dx, mut dw) = (
+                vec![0f64; dy.len()],
+                vec![0f64; x.len()],
+                vec![0f64; wt.len()],
+            );
+            for (ni, oi, ci, i, j, a, b) in (0..n).flat_map(|ni| {
+                (0..o).flat_map(move |oi| {
+                    (0..c).flat_map(move |ci| {
+                        (0..h).flat_map(move |i| {
+                            (0..w).flat_map(move |j| {
+                                (0..3).flat_map(move |a| {
+                                    (0..3).map(move |b| (ni, oi, ci, i, j, a, b))
+                                })
+                            })
+                        })
+                    })
+                })
+            }) {
+                let (ii, jj) = (i as isize + tap(a), j as isize + tap(b));
+                let wv = wt[((oi * c + ci) * 3 + a) * 3 + b] as f64;
+                let yi = ((ni * o + oi) * h + i) * w + j;
+                y[yi] += at(&x, xd, [ni, ci], (ii, jj)) * wv;
+                dw[((oi * c + ci) * 3 + a) * 3 + b] +=
+                    dy[yi] as f64 * at(&x, xd, [ni, ci], (ii, jj));
+                if ii >= 0 && jj >= 0 && ii < h as isize && jj < w as isize {
+                    dx[((ni * c + ci) * h + ii as usize) * w + jj as usize] += dy[yi] as f64 * wv;
+                }
+            }
+            close(&forward(&s, &x, &wt, None), &y, "y");
+            close(&backward_input(&s, &dy, &wt), &dx, "dx");
+            close(&backward_weight(&s, &dy, &x), &dw, "dw");
+        }
+    }
+}
