@@ -6,13 +6,15 @@
 //! `cargo run --release -p greenbench-models --example conv_layers -- [--threads 2]
 //!  [--batches 32,128] [--repeats 5]`
 //!
-//! Per layer shape and batch: the best of `--repeats` forward passes (under no_grad) and of
-//! forward + backward passes (both gradients), in ms, for each algorithm, and their ratio.
+//! Per layer shape and batch: the path a model takes there (`uses_winograd`), and the best of
+//! `--repeats` forward passes (under no_grad) and of forward + backward passes (both gradients),
+//! in ms, with im2col forced and with that default path, and their ratio (the rows below the
+//! thresholds run im2col twice, so their ratio shows the noise).
 
 use std::time::Instant;
 
 use candle_core::{Device, Tensor, Var};
-use greenbench_models::ops::conv::{conv2d, set_winograd, ConvParams};
+use greenbench_models::ops::conv::{conv2d, set_winograd, uses_winograd, ConvParams};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -71,10 +73,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         dilation: 1,
         groups: 1,
     };
-    println!("threads={threads} repeats={repeats} (best ms; ratio = im2col / winograd)");
+    println!("threads={threads} repeats={repeats} (best ms; ratio = im2col / default path)");
+    println!("default path: the one a model takes (im2col below the Winograd thresholds)");
     println!(
-        "{:>5} {:>4} {:>4} {:>4} | {:>9} {:>9} {:>6} | {:>9} {:>9} {:>6}",
-        "batch", "in", "out", "map", "fwd i2c", "fwd wino", "ratio", "trn i2c", "trn wino", "ratio"
+        "{:>5} {:>4} {:>4} {:>4} {:>8} | {:>9} {:>9} {:>6} | {:>9} {:>9} {:>6}",
+        "batch",
+        "in",
+        "out",
+        "map",
+        "default",
+        "fwd i2c",
+        "fwd dflt",
+        "ratio",
+        "trn i2c",
+        "trn dflt",
+        "ratio"
     );
     pool.install(|| -> candle_core::Result<()> {
         for &n in &batches {
@@ -93,8 +106,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     times.push((fwd, train));
                 }
                 let ((f0, t0), (f1, t1)) = (times[0], times[1]);
+                let path = if uses_winograd(&[n, c, h, h], &[o, c, 3, 3], p) {
+                    "winograd"
+                } else {
+                    "im2col"
+                };
                 println!(
-                    "{n:>5} {c:>4} {o:>4} {h:>4} | {f0:>9.2} {f1:>9.2} {:>6.2} | {t0:>9.2} {t1:>9.2} {:>6.2}",
+                    "{n:>5} {c:>4} {o:>4} {h:>4} {path:>8} | {f0:>9.2} {f1:>9.2} {:>6.2} | {t0:>9.2} {t1:>9.2} {:>6.2}",
                     f0 / f1,
                     t0 / t1
                 );

@@ -1045,6 +1045,12 @@ pub fn conv2d_eval(x: &Tensor, weight: &Tensor, p: ConvParams, epi: Epilogue) ->
         .apply_op2_no_bwd(&weight.contiguous()?, &Forward(p, Some(epi)))
 }
 
+/// Whether a convolution of an input of dims `x` with a weight of dims `w` runs as Winograd
+/// F(2×2, 3×3) on the CPU (see `ops/winograd.rs`); false for shapes that do not fit.
+pub fn uses_winograd(x: &[usize], w: &[usize], p: ConvParams) -> bool {
+    Geom::new(x, w, p).is_ok_and(|g| g.winograd().is_some())
+}
+
 /// `x` `[n, c, h, w]` convolved with `weight` `[o, c/groups, kh, kw]` (PyTorch semantics, no
 /// bias). f32 on the CPU runs the custom op; anything else runs candle's `conv2d`.
 pub fn conv2d(x: &Tensor, weight: &Tensor, p: ConvParams) -> Result<Tensor> {
@@ -1124,6 +1130,7 @@ mod tests {
             (2, 6, 2, 2, 6, 5, 1, 2, 1, 6),
             (2, 4, 3, 5, 4, 3, 1, 0, 1, 4),
         ];
+        let mut winograd = 0;
         for (n, c, h, w, o, k, stride, pad, dilation, groups) in cases {
             let p = ConvParams {
                 stride,
@@ -1131,6 +1138,7 @@ mod tests {
                 dilation,
                 groups,
             };
+            winograd += usize::from(uses_winograd(&[n, c, h, w], &[o, c / groups, k, k], p));
             let x = Var::from_tensor(&rand(&[n, c, h, w])?)?;
             let wt = Var::from_tensor(&rand(&[o, c / groups, k, k])?)?;
             let ours = conv2d(&x, &wt, p)?;
@@ -1148,6 +1156,7 @@ mod tests {
                 assert!(d < 1e-4, "{what} gradient {p:?}: {d}");
             }
         }
+        assert_eq!(winograd, 5, "the Winograd cases took another path");
         Ok(())
     }
 

@@ -16,7 +16,7 @@
 use gemm::Parallelism;
 use rayon::prelude::*;
 
-use super::cpu::{for_chunks, matmul, simd, with_scratch};
+use super::cpu::{for_chunks, matmul, simd, with_scratch, SendPtr};
 use super::epilogue::Epilogue;
 
 /// Positions of a transformed 4×4 tile.
@@ -171,43 +171,55 @@ fn sandwich<const I: usize, const P: usize, const J: usize, const Q: usize>(
 /// Kernels per block of the weight transforms.
 const KB: usize = 256;
 
-/// `U = G·g·Gᵀ` for every `(o, c)` pair of the `[o, c, 3, 3]` weight, laid out `[ξ][o][c]`.
+/// `U = G·g·Gᵀ` for every `(o, c)` pair of the `[o, c, 3, 3]` weight, laid out `[ξ][o][c]`; blocks
+/// of [`KB`] kernels in parallel (the largest weights, 512×512, give 4 Mi transformed values).
 fn weight_tiles(s: &Wino, w: &[f32]) -> Vec<f32> {
     let oc = s.o * s.c;
     let mut u = vec![0f32; XI * oc];
-    let (mut taps, mut tmp) = (vec![0f32; 9 * KB], vec![0f32; 12 * KB]);
-    simd(|| {
-        for (bi, blk) in w.chunks(9 * KB).enumerate() {
+    let dst = SendPtr(u.as_mut_ptr());
+    let buffers = || (vec![0f32; 9 * KB], vec![0f32; 12 * KB], vec![0f32; XI * KB]);
+    w.par_chunks(9 * KB)
+        .enumerate()
+        .for_each_init(buffers, |(taps, tmp, out), (bi, blk)| {
             let (p0, n) = (bi * KB, blk.len() / 9);
-            for (k, g) in blk.chunks_exact(9).enumerate() {
-                for (t, &v) in g.iter().enumerate() {
-                    taps[t * n + k] = v;
+            simd(|| {
+                for (k, g) in blk.chunks_exact(9).enumerate() {
+                    for (t, &v) in g.iter().enumerate() {
+                        taps[t * n + k] = v;
+                    }
                 }
+                let io = (&mut out[..], |x: usize| x * n);
+                sandwich((&G, &G), n, (&taps[..], |t| t * n), tmp, io);
+            });
+            assert!(p0 + n <= oc, "weight block outside the weight");
+            for (x, run) in out[..XI * n].chunks_exact(n).enumerate() {
+                // SAFETY: run `x < 16` of this block is `[x·oc + p0, +n)` of `u` (p0 + n ≤ oc,
+                // checked above): inside it, and written by no other block.
+                unsafe { dst.slice(x * oc + p0, n) }.copy_from_slice(run);
             }
-            let io = (&mut u[..], |x: usize| x * oc + p0);
-            sandwich((&G, &G), n, (&taps, |t| t * n), &mut tmp, io);
-        }
-    });
+        });
     u
 }
 
-/// `dw = Gᵀ·dU·G` for every `(o, c)` pair: the adjoint of [`weight_tiles`].
+/// `dw = Gᵀ·dU·G` for every `(o, c)` pair: the adjoint of [`weight_tiles`], blocks in parallel.
 fn weight_grad(s: &Wino, du: &[f32]) -> Vec<f32> {
     let oc = s.o * s.c;
     let mut dw = vec![0f32; 9 * oc];
-    let (mut taps, mut tmp) = (vec![0f32; 9 * KB], vec![0f32; 12 * KB]);
-    simd(|| {
-        for (bi, blk) in dw.chunks_mut(9 * KB).enumerate() {
+    let buffers = || (vec![0f32; 9 * KB], vec![0f32; 12 * KB]);
+    dw.par_chunks_mut(9 * KB)
+        .enumerate()
+        .for_each_init(buffers, |(taps, tmp), (bi, blk)| {
             let (p0, n) = (bi * KB, blk.len() / 9);
-            let io = (&mut taps[..], |t: usize| t * n);
-            sandwich((&GT, &GT), n, (du, |x| x * oc + p0), &mut tmp, io);
-            for (k, g) in blk.chunks_exact_mut(9).enumerate() {
-                for (t, v) in g.iter_mut().enumerate() {
-                    *v = taps[t * n + k];
+            simd(|| {
+                let io = (&mut taps[..], |t: usize| t * n);
+                sandwich((&GT, &GT), n, (du, |x| x * oc + p0), tmp, io);
+                for (k, g) in blk.chunks_exact_mut(9).enumerate() {
+                    for (t, v) in g.iter_mut().enumerate() {
+                        *v = taps[t * n + k];
+                    }
                 }
-            }
-        }
-    });
+            });
+        });
     dw
 }
 
