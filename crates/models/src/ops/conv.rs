@@ -19,7 +19,8 @@ use gemm::Parallelism;
 use rayon::prelude::*;
 
 use super::cpu::{
-    axpy, dot8, f32_slice, for_chunks, matmul, planes_per_task, simd, tap_outputs, with_scratch,
+    axpy, dot8, f32_slice, for_chunks, matmul, planes_per_task, simd, sum_chunks, tap_outputs,
+    with_scratch,
 };
 use super::epilogue::Epilogue;
 use super::winograd::{self, Wino};
@@ -454,27 +455,18 @@ fn backward_weight(g: &Geom, dy: &[f32], x: &[f32]) -> Vec<f32> {
     }
     let (s, parallel, par) = plan(g);
     let (k, l, og, ol, chw) = (g.k(), g.l(), g.og(), g.o * g.l(), g.c * g.hw());
-    let chunks = g.n.div_ceil(s);
-    let threads = if parallel {
-        rayon::current_num_threads().clamp(1, chunks.max(1))
-    } else {
-        1
-    };
-    let work = |t: usize| {
-        let mut acc = vec![0f32; wlen];
-        let mut cols = Vec::new();
-        let mut dyg = Vec::new();
-        for ch in (t..chunks).step_by(threads) {
-            let n0 = ch * s;
-            let sc = s.min(g.n - n0);
-            let sl = sc * l;
-            let xs = &x[n0 * chw..][..sc * chw];
-            let dys = &dy[n0 * ol..][..sc * ol];
-            cols.resize(k * sl, 0.0);
-            dyg.resize(og * sl, 0.0);
+    sum_chunks(g.n.div_ceil(s), wlen, parallel, |ch, acc| {
+        let n0 = ch * s;
+        let sc = s.min(g.n - n0);
+        let sl = sc * l;
+        let xs = &x[n0 * chw..][..sc * chw];
+        let dys = &dy[n0 * ol..][..sc * ol];
+        // Both written in full before they are read.
+        with_scratch(k * sl + og * sl, |buf| {
+            let (cols, dyg) = buf.split_at_mut(k * sl);
             for grp in 0..g.p.groups {
-                im2col(g, xs, sc, grp, &mut cols);
-                gather_dy(g, dys, sc, grp, &mut dyg);
+                im2col(g, xs, sc, grp, cols);
+                gather_dy(g, dys, sc, grp, dyg);
                 // dW_g [og × k] += dyg [og × sl] · colsᵀ [sl × k]
                 // SAFETY: acc holds o × k; the slices cover the strided matrices.
                 unsafe {
@@ -489,20 +481,8 @@ fn backward_weight(g: &Geom, dy: &[f32], x: &[f32]) -> Vec<f32> {
                     )
                 };
             }
-        }
-        acc
-    };
-    let parts: Vec<Vec<f32>> = if threads > 1 {
-        (0..threads).into_par_iter().map(work).collect()
-    } else {
-        vec![work(0)]
-    };
-    let mut it = parts.into_iter();
-    let mut total = it.next().unwrap_or_else(|| vec![0f32; wlen]);
-    for p in it {
-        total.iter_mut().zip(&p).for_each(|(a, b)| *a += b);
-    }
-    total
+        });
+    })
 }
 
 /// A zero-padded copy of one input plane, split by phase modulo the stride in both directions:

@@ -112,6 +112,41 @@ pub(crate) fn for_chunks(
     }
 }
 
+/// Sums over `chunks` chunks of per-chunk contributions to one `len`-long result (a weight
+/// gradient): `add(chunk, acc)` adds chunk `chunk` into `acc`. With `parallel`, each thread of
+/// rayon's pool takes every `threads`-th chunk into its own accumulator and the accumulators
+/// are summed in thread order, so the result does not depend on scheduling.
+pub(crate) fn sum_chunks(
+    chunks: usize,
+    len: usize,
+    parallel: bool,
+    add: impl Fn(usize, &mut [f32]) + Sync,
+) -> Vec<f32> {
+    let threads = if parallel {
+        rayon::current_num_threads().clamp(1, chunks.max(1))
+    } else {
+        1
+    };
+    let work = |t: usize| {
+        let mut acc = vec![0f32; len];
+        for ch in (t..chunks).step_by(threads) {
+            add(ch, &mut acc);
+        }
+        acc
+    };
+    let parts: Vec<Vec<f32>> = if threads > 1 {
+        (0..threads).into_par_iter().map(work).collect()
+    } else {
+        vec![work(0)]
+    };
+    let mut it = parts.into_iter();
+    let mut total = it.next().unwrap_or_else(|| vec![0f32; len]);
+    for p in it {
+        total.iter_mut().zip(&p).for_each(|(a, b)| *a += b);
+    }
+    total
+}
+
 /// Elements per parallel task of element-wise kernels (64 KiB of f32).
 pub(crate) const CHUNK: usize = 16384;
 

@@ -16,7 +16,7 @@
 use gemm::Parallelism;
 use rayon::prelude::*;
 
-use super::cpu::{for_chunks, matmul, simd, with_scratch, SendPtr};
+use super::cpu::{for_chunks, matmul, simd, sum_chunks, with_scratch, SendPtr};
 use super::epilogue::Epilogue;
 
 /// Positions of a transformed 4×4 tile.
@@ -241,9 +241,22 @@ fn split_row(row: Option<&[f32]>, ev: &mut [f32], od: &mut [f32]) {
     }
 }
 
-/// The tiles of sample `si`, tile row `ty` start at this lane.
-fn lane(s: &Wino, si: usize, ty: usize) -> usize {
-    si * s.tiles() + ty * s.tw()
+/// Every row of tiles of a block of `chans` channels × `sc` samples, as `(plane, ty, lane)`: the
+/// plane `(sample, channel)` it lies in (`si·channels + first + k`, for a layer of `channels`
+/// channels whose block starts at `first`), its tile row, and the first of its `tw` lanes (the
+/// lanes of block channel `k` start at `k·sc·tiles`, those of sample `si` `si·tiles` after).
+fn tile_rows(
+    s: &Wino,
+    (sc, chans): (usize, usize),
+    (channels, first): (usize, usize),
+) -> impl Iterator<Item = (usize, usize, usize)> {
+    let (th, tw, tiles) = (s.th(), s.tw(), s.tiles());
+    (0..chans).flat_map(move |k| {
+        (0..sc).flat_map(move |si| {
+            let plane = si * channels + first + k;
+            (0..th).map(move |ty| (plane, ty, (k * sc + si) * tiles + ty * tw))
+        })
+    })
 }
 
 /// Lanes the transforms work on at once: the tiles of a chunk for as many channels as make
@@ -278,19 +291,14 @@ fn input_tiles(s: &Wino, xs: &[f32], sc: usize, v: &mut [f32], scratch: &mut [f3
     let (ev, od) = rest[..2 * (tw + 1)].split_at_mut(tw + 1);
     for (c0, cn) in blocks(c, tc) {
         let n = cn * tc;
-        for k in 0..cn {
-            for si in 0..sc {
-                let plane = &xs[(si * c + c0 + k) * hw..][..hw];
-                for ty in 0..s.th() {
-                    let t0 = k * tc + lane(s, si, ty);
-                    for p in 0..4 {
-                        let ih = (2 * ty + p).wrapping_sub(1);
-                        split_row((ih < h).then(|| &plane[ih * w..][..w]), ev, od);
-                        let runs = [&ev[..tw], &od[..tw], &ev[1..], &od[1..]];
-                        for (q, run) in runs.into_iter().enumerate() {
-                            d[(4 * p + q) * n + t0..][..tw].copy_from_slice(run);
-                        }
-                    }
+        for (pl, ty, t0) in tile_rows(s, (sc, cn), (c, c0)) {
+            let plane = &xs[pl * hw..][..hw];
+            for p in 0..4 {
+                let ih = (2 * ty + p).wrapping_sub(1);
+                split_row((ih < h).then(|| &plane[ih * w..][..w]), ev, od);
+                let runs = [&ev[..tw], &od[..tw], &ev[1..], &od[1..]];
+                for (q, run) in runs.into_iter().enumerate() {
+                    d[(4 * p + q) * n + t0..][..tw].copy_from_slice(run);
                 }
             }
         }
@@ -310,21 +318,16 @@ fn grad_tiles(s: &Wino, dys: &[f32], sc: usize, dm: &mut [f32], scratch: &mut [f
     let tmp = &mut rest[..8 * nb];
     for (o0, on) in blocks(o, tc) {
         let n = on * tc;
-        for k in 0..on {
-            for si in 0..sc {
-                let plane = &dys[(si * o + o0 + k) * hw..][..hw];
-                for ty in 0..s.th() {
-                    let t0 = k * tc + lane(s, si, ty);
-                    for i in 0..2 {
-                        let oh = 2 * ty + i;
-                        for j in 0..2 {
-                            let run = &mut g[(2 * i + j) * n + t0..][..tw];
-                            run.fill(0.0);
-                            if oh < h {
-                                let row = plane[oh * w..][..w].iter().skip(j).step_by(2);
-                                run.iter_mut().zip(row).for_each(|(d, &v)| *d = v);
-                            }
-                        }
+        for (pl, ty, t0) in tile_rows(s, (sc, on), (o, o0)) {
+            let plane = &dys[pl * hw..][..hw];
+            for i in 0..2 {
+                let oh = 2 * ty + i;
+                for j in 0..2 {
+                    let run = &mut g[(2 * i + j) * n + t0..][..tw];
+                    run.fill(0.0);
+                    if oh < h {
+                        let row = plane[oh * w..][..w].iter().skip(j).step_by(2);
+                        run.iter_mut().zip(row).for_each(|(d, &v)| *d = v);
                     }
                 }
             }
@@ -347,24 +350,21 @@ fn output_tiles(s: &Wino, m: &[f32], sc: usize, yc: &mut [f32], scratch: &mut [f
         let n = on * tc;
         let io = (&mut *y, |x: usize| x * n);
         sandwich((&AT, &AT), n, (m, |x| x * o * tc + o0 * tc), tmp, io);
-        for (k, si) in (0..on).flat_map(|k| (0..sc).map(move |si| (k, si))) {
-            let plane = &mut yc[(si * o + o0 + k) * hw..][..hw];
-            for ty in 0..s.th() {
-                let t0 = k * tc + lane(s, si, ty);
-                for i in 0..2 {
-                    let oh = 2 * ty + i;
-                    if oh >= h {
-                        continue;
-                    }
-                    let row = &mut plane[oh * w..][..w];
-                    let (a, b) = (&y[2 * i * n + t0..][..tw], &y[(2 * i + 1) * n + t0..][..tw]);
-                    for (pair, (&u, &v)) in row.chunks_exact_mut(2).zip(a.iter().zip(b)) {
-                        pair[0] = u;
-                        pair[1] = v;
-                    }
-                    if w % 2 == 1 {
-                        row[w - 1] = a[tw - 1];
-                    }
+        for (pl, ty, t0) in tile_rows(s, (sc, on), (o, o0)) {
+            let plane = &mut yc[pl * hw..][..hw];
+            for i in 0..2 {
+                let oh = 2 * ty + i;
+                if oh >= h {
+                    continue;
+                }
+                let row = &mut plane[oh * w..][..w];
+                let (a, b) = (&y[2 * i * n + t0..][..tw], &y[(2 * i + 1) * n + t0..][..tw]);
+                for (pair, (&u, &v)) in row.chunks_exact_mut(2).zip(a.iter().zip(b)) {
+                    pair[0] = u;
+                    pair[1] = v;
+                }
+                if w % 2 == 1 {
+                    row[w - 1] = a[tw - 1];
                 }
             }
         }
@@ -386,33 +386,66 @@ fn input_grad(s: &Wino, dv: &[f32], sc: usize, dxc: &mut [f32], scratch: &mut [f
         let n = cn * tc;
         let io = (&mut *dd, |x: usize| x * n);
         sandwich((&B, &B), n, (dv, |x| x * c * tc + c0 * tc), tmp, io);
-        for (k, si) in (0..cn).flat_map(|k| (0..sc).map(move |si| (k, si))) {
-            let plane = &mut dxc[(si * c + c0 + k) * hw..][..hw];
-            for ty in 0..s.th() {
-                let t0 = k * tc + lane(s, si, ty);
-                for p in 0..4 {
-                    let ih = (2 * ty + p).wrapping_sub(1);
-                    if ih >= h {
-                        continue;
-                    }
-                    // Padded columns by parity (as in `split_row`), tiles overlapping by one.
-                    let run = |q: usize| &dd[(4 * p + q) * n + t0..][..tw];
-                    ev[..tw].copy_from_slice(run(0));
-                    od[..tw].copy_from_slice(run(1));
-                    (ev[tw], od[tw]) = (0.0, 0.0);
-                    ev[1..].iter_mut().zip(run(2)).for_each(|(d, &v)| *d += v);
-                    od[1..].iter_mut().zip(run(3)).for_each(|(d, &v)| *d += v);
-                    let row = &mut plane[ih * w..][..w];
-                    for (pair, (&a, &b)) in row.chunks_exact_mut(2).zip(od.iter().zip(&ev[1..])) {
-                        pair[0] += a;
-                        pair[1] += b;
-                    }
-                    if w % 2 == 1 {
-                        row[w - 1] += od[tw - 1];
-                    }
+        for (pl, ty, t0) in tile_rows(s, (sc, cn), (c, c0)) {
+            let plane = &mut dxc[pl * hw..][..hw];
+            for p in 0..4 {
+                let ih = (2 * ty + p).wrapping_sub(1);
+                if ih >= h {
+                    continue;
+                }
+                // Padded columns by parity (as in `split_row`), tiles overlapping by one.
+                let run = |q: usize| &dd[(4 * p + q) * n + t0..][..tw];
+                ev[..tw].copy_from_slice(run(0));
+                od[..tw].copy_from_slice(run(1));
+                (ev[tw], od[tw]) = (0.0, 0.0);
+                ev[1..].iter_mut().zip(run(2)).for_each(|(d, &v)| *d += v);
+                od[1..].iter_mut().zip(run(3)).for_each(|(d, &v)| *d += v);
+                let row = &mut plane[ih * w..][..w];
+                for (pair, (&a, &b)) in row.chunks_exact_mut(2).zip(od.iter().zip(&ev[1..])) {
+                    pair[0] += a;
+                    pair[1] += b;
+                }
+                if w % 2 == 1 {
+                    row[w - 1] += od[tw - 1];
                 }
             }
         }
+    }
+}
+
+/// The 16 products `dst[ξ] (+)= a[ξ]·b[ξ]` of sizes `(m, n, k)`, one per tile position: each
+/// buffer holds its 16 matrices one after another (`len / 16` apart); `a` and `b` are given as
+/// (buffer, row stride, column stride), `dst` is row-major.
+fn products(
+    (m, n, k): (usize, usize, usize),
+    dst: &mut [f32],
+    accumulate: bool,
+    a: (&[f32], usize, usize),
+    b: (&[f32], usize, usize),
+    par: Parallelism,
+) {
+    let (dl, al, bl) = (dst.len() / XI, a.0.len() / XI, b.0.len() / XI);
+    let fits = |len: usize, rows: usize, cols: usize, (rs, cs): (usize, usize)| {
+        rows == 0 || cols == 0 || (rows - 1) * rs + (cols - 1) * cs < len
+    };
+    assert!(
+        fits(dl, m, n, (n, 1)) && fits(al, m, k, (a.1, a.2)) && fits(bl, k, n, (b.1, b.2)),
+        "Winograd products outside their buffers"
+    );
+    for xi in 0..XI {
+        // SAFETY: each matrix lies inside its own 16th of its buffer (checked above); `dst` is
+        // a separate mutable buffer, so it aliases neither operand.
+        unsafe {
+            matmul(
+                (m, n, k),
+                dst[xi * dl..].as_mut_ptr(),
+                n,
+                accumulate,
+                (a.0[xi * al..].as_ptr(), a.1, a.2),
+                (b.0[xi * bl..].as_ptr(), b.1, b.2),
+                par,
+            )
+        };
     }
 }
 
@@ -431,20 +464,7 @@ pub(super) fn forward(s: &Wino, x: &[f32], w: &[f32], epi: Option<&Epilogue>) ->
             let (v, rest) = buf.split_at_mut(vl);
             let (m, scratch) = rest.split_at_mut(ml);
             simd(|| input_tiles(s, &x[n0 * chw..][..sc * chw], sc, v, scratch));
-            for xi in 0..XI {
-                // SAFETY: M[ξ] is o × tc, U[ξ] o × c, V[ξ] c × tc, all inside their buffers.
-                unsafe {
-                    matmul(
-                        (s.o, tc, s.c),
-                        m[xi * s.o * tc..].as_mut_ptr(),
-                        tc,
-                        false,
-                        (u[xi * s.o * s.c..].as_ptr(), s.c, 1),
-                        (v[xi * s.c * tc..].as_ptr(), tc, 1),
-                        par,
-                    )
-                };
-            }
+            products((s.o, tc, s.c), m, false, (&u, s.c, 1), (v, tc, 1), par);
             simd(|| output_tiles(s, m, sc, yc, scratch));
         });
         if let Some(e) = epi {
@@ -468,20 +488,8 @@ pub(super) fn backward_input(s: &Wino, dy: &[f32], w: &[f32]) -> Vec<f32> {
             let (dv, rest) = buf.split_at_mut(vl);
             let (dm, scratch) = rest.split_at_mut(ml);
             simd(|| grad_tiles(s, &dy[n0 * ol..][..sc * ol], sc, dm, scratch));
-            for xi in 0..XI {
-                // SAFETY: dV[ξ] is c × tc, U[ξ]ᵀ c × o (U[ξ] read transposed), dM[ξ] o × tc.
-                unsafe {
-                    matmul(
-                        (s.c, tc, s.o),
-                        dv[xi * s.c * tc..].as_mut_ptr(),
-                        tc,
-                        false,
-                        (u[xi * s.o * s.c..].as_ptr(), 1, s.c),
-                        (dm[xi * s.o * tc..].as_ptr(), tc, 1),
-                        par,
-                    )
-                };
-            }
+            // dV[ξ] = U[ξ]ᵀ·dM[ξ]: U[ξ] (o × c) read transposed.
+            products((s.c, tc, s.o), dv, false, (&u, 1, s.c), (dm, tc, 1), par);
             simd(|| input_grad(s, dv, sc, dxc, scratch));
         });
     });
@@ -493,52 +501,20 @@ pub(super) fn backward_input(s: &Wino, dy: &[f32], w: &[f32]) -> Vec<f32> {
 pub(super) fn backward_weight(s: &Wino, dy: &[f32], x: &[f32]) -> Vec<f32> {
     let (chw, ol, ul) = (s.c * s.h * s.w, s.o * s.h * s.w, XI * s.o * s.c);
     let (spc, parallel, par) = s.plan(128);
-    let chunks = s.n.div_ceil(spc);
-    let threads = if parallel {
-        rayon::current_num_threads().clamp(1, chunks.max(1))
-    } else {
-        1
-    };
-    let work = |t: usize| {
-        let mut acc = vec![0f32; ul];
-        for ch in (t..chunks).step_by(threads) {
-            let n0 = ch * spc;
-            let sc = spc.min(s.n - n0);
-            let tc = sc * s.tiles();
-            let (vl, ml) = (XI * s.c * tc, XI * s.o * tc);
-            with_scratch(vl + ml + scratch_len(s, tc), |buf| {
-                let (v, rest) = buf.split_at_mut(vl);
-                let (dm, scratch) = rest.split_at_mut(ml);
-                simd(|| input_tiles(s, &x[n0 * chw..][..sc * chw], sc, v, scratch));
-                simd(|| grad_tiles(s, &dy[n0 * ol..][..sc * ol], sc, dm, scratch));
-                for xi in 0..XI {
-                    // SAFETY: dU[ξ] is o × c, dM[ξ] o × tc, V[ξ]ᵀ tc × c (V[ξ] transposed).
-                    unsafe {
-                        matmul(
-                            (s.o, s.c, tc),
-                            acc[xi * s.o * s.c..].as_mut_ptr(),
-                            s.c,
-                            true,
-                            (dm[xi * s.o * tc..].as_ptr(), tc, 1),
-                            (v[xi * s.c * tc..].as_ptr(), 1, tc),
-                            par,
-                        )
-                    };
-                }
-            });
-        }
-        acc
-    };
-    let parts: Vec<Vec<f32>> = if threads > 1 {
-        (0..threads).into_par_iter().map(work).collect()
-    } else {
-        vec![work(0)]
-    };
-    let mut it = parts.into_iter();
-    let mut du = it.next().unwrap_or_else(|| vec![0f32; ul]);
-    for p in it {
-        du.iter_mut().zip(&p).for_each(|(a, b)| *a += b);
-    }
+    let du = sum_chunks(s.n.div_ceil(spc), ul, parallel, |ch, acc| {
+        let n0 = ch * spc;
+        let sc = spc.min(s.n - n0);
+        let tc = sc * s.tiles();
+        let (vl, ml) = (XI * s.c * tc, XI * s.o * tc);
+        with_scratch(vl + ml + scratch_len(s, tc), |buf| {
+            let (v, rest) = buf.split_at_mut(vl);
+            let (dm, scratch) = rest.split_at_mut(ml);
+            simd(|| input_tiles(s, &x[n0 * chw..][..sc * chw], sc, v, scratch));
+            simd(|| grad_tiles(s, &dy[n0 * ol..][..sc * ol], sc, dm, scratch));
+            // dU[ξ] += dM[ξ]·V[ξ]ᵀ: V[ξ] (c × tc) read transposed.
+            products((s.o, s.c, tc), acc, true, (dm, tc, 1), (v, 1, tc), par);
+        });
+    });
     weight_grad(s, &du)
 }
 
