@@ -43,7 +43,7 @@ pub fn read_cifar_batch(path: &Path) -> Result<CifarImages, DataError> {
 
 /// Parses batch bytes; `file` only names the file in errors.
 pub fn parse_cifar_batch(bytes: &[u8], file: &Path) -> Result<CifarImages, DataError> {
-    if bytes.is_empty() || bytes.len() % RECORD != 0 {
+    if bytes.is_empty() || !bytes.len().is_multiple_of(RECORD) {
         return Err(DataError::format(
             file,
             if bytes.len() > RECORD { "truncated or padded CIFAR-10 batch" } else { "truncated CIFAR-10 batch" },

@@ -37,7 +37,7 @@ pub fn parse_digit_file(bytes: &[u8], file: &Path) -> Result<Vec<f32>, DataError
         )
     })?;
     let data = parsed.data;
-    if data.is_empty() || data.len() % PIXELS != 0 {
+    if data.is_empty() || !data.len().is_multiple_of(PIXELS) {
         return Err(DataError::format(
             file,
             "wrong number of values",
