@@ -136,8 +136,6 @@ fn silu(x: f32) -> f32 {
     x / (1.0 + exp_f32(-x))
 }
 
-impl Epilogue {}
-
 #[cfg(test)]
 mod tests {
     use super::*;
