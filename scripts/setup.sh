@@ -10,7 +10,7 @@ set -euo pipefail
 
 # Oldest Rust that builds greenbench (rust-version in Cargo.toml; keep in sync).
 MIN_RUST_MAJOR=1
-MIN_RUST_MINOR=85
+MIN_RUST_MINOR=89
 # Free disk space the set-up and the tests need, in GB (measured use plus a margin; see README).
 MIN_FREE_GB=4
 

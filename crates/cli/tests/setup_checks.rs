@@ -89,7 +89,7 @@ fn everything_present_passes() {
 #[test]
 fn missing_npm_is_named_with_how_to_install_it() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let bin = stand_ins(dir.path(), &without(&["npm"]), "rustc 1.85.0");
+    let bin = stand_ins(dir.path(), &without(&["npm"]), "rustc 1.89.0");
     let out = check(&bin, dir.path());
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -105,12 +105,12 @@ fn missing_npm_is_named_with_how_to_install_it() {
 #[test]
 fn an_old_rust_is_named_with_the_version_found() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let bin = stand_ins(dir.path(), ALL_TOOLS, "rustc 1.84.1 (e71f9a9a9 2025-01-27)");
+    let bin = stand_ins(dir.path(), ALL_TOOLS, "rustc 1.88.0 (6b00bc388 2025-06-23)");
     let out = check(&bin, dir.path());
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("Rust 1.85 or newer (found 'rustc 1.84.1"),
+        err.contains("Rust 1.89 or newer (found 'rustc 1.88.0"),
         "{err}"
     );
     assert!(err.contains("rustup update stable"), "{err}");
@@ -150,7 +150,7 @@ fn download_tools_are_not_needed_once_the_datasets_are_there() {
     let bin = stand_ins(
         dir.path(),
         &without(&["apt-get", "dpkg-deb", "npm"]),
-        "rustc 1.85.0",
+        "rustc 1.89.0",
     );
     let out = check(&bin, dir.path());
     assert!(out.status.success());
