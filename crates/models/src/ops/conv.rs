@@ -144,7 +144,7 @@ impl Geom {
         let fits = (self.kh, self.kw, p.stride, p.pad, p.dilation, p.groups) == (3, 3, 1, 1, 1, 1)
             && self.c >= 16
             && self.o >= 64
-            && s.calls_tiles() >= winograd::MIN_TILES
+            && s.call_tiles() >= winograd::MIN_TILES
             && WINOGRAD.load(Ordering::Relaxed);
         fits.then_some(s)
     }
@@ -455,15 +455,16 @@ fn backward_weight(g: &Geom, dy: &[f32], x: &[f32]) -> Vec<f32> {
     }
     let (s, parallel, par) = plan(g);
     let (k, l, og, ol, chw) = (g.k(), g.l(), g.og(), g.o * g.l(), g.c * g.hw());
-    sum_chunks(g.n.div_ceil(s), wlen, parallel, |ch, acc| {
+    sum_chunks(g.n.div_ceil(s), wlen, parallel, |ch, acc, buf| {
         let n0 = ch * s;
         let sc = s.min(g.n - n0);
         let sl = sc * l;
         let xs = &x[n0 * chw..][..sc * chw];
         let dys = &dy[n0 * ol..][..sc * ol];
         // Both written in full before they are read.
-        with_scratch(k * sl + og * sl, |buf| {
-            let (cols, dyg) = buf.split_at_mut(k * sl);
+        buf.resize(k * sl + og * sl, 0.0);
+        let (cols, dyg) = buf.split_at_mut(k * sl);
+        {
             for grp in 0..g.p.groups {
                 im2col(g, xs, sc, grp, cols);
                 gather_dy(g, dys, sc, grp, dyg);
@@ -481,7 +482,7 @@ fn backward_weight(g: &Geom, dy: &[f32], x: &[f32]) -> Vec<f32> {
                     )
                 };
             }
-        });
+        }
     })
 }
 

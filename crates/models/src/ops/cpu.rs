@@ -113,14 +113,16 @@ pub(crate) fn for_chunks(
 }
 
 /// Sums over `chunks` chunks of per-chunk contributions to one `len`-long result (a weight
-/// gradient): `add(chunk, acc)` adds chunk `chunk` into `acc`. With `parallel`, each thread of
-/// rayon's pool takes every `threads`-th chunk into its own accumulator and the accumulators
-/// are summed in thread order, so the result does not depend on scheduling.
+/// gradient): `add(chunk, acc, scratch)` adds chunk `chunk` into `acc`, with a scratch vector
+/// that stays with the task across its chunks (its contents are the last chunk's). With
+/// `parallel`, each thread of rayon's pool takes every `threads`-th chunk into its own
+/// accumulator and the accumulators are summed in thread order, so the result does not depend
+/// on scheduling.
 pub(crate) fn sum_chunks(
     chunks: usize,
     len: usize,
     parallel: bool,
-    add: impl Fn(usize, &mut [f32]) + Sync,
+    add: impl Fn(usize, &mut [f32], &mut Vec<f32>) + Sync,
 ) -> Vec<f32> {
     let threads = if parallel {
         rayon::current_num_threads().clamp(1, chunks.max(1))
@@ -128,9 +130,9 @@ pub(crate) fn sum_chunks(
         1
     };
     let work = |t: usize| {
-        let mut acc = vec![0f32; len];
+        let (mut acc, mut scratch) = (vec![0f32; len], Vec::new());
         for ch in (t..chunks).step_by(threads) {
-            add(ch, &mut acc);
+            add(ch, &mut acc, &mut scratch);
         }
         acc
     };

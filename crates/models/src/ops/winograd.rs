@@ -29,6 +29,10 @@ const XI: usize = 16;
 /// 32 were 0.94–1.05× im2col's speed, 8×8 maps at batch 32 (512 tiles) 1.1–1.4×.
 pub(super) const MIN_TILES: usize = 256;
 
+/// Tiles a chunk aims at: the column count of its 16 products (512 was no faster for the weight
+/// gradient's, whose inner dimension it is).
+const CHUNK_TILES: usize = 128;
+
 /// Sizes of one Winograd convolution: `n` samples of `c` channels on an `h×w` map into `o`
 /// channels of the same size.
 #[derive(Clone, Copy, Debug)]
@@ -41,10 +45,11 @@ pub(super) struct Wino {
 }
 
 impl Wino {
-    /// Tile rows and columns (2×2 outputs each; the last row/column is cropped on odd maps).
+    /// Tile rows (2×2 outputs each; the last row is cropped on maps of odd height).
     fn th(&self) -> usize {
         self.h.div_ceil(2)
     }
+    /// Tile columns (the last column is cropped on maps of odd width).
     fn tw(&self) -> usize {
         self.w.div_ceil(2)
     }
@@ -53,22 +58,22 @@ impl Wino {
         self.th() * self.tw()
     }
     /// Tiles of the whole call.
-    pub(super) fn calls_tiles(&self) -> usize {
+    pub(super) fn call_tiles(&self) -> usize {
         self.n * self.tiles()
     }
-    /// Samples per chunk: about 128 tiles for the products' columns, at most 4 Mi f32 of
-    /// transformed tiles, and at least one chunk per thread.
-    fn chunk(&self, tiles: usize) -> usize {
+    /// Samples per chunk: about [`CHUNK_TILES`] tiles for the products' columns, at most 4 Mi
+    /// f32 of transformed tiles, and at least one chunk per thread.
+    fn chunk(&self) -> usize {
         let t = self.tiles().max(1);
-        let want = tiles.div_ceil(t);
+        let want = CHUNK_TILES.div_ceil(t);
         let cap = ((1usize << 22) / (XI * self.c.max(self.o) * t)).max(1);
         let threads = rayon::current_num_threads().max(1);
         want.min(cap).min(self.n.div_ceil(threads)).max(1)
     }
     /// Chunks in parallel (one thread each) when there are enough for every thread; otherwise
     /// one after another, each product on all threads.
-    fn plan(&self, tiles: usize) -> (usize, bool, Parallelism) {
-        let s = self.chunk(tiles);
+    fn plan(&self) -> (usize, bool, Parallelism) {
+        let s = self.chunk();
         let threads = rayon::current_num_threads().max(1);
         if self.n.div_ceil(s) >= threads || threads == 1 {
             (s, true, Parallelism::None)
@@ -455,7 +460,7 @@ pub(super) fn forward(s: &Wino, x: &[f32], w: &[f32], epi: Option<&Epilogue>) ->
     let u = weight_tiles(s, w);
     let (hw, chw, ol) = (s.h * s.w, s.c * s.h * s.w, s.o * s.h * s.w);
     let mut y = vec![0f32; s.n * ol];
-    let (spc, parallel, par) = s.plan(128);
+    let (spc, parallel, par) = s.plan();
     for_chunks(&mut y, ol, spc, parallel, |n0, yc| {
         let sc = yc.len() / ol;
         let tc = sc * s.tiles();
@@ -479,7 +484,7 @@ pub(super) fn backward_input(s: &Wino, dy: &[f32], w: &[f32]) -> Vec<f32> {
     let u = weight_tiles(s, w);
     let (chw, ol) = (s.c * s.h * s.w, s.o * s.h * s.w);
     let mut dx = vec![0f32; s.n * chw];
-    let (spc, parallel, par) = s.plan(128);
+    let (spc, parallel, par) = s.plan();
     for_chunks(&mut dx, chw, spc, parallel, |n0, dxc| {
         let sc = dxc.len() / chw;
         let tc = sc * s.tiles();
@@ -500,20 +505,21 @@ pub(super) fn backward_input(s: &Wino, dy: &[f32], w: &[f32]) -> Vec<f32> {
 /// accumulated per thread in the transformed domain, summed in a fixed order, transformed back.
 pub(super) fn backward_weight(s: &Wino, dy: &[f32], x: &[f32]) -> Vec<f32> {
     let (chw, ol, ul) = (s.c * s.h * s.w, s.o * s.h * s.w, XI * s.o * s.c);
-    let (spc, parallel, par) = s.plan(128);
-    let du = sum_chunks(s.n.div_ceil(spc), ul, parallel, |ch, acc| {
+    let (spc, parallel, par) = s.plan();
+    let du = sum_chunks(s.n.div_ceil(spc), ul, parallel, |ch, acc, buf| {
         let n0 = ch * spc;
         let sc = spc.min(s.n - n0);
         let tc = sc * s.tiles();
         let (vl, ml) = (XI * s.c * tc, XI * s.o * tc);
-        with_scratch(vl + ml + scratch_len(s, tc), |buf| {
+        buf.resize(vl + ml + scratch_len(s, tc), 0.0);
+        {
             let (v, rest) = buf.split_at_mut(vl);
             let (dm, scratch) = rest.split_at_mut(ml);
             simd(|| input_tiles(s, &x[n0 * chw..][..sc * chw], sc, v, scratch));
             simd(|| grad_tiles(s, &dy[n0 * ol..][..sc * ol], sc, dm, scratch));
             // dU[ξ] += dM[ξ]·V[ξ]ᵀ: V[ξ] (c × tc) read transposed.
             products((s.o, s.c, tc), acc, true, (dm, tc, 1), (v, 1, tc), par);
-        });
+        }
     });
     weight_grad(s, &du)
 }
