@@ -455,35 +455,34 @@ fn backward_weight(g: &Geom, dy: &[f32], x: &[f32]) -> Vec<f32> {
     }
     let (s, parallel, par) = plan(g);
     let (k, l, og, ol, chw) = (g.k(), g.l(), g.og(), g.o * g.l(), g.c * g.hw());
-    sum_chunks(g.n.div_ceil(s), wlen, parallel, |ch, acc, buf| {
+    let add = |ch, acc: &mut [f32], (cols, dyg): &mut (Vec<f32>, Vec<f32>)| {
         let n0 = ch * s;
         let sc = s.min(g.n - n0);
         let sl = sc * l;
         let xs = &x[n0 * chw..][..sc * chw];
         let dys = &dy[n0 * ol..][..sc * ol];
         // Both written in full before they are read.
-        buf.resize(k * sl + og * sl, 0.0);
-        let (cols, dyg) = buf.split_at_mut(k * sl);
-        {
-            for grp in 0..g.p.groups {
-                im2col(g, xs, sc, grp, cols);
-                gather_dy(g, dys, sc, grp, dyg);
-                // dW_g [og × k] += dyg [og × sl] · colsᵀ [sl × k]
-                // SAFETY: acc holds o × k; the slices cover the strided matrices.
-                unsafe {
-                    matmul(
-                        (og, k, sl),
-                        acc[grp * og * k..].as_mut_ptr(),
-                        k,
-                        true,
-                        (dyg.as_ptr(), sl, 1),
-                        (cols.as_ptr(), 1, sl),
-                        par,
-                    )
-                };
-            }
+        cols.resize(k * sl, 0.0);
+        dyg.resize(og * sl, 0.0);
+        for grp in 0..g.p.groups {
+            im2col(g, xs, sc, grp, cols);
+            gather_dy(g, dys, sc, grp, dyg);
+            // dW_g [og × k] += dyg [og × sl] · colsᵀ [sl × k]
+            // SAFETY: acc holds o × k; the slices cover the strided matrices.
+            unsafe {
+                matmul(
+                    (og, k, sl),
+                    acc[grp * og * k..].as_mut_ptr(),
+                    k,
+                    true,
+                    (dyg.as_ptr(), sl, 1),
+                    (cols.as_ptr(), 1, sl),
+                    par,
+                )
+            };
         }
-    })
+    };
+    sum_chunks(g.n.div_ceil(s), wlen, parallel, add)
 }
 
 /// A zero-padded copy of one input plane, split by phase modulo the stride in both directions:

@@ -113,16 +113,16 @@ pub(crate) fn for_chunks(
 }
 
 /// Sums over `chunks` chunks of per-chunk contributions to one `len`-long result (a weight
-/// gradient): `add(chunk, acc, scratch)` adds chunk `chunk` into `acc`, with a scratch vector
-/// that stays with the task across its chunks (its contents are the last chunk's). With
+/// gradient): `add(chunk, acc, scratch)` adds chunk `chunk` into `acc`, with scratch buffers
+/// (`S::default()` at first) that stay with the task across its chunks. With
 /// `parallel`, each thread of rayon's pool takes every `threads`-th chunk into its own
 /// accumulator and the accumulators are summed in thread order, so the result does not depend
 /// on scheduling.
-pub(crate) fn sum_chunks(
+pub(crate) fn sum_chunks<S: Default>(
     chunks: usize,
     len: usize,
     parallel: bool,
-    add: impl Fn(usize, &mut [f32], &mut Vec<f32>) + Sync,
+    add: impl Fn(usize, &mut [f32], &mut S) + Sync,
 ) -> Vec<f32> {
     let threads = if parallel {
         rayon::current_num_threads().clamp(1, chunks.max(1))
@@ -130,7 +130,7 @@ pub(crate) fn sum_chunks(
         1
     };
     let work = |t: usize| {
-        let (mut acc, mut scratch) = (vec![0f32; len], Vec::new());
+        let (mut acc, mut scratch) = (vec![0f32; len], S::default());
         for ch in (t..chunks).step_by(threads) {
             add(ch, &mut acc, &mut scratch);
         }

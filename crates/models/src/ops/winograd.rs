@@ -506,21 +506,20 @@ pub(super) fn backward_input(s: &Wino, dy: &[f32], w: &[f32]) -> Vec<f32> {
 pub(super) fn backward_weight(s: &Wino, dy: &[f32], x: &[f32]) -> Vec<f32> {
     let (chw, ol, ul) = (s.c * s.h * s.w, s.o * s.h * s.w, XI * s.o * s.c);
     let (spc, parallel, par) = s.plan();
-    let du = sum_chunks(s.n.div_ceil(spc), ul, parallel, |ch, acc, buf| {
+    let add = |ch, acc: &mut [f32], buf: &mut Vec<f32>| {
         let n0 = ch * spc;
         let sc = spc.min(s.n - n0);
         let tc = sc * s.tiles();
         let (vl, ml) = (XI * s.c * tc, XI * s.o * tc);
         buf.resize(vl + ml + scratch_len(s, tc), 0.0);
-        {
-            let (v, rest) = buf.split_at_mut(vl);
-            let (dm, scratch) = rest.split_at_mut(ml);
-            simd(|| input_tiles(s, &x[n0 * chw..][..sc * chw], sc, v, scratch));
-            simd(|| grad_tiles(s, &dy[n0 * ol..][..sc * ol], sc, dm, scratch));
-            // dU[ξ] += dM[ξ]·V[ξ]ᵀ: V[ξ] (c × tc) read transposed.
-            products((s.o, s.c, tc), acc, true, (dm, tc, 1), (v, 1, tc), par);
-        }
-    });
+        let (v, rest) = buf.split_at_mut(vl);
+        let (dm, scratch) = rest.split_at_mut(ml);
+        simd(|| input_tiles(s, &x[n0 * chw..][..sc * chw], sc, v, scratch));
+        simd(|| grad_tiles(s, &dy[n0 * ol..][..sc * ol], sc, dm, scratch));
+        // dU[ξ] += dM[ξ]·V[ξ]ᵀ: V[ξ] (c × tc) read transposed.
+        products((s.o, s.c, tc), acc, true, (dm, tc, 1), (v, 1, tc), par);
+    };
+    let du = sum_chunks(s.n.div_ceil(spc), ul, parallel, add);
     weight_grad(s, &du)
 }
 
