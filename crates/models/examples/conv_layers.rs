@@ -16,6 +16,9 @@ use std::time::Instant;
 use candle_core::{Device, Tensor, Var};
 use greenbench_models::ops::conv::{conv2d, set_winograd, uses_winograd, ConvParams};
 
+mod common;
+use common::arg;
+
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -33,12 +36,6 @@ const LAYERS: &[(usize, usize, usize)] = &[
     (128, 32, 16),
     (128, 32, 8),
 ];
-
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-}
 
 /// Best wall time of `f` in ms over `repeats` runs after one warm-up.
 fn best_ms(

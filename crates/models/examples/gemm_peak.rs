@@ -14,11 +14,8 @@ use std::time::Instant;
 
 use gemm::Parallelism;
 
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-}
+mod common;
+use common::arg;
 
 /// `(label, m, n, k)`: `C[m×n] = A[m×k]·B[k×n]`.
 const SHAPES: &[(&str, usize, usize, usize)] = &[

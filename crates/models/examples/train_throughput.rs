@@ -18,15 +18,12 @@ use std::time::Instant;
 
 use greenbench_models::{list, InputSpec, ModelError, TrainSettings, Trainer};
 
+mod common;
+use common::arg;
+
 // As in the greenbench binary: glibc malloc makes candle training 1.5–6× slower.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-}
 
 /// What is timed.
 #[derive(Clone, Copy, PartialEq)]

@@ -149,7 +149,6 @@ fn combine<'a>(o: &mut [f32], terms: impl Iterator<Item = (f32, &'a [f32])>) {
 /// tiles (or kernels), each matrix element a run of `n` lanes. Run `(p, q)` of `x` starts at
 /// `x_at(p·Q + q)`, run `(i, j)` of `out` at `out_at(i·J + j)`; `tmp` holds `I·Q·n`.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 fn sandwich<const I: usize, const P: usize, const J: usize, const Q: usize>(
     (l, r): (&Mat<I, P>, &Mat<J, Q>),
     n: usize,
