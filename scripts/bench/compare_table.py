@@ -179,11 +179,18 @@ def main():
         for policy in ("default", "passive")
     }
     peak = gemm_peak([read(f) for f in glob.glob(os.path.join(out, "gemm.*.txt"))])
-    torch_version = "?"
+    torch_version, torch_simd, gb_simd = "?", "?", "?"
     for f in glob.glob(os.path.join(out, "pt-*.txt")):
         m = re.search(r"torch=(\S+)", read(f))
         if m:
             torch_version = m.group(1)
+        m = re.search(r"simd=(\S+)", read(f))
+        if m:
+            torch_simd = m.group(1)
+    for f in glob.glob(os.path.join(out, "gb.*.txt")):
+        m = re.search(r"simd=(\S+)", read(f))
+        if m:
+            gb_simd = m.group(1)
     cpu = "?"
     for line in read("/proc/cpuinfo").splitlines():
         if line.startswith("model name"):
@@ -201,7 +208,7 @@ def main():
     head = [
         f"Measured {now} with `{command}`: {cpu}, {os.cpu_count()} cores, {threads} threads for "
         f"both tools; {rustc}, candle {candle} (patched, `vendor/`), PyTorch {torch_version} (CPU "
-        f"kernels), Python {platform.python_version()}. Synthetic data; training is SGD (momentum "
+        f"kernels: {torch_simd}; greenbench's element-wise kernels: {gb_simd}), Python {platform.python_version()}. Synthetic data; training is SGD (momentum "
         f"0.9, weight decay 5e-4), inference is eval mode without gradients (what a sweep's "
         f"inference phase runs). Each row is the best of the rounds, run alternately; PyTorch: "
         f"best of its runs with the default OpenMP wait policy ({plural(rounds['default'], 'round')}) "

@@ -99,7 +99,7 @@ def main():
     batches = [int(b) for b in a.batches.split(",")]
     torch.set_num_threads(a.threads)
     torch.set_num_interop_threads(1)
-    print(f"threads={a.threads} torch={torch.__version__}")
+    print(f"threads={a.threads} torch={torch.__version__} simd={torch.backends.cpu.get_cpu_capability()}")
     print(f"{'model':<16} {'family':<12} {'mode':<6} {'batch':>6} {'samples/s':>12} {'ms/step':>10}")
     for name in (n.strip() for n in a.models.split(",")):
         fam = family(name)

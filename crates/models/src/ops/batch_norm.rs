@@ -7,7 +7,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use super::cpu::{f32_slice, pass_pos, planes_per_task, read, simd, sum8, SendPtr};
+use super::cpu::{f32_slice, filled, pass_pos, planes_per_task, read, simd, sum8, SendPtr};
 use super::epilogue::{inv_std, Act, Epilogue};
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
@@ -59,17 +59,22 @@ impl CustomOp3 for BatchNorm {
             candle_core::bail!("batch-norm: {c} channels but weight/bias of {}", w.len())
         }
         let hw = h * wd;
-        let mut y = vec![0f32; x.len()];
-        let out = SendPtr(y.as_mut_ptr());
-        let stats: Vec<(f32, f32, f32, f32, f32)> = (0..c)
-            .into_par_iter()
-            .map(|ch| {
-                simd(
-                    #[inline(always)]
-                    || self.forward_channel((n, c, hw), ch, x, w, b, out),
-                )
+        let mut stats: Vec<(f32, f32, f32, f32, f32)> = Vec::new();
+        // SAFETY: `forward_channel` writes every plane of its channel, and every channel runs.
+        let y = unsafe {
+            filled(x.len(), |y| {
+                let out = SendPtr(y.as_mut_ptr());
+                stats = (0..c)
+                    .into_par_iter()
+                    .map(|ch| {
+                        simd(
+                            #[inline(always)]
+                            || self.forward_channel((n, c, hw), ch, x, w, b, out),
+                        )
+                    })
+                    .collect();
             })
-            .collect();
+        };
         let mut saved = self
             .saved
             .lock()
@@ -250,17 +255,23 @@ impl BatchNorm {
         w: &[f32],
         stats: (&[f32], &[f32], &[f32], &[f32]),
     ) -> (Vec<f32>, Vec<(f32, f32)>) {
-        let mut dx = vec![0f32; x.len()];
-        let out = SendPtr(dx.as_mut_ptr());
-        let sums: Vec<(f32, f32)> = (0..c)
-            .into_par_iter()
-            .map(|ch| {
-                simd(
-                    #[inline(always)]
-                    || self.backward_channel((n, c, hw), ch, (x, dy), w, stats, out),
-                )
+        let mut sums: Vec<(f32, f32)> = Vec::new();
+        // SAFETY: `backward_channel` writes every plane of its channel (the ReLU's masked
+        // gradient before it reads it back), and every channel runs.
+        let dx = unsafe {
+            filled(x.len(), |dx| {
+                let out = SendPtr(dx.as_mut_ptr());
+                sums = (0..c)
+                    .into_par_iter()
+                    .map(|ch| {
+                        simd(
+                            #[inline(always)]
+                            || self.backward_channel((n, c, hw), ch, (x, dy), w, stats, out),
+                        )
+                    })
+                    .collect();
             })
-            .collect();
+        };
         (dx, sums)
     }
 }
@@ -335,22 +346,26 @@ impl CustomOp3 for BatchNormEval {
         let act = if self.relu { Act::Relu } else { Act::Identity };
         // The convolution's eval epilogue is the same computation: one definition for both.
         let epi = Epilogue::with_invstd((w, b), (&self.mean, &self.invstd), act);
-        let mut y = vec![0f32; x.len()];
-        if hw > 0 {
-            y.par_chunks_mut(hw)
-                .zip(x.par_chunks(hw))
-                .with_min_len(planes_per_task(hw))
-                .enumerate()
-                .for_each(|(i, (yp, xp))| {
-                    simd(
-                        #[inline(always)]
-                        || {
-                            yp.copy_from_slice(xp);
-                            epi.plane(yp, i % c);
-                        },
-                    )
-                });
-        }
+        // SAFETY: each plane is copied from `x` in full before the epilogue reads it.
+        let y = unsafe {
+            filled(x.len(), |y| {
+                if hw > 0 {
+                    y.par_chunks_mut(hw)
+                        .zip(x.par_chunks(hw))
+                        .with_min_len(planes_per_task(hw))
+                        .enumerate()
+                        .for_each(|(i, (yp, xp))| {
+                            simd(
+                                #[inline(always)]
+                                || {
+                                    yp.copy_from_slice(xp);
+                                    epi.plane(yp, i % c);
+                                },
+                            )
+                        });
+                }
+            })
+        };
         Ok((CpuStorage::F32(y), l1.shape().clone()))
     }
 

@@ -19,8 +19,8 @@ use gemm::Parallelism;
 use rayon::prelude::*;
 
 use super::cpu::{
-    axpy, dot8, f32_slice, for_chunks, matmul, planes_per_task, simd, sum_chunks, tap_outputs,
-    with_scratch,
+    axpy, dot8, f32_slice, filled, for_chunks, matmul, planes_per_task, simd, sum_chunks,
+    tap_outputs, with_scratch,
 };
 use super::epilogue::Epilogue;
 use super::winograd::{self, Wino};
@@ -290,15 +290,21 @@ fn forward(g: &Geom, x: &[f32], w: &[f32], epi: Option<&Epilogue>) -> Vec<f32> {
     if let Some(s) = g.winograd() {
         return winograd::forward(&s, x, w, epi);
     }
-    let mut y = vec![0f32; g.n * g.o * g.l()];
+    // SAFETY: every path writes each output element: the depthwise planes are copied in full
+    // from their padded runs or mat-vec sums, and each chunk's product (`accumulate` false)
+    // writes all rows and columns of every group before the epilogue reads them.
+    unsafe { filled(g.n * g.o * g.l(), |y| forward_into(g, x, w, epi, y)) }
+}
+
+/// [`forward`] into `y`, which it writes in full.
+fn forward_into(g: &Geom, x: &[f32], w: &[f32], epi: Option<&Epilogue>, y: &mut [f32]) {
     if g.depthwise() {
-        dw_forward(g, x, w, &mut y, epi);
-        return y;
+        return dw_forward(g, x, w, y, epi);
     }
     let (s, parallel, par) = plan(g);
     let (chw, l, ol) = (g.c * g.hw(), g.l(), g.o * g.l());
     let direct = g.direct();
-    for_chunks(&mut y, ol, s, parallel, |n0, yc| {
+    for_chunks(y, ol, s, parallel, |n0, yc| {
         let sc = yc.len() / ol;
         if direct {
             // 1×1: the input planes are the columns; one product per sample.
@@ -327,7 +333,6 @@ fn forward(g: &Geom, x: &[f32], w: &[f32], epi: Option<&Epilogue>) -> Vec<f32> {
             e.samples(yc, l);
         }
     });
-    y
 }
 
 /// The convolution of one chunk of samples `xs` into `yc` through im2col: the columns of all

@@ -5,7 +5,7 @@
 //! vectorised `exp`; the per-(sample, channel) scale of squeeze-and-excitation; and the
 //! concatenation + 2-group channel shuffle of ShuffleNetV2.
 
-use super::cpu::{dot8, f32_slice, planes_per_task, read, relu_grad, simd, CHUNK};
+use super::cpu::{dot8, f32_slice, filled, planes_per_task, read, relu_grad, simd, CHUNK};
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
@@ -30,14 +30,18 @@ impl CustomOp2 for AddRelu {
         if l1.dims() != l2.dims() {
             candle_core::bail!("add-relu of {:?} and {:?}", l1.dims(), l2.dims())
         }
-        let mut y = vec![0f32; a.len()];
-        y.par_chunks_mut(CHUNK)
-            .zip(a.par_chunks(CHUNK).zip(b.par_chunks(CHUNK)))
-            .for_each(|(yc, (ac, bc))| {
-                for ((o, &x), &z) in yc.iter_mut().zip(ac).zip(bc) {
-                    *o = (x + z).max(0.0);
-                }
-            });
+        // SAFETY: every element of `y` is written below, none read first.
+        let y = unsafe {
+            filled(a.len(), |y| {
+                y.par_chunks_mut(CHUNK)
+                    .zip(a.par_chunks(CHUNK).zip(b.par_chunks(CHUNK)))
+                    .for_each(|(yc, (ac, bc))| {
+                        for ((o, &x), &z) in yc.iter_mut().zip(ac).zip(bc) {
+                            *o = (x + z).max(0.0);
+                        }
+                    });
+            })
+        };
         Ok((CpuStorage::F32(y), l1.shape().clone()))
     }
 
@@ -205,19 +209,23 @@ impl CustomOp1 for Silu {
 
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
         let x = f32_slice(s, l, SILU)?;
-        let mut y = vec![0f32; x.len()];
-        y.par_chunks_mut(CHUNK)
-            .zip(x.par_chunks(CHUNK))
-            .for_each(|(yc, xc)| {
-                simd(
-                    #[inline(always)]
-                    || {
-                        for (o, &v) in yc.iter_mut().zip(xc) {
-                            *o = v / (1.0 + exp_f32(-v));
-                        }
-                    },
-                )
-            });
+        // SAFETY: every element of `y` is written below, none read first.
+        let y = unsafe {
+            filled(x.len(), |y| {
+                y.par_chunks_mut(CHUNK)
+                    .zip(x.par_chunks(CHUNK))
+                    .for_each(|(yc, xc)| {
+                        simd(
+                            #[inline(always)]
+                            || {
+                                for (o, &v) in yc.iter_mut().zip(xc) {
+                                    *o = v / (1.0 + exp_f32(-v));
+                                }
+                            },
+                        )
+                    });
+            })
+        };
         Ok((CpuStorage::F32(y), l.shape().clone()))
     }
 
@@ -286,18 +294,22 @@ impl CustomOp2 for ChannelScale {
     ) -> Result<(CpuStorage, Shape)> {
         let (x, s) = (f32_slice(s1, l1, SCALE)?, f32_slice(s2, l2, SCALE)?);
         let (_, hw) = Self::planes(l1.dims(), s.len())?;
-        let mut y = vec![0f32; x.len()];
-        if hw > 0 {
-            y.par_chunks_mut(hw)
-                .zip(x.par_chunks(hw))
-                .zip(s.par_iter())
-                .with_min_len(planes_per_task(hw))
-                .for_each(|((yp, xp), &sv)| {
-                    for (o, &v) in yp.iter_mut().zip(xp) {
-                        *o = v * sv;
-                    }
-                });
-        }
+        // SAFETY: every element of `y` is written below, none read first.
+        let y = unsafe {
+            filled(x.len(), |y| {
+                if hw > 0 {
+                    y.par_chunks_mut(hw)
+                        .zip(x.par_chunks(hw))
+                        .zip(s.par_iter())
+                        .with_min_len(planes_per_task(hw))
+                        .for_each(|((yp, xp), &sv)| {
+                            for (o, &v) in yp.iter_mut().zip(xp) {
+                                *o = v * sv;
+                            }
+                        });
+                }
+            })
+        };
         Ok((CpuStorage::F32(y), l1.shape().clone()))
     }
 
@@ -389,18 +401,22 @@ impl CustomOp2 for Interleave {
             candle_core::bail!("{INTERLEAVE} of {:?} and {:?}", l1.dims(), l2.dims())
         }
         let (_, c, hw) = ncp(l1.dims())?;
-        let mut y = vec![0f32; 2 * a.len()];
-        if hw > 0 {
-            y.par_chunks_mut(2 * hw)
-                .with_min_len(planes_per_task(2 * hw))
-                .enumerate()
-                .for_each(|(i, pair)| {
-                    let (ni, j) = (i / c, i % c);
-                    let src = (ni * c + j) * hw;
-                    pair[..hw].copy_from_slice(&a[src..src + hw]);
-                    pair[hw..].copy_from_slice(&b[src..src + hw]);
-                });
-        }
+        // SAFETY: every element of `y` is written below, none read first.
+        let y = unsafe {
+            filled(2 * a.len(), |y| {
+                if hw > 0 {
+                    y.par_chunks_mut(2 * hw)
+                        .with_min_len(planes_per_task(2 * hw))
+                        .enumerate()
+                        .for_each(|(i, pair)| {
+                            let (ni, j) = (i / c, i % c);
+                            let src = (ni * c + j) * hw;
+                            pair[..hw].copy_from_slice(&a[src..src + hw]);
+                            pair[hw..].copy_from_slice(&b[src..src + hw]);
+                        });
+                }
+            })
+        };
         let mut dims = l1.dims().to_vec();
         dims[1] = 2 * c;
         Ok((CpuStorage::F32(y), Shape::from(dims)))

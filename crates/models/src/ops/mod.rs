@@ -27,6 +27,22 @@ pub fn set_reference_ops(on: bool) {
     REFERENCE.store(on, Ordering::Relaxed);
 }
 
+/// The vector instructions the element-wise kernels run with on this CPU: `"avx512"`, `"avx2"`
+/// or `"baseline"` (set `GREENBENCH_SIMD=avx2` to keep AVX-512 off). Results are the same bits
+/// with each; only speed differs, so benchmarks print it next to the thread count.
+pub fn simd_width() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if cpu::wide_vectors() {
+            return "avx512";
+        }
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            return "avx2";
+        }
+    }
+    "baseline"
+}
+
 /// Whether the custom ops apply to `t`: f32 on the CPU, reference mode off.
 pub(crate) fn use_custom(t: &Tensor) -> bool {
     !REFERENCE.load(Ordering::Relaxed) && t.device().is_cpu() && t.dtype() == DType::F32

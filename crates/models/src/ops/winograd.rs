@@ -16,7 +16,7 @@
 use gemm::Parallelism;
 use rayon::prelude::*;
 
-use super::cpu::{for_chunks, matmul, simd, sum_chunks, with_scratch, SendPtr};
+use super::cpu::{filled, for_chunks, matmul, simd, sum_chunks, with_scratch, SendPtr};
 use super::epilogue::Epilogue;
 
 /// Positions of a transformed 4×4 tile.
@@ -458,24 +458,27 @@ fn products(
 pub(super) fn forward(s: &Wino, x: &[f32], w: &[f32], epi: Option<&Epilogue>) -> Vec<f32> {
     let u = weight_tiles(s, w);
     let (hw, chw, ol) = (s.h * s.w, s.c * s.h * s.w, s.o * s.h * s.w);
-    let mut y = vec![0f32; s.n * ol];
     let (spc, parallel, par) = s.plan();
-    for_chunks(&mut y, ol, spc, parallel, |n0, yc| {
-        let sc = yc.len() / ol;
-        let tc = sc * s.tiles();
-        let (vl, ml) = (XI * s.c * tc, XI * s.o * tc);
-        with_scratch(vl + ml + scratch_len(s, tc), |buf| {
-            let (v, rest) = buf.split_at_mut(vl);
-            let (m, scratch) = rest.split_at_mut(ml);
-            simd(|| input_tiles(s, &x[n0 * chw..][..sc * chw], sc, v, scratch));
-            products((s.o, tc, s.c), m, false, (&u, s.c, 1), (v, tc, 1), par);
-            simd(|| output_tiles(s, m, sc, yc, scratch));
+    let fill = |y: &mut [f32]| {
+        for_chunks(y, ol, spc, parallel, |n0, yc| {
+            let sc = yc.len() / ol;
+            let tc = sc * s.tiles();
+            let (vl, ml) = (XI * s.c * tc, XI * s.o * tc);
+            with_scratch(vl + ml + scratch_len(s, tc), |buf| {
+                let (v, rest) = buf.split_at_mut(vl);
+                let (m, scratch) = rest.split_at_mut(ml);
+                simd(|| input_tiles(s, &x[n0 * chw..][..sc * chw], sc, v, scratch));
+                products((s.o, tc, s.c), m, false, (&u, s.c, 1), (v, tc, 1), par);
+                simd(|| output_tiles(s, m, sc, yc, scratch));
+            });
+            if let Some(e) = epi {
+                e.samples(yc, hw);
+            }
         });
-        if let Some(e) = epi {
-            e.samples(yc, hw);
-        }
-    });
-    y
+    };
+    // SAFETY: `output_tiles` writes every output position of each chunk's samples (the last
+    // row and column of odd maps included) before the epilogue reads them.
+    unsafe { filled(s.n * ol, fill) }
 }
 
 /// The gradient with respect to the input, from `dy` `[n, o, h, w]` and the weight `w`.
