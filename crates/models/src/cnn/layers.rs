@@ -330,12 +330,12 @@ pub fn max_pool2d(x: &Tensor, k: usize, stride: usize, pad: usize) -> Result<Ten
 
 /// Mean over the spatial dimensions: `[batch, c, h, w]` → `[batch, c]`.
 pub fn global_avg_pool(x: &Tensor) -> Result<Tensor> {
-    x.mean((2, 3))
+    crate::ops::pool::global_avg_pool_keepdim(x)?.flatten_from(1)
 }
 
 /// Squeeze for excitation: spatial mean kept as `[batch, c, 1, 1]`.
 pub fn global_avg_pool_keepdim(x: &Tensor) -> Result<Tensor> {
-    x.mean_keepdim((2, 3))
+    crate::ops::pool::global_avg_pool_keepdim(x)
 }
 
 /// Swish (SiLU) `x·sigmoid(x)`, one op forward and backward on the CPU.

@@ -1,4 +1,5 @@
-//! Max pooling as a custom op with its own CPU forward and backward.
+//! Max pooling and the global average pool as custom ops with their own CPU forward and
+//! backward.
 //!
 //! candle's `max_pool2d` backward is six full-size ops (upsample the output, compare with the
 //! input, average-pool the mask, multiply, upsample, multiply) and supports only windows equal
@@ -12,7 +13,7 @@
 use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
-use super::cpu::{f32_slice, planes_per_task, read, simd, tap_outputs};
+use super::cpu::{f32_slice, filled, planes_per_task, read, simd, sum8, tap_outputs};
 
 /// Names this op in error messages.
 const OP: &str = "max-pool";
@@ -255,6 +256,79 @@ pub fn max_pool2d(
     }
 }
 
+/// Names the global average pool in error messages.
+const AVG: &str = "global-avg-pool";
+
+/// The mean of each `[h, w]` plane: `[n, c, h, w]` → `[n, c, 1, 1]`. candle's `mean_keepdim`
+/// reduces on one thread (its reductions are sequential), which left the second core idle for
+/// the squeeze of every squeeze-and-excitation block; this op sums planes in parallel, 8 lanes
+/// at a time, and its backward pass spreads `dy/(h·w)` over each plane.
+struct GlobalAvgPool;
+
+impl GlobalAvgPool {
+    /// `(n, c, h·w)` of a 4-D input.
+    fn planes(dims: &[usize]) -> Result<(usize, usize, usize)> {
+        let &[n, c, h, w] = dims else {
+            candle_core::bail!("{AVG} needs [batch, channels, h, w], got {dims:?}")
+        };
+        if h * w == 0 {
+            candle_core::bail!("{AVG} of empty planes {dims:?}")
+        }
+        Ok((n, c, h * w))
+    }
+}
+
+impl CustomOp1 for GlobalAvgPool {
+    fn name(&self) -> &'static str {
+        "greenbench-global-avg-pool"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
+        let x = f32_slice(s, l, AVG)?;
+        let (n, c, hw) = Self::planes(l.dims())?;
+        let inv = 1.0 / hw as f32;
+        let y: Vec<f32> = x
+            .par_chunks(hw)
+            .with_min_len(planes_per_task(hw))
+            .map(|p| {
+                simd(
+                    #[inline(always)]
+                    || sum8(p, |v| v) * inv,
+                )
+            })
+            .collect();
+        Ok((CpuStorage::F32(y), Shape::from((n, c, 1, 1))))
+    }
+
+    fn bwd(&self, x: &Tensor, _res: &Tensor, dy: &Tensor) -> Result<Option<Tensor>> {
+        let (_, _, hw) = Self::planes(x.dims())?;
+        let inv = 1.0 / hw as f32;
+        let g = dy.contiguous()?;
+        let dx = read(&g, AVG, |gv| {
+            // SAFETY: every plane is filled with its gradient.
+            Ok(unsafe {
+                filled(gv.len() * hw, |dx| {
+                    dx.par_chunks_mut(hw)
+                        .zip(gv.par_iter())
+                        .with_min_len(planes_per_task(hw))
+                        .for_each(|(d, &gv)| d.fill(gv * inv));
+                })
+            })
+        })?;
+        Ok(Some(Tensor::from_vec(dx, x.shape(), x.device())?))
+    }
+}
+
+/// The mean over each plane of `x` `[n, c, h, w]`, as `[n, c, 1, 1]`. On devices other than
+/// the CPU or dtypes other than f32, candle's `mean_keepdim`.
+pub fn global_avg_pool_keepdim(x: &Tensor) -> Result<Tensor> {
+    if super::use_custom(x) {
+        x.contiguous()?.apply_op1(GlobalAvgPool)
+    } else {
+        x.mean_keepdim((2, 3))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::assert_matches;
@@ -271,6 +345,20 @@ mod tests {
             let ours = max_pool2d(&x, k, k, 0, || unreachable!())?;
             let theirs = x.max_pool2d(k)?;
             assert_matches(&ours, &theirs, &[&x], 1e-6, None, &format!("{shape:?}"))?;
+        }
+        Ok(())
+    }
+
+    /// The global average pool equals candle's `mean_keepdim` in value and gradient, on odd
+    /// planes, 1×1 planes and planes long enough for several 8-lane blocks.
+    #[test]
+    fn global_avg_pool_matches_candle_mean() -> Result<()> {
+        for shape in [[2, 3, 5, 7], [3, 4, 1, 1], [2, 2, 32, 32], [1, 5, 2, 2]] {
+            let x = Var::from_tensor(&Tensor::randn(0f32, 1.0, &shape, &Device::Cpu)?)?;
+            let ours = global_avg_pool_keepdim(&x)?;
+            assert_eq!(ours.dims(), &[shape[0], shape[1], 1, 1]);
+            let theirs = x.mean_keepdim((2, 3))?;
+            assert_matches(&ours, &theirs, &[&x], 1e-5, None, &format!("{shape:?}"))?;
         }
         Ok(())
     }
