@@ -186,15 +186,18 @@ fn weight_tiles(s: &Wino, w: &[f32]) -> Vec<f32> {
         .enumerate()
         .for_each_init(buffers, |(taps, tmp, out), (bi, blk)| {
             let (p0, n) = (bi * KB, blk.len() / 9);
-            simd(|| {
-                for (k, g) in blk.chunks_exact(9).enumerate() {
-                    for (t, &v) in g.iter().enumerate() {
-                        taps[t * n + k] = v;
+            simd(
+                #[inline(always)]
+                || {
+                    for (k, g) in blk.chunks_exact(9).enumerate() {
+                        for (t, &v) in g.iter().enumerate() {
+                            taps[t * n + k] = v;
+                        }
                     }
-                }
-                let io = (&mut out[..], |x: usize| x * n);
-                sandwich((&G, &G), n, (&taps[..], |t| t * n), tmp, io);
-            });
+                    let io = (&mut out[..], |x: usize| x * n);
+                    sandwich((&G, &G), n, (&taps[..], |t| t * n), tmp, io);
+                },
+            );
             assert!(p0 + n <= oc, "weight block outside the weight");
             for (x, run) in out[..XI * n].chunks_exact(n).enumerate() {
                 // SAFETY: run `x < 16` of this block is `[x·oc + p0, +n)` of `u` (p0 + n ≤ oc,
@@ -214,15 +217,18 @@ fn weight_grad(s: &Wino, du: &[f32]) -> Vec<f32> {
         .enumerate()
         .for_each_init(buffers, |(taps, tmp), (bi, blk)| {
             let (p0, n) = (bi * KB, blk.len() / 9);
-            simd(|| {
-                let io = (&mut taps[..], |t: usize| t * n);
-                sandwich((&GT, &GT), n, (du, |x| x * oc + p0), tmp, io);
-                for (k, g) in blk.chunks_exact_mut(9).enumerate() {
-                    for (t, v) in g.iter_mut().enumerate() {
-                        *v = taps[t * n + k];
+            simd(
+                #[inline(always)]
+                || {
+                    let io = (&mut taps[..], |t: usize| t * n);
+                    sandwich((&GT, &GT), n, (du, |x| x * oc + p0), tmp, io);
+                    for (k, g) in blk.chunks_exact_mut(9).enumerate() {
+                        for (t, v) in g.iter_mut().enumerate() {
+                            *v = taps[t * n + k];
+                        }
                     }
-                }
-            });
+                },
+            );
         });
     dw
 }
@@ -467,9 +473,15 @@ pub(super) fn forward(s: &Wino, x: &[f32], w: &[f32], epi: Option<&Epilogue>) ->
             with_scratch(vl + ml + scratch_len(s, tc), |buf| {
                 let (v, rest) = buf.split_at_mut(vl);
                 let (m, scratch) = rest.split_at_mut(ml);
-                simd(|| input_tiles(s, &x[n0 * chw..][..sc * chw], sc, v, scratch));
+                simd(
+                    #[inline(always)]
+                    || input_tiles(s, &x[n0 * chw..][..sc * chw], sc, v, scratch),
+                );
                 products((s.o, tc, s.c), m, false, (&u, s.c, 1), (v, tc, 1), par);
-                simd(|| output_tiles(s, m, sc, yc, scratch));
+                simd(
+                    #[inline(always)]
+                    || output_tiles(s, m, sc, yc, scratch),
+                );
             });
             if let Some(e) = epi {
                 e.samples(yc, hw);
@@ -494,10 +506,16 @@ pub(super) fn backward_input(s: &Wino, dy: &[f32], w: &[f32]) -> Vec<f32> {
         with_scratch(vl + ml + scratch_len(s, tc), |buf| {
             let (dv, rest) = buf.split_at_mut(vl);
             let (dm, scratch) = rest.split_at_mut(ml);
-            simd(|| grad_tiles(s, &dy[n0 * ol..][..sc * ol], sc, dm, scratch));
+            simd(
+                #[inline(always)]
+                || grad_tiles(s, &dy[n0 * ol..][..sc * ol], sc, dm, scratch),
+            );
             // dV[ξ] = U[ξ]ᵀ·dM[ξ]: U[ξ] (o × c) read transposed.
             products((s.c, tc, s.o), dv, false, (&u, 1, s.c), (dm, tc, 1), par);
-            simd(|| input_grad(s, dv, sc, dxc, scratch));
+            simd(
+                #[inline(always)]
+                || input_grad(s, dv, sc, dxc, scratch),
+            );
         });
     });
     dx
@@ -516,8 +534,14 @@ pub(super) fn backward_weight(s: &Wino, dy: &[f32], x: &[f32]) -> Vec<f32> {
         buf.resize(vl + ml + scratch_len(s, tc), 0.0);
         let (v, rest) = buf.split_at_mut(vl);
         let (dm, scratch) = rest.split_at_mut(ml);
-        simd(|| input_tiles(s, &x[n0 * chw..][..sc * chw], sc, v, scratch));
-        simd(|| grad_tiles(s, &dy[n0 * ol..][..sc * ol], sc, dm, scratch));
+        simd(
+            #[inline(always)]
+            || input_tiles(s, &x[n0 * chw..][..sc * chw], sc, v, scratch),
+        );
+        simd(
+            #[inline(always)]
+            || grad_tiles(s, &dy[n0 * ol..][..sc * ol], sc, dm, scratch),
+        );
         // dU[ξ] += dM[ξ]·V[ξ]ᵀ: V[ξ] (c × tc) read transposed.
         products((s.o, s.c, tc), acc, true, (dm, tc, 1), (v, 1, tc), par);
     };
