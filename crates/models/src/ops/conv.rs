@@ -237,6 +237,7 @@ fn shifted_copy(
 }
 
 /// col2im: adds `cols` `[k, s·l]` of group `grp` into `dx` (`s` samples of `[c, h, w]`).
+#[inline(always)]
 fn col2im(g: &Geom, cols: &[f32], s: usize, grp: usize, dx: &mut [f32]) {
     let (l, sl, hw, d, st) = (g.l(), s * g.l(), g.hw(), g.p.dilation, g.p.stride);
     for ci in 0..g.cg() {
@@ -441,7 +442,10 @@ fn backward_input(g: &Geom, dy: &[f32], w: &[f32]) -> Vec<f32> {
                         par,
                     )
                 };
-                col2im(g, dcols, sc, grp, dxc);
+                simd(
+                    #[inline(always)]
+                    || col2im(g, dcols, sc, grp, dxc),
+                );
             }
         });
     });
