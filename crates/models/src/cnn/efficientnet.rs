@@ -10,8 +10,8 @@ use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 
 use super::layers::{
-    finish_with_unused, global_avg_pool_keepdim, scale_channels, sigmoid, swish, Act, Conv2d,
-    ConvBn, ConvCfg, Layer, Linear,
+    finish_with_unused, global_avg_pool_keepdim, sigmoid, swish, Act, Conv2d, ConvBn, ConvCfg,
+    Layer, Linear,
 };
 use super::staged::{stage_blocks, Head, Names, Pool, Staged, Stem};
 use crate::model::Model;
@@ -64,7 +64,7 @@ impl Layer for Block {
         let out = self.dw.forward_t_act(&out, train, Act::Silu)?;
         let w = swish(&self.se1.forward(&global_avg_pool_keepdim(&out)?)?)?;
         let w = sigmoid(&self.se2.forward(&w)?)?;
-        let out = self.project.forward_t(&scale_channels(&out, &w)?, train)?;
+        let out = self.project.forward_scaled_t(&out, &w, train)?;
         if self.skip {
             out + x
         } else {

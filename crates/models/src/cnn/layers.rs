@@ -245,6 +245,25 @@ impl Conv2d {
         Ok(y)
     }
 
+    /// `epi(conv(x ⊙ s))` as one inference-only op on the CPU, `s` `[batch, c_in, 1, 1]` scaling
+    /// each input plane (see [`conv::conv2d_eval_scaled`]: 1×1, stride 1, no padding, one group).
+    pub fn forward_eval_scaled(&self, x: &Tensor, s: &Tensor, epi: Epilogue) -> Result<Tensor> {
+        let epi = match &self.bias {
+            Some(b) => epi.with_conv_bias(&b.to_vec1::<f32>()?),
+            None => epi,
+        };
+        let y = conv::conv2d_eval_scaled(x, s, &self.weight, self.params(), epi)?;
+        self.count_macs(&y)?;
+        Ok(y)
+    }
+
+    /// Whether [`Conv2d::forward_eval_scaled`] applies: a 1×1 convolution with stride 1, no
+    /// padding and one group.
+    fn takes_input_scale(&self) -> bool {
+        let c = self.cfg;
+        c.k == 1 && c.stride == 1 && c.pad == 0 && c.groups == 1
+    }
+
     /// `relu(conv(x))` when `relu` (bias and ReLU fused on the CPU), else `conv(x)`.
     pub fn forward_act(&self, x: &Tensor, relu: bool) -> Result<Tensor> {
         let c = self.cfg;
@@ -512,6 +531,22 @@ impl ConvBn {
     /// through which gradients flow.
     pub fn forward_t_act(&self, x: &Tensor, train: bool, act: Act) -> Result<Tensor> {
         conv_bn_act(&self.conv, &self.bn, x, train, act)
+    }
+
+    /// `bn(conv(x ⊙ s))`, `s` `[batch, c_in, 1, 1]` scaling each input plane (the excitation of
+    /// squeeze-and-excitation before a 1×1 projection). In eval mode without gradient tracking
+    /// on the CPU one op that never makes the scaled copy of `x`; otherwise
+    /// [`scale_channels`] and then [`ConvBn::forward_t`].
+    pub fn forward_scaled_t(&self, x: &Tensor, s: &Tensor, train: bool) -> Result<Tensor> {
+        if !train
+            && !candle_core::op::grad_enabled()
+            && crate::ops::use_custom(x)
+            && self.conv.takes_input_scale()
+        {
+            let epi = self.bn.eval_epilogue(Act::Identity)?;
+            return self.conv.forward_eval_scaled(x, s, epi);
+        }
+        self.forward_t(&scale_channels(x, s)?, train)
     }
 }
 

@@ -14,7 +14,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use candle_core::{CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
+use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor};
 use gemm::Parallelism;
 use rayon::prelude::*;
 
@@ -126,6 +126,12 @@ impl Geom {
             && p.pad == 0
             && p.groups == 1
             && self.l() >= 64
+    }
+    /// Whether [`forward_scaled`] can scale this convolution's input planes: a 1×1
+    /// convolution with stride 1, no padding or dilation and one group.
+    fn scalable(&self) -> bool {
+        let p = self.p;
+        self.kh == 1 && self.kw == 1 && p.stride == 1 && p.pad == 0 && p.groups == 1
     }
     /// The Winograd sizes when this is a dense 3×3 convolution with stride 1 and padding 1 on
     /// enough channels and enough 2×2 output tiles per call ([`winograd::MIN_TILES`]), unless
@@ -288,18 +294,39 @@ fn plan(g: &Geom) -> (usize, bool, Parallelism) {
 
 /// The convolution of `x` with `w`, followed by `epi` on each output plane when given.
 fn forward(g: &Geom, x: &[f32], w: &[f32], epi: Option<&Epilogue>) -> Vec<f32> {
-    if let Some(s) = g.winograd() {
-        return winograd::forward(&s, x, w, epi);
+    forward_scaled(g, x, None, w, epi)
+}
+
+/// [`forward`] of `x` with each input plane first multiplied by `scale` (`[n, c]`) when given;
+/// only 1×1 convolutions with stride 1, no padding and one group take a scale ([`Geom::scalable`]).
+fn forward_scaled(
+    g: &Geom,
+    x: &[f32],
+    scale: Option<&[f32]>,
+    w: &[f32],
+    epi: Option<&Epilogue>,
+) -> Vec<f32> {
+    if scale.is_none() {
+        if let Some(s) = g.winograd() {
+            return winograd::forward(&s, x, w, epi);
+        }
     }
     // SAFETY: every path writes each output element: the depthwise planes are copied in full
     // from their padded runs or mat-vec sums, and each chunk's product (`accumulate` false)
     // writes all rows and columns of every group before the epilogue reads them.
-    unsafe { filled(g.n * g.o * g.l(), |y| forward_into(g, x, w, epi, y)) }
+    unsafe { filled(g.n * g.o * g.l(), |y| forward_into(g, x, scale, w, epi, y)) }
 }
 
-/// [`forward`] into `y`, which it writes in full.
-fn forward_into(g: &Geom, x: &[f32], w: &[f32], epi: Option<&Epilogue>, y: &mut [f32]) {
-    if g.depthwise() {
+/// [`forward_scaled`] into `y`, which it writes in full.
+fn forward_into(
+    g: &Geom,
+    x: &[f32],
+    scale: Option<&[f32]>,
+    w: &[f32],
+    epi: Option<&Epilogue>,
+    y: &mut [f32],
+) {
+    if g.depthwise() && scale.is_none() {
         return dw_forward(g, x, w, y, epi);
     }
     let (s, parallel, par) = plan(g);
@@ -307,10 +334,20 @@ fn forward_into(g: &Geom, x: &[f32], w: &[f32], epi: Option<&Epilogue>, y: &mut 
     let direct = g.direct();
     for_chunks(y, ol, s, parallel, |n0, yc| {
         let sc = yc.len() / ol;
+        let scale = scale.map(|v| &v[n0 * g.c..][..sc * g.c]);
         if direct {
-            // 1×1: the input planes are the columns; one product per sample.
+            // 1×1: the input planes are the columns; one product per sample. A scale goes
+            // into the weight's columns (o·c products instead of c·l).
+            let mut scaled = Vec::new();
             for (si, ys) in yc.chunks_exact_mut(ol).enumerate() {
                 let xs = &x[(n0 + si) * chw..][..chw];
+                let wv = match scale {
+                    Some(sv) => {
+                        scale_columns(w, &sv[si * g.c..][..g.c], &mut scaled);
+                        scaled.as_slice()
+                    }
+                    None => w,
+                };
                 // SAFETY: sizes follow from the geometry checked in `Geom::new`.
                 unsafe {
                     matmul(
@@ -318,7 +355,7 @@ fn forward_into(g: &Geom, x: &[f32], w: &[f32], epi: Option<&Epilogue>, y: &mut 
                         ys.as_mut_ptr(),
                         l,
                         false,
-                        (w.as_ptr(), g.k(), 1),
+                        (wv.as_ptr(), g.k(), 1),
                         (xs.as_ptr(), l, 1),
                         par,
                     )
@@ -329,16 +366,31 @@ fn forward_into(g: &Geom, x: &[f32], w: &[f32], epi: Option<&Epilogue>, y: &mut 
             }
             return;
         }
-        forward_chunk(g, &x[n0 * chw..][..sc * chw], w, yc, par);
-        if let Some(e) = epi {
-            e.samples(yc, l);
-        }
+        forward_chunk(g, &x[n0 * chw..][..sc * chw], scale, w, yc, (par, epi));
     });
+}
+
+/// `out[o, c] = w[o, c]·s[c]` for a weight `[o, c]` (a 1×1 convolution's).
+fn scale_columns(w: &[f32], s: &[f32], out: &mut Vec<f32>) {
+    out.clear();
+    out.extend(
+        w.chunks_exact(s.len())
+            .flat_map(|row| row.iter().zip(s).map(|(&a, &b)| a * b)),
+    );
 }
 
 /// The convolution of one chunk of samples `xs` into `yc` through im2col: the columns of all
 /// its samples side by side, one product per group, then (several samples) spread into `yc`.
-fn forward_chunk(g: &Geom, xs: &[f32], w: &[f32], yc: &mut [f32], par: Parallelism) {
+/// `epi` is applied to each product row before the spread: one channel of every sample of the
+/// chunk in one run (long enough to vectorise on 4×4 and 2×2 maps), while it is in cache.
+fn forward_chunk(
+    g: &Geom,
+    xs: &[f32],
+    scale: Option<&[f32]>,
+    w: &[f32],
+    yc: &mut [f32],
+    (par, epi): (Parallelism, Option<&Epilogue>),
+) {
     let (k, l, og, ol) = (g.k(), g.l(), g.og(), g.o * g.l());
     let sc = yc.len() / ol;
     let sl = sc * l;
@@ -349,6 +401,21 @@ fn forward_chunk(g: &Geom, xs: &[f32], w: &[f32], yc: &mut [f32], par: Paralleli
         let (cols, tmp) = buf.split_at_mut(k * sl);
         for grp in 0..g.p.groups {
             im2col(g, xs, sc, grp, cols);
+            if let Some(sv) = scale {
+                // 1×1, one group: row `ci` of the columns holds input channel `ci` of each
+                // sample side by side.
+                simd(
+                    #[inline(always)]
+                    || {
+                        for (ci, row) in cols.chunks_exact_mut(sl).enumerate() {
+                            for (si, run) in row.chunks_exact_mut(l).enumerate() {
+                                let f = sv[si * g.c + ci];
+                                run.iter_mut().for_each(|v| *v *= f);
+                            }
+                        }
+                    },
+                );
+            }
             let wg = &w[grp * og * k..][..og * k];
             let (dst, rs) = if sc > 1 {
                 (tmp.as_mut_ptr(), sl)
@@ -368,6 +435,16 @@ fn forward_chunk(g: &Geom, xs: &[f32], w: &[f32], yc: &mut [f32], par: Paralleli
                 )
             };
             if sc > 1 {
+                if let Some(e) = epi {
+                    simd(
+                        #[inline(always)]
+                        || {
+                            for (o, row) in tmp.chunks_exact_mut(sl).enumerate() {
+                                e.plane(row, grp * og + o);
+                            }
+                        },
+                    );
+                }
                 for o in 0..og {
                     for si in 0..sc {
                         yc[si * ol + (grp * og + o) * l..][..l]
@@ -376,7 +453,12 @@ fn forward_chunk(g: &Geom, xs: &[f32], w: &[f32], yc: &mut [f32], par: Paralleli
                 }
             }
         }
-    })
+    });
+    if sc == 1 {
+        if let Some(e) = epi {
+            e.samples(yc, l);
+        }
+    }
 }
 
 /// `dY` of group `grp` of a chunk, `[og, s·l]`.
@@ -1034,6 +1116,79 @@ pub fn conv2d_eval(x: &Tensor, weight: &Tensor, p: ConvParams, epi: Epilogue) ->
         .apply_op2_no_bwd(&weight.contiguous()?, &Forward(p, Some(epi)))
 }
 
+/// `(x, scale, weight) → epi(conv(x ⊙ scale, weight))`, inference only.
+struct ScaledForward(ConvParams, Epilogue);
+
+impl CustomOp3 for ScaledForward {
+    fn name(&self) -> &'static str {
+        "greenbench-conv2d-scaled"
+    }
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let g = Geom::new(l1.dims(), l3.dims(), self.0)?;
+        if !g.scalable() {
+            candle_core::bail!(
+                "conv2d (scaled input): only 1×1 convolutions with stride 1, no padding and one \
+                 group take a per-channel input scale, got weight {:?} and {:?}",
+                l3.dims(),
+                self.0
+            )
+        }
+        if l2.dims() != [g.n, g.c, 1, 1] {
+            candle_core::bail!(
+                "conv2d (scaled input): scale of shape {:?} for input {:?}; expected [{}, {}, 1, 1]",
+                l2.dims(),
+                l1.dims(),
+                g.n,
+                g.c
+            )
+        }
+        if self.1.channels() != g.o {
+            candle_core::bail!(
+                "conv2d (scaled input): {} batch-norm channels for {} outputs",
+                self.1.channels(),
+                g.o
+            )
+        }
+        let (x, sc, w) = (
+            f32_slice(s1, l1, OP)?,
+            f32_slice(s2, l2, OP)?,
+            f32_slice(s3, l3, OP)?,
+        );
+        let y = forward_scaled(&g, x, Some(sc), w, Some(&self.1));
+        Ok((CpuStorage::F32(y), Shape::from((g.n, g.o, g.oh, g.ow))))
+    }
+}
+
+/// `epi(conv(x ⊙ scale, weight))` in one inference-only op, for a 1×1 convolution (stride 1,
+/// no padding, one group) whose input planes are first scaled per sample and channel by `scale`
+/// `[n, c, 1, 1]`: the excitation of squeeze-and-excitation followed by an MBConv block's
+/// projection. The scale goes into the im2col columns, or into a per-sample copy of the weight,
+/// instead of a full-size scaled copy of `x`. f32 CPU tensors only, no backward pass.
+pub fn conv2d_eval_scaled(
+    x: &Tensor,
+    scale: &Tensor,
+    weight: &Tensor,
+    p: ConvParams,
+    epi: Epilogue,
+) -> Result<Tensor> {
+    if !super::use_custom(x) {
+        candle_core::bail!("conv2d (scaled input) runs on f32 CPU tensors only")
+    }
+    x.contiguous()?.apply_op3_no_bwd(
+        &scale.contiguous()?,
+        &weight.contiguous()?,
+        &ScaledForward(p, epi),
+    )
+}
+
 /// Whether a convolution of an input of dims `x` with a weight of dims `w` runs as Winograd
 /// F(2×2, 3×3) on the CPU (see `ops/winograd.rs`); false for shapes that do not fit.
 pub fn uses_winograd(x: &[usize], w: &[usize], p: ConvParams) -> bool {
@@ -1146,6 +1301,56 @@ mod tests {
             }
         }
         assert_eq!(winograd, 5, "the Winograd cases took another path");
+        Ok(())
+    }
+
+    /// The scaled 1×1 convolution equals the eval convolution of the explicitly scaled input,
+    /// on the one-product-per-sample path (8×8 maps), the chunked path (4×4 and 2×2 maps, several
+    /// samples side by side) and one input channel; any other geometry or scale shape is refused.
+    #[test]
+    fn scaled_input_equals_scaling_first() -> Result<()> {
+        let p = ConvParams {
+            stride: 1,
+            pad: 0,
+            dilation: 1,
+            groups: 1,
+        };
+        for (n, c, h, o) in [(3, 6, 8, 5), (37, 6, 4, 7), (40, 5, 2, 4), (9, 1, 2, 3)] {
+            let (x, s, w) = (
+                rand(&[n, c, h, h])?,
+                rand(&[n, c, 1, 1])?,
+                rand(&[o, c, 1, 1])?,
+            );
+            let (wt, b, mean) = (rand(&[o])?, rand(&[o])?, rand(&[o])?);
+            let var = rand(&[o])?.abs()?;
+            let v = |t: &Tensor| t.to_vec1::<f32>();
+            let epi = || -> Result<Epilogue> {
+                Ok(Epilogue::batch_norm(
+                    (&v(&wt)?, &v(&b)?),
+                    (&v(&mean)?, &v(&var)?),
+                    1e-5,
+                    super::super::epilogue::Act::Silu,
+                ))
+            };
+            let ours = conv2d_eval_scaled(&x, &s, &w, p, epi()?)?;
+            let theirs = conv2d_eval(&x.broadcast_mul(&s)?, &w, p, epi()?)?;
+            let diff = max_rel_diff(&ours, &theirs)?;
+            assert!(diff < 1e-5, "n={n} c={c} {h}×{h} o={o}: differs by {diff}");
+        }
+        let (x, s) = (rand(&[2, 4, 5, 5])?, rand(&[2, 4, 1, 1])?);
+        let epi = |o: usize| {
+            Epilogue::batch_norm(
+                (&vec![1.0; o], &vec![0.0; o]),
+                (&vec![0.0; o], &vec![1.0; o]),
+                1e-5,
+                super::super::epilogue::Act::Identity,
+            )
+        };
+        let err = conv2d_eval_scaled(&x, &s, &rand(&[3, 4, 3, 3])?, p, epi(3)).unwrap_err();
+        assert!(err.to_string().contains("only 1×1"), "{err}");
+        let bad_scale = rand(&[2, 3, 1, 1])?;
+        let err = conv2d_eval_scaled(&x, &bad_scale, &rand(&[3, 4, 1, 1])?, p, epi(3)).unwrap_err();
+        assert!(err.to_string().contains("scale of shape"), "{err}");
         Ok(())
     }
 
