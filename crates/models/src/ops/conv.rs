@@ -1054,9 +1054,17 @@ impl CustomOp2 for Forward {
         let dy = dy.contiguous()?;
         let xd = dims4(x)?;
         let wd = dims4(w)?;
-        let dx = dy.apply_op2_no_bwd(&w.contiguous()?, &BackwardInput(self.0, xd))?;
-        let dw = dy.apply_op2_no_bwd(&x.contiguous()?, &BackwardWeight(self.0, wd))?;
-        Ok((Some(dx), Some(dw)))
+        // A network's input images track no gradient: their `dx` (an im2col-sized product
+        // and col2im at the highest resolution) would be computed only to be dropped.
+        let dx = x
+            .track_op()
+            .then(|| dy.apply_op2_no_bwd(&w.contiguous()?, &BackwardInput(self.0, xd)))
+            .transpose()?;
+        let dw = w
+            .track_op()
+            .then(|| dy.apply_op2_no_bwd(&x.contiguous()?, &BackwardWeight(self.0, wd)))
+            .transpose()?;
+        Ok((dx, dw))
     }
 }
 
@@ -1301,6 +1309,39 @@ mod tests {
             }
         }
         assert_eq!(winograd, 5, "the Winograd cases took another path");
+        Ok(())
+    }
+
+    /// An input that tracks no gradient (a batch of images) gets none, and the weight's gradient
+    /// is the same as when the input is a variable.
+    #[test]
+    fn untracked_input_gets_no_gradient() -> Result<()> {
+        let p = ConvParams {
+            stride: 1,
+            pad: 1,
+            dilation: 1,
+            groups: 1,
+        };
+        let (xt, w) = (
+            rand(&[3, 4, 6, 6])?,
+            Var::from_tensor(&rand(&[5, 4, 3, 3])?)?,
+        );
+        let xv = Var::from_tensor(&xt)?;
+        let plain = conv2d(&xt, &w, p)?.sqr()?.sum_all()?.backward()?;
+        let tracked = conv2d(&xv, &w, p)?.sqr()?.sum_all()?.backward()?;
+        assert!(
+            plain.get(&xt).is_none(),
+            "an untracked input got a gradient"
+        );
+        assert!(
+            tracked.get(&xv).is_some(),
+            "a variable input got no gradient"
+        );
+        let (a, b) = (plain.get(&w), tracked.get(&w));
+        let (Some(a), Some(b)) = (a, b) else {
+            panic!("the weight got no gradient")
+        };
+        assert_eq!(max_rel_diff(a, b)?, 0.0);
         Ok(())
     }
 
