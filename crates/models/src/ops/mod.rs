@@ -5,7 +5,7 @@
 pub mod attention;
 pub mod batch_norm;
 pub mod conv;
-mod cpu;
+pub(crate) mod cpu;
 pub mod elementwise;
 pub mod epilogue;
 pub mod linear;

@@ -1,6 +1,9 @@
 //! In-place CPU kernels for the optimizer updates: one pass over each parameter, no temporaries.
 
 use candle_core::{CpuStorage, InplaceOp2, InplaceOp3, Layout};
+use rayon::prelude::*;
+
+use crate::ops::cpu::simd;
 
 fn slice<'a>(s: &'a CpuStorage, l: &Layout) -> candle_core::Result<&'a [f32]> {
     match (s, l.contiguous_offsets()) {
@@ -16,30 +19,51 @@ fn slice_mut<'a>(s: &'a mut CpuStorage, l: &Layout) -> candle_core::Result<&'a m
     }
 }
 
-/// Runs `f(dst, src)` over the elements of a destination tensor updated in place and one source.
+/// Elements per parallel task of the updates (64 KiB of f32 per stream).
+const CHUNK: usize = 16384;
+
+/// Runs `f(dst, src)` over the elements of a destination tensor updated in place and one source,
+/// in parallel blocks on rayon's pool and with the CPU's vector width (the update of VGG16's 15 M
+/// parameters, memory-bound, had left one of two cores idle for 4 % of a step).
 fn update2(
     (s1, l1): (&mut CpuStorage, &Layout),
     (s2, l2): (&CpuStorage, &Layout),
-    f: impl Fn(&mut f32, f32),
+    f: impl Fn(&mut f32, f32) + Sync,
 ) -> candle_core::Result<()> {
     let (d, a) = (slice_mut(s1, l1)?, slice(s2, l2)?);
-    d.iter_mut().zip(a).for_each(|(d, &a)| f(d, a));
+    d.par_chunks_mut(CHUNK)
+        .zip(a.par_chunks(CHUNK))
+        .for_each(|(d, a)| {
+            simd(
+                #[inline(always)]
+                || d.iter_mut().zip(a).for_each(|(d, &a)| f(d, a)),
+            )
+        });
     Ok(())
 }
 
 /// Runs `f(dst, src1, src2)` over the elements of a destination tensor updated in place and two
-/// sources.
+/// sources, in parallel blocks like [`update2`].
 fn update3(
     (s1, l1): (&mut CpuStorage, &Layout),
     (s2, l2): (&CpuStorage, &Layout),
     (s3, l3): (&CpuStorage, &Layout),
-    f: impl Fn(&mut f32, f32, f32),
+    f: impl Fn(&mut f32, f32, f32) + Sync,
 ) -> candle_core::Result<()> {
     let (d, a, b) = (slice_mut(s1, l1)?, slice(s2, l2)?, slice(s3, l3)?);
-    d.iter_mut()
-        .zip(a)
-        .zip(b)
-        .for_each(|((d, &a), &b)| f(d, a, b));
+    d.par_chunks_mut(CHUNK)
+        .zip(a.par_chunks(CHUNK).zip(b.par_chunks(CHUNK)))
+        .for_each(|(d, (a, b))| {
+            simd(
+                #[inline(always)]
+                || {
+                    d.iter_mut()
+                        .zip(a)
+                        .zip(b)
+                        .for_each(|((d, &a), &b)| f(d, a, b))
+                },
+            )
+        });
     Ok(())
 }
 

@@ -85,6 +85,8 @@ fn adamw_one_step_matches_hand_computed() {
 #[test]
 fn in_place_and_tensor_paths_agree_on_random_values() {
     let dev = Device::Cpu;
+    // Two full parallel blocks of the in-place kernels (16384 elements each) and a partial one.
+    let n = 2 * 16384 + 37;
     for kind in [
         Kind::Sgd {
             momentum: 0.9,
@@ -98,20 +100,20 @@ fn in_place_and_tensor_paths_agree_on_random_values() {
     ] {
         let mut out = Vec::new();
         for generic in [false, true] {
-            let init: Vec<f32> = (0..37)
+            let init: Vec<f32> = (0..n)
                 .map(|i| ((i * 7919) % 101) as f32 / 50.0 - 1.0)
                 .collect();
-            let p = Var::from_vec(init, (37,), &dev).unwrap();
+            let p = Var::from_vec(init, (n,), &dev).unwrap();
             let mut o = Optimizer::new(kind, 5e-4, vec![p.clone()]).unwrap();
             if generic {
                 o = o.with_generic_updates();
             }
             for s in 0..3 {
-                let g: Vec<f32> = (0..37)
+                let g: Vec<f32> = (0..n)
                     .map(|i| (((i + s) * 31) % 17) as f32 / 8.0 - 1.0)
                     .collect();
                 let mut gs = GradStore::default();
-                gs.insert(p.as_tensor(), Tensor::from_vec(g, 37, &dev).unwrap());
+                gs.insert(p.as_tensor(), Tensor::from_vec(g, n, &dev).unwrap());
                 o.step(&gs, 0.05).unwrap();
             }
             out.push(p.as_tensor().to_vec1::<f32>().unwrap());
