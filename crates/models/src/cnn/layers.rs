@@ -368,6 +368,12 @@ pub fn scale_channels(x: &Tensor, s: &Tensor) -> Result<Tensor> {
     crate::ops::elementwise::channel_scale(x, s)
 }
 
+/// `x·s + r` (`s` as in [`scale_channels`], `r` shaped like `x`): squeeze-and-excitation's scale
+/// and a residual addition in one pass, one op forward and backward on the CPU.
+pub fn scale_channels_add(x: &Tensor, s: &Tensor, r: &Tensor) -> Result<Tensor> {
+    crate::ops::elementwise::channel_scale_add(x, s, r)
+}
+
 /// Logistic sigmoid (candle-nn's op, which has a backward pass).
 pub fn sigmoid(x: &Tensor) -> Result<Tensor> {
     candle_nn::ops::sigmoid(x)

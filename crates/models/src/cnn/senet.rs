@@ -4,7 +4,7 @@
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 
-use super::layers::{global_avg_pool_keepdim, scale_channels, sigmoid, Conv2d, ConvCfg, Layer};
+use super::layers::{global_avg_pool_keepdim, scale_channels_add, sigmoid, Conv2d, ConvCfg, Layer};
 use super::preact_resnet::PreActBlock;
 use crate::model::Model;
 
@@ -30,7 +30,7 @@ impl Layer for PreActSeBlock {
         let (out, short) = self.block.branches(x, train)?;
         let w = self.fc1.forward(&global_avg_pool_keepdim(&out)?)?.relu()?;
         let w = sigmoid(&self.fc2.forward(&w)?)?;
-        scale_channels(&out, &w)? + short
+        scale_channels_add(&out, &w, &short)
     }
 }
 

@@ -6,7 +6,7 @@
 //! concatenation + 2-group channel shuffle of ShuffleNetV2.
 
 use super::cpu::{dot8, f32_slice, filled, planes_per_task, read, relu_grad, simd, CHUNK};
-use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Result, Shape, Tensor};
+use candle_core::{CpuStorage, CustomOp1, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
 /// Names this op in error messages.
@@ -303,9 +303,14 @@ impl CustomOp2 for ChannelScale {
                         .zip(s.par_iter())
                         .with_min_len(planes_per_task(hw))
                         .for_each(|((yp, xp), &sv)| {
-                            for (o, &v) in yp.iter_mut().zip(xp) {
-                                *o = v * sv;
-                            }
+                            simd(
+                                #[inline(always)]
+                                || {
+                                    for (o, &v) in yp.iter_mut().zip(xp) {
+                                        *o = v * sv;
+                                    }
+                                },
+                            )
                         });
                 }
             })
@@ -325,25 +330,29 @@ impl CustomOp2 for ChannelScale {
         let (dx, ds) = read(&xc, SCALE, |x| {
             read(&sc, SCALE, |s| {
                 read(&gc, SCALE, |g| {
-                    let mut dx = vec![0f32; x.len()];
                     let mut ds = vec![0f32; s.len()];
-                    if hw > 0 {
-                        dx.par_chunks_mut(hw)
-                            .zip(ds.par_iter_mut())
-                            .zip(x.par_chunks(hw).zip(g.par_chunks(hw)).zip(s.par_iter()))
-                            .with_min_len(planes_per_task(hw))
-                            .for_each(|((dp, dsv), ((xp, gp), &sv))| {
-                                *dsv = simd(
-                                    #[inline(always)]
-                                    || {
-                                        for (d, &gv) in dp.iter_mut().zip(gp) {
-                                            *d = gv * sv;
-                                        }
-                                        dot8(xp, gp)
-                                    },
-                                )
-                            });
-                    }
+                    // SAFETY: each plane of `dx` is written in full (`hw > 0`; else empty).
+                    let dx = unsafe {
+                        filled(x.len(), |dx| {
+                            if hw > 0 {
+                                dx.par_chunks_mut(hw)
+                                    .zip(ds.par_iter_mut())
+                                    .zip(x.par_chunks(hw).zip(g.par_chunks(hw)).zip(s.par_iter()))
+                                    .with_min_len(planes_per_task(hw))
+                                    .for_each(|((dp, dsv), ((xp, gp), &sv))| {
+                                        *dsv = simd(
+                                            #[inline(always)]
+                                            || {
+                                                for (d, &gv) in dp.iter_mut().zip(gp) {
+                                                    *d = gv * sv;
+                                                }
+                                                dot8(xp, gp)
+                                            },
+                                        )
+                                    });
+                            }
+                        })
+                    };
                     Ok((dx, ds))
                 })
             })
@@ -363,6 +372,84 @@ pub fn channel_scale(x: &Tensor, s: &Tensor) -> Result<Tensor> {
         x.contiguous()?.apply_op2(&s.contiguous()?, ChannelScale)
     } else {
         x.broadcast_mul(s)
+    }
+}
+
+/// `x[n, c, …]·s[n, c] + r`: squeeze-and-excitation's scale and the residual addition after
+/// it (SENet) in one pass; the gradient of `x` and `s` as [`ChannelScale`]'s, `r`'s is `dy`.
+struct ChannelScaleAdd;
+
+impl CustomOp3 for ChannelScaleAdd {
+    fn name(&self) -> &'static str {
+        "greenbench-channel-scale-add"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (x, s, r) = (
+            f32_slice(s1, l1, SCALE)?,
+            f32_slice(s2, l2, SCALE)?,
+            f32_slice(s3, l3, SCALE)?,
+        );
+        if l1.dims() != l3.dims() {
+            candle_core::bail!("{SCALE}-add of {:?} and {:?}", l1.dims(), l3.dims())
+        }
+        let (_, hw) = ChannelScale::planes(l1.dims(), s.len())?;
+        // SAFETY: every element of `y` is written below, none read first.
+        let y = unsafe {
+            filled(x.len(), |y| {
+                if hw > 0 {
+                    y.par_chunks_mut(hw)
+                        .zip(x.par_chunks(hw).zip(r.par_chunks(hw)))
+                        .zip(s.par_iter())
+                        .with_min_len(planes_per_task(hw))
+                        .for_each(|((yp, (xp, rp)), &sv)| {
+                            simd(
+                                #[inline(always)]
+                                || {
+                                    for ((o, &v), &b) in yp.iter_mut().zip(xp).zip(rp) {
+                                        *o = v * sv + b;
+                                    }
+                                },
+                            )
+                        });
+                }
+            })
+        };
+        Ok((CpuStorage::F32(y), l1.shape().clone()))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        s: &Tensor,
+        _r: &Tensor,
+        res: &Tensor,
+        dy: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let (dx, ds) = ChannelScale.bwd(x, s, res, dy)?;
+        Ok((dx, ds, Some(dy.clone())))
+    }
+}
+
+/// `x·s + r` for `x` and `r` `[n, c, …]` and one scale per sample and channel `s` `[n, c, 1, …]`:
+/// [`channel_scale`] and the residual addition after it in one op.
+pub fn channel_scale_add(x: &Tensor, s: &Tensor, r: &Tensor) -> Result<Tensor> {
+    let fits = x.rank() >= 2
+        && x.dims()[..2].iter().product::<usize>() == s.elem_count()
+        && x.dims() == r.dims();
+    if super::use_custom(x) && s.dtype() == x.dtype() && r.dtype() == x.dtype() && fits {
+        x.contiguous()?
+            .apply_op3(&s.contiguous()?, &r.contiguous()?, ChannelScaleAdd)
+    } else {
+        x.broadcast_mul(s)? + r
     }
 }
 
@@ -537,7 +624,8 @@ mod tests {
         assert!(worst < 1e-6, "relative error {worst}");
     }
 
-    /// The channel scale's output and both gradients equal candle's `broadcast_mul`.
+    /// The channel scale's output and both gradients equal candle's `broadcast_mul`, and with a
+    /// residual added (`channel_scale_add`) all three gradients equal `broadcast_mul` + `add`.
     #[test]
     fn matches_candle_channel_scale() -> Result<()> {
         for (shape, sshape) in [
@@ -550,6 +638,12 @@ mod tests {
             let ours = channel_scale(&x, &s)?;
             let theirs = x.broadcast_mul(&s)?;
             assert_matches(&ours, &theirs, &[&x, &s], 1e-5, None, &format!("{shape:?}"))?;
+            // With the residual addition fused in: all three gradients.
+            let r = Var::from_tensor(&Tensor::randn(0f32, 1.0, shape.as_slice(), &Device::Cpu)?)?;
+            let ours = channel_scale_add(&x, &s, &r)?;
+            let theirs = (x.broadcast_mul(&s)? + r.as_tensor())?;
+            let what = format!("{shape:?} + residual");
+            assert_matches(&ours, &theirs, &[&x, &s, &r], 1e-5, None, &what)?;
         }
         Ok(())
     }
