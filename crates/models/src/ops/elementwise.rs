@@ -36,9 +36,14 @@ impl CustomOp2 for AddRelu {
                 y.par_chunks_mut(CHUNK)
                     .zip(a.par_chunks(CHUNK).zip(b.par_chunks(CHUNK)))
                     .for_each(|(yc, (ac, bc))| {
-                        for ((o, &x), &z) in yc.iter_mut().zip(ac).zip(bc) {
-                            *o = (x + z).max(0.0);
-                        }
+                        simd(
+                            #[inline(always)]
+                            || {
+                                for ((o, &x), &z) in yc.iter_mut().zip(ac).zip(bc) {
+                                    *o = (x + z).max(0.0);
+                                }
+                            },
+                        )
                     });
             })
         };
@@ -109,11 +114,16 @@ impl CustomOp2 for ChannelBias {
                 .enumerate()
                 .for_each(|(i, plane)| {
                     let bias = b[i % c];
-                    if relu {
-                        plane.iter_mut().for_each(|v| *v = (*v + bias).max(0.0));
-                    } else {
-                        plane.iter_mut().for_each(|v| *v += bias);
-                    }
+                    simd(
+                        #[inline(always)]
+                        || {
+                            if relu {
+                                plane.iter_mut().for_each(|v| *v = (*v + bias).max(0.0));
+                            } else {
+                                plane.iter_mut().for_each(|v| *v += bias);
+                            }
+                        },
+                    )
                 });
         }
         Ok((CpuStorage::F32(y), l1.shape().clone()))
