@@ -22,12 +22,13 @@ use super::epilogue::Epilogue;
 /// Positions of a transformed 4×4 tile.
 const XI: usize = 16;
 
-/// Tiles per call below which im2col is as fast: with few tiles (ResNet's 4×4 and VGG's 2×2 maps
-/// at batch 32, 128 and 32 tiles) each transformed weight `U` (16/9 the weight's size, rebuilt
-/// every call) is used for too few columns, and the products become memory-bound. Measured per
-/// layer shape on 2 threads (`examples/conv_layers.rs`, docs/performance.md): 4×4 maps at batch
-/// 32 were 0.94–1.05× im2col's speed, 8×8 maps at batch 32 (512 tiles) 1.1–1.4×.
-pub(super) const MIN_TILES: usize = 256;
+/// Tiles per call below which im2col is as fast: with few tiles (VGG's 2×2 maps at batch 32, 32
+/// tiles) each transformed weight `U` (16/9 the weight's size, rebuilt every call) is used for too
+/// few columns, and the products become memory-bound. Measured per layer shape on 2 threads
+/// (`examples/conv_layers.rs`, docs/performance.md) with the transforms at the CPU's vector
+/// width: 4×4 maps at batch 32 (128 tiles) 1.09–1.18× im2col's speed, 2×2 maps at batch 32
+/// 0.88×, 8×8 maps at batch 32 (512 tiles) 1.2–1.4×.
+pub(super) const MIN_TILES: usize = 128;
 
 /// Tiles a chunk aims at: the column count of its 16 products (512 was no faster for the weight
 /// gradient's, whose inner dimension it is).
