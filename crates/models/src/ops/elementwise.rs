@@ -304,27 +304,7 @@ impl CustomOp2 for ChannelScale {
     ) -> Result<(CpuStorage, Shape)> {
         let (x, s) = (f32_slice(s1, l1, SCALE)?, f32_slice(s2, l2, SCALE)?);
         let (_, hw) = Self::planes(l1.dims(), s.len())?;
-        // SAFETY: every element of `y` is written below, none read first.
-        let y = unsafe {
-            filled(x.len(), |y| {
-                if hw > 0 {
-                    y.par_chunks_mut(hw)
-                        .zip(x.par_chunks(hw))
-                        .zip(s.par_iter())
-                        .with_min_len(planes_per_task(hw))
-                        .for_each(|((yp, xp), &sv)| {
-                            simd(
-                                #[inline(always)]
-                                || {
-                                    for (o, &v) in yp.iter_mut().zip(xp) {
-                                        *o = v * sv;
-                                    }
-                                },
-                            )
-                        });
-                }
-            })
-        };
+        let y = scale_planes(x, s, None, hw);
         Ok((CpuStorage::F32(y), l1.shape().clone()))
     }
 
@@ -385,6 +365,43 @@ pub fn channel_scale(x: &Tensor, s: &Tensor) -> Result<Tensor> {
     }
 }
 
+/// `x·s` per plane of `hw` elements (one scale per plane), plus `r` when given: the forward
+/// pass of [`ChannelScale`] and [`ChannelScaleAdd`].
+fn scale_planes(x: &[f32], s: &[f32], r: Option<&[f32]>, hw: usize) -> Vec<f32> {
+    // SAFETY: every element of `y` is written below, none read first.
+    unsafe {
+        filled(x.len(), |y| {
+            if hw == 0 {
+                return;
+            }
+            let planes = y
+                .par_chunks_mut(hw)
+                .zip(x.par_chunks(hw))
+                .zip(s.par_iter())
+                .with_min_len(planes_per_task(hw))
+                .enumerate();
+            planes.for_each(|(i, ((yp, xp), &sv))| {
+                simd(
+                    #[inline(always)]
+                    || match r {
+                        Some(r) => {
+                            let rp = &r[i * hw..][..hw];
+                            for ((o, &v), &b) in yp.iter_mut().zip(xp).zip(rp) {
+                                *o = v * sv + b;
+                            }
+                        }
+                        None => {
+                            for (o, &v) in yp.iter_mut().zip(xp) {
+                                *o = v * sv;
+                            }
+                        }
+                    },
+                )
+            });
+        })
+    }
+}
+
 /// `x[n, c, …]·s[n, c] + r`: squeeze-and-excitation's scale and the residual addition after
 /// it (SENet) in one pass; the gradient of `x` and `s` as [`ChannelScale`]'s, `r`'s is `dy`.
 struct ChannelScaleAdd;
@@ -412,27 +429,7 @@ impl CustomOp3 for ChannelScaleAdd {
             candle_core::bail!("{SCALE}-add of {:?} and {:?}", l1.dims(), l3.dims())
         }
         let (_, hw) = ChannelScale::planes(l1.dims(), s.len())?;
-        // SAFETY: every element of `y` is written below, none read first.
-        let y = unsafe {
-            filled(x.len(), |y| {
-                if hw > 0 {
-                    y.par_chunks_mut(hw)
-                        .zip(x.par_chunks(hw).zip(r.par_chunks(hw)))
-                        .zip(s.par_iter())
-                        .with_min_len(planes_per_task(hw))
-                        .for_each(|((yp, (xp, rp)), &sv)| {
-                            simd(
-                                #[inline(always)]
-                                || {
-                                    for ((o, &v), &b) in yp.iter_mut().zip(xp).zip(rp) {
-                                        *o = v * sv + b;
-                                    }
-                                },
-                            )
-                        });
-                }
-            })
-        };
+        let y = scale_planes(x, s, Some(r), hw);
         Ok((CpuStorage::F32(y), l1.shape().clone()))
     }
 
