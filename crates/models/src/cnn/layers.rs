@@ -236,11 +236,7 @@ impl Conv2d {
     /// `epi(conv(x))` as one inference-only op on the CPU (no backward pass; see
     /// [`conv::conv2d_eval`]); the bias, if any, is folded into the epilogue.
     pub fn forward_eval(&self, x: &Tensor, epi: Epilogue) -> Result<Tensor> {
-        let epi = match &self.bias {
-            Some(b) => epi.with_conv_bias(&b.to_vec1::<f32>()?),
-            None => epi,
-        };
-        let y = conv::conv2d_eval(x, &self.weight, self.params(), epi)?;
+        let y = conv::conv2d_eval(x, &self.weight, self.params(), self.with_bias(epi)?)?;
         self.count_macs(&y)?;
         Ok(y)
     }
@@ -248,13 +244,18 @@ impl Conv2d {
     /// `epi(conv(x ⊙ s))` as one inference-only op on the CPU, `s` `[batch, c_in, 1, 1]` scaling
     /// each input plane (see [`conv::conv2d_eval_scaled`]: 1×1, stride 1, no padding, one group).
     pub fn forward_eval_scaled(&self, x: &Tensor, s: &Tensor, epi: Epilogue) -> Result<Tensor> {
-        let epi = match &self.bias {
-            Some(b) => epi.with_conv_bias(&b.to_vec1::<f32>()?),
-            None => epi,
-        };
+        let epi = self.with_bias(epi)?;
         let y = conv::conv2d_eval_scaled(x, s, &self.weight, self.params(), epi)?;
         self.count_macs(&y)?;
         Ok(y)
+    }
+
+    /// `epi` with this convolution's bias, if any, folded in (applied before the batch-norm).
+    fn with_bias(&self, epi: Epilogue) -> Result<Epilogue> {
+        Ok(match &self.bias {
+            Some(b) => epi.with_conv_bias(&b.to_vec1::<f32>()?),
+            None => epi,
+        })
     }
 
     /// Whether [`Conv2d::forward_eval_scaled`] applies: a 1×1 convolution with stride 1, no
