@@ -1,12 +1,12 @@
 //! Training throughput of every zoo model, measured, for planning figures (`greenbench sweep
 //! --dry-run`'s duration estimate): greenbench's training rows of the comparison in
-//! docs/performance.md (`scripts/bench/compare.sh --seconds 1 --rounds 2`, which runs
+//! docs/performance.md (`scripts/bench/compare.sh --seconds 1 --rounds 4`, which runs
 //! `train_throughput --mode train`: synthetic batches, SGD with momentum, the models' default
-//! input, best of 2 rounds) on the machine named in [`MACHINE`]. Other CPUs differ; the sweep
+//! input, best of 4 rounds) on the machine named in [`MACHINE`]. Other CPUs differ; the sweep
 //! prints how far off its estimate was.
 
 /// Where and how [`TABLE`] was measured.
-pub const MACHINE: &str = "a shared 2-core AMD EPYC virtual machine (AVX-512) at 2 threads (2026-11-30 18:31 UTC, load average 0.8–1.8)";
+pub const MACHINE: &str = "a shared 2-core AMD EPYC virtual machine (AVX-512) at 2 threads (2026-11-30 21:35 UTC, load average 1.4–1.9)";
 
 /// Threads [`TABLE`] was measured with.
 pub const THREADS: usize = 2;
@@ -17,50 +17,50 @@ pub type Row = (&'static str, u64, usize, f64);
 
 /// The measurements, two batch sizes per model.
 pub const TABLE: &[Row] = &[
-    ("mlp-small", 203264, 32, 153978.2),
-    ("mlp-small", 203264, 128, 341494.8),
-    ("mlp-medium", 535040, 32, 45162.6),
-    ("mlp-medium", 535040, 128, 100364.2),
-    ("mlp-large", 2380800, 32, 12668.4),
-    ("mlp-large", 2380800, 128, 24324.6),
-    ("lenet", 651720, 32, 18127.0),
-    ("lenet", 651720, 128, 18277.1),
-    ("vgg16", 313201664, 32, 169.3),
-    ("vgg16", 313201664, 128, 194.9),
-    ("resnet18", 555422720, 32, 103.6),
-    ("resnet18", 555422720, 128, 98.1),
-    ("preact-resnet18", 555422720, 32, 93.3),
-    ("preact-resnet18", 555422720, 128, 94.2),
-    ("googlenet", 1521756160, 32, 22.8),
-    ("googlenet", 1521756160, 128, 24.4),
-    ("densenet121", 888350720, 32, 35.6),
-    ("densenet121", 888350720, 128, 24.7),
-    ("resnext29-2x64d", 1409492992, 32, 27.3),
-    ("resnext29-2x64d", 1409492992, 128, 32.1),
-    ("mobilenet", 46354432, 32, 508.7),
-    ("mobilenet", 46354432, 128, 426.6),
-    ("mobilenet-v2", 91154944, 32, 168.1),
-    ("mobilenet-v2", 91154944, 128, 126.2),
+    ("mlp-small", 203264, 32, 227934.5),
+    ("mlp-small", 203264, 128, 370970.9),
+    ("mlp-medium", 535040, 32, 89627.8),
+    ("mlp-medium", 535040, 128, 144157.8),
+    ("mlp-large", 2380800, 32, 15435.4),
+    ("mlp-large", 2380800, 128, 24631.4),
+    ("lenet", 651720, 32, 20210.0),
+    ("lenet", 651720, 128, 21060.3),
+    ("vgg16", 313201664, 32, 176.7),
+    ("vgg16", 313201664, 128, 207.2),
+    ("resnet18", 555422720, 32, 110.4),
+    ("resnet18", 555422720, 128, 125.2),
+    ("preact-resnet18", 555422720, 32, 108.2),
+    ("preact-resnet18", 555422720, 128, 117.8),
+    ("googlenet", 1521756160, 32, 26.7),
+    ("googlenet", 1521756160, 128, 24.3),
+    ("densenet121", 888350720, 32, 38.1),
+    ("densenet121", 888350720, 128, 31.9),
+    ("resnext29-2x64d", 1409492992, 32, 30.5),
+    ("resnext29-2x64d", 1409492992, 128, 34.7),
+    ("mobilenet", 46354432, 32, 518.6),
+    ("mobilenet", 46354432, 128, 490.4),
+    ("mobilenet-v2", 91154944, 32, 178.7),
+    ("mobilenet-v2", 91154944, 128, 154.4),
     ("dpn26", 665050880, 32, 43.1),
-    ("dpn26", 665050880, 128, 48.6),
-    ("shufflenet-v2", 45002112, 32, 374.9),
-    ("shufflenet-v2", 45002112, 128, 401.8),
-    ("senet18", 555509760, 32, 104.7),
-    ("senet18", 555509760, 128, 112.2),
-    ("efficientnet-b0", 30331392, 32, 279.5),
-    ("efficientnet-b0", 30331392, 128, 275.1),
-    ("regnetx-200mf", 223317600, 32, 111.7),
-    ("regnetx-200mf", 223317600, 128, 89.2),
-    ("simple-dla", 913495040, 32, 63.6),
-    ("simple-dla", 913495040, 128, 55.7),
-    ("pnasnet-b", 74474752, 32, 95.0),
-    ("pnasnet-b", 74474752, 128, 87.9),
-    ("vit-tiny", 10880128, 32, 2494.2),
-    ("vit-tiny", 10880128, 128, 2318.1),
-    ("vit-small", 125341824, 32, 356.8),
-    ("vit-small", 125341824, 128, 345.3),
-    ("char-gpt", 55181312, 32, 783.3),
-    ("char-gpt", 55181312, 128, 777.9),
+    ("dpn26", 665050880, 128, 50.0),
+    ("shufflenet-v2", 45002112, 32, 408.2),
+    ("shufflenet-v2", 45002112, 128, 426.6),
+    ("senet18", 555509760, 32, 107.6),
+    ("senet18", 555509760, 128, 111.5),
+    ("efficientnet-b0", 30331392, 32, 304.8),
+    ("efficientnet-b0", 30331392, 128, 297.5),
+    ("regnetx-200mf", 223317600, 32, 122.9),
+    ("regnetx-200mf", 223317600, 128, 103.2),
+    ("simple-dla", 913495040, 32, 68.5),
+    ("simple-dla", 913495040, 128, 66.4),
+    ("pnasnet-b", 74474752, 32, 108.3),
+    ("pnasnet-b", 74474752, 128, 94.3),
+    ("vit-tiny", 10880128, 32, 2454.3),
+    ("vit-tiny", 10880128, 128, 2613.9),
+    ("vit-small", 125341824, 32, 371.2),
+    ("vit-small", 125341824, 128, 353.3),
+    ("char-gpt", 55181312, 32, 843.1),
+    ("char-gpt", 55181312, 128, 793.9),
 ];
 
 /// Estimated training samples per second of `model` at `batch` on `threads` threads, for a
