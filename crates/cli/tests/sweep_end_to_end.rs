@@ -67,11 +67,16 @@ fn digits_sweep_records_params_time_energy_accuracy() {
         .map(|r| r.inference.as_ref().unwrap().accuracy)
         .fold(0.0, f64::max);
     assert!(best > 0.9, "best digits accuracy {best}");
+    // Every record says which vector width the CPU kernels ran at (the workers inherit this
+    // process's environment, so they see the same width).
+    let kernels = greenbench_models::ops::simd_width();
+    assert!(recs.iter().all(|r| r.host.cpu_kernels == kernels));
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["sweep"], "e2e");
     assert!(manifest["config"].as_str().unwrap().contains("mlp-64x32"));
     assert!(manifest["meters"].as_array().is_some_and(|a| !a.is_empty()));
+    assert_eq!(manifest["host"]["cpu_kernels"], kernels, "{manifest}");
     assert!(
         manifest["environment"]["CANDLE_BARRIER_POOL_SPIN_LIMIT"].is_string(),
         "{manifest}"

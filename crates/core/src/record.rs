@@ -81,6 +81,10 @@ pub struct HostInfo {
     pub greenbench_version: String,
     /// Version of candle the models were trained with.
     pub candle_version: String,
+    /// Vector width greenbench's own CPU kernels ran at (`avx512`, `avx2` or `baseline`; the
+    /// width changes time, not results). Empty in records written before it was recorded.
+    #[serde(default)]
+    pub cpu_kernels: String,
 }
 
 /// Model complexity figures.

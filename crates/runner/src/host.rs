@@ -14,8 +14,9 @@ pub fn hostname() -> String {
         .to_string()
 }
 
-/// Describes this host from /proc (fields it cannot read are left empty or 0, never guessed).
-pub fn host_info(candle_version: &str) -> HostInfo {
+/// Describes this host from /proc (fields it cannot read are left empty or 0, never guessed);
+/// `cpu_kernels` is the vector width the models' CPU kernels use here.
+pub fn host_info(candle_version: &str, cpu_kernels: &str) -> HostInfo {
     let cpuinfo = read("/proc/cpuinfo").unwrap_or_default();
     let cpu_model = cpuinfo
         .lines()
@@ -50,5 +51,6 @@ pub fn host_info(candle_version: &str) -> HostInfo {
         hostname: hostname(),
         greenbench_version: env!("CARGO_PKG_VERSION").to_string(),
         candle_version: candle_version.to_string(),
+        cpu_kernels: cpu_kernels.to_string(),
     }
 }

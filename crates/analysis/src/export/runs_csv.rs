@@ -98,6 +98,7 @@ fn host_and_model_cols(r: &RunRecord, o: &mut Cells) {
     put("host_gpu", r.host.gpu.clone().unwrap_or_default());
     put("hostname", r.host.hostname.clone());
     put("greenbench_version", r.host.greenbench_version.clone());
+    put("cpu_kernels", r.host.cpu_kernels.clone());
     let m = r.model.as_ref();
     put(
         "params",

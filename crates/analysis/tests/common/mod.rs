@@ -181,6 +181,7 @@ pub fn run(
             hostname: "h".into(),
             greenbench_version: "0.1.0".into(),
             candle_version: "0.11.1".into(),
+            cpu_kernels: "avx2".into(),
         },
         model: Some(ModelInfo {
             params,

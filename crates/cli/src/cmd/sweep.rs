@@ -134,7 +134,10 @@ fn options(a: &SweepArgs, out: PathBuf, datasets: PathBuf) -> anyhow::Result<Swe
         meter_status: a.meter.probe_json(),
         datasets_root: datasets.clone(),
         sampler_hz: a.meter.sampler_hz,
-        host: greenbench_runner::host::host_info(crate::CANDLE_VERSION),
+        host: greenbench_runner::host::host_info(
+            crate::CANDLE_VERSION,
+            greenbench_models::ops::simd_width(),
+        ),
         catalog: Box::new(ZooCatalog::new(datasets)),
     })
 }
