@@ -258,11 +258,9 @@ impl Conv2d {
         })
     }
 
-    /// Whether [`Conv2d::forward_eval_scaled`] applies: a 1×1 convolution with stride 1, no
-    /// padding and one group.
+    /// Whether [`Conv2d::forward_eval_scaled`] applies (see [`conv::takes_input_scale`]).
     fn takes_input_scale(&self) -> bool {
-        let c = self.cfg;
-        c.k == 1 && c.stride == 1 && c.pad == 0 && c.groups == 1
+        conv::takes_input_scale((self.cfg.k, self.cfg.k), self.params())
     }
 
     /// `relu(conv(x))` when `relu` (bias and ReLU fused on the CPU), else `conv(x)`.

@@ -130,8 +130,7 @@ impl Geom {
     /// Whether [`forward_scaled`] can scale this convolution's input planes: a 1×1
     /// convolution with stride 1, no padding or dilation and one group.
     fn scalable(&self) -> bool {
-        let p = self.p;
-        self.kh == 1 && self.kw == 1 && p.stride == 1 && p.pad == 0 && p.groups == 1
+        takes_input_scale((self.kh, self.kw), self.p)
     }
     /// The Winograd sizes when this is a dense 3×3 convolution with stride 1 and padding 1 on
     /// enough channels and enough 2×2 output tiles per call ([`winograd::MIN_TILES`]), unless
@@ -1191,6 +1190,12 @@ impl CustomOp3 for ScaledForward {
     }
 }
 
+/// Whether [`conv2d_eval_scaled`] takes a convolution with this `(kh, kw)` kernel and these
+/// parameters: a 1×1 kernel with stride 1, no padding and one group.
+pub fn takes_input_scale(kernel: (usize, usize), p: ConvParams) -> bool {
+    kernel == (1, 1) && p.stride == 1 && p.pad == 0 && p.groups == 1
+}
+
 /// `epi(conv(x ⊙ scale, weight))` in one inference-only op, for a 1×1 convolution (stride 1,
 /// no padding, one group) whose input planes are first scaled per sample and channel by `scale`
 /// `[n, c, 1, 1]`: the excitation of squeeze-and-excitation followed by an MBConv block's
@@ -1408,6 +1413,11 @@ mod tests {
         let bad_scale = rand(&[2, 3, 1, 1])?;
         let err = conv2d_eval_scaled(&x, &bad_scale, &rand(&[3, 4, 1, 1])?, p, epi(3)).unwrap_err();
         assert!(err.to_string().contains("scale of shape"), "{err}");
+        // The layers ask `takes_input_scale` before choosing this op: it agrees with the refusal.
+        assert!(takes_input_scale((1, 1), p));
+        assert!(!takes_input_scale((3, 3), p));
+        assert!(!takes_input_scale((1, 1), ConvParams { stride: 2, ..p }));
+        assert!(!takes_input_scale((1, 1), ConvParams { groups: 2, ..p }));
         Ok(())
     }
 
