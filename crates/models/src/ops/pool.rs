@@ -159,16 +159,24 @@ fn backward_2x2(plane: &[f32], (h, w): (usize, usize), g: &[f32], d: &mut [f32])
         let (x0, x1) = plane[rows.clone()].split_at(w);
         let (d0, d1) = d[rows].split_at_mut(w);
         let grow = &g[oh * wo..][..wo];
-        for (ow, &gv) in grow.iter().enumerate() {
-            let c = 2 * ow;
-            let v = [x0[c], x0[c + 1], x1[c], x1[c + 1]];
-            let m = max_nan(max_nan(v[0], v[1]), max_nan(v[2], v[3]));
-            let hit = |x: f32| if m.is_nan() { x.is_nan() } else { x == m };
-            let (e0, e1, e2) = (hit(v[0]), hit(v[1]), hit(v[2]));
-            d0[c] = if e0 { gv } else { 0.0 };
-            d0[c + 1] = if e1 && !e0 { gv } else { 0.0 };
-            d1[c] = if e2 && !e0 && !e1 { gv } else { 0.0 };
-            d1[c + 1] = if !e0 && !e1 && !e2 { gv } else { 0.0 };
+        for ((((d0, d1), x0), x1), &gv) in d0
+            .chunks_exact_mut(2)
+            .zip(d1.chunks_exact_mut(2))
+            .zip(x0.chunks_exact(2))
+            .zip(x1.chunks_exact(2))
+            .zip(grow)
+        {
+            let m = max_nan(max_nan(x0[0], x0[1]), max_nan(x1[0], x1[1]));
+            // The maximum, or the NaN when there is one: `m` is NaN exactly when an input is,
+            // so `x == m || x.is_nan()` needs no branch on `m`.
+            // Masks and `&`, not branches, so the loop vectorises.
+            let hit = |x: f32| (x == m) | x.is_nan();
+            let (e0, e1, e2) = (hit(x0[0]), hit(x0[1]), hit(x1[0]));
+            let pick = |on: bool| f32::from_bits(gv.to_bits() & (-(on as i32)) as u32);
+            d0[0] = pick(e0);
+            d0[1] = pick(e1 & !e0);
+            d1[0] = pick(e2 & !e0 & !e1);
+            d1[1] = pick(!e0 & !e1 & !e2);
         }
     }
 }
@@ -412,6 +420,37 @@ mod tests {
                 .to_vec1::<f32>()?;
             assert_eq!(dx, expect_dx, "k {k} stride {stride} pad {pad}");
         }
+        Ok(())
+    }
+
+    /// The 2×2 fast path's backward: ties go to the window's first maximum in row-major order,
+    /// and with NaNs to its first NaN, in every position of the window.
+    #[test]
+    fn ties_and_nans_go_to_the_first_in_the_2x2_path() -> Result<()> {
+        let nan = f32::NAN;
+        #[rustfmt::skip]
+        let xs = [
+            5.0, 5.0, 1.0, 7.0, 0.0, 1.0, 1.0, 2.0,
+            5.0, 5.0, 2.0, 7.0, nan, nan, 3.0, nan,
+        ];
+        let x = Var::from_tensor(&Tensor::from_slice(&xs, (1, 1, 2, 8), &Device::Cpu)?)?;
+        let y = max_pool2d(&x, 2, 2, 0, || unreachable!())?;
+        let ys = y.flatten_all()?.to_vec1::<f32>()?;
+        assert_eq!(ys[..2], [5.0, 7.0]);
+        assert!(ys[2].is_nan() && ys[3].is_nan(), "{ys:?}");
+        let probe = Tensor::from_slice(&[1f32, 2.0, 3.0, 4.0], (1, 1, 1, 4), &Device::Cpu)?;
+        let g = (y * probe)?.sum_all()?.backward()?;
+        let dx = g
+            .get(&x)
+            .expect("gradient")
+            .flatten_all()?
+            .to_vec1::<f32>()?;
+        #[rustfmt::skip]
+        let expect = [
+            1.0, 0.0, 0.0, 2.0, 0.0, 0.0, 0.0, 0.0,
+            0.0, 0.0, 0.0, 0.0, 3.0, 0.0, 0.0, 4.0,
+        ];
+        assert_eq!(dx, expect);
         Ok(())
     }
 
