@@ -371,6 +371,13 @@ mod tests {
         Ok(())
     }
 
+    /// The gradient of `sum(y ⊙ probe)` with respect to `x`, flattened (`probe` in `y`'s shape).
+    fn input_grad(x: &Var, y: Tensor, probe: &[f32]) -> Result<Vec<f32>> {
+        let probe = Tensor::from_slice(probe, y.dims(), &Device::Cpu)?;
+        let g = (y * probe)?.sum_all()?.backward()?;
+        g.get(x).expect("gradient").flatten_all()?.to_vec1::<f32>()
+    }
+
     /// Padded, overlapping 3×3 windows at stride 1 and 2, and the 2×2 fast path on odd sides,
     /// against a hand-rolled reference: padding never wins, each output's gradient goes to its
     /// window's first maximum, leftover rows and columns get none.
@@ -411,13 +418,7 @@ mod tests {
             }
             assert_eq!(y.flatten_all()?.to_vec1::<f32>()?, expect_y);
             let probe: Vec<f32> = (1..=ho * wo).map(|v| v as f32).collect();
-            let probe = Tensor::from_slice(&probe, (1, 1, ho, wo), &Device::Cpu)?;
-            let g = (y * probe)?.sum_all()?.backward()?;
-            let dx = g
-                .get(&x)
-                .expect("gradient")
-                .flatten_all()?
-                .to_vec1::<f32>()?;
+            let dx = input_grad(&x, y, &probe)?;
             assert_eq!(dx, expect_dx, "k {k} stride {stride} pad {pad}");
         }
         Ok(())
@@ -438,13 +439,7 @@ mod tests {
         let ys = y.flatten_all()?.to_vec1::<f32>()?;
         assert_eq!(ys[..2], [5.0, 7.0]);
         assert!(ys[2].is_nan() && ys[3].is_nan(), "{ys:?}");
-        let probe = Tensor::from_slice(&[1f32, 2.0, 3.0, 4.0], (1, 1, 1, 4), &Device::Cpu)?;
-        let g = (y * probe)?.sum_all()?.backward()?;
-        let dx = g
-            .get(&x)
-            .expect("gradient")
-            .flatten_all()?
-            .to_vec1::<f32>()?;
+        let dx = input_grad(&x, y, &[1.0, 2.0, 3.0, 4.0])?;
         #[rustfmt::skip]
         let expect = [
             1.0, 0.0, 0.0, 2.0, 0.0, 0.0, 0.0, 0.0,
@@ -464,12 +459,8 @@ mod tests {
             let y = max_pool2d(&x, k, stride, pad, || unreachable!())?;
             let ys = y.flatten_all()?.to_vec1::<f32>()?;
             assert!(ys.iter().any(|v| v.is_nan()), "{ys:?}");
-            let g = y.sum_all()?.backward()?;
-            let dx = g
-                .get(&x)
-                .expect("gradient")
-                .flatten_all()?
-                .to_vec1::<f32>()?;
+            let ones = vec![1.0; y.elem_count()];
+            let dx = input_grad(&x, y, &ones)?;
             assert_eq!(dx[1], 1.0, "k {k} pad {pad}: {dx:?}");
         }
         Ok(())
