@@ -168,7 +168,7 @@ impl Geom {
 }
 
 /// im2col of group `grp` of `s` samples `x` (each `[c, h, w]`) into `cols` `[k, s·l]`, at the
-/// CPU's vector width (its row copies are a quarter of LeNet's training step).
+/// CPU's vector width (its row copies were a quarter of LeNet's training step).
 fn im2col(g: &Geom, x: &[f32], s: usize, grp: usize, cols: &mut [f32]) {
     simd(
         #[inline(always)]
@@ -223,6 +223,22 @@ fn im2col_rows(g: &Geom, x: &[f32], s: usize, grp: usize, cols: &mut [f32]) {
     }
 }
 
+/// `match width { 1 => f::<1>(args), …, 32 => f::<32>(args), _ => other }`: the short rows of
+/// im2col (LeNet's 28 and 10) copied with a length known at compile time, i.e. a few inline
+/// vector moves instead of a `memmove` call.
+macro_rules! by_width {
+    ($width:expr, $f:ident $args:tt, $other:expr) => {
+        by_width!(@ $width, $f $args, $other;
+            1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32)
+    };
+    (@ $width:expr, $f:ident $args:tt, $other:expr; $($n:literal)*) => {
+        match $width {
+            $($n => $f::<$n> $args,)*
+            _ => $other,
+        }
+    };
+}
+
 /// One im2col row of an unpadded stride-1 convolution (LeNet's 5×5 layers): output row `oh`
 /// (`ow` wide) is `src[oh·w..][..ow]`, `src` starting at the tap's offset. Rows of up to 32
 /// elements are copied with a width known at compile time, chosen once per plane rather than
@@ -237,36 +253,22 @@ fn valid_rows(src: &[f32], w: usize, ow: usize, dst: &mut [f32]) {
             }
         }
     }
-    macro_rules! by_width {
-        ($($n:literal)*) => {
-            match ow {
-                $($n => rows::<$n>(src, w, dst),)*
-                _ => {
-                    for (row, from) in dst.chunks_exact_mut(ow).zip(src.chunks(w)) {
-                        row.copy_from_slice(&from[..ow]);
-                    }
-                }
-            }
-        };
-    }
-    by_width!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32)
+    by_width!(ow, rows(src, w, dst), {
+        for (row, from) in dst.chunks_exact_mut(ow).zip(src.chunks(w)) {
+            row.copy_from_slice(&from[..ow]);
+        }
+    })
 }
 
-/// `dst.copy_from_slice(src)` for the short rows of im2col's general path: rows of up to 32
-/// elements are copied with a length known at compile time, i.e. a few inline vector moves,
-/// instead of one `memmove` call per row (11 % of LeNet's training in the call alone, before
-/// [`valid_rows`] took LeNet's layers).
+/// `dst.copy_from_slice(src)` for one row of im2col's general path, by `by_width!` (a
+/// `memmove` call per row was 11 % of LeNet's training, before [`valid_rows`] took its layers).
 #[inline(always)]
 fn copy_row(dst: &mut [f32], src: &[f32]) {
-    macro_rules! by_length {
-        ($($n:literal)*) => {
-            match dst.len() {
-                $($n => dst[..$n].copy_from_slice(&src[..$n]),)*
-                _ => dst.copy_from_slice(src),
-            }
-        };
+    #[inline(always)]
+    fn copy<const N: usize>(dst: &mut [f32], src: &[f32]) {
+        dst[..N].copy_from_slice(&src[..N]);
     }
-    by_length!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32)
+    by_width!(dst.len(), copy(dst, src), dst.copy_from_slice(src))
 }
 
 /// One im2col row of a stride-1 convolution whose output rows are as wide as its input rows

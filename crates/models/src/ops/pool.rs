@@ -168,8 +168,8 @@ fn backward_2x2(plane: &[f32], (h, w): (usize, usize), g: &[f32], d: &mut [f32])
         {
             let m = max_nan(max_nan(x0[0], x0[1]), max_nan(x1[0], x1[1]));
             // The maximum, or the NaN when there is one: `m` is NaN exactly when an input is,
-            // so `x == m || x.is_nan()` needs no branch on `m`.
-            // Masks and `&`, not branches, so the loop vectorises.
+            // so `x == m | x.is_nan()` needs no branch on `m`; masks and `&`, not branches, so
+            // the loop vectorises.
             let hit = |x: f32| (x == m) | x.is_nan();
             let (e0, e1, e2) = (hit(x0[0]), hit(x0[1]), hit(x1[0]));
             let pick = |on: bool| f32::from_bits(gv.to_bits() & (-(on as i32)) as u32);
