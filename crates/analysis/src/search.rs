@@ -344,7 +344,7 @@ fn choose(cfg: &SearchConfig, configs: &[Configuration]) -> Option<(usize, usize
             let cand = Candidate {
                 run_id: c.run_ids.last()?.clone(),
                 val_acc: c.val_acc?,
-                energy_j: c.judged_energy_j?,
+                energy_j: c.judged_energy_j,
             };
             Some((i, cand))
         })

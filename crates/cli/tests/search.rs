@@ -30,7 +30,7 @@ fn candidate(r: &RunRecord) -> Candidate {
     Candidate {
         run_id: r.run_id.clone(),
         val_acc: r.train.as_ref().unwrap().val_acc.unwrap(),
-        energy_j: r.train.as_ref().unwrap().energy.total_j.unwrap(),
+        energy_j: r.train.as_ref().unwrap().energy.total_j,
     }
 }
 

@@ -44,6 +44,12 @@ pub trait Catalog {
     fn run_seconds(&self, _spec: &crate::RunSpec) -> Option<f64> {
         None
     }
+    /// The most power a run may draw on this machine, watts (CPU and DRAM at full load by the
+    /// meter's own figures, plus the GPU's power limit for a GPU run), if known: a search's
+    /// energy and carbon budgets predict a run's energy from it before any run has been measured.
+    fn run_watts(&self, _spec: &crate::RunSpec) -> Option<f64> {
+        None
+    }
     /// `Ok` if the dataset's files are present (or given by `path`), else which file is missing
     /// and the command that fetches it.
     fn check_dataset_present(&self, _dataset: &str, _path: Option<&str>) -> Result<(), BoxError> {

@@ -50,21 +50,53 @@ pub struct Candidate {
     pub run_id: String,
     /// Validation accuracy after its last epoch (0..1).
     pub val_acc: f64,
-    /// Training energy spent on the configuration so far (this run and the rungs before), J.
-    pub energy_j: f64,
+    /// Training energy spent on the configuration so far (this run and the rungs before), J;
+    /// `None` when a window of it has no figure (the meter rejected or missed it).
+    pub energy_j: Option<f64>,
+}
+
+impl Objective {
+    /// Whether the objective weighs energy (so a candidate without an energy figure cannot be
+    /// ranked by it), rather than using energy only to break ties.
+    pub fn weighs_energy(self) -> bool {
+        !matches!(self, Objective::Accuracy)
+    }
+}
+
+/// Indices of the candidates `objective` cannot rank because their energy is missing (none
+/// under `accuracy`, where energy only breaks ties): a search says which runs these are rather
+/// than leaving them out silently.
+pub fn unranked(cands: &[Candidate], objective: Objective) -> Vec<usize> {
+    (0..cands.len())
+        .filter(|&i| cands[i].val_acc.is_finite())
+        .filter(|&i| objective.weighs_energy() && !finite_energy(&cands[i]))
+        .collect()
+}
+
+fn finite_energy(c: &Candidate) -> bool {
+    c.energy_j.is_some_and(f64::is_finite)
+}
+
+/// A candidate's energy for ordering: a missing figure sorts after every figure.
+fn energy_key(c: &Candidate) -> f64 {
+    c.energy_j.filter(|j| j.is_finite()).unwrap_or(f64::INFINITY)
 }
 
 /// Indices of the `keep` best candidates by `objective`, best first. Ties (and the order within
 /// a Pareto front, after crowding distance) fall to the lower energy, then the run id, so the
 /// choice never depends on the order the runs finished in.
+///
+/// Under `accuracy` a candidate without an energy figure competes on its accuracy (a missing
+/// figure only loses ties); under an objective that weighs energy it cannot be ranked and is
+/// left out — [`unranked`] lists those, for the caller to say so.
 pub fn promote(cands: &[Candidate], keep: usize, objective: Objective) -> Vec<usize> {
     let mut idx: Vec<usize> = (0..cands.len())
-        .filter(|&i| cands[i].val_acc.is_finite() && cands[i].energy_j.is_finite())
+        .filter(|&i| cands[i].val_acc.is_finite())
+        .filter(|&i| !objective.weighs_energy() || finite_energy(&cands[i]))
         .collect();
     let tie = |a: usize, b: usize| {
-        cands[a]
-            .energy_j
-            .total_cmp(&cands[b].energy_j)
+        energy_key(&cands[a])
+            .total_cmp(&energy_key(&cands[b]))
             .then_with(|| cands[a].run_id.cmp(&cands[b].run_id))
     };
     match objective {
@@ -75,7 +107,7 @@ pub fn promote(cands: &[Candidate], keep: usize, objective: Objective) -> Vec<us
                 .then(tie(a, b))
         }),
         Objective::AccuracyPerJoule => {
-            let score = |i: usize| cands[i].val_acc / cands[i].energy_j.max(f64::MIN_POSITIVE);
+            let score = |i: usize| cands[i].val_acc / energy_key(&cands[i]).max(f64::MIN_POSITIVE);
             idx.sort_by(|&a, &b| score(b).total_cmp(&score(a)).then(tie(a, b)))
         }
         Objective::Pareto => idx = pareto_order(cands, idx),
@@ -87,10 +119,11 @@ pub fn promote(cands: &[Candidate], keep: usize, objective: Objective) -> Vec<us
 /// `idx` ordered front by front (non-dominated in accuracy ↑ and energy ↓ first), each front by
 /// crowding distance, largest first (its two ends are infinitely far), then by the tie rule.
 fn pareto_order(c: &[Candidate], mut left: Vec<usize>) -> Vec<usize> {
+    let e = |i: usize| energy_key(&c[i]);
     let dominates = |a: usize, b: usize| {
         c[a].val_acc >= c[b].val_acc
-            && c[a].energy_j <= c[b].energy_j
-            && (c[a].val_acc > c[b].val_acc || c[a].energy_j < c[b].energy_j)
+            && e(a) <= e(b)
+            && (c[a].val_acc > c[b].val_acc || e(a) < e(b))
     };
     let mut out = Vec::new();
     while !left.is_empty() {
@@ -101,7 +134,7 @@ fn pareto_order(c: &[Candidate], mut left: Vec<usize>) -> Vec<usize> {
         let mut ranked: Vec<(usize, f64)> = front.into_iter().zip(dist).collect();
         ranked.sort_by(|a, b| {
             b.1.total_cmp(&a.1)
-                .then(c[a.0].energy_j.total_cmp(&c[b.0].energy_j))
+                .then(e(a.0).total_cmp(&e(b.0)))
                 .then_with(|| c[a.0].run_id.cmp(&c[b.0].run_id))
         });
         out.extend(ranked.into_iter().map(|(i, _)| i));
@@ -114,7 +147,8 @@ fn pareto_order(c: &[Candidate], mut left: Vec<usize>) -> Vec<usize> {
 /// ranges); the extremes of each objective get infinity.
 fn crowding(c: &[Candidate], front: &[usize]) -> Vec<f64> {
     let mut dist = vec![0.0; front.len()];
-    for key in [|x: &Candidate| x.val_acc, |x: &Candidate| x.energy_j] {
+    let keys: [fn(&Candidate) -> f64; 2] = [|x| x.val_acc, energy_key];
+    for key in keys {
         let mut pos: Vec<usize> = (0..front.len()).collect();
         pos.sort_by(|&a, &b| key(&c[front[a]]).total_cmp(&key(&c[front[b]])));
         let (lo, hi) = match (pos.first(), pos.last()) {
@@ -152,7 +186,28 @@ mod tests {
         Candidate {
             run_id: id.into(),
             val_acc: acc,
-            energy_j: j,
+            energy_j: Some(j),
+        }
+    }
+
+    #[test]
+    fn a_missing_energy_loses_only_ties_under_accuracy_and_is_named_under_energy_objectives() {
+        let mut c = vec![
+            cand("a", 0.80, 10.0),
+            cand("best-no-energy", 0.89, 0.0),
+            cand("c", 0.85, 5.0),
+            cand("tie-no-energy", 0.85, 0.0),
+        ];
+        c[1].energy_j = None;
+        c[3].energy_j = None;
+        // The best validation accuracy is promoted though its energy window is missing; the
+        // one without energy loses the tie at 0.85.
+        assert_eq!(promote(&c, 3, Objective::Accuracy), vec![1, 2, 3]);
+        assert!(unranked(&c, Objective::Accuracy).is_empty());
+        for o in [Objective::AccuracyPerJoule, Objective::Pareto] {
+            let p = promote(&c, 4, o);
+            assert!(!p.contains(&1) && !p.contains(&3), "{o:?}: {p:?}");
+            assert_eq!(unranked(&c, o), vec![1, 3], "{o:?}");
         }
     }
 

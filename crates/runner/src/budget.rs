@@ -64,6 +64,26 @@ impl Spent {
     }
 }
 
+impl Spent {
+    /// These figures, with `watts` and `g_per_j` standing in for the records' own while no
+    /// record has them (before the first run): the first run of a sweep is predicted too.
+    pub fn or_prior(mut self, watts: Option<f64>, g_per_j: Option<f64>) -> Spent {
+        self.watts = self.watts.or(watts.filter(|w| w.is_finite() && *w > 0.0));
+        self.g_per_j = self.g_per_j.or(g_per_j.filter(|g| g.is_finite() && *g > 0.0));
+        self
+    }
+}
+
+/// An amount for a budget message: four decimals where that shows it, else three significant
+/// digits in scientific notation (3.6 µJ is `3.600e-6`, not `0.0000`).
+fn amount(v: f64) -> String {
+    if v == 0.0 || (1e-2..1e9).contains(&v.abs()) {
+        format!("{v:.4}")
+    } else {
+        format!("{v:.3e}")
+    }
+}
+
 /// Why a run predicted to take `predicted_s` (uncalibrated planner seconds) must not start, or
 /// `None` when it fits: a limit already spent, or an upper prediction (calibrated by the records
 /// and multiplied by [`UPPER_FACTOR`]) beyond what is left. A run whose time is unknown is
@@ -94,12 +114,17 @@ pub fn refusal(budget: &Budget, spent: &Spent, predicted_s: Option<f64>) -> Opti
         let left = limit - used;
         if left <= 0.0 {
             return Some(format!(
-                "budget: {name} is spent ({used:.4} of {limit:.4} {unit})"
+                "budget: {name} is spent ({} of {} {unit})",
+                amount(used),
+                amount(limit)
             ));
         }
         if let Some(u) = upper.filter(|&u| u > left) {
             return Some(format!(
-                "budget: {name} would be exceeded (this run's upper prediction {u:.4} {unit} > {left:.4} {unit} left of {limit:.4})"
+                "budget: {name} would be exceeded (this run's upper prediction {} {unit} > {} {unit} left of {})",
+                amount(u),
+                amount(left),
+                amount(limit)
             ));
         }
     }
@@ -147,6 +172,32 @@ mod tests {
         let why = refusal(&co2, &spent(), None).unwrap();
         assert!(why.starts_with("budget: co2_g is spent"), "{why}");
         assert_eq!(refusal(&Budget::default(), &spent(), Some(1e9)), None);
+    }
+
+    #[test]
+    fn the_first_run_is_predicted_from_the_prior_power_and_tiny_limits_are_printed() {
+        let tiny = Budget {
+            energy_kwh: Some(1e-12),
+            ..Budget::default()
+        };
+        let nothing_yet = Spent {
+            time_ratio: 1.0,
+            ..Spent::default()
+        };
+        // No record yet: without a prior the run cannot be predicted, so it would start.
+        assert_eq!(refusal(&tiny, &nothing_yet, Some(2.0)), None);
+        // With the meter's figure (29 W), 2 s × 1.5 × 29 W = 87 J > 3.6 µJ: refused.
+        let why = refusal(&tiny, &nothing_yet.clone().or_prior(Some(29.0), None), Some(2.0))
+            .unwrap();
+        assert!(why.contains("87.0000 J > 3.600e-6 J left of 3.600e-6"), "{why}");
+        // The records' own figures win over the prior once they exist.
+        assert_eq!(spent().or_prior(Some(1.0), Some(1.0)).watts, Some(100.0));
+        let co2 = Budget {
+            co2_g: Some(1e-3),
+            ..Budget::default()
+        };
+        let prior = nothing_yet.or_prior(Some(29.0), Some(400.0 / 3.6e6));
+        assert!(refusal(&co2, &prior, Some(2.0)).is_some());
     }
 
     #[test]

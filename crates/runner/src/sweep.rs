@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use greenbench_core::energy::ComponentPower;
 use greenbench_core::grid::GridIntensity;
 use greenbench_core::record::{Flag, HostInfo, RunRecord, RunStatus};
-use greenbench_core::search::{keep_count, next_rung, promote, Candidate};
+use greenbench_core::search::{keep_count, next_rung, promote, unranked, Candidate};
 use greenbench_core::{
     BoxError, Catalog, ComponentEnergy, PowerCap, RunSpec, Seconds, Strategy, SweepConfig,
 };
@@ -154,12 +154,17 @@ pub fn run_sweep(
                 }
                 records.insert(rec.run_id.clone(), rec);
             }
-            match next_rung_runs(cfg, &stage, &records) {
-                Some(next) if !next.is_empty() => {
-                    prune_checkpoints(out, &stage, &next);
-                    stage = next;
+            match rung_decision(cfg, &stage, &records) {
+                Some(d) if !d.next.is_empty() => {
+                    tell_decision(cfg, &d, session.as_ref());
+                    prune_checkpoints(out, &stage, &d.next);
+                    stage = d.next;
                 }
-                _ => break,
+                Some(d) => {
+                    tell_decision(cfg, &d, session.as_ref());
+                    break;
+                }
+                None => break,
             }
         }
     }
@@ -171,6 +176,33 @@ pub fn run_sweep(
     count_records(&mut summary, &records);
     summary.skipped = before.len() - rerun;
     Ok(summary)
+}
+
+/// Says what a rung's decision left out and why, where a user would otherwise not know: runs an
+/// energy-weighing objective could not rank, and retried runs that came after the decision.
+fn tell_decision(cfg: &SweepConfig, d: &RungDecision, session: Option<&Session>) {
+    let mut lines = Vec::new();
+    if !d.unranked.is_empty() {
+        lines.push(format!(
+            "search: run(s) {} ended ok but have no training-energy figure (see their records), so the \
+             objective `{}` cannot rank them; they were not promoted",
+            d.unranked.join(", "),
+            cfg.search.objective.name()
+        ));
+    }
+    if !d.after_decision.is_empty() {
+        lines.push(format!(
+            "search: run(s) {} were recorded after their rung was decided and its promoted runs had \
+             started; the decision stands, and they keep their place in that rung unpromoted",
+            d.after_decision.join(", ")
+        ));
+    }
+    for l in lines {
+        match session {
+            Some(s) => s.progress.println(&l),
+            None => say(&l),
+        }
+    }
 }
 
 /// Checks that the caller holds `opts.out`'s lock, that the sweep can run as asked (a halving
@@ -275,12 +307,37 @@ pub fn planned_runs(cfg: &SweepConfig, first_stage: &[RunSpec]) -> usize {
 /// The runs of the rung after `prev`'s in a halving search: the best of `prev` by the objective
 /// on validation accuracy, each continued from its checkpoint to the next rung's epochs. `None`
 /// when `prev` is the last rung, or while a run of it has no record (the sweep was stopped), so
-/// nothing is decided on part of a rung.
+/// nothing is decided on part of a rung. See [`rung_decision`].
 pub fn next_rung_runs(
     cfg: &SweepConfig,
     prev: &[RunSpec],
     records: &HashMap<String, RunRecord>,
 ) -> Option<Vec<RunSpec>> {
+    rung_decision(cfg, prev, records).map(|d| d.next)
+}
+
+/// A halving search's decision on one rung, and what a user should be told about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RungDecision {
+    /// The promoted runs, continued to the next rung's epochs.
+    pub next: Vec<RunSpec>,
+    /// Runs of the rung that ended ok but that an energy-weighing objective could not rank,
+    /// because their training energy has no figure: (run id, what the search did).
+    pub unranked: Vec<String>,
+    /// Runs of the rung recorded after the decision was taken and acted on (retried with
+    /// `--retry-failed`): they keep their place in the rung but do not change the decision.
+    pub after_decision: Vec<String>,
+}
+
+/// Decides the rung after `prev`'s (see [`next_rung_runs`]). A decision is taken once: when runs
+/// of the next rung are already recorded, it is taken again from the records as they stood when
+/// the first of those runs started, so a run retried afterwards (`--retry-failed`) takes its
+/// place in its rung without promoting a second set of runs over the first.
+pub fn rung_decision(
+    cfg: &SweepConfig,
+    prev: &[RunSpec],
+    records: &HashMap<String, RunRecord>,
+) -> Option<RungDecision> {
     // Other strategies have no rungs, so there is no next one.
     let current = prev.first()?.epochs;
     let epochs = cfg
@@ -288,29 +345,64 @@ pub fn next_rung_runs(
         .rung_epochs()
         .into_iter()
         .find(|&e| e > current)?;
+    let ids: Vec<String> = prev.iter().map(RunSpec::run_id).collect();
+    let taken_at = decided_at(&ids, records);
     let mut cands = Vec::new();
     let mut specs = Vec::new();
-    for spec in prev {
-        let rec = records.get(&spec.run_id())?;
+    let mut after_decision = Vec::new();
+    for (spec, id) in prev.iter().zip(&ids) {
+        let rec = records.get(id)?;
         let val = rec.train.as_ref().and_then(|t| t.val_acc);
-        let energy = configuration_energy_j(rec, records);
-        if let (RunStatus::Ok, Some(val_acc), Some(energy_j)) = (rec.status, val, energy) {
-            cands.push(Candidate {
-                run_id: rec.run_id.clone(),
-                val_acc,
-                energy_j,
-            });
-            specs.push(spec);
+        let (RunStatus::Ok, Some(val_acc)) = (rec.status, val) else {
+            continue;
+        };
+        if taken_at.is_some_and(|t| finished_at(rec).is_some_and(|f| f > t)) {
+            after_decision.push(id.clone());
+            continue;
         }
+        cands.push(Candidate {
+            run_id: id.clone(),
+            val_acc,
+            energy_j: configuration_energy_j(rec, records),
+        });
+        specs.push(spec);
     }
     let keep = keep_count(prev.len(), cfg.search.eta);
     let chosen = promote(&cands, keep, cfg.search.objective);
-    Some(
-        chosen
+    let unranked = unranked(&cands, cfg.search.objective)
+        .into_iter()
+        .map(|i| cands[i].run_id.clone())
+        .collect();
+    Some(RungDecision {
+        next: chosen
             .into_iter()
             .map(|i| next_rung(specs[i], &cands[i].run_id, epochs))
             .collect(),
-    )
+        unranked,
+        after_decision,
+    })
+}
+
+/// When the rung of `ids` was decided: the start of the first recorded run that continues one
+/// of them (`None` while none is recorded).
+fn decided_at(
+    ids: &[String],
+    records: &HashMap<String, RunRecord>,
+) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    records
+        .values()
+        .filter(|r| {
+            r.spec
+                .continues
+                .as_ref()
+                .is_some_and(|c| ids.contains(&c.run_id))
+        })
+        .filter_map(|r| chrono::DateTime::parse_from_rfc3339(&r.started_at).ok())
+        .min()
+}
+
+fn finished_at(rec: &RunRecord) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    chrono::DateTime::parse_from_rfc3339(&rec.finished_at).ok()
 }
 
 /// Training energy spent on a configuration up to and including `rec`: its own and that of the
@@ -350,12 +442,16 @@ impl Session {
         let grid = grid_intensity(cfg, &opts.out)?;
         let manifest = start_manifest(cfg, opts, previous, idle)?;
         let writer = RecordsWriter::open(&opts.out.join("runs.jsonl"))?;
-        let todo = planned.saturating_sub(records.len()).max(1);
+        let done = records
+            .values()
+            .filter(|r| !to_redo(r, opts.retry_failed))
+            .count()
+            .min(planned);
+        let todo = (planned - done).max(1);
         let progress = Progress::new(opts.progress, todo);
         if !records.is_empty() {
             progress.println(&format!(
-                "continuing: {} of {planned} runs already recorded, {todo} to do",
-                records.len().min(planned)
+                "continuing: {done} of {planned} runs already recorded, {todo} to do"
             ));
         }
         Ok(Session {
@@ -364,6 +460,14 @@ impl Session {
             progress,
             grid,
         })
+    }
+
+    /// Grams CO₂e per joule at the grid intensity of now (× PUE), for a carbon budget's
+    /// prediction before any record has emissions.
+    fn prior_g_per_j(&self, cfg: &SweepConfig) -> Option<f64> {
+        let now = chrono::Utc::now().to_rfc3339();
+        let g_per_kwh = self.grid.for_window(&now, &now).ok()?;
+        Some(g_per_kwh * cfg.carbon.pue / 3.6e6)
     }
 
     /// Runs `spec` (or records it as skipped by the budget) and writes its record.
@@ -385,7 +489,8 @@ impl Session {
         let refused = budget
             .is_set()
             .then(|| {
-                let spent = Spent::of(records.values(), &*opts.catalog);
+                let spent = Spent::of(records.values(), &*opts.catalog)
+                    .or_prior(opts.catalog.run_watts(spec), self.prior_g_per_j(cfg));
                 refusal(budget, &spent, opts.catalog.run_seconds(spec))
             })
             .flatten();
@@ -434,19 +539,22 @@ fn grid_intensity(cfg: &SweepConfig, out: &std::path::Path) -> Result<GridIntens
     Ok(grid)
 }
 
-/// The runs without a record, and with `retry_failed` those recorded as crashed, failed or
-/// timeout, in the sweep's order.
+/// The runs without a record, those a budget skipped (not done yet: a later sweep with room in
+/// its budget runs them) and, with `retry_failed`, those recorded as crashed, failed or timeout,
+/// in the sweep's order.
 fn runs_to_do<'a>(
     runs: &'a [RunSpec],
     recorded: &HashMap<String, RunRecord>,
     retry_failed: bool,
 ) -> Vec<&'a RunSpec> {
     runs.iter()
-        .filter(|s| match recorded.get(&s.run_id()) {
-            None => true,
-            Some(r) => retry_failed && r.status.is_retryable(),
-        })
+        .filter(|s| recorded.get(&s.run_id()).is_none_or(|r| to_redo(r, retry_failed)))
         .collect()
+}
+
+/// Whether a recorded run is run again: skipped by a budget, or retryable under `retry_failed`.
+fn to_redo(rec: &RunRecord, retry_failed: bool) -> bool {
+    rec.status == RunStatus::Skipped || (retry_failed && rec.status.is_retryable())
 }
 
 /// Appends a new run's record, or replaces an earlier attempt's (keeping its outcome in
@@ -458,7 +566,12 @@ fn write_record(
 ) -> Result<(), RunnerError> {
     match earlier {
         Some(old) => {
-            rec.attempts = attempts_before(old);
+            rec.attempts = if old.status == RunStatus::Skipped && rec.status == RunStatus::Skipped {
+                // Skipped again by the budget: one skip is worth keeping, not one per sweep.
+                old.attempts.clone()
+            } else {
+                attempts_before(old)
+            };
             writer.replace(rec)
         }
         None => writer.append(rec),

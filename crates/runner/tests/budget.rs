@@ -102,10 +102,100 @@ fn the_budget_is_never_overshot_and_refused_runs_say_why() {
     }
     assert_eq!(summary.by_status.get("skipped"), Some(&4));
     assert!(!summary.all_ok());
-    // Continued: the skipped runs stay decided; nothing runs again.
+    // Continued with the same budget: the skipped runs are not done, so they are decided
+    // again, and skipped again (one record each, the ok runs untouched).
     let again = run_sweep(&cfg, &opts, &l, &mut no_idle, None).unwrap();
-    assert_eq!((again.ok + again.not_ok, again.skipped), (0, 6));
-    assert_eq!(read_records(&out.join("runs.jsonl")).unwrap(), recs);
+    assert_eq!((again.ok, again.not_ok, again.skipped), (0, 4, 2));
+    let after = read_records(&out.join("runs.jsonl")).unwrap();
+    assert_eq!(after.len(), 6);
+    assert_eq!(&after[..2], &recs[..2]);
+    assert!(after[2..]
+        .iter()
+        .all(|r| r.status == RunStatus::Skipped && r.attempts.is_empty()));
+}
+
+#[test]
+fn runs_skipped_by_a_budget_run_once_the_budget_has_room() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = |kwh: f64| {
+        let text = format!(
+            "name = \"b\"\ndataset = \"digits\"\nidle_seconds = 0\n[grid]\nmodel = \"mlp-small\"\nbatch_size = [8, 16, 32, 64]\n[search]\nbudget = {{ energy_kwh = {kwh} }}\n"
+        );
+        SweepConfig::parse(&text, &dir.path().join("b.toml")).unwrap()
+    };
+    let out = dir.path().join("out");
+    let opts = SweepOptions {
+        catalog: Box::new(Predicting { seconds: 0.2 }),
+        ..shell_options(&out, &worker(100.0))
+    };
+    let l = lock(&out);
+    run_sweep(&config(150.0 / 3.6e6), &opts, &l, &mut no_idle, None).unwrap();
+    let skipped = |recs: &[greenbench_core::RunRecord]| {
+        recs.iter().filter(|r| r.status == RunStatus::Skipped).count()
+    };
+    assert_eq!(skipped(&read_records(&out.join("runs.jsonl")).unwrap()), 3);
+    // The budget raised: the three skipped runs are runs not yet done, and now run.
+    let more = run_sweep(&config(1.0), &opts, &l, &mut no_idle, None).unwrap();
+    assert_eq!((more.ok, more.skipped), (3, 1));
+    assert!(more.all_ok(), "{:?}", more.by_status);
+    let recs = read_records(&out.join("runs.jsonl")).unwrap();
+    assert_eq!(recs.len(), 4);
+    // Each keeps the reason it was skipped the first time.
+    let kept: Vec<_> = recs.iter().filter(|r| !r.attempts.is_empty()).collect();
+    assert_eq!(kept.len(), 3);
+    assert!(kept
+        .iter()
+        .all(|r| r.attempts[0].status == RunStatus::Skipped));
+}
+
+/// Predicts every run to take `seconds` at `watts` (the meter's own figure for this machine).
+struct PredictingPower {
+    seconds: f64,
+    watts: f64,
+}
+
+impl Catalog for PredictingPower {
+    fn models(&self) -> Vec<String> {
+        Vec::new()
+    }
+    fn datasets(&self) -> Vec<String> {
+        Vec::new()
+    }
+    fn check_device(&self, _device: greenbench_core::DeviceName) -> Result<(), BoxError> {
+        Ok(())
+    }
+    fn run_seconds(&self, _spec: &RunSpec) -> Option<f64> {
+        Some(self.seconds)
+    }
+    fn run_watts(&self, _spec: &RunSpec) -> Option<f64> {
+        Some(self.watts)
+    }
+}
+
+#[test]
+fn an_energy_budget_stops_even_the_first_run_from_the_meters_own_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    // 1e-12 kWh = 3.6 µJ: no run fits, not even the first, before any record exists.
+    let text = "name = \"t\"\ndataset = \"digits\"\nidle_seconds = 0\n[grid]\nmodel = \"mlp-small\"\nbatch_size = [8, 16]\n[search]\nbudget = { energy_kwh = 1e-12 }\n";
+    let cfg = SweepConfig::parse(text, &dir.path().join("t.toml")).unwrap();
+    let out = dir.path().join("out");
+    let opts = SweepOptions {
+        catalog: Box::new(PredictingPower {
+            seconds: 0.2,
+            watts: 20.0,
+        }),
+        ..shell_options(&out, &worker(21.0))
+    };
+    let l = lock(&out);
+    run_sweep(&cfg, &opts, &l, &mut no_idle, None).unwrap();
+    let recs = read_records(&out.join("runs.jsonl")).unwrap();
+    assert_eq!(recs.len(), 2);
+    for r in &recs {
+        assert_eq!(r.status, RunStatus::Skipped, "{:?}", r.error);
+        let why = r.error.as_deref().unwrap();
+        // 0.2 s × 1.5 × 20 W = 6 J against 3.6 µJ, printed so a reader sees the figure.
+        assert!(why.contains("6.0000 J > 3.600e-6 J left"), "{why}");
+    }
 }
 
 #[test]

@@ -12,6 +12,9 @@ pub struct ZooCatalog {
     pub datasets_root: PathBuf,
     /// Run-duration predictions (each model's size is worked out once).
     pub planner: std::sync::Mutex<crate::plan::Planner>,
+    /// The most power this machine's CPU and DRAM can be charged for, watts, by the meter's own
+    /// figures (see [`Catalog::run_watts`]); `None` when not given.
+    pub machine_watts: Option<f64>,
 }
 
 impl ZooCatalog {
@@ -20,7 +23,14 @@ impl ZooCatalog {
         ZooCatalog {
             datasets_root,
             planner: Default::default(),
+            machine_watts: None,
         }
+    }
+
+    /// The same, with the machine's CPU and DRAM power bound for budget predictions.
+    pub fn with_machine_watts(mut self, watts: f64) -> ZooCatalog {
+        self.machine_watts = Some(watts);
+        self
     }
 }
 
@@ -51,6 +61,16 @@ pub fn check_device(device: DeviceName) -> Result<(), BoxError> {
 impl Catalog for ZooCatalog {
     fn run_seconds(&self, spec: &greenbench_core::RunSpec) -> Option<f64> {
         self.planner.lock().ok()?.run_seconds(spec)
+    }
+
+    /// The machine's CPU and DRAM bound, plus the GPU's power limit for a GPU run (unknown
+    /// without one: a GPU run's power is not predicted from the CPU's figures).
+    fn run_watts(&self, spec: &greenbench_core::RunSpec) -> Option<f64> {
+        let machine = self.machine_watts?;
+        match spec.device {
+            DeviceName::Cpu => Some(machine),
+            DeviceName::Cuda(_) => spec.power_limit_w.map(|g| g + machine),
+        }
     }
 
     fn models(&self) -> Vec<String> {

@@ -117,6 +117,9 @@ pub fn run(a: SweepArgs) -> anyhow::Result<ExitCode> {
 fn options(a: &SweepArgs, out: PathBuf, datasets: PathBuf) -> anyhow::Result<SweepOptions> {
     let exe =
         std::env::current_exe().context("finding the greenbench executable to start workers")?;
+    let host =
+        greenbench_runner::host::host_info(crate::CANDLE_VERSION, greenbench_models::ops::simd_width());
+    let catalog = ZooCatalog::new(datasets.clone()).with_machine_watts(machine_watts(&a.meter, &host));
     Ok(SweepOptions {
         out,
         retry_failed: a.retry_failed,
@@ -134,12 +137,19 @@ fn options(a: &SweepArgs, out: PathBuf, datasets: PathBuf) -> anyhow::Result<Swe
         meter_status: a.meter.probe_json(),
         datasets_root: datasets.clone(),
         sampler_hz: a.meter.sampler_hz,
-        host: greenbench_runner::host::host_info(
-            crate::CANDLE_VERSION,
-            greenbench_models::ops::simd_width(),
-        ),
-        catalog: Box::new(ZooCatalog::new(datasets)),
+        host,
+        catalog: Box::new(catalog),
     })
+}
+
+/// The most power the CPU estimate charges this machine at full load — every core busy at the
+/// estimate's watts per core, and DRAM at its W/GB over all installed memory — watts. A
+/// package's TDP is the table's watts per core × its cores, so this bounds a RAPL reading of a
+/// CPU run too. A budget predicts the first run's energy from it, before any run is measured.
+fn machine_watts(meter: &MeterSettings, host: &greenbench_core::record::HostInfo) -> f64 {
+    use greenbench_meter::estimate::{watts_per_core, DRAM_W_PER_GB};
+    let (per_core, _) = watts_per_core(Some(&host.cpu_model), meter.watts_per_core);
+    per_core * host.cores.max(1) as f64 + DRAM_W_PER_GB * host.mem_gb
 }
 
 /// Runs the sweep in its locked folder: signals handled, a power limit left by a killed sweep
