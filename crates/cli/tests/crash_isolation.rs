@@ -71,6 +71,36 @@ fn nan_loss_is_recorded_as_diverged() {
 }
 
 #[test]
+fn a_diverged_run_keeps_the_energy_of_the_batches_it_trained() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(
+        dir.path(),
+        "nan",
+        &digits_config("nan", &["mlp-32"], &[64], 2, ""),
+    );
+    let out = dir.path().join("out");
+    let o = run(greenbench()
+        .arg("sweep")
+        .arg(&cfg)
+        .arg("--out")
+        .arg(&out)
+        .env("GREENBENCH_INJECT_FAULT", "nan:mlp-32"));
+    assert_eq!(o.status.code(), Some(3));
+    let recs = records(&out);
+    assert_eq!(recs[0].status, RunStatus::Diverged);
+    // The loss broke at batch 2 of epoch 1: no epoch finished, but two batches were trained,
+    // and their energy is in the record (and so in status, report and budget totals).
+    let train = recs[0].train.as_ref().expect("a train record");
+    assert!(train.epochs.is_empty());
+    let partial = train.partial_epoch.as_ref().expect("the partial epoch");
+    assert_eq!((partial.epoch, partial.batches), (1, 2));
+    let j = train.energy.total_j.expect("energy of the trained batches");
+    assert!(j > 0.0 && partial.energy_j == Some(j), "{train:?}");
+    assert!(train.final_loss.is_nan());
+    assert_eq!(recs[0].raw_energy_j().map(|(t, _)| t), Some(j));
+}
+
+#[test]
 fn real_divergence_from_a_huge_learning_rate() {
     let dir = tempfile::tempdir().unwrap();
     let text = digits_config("lr", &["mlp-small"], &[32], 2, "").replace("lr = 0.05", "lr = 1e12");

@@ -95,6 +95,14 @@ pub enum WorkerEvent {
     },
     /// An epoch ended.
     Epoch(EpochRecord),
+    /// The energy of the epoch just reported, per component: what the parent keeps of a run
+    /// it kills (time limit) or that dies, so energy spent is recorded whatever the outcome.
+    EpochEnergy {
+        /// 1-based epoch.
+        epoch: usize,
+        /// Raw energy of the epoch's window.
+        energy: crate::ComponentEnergy,
+    },
     /// The run reached its end (ok or diverged).
     Finished(Box<WorkerResult>),
     /// The run could not start or failed cleanly (missing dataset, bad spec).

@@ -137,7 +137,9 @@ pub struct TrainRecord {
     /// Mean CPU utilisation of the worker (0..100 % of all cores), if sampled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_util_mean: Option<f64>,
-    /// Loss of the last epoch.
+    /// Loss of the last epoch (`null` in JSON, NaN here, when no epoch finished: a run that
+    /// diverged in its first epoch).
+    #[serde(deserialize_with = "nan_if_null")]
     pub final_loss: f64,
     /// Training accuracy of the last epoch.
     pub train_acc: f64,
@@ -147,8 +149,31 @@ pub struct TrainRecord {
     /// before the split existed, whose `val_acc` came from the test set).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validation_samples: Option<u64>,
-    /// Per-epoch figures.
+    /// Per-epoch figures (finished epochs only).
     pub epochs: Vec<EpochRecord>,
+    /// The epoch that stopped part-way (the loss became non-finite): its batches were trained
+    /// and its energy spent, so `duration_s` and `energy` include it; absent when every epoch
+    /// finished.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partial_epoch: Option<PartialEpoch>,
+}
+
+/// An epoch that stopped part-way, with what it spent.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PartialEpoch {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Batches trained in it, the last one included.
+    pub batches: usize,
+    /// Wall time in seconds.
+    pub duration_s: f64,
+    /// Raw energy in joules (all components), `None` when missing.
+    pub energy_j: Option<f64>,
+}
+
+/// Reads a float written as `null` (serde_json writes NaN so) as NaN.
+fn nan_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 /// The inference phase.

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use greenbench_core::energy::ComponentPower;
 use greenbench_core::protocol::{WorkerEvent, WorkerRequest, WorkerResult};
-use greenbench_core::record::{EpochRecord, ModelInfo, RunRecord, RunStatus, TrainRecord};
+use greenbench_core::record::{EpochRecord, Flag, ModelInfo, RunRecord, RunStatus, TrainRecord};
+use greenbench_core::ComponentEnergy;
 use greenbench_core::{RunSpec, SweepConfig};
 
 use crate::error::RunnerError;
@@ -155,6 +156,8 @@ struct Seen {
     failed: Option<String>,
     /// Every `epoch` event.
     epochs: Vec<EpochRecord>,
+    /// Every `epoch_energy` event: each finished epoch's energy per component.
+    epoch_energies: Vec<ComponentEnergy>,
     /// The `loaded` event: family, model, training samples.
     loaded: Option<(greenbench_core::Family, ModelInfo, u64)>,
     /// Killed for exceeding `run_timeout`.
@@ -213,6 +216,7 @@ impl Seen {
                 ..
             } => self.loaded = Some((family, model, train_samples)),
             WorkerEvent::Epoch(e) => self.epochs.push(e),
+            WorkerEvent::EpochEnergy { energy, .. } => self.epoch_energies.push(energy),
             WorkerEvent::Finished(r) => self.result = Some(*r),
             WorkerEvent::Failed { message } => self.failed = Some(message),
             _ => {}
@@ -241,7 +245,7 @@ fn apply_outcome(
             "exceeded run_timeout of {} s and was killed",
             spec.timeout_s.unwrap_or_default()
         ));
-        rec.train = partial_train(&seen.epochs);
+        rec.train = partial_train(&seen.epochs, &seen.epoch_energies);
     } else if let Some(r) = seen.result.filter(|_| status.success()) {
         rec.status = if r.status == "diverged" {
             RunStatus::Diverged
@@ -273,7 +277,28 @@ fn apply_outcome(
             format!("\nstderr (last lines):\n{tail}")
         };
         rec.error = Some(format!("{how}{tail}"));
-        rec.train = partial_train(&seen.epochs);
+        rec.train = partial_train(&seen.epochs, &seen.epoch_energies);
+    }
+    if rec.train.as_ref().is_some_and(|t| t.partial_epoch.is_none())
+        && matches!(rec.status, RunStatus::Timeout | RunStatus::Crashed)
+    {
+        rec.flags.push(unfinished_epoch_flag(rec));
+    }
+}
+
+/// The flag of a killed run's training energy: it covers the finished epochs, not the one the
+/// worker was in when it was killed, whose window never closed.
+fn unfinished_epoch_flag(rec: &RunRecord) -> Flag {
+    let done = rec.train.as_ref().map_or(0, |t| t.epochs.len());
+    Flag {
+        field: "train.energy".into(),
+        reason: format!(
+            "the worker was stopped ({}) during epoch {}: the energy covers the {done} finished \
+             epoch(s) only, so it is a lower bound of what the run spent (the unfinished epoch's \
+             window was never closed)",
+            rec.status.name(),
+            rec.spec.first_epoch() + done
+        ),
     }
 }
 
@@ -327,10 +352,17 @@ fn signal_name(sig: i32) -> &'static str {
     }
 }
 
-/// Training record from the epochs a killed worker reported before it died.
-fn partial_train(epochs: &[EpochRecord]) -> Option<TrainRecord> {
+/// Training record from the epochs a killed worker reported before it died, with their energy
+/// (per component where the worker reported it, else missing).
+fn partial_train(epochs: &[EpochRecord], energies: &[ComponentEnergy]) -> Option<TrainRecord> {
     let last = epochs.last()?;
+    let energy = if energies.len() == epochs.len() {
+        ComponentEnergy::sum(energies)
+    } else {
+        ComponentEnergy::default()
+    };
     Some(TrainRecord {
+        energy,
         duration_s: epochs.iter().map(|e| e.duration_s).sum(),
         final_loss: last.loss,
         train_acc: last.train_acc,
@@ -367,12 +399,22 @@ mod tests {
         }
     }
 
+    fn estimated(j: f64) -> ComponentEnergy {
+        let mut parts = std::collections::BTreeMap::new();
+        parts.insert(
+            greenbench_core::Component::Cpu,
+            (Some(greenbench_core::Joules(j)), greenbench_core::Quality::Estimated),
+        );
+        ComponentEnergy::from_parts(&parts)
+    }
+
     #[test]
-    fn a_timeout_keeps_the_epochs_reported_before_the_kill() {
+    fn a_timeout_keeps_the_epochs_reported_before_the_kill_and_their_energy() {
         let mut rec = record();
         let spec = rec.spec.clone();
         let seen = Seen {
             epochs: vec![epoch(1)],
+            epoch_energies: vec![estimated(3.0)],
             timed_out: true,
             ..Default::default()
         };
@@ -382,7 +424,14 @@ mod tests {
             rec.error.as_deref(),
             Some("exceeded run_timeout of 2.5 s and was killed")
         );
-        assert_eq!(rec.train.unwrap().duration_s, 1.5);
+        let train = rec.train.as_ref().unwrap();
+        assert_eq!(train.duration_s, 1.5);
+        // Energy spent is energy spent: the finished epoch's joules count in the total…
+        assert_eq!(train.energy.total_j, Some(3.0));
+        assert_eq!(rec.raw_energy_j(), Some((3.0, 0.0)));
+        // …flagged as a lower bound, since epoch 2 was cut off with its window open.
+        assert!(rec.is_flagged("train.energy"), "{:?}", rec.flags);
+        assert!(rec.flags[0].reason.contains("during epoch 2"), "{:?}", rec.flags);
     }
 
     #[test]

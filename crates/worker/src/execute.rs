@@ -6,7 +6,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use greenbench_core::protocol::{WorkerEvent, WorkerRequest, WorkerResult, FAULT_ENV};
-use greenbench_core::record::{EpochRecord, InferenceRecord, ModelInfo, TrainRecord};
+use greenbench_core::record::{
+    EpochRecord, InferenceRecord, ModelInfo, PartialEpoch, TrainRecord,
+};
 use greenbench_core::{ComponentEnergy, PhaseMeter};
 use greenbench_data::{Dataset, Selection, Split};
 use greenbench_models::train::{InputSpec, TrainSettings, Trainer};
@@ -50,11 +52,20 @@ struct Loaded {
     model: ModelInfo,
 }
 
-/// What the training epochs produced: their records and energies, and why they stopped early.
+/// What the training epochs produced: their records and energies, and why they stopped early
+/// (with the epoch that stopped part-way and its energy, spent all the same).
 struct Trained {
     epochs: Vec<EpochRecord>,
     energies: Vec<ComponentEnergy>,
     diverged: Option<String>,
+    partial: Option<Partial>,
+}
+
+/// The epoch that stopped part-way: its record, its window's energy, and the samples stepped.
+struct Partial {
+    epoch: PartialEpoch,
+    energy: ComponentEnergy,
+    samples: usize,
 }
 
 fn execute(req: &WorkerRequest, meter: &mut dyn PhaseMeter) -> Result<WorkerResult, String> {
@@ -96,7 +107,7 @@ fn execute(req: &WorkerRequest, meter: &mut dyn PhaseMeter) -> Result<WorkerResu
         gpu: meter.gpu_name(),
         ..Default::default()
     };
-    let mut train = train_record(&run.data, trained.epochs, &trained.energies);
+    let mut train = train_record(&run.data, trained.epochs, &trained.energies, trained.partial);
     if let Some(why) = trained.diverged {
         let stats = meter.stop_trace();
         train.cpu_util_mean = stats.cpu_util_mean;
@@ -106,7 +117,8 @@ fn execute(req: &WorkerRequest, meter: &mut dyn PhaseMeter) -> Result<WorkerResu
         }
         result.status = "diverged".into();
         result.error = Some(why);
-        result.train = Some(train).filter(|t| !t.epochs.is_empty());
+        // Kept even when no epoch finished: the batches before the loss broke spent energy.
+        result.train = Some(train);
         return Ok(result);
     }
     let inference = infer(req, &mut run, &mut batcher, meter)?;
@@ -225,6 +237,7 @@ fn train_epochs(
         epochs: Vec::new(),
         energies: Vec::new(),
         diverged: None,
+        partial: None,
     };
     for epoch in spec.first_epoch()..=spec.epochs {
         run.trainer.synchronize().map_err(|e| e.to_string())?;
@@ -235,6 +248,17 @@ fn train_epochs(
         let duration = t0.elapsed().as_secs_f64();
         let energy = meter.end();
         if pass.diverged.is_some() {
+            let partial = PartialEpoch {
+                epoch,
+                batches: pass.batches,
+                duration_s: duration,
+                energy_j: energy.total_j,
+            };
+            trained.partial = Some(Partial {
+                epoch: partial,
+                energy,
+                samples: pass.batches * spec.batch_size,
+            });
             trained.diverged = pass.diverged;
             break;
         }
@@ -262,6 +286,10 @@ fn train_epochs(
             val_acc: val,
         };
         emit(&WorkerEvent::Epoch(rec.clone()));
+        emit(&WorkerEvent::EpochEnergy {
+            epoch,
+            energy: energy.clone(),
+        });
         trained.epochs.push(rec);
         trained.energies.push(energy);
     }
@@ -275,6 +303,8 @@ struct Pass {
     samples: usize,
     correct: usize,
     count: usize,
+    /// Batches stepped, the one whose loss broke included.
+    batches: usize,
     diverged: Option<String>,
 }
 
@@ -298,6 +328,7 @@ fn train_pass(
             .trainer
             .train_step(&batcher.x, &batcher.y, chunk.len())
             .map_err(|e| e.to_string())?;
+        pass.batches += 1;
         if injected == Some("nan") && epoch == 1 && b == 1 {
             st.loss = f64::NAN;
         }
@@ -328,14 +359,21 @@ fn train_pass(
     Ok(pass)
 }
 
-/// The training record of the epochs that ran (utilisation is added when the trace stops).
+/// The training record of the epochs that ran, the one that stopped part-way included in time
+/// and energy (utilisation is added when the trace stops).
 fn train_record(
     data: &Dataset,
     epochs: Vec<EpochRecord>,
     energies: &[ComponentEnergy],
+    partial: Option<Partial>,
 ) -> TrainRecord {
-    let duration: f64 = epochs.iter().map(|e| e.duration_s).sum();
-    let trained = (data.train.len * epochs.len()) as u64;
+    let partial_s = partial.as_ref().map_or(0.0, |p| p.epoch.duration_s);
+    let duration: f64 = epochs.iter().map(|e| e.duration_s).sum::<f64>() + partial_s;
+    let trained = (data.train.len * epochs.len()) as u64
+        + partial
+            .as_ref()
+            .map_or(0, |p| p.samples.min(data.train.len) as u64);
+    let energy = ComponentEnergy::sum(energies.iter().chain(partial.as_ref().map(|p| &p.energy)));
     TrainRecord {
         duration_s: duration,
         samples_per_s: if duration > 0.0 {
@@ -343,12 +381,13 @@ fn train_record(
         } else {
             0.0
         },
-        energy: ComponentEnergy::sum(energies),
+        energy,
         final_loss: epochs.last().map_or(f64::NAN, |e| e.loss),
         train_acc: epochs.last().map_or(0.0, |e| e.train_acc),
         val_acc: epochs.last().and_then(|e| e.val_acc),
         validation_samples: (data.validation.len > 0).then_some(data.validation.len as u64),
         epochs,
+        partial_epoch: partial.map(|p| p.epoch),
         ..Default::default()
     }
 }
