@@ -131,6 +131,13 @@ fn retry_failed_reruns_a_crashed_run_once_fixed_and_keeps_the_old_reason() {
 
     let o = run(sweep_into(&cfg, &out).arg("--retry-failed"));
     assert_eq!(o.status.code(), Some(0));
+    // The counters count the one run left to do, not the records already there.
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("continuing: 1 of 2 runs already recorded, 1 to do"),
+        "{err}"
+    );
+    assert!(err.contains("[1/1] ok"), "{err}");
     let recs = records(&out);
     assert_eq!(recs.len(), 2, "run ids stay unique");
     let retried = recs.iter().find(|r| r.spec.model == "mlp-32").unwrap();
