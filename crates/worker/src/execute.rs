@@ -13,6 +13,8 @@ use greenbench_core::{ComponentEnergy, PhaseMeter};
 use greenbench_data::{Dataset, Selection, Split};
 use greenbench_models::train::{InputSpec, TrainSettings, Trainer};
 
+use crate::error::WorkerError;
+
 /// Writes one event as a JSON line on stdout and flushes (the parent reads line by line).
 pub fn emit(ev: &WorkerEvent) {
     if let Ok(line) = serde_json::to_string(ev) {
@@ -36,8 +38,10 @@ pub fn run_worker(req: &WorkerRequest, meter: &mut dyn PhaseMeter) -> i32 {
             emit(&WorkerEvent::Finished(Box::new(result)));
             0
         }
-        Err(message) => {
-            emit(&WorkerEvent::Failed { message });
+        Err(e) => {
+            emit(&WorkerEvent::Failed {
+                message: e.to_string(),
+            });
             2
         }
     }
@@ -68,7 +72,7 @@ struct Partial {
     samples: usize,
 }
 
-fn execute(req: &WorkerRequest, meter: &mut dyn PhaseMeter) -> Result<WorkerResult, String> {
+fn execute(req: &WorkerRequest, meter: &mut dyn PhaseMeter) -> Result<WorkerResult, WorkerError> {
     let spec = &req.spec;
     let injected = fault(&spec.model);
     match injected.as_deref() {
@@ -83,7 +87,7 @@ fn execute(req: &WorkerRequest, meter: &mut dyn PhaseMeter) -> Result<WorkerResu
         if req.sampler_hz > 0.0 {
             meter
                 .start_trace(path, req.sampler_hz)
-                .map_err(|e| e.to_string())?;
+                .map_err(WorkerError::Meter)?;
         }
     }
     emit(&WorkerEvent::Phase {
@@ -94,11 +98,11 @@ fn execute(req: &WorkerRequest, meter: &mut dyn PhaseMeter) -> Result<WorkerResu
         // Written aside and renamed, so a killed worker never leaves a half checkpoint behind.
         let path = dir.join(format!("{}.safetensors", spec.run_id()));
         let part = path.with_extension("safetensors.part");
-        run.trainer
-            .save_checkpoint(&part)
-            .map_err(|e| e.to_string())?;
-        std::fs::rename(&part, &path)
-            .map_err(|e| format!("moving the checkpoint into {}: {e}", path.display()))?;
+        run.trainer.save_checkpoint(&part)?;
+        std::fs::rename(&part, &path).map_err(|e| WorkerError::Checkpoint {
+            path: path.clone(),
+            what: format!("moving {} into place: {e}", part.display()),
+        })?;
     }
     let mut result = WorkerResult {
         status: "ok".into(),
@@ -131,7 +135,7 @@ fn execute(req: &WorkerRequest, meter: &mut dyn PhaseMeter) -> Result<WorkerResu
 }
 
 /// Loads the data, builds the model and reports `loaded`.
-fn load(req: &WorkerRequest) -> Result<Loaded, String> {
+fn load(req: &WorkerRequest) -> Result<Loaded, WorkerError> {
     let spec = &req.spec;
     let selection = Selection {
         subset: spec.subset,
@@ -143,8 +147,7 @@ fn load(req: &WorkerRequest) -> Result<Loaded, String> {
         &req.datasets_root,
         spec.dataset_path.as_deref().map(Path::new),
         &selection,
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     let input = InputSpec {
         sample_shape: data.sample_shape(),
         classes: data.classes,
@@ -164,16 +167,20 @@ fn load(req: &WorkerRequest) -> Result<Loaded, String> {
         seed: spec.seed,
         device: spec.device,
     };
-    let mut trainer = Trainer::new(&settings, &input).map_err(|e| e.to_string())?;
+    let mut trainer = Trainer::new(&settings, &input)?;
     if let Some(from) = &spec.continues {
-        let dir = req.checkpoint_dir.as_deref().ok_or_else(|| {
-            format!(
-                "run continues run {} but the sweep gave no checkpoint folder",
-                from.run_id
-            )
-        })?;
-        let path = dir.join(format!("{}.safetensors", from.run_id));
-        trainer.load_checkpoint(&path).map_err(|e| e.to_string())?;
+        let file = format!("{}.safetensors", from.run_id);
+        let dir = req
+            .checkpoint_dir
+            .as_deref()
+            .ok_or_else(|| WorkerError::Checkpoint {
+                path: file.clone().into(),
+                what: format!(
+                    "this run continues run {} but the sweep gave no checkpoint folder",
+                    from.run_id
+                ),
+            })?;
+        trainer.load_checkpoint(&dir.join(file))?;
     }
     let params = trainer.params();
     let macs = trainer.macs_per_sample();
@@ -205,7 +212,7 @@ fn load(req: &WorkerRequest) -> Result<Loaded, String> {
 
 /// `warmup_batches` steps on a throw-away copy of the model, so that the measured run starts
 /// from the seed's weights with allocator, caches and thread pool warm.
-fn warm_up(req: &WorkerRequest, run: &Loaded, batcher: &mut Batcher) -> Result<(), String> {
+fn warm_up(req: &WorkerRequest, run: &Loaded, batcher: &mut Batcher) -> Result<(), WorkerError> {
     let spec = &req.spec;
     if spec.warmup_batches == 0 {
         return Ok(());
@@ -213,14 +220,13 @@ fn warm_up(req: &WorkerRequest, run: &Loaded, batcher: &mut Batcher) -> Result<(
     emit(&WorkerEvent::Phase {
         phase: "warmup".into(),
     });
-    let mut warm = Trainer::new(&run.settings, &run.input).map_err(|e| e.to_string())?;
+    let mut warm = Trainer::new(&run.settings, &run.input)?;
     let order = greenbench_data::epoch_order(run.data.train.len, spec.seed ^ 0x5eed, 0);
     for chunk in order.chunks(spec.batch_size).take(spec.warmup_batches) {
         batcher.fill(&run.data.train, chunk);
-        warm.train_step(&batcher.x, &batcher.y, chunk.len())
-            .map_err(|e| e.to_string())?;
+        warm.train_step(&batcher.x, &batcher.y, chunk.len())?;
     }
-    warm.synchronize().map_err(|e| e.to_string())
+    Ok(warm.synchronize()?)
 }
 
 /// Every epoch in its own meter window, each followed by validation-split accuracy outside the
@@ -231,7 +237,7 @@ fn train_epochs(
     batcher: &mut Batcher,
     meter: &mut dyn PhaseMeter,
     injected: Option<&str>,
-) -> Result<Trained, String> {
+) -> Result<Trained, WorkerError> {
     let spec = &req.spec;
     let mut trained = Trained {
         epochs: Vec::new(),
@@ -240,11 +246,11 @@ fn train_epochs(
         partial: None,
     };
     for epoch in spec.first_epoch()..=spec.epochs {
-        run.trainer.synchronize().map_err(|e| e.to_string())?;
-        meter.begin().map_err(|e| e.to_string())?;
+        run.trainer.synchronize()?;
+        meter.begin().map_err(WorkerError::Meter)?;
         let t0 = Instant::now();
         let pass = train_pass(req, run, batcher, meter, epoch, injected)?;
-        run.trainer.synchronize().map_err(|e| e.to_string())?;
+        run.trainer.synchronize()?;
         let duration = t0.elapsed().as_secs_f64();
         let energy = meter.end();
         if pass.diverged.is_some() {
@@ -316,7 +322,7 @@ fn train_pass(
     meter: &mut dyn PhaseMeter,
     epoch: usize,
     injected: Option<&str>,
-) -> Result<Pass, String> {
+) -> Result<Pass, WorkerError> {
     let spec = &req.spec;
     let order = greenbench_data::epoch_order(run.data.train.len, spec.seed, epoch - 1);
     let batches = order.len().div_ceil(spec.batch_size);
@@ -326,8 +332,7 @@ fn train_pass(
         batcher.fill(&run.data.train, chunk);
         let mut st = run
             .trainer
-            .train_step(&batcher.x, &batcher.y, chunk.len())
-            .map_err(|e| e.to_string())?;
+            .train_step(&batcher.x, &batcher.y, chunk.len())?;
         pass.batches += 1;
         if injected == Some("nan") && epoch == 1 && b == 1 {
             st.loss = f64::NAN;
@@ -398,13 +403,13 @@ fn infer(
     run: &mut Loaded,
     batcher: &mut Batcher,
     meter: &mut dyn PhaseMeter,
-) -> Result<InferenceRecord, String> {
+) -> Result<InferenceRecord, WorkerError> {
     let spec = &req.spec;
     emit(&WorkerEvent::Phase {
         phase: "inference".into(),
     });
-    run.trainer.synchronize().map_err(|e| e.to_string())?;
-    meter.begin().map_err(|e| e.to_string())?;
+    run.trainer.synchronize()?;
+    meter.begin().map_err(WorkerError::Meter)?;
     let t0 = Instant::now();
     let inf = evaluate(
         &mut run.trainer,
@@ -413,7 +418,7 @@ fn infer(
         spec.batch_size,
         spec.replicate_test,
     )?;
-    run.trainer.synchronize().map_err(|e| e.to_string())?;
+    run.trainer.synchronize()?;
     let duration = t0.elapsed().as_secs_f64();
     let energy = meter.end();
     let text = run.data.kind.is_text();
@@ -445,15 +450,13 @@ fn evaluate(
     split: &Split,
     batch_size: usize,
     replicate: usize,
-) -> Result<EvalOutcome, String> {
+) -> Result<EvalOutcome, WorkerError> {
     let order: Vec<usize> = (0..split.len).collect();
     let (mut correct, mut count, mut loss_sum, mut samples) = (0usize, 0usize, 0.0f64, 0u64);
     for _ in 0..replicate.max(1) {
         for chunk in order.chunks(batch_size) {
             batcher.fill(split, chunk);
-            let st = trainer
-                .evaluate(&batcher.x, &batcher.y, chunk.len())
-                .map_err(|e| e.to_string())?;
+            let st = trainer.evaluate(&batcher.x, &batcher.y, chunk.len())?;
             correct += st.correct;
             count += st.count;
             loss_sum += st.loss_sum;

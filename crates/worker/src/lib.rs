@@ -9,10 +9,12 @@
 //! [`WorkerEvent`]: greenbench_core::protocol::WorkerEvent
 
 pub mod catalog;
+mod error;
 pub mod execute;
 pub mod plan;
 pub mod serve;
 
 pub use catalog::ZooCatalog;
+pub use error::WorkerError;
 pub use execute::{emit, run_worker};
 pub use serve::serve;
