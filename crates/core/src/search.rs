@@ -79,7 +79,9 @@ fn finite_energy(c: &Candidate) -> bool {
 
 /// A candidate's energy for ordering: a missing figure sorts after every figure.
 fn energy_key(c: &Candidate) -> f64 {
-    c.energy_j.filter(|j| j.is_finite()).unwrap_or(f64::INFINITY)
+    c.energy_j
+        .filter(|j| j.is_finite())
+        .unwrap_or(f64::INFINITY)
 }
 
 /// Indices of the `keep` best candidates by `objective`, best first. Ties (and the order within
@@ -121,9 +123,7 @@ pub fn promote(cands: &[Candidate], keep: usize, objective: Objective) -> Vec<us
 fn pareto_order(c: &[Candidate], mut left: Vec<usize>) -> Vec<usize> {
     let e = |i: usize| energy_key(&c[i]);
     let dominates = |a: usize, b: usize| {
-        c[a].val_acc >= c[b].val_acc
-            && e(a) <= e(b)
-            && (c[a].val_acc > c[b].val_acc || e(a) < e(b))
+        c[a].val_acc >= c[b].val_acc && e(a) <= e(b) && (c[a].val_acc > c[b].val_acc || e(a) < e(b))
     };
     let mut out = Vec::new();
     while !left.is_empty() {

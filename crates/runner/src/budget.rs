@@ -69,7 +69,9 @@ impl Spent {
     /// record has them (before the first run): the first run of a sweep is predicted too.
     pub fn or_prior(mut self, watts: Option<f64>, g_per_j: Option<f64>) -> Spent {
         self.watts = self.watts.or(watts.filter(|w| w.is_finite() && *w > 0.0));
-        self.g_per_j = self.g_per_j.or(g_per_j.filter(|g| g.is_finite() && *g > 0.0));
+        self.g_per_j = self
+            .g_per_j
+            .or(g_per_j.filter(|g| g.is_finite() && *g > 0.0));
         self
     }
 }
@@ -187,9 +189,16 @@ mod tests {
         // No record yet: without a prior the run cannot be predicted, so it would start.
         assert_eq!(refusal(&tiny, &nothing_yet, Some(2.0)), None);
         // With the meter's figure (29 W), 2 s × 1.5 × 29 W = 87 J > 3.6 µJ: refused.
-        let why = refusal(&tiny, &nothing_yet.clone().or_prior(Some(29.0), None), Some(2.0))
-            .unwrap();
-        assert!(why.contains("87.0000 J > 3.600e-6 J left of 3.600e-6"), "{why}");
+        let why = refusal(
+            &tiny,
+            &nothing_yet.clone().or_prior(Some(29.0), None),
+            Some(2.0),
+        )
+        .unwrap();
+        assert!(
+            why.contains("87.0000 J > 3.600e-6 J left of 3.600e-6"),
+            "{why}"
+        );
         // The records' own figures win over the prior once they exist.
         assert_eq!(spent().or_prior(Some(1.0), Some(1.0)).watts, Some(100.0));
         let co2 = Budget {

@@ -548,7 +548,11 @@ fn runs_to_do<'a>(
     retry_failed: bool,
 ) -> Vec<&'a RunSpec> {
     runs.iter()
-        .filter(|s| recorded.get(&s.run_id()).is_none_or(|r| to_redo(r, retry_failed)))
+        .filter(|s| {
+            recorded
+                .get(&s.run_id())
+                .is_none_or(|r| to_redo(r, retry_failed))
+        })
         .collect()
 }
 

@@ -279,7 +279,10 @@ fn apply_outcome(
         rec.error = Some(format!("{how}{tail}"));
         rec.train = partial_train(&seen.epochs, &seen.epoch_energies);
     }
-    if rec.train.as_ref().is_some_and(|t| t.partial_epoch.is_none())
+    if rec
+        .train
+        .as_ref()
+        .is_some_and(|t| t.partial_epoch.is_none())
         && matches!(rec.status, RunStatus::Timeout | RunStatus::Crashed)
     {
         rec.flags.push(unfinished_epoch_flag(rec));
@@ -403,7 +406,10 @@ mod tests {
         let mut parts = std::collections::BTreeMap::new();
         parts.insert(
             greenbench_core::Component::Cpu,
-            (Some(greenbench_core::Joules(j)), greenbench_core::Quality::Estimated),
+            (
+                Some(greenbench_core::Joules(j)),
+                greenbench_core::Quality::Estimated,
+            ),
         );
         ComponentEnergy::from_parts(&parts)
     }
@@ -431,7 +437,11 @@ mod tests {
         assert_eq!(rec.raw_energy_j(), Some((3.0, 0.0)));
         // …flagged as a lower bound, since epoch 2 was cut off with its window open.
         assert!(rec.is_flagged("train.energy"), "{:?}", rec.flags);
-        assert!(rec.flags[0].reason.contains("during epoch 2"), "{:?}", rec.flags);
+        assert!(
+            rec.flags[0].reason.contains("during epoch 2"),
+            "{:?}",
+            rec.flags
+        );
     }
 
     #[test]

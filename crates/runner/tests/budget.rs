@@ -131,7 +131,9 @@ fn runs_skipped_by_a_budget_run_once_the_budget_has_room() {
     let l = lock(&out);
     run_sweep(&config(150.0 / 3.6e6), &opts, &l, &mut no_idle, None).unwrap();
     let skipped = |recs: &[greenbench_core::RunRecord]| {
-        recs.iter().filter(|r| r.status == RunStatus::Skipped).count()
+        recs.iter()
+            .filter(|r| r.status == RunStatus::Skipped)
+            .count()
     };
     assert_eq!(skipped(&read_records(&out.join("runs.jsonl")).unwrap()), 3);
     // The budget raised: the three skipped runs are runs not yet done, and now run.

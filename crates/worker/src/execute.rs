@@ -6,9 +6,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use greenbench_core::protocol::{WorkerEvent, WorkerRequest, WorkerResult, FAULT_ENV};
-use greenbench_core::record::{
-    EpochRecord, InferenceRecord, ModelInfo, PartialEpoch, TrainRecord,
-};
+use greenbench_core::record::{EpochRecord, InferenceRecord, ModelInfo, PartialEpoch, TrainRecord};
 use greenbench_core::{ComponentEnergy, PhaseMeter};
 use greenbench_data::{Dataset, Selection, Split};
 use greenbench_models::train::{InputSpec, TrainSettings, Trainer};
@@ -111,7 +109,12 @@ fn execute(req: &WorkerRequest, meter: &mut dyn PhaseMeter) -> Result<WorkerResu
         gpu: meter.gpu_name(),
         ..Default::default()
     };
-    let mut train = train_record(&run.data, trained.epochs, &trained.energies, trained.partial);
+    let mut train = train_record(
+        &run.data,
+        trained.epochs,
+        &trained.energies,
+        trained.partial,
+    );
     if let Some(why) = trained.diverged {
         let stats = meter.stop_trace();
         train.cpu_util_mean = stats.cpu_util_mean;
