@@ -34,11 +34,44 @@ pub struct WorkerRequest {
     pub checkpoint_dir: Option<PathBuf>,
 }
 
+/// How a run that reached its end ended, as the worker says (`ok` or `diverged` in JSON).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// Trained and evaluated.
+    #[default]
+    Ok,
+    /// The loss became non-finite; training stopped there.
+    Diverged,
+}
+
+/// A phase of a worker's run (`warmup`, `train`, `inference` in JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    /// Steps on a throw-away copy of the model, outside every meter window.
+    Warmup,
+    /// The metered training epochs.
+    Train,
+    /// The metered pass over the test set.
+    Inference,
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Phase::Warmup => "warmup",
+            Phase::Train => "train",
+            Phase::Inference => "inference",
+        })
+    }
+}
+
 /// Everything a worker reports about a run that reached its end.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct WorkerResult {
-    /// `ok` or `diverged`.
-    pub status: String,
+    /// How it ended.
+    pub status: Outcome,
     /// Why it diverged.
     pub error: Option<String>,
     /// Model complexity.
@@ -73,10 +106,10 @@ pub enum WorkerEvent {
         /// Optimizer steps per training epoch.
         batches_per_epoch: usize,
     },
-    /// A phase started: `warmup`, `train`, `inference`.
+    /// A phase started.
     Phase {
-        /// Phase name.
-        phase: String,
+        /// Which.
+        phase: Phase,
     },
     /// Periodic progress within an epoch (about twice a second).
     Progress {

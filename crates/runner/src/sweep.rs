@@ -65,8 +65,8 @@ pub struct SweepSummary {
     pub ok: usize,
     /// Runs done now that did not end ok.
     pub not_ok: usize,
-    /// Every record of this sweep (or shard) in the folder after the sweep, by status name.
-    pub by_status: std::collections::BTreeMap<&'static str, usize>,
+    /// Every record of this sweep (or shard) in the folder after the sweep, by status.
+    pub by_status: HashMap<RunStatus, usize>,
     /// Recorded runs that `--retry-failed` would run again (crashed, failed, timeout).
     pub retryable: usize,
     /// The folder written.
@@ -76,7 +76,7 @@ pub struct SweepSummary {
 impl SweepSummary {
     /// Whether every run of this sweep (or shard) has an `ok` record.
     pub fn all_ok(&self) -> bool {
-        self.by_status.get("ok").copied().unwrap_or(0) == self.total
+        self.by_status.get(&RunStatus::Ok).copied().unwrap_or(0) == self.total
     }
 
     /// `4 ok, 1 crashed` over every record of the sweep in the folder.
@@ -84,7 +84,10 @@ impl SweepSummary {
         if self.by_status.is_empty() {
             return "no records".into();
         }
-        self.by_status
+        let mut counts: Vec<(&str, usize)> =
+            self.by_status.iter().map(|(s, n)| (s.name(), *n)).collect();
+        counts.sort_unstable();
+        counts
             .iter()
             .map(|(s, n)| format!("{n} {s}"))
             .collect::<Vec<_>>()
@@ -585,7 +588,7 @@ fn write_record(
 /// Counts the sweep's records by status into the summary.
 fn count_records(summary: &mut SweepSummary, records: &HashMap<String, RunRecord>) {
     for r in records.values() {
-        *summary.by_status.entry(r.status.name()).or_default() += 1;
+        *summary.by_status.entry(r.status).or_default() += 1;
         if r.status.is_retryable() {
             summary.retryable += 1;
         }

@@ -11,7 +11,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use greenbench_core::energy::ComponentPower;
-use greenbench_core::protocol::{WorkerEvent, WorkerRequest, WorkerResult};
+use greenbench_core::protocol::{Outcome, WorkerEvent, WorkerRequest, WorkerResult};
 use greenbench_core::record::{EpochRecord, Flag, ModelInfo, RunRecord, RunStatus, TrainRecord};
 use greenbench_core::ComponentEnergy;
 use greenbench_core::{RunSpec, SweepConfig};
@@ -247,10 +247,9 @@ fn apply_outcome(
         ));
         rec.train = partial_train(&seen.epochs, &seen.epoch_energies);
     } else if let Some(r) = seen.result.filter(|_| status.success()) {
-        rec.status = if r.status == "diverged" {
-            RunStatus::Diverged
-        } else {
-            RunStatus::Ok
+        rec.status = match r.status {
+            Outcome::Diverged => RunStatus::Diverged,
+            Outcome::Ok => RunStatus::Ok,
         };
         rec.error = r.error;
         rec.model = r.model.or(rec.model.take());
@@ -465,7 +464,7 @@ mod tests {
     #[test]
     fn a_result_counts_only_with_exit_code_zero() {
         let result = WorkerResult {
-            status: "diverged".into(),
+            status: Outcome::Diverged,
             error: Some("loss became NaN".into()),
             ..Default::default()
         };

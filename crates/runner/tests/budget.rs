@@ -41,7 +41,7 @@ fn worker(cpu_j: f64) -> String {
         (Some(Joules(cpu_j)), Quality::Measured),
     );
     let result = WorkerResult {
-        status: "ok".into(),
+        status: greenbench_core::protocol::Outcome::Ok,
         train: Some(TrainRecord {
             duration_s: 0.2,
             energy: ComponentEnergy::from_parts(&parts),
@@ -100,7 +100,7 @@ fn the_budget_is_never_overshot_and_refused_runs_say_why() {
         );
         assert!(r.train.is_none() && r.inference.is_none());
     }
-    assert_eq!(summary.by_status.get("skipped"), Some(&4));
+    assert_eq!(summary.by_status.get(&RunStatus::Skipped), Some(&4));
     assert!(!summary.all_ok());
     // Continued with the same budget: the skipped runs are not done, so they are decided
     // again, and skipped again (one record each, the ok runs untouched).

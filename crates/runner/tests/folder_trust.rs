@@ -35,7 +35,7 @@ fn finishing_worker(cpu_j: f64) -> String {
         (Some(greenbench_core::Joules(cpu_j)), Quality::Measured),
     );
     let result = WorkerResult {
-        status: "ok".into(),
+        status: greenbench_core::protocol::Outcome::Ok,
         train: Some(TrainRecord {
             duration_s: 1.0,
             energy: ComponentEnergy::from_parts(&parts),

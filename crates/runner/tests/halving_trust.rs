@@ -22,7 +22,7 @@ fn finished(val: f64, energy: Option<f64>) -> String {
         (energy.map(Joules), Quality::Measured),
     );
     let result = WorkerResult {
-        status: "ok".into(),
+        status: greenbench_core::protocol::Outcome::Ok,
         train: Some(TrainRecord {
             duration_s: 0.05,
             energy: ComponentEnergy::from_parts(&parts),

@@ -5,7 +5,9 @@ use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use greenbench_core::protocol::{WorkerEvent, WorkerRequest, WorkerResult, FAULT_ENV};
+use greenbench_core::protocol::{
+    Outcome, Phase, WorkerEvent, WorkerRequest, WorkerResult, FAULT_ENV,
+};
 use greenbench_core::record::{EpochRecord, InferenceRecord, ModelInfo, PartialEpoch, TrainRecord};
 use greenbench_core::{ComponentEnergy, PhaseMeter};
 use greenbench_data::{Dataset, Selection, Split};
@@ -89,7 +91,7 @@ fn execute(req: &WorkerRequest, meter: &mut dyn PhaseMeter) -> Result<WorkerResu
         }
     }
     emit(&WorkerEvent::Phase {
-        phase: "train".into(),
+        phase: Phase::Train,
     });
     let trained = train_epochs(req, &mut run, &mut batcher, meter, injected.as_deref())?;
     if let (Some(dir), None) = (&req.checkpoint_dir, &trained.diverged) {
@@ -103,7 +105,7 @@ fn execute(req: &WorkerRequest, meter: &mut dyn PhaseMeter) -> Result<WorkerResu
         })?;
     }
     let mut result = WorkerResult {
-        status: "ok".into(),
+        status: Outcome::Ok,
         model: Some(run.model.clone()),
         meters: meter.sources(),
         gpu: meter.gpu_name(),
@@ -122,7 +124,7 @@ fn execute(req: &WorkerRequest, meter: &mut dyn PhaseMeter) -> Result<WorkerResu
         if train.epochs.is_empty() {
             train.final_loss = f64::NAN;
         }
-        result.status = "diverged".into();
+        result.status = Outcome::Diverged;
         result.error = Some(why);
         // Kept even when no epoch finished: the batches before the loss broke spent energy.
         result.train = Some(train);
@@ -221,7 +223,7 @@ fn warm_up(req: &WorkerRequest, run: &Loaded, batcher: &mut Batcher) -> Result<(
         return Ok(());
     }
     emit(&WorkerEvent::Phase {
-        phase: "warmup".into(),
+        phase: Phase::Warmup,
     });
     let mut warm = Trainer::new(&run.settings, &run.input)?;
     let order = greenbench_data::epoch_order(run.data.train.len, spec.seed ^ 0x5eed, 0);
@@ -409,7 +411,7 @@ fn infer(
 ) -> Result<InferenceRecord, WorkerError> {
     let spec = &req.spec;
     emit(&WorkerEvent::Phase {
-        phase: "inference".into(),
+        phase: Phase::Inference,
     });
     run.trainer.synchronize()?;
     meter.begin().map_err(WorkerError::Meter)?;
