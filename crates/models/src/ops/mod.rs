@@ -12,7 +12,7 @@ pub mod linear;
 pub mod norm;
 pub mod pool;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 mod winograd;
 
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -1,0 +1,53 @@
+//! Building blocks shared by the CNNs: convolution (dense, grouped, depthwise), batch-norm,
+//! linear layers, pooling with padding, and the MAC counter.
+//!
+//! # Trainable variables and buffers
+//! Every trainable parameter (convolution and linear weights and biases, batch-norm weight and
+//! bias) is created through the [`VarBuilder`](candle_nn::VarBuilder) handed to the builder,
+//! with PyTorch's default initialisation: convolution/linear weights and biases uniform in
+//! `±1/sqrt(fan_in)` (PyTorch's Kaiming-uniform with `a = sqrt(5)`), batch-norm weight 1 and
+//! bias 0. Names follow the PyTorch module paths of pytorch-cifar (`layer1.0.conv1.weight`,
+//! `layer1.0.bn1.bias`, ...).
+//!
+//! Batch-norm running mean and variance are *buffers*, not parameters: they are **not** created
+//! through the `VarBuilder` (so a `VarMap` holds exactly the trainable set and its element count is
+//! the PyTorch parameter count); each [`BatchNorm2d`] keeps them in a mutex inside the model.
+//!
+//! # MACs
+//! [`Conv2d`] and [`Linear`] add their multiply-accumulates to a thread-local counter while
+//! [`count_macs`] is active; the builders run one eval-mode forward pass of a single zero image
+//! (3×32×32) under it. Counted: convolutions (`out_h·out_w·c_out·(c_in/groups)·k²`) and linear
+//! layers (`in·out`), including 1×1 squeeze-excitation convolutions; biases, batch-norm,
+//! activations, pooling and additions are not counted (ptflops counts those too, a few per cent
+//! more).
+//!
+//! # Files
+//! One layer per file — `conv2d.rs` (with its [`ConvCfg`] in `conv_cfg.rs`), `batch_norm.rs`,
+//! `conv_bn.rs`, `linear.rs`, `pool.rs` — plus the MAC counter (`macs.rs`), the network wrapper
+//! (`net.rs`), the stateless functions (`functional.rs`), PyTorch's initialisation
+//! (`default_init.rs`) and the primitive-op fallbacks for other devices (`windows.rs`,
+//! `depthwise.rs`).
+
+mod batch_norm;
+mod conv2d;
+mod conv_bn;
+mod conv_cfg;
+mod default_init;
+mod depthwise;
+mod functional;
+mod linear;
+mod macs;
+mod net;
+mod pool;
+mod windows;
+
+pub use crate::ops::epilogue::{Act, Epilogue};
+pub use batch_norm::BatchNorm2d;
+pub use conv2d::Conv2d;
+pub use conv_bn::{conv_bn_act, ConvBn};
+pub use conv_cfg::ConvCfg;
+pub use functional::{flatten, scale_channels, scale_channels_add, sigmoid, split_channels, swish};
+pub use linear::Linear;
+pub use macs::count_macs;
+pub use net::{finish, finish_with_unused, Layer, Net};
+pub use pool::{global_avg_pool, global_avg_pool_keepdim, max_pool2d};
