@@ -131,6 +131,52 @@ fn three_shards_merge_into_the_dry_run_set() {
 }
 
 #[test]
+fn more_shards_than_runs_merge_as_the_slurm_job_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(
+        dir.path(),
+        "few",
+        &digits_config("few", &["mlp-small"], &[64, 128], 1, ""),
+    );
+    let out = dir.path().join("out");
+    for i in 0..4 {
+        let o = run(greenbench()
+            .arg("sweep")
+            .arg(&cfg)
+            .arg("--shard")
+            .arg(format!("{i}/4"))
+            .arg("--out")
+            .arg(&out)
+            .arg("--resume")
+            .arg("--quiet"));
+        assert!(o.status.success(), "shard {i}/4");
+    }
+    // The generated job's merge line: every shard folder, shards 2/4 and 3/4 owning no run.
+    let o = run(greenbench()
+        .arg("merge")
+        .arg("--force")
+        .arg(&out)
+        .args((0..4).map(|i| out.join(format!("shard-{i}-of-4")))));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(text.contains("2 of 2 runs recorded"), "{text}");
+    assert!(text.contains("complete"), "{text}");
+    for i in [2, 3] {
+        assert!(
+            text.lines()
+                .any(|l| l.contains(&format!("shard-{i}-of-4")) && l.contains("had no runs")),
+            "{text}"
+        );
+    }
+    assert!(!text.contains("no folder given"), "{text}");
+    assert_eq!(records(&out).len(), 2);
+}
+
+#[test]
 fn slurm_prints_an_array_script_with_the_shard_command() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = write_config(

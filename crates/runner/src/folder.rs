@@ -15,7 +15,8 @@ use crate::records::recorded;
 pub const CHECKPOINTS: &str = "checkpoints";
 
 /// Checks that `out`, `out/traces`, `out/logs`, `out/checkpoints` are folders (or absent) and `out/runs.jsonl`,
-/// `out/manifest.json` are files (or absent), with a message that names the path and the fix.
+/// `out/manifest.json` are files, not symbolic links (or absent), with a message that names the
+/// path and the fix.
 pub fn check_paths(out: &Path) -> Result<(), RunnerError> {
     let wrong = |path: &Path, want: &str| {
         RunnerError::OutputFolder(format!(
@@ -37,6 +38,7 @@ pub fn check_paths(out: &Path) -> Result<(), RunnerError> {
     }
     for file in ["runs.jsonl", "manifest.json"] {
         let p = out.join(file);
+        crate::records::refuse_symlink(&p)?;
         if p.exists() && !p.is_file() {
             return Err(wrong(&p, "file"));
         }
@@ -158,5 +160,20 @@ mod tests {
         std::fs::write(out.join("traces"), "x").unwrap();
         let e = check_paths(&out).unwrap_err().to_string();
         assert!(e.contains("traces is not a folder"), "{e}");
+    }
+
+    #[test]
+    fn symlinked_records_and_manifest_files_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("target.jsonl");
+        std::fs::write(&target, "").unwrap();
+        for file in ["runs.jsonl", "manifest.json"] {
+            let out = dir.path().join(format!("out-{file}"));
+            std::fs::create_dir_all(&out).unwrap();
+            std::os::unix::fs::symlink(&target, out.join(file)).unwrap();
+            let e = check_paths(&out).unwrap_err().to_string();
+            assert!(e.contains(&format!("{file} is a symbolic link")), "{e}");
+            assert!(e.contains("link the whole sweep folder"), "{e}");
+        }
     }
 }

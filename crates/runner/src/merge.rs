@@ -1,6 +1,9 @@
 //! Merging shard folders (`greenbench sweep --shard i/n`) into one sweep folder.
 //!
-//! All inputs must come from the same config (equal manifest fingerprints). Records are
+//! All inputs must come from the same config (equal manifest fingerprints). A shard folder with
+//! no manifest is accepted only when its shard owns no run of the sweep (more shards than runs),
+//! it holds no records and it lies beside a shard folder of the same count that has a manifest;
+//! it is reported as a shard that had no runs. Records are
 //! de-duplicated by run id (an `ok` record wins over one that is not; otherwise the first, inputs
 //! taken in the order given) and
 //! written in the sweep's expanded order; traces and logs are copied; the merged `manifest.json`
@@ -36,6 +39,15 @@ pub enum MergeError {
     NotASweep {
         /// The folder.
         dir: PathBuf,
+    },
+    /// An input folder named as a shard has no `manifest.json` and is not a shard of this sweep
+    /// that had no runs.
+    #[error("{}: no manifest.json, and {reason}", dir.display())]
+    NotAnEmptyShard {
+        /// The folder.
+        dir: PathBuf,
+        /// Why it is not taken as a shard with no runs, and what to do.
+        reason: String,
     },
     /// A manifest could not be read.
     #[error(transparent)]
@@ -89,10 +101,25 @@ pub struct ShardEntry {
     pub idle_seconds: f64,
     /// Its energy sources: availability, quality and reason.
     pub meters: serde_json::Value,
+    /// Records (lines) its `runs.jsonl` holds: `runs_kept + duplicates_dropped + superseded +
+    /// foreign_dropped + non_terminal_dropped`.
+    #[serde(default)]
+    pub records: usize,
     /// Records kept from this folder.
     pub runs_kept: usize,
-    /// Records of this folder dropped as duplicates of an earlier folder's.
+    /// Records of this folder dropped because a record of the same run as good (`ok`, or both
+    /// not `ok`) was already kept, from an earlier folder or earlier in this one.
     pub duplicates_dropped: usize,
+    /// Records of this folder that were kept at first, then replaced by an `ok` record of the
+    /// same run read later (they were not `ok`).
+    #[serde(default)]
+    pub superseded: usize,
+    /// Records whose run id is not a run of the config.
+    #[serde(default)]
+    pub foreign_dropped: usize,
+    /// Records without a terminal status.
+    #[serde(default)]
+    pub non_terminal_dropped: usize,
     /// When the folder was created (RFC 3339).
     pub created_at: String,
     /// The latest (re)start of the folder (RFC 3339).
@@ -117,8 +144,11 @@ pub struct MergeInfo {
     pub runs_present: usize,
     /// Run ids of the sweep with no record.
     pub missing: Vec<String>,
-    /// Duplicate records dropped.
+    /// Duplicate records dropped (the shards' `duplicates_dropped` plus `superseded`).
     pub duplicates_dropped: usize,
+    /// Shard folders given without a manifest because their shard owns no run of the sweep.
+    #[serde(default)]
+    pub empty_shards: Vec<String>,
 }
 
 /// `manifest.json` of a merged folder: a sweep manifest (readable as [`Manifest`]; `host`,
@@ -149,6 +179,16 @@ pub struct MissingRun {
     pub owners: Vec<Shard>,
 }
 
+/// A shard folder given to merge that holds no manifest and no records because its shard owns
+/// no run of the sweep (the sweep has fewer runs than shards).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmptyShard {
+    /// The folder, as given.
+    pub folder: PathBuf,
+    /// Its shard.
+    pub shard: Shard,
+}
+
 /// What a merge did.
 #[derive(Debug, Clone)]
 pub struct MergeReport {
@@ -172,7 +212,9 @@ pub struct MergeReport {
     pub files_copied: usize,
     /// Runs without a record, in expanded order.
     pub missing: Vec<MissingRun>,
-    /// Shards (per shard count among the inputs) for which no folder was given.
+    /// Shard folders that had no runs (their shard owns none) and hold no manifest.
+    pub empty_shards: Vec<EmptyShard>,
+    /// Shards (per shard count among the inputs) that own runs and for which no folder was given.
     pub absent_shards: Vec<Shard>,
     /// Each input.
     pub shards: Vec<ShardEntry>,
@@ -203,7 +245,7 @@ pub fn merge(out: &Path, inputs: &[PathBuf], force: bool) -> Result<MergeReport,
     check_out_not_input(out, inputs)?;
     std::fs::create_dir_all(out).map_err(io("creating", out))?;
     let _lock = crate::lock::FolderLock::acquire(out, "merge")?;
-    let shards_in = read_inputs(inputs)?;
+    let (shards_in, empty_shards) = read_inputs(inputs)?;
     let first = &shards_in[0];
     check_output(out, &first.manifest)?;
     if !force {
@@ -211,10 +253,10 @@ pub fn merge(out: &Path, inputs: &[PathBuf], force: bool) -> Result<MergeReport,
     }
     let specs = expanded_runs(first)?;
     let picked = pick_records(&shards_in, &specs)?;
-    let (missing, absent_shards) = missing_runs(&shards_in, &specs, &picked.kept);
+    let (missing, absent_shards) = missing_runs(&shards_in, &empty_shards, &specs, &picked.kept);
     write_records(out, &picked.kept)?;
     let files_copied = copy_files(out, &shards_in, &picked.kept, &specs)?;
-    write_manifest(out, &shards_in, &picked, &missing)?;
+    write_manifest(out, &shards_in, &empty_shards, &picked, &missing)?;
     Ok(MergeReport {
         out: out.to_path_buf(),
         sweep: first.manifest.sweep.clone(),
@@ -226,19 +268,22 @@ pub fn merge(out: &Path, inputs: &[PathBuf], force: bool) -> Result<MergeReport,
         non_terminal_dropped: picked.non_terminal,
         files_copied,
         missing,
+        empty_shards,
         absent_shards,
         shards: picked.entries,
     })
 }
 
-/// Reads every input's manifest; all must be of the first input's config.
-fn read_inputs(inputs: &[PathBuf]) -> Result<Vec<Input>, MergeError> {
+/// Reads every input's manifest; all must be of the config of the first input that has one.
+/// Inputs without a manifest must be shard folders that had no runs ([`empty_shard`]).
+fn read_inputs(inputs: &[PathBuf]) -> Result<(Vec<Input>, Vec<EmptyShard>), MergeError> {
     let mut shards_in: Vec<Input> = Vec::with_capacity(inputs.len());
+    let mut bare: Vec<&PathBuf> = Vec::new();
     for dir in inputs {
-        let path = dir.join("manifest.json");
-        let manifest = Manifest::read(&path)?.ok_or_else(|| MergeError::NotASweep {
-            dir: dir.to_path_buf(),
-        })?;
+        let Some(manifest) = Manifest::read(&dir.join("manifest.json"))? else {
+            bare.push(dir);
+            continue;
+        };
         if let Some(first) = shards_in.first() {
             if manifest.fingerprint != first.manifest.fingerprint {
                 return Err(MergeError::MixedConfigs {
@@ -253,7 +298,75 @@ fn read_inputs(inputs: &[PathBuf]) -> Result<Vec<Input>, MergeError> {
             manifest,
         });
     }
-    Ok(shards_in)
+    if shards_in.is_empty() {
+        return Err(MergeError::NotASweep {
+            dir: inputs[0].clone(),
+        });
+    }
+    let empty = bare
+        .into_iter()
+        .map(|dir| empty_shard(dir, &shards_in))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((shards_in, empty))
+}
+
+/// Accepts `dir`, which has no manifest, as a shard of this sweep that had no runs: it is named
+/// `shard-i-of-n`, shard i/n owns no run of the sweep, a folder of n shards of the sweep (with a
+/// manifest) lies beside it, and it holds no records. Anything else is refused, saying why.
+fn empty_shard(dir: &Path, shards_in: &[Input]) -> Result<EmptyShard, MergeError> {
+    let refuse = |reason: String| MergeError::NotAnEmptyShard {
+        dir: dir.to_path_buf(),
+        reason,
+    };
+    let canonical = dir.canonicalize().ok();
+    let name = canonical
+        .as_deref()
+        .and_then(|c| c.file_name())
+        .and_then(|n| n.to_str());
+    let Some(shard) = name.and_then(Shard::from_folder_name) else {
+        return Err(MergeError::NotASweep {
+            dir: dir.to_path_buf(),
+        });
+    };
+    let total = shards_in[0].manifest.total_runs;
+    if !shard.owns_none_of(total) {
+        return Err(refuse(format!(
+            "shard {shard} owns runs of this sweep (from run #{} of {total} on), so it has not run yet \
+             or stopped before writing its manifest. Resume it (greenbench sweep CONFIG --shard {shard} \
+             --out <the folder above it> --resume), or leave it out of the merge",
+            shard.index
+        )));
+    }
+    let parent = canonical.as_deref().and_then(Path::parent);
+    let beside = shards_in.iter().any(|i| {
+        i.manifest.shard.is_some_and(|s| s.count == shard.count)
+            && i.dir.canonicalize().ok().as_deref().and_then(Path::parent) == parent
+    });
+    if !beside {
+        return Err(refuse(format!(
+            "it is not beside a shard folder of {} shards of this sweep (with a manifest), so nothing \
+             says it belongs to this sweep. Leave it out of the merge, or pass the sweep's shard \
+             folders from the folder that holds it",
+            shard.count
+        )));
+    }
+    let runs = dir.join("runs.jsonl");
+    let holds_records = match std::fs::read(&runs) {
+        Ok(bytes) => bytes.iter().any(|b| !b.is_ascii_whitespace()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+        Err(e) => return Err(io("reading", &runs)(e).into()),
+    };
+    if holds_records {
+        return Err(refuse(format!(
+            "it holds records ({}) although shard {shard} owns no run of this sweep's {total}: it is \
+             not a shard of this sweep that had no runs. Leave it out of the merge",
+            runs.display()
+        )));
+    }
+    Ok(EmptyShard {
+        folder: dir.to_path_buf(),
+        shard,
+    })
 }
 
 /// Every run of the sweep, from the config text kept in the first input's manifest (which must
@@ -299,6 +412,17 @@ struct Picked {
     non_terminal: usize,
 }
 
+/// What became of one input's records.
+#[derive(Debug, Clone, Copy, Default)]
+struct Tally {
+    records: usize,
+    kept: usize,
+    duplicates: usize,
+    superseded: usize,
+    foreign: usize,
+    non_terminal: usize,
+}
+
 /// Per run id an ok record wins, else the first terminal one, inputs taken in order.
 fn pick_records(shards_in: &[Input], specs: &[RunSpec]) -> Result<Picked, MergeError> {
     let position: HashMap<String, usize> = specs
@@ -306,45 +430,51 @@ fn pick_records(shards_in: &[Input], specs: &[RunSpec]) -> Result<Picked, MergeE
         .enumerate()
         .map(|(p, s)| (s.run_id(), p))
         .collect();
-    let mut picked = Picked {
-        kept: BTreeMap::new(),
-        entries: Vec::with_capacity(shards_in.len()),
-        duplicates: 0,
-        foreign: 0,
-        non_terminal: 0,
-    };
+    let mut kept: BTreeMap<usize, (String, usize, bool)> = BTreeMap::new();
+    let mut tally = vec![Tally::default(); shards_in.len()];
     for (k, input) in shards_in.iter().enumerate() {
-        let (mut kept_here, mut dup_here) = (0, 0);
         for raw in read_lines(&input.dir.join("runs.jsonl"))? {
+            tally[k].records += 1;
             let Some(&pos) = position.get(&raw.run_id) else {
-                picked.foreign += 1;
+                tally[k].foreign += 1;
                 continue;
             };
             if !raw.terminal {
-                picked.non_terminal += 1;
+                tally[k].non_terminal += 1;
                 continue;
             }
-            match picked.kept.get(&pos) {
-                Some(&(_, _, was_ok)) if was_ok || !raw.ok => dup_here += 1,
-                Some(_) => {
-                    // An ok record replaces the failed one an earlier input held.
-                    dup_here += 1;
-                    picked.kept.insert(pos, (raw.line, k, true));
+            match kept.get(&pos) {
+                Some(&(_, _, was_ok)) if was_ok || !raw.ok => tally[k].duplicates += 1,
+                Some(&(_, earlier, _)) => {
+                    // An ok record replaces the one, not ok, kept before.
+                    tally[earlier].kept -= 1;
+                    tally[earlier].superseded += 1;
+                    tally[k].kept += 1;
+                    kept.insert(pos, (raw.line, k, true));
                 }
                 None => {
-                    picked.kept.insert(pos, (raw.line, k, raw.ok));
-                    kept_here += 1;
+                    tally[k].kept += 1;
+                    kept.insert(pos, (raw.line, k, raw.ok));
                 }
             }
         }
-        picked.duplicates += dup_here;
-        picked.entries.push(shard_entry(input, kept_here, dup_here));
     }
-    Ok(picked)
+    let sum = |f: fn(&Tally) -> usize| tally.iter().map(f).sum::<usize>();
+    Ok(Picked {
+        kept,
+        entries: shards_in
+            .iter()
+            .zip(&tally)
+            .map(|(input, t)| shard_entry(input, t))
+            .collect(),
+        duplicates: sum(|t| t.duplicates + t.superseded),
+        foreign: sum(|t| t.foreign),
+        non_terminal: sum(|t| t.non_terminal),
+    })
 }
 
 /// An input as the merged manifest lists it.
-fn shard_entry(input: &Input, runs_kept: usize, duplicates_dropped: usize) -> ShardEntry {
+fn shard_entry(input: &Input, t: &Tally) -> ShardEntry {
     let m = &input.manifest;
     ShardEntry {
         folder: input.dir.display().to_string(),
@@ -353,8 +483,12 @@ fn shard_entry(input: &Input, runs_kept: usize, duplicates_dropped: usize) -> Sh
         idle_power_w: m.idle_power_w.clone(),
         idle_seconds: m.idle_seconds,
         meters: m.meters.clone(),
-        runs_kept,
-        duplicates_dropped,
+        records: t.records,
+        runs_kept: t.kept,
+        duplicates_dropped: t.duplicates,
+        superseded: t.superseded,
+        foreign_dropped: t.foreign,
+        non_terminal_dropped: t.non_terminal,
         created_at: m.created_at.clone(),
         updated_at: m.updated_at.clone(),
     }
@@ -364,6 +498,7 @@ fn shard_entry(input: &Input, runs_kept: usize, duplicates_dropped: usize) -> Sh
 /// inputs), and the shards no folder was given for.
 fn missing_runs(
     shards_in: &[Input],
+    empty: &[EmptyShard],
     specs: &[RunSpec],
     kept: &BTreeMap<usize, (String, usize, bool)>,
 ) -> (Vec<MissingRun>, Vec<Shard>) {
@@ -390,11 +525,15 @@ fn missing_runs(
                 .collect(),
         })
         .collect();
-    let given: Vec<Shard> = shards_in.iter().filter_map(|i| i.manifest.shard).collect();
+    let given: Vec<Shard> = shards_in
+        .iter()
+        .filter_map(|i| i.manifest.shard)
+        .chain(empty.iter().map(|e| e.shard))
+        .collect();
     let absent = counts
         .iter()
         .flat_map(|&n| (0..n).map(move |index| Shard { index, count: n }))
-        .filter(|s| !given.contains(s))
+        .filter(|s| !given.contains(s) && !s.owns_none_of(specs.len()))
         .collect();
     (missing, absent)
 }
@@ -420,6 +559,7 @@ fn write_records(
 fn write_manifest(
     out: &Path,
     shards_in: &[Input],
+    empty: &[EmptyShard],
     picked: &Picked,
     missing: &[MissingRun],
 ) -> Result<(), MergeError> {
@@ -452,6 +592,10 @@ fn write_manifest(
             runs_present: picked.kept.len(),
             missing: missing.iter().map(|m| m.run_id.clone()).collect(),
             duplicates_dropped: picked.duplicates,
+            empty_shards: empty
+                .iter()
+                .map(|e| e.folder.display().to_string())
+                .collect(),
         },
         shards: picked.entries.clone(),
         hosts,

@@ -22,6 +22,24 @@ impl Shard {
     pub fn folder_name(&self) -> String {
         format!("shard-{}-of-{}", self.index, self.count)
     }
+    /// The shard a folder named `shard-i-of-n` holds (the inverse of [`Shard::folder_name`]);
+    /// `None` for any other name or an index not below the count.
+    pub fn from_folder_name(name: &str) -> Option<Shard> {
+        let (i, n) = name.strip_prefix("shard-")?.split_once("-of-")?;
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if !digits(i) || !digits(n) {
+            return None;
+        }
+        let shard = Shard {
+            index: i.parse().ok()?,
+            count: n.parse().ok()?,
+        };
+        (shard.index < shard.count).then_some(shard)
+    }
+    /// Whether this shard owns no run of a sweep of `total_runs` runs (more shards than runs).
+    pub fn owns_none_of(&self, total_runs: usize) -> bool {
+        self.index >= total_runs
+    }
 }
 
 impl fmt::Display for Shard {
@@ -72,6 +90,23 @@ mod tests {
                 assert!(seen.iter().all(|&c| c == 1), "n={n} runs={runs}");
             }
         }
+    }
+
+    #[test]
+    fn folder_names_round_trip() {
+        let s = Shard { index: 4, count: 8 };
+        assert_eq!(Shard::from_folder_name(&s.folder_name()), Some(s));
+        for bad in [
+            "shard-8-of-8",
+            "shard-1-of-",
+            "shard--of-2",
+            "shard-+1-of-2",
+            "x-1-of-2",
+            "shard-1-of-2x",
+        ] {
+            assert_eq!(Shard::from_folder_name(bad), None, "{bad}");
+        }
+        assert!(s.owns_none_of(3) && s.owns_none_of(4) && !s.owns_none_of(5));
     }
 
     #[test]

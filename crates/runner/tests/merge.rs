@@ -400,3 +400,149 @@ fn an_ok_record_wins_over_a_failed_one_of_the_same_run() {
     assert_eq!(recs[0].host.hostname, "second");
     assert_eq!(recs[1].host.hostname, "first");
 }
+
+#[test]
+fn per_shard_counts_add_up_when_an_ok_record_supersedes_a_failed_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = config_text("counts", 0.05);
+    let one = Some(Shard { index: 0, count: 1 });
+    let a = shard_folder(tmp.path(), "a", &text, one, &[0, 1], "first");
+    let b = shard_folder(tmp.path(), "b", &text, one, &[0, 1], "second");
+    let runs = a.join("runs.jsonl");
+    let crashed = std::fs::read_to_string(&runs).unwrap().replacen(
+        "\"status\":\"ok\"",
+        "\"status\":\"crashed\"",
+        1,
+    );
+    std::fs::write(&runs, crashed).unwrap();
+    let r = merge(&tmp.path().join("out"), &[a, b], false).unwrap();
+    // a gave 2: run 1 kept, run 0 (crashed) superseded by b's ok record; b gave 2: run 0 kept,
+    // run 1 dropped as a duplicate of a's.
+    let counts: Vec<(usize, usize, usize, usize)> = r
+        .shards
+        .iter()
+        .map(|s| (s.records, s.runs_kept, s.duplicates_dropped, s.superseded))
+        .collect();
+    assert_eq!(counts, vec![(2, 1, 0, 1), (2, 1, 1, 0)]);
+    let kept: usize = r.shards.iter().map(|s| s.runs_kept).sum();
+    let dropped: usize = r
+        .shards
+        .iter()
+        .map(|s| s.duplicates_dropped + s.superseded)
+        .sum();
+    assert_eq!((kept, dropped), (r.runs_present, r.duplicates_dropped));
+    let mm: MergedManifest = serde_json::from_str(
+        &std::fs::read_to_string(tmp.path().join("out/manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(mm.shards, r.shards);
+}
+
+#[test]
+fn a_folder_without_a_manifest_is_merged_only_as_a_shard_of_this_sweep_with_no_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = config_text("ten", 0.05); // 8 runs over 10 shards: 8/10 and 9/10 own none
+    let root = tmp.path().join("ten");
+    let mut dirs: Vec<PathBuf> = (0..8)
+        .map(|i| {
+            let shard = Shard {
+                index: i,
+                count: 10,
+            };
+            shard_folder(
+                &root,
+                &shard.folder_name(),
+                &text,
+                Some(shard),
+                &owned(10, i, 8),
+                "h",
+            )
+        })
+        .collect();
+    let bare = |dir: &Path| {
+        std::fs::create_dir_all(dir.join("logs")).unwrap();
+        std::fs::create_dir_all(dir.join("traces")).unwrap();
+        std::fs::write(dir.join(".greenbench.lock"), "").unwrap();
+        dir.to_path_buf()
+    };
+    dirs.push(bare(&root.join("shard-8-of-10")));
+    dirs.push(bare(&root.join("shard-9-of-10")));
+    let out = tmp.path().join("out");
+    let r = merge(&out, &dirs, false).unwrap();
+    assert!(r.is_complete());
+    assert!(r.absent_shards.is_empty(), "{:?}", r.absent_shards);
+    let empty: Vec<(PathBuf, Shard)> = r
+        .empty_shards
+        .iter()
+        .map(|e| (e.folder.clone(), e.shard))
+        .collect();
+    assert_eq!(
+        empty,
+        vec![
+            (
+                dirs[8].clone(),
+                Shard {
+                    index: 8,
+                    count: 10
+                }
+            ),
+            (
+                dirs[9].clone(),
+                Shard {
+                    index: 9,
+                    count: 10
+                }
+            )
+        ]
+    );
+    let mm: MergedManifest =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(mm.merged.empty_shards.len(), 2);
+    // Left out, shards that own no run are not reported as shards no folder was given for.
+    let r = merge(&tmp.path().join("out-8"), &dirs[..8], false).unwrap();
+    assert!(r.is_complete());
+    assert!(r.absent_shards.is_empty(), "{:?}", r.absent_shards);
+
+    let refused = |extra: PathBuf, expect: &str| {
+        let mut inputs = dirs[..8].to_vec();
+        inputs.push(extra.clone());
+        let o = tmp.path().join("refused");
+        let e = merge(&o, &inputs, false).unwrap_err().to_string();
+        assert!(e.contains(&extra.display().to_string()), "{e}");
+        assert!(e.contains(expect), "{e}");
+        assert!(!o.join("runs.jsonl").exists(), "nothing written");
+    };
+    // Not named as a shard at all.
+    refused(bare(&tmp.path().join("junk")), "no manifest.json");
+    // A shard of this count, but not beside the sweep's other shards.
+    refused(
+        bare(&tmp.path().join("elsewhere/shard-9-of-10")),
+        "not beside",
+    );
+    // A shard count none of the sweep's shard folders has.
+    refused(bare(&root.join("shard-9-of-12")), "not beside");
+    // Holds records, so it ran something: it needs its manifest.
+    std::fs::copy(
+        root.join("shard-0-of-10/runs.jsonl"),
+        dirs[9].join("runs.jsonl"),
+    )
+    .unwrap();
+    refused(dirs[9].clone(), "holds records");
+
+    // A shard that owns runs but has no manifest (it never started) is not one with no runs.
+    let two = tmp.path().join("two");
+    let s0 = shard_folder(
+        &two,
+        "shard-0-of-2",
+        &text,
+        Some(Shard { index: 0, count: 2 }),
+        &owned(2, 0, 8),
+        "h",
+    );
+    let s1 = bare(&two.join("shard-1-of-2"));
+    let e = merge(&tmp.path().join("out2"), &[s0, s1.clone()], false)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains(&s1.display().to_string()), "{e}");
+    assert!(e.contains("owns runs"), "{e}");
+}

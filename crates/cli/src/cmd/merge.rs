@@ -3,7 +3,7 @@
 use anyhow::bail;
 use std::path::{Path, PathBuf};
 
-use greenbench_runner::merge::{merge, MergeReport};
+use greenbench_runner::merge::{merge, MergeReport, ShardEntry};
 use greenbench_runner::Shard;
 
 /// Arguments of `greenbench merge`.
@@ -39,7 +39,7 @@ pub fn run(a: MergeArgs) -> anyhow::Result<()> {
 fn print_report(r: &MergeReport) {
     println!(
         "merged {} folder(s) of sweep `{}` ({}) into {}: {} of {} runs recorded",
-        r.shards.len(),
+        r.shards.len() + r.empty_shards.len(),
         r.sweep,
         r.config_path,
         r.out.display(),
@@ -56,7 +56,7 @@ fn print_report(r: &MergeReport) {
     println!("next: greenbench report {}", r.out.display());
 }
 
-/// One line per input folder: shard, host, idle power, runs kept.
+/// One line per input folder: shard, host, idle power, and what became of its records.
 fn print_inputs(r: &MergeReport) {
     for s in &r.shards {
         let idle = s
@@ -71,25 +71,54 @@ fn print_inputs(r: &MergeReport) {
             &s.host.hostname
         };
         println!(
-            "  {:<10} {}  on {host}, {idle}: {} runs kept{}",
+            "  {:<10} {}  on {host}, {idle}: {}",
             s.shard
                 .map_or("unsharded".to_string(), |x| format!("shard {x}")),
             s.folder,
-            s.runs_kept,
-            if s.duplicates_dropped > 0 {
-                format!(", {} duplicates dropped", s.duplicates_dropped)
-            } else {
-                String::new()
-            }
+            records_outcome(s, r.total_runs)
         );
     }
+    for e in &r.empty_shards {
+        println!(
+            "  {:<10} {}: had no runs (the sweep has {} runs for {} shards); no manifest, nothing to merge",
+            format!("shard {}", e.shard),
+            e.folder.display(),
+            r.total_runs,
+            e.shard.count
+        );
+    }
+}
+
+/// `4 record(s): 3 kept, 1 dropped as duplicates`, every record of the folder accounted for.
+fn records_outcome(s: &ShardEntry, total_runs: usize) -> String {
+    if s.records == 0 {
+        return match s.shard {
+            Some(x) if x.owns_none_of(total_runs) => format!(
+                "had no runs (the sweep has {total_runs} runs for {} shards)",
+                x.count
+            ),
+            _ => "no records".to_string(),
+        };
+    }
+    let mut parts = vec![format!("{} kept", s.runs_kept)];
+    for (n, what) in [
+        (s.duplicates_dropped, "dropped as duplicates"),
+        (s.superseded, "replaced by an ok record of a later folder"),
+        (s.foreign_dropped, "not runs of this config"),
+        (s.non_terminal_dropped, "without a terminal status"),
+    ] {
+        if n > 0 {
+            parts.push(format!("{n} {what}"));
+        }
+    }
+    format!("{} record(s): {}", s.records, parts.join(", "))
 }
 
 /// What the merge left out, and the shards no folder was given for.
 fn print_dropped(r: &MergeReport) {
     if r.duplicates_dropped > 0 {
         println!(
-            "dropped {} duplicate record(s) (a run id recorded more than once; an ok record is kept over one that is not, else the first folder's)",
+            "dropped {} duplicate record(s) (a run id recorded more than once; an ok record is kept over one that is not, else the first folder's; per folder above)",
             r.duplicates_dropped
         );
     }
