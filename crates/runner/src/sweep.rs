@@ -175,6 +175,10 @@ pub fn run_sweep(
         s.progress.finish();
         let mut manifest = s.manifest;
         remeasure_idle(cfg, opts, &mut manifest, idle, &s.progress)?;
+        // The records file may have been replaced since the last record (an editor, rsync):
+        // mend it now, and fail rather than report success with records it does not hold.
+        let mut writer = s.writer;
+        writer.follow_path()?;
     }
     count_records(&mut summary, &records);
     summary.skipped = before.len() - rerun;
