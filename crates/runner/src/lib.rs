@@ -5,6 +5,8 @@
 //! continued. It also shards and merges sweeps. What runs inside a worker is
 //! `greenbench-worker`; this crate depends on `greenbench-core` alone (no candle).
 
+mod accounting;
+mod baseline;
 pub mod budget;
 pub mod error;
 pub mod folder;
@@ -15,6 +17,7 @@ pub mod manifest;
 pub mod merge;
 pub mod progress;
 pub mod records;
+mod rungs;
 pub mod shard;
 pub mod slurm;
 pub mod status;

@@ -1,0 +1,125 @@
+//! A sweep's manifest and idle baseline: measured before the first run of a new folder (a
+//! continued folder keeps its own), and again after the last run to show drift; and the
+//! environment every worker runs with, recorded in the manifest.
+
+use greenbench_core::energy::ComponentPower;
+use greenbench_core::{BoxError, SweepConfig};
+
+use crate::error::RunnerError;
+use crate::manifest::Manifest;
+use crate::progress::{say, Progress, ProgressMode};
+use crate::sweep::SweepOptions;
+
+/// Measures the idle baseline of a new folder (a continued one keeps its own), writes the
+/// manifest and returns it.
+pub(crate) fn start_manifest(
+    cfg: &SweepConfig,
+    opts: &SweepOptions,
+    previous: Option<Manifest>,
+    idle: &mut dyn FnMut(f64) -> Result<ComponentPower, BoxError>,
+) -> Result<Manifest, RunnerError> {
+    let now = chrono::Utc::now().to_rfc3339();
+    let (idle_power, idle_seconds) = match &previous {
+        Some(m) => (m.idle_power_w.clone(), m.idle_seconds),
+        None => {
+            let secs = cfg.idle_seconds.value;
+            if secs > 0.0 && opts.progress == ProgressMode::Auto {
+                say(&format!(
+                    "measuring idle power for {secs} s (keep the machine otherwise quiet)…"
+                ));
+            }
+            (
+                idle(secs).map_err(|e| RunnerError::Idle(e.to_string()))?,
+                secs,
+            )
+        }
+    };
+    let manifest = Manifest {
+        greenbench_version: env!("CARGO_PKG_VERSION").into(),
+        sweep: cfg.name.clone(),
+        config_path: cfg.path.display().to_string(),
+        config: cfg.text.clone(),
+        fingerprint: cfg.fingerprint(),
+        total_runs: cfg.expand().len(),
+        shard: opts.shard,
+        host: opts.host.clone(),
+        meters: opts.meter_status.clone(),
+        idle_power_w: idle_power,
+        idle_seconds,
+        idle_power_end_w: None,
+        meter_settings: Some(opts.meter.clone()),
+        environment: worker_environment(opts),
+        created_at: previous
+            .as_ref()
+            .map_or(now.clone(), |m| m.created_at.clone()),
+        updated_at: now,
+    };
+    manifest.write(&opts.out.join("manifest.json"))?;
+    Ok(manifest)
+}
+
+/// Measures idle power again after the last run and keeps it in the manifest beside the
+/// baseline, so a drifting baseline (background load that came or went) shows.
+pub(crate) fn remeasure_idle(
+    cfg: &SweepConfig,
+    opts: &SweepOptions,
+    manifest: &mut Manifest,
+    idle: &mut dyn FnMut(f64) -> Result<ComponentPower, BoxError>,
+    progress: &Progress,
+) -> Result<(), RunnerError> {
+    let secs = cfg.idle_seconds.value;
+    if secs <= 0.0 || crate::interrupt::is_requested() {
+        return Ok(());
+    }
+    if opts.progress == ProgressMode::Auto {
+        say(&format!(
+            "measuring idle power again for {secs} s (baseline drift)…"
+        ));
+    }
+    match idle(secs) {
+        Ok(p) => {
+            manifest.idle_power_end_w = Some(p);
+            manifest.write(&opts.out.join("manifest.json"))
+        }
+        Err(e) => {
+            progress.println(&format!(
+                "idle power after the sweep could not be measured: {e}"
+            ));
+            Ok(())
+        }
+    }
+}
+
+/// Environment for every worker: the GPU order NVML and CUDA agree on, and mimalloc told to keep
+/// freed memory for reuse (`MIMALLOC_PURGE_DELAY=-1`) instead of returning it to the OS after
+/// 10 ms, which made each training step fault its tensors' pages in again (11 % of a ViT-tiny
+/// step in `clear_page`, 5–10 % slower; docs/performance.md). A value the user set is kept.
+pub fn worker_env() -> Vec<(String, String)> {
+    let mut env = vec![("CUDA_DEVICE_ORDER".to_string(), "PCI_BUS_ID".to_string())];
+    const PURGE: &str = "MIMALLOC_PURGE_DELAY";
+    let purge = std::env::var(PURGE).unwrap_or_else(|_| "-1".into());
+    env.push((PURGE.into(), purge));
+    env
+}
+
+/// What the workers' computation depends on besides the spec, for the manifest.
+fn worker_environment(opts: &SweepOptions) -> std::collections::BTreeMap<String, String> {
+    const SPIN: &str = "CANDLE_BARRIER_POOL_SPIN_LIMIT";
+    let mut env = std::collections::BTreeMap::new();
+    let spin = opts
+        .worker_env
+        .iter()
+        .find(|(k, _)| k == SPIN)
+        .map(|(_, v)| v.clone())
+        .or_else(|| std::env::var(SPIN).ok())
+        .unwrap_or_else(|| "unset (candle's default: idle workers busy-wait)".into());
+    env.insert(SPIN.into(), spin);
+    env.insert(
+        "RAYON_NUM_THREADS".into(),
+        "set per run from the spec's `threads`".into(),
+    );
+    for (k, v) in &opts.worker_env {
+        env.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+    env
+}
