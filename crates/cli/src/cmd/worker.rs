@@ -18,9 +18,9 @@ pub struct MeterSettings {
     /// NVML index of the GPU to meter.
     #[arg(long, default_value_t = 0)]
     pub gpu_index: u32,
-    /// Watts per busy core for the CPU estimate (default: the CPU model's TDP ÷ cores from a
-    /// table, else 10 W).
-    #[arg(long)]
+    /// Watts per busy core for the CPU estimate, above 0 and at most 50 (default: the CPU
+    /// model's TDP ÷ cores from a table, else 10 W).
+    #[arg(long, value_parser = parse_watts_per_core, allow_negative_numbers = true)]
     pub watts_per_core: Option<f64>,
     /// Power trace sampling frequency in Hz (0 = no trace, at most 1000).
     #[arg(long, default_value_t = 10.0, value_parser = parse_sampler_hz, allow_negative_numbers = true)]
@@ -39,6 +39,15 @@ fn parse_sampler_hz(s: &str) -> Result<f64, String> {
         ));
     }
     Ok(hz)
+}
+
+/// `--watts-per-core`: watts per busy logical core, above 0 and at most 50 (no CPU draws more).
+pub fn parse_watts_per_core(s: &str) -> anyhow::Result<f64> {
+    let w: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| anyhow::anyhow!("`{s}` is not a number of watts"))?;
+    Ok(greenbench_meter::estimate::check_watts_per_core(w)?)
 }
 
 impl MeterSettings {
