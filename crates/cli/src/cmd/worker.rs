@@ -65,13 +65,18 @@ impl MeterSettings {
         serde_json::to_value(statuses).unwrap_or(serde_json::Value::Null)
     }
 
-    /// Mean idle power per component over `secs` seconds (measured in this process).
-    pub fn idle_baseline(&self, secs: f64) -> Result<ComponentPower, BoxError> {
+    /// Mean idle power per component over `secs` seconds (measured in this process); `None`
+    /// when `stop` said to stop before the window ended (asked at least every 100 ms).
+    pub fn idle_baseline(
+        &self,
+        secs: f64,
+        stop: &dyn Fn() -> bool,
+    ) -> Result<Option<ComponentPower>, BoxError> {
         let meter = Meter::auto(&self.options())?;
         if secs <= 0.0 {
-            return Ok(ComponentPower::default());
+            return Ok(Some(ComponentPower::default()));
         }
-        Ok(meter.idle_baseline(Duration::from_secs_f64(secs), DEFAULT_INTERVAL)?)
+        Ok(meter.idle_baseline_until(Duration::from_secs_f64(secs), DEFAULT_INTERVAL, stop)?)
     }
 }
 
