@@ -1,5 +1,5 @@
 //! `greenbench meters` through the binary: a header row, a power column with units, and a note on
-//! what each column means and what each reading covered.
+//! what each column means and what each reading covered; watts per core no CPU can draw refused.
 
 mod common;
 
@@ -45,4 +45,29 @@ fn meters_prints_a_header_and_explains_the_columns_and_the_reading() {
         text.contains("quality: how a sweep labels the energy"),
         "{text}"
     );
+}
+
+#[test]
+fn watts_per_core_beyond_what_a_core_can_draw_is_refused_with_the_range() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cfg = common::write_config(
+        dir.path(),
+        "w",
+        &common::digits_config("w", &["mlp-small"], &[8], 1, ""),
+    );
+    for w in ["1e12", "0", "-3", "51"] {
+        let o = run(greenbench().args(["meters", "--watts-per-core", w]));
+        assert_eq!(o.status.code(), Some(2), "meters --watts-per-core {w}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("above 0 and at most 50"), "{w}: {err}");
+        let o = run(greenbench()
+            .arg("sweep")
+            .arg(&cfg)
+            .args(["--dry-run", "--watts-per-core", w]));
+        assert_eq!(o.status.code(), Some(2), "sweep --watts-per-core {w}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("no CPU draws more"), "{w}: {err}");
+    }
+    let o = run(greenbench().args(["meters", "--json", "--watts-per-core", "50"]));
+    assert!(o.status.success(), "50 W per core is allowed");
 }

@@ -115,3 +115,85 @@ fn status_of_a_folder_that_is_no_sweep_says_what_to_give() {
     assert!(err.contains("has no manifest.json"), "{err}");
     assert!(err.contains("--out DIR"), "{err}");
 }
+
+#[test]
+fn status_while_a_sweep_measures_its_idle_baseline_says_so_and_watch_keeps_watching() {
+    use std::io::BufRead;
+    use std::os::unix::process::CommandExt;
+    use std::process::Stdio;
+
+    let dir = tempfile::tempdir().unwrap();
+    let text = "name = \"quiet\"\ndataset = \"digits\"\nthreads = 1\nepochs = 1\nidle_seconds = 20\n[grid]\nmodel = \"mlp-small\"\nbatch_size = [32, 64]\nlr = 0.05\n";
+    let cfg = write_config(dir.path(), "quiet", text);
+    let out = dir.path().join("out");
+    let sweep = sweep_into(&cfg, &out)
+        .arg("-q")
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    // Within the 20 s baseline (no manifest.json yet), status answers.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let v = loop {
+        if let Some(v) = status_json(&out) {
+            break v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "status failed for 15 s while the sweep measured its idle baseline"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(!out.join("manifest.json").exists(), "still measuring: {v}");
+    assert_eq!(v["sweep"], "quiet", "{v}");
+    assert_eq!(v["idle_measurement"]["baseline"], true, "{v}");
+    assert_eq!(v["idle_measurement"]["seconds"], 20.0, "{v}");
+    assert_eq!(
+        (v["runs_total"].clone(), v["remaining"].clone()),
+        (2.into(), 2.into())
+    );
+    let holder = v["held_by"].as_str().unwrap();
+    assert!(holder.contains(&format!("pid {}", sweep.id())), "{holder}");
+    let text = status_text(&out);
+    assert!(text.contains("sweep `quiet`"), "{text}");
+    assert!(
+        text.contains("measuring its idle baseline") && text.contains("no run has started"),
+        "{text}"
+    );
+
+    // --watch keeps watching while the sweep holds the folder.
+    let mut watch = greenbench()
+        .arg("status")
+        .arg(&out)
+        .args(["--json", "--watch", "0.5"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        watch.try_wait().unwrap().is_none(),
+        "--watch exited while the sweep measured its baseline"
+    );
+    // SAFETY: stops the sweep this test started (its process group).
+    unsafe {
+        libc::kill(-(sweep.id() as i32), libc::SIGTERM);
+    }
+    let mut sweep = sweep;
+    assert_eq!(sweep.wait().unwrap().code(), Some(130));
+    let t0 = Instant::now();
+    while watch.try_wait().unwrap().is_none() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "--watch did not end with the sweep"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let lines: Vec<Value> = std::io::BufReader::new(watch.stdout.take().unwrap())
+        .lines()
+        .map(|l| serde_json::from_str(&l.unwrap()).unwrap())
+        .collect();
+    assert!(lines.len() >= 3, "watched {} times", lines.len());
+    assert!(lines
+        .iter()
+        .all(|l| l["idle_measurement"]["baseline"] == true));
+}

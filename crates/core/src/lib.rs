@@ -5,7 +5,8 @@
 //! chooses from ([`choices`], [`device`]), the run spec and its stable run id ([`spec`]), the
 //! record written for every run ([`record`]), grid carbon intensity ([`grid`]), the parent ↔
 //! worker protocol ([`protocol`]) and the interfaces between the crates that run a sweep and the
-//! one that meters it ([`metering`], [`catalog`]). No candle here.
+//! one that meters it ([`metering`], [`catalog`]), and the most power a machine can draw
+//! ([`power_bound`]). No candle here.
 
 pub mod catalog;
 pub mod choices;
@@ -15,6 +16,7 @@ pub mod energy;
 pub mod error;
 pub mod grid;
 pub mod metering;
+pub mod power_bound;
 pub mod protocol;
 pub mod record;
 pub mod rng;

@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
+use greenbench_core::power_bound::MAX_WATTS_PER_CORE;
 use greenbench_core::{Component, Quality};
 
 use crate::error::{MeterError, Result};
@@ -64,6 +65,22 @@ pub fn watts_per_core(model: Option<&str>, configured: Option<f64>) -> (f64, Str
         DEFAULT_WATTS_PER_CORE,
         format!("{DEFAULT_WATTS_PER_CORE:.1} W/core (no TDP known for {model_name})"),
     )
+}
+
+/// Checks a configured watts per busy core: above 0 and at most
+/// [`MAX_WATTS_PER_CORE`] (50 W; no CPU draws more per logical core, see there). A value outside
+/// would publish energy no machine could have drawn (`1e12` turns a 4 ms run into 4 GJ).
+pub fn check_watts_per_core(w: f64) -> Result<f64> {
+    if w.is_finite() && w > 0.0 && w <= MAX_WATTS_PER_CORE {
+        return Ok(w);
+    }
+    Err(MeterError::Option {
+        name: "watts_per_core",
+        value: w.to_string(),
+        expected: "give watts per busy logical core above 0 and at most 50 (no CPU draws more: \
+                   the highest rated power per logical core of current CPUs is about 15 W; \
+                   the default is the CPU model's TDP ÷ cores, else 10 W)",
+    })
 }
 
 /// The first `model name` in `/proc/cpuinfo`, if readable.
@@ -132,13 +149,7 @@ impl EstimateSource {
     /// Estimate for a given process.
     pub fn for_process(target: ProcessTarget, watts_per_core: Option<f64>) -> Result<Self> {
         if let Some(w) = watts_per_core {
-            if !(w.is_finite() && w > 0.0) {
-                return Err(MeterError::Option {
-                    name: "watts_per_core",
-                    value: w.to_string(),
-                    expected: "a positive number of watts",
-                });
-            }
+            check_watts_per_core(w)?;
         }
         let (wpc, phrase) = self::watts_per_core(cpu_model().as_deref(), watts_per_core);
         let dir = match target {
@@ -251,6 +262,22 @@ impl EnergySource for EstimateSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn watts_per_core_outside_what_a_core_can_draw_is_refused_with_the_range() {
+        for bad in [1e12, 50.5, 0.0, -1.0, f64::NAN, f64::INFINITY] {
+            let e = check_watts_per_core(bad).expect_err("refused").to_string();
+            assert!(e.contains("above 0 and at most 50"), "{bad}: {e}");
+        }
+        for good in [0.5, 10.0, 50.0] {
+            assert_eq!(check_watts_per_core(good).ok(), Some(good));
+        }
+        let e = EstimateSource::new(Some(1e12)).expect_err("refused");
+        assert!(
+            e.to_string().contains("watts_per_core = 1000000000000"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn table_and_fallback() {

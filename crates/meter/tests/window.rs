@@ -145,3 +145,27 @@ fn idle_baseline_is_mean_power() {
     assert!((p.total_w.unwrap() - 84.0).abs() < 2.0, "{p:?}");
     assert_eq!(p.dram_w, None);
 }
+
+#[test]
+fn an_idle_baseline_asked_to_stop_gives_up_within_a_tenth_of_a_second_with_no_figure() {
+    let m = Meter::from_sources(vec![constant(42.0, &[Component::Cpu])]);
+    let t0 = Instant::now();
+    // A 20 s window read every 5 s, stopped at 200 ms (as Ctrl-C sets the sweep's flag).
+    let stop = || t0.elapsed() >= Duration::from_millis(200);
+    let p = m
+        .idle_baseline_until(Duration::from_secs(20), Duration::from_secs(5), &stop)
+        .unwrap();
+    let took = t0.elapsed();
+    assert_eq!(p, None, "a window cut short is no baseline");
+    assert!(took < Duration::from_millis(450), "stopped after {took:?}");
+
+    let p = m
+        .idle_baseline_until(
+            Duration::from_millis(300),
+            Duration::from_millis(50),
+            &|| false,
+        )
+        .unwrap()
+        .expect("not stopped: measured");
+    assert!((p.cpu_w.unwrap() - 42.0).abs() < 1.0, "{p:?}");
+}

@@ -11,6 +11,7 @@ pub mod budget;
 pub mod error;
 pub mod folder;
 pub mod host;
+pub mod idle_marker;
 pub mod interrupt;
 pub mod lock;
 pub mod manifest;

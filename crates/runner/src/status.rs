@@ -1,5 +1,5 @@
 //! Where a sweep folder stands, read from its files alone (manifest, `runs.jsonl`, the lock, the
-//! traces): what `greenbench status` prints, from another terminal while the sweep runs or the
+//! traces, the idle marker of a sweep measuring idle power): what `greenbench status` prints, from another terminal while the sweep runs or the
 //! next morning. Nothing here writes to the folder or takes its lock.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -12,11 +12,12 @@ use serde::Serialize;
 
 use crate::budget::Spent;
 use crate::error::RunnerError;
+use crate::idle_marker::IdleMarker;
 use crate::lock::current_holder;
 use crate::manifest::Manifest;
 use crate::progress::describe;
 use crate::records::recorded;
-use crate::sweep::{brackets, next_rung_runs, planned_runs};
+use crate::sweep::{brackets, configuration_energy_j, next_rung_runs, planned_runs};
 
 /// A trace line older than this is not "live power" any more.
 const LIVE_POWER_MAX_AGE_S: f64 = 10.0;
@@ -34,6 +35,9 @@ pub struct SweepStatus {
     pub recorded: BTreeMap<String, usize>,
     /// The run in progress, when a sweep holds the folder.
     pub running: Option<RunningRun>,
+    /// The idle measurement in progress, when the sweep that holds the folder is measuring idle
+    /// power (its baseline before the first run, or again after the last).
+    pub idle_measurement: Option<IdleMeasurement>,
     /// Runs neither recorded nor running (including `undecided` ones).
     pub remaining: usize,
     /// Runs of a halving search's later rungs that are not decided yet (the rung before is not
@@ -74,6 +78,18 @@ pub struct RunningRun {
     pub power_age_s: Option<f64>,
 }
 
+/// An idle measurement in progress.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IdleMeasurement {
+    /// `true` for the baseline of a new folder (no run has started; `manifest.json` is written
+    /// once it is measured), `false` for the measurement after the last run (baseline drift).
+    pub baseline: bool,
+    /// Its length, seconds.
+    pub seconds: f64,
+    /// Seconds of it gone by.
+    pub elapsed_s: Option<f64>,
+}
+
 /// The best recorded configuration by validation accuracy.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BestRun {
@@ -87,7 +103,8 @@ pub struct BestRun {
     pub test_acc: Option<f64>,
     /// Test images that accuracy was measured on, when a `test_subset` was set.
     pub test_subset: Option<usize>,
-    /// Training energy, joules.
+    /// Training energy of the configuration, joules: its own and, in a halving search, that of
+    /// every earlier rung it was continued from (as reports count it).
     pub train_energy_j: Option<f64>,
 }
 
@@ -99,19 +116,27 @@ pub fn sweep_status(
     catalog: &dyn Catalog,
 ) -> Result<SweepStatus, RunnerError> {
     let manifest_path = dir.join("manifest.json");
-    let manifest = Manifest::read(&manifest_path)?.ok_or_else(|| {
-        RunnerError::OutputFolder(format!(
-            "{} has no manifest.json: not a sweep folder, or its sweep has not started yet; \
-             give the folder a sweep writes (`greenbench sweep CONFIG --out DIR`)",
-            dir.display()
-        ))
-    })?;
-    let cfg = SweepConfig::parse(&manifest.config, &manifest_path)?;
+    let held_by = current_holder(dir);
+    let marker = held_by
+        .as_deref()
+        .and_then(|h| IdleMarker::of_holder(dir, h));
+    let manifest = Manifest::read(&manifest_path)?;
+    let (sweep, config, shard) = match (&manifest, &marker) {
+        (Some(m), _) => (m.sweep.clone(), m.config.clone(), m.shard),
+        (None, Some(i)) => (i.sweep.clone(), i.config.clone(), i.shard),
+        (None, None) => return Err(no_manifest(dir, held_by.as_deref())),
+    };
+    let idle_measurement = marker.map(|m| IdleMeasurement {
+        baseline: manifest.is_none(),
+        seconds: m.seconds,
+        elapsed_s: m.elapsed_s(now),
+    });
+    let cfg = SweepConfig::parse(&config, &manifest_path)?;
     let first: Vec<RunSpec> = cfg
         .expand()
         .into_iter()
         .enumerate()
-        .filter(|(i, _)| manifest.shard.as_ref().is_none_or(|s| s.owns(*i)))
+        .filter(|(i, _)| shard.as_ref().is_none_or(|s| s.owns(*i)))
         .map(|(_, s)| s)
         .collect();
     let first_ids: HashSet<String> = first.iter().map(RunSpec::run_id).collect();
@@ -121,9 +146,8 @@ pub fn sweep_status(
         .collect();
     let planned = planned_runs(&cfg, &first);
     let specs = known_runs(&cfg, first, &by_id);
-    let mut records: Vec<RunRecord> = by_id.into_values().collect();
+    let mut records: Vec<RunRecord> = by_id.values().cloned().collect();
     records.sort_by(|a, b| a.finished_at.cmp(&b.finished_at));
-    let held_by = current_holder(dir);
     let running = held_by
         .as_ref()
         .and_then(|_| running_run(dir, &specs, &records, now));
@@ -139,22 +163,45 @@ pub fn sweep_status(
     let undecided = planned.saturating_sub(specs.len());
     let (energy_j, energy_quality, energy_missing_runs) = energy_so_far(&records);
     let co2: Vec<f64> = records.iter().filter_map(RunRecord::co2_g).collect();
+    let baseline_left_s = idle_measurement
+        .as_ref()
+        .filter(|i| i.baseline)
+        .map_or(0.0, |i| (i.seconds - i.elapsed_s.unwrap_or(0.0)).max(0.0));
     Ok(SweepStatus {
         folder: dir.display().to_string(),
-        sweep: manifest.sweep.clone(),
+        sweep,
         runs_total: planned,
         remaining: (left.len() + undecided).saturating_sub(usize::from(running.is_some())),
         undecided,
         elapsed_s: elapsed(&records, held_by.as_deref(), now),
-        eta_s: eta(&records, &left, running.as_ref(), catalog),
+        eta_s: eta(&records, &left, running.as_ref(), catalog).map(|s| s + baseline_left_s),
         recorded,
         running,
+        idle_measurement,
         held_by,
         energy_j,
         energy_quality,
         energy_missing_runs,
         co2_g: (!co2.is_empty()).then(|| co2.iter().sum()),
-        best: best_by_validation(&records),
+        best: best_by_validation(&records, &by_id),
+    })
+}
+
+/// Why a folder without `manifest.json` has no status: no sweep has written it, or (when one
+/// holds the folder) it is starting and writes the manifest once its idle baseline is measured.
+fn no_manifest(dir: &Path, held_by: Option<&str>) -> RunnerError {
+    RunnerError::OutputFolder(match held_by {
+        Some(h) => format!(
+            "{} has no manifest.json yet: {h} holds it and is starting (checking the folder, then \
+             measuring its idle baseline; the manifest is written once that is measured). \
+             Ask again in a moment, or watch with --watch",
+            dir.display()
+        ),
+        None => format!(
+            "{} has no manifest.json: not a sweep folder, or its sweep has not started yet; \
+             give the folder a sweep writes (`greenbench sweep CONFIG --out DIR`)",
+            dir.display()
+        ),
     })
 }
 
@@ -249,8 +296,12 @@ fn energy_so_far(records: &[RunRecord]) -> (f64, Option<Quality>, usize) {
     (sum, quality, missing)
 }
 
-/// The record with the highest last-epoch validation accuracy.
-fn best_by_validation(records: &[RunRecord]) -> Option<BestRun> {
+/// The record with the highest last-epoch validation accuracy, with its configuration's
+/// training energy over every rung it went through (`by_id`: the sweep's records by run id).
+fn best_by_validation(
+    records: &[RunRecord],
+    by_id: &HashMap<String, RunRecord>,
+) -> Option<BestRun> {
     records
         .iter()
         .filter_map(|r| Some((r, r.train.as_ref()?.val_acc?)))
@@ -261,7 +312,7 @@ fn best_by_validation(records: &[RunRecord]) -> Option<BestRun> {
             val_acc,
             test_acc: r.inference.as_ref().map(|i| i.accuracy),
             test_subset: r.spec.test_subset,
-            train_energy_j: r.train.as_ref().and_then(|t| t.energy.total_j),
+            train_energy_j: configuration_energy_j(r, by_id),
         })
 }
 

@@ -16,8 +16,8 @@ pub struct MetersArgs {
     /// NVML index of the GPU.
     #[arg(long, default_value_t = 0)]
     gpu_index: u32,
-    /// Watts per busy core for the CPU estimate.
-    #[arg(long)]
+    /// Watts per busy core for the CPU estimate, above 0 and at most 50.
+    #[arg(long, value_parser = crate::cmd::worker::parse_watts_per_core, allow_negative_numbers = true)]
     watts_per_core: Option<f64>,
     /// Print a JSON array of objects with keys source, available, quality, reason (and fix,
     /// power_w where they apply; power_w is the mean watts over a 1 s reading).

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use greenbench_analysis::numbers::energy;
-use greenbench_runner::status::{sweep_status, BestRun, RunningRun, SweepStatus};
+use greenbench_runner::lock::current_holder;
+use greenbench_runner::status::{sweep_status, BestRun, IdleMeasurement, RunningRun, SweepStatus};
 use greenbench_worker::plan::human_duration;
 use greenbench_worker::ZooCatalog;
 
@@ -19,7 +20,8 @@ pub struct StatusArgs {
     /// Print one JSON object (one per line with --watch) instead of text.
     #[arg(long)]
     json: bool,
-    /// Print again every SECONDS (default 5) until no sweep holds the folder.
+    /// Print again every SECONDS (default 5) until no sweep holds the folder (also while a sweep
+    /// that holds it has not written its manifest yet).
     #[arg(long, value_name = "SECONDS", num_args = 0..=1, default_missing_value = "5")]
     watch: Option<f64>,
 }
@@ -33,8 +35,18 @@ pub fn run(a: StatusArgs) -> anyhow::Result<()> {
     }
     let zoo = ZooCatalog::new(greenbench_data::default_root());
     loop {
-        let st = sweep_status(&a.dir, chrono::Utc::now(), &zoo)
-            .with_context(|| format!("reading the status of {}", a.dir.display()))?;
+        let st = match (sweep_status(&a.dir, chrono::Utc::now(), &zoo), a.watch) {
+            (Ok(st), _) => st,
+            // A sweep holds the folder but cannot be read yet (it is starting): keep watching.
+            (Err(e), Some(every)) if current_holder(&a.dir).is_some() => {
+                eprintln!("{e}");
+                std::thread::sleep(Duration::from_secs_f64(every));
+                continue;
+            }
+            (Err(e), _) => {
+                return Err(e).with_context(|| format!("reading the status of {}", a.dir.display()))
+            }
+        };
         if a.json && a.watch.is_some() {
             println!("{}", serde_json::to_string(&st)?);
         } else if a.json {
@@ -66,6 +78,9 @@ pub fn render(st: &SweepStatus) -> String {
         Some(h) => format!("in progress ({h})\n"),
         None => "no sweep is running on it\n".into(),
     });
+    if let Some(i) = &st.idle_measurement {
+        out.push_str(&idle_line(i));
+    }
     out.push_str(&runs_line(st));
     out.push_str(&time_line(st));
     out.push_str(&energy_line(st));
@@ -74,6 +89,22 @@ pub fn render(st: &SweepStatus) -> String {
     }
     out.push_str(&best_line(st.best.as_ref()));
     out
+}
+
+/// The idle measurement in progress: which one, how far.
+fn idle_line(i: &IdleMeasurement) -> String {
+    let how_far = match i.elapsed_s {
+        Some(t) => format!("{:.0} of {} s", t.min(i.seconds), i.seconds),
+        None => format!("{} s", i.seconds),
+    };
+    if i.baseline {
+        format!(
+            "now: measuring its idle baseline ({how_far}; keep the machine otherwise quiet); \
+             no run has started, manifest.json is written once it is measured\n"
+        )
+    } else {
+        format!("now: measuring idle power again after the last run ({how_far}; baseline drift)\n")
+    }
 }
 
 /// How many runs are recorded (by status), running and remaining.

@@ -1,12 +1,15 @@
 //! `greenbench sweep`: validate a config, then run (or list with `--dry-run`) its grid.
 
 use anyhow::{bail, Context};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use greenbench_core::PowerCap;
 use greenbench_core::SweepConfig;
+use greenbench_core::{BoxError, ComponentPower};
 use greenbench_meter::NvmlCapper;
+use greenbench_runner::idle_marker::IdleMarker;
+use greenbench_runner::interrupt;
 use greenbench_runner::progress::say;
 use greenbench_runner::{FolderLock, ProgressMode, RunnerError, Shard, SweepOptions, SweepSummary};
 
@@ -164,9 +167,8 @@ fn run_locked(
     lock: &FolderLock,
 ) -> anyhow::Result<ExitCode> {
     let out = &opts.out;
-    let settings = a.meter.clone();
-    let mut idle = move |secs: f64| settings.idle_baseline(secs);
-    greenbench_runner::interrupt::install_handlers();
+    let mut idle = |secs: f64| measure_idle(&a.meter, cfg, a.shard, out, secs);
+    interrupt::install_handlers();
     let mut capper = NvmlCapper::new(out.join("power-limit-restore.json"));
     if let Some(w) = capper.recover(a.meter.gpu_index)? {
         say(&format!(
@@ -189,8 +191,27 @@ fn run_locked(
             ));
             return Ok(ExitCode::from(EXIT_INTERRUPTED));
         }
+        // The idle baseline was cut short: no manifest, no record was written.
+        Err(RunnerError::Idle(_)) if interrupt::is_requested() => {
+            say(&format!(
+                "interrupted while measuring the idle baseline: nothing was written to {} (no manifest, no run). \
+                 Run the same command again to start the sweep.",
+                out.display()
+            ));
+            return Ok(ExitCode::from(EXIT_INTERRUPTED));
+        }
         other => other?,
     };
+    if interrupt::is_requested() {
+        // Every run is recorded; the idle power after the last run was not measured (or cut
+        // short) and is left out of the manifest.
+        say(&format!(
+            "interrupted after the last run: every run is recorded in {}; the idle power after the sweep \
+             (idle_power_end_w, for baseline drift) was not measured.",
+            out.join("runs.jsonl").display()
+        ));
+        return Ok(ExitCode::from(EXIT_INTERRUPTED));
+    }
     if opts.progress == ProgressMode::Auto {
         let elapsed = t0.elapsed().as_secs_f64();
         say(&summary_text(cfg, &summary, elapsed, estimate));
@@ -200,6 +221,36 @@ fn run_locked(
     } else {
         ExitCode::from(EXIT_NOT_ALL_OK)
     })
+}
+
+/// The sweep's idle measurement: mean power per component over `secs`, given up as soon as
+/// Ctrl-C or SIGTERM asks the sweep to stop (an error: a window cut short is no baseline, and
+/// nothing is written as if measured). While it lasts, the folder's idle marker tells
+/// `greenbench status` that this sweep is measuring idle power.
+fn measure_idle(
+    meter: &MeterSettings,
+    cfg: &SweepConfig,
+    shard: Option<Shard>,
+    out: &Path,
+    secs: f64,
+) -> Result<ComponentPower, BoxError> {
+    let marker = IdleMarker::now(out, &cfg.name, secs, &cfg.path, &cfg.text, shard);
+    let _shown = match marker.show(out) {
+        Ok(shown) => Some(shown),
+        Err(e) => {
+            say(&format!(
+                "could not tell `greenbench status` that idle power is being measured: {e}"
+            ));
+            None
+        }
+    };
+    match meter.idle_baseline(secs, &interrupt::is_requested)? {
+        Some(power) => Ok(power),
+        None => Err(anyhow::anyhow!(
+            "stopped by Ctrl-C or SIGTERM before the {secs} s window ended; no idle power was measured"
+        )
+        .into()),
+    }
 }
 
 /// What a finished sweep says: every record of the folder by status, what ran now, what to do

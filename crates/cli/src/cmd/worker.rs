@@ -18,9 +18,9 @@ pub struct MeterSettings {
     /// NVML index of the GPU to meter.
     #[arg(long, default_value_t = 0)]
     pub gpu_index: u32,
-    /// Watts per busy core for the CPU estimate (default: the CPU model's TDP ÷ cores from a
-    /// table, else 10 W).
-    #[arg(long)]
+    /// Watts per busy core for the CPU estimate, above 0 and at most 50 (default: the CPU
+    /// model's TDP ÷ cores from a table, else 10 W).
+    #[arg(long, value_parser = parse_watts_per_core, allow_negative_numbers = true)]
     pub watts_per_core: Option<f64>,
     /// Power trace sampling frequency in Hz (0 = no trace, at most 1000).
     #[arg(long, default_value_t = 10.0, value_parser = parse_sampler_hz, allow_negative_numbers = true)]
@@ -41,6 +41,15 @@ fn parse_sampler_hz(s: &str) -> Result<f64, String> {
     Ok(hz)
 }
 
+/// `--watts-per-core`: watts per busy logical core, above 0 and at most 50 (no CPU draws more).
+pub fn parse_watts_per_core(s: &str) -> anyhow::Result<f64> {
+    let w: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| anyhow::anyhow!("`{s}` is not a number of watts"))?;
+    Ok(greenbench_meter::estimate::check_watts_per_core(w)?)
+}
+
 impl MeterSettings {
     fn options(&self) -> MeterOptions {
         MeterOptions {
@@ -56,13 +65,18 @@ impl MeterSettings {
         serde_json::to_value(statuses).unwrap_or(serde_json::Value::Null)
     }
 
-    /// Mean idle power per component over `secs` seconds (measured in this process).
-    pub fn idle_baseline(&self, secs: f64) -> Result<ComponentPower, BoxError> {
+    /// Mean idle power per component over `secs` seconds (measured in this process); `None`
+    /// when `stop` said to stop before the window ended (asked at least every 100 ms).
+    pub fn idle_baseline(
+        &self,
+        secs: f64,
+        stop: &dyn Fn() -> bool,
+    ) -> Result<Option<ComponentPower>, BoxError> {
         let meter = Meter::auto(&self.options())?;
         if secs <= 0.0 {
-            return Ok(ComponentPower::default());
+            return Ok(Some(ComponentPower::default()));
         }
-        Ok(meter.idle_baseline(Duration::from_secs_f64(secs), DEFAULT_INTERVAL)?)
+        Ok(meter.idle_baseline_until(Duration::from_secs_f64(secs), DEFAULT_INTERVAL, stop)?)
     }
 }
 
