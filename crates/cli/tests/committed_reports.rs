@@ -51,7 +51,13 @@ fn copy_inputs(root: &Path) {
 fn generated(root: &Path, name: &str) -> Vec<PathBuf> {
     let dir = root.join("results").join(name);
     let mut files = Vec::new();
-    for f in ["report.md", "report.html", "summary.md", "runs.csv", "emissions.csv"] {
+    for f in [
+        "report.md",
+        "report.html",
+        "summary.md",
+        "runs.csv",
+        "emissions.csv",
+    ] {
         files.push(dir.join(f));
     }
     for sub in ["tables", "figures"] {

@@ -17,6 +17,10 @@ pub const MAX_WATTS_PER_CORE: f64 = 50.0;
 /// 2025 (AMD MI355X 1,400 W; NVIDIA B200 1,000 W, H100 SXM 700 W).
 pub const MAX_WATTS_PER_GPU: f64 = 1500.0;
 
+/// How the reason of an [`implausible_power`] flag begins (to tell it from other flags on the
+/// same energy field).
+pub const IMPLAUSIBLE_POWER: &str = "average power beyond what this machine can draw";
+
 /// What bounds a machine's power draw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MachineSize {
@@ -81,7 +85,7 @@ pub fn implausible_power(
     (!over.is_empty()).then(|| Flag {
         field: format!("{phase}.energy"),
         reason: format!(
-            "average power beyond what this machine can draw over {duration_s:.3} s: {}. \
+            "{IMPLAUSIBLE_POWER} over {duration_s:.3} s: {}. \
              The energy cannot be true: check the meter settings (e.g. --watts-per-core) and \
              the sources `greenbench meters` lists; reports must not publish it as measured",
             over.join(", ")

@@ -4,6 +4,7 @@
 
 use greenbench_core::energy::ComponentPower;
 use greenbench_core::grid::GridIntensity;
+use greenbench_core::power_bound::{implausible_power, MachineSize, IMPLAUSIBLE_POWER};
 use greenbench_core::record::{Flag, RunRecord};
 use greenbench_core::{ComponentEnergy, Seconds};
 
@@ -61,6 +62,41 @@ pub fn add_net_and_carbon(
         ));
     }
     rec.flags.retain(|f| !f.field.ends_with(".net_energy"));
+    rec.flags.extend(flags);
+    flag_implausible_power(rec);
+}
+
+/// Flags a phase whose average power is beyond what the machine can draw (a mistyped
+/// `--watts-per-core`, a counter read wrong): its energy cannot be true, however metered.
+/// Judged against every online logical CPU, not only those the run may use, since RAPL meters
+/// whole packages.
+fn flag_implausible_power(rec: &mut RunRecord) {
+    // SAFETY: sysconf has no preconditions.
+    let online = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+    let cores = rec.host.cores.max(usize::try_from(online).unwrap_or(0));
+    let size = |e: &ComponentEnergy| MachineSize {
+        cores,
+        gpus: usize::from(e.gpu_j.is_some()),
+    };
+    rec.flags
+        .retain(|f| !f.reason.starts_with(IMPLAUSIBLE_POWER));
+    let mut flags = Vec::new();
+    if let Some(t) = &rec.train {
+        flags.extend(implausible_power(
+            "train",
+            &t.energy,
+            t.duration_s,
+            size(&t.energy),
+        ));
+    }
+    if let Some(i) = &rec.inference {
+        flags.extend(implausible_power(
+            "inference",
+            &i.energy,
+            i.duration_s,
+            size(&i.energy),
+        ));
+    }
     rec.flags.extend(flags);
 }
 
