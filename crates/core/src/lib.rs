@@ -23,7 +23,7 @@ pub mod search;
 pub mod spec;
 pub mod units;
 
-pub use catalog::Catalog;
+pub use catalog::{Catalog, DatasetSizes};
 pub use choices::{Choice, Family, Optimizer, Precision, Schedule, UnknownChoice};
 pub use compact_number::compact_number;
 pub use config::{Axis, Budget, CarbonConfig, Objective, SearchConfig, Strategy, SweepConfig};

@@ -114,7 +114,7 @@ impl SweepConfig {
                 continue;
             };
             let kept = d.subset.map_or(n, |s| s.min(n));
-            let held = (kept as f64 * d.validation_fraction().unwrap_or(0.0)).round() as usize;
+            let held = super::dataset_sizes::held_out(kept, d.validation_fraction().unwrap_or(0.0));
             let n = kept - held.min(kept);
             for &bs in &self.batch_size.value {
                 if bs > 0 && bs as usize > n {

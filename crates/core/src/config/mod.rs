@@ -14,6 +14,7 @@ use crate::choices::{Optimizer, Precision, Schedule};
 use crate::device::DeviceName;
 
 pub mod bounds;
+mod dataset_sizes;
 mod expand;
 mod raw;
 pub mod search;

@@ -110,8 +110,9 @@ impl SweepConfig {
     }
 
     /// Checks values and names: empty axes, sizes ≤ 0, non-finite or non-positive rates, numbers
-    /// above their bounds, unknown models, datasets, devices, optimizers and schedules, malformed
-    /// excludes, and — when all that holds — the model–dataset pairs and the datasets' files.
+    /// above their bounds, subsets and validation splits the datasets cannot give, unknown
+    /// models, datasets, devices, optimizers and schedules, malformed excludes, and — when all
+    /// that holds — the model–dataset pairs and the datasets' files.
     /// Reports every error found, each with file, line, column, field and the accepted values.
     pub fn validate(&self, catalog: &dyn Catalog) -> Result<(), CoreError> {
         let mut errs = Vec::new();
@@ -120,6 +121,7 @@ impl SweepConfig {
         self.check_names(catalog, &mut errs);
         self.check_excludes(&mut errs);
         self.check_bounds(catalog, &mut errs);
+        self.check_dataset_sizes(catalog, &mut errs);
         self.search_problems(&mut errs);
         if errs.is_empty() {
             self.check_catalog(catalog, &mut errs);
