@@ -16,6 +16,7 @@ use crate::device::DeviceName;
 pub mod bounds;
 mod dataset_sizes;
 mod expand;
+mod grid_checks;
 mod raw;
 pub mod search;
 mod validate;

@@ -110,9 +110,10 @@ impl SweepConfig {
     }
 
     /// Checks values and names: empty axes, sizes ≤ 0, non-finite or non-positive rates, numbers
-    /// above their bounds, subsets and validation splits the datasets cannot give, unknown
-    /// models, datasets, devices, optimizers and schedules, malformed excludes, and — when all
-    /// that holds — the model–dataset pairs and the datasets' files.
+    /// above their bounds, subsets and validation splits the datasets cannot give, a value
+    /// repeated in an axis, unknown models, datasets, devices, optimizers and schedules, malformed
+    /// excludes, and — when all that holds — the model–dataset pairs, the datasets' files, and
+    /// the grid itself (distinct run ids, every `[[exclude]]` removing some runs but not all).
     /// Reports every error found, each with file, line, column, field and the accepted values.
     pub fn validate(&self, catalog: &dyn Catalog) -> Result<(), CoreError> {
         let mut errs = Vec::new();
@@ -122,9 +123,13 @@ impl SweepConfig {
         self.check_excludes(&mut errs);
         self.check_bounds(catalog, &mut errs);
         self.check_dataset_sizes(catalog, &mut errs);
+        self.check_repeated_values(&mut errs);
         self.search_problems(&mut errs);
         if errs.is_empty() {
             self.check_catalog(catalog, &mut errs);
+        }
+        if errs.is_empty() {
+            self.check_grid(&mut errs);
         }
         self.collect(errs)
     }
