@@ -132,11 +132,8 @@ impl CarbonSettings {
             .clone()
             .try_into()
             .map_err(|e| format!("field `config`, table [carbon]: {e}"))?;
-        if !(c.intensity_g_per_kwh >= 0.0 && c.pue >= 1.0) {
-            return Err(format!(
-                "[carbon] needs intensity_g_per_kwh ≥ 0 and pue ≥ 1, found {} and {}",
-                c.intensity_g_per_kwh, c.pue
-            ));
+        if let Some((_, problem)) = c.value_problems().into_iter().next() {
+            return Err(format!("field `config`, table [carbon]: {problem}"));
         }
         if c.country.is_some() && c.intensity_csv.is_some() {
             return Err("[carbon] gives both country and intensity_csv; keep one".into());
@@ -275,5 +272,24 @@ mod tests {
             Path::new("."),
         );
         assert!(e.unwrap_err().to_string().contains("pue"));
+    }
+
+    #[test]
+    fn a_manifest_with_a_non_finite_intensity_or_pue_is_refused() {
+        for (carbon, key) in [
+            ("intensity_g_per_kwh = inf", "intensity_g_per_kwh"),
+            ("intensity_g_per_kwh = nan", "intensity_g_per_kwh"),
+            ("pue = inf", "pue"),
+        ] {
+            let m = serde_json::json!({ "config": format!("[carbon]\n{carbon}\n") });
+            let e = CarbonSettings::from_manifest(&m, Path::new("."))
+                .map(|c| format!("{} g/kWh × PUE {}", c.intensity_g_per_kwh, c.pue))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains(&format!("{key} = ")) && e.contains("finite"),
+                "{e}"
+            );
+        }
     }
 }

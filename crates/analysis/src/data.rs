@@ -357,8 +357,9 @@ fn distinct(runs: &[&RunRecord], f: impl Fn(&RunRecord) -> Option<u64>) -> Strin
 }
 
 /// A sentence saying where the report's accuracies come from: per-epoch and choices on the
-/// validation split (with its size) or, for older records, the test set; final accuracy on the
-/// test images (with their number, and whether a `test_subset`).
+/// validation split (with its size) or, when runs have none, the test set and why (see
+/// [`crate::no_validation`]); final accuracy on the test images (with their number, and whether
+/// a `test_subset`).
 pub fn accuracy_sources(runs: &[&RunRecord]) -> String {
     let val_n = distinct(runs, |r| r.train.as_ref()?.validation_samples);
     let test_n = distinct(runs, test_images);
@@ -377,10 +378,6 @@ pub fn accuracy_sources(runs: &[&RunRecord]) -> String {
              search) use validation accuracy ({val_n} held-out training samples); the final \
              accuracy of a run is {test}, measured once at its end."
         ),
-        AccuracySource::Test => format!(
-            "Accuracies: these records predate the validation split (no `validation_samples`), so \
-             their per-epoch accuracy was measured on the test set, and choices (best \
-             configuration, Pareto front) fall back to {test}."
-        ),
+        AccuracySource::Test => crate::no_validation::fallback_sentence(runs, &test),
     }
 }

@@ -38,7 +38,7 @@ impl Context {
             dataset: s.dataset.clone(),
             batch_size: s.batch_size,
             optimizer: s.optimizer.to_string(),
-            lr: format!("{}", s.lr),
+            lr: greenbench_core::compact_number(s.lr),
             epochs: s.epochs,
             device: s.device.to_string(),
             threads: s.threads,

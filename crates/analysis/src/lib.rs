@@ -12,6 +12,7 @@ pub mod estimator;
 pub mod export;
 pub mod figures;
 pub mod groups;
+pub mod no_validation;
 pub mod numbers;
 pub mod pareto;
 pub mod predict;

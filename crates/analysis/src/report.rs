@@ -422,7 +422,9 @@ fn correlations(md: &mut String, study: &[PairResult], runs: &[&RunRecord]) {
         md,
         "Pearson r and Spearman ρ (average ranks for ties) with n, two-sided p-value and its method, and 95 % CI. \
          p: exact permutation test for n ≤ {exact} (all n! orderings of y against x; the fraction with |r| at least the \
-         observed one, so with n = 4 no p is below 1/12), else the t distribution with n − 2 df. \
+         observed one, the observed ordering included, so an exact p has a floor: 1/n! for Pearson r (1/24 with n = 4) \
+         and 2/n! for Spearman ρ (1/12 with n = 4), whose reversed ranks reach the same |ρ|, as reversed values do for r \
+         when x or y is evenly spaced), else the t distribution with n − 2 df, which has no such floor. \
          CI: percentile bootstrap over {boot} resamples of the pairs (fixed seed; resamples with a constant series \
          skipped), which is narrow or degenerate with few points. \
          Pairs marked *model* use one point per model (mean over repeats) under the setting with the most models: {} ({} models). \
@@ -680,8 +682,8 @@ fn pareto_section(md: &mut String, runs: &[&RunRecord], basis: EnergyBasis, qual
     }
     let front = pareto_front(&pts.iter().map(|p| (p.1, p.2)).collect::<Vec<_>>());
     let why = match source {
-        data::AccuracySource::Validation => "validation accuracy, on the split held out of training, so the front is not chosen on the test set",
-        data::AccuracySource::Test => "test accuracy: these records have no held-out validation split (older records)",
+        data::AccuracySource::Validation => "validation accuracy, on the split held out of training, so the front is not chosen on the test set".to_string(),
+        data::AccuracySource::Test => format!("test accuracy: {}", crate::no_validation::fallback_clause(runs)),
     };
     let _ = writeln!(
         md,

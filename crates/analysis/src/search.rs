@@ -180,7 +180,12 @@ pub fn is_search(cfg: &SearchConfig) -> bool {
 
 /// The label of a run's configuration.
 pub fn label(r: &RunRecord) -> String {
-    format!("{} b{} lr {}", r.spec.model, r.spec.batch_size, r.spec.lr)
+    format!(
+        "{} b{} lr {}",
+        r.spec.model,
+        r.spec.batch_size,
+        greenbench_core::compact_number(r.spec.lr)
+    )
 }
 
 /// Raw training energy of a record, J.

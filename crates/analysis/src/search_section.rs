@@ -70,7 +70,10 @@ fn strategy(md: &mut String, s: &SearchSummary) {
                 c.samples.map_or("—".into(), |n| n.to_string()),
                 c.seed,
                 c.lr_range
-                    .map(|[lo, hi]| format!(", lr log-uniform in [{lo}, {hi})"))
+                    .map(|[lo, hi]| {
+                        let show = greenbench_core::compact_number;
+                        format!(", lr log-uniform in [{}, {})", show(lo), show(hi))
+                    })
                     .unwrap_or_default()
             ),
             Strategy::Grid => "grid (every configuration)".into(),

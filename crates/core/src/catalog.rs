@@ -7,6 +7,18 @@ use crate::choices::Family;
 use crate::device::DeviceName;
 use crate::error::BoxError;
 
+/// What a catalog knows of a dataset's size without loading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DatasetSizes {
+    /// Samples of the full training split (before any `subset`).
+    pub train: usize,
+    /// Samples of the full test split (before any `test_subset`).
+    pub test: usize,
+    /// Classes the splits are stratified by; `None` for a text dataset, whose validation split
+    /// is the tail of its training windows.
+    pub classes: Option<usize>,
+}
+
 /// The names a sweep configuration is checked against.
 pub trait Catalog {
     /// Known model names (as written in configs).
@@ -34,10 +46,17 @@ pub trait Catalog {
     fn check_combination(&self, _model: &str, _dataset: &str) -> Result<(), BoxError> {
         Ok(())
     }
-    /// Training samples of `dataset` (before any `subset`), if known without loading it; used to
-    /// refuse a batch larger than the training set.
-    fn train_samples(&self, _dataset: &str) -> Option<usize> {
+    /// The sizes of `dataset`'s splits and its classes, if known without loading it; used to
+    /// refuse a `subset` or `test_subset` larger than its split and a `validation` fraction that
+    /// holds out too few samples.
+    fn dataset_sizes(&self, _dataset: &str) -> Option<DatasetSizes> {
         None
+    }
+    /// Training samples of `dataset` (before any `subset`), if known without loading it; used to
+    /// refuse a batch (or a `subset`) larger than the training set. The default reads
+    /// [`Catalog::dataset_sizes`].
+    fn train_samples(&self, dataset: &str) -> Option<usize> {
+        self.dataset_sizes(dataset).map(|s| s.train)
     }
     /// Predicted wall seconds of a run on this machine (what `--dry-run` prints), if known; a
     /// search's budget refuses runs whose upper prediction would not fit what is left.

@@ -10,6 +10,7 @@
 
 pub mod catalog;
 pub mod choices;
+pub mod compact_number;
 pub mod config;
 pub mod device;
 pub mod energy;
@@ -24,8 +25,9 @@ pub mod search;
 pub mod spec;
 pub mod units;
 
-pub use catalog::Catalog;
+pub use catalog::{Catalog, DatasetSizes};
 pub use choices::{Choice, Family, Optimizer, Precision, Schedule, UnknownChoice};
+pub use compact_number::compact_number;
 pub use config::{Axis, Budget, CarbonConfig, Objective, SearchConfig, Strategy, SweepConfig};
 pub use device::DeviceName;
 pub use energy::{Component, ComponentEnergy, ComponentPower, EnergyReading, Quality};

@@ -281,3 +281,79 @@ fn carbon_country_and_intensity_csv_are_checked_before_a_sweep() {
     let e = errors(&with_carbon(r#"{ contry = "FR" }"#));
     assert!(e.contains("contry"), "{e}");
 }
+
+#[test]
+fn an_idle_baseline_shorter_than_a_second_is_refused() {
+    let e = errors(&GOOD.replace("epochs = 2", "epochs = 2\nidle_seconds = 1e-9"));
+    assert!(
+        e.contains("configs/t.toml:4:16: field `idle_seconds`"),
+        "{e}"
+    );
+    assert!(e.contains("at least 1 second"), "{e}");
+    assert!(e.contains("RAPL"), "the message says why: {e}");
+    assert!(
+        errors(&GOOD.replace("epochs = 2", "epochs = 2\nidle_seconds = 0.5"))
+            .contains("idle_seconds")
+    );
+    for ok in ["0", "0.0", "1", "2.5"] {
+        let text = GOOD.replace("epochs = 2", &format!("epochs = 2\nidle_seconds = {ok}"));
+        SweepConfig::parse(&text, Path::new("t.toml"))
+            .unwrap()
+            .validate(&TestCatalog)
+            .unwrap();
+    }
+}
+
+#[test]
+fn carbon_values_out_of_range_or_not_finite_are_refused_at_their_key() {
+    for (carbon, key) in [
+        ("intensity_g_per_kwh = inf", "intensity_g_per_kwh"),
+        ("intensity_g_per_kwh = nan", "intensity_g_per_kwh"),
+        ("intensity_g_per_kwh = -1", "intensity_g_per_kwh"),
+        ("pue = inf", "pue"),
+        ("pue = nan", "pue"),
+        ("pue = 0.5", "pue"),
+    ] {
+        // As a [carbon] table: the key's own line.
+        let e = errors(&format!("{GOOD}[carbon]\n{carbon}\n"));
+        assert!(e.contains(&format!(":9:1: field `carbon.{key}`")), "{e}");
+        assert!(e.to_lowercase().contains(carbon), "{e}");
+        // Inline: the key inside the braces.
+        let e = errors(&with_carbon(&format!("{{ {carbon} }}")));
+        assert!(e.contains(&format!(":4:12: field `carbon.{key}`")), "{e}");
+    }
+}
+
+#[test]
+fn every_float_setting_refuses_nan_and_infinity() {
+    let top = |line: &str| GOOD.replace("epochs = 2", &format!("epochs = 2\n{line}"));
+    let texts = |v: &str| {
+        vec![
+            GOOD.replace("lr = 0.01", &format!("lr = {v}")),
+            top(&format!("power_limit_w = {v}")),
+            top(&format!("idle_seconds = {v}")),
+            top(&format!("run_timeout = {v}")),
+            top(&format!("momentum = {v}")),
+            top(&format!("weight_decay = {v}")),
+            with_carbon(&format!("{{ intensity_g_per_kwh = {v} }}")),
+            with_carbon(&format!("{{ pue = {v} }}")),
+            GOOD.replace(
+                "dataset = \"digits\"",
+                &format!("dataset = {{ name = \"digits\", validation = {v} }}"),
+            ),
+            format!(
+                "{GOOD}[search]\nstrategy = \"random\"\nsamples = 2\nlr_range = [0.001, {v}]\n"
+            ),
+            format!("{GOOD}[search.budget]\nenergy_kwh = {v}\n"),
+            format!("{GOOD}[search.budget]\nhours = {v}\n"),
+            format!("{GOOD}[search.budget]\nco2_g = {v}\n"),
+        ]
+    };
+    for v in ["nan", "inf", "-inf"] {
+        for text in texts(v) {
+            // The file reads; validation refuses the value.
+            let c = SweepConfig::parse(&text, Path::new("t.toml")).unwrap();
+            assert!(c.validate(&TestCatalog).is_err(), "accepted:\n{text}");
+        }
+    }
+}

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use greenbench_core::{BoxError, Catalog, DeviceName, Family};
+use greenbench_core::{BoxError, Catalog, DatasetSizes, DeviceName, Family};
 use greenbench_models::train::InputSpec;
 
 /// Models from the zoo, datasets from the registry (present or not under `datasets_root`).
@@ -125,8 +125,13 @@ impl Catalog for ZooCatalog {
         Ok(entry.requires.check(model, &input)?)
     }
 
-    fn train_samples(&self, dataset: &str) -> Option<usize> {
-        greenbench_data::info(dataset).map(|i| i.train_len)
+    fn dataset_sizes(&self, dataset: &str) -> Option<DatasetSizes> {
+        let info = greenbench_data::info(dataset)?;
+        Some(DatasetSizes {
+            train: info.train_len,
+            test: info.test_len,
+            classes: (!info.is_text()).then_some(info.classes),
+        })
     }
 
     fn check_dataset_present(&self, dataset: &str, path: Option<&str>) -> Result<(), BoxError> {

@@ -131,7 +131,9 @@ fn num_cell(v: Option<f64>, digits: usize) -> String {
 }
 
 /// A cell shown exactly as given (integers, learning rates), sorted by its value.
+/// A number shown in full precision, compactly (`1e300`, not 301 digits).
 fn exact_cell(v: f64) -> String {
+    let v = greenbench_core::compact_number(v);
     format!("<td class=n data-v=\"{v}\">{v}</td>")
 }
 

@@ -6,6 +6,7 @@ use std::ops::Range;
 
 use super::SweepConfig;
 use crate::catalog::Catalog;
+use crate::compact_number::compact_number as show;
 
 /// One validation error: field, byte span, message, hint.
 pub(crate) type Pending = (String, Option<Range<usize>>, String, Option<String>);
@@ -16,15 +17,10 @@ pub const MAX_RUNS: u128 = 100_000;
 pub const MAX_RUN_TIMEOUT_S: f64 = 30.0 * 86_400.0;
 /// Longest idle baseline: one hour, in seconds.
 pub const MAX_IDLE_SECONDS: f64 = 3_600.0;
-
-/// A number as a reader wants it: `1e300`, not three hundred digits.
-fn show(v: f64) -> String {
-    if v.abs() >= 1e9 {
-        format!("{v:e}")
-    } else {
-        format!("{v}")
-    }
-}
+/// Shortest idle baseline other than 0 (none), in seconds: the sampler reads the meters every
+/// 100 ms and RAPL's counters update about every millisecond with jitter, so a shorter window
+/// holds too few readings to average idle power.
+pub const MIN_IDLE_SECONDS: f64 = 1.0;
 
 impl SweepConfig {
     /// Pushes an error for every number above its bound, for a grid larger than [`MAX_RUNS`], and
@@ -118,7 +114,7 @@ impl SweepConfig {
                 continue;
             };
             let kept = d.subset.map_or(n, |s| s.min(n));
-            let held = (kept as f64 * d.validation_fraction().unwrap_or(0.0)).round() as usize;
+            let held = super::dataset_sizes::held_out(kept, d.validation_fraction().unwrap_or(0.0));
             let n = kept - held.min(kept);
             for &bs in &self.batch_size.value {
                 if bs > 0 && bs as usize > n {

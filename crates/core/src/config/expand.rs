@@ -93,15 +93,24 @@ impl SweepConfig {
 
     /// Every configuration of the grid (the axes' product minus excludes, times repeats).
     fn grid_runs(&self) -> Vec<RunSpec> {
+        self.grid_points()
+            .map(|(_, spec)| spec)
+            .filter(|spec| !self.excluded(spec))
+            .collect()
+    }
+
+    /// Every point of the axes' product times repeats, excludes not applied, with its index on
+    /// each axis (in [`SweepConfig::axis_lengths`]'s order).
+    pub(super) fn grid_points(&self) -> impl Iterator<Item = (Vec<usize>, RunSpec)> + '_ {
         let limits: Vec<Option<f64>> = if self.power_limit_w.value.is_empty() {
             vec![None]
         } else {
             self.power_limit_w.value.iter().map(|&w| Some(w)).collect()
         };
-        odometer(&self.axis_lengths())
-            .map(|i| self.spec_at(&i, &limits))
-            .filter(|spec| !self.excluded(spec))
-            .collect()
+        odometer(self.axis_lengths().to_vec()).map(move |i| {
+            let spec = self.spec_at(&i, &limits);
+            (i, spec)
+        })
     }
 
     /// How many values each axis has, in expansion order (the last varies fastest): dataset,
@@ -161,15 +170,12 @@ impl SweepConfig {
         if self.exclude.is_empty() {
             return false;
         }
-        // The spec as its JSON object: an axis's key there is its key in the config.
-        let Ok(serde_json::Value::Object(spec)) = serde_json::to_value(s) else {
+        let Some(spec) = spec_fields(s) else {
             return false;
         };
-        self.exclude.iter().any(|(t, _)| {
-            !t.is_empty()
-                && t.iter()
-                    .all(|(k, v)| spec.get(k).is_some_and(|w| same(w, v)))
-        })
+        self.exclude
+            .iter()
+            .any(|(t, _)| !t.is_empty() && t.iter().all(|(k, v)| has_value(&spec, k, v)))
     }
 
     /// A canonical JSON form of everything that determines the runs (for "same config" checks
@@ -182,7 +188,7 @@ impl SweepConfig {
 
 /// Every index tuple below `lens`, in lexicographic order (the last position varies fastest):
 /// the Cartesian product of the axes as nested loops would walk it. Empty if any axis is empty.
-fn odometer(lens: &[usize]) -> impl Iterator<Item = Vec<usize>> + '_ {
+fn odometer(lens: Vec<usize>) -> impl Iterator<Item = Vec<usize>> {
     let mut next = (!lens.contains(&0)).then(|| vec![0; lens.len()]);
     std::iter::from_fn(move || {
         let current = next.take()?;
@@ -197,6 +203,24 @@ fn odometer(lens: &[usize]) -> impl Iterator<Item = Vec<usize>> + '_ {
         }
         Some(current)
     })
+}
+
+/// A spec as its JSON object: an axis's key there is its key in the config.
+pub(super) fn spec_fields(s: &RunSpec) -> Option<serde_json::Map<String, serde_json::Value>> {
+    match serde_json::to_value(s) {
+        Ok(serde_json::Value::Object(m)) => Some(m),
+        _ => None,
+    }
+}
+
+/// Whether the spec (as [`spec_fields`]) has the value `v` an `[[exclude]]` table gives for axis
+/// `key` (an axis that is not set, like `power_limit_w` by default, has no value).
+pub(super) fn has_value(
+    spec: &serde_json::Map<String, serde_json::Value>,
+    key: &str,
+    v: &toml::Value,
+) -> bool {
+    spec.get(key).is_some_and(|w| same(w, v))
 }
 
 /// Whether a spec's value (JSON) is the value an `[[exclude]]` table gives (TOML): equal text,
@@ -221,7 +245,7 @@ mod tests {
 
     #[test]
     fn odometer_walks_the_product_like_nested_loops() {
-        let got: Vec<Vec<usize>> = odometer(&[2, 1, 3]).collect();
+        let got: Vec<Vec<usize>> = odometer(vec![2, 1, 3]).collect();
         let mut want = Vec::new();
         for a in 0..2 {
             for b in 0..1 {
@@ -231,7 +255,7 @@ mod tests {
             }
         }
         assert_eq!(got, want);
-        assert_eq!(odometer(&[2, 0, 3]).count(), 0);
+        assert_eq!(odometer(vec![2, 0, 3]).count(), 0);
     }
 
     #[test]

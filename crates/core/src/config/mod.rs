@@ -14,7 +14,9 @@ use crate::choices::{Optimizer, Precision, Schedule};
 use crate::device::DeviceName;
 
 pub mod bounds;
+mod dataset_sizes;
 mod expand;
+mod grid_checks;
 mod raw;
 pub mod search;
 mod validate;
@@ -174,6 +176,36 @@ fn default_pue() -> f64 {
     1.0
 }
 
+impl CarbonConfig {
+    /// Each number of the table out of its range, as (key, what is wrong): an
+    /// `intensity_g_per_kwh` that is not a finite number ≥ 0, a `pue` that is not a finite
+    /// number ≥ 1 (NaN and infinity are refused, not carried into every report).
+    pub fn value_problems(&self) -> Vec<(&'static str, String)> {
+        let show = crate::compact_number::compact_number;
+        let mut v = Vec::new();
+        let g = self.intensity_g_per_kwh;
+        if !(g.is_finite() && g >= 0.0) {
+            v.push((
+                "intensity_g_per_kwh",
+                format!(
+                    "intensity_g_per_kwh = {} is not a finite number ≥ 0 (g CO2-eq per kWh)",
+                    show(g)
+                ),
+            ));
+        }
+        if !(self.pue.is_finite() && self.pue >= 1.0) {
+            v.push((
+                "pue",
+                format!(
+                    "pue = {} is not a finite number ≥ 1 (1.0 = no overhead)",
+                    show(self.pue)
+                ),
+            ));
+        }
+        v
+    }
+}
+
 impl Default for CarbonConfig {
     fn default() -> Self {
         CarbonConfig {
@@ -247,6 +279,8 @@ pub struct SweepConfig {
     pub precision: Located<Precision>,
     /// Carbon settings.
     pub carbon: CarbonConfig,
+    /// Where `carbon` was written, for errors (`None`: the defaults).
+    pub carbon_span: Option<Range<usize>>,
     /// Exclusion tables, each with its byte span.
     pub exclude: Vec<(toml::Table, Range<usize>)>,
     /// The `[search]` table (the default: the whole grid, no budget).

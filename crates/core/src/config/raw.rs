@@ -2,6 +2,7 @@
 //! `[grid]`), turned into a [`SweepConfig`] whose every value knows where it was written.
 
 use serde::Deserialize;
+use std::ops::Range;
 use std::path::Path;
 use toml::Spanned;
 
@@ -120,6 +121,29 @@ pub(super) fn field_at(text: &str, offset: usize) -> String {
         (Some(h), false) => h,
         (None, false) => "(top level)".into(),
     }
+}
+
+/// Where `key = …` is written inside the table at `span`: an inline table `{ … }`, or a
+/// `[table]` whose keys follow its header up to the next header. `None` when it is not there
+/// (the key has its default).
+pub(super) fn key_in(text: &str, span: &Range<usize>, key: &str) -> Option<Range<usize>> {
+    let start = span.start.min(text.len());
+    let end = if text[start..].starts_with('{') {
+        span.end.min(text.len())
+    } else {
+        text[start..]
+            .find("\n[")
+            .map_or(text.len(), |i| start + i)
+            .max(span.end.min(text.len()))
+    };
+    let region = &text[start..end];
+    let word = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
+    region.match_indices(key).find_map(|(i, _)| {
+        let before = region[..i].chars().next_back();
+        let after = region[i + key.len()..].trim_start_matches([' ', '\t']);
+        (!before.is_some_and(word) && after.starts_with('=') && !after.starts_with("=="))
+            .then(|| start + i..start + i + key.len())
+    })
 }
 
 /// One axis from the top level (`top`) or `[grid]` (`grid`), or its `default` (`None`: the axis
@@ -271,6 +295,7 @@ impl SweepConfig {
         let axes = WrittenAxes::take(&mut raw, &mut errs);
         let name_span = raw.name.span();
         let search_span = raw.search.as_ref().map(Spanned::span);
+        let carbon_span = raw.carbon.as_ref().map(Spanned::span);
         let cfg = SweepConfig {
             path: path.to_path_buf(),
             text: text.to_string(),
@@ -308,6 +333,7 @@ impl SweepConfig {
                 &mut errs,
             ),
             carbon: raw.carbon.map(Spanned::into_inner).unwrap_or_default(),
+            carbon_span,
             exclude: raw
                 .exclude
                 .into_iter()

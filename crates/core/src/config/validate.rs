@@ -4,9 +4,11 @@
 use std::ops::Range;
 use std::path::Path;
 
-use super::raw::line_col;
+use super::bounds::MIN_IDLE_SECONDS;
+use super::raw::{key_in, line_col};
 use super::{default_intensity, Located, PendingError, SweepConfig, AXES};
 use crate::catalog::Catalog;
+use crate::compact_number::compact_number as show;
 use crate::error::{ConfigError, CoreError};
 
 /// Records an error at a located value (its field and span).
@@ -108,8 +110,10 @@ impl SweepConfig {
     }
 
     /// Checks values and names: empty axes, sizes ≤ 0, non-finite or non-positive rates, numbers
-    /// above their bounds, unknown models, datasets, devices, optimizers and schedules, malformed
-    /// excludes, and — when all that holds — the model–dataset pairs and the datasets' files.
+    /// above their bounds, subsets and validation splits the datasets cannot give, a value
+    /// repeated in an axis, unknown models, datasets, devices, optimizers and schedules, malformed
+    /// excludes, and — when all that holds — the model–dataset pairs, the datasets' files, and
+    /// the grid itself (distinct run ids, every `[[exclude]]` removing some runs but not all).
     /// Reports every error found, each with file, line, column, field and the accepted values.
     pub fn validate(&self, catalog: &dyn Catalog) -> Result<(), CoreError> {
         let mut errs = Vec::new();
@@ -118,9 +122,14 @@ impl SweepConfig {
         self.check_names(catalog, &mut errs);
         self.check_excludes(&mut errs);
         self.check_bounds(catalog, &mut errs);
+        self.check_dataset_sizes(catalog, &mut errs);
+        self.check_repeated_values(&mut errs);
         self.search_problems(&mut errs);
         if errs.is_empty() {
             self.check_catalog(catalog, &mut errs);
+        }
+        if errs.is_empty() {
+            self.check_grid(&mut errs);
         }
         self.collect(errs)
     }
@@ -159,7 +168,10 @@ impl SweepConfig {
                 push(
                     errs,
                     &self.lr,
-                    format!("learning rate must be a positive number, found {lr}"),
+                    format!(
+                        "learning rate must be a positive number, found {}",
+                        show(lr)
+                    ),
                     None,
                 );
             }
@@ -202,15 +214,18 @@ impl SweepConfig {
                 None,
             );
         }
-        if !(self.idle_seconds.value.is_finite() && self.idle_seconds.value >= 0.0) {
+        let idle = self.idle_seconds.value;
+        if !(idle == 0.0 || idle.is_finite() && idle >= MIN_IDLE_SECONDS) {
             push(
                 errs,
                 &self.idle_seconds,
                 format!(
-                    "idle_seconds must be ≥ 0, found {}",
-                    self.idle_seconds.value
+                    "idle_seconds = {} is not 0 or at least {MIN_IDLE_SECONDS} second: the sampler \
+                     (10 readings a second) and the RAPL energy counters need that long to resolve \
+                     idle power",
+                    show(idle)
                 ),
-                None,
+                Some("give 0 for no idle baseline (net energy is then missing), or at least 1; the default is 5".into()),
             );
         }
         if let Some(t) = &self.run_timeout {
@@ -245,22 +260,28 @@ impl SweepConfig {
         self.check_carbon(errs);
     }
 
-    /// Intensity, PUE, and the country or hourly series of `[carbon]`.
+    /// Intensity, PUE, and the country or hourly series of `[carbon]`; a number is located at
+    /// its key.
     fn check_carbon(&self, errs: &mut Vec<PendingError>) {
-        if !(self.carbon.intensity_g_per_kwh >= 0.0 && self.carbon.pue >= 1.0) {
+        for (key, message) in self.carbon.value_problems() {
+            let at = self
+                .carbon_span
+                .as_ref()
+                .and_then(|s| key_in(&self.text, s, key))
+                .or_else(|| self.carbon_span.clone());
             pending(
                 errs,
-                "carbon",
-                &None,
-                format!(
-                    "carbon needs intensity_g_per_kwh ≥ 0 and pue ≥ 1, found {} and {}",
-                    self.carbon.intensity_g_per_kwh, self.carbon.pue
-                ),
-                None,
+                &format!("carbon.{key}"),
+                &at,
+                message,
+                Some(match key {
+                    "pue" => "give the site's power usage effectiveness, ≥ 1 (1.0 when there is no overhead)".into(),
+                    _ => "give the grid's carbon intensity in g CO2-eq per kWh, ≥ 0 (475 is the world average)".into(),
+                }),
             );
         }
         for m in self.carbon_problems() {
-            pending(errs, "carbon", &None, m, None);
+            pending(errs, "carbon", &self.carbon_span, m, None);
         }
     }
 
