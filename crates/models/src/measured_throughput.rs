@@ -4,6 +4,12 @@
 //! `train_throughput --mode train`: synthetic batches, SGD with momentum, the models' default
 //! input, best of 4 rounds) on the machine named in [`MACHINE`]. Other CPUs differ; the sweep
 //! prints how far off its estimate was.
+//!
+//! Measured data, not a list of models: [`TABLE`] is keyed by the registry's names (the model
+//! table in `crate::definitions`), and its tests fail on a registered model without two rows, a
+//! row naming no registered model, or MACs that are no longer the model's. After adding or
+//! changing a model, rerun the comparison and copy its `train` rows here (the MACs column is
+//! `greenbench models --json`'s `macs_per_sample`).
 
 /// Where and how [`TABLE`] was measured.
 pub const MACHINE: &str = "a shared 2-core AMD EPYC virtual machine (AVX-512) at 2 threads (2026-12-01 02:46 UTC, load average 1.1–1.8)";
@@ -124,6 +130,34 @@ mod tests {
         for e in crate::registry::entries() {
             let n = TABLE.iter().filter(|r| r.0 == e.name).count();
             assert_eq!(n, 2, "{} has {n} measurements", e.name);
+        }
+    }
+
+    #[test]
+    fn every_measured_model_is_registered_with_the_measured_macs() {
+        for e in crate::train::list() {
+            let Some(row) = TABLE.iter().find(|r| r.0 == e.name) else {
+                continue; // the test above reports it
+            };
+            let macs = crate::train::describe(&e.name, &e.default_input)
+                .map(|s| s.macs_per_sample)
+                .unwrap_or_else(|err| panic!("{}: {err}", e.name));
+            assert_eq!(
+                row.1, macs,
+                "{}: MACs per sample at its default input",
+                e.name
+            );
+        }
+        let names: Vec<String> = crate::registry::entries()
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
+        for r in TABLE {
+            assert!(
+                names.iter().any(|n| n == r.0),
+                "`{}` is measured but not registered",
+                r.0
+            );
         }
     }
 

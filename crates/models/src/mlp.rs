@@ -1,4 +1,5 @@
-//! The MLP family: linear layers with ReLU, inputs flattened from any sample shape.
+//! The MLP family: linear layers with ReLU, inputs flattened from any sample shape; the named
+//! sizes are in the model table (`crate::definitions`), any other is written `mlp-<w1>x<w2>…`.
 
 use candle_core::Tensor;
 use candle_nn::{Linear, VarBuilder};
@@ -6,18 +7,9 @@ use candle_nn::{Linear, VarBuilder};
 use crate::complexity::linear_macs;
 use crate::model::Model;
 
-/// Hidden widths of the named MLPs.
-pub const PRESETS: &[(&str, &[usize])] = &[
-    ("mlp-small", &[256]),
-    ("mlp-medium", &[512, 256]),
-    ("mlp-large", &[1024, 1024, 512]),
-];
-
-/// Parses `mlp-<w1>x<w2>…` (e.g. `mlp-512x256`) or a preset name into hidden widths.
+/// Parses a custom MLP's name, `mlp-<w1>x<w2>…` (e.g. `mlp-512x256`), into hidden widths. The
+/// named MLPs (`mlp-small`, …) are entries of the model table (`crate::definitions`), not parsed.
 pub fn parse_widths(name: &str) -> Option<Vec<usize>> {
-    if let Some((_, w)) = PRESETS.iter().find(|(n, _)| *n == name) {
-        return Some(w.to_vec());
-    }
     let rest = name.strip_prefix("mlp-")?;
     let widths: Option<Vec<usize>> = rest
         .split('x')
@@ -32,7 +24,8 @@ pub const MAX_WIDTH: usize = 1 << 16;
 pub const MAX_LAYERS: usize = 16;
 
 /// Why a name that starts like a custom MLP (`mlp-…`) is not one, in words; `None` when it is
-/// one, or does not start with `mlp-`.
+/// one, or does not start with `mlp-`. Meant for names the registry does not know: a named MLP
+/// (`mlp-small`) is no custom MLP either.
 pub fn width_problem(name: &str) -> Option<String> {
     let rest = name.strip_prefix("mlp-")?;
     if parse_widths(name).is_some() {
@@ -128,8 +121,7 @@ mod tests {
     }
 
     #[test]
-    fn parses_presets_and_custom_widths() {
-        assert_eq!(parse_widths("mlp-medium"), Some(vec![512, 256]));
+    fn parses_custom_widths() {
         assert_eq!(parse_widths("mlp-64x32x16"), Some(vec![64, 32, 16]));
         assert_eq!(parse_widths("mlp-128"), Some(vec![128]));
         assert_eq!(parse_widths("mlp-"), None);

@@ -1,12 +1,18 @@
-//! The zoo: config name → family, required input, description and builder.
+//! The zoo: config name → family, required input, description and builder, all read from the
+//! one table of `crate::definitions` (plus custom `mlp-<w1>x<w2>…` names).
+
+use std::borrow::Cow;
 
 use candle_nn::VarBuilder;
 
 use greenbench_core::Family;
 
+use crate::definitions::MODELS;
 use crate::error::ModelError;
 use crate::input::InputSpec;
 use crate::model::Model;
+use crate::transformer::char_gpt::GptConfig;
+use crate::transformer::vit::VitConfig;
 use crate::{cnn, mlp, transformer};
 
 /// What a model accepts as one sample.
@@ -68,7 +74,85 @@ impl Requires {
     }
 }
 
-/// One registered model.
+/// What a model is built from: its family's layer code and that code's settings. Decides the
+/// model's family, the input it accepts and its description.
+#[derive(Clone, Debug)]
+pub enum Architecture {
+    /// A multilayer perceptron with these hidden widths ([`mlp::Mlp`]).
+    Mlp(Cow<'static, [usize]>),
+    /// A pytorch-cifar CNN built by this function ([`cnn`]).
+    Cnn(cnn::Builder),
+    /// A vision transformer of this size ([`transformer::Vit`]).
+    Vit(VitConfig),
+    /// A character GPT of this size ([`transformer::CharGpt`]).
+    CharGpt(GptConfig),
+}
+
+impl Architecture {
+    /// What the report groups and the planner scales by.
+    pub fn family(&self) -> Family {
+        match self {
+            Architecture::Mlp(_) => Family::Mlp,
+            Architecture::Cnn(_) => Family::Cnn,
+            Architecture::Vit(_) | Architecture::CharGpt(_) => Family::Transformer,
+        }
+    }
+
+    /// What one sample must be.
+    pub fn requires(&self) -> Requires {
+        match self {
+            Architecture::Mlp(_) => Requires::AnyImage,
+            Architecture::Cnn(_) => Requires::Cifar,
+            Architecture::Vit(_) => Requires::Patches4,
+            Architecture::CharGpt(_) => Requires::Text,
+        }
+    }
+
+    /// One line for listings, for the model registered as `name`.
+    pub fn describe(&self, name: &str) -> String {
+        match self {
+            Architecture::Mlp(hidden) => {
+                let widths: Vec<String> = hidden.iter().map(|x| x.to_string()).collect();
+                format!("MLP in-{}-classes, ReLU", widths.join("-"))
+            }
+            Architecture::Cnn(_) => format!("pytorch-cifar {name}"),
+            Architecture::Vit(c) => format!(
+                "ViT, 4×4 patches, width {}, {} blocks, {} heads, MLP {}",
+                c.dim, c.depth, c.heads, c.hidden
+            ),
+            Architecture::CharGpt(c) => format!(
+                "character GPT, width {}, {} causal blocks, {} heads, learned positions",
+                c.dim, c.depth, c.heads
+            ),
+        }
+    }
+
+    /// Builds the model for `input` (already checked against [`Architecture::requires`]) with
+    /// its variables under `vb`.
+    fn build(&self, input: &InputSpec, vb: VarBuilder) -> Result<Box<dyn Model>, ModelError> {
+        let s = &input.sample_shape;
+        Ok(match self {
+            Architecture::Mlp(hidden) => Box::new(mlp::Mlp::new(
+                s.iter().product(),
+                hidden,
+                input.classes,
+                vb,
+            )?),
+            Architecture::Cnn(build) => build(vb)?,
+            Architecture::Vit(c) => Box::new(transformer::Vit::new(
+                *c,
+                (s[0], s[1], s[2]),
+                input.classes,
+                vb,
+            )?),
+            Architecture::CharGpt(c) => {
+                Box::new(transformer::CharGpt::new(*c, s[0], input.classes, vb)?)
+            }
+        })
+    }
+}
+
+/// One registered model (or a custom MLP), as the table of `crate::definitions` gives it.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Entry {
     /// Config name (lowercase, hyphens).
@@ -80,70 +164,52 @@ pub struct Entry {
     pub requires: Requires,
     /// One line for listings.
     pub description: String,
+    /// What it is built from.
+    #[serde(skip)]
+    pub arch: Architecture,
 }
 
-/// Every named model: MLP presets, the CNNs, the transformers.
+impl Entry {
+    /// The entry of `arch` under `name`: family, input and description from the architecture.
+    fn new(name: &str, arch: Architecture) -> Entry {
+        Entry {
+            name: name.to_string(),
+            family: arch.family(),
+            requires: arch.requires(),
+            description: arch.describe(name),
+            arch,
+        }
+    }
+}
+
+/// Every named model, in the table's order: MLP presets, the CNNs, the transformers.
 pub fn entries() -> Vec<Entry> {
-    let mut v = Vec::new();
-    for (name, w) in mlp::PRESETS {
-        let widths: Vec<String> = w.iter().map(|x| x.to_string()).collect();
-        v.push(Entry {
-            name: name.to_string(),
-            family: Family::Mlp,
-            requires: Requires::AnyImage,
-            description: format!("MLP in-{}-classes, ReLU", widths.join("-")),
-        });
-    }
-    for name in cnn::NAMES {
-        v.push(Entry {
-            name: name.to_string(),
-            family: Family::Cnn,
-            requires: Requires::Cifar,
-            description: format!("pytorch-cifar {name}"),
-        });
-    }
-    for (name, c) in transformer::vit::PRESETS {
-        v.push(Entry {
-            name: name.to_string(),
-            family: Family::Transformer,
-            requires: Requires::Patches4,
-            description: format!(
-                "ViT, 4×4 patches, width {}, {} blocks, {} heads, MLP {}",
-                c.dim, c.depth, c.heads, c.hidden
-            ),
-        });
-    }
-    for (name, c) in transformer::char_gpt::PRESETS {
-        v.push(Entry {
-            name: name.to_string(),
-            family: Family::Transformer,
-            requires: Requires::Text,
-            description: format!(
-                "character GPT, width {}, {} causal blocks, {} heads, learned positions",
-                c.dim, c.depth, c.heads
-            ),
-        });
-    }
-    v
+    MODELS
+        .iter()
+        .map(|d| Entry::new(d.name, d.arch.clone()))
+        .collect()
 }
 
 /// Looks a name up: a registered entry, or a custom `mlp-<w1>x<w2>…`.
 pub fn lookup(name: &str) -> Result<Entry, ModelError> {
-    if let Some(e) = entries().into_iter().find(|e| e.name == name) {
-        return Ok(e);
+    if let Some(d) = MODELS.iter().find(|d| d.name == name) {
+        return Ok(Entry::new(d.name, d.arch.clone()));
     }
-    if let Some(w) = mlp::parse_widths(name) {
-        let widths: Vec<String> = w.iter().map(|x| x.to_string()).collect();
-        return Ok(Entry {
-            name: name.to_string(),
-            family: Family::Mlp,
-            requires: Requires::AnyImage,
-            description: format!("MLP in-{}-classes, ReLU", widths.join("-")),
-        });
+    if let Some(hidden) = mlp::parse_widths(name) {
+        return Ok(Entry::new(name, Architecture::Mlp(Cow::Owned(hidden))));
     }
     Err(ModelError::UnknownModel {
         name: name.to_string(),
     })
+}
+
+/// The registered model whose measured throughput the planner scales to a `family` model that
+/// was not measured (a custom MLP); `None` for a family the table marks none of.
+pub fn family_reference(family: Family) -> Option<&'static str> {
+    MODELS
+        .iter()
+        .find(|d| d.family_reference && d.arch.family() == family)
+        .map(|d| d.name)
 }
 
 /// Builds `name` for `input` with its variables under `vb` (values are reset by
@@ -155,40 +221,7 @@ pub fn build(
 ) -> Result<(Entry, Box<dyn Model>), ModelError> {
     let entry = lookup(name)?;
     entry.requires.check(name, input)?;
-    let s = &input.sample_shape;
-    let model: Box<dyn Model> = match entry.family {
-        Family::Mlp => {
-            let hidden = mlp::parse_widths(name).ok_or_else(|| ModelError::UnknownModel {
-                name: name.to_string(),
-            })?;
-            Box::new(mlp::Mlp::new(
-                s.iter().product(),
-                &hidden,
-                input.classes,
-                vb,
-            )?)
-        }
-        Family::Cnn => cnn::build(name, vb)?,
-        Family::Transformer => {
-            if let Some((_, c)) = transformer::vit::PRESETS.iter().find(|(n, _)| *n == name) {
-                Box::new(transformer::Vit::new(
-                    *c,
-                    (s[0], s[1], s[2]),
-                    input.classes,
-                    vb,
-                )?)
-            } else if let Some((_, c)) = transformer::char_gpt::PRESETS
-                .iter()
-                .find(|(n, _)| *n == name)
-            {
-                Box::new(transformer::CharGpt::new(*c, s[0], input.classes, vb)?)
-            } else {
-                return Err(ModelError::UnknownModel {
-                    name: name.to_string(),
-                });
-            }
-        }
-    };
+    let model = entry.arch.build(input, vb)?;
     Ok((entry, model))
 }
 
@@ -228,6 +261,28 @@ mod tests {
         names.sort();
         names.dedup();
         assert_eq!(names.len(), len);
+    }
+
+    #[test]
+    fn every_family_has_exactly_one_planning_reference() {
+        use greenbench_core::Choice;
+        for &family in Family::ALL {
+            let marked: Vec<&str> = MODELS
+                .iter()
+                .filter(|d| d.family_reference && d.arch.family() == family)
+                .map(|d| d.name)
+                .collect();
+            assert_eq!(marked.len(), 1, "{family}: references {marked:?}");
+            assert_eq!(family_reference(family), Some(marked[0]));
+        }
+    }
+
+    #[test]
+    fn named_and_custom_mlps_are_described_alike() {
+        let named = lookup("mlp-medium").map(|e| e.description).ok();
+        let custom = lookup("mlp-512x256").map(|e| e.description).ok();
+        assert_eq!(named.as_deref(), Some("MLP in-512-256-classes, ReLU"));
+        assert_eq!(named, custom);
     }
 
     #[test]

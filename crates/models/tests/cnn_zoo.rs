@@ -4,9 +4,9 @@
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{Optimizer, VarBuilder, VarMap, SGD};
-use greenbench_models::cnn;
+use greenbench_core::Family;
 use greenbench_models::init::{init_varmap, is_buffer};
-use greenbench_models::Model;
+use greenbench_models::{registry, InputSpec, Model};
 
 /// Per network: PyTorch's trainable parameter count (paper.md); the conv + linear MACs per
 /// sample that PyTorch executes at 3×32×32 (summed by forward hooks on `nn.Conv2d`/`nn.Linear`
@@ -45,11 +45,20 @@ const ELEMENTWISE_HEAVY: &[&str] = &[
 /// can be all-negative after ReLU and legitimately receive no gradient.
 const SEED: u64 = 42;
 
+/// What every CNN takes: a CIFAR-10 image.
+fn cifar() -> InputSpec {
+    InputSpec {
+        sample_shape: vec![3, 32, 32],
+        classes: 10,
+        text: false,
+    }
+}
+
 fn build(name: &str) -> (VarMap, Box<dyn Model>) {
     let varmap = VarMap::new();
     let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
-    let model = match cnn::build(name, vb) {
-        Ok(m) => m,
+    let model = match registry::build(name, &cifar(), vb) {
+        Ok((_, m)) => m,
         Err(e) => panic!("building {name}: {e}"),
     };
     if let Err(e) = init_varmap(&varmap, SEED) {
@@ -187,9 +196,14 @@ macro_rules! zoo_tests {
         #[test]
         fn names_cover_the_reference() {
             let tested = [$($name),*];
-            assert_eq!(cnn::NAMES.len(), REFERENCE.len());
+            let cnns: Vec<String> = registry::entries()
+                .into_iter()
+                .filter(|e| e.family == Family::Cnn)
+                .map(|e| e.name)
+                .collect();
+            assert_eq!(cnns.len(), REFERENCE.len());
             for (name, ..) in REFERENCE {
-                assert!(cnn::NAMES.contains(name), "{name} missing from NAMES");
+                assert!(cnns.iter().any(|c| c == name), "{name} is not a registered CNN");
                 assert!(tested.contains(name), "{name} not tested");
             }
         }
@@ -219,7 +233,7 @@ zoo_tests! {
 fn unknown_name_is_an_error() {
     let varmap = VarMap::new();
     let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
-    assert!(cnn::build("alexnet", vb).is_err());
+    assert!(registry::build("alexnet", &cifar(), vb).is_err());
 }
 
 #[test]

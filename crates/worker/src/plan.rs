@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use greenbench_core::{DeviceName, Family, RunSpec, SweepConfig};
 use greenbench_models::measured_throughput::{training_samples_per_s, MACHINE};
+use greenbench_models::registry::family_reference;
 
 use crate::catalog::dataset_input;
 
@@ -48,11 +49,8 @@ impl Planner {
             let s = greenbench_models::train::describe(&spec.model, &input).ok()?;
             Some((s.family, s.macs_per_sample, info.train_len, info.test_len))
         }))?;
-        let like = match family {
-            Family::Mlp => "mlp-medium",
-            Family::Transformer => "vit-tiny",
-            Family::Cnn => "resnet18",
-        };
+        // A model that was not measured (a custom MLP) runs at its family reference's MACs/s.
+        let like = family_reference(family).unwrap_or(&spec.model);
         let sps = training_samples_per_s(&spec.model, like, macs, spec.batch_size, spec.threads)?;
         let kept = spec.subset.map_or(train, |s| s.min(train));
         let validation = (kept as f64 * spec.validation.unwrap_or(0.0)).round() as usize;
@@ -91,5 +89,55 @@ pub fn human_duration(s: f64) -> String {
         format!("{:.1} h", s / 3600.0)
     } else {
         format!("{:.1} days", s / 86400.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use greenbench_core::{Optimizer, Precision, Schedule};
+
+    fn spec(model: &str) -> RunSpec {
+        RunSpec {
+            model: model.into(),
+            dataset: "fashion-mnist".into(),
+            dataset_path: None,
+            subset: Some(1000),
+            validation: None,
+            test_subset: Some(500),
+            continues: None,
+            schedule_epochs: None,
+            batch_size: 64,
+            lr: 0.01,
+            optimizer: Optimizer::Sgd,
+            momentum: 0.9,
+            weight_decay: 5e-4,
+            schedule: Schedule::Cosine,
+            epochs: 2,
+            device: DeviceName::Cpu,
+            threads: 2,
+            seed: 0,
+            repeat: 0,
+            precision: Precision::F32,
+            warmup_batches: 5,
+            replicate_test: 1,
+            power_limit_w: None,
+            timeout_s: None,
+        }
+    }
+
+    #[test]
+    fn a_custom_mlp_is_planned_at_its_family_references_rate() {
+        let mut p = Planner::default();
+        // mlp-512x256 has mlp-medium's widths, so the same MACs; it is not measured, and
+        // mlp-medium is the MLP family's reference.
+        assert_eq!(family_reference(Family::Mlp), Some("mlp-medium"));
+        let named = p.run_seconds(&spec("mlp-medium"));
+        let custom = p.run_seconds(&spec("mlp-512x256"));
+        assert!(named.is_some_and(|s| s > START_S), "{named:?}");
+        assert_eq!(named, custom);
+        let mut gpu = spec("mlp-medium");
+        gpu.device = DeviceName::Cuda(0);
+        assert_eq!(p.run_seconds(&gpu), None);
     }
 }

@@ -1,4 +1,5 @@
-//! The CNN family: the 16 networks of pytorch-cifar used by the paper (3×32×32 input, 10 classes).
+//! The CNN family: the 16 networks of pytorch-cifar used by the paper (3×32×32 input, 10 classes),
+//! registered by name in the model table (`crate::definitions`).
 //!
 //! Every network is written from the reference PyTorch code with the same layers and variable
 //! names, so its trainable parameter count equals PyTorch's exactly. See [`layers`] for how
@@ -37,45 +38,23 @@ mod shufflenet_v2;
 mod staged;
 mod vgg;
 
-/// Config names of the CNNs, in the order `greenbench models` lists them.
-pub const NAMES: &[&str] = &[
-    "lenet",
-    "vgg16",
-    "resnet18",
-    "preact-resnet18",
-    "googlenet",
-    "densenet121",
-    "resnext29-2x64d",
-    "mobilenet",
-    "mobilenet-v2",
-    "dpn26",
-    "shufflenet-v2",
-    "senet18",
-    "efficientnet-b0",
-    "regnetx-200mf",
-    "simple-dla",
-    "pnasnet-b",
-];
+/// Builds one network with its variables under the given `VarBuilder`.
+pub type Builder = fn(VarBuilder) -> candle_core::Result<Box<dyn Model>>;
 
-/// Builds the CNN `name` with its variables under `vb`.
-pub fn build(name: &str, vb: VarBuilder) -> candle_core::Result<Box<dyn Model>> {
-    match name {
-        "lenet" => lenet::lenet(vb),
-        "vgg16" => vgg::vgg16(vb),
-        "resnet18" => resnet::resnet18(vb),
-        "preact-resnet18" => preact_resnet::preact_resnet18(vb),
-        "googlenet" => googlenet::googlenet(vb),
-        "densenet121" => densenet::densenet121(vb),
-        "resnext29-2x64d" => resnext::resnext29_2x64d(vb),
-        "mobilenet" => mobilenet::mobilenet(vb),
-        "mobilenet-v2" => mobilenet_v2::mobilenet_v2(vb),
-        "dpn26" => dpn::dpn26(vb),
-        "shufflenet-v2" => shufflenet_v2::shufflenet_v2(vb),
-        "senet18" => senet::senet18(vb),
-        "efficientnet-b0" => efficientnet::efficientnet_b0(vb),
-        "regnetx-200mf" => regnet::regnetx_200mf(vb),
-        "simple-dla" => dla_simple::simple_dla(vb),
-        "pnasnet-b" => pnasnet::pnasnet_b(vb),
-        _ => Err(candle_core::Error::Msg(format!("unknown CNN `{name}`"))),
-    }
-}
+// The builders the model table (`crate::definitions`) names.
+pub(crate) use densenet::densenet121;
+pub(crate) use dla_simple::simple_dla;
+pub(crate) use dpn::dpn26;
+pub(crate) use efficientnet::efficientnet_b0;
+pub(crate) use googlenet::googlenet;
+pub(crate) use lenet::lenet;
+pub(crate) use mobilenet::mobilenet;
+pub(crate) use mobilenet_v2::mobilenet_v2;
+pub(crate) use pnasnet::pnasnet_b;
+pub(crate) use preact_resnet::preact_resnet18;
+pub(crate) use regnet::regnetx_200mf;
+pub(crate) use resnet::resnet18;
+pub(crate) use resnext::resnext29_2x64d;
+pub(crate) use senet::senet18;
+pub(crate) use shufflenet_v2::shufflenet_v2;
+pub(crate) use vgg::vgg16;

@@ -8,7 +8,7 @@ use super::block::{linear_tokens, Block, LayerNorm};
 use crate::complexity::linear_macs;
 use crate::model::Model;
 
-/// Size of a character GPT.
+/// Size of a character GPT (the named sizes are in the model table, `crate::definitions`).
 #[derive(Clone, Copy, Debug)]
 pub struct GptConfig {
     /// Token width.
@@ -18,16 +18,6 @@ pub struct GptConfig {
     /// Attention heads.
     pub heads: usize,
 }
-
-/// Named sizes.
-pub const PRESETS: &[(&str, GptConfig)] = &[(
-    "char-gpt",
-    GptConfig {
-        dim: 128,
-        depth: 4,
-        heads: 4,
-    },
-)];
 
 /// The GPT. Input: token ids `[n, seq_len]` (u32); output logits `[n, seq_len, vocab]`.
 pub struct CharGpt {

@@ -11,7 +11,7 @@ use crate::model::Model;
 /// Patch side in pixels.
 pub const PATCH: usize = 4;
 
-/// Size of a ViT.
+/// Size of a ViT (the named sizes are in the model table, `crate::definitions`).
 #[derive(Clone, Copy, Debug)]
 pub struct VitConfig {
     /// Token width.
@@ -23,28 +23,6 @@ pub struct VitConfig {
     /// MLP hidden width.
     pub hidden: usize,
 }
-
-/// Named sizes: `vit-tiny` and `vit-small`.
-pub const PRESETS: &[(&str, VitConfig)] = &[
-    (
-        "vit-tiny",
-        VitConfig {
-            dim: 64,
-            depth: 4,
-            heads: 4,
-            hidden: 128,
-        },
-    ),
-    (
-        "vit-small",
-        VitConfig {
-            dim: 192,
-            depth: 6,
-            heads: 6,
-            hidden: 384,
-        },
-    ),
-];
 
 /// A vision transformer: 4×4 patches embedded with learned positions and a class token, pre-norm
 /// blocks, a linear head on the class token.
