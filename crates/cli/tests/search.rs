@@ -289,3 +289,26 @@ fn hyperband_brackets_start_later_promote_on_their_own_and_compete_at_the_end() 
         assert!(err.contains(want), "{err}");
     }
 }
+
+#[test]
+fn a_dry_run_prints_extreme_learning_rates_compactly_and_checks_test_subset_sizes() {
+    let dir = tempfile::tempdir().unwrap();
+    let text =
+        digits_config("huge", &["mlp-small"], &[32], 1, "").replace("lr = 0.05", "lr = 1e300");
+    let cfg = write_config(dir.path(), "huge", &text);
+    let o = run(greenbench().arg("sweep").arg(&cfg).arg("--dry-run"));
+    assert!(o.status.success());
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("1e300"), "{out}");
+    assert!(!out.contains("0000000000"), "{out}");
+    // digits has 359 test images: asking for more is refused before anything runs.
+    let text = digits_config("big", &["mlp-small"], &[32], 1, "").replace(
+        "dataset = \"digits\"",
+        "dataset = { name = \"digits\", test_subset = 100000 }",
+    );
+    let cfg = write_config(dir.path(), "big", &text);
+    let o = run(greenbench().arg("sweep").arg(&cfg).arg("--dry-run"));
+    assert_ne!(o.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("test_subset") && err.contains("359"), "{err}");
+}

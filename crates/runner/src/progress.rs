@@ -33,7 +33,11 @@ pub struct Progress {
 pub fn describe(spec: &RunSpec) -> String {
     let mut s = format!(
         "{} bs={} lr={} {} ep={}",
-        spec.model, spec.batch_size, spec.lr, spec.optimizer, spec.epochs
+        spec.model,
+        spec.batch_size,
+        greenbench_core::compact_number(spec.lr),
+        spec.optimizer,
+        spec.epochs
     );
     if spec.device != DeviceName::Cpu {
         s.push_str(&format!(" {}", spec.device));
@@ -235,6 +239,13 @@ mod tests {
         assert!(
             line.ends_with("test acc 50.00 % (test_subset 500)"),
             "{line}"
+        );
+        // A learning rate of 1e300 is printed as such, not with 301 digits.
+        rec.spec.lr = 1e300;
+        assert!(
+            describe(&rec.spec).contains(" lr=1e300 "),
+            "{}",
+            describe(&rec.spec)
         );
     }
 }

@@ -15,6 +15,9 @@ pub struct ZooCatalog {
     /// The most power this machine's CPU and DRAM can be charged for, watts, by the meter's own
     /// figures (see [`Catalog::run_watts`]); `None` when not given.
     pub machine_watts: Option<f64>,
+    /// Whether a dataset must be fetched already (a sweep) or may be fetched later (a dry
+    /// run, which loads nothing).
+    pub require_present: bool,
 }
 
 impl ZooCatalog {
@@ -24,7 +27,14 @@ impl ZooCatalog {
             datasets_root,
             planner: Default::default(),
             machine_watts: None,
+            require_present: true,
         }
+    }
+
+    /// The same, accepting datasets that are not fetched yet (a dry run loads nothing).
+    pub fn accepting_absent_datasets(mut self) -> ZooCatalog {
+        self.require_present = false;
+        self
     }
 
     /// The same, with the machine's CPU and DRAM power bound for budget predictions.
@@ -135,6 +145,9 @@ impl Catalog for ZooCatalog {
     }
 
     fn check_dataset_present(&self, dataset: &str, path: Option<&str>) -> Result<(), BoxError> {
+        if !self.require_present {
+            return Ok(());
+        }
         greenbench_data::locate(dataset, &self.datasets_root, path.map(Path::new))?;
         Ok(())
     }

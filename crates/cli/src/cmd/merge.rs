@@ -157,7 +157,7 @@ fn print_missing(r: &MergeReport) {
             m.run_id,
             m.spec.model,
             m.spec.batch_size,
-            m.spec.lr,
+            greenbench_core::compact_number(m.spec.lr),
             m.spec.optimizer,
             m.spec.epochs,
             m.spec.repeat,

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use greenbench_core::PowerCap;
-use greenbench_core::SweepConfig;
+use greenbench_core::{compact_number, SweepConfig};
 use greenbench_core::{BoxError, ComponentPower};
 use greenbench_meter::NvmlCapper;
 use greenbench_runner::idle_marker::IdleMarker;
@@ -90,13 +90,12 @@ pub fn run(a: SweepArgs) -> anyhow::Result<ExitCode> {
         .datasets
         .clone()
         .unwrap_or_else(greenbench_data::default_root);
-    let zoo = ZooCatalog::new(datasets.clone());
-    let cfg = if a.dry_run {
+    let mut zoo = ZooCatalog::new(datasets.clone());
+    if a.dry_run {
         // A dry run lists runs even when datasets are not fetched yet.
-        load_config(&a.config, a.threads, &DryRunCatalog(zoo))?
-    } else {
-        load_config(&a.config, a.threads, &zoo)?
-    };
+        zoo = zoo.accepting_absent_datasets();
+    }
+    let cfg = load_config(&a.config, a.threads, &zoo)?;
     let mut out = a
         .out
         .clone()
@@ -316,37 +315,6 @@ fn estimate_remaining(
     )
 }
 
-/// Accepts datasets that are not fetched yet (a dry run loads nothing).
-struct DryRunCatalog(ZooCatalog);
-
-impl greenbench_core::Catalog for DryRunCatalog {
-    fn models(&self) -> Vec<String> {
-        self.0.models()
-    }
-    fn check_model(&self, name: &str) -> Result<(), greenbench_core::BoxError> {
-        self.0.check_model(name)
-    }
-    fn datasets(&self) -> Vec<String> {
-        self.0.datasets()
-    }
-    fn check_device(
-        &self,
-        device: greenbench_core::DeviceName,
-    ) -> Result<(), greenbench_core::BoxError> {
-        self.0.check_device(device)
-    }
-    fn check_combination(
-        &self,
-        model: &str,
-        dataset: &str,
-    ) -> Result<(), greenbench_core::BoxError> {
-        self.0.check_combination(model, dataset)
-    }
-    fn train_samples(&self, dataset: &str) -> Option<usize> {
-        self.0.train_samples(dataset)
-    }
-}
-
 fn dry_run(cfg: &SweepConfig, shard: Option<Shard>, json: bool) -> anyhow::Result<()> {
     let runs = greenbench_runner::sweep::owned_runs(cfg, shard);
     let mut planner = Planner::default();
@@ -392,7 +360,7 @@ fn dry_run(cfg: &SweepConfig, shard: Option<Shard>, json: bool) -> anyhow::Resul
             s.model,
             s.dataset,
             s.batch_size,
-            s.lr,
+            compact_number(s.lr),
             s.optimizer,
             s.epochs,
             s.device,
@@ -427,7 +395,11 @@ fn search_line(cfg: &SweepConfig, listed: usize) -> Option<String> {
             "random search: these {listed} runs are drawn from the grid (seed {}{})",
             s.seed,
             s.lr_range
-                .map(|[a, b]| format!(", lr log-uniform in [{a}, {b})"))
+                .map(|[a, b]| format!(
+                    ", lr log-uniform in [{}, {})",
+                    compact_number(a),
+                    compact_number(b)
+                ))
                 .unwrap_or_default()
         )),
         Strategy::Halving => {
