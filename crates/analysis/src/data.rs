@@ -205,12 +205,30 @@ fn expected_runs(m: &serde_json::Value) -> Option<usize> {
     }
 }
 
-/// Runs with status `ok` and a training record.
+/// Runs with status `ok`, a training record and energy that can be true: the only ones that
+/// enter statistics.
 pub fn ok_runs(records: &[RunRecord]) -> Vec<&RunRecord> {
     records
         .iter()
-        .filter(|r| r.status == RunStatus::Ok && r.train.is_some())
+        .filter(|r| left_out_because(r).is_none())
         .collect()
+}
+
+/// Why a record does not enter the statistics (`None` when it does): it did not end ok (its
+/// error), has no training record, or its energy is flagged as impossible (the flag's reason).
+pub fn left_out_because(r: &RunRecord) -> Option<String> {
+    if r.status != RunStatus::Ok || r.train.is_none() {
+        let why = r.error.as_deref().unwrap_or(if r.train.is_none() {
+            "no training record"
+        } else {
+            ""
+        });
+        return Some(why.to_string());
+    }
+    r.flags
+        .iter()
+        .find(|f| f.field == "train.energy" || f.field == "inference.energy")
+        .map(|f| format!("{}: {}", f.field, f.reason))
 }
 
 /// A label for the quality of a set of energy figures: `measured`, `estimated`, `missing`, or

@@ -147,8 +147,14 @@ fn figure_input<'a>(
 fn not_ok_runs(records: &[RunRecord]) -> Vec<(String, RunStatus, Option<String>)> {
     records
         .iter()
-        .filter(|r| !(r.status == RunStatus::Ok && r.train.is_some()))
-        .map(|r| (r.run_id.clone(), r.status, r.error.clone()))
+        .filter_map(|r| {
+            let why = crate::data::left_out_because(r)?;
+            Some((
+                r.run_id.clone(),
+                r.status,
+                Some(why).filter(|w| !w.is_empty()),
+            ))
+        })
         .collect()
 }
 
@@ -380,24 +386,16 @@ fn header(md: &mut String, sweep: &Sweep, runs: &[&RunRecord], basis: EnergyBasi
 }
 
 fn excluded(md: &mut String, records: &[RunRecord]) {
-    let bad: Vec<&RunRecord> = records
+    let bad: Vec<(&RunRecord, String)> = records
         .iter()
-        .filter(|r| !(r.status == RunStatus::Ok && r.train.is_some()))
+        .filter_map(|r| Some((r, crate::data::left_out_because(r)?)))
         .collect();
     if bad.is_empty() {
         return;
     }
     let _ = writeln!(md, "## Runs left out of the statistics\n\n| run | model | batch | status | error |\n|---|---|---:|---|---|");
-    for r in bad.iter().take(50) {
-        let err = r
-            .error
-            .as_deref()
-            .unwrap_or(if r.train.is_none() {
-                "no training record"
-            } else {
-                ""
-            })
-            .replace(['\n', '|'], " ");
+    for (r, why) in bad.iter().take(50) {
+        let err = why.replace(['\n', '|'], " ");
         let err: String = err.chars().take(120).collect();
         let _ = writeln!(
             md,

@@ -85,3 +85,29 @@ fn a_sweep_of_crashed_runs_says_it_has_no_ok_run() {
     assert!(!md.contains("at least one ok run"), "{md}");
     assert!(md.contains("there are no ok runs"), "{md}");
 }
+
+#[test]
+fn energy_flagged_as_impossible_is_left_out_of_the_statistics_with_its_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut records = sweep(&Shape::default());
+    let n = records.len();
+    let bad = &mut records[2];
+    bad.flags.push(Flag {
+        field: "train.energy".into(),
+        reason: "average power beyond what this machine can draw over 0.004 s: CPU + DRAM 1.00e12 W > 100 W".into(),
+    });
+    let bad_id = bad.run_id.clone();
+    write_sweep(dir.path(), &records, None);
+    let s = write_report(dir.path(), &text_only()).unwrap();
+    assert_eq!(
+        s.runs_ok,
+        n - 1,
+        "the flagged run is not published as a result"
+    );
+    let md = std::fs::read_to_string(&s.report).unwrap();
+    let row = md
+        .lines()
+        .find(|l| l.contains(&bad_id))
+        .unwrap_or_else(|| panic!("{bad_id} is listed among the runs left out: {md}"));
+    assert!(row.contains("train.energy: average power beyond"), "{row}");
+}
