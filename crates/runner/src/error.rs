@@ -46,7 +46,7 @@ pub enum RunnerError {
     },
     /// The sweep was interrupted (Ctrl-C, SIGTERM); finished runs are recorded.
     #[error(
-        "interrupted: the run in progress was stopped and not recorded; continue with --resume"
+        "interrupted: the run in progress was stopped and not recorded; run the same command again to continue"
     )]
     Interrupted,
     /// A GPU power limit could not be restored: the sweep stops rather than run on a wrong limit.
