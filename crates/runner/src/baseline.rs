@@ -7,8 +7,8 @@ use greenbench_core::{BoxError, SweepConfig};
 
 use crate::error::RunnerError;
 use crate::manifest::Manifest;
+use crate::options::SweepOptions;
 use crate::progress::{say, Progress, ProgressMode};
-use crate::sweep::SweepOptions;
 
 /// Measures the idle baseline of a new folder (a continued one keeps its own), writes the
 /// manifest and returns it.

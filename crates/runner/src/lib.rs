@@ -7,27 +7,45 @@
 
 mod accounting;
 mod baseline;
-pub mod budget;
-pub mod error;
-pub mod folder;
-pub mod host;
-pub mod idle_marker;
+mod budget;
+mod error;
+mod folder;
+mod host;
+mod idle_marker;
 pub mod interrupt;
-pub mod lock;
-pub mod manifest;
-pub mod merge;
-pub mod progress;
-pub mod records;
+mod lock;
+mod manifest;
+mod merge;
+mod options;
+mod progress;
+mod records;
 mod rungs;
-pub mod shard;
-pub mod slurm;
-pub mod status;
-pub mod sweep;
+mod shard;
+mod slurm;
+mod status;
+mod sweep;
 mod worker_process;
 
+pub use accounting::add_net_and_carbon;
+pub use baseline::worker_env;
+pub use budget::{refusal, Spent, UPPER_FACTOR};
 pub use error::RunnerError;
-pub use lock::FolderLock;
+pub use folder::{check_paths, CHECKPOINTS};
+pub use host::{host_info, hostname};
+pub use idle_marker::{IdleMarker, ShownMarker, IDLE_MARKER};
+pub use lock::{current_holder, FolderLock, LOCK_FILE};
 pub use manifest::Manifest;
-pub use progress::ProgressMode;
+pub use merge::{
+    merge, EmptyShard, HostEntry, MergeError, MergeInfo, MergeReport, MergedManifest, MissingRun,
+    ShardEntry,
+};
+pub use options::SweepOptions;
+pub use progress::{describe, say, summary_line, Progress, ProgressMode};
+pub use records::{attempts_before, recorded, write_atomic, RecordsWriter};
+pub use rungs::{
+    brackets, configuration_energy_j, next_rung_runs, planned_runs, rung_decision, RungDecision,
+};
 pub use shard::Shard;
-pub use sweep::{run_sweep, SweepOptions, SweepSummary};
+pub use slurm::{sh_quote, SlurmJob};
+pub use status::{sweep_status, BestRun, IdleMeasurement, RunningRun, SweepStatus};
+pub use sweep::{owned_runs, run_sweep, SweepSummary};

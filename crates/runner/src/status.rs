@@ -17,7 +17,7 @@ use crate::lock::current_holder;
 use crate::manifest::Manifest;
 use crate::progress::describe;
 use crate::records::recorded;
-use crate::sweep::{brackets, configuration_energy_j, next_rung_runs, planned_runs};
+use crate::rungs::{brackets, configuration_energy_j, next_rung_runs, planned_runs};
 
 /// A trace line older than this is not "live power" any more.
 const LIVE_POWER_MAX_AGE_S: f64 = 10.0;

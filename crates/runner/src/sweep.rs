@@ -3,60 +3,27 @@
 //! never stops the sweep.
 
 use std::collections::HashMap;
-use std::ffi::OsString;
 use std::path::PathBuf;
 
 use greenbench_core::energy::ComponentPower;
 use greenbench_core::grid::GridIntensity;
-use greenbench_core::record::{HostInfo, RunRecord, RunStatus};
-use greenbench_core::{BoxError, Catalog, PowerCap, RunSpec, Strategy, SweepConfig};
+use greenbench_core::record::{RunRecord, RunStatus};
+use greenbench_core::{BoxError, PowerCap, RunSpec, Strategy, SweepConfig};
 
-pub use crate::accounting::add_net_and_carbon;
-pub use crate::baseline::worker_env;
+use crate::accounting::add_net_and_carbon;
 use crate::baseline::{remeasure_idle, start_manifest};
 use crate::budget::{refusal, Spent};
 use crate::error::{io, RunnerError};
 use crate::folder::{check_output_folder, FolderContents, CHECKPOINTS};
 use crate::lock::FolderLock;
 use crate::manifest::Manifest;
-use crate::progress::{say, Progress, ProgressMode};
+use crate::options::SweepOptions;
+use crate::progress::{say, Progress};
 use crate::records::{attempts_before, RecordsWriter};
 use crate::rungs::prune_checkpoints;
-pub use crate::rungs::{
-    brackets, configuration_energy_j, next_rung_runs, planned_runs, rung_decision, RungDecision,
-};
+use crate::rungs::{brackets, planned_runs, rung_decision, RungDecision};
 use crate::shard::Shard;
 use crate::worker_process::{base_record, run_one};
-
-/// How to run a sweep.
-pub struct SweepOptions {
-    /// Output folder (`results/<name>/` or `--out`, plus `shard-i-of-n/` when sharded).
-    pub out: PathBuf,
-    /// Run again the runs recorded as `crashed`, `failed` or `timeout` (the new record replaces
-    /// the old one and keeps its reason in `attempts`).
-    pub retry_failed: bool,
-    /// Run only one shard.
-    pub shard: Option<Shard>,
-    /// Progress display.
-    pub progress: ProgressMode,
-    /// Program and leading arguments that start a worker (`[greenbench, worker]`).
-    pub worker_command: Vec<OsString>,
-    /// Extra environment for workers.
-    pub worker_env: Vec<(String, String)>,
-    /// Meter settings passed to workers, opaque here; kept in the manifest, and a continuation
-    /// with other settings is refused.
-    pub meter: serde_json::Value,
-    /// Meter status for the manifest (each source: available, quality, reason).
-    pub meter_status: serde_json::Value,
-    /// Datasets folder.
-    pub datasets_root: PathBuf,
-    /// Sampler frequency in Hz (0 = no trace).
-    pub sampler_hz: f64,
-    /// The machine, for records and the manifest.
-    pub host: HostInfo,
-    /// What the config names, for the model family of runs that fail before their worker says.
-    pub catalog: Box<dyn Catalog>,
-}
 
 /// Outcome of a sweep.
 #[derive(Debug, Clone, Default)]

@@ -17,8 +17,8 @@ use greenbench_core::ComponentEnergy;
 use greenbench_core::{RunSpec, SweepConfig};
 
 use crate::error::RunnerError;
+use crate::options::SweepOptions;
 use crate::progress::Progress;
-use crate::sweep::SweepOptions;
 
 /// Bytes of a worker's stderr kept for the record of a run that did not end ok.
 const STDERR_TAIL: usize = 4000;

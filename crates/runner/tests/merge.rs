@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 
 use greenbench_core::record::{read_records, HostInfo, RunRecord, RunStatus, SCHEMA_VERSION};
 use greenbench_core::{ComponentPower, SweepConfig};
-use greenbench_runner::merge::{merge, MergeError, MergedManifest};
-use greenbench_runner::records::RecordsWriter;
+use greenbench_runner::RecordsWriter;
+use greenbench_runner::{merge, MergeError, MergedManifest};
 use greenbench_runner::{Manifest, Shard};
 
 /// 2 models × 4 batch sizes = 8 runs.

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use greenbench_core::record::{read_records, RunRecord, RunStatus};
 use greenbench_core::SweepConfig;
-use greenbench_runner::records::{write_atomic, RecordsWriter};
+use greenbench_runner::{write_atomic, RecordsWriter};
 
 /// Six records of distinct runs (ok).
 fn records() -> Vec<RunRecord> {

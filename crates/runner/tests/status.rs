@@ -8,8 +8,8 @@ use std::path::Path;
 
 use chrono::Utc;
 use greenbench_core::catalog::AcceptAll;
-use greenbench_runner::idle_marker::IdleMarker;
-use greenbench_runner::status::sweep_status;
+use greenbench_runner::sweep_status;
+use greenbench_runner::IdleMarker;
 
 /// A finished halving search (analysis's test data: 17 runs, rungs of 1, 3 and 9 epochs).
 fn search_folder() -> &'static Path {

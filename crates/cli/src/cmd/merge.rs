@@ -3,8 +3,8 @@
 use anyhow::bail;
 use std::path::{Path, PathBuf};
 
-use greenbench_runner::merge::{merge, MergeReport, ShardEntry};
 use greenbench_runner::Shard;
+use greenbench_runner::{merge, MergeReport, ShardEntry};
 
 /// Arguments of `greenbench merge`.
 #[derive(clap::Args)]

@@ -4,8 +4,8 @@
 use anyhow::{bail, Context};
 use std::path::{Path, PathBuf};
 
-use greenbench_runner::slurm::SlurmJob;
 use greenbench_runner::Shard;
+use greenbench_runner::SlurmJob;
 
 /// Arguments of `greenbench slurm`.
 #[derive(clap::Args)]
@@ -96,7 +96,7 @@ fn job(a: &SlurmArgs) -> anyhow::Result<SlurmJob> {
                 index,
                 count: a.shards,
             };
-            greenbench_runner::sweep::owned_runs(&cfg, Some(shard)).len()
+            greenbench_runner::owned_runs(&cfg, Some(shard)).len()
         })
         .collect();
     if a.shards > total {

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use greenbench_analysis::numbers::energy;
-use greenbench_runner::lock::current_holder;
-use greenbench_runner::status::{sweep_status, BestRun, IdleMeasurement, RunningRun, SweepStatus};
+use greenbench_runner::current_holder;
+use greenbench_runner::{sweep_status, BestRun, IdleMeasurement, RunningRun, SweepStatus};
 use greenbench_worker::plan::human_duration;
 use greenbench_worker::ZooCatalog;
 

@@ -8,9 +8,9 @@ use greenbench_core::PowerCap;
 use greenbench_core::{compact_number, SweepConfig};
 use greenbench_core::{BoxError, ComponentPower};
 use greenbench_meter::NvmlCapper;
-use greenbench_runner::idle_marker::IdleMarker;
 use greenbench_runner::interrupt;
-use greenbench_runner::progress::say;
+use greenbench_runner::say;
+use greenbench_runner::IdleMarker;
 use greenbench_runner::{FolderLock, ProgressMode, RunnerError, Shard, SweepOptions, SweepSummary};
 
 use crate::cmd::worker::MeterSettings;
@@ -107,7 +107,7 @@ pub fn run(a: SweepArgs) -> anyhow::Result<ExitCode> {
         dry_run(&cfg, a.shard, a.json)?;
         return Ok(ExitCode::SUCCESS);
     }
-    greenbench_runner::folder::check_paths(&out)?;
+    greenbench_runner::check_paths(&out)?;
     std::fs::create_dir_all(&out)
         .with_context(|| format!("creating the sweep folder {}", out.display()))?;
     let lock = FolderLock::acquire(&out, "sweep")?;
@@ -119,10 +119,8 @@ pub fn run(a: SweepArgs) -> anyhow::Result<ExitCode> {
 fn options(a: &SweepArgs, out: PathBuf, datasets: PathBuf) -> anyhow::Result<SweepOptions> {
     let exe =
         std::env::current_exe().context("finding the greenbench executable to start workers")?;
-    let host = greenbench_runner::host::host_info(
-        crate::CANDLE_VERSION,
-        greenbench_models::ops::simd_width(),
-    );
+    let host =
+        greenbench_runner::host_info(crate::CANDLE_VERSION, greenbench_models::ops::simd_width());
     let catalog =
         ZooCatalog::new(datasets.clone()).with_machine_watts(machine_watts(&a.meter, &host));
     Ok(SweepOptions {
@@ -137,7 +135,7 @@ fn options(a: &SweepArgs, out: PathBuf, datasets: PathBuf) -> anyhow::Result<Swe
             ProgressMode::Auto
         },
         worker_command: vec![exe.into_os_string(), "worker".into()],
-        worker_env: greenbench_runner::sweep::worker_env(),
+        worker_env: greenbench_runner::worker_env(),
         meter: serde_json::to_value(&a.meter)?,
         meter_status: a.meter.probe_json(),
         datasets_root: datasets.clone(),
@@ -305,8 +303,8 @@ fn estimate_remaining(
     shard: Option<Shard>,
     out: &std::path::Path,
 ) -> Option<f64> {
-    let done = greenbench_runner::records::recorded(&out.join("runs.jsonl")).unwrap_or_default();
-    let runs = greenbench_runner::sweep::owned_runs(cfg, shard);
+    let done = greenbench_runner::recorded(&out.join("runs.jsonl")).unwrap_or_default();
+    let runs = greenbench_runner::owned_runs(cfg, shard);
     Planner::default().sweep_seconds(
         cfg,
         runs.iter()
@@ -316,7 +314,7 @@ fn estimate_remaining(
 }
 
 fn dry_run(cfg: &SweepConfig, shard: Option<Shard>, json: bool) -> anyhow::Result<()> {
-    let runs = greenbench_runner::sweep::owned_runs(cfg, shard);
+    let runs = greenbench_runner::owned_runs(cfg, shard);
     let mut planner = Planner::default();
     let rows: Vec<_> = runs
         .iter()
@@ -405,7 +403,7 @@ fn search_line(cfg: &SweepConfig, listed: usize) -> Option<String> {
         Strategy::Halving => {
             let rungs = s.rung_epochs();
             let first: Vec<_> = cfg.expand();
-            let later = greenbench_runner::sweep::planned_runs(cfg, &first) - first.len();
+            let later = greenbench_runner::planned_runs(cfg, &first) - first.len();
             let starts: Vec<String> = rungs
                 .iter()
                 .take(s.bracket_count())
