@@ -205,6 +205,7 @@ pub fn run(
             val_acc: epochs.last().and_then(|e| e.val_acc),
             validation_samples: None,
             epochs,
+            partial_epoch: None,
         }),
         inference: Some(InferenceRecord {
             samples: 1000,
