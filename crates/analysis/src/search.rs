@@ -157,9 +157,9 @@ pub struct SearchSummary {
 pub struct SearchConfigError {
     /// The manifest.json holding the config.
     pub manifest: PathBuf,
-    /// What the config parser said (file, line and field).
+    /// What the config parser said (file, line and field); boxed, as it is large.
     #[source]
-    pub source: greenbench_core::CoreError,
+    pub source: Box<greenbench_core::CoreError>,
 }
 
 /// The `[search]` table of a sweep's manifest config, or why it cannot be read; `Ok(None)` when
@@ -176,7 +176,10 @@ pub fn search_config(sweep: &Sweep) -> Result<Option<SearchConfig>, SearchConfig
     let manifest = sweep.dir.join("manifest.json");
     match SweepConfig::parse(text, &manifest) {
         Ok(c) => Ok(Some(c.search)),
-        Err(source) => Err(SearchConfigError { manifest, source }),
+        Err(source) => Err(SearchConfigError {
+            manifest,
+            source: Box::new(source),
+        }),
     }
 }
 
