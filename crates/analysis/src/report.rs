@@ -257,7 +257,7 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<ReportSummary, A
 /// The search's course when the sweep's config has a non-grid strategy or a budget (or its
 /// config cannot be read although a record continues another); `None` for a grid sweep.
 fn search_of(sweep: &Sweep) -> Option<Result<SearchSummary, String>> {
-    match search::search_config_text(sweep) {
+    match search::search_config(sweep) {
         Ok(Some(cfg)) if search::is_search(&cfg) => {
             Some(Ok(search::summarize(&cfg, &sweep.records)))
         }
@@ -266,7 +266,7 @@ fn search_of(sweep: &Sweep) -> Option<Result<SearchSummary, String>> {
             .records
             .iter()
             .any(|r| r.spec.continues.is_some() || r.status == RunStatus::Skipped)
-            .then_some(Err(why)),
+            .then_some(Err(why.to_string())),
     }
 }
 

@@ -7,7 +7,7 @@
 //! (idle power not subtracted), as the search's decisions and its budget count them.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use greenbench_core::record::RunRecord;
 use greenbench_core::search::{promote, Candidate};
@@ -151,14 +151,20 @@ pub struct SearchSummary {
     pub validation_samples: Option<u64>,
 }
 
-/// The `[search]` table of a sweep's manifest config, or why it cannot be read; `Ok(None)` when
-/// there is no manifest or no config in it (nothing says it was a search).
-pub fn search_config(sweep: &Sweep) -> Result<Option<SearchConfig>, greenbench_core::BoxError> {
-    search_config_text(sweep).map_err(greenbench_core::BoxError::from)
+/// Why the config kept in a sweep's `manifest.json` cannot be read for its `[search]` table.
+#[derive(Debug, thiserror::Error)]
+#[error("the config kept in {} does not parse: {source}", manifest.display())]
+pub struct SearchConfigError {
+    /// The manifest.json holding the config.
+    pub manifest: PathBuf,
+    /// What the config parser said (file, line and field); boxed, as it is large.
+    #[source]
+    pub source: Box<greenbench_core::CoreError>,
 }
 
-/// [`search_config`] with the reason as text.
-pub(crate) fn search_config_text(sweep: &Sweep) -> Result<Option<SearchConfig>, String> {
+/// The `[search]` table of a sweep's manifest config, or why it cannot be read; `Ok(None)` when
+/// there is no manifest or no config in it (nothing says it was a search).
+pub fn search_config(sweep: &Sweep) -> Result<Option<SearchConfig>, SearchConfigError> {
     let Some(text) = sweep
         .manifest
         .as_ref()
@@ -167,10 +173,14 @@ pub(crate) fn search_config_text(sweep: &Sweep) -> Result<Option<SearchConfig>, 
     else {
         return Ok(None);
     };
-    let path = sweep.dir.join("manifest.json");
-    SweepConfig::parse(text, &path)
-        .map(|c| Some(c.search))
-        .map_err(|e| format!("the config kept in {} does not parse: {e}", path.display()))
+    let manifest = sweep.dir.join("manifest.json");
+    match SweepConfig::parse(text, &manifest) {
+        Ok(c) => Ok(Some(c.search)),
+        Err(source) => Err(SearchConfigError {
+            manifest,
+            source: Box::new(source),
+        }),
+    }
 }
 
 /// Whether a report has a Search section: a strategy other than grid, or a budget.
@@ -494,6 +504,26 @@ pub fn within(chosen: f64, best: f64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_config_that_does_not_parse_is_a_typed_error_naming_the_manifest() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/search-digits");
+        let mut sweep = Sweep::load(&dir).unwrap();
+        sweep.manifest = Some(serde_json::json!({ "config": "name = [" }));
+        let e: SearchConfigError = search_config(&sweep).unwrap_err();
+        let manifest = dir.join("manifest.json");
+        assert_eq!(e.manifest, manifest);
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "the config kept in {} does not parse: {}",
+                manifest.display(),
+                e.source
+            )
+        );
+        sweep.manifest = None;
+        assert!(search_config(&sweep).unwrap().is_none());
+    }
 
     #[test]
     fn saving_and_verdict() {

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
-use crate::error::BoxError;
+use crate::error::{GridError, IntensityRowError};
 
 static TABLE: &str = include_str!("../assets/grid-intensity.csv");
 
@@ -73,23 +73,24 @@ pub fn parse_timestamp(s: &str) -> Option<i64> {
     None
 }
 
-fn show(t: i64) -> String {
+/// A time as RFC 3339 in UTC, for messages (the raw number when out of range).
+pub(crate) fn show(t: i64) -> String {
     DateTime::<Utc>::from_timestamp(t, 0).map_or_else(|| t.to_string(), |d| d.to_rfc3339())
 }
 
 impl IntensitySeries {
     /// Parses CSV text `timestamp,g_per_kwh` (an optional header line, `#` comments and blank
     /// lines allowed); `name` (the file) and the 1-based line number are in every error.
-    pub fn parse(text: &str, name: &str) -> Result<IntensitySeries, BoxError> {
-        Self::parse_text(text, name).map_err(BoxError::from)
-    }
-
-    /// The same, with the message as text.
-    fn parse_text(text: &str, name: &str) -> Result<IntensitySeries, String> {
+    pub fn parse(text: &str, name: &str) -> Result<IntensitySeries, GridError> {
         let mut points: Vec<(i64, f64)> = Vec::new();
         for (i, line) in text.lines().enumerate() {
             let n = i + 1;
             let l = line.trim();
+            let row = |problem| GridError::Row {
+                file: name.to_string(),
+                line: n,
+                problem,
+            };
             if l.is_empty() || l.starts_with('#') {
                 continue;
             }
@@ -102,42 +103,39 @@ impl IntensitySeries {
                 continue; // header line
             }
             let Some(val) = val else {
-                return Err(format!(
-                    "{name}:{n}: expected `timestamp,g_per_kwh`, found `{l}`"
-                ));
+                return Err(row(IntensityRowError::OneColumn { row: l.into() }));
             };
             if f.next().is_some() {
-                return Err(format!(
-                    "{name}:{n}: expected two columns `timestamp,g_per_kwh`, found `{l}`"
-                ));
+                return Err(row(IntensityRowError::ExtraColumns { row: l.into() }));
             }
             let t = parse_timestamp(ts).ok_or_else(|| {
-                format!("{name}:{n}: bad timestamp `{ts}` (use RFC 3339 such as 2024-03-01T13:00:00Z, or YYYY-MM-DD HH:MM in UTC)")
+                row(IntensityRowError::BadTimestamp {
+                    timestamp: ts.into(),
+                })
             })?;
-            let v: f64 = val.parse().map_err(|_| {
-                format!("{name}:{n}: intensity `{val}` is not a number (g CO2-eq per kWh)")
-            })?;
+            let v: f64 = val
+                .parse()
+                .map_err(|_| row(IntensityRowError::NotANumber { value: val.into() }))?;
             if !(v.is_finite() && v >= 0.0) {
-                return Err(format!(
-                    "{name}:{n}: intensity {val} g/kWh is negative or not finite"
-                ));
+                return Err(row(IntensityRowError::NegativeOrNotFinite {
+                    value: val.into(),
+                }));
             }
             if let Some(&(prev, _)) = points.last() {
                 if t <= prev {
-                    return Err(format!(
-                        "{name}:{n}: timestamp {} is not after the line before ({}); sort the file by time without duplicates",
-                        show(t),
-                        show(prev)
-                    ));
+                    return Err(row(IntensityRowError::NotAfter {
+                        at: t,
+                        before: prev,
+                    }));
                 }
             }
             points.push((t, v));
         }
         if points.len() < 2 {
-            return Err(format!(
-                "{name}: needs at least two rows `timestamp,g_per_kwh` (found {}), so each row's time span is known",
-                points.len()
-            ));
+            return Err(GridError::TooFewRows {
+                file: name.to_string(),
+                found: points.len(),
+            });
         }
         Ok(IntensitySeries { points })
     }
@@ -152,21 +150,15 @@ impl IntensitySeries {
     /// Time-weighted mean intensity over `[start, end]` (seconds since the epoch); an error when
     /// the series does not cover the whole window. A zero-length window takes the value at
     /// `start`.
-    pub fn mean_over(&self, start: i64, end: i64) -> Result<f64, BoxError> {
-        self.mean_over_text(start, end).map_err(BoxError::from)
-    }
-
-    /// The same, with the message as text.
-    fn mean_over_text(&self, start: i64, end: i64) -> Result<f64, String> {
+    pub fn mean_over(&self, start: i64, end: i64) -> Result<f64, GridError> {
         let (first, last) = (self.points[0].0, self.end());
         if start < first || end > last || end < start {
-            return Err(format!(
-                "the window {} – {} is not inside the series' period {} – {}",
-                show(start),
-                show(end),
-                show(first),
-                show(last)
-            ));
+            return Err(GridError::WindowOutside {
+                start,
+                end,
+                first,
+                last,
+            });
         }
         let mut acc = 0.0;
         for (i, &(t0, v)) in self.points.iter().enumerate() {
@@ -202,31 +194,22 @@ impl GridIntensity {
     pub fn of(
         carbon: &crate::CarbonConfig,
         config_path: &std::path::Path,
-    ) -> Result<Self, BoxError> {
-        Self::of_text(carbon, config_path).map_err(BoxError::from)
-    }
-
-    /// The same, with the message as text.
-    fn of_text(
-        carbon: &crate::CarbonConfig,
-        config_path: &std::path::Path,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, GridError> {
         if let Some(code) = &carbon.country {
             return country_intensity(code)
                 .map(|c| GridIntensity::Fixed(c.g_per_kwh))
-                .ok_or_else(|| {
-                    format!("carbon.country `{code}` is not in the grid-intensity table")
-                });
+                .ok_or_else(|| GridError::UnknownCountry { code: code.clone() });
         }
         if let Some(rel) = &carbon.intensity_csv {
             let path = config_path
                 .parent()
                 .unwrap_or(std::path::Path::new("."))
                 .join(rel);
-            let text = std::fs::read_to_string(&path).map_err(|e| {
-                format!("carbon.intensity_csv: cannot read {} ({e})", path.display())
+            let text = std::fs::read_to_string(&path).map_err(|source| GridError::ReadCsv {
+                path: path.clone(),
+                source,
             })?;
-            return IntensitySeries::parse_text(&text, &path.display().to_string())
+            return IntensitySeries::parse(&text, &path.display().to_string())
                 .map(GridIntensity::Series);
         }
         Ok(GridIntensity::Fixed(carbon.intensity_g_per_kwh))
@@ -234,18 +217,14 @@ impl GridIntensity {
 
     /// g CO2-eq per kWh for a run from `started_at` to `finished_at` (RFC 3339); an error when
     /// a series does not cover that window or a time does not parse.
-    pub fn for_window(&self, started_at: &str, finished_at: &str) -> Result<f64, BoxError> {
-        self.for_window_text(started_at, finished_at)
-            .map_err(BoxError::from)
-    }
-
-    /// The same, with the message as text.
-    fn for_window_text(&self, started_at: &str, finished_at: &str) -> Result<f64, String> {
+    pub fn for_window(&self, started_at: &str, finished_at: &str) -> Result<f64, GridError> {
         match self {
             GridIntensity::Fixed(v) => Ok(*v),
             GridIntensity::Series(s) => {
-                let t = |x: &str| parse_timestamp(x).ok_or_else(|| format!("bad run time `{x}`"));
-                s.mean_over_text(t(started_at)?, t(finished_at)?)
+                let t = |x: &str| {
+                    parse_timestamp(x).ok_or_else(|| GridError::BadRunTime { time: x.into() })
+                };
+                s.mean_over(t(started_at)?, t(finished_at)?)
             }
         }
     }
@@ -315,6 +294,86 @@ mod tests {
             .to_string()
             .contains("not inside"));
         assert_eq!(s.mean_over(t0, t0).unwrap(), 100.0);
+    }
+
+    #[test]
+    fn grid_errors_are_typed_and_keep_their_text() {
+        use crate::error::{GridError, IntensityRowError};
+        let e = |t: &str| IntensitySeries::parse(t, "h.csv").unwrap_err();
+        let bad_time = e("2024-03-01T00:00:00Z,100\nyesterday,5\n");
+        assert!(matches!(
+            &bad_time,
+            GridError::Row { file, line: 2, problem: IntensityRowError::BadTimestamp { .. } }
+                if file == "h.csv"
+        ));
+        assert_eq!(
+            bad_time.to_string(),
+            "h.csv:2: bad timestamp `yesterday` (use RFC 3339 such as 2024-03-01T13:00:00Z, or YYYY-MM-DD HH:MM in UTC)"
+        );
+        for (text, want) in [
+            ("2024-03-01T00:00:00Z\n", "h.csv:1: expected `timestamp,g_per_kwh`, found `2024-03-01T00:00:00Z`"),
+            ("2024-03-01T00:00:00Z,1,2\n", "h.csv:1: expected two columns `timestamp,g_per_kwh`, found `2024-03-01T00:00:00Z,1,2`"),
+            ("2024-03-01T00:00:00Z,abc\n", "h.csv:1: intensity `abc` is not a number (g CO2-eq per kWh)"),
+            ("2024-03-01T00:00:00Z,-5\n", "h.csv:1: intensity -5 g/kWh is negative or not finite"),
+            (
+                "2024-03-01T01:00:00Z,100\n2024-03-01T00:00:00Z,5\n",
+                "h.csv:2: timestamp 2024-03-01T00:00:00+00:00 is not after the line before (2024-03-01T01:00:00+00:00); sort the file by time without duplicates",
+            ),
+            (
+                "2024-03-01T00:00:00Z,100\n",
+                "h.csv: needs at least two rows `timestamp,g_per_kwh` (found 1), so each row's time span is known",
+            ),
+        ] {
+            assert_eq!(e(text).to_string(), want);
+        }
+        assert!(matches!(
+            e("2024-03-01T00:00:00Z,100\n"),
+            GridError::TooFewRows { found: 1, .. }
+        ));
+
+        let s = IntensitySeries::parse(
+            "2024-03-01T00:00:00Z,100\n2024-03-01T01:00:00Z,300\n",
+            "h.csv",
+        )
+        .unwrap();
+        let t0 = parse_timestamp("2024-03-01T00:00:00Z").unwrap();
+        let outside = s.mean_over(t0, t0 + 3 * 3600).unwrap_err();
+        assert!(matches!(outside, GridError::WindowOutside { .. }));
+        assert_eq!(
+            outside.to_string(),
+            "the window 2024-03-01T00:00:00+00:00 – 2024-03-01T03:00:00+00:00 is not inside the series' period 2024-03-01T00:00:00+00:00 – 2024-03-01T02:00:00+00:00"
+        );
+        let series = GridIntensity::Series(s);
+        let bad_run = series
+            .for_window("noon", "2024-03-01T00:30:00Z")
+            .unwrap_err();
+        assert!(matches!(&bad_run, GridError::BadRunTime { time } if time == "noon"));
+        assert_eq!(bad_run.to_string(), "bad run time `noon`");
+
+        let c = crate::CarbonConfig {
+            country: Some("XX".into()),
+            ..Default::default()
+        };
+        let unknown = GridIntensity::of(&c, std::path::Path::new("x.toml")).unwrap_err();
+        assert_eq!(
+            unknown.to_string(),
+            "carbon.country `XX` is not in the grid-intensity table"
+        );
+        let c = crate::CarbonConfig {
+            intensity_csv: Some("absent.csv".into()),
+            ..Default::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let unreadable = GridIntensity::of(&c, &dir.path().join("sweep.toml")).unwrap_err();
+        let path = dir.path().join("absent.csv");
+        assert!(matches!(&unreadable, GridError::ReadCsv { path: p, .. } if *p == path));
+        assert_eq!(
+            unreadable.to_string(),
+            format!(
+                "carbon.intensity_csv: cannot read {} (No such file or directory (os error 2))",
+                path.display()
+            )
+        );
     }
 
     #[test]

@@ -31,7 +31,9 @@ pub use compact_number::compact_number;
 pub use config::{Axis, Budget, CarbonConfig, Objective, SearchConfig, Strategy, SweepConfig};
 pub use device::DeviceName;
 pub use energy::{Component, ComponentEnergy, ComponentPower, EnergyReading, Quality};
-pub use error::{BoxError, ConfigError, CoreError, IoError};
+pub use error::{
+    BoxError, ConfigError, CoreError, GridError, IntensityRowError, IoError, RecordError,
+};
 pub use metering::{PhaseMeter, PowerCap, TraceStats};
 pub use record::{RunRecord, RunStatus, SCHEMA_VERSION};
 pub use spec::{Continuation, RunSpec};

@@ -8,7 +8,7 @@ use std::io::BufRead;
 use std::path::Path;
 
 use crate::energy::{ComponentEnergy, ComponentPower};
-use crate::error::CoreError;
+use crate::error::{CoreError, RecordError};
 use crate::spec::RunSpec;
 
 /// Version of the record schema written by this build.
@@ -387,15 +387,15 @@ pub fn read_record_lines(path: &Path) -> Result<Vec<RecordLine>, CoreError> {
         if line.trim().is_empty() {
             continue;
         }
-        let record = match parse_record_text(&line) {
+        let record = match parse_record(&line) {
             Ok(r) => r,
             // The last line, cut short by an interrupted write.
             Err(_) if !line.ends_with('\n') => break,
-            Err(message) => {
+            Err(e) => {
                 return Err(CoreError::Record {
                     path: path.to_path_buf(),
                     line: n,
-                    message,
+                    message: e.to_string(),
                 })
             }
         };
@@ -440,23 +440,14 @@ pub fn one_per_run_id(records: Vec<RunRecord>) -> (Vec<RunRecord>, usize) {
 }
 
 /// Parses one record line, checking its schema version.
-pub fn parse_record(line: &str) -> Result<RunRecord, crate::BoxError> {
-    parse_record_text(line).map_err(crate::BoxError::from)
-}
-
-/// [`parse_record`] with the message as text.
-fn parse_record_text(line: &str) -> Result<RunRecord, String> {
-    let v: serde_json::Value = serde_json::from_str(line).map_err(|e| e.to_string())?;
+pub fn parse_record(line: &str) -> Result<RunRecord, RecordError> {
+    let v: serde_json::Value = serde_json::from_str(line)?;
     match v.get("schema_version").and_then(|s| s.as_u64()) {
         Some(s) if s == SCHEMA_VERSION as u64 => {}
-        Some(s) => {
-            return Err(format!(
-                "schema_version {s}, this greenbench reads version {SCHEMA_VERSION}"
-            ))
-        }
-        None => return Err("no schema_version field".into()),
+        Some(found) => return Err(RecordError::SchemaVersion { found }),
+        None => return Err(RecordError::NoSchemaVersion),
     }
-    serde_json::from_value(v).map_err(|e| e.to_string())
+    Ok(serde_json::from_value(v)?)
 }
 
 #[cfg(test)]
@@ -494,6 +485,41 @@ mod tests {
             family: "mlp".into(),
             ..RunRecord::new("t", spec)
         }
+    }
+
+    #[test]
+    fn record_line_errors_are_typed_and_keep_their_text() {
+        use crate::error::RecordError;
+        let line = serde_json::to_string(&record()).unwrap();
+        let other = parse_record(&line.replace("\"schema_version\":1", "\"schema_version\":9"))
+            .unwrap_err();
+        assert!(matches!(other, RecordError::SchemaVersion { found: 9 }));
+        assert_eq!(
+            other.to_string(),
+            "schema_version 9, this greenbench reads version 1"
+        );
+        let none = parse_record(&line.replace("\"schema_version\":1,", "")).unwrap_err();
+        assert!(matches!(none, RecordError::NoSchemaVersion));
+        assert_eq!(none.to_string(), "no schema_version field");
+        let json = parse_record("not json").unwrap_err();
+        assert!(matches!(json, RecordError::Json(_)));
+        assert_eq!(
+            json.to_string(),
+            serde_json::from_str::<serde_json::Value>("not json")
+                .unwrap_err()
+                .to_string()
+        );
+        // read_record_lines puts the same text after file and line.
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("runs.jsonl");
+        std::fs::write(&p, "{}\n").unwrap();
+        assert_eq!(
+            read_records(&p).unwrap_err().to_string(),
+            format!(
+                "{}:1: not a valid greenbench record: no schema_version field",
+                p.display()
+            )
+        );
     }
 
     #[test]

@@ -38,6 +38,43 @@ pub const DEFAULT_MAX_PLAUSIBLE_W: f64 = 2000.0;
 /// kilowatts.
 const MIN_JUDGED_S: f64 = 0.01;
 
+/// Why a counter step is not an energy: a decrease that cannot be a wrap, or a step implying more
+/// power than one domain can draw.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CounterStepError {
+    /// The counter increased by more than the plausible power allows.
+    #[error("the counter jumped {:.1} J in {elapsed_s:.3} s ({implied_w:.0} W), above the plausible {max_power_w:.0} W for one domain", *.delta_uj as f64 * 1e-6)]
+    Jump {
+        /// The increase, µJ.
+        delta_uj: u64,
+        /// Seconds since the previous read.
+        elapsed_s: f64,
+        /// The power the increase implies, W.
+        implied_w: f64,
+        /// The plausible maximum, W.
+        max_power_w: f64,
+    },
+    /// The counter decreased and the domain has no `max_energy_range_uj` to correct a wrap.
+    #[error("no max_energy_range_uj to correct a wrap")]
+    NoRange,
+    /// The counter decreased and a value lies above `max_energy_range_uj` (not a wrap).
+    #[error("value above max_energy_range_uj {max}")]
+    AboveRange {
+        /// `max_energy_range_uj`.
+        max: u64,
+    },
+    /// The counter decreased and a wrap would imply more than the plausible power.
+    #[error("a wrap would mean {implied_w:.0} W over {elapsed_s:.3} s, above the plausible {max_power_w:.0} W")]
+    ImplausibleWrap {
+        /// The power the wrap implies, W.
+        implied_w: f64,
+        /// Seconds since the previous read.
+        elapsed_s: f64,
+        /// The plausible maximum, W.
+        max_power_w: f64,
+    },
+}
+
 /// µJ elapsed between two raw counter values.
 ///
 /// `max_range` is `max_energy_range_uj` (the counter counts 0..=max then restarts at 0, so a wrap
@@ -48,30 +85,34 @@ pub fn counter_delta(
     max_range: Option<u64>,
     elapsed_s: f64,
     max_power_w: f64,
-) -> std::result::Result<u64, String> {
+) -> std::result::Result<u64, CounterStepError> {
     if current >= previous {
         let delta = current - previous;
         let implied_w = delta as f64 * 1e-6 / elapsed_s.max(MIN_JUDGED_S);
         if implied_w > max_power_w {
-            return Err(format!(
-                "the counter jumped {:.1} J in {elapsed_s:.3} s ({implied_w:.0} W), above the plausible {max_power_w:.0} W for one domain",
-                delta as f64 * 1e-6
-            ));
+            return Err(CounterStepError::Jump {
+                delta_uj: delta,
+                elapsed_s,
+                implied_w,
+                max_power_w,
+            });
         }
         return Ok(delta);
     }
     let Some(max) = max_range else {
-        return Err("no max_energy_range_uj to correct a wrap".into());
+        return Err(CounterStepError::NoRange);
     };
     if previous > max || current > max {
-        return Err(format!("value above max_energy_range_uj {max}"));
+        return Err(CounterStepError::AboveRange { max });
     }
     let delta = max - previous + current;
     let implied_w = delta as f64 * 1e-6 / elapsed_s.max(MIN_JUDGED_S);
     if implied_w > max_power_w {
-        return Err(format!(
-            "a wrap would mean {implied_w:.0} W over {elapsed_s:.3} s, above the plausible {max_power_w:.0} W"
-        ));
+        return Err(CounterStepError::ImplausibleWrap {
+            implied_w,
+            elapsed_s,
+            max_power_w,
+        });
     }
     Ok(delta)
 }
@@ -311,9 +352,10 @@ impl EnergySource for RaplSource {
                     d.last_raw = raw;
                     d.last_t = now;
                     let energy_path = &d.energy_path;
-                    r.map_err(|detail| {
+                    r.map_err(|e| {
                         let path = energy_path.display().to_string();
-                        if raw >= previous {
+                        let detail = e.to_string();
+                        if let CounterStepError::Jump { .. } = e {
                             MeterError::CounterJump {
                                 path,
                                 previous,
@@ -364,11 +406,43 @@ mod tests {
     fn a_forward_jump_above_the_plausible_power_is_an_error() {
         // 1 MJ in 0.1 s would be 10 MW.
         let e = counter_delta(0, 1_000_000_000_000, Some(u64::MAX), 0.1, 2000.0).unwrap_err();
-        assert!(e.contains("jumped 1000000.0 J"), "{e}");
+        assert!(e.to_string().contains("jumped 1000000.0 J"), "{e}");
         // 150 W over 0.1 s is fine.
         assert_eq!(
             counter_delta(0, 15_000_000, Some(u64::MAX), 0.1, 2000.0),
             Ok(15_000_000)
+        );
+    }
+
+    #[test]
+    fn counter_step_errors_are_typed_and_keep_their_text() {
+        let jump = counter_delta(0, 1_000_000_000_000, Some(u64::MAX), 0.1, 2000.0).unwrap_err();
+        assert!(matches!(
+            jump,
+            CounterStepError::Jump {
+                delta_uj: 1_000_000_000_000,
+                ..
+            }
+        ));
+        assert_eq!(
+            jump.to_string(),
+            "the counter jumped 1000000.0 J in 0.100 s (10000000 W), above the plausible 2000 W for one domain"
+        );
+        let no_range = counter_delta(10, 5, None, 0.1, 2000.0).unwrap_err();
+        assert_eq!(no_range, CounterStepError::NoRange);
+        assert_eq!(
+            no_range.to_string(),
+            "no max_energy_range_uj to correct a wrap"
+        );
+        let above = counter_delta(2000, 5, Some(1000), 0.1, 2000.0).unwrap_err();
+        assert_eq!(above, CounterStepError::AboveRange { max: 1000 });
+        assert_eq!(above.to_string(), "value above max_energy_range_uj 1000");
+        let wrap =
+            counter_delta(5_000_000, 4_000_000, Some(262_143_328_850), 0.1, 2000.0).unwrap_err();
+        assert!(matches!(wrap, CounterStepError::ImplausibleWrap { .. }));
+        assert_eq!(
+            wrap.to_string(),
+            "a wrap would mean 2621423 W over 0.100 s, above the plausible 2000 W"
         );
     }
 
@@ -381,9 +455,10 @@ mod tests {
     fn backwards_without_wrap_is_an_error() {
         // Typical range 262 kJ: a small decrease would imply megawatts.
         let e = counter_delta(5_000_000, 4_000_000, Some(262_143_328_850), 0.1, 2000.0);
-        assert!(e.unwrap_err().contains("plausible"));
+        assert!(e.unwrap_err().to_string().contains("plausible"));
         assert!(counter_delta(10, 5, None, 0.1, 2000.0)
             .unwrap_err()
+            .to_string()
             .contains("max_energy_range_uj"));
         assert!(counter_delta(2000, 5, Some(1000), 0.1, 2000.0).is_err());
     }

@@ -35,7 +35,8 @@ pub enum ModelError {
     /// The device string cannot be used.
     #[error("{0}")]
     Device(String),
-    /// A checkpoint could not be written or read.
+    /// A checkpoint could not be serialised, or the file read is not a checkpoint of this
+    /// trainer.
     #[error("checkpoint {path}: {message}")]
     Checkpoint {
         /// The file.
@@ -43,6 +44,9 @@ pub enum ModelError {
         /// What failed.
         message: String,
     },
+    /// A checkpoint file could not be read or written.
+    #[error(transparent)]
+    Io(#[from] greenbench_core::IoError),
     /// An error inside candle (shape mismatch, out of memory, …).
     #[error("candle: {0}")]
     Candle(#[from] candle_core::Error),

@@ -13,6 +13,7 @@ pub use crate::input::InputSpec;
 use crate::model::Model;
 use crate::optim::{learning_rate, Kind, Optimizer};
 use crate::registry;
+use greenbench_core::error::io;
 use greenbench_core::{DeviceName, Family};
 
 /// Everything a training run is configured with.
@@ -317,7 +318,10 @@ impl Trainer {
         }
         let step = Tensor::new(&[self.step as f64], &Device::Cpu).map_err(err)?;
         all.insert("trainer.step".into(), step);
-        candle_core::safetensors::save(&all, path).map_err(err)
+        let bytes =
+            safetensors::serialize(&all, None).map_err(|e| err(candle_core::Error::from(e)))?;
+        std::fs::write(path, bytes).map_err(io("writing checkpoint", path))?;
+        Ok(())
     }
 
     /// Continues from a file written by [`Trainer::save_checkpoint`] for the same model, input
@@ -327,7 +331,8 @@ impl Trainer {
             path: path.display().to_string(),
             message,
         };
-        let saved = candle_core::safetensors::load(path, &self.device)
+        let bytes = std::fs::read(path).map_err(io("reading checkpoint", path))?;
+        let saved = candle_core::safetensors::load_buffer(&bytes, &self.device)
             .map_err(|e| err(format!("{e} (the checkpoint file is unreadable)")))?;
         if let Ok(data) = self.varmap.data().lock() {
             for (name, var) in data.iter() {

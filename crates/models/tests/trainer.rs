@@ -265,6 +265,49 @@ fn training_continued_from_a_checkpoint_matches_training_straight_through() {
     );
 }
 
+/// A checkpoint that cannot be written or read is core's `IoError`, naming what was done and
+/// the file; a file that is not safetensors stays a checkpoint error.
+#[test]
+fn checkpoint_io_errors_name_the_file() {
+    let input = image(1, 8, 8, 10);
+    let mut t = Trainer::new(&settings("mlp-small", "sgd", 0.01), &input).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let absent = dir.path().join("no-such-folder").join("rung.safetensors");
+    for (e, what) in [
+        (
+            t.save_checkpoint(&absent).unwrap_err(),
+            "writing checkpoint",
+        ),
+        (
+            t.load_checkpoint(&absent).unwrap_err(),
+            "reading checkpoint",
+        ),
+    ] {
+        match &e {
+            ModelError::Io(io) => {
+                assert_eq!((io.what, io.path.as_path()), (what, absent.as_path()));
+                assert_eq!(io.source.kind(), std::io::ErrorKind::NotFound);
+            }
+            other => panic!("{what}: expected an IoError, got {other:?}"),
+        }
+        assert!(
+            e.to_string()
+                .starts_with(&format!("{what} {}: ", absent.display())),
+            "{e}"
+        );
+    }
+    let garbage = dir.path().join("garbage.safetensors");
+    std::fs::write(&garbage, b"not safetensors").unwrap();
+    assert!(matches!(
+        t.load_checkpoint(&garbage),
+        Err(ModelError::Checkpoint { .. })
+    ));
+    // What was written reads back.
+    let path = dir.path().join("rung.safetensors");
+    t.save_checkpoint(&path).unwrap();
+    t.load_checkpoint(&path).unwrap();
+}
+
 #[test]
 fn bad_inputs_are_errors_not_panics() {
     let input = image(1, 8, 8, 10);

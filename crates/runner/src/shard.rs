@@ -48,23 +48,52 @@ impl fmt::Display for Shard {
     }
 }
 
+/// Why a `--shard` value is not a shard `i/n`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ShardParseError {
+    /// No `/` between index and count.
+    #[error("shard `{text}` must look like i/n, e.g. 0/4")]
+    NoSlash {
+        /// The value given.
+        text: String,
+    },
+    /// The index is not a non-negative integer.
+    #[error("shard index `{index}` is not a number")]
+    BadIndex {
+        /// The part before the `/`.
+        index: String,
+    },
+    /// The count is not a non-negative integer.
+    #[error("shard count `{count}` is not a number")]
+    BadCount {
+        /// The part after the `/`.
+        count: String,
+    },
+    /// The count is 0 or the index not below it.
+    #[error("shard {text}: need 0 ≤ i < n (indices start at 0)")]
+    OutOfRange {
+        /// The value given.
+        text: String,
+    },
+}
+
 impl FromStr for Shard {
-    type Err = String;
+    type Err = ShardParseError;
     /// Parses `i/n` with 0 ≤ i < n.
-    fn from_str(s: &str) -> Result<Shard, String> {
+    fn from_str(s: &str) -> Result<Shard, ShardParseError> {
         let (i, n) = s
             .split_once('/')
-            .ok_or_else(|| format!("shard `{s}` must look like i/n, e.g. 0/4"))?;
+            .ok_or_else(|| ShardParseError::NoSlash { text: s.into() })?;
         let index: usize = i
             .trim()
             .parse()
-            .map_err(|_| format!("shard index `{i}` is not a number"))?;
+            .map_err(|_| ShardParseError::BadIndex { index: i.into() })?;
         let count: usize = n
             .trim()
             .parse()
-            .map_err(|_| format!("shard count `{n}` is not a number"))?;
+            .map_err(|_| ShardParseError::BadCount { count: n.into() })?;
         if count == 0 || index >= count {
-            return Err(format!("shard {s}: need 0 ≤ i < n (indices start at 0)"));
+            return Err(ShardParseError::OutOfRange { text: s.into() });
         }
         Ok(Shard { index, count })
     }
@@ -107,6 +136,36 @@ mod tests {
             assert_eq!(Shard::from_folder_name(bad), None, "{bad}");
         }
         assert!(s.owns_none_of(3) && s.owns_none_of(4) && !s.owns_none_of(5));
+    }
+
+    #[test]
+    fn parse_errors_are_typed_and_keep_their_text() {
+        for (text, want, message) in [
+            (
+                "x",
+                ShardParseError::NoSlash { text: "x".into() },
+                "shard `x` must look like i/n, e.g. 0/4",
+            ),
+            (
+                "a/4",
+                ShardParseError::BadIndex { index: "a".into() },
+                "shard index `a` is not a number",
+            ),
+            (
+                "1/b",
+                ShardParseError::BadCount { count: "b".into() },
+                "shard count `b` is not a number",
+            ),
+            (
+                "4/4",
+                ShardParseError::OutOfRange { text: "4/4".into() },
+                "shard 4/4: need 0 ≤ i < n (indices start at 0)",
+            ),
+        ] {
+            let e = text.parse::<Shard>().unwrap_err();
+            assert_eq!(e, want);
+            assert_eq!(e.to_string(), message);
+        }
     }
 
     #[test]

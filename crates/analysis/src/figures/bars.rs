@@ -3,7 +3,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{axis_font, caption, tick_font, Ctx};
+use super::{axis_font, caption, tick_font, Ctx, FigureError};
 
 /// One panel of horizontal bars.
 pub(crate) struct HBars<'a> {
@@ -63,7 +63,7 @@ fn bar_span(row: &[Option<f64>], si: usize) -> Option<(f64, f64)> {
 pub(crate) fn draw_hbars<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     p: &HBars,
-) -> Result<(), String> {
+) -> Result<(), FigureError> {
     let n = p.names.len() as i32;
     let stacked = p.series.len() > 1;
     let names = p.names;

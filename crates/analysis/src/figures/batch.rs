@@ -6,7 +6,7 @@ use std::path::Path;
 use plotters::prelude::*;
 
 use super::scatter::{emit_scatter, Scatter, Series};
-use super::{FigureInput, FigureOutcome};
+use super::{FigureError, FigureInput, FigureOutcome};
 use crate::data;
 use crate::groups::Context;
 use crate::stats;
@@ -14,7 +14,7 @@ use crate::AnalysisError;
 
 const MAX_LINES: usize = 20;
 
-fn prepare(input: &FigureInput) -> Result<Scatter, String> {
+pub(super) fn prepare(input: &FigureInput) -> Result<Scatter, FigureError> {
     // (model, context without batch size) → batch size → energies.
     let mut lines: BTreeMap<(String, Context), BTreeMap<usize, Vec<f64>>> = BTreeMap::new();
     for r in &input.runs {
@@ -32,7 +32,7 @@ fn prepare(input: &FigureInput) -> Result<Scatter, String> {
     }
     let multi: Vec<_> = lines.into_iter().filter(|(_, b)| b.len() >= 2).collect();
     if multi.is_empty() {
-        return Err("every model ran a single batch size".into());
+        return Err(FigureError::SingleBatchSize);
     }
     let models_with_many_ctx = {
         let mut m: BTreeMap<&str, usize> = BTreeMap::new();

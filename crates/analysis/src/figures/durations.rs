@@ -6,22 +6,22 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::bars::{draw_hbars, height, HBars};
-use super::{color, emit, FigureInput, FigureOutcome, Plot};
+use super::{color, emit, FigureError, FigureInput, FigureOutcome, Plot};
 use crate::groups::{config_groups, per_model};
 use crate::AnalysisError;
 
-struct Durations {
+pub(super) struct Durations {
     context: String,
     names: Vec<String>,
     train: Vec<Vec<Option<f64>>>,
     infer: Vec<Vec<Option<f64>>>,
 }
 
-fn prepare(input: &FigureInput) -> Result<Durations, String> {
+pub(super) fn prepare(input: &FigureInput) -> Result<Durations, FigureError> {
     let groups = config_groups(&input.runs);
     let (ctx, models) = per_model(&groups);
     if models.is_empty() {
-        return Err("no ok runs".into());
+        return Err(FigureError::NoOkRuns);
     }
     let names = models.iter().map(|g| g.model.clone()).collect();
     let train = models
@@ -57,7 +57,7 @@ impl Plot for Durations {
             (w, title + height(self.names.len()))
         }
     }
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), FigureError> {
         let root = super::titled(root, &self.title())?;
         let (w, h) = root.dim_in_pixel();
         let (l, r) = if w < super::NARROW_PX {

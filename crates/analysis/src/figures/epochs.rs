@@ -8,7 +8,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::scatter::{Scatter, Series};
-use super::{axis_font, emit, FigureInput, FigureOutcome, Plot, NARROW_PX};
+use super::{axis_font, emit, Ctx, FigureError, FigureInput, FigureOutcome, Plot, NARROW_PX};
 use crate::data::{self, EnergyBasis};
 use crate::groups::{config_groups, per_model, ConfigGroup, Context};
 use crate::stats;
@@ -16,7 +16,7 @@ use crate::AnalysisError;
 
 const MAX_MODELS: usize = 24;
 
-struct Epochs {
+pub(super) struct Epochs {
     panels: Vec<Option<Scatter>>,
     /// "first 10 of 14 models" when capped.
     cap_note: Option<String>,
@@ -174,11 +174,11 @@ fn panel(index: usize, spec: PanelSpec, shown: &[&ConfigGroup]) -> Option<Scatte
     })
 }
 
-fn prepare(input: &FigureInput) -> Result<Epochs, String> {
+pub(super) fn prepare(input: &FigureInput) -> Result<Epochs, FigureError> {
     let groups = config_groups(&input.runs);
     let (ctx, models) = models_with_epochs(&groups);
     if models.is_empty() {
-        return Err("no run recorded per-epoch figures".into());
+        return Err(FigureError::NoEpochs);
     }
     let shown = &models[..models.len().min(MAX_MODELS)];
     // The runs shown are those of the comparison setting; every panel says which batch size.
@@ -232,7 +232,7 @@ impl Epochs {
         &self,
         area: &DrawingArea<DB, Shift>,
         panel: &Option<Scatter>,
-    ) -> Result<(), String> {
+    ) -> Result<(), FigureError> {
         match panel {
             Some(p) => p.draw_plot(area),
             None => {
@@ -242,7 +242,7 @@ impl Epochs {
                     (40, area.dim_in_pixel().1 as i32 / 2),
                     axis_font(),
                 ))
-                .map_err(|e| e.to_string())
+                .ctx()
             }
         }
     }
@@ -267,7 +267,7 @@ impl Plot for Epochs {
             (w, (96 + 26 * self.legend_rows() as u32).max(620))
         }
     }
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), FigureError> {
         let (w, h) = root.dim_in_pixel();
         let mut entries = self.legend_series();
         let note;

@@ -3,13 +3,13 @@
 use std::path::Path;
 
 use super::scatter::{emit_scatter, Scatter, Series};
-use super::{FigureInput, FigureOutcome};
+use super::{FigureError, FigureInput, FigureOutcome};
 use crate::data;
 use crate::groups::{config_groups, per_model};
 use crate::stats;
 use crate::AnalysisError;
 
-fn prepare(input: &FigureInput) -> Result<Scatter, String> {
+pub(super) fn prepare(input: &FigureInput) -> Result<Scatter, FigureError> {
     let groups = config_groups(&input.runs);
     let (ctx, models) = per_model(&groups);
     let pts: Vec<(String, f64, f64)> = models
@@ -21,10 +21,7 @@ fn prepare(input: &FigureInput) -> Result<Scatter, String> {
         })
         .collect();
     if pts.len() < 2 {
-        return Err(format!(
-            "{} model(s) with MACs/param and positive energy; need ≥ 2",
-            pts.len()
-        ));
+        return Err(FigureError::TooFewModels { found: pts.len() });
     }
     let (x, y): (Vec<f64>, Vec<f64>) = pts.iter().map(|p| (p.1, p.2)).unzip();
     let label = match stats::spearman(&x, &y) {

@@ -14,6 +14,7 @@ mod bars;
 mod batch;
 mod durations;
 mod epochs;
+mod error;
 mod macs;
 mod pareto;
 mod power;
@@ -33,6 +34,8 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::data::EnergyBasis;
 use crate::AnalysisError;
+
+pub use error::FigureError;
 
 static FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 static REGISTER: Once = Once::new();
@@ -60,12 +63,7 @@ pub fn width_px(width_in: f64) -> u32 {
 }
 
 /// Parses a figure width such as `3.5in`, `7in`, `88mm` or `8.9cm` into inches (1–20 in).
-pub fn parse_width(s: &str) -> Result<f64, greenbench_core::BoxError> {
-    parse_width_text(s).map_err(greenbench_core::BoxError::from)
-}
-
-/// [`parse_width`] with the message as text.
-fn parse_width_text(s: &str) -> Result<f64, String> {
+pub fn parse_width(s: &str) -> Result<f64, FigureError> {
     let t = s.trim();
     let (num, per_in) = if let Some(n) = t.strip_suffix("in") {
         (n, 1.0)
@@ -74,19 +72,18 @@ fn parse_width_text(s: &str) -> Result<f64, String> {
     } else if let Some(n) = t.strip_suffix("cm") {
         (n, 2.54)
     } else {
-        return Err(format!(
-            "figure width `{s}`: give a unit, e.g. 3.5in (single column), 7in (double column), 88mm"
-        ));
+        return Err(FigureError::WidthUnit { text: s.into() });
     };
-    let v: f64 = num
-        .trim()
-        .parse()
-        .map_err(|_| format!("figure width `{s}`: `{num}` is not a number"))?;
+    let v: f64 = num.trim().parse().map_err(|_| FigureError::WidthNumber {
+        text: s.into(),
+        number: num.into(),
+    })?;
     let inches = v / per_in;
     if !(1.0..=20.0).contains(&inches) {
-        return Err(format!(
-            "figure width `{s}` is {inches:.2} in; use 1–20 in (3.5in single column, 7in double column)"
-        ));
+        return Err(FigureError::WidthRange {
+            text: s.into(),
+            inches,
+        });
     }
     Ok(inches)
 }
@@ -147,16 +144,18 @@ pub(crate) trait Plot {
     /// Pixel size: the figure's own size, or its height for the given pixel width.
     fn size(&self, width: Option<u32>) -> (u32, u32);
     /// Draws on `root` (already filled white).
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>;
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), FigureError>;
 }
 
-/// Turns any displayable error into a String (plotters errors are generic over the backend).
+/// Turns a plotters error into [`FigureError::Draw`] (plotters errors are generic over the
+/// backend, so their text is kept).
 pub(crate) trait Ctx<T> {
-    fn ctx(self) -> Result<T, String>;
+    /// The error as [`FigureError::Draw`].
+    fn ctx(self) -> Result<T, FigureError>;
 }
 impl<T, E: std::fmt::Display> Ctx<T> for Result<T, E> {
-    fn ctx(self) -> Result<T, String> {
-        self.map_err(|e| e.to_string())
+    fn ctx(self) -> Result<T, FigureError> {
+        self.map_err(|e| FigureError::Draw(e.to_string()))
     }
 }
 
@@ -215,7 +214,10 @@ fn render(
     let size = plot.size(width_in.map(width_px));
     let fail = |path: &Path| {
         let path = path.to_path_buf();
-        move |message: String| AnalysisError::Figure { path, message }
+        move |e: FigureError| AnalysisError::Figure {
+            path,
+            message: e.to_string(),
+        }
     };
     {
         let root = BitMapBackend::new(&png, size).into_drawing_area();
@@ -254,11 +256,11 @@ pub(crate) fn emit<P: Plot>(
     name: &'static str,
     title: &'static str,
     input: &FigureInput,
-    plot: Result<P, String>,
+    plot: Result<P, FigureError>,
 ) -> Result<FigureOutcome, AnalysisError> {
     match plot {
         Ok(p) => render(dir, name, title, &p, input.width_in),
-        Err(why) => Ok(skipped(name, title, why)),
+        Err(why) => Ok(skipped(name, title, why.to_string())),
     }
 }
 
@@ -326,7 +328,7 @@ pub(crate) fn marker(i: usize) -> Marker {
 pub(crate) fn draw_legend_box<'a, DB, CT>(
     chart: &mut ChartContext<'a, DB, CT>,
     position: SeriesLabelPosition,
-) -> Result<(), String>
+) -> Result<(), FigureError>
 where
     DB: DrawingBackend + 'a,
     CT: CoordTranslate,
@@ -543,7 +545,7 @@ pub(crate) fn title_height(text: &str, width: u32) -> u32 {
 pub(crate) fn titled<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     text: &str,
-) -> Result<DrawingArea<DB, Shift>, String> {
+) -> Result<DrawingArea<DB, Shift>, FigureError> {
     let w = root.dim_in_pixel().0;
     let style: TextStyle = (FAMILY, TITLE_PX).into_font().into();
     let measure = |s: &str| {
@@ -576,11 +578,150 @@ mod tests {
         assert!(parse_width("3.5").unwrap_err().to_string().contains("unit"));
         assert!(parse_width("0.2in").is_err());
         assert!(parse_width("xin").is_err());
+        for (text, want, message) in [
+            (
+                "3.5",
+                FigureError::WidthUnit { text: "3.5".into() },
+                "figure width `3.5`: give a unit, e.g. 3.5in (single column), 7in (double column), 88mm",
+            ),
+            (
+                "xin",
+                FigureError::WidthNumber {
+                    text: "xin".into(),
+                    number: "x".into(),
+                },
+                "figure width `xin`: `x` is not a number",
+            ),
+            (
+                "0.2in",
+                FigureError::WidthRange {
+                    text: "0.2in".into(),
+                    inches: 0.2,
+                },
+                "figure width `0.2in` is 0.20 in; use 1–20 in (3.5in single column, 7in double column)",
+            ),
+        ] {
+            let e = parse_width(text).unwrap_err();
+            assert_eq!(e, want);
+            assert_eq!(e.to_string(), message);
+        }
         // The smallest text's em at the drawing's px per inch is ≥ 7 pt.
         for w in [3.5, 7.0] {
             let px_per_pt = width_px(w) as f64 / (w * 72.0);
             assert!(MIN_TEXT_PX / px_per_pt >= 7.0, "{w} in");
         }
+    }
+
+    fn no_runs() -> FigureInput<'static> {
+        FigureInput {
+            runs: Vec::new(),
+            basis: EnergyBasis::Raw,
+            quality: "measured".into(),
+            cv_predictions: Vec::new(),
+            width_in: None,
+            cv_note: None,
+            search: None,
+        }
+    }
+
+    #[test]
+    fn figures_without_their_data_say_why_with_a_typed_reason() {
+        let input = no_runs();
+        assert_eq!(
+            durations::prepare(&input).err(),
+            Some(FigureError::NoOkRuns)
+        );
+        assert_eq!(
+            power::prepare(&input).err(),
+            Some(FigureError::NoComponentPower)
+        );
+        assert_eq!(
+            power_vs_util::prepare(&input).err(),
+            Some(FigureError::NoUtilisation)
+        );
+        assert_eq!(epochs::prepare(&input).err(), Some(FigureError::NoEpochs));
+        assert_eq!(
+            macs::prepare(&input).err(),
+            Some(FigureError::TooFewModels { found: 0 })
+        );
+        assert_eq!(
+            batch::prepare(&input).err(),
+            Some(FigureError::SingleBatchSize)
+        );
+        assert_eq!(
+            pareto::prepare(&input).err(),
+            Some(FigureError::TooFewConfigurations { found: 0 })
+        );
+        assert_eq!(
+            predicted::prepare(&input).err(),
+            Some(FigureError::TooFewPredictions { found: 0 })
+        );
+        let noted = FigureInput {
+            cv_note: Some("one model only".into()),
+            ..no_runs()
+        };
+        assert_eq!(
+            predicted::prepare(&noted).err(),
+            Some(FigureError::NoPredictions {
+                why: "one model only".into()
+            })
+        );
+        assert_eq!(search::prepare(&input).err(), Some(FigureError::NotASearch));
+    }
+
+    /// The text a report prints after "skipped:" for each figure (reports are compared byte for
+    /// byte, so these must not change).
+    #[test]
+    fn skipped_figures_keep_the_reports_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let skipped: Vec<(&str, String)> = write_all(dir.path(), &no_runs())
+            .unwrap()
+            .into_iter()
+            .map(|f| (f.name, f.skipped.unwrap_or_default()))
+            .collect();
+        let want = [
+            ("durations", "no ok runs"),
+            ("power", "no run recorded average power per component"),
+            (
+                "power_vs_util",
+                "no run recorded utilisation together with average power (gpu_util_mean/cpu_util_mean)",
+            ),
+            ("epochs", "no run recorded per-epoch figures"),
+            (
+                "energy_vs_macs_per_param",
+                "0 model(s) with MACs/param and positive energy; need ≥ 2",
+            ),
+            ("energy_vs_batch_size", "every model ran a single batch size"),
+            (
+                "pareto",
+                "0 configuration(s) with accuracy and positive energy; need ≥ 2",
+            ),
+            (
+                "predicted_vs_measured",
+                "0 cross-validated prediction(s) with positive energy; the figure needs ≥ 2",
+            ),
+            (
+                "search",
+                "not a search (a grid sweep trains every configuration to the same epochs)",
+            ),
+        ];
+        assert_eq!(
+            skipped,
+            want.iter()
+                .map(|(n, w)| (*n, w.to_string()))
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(
+            FigureError::NoPredictions {
+                why: "one model only".into()
+            }
+            .to_string(),
+            "no cross-validated predictions: one model only"
+        );
+        assert_eq!(
+            FigureError::NoSearchCurves.to_string(),
+            "no configuration recorded per-epoch validation accuracy with energy"
+        );
     }
 
     #[test]

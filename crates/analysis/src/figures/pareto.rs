@@ -5,13 +5,13 @@ use std::path::Path;
 use plotters::prelude::*;
 
 use super::scatter::{emit_scatter, Scatter, Series};
-use super::{truncate, FigureInput, FigureOutcome};
+use super::{truncate, FigureError, FigureInput, FigureOutcome};
 use crate::data;
 use crate::groups::config_groups;
 use crate::pareto::pareto_front;
 use crate::AnalysisError;
 
-fn prepare(input: &FigureInput) -> Result<Scatter, String> {
+pub(super) fn prepare(input: &FigureInput) -> Result<Scatter, FigureError> {
     let groups = config_groups(&input.runs);
     let source = data::AccuracySource::choose(&input.runs);
     let pts: Vec<(String, f64, f64)> = groups
@@ -29,10 +29,7 @@ fn prepare(input: &FigureInput) -> Result<Scatter, String> {
         })
         .collect();
     if pts.len() < 2 {
-        return Err(format!(
-            "{} configuration(s) with accuracy and positive energy; need ≥ 2",
-            pts.len()
-        ));
+        return Err(FigureError::TooFewConfigurations { found: pts.len() });
     }
     let pairs: Vec<(f64, f64)> = pts.iter().map(|p| (p.1, p.2)).collect();
     let front = pareto_front(&pairs);

@@ -7,18 +7,18 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::bars::{draw_hbars, height, HBars};
-use super::{color, emit, FigureInput, FigureOutcome, Plot};
+use super::{color, emit, FigureError, FigureInput, FigureOutcome, Plot};
 use crate::groups::{config_groups, per_model};
 use crate::AnalysisError;
 
-struct Power {
+pub(super) struct Power {
     title: String,
     names: Vec<String>,
     values: Vec<Vec<Option<f64>>>,
     series: Vec<(&'static str, RGBColor)>,
 }
 
-fn prepare(input: &FigureInput) -> Result<Power, String> {
+pub(super) fn prepare(input: &FigureInput) -> Result<Power, FigureError> {
     let groups = config_groups(&input.runs);
     let (ctx, models) = per_model(&groups);
     let comps: Vec<Component> = Component::ALL
@@ -30,7 +30,7 @@ fn prepare(input: &FigureInput) -> Result<Power, String> {
         })
         .collect();
     if comps.is_empty() {
-        return Err("no run recorded average power per component".into());
+        return Err(FigureError::NoComponentPower);
     }
     let names = models.iter().map(|g| g.model.clone()).collect();
     let values = models
@@ -74,7 +74,7 @@ impl Plot for Power {
             super::title_height(&self.title, w) + height(self.names.len()),
         )
     }
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), FigureError> {
         let root = super::titled(root, &self.title)?;
         draw_hbars(
             &root,

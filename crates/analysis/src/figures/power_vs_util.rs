@@ -3,11 +3,11 @@
 use std::path::Path;
 
 use super::scatter::{emit_scatter, Scatter, Series};
-use super::{FigureInput, FigureOutcome};
+use super::{FigureError, FigureInput, FigureOutcome};
 use crate::stats;
 use crate::AnalysisError;
 
-fn prepare(input: &FigureInput) -> Result<Scatter, String> {
+pub(super) fn prepare(input: &FigureInput) -> Result<Scatter, FigureError> {
     let gpu: Vec<(f64, f64)> = input
         .runs
         .iter()
@@ -29,10 +29,7 @@ fn prepare(input: &FigureInput) -> Result<Scatter, String> {
     } else if !cpu.is_empty() {
         ("CPU", cpu)
     } else {
-        return Err(
-            "no run recorded utilisation together with average power (gpu_util_mean/cpu_util_mean)"
-                .into(),
-        );
+        return Err(FigureError::NoUtilisation);
     };
     let (x, y): (Vec<f64>, Vec<f64>) = points.iter().copied().unzip();
     let r = match stats::pearson(&x, &y) {

@@ -5,11 +5,11 @@ use std::path::Path;
 use plotters::prelude::*;
 
 use super::scatter::{emit_scatter, Scatter, Series};
-use super::{FigureInput, FigureOutcome};
+use super::{FigureError, FigureInput, FigureOutcome};
 use crate::data;
 use crate::AnalysisError;
 
-fn prepare(input: &FigureInput) -> Result<Scatter, String> {
+pub(super) fn prepare(input: &FigureInput) -> Result<Scatter, FigureError> {
     let pts: Vec<(f64, f64)> = input
         .cv_predictions
         .iter()
@@ -18,11 +18,8 @@ fn prepare(input: &FigureInput) -> Result<Scatter, String> {
         .collect();
     if pts.len() < 2 {
         return Err(match &input.cv_note {
-            Some(why) => format!("no cross-validated predictions: {why}"),
-            None => format!(
-                "{} cross-validated prediction(s) with positive energy; the figure needs ≥ 2",
-                pts.len()
-            ),
+            Some(why) => FigureError::NoPredictions { why: why.clone() },
+            None => FigureError::TooFewPredictions { found: pts.len() },
         });
     }
     let lo = pts

@@ -11,8 +11,8 @@ use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 
 use super::{
-    axis_font, emit, lin_range, log_range, marker_element, short, tick_font, Ctx, FigureInput,
-    FigureOutcome, Marker, Plot, NARROW_PX,
+    axis_font, emit, lin_range, log_range, marker_element, short, tick_font, Ctx, FigureError,
+    FigureInput, FigureOutcome, Marker, Plot, NARROW_PX,
 };
 use crate::AnalysisError;
 
@@ -117,7 +117,7 @@ impl Plot for FixedSize {
             (w, plot_h)
         }
     }
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), FigureError> {
         self.scatter.draw(root)
     }
 }
@@ -129,7 +129,7 @@ pub(crate) fn emit_scatter(
     name: &'static str,
     title: &'static str,
     size: (u32, u32),
-    scatter: Result<Scatter, String>,
+    scatter: Result<Scatter, FigureError>,
 ) -> Result<FigureOutcome, AnalysisError> {
     emit(
         dir,
@@ -166,7 +166,7 @@ pub(crate) fn legend_grid<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     series: &[&Series],
     top: i32,
-) -> Result<(), String> {
+) -> Result<(), FigureError> {
     let cols = legend_cols(area.dim_in_pixel().0);
     let font = tick_font();
     for (i, s) in series.iter().enumerate() {
@@ -366,7 +366,10 @@ impl Scatter {
 
     /// Draws on `area`, choosing log or linear axes; an outside legend goes right of the plot,
     /// or below it when the area is narrow.
-    pub fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), String> {
+    pub fn draw<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+    ) -> Result<(), FigureError> {
         if self.legend_outside && self.labelled() > 0 {
             let (w, h) = area.dim_in_pixel();
             if w < NARROW_PX {
@@ -386,7 +389,7 @@ impl Scatter {
     pub(crate) fn legend_below<DB: DrawingBackend>(
         &self,
         area: &DrawingArea<DB, Shift>,
-    ) -> Result<(), String> {
+    ) -> Result<(), FigureError> {
         let v: Vec<&Series> = self.series.iter().filter(|s| !s.label.is_empty()).collect();
         legend_grid(area, &v, 12)
     }
@@ -395,7 +398,7 @@ impl Scatter {
     pub(crate) fn side_legend<DB: DrawingBackend>(
         &self,
         area: &DrawingArea<DB, Shift>,
-    ) -> Result<(), String> {
+    ) -> Result<(), FigureError> {
         let v: Vec<&Series> = self.series.iter().filter(|s| !s.label.is_empty()).collect();
         let (w, h) = area.dim_in_pixel();
         let col = area.clone().shrink((0, 0), (LEGEND_W.min(w), h));
@@ -406,7 +409,7 @@ impl Scatter {
     pub(crate) fn draw_plot<DB: DrawingBackend>(
         &self,
         area: &DrawingArea<DB, Shift>,
-    ) -> Result<(), String> {
+    ) -> Result<(), FigureError> {
         let xs = self.all().map(|p| p.0);
         let ys = self.all().map(|p| p.1);
         let xr = if self.x_log {
@@ -420,7 +423,7 @@ impl Scatter {
             lin_range(ys, self.y_zero)
         };
         let (Some(xr), Some(yr)) = (xr, yr) else {
-            return Err("no finite points to draw".into());
+            return Err(FigureError::NoFinitePoints);
         };
         let xk = self.x_ticks.clone().unwrap_or_else(|| log_ticks(&xr));
         let yk = log_ticks(&yr);
@@ -494,7 +497,7 @@ impl Scatter {
         &self,
         chart: &mut ChartContext<DB, Cartesian2d<XT, YT>>,
         decimals: (usize, usize, usize),
-    ) -> Result<(), String>
+    ) -> Result<(), FigureError>
     where
         DB: DrawingBackend,
         XT: Ranged<ValueType = f64> + ValueFormatter<f64>,
@@ -522,7 +525,7 @@ impl Scatter {
         xr: X,
         yr: Y,
         decimals: (usize, usize, usize),
-    ) -> Result<(), String>
+    ) -> Result<(), FigureError>
     where
         DB: DrawingBackend,
         X: AsRangedCoord<Value = f64>,
@@ -619,7 +622,7 @@ fn place_labels(boxes: &[LabelBox]) -> Vec<(i32, i32)> {
 fn draw_series<'a, 'c, DB, CT>(
     chart: &'c mut ChartContext<'a, DB, CT>,
     s: &Series,
-) -> Result<&'c mut SeriesAnno<'a, DB>, String>
+) -> Result<&'c mut SeriesAnno<'a, DB>, FigureError>
 where
     DB: DrawingBackend,
     CT: CoordTranslate<From = (f64, f64)>,
@@ -644,7 +647,7 @@ fn draw_markers<'a, 'c, DB, CT>(
     shape: Marker,
     r: i32,
     c: RGBColor,
-) -> Result<&'c mut SeriesAnno<'a, DB>, String>
+) -> Result<&'c mut SeriesAnno<'a, DB>, FigureError>
 where
     DB: DrawingBackend,
     CT: CoordTranslate<From = (f64, f64)>,
@@ -719,6 +722,21 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn a_scatter_without_finite_points_is_a_typed_error() {
+        let mut svg = String::new();
+        let root = SVGBackend::with_string(&mut svg, (200, 100)).into_drawing_area();
+        let empty = Scatter {
+            series: vec![Series::nth(0, "x".into(), vec![(f64::NAN, 1.0)])],
+            ..Default::default()
+        };
+        assert_eq!(empty.draw(&root), Err(FigureError::NoFinitePoints));
+        assert_eq!(
+            FigureError::NoFinitePoints.to_string(),
+            "no finite points to draw"
+        );
+    }
 
     #[test]
     fn tick_labels_follow_the_axis_kind() {

@@ -7,7 +7,7 @@ use std::path::Path;
 use plotters::prelude::*;
 
 use super::scatter::{emit_scatter, Scatter, Series};
-use super::{FigureInput, FigureOutcome};
+use super::{FigureError, FigureInput, FigureOutcome};
 use crate::search::SearchSummary;
 use crate::AnalysisError;
 use greenbench_core::Strategy;
@@ -73,15 +73,13 @@ fn series(s: &SearchSummary, unit_j: f64) -> Vec<Series> {
         .collect()
 }
 
-fn prepare(input: &FigureInput) -> Result<Scatter, String> {
+pub(super) fn prepare(input: &FigureInput) -> Result<Scatter, FigureError> {
     let Some(s) = input
         .search
         .as_ref()
         .filter(|s| s.config.strategy != Strategy::Grid)
     else {
-        return Err(
-            "not a search (a grid sweep trains every configuration to the same epochs)".into(),
-        );
+        return Err(FigureError::NotASearch);
     };
     let most_j = s
         .configurations
@@ -96,7 +94,7 @@ fn prepare(input: &FigureInput) -> Result<Scatter, String> {
     };
     let series = series(s, unit_j);
     if series.is_empty() {
-        return Err("no configuration recorded per-epoch validation accuracy with energy".into());
+        return Err(FigureError::NoSearchCurves);
     }
     let chosen = s
         .chosen
