@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use greenbench_core::grid::{self, IntensitySeries};
 use greenbench_core::record::RunRecord;
 use greenbench_core::BoxError;
-use greenbench_core::CarbonConfig;
+use greenbench_core::{CarbonConfig, Manifest};
 use serde::Serialize;
 
 /// The carbon settings of a sweep and where they came from.
@@ -91,27 +91,21 @@ impl CarbonSettings {
     /// `config` field, or a config without `[carbon]`, gives the defaults (and says so). An
     /// `intensity_csv` is looked for as given (absolute), in the sweep folder `dir`, and beside
     /// the config file named by the manifest's `config_path` (relative to the current folder).
-    pub fn from_manifest(manifest: &serde_json::Value, dir: &Path) -> Result<Self, BoxError> {
+    pub fn from_manifest(manifest: &Manifest, dir: &Path) -> Result<Self, BoxError> {
         Self::from_manifest_text(manifest, dir).map_err(BoxError::from)
     }
 
     /// [`CarbonSettings::from_manifest`] with the message as text.
-    fn from_manifest_text(manifest: &serde_json::Value, dir: &Path) -> Result<Self, String> {
-        match manifest.get("config") {
-            None | Some(serde_json::Value::Null) => Ok(Self::default_with_source(
+    fn from_manifest_text(manifest: &Manifest, dir: &Path) -> Result<Self, String> {
+        let Some(text) = manifest.config_text() else {
+            return Ok(Self::default_with_source(
                 "default: manifest.json has no `config` field",
-            )),
-            Some(serde_json::Value::String(text)) => {
-                let config_dir = manifest
-                    .get("config_path")
-                    .and_then(|p| p.as_str())
-                    .and_then(|p| Path::new(p).parent().map(Path::to_path_buf));
-                Self::from_config_text_in(text, &[Some(dir.to_path_buf()), config_dir])
-            }
-            Some(_) => {
-                Err("field `config` is not a string (expected the sweep TOML as given)".into())
-            }
-        }
+            ));
+        };
+        let config_dir = Path::new(&manifest.config_path)
+            .parent()
+            .map(Path::to_path_buf);
+        Self::from_config_text_in(text, &[Some(dir.to_path_buf()), config_dir])
     }
 
     /// Reads `[carbon]` (or an inline `carbon = {…}`) from sweep TOML text; a relative
@@ -250,25 +244,32 @@ mod tests {
         assert!((CarbonSettings::default().grams(3.6e6) - 475.0).abs() < 1e-9);
     }
 
+    fn manifest(v: serde_json::Value) -> Manifest {
+        serde_json::from_value(v).unwrap()
+    }
+
     #[test]
     fn reads_carbon_from_manifest_config_text() {
         let m = serde_json::json!({"config": "name = \"q\"\ncarbon = { intensity_g_per_kwh = 56.0, pue = 1.2 }\n"});
-        let c = CarbonSettings::from_manifest(&m, Path::new(".")).unwrap();
+        let c = CarbonSettings::from_manifest(&manifest(m), Path::new(".")).unwrap();
         assert_eq!((c.intensity_g_per_kwh, c.pue), (56.0, 1.2));
         let m = serde_json::json!({"config": "name = \"q\"\n[carbon]\npue = 1.1\n"});
-        let c = CarbonSettings::from_manifest(&m, Path::new(".")).unwrap();
+        let c = CarbonSettings::from_manifest(&manifest(m), Path::new(".")).unwrap();
         assert_eq!((c.intensity_g_per_kwh, c.pue), (475.0, 1.1));
-        let c = CarbonSettings::from_manifest(&serde_json::json!({"host": {}}), Path::new("."))
-            .unwrap();
+        let c = CarbonSettings::from_manifest(
+            &manifest(serde_json::json!({"sweep": "q"})),
+            Path::new("."),
+        )
+        .unwrap();
         assert_eq!(c.intensity_g_per_kwh, 475.0);
         assert!(c.source.contains("no `config`"));
         assert!(CarbonSettings::from_manifest(
-            &serde_json::json!({"config": "carbon = ["}),
+            &manifest(serde_json::json!({"config": "carbon = ["})),
             Path::new(".")
         )
         .is_err());
         let e = CarbonSettings::from_manifest(
-            &serde_json::json!({"config": "[carbon]\npue = 0.5\n"}),
+            &manifest(serde_json::json!({"config": "[carbon]\npue = 0.5\n"})),
             Path::new("."),
         );
         assert!(e.unwrap_err().to_string().contains("pue"));
@@ -282,7 +283,7 @@ mod tests {
             ("pue = inf", "pue"),
         ] {
             let m = serde_json::json!({ "config": format!("[carbon]\n{carbon}\n") });
-            let e = CarbonSettings::from_manifest(&m, Path::new("."))
+            let e = CarbonSettings::from_manifest(&manifest(m), Path::new("."))
                 .map(|c| format!("{} g/kWh × PUE {}", c.intensity_g_per_kwh, c.pue))
                 .unwrap_err()
                 .to_string();

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use greenbench_core::record::{one_per_run_id, read_records, EpochRecord, RunRecord};
-use greenbench_core::{ComponentEnergy, Quality, RunStatus};
+use greenbench_core::{ComponentEnergy, CoreError, Manifest, Quality, RunStatus};
 use serde::Serialize;
 
 use crate::carbon::CarbonSettings;
@@ -120,7 +120,7 @@ pub struct Sweep {
     /// Every record of `runs.jsonl`, in file order.
     pub records: Vec<RunRecord>,
     /// `manifest.json`, if present.
-    pub manifest: Option<serde_json::Value>,
+    pub manifest: Option<Manifest>,
     /// Carbon intensity and PUE.
     pub carbon: CarbonSettings,
     /// Records dropped because another record of the same run id was kept (an `ok` one wins,
@@ -142,17 +142,15 @@ impl Sweep {
         }
         let (records, duplicates_dropped) = one_per_run_id(read_records(&runs)?);
         let mpath = dir.join("manifest.json");
-        let manifest = if mpath.is_file() {
-            let text = std::fs::read_to_string(&mpath)
-                .map_err(|e| AnalysisError::io("reading", &mpath, e))?;
-            let v: serde_json::Value =
-                serde_json::from_str(&text).map_err(|e| AnalysisError::Manifest {
+        let manifest = match Manifest::read(&mpath) {
+            Ok(m) => m,
+            Err(CoreError::Manifest { message, .. }) => {
+                return Err(AnalysisError::Manifest {
                     path: mpath.clone(),
-                    message: format!("not JSON: {e}"),
-                })?;
-            Some(v)
-        } else {
-            None
+                    message: format!("not a greenbench manifest: {message}"),
+                })
+            }
+            Err(e) => return Err(e.into()),
         };
         let mut carbon = match &manifest {
             Some(m) => {
@@ -167,7 +165,7 @@ impl Sweep {
         };
         let missing_runs = manifest
             .as_ref()
-            .and_then(expected_runs)
+            .and_then(Manifest::expected_runs)
             .map(|n| n.saturating_sub(records.len()));
         carbon
             .resolve_runs(&records)
@@ -188,20 +186,6 @@ impl Sweep {
     /// Runs with status `ok` and a training record: the only ones that enter statistics.
     pub fn ok_runs(&self) -> Vec<&RunRecord> {
         ok_runs(&self.records)
-    }
-}
-
-/// How many runs a sweep folder's manifest expects: its shard's share of `total_runs`, or
-/// `total_runs` for a whole (or merged) sweep.
-fn expected_runs(m: &serde_json::Value) -> Option<usize> {
-    let total = m.get("total_runs")?.as_u64()? as usize;
-    match m.get("shard").filter(|s| !s.is_null()) {
-        Some(s) => {
-            let i = s.get("index")?.as_u64()? as usize;
-            let n = s.get("count")?.as_u64()? as usize;
-            (n > 0).then(|| (0..total).filter(|p| p % n == i).count())
-        }
-        None => Some(total),
     }
 }
 

@@ -293,8 +293,8 @@ fn compare_grid(
 /// `idle_power_w` and `idle_power_end_w`), with the change in percent.
 fn idle_drift(sweep: &Sweep) -> Option<String> {
     let m = sweep.manifest.as_ref()?;
-    let before = m.get("idle_power_w")?.get("total_w")?.as_f64()?;
-    let after = m.get("idle_power_end_w")?.get("total_w")?.as_f64()?;
+    let before = m.idle_power_w.total_w?;
+    let after = m.idle_power_end_w.as_ref()?.total_w?;
     let change = if before > 0.0 {
         format!(" ({:+.1} %)", (after / before - 1.0) * 100.0)
     } else {

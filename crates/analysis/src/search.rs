@@ -165,12 +165,7 @@ pub struct SearchConfigError {
 /// The `[search]` table of a sweep's manifest config, or why it cannot be read; `Ok(None)` when
 /// there is no manifest or no config in it (nothing says it was a search).
 pub fn search_config(sweep: &Sweep) -> Result<Option<SearchConfig>, SearchConfigError> {
-    let Some(text) = sweep
-        .manifest
-        .as_ref()
-        .and_then(|m| m.get("config"))
-        .and_then(|c| c.as_str())
-    else {
+    let Some(text) = sweep.manifest.as_ref().and_then(|m| m.config_text()) else {
         return Ok(None);
     };
     let manifest = sweep.dir.join("manifest.json");
@@ -509,7 +504,10 @@ mod tests {
     fn a_config_that_does_not_parse_is_a_typed_error_naming_the_manifest() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/search-digits");
         let mut sweep = Sweep::load(&dir).unwrap();
-        sweep.manifest = Some(serde_json::json!({ "config": "name = [" }));
+        sweep.manifest = Some(greenbench_core::Manifest {
+            config: "name = [".into(),
+            ..Default::default()
+        });
         let e: SearchConfigError = search_config(&sweep).unwrap_err();
         let manifest = dir.join("manifest.json");
         assert_eq!(e.manifest, manifest);

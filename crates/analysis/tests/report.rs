@@ -261,7 +261,7 @@ fn missing_folder_and_bad_line_are_named() {
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("manifest.json") && err.contains("not JSON"),
+        err.contains("manifest.json") && err.contains("not a greenbench manifest"),
         "{err}"
     );
     // An empty sweep is a report, not an error.

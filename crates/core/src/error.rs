@@ -61,6 +61,14 @@ pub enum CoreError {
     /// A file could not be read or written.
     #[error(transparent)]
     Io(#[from] IoError),
+    /// A manifest.json could not be parsed.
+    #[error("{}: not a greenbench manifest: {message}", path.display())]
+    Manifest {
+        /// The manifest file.
+        path: PathBuf,
+        /// What serde said (the field and what it expected).
+        message: String,
+    },
     /// A record line could not be parsed.
     #[error("{}:{line}: not a valid greenbench record: {message}", path.display())]
     Record {

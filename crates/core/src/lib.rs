@@ -16,12 +16,14 @@ pub mod device;
 pub mod energy;
 pub mod error;
 pub mod grid;
+pub mod manifest;
 pub mod metering;
 pub mod power_bound;
 pub mod protocol;
 pub mod record;
 pub mod rng;
 pub mod search;
+pub mod shard;
 pub mod spec;
 pub mod units;
 
@@ -34,7 +36,9 @@ pub use energy::{Component, ComponentEnergy, ComponentPower, EnergyReading, Qual
 pub use error::{
     BoxError, ConfigError, CoreError, GridError, IntensityRowError, IoError, RecordError,
 };
+pub use manifest::Manifest;
 pub use metering::{PhaseMeter, PowerCap, TraceStats};
 pub use record::{RunRecord, RunStatus, SCHEMA_VERSION};
+pub use shard::{Shard, ShardParseError};
 pub use spec::{Continuation, RunSpec};
 pub use units::{Joules, Seconds, Watts};

@@ -6,9 +6,10 @@ use greenbench_core::energy::ComponentPower;
 use greenbench_core::{BoxError, SweepConfig};
 
 use crate::error::RunnerError;
-use crate::manifest::Manifest;
+use crate::manifest::write_manifest;
 use crate::options::SweepOptions;
 use crate::progress::{say, Progress, ProgressMode};
+use greenbench_core::Manifest;
 
 /// Measures the idle baseline of a new folder (a continued one keeps its own), writes the
 /// manifest and returns it.
@@ -54,7 +55,7 @@ pub(crate) fn start_manifest(
             .map_or(now.clone(), |m| m.created_at.clone()),
         updated_at: now,
     };
-    manifest.write(&opts.out.join("manifest.json"))?;
+    write_manifest(&manifest, &opts.out.join("manifest.json"))?;
     Ok(manifest)
 }
 
@@ -79,7 +80,7 @@ pub(crate) fn remeasure_idle(
     match idle(secs) {
         Ok(p) => {
             manifest.idle_power_end_w = Some(p);
-            manifest.write(&opts.out.join("manifest.json"))
+            write_manifest(manifest, &opts.out.join("manifest.json"))
         }
         Err(e) => {
             progress.println(&format!(

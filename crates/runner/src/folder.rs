@@ -8,8 +8,8 @@ use greenbench_core::record::RunRecord;
 use greenbench_core::SweepConfig;
 
 use crate::error::RunnerError;
-use crate::manifest::Manifest;
 use crate::records::recorded;
+use greenbench_core::Manifest;
 
 /// Sub-folder of a halving search's training checkpoints (one safetensors file per run).
 pub const CHECKPOINTS: &str = "checkpoints";

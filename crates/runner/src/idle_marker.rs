@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{io, RunnerError};
 use crate::lock::LOCK_FILE;
-use crate::shard::Shard;
+use greenbench_core::Shard;
 
 /// Name of the marker file inside a sweep folder, present while the sweep measures idle power.
 pub const IDLE_MARKER: &str = ".idle-measurement.json";

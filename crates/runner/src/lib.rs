@@ -20,7 +20,6 @@ mod options;
 mod progress;
 mod records;
 mod rungs;
-mod shard;
 mod slurm;
 mod status;
 mod sweep;
@@ -31,10 +30,11 @@ pub use baseline::worker_env;
 pub use budget::{refusal, Spent, UPPER_FACTOR};
 pub use error::RunnerError;
 pub use folder::{check_paths, CHECKPOINTS};
+pub use greenbench_core::{Manifest, Shard};
 pub use host::{host_info, hostname};
 pub use idle_marker::{IdleMarker, ShownMarker, IDLE_MARKER};
 pub use lock::{current_holder, FolderLock, LOCK_FILE};
-pub use manifest::Manifest;
+pub use manifest::write_manifest;
 pub use merge::{
     merge, EmptyShard, HostEntry, MergeError, MergeInfo, MergeReport, MergedManifest, MissingRun,
     ShardEntry,
@@ -45,7 +45,6 @@ pub use records::{attempts_before, recorded, write_atomic, RecordsWriter};
 pub use rungs::{
     brackets, configuration_energy_j, next_rung_runs, planned_runs, rung_decision, RungDecision,
 };
-pub use shard::Shard;
 pub use slurm::{sh_quote, SlurmJob};
 pub use status::{sweep_status, BestRun, IdleMeasurement, RunningRun, SweepStatus};
 pub use sweep::{owned_runs, run_sweep, SweepSummary};

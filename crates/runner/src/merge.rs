@@ -21,9 +21,9 @@ use greenbench_core::error::io;
 use greenbench_core::record::{read_record_lines, HostInfo};
 use greenbench_core::{ComponentPower, CoreError, RunSpec, SweepConfig};
 
-use crate::manifest::Manifest;
-use crate::shard::Shard;
 use crate::RunnerError;
+use greenbench_core::Manifest;
+use greenbench_core::Shard;
 
 /// Why a merge was refused or failed.
 #[derive(Debug, Error)]
@@ -280,7 +280,9 @@ fn read_inputs(inputs: &[PathBuf]) -> Result<(Vec<Input>, Vec<EmptyShard>), Merg
     let mut shards_in: Vec<Input> = Vec::with_capacity(inputs.len());
     let mut bare: Vec<&PathBuf> = Vec::new();
     for dir in inputs {
-        let Some(manifest) = Manifest::read(&dir.join("manifest.json"))? else {
+        let Some(manifest) =
+            Manifest::read(&dir.join("manifest.json")).map_err(RunnerError::from)?
+        else {
             bare.push(dir);
             continue;
         };

@@ -8,7 +8,7 @@ use greenbench_core::record::HostInfo;
 use greenbench_core::Catalog;
 
 use crate::progress::ProgressMode;
-use crate::shard::Shard;
+use greenbench_core::Shard;
 
 /// How to run a sweep.
 pub struct SweepOptions {

@@ -14,10 +14,10 @@ use crate::budget::Spent;
 use crate::error::RunnerError;
 use crate::idle_marker::IdleMarker;
 use crate::lock::current_holder;
-use crate::manifest::Manifest;
 use crate::progress::describe;
 use crate::records::recorded;
 use crate::rungs::{brackets, configuration_energy_j, next_rung_runs, planned_runs};
+use greenbench_core::Manifest;
 
 /// A trace line older than this is not "live power" any more.
 const LIVE_POWER_MAX_AGE_S: f64 = 10.0;

@@ -16,14 +16,14 @@ use crate::budget::{refusal, Spent};
 use crate::error::{io, RunnerError};
 use crate::folder::{check_output_folder, FolderContents, CHECKPOINTS};
 use crate::lock::FolderLock;
-use crate::manifest::Manifest;
 use crate::options::SweepOptions;
 use crate::progress::{say, Progress};
 use crate::records::{attempts_before, RecordsWriter};
 use crate::rungs::prune_checkpoints;
 use crate::rungs::{brackets, planned_runs, rung_decision, RungDecision};
-use crate::shard::Shard;
 use crate::worker_process::{base_record, run_one};
+use greenbench_core::Manifest;
+use greenbench_core::Shard;
 
 /// Outcome of a sweep.
 #[derive(Debug, Clone, Default)]

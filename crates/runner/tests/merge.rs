@@ -45,7 +45,7 @@ fn shard_folder(
         total_w: Some(hostname.len() as f64),
         ..Default::default()
     };
-    Manifest {
+    let manifest = Manifest {
         greenbench_version: "test".into(),
         sweep: cfg.name.clone(),
         config_path: "configs/t.toml".into(),
@@ -62,9 +62,8 @@ fn shard_folder(
         environment: Default::default(),
         created_at: "2025-01-01T00:00:00Z".into(),
         updated_at: "2025-01-01T00:00:00Z".into(),
-    }
-    .write(&dir.join("manifest.json"))
-    .unwrap();
+    };
+    greenbench_runner::write_manifest(&manifest, &dir.join("manifest.json")).unwrap();
     let mut w = RecordsWriter::open(&dir.join("runs.jsonl")).unwrap();
     for &p in positions {
         let spec = specs[p].clone();
