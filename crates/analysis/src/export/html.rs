@@ -244,7 +244,11 @@ fn page_head(h: &mut String, input: &HtmlInput) {
 
 /// The correlation table: each pair beside the paper's figure, the quoted coefficient in bold.
 fn correlation_table(h: &mut String, study: &[PairResult]) {
-    h.push_str("<h2>Correlations beside the paper</h2>\n<p>Pearson r and Spearman ρ with n, two-sided p (exact permutation for n ≤ 10, else the t approximation) and 95 % percentile-bootstrap interval; the coefficient the paper quotes is in bold.</p>\n");
+    let _ = writeln!(
+        h,
+        "<h2>Correlations beside the paper</h2>\n<p>Pearson r and Spearman ρ with n, two-sided p (exact permutation for n ≤ {}, else the t approximation) and 95 % percentile-bootstrap interval; the coefficient the paper quotes is in bold.</p>",
+        crate::resample::EXACT_MAX_N
+    );
     h.push_str(&crate::table::html::render(
         &crate::table::correlations::build(study),
         "correlations",
