@@ -353,4 +353,82 @@ mod tests {
         );
         assert_eq!(plain_text(&Cell::number(None, Digits::Exact)), "—");
     }
+
+    /// A text column, a flagged estimate shown everywhere, a number only LaTeX shows and a note
+    /// only Markdown and HTML show.
+    fn sample() -> Table {
+        let mut r = Number::new(Some(0.5), Digits::Decimals(3)).flagged(true);
+        r.interval = Some(Interval::Bounds { lo: 0.25, hi: 0.75 });
+        r.test = Some(Test {
+            n: 5,
+            p: 0.04,
+            method: "exact".into(),
+        });
+        Table {
+            columns: vec![
+                Column::new("name", "name", ColumnKind::Text),
+                Column::new("r", "$r$", ColumnKind::Estimate),
+                Column::new("n", "$n$", ColumnKind::Number).only(Formats::LatexOnly),
+                Column::new("note", "note", ColumnKind::Text).only(Formats::MarkupOnly),
+            ],
+            rows: vec![
+                vec![
+                    Cell::text("a_b <c>"),
+                    Cell::Number(r),
+                    Cell::number(Some(5.0), Digits::Exact),
+                    Cell::text("fine"),
+                ],
+                vec![
+                    Cell::text("x"),
+                    Cell::Number(Number {
+                        value: Value::NotComputed("too few points".into()),
+                        ..Number::new(None, Digits::Decimals(3))
+                    }),
+                    Cell::number(None, Digits::Exact),
+                    Cell::text("—"),
+                ],
+            ],
+        }
+    }
+
+    #[test]
+    fn one_table_renders_in_each_format() {
+        let t = sample();
+        assert_eq!(
+            markdown::render(&t),
+            "| name | r | note |\n|---|---|---|\n\
+             | a_b <c> | **0.500 (n = 5, p = 0.040 exact, 95 % CI [0.25, 0.75])** | fine |\n\
+             | x | too few points | — |\n"
+        );
+        assert_eq!(
+            html::render(&t, "t"),
+            "<table id=t><thead><tr><th>name</th><th>r</th><th>note</th></tr></thead><tbody>\n\
+             <tr><td>a_b &lt;c&gt;</td><td><b>0.500 (n = 5, p = 0.040 exact, 95 % CI [0.25, 0.75])</b></td><td>fine</td></tr>\n\
+             <tr><td>x</td><td>too few points</td><td>—</td></tr>\n</tbody></table>\n"
+        );
+        let tex = latex::render(
+            &t,
+            &latex::Float {
+                caption: "C",
+                label: "tab:t",
+            },
+        );
+        assert!(
+            tex.contains(
+                "\\begin{tabular}{l S[table-format=1.3] l S[table-format=1.3] S[table-format=1.0]}"
+            ),
+            "{tex}"
+        );
+        assert!(
+            tex.contains("{name} & {$r$} & {95\\,\\% CI} & {$p$} & {$n$} \\\\"),
+            "{tex}"
+        );
+        assert!(
+            tex.contains(
+                "a\\_b \\textless{}c\\textgreater{} & 0.500 & [0.25, 0.75] & 0.040 & 5 \\\\"
+            ),
+            "{tex}"
+        );
+        assert!(tex.contains("x & {n/a} & n/a & {n/a} & {--} \\\\"), "{tex}");
+    }
 }
