@@ -5,6 +5,7 @@
 //! (`greenbench predict DIR …`). Only records with status `ok` enter statistics.
 
 pub mod carbon;
+pub mod context;
 pub mod correlation;
 pub mod data;
 mod error;
@@ -22,8 +23,10 @@ pub mod ridge;
 pub mod search;
 mod search_section;
 pub mod stats;
+pub mod table;
 
 pub use carbon::CarbonSettings;
+pub use context::ReportContext;
 pub use data::{EnergyBasis, Sweep};
 pub use error::AnalysisError;
 pub use predict::{predict, Prediction};

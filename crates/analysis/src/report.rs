@@ -8,18 +8,18 @@ use std::path::{Path, PathBuf};
 use greenbench_core::record::RunRecord;
 use greenbench_core::RunStatus;
 
-use crate::correlation::{correlation_study, Headline, PairResult};
+use crate::context::ReportContext;
+use crate::correlation::{correlation_study, PairResult};
 use crate::data::{self, EnergyBasis, Sweep};
 use crate::estimator::{Estimator, FEATURES};
 use crate::figures::{self, FigureInput, FigureOutcome};
 use crate::groups::{config_groups, per_model};
 use crate::numbers::{self, sig};
-use crate::pareto::{configuration_points, pareto_front};
 use crate::predict::{short_profile, ProfileRow};
 use crate::search::{self, GridComparison, SearchSummary};
 use crate::search_section;
 use crate::stats::Stat;
-use crate::{export, AnalysisError};
+use crate::{export, table, AnalysisError};
 
 /// What to write.
 #[derive(Debug, Clone)]
@@ -99,9 +99,9 @@ fn sweep_name(sweep: &Sweep) -> &str {
 fn write_exports(
     dir: &Path,
     sweep: &Sweep,
-    runs: &[&RunRecord],
-    basis: EnergyBasis,
+    ctx: &ReportContext,
 ) -> Result<Vec<PathBuf>, AnalysisError> {
+    let basis = ctx.basis;
     let csv = dir.join("runs.csv");
     export::runs_csv::write_runs_csv(&csv, &sweep.records, basis, &sweep.carbon)?;
     let emissions = dir.join("emissions.csv");
@@ -109,7 +109,7 @@ fn write_exports(
     let summary = dir.join("summary.md");
     write(
         &summary,
-        &export::markdown::summary_markdown(runs, basis, &sweep.carbon),
+        &export::markdown::summary_markdown(ctx.runs, basis, &sweep.carbon),
     )?;
     Ok(vec![csv, emissions, summary])
 }
@@ -117,17 +117,15 @@ fn write_exports(
 /// What the figures are drawn from: the ok runs, the energy basis and quality, and the
 /// estimator's held-out predictions (or why there are none).
 fn figure_input<'a>(
-    runs: &[&'a RunRecord],
-    basis: EnergyBasis,
-    quality: &str,
+    ctx: &ReportContext<'a>,
     estimator: &Result<Estimator, AnalysisError>,
     opts: &ReportOptions,
 ) -> FigureInput<'a> {
     FigureInput {
         search: None,
-        runs: runs.to_vec(),
-        basis,
-        quality: quality.to_string(),
+        runs: ctx.runs.to_vec(),
+        basis: ctx.basis,
+        quality: ctx.quality.clone(),
         cv_predictions: estimator
             .as_ref()
             .ok()
@@ -162,9 +160,7 @@ fn not_ok_runs(records: &[RunRecord]) -> Vec<(String, RunStatus, Option<String>)
 fn write_html(
     dir: &Path,
     sweep: &Sweep,
-    runs: &[&RunRecord],
-    basis: EnergyBasis,
-    quality: &str,
+    ctx: &ReportContext,
     study: &[PairResult],
     figs: &[FigureOutcome],
 ) -> Result<PathBuf, AnalysisError> {
@@ -173,10 +169,7 @@ fn write_html(
         &export::html::HtmlInput {
             name: sweep_name(sweep),
             records: &sweep.records,
-            runs,
-            basis,
-            quality,
-            carbon: &sweep.carbon,
+            ctx,
             study,
             figures: figs,
         },
@@ -192,23 +185,20 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<ReportSummary, A
     let search = search_of(&sweep);
     let grid = compare_grid(opts, &search)?;
     let runs = sweep.ok_runs();
-    let basis = EnergyBasis::choose(&runs);
-    let quality = data::quality_label(runs.iter().map(|r| basis.train(r).and_then(|e| e.quality)));
-    let mut files = write_exports(dir, &sweep, &runs, basis)?;
+    let ctx = ReportContext::new(&runs, &sweep.carbon);
+    let basis = ctx.basis;
+    let mut files = write_exports(dir, &sweep, &ctx)?;
 
     let study = correlation_study(&runs, basis);
     files.extend(export::latex::write_tables(
         &dir.join("tables"),
         &study,
-        &runs,
-        basis,
-        &quality,
-        &sweep.carbon,
+        &ctx,
     )?);
     let profile = short_profile(&runs, basis);
     let estimator = Estimator::fit(&runs, basis);
     let figs = if opts.figures {
-        let mut input = figure_input(&runs, basis, &quality, &estimator, opts);
+        let mut input = figure_input(&ctx, &estimator, opts);
         input.search = search.as_ref().and_then(|s| s.as_ref().ok()).cloned();
         figures::write_all(&dir.join("figures"), &input)?
     } else {
@@ -217,7 +207,7 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<ReportSummary, A
     files.extend(figs.iter().flat_map(|f| f.files.clone()));
 
     let mut md = String::new();
-    header(&mut md, &sweep, &runs, basis, &quality);
+    header(&mut md, &sweep, &ctx);
     excluded(&mut md, &sweep.records);
     if let Some(s) = &search {
         match s {
@@ -228,17 +218,17 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<ReportSummary, A
         }
     }
     correlations(&mut md, &study, &runs);
-    profiling(&mut md, &profile, basis, &quality);
+    profiling(&mut md, &profile, &ctx);
     estimator_section(&mut md, &estimator);
-    carbon_section(&mut md, &sweep, &runs, basis, &quality);
-    pareto_section(&mut md, &runs, basis, &quality);
+    carbon_section(&mut md, &sweep, &ctx);
+    pareto_section(&mut md, &ctx);
     figures_section(&mut md, &figs, opts.figures);
-    notes(&mut md, &sweep.records, &runs, basis, &quality);
+    notes(&mut md, &sweep.records, &ctx);
 
     let report = dir.join("report.md");
     write(&report, &md)?;
     files.insert(0, report.clone());
-    let html_path = write_html(dir, &sweep, &runs, basis, &quality, &study, &figs)?;
+    let html_path = write_html(dir, &sweep, &ctx, &study, &figs)?;
     files.insert(1, html_path);
     Ok(ReportSummary {
         report,
@@ -249,7 +239,7 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<ReportSummary, A
         runs_ok: runs.len(),
         not_ok: not_ok_runs(&sweep.records),
         basis,
-        quality,
+        quality: ctx.quality,
         figures: figs,
     })
 }
@@ -312,7 +302,8 @@ fn write(path: &Path, text: &str) -> Result<(), AnalysisError> {
     std::fs::write(path, text).map_err(|e| AnalysisError::io("writing", path, e))
 }
 
-fn header(md: &mut String, sweep: &Sweep, runs: &[&RunRecord], basis: EnergyBasis, quality: &str) {
+fn header(md: &mut String, sweep: &Sweep, ctx: &ReportContext) {
+    let (runs, basis, quality) = (ctx.runs, ctx.basis, &ctx.quality);
     let name = sweep_name(sweep);
     let mut by_status: BTreeMap<&str, usize> = BTreeMap::new();
     for r in &sweep.records {
@@ -414,7 +405,7 @@ fn excluded(md: &mut String, records: &[RunRecord]) {
 
 fn correlations(md: &mut String, study: &[PairResult], runs: &[&RunRecord]) {
     let groups = config_groups(runs);
-    let (ctx, models) = per_model(&groups);
+    let (setting, models) = per_model(&groups);
     let _ = writeln!(md, "## Correlations beside the paper\n");
     let _ = writeln!(
         md,
@@ -427,39 +418,17 @@ fn correlations(md: &mut String, study: &[PairResult], runs: &[&RunRecord]) {
          skipped), which is narrow or degenerate with few points. \
          Pairs marked *model* use one point per model (mean over repeats) under the setting with the most models: {} ({} models). \
          The paper's coefficient is in bold.\n",
-        ctx.map(|c| c.to_string()).unwrap_or_else(|| "none".into()),
+        setting.map(|c| c.to_string()).unwrap_or_else(|| "none".into()),
         models.len(),
         exact = crate::resample::EXACT_MAX_N,
         boot = crate::resample::BOOTSTRAP_RESAMPLES,
     );
-    let _ = writeln!(
-        md,
-        "| pair | point | Pearson r | Spearman ρ | paper | this sweep |\n|---|---|---|---|---|---|"
-    );
-    for p in study {
-        let unit = if p.unit.starts_with("model") {
-            "model"
-        } else {
-            "run"
-        };
-        let (mut pr, mut sr) = (
-            numbers::correlation(&p.pearson),
-            numbers::correlation(&p.spearman),
-        );
-        match p.headline {
-            Headline::Pearson => pr = format!("**{pr}**"),
-            Headline::Spearman => sr = format!("**{sr}**"),
-        }
-        let _ = writeln!(
-            md,
-            "| {} | {unit} | {pr} | {sr} | {} | {} |",
-            p.pair, p.paper, p.comparison
-        );
-    }
+    md.push_str(&table::markdown::render(&table::correlations::build(study)));
     md.push('\n');
 }
 
-fn profiling(md: &mut String, rows: &[ProfileRow], basis: EnergyBasis, quality: &str) {
+fn profiling(md: &mut String, rows: &[ProfileRow], ctx: &ReportContext) {
+    let (basis, quality) = (ctx.basis, &ctx.quality);
     let _ = writeln!(
         md,
         "## Short profiling: predicting a run from its first k epochs\n"
@@ -608,13 +577,8 @@ fn estimator_method(md: &mut String, e: &Estimator) {
     );
 }
 
-fn carbon_section(
-    md: &mut String,
-    sweep: &Sweep,
-    runs: &[&RunRecord],
-    basis: EnergyBasis,
-    quality: &str,
-) {
+fn carbon_section(md: &mut String, sweep: &Sweep, ctx: &ReportContext) {
+    let (runs, basis, quality) = (ctx.runs, ctx.basis, &ctx.quality);
     let c = &sweep.carbon;
     let _ = writeln!(md, "## Carbon\n");
     let _ = writeln!(
@@ -666,47 +630,32 @@ fn carbon_section(
     let _ = writeln!(md, "\nPer model and setting: see [summary.md](summary.md); per run: [runs.csv](runs.csv), [emissions.csv](emissions.csv) (CodeCarbon layout).\n");
 }
 
-fn pareto_section(md: &mut String, runs: &[&RunRecord], basis: EnergyBasis, quality: &str) {
-    let source = data::AccuracySource::choose(runs);
-    let (groups, pts) = configuration_points(runs, basis, source);
+fn pareto_section(md: &mut String, ctx: &ReportContext) {
+    let runs = ctx.runs;
+    let p = table::pareto::build(ctx);
     let _ = writeln!(md, "## Accuracy–energy Pareto front\n");
-    if pts.is_empty() {
+    if p.points == 0 {
         let _ = writeln!(
             md,
             "No configuration has both {} and energy.\n",
-            source.name()
+            p.source.name()
         );
         return;
     }
-    let front = pareto_front(&pts.iter().map(|p| (p.1, p.2)).collect::<Vec<_>>());
-    let why = match source {
+    let why = match p.source {
         data::AccuracySource::Validation => "validation accuracy, on the split held out of training, so the front is not chosen on the test set".to_string(),
         data::AccuracySource::Test => format!("test accuracy: {}", crate::no_validation::fallback_clause(runs)),
     };
     let _ = writeln!(
         md,
         "{} of {} configurations (model × setting, mean over repeats) are not beaten on both lower training energy and higher {why}:\n",
-        front.len(),
-        pts.len()
+        p.front,
+        p.points
     );
     if runs.iter().any(|r| r.spec.continues.is_some()) {
         let _ = writeln!(md, "A search's later-rung runs count only their own epochs here; the Search section sums each configuration over its rungs.\n");
     }
-    let _ = writeln!(md, "| model | batch | lr | epochs | training energy (Wh, {}, {quality}) | {} (%) |\n|---|---:|---:|---:|---:|---:|", basis.name(), source.name());
-    for i in front {
-        let (gi, e, a) = pts[i];
-        let g = &groups[gi];
-        let _ = writeln!(
-            md,
-            "| {} | {} | {} | {} | {} | {:.2} |",
-            g.model,
-            g.context.batch_size,
-            g.context.lr,
-            g.context.epochs,
-            sig(data::wh(e), 3),
-            a * 100.0
-        );
-    }
+    md.push_str(&table::markdown::render(&p.table));
     md.push('\n');
 }
 
@@ -729,13 +678,8 @@ fn figures_section(md: &mut String, figs: &[FigureOutcome], enabled: bool) {
     md.push('\n');
 }
 
-fn notes(
-    md: &mut String,
-    records: &[RunRecord],
-    runs: &[&RunRecord],
-    basis: EnergyBasis,
-    quality: &str,
-) {
+fn notes(md: &mut String, records: &[RunRecord], ctx: &ReportContext) {
+    let (runs, basis, quality) = (ctx.runs, ctx.basis, &ctx.quality);
     let _ = writeln!(md, "## Notes on energy quality\n");
     let _ = writeln!(
         md,

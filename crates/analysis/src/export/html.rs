@@ -9,12 +9,11 @@ use std::path::Path;
 use greenbench_core::record::RunRecord;
 use greenbench_core::RunStatus;
 
-use crate::carbon::CarbonSettings;
-use crate::correlation::{Headline, PairResult};
-use crate::data::{self, EnergyBasis};
+use crate::context::ReportContext;
+use crate::correlation::PairResult;
+use crate::data;
 use crate::figures::FigureOutcome;
 use crate::numbers::sig;
-use crate::stats::{Correlation, Stat};
 use crate::AnalysisError;
 
 /// Escapes text for HTML element content and attribute values.
@@ -39,14 +38,8 @@ pub struct HtmlInput<'a> {
     pub name: &'a str,
     /// Every record (one table row each).
     pub records: &'a [RunRecord],
-    /// Ok runs (the statistics' input).
-    pub runs: &'a [&'a RunRecord],
-    /// Energy basis.
-    pub basis: EnergyBasis,
-    /// Quality label of the training energies.
-    pub quality: &'a str,
-    /// Carbon settings.
-    pub carbon: &'a CarbonSettings,
+    /// The ok runs, energy basis, quality and carbon settings.
+    pub ctx: &'a ReportContext<'a>,
     /// The correlation study.
     pub study: &'a [PairResult],
     /// Figures (drawn or skipped).
@@ -113,15 +106,6 @@ const SCRIPT: &str = r#"(function () {
   filter();
 })();"#;
 
-fn corr(c: &Stat<Correlation>, bold: bool) -> String {
-    let s = crate::numbers::correlation(c);
-    if bold {
-        format!("<b>{}</b>", escape(&s))
-    } else {
-        escape(&s)
-    }
-}
-
 /// One cell of the run table: shown text and the sort value (`data-v`, empty = absent).
 fn num_cell(v: Option<f64>, digits: usize) -> String {
     match v.filter(|v| v.is_finite()) {
@@ -158,7 +142,7 @@ const COLUMNS: [(&str, bool); 12] = [
 ];
 
 fn run_table(h: &mut String, input: &HtmlInput) {
-    let basis = input.basis;
+    let basis = input.ctx.basis;
     let mut models: Vec<&str> = input
         .records
         .iter()
@@ -176,7 +160,7 @@ fn run_table(h: &mut String, input: &HtmlInput) {
         input.records.len(),
         input.records.len(),
         basis.name(),
-        escape(input.quality)
+        escape(&input.ctx.quality)
     );
     let options = |v: &[&str]| {
         v.iter()
@@ -227,8 +211,8 @@ fn run_table(h: &mut String, input: &HtmlInput) {
             num_cell(train_j.map(data::wh), 3),
             num_cell(infer_j.map(data::wh), 3),
             num_cell(data::accuracy(r).map(|a| a * 100.0), 4),
-            num_cell(Some(input.carbon.intensity_for(r)), 3),
-            num_cell(train_j.map(|j| input.carbon.grams_for(r, j)), 3),
+            num_cell(Some(input.ctx.carbon.intensity_for(r)), 3),
+            num_cell(train_j.map(|j| input.ctx.carbon.grams_for(r, j)), 3),
         );
     }
     h.push_str("</tbody>\n</table>\n");
@@ -252,48 +236,39 @@ fn page_head(h: &mut String, input: &HtmlInput) {
          <a href=\"emissions.csv\">emissions.csv</a> (CodeCarbon layout), <a href=\"summary.md\">summary.md</a>, LaTeX tables in \
          <a href=\"tables/\">tables/</a>.</p>",
         input.records.len(),
-        input.runs.len(),
-        input.basis.name(),
-        escape(input.quality)
+        input.ctx.runs.len(),
+        input.ctx.basis.name(),
+        escape(&input.ctx.quality)
     );
 }
 
 /// The correlation table: each pair beside the paper's figure, the quoted coefficient in bold.
 fn correlation_table(h: &mut String, study: &[PairResult]) {
-    h.push_str("<h2>Correlations beside the paper</h2>\n<p>Pearson r and Spearman ρ with n, two-sided p (exact permutation for n ≤ 10, else the t approximation) and 95 % percentile-bootstrap interval; the coefficient the paper quotes is in bold.</p>\n");
-    h.push_str("<table id=correlations><thead><tr><th>pair</th><th>point</th><th>Pearson r</th><th>Spearman ρ</th><th>paper</th><th>this sweep</th></tr></thead><tbody>\n");
-    for p in study {
-        let unit = if p.unit.starts_with("model") {
-            "model"
-        } else {
-            "run"
-        };
-        let _ = writeln!(
-            h,
-            "<tr><td>{}</td><td>{unit}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            escape(p.pair),
-            corr(&p.pearson, p.headline == Headline::Pearson),
-            corr(&p.spearman, p.headline == Headline::Spearman),
-            escape(p.paper),
-            escape(&p.comparison)
-        );
-    }
-    h.push_str("</tbody></table>\n");
+    let _ = writeln!(
+        h,
+        "<h2>Correlations beside the paper</h2>\n<p>Pearson r and Spearman ρ with n, two-sided p (exact permutation for n ≤ {}, else the t approximation) and 95 % percentile-bootstrap interval; the coefficient the paper quotes is in bold.</p>",
+        crate::resample::EXACT_MAX_N
+    );
+    h.push_str(&crate::table::html::render(
+        &crate::table::correlations::build(study),
+        "correlations",
+    ));
 }
 
 /// The carbon paragraph: how grams follow from kWh, and the ok runs' training and inference
 /// totals.
 fn carbon_paragraph(h: &mut String, input: &HtmlInput) {
-    let c = input.carbon;
+    let c = input.ctx.carbon;
     let sum = |f: &dyn Fn(&RunRecord) -> Option<f64>| -> (f64, f64) {
         input
+            .ctx
             .runs
             .iter()
             .filter_map(|r| f(r).map(|j| (j, c.grams_for(r, j))))
             .fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1))
     };
-    let (train, train_g) = sum(&|r| input.basis.train_j(r));
-    let (infer, infer_g) = sum(&|r| input.basis.inference_j(r));
+    let (train, train_g) = sum(&|r| input.ctx.basis.train_j(r));
+    let (infer, infer_g) = sum(&|r| input.ctx.basis.inference_j(r));
     let _ = writeln!(
         h,
         "<h2>Carbon</h2>\n<p>g CO2-eq = kWh × {} g/kWh{} × PUE {} (source: {}). Ok runs: training {} kWh → {} g, inference {} kWh → {} g. \
@@ -352,8 +327,8 @@ fn figures_section(
              <a href=\"figures/{0}.svg\">SVG</a>, <a href=\"figures/{0}.pdf\">PDF</a>, <a href=\"figures/{0}.png\">PNG</a>.</figcaption>\n</figure>",
             f.name,
             escape(f.title),
-            input.basis.name(),
-            escape(input.quality)
+            input.ctx.basis.name(),
+            escape(&input.ctx.quality)
         );
     }
     Ok(())

@@ -1,0 +1,53 @@
+//! The per-model table: size, runs and mean time, energy, accuracy and carbon over repeats, at
+//! the setting with the most models.
+
+use super::{Cell, Column, ColumnKind, Digits, Table};
+use crate::context::ReportContext;
+use crate::data;
+use crate::groups::{config_groups, per_model, Context};
+
+/// The per-model table and the setting it is taken at (`None` when no setting has a model).
+pub fn build(ctx: &ReportContext) -> (Table, Option<Context>) {
+    let (basis, carbon) = (ctx.basis, ctx.carbon);
+    let groups = config_groups(ctx.runs);
+    let (setting, models) = per_model(&groups);
+    let num = |h: &str, latex: &str| Column::new(h, latex, ColumnKind::Number);
+    let columns = vec![
+        Column::new("model", "model", ColumnKind::Text),
+        num("params (M)", "params (M)"),
+        num("MACs/sample (M)", "MACs/sample (M)"),
+        num("MACs/param", "MACs/param"),
+        num("runs", "runs"),
+        num("train time (s)", "train time (\\si{\\second})"),
+        num("train energy (Wh)", "train energy (\\si{\\watt\\hour})"),
+        num(
+            "inference energy (Wh)",
+            "inference energy (\\si{\\watt\\hour})",
+        ),
+        num("test accuracy (%)", "test acc. (\\si{\\percent})"),
+        num("train CO2-eq (g)", "train CO$_2$-eq (\\si{\\gram})"),
+    ];
+    let rows = models
+        .iter()
+        .map(|g| {
+            let m = g.first().and_then(|r| r.model.as_ref());
+            let sig3 = |v: Option<f64>| Cell::number(v, Digits::Significant(3));
+            vec![
+                Cell::text(g.model.clone()),
+                sig3(m.map(|m| m.params as f64 / 1e6)),
+                sig3(m.map(|m| m.macs_per_sample as f64 / 1e6)),
+                sig3(m.map(|m| m.macs_per_param)),
+                Cell::number(Some(g.runs.len() as f64), Digits::Exact),
+                sig3(g.mean(|r| r.train.as_ref().map(|t| t.duration_s))),
+                sig3(g.mean(|r| basis.train_j(r)).map(data::wh)),
+                sig3(g.mean(|r| basis.inference_j(r)).map(data::wh)),
+                Cell::number(
+                    g.mean(data::accuracy).map(|a| a * 100.0),
+                    Digits::Significant(4),
+                ),
+                sig3(g.mean(|r| basis.train_j(r).map(|j| carbon.grams_for(r, j)))),
+            ]
+        })
+        .collect();
+    (Table { columns, rows }, setting)
+}
