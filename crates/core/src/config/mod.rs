@@ -1,27 +1,24 @@
 //! The sweep configuration (TOML): schema, located validation, and expansion into run specs.
 //!
-//! Every axis (`model`, `dataset`, `batch_size`, `lr`, `optimizer`, `epochs`, `device`, `threads`,
-//! `seed`, `power_limit_w`) may be a scalar or a list, at the top level or in `[grid]` (not both).
-//! The grid is the Cartesian product of the axes minus `[[exclude]]` tables, times `repeats`.
+//! Every axis ([`AXES`], each a row of the one table in `schema.rs`) may be a scalar or a list, at
+//! the top level or in `[grid]` (not both). The grid is the Cartesian product of the axes minus
+//! `[[exclude]]` tables, times `repeats`.
 
 use serde::de::{self, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::marker::PhantomData;
 use std::ops::Range;
-use std::path::PathBuf;
-
-use crate::choices::{Optimizer, Precision, Schedule};
-use crate::device::DeviceName;
 
 pub mod bounds;
 mod dataset_sizes;
 mod expand;
 mod grid_checks;
 mod raw;
+mod schema;
 pub mod search;
 mod validate;
 
-pub use raw::AXES;
+pub use schema::{axis_values, SweepConfig, AXES};
 pub use search::{Budget, Objective, SearchConfig, Strategy};
 
 /// An error found before its location is turned into line and column:
@@ -226,65 +223,4 @@ pub struct Located<T> {
     pub field: String,
     /// Byte range in the file; `None` for defaults.
     pub span: Option<Range<usize>>,
-}
-
-/// A parsed sweep configuration.
-#[derive(Debug, Clone)]
-pub struct SweepConfig {
-    /// The file it came from.
-    pub path: PathBuf,
-    /// The text as given (kept for the manifest).
-    pub text: String,
-    /// Sweep name (output folder `results/<name>/`).
-    pub name: String,
-    /// Free-text description.
-    pub description: Option<String>,
-    /// Model axis.
-    pub model: Located<Vec<String>>,
-    /// Dataset axis.
-    pub dataset: Located<Vec<DatasetChoice>>,
-    /// Batch-size axis (validated ≥ 1).
-    pub batch_size: Located<Vec<i64>>,
-    /// Learning-rate axis.
-    pub lr: Located<Vec<f64>>,
-    /// Optimizer axis.
-    pub optimizer: Located<Vec<Optimizer>>,
-    /// Epochs axis.
-    pub epochs: Located<Vec<i64>>,
-    /// Device axis.
-    pub device: Located<Vec<DeviceName>>,
-    /// Threads axis.
-    pub threads: Located<Vec<i64>>,
-    /// Seed axis.
-    pub seed: Located<Vec<i64>>,
-    /// GPU power-limit axis (watts); empty = leave the limit alone.
-    pub power_limit_w: Located<Vec<f64>>,
-    /// Repeats of every grid point.
-    pub repeats: Located<i64>,
-    /// Unmetered warmup batches per run.
-    pub warmup_batches: Located<i64>,
-    /// Idle baseline length in seconds before the sweep.
-    pub idle_seconds: Located<f64>,
-    /// Per-run wall-clock limit in seconds.
-    pub run_timeout: Option<Located<f64>>,
-    /// Test-set replication for inference.
-    pub replicate_test: Located<i64>,
-    /// SGD momentum.
-    pub momentum: Located<f64>,
-    /// Weight-decay coefficient of every run (≥ 0; coupled for SGD, decoupled for AdamW).
-    pub weight_decay: Located<f64>,
-    /// Learning-rate schedule of every run.
-    pub schedule: Located<Schedule>,
-    /// Numeric precision of training (`f32`, the only one accepted today).
-    pub precision: Located<Precision>,
-    /// Carbon settings.
-    pub carbon: CarbonConfig,
-    /// Where `carbon` was written, for errors (`None`: the defaults).
-    pub carbon_span: Option<Range<usize>>,
-    /// Exclusion tables, each with its byte span.
-    pub exclude: Vec<(toml::Table, Range<usize>)>,
-    /// The `[search]` table (the default: the whole grid, no budget).
-    pub search: SearchConfig,
-    /// Where `[search]` was written, for errors.
-    pub search_span: Option<Range<usize>>,
 }
