@@ -365,3 +365,62 @@ pub fn axis_values(spec: &RunSpec) -> Vec<(&'static str, Value)> {
         .map(|&a| (a, fields.get(a).cloned().unwrap_or(Value::Null)))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(extra: &str) -> SweepConfig {
+        let text = format!("name = \"t\"\nmodel = \"m\"\ndataset = \"d\"\nbatch_size = 8\n{extra}");
+        SweepConfig::parse(&text, std::path::Path::new("t.toml")).unwrap()
+    }
+
+    #[test]
+    fn the_expansion_nests_the_axes_in_their_table_order_dataset_outermost() {
+        let names: Vec<&str> = config("").axes_in_order().iter().map(|a| a.name).collect();
+        assert_eq!(
+            names,
+            [
+                "dataset",
+                "model",
+                "batch_size",
+                "lr",
+                "optimizer",
+                "epochs",
+                "device",
+                "threads",
+                "seed",
+                "power_limit_w"
+            ]
+        );
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), AXES.len(), "every axis once");
+    }
+
+    #[test]
+    fn every_axis_is_a_key_of_the_spec_it_sets() {
+        let cfg = config("power_limit_w = 150\noptimizer = \"adamw\"\n");
+        let spec = &cfg.expand()[0];
+        let values = axis_values(spec);
+        assert_eq!(values.iter().map(|(a, _)| *a).collect::<Vec<_>>(), AXES);
+        for (axis, value) in &values {
+            assert!(!value.is_null(), "`{axis}` is not a key of the spec's JSON");
+        }
+        let unset = axis_values(&config("").expand()[0]);
+        assert!(unset
+            .iter()
+            .any(|(a, v)| *a == "power_limit_w" && v.is_null()));
+    }
+
+    #[test]
+    fn defaults_are_typed_values() {
+        let cfg = config("");
+        assert_eq!(cfg.optimizer.value, [Optimizer::Sgd]);
+        assert_eq!(cfg.device.value, [DeviceName::Cpu]);
+        assert_eq!(cfg.schedule.value, Schedule::Cosine);
+        assert_eq!(cfg.precision.value, Precision::F32);
+        assert!(cfg.optimizer.span.is_none() && cfg.power_limit_w.value.is_empty());
+    }
+}
