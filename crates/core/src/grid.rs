@@ -3,6 +3,7 @@
 //! user's CSV (`timestamp,g_per_kwh`), averaged over a run's own start–end window.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use crate::error::{GridError, IntensityRowError};
 
@@ -179,6 +180,75 @@ impl IntensitySeries {
     }
 }
 
+/// Carbon accounting settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CarbonConfig {
+    /// Grid carbon intensity in g CO2-eq per kWh. Default 475, the 2019 world average of the IEA
+    /// (Global Energy & CO2 Status Report 2019), also CodeCarbon's world default.
+    #[serde(default = "default_intensity")]
+    pub intensity_g_per_kwh: f64,
+    /// Power usage effectiveness of the site (1.0 = no overhead).
+    #[serde(default = "default_pue")]
+    pub pue: f64,
+    /// ISO 3166-1 alpha-2 code (or `WORLD`): use that country's yearly average from the
+    /// committed table (this module) instead of `intensity_g_per_kwh`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// A CSV of `timestamp,g_per_kwh` rows (path relative to the config file): each run's
+    /// emissions use the mean intensity over its own start–end window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intensity_csv: Option<String>,
+}
+
+pub(crate) fn default_intensity() -> f64 {
+    475.0
+}
+fn default_pue() -> f64 {
+    1.0
+}
+
+impl CarbonConfig {
+    /// Each number of the table out of its range, as (key, what is wrong): an
+    /// `intensity_g_per_kwh` that is not a finite number ≥ 0, a `pue` that is not a finite
+    /// number ≥ 1 (NaN and infinity are refused, not carried into every report).
+    pub fn value_problems(&self) -> Vec<(&'static str, String)> {
+        let show = crate::compact_number::compact_number;
+        let mut v = Vec::new();
+        let g = self.intensity_g_per_kwh;
+        if !(g.is_finite() && g >= 0.0) {
+            v.push((
+                "intensity_g_per_kwh",
+                format!(
+                    "intensity_g_per_kwh = {} is not a finite number ≥ 0 (g CO2-eq per kWh)",
+                    show(g)
+                ),
+            ));
+        }
+        if !(self.pue.is_finite() && self.pue >= 1.0) {
+            v.push((
+                "pue",
+                format!(
+                    "pue = {} is not a finite number ≥ 1 (1.0 = no overhead)",
+                    show(self.pue)
+                ),
+            ));
+        }
+        v
+    }
+}
+
+impl Default for CarbonConfig {
+    fn default() -> Self {
+        CarbonConfig {
+            intensity_g_per_kwh: default_intensity(),
+            pue: default_pue(),
+            country: None,
+            intensity_csv: None,
+        }
+    }
+}
+
 /// The grid intensity a sweep's runs are charged at: one figure (the config's, or its country's
 /// yearly average) or an hourly series averaged over each run's own window.
 #[derive(Debug, Clone, PartialEq)]
@@ -191,10 +261,7 @@ pub enum GridIntensity {
 
 impl GridIntensity {
     /// Resolves `[carbon]` of a config at `config_path` (an `intensity_csv` is relative to it).
-    pub fn of(
-        carbon: &crate::CarbonConfig,
-        config_path: &std::path::Path,
-    ) -> Result<Self, GridError> {
+    pub fn of(carbon: &CarbonConfig, config_path: &std::path::Path) -> Result<Self, GridError> {
         if let Some(code) = &carbon.country {
             return country_intensity(code)
                 .map(|c| GridIntensity::Fixed(c.g_per_kwh))

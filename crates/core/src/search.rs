@@ -3,9 +3,34 @@
 //! the run that continues a promoted one. Everything is derived again from the records on
 //! `--resume`, so a resumed search makes the same decisions.
 
-use crate::config::Objective;
+use serde::{Deserialize, Serialize};
+
 use crate::rng::SplitMix64;
 use crate::spec::{Continuation, RunSpec};
+
+/// What "best" means when a search chooses (always on validation accuracy, never test).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Objective {
+    /// Highest validation accuracy.
+    #[default]
+    Accuracy,
+    /// Highest validation accuracy per joule of training energy spent on the configuration.
+    AccuracyPerJoule,
+    /// Non-dominated in (validation accuracy ↑, training energy ↓); crowding breaks ties.
+    Pareto,
+}
+
+impl Objective {
+    /// The name a config writes (`accuracy`, `accuracy_per_joule`, `pareto`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Objective::Accuracy => "accuracy",
+            Objective::AccuracyPerJoule => "accuracy_per_joule",
+            Objective::Pareto => "pareto",
+        }
+    }
+}
 
 /// `n` configurations of `grid` drawn with `seed`, in grid order. Without `lr_range` they are
 /// distinct grid points (all of them when `n` is not below the grid's size); with it each draw

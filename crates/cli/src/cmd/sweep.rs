@@ -325,12 +325,15 @@ fn dry_run(cfg: &SweepConfig, shard: Option<Shard>, json: bool) -> anyhow::Resul
         let arr: Vec<serde_json::Value> = rows
             .iter()
             .map(|(pos, s, est)| {
-                serde_json::json!({
-                    "position": pos, "run_id": s.run_id(), "model": s.model, "dataset": s.dataset,
-                    "batch_size": s.batch_size, "lr": s.lr, "optimizer": s.optimizer, "epochs": s.epochs,
-                    "device": s.device, "threads": s.threads, "seed": s.seed, "repeat": s.repeat,
-                    "power_limit_w": s.power_limit_w, "estimated_duration_s": est,
-                })
+                let mut row = serde_json::json!({
+                    "position": pos, "run_id": s.run_id(), "repeat": s.repeat,
+                    "estimated_duration_s": est,
+                });
+                // Every axis of the config, named as the config names it.
+                for (axis, value) in greenbench_core::config::axis_values(s) {
+                    row[axis] = value;
+                }
+                row
             })
             .collect();
         println!("{}", serde_json::to_string_pretty(&arr)?);

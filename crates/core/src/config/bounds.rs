@@ -92,10 +92,7 @@ impl SweepConfig {
 
     /// The number of runs before excludes, without expanding the grid.
     fn check_grid_size(&self, errs: &mut Vec<Pending>) {
-        let runs = self
-            .axis_lengths()
-            .iter()
-            .fold(1u128, |n, &l| n.saturating_mul(l as u128));
+        let runs = self.grid_size();
         if runs > MAX_RUNS {
             errs.push((
                 "grid".into(),

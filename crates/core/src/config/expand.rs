@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 
+use super::schema::{axis_values, Point};
 use super::{Strategy, SweepConfig};
 use crate::spec::RunSpec;
 
@@ -99,70 +100,29 @@ impl SweepConfig {
             .collect()
     }
 
-    /// Every point of the axes' product times repeats, excludes not applied, with its index on
-    /// each axis (in [`SweepConfig::axis_lengths`]'s order).
-    pub(super) fn grid_points(&self) -> impl Iterator<Item = (Vec<usize>, RunSpec)> + '_ {
-        let limits: Vec<Option<f64>> = if self.power_limit_w.value.is_empty() {
-            vec![None]
-        } else {
-            self.power_limit_w.value.iter().map(|&w| Some(w)).collect()
-        };
-        odometer(self.axis_lengths().to_vec()).map(move |i| {
-            let spec = self.spec_at(&i, &limits);
-            (i, spec)
+    /// Every point of the axes' product times repeats, excludes not applied, with its run, in
+    /// expansion order (the outermost axis first, the repeat last).
+    pub(super) fn grid_points(&self) -> impl Iterator<Item = (Point, RunSpec)> + '_ {
+        let axes = self.axes_in_order();
+        let mut lens: Vec<usize> = axes.iter().map(|a| a.points).collect();
+        lens.push(self.repeats.value.max(1) as usize);
+        odometer(lens).map(move |walk| {
+            let mut p = Point::default();
+            for (a, &i) in axes.iter().zip(&walk) {
+                (a.set)(&mut p, i);
+            }
+            p.repeat = walk.get(axes.len()).copied().unwrap_or(0);
+            (p, self.spec_at(&p))
         })
     }
 
-    /// How many values each axis has, in expansion order (the last varies fastest): dataset,
-    /// model, batch size, lr, optimizer, epochs, device, threads, seed, power limit (one, "none",
-    /// when not set), repeat. Their product is the grid's size before excludes.
-    pub(crate) fn axis_lengths(&self) -> [usize; 11] {
-        [
-            self.dataset.value.len(),
-            self.model.value.len(),
-            self.batch_size.value.len(),
-            self.lr.value.len(),
-            self.optimizer.value.len(),
-            self.epochs.value.len(),
-            self.device.value.len(),
-            self.threads.value.len(),
-            self.seed.value.len(),
-            self.power_limit_w.value.len().max(1),
-            self.repeats.value.max(1) as usize,
-        ]
-    }
-
-    /// The run at index `i` of each axis (in [`SweepConfig::expand`]'s order).
-    fn spec_at(&self, i: &[usize], limits: &[Option<f64>]) -> RunSpec {
-        let ds = &self.dataset.value[i[0]];
-        RunSpec {
-            model: self.model.value[i[1]].clone(),
-            dataset: ds.name.clone(),
-            dataset_path: ds.path.clone(),
-            subset: ds.subset,
-            validation: ds.validation_fraction(),
-            test_subset: ds.test_subset,
-            batch_size: self.batch_size.value[i[2]].max(1) as usize,
-            lr: self.lr.value[i[3]],
-            optimizer: self.optimizer.value[i[4]],
-            momentum: self.momentum.value,
-            weight_decay: self.weight_decay.value,
-            schedule: self.schedule.value,
-            epochs: self.epochs.value[i[5]].max(1) as usize,
-            device: self.device.value[i[6]],
-            threads: self.threads.value[i[7]].max(1) as usize,
-            seed: self.seed.value[i[8]].max(0) as u64,
-            power_limit_w: limits[i[9]],
-            repeat: i[10],
-            precision: self.precision.value,
-            warmup_batches: self.warmup_batches.value.max(0) as usize,
-            replicate_test: ds
-                .replicate_test
-                .unwrap_or(self.replicate_test.value.max(1) as usize),
-            continues: None,
-            schedule_epochs: None,
-            timeout_s: self.run_timeout.as_ref().map(|t| t.value),
-        }
+    /// The grid's size before excludes: the product of every axis's points and the repeats.
+    pub(crate) fn grid_size(&self) -> u128 {
+        self.axes_in_order()
+            .iter()
+            .map(|a| a.points)
+            .chain([self.repeats.value.max(1) as usize])
+            .fold(1u128, |n, l| n.saturating_mul(l as u128))
     }
 
     /// Whether an `[[exclude]]` table matches `s`: every axis it names has the value it gives.
@@ -170,12 +130,10 @@ impl SweepConfig {
         if self.exclude.is_empty() {
             return false;
         }
-        let Some(spec) = spec_fields(s) else {
-            return false;
-        };
+        let values = axis_values(s);
         self.exclude
             .iter()
-            .any(|(t, _)| !t.is_empty() && t.iter().all(|(k, v)| has_value(&spec, k, v)))
+            .any(|(t, _)| !t.is_empty() && t.iter().all(|(k, v)| has_value(&values, k, v)))
     }
 
     /// A canonical JSON form of everything that determines the runs (for "same config" checks
@@ -205,22 +163,14 @@ fn odometer(lens: Vec<usize>) -> impl Iterator<Item = Vec<usize>> {
     })
 }
 
-/// A spec as its JSON object: an axis's key there is its key in the config.
-pub(super) fn spec_fields(s: &RunSpec) -> Option<serde_json::Map<String, serde_json::Value>> {
-    match serde_json::to_value(s) {
-        Ok(serde_json::Value::Object(m)) => Some(m),
-        _ => None,
-    }
-}
-
-/// Whether the spec (as [`spec_fields`]) has the value `v` an `[[exclude]]` table gives for axis
+/// Whether a run (its [`axis_values`]) has the value `v` an `[[exclude]]` table gives for axis
 /// `key` (an axis that is not set, like `power_limit_w` by default, has no value).
 pub(super) fn has_value(
-    spec: &serde_json::Map<String, serde_json::Value>,
+    values: &[(&'static str, serde_json::Value)],
     key: &str,
     v: &toml::Value,
 ) -> bool {
-    spec.get(key).is_some_and(|w| same(w, v))
+    values.iter().any(|(a, w)| *a == key && same(w, v))
 }
 
 /// Whether a spec's value (JSON) is the value an `[[exclude]]` table gives (TOML): equal text,

@@ -3,37 +3,15 @@
 //! some runs while the tables together leave at least one.
 
 use std::collections::hash_map::{Entry, HashMap};
-use std::ops::Range;
 
-use serde::Serialize;
 use serde_json::Value;
 
-use super::expand::{has_value, spec_fields};
+use super::expand::has_value;
 use super::raw::line_col;
-use super::{Located, PendingError, Strategy, SweepConfig};
+use super::schema::{axis_values, Point};
+use super::{PendingError, Strategy, SweepConfig};
 use crate::compact_number::compact_number;
 use crate::spec::RunSpec;
-
-/// An axis's name, where it was written and its values as JSON.
-struct AxisValues<'a> {
-    name: &'static str,
-    field: &'a str,
-    span: &'a Option<Range<usize>>,
-    values: Vec<Value>,
-}
-
-fn axis<'a, T: Serialize>(name: &'static str, at: &'a Located<Vec<T>>) -> AxisValues<'a> {
-    AxisValues {
-        name,
-        field: &at.field,
-        span: &at.span,
-        values: at
-            .value
-            .iter()
-            .map(|v| serde_json::to_value(v).unwrap_or(Value::Null))
-            .collect(),
-    }
-}
 
 /// A value as a person reads it: text bare, numbers compact, a dataset table as `{ k = v, … }`
 /// without its unset keys (just its name when it has no other).
@@ -65,23 +43,6 @@ fn shown(v: &Value) -> String {
 }
 
 impl SweepConfig {
-    /// The axes in expansion order (see [`SweepConfig::axis_lengths`]; the repeat index, last,
-    /// is not an axis).
-    fn axes_in_order(&self) -> [AxisValues<'_>; 10] {
-        [
-            axis("dataset", &self.dataset),
-            axis("model", &self.model),
-            axis("batch_size", &self.batch_size),
-            axis("lr", &self.lr),
-            axis("optimizer", &self.optimizer),
-            axis("epochs", &self.epochs),
-            axis("device", &self.device),
-            axis("threads", &self.threads),
-            axis("seed", &self.seed),
-            axis("power_limit_w", &self.power_limit_w),
-        ]
-    }
-
     /// Pushes an error for each value written more than once in one axis (`lr = [0.05, 0.05]`,
     /// also `[0.05, 5e-2]`): its runs would be the same runs, under one run id.
     pub(super) fn check_repeated_values(&self, errs: &mut Vec<PendingError>) {
@@ -128,16 +89,14 @@ impl SweepConfig {
             .iter()
             .map(|(t, _)| vec![false; t.len()])
             .collect();
-        let mut ids: HashMap<String, Vec<usize>> = HashMap::new();
-        let mut reported = [false; 10];
+        let mut ids: HashMap<String, Point> = HashMap::new();
+        let mut reported = vec![false; axes.len()];
         let (mut total, mut kept) = (0usize, 0usize);
-        for (index, spec) in self.grid_points() {
+        for (point, spec) in self.grid_points() {
             total += 1;
             let mut excluded = false;
-            let fields = (!self.exclude.is_empty())
-                .then(|| spec_fields(&spec))
-                .flatten();
-            if let Some(fields) = fields {
+            if !self.exclude.is_empty() {
+                let fields = axis_values(&spec);
                 for (t, (table, _)) in self.exclude.iter().enumerate() {
                     let mut all = !table.is_empty();
                     for (j, (k, v)) in table.iter().enumerate() {
@@ -157,24 +116,32 @@ impl SweepConfig {
             kept += 1;
             let first = match ids.entry(spec.run_id()) {
                 Entry::Vacant(e) => {
-                    e.insert(index);
+                    e.insert(point);
                     continue;
                 }
                 Entry::Occupied(e) => e,
             };
-            let Some(k) = (0..axes.len()).find(|&k| first.get()[k] != index[k]) else {
+            let Some(k) =
+                (0..axes.len()).find(|&k| (axes[k].index)(first.get()) != (axes[k].index)(&point))
+            else {
+                continue;
+            };
+            let ax = &axes[k];
+            let (Some(a), Some(b)) = (
+                ax.values.get((ax.index)(first.get())),
+                ax.values.get((ax.index)(&point)),
+            ) else {
                 continue;
             };
             if !std::mem::replace(&mut reported[k], true) {
-                let ax = &axes[k];
                 errs.push((
                     ax.field.to_string(),
                     ax.span.clone(),
                     format!(
                         "{} and {} give the same runs (run id {} for both): they differ only in \
                          how they are written",
-                        shown(&ax.values[first.get()[k]]),
-                        shown(&ax.values[index[k]]),
+                        shown(a),
+                        shown(b),
                         first.key()
                     ),
                     Some(format!("keep one of the two {} values", ax.name)),

@@ -1,27 +1,25 @@
 //! The sweep configuration (TOML): schema, located validation, and expansion into run specs.
 //!
-//! Every axis (`model`, `dataset`, `batch_size`, `lr`, `optimizer`, `epochs`, `device`, `threads`,
-//! `seed`, `power_limit_w`) may be a scalar or a list, at the top level or in `[grid]` (not both).
-//! The grid is the Cartesian product of the axes minus `[[exclude]]` tables, times `repeats`.
+//! Every axis ([`AXES`], each a row of the one table in `schema.rs`) may be a scalar or a list, at
+//! the top level or in `[grid]` (not both). The grid is the Cartesian product of the axes minus
+//! `[[exclude]]` tables, times `repeats`.
 
 use serde::de::{self, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::marker::PhantomData;
 use std::ops::Range;
-use std::path::PathBuf;
-
-use crate::choices::{Optimizer, Precision, Schedule};
-use crate::device::DeviceName;
 
 pub mod bounds;
 mod dataset_sizes;
 mod expand;
 mod grid_checks;
 mod raw;
+mod schema;
 pub mod search;
 mod validate;
 
-pub use raw::AXES;
+pub use crate::grid::CarbonConfig;
+pub use schema::{axis_values, SweepConfig, AXES};
 pub use search::{Budget, Objective, SearchConfig, Strategy};
 
 /// An error found before its location is turned into line and column:
@@ -148,75 +146,6 @@ impl<'de> Deserialize<'de> for DatasetChoice {
     }
 }
 
-/// Carbon accounting settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CarbonConfig {
-    /// Grid carbon intensity in g CO2-eq per kWh. Default 475, the 2019 world average of the IEA
-    /// (Global Energy & CO2 Status Report 2019), also CodeCarbon's world default.
-    #[serde(default = "default_intensity")]
-    pub intensity_g_per_kwh: f64,
-    /// Power usage effectiveness of the site (1.0 = no overhead).
-    #[serde(default = "default_pue")]
-    pub pue: f64,
-    /// ISO 3166-1 alpha-2 code (or `WORLD`): use that country's yearly average from the
-    /// committed table ([`crate::grid`]) instead of `intensity_g_per_kwh`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country: Option<String>,
-    /// A CSV of `timestamp,g_per_kwh` rows (path relative to the config file): each run's
-    /// emissions use the mean intensity over its own start–end window.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub intensity_csv: Option<String>,
-}
-
-pub(super) fn default_intensity() -> f64 {
-    475.0
-}
-fn default_pue() -> f64 {
-    1.0
-}
-
-impl CarbonConfig {
-    /// Each number of the table out of its range, as (key, what is wrong): an
-    /// `intensity_g_per_kwh` that is not a finite number ≥ 0, a `pue` that is not a finite
-    /// number ≥ 1 (NaN and infinity are refused, not carried into every report).
-    pub fn value_problems(&self) -> Vec<(&'static str, String)> {
-        let show = crate::compact_number::compact_number;
-        let mut v = Vec::new();
-        let g = self.intensity_g_per_kwh;
-        if !(g.is_finite() && g >= 0.0) {
-            v.push((
-                "intensity_g_per_kwh",
-                format!(
-                    "intensity_g_per_kwh = {} is not a finite number ≥ 0 (g CO2-eq per kWh)",
-                    show(g)
-                ),
-            ));
-        }
-        if !(self.pue.is_finite() && self.pue >= 1.0) {
-            v.push((
-                "pue",
-                format!(
-                    "pue = {} is not a finite number ≥ 1 (1.0 = no overhead)",
-                    show(self.pue)
-                ),
-            ));
-        }
-        v
-    }
-}
-
-impl Default for CarbonConfig {
-    fn default() -> Self {
-        CarbonConfig {
-            intensity_g_per_kwh: default_intensity(),
-            pue: default_pue(),
-            country: None,
-            intensity_csv: None,
-        }
-    }
-}
-
 /// A located value: the value and where it was written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Located<T> {
@@ -226,65 +155,4 @@ pub struct Located<T> {
     pub field: String,
     /// Byte range in the file; `None` for defaults.
     pub span: Option<Range<usize>>,
-}
-
-/// A parsed sweep configuration.
-#[derive(Debug, Clone)]
-pub struct SweepConfig {
-    /// The file it came from.
-    pub path: PathBuf,
-    /// The text as given (kept for the manifest).
-    pub text: String,
-    /// Sweep name (output folder `results/<name>/`).
-    pub name: String,
-    /// Free-text description.
-    pub description: Option<String>,
-    /// Model axis.
-    pub model: Located<Vec<String>>,
-    /// Dataset axis.
-    pub dataset: Located<Vec<DatasetChoice>>,
-    /// Batch-size axis (validated ≥ 1).
-    pub batch_size: Located<Vec<i64>>,
-    /// Learning-rate axis.
-    pub lr: Located<Vec<f64>>,
-    /// Optimizer axis.
-    pub optimizer: Located<Vec<Optimizer>>,
-    /// Epochs axis.
-    pub epochs: Located<Vec<i64>>,
-    /// Device axis.
-    pub device: Located<Vec<DeviceName>>,
-    /// Threads axis.
-    pub threads: Located<Vec<i64>>,
-    /// Seed axis.
-    pub seed: Located<Vec<i64>>,
-    /// GPU power-limit axis (watts); empty = leave the limit alone.
-    pub power_limit_w: Located<Vec<f64>>,
-    /// Repeats of every grid point.
-    pub repeats: Located<i64>,
-    /// Unmetered warmup batches per run.
-    pub warmup_batches: Located<i64>,
-    /// Idle baseline length in seconds before the sweep.
-    pub idle_seconds: Located<f64>,
-    /// Per-run wall-clock limit in seconds.
-    pub run_timeout: Option<Located<f64>>,
-    /// Test-set replication for inference.
-    pub replicate_test: Located<i64>,
-    /// SGD momentum.
-    pub momentum: Located<f64>,
-    /// Weight-decay coefficient of every run (≥ 0; coupled for SGD, decoupled for AdamW).
-    pub weight_decay: Located<f64>,
-    /// Learning-rate schedule of every run.
-    pub schedule: Located<Schedule>,
-    /// Numeric precision of training (`f32`, the only one accepted today).
-    pub precision: Located<Precision>,
-    /// Carbon settings.
-    pub carbon: CarbonConfig,
-    /// Where `carbon` was written, for errors (`None`: the defaults).
-    pub carbon_span: Option<Range<usize>>,
-    /// Exclusion tables, each with its byte span.
-    pub exclude: Vec<(toml::Table, Range<usize>)>,
-    /// The `[search]` table (the default: the whole grid, no budget).
-    pub search: SearchConfig,
-    /// Where `[search]` was written, for errors.
-    pub search_span: Option<Range<usize>>,
 }

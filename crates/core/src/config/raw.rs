@@ -1,98 +1,15 @@
 //! Reading a config: the file as written (`RawConfig`, every axis at the top level or in
-//! `[grid]`), turned into a [`SweepConfig`] whose every value knows where it was written.
+//! `[grid]`, see [`super::schema`]), turned into a [`SweepConfig`] whose every value is of its
+//! type and knows where it was written.
 
-use serde::Deserialize;
 use std::ops::Range;
 use std::path::Path;
 use toml::Spanned;
 
-use super::{Axis, CarbonConfig, DatasetChoice, Located, PendingError, SearchConfig, SweepConfig};
-use crate::choices::{Choice, Precision, Schedule};
-use crate::device::DeviceName;
+use super::schema::{RawConfig, Settings, TypedAxes, Written};
+use super::{Axis, Located, PendingError, SweepConfig};
+use crate::choices::{Precision, Schedule};
 use crate::error::{ConfigError, CoreError};
-
-/// The file's schema, with the sweep axes written once: each axis's name, the type a config
-/// writes and its default (`None`: required). From this one list come the `[grid]` table, the
-/// top-level keys of `RawConfig`, [`AXES`] and the located values [`WrittenAxes`].
-macro_rules! schema {
-    (
-        axes { $($axis:ident: $ty:ty = $default:expr,)* }
-        settings { $($(#[$meta:meta])* $field:ident: $fty:ty,)* }
-    ) => {
-        /// The `[grid]` table: any axis.
-        #[derive(Debug, Clone, Default, Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct GridTable {
-            $($axis: Option<Spanned<Axis<$ty>>>,)*
-        }
-
-        /// The file as written.
-        #[derive(Debug, Clone, Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct RawConfig {
-            $($axis: Option<Spanned<Axis<$ty>>>,)*
-            $($(#[$meta])* $field: $fty,)*
-        }
-
-        /// Axis names, in the order a config's documentation lists them (the keys allowed in
-        /// `[grid]` and `[[exclude]]`).
-        pub const AXES: &[&str] = &[$(stringify!($axis)),*];
-
-        /// Every axis with its values and where they were written: the top level, `[grid]`, or
-        /// (no span) its default.
-        struct WrittenAxes {
-            $($axis: Located<Vec<$ty>>,)*
-        }
-
-        impl WrittenAxes {
-            /// Each axis of `raw` from the top level or `[grid]`; written in both, missing while
-            /// required, or an empty list: an error in `errs`.
-            fn take(raw: &mut RawConfig, errs: &mut Vec<PendingError>) -> WrittenAxes {
-                let grid = raw.grid.take().unwrap_or_default();
-                WrittenAxes {
-                    $($axis: take(raw.$axis.take(), grid.$axis, stringify!($axis), $default, errs),)*
-                }
-            }
-        }
-    };
-}
-
-schema! {
-    axes {
-        model: String = None,
-        dataset: DatasetChoice = None,
-        batch_size: i64 = None,
-        lr: f64 = Some(vec![0.001]),
-        optimizer: String = Some(vec!["sgd".into()]),
-        epochs: i64 = Some(vec![1]),
-        device: String = Some(vec!["cpu".into()]),
-        threads: i64 = Some(vec![default_threads()]),
-        seed: i64 = Some(vec![0]),
-        power_limit_w: f64 = Some(vec![]),
-    }
-    settings {
-        name: Spanned<String>,
-        #[serde(default)]
-        description: Option<String>,
-        repeats: Option<Spanned<i64>>,
-        warmup_batches: Option<Spanned<i64>>,
-        idle_seconds: Option<Spanned<f64>>,
-        run_timeout: Option<Spanned<f64>>,
-        replicate_test: Option<Spanned<i64>>,
-        momentum: Option<Spanned<f64>>,
-        weight_decay: Option<Spanned<f64>>,
-        schedule: Option<Spanned<String>>,
-        precision: Option<Spanned<String>>,
-        #[serde(default)]
-        carbon: Option<Spanned<CarbonConfig>>,
-        #[serde(default)]
-        grid: Option<GridTable>,
-        #[serde(default)]
-        exclude: Vec<Spanned<toml::Table>>,
-        #[serde(default)]
-        search: Option<Spanned<SearchConfig>>,
-    }
-}
 
 pub(super) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
@@ -146,16 +63,16 @@ pub(super) fn key_in(text: &str, span: &Range<usize>, key: &str) -> Option<Range
     })
 }
 
-/// One axis from the top level (`top`) or `[grid]` (`grid`), or its `default` (`None`: the axis
-/// is required); written twice, missing or empty is an error in `errs`.
-fn take<T>(
-    top: Option<Spanned<Axis<T>>>,
-    grid: Option<Spanned<Axis<T>>>,
+/// One axis as written at the top level (`top`) or in `[grid]` (`grid`); `None` when it is not
+/// written. Written twice, missing while `required`, or an empty list is an error in `errs`.
+pub(super) fn take_written<W>(
+    top: Option<Spanned<Axis<W>>>,
+    grid: Option<Spanned<Axis<W>>>,
     name: &str,
-    default: Option<Vec<T>>,
+    required: bool,
     errs: &mut Vec<PendingError>,
-) -> Located<Vec<T>> {
-    let written = |v: Spanned<Axis<T>>, field: String| {
+) -> Option<Located<Vec<W>>> {
+    let written = |v: Spanned<Axis<W>>, field: String| {
         let span = v.span();
         Located {
             value: v.into_inner().0,
@@ -177,7 +94,7 @@ fn take<T>(
         }
         (None, Some(g)) => written(g, format!("grid.{name}")),
         (None, None) => {
-            if default.is_none() {
+            if required {
                 errs.push((
                     format!("grid.{name}"),
                     None,
@@ -185,14 +102,10 @@ fn take<T>(
                     Some(format!("add `{name} = ...` under [grid]")),
                 ));
             }
-            Located {
-                value: default.unwrap_or_default(),
-                field: name.into(),
-                span: None,
-            }
+            return None;
         }
     };
-    if axis.span.is_some() && axis.value.is_empty() {
+    if axis.value.is_empty() {
         errs.push((
             axis.field.clone(),
             axis.span.clone(),
@@ -200,7 +113,38 @@ fn take<T>(
             Some("give at least one value, or leave the key out for its default".into()),
         ));
     }
-    axis
+    Some(axis)
+}
+
+/// An axis's values in their type: those `written` (a value that is not of the type is an
+/// error at the list's place and is left out), or else its `default` (none while required).
+pub(super) fn typed<T: Written>(
+    written: Option<Located<Vec<T::Raw>>>,
+    name: &str,
+    default: Option<Vec<T>>,
+    errs: &mut Vec<PendingError>,
+) -> Located<Vec<T>> {
+    let Some(written) = written else {
+        return Located {
+            value: default.unwrap_or_default(),
+            field: name.into(),
+            span: None,
+        };
+    };
+    let mut value = Vec::new();
+    for raw in written.value {
+        match T::from_raw(raw) {
+            Ok(v) => value.push(v),
+            Err((message, hint)) => {
+                errs.push((written.field.clone(), written.span.clone(), message, hint))
+            }
+        }
+    }
+    Located {
+        value,
+        field: written.field,
+        span: written.span,
+    }
 }
 
 fn scalar<T>(v: Option<Spanned<T>>, name: &str, default: T) -> Located<T> {
@@ -221,63 +165,27 @@ fn scalar<T>(v: Option<Spanned<T>>, name: &str, default: T) -> Located<T> {
     }
 }
 
-/// A located list of names parsed into their type; a name that does not parse is an error at the
-/// list's place (message and hint from `parse`) and is left out.
-fn parsed<T>(
-    names: Located<Vec<String>>,
-    parse: impl Fn(&str) -> Result<T, (String, Option<String>)>,
-    errs: &mut Vec<PendingError>,
-) -> Located<Vec<T>> {
-    let mut value = Vec::new();
-    for name in &names.value {
-        match parse(name) {
-            Ok(v) => value.push(v),
-            Err((message, hint)) => {
-                errs.push((names.field.clone(), names.span.clone(), message, hint))
-            }
-        }
-    }
-    Located {
-        value,
-        field: names.field,
-        span: names.span,
-    }
-}
-
-/// A name of a [`Choice`] set, the error split into what is wrong and what is accepted.
-fn choice<T: Choice>(name: &str) -> Result<T, (String, Option<String>)> {
-    T::parse(name).map_err(|e| {
-        (
-            format!("unknown {} `{}`", e.what, e.given),
-            Some(format!("accepted: {}", e.accepted)),
-        )
-    })
-}
-
-/// A located scalar name parsed like [`parsed`]'s; `fallback` stands in after an error.
-fn parsed_scalar<T: Choice>(
-    name: Located<String>,
-    fallback: T,
+/// A setting in its type: as written (a value that is not of the type is an error at its
+/// place, and `default` stands in), or its `default`.
+fn typed_scalar<T: Written>(
+    v: Option<Spanned<T::Raw>>,
+    name: &str,
+    default: T,
     errs: &mut Vec<PendingError>,
 ) -> Located<T> {
-    let l = parsed(
-        Located {
-            value: vec![name.value],
-            field: name.field,
-            span: name.span,
-        },
-        choice::<T>,
-        errs,
-    );
+    let Some(s) = v else {
+        return scalar(None, name, default);
+    };
+    let span = s.span();
+    let value = T::from_raw(s.into_inner()).unwrap_or_else(|(message, hint)| {
+        errs.push((name.into(), Some(span.clone()), message, hint));
+        default
+    });
     Located {
-        value: l.value.first().copied().unwrap_or(fallback),
-        field: l.field,
-        span: l.span,
+        value,
+        field: name.into(),
+        span: Some(span),
     }
-}
-
-fn default_threads() -> i64 {
-    std::thread::available_parallelism().map_or(1, |n| n.get() as i64)
 }
 
 impl SweepConfig {
@@ -292,29 +200,15 @@ impl SweepConfig {
     pub fn parse(text: &str, path: &Path) -> Result<SweepConfig, CoreError> {
         let mut raw: RawConfig = toml::from_str(text).map_err(|e| toml_error(text, path, &e))?;
         let mut errs = Vec::new();
-        let axes = WrittenAxes::take(&mut raw, &mut errs);
+        let axes = TypedAxes::take(&mut raw, &mut errs);
         let name_span = raw.name.span();
         let search_span = raw.search.as_ref().map(Spanned::span);
         let carbon_span = raw.carbon.as_ref().map(Spanned::span);
-        let cfg = SweepConfig {
+        let settings = Settings {
             path: path.to_path_buf(),
             text: text.to_string(),
             name: raw.name.into_inner(),
             description: raw.description,
-            model: axes.model,
-            dataset: axes.dataset,
-            batch_size: axes.batch_size,
-            lr: axes.lr,
-            optimizer: parsed(axes.optimizer, choice, &mut errs),
-            epochs: axes.epochs,
-            device: parsed(
-                axes.device,
-                |d| DeviceName::parse(d).map_err(|e| (e.to_string(), None)),
-                &mut errs,
-            ),
-            threads: axes.threads,
-            seed: axes.seed,
-            power_limit_w: axes.power_limit_w,
             repeats: scalar(raw.repeats, "repeats", 1),
             warmup_batches: scalar(raw.warmup_batches, "warmup_batches", 5),
             idle_seconds: scalar(raw.idle_seconds, "idle_seconds", 5.0),
@@ -322,16 +216,8 @@ impl SweepConfig {
             replicate_test: scalar(raw.replicate_test, "replicate_test", 1),
             momentum: scalar(raw.momentum, "momentum", 0.9),
             weight_decay: scalar(raw.weight_decay, "weight_decay", 5e-4),
-            schedule: parsed_scalar(
-                scalar(raw.schedule, "schedule", "cosine".into()),
-                Schedule::Cosine,
-                &mut errs,
-            ),
-            precision: parsed_scalar(
-                scalar(raw.precision, "precision", "f32".into()),
-                Precision::F32,
-                &mut errs,
-            ),
+            schedule: typed_scalar(raw.schedule, "schedule", Schedule::Cosine, &mut errs),
+            precision: typed_scalar(raw.precision, "precision", Precision::F32, &mut errs),
             carbon: raw.carbon.map(Spanned::into_inner).unwrap_or_default(),
             carbon_span,
             exclude: raw
@@ -345,6 +231,7 @@ impl SweepConfig {
             search: raw.search.map(Spanned::into_inner).unwrap_or_default(),
             search_span,
         };
+        let cfg = axes.with(settings);
         if cfg.name.trim().is_empty() || cfg.name.contains(['/', '\\']) || cfg.name.starts_with('.')
         {
             errs.push((

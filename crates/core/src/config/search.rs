@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::search::Objective;
+
 use super::{PendingError, SweepConfig};
 
 /// Which configurations of the grid a sweep trains, and how far.
@@ -17,30 +19,6 @@ pub enum Strategy {
     /// Successive halving: every configuration for `min_epochs`, then the best `1/eta` continued
     /// from their checkpoints to `eta` times the epochs, and so on up to `max_epochs`.
     Halving,
-}
-
-/// What "best" means when a search chooses (always on validation accuracy, never test).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Objective {
-    /// Highest validation accuracy.
-    #[default]
-    Accuracy,
-    /// Highest validation accuracy per joule of training energy spent on the configuration.
-    AccuracyPerJoule,
-    /// Non-dominated in (validation accuracy ↑, training energy ↓); crowding breaks ties.
-    Pareto,
-}
-
-impl Objective {
-    /// The name a config writes (`accuracy`, `accuracy_per_joule`, `pareto`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Objective::Accuracy => "accuracy",
-            Objective::AccuracyPerJoule => "accuracy_per_joule",
-            Objective::Pareto => "pareto",
-        }
-    }
 }
 
 /// Limits a sweep stops at; each is optional.

@@ -6,10 +6,11 @@ use std::path::Path;
 
 use super::bounds::MIN_IDLE_SECONDS;
 use super::raw::{key_in, line_col};
-use super::{default_intensity, Located, PendingError, SweepConfig, AXES};
+use super::{Located, PendingError, SweepConfig, AXES};
 use crate::catalog::Catalog;
 use crate::compact_number::compact_number as show;
 use crate::error::{ConfigError, CoreError};
+use crate::grid::default_intensity;
 
 /// Records an error at a located value (its field and span).
 fn push<T>(errs: &mut Vec<PendingError>, at: &Located<T>, message: String, hint: Option<String>) {
