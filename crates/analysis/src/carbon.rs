@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 
 use greenbench_core::grid::{self, IntensitySeries};
 use greenbench_core::record::RunRecord;
-use greenbench_core::BoxError;
 use greenbench_core::{CarbonConfig, Manifest};
 use serde::Serialize;
 
@@ -91,12 +90,7 @@ impl CarbonSettings {
     /// `config` field, or a config without `[carbon]`, gives the defaults (and says so). An
     /// `intensity_csv` is looked for as given (absolute), in the sweep folder `dir`, and beside
     /// the config file named by the manifest's `config_path` (relative to the current folder).
-    pub fn from_manifest(manifest: &Manifest, dir: &Path) -> Result<Self, BoxError> {
-        Self::from_manifest_text(manifest, dir).map_err(BoxError::from)
-    }
-
-    /// [`CarbonSettings::from_manifest`] with the message as text.
-    fn from_manifest_text(manifest: &Manifest, dir: &Path) -> Result<Self, String> {
+    pub fn from_manifest(manifest: &Manifest, dir: &Path) -> Result<Self, CarbonError> {
         let Some(text) = manifest.config_text() else {
             return Ok(Self::default_with_source(
                 "default: manifest.json has no `config` field",
@@ -110,35 +104,27 @@ impl CarbonSettings {
 
     /// Reads `[carbon]` (or an inline `carbon = {…}`) from sweep TOML text; a relative
     /// `intensity_csv` is looked for in the current folder.
-    pub fn from_config_text(text: &str) -> Result<Self, BoxError> {
-        Self::from_config_text_in(text, &[]).map_err(BoxError::from)
+    pub fn from_config_text(text: &str) -> Result<Self, CarbonError> {
+        Self::from_config_text_in(text, &[])
     }
 
-    fn from_config_text_in(text: &str, dirs: &[Option<PathBuf>]) -> Result<Self, String> {
-        let table: toml::Table =
-            toml::from_str(text).map_err(|e| format!("field `config`: not valid TOML: {e}"))?;
+    fn from_config_text_in(text: &str, dirs: &[Option<PathBuf>]) -> Result<Self, CarbonError> {
+        let table: toml::Table = toml::from_str(text).map_err(CarbonError::NotToml)?;
         let Some(carbon) = table.get("carbon") else {
             return Ok(Self::default_with_source(
                 "default: the sweep config has no [carbon] table",
             ));
         };
-        let c: CarbonConfig = carbon
-            .clone()
-            .try_into()
-            .map_err(|e| format!("field `config`, table [carbon]: {e}"))?;
+        let c: CarbonConfig = carbon.clone().try_into().map_err(CarbonError::Table)?;
         if let Some((_, problem)) = c.value_problems().into_iter().next() {
-            return Err(format!("field `config`, table [carbon]: {problem}"));
+            return Err(CarbonError::Value(problem));
         }
         if c.country.is_some() && c.intensity_csv.is_some() {
-            return Err("[carbon] gives both country and intensity_csv; keep one".into());
+            return Err(CarbonError::CountryAndCsv);
         }
         if let Some(code) = &c.country {
-            let row = grid::country_intensity(code).ok_or_else(|| {
-                format!(
-                    "[carbon] country `{code}` is not in the grid-intensity table (ISO 3166-1 alpha-2 codes: {})",
-                    grid::country_table().iter().map(|c| c.code).collect::<Vec<_>>().join(", ")
-                )
-            })?;
+            let row = grid::country_intensity(code)
+                .ok_or_else(|| CarbonError::UnknownCountry { code: code.clone() })?;
             let mut s = Self::fixed(
                 row.g_per_kwh,
                 c.pue,
@@ -159,15 +145,16 @@ impl CarbonSettings {
                 tried.extend(dirs.iter().flatten().map(|d| d.join(rel)));
             }
             let Some(path) = tried.iter().find(|p| p.is_file()).cloned() else {
-                return Err(format!(
-                    "[carbon] intensity_csv `{rel}` not found (looked at {}); copy it into the sweep folder",
-                    tried.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
-                ));
+                return Err(CarbonError::CsvNotFound {
+                    rel: rel.clone(),
+                    tried,
+                });
             };
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| format!("[carbon] intensity_csv: reading {}: {e}", path.display()))?;
-            let series = IntensitySeries::parse(&text, &path.display().to_string())
-                .map_err(|e| e.to_string())?;
+            let text = std::fs::read_to_string(&path).map_err(|source| CarbonError::CsvRead {
+                path: path.clone(),
+                source,
+            })?;
+            let series = IntensitySeries::parse(&text, &path.display().to_string())?;
             let mut s = Self::fixed(
                 stats_mean(&series.points.iter().map(|p| p.1).collect::<Vec<_>>()),
                 c.pue,
@@ -190,35 +177,29 @@ impl CarbonSettings {
     /// With an hourly series: each record with a training phase gets the mean intensity over its
     /// `started_at`–`finished_at` window; an error names the run when its timestamps are bad or
     /// the series does not cover its window. Without a series this does nothing.
-    pub fn resolve_runs(&mut self, records: &[RunRecord]) -> Result<(), BoxError> {
-        self.resolve_runs_text(records).map_err(BoxError::from)
-    }
-
-    /// [`CarbonSettings::resolve_runs`] with the message as text.
-    fn resolve_runs_text(&mut self, records: &[RunRecord]) -> Result<(), String> {
+    pub fn resolve_runs(&mut self, records: &[RunRecord]) -> Result<(), CarbonError> {
         let Some((path, series)) = self.series.take() else {
             return Ok(());
         };
         for r in records.iter().filter(|r| r.train.is_some()) {
-            let t = |s: &str, what: &str| {
-                grid::parse_timestamp(s).ok_or_else(|| {
-                    format!(
-                        "run {}: {what} `{s}` is not an RFC 3339 timestamp",
-                        r.run_id
-                    )
+            let t = |s: &str, what: &'static str| {
+                grid::parse_timestamp(s).ok_or_else(|| CarbonError::Timestamp {
+                    run_id: r.run_id.clone(),
+                    what,
+                    value: s.to_string(),
                 })
             };
             let (start, end) = (
                 t(&r.started_at, "started_at")?,
                 t(&r.finished_at, "finished_at")?,
             );
-            let g = series.mean_over(start, end).map_err(|e| {
-                format!(
-                    "run {}: {e} of {} (the hourly carbon intensity must cover every run)",
-                    r.run_id,
-                    path.display()
-                )
-            })?;
+            let g = series
+                .mean_over(start, end)
+                .map_err(|source| CarbonError::NotCovered {
+                    run_id: r.run_id.clone(),
+                    path: path.clone(),
+                    source,
+                })?;
             self.per_run.insert(r.run_id.clone(), g);
         }
         if !self.per_run.is_empty() {
@@ -227,6 +208,75 @@ impl CarbonSettings {
         }
         Ok(())
     }
+}
+
+/// Why a sweep's carbon settings cannot be read or applied; each message names the field, file
+/// or run, as the report prints it.
+#[derive(Debug, thiserror::Error)]
+pub enum CarbonError {
+    /// The config kept in the manifest is not TOML.
+    #[error("field `config`: not valid TOML: {0}")]
+    NotToml(toml::de::Error),
+    /// The `[carbon]` table has a key of the wrong type or an unknown key.
+    #[error("field `config`, table [carbon]: {0}")]
+    Table(toml::de::Error),
+    /// A value out of range or not finite (the config validation's own message).
+    #[error("field `config`, table [carbon]: {0}")]
+    Value(String),
+    /// Both a country and an hourly series.
+    #[error("[carbon] gives both country and intensity_csv; keep one")]
+    CountryAndCsv,
+    /// A country code the grid-intensity table does not hold.
+    #[error(
+        "[carbon] country `{code}` is not in the grid-intensity table (ISO 3166-1 alpha-2 codes: {})",
+        grid::country_table().iter().map(|c| c.code).collect::<Vec<_>>().join(", ")
+    )]
+    UnknownCountry {
+        /// The code given.
+        code: String,
+    },
+    /// The hourly series is in none of the places looked at.
+    #[error(
+        "[carbon] intensity_csv `{rel}` not found (looked at {}); copy it into the sweep folder",
+        tried.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+    )]
+    CsvNotFound {
+        /// The path as the config gives it.
+        rel: String,
+        /// Where it was looked for.
+        tried: Vec<PathBuf>,
+    },
+    /// The hourly series could not be read.
+    #[error("[carbon] intensity_csv: reading {}: {source}", path.display())]
+    CsvRead {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The hourly series is malformed, or a run's window falls outside it.
+    #[error(transparent)]
+    Grid(#[from] greenbench_core::GridError),
+    /// A record's start or end is not a timestamp.
+    #[error("run {run_id}: {what} `{value}` is not an RFC 3339 timestamp")]
+    Timestamp {
+        /// The run.
+        run_id: String,
+        /// `started_at` or `finished_at`.
+        what: &'static str,
+        /// The text found.
+        value: String,
+    },
+    /// The hourly series does not cover a run's window.
+    #[error("run {run_id}: {source} of {} (the hourly carbon intensity must cover every run)", path.display())]
+    NotCovered {
+        /// The run.
+        run_id: String,
+        /// The series file.
+        path: PathBuf,
+        /// What the series said.
+        source: greenbench_core::GridError,
+    },
 }
 
 fn stats_mean(v: &[f64]) -> f64 {

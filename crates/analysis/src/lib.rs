@@ -25,7 +25,7 @@ mod search_section;
 pub mod stats;
 pub mod table;
 
-pub use carbon::CarbonSettings;
+pub use carbon::{CarbonError, CarbonSettings};
 pub use context::ReportContext;
 pub use data::{EnergyBasis, Sweep};
 pub use error::AnalysisError;

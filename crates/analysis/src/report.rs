@@ -246,7 +246,7 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<ReportSummary, A
 
 /// The search's course when the sweep's config has a non-grid strategy or a budget (or its
 /// config cannot be read although a record continues another); `None` for a grid sweep.
-fn search_of(sweep: &Sweep) -> Option<Result<SearchSummary, String>> {
+fn search_of(sweep: &Sweep) -> Option<Result<SearchSummary, search::SearchConfigError>> {
     match search::search_config(sweep) {
         Ok(Some(cfg)) if search::is_search(&cfg) => {
             Some(Ok(search::summarize(&cfg, &sweep.records)))
@@ -256,7 +256,7 @@ fn search_of(sweep: &Sweep) -> Option<Result<SearchSummary, String>> {
             .records
             .iter()
             .any(|r| r.spec.continues.is_some() || r.status == RunStatus::Skipped)
-            .then_some(Err(why.to_string())),
+            .then_some(Err(why)),
     }
 }
 
@@ -264,7 +264,7 @@ fn search_of(sweep: &Sweep) -> Option<Result<SearchSummary, String>> {
 /// a search (there is nothing to compare it with).
 fn compare_grid(
     opts: &ReportOptions,
-    search: &Option<Result<SearchSummary, String>>,
+    search: &Option<Result<SearchSummary, search::SearchConfigError>>,
 ) -> Result<Option<GridComparison>, AnalysisError> {
     let Some(dir) = &opts.compare_grid else {
         return Ok(None);

@@ -28,15 +28,15 @@ pub struct MeterSettings {
 }
 
 /// `--sampler-hz`: a number from 0 (no trace) to 1000 Hz.
-fn parse_sampler_hz(s: &str) -> Result<f64, String> {
+fn parse_sampler_hz(s: &str) -> anyhow::Result<f64> {
     let hz: f64 = s
         .trim()
         .parse()
-        .map_err(|_| format!("`{s}` is not a number of hertz"))?;
+        .map_err(|_| anyhow::anyhow!("`{s}` is not a number of hertz"))?;
     if !(0.0..=1000.0).contains(&hz) {
-        return Err(format!(
+        anyhow::bail!(
             "{s} Hz is out of range: give 0 (no power trace) to 1000 Hz; 10 Hz is the default"
-        ));
+        );
     }
     Ok(hz)
 }
