@@ -12,7 +12,7 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 use crate::resample::{
     bootstrap_ci, exact_permutation_p, sort_order, weighted_pearson, weighted_ranks, EXACT_MAX_N,
 };
-pub use crate::resample::{BootstrapCi, PMethod};
+pub use crate::resample::{quantile, BootstrapCi, PMethod};
 
 /// Why a statistic was not computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -214,19 +214,6 @@ pub fn mape(predicted: &[f64], actual: &[f64]) -> Stat<f64> {
         .map(|(p, a)| ((p - a) / a).abs() * 100.0)
         .collect();
     mean(&errs).ok_or(NotComputed::TooFew { n: 0, need: 1 })
-}
-
-/// Linear-interpolated quantile (`q` in 0..=1) of finite values, as numpy's default; `None` if
-/// empty.
-pub fn quantile(x: &[f64], q: f64) -> Option<f64> {
-    let mut v: Vec<f64> = x.iter().copied().filter(|v| v.is_finite()).collect();
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let pos = q.clamp(0.0, 1.0) * (v.len() - 1) as f64;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    Some(v[lo] + (v[hi] - v[lo]) * (pos - lo as f64))
 }
 
 /// An ordinary-least-squares fit `y ≈ b0 + Σ bi·xi`.
@@ -665,5 +652,38 @@ mod tests {
             1.2909944487358056,
             1e-12
         ));
+    }
+
+    // Resampling checked against the plain coefficients of this module.
+    #[test]
+    fn bootstrap_is_reproducible_and_brackets_the_estimate() {
+        let x: Vec<f64> = (0..12).map(f64::from).collect();
+        let y: Vec<f64> = x.iter().map(|v| v + (v * 1.7).sin()).collect();
+        let r = |w: &[f64]| weighted_pearson(&x, &y, w);
+        let a = bootstrap_ci(x.len(), r).unwrap();
+        let b = bootstrap_ci(x.len(), r).unwrap();
+        assert_eq!(a, b);
+        let obs = pearson_r(&x, &y).unwrap();
+        assert!(a.lo < obs && obs < a.hi && a.hi <= 1.0, "{a:?} vs {obs}");
+        assert_eq!(a.resamples, crate::resample::BOOTSTRAP_RESAMPLES);
+        assert!(a.resamples_used <= a.resamples && a.resamples_used > 1900);
+    }
+
+    #[test]
+    fn weights_give_the_coefficient_of_the_repeated_sample() {
+        // Pairs 0 and 2 drawn twice, pair 1 never: the same as the sample [x0, x0, x2, x2, x3].
+        let x = [1.0, 2.0, 2.0, 5.0];
+        let y = [3.0, 1.0, 4.0, 4.0];
+        let w = [2.0, 0.0, 2.0, 1.0];
+        let rx = [1.0, 1.0, 2.0, 2.0, 5.0];
+        let ry = [3.0, 3.0, 4.0, 4.0, 4.0];
+        let want = pearson_r(&rx, &ry).unwrap();
+        assert!((weighted_pearson(&x, &y, &w).unwrap() - want).abs() < 1e-12);
+        let ranks = weighted_ranks(&x, &sort_order(&x), &w);
+        // Materialised: 1, 1, 2, 2, 5 → ranks 1.5, 1.5, 3.5, 3.5, 5.
+        assert_eq!((ranks[0], ranks[2], ranks[3]), (1.5, 3.5, 5.0));
+        let want = pearson_r(&average_ranks(&rx), &average_ranks(&ry)).unwrap();
+        let ry_w = weighted_ranks(&y, &sort_order(&y), &w);
+        assert!((weighted_pearson(&ranks, &ry_w, &w).unwrap() - want).abs() < 1e-12);
     }
 }

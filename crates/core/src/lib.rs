@@ -16,6 +16,7 @@ pub mod device;
 pub mod energy;
 pub mod error;
 pub mod grid;
+pub mod human_duration;
 pub mod manifest;
 pub mod metering;
 pub mod power_bound;
@@ -36,6 +37,7 @@ pub use energy::{Component, ComponentEnergy, ComponentPower, EnergyReading, Qual
 pub use error::{
     BoxError, ConfigError, CoreError, GridError, IntensityRowError, IoError, RecordError,
 };
+pub use human_duration::human_duration;
 pub use manifest::Manifest;
 pub use metering::{PhaseMeter, PowerCap, TraceStats};
 pub use record::{RunRecord, RunStatus, SCHEMA_VERSION};

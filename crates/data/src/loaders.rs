@@ -6,14 +6,11 @@ use std::path::{Path, PathBuf};
 use crate::dataset::{stratified_split, Dataset, Inputs, SampleKind, Split};
 use crate::error::DataError;
 use crate::images::{grey, image_dataset, pick, Layout, Pixels, RawImages};
-use crate::selection::{pick_windows, Selection};
+use crate::selection::{pick_windows, Selection, SPLIT_SEED};
 use crate::{cifar, digits, idx, mnist_json, text};
 
 /// Tokens per window of the text datasets.
 pub const TEXT_SEQ_LEN: usize = 64;
-/// Seed of the fixed train/test splits of `mnist-10k` and `digits` (never change it: results
-/// from different machines must use the same split).
-pub const SPLIT_SEED: u64 = 0x6772_6565_6e62_656e; // "greenben"
 /// The Fashion-MNIST IDX files, base names (a `.gz` or an uncompressed file is accepted).
 pub const FASHION_FILES: [&str; 4] = [
     "train-images-idx3-ubyte",

@@ -40,6 +40,7 @@ pub mod replay;
 pub mod run_meter;
 pub mod sampler;
 pub mod source;
+pub mod sources;
 pub mod window;
 
 pub use error::{MeterError, Result, RAPL_PERMISSION_FIX};
@@ -55,4 +56,5 @@ pub use replay::ReplayDevice;
 pub use run_meter::RunMeter;
 pub use sampler::{Sampler, SamplerSummary, DEFAULT_INTERVAL, TRACE_HEADER};
 pub use source::{Counters, EnergySource};
+pub use sources::{SourceDef, SOURCES};
 pub use window::{Measurement, Window};

@@ -8,10 +8,9 @@ use greenbench_core::{Component, Quality};
 use serde::Serialize;
 
 use crate::error::{MeterError, Result};
-use crate::estimate::EstimateSource;
-use crate::nvml::NvmlSource;
-use crate::rapl::{RaplSource, DEFAULT_POWERCAP_ROOT};
+use crate::rapl::DEFAULT_POWERCAP_ROOT;
 use crate::source::{slot, Counters, EnergySource};
+use crate::sources::SOURCES;
 
 /// Called at both edges of a window (the runner passes the GPU synchronize).
 pub type SyncHook = Box<dyn Fn() -> std::result::Result<(), greenbench_core::BoxError> + Send>;
@@ -113,27 +112,22 @@ impl std::fmt::Debug for Meter {
 }
 
 impl Meter {
-    /// Opens every source that works here — RAPL, NVML GPU `gpu_index`, and the CPU-time estimate —
-    /// and keeps the best per component. Sources that cannot be opened are listed in
+    /// Opens every source of [`SOURCES`] that works here — RAPL, NVML GPU `gpu_index`, and the
+    /// CPU-time estimate — and keeps the best per component. Sources that cannot be opened are listed in
     /// [`Meter::unavailable`]; only an invalid option is an error.
     pub fn auto(options: &MeterOptions) -> Result<Meter> {
         let mut sources: Vec<Box<dyn EnergySource>> = Vec::new();
         let mut unavailable = Vec::new();
-        match RaplSource::open(&options.powercap_root) {
-            Ok(s) => sources.push(Box::new(s)),
-            Err(e) => unavailable.push(Unavailable {
-                source: "rapl".into(),
-                reason: e.to_string(),
-            }),
+        for def in SOURCES {
+            match (def.open)(options) {
+                Ok(s) => sources.push(s),
+                Err(e) if def.required => return Err(e),
+                Err(e) => unavailable.push(Unavailable {
+                    source: def.name.into(),
+                    reason: e.to_string(),
+                }),
+            }
         }
-        match NvmlSource::open(options.gpu_index) {
-            Ok(s) => sources.push(Box::new(s)),
-            Err(e) => unavailable.push(Unavailable {
-                source: "nvml".into(),
-                reason: e.to_string(),
-            }),
-        }
-        sources.push(Box::new(EstimateSource::new(options.watts_per_core)?));
         let mut m = Meter::from_sources(sources);
         m.unavailable = unavailable;
         Ok(m)

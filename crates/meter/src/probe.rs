@@ -5,12 +5,9 @@ use std::time::{Duration, Instant};
 use greenbench_core::Quality;
 use serde::Serialize;
 
-use crate::error::MeterError;
-use crate::estimate::EstimateSource;
 use crate::meter::ProbeOptions;
-use crate::nvml::NvmlSource;
-use crate::rapl::RaplSource;
 use crate::source::EnergySource;
+use crate::sources::{find, SOURCES};
 
 /// Status of one source, serialized with exactly the keys `source`, `available`, `quality`,
 /// `reason`, and (when present) `fix`, `power_w`.
@@ -32,9 +29,7 @@ pub struct SourceStatus {
     pub power_w: Option<f64>,
 }
 
-type Opened = Result<Box<dyn EnergySource>, MeterError>;
-
-/// Probes rapl, nvml and estimate with a one-second power reading of each available source.
+/// Probes every source of [`SOURCES`] (rapl, nvml, estimate) with a one-second power reading of each available source.
 pub fn probe(options: &ProbeOptions) -> Vec<SourceStatus> {
     probe_for(options, Duration::from_secs(1))
 }
@@ -42,26 +37,16 @@ pub fn probe(options: &ProbeOptions) -> Vec<SourceStatus> {
 /// [`probe`] with a chosen reading period (all sources are read together, at 10 Hz). A zero
 /// period reports availability only, with no `power_w`.
 pub fn probe_for(options: &ProbeOptions, period: Duration) -> Vec<SourceStatus> {
-    let opened: [(&str, Quality, Opened); 3] = [
-        (
-            "rapl",
-            Quality::Measured,
-            RaplSource::open(&options.powercap_root).map(|s| Box::new(s) as _),
-        ),
-        (
-            "nvml",
-            Quality::Measured,
-            NvmlSource::open(options.gpu_index).map(|s| Box::new(s) as _),
-        ),
-        (
-            "estimate",
-            Quality::Estimated,
-            EstimateSource::new(options.watts_per_core).map(|s| Box::new(s) as _),
-        ),
-    ];
+    // Every source is opened before any is read, so a slow open (NVML's) does not fall between
+    // another source's first read and the start of the reading period.
+    let opened: Vec<_> = SOURCES
+        .iter()
+        .map(|def| (def, (def.open)(options)))
+        .collect();
     let mut live: Vec<(usize, Box<dyn EnergySource>, Option<f64>)> = Vec::new();
     let mut out: Vec<SourceStatus> = Vec::new();
-    for (i, (name, quality, r)) in opened.into_iter().enumerate() {
+    for (i, (def, r)) in opened.into_iter().enumerate() {
+        let (name, quality) = (def.name, def.quality);
         match r {
             Ok(mut s) => {
                 let basis = s.basis();
@@ -123,16 +108,7 @@ pub fn probe_for(options: &ProbeOptions, period: Duration) -> Vec<SourceStatus> 
 /// What the power reading of a source covers, for the note under the `greenbench meters` table
 /// (continuation lines are indented to follow the source name).
 pub fn reading_scope(source: &str) -> &'static str {
-    match source {
-        "rapl" => "the CPU package(s) and DRAM of the whole machine, every process on it",
-        "nvml" => "the whole GPU, every process on it",
-        "estimate" => {
-            "this greenbench process alone, which only waits while it reads (its CPU time × W/core\n            \
-             + DRAM W/GB × its resident memory), so it is near 0 W; in a sweep the estimate\n            \
-             covers each run's worker process instead"
-        }
-        _ => "the source's own components",
-    }
+    find(source).map_or("the source's own components", |d| d.reading_scope)
 }
 
 /// Plain-text table for `greenbench meters`: a header row, one row per source (name, state,

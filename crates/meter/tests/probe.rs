@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use greenbench_core::Quality;
-use greenbench_meter::{probe_for, render_text, ProbeOptions};
+use greenbench_meter::probe::reading_scope;
+use greenbench_meter::{probe_for, render_text, Meter, ProbeOptions, SOURCES};
 
 #[test]
 fn probe_reports_each_source_with_reason_fix_and_power() {
@@ -56,4 +57,40 @@ fn probe_reports_each_source_with_reason_fix_and_power() {
         text.contains("rapl") && text.contains("unavailable") && text.contains("fix:"),
         "{text}"
     );
+}
+
+#[test]
+fn the_probe_the_meter_and_the_note_follow_the_one_source_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = ProbeOptions {
+        powercap_root: dir.path().join("powercap"),
+        gpu_index: 0,
+        watts_per_core: None,
+    };
+    let names: Vec<&str> = SOURCES.iter().map(|d| d.name).collect();
+    assert_eq!(names, ["rapl", "nvml", "estimate"]);
+
+    let st = probe_for(&opts, Duration::ZERO);
+    let probed: Vec<&str> = st.iter().map(|s| s.source.as_str()).collect();
+    assert_eq!(probed, names);
+    for (s, d) in st.iter().zip(SOURCES) {
+        assert_eq!(s.quality, d.quality, "{}", d.name);
+        assert_ne!(
+            reading_scope(d.name),
+            reading_scope("no-such-source"),
+            "{} says what its reading covers",
+            d.name
+        );
+    }
+
+    // The meter opens the same table: what it could not open is listed under the table's
+    // names, with the reason.
+    let m = Meter::auto(&opts).unwrap();
+    let rapl = m.unavailable().iter().find(|u| u.source == "rapl").unwrap();
+    assert!(rapl.reason.contains("no "), "{}", rapl.reason);
+    assert!(m
+        .unavailable()
+        .iter()
+        .all(|u| names.contains(&u.source.as_str())));
+    assert!(m.choices().iter().any(|c| c.source == "estimate"));
 }

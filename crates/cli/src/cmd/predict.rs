@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use greenbench_analysis::{numbers, predict, Sweep};
 
-use greenbench_worker::catalog::dataset_input;
+use greenbench_catalog::dataset_input;
 
 /// Arguments of `greenbench predict`.
 #[derive(clap::Args)]

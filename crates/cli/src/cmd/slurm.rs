@@ -77,7 +77,7 @@ fn job(a: &SlurmArgs) -> anyhow::Result<SlurmJob> {
     let cfg = crate::cmd::sweep::load_config(
         &a.config,
         None,
-        &greenbench_worker::ZooCatalog::new(datasets.clone()),
+        &greenbench_catalog::ZooCatalog::new(datasets.clone()),
     )?;
     if cfg.search.strategy == greenbench_core::Strategy::Halving {
         bail!(

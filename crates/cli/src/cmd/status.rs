@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 use greenbench_analysis::numbers::energy;
+use greenbench_catalog::ZooCatalog;
+use greenbench_core::human_duration;
 use greenbench_runner::current_holder;
 use greenbench_runner::{sweep_status, BestRun, IdleMeasurement, RunningRun, SweepStatus};
-use greenbench_worker::plan::human_duration;
-use greenbench_worker::ZooCatalog;
 
 /// Arguments of `greenbench status`.
 #[derive(clap::Args)]

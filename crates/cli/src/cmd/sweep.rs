@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use greenbench_core::PowerCap;
-use greenbench_core::{compact_number, SweepConfig};
+use greenbench_core::{compact_number, human_duration, SweepConfig};
 use greenbench_core::{BoxError, ComponentPower};
 use greenbench_meter::NvmlCapper;
 use greenbench_runner::interrupt;
@@ -14,8 +14,8 @@ use greenbench_runner::IdleMarker;
 use greenbench_runner::{FolderLock, ProgressMode, RunnerError, Shard, SweepOptions, SweepSummary};
 
 use crate::cmd::worker::MeterSettings;
-use greenbench_worker::plan::{self, human_duration, Planner};
-use greenbench_worker::ZooCatalog;
+use greenbench_catalog::plan::{self, Planner};
+use greenbench_catalog::ZooCatalog;
 
 /// Arguments of `greenbench sweep`.
 #[derive(clap::Args)]

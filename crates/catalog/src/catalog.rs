@@ -4,14 +4,16 @@
 use std::path::{Path, PathBuf};
 
 use greenbench_core::{BoxError, Catalog, DatasetSizes, DeviceName, Family};
-use greenbench_models::train::InputSpec;
+
+use crate::input::dataset_input;
+use crate::plan::Planner;
 
 /// Models from the zoo, datasets from the registry (present or not under `datasets_root`).
 pub struct ZooCatalog {
     /// Where datasets live.
     pub datasets_root: PathBuf,
     /// Run-duration predictions (each model's size is worked out once).
-    pub planner: std::sync::Mutex<crate::plan::Planner>,
+    pub planner: std::sync::Mutex<Planner>,
     /// The most power this machine's CPU and DRAM can be charged for, watts, by the meter's own
     /// figures (see [`Catalog::run_watts`]); `None` when not given.
     pub machine_watts: Option<f64>,
@@ -42,17 +44,6 @@ impl ZooCatalog {
         self.machine_watts = Some(watts);
         self
     }
-}
-
-/// The input a dataset gives a model, from the registry alone (no loading).
-pub fn dataset_input(name: &str) -> Option<InputSpec> {
-    let info = greenbench_data::info(name)?;
-    let text = info.is_text();
-    Some(InputSpec {
-        sample_shape: info.sample_shape.clone(),
-        classes: info.classes,
-        text,
-    })
 }
 
 /// Checks a device against this build: the CPU, or a GPU when built with the `cuda` feature.

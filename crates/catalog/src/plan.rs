@@ -9,7 +9,7 @@ use greenbench_core::{DeviceName, Family, RunSpec, SweepConfig};
 use greenbench_models::measured_throughput::{training_samples_per_s, MACHINE};
 use greenbench_models::registry::family_reference;
 
-use crate::catalog::dataset_input;
+use crate::input::dataset_input;
 
 /// Seconds a worker spends starting and loading its data before training, measured on the
 /// quick sweep (Fashion-MNIST, 60 000 images).
@@ -77,21 +77,6 @@ impl Planner {
     }
 }
 
-/// A duration in the unit that fits it.
-pub fn human_duration(s: f64) -> String {
-    if s < 10.0 {
-        format!("{s:.1} s")
-    } else if s < 90.0 {
-        format!("{s:.0} s")
-    } else if s < 5400.0 {
-        format!("{:.0} min", s / 60.0)
-    } else if s < 2.0 * 86400.0 {
-        format!("{:.1} h", s / 3600.0)
-    } else {
-        format!("{:.1} days", s / 86400.0)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,5 +124,15 @@ mod tests {
         let mut gpu = spec("mlp-medium");
         gpu.device = DeviceName::Cuda(0);
         assert_eq!(p.run_seconds(&gpu), None);
+    }
+
+    #[test]
+    fn planning_needs_no_catalog() {
+        // The catalog holds a planner; the planner must not lean back on the catalog.
+        let needle = format!("crate::{}", "catalog");
+        assert!(
+            !include_str!("plan.rs").contains(&needle),
+            "plan.rs names {needle}: take what both need from a module of its own"
+        );
     }
 }

@@ -1,8 +1,8 @@
 //! The zoo catalog gives validation the registry's split sizes and classes, so a config asking
 //! for more samples than a dataset has is refused before anything runs, with the real size.
 
+use greenbench_catalog::ZooCatalog;
 use greenbench_core::{Catalog, DatasetSizes, SweepConfig};
-use greenbench_worker::ZooCatalog;
 use std::path::{Path, PathBuf};
 
 fn catalog() -> ZooCatalog {
