@@ -348,7 +348,7 @@ pub fn test_images(r: &RunRecord) -> Option<u64> {
 }
 
 /// Distinct values of `f` over `runs`, ascending, joined with " or " (empty when none).
-fn distinct(runs: &[&RunRecord], f: impl Fn(&RunRecord) -> Option<u64>) -> String {
+pub(crate) fn distinct(runs: &[&RunRecord], f: impl Fn(&RunRecord) -> Option<u64>) -> String {
     let mut v: Vec<u64> = runs.iter().filter_map(|r| f(r)).collect();
     v.sort_unstable();
     v.dedup();
@@ -356,30 +356,4 @@ fn distinct(runs: &[&RunRecord], f: impl Fn(&RunRecord) -> Option<u64>) -> Strin
         .map(|n| n.to_string())
         .collect::<Vec<_>>()
         .join(" or ")
-}
-
-/// A sentence saying where the report's accuracies come from: per-epoch and choices on the
-/// validation split (with its size) or, when runs have none, the test set and why (see
-/// [`crate::no_validation`]); final accuracy on the test images (with their number, and whether
-/// a `test_subset`).
-pub fn accuracy_sources(runs: &[&RunRecord]) -> String {
-    let val_n = distinct(runs, |r| r.train.as_ref()?.validation_samples);
-    let test_n = distinct(runs, test_images);
-    let subset = runs.iter().any(|r| r.spec.test_subset.is_some());
-    let test = if test_n.is_empty() {
-        "test accuracy".to_string()
-    } else {
-        format!(
-            "test accuracy ({test_n} images{})",
-            if subset { ", test_subset" } else { "" }
-        )
-    };
-    match AccuracySource::choose(runs) {
-        AccuracySource::Validation => format!(
-            "Accuracies: per-epoch figures and every choice (best configuration, Pareto front, \
-             search) use validation accuracy ({val_n} held-out training samples); the final \
-             accuracy of a run is {test}, measured once at its end."
-        ),
-        AccuracySource::Test => crate::no_validation::fallback_sentence(runs, &test),
-    }
 }

@@ -4,7 +4,7 @@
 
 use greenbench_core::record::RunRecord;
 
-use crate::data::{accuracy, validation_accuracy};
+use crate::data::{accuracy, distinct, test_images, validation_accuracy, AccuracySource};
 
 /// Why one run has no validation accuracy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,5 +139,31 @@ pub fn fallback_clause(runs: &[&RunRecord]) -> String {
             let k: usize = counts.iter().map(|c| c.1).sum();
             format!("{k} of {n} runs have no validation accuracy")
         }
+    }
+}
+
+/// A sentence saying where the report's accuracies come from: per-epoch and choices on the
+/// validation split (with its size) or, when runs have none, the test set and why (see
+/// this module); final accuracy on the test images (with their number, and whether
+/// a `test_subset`).
+pub fn accuracy_sources(runs: &[&RunRecord]) -> String {
+    let val_n = distinct(runs, |r| r.train.as_ref()?.validation_samples);
+    let test_n = distinct(runs, test_images);
+    let subset = runs.iter().any(|r| r.spec.test_subset.is_some());
+    let test = if test_n.is_empty() {
+        "test accuracy".to_string()
+    } else {
+        format!(
+            "test accuracy ({test_n} images{})",
+            if subset { ", test_subset" } else { "" }
+        )
+    };
+    match AccuracySource::choose(runs) {
+        AccuracySource::Validation => format!(
+            "Accuracies: per-epoch figures and every choice (best configuration, Pareto front, \
+             search) use validation accuracy ({val_n} held-out training samples); the final \
+             accuracy of a run is {test}, measured once at its end."
+        ),
+        AccuracySource::Test => fallback_sentence(runs, &test),
     }
 }

@@ -14,6 +14,7 @@ use crate::data::{self, EnergyBasis, Sweep};
 use crate::estimator::{Estimator, FEATURES};
 use crate::figures::{self, FigureInput, FigureOutcome};
 use crate::groups::{config_groups, per_model};
+use crate::no_validation;
 use crate::numbers::{self, sig};
 use crate::predict::{short_profile, ProfileRow};
 use crate::search::{self, GridComparison, SearchSummary};
@@ -344,7 +345,7 @@ fn header(md: &mut String, sweep: &Sweep, ctx: &ReportContext) {
         basis.name(),
         EnergyBasis::choose_explained(runs).1
     );
-    let _ = writeln!(md, "{}\n", data::accuracy_sources(runs));
+    let _ = writeln!(md, "{}\n", no_validation::accuracy_sources(runs));
     if let Some(drift) = idle_drift(sweep) {
         let _ = writeln!(md, "{drift}\n");
     }

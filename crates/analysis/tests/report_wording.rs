@@ -7,7 +7,7 @@ use common::copy;
 
 use std::path::Path;
 
-use greenbench_analysis::{data, stats, write_report, ReportOptions};
+use greenbench_analysis::{data, no_validation, stats, write_report, ReportOptions};
 use greenbench_core::record::RunRecord;
 
 /// The records of `dir`, changed by `f` (run ids follow the changed specs).
@@ -79,7 +79,7 @@ fn a_validation_fraction_that_held_out_nothing_is_named() {
     });
     let rs = records(dir.path());
     let refs: Vec<&RunRecord> = rs.iter().collect();
-    let s = data::accuracy_sources(&refs);
+    let s = no_validation::accuracy_sources(&refs);
     assert!(!s.contains("predate"), "{s}");
     assert!(s.contains("held out no samples"), "{s}");
 }
@@ -93,12 +93,12 @@ fn runs_with_and_without_a_validation_split_are_counted() {
         without_validation(r);
     }
     let refs: Vec<&RunRecord> = mixed.iter().collect();
-    let s = data::accuracy_sources(&refs);
+    let s = no_validation::accuracy_sources(&refs);
     assert!(!s.contains("predate"), "{s}");
     assert!(s.contains("5 of 12 runs"), "{s}");
     // All with a split: validation accuracy, as before.
     let refs: Vec<&RunRecord> = rs.iter().collect();
-    assert!(data::accuracy_sources(&refs).contains("held-out training samples"));
+    assert!(no_validation::accuracy_sources(&refs).contains("held-out training samples"));
 }
 
 #[test]
@@ -106,7 +106,7 @@ fn older_records_are_still_said_to_predate_the_split() {
     let dir = copy("quick");
     let rs = records(dir.path());
     let refs: Vec<&RunRecord> = rs.iter().collect();
-    assert!(data::accuracy_sources(&refs).contains("predate the validation split"));
+    assert!(no_validation::accuracy_sources(&refs).contains("predate the validation split"));
 }
 
 #[test]

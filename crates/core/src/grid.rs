@@ -2,10 +2,10 @@
 //! (`assets/grid-intensity.csv`, source and year in its header) and hourly series read from a
 //! user's CSV (`timestamp,g_per_kwh`), averaged over a run's own start–end window.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{GridError, IntensityRowError};
+use crate::grid_error::{GridError, IntensityRowError};
 
 static TABLE: &str = include_str!("../assets/grid-intensity.csv");
 
@@ -72,11 +72,6 @@ pub fn parse_timestamp(s: &str) -> Option<i64> {
         }
     }
     None
-}
-
-/// A time as RFC 3339 in UTC, for messages (the raw number when out of range).
-pub(crate) fn show(t: i64) -> String {
-    DateTime::<Utc>::from_timestamp(t, 0).map_or_else(|| t.to_string(), |d| d.to_rfc3339())
 }
 
 impl IntensitySeries {
@@ -365,7 +360,7 @@ mod tests {
 
     #[test]
     fn grid_errors_are_typed_and_keep_their_text() {
-        use crate::error::{GridError, IntensityRowError};
+        use crate::grid_error::{GridError, IntensityRowError};
         let e = |t: &str| IntensitySeries::parse(t, "h.csv").unwrap_err();
         let bad_time = e("2024-03-01T00:00:00Z,100\nyesterday,5\n");
         assert!(matches!(

@@ -16,6 +16,7 @@ pub mod device;
 pub mod energy;
 pub mod error;
 pub mod grid;
+pub mod grid_error;
 pub mod human_duration;
 pub mod manifest;
 pub mod metering;
@@ -34,9 +35,8 @@ pub use compact_number::compact_number;
 pub use config::{Axis, Budget, CarbonConfig, Objective, SearchConfig, Strategy, SweepConfig};
 pub use device::DeviceName;
 pub use energy::{Component, ComponentEnergy, ComponentPower, EnergyReading, Quality};
-pub use error::{
-    BoxError, ConfigError, CoreError, GridError, IntensityRowError, IoError, RecordError,
-};
+pub use error::{BoxError, ConfigError, CoreError, IoError, RecordError};
+pub use grid_error::{GridError, IntensityRowError};
 pub use human_duration::human_duration;
 pub use manifest::Manifest;
 pub use metering::{PhaseMeter, PowerCap, TraceStats};

@@ -32,6 +32,7 @@ pub mod idle;
 pub mod meter;
 pub mod nvml;
 pub mod nvml_cap;
+pub mod options;
 pub mod power_limit;
 pub mod probe;
 pub mod rapl;

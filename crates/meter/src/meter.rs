@@ -1,43 +1,18 @@
 //! The [`Meter`]: several sources combined, the best one chosen per component, shared (behind a
 //! mutex) by windows, the sampler and the idle baseline.
 
-use std::path::PathBuf;
+pub use crate::options::{MeterOptions, ProbeOptions};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use greenbench_core::{Component, Quality};
 use serde::Serialize;
 
 use crate::error::{MeterError, Result};
-use crate::rapl::DEFAULT_POWERCAP_ROOT;
 use crate::source::{slot, Counters, EnergySource};
 use crate::sources::SOURCES;
 
 /// Called at both edges of a window (the runner passes the GPU synchronize).
 pub type SyncHook = Box<dyn Fn() -> std::result::Result<(), greenbench_core::BoxError> + Send>;
-
-/// Where to look for meters. Used by [`Meter::auto`] and [`crate::probe`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct MeterOptions {
-    /// Powercap root, normally `/sys/class/powercap` (a fake tree in tests).
-    pub powercap_root: PathBuf,
-    /// NVML index of the GPU to meter.
-    pub gpu_index: u32,
-    /// Watts per busy core for the CPU estimate; `None` = model table, else 10 W.
-    pub watts_per_core: Option<f64>,
-}
-
-/// The probe takes the same options as the meter.
-pub type ProbeOptions = MeterOptions;
-
-impl Default for MeterOptions {
-    fn default() -> Self {
-        MeterOptions {
-            powercap_root: PathBuf::from(DEFAULT_POWERCAP_ROOT),
-            gpu_index: 0,
-            watts_per_core: None,
-        }
-    }
-}
 
 /// Which source meters a component, recorded with every run.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -7,8 +7,8 @@ use greenbench_core::Quality;
 
 use crate::error::Result;
 use crate::estimate::EstimateSource;
-use crate::meter::MeterOptions;
 use crate::nvml::NvmlSource;
+use crate::options::MeterOptions;
 use crate::rapl::RaplSource;
 use crate::source::EnergySource;
 

@@ -5,8 +5,8 @@
 
 use std::borrow::Cow;
 
+use crate::architecture::Architecture;
 use crate::cnn;
-use crate::registry::Architecture;
 use crate::transformer::char_gpt::GptConfig;
 use crate::transformer::vit::VitConfig;
 

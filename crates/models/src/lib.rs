@@ -4,6 +4,7 @@
 //! table of model definitions; the [`train::Trainer`] runs one batch at a time on plain arrays so
 //! the runner needs no candle.
 
+mod architecture;
 pub mod cnn;
 pub mod complexity;
 mod definitions;

@@ -3,6 +3,7 @@
 //! table that sorts by any column and filters by model and status, each figure with its caption,
 //! and links to the CSV exports beside it.
 
+pub use crate::table::html::escape;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -15,22 +16,6 @@ use crate::data;
 use crate::figures::FigureOutcome;
 use crate::numbers::sig;
 use crate::AnalysisError;
-
-/// Escapes text for HTML element content and attribute values.
-pub fn escape(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
-}
 
 /// What the page shows besides the records.
 pub struct HtmlInput<'a> {

@@ -2,7 +2,6 @@
 //! cells in bold.
 
 use super::{flagged, plain_text, shown, Table};
-use crate::export::html::escape;
 
 /// The table element with id `id`; it ends in a newline.
 pub fn render(t: &Table, id: &str) -> String {
@@ -26,4 +25,20 @@ pub fn render(t: &Table, id: &str) -> String {
     }
     s.push_str("</tbody></table>\n");
     s
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
 }
