@@ -7,7 +7,7 @@ use common::copy;
 
 use std::path::Path;
 
-use greenbench_analysis::{data, no_validation, stats, write_report, ReportOptions};
+use greenbench_analysis::{no_validation, stats, write_report, ReportOptions};
 use greenbench_core::record::RunRecord;
 
 /// The records of `dir`, changed by `f` (run ids follow the changed specs).
