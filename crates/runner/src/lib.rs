@@ -16,6 +16,7 @@ pub mod interrupt;
 mod lock;
 mod manifest;
 mod merge;
+mod merge_types;
 mod options;
 mod progress;
 mod records;
