@@ -4,57 +4,16 @@
 
 mod common;
 
-use common::{lock, shell_options};
+use common::{finished_event, lock, no_idle, shell_options, Predicting};
 
-use greenbench_core::protocol::{WorkerEvent, WorkerResult};
-use greenbench_core::record::{read_records, RunStatus, TrainRecord};
-use greenbench_core::{
-    BoxError, Catalog, ComponentEnergy, ComponentPower, Joules, Quality, RunSpec, SweepConfig,
-};
+use greenbench_core::record::{read_records, RunStatus};
+use greenbench_core::{Quality, SweepConfig};
 use greenbench_runner::{run_sweep, SweepOptions};
-
-/// Accepts everything and predicts every run to take `seconds`.
-struct Predicting {
-    seconds: f64,
-}
-
-impl Catalog for Predicting {
-    fn models(&self) -> Vec<String> {
-        Vec::new()
-    }
-    fn datasets(&self) -> Vec<String> {
-        Vec::new()
-    }
-    fn check_device(&self, _device: greenbench_core::DeviceName) -> Result<(), BoxError> {
-        Ok(())
-    }
-    fn run_seconds(&self, _spec: &RunSpec) -> Option<f64> {
-        Some(self.seconds)
-    }
-}
 
 /// A worker that takes about 0.2 s and reports `cpu_j` joules of measured training energy.
 fn worker(cpu_j: f64) -> String {
-    let mut parts = std::collections::BTreeMap::new();
-    parts.insert(
-        greenbench_core::Component::Cpu,
-        (Some(Joules(cpu_j)), Quality::Measured),
-    );
-    let result = WorkerResult {
-        status: greenbench_core::protocol::Outcome::Ok,
-        train: Some(TrainRecord {
-            duration_s: 0.2,
-            energy: ComponentEnergy::from_parts(&parts),
-            ..Default::default()
-        }),
-        ..Default::default()
-    };
-    let event = serde_json::to_string(&WorkerEvent::Finished(Box::new(result))).unwrap();
+    let event = finished_event(Some(cpu_j), Quality::Measured, 0.2, None);
     format!("cat >/dev/null; sleep 0.2; echo '{event}'")
-}
-
-fn no_idle(_s: f64) -> Result<ComponentPower, BoxError> {
-    Ok(ComponentPower::default())
 }
 
 #[test]
@@ -69,7 +28,10 @@ fn the_budget_is_never_overshot_and_refused_runs_say_why() {
     let cfg = SweepConfig::parse(&text, &dir.path().join("b.toml")).unwrap();
     let out = dir.path().join("out");
     let opts = SweepOptions {
-        catalog: Box::new(Predicting { seconds: 0.2 }),
+        catalog: Box::new(Predicting {
+            seconds: 0.2,
+            watts: None,
+        }),
         ..shell_options(&out, &worker(100.0))
     };
     let l = lock(&out);
@@ -125,7 +87,10 @@ fn runs_skipped_by_a_budget_run_once_the_budget_has_room() {
     };
     let out = dir.path().join("out");
     let opts = SweepOptions {
-        catalog: Box::new(Predicting { seconds: 0.2 }),
+        catalog: Box::new(Predicting {
+            seconds: 0.2,
+            watts: None,
+        }),
         ..shell_options(&out, &worker(100.0))
     };
     let l = lock(&out);
@@ -150,30 +115,6 @@ fn runs_skipped_by_a_budget_run_once_the_budget_has_room() {
         .all(|r| r.attempts[0].status == RunStatus::Skipped));
 }
 
-/// Predicts every run to take `seconds` at `watts` (the meter's own figure for this machine).
-struct PredictingPower {
-    seconds: f64,
-    watts: f64,
-}
-
-impl Catalog for PredictingPower {
-    fn models(&self) -> Vec<String> {
-        Vec::new()
-    }
-    fn datasets(&self) -> Vec<String> {
-        Vec::new()
-    }
-    fn check_device(&self, _device: greenbench_core::DeviceName) -> Result<(), BoxError> {
-        Ok(())
-    }
-    fn run_seconds(&self, _spec: &RunSpec) -> Option<f64> {
-        Some(self.seconds)
-    }
-    fn run_watts(&self, _spec: &RunSpec) -> Option<f64> {
-        Some(self.watts)
-    }
-}
-
 #[test]
 fn an_energy_budget_stops_even_the_first_run_from_the_meters_own_figures() {
     let dir = tempfile::tempdir().unwrap();
@@ -182,9 +123,9 @@ fn an_energy_budget_stops_even_the_first_run_from_the_meters_own_figures() {
     let cfg = SweepConfig::parse(text, &dir.path().join("t.toml")).unwrap();
     let out = dir.path().join("out");
     let opts = SweepOptions {
-        catalog: Box::new(PredictingPower {
+        catalog: Box::new(Predicting {
             seconds: 0.2,
-            watts: 20.0,
+            watts: Some(20.0),
         }),
         ..shell_options(&out, &worker(21.0))
     };

@@ -7,32 +7,15 @@ mod common;
 
 use std::path::Path;
 
-use common::{lock, shell_options};
-use greenbench_core::protocol::{WorkerEvent, WorkerResult};
-use greenbench_core::record::{read_records, RunRecord, RunStatus, TrainRecord};
-use greenbench_core::{BoxError, ComponentEnergy, ComponentPower, Joules, Quality, SweepConfig};
+use common::{finished_event, lock, no_idle, shell_options};
+use greenbench_core::record::{read_records, RunRecord, RunStatus};
+use greenbench_core::{Quality, SweepConfig};
 use greenbench_runner::run_sweep;
 
 /// The `finished` event of a run with validation accuracy `val` and `energy` joules of
 /// measured training energy (`None`: the window was rejected, energy missing).
 fn finished(val: f64, energy: Option<f64>) -> String {
-    let mut parts = std::collections::BTreeMap::new();
-    parts.insert(
-        greenbench_core::Component::Cpu,
-        (energy.map(Joules), Quality::Measured),
-    );
-    let result = WorkerResult {
-        status: greenbench_core::protocol::Outcome::Ok,
-        train: Some(TrainRecord {
-            duration_s: 0.05,
-            energy: ComponentEnergy::from_parts(&parts),
-            val_acc: Some(val),
-            validation_samples: Some(100),
-            ..Default::default()
-        }),
-        ..Default::default()
-    };
-    serde_json::to_string(&WorkerEvent::Finished(Box::new(result))).unwrap()
+    finished_event(energy, Quality::Measured, 0.05, Some(val))
 }
 
 /// A worker answering per learning rate: `(lr as written in the request, event line)`; a run
@@ -49,10 +32,6 @@ fn worker(cases: &[(&str, String)], crash_lr: &str, crash_if: &Path) -> String {
     }
     s.push_str("esac");
     s
-}
-
-fn no_idle(_s: f64) -> Result<ComponentPower, BoxError> {
-    Ok(ComponentPower::default())
 }
 
 fn config(dir: &Path, objective: &str) -> SweepConfig {

@@ -4,33 +4,14 @@
 
 mod common;
 
-use common::{lock, shell_options};
-use greenbench_core::protocol::{Outcome, WorkerEvent, WorkerResult};
-use greenbench_core::record::{read_records, TrainRecord};
-use greenbench_core::{BoxError, ComponentEnergy, ComponentPower, Joules, Quality, SweepConfig};
+use common::{finished_event, lock, no_idle, shell_options};
+use greenbench_core::record::read_records;
+use greenbench_core::{Quality, SweepConfig};
 use greenbench_runner::run_sweep;
 
 fn worker(cpu_j: f64, seconds: f64) -> String {
-    let mut parts = std::collections::BTreeMap::new();
-    parts.insert(
-        greenbench_core::Component::Cpu,
-        (Some(Joules(cpu_j)), Quality::Estimated),
-    );
-    let result = WorkerResult {
-        status: Outcome::Ok,
-        train: Some(TrainRecord {
-            duration_s: seconds,
-            energy: ComponentEnergy::from_parts(&parts),
-            ..Default::default()
-        }),
-        ..Default::default()
-    };
-    let event = serde_json::to_string(&WorkerEvent::Finished(Box::new(result))).unwrap();
+    let event = finished_event(Some(cpu_j), Quality::Estimated, seconds, None);
     format!("cat >/dev/null; echo '{event}'")
-}
-
-fn no_idle(_s: f64) -> Result<ComponentPower, BoxError> {
-    Ok(ComponentPower::default())
 }
 
 fn sweep(name: &str, cpu_j: f64, seconds: f64) -> Vec<greenbench_core::RunRecord> {

@@ -39,3 +39,67 @@ pub fn lock(out: &Path) -> FolderLock {
         }
     }
 }
+
+/// The `finished` event of an ok run whose training took `seconds` and spent `cpu_j` joules of
+/// CPU energy of `quality` (`None`: the window has no figure), with validation accuracy `val`.
+pub fn finished_event(
+    cpu_j: Option<f64>,
+    quality: greenbench_core::Quality,
+    seconds: f64,
+    val: Option<f64>,
+) -> String {
+    use greenbench_core::protocol::{Outcome, WorkerEvent, WorkerResult};
+    use greenbench_core::record::TrainRecord;
+    let mut parts = std::collections::BTreeMap::new();
+    parts.insert(
+        greenbench_core::Component::Cpu,
+        (cpu_j.map(greenbench_core::Joules), quality),
+    );
+    let result = WorkerResult {
+        status: Outcome::Ok,
+        train: Some(TrainRecord {
+            duration_s: seconds,
+            energy: greenbench_core::ComponentEnergy::from_parts(&parts),
+            val_acc: val,
+            validation_samples: val.map(|_| 100),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    serde_json::to_string(&WorkerEvent::Finished(Box::new(result))).unwrap()
+}
+
+/// Accepts everything and predicts every run to take `seconds` (at `watts`, when given: the
+/// meter's own figure for the machine).
+pub struct Predicting {
+    /// Predicted seconds of every run.
+    pub seconds: f64,
+    /// Predicted power of every run.
+    pub watts: Option<f64>,
+}
+
+impl greenbench_core::Catalog for Predicting {
+    fn models(&self) -> Vec<String> {
+        Vec::new()
+    }
+    fn datasets(&self) -> Vec<String> {
+        Vec::new()
+    }
+    fn check_device(
+        &self,
+        _device: greenbench_core::DeviceName,
+    ) -> Result<(), greenbench_core::BoxError> {
+        Ok(())
+    }
+    fn run_seconds(&self, _spec: &greenbench_core::RunSpec) -> Option<f64> {
+        Some(self.seconds)
+    }
+    fn run_watts(&self, _spec: &greenbench_core::RunSpec) -> Option<f64> {
+        self.watts
+    }
+}
+
+/// A sweep's idle baseline that measures nothing (`idle_seconds = 0`).
+pub fn no_idle(_s: f64) -> Result<greenbench_core::ComponentPower, greenbench_core::BoxError> {
+    Ok(greenbench_core::ComponentPower::default())
+}
