@@ -4,19 +4,23 @@
 mod common;
 
 use common::*;
-use greenbench_core::record::RunStatus;
+use greenbench_core::record::{RunRecord, RunStatus};
 use std::collections::HashMap;
 
-fn sweep_with_fault(
+/// Sweeps `models` on digits for `epochs` with `fault` injected into `faulty_model`; returns the
+/// exit code and the records.
+fn faulty_sweep(
     fault: &str,
     faulty_model: &str,
+    models: &[&str],
+    epochs: usize,
     extra: &str,
-) -> HashMap<String, (RunStatus, Option<String>)> {
+) -> (Option<i32>, Vec<RunRecord>) {
     let dir = tempfile::tempdir().unwrap();
     let cfg = write_config(
         dir.path(),
         "faults",
-        &digits_config("faults", &[faulty_model, "mlp-small"], &[64], 1, extra),
+        &digits_config("faults", models, &[64], epochs, extra),
     );
     let out = dir.path().join("out");
     let o = run(greenbench()
@@ -25,13 +29,17 @@ fn sweep_with_fault(
         .arg("--out")
         .arg(&out)
         .env("GREENBENCH_INJECT_FAULT", format!("{fault}:{faulty_model}")));
+    (o.status.code(), records(&out))
+}
+
+fn sweep_with_fault(
+    fault: &str,
+    faulty_model: &str,
+    extra: &str,
+) -> HashMap<String, (RunStatus, Option<String>)> {
+    let (code, recs) = faulty_sweep(fault, faulty_model, &[faulty_model, "mlp-small"], 1, extra);
     // The sweep goes on past the failing run; its exit code says not every run ended ok.
-    assert_eq!(
-        o.status.code(),
-        Some(3),
-        "a failing run does not stop the sweep"
-    );
-    let recs = records(&out);
+    assert_eq!(code, Some(3), "a failing run does not stop the sweep");
     assert_eq!(recs.len(), 2, "both runs are recorded");
     recs.into_iter()
         .map(|r| (r.spec.model.clone(), (r.status, r.error)))
@@ -72,21 +80,8 @@ fn nan_loss_is_recorded_as_diverged() {
 
 #[test]
 fn a_diverged_run_keeps_the_energy_of_the_batches_it_trained() {
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = write_config(
-        dir.path(),
-        "nan",
-        &digits_config("nan", &["mlp-32"], &[64], 2, ""),
-    );
-    let out = dir.path().join("out");
-    let o = run(greenbench()
-        .arg("sweep")
-        .arg(&cfg)
-        .arg("--out")
-        .arg(&out)
-        .env("GREENBENCH_INJECT_FAULT", "nan:mlp-32"));
-    assert_eq!(o.status.code(), Some(3));
-    let recs = records(&out);
+    let (code, recs) = faulty_sweep("nan", "mlp-32", &["mlp-32"], 2, "");
+    assert_eq!(code, Some(3));
     assert_eq!(recs[0].status, RunStatus::Diverged);
     // The loss broke at batch 2 of epoch 1: no epoch finished, but two batches were trained,
     // and their energy is in the record (and so in status, report and budget totals).
