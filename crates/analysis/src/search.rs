@@ -78,39 +78,8 @@ pub struct Configuration {
     pub first_rung_j_per_epoch: Option<f64>,
 }
 
-/// Training, inference, wall time and emissions of every record of a sweep (the budget's sums).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Spent {
-    /// Raw training energy, J (records without a figure add nothing).
-    pub train_j: f64,
-    /// Raw inference energy, J.
-    pub inference_j: f64,
-    /// Wall time, start to end of each record, s.
-    pub seconds: f64,
-    /// Emissions, g CO₂e.
-    pub co2_g: f64,
-}
-
-impl Spent {
-    /// Sums `records` as the budget does.
-    pub fn of<'a>(records: impl IntoIterator<Item = &'a RunRecord>) -> Spent {
-        let mut s = Spent::default();
-        for r in records {
-            if let Some((train, inference)) = r.raw_energy_j() {
-                s.train_j += train;
-                s.inference_j += inference;
-            }
-            s.seconds += r.wall_s().unwrap_or(0.0).max(0.0);
-            s.co2_g += r.co2_g().unwrap_or(0.0);
-        }
-        s
-    }
-
-    /// Training plus inference, J.
-    pub fn total_j(&self) -> f64 {
-        self.train_j + self.inference_j
-    }
-}
+/// What a sweep's records spent, counted as its budget counts it (core's one definition).
+pub use greenbench_core::Spent;
 
 /// The full grid's training energy predicted from the search's first rung: each configuration's
 /// first-rung energy per epoch × `max_epochs`.

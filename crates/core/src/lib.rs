@@ -27,6 +27,7 @@ pub mod rng;
 pub mod search;
 pub mod shard;
 pub mod spec;
+pub mod spent;
 pub mod units;
 
 pub use catalog::{Catalog, DatasetSizes};
@@ -43,4 +44,5 @@ pub use metering::{PhaseMeter, PowerCap, TraceStats};
 pub use record::{RunRecord, RunStatus, SCHEMA_VERSION};
 pub use shard::{Shard, ShardParseError};
 pub use spec::{Continuation, RunSpec};
+pub use spent::Spent;
 pub use units::{Joules, Seconds, Watts};

@@ -3,21 +3,18 @@
 //! makes the same decisions.
 
 use greenbench_core::record::RunRecord;
-use greenbench_core::{Budget, Catalog};
+use greenbench_core::{Budget, Catalog, Spent};
 
 /// The planner's predictions are good to about ±50 % (what `--dry-run` says): a run is started
 /// only if this multiple of its (calibrated) prediction fits what is left.
 pub const UPPER_FACTOR: f64 = 1.5;
 
-/// What the recorded runs of a sweep have spent, and what they say about the next run.
+/// What the recorded runs of a sweep have spent (core's [`Spent`], the one definition the report
+/// shares), and what they say about the next run.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Spent {
-    /// Training plus inference energy of every record, joules (records without a figure add 0).
-    pub energy_j: f64,
-    /// Wall time of every record (start to end), seconds.
-    pub seconds: f64,
-    /// Emissions of every record, grams CO₂e.
-    pub co2_g: f64,
+pub struct Forecast {
+    /// What every record spent.
+    pub spent: Spent,
     /// Actual ÷ predicted wall time over the records that have both (1 when none has).
     pub time_ratio: f64,
     /// Mean power of the records (energy ÷ wall time), watts, once a record has both.
@@ -26,25 +23,22 @@ pub struct Spent {
     pub g_per_j: Option<f64>,
 }
 
-impl Spent {
+impl Forecast {
     /// Sums `records`; `catalog` predicts their durations for the calibration ratio.
     pub fn of<'a>(
         records: impl IntoIterator<Item = &'a RunRecord>,
         catalog: &dyn Catalog,
-    ) -> Spent {
-        let mut s = Spent::default();
+    ) -> Forecast {
+        let mut spent = Spent::default();
         let (mut actual, mut predicted, mut metered_s, mut metered_j) = (0.0, 0.0, 0.0, 0.0);
         let mut carbon_j = 0.0;
         for r in records {
+            spent.add(r);
             let wall = r.wall_s().unwrap_or(0.0).max(0.0);
-            s.seconds += wall;
-            let co2 = r.co2_g().unwrap_or(0.0);
-            s.co2_g += co2;
             if let Some(j) = r.raw_energy_j().map(|(t, i)| t + i) {
-                s.energy_j += j;
                 metered_s += wall;
                 metered_j += j;
-                if co2 > 0.0 {
+                if r.co2_g().unwrap_or(0.0) > 0.0 {
                     carbon_j += j;
                 }
             }
@@ -53,21 +47,23 @@ impl Spent {
                 predicted += p;
             }
         }
-        s.time_ratio = if predicted > 0.0 {
-            actual / predicted
-        } else {
-            1.0
-        };
-        s.watts = (metered_s > 0.0 && metered_j > 0.0).then(|| metered_j / metered_s);
-        s.g_per_j = (carbon_j > 0.0).then(|| s.co2_g / carbon_j);
-        s
+        Forecast {
+            time_ratio: if predicted > 0.0 {
+                actual / predicted
+            } else {
+                1.0
+            },
+            watts: (metered_s > 0.0 && metered_j > 0.0).then(|| metered_j / metered_s),
+            g_per_j: (carbon_j > 0.0).then(|| spent.co2_g / carbon_j),
+            spent,
+        }
     }
 }
 
-impl Spent {
+impl Forecast {
     /// These figures, with `watts` and `g_per_j` standing in for the records' own while no
     /// record has them (before the first run): the first run of a sweep is predicted too.
-    pub fn or_prior(mut self, watts: Option<f64>, g_per_j: Option<f64>) -> Spent {
+    pub fn or_prior(mut self, watts: Option<f64>, g_per_j: Option<f64>) -> Forecast {
         self.watts = self.watts.or(watts.filter(|w| w.is_finite() && *w > 0.0));
         self.g_per_j = self
             .g_per_j
@@ -90,7 +86,7 @@ fn amount(v: f64) -> String {
 /// `None` when it fits: a limit already spent, or an upper prediction (calibrated by the records
 /// and multiplied by [`UPPER_FACTOR`]) beyond what is left. A run whose time is unknown is
 /// refused only by a limit already spent.
-pub fn refusal(budget: &Budget, spent: &Spent, predicted_s: Option<f64>) -> Option<String> {
+pub fn refusal(budget: &Budget, spent: &Forecast, predicted_s: Option<f64>) -> Option<String> {
     let upper_s = predicted_s.map(|p| p * spent.time_ratio * UPPER_FACTOR);
     let upper_j = upper_s.zip(spent.watts).map(|(s, w)| s * w);
     let upper_g = upper_j.zip(spent.g_per_j).map(|(j, g)| j * g);
@@ -98,18 +94,18 @@ pub fn refusal(budget: &Budget, spent: &Spent, predicted_s: Option<f64>) -> Opti
         (
             "hours",
             budget.hours.map(|h| h * 3600.0),
-            spent.seconds,
+            spent.spent.seconds,
             upper_s,
             "s",
         ),
         (
             "energy_kwh",
             budget.energy_kwh.map(|k| k * 3.6e6),
-            spent.energy_j,
+            spent.spent.total_j(),
             upper_j,
             "J",
         ),
-        ("co2_g", budget.co2_g, spent.co2_g, upper_g, "g CO₂e"),
+        ("co2_g", budget.co2_g, spent.spent.co2_g, upper_g, "g CO₂e"),
     ];
     for (name, limit, used, upper, unit) in limits {
         let Some(limit) = limit else { continue };
@@ -137,11 +133,14 @@ pub fn refusal(budget: &Budget, spent: &Spent, predicted_s: Option<f64>) -> Opti
 mod tests {
     use super::*;
 
-    fn spent() -> Spent {
-        Spent {
-            energy_j: 3.0e6,
-            seconds: 1800.0,
-            co2_g: 400.0,
+    fn spent() -> Forecast {
+        Forecast {
+            spent: Spent {
+                train_j: 3.0e6,
+                inference_j: 0.0,
+                seconds: 1800.0,
+                co2_g: 400.0,
+            },
             time_ratio: 2.0,
             watts: Some(100.0),
             g_per_j: Some(1e-4),
@@ -182,9 +181,9 @@ mod tests {
             energy_kwh: Some(1e-12),
             ..Budget::default()
         };
-        let nothing_yet = Spent {
+        let nothing_yet = Forecast {
             time_ratio: 1.0,
-            ..Spent::default()
+            ..Forecast::default()
         };
         // No record yet: without a prior the run cannot be predicted, so it would start.
         assert_eq!(refusal(&tiny, &nothing_yet, Some(2.0)), None);
@@ -216,10 +215,8 @@ mod tests {
             ..Budget::default()
         };
         assert_eq!(refusal(&hours, &spent(), None), None);
-        let done = Spent {
-            seconds: 3600.0,
-            ..spent()
-        };
+        let mut done = spent();
+        done.spent.seconds = 3600.0;
         assert!(refusal(&hours, &done, None).is_some());
     }
 }

@@ -28,7 +28,7 @@ mod worker_process;
 
 pub use accounting::add_net_and_carbon;
 pub use baseline::worker_env;
-pub use budget::{refusal, Spent, UPPER_FACTOR};
+pub use budget::{refusal, Forecast, UPPER_FACTOR};
 pub use error::RunnerError;
 pub use folder::{check_paths, CHECKPOINTS};
 pub use greenbench_core::{Manifest, Shard};

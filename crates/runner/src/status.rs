@@ -10,7 +10,7 @@ use greenbench_core::record::RunRecord;
 use greenbench_core::{Catalog, Quality, RunSpec, SweepConfig};
 use serde::Serialize;
 
-use crate::budget::Spent;
+use crate::budget::Forecast;
 use crate::error::RunnerError;
 use crate::idle_marker::IdleMarker;
 use crate::lock::current_holder;
@@ -350,7 +350,7 @@ fn eta(
     if left.is_empty() {
         return Some(0.0);
     }
-    let ratio = Spent::of(records, catalog).time_ratio;
+    let ratio = Forecast::of(records, catalog).time_ratio;
     let mut total = 0.0;
     for s in left {
         let mut secs = catalog.run_seconds(s)? * ratio;

@@ -12,7 +12,7 @@ use greenbench_core::{BoxError, PowerCap, RunSpec, Strategy, SweepConfig};
 
 use crate::accounting::add_net_and_carbon;
 use crate::baseline::{remeasure_idle, start_manifest};
-use crate::budget::{refusal, Spent};
+use crate::budget::{refusal, Forecast};
 use crate::error::{io, RunnerError};
 use crate::folder::{check_output_folder, FolderContents, CHECKPOINTS};
 use crate::lock::FolderLock;
@@ -286,7 +286,7 @@ impl Session {
         let refused = budget
             .is_set()
             .then(|| {
-                let spent = Spent::of(records.values(), &*opts.catalog)
+                let spent = Forecast::of(records.values(), &*opts.catalog)
                     .or_prior(opts.catalog.run_watts(spec), self.prior_g_per_j(cfg));
                 refusal(budget, &spent, opts.catalog.run_seconds(spec))
             })
