@@ -278,12 +278,8 @@ fn apply_outcome(
         rec.error = Some(format!("{how}{tail}"));
         rec.train = partial_train(&seen.epochs, &seen.epoch_energies);
     }
-    if rec
-        .train
-        .as_ref()
-        .is_some_and(|t| t.partial_epoch.is_none())
-        && matches!(rec.status, RunStatus::Timeout | RunStatus::Crashed)
-    {
+    // A killed run's training record is built from its finished epochs alone (`partial_train`).
+    if rec.train.is_some() && matches!(rec.status, RunStatus::Timeout | RunStatus::Crashed) {
         rec.flags.push(unfinished_epoch_flag(rec));
     }
 }

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{lock, shell_options};
+use common::{lock, no_idle, shell_options};
 use std::path::Path;
 
 use greenbench_core::protocol::{WorkerEvent, WorkerResult};
@@ -45,10 +45,6 @@ fn finishing_worker(cpu_j: f64) -> String {
     };
     let event = serde_json::to_string(&WorkerEvent::Finished(Box::new(result))).unwrap();
     format!("cat >/dev/null; echo '{event}'")
-}
-
-fn no_idle(_s: f64) -> Result<ComponentPower, greenbench_core::BoxError> {
-    Ok(ComponentPower::default())
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{lock, shell_options};
+use common::{lock, no_idle, shell_options};
 use std::path::Path;
 
 use greenbench_core::protocol::{WorkerEvent, WorkerResult};
@@ -41,10 +41,6 @@ fn worker(counter: &Path, on_run: &[&str]) -> String {
         }
     }
     s + &finish()
-}
-
-fn no_idle(_s: f64) -> Result<ComponentPower, greenbench_core::BoxError> {
-    Ok(ComponentPower::default())
 }
 
 /// Each run id of the sweep exactly once in `out/runs.jsonl`.
