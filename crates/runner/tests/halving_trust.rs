@@ -52,41 +52,34 @@ fn promoted_lrs(recs: &[RunRecord]) -> Vec<f64> {
     lrs
 }
 
-#[test]
-fn under_accuracy_a_run_without_energy_is_promoted_on_its_accuracy() {
+/// The records of a halving search under `objective` whose best run by validation accuracy
+/// (lr 0.05) has its training-energy window missing.
+fn search_with_a_missing_energy(objective: &str) -> Vec<RunRecord> {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = config(dir.path(), "accuracy");
+    let cfg = config(dir.path(), objective);
     let out = dir.path().join("out");
     let cases = [
         ("0.01", finished(0.70, Some(3.0))),
         ("0.02", finished(0.80, Some(5.0))),
-        // The best validation accuracy, with its energy window missing.
         ("0.05", finished(0.89, None)),
         ("0.1", finished(0.85, Some(10.0))),
     ];
     let opts = shell_options(&out, &worker(&cases, "", Path::new("/nonexistent")));
     let l = lock(&out);
     run_sweep(&cfg, &opts, &l, &mut no_idle, None).unwrap();
-    let recs = read_records(&out.join("runs.jsonl")).unwrap();
+    read_records(&out.join("runs.jsonl")).unwrap()
+}
+
+#[test]
+fn under_accuracy_a_run_without_energy_is_promoted_on_its_accuracy() {
+    let recs = search_with_a_missing_energy("accuracy");
     assert_eq!(recs.len(), 6);
     assert_eq!(promoted_lrs(&recs), [0.05, 0.1]);
 }
 
 #[test]
 fn under_an_energy_objective_a_run_without_energy_is_left_out_not_others() {
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = config(dir.path(), "accuracy_per_joule");
-    let out = dir.path().join("out");
-    let cases = [
-        ("0.01", finished(0.70, Some(3.0))),
-        ("0.02", finished(0.80, Some(5.0))),
-        ("0.05", finished(0.89, None)),
-        ("0.1", finished(0.85, Some(10.0))),
-    ];
-    let opts = shell_options(&out, &worker(&cases, "", Path::new("/nonexistent")));
-    let l = lock(&out);
-    run_sweep(&cfg, &opts, &l, &mut no_idle, None).unwrap();
-    let recs = read_records(&out.join("runs.jsonl")).unwrap();
+    let recs = search_with_a_missing_energy("accuracy_per_joule");
     // 0.70/3 and 0.80/5 are the best accuracy per joule; 0.05 cannot be ranked.
     assert_eq!(promoted_lrs(&recs), [0.01, 0.02]);
 }
