@@ -26,14 +26,17 @@
 //! Rules kept everywhere: a value that could not be read is `None`/missing, never 0; every value
 //! carries its [`Quality`](greenbench_core::Quality) and estimated ones a basis string.
 
+pub mod cpu_id;
 pub mod error;
 pub mod estimate;
 pub mod idle;
+pub mod live_heap;
 pub mod meter;
 pub mod nvml;
 pub mod nvml_cap;
 pub mod options;
 pub mod power_limit;
+pub mod power_model;
 pub mod probe;
 pub mod rapl;
 pub mod reader;
@@ -44,12 +47,15 @@ pub mod source;
 pub mod sources;
 pub mod window;
 
+pub use cpu_id::CpuId;
 pub use error::{MeterError, Result, RAPL_PERMISSION_FIX};
 pub use estimate::{EstimateSource, ProcessTarget};
+pub use live_heap::{live_heap_bytes, LiveHeap};
 pub use meter::{ComponentChoice, Meter, MeterOptions, ProbeOptions, SyncHook, Unavailable};
 pub use nvml::{GpuDevice, GpuEnergyMode, GpuSample, NvmlDevice, NvmlSource};
 pub use nvml_cap::NvmlCapper;
 pub use power_limit::{NvmlPowerLimit, PowerCapper, PowerLimitControl, POWER_LIMIT_FIX};
+pub use power_model::CpuPowerModel;
 pub use probe::{probe, probe_for, render_text, SourceStatus};
 pub use rapl::{RaplSource, DEFAULT_POWERCAP_ROOT};
 pub use reader::{FileReader, FsReader};
