@@ -47,7 +47,8 @@ impl std::fmt::Display for Component {
 pub enum Quality {
     /// Read from a hardware counter or power sensor (RAPL, NVML).
     Measured,
-    /// Computed from a model (CPU time × watts per core, RSS × W/GB); the basis is recorded.
+    /// Computed from a model (the load-curve CPU model and W/GB of docs/measurement.md); the basis
+    /// is recorded.
     Estimated,
     /// Could not be obtained; the value is absent, never 0.
     Missing,
