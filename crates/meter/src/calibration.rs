@@ -34,7 +34,7 @@ sorted by utilisation; the nearest segment extended outside the measured utilisa
 #[derive(Debug, thiserror::Error)]
 pub enum CalibrationError {
     /// Fewer than two distinct utilisations were measured: no curve can be fitted.
-    #[error("calibration needs at least two ladder steps at different utilisations, got {found}; give more steps (--steps) or a machine with more than one logical CPU")]
+    #[error("calibration needs ladder steps at two or more different utilisations, measured {found}: other load kept the host equally busy at every step, or the ladder had one step; calibrate on an otherwise idle machine with --steps 2 or more")]
     TooFewPoints {
         /// Distinct utilisations measured.
         found: usize,
@@ -427,7 +427,10 @@ mod tests {
         assert_eq!(c.points.len(), 2);
         assert!((c.idle_w() - 15.0).abs() < 1e-9);
         let e = Calibration::fit(header(), &pts[..2], 0.0).unwrap_err();
-        assert!(e.to_string().contains("at least two ladder steps"), "{e}");
+        assert!(
+            e.to_string().contains("two or more different utilisations"),
+            "{e}"
+        );
         let e = Calibration::fit(header(), &[point(1, f64::NAN, 3.0)], 0.0).unwrap_err();
         assert!(e.to_string().contains("quiet machine"), "{e}");
     }

@@ -14,7 +14,7 @@
 //! * Error = greenbench ÷ wall − 1, per run and over all compared runs (sums).
 
 mod error;
-mod report;
+pub mod report;
 mod trace;
 pub mod wall_log;
 
