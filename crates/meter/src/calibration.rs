@@ -203,6 +203,13 @@ impl Calibration {
         (self.power_w(utilisation) - self.idle_w()).max(0.0)
     }
 
+    /// Watts of one logical CPU at utilisation `u`: [`Calibration::power_w`] ÷
+    /// [`Calibration::logical_cpus`] (for a per-vCPU model: zero-load `per_cpu_w(0.0)`, full load
+    /// `per_cpu_w(1.0)`).
+    pub fn per_cpu_w(&self, utilisation: f64) -> f64 {
+        self.power_w(utilisation) / self.logical_cpus.max(1) as f64
+    }
+
     /// Relative half-width of the range: measured spread plus the other-host margin.
     pub fn relative_range(&self) -> f64 {
         self.spread + self.other_host_margin
@@ -410,6 +417,10 @@ mod tests {
         assert!((c.power_w(0.0) - 30.0).abs() < 1e-9);
         assert!((c.idle_w() - 30.0).abs() < 1e-9);
         assert!((c.dynamic_w(0.5) - 50.0).abs() < 1e-9);
+        assert!(
+            (c.per_cpu_w(0.5) - 20.0).abs() < 1e-9,
+            "80 W over 4 logical CPUs"
+        );
         // Clamped to 0–1.
         assert!((c.power_w(7.0) - 100.0).abs() < 1e-9);
         let (lo, hi) = c.range_w(0.5);
