@@ -19,6 +19,7 @@
 
 use std::sync::OnceLock;
 
+use crate::calibration::Calibration;
 use crate::cpu_id::CpuId;
 
 /// Teads/Boavizta load curve: (utilisation 0..1, power as a fraction of TDP).
@@ -319,6 +320,9 @@ pub struct CpuPowerModel {
     pub full_w: Range,
     /// Which model applies, from what sources, and why.
     pub basis: String,
+    /// A measured curve of this CPU model (`greenbench calibrate`), used instead of the load
+    /// curve and the published watts when present.
+    pub calibration: Option<Box<Calibration>>,
 }
 
 impl CpuPowerModel {
@@ -333,9 +337,16 @@ impl CpuPowerModel {
                 zero_w: Range::point(w * idle_share),
                 full_w: Range::point(w),
                 basis: format!("{curve}, {w:.2} W per vCPU at full load (configured)"),
+                calibration: None,
             };
         }
         let name = id.model_name.as_deref().unwrap_or("");
+        if let Some(c) = Some(name)
+            .filter(|n| !n.is_empty())
+            .and_then(Calibration::load)
+        {
+            return CpuPowerModel::calibrated(c);
+        }
         let named = tdp_of(name);
         let threads = PACKAGE_THREADS
             .iter()
@@ -355,6 +366,7 @@ impl CpuPowerModel {
                     "{curve}; TDP {tdp:.0} W of {key} (CodeCarbon 3.3.2 cpu_power.csv, MIT) ÷ \
                      {threads} threads ({from}) = {per:.2} W per vCPU"
                 ),
+                calibration: None,
             };
         }
         let (archs, why) = microarchs_for(id);
@@ -377,12 +389,42 @@ impl CpuPowerModel {
                 zero_w.show(),
                 full_w.show()
             ),
+            calibration: None,
+        }
+    }
+
+    /// The model of a measured curve: one vCPU at utilisation `u` draws the curve's power at host
+    /// utilisation `u` ÷ its logical CPUs, within ± the calibration's relative range.
+    pub fn calibrated(c: Calibration) -> CpuPowerModel {
+        let r = c.relative_range();
+        let at = |u: f64| {
+            let p = c.per_cpu_w(u);
+            Range {
+                low: p * (1.0 - r),
+                high: p * (1.0 + r),
+                central: p,
+            }
+        };
+        CpuPowerModel {
+            zero_w: at(0.0),
+            full_w: at(1.0),
+            basis: format!(
+                "{} (found for this CPU model, used instead of the published load curve); per \
+                 vCPU: the curve at the process's utilisation of its vCPUs ÷ {} logical CPUs",
+                c.basis(),
+                c.logical_cpus
+            ),
+            calibration: Some(Box::new(c)),
         }
     }
 
     /// Watts of one vCPU at utilisation `u` (0..1) with every parameter at percentile `q`, or at
     /// its central value when `q` is `None`.
     pub fn vcpu_watts(&self, u: f64, q: Option<f64>) -> f64 {
+        if let Some(c) = &self.calibration {
+            let r = c.relative_range();
+            return c.per_cpu_w(u) * q.map_or(1.0, |q| 1.0 - r + 2.0 * r * q);
+        }
         let pick = |r: &Range| q.map_or(r.central, |q| r.at(q));
         let (zero, full) = (pick(&self.zero_w), pick(&self.full_w));
         zero + (full - zero) * load_shape(u)
@@ -453,5 +495,36 @@ mod tests {
         let m = CpuPowerModel::for_cpu(&amd, None);
         assert_eq!((m.full_w.low, m.full_w.high), (2.02, 2.02));
         assert!(m.basis.contains("AMD EPYC 3rd Gen"), "{}", m.basis);
+    }
+
+    #[test]
+    fn a_calibrated_curve_replaces_the_published_one_with_its_own_range() {
+        use crate::calibration::CalibrationPoint;
+        let point = |u: f64, w: f64| CalibrationPoint {
+            threads: 0,
+            utilisation: u,
+            power_w: w,
+        };
+        let c = Calibration {
+            cpu_model: "AMD EPYC".into(),
+            logical_cpus: 4,
+            source: "RAPL".into(),
+            measured_at: "2026-12-05T19:00:00Z".into(),
+            host: "h".into(),
+            method: "m".into(),
+            spread: 0.02,
+            other_host_margin: 0.1,
+            points: vec![point(0.0, 40.0), point(1.0, 120.0)],
+        };
+        let m = CpuPowerModel::calibrated(c);
+        assert_eq!(m.vcpu_watts(0.0, None), 10.0);
+        assert_eq!(m.vcpu_watts(0.5, None), 20.0);
+        // ± 12 %, uniform: the 5th percentile is 1 − 0.12 × 0.9.
+        assert!((m.vcpu_watts(1.0, Some(0.05)) - 30.0 * (1.0 - 0.108)).abs() < 1e-9);
+        assert!(
+            m.basis.contains("calibrated curve of AMD EPYC"),
+            "{}",
+            m.basis
+        );
     }
 }
