@@ -83,6 +83,7 @@ pub fn spec(model: &str, batch: usize, epochs: usize, repeat: usize) -> RunSpec 
         replicate_test: 1,
         power_limit_w: None,
         timeout_s: None,
+        workload: None,
     }
 }
 
@@ -233,6 +234,7 @@ pub fn run(
         train_samples: shape.train_samples,
         flags: Vec::new(),
         attempts: Vec::new(),
+        command: None,
     }
 }
 

@@ -104,15 +104,30 @@ impl SweepConfig {
     /// expansion order (the outermost axis first, the repeat last).
     pub(super) fn grid_points(&self) -> impl Iterator<Item = (Point, RunSpec)> + '_ {
         let axes = self.axes_in_order();
+        let free = self
+            .workload
+            .as_ref()
+            .map(|w| w.free_axes())
+            .unwrap_or_default();
         let mut lens: Vec<usize> = axes.iter().map(|a| a.points).collect();
+        lens.extend(free.iter().map(|(_, v)| v.len()));
         lens.push(self.repeats.value.max(1) as usize);
         odometer(lens).map(move |walk| {
             let mut p = Point::default();
             for (a, &i) in axes.iter().zip(&walk) {
                 (a.set)(&mut p, i);
             }
-            p.repeat = walk.get(axes.len()).copied().unwrap_or(0);
-            (p, self.spec_at(&p))
+            p.repeat = walk.last().copied().unwrap_or(0);
+            let mut spec = self.spec_at(&p);
+            if let Some(w) = &self.workload {
+                let at: Vec<(String, toml::Value)> = free
+                    .iter()
+                    .zip(&walk[axes.len()..])
+                    .map(|((name, values), &i)| (name.clone(), values[i].clone()))
+                    .collect();
+                spec.workload = Some(w.resolve(&spec, &at));
+            }
+            (p, spec)
         })
     }
 
@@ -121,6 +136,11 @@ impl SweepConfig {
         self.axes_in_order()
             .iter()
             .map(|a| a.points)
+            .chain(
+                self.workload
+                    .iter()
+                    .flat_map(|w| w.axes.values().map(|v| v.0.len())),
+            )
             .chain([self.repeats.value.max(1) as usize])
             .fold(1u128, |n, l| n.saturating_mul(l as u128))
     }

@@ -17,6 +17,7 @@ mod raw;
 mod schema;
 pub mod search;
 mod validate;
+mod workload_checks;
 
 pub use crate::grid::CarbonConfig;
 pub use schema::{axis_values, SweepConfig, AXES};

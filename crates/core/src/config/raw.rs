@@ -204,6 +204,7 @@ impl SweepConfig {
         let name_span = raw.name.span();
         let search_span = raw.search.as_ref().map(Spanned::span);
         let carbon_span = raw.carbon.as_ref().map(Spanned::span);
+        let workload_span = raw.workload.as_ref().map(Spanned::span);
         let settings = Settings {
             path: path.to_path_buf(),
             text: text.to_string(),
@@ -230,6 +231,8 @@ impl SweepConfig {
                 .collect(),
             search: raw.search.map(Spanned::into_inner).unwrap_or_default(),
             search_span,
+            workload: raw.workload.map(Spanned::into_inner),
+            workload_span,
         };
         let cfg = axes.with(settings);
         if cfg.name.trim().is_empty() || cfg.name.contains(['/', '\\']) || cfg.name.starts_with('.')

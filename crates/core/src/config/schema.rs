@@ -297,6 +297,8 @@ schema! {
         exclude: Vec<Spanned<toml::Table>>,
         #[serde(default)]
         search: Option<Spanned<SearchConfig>>,
+        #[serde(default)]
+        workload: Option<Spanned<crate::workload::WorkloadTable>>,
     }
     settings {
         /// The file it came from.
@@ -335,6 +337,10 @@ schema! {
         search: SearchConfig,
         /// Where `[search]` was written, for errors.
         search_span: Option<Range<usize>>,
+        /// The `[workload]` table: an external command run instead of a zoo model, if any.
+        workload: Option<crate::workload::WorkloadTable>,
+        /// Where `[workload]` was written, for errors.
+        workload_span: Option<Range<usize>>,
     }
     spec_settings |c, p| {
         momentum: c.momentum.value,
@@ -346,6 +352,7 @@ schema! {
         continues: None,
         schedule_epochs: None,
         timeout_s: c.run_timeout.as_ref().map(|t| t.value),
+        workload: None,
     }
 }
 

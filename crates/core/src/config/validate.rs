@@ -117,7 +117,14 @@ impl SweepConfig {
     /// the grid itself (distinct run ids, every `[[exclude]]` removing some runs but not all).
     /// Reports every error found, each with file, line, column, field and the accepted values.
     pub fn validate(&self, catalog: &dyn Catalog) -> Result<(), CoreError> {
+        let external = super::workload_checks::ExternalCatalog(catalog);
+        let catalog: &dyn Catalog = if self.workload.is_some() {
+            &external
+        } else {
+            catalog
+        };
         let mut errs = Vec::new();
+        self.check_workload(&mut errs);
         self.check_axes(&mut errs);
         self.check_settings(&mut errs);
         self.check_names(catalog, &mut errs);
