@@ -35,6 +35,7 @@ pub mod nvml_cap;
 pub mod options;
 pub mod power_limit;
 pub mod probe;
+pub mod process_tree;
 pub mod rapl;
 pub mod reader;
 pub mod replay;

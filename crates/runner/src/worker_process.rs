@@ -229,7 +229,7 @@ impl Seen {
 /// `crashed` with the exit code or signal and the stderr tail.
 fn apply_outcome(
     rec: &mut RunRecord,
-    seen: Seen,
+    mut seen: Seen,
     status: ExitStatus,
     stderr_tail: &str,
     spec: &RunSpec,
@@ -246,7 +246,7 @@ fn apply_outcome(
             spec.timeout_s.unwrap_or_default()
         ));
         rec.train = partial_train(&seen.epochs, &seen.epoch_energies);
-    } else if let Some(r) = seen.result.filter(|_| status.success()) {
+    } else if let Some(r) = seen.result.take_if(|_| status.success()) {
         rec.status = match r.status {
             Outcome::Diverged => RunStatus::Diverged,
             Outcome::Ok => RunStatus::Ok,
@@ -256,12 +256,21 @@ fn apply_outcome(
         rec.train = r.train;
         rec.inference = r.inference;
         rec.meters = r.meters;
+        rec.command = r.command;
         if r.gpu.is_some() {
             rec.host.gpu = r.gpu;
         }
     } else if let Some(message) = seen.failed {
         rec.status = RunStatus::Failed;
         rec.error = Some(message);
+        if let Some(r) = seen.result {
+            // An external command that did not exit 0 still spent what was measured of it.
+            rec.model = r.model.or(rec.model.take());
+            rec.train = r.train;
+            rec.inference = r.inference;
+            rec.meters = r.meters;
+            rec.command = r.command;
+        }
     } else {
         rec.status = RunStatus::Crashed;
         let how = match (status.code(), status.signal()) {
@@ -455,6 +464,32 @@ mod tests {
         let e = rec.error.unwrap();
         assert!(e.starts_with("worker killed by signal 6 (SIGABRT"), "{e}");
         assert!(e.ends_with("stderr (last lines):\nboom"), "{e}");
+    }
+
+    #[test]
+    fn a_failed_command_keeps_what_was_measured_of_it() {
+        let result = WorkerResult {
+            train: Some(TrainRecord {
+                energy: estimated(5.0),
+                ..Default::default()
+            }),
+            command: Some(greenbench_core::CommandRecord {
+                signal: Some(9),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let mut rec = record();
+        let spec = rec.spec.clone();
+        let seen = Seen {
+            result: Some(result),
+            failed: Some("the command was killed by signal 9 (SIGKILL)".into()),
+            ..Default::default()
+        };
+        apply_outcome(&mut rec, seen, ExitStatus::from_raw(2 << 8), "", &spec);
+        assert_eq!(rec.status, RunStatus::Failed);
+        assert_eq!(rec.raw_energy_j(), Some((5.0, 0.0)));
+        assert_eq!(rec.command.as_ref().and_then(|c| c.signal), Some(9));
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! One module per subcommand.
 
 pub mod datasets;
+pub mod exec;
+pub mod external_run;
 pub mod merge;
 pub mod meters;
 pub mod models;

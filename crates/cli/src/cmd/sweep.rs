@@ -56,6 +56,23 @@ pub struct SweepArgs {
 }
 
 impl SweepArgs {
+    /// The sweep `greenbench exec` runs: `config` into `out`, with the given meter settings.
+    pub fn for_exec(config: PathBuf, out: PathBuf, meter: MeterSettings) -> SweepArgs {
+        SweepArgs {
+            config,
+            out: Some(out),
+            resume: false,
+            retry_failed: false,
+            dry_run: false,
+            json: false,
+            threads: None,
+            shard: None,
+            datasets: None,
+            quiet: false,
+            meter,
+        }
+    }
+
     /// Whether this is `--dry-run` (lists runs, runs nothing).
     pub fn is_dry_run(&self) -> bool {
         self.dry_run
