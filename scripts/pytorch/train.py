@@ -85,9 +85,12 @@ def main():
         with FlopCounterMode(display=False) as fc:
             model.eval()
             model(xt[:1].to(device))
-        say(event="metrics", params=params, macs=fc.get_total_flops() // 2, train_samples=len(x))
+        say(event="metrics", params=params, macs=fc.get_total_flops() // 2)
     except Exception:  # noqa: BLE001  (MACs are optional; the params still count)
-        say(event="metrics", params=params, train_samples=len(x))
+        say(event="metrics", params=params)
+    say(event="metrics", train_samples=len(x))
+    if hold:
+        say(event="metrics", validation_samples=hold)
 
     opt = torch.optim.SGD(model.parameters(), lr=a.lr, momentum=0.9, weight_decay=5e-4)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=a.epochs)

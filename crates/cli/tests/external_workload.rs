@@ -25,7 +25,7 @@ def burn(s):
     while time.process_time() - t < s:
         pass
 print("training", args, flush=True)
-say("event=metrics params=1000 macs=20000 train_samples=100")
+say("event=metrics params=1000 macs=20000 train_samples=100 validation_samples=20")
 for e in range(1, epochs + 1):
     say("event=epoch_start epoch=%d" % e)
     burn(0.15)
@@ -61,7 +61,9 @@ fn only_record(out: &Path) -> RunRecord {
 
 /// Whether the record's CPU energy is the CPU-time estimate (not RAPL, which reads the machine).
 fn estimated_cpu(rec: &RunRecord) -> bool {
-    rec.meters.get("cpu").is_some_and(|m| m.starts_with("estimate"))
+    rec.meters
+        .get("cpu")
+        .is_some_and(|m| m.starts_with("estimate"))
 }
 
 fn trace_rows(out: &Path, rec: &RunRecord) -> usize {
@@ -134,7 +136,11 @@ fn a_killed_or_failing_command_is_recorded_failed_with_how_it_ended() {
     assert_eq!(o.status.code(), Some(3), "not every run ended ok");
     let rec = only_record(&out);
     assert_eq!(rec.status, RunStatus::Failed);
-    assert!(rec.error.as_deref().unwrap().contains("signal 9 (SIGKILL)"), "{:?}", rec.error);
+    assert!(
+        rec.error.as_deref().unwrap().contains("signal 9 (SIGKILL)"),
+        "{:?}",
+        rec.error
+    );
     assert_eq!(rec.command.as_ref().unwrap().signal, Some(9));
     assert!(rec.train.is_some(), "what it spent is kept");
 
@@ -149,7 +155,11 @@ fn a_killed_or_failing_command_is_recorded_failed_with_how_it_ended() {
     exec(&out, &["/no/such/program"]);
     let rec = only_record(&out);
     assert_eq!(rec.status, RunStatus::Failed);
-    assert!(rec.error.as_deref().unwrap().contains("cannot start the command"));
+    assert!(rec
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("cannot start the command"));
 }
 
 #[test]
@@ -169,7 +179,10 @@ fn ctrl_c_stops_the_command_and_records_nothing() {
     let pgid = child.id() as i32;
     let t0 = std::time::Instant::now();
     while !out.join("traces").exists() || t0.elapsed() < Duration::from_millis(800) {
-        assert!(t0.elapsed() < Duration::from_secs(20), "the run never started");
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "the run never started"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     std::thread::sleep(Duration::from_millis(300));
@@ -178,7 +191,10 @@ fn ctrl_c_stops_the_command_and_records_nothing() {
         libc::kill(-pgid, libc::SIGINT);
     }
     let o = child.wait_with_output().unwrap();
-    assert!(t0.elapsed() < Duration::from_secs(15), "sleep 30 was stopped");
+    assert!(
+        t0.elapsed() < Duration::from_secs(15),
+        "sleep 30 was stopped"
+    );
     assert_eq!(o.status.code(), Some(130));
     let recs = greenbench_core::record::read_records(&out.join("runs.jsonl")).unwrap_or_default();
     assert!(recs.is_empty(), "{recs:?}");
@@ -207,13 +223,22 @@ width = [0.25, 0.75]
 }
 
 fn planned(cfg: &Path) -> HashSet<String> {
-    let o = run(greenbench().arg("sweep").arg(cfg).arg("--dry-run").arg("--json"));
+    let o = run(greenbench()
+        .arg("sweep")
+        .arg(cfg)
+        .arg("--dry-run")
+        .arg("--json"));
     assert!(o.status.success());
-    serde_json::from_slice::<serde_json::Value>(&o.stdout)
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .iter()
+    let rows = serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    for r in rows {
+        // The dry run shows each run's own command and its value of the command's axes.
+        assert!(
+            r["command"][0] == "python3" && r["width"].is_number(),
+            "{r}"
+        );
+    }
+    rows.iter()
         .map(|r| r["run_id"].as_str().unwrap().to_string())
         .collect()
 }
@@ -223,7 +248,11 @@ fn a_workload_sweep_resumes_after_kill_9_and_records_per_epoch_energy_from_the_p
     let dir = tempfile::tempdir().unwrap();
     let cfg = sweep_config(dir.path(), "ext");
     let planned = planned(&cfg);
-    assert_eq!(planned.len(), 2 * 2 * 2, "two lr × two widths × two repeats");
+    assert_eq!(
+        planned.len(),
+        2 * 2 * 2,
+        "two lr × two widths × two repeats"
+    );
     let out = dir.path().join("out");
     for wait_ms in [700u64, 1900] {
         let mut child = sweep_into(&cfg, &out).arg("--quiet").spawn().unwrap();
@@ -253,6 +282,10 @@ fn a_workload_sweep_resumes_after_kill_9_and_records_per_epoch_energy_from_the_p
         assert_eq!(train.epochs[1].loss, 0.5);
         let width = rec.spec.workload.as_ref().unwrap().axes["width"].as_f64();
         assert_eq!(train.val_acc, width, "the command read its own axis");
+        assert_eq!(
+            (rec.train_samples, train.validation_samples),
+            (100, Some(20))
+        );
         assert!((train.samples_per_s - 200.0 / train.duration_s).abs() < 1e-6);
         let inf = rec.inference.as_ref().unwrap();
         assert_eq!((inf.samples, inf.accuracy), (50, 0.7));
@@ -300,6 +333,10 @@ fn a_workload_sweep_shards_and_merges_and_reads_the_events_file() {
     let ids: HashSet<String> = recs.iter().map(|r| r.run_id.clone()).collect();
     assert_eq!(ids, planned);
     for rec in &recs {
-        assert_eq!(rec.train.as_ref().unwrap().epochs.len(), 2, "from the events file");
+        assert_eq!(
+            rec.train.as_ref().unwrap().epochs.len(),
+            2,
+            "from the events file"
+        );
     }
 }

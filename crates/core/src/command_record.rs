@@ -23,6 +23,10 @@ pub struct CommandRecord {
     pub cpu_s: Option<f64>,
     /// Raw energy of the whole command, start to exit (the phases it reported are parts of it).
     pub energy: ComponentEnergy,
+    /// Training samples per epoch, when the command reported them (the record's
+    /// `train_samples`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_samples: Option<u64>,
     /// Whether it reported its phases (epochs, inference) in the line protocol; when not,
     /// `train.energy` is the whole command's and its phases are missing.
     pub phases_reported: bool,

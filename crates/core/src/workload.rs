@@ -173,8 +173,12 @@ mod tests {
         );
         assert!(placeholders("{lr").unwrap_err().contains("without its `}`"));
         assert!(placeholders("lr}").unwrap_err().contains("without its `{`"));
-        let values: BTreeMap<String, String> =
-            [("lr".to_string(), "0.1".to_string())].into_iter().collect();
-        assert_eq!(fill("--lr={lr} {{x}} {other}", &values), "--lr=0.1 {x} {other}");
+        let values: BTreeMap<String, String> = [("lr".to_string(), "0.1".to_string())]
+            .into_iter()
+            .collect();
+        assert_eq!(
+            fill("--lr={lr} {{x}} {other}", &values),
+            "--lr=0.1 {x} {other}"
+        );
     }
 }

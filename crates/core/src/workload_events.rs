@@ -26,7 +26,7 @@ const EVENTS: &str = "epoch_start, epoch_end, inference_start, inference_end, me
 
 /// The keys a protocol line may hold besides `event`.
 const KEYS: &str = "epoch, loss, train_accuracy, val_accuracy, test_accuracy, params, macs, \
-                    train_samples, samples";
+                    train_samples, validation_samples, samples";
 
 /// Figures a command reports (each `None` until it does).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -45,6 +45,8 @@ pub struct Metrics {
     pub macs: Option<u64>,
     /// Training samples per epoch.
     pub train_samples: Option<u64>,
+    /// Samples of the validation split `val_accuracy` is measured on.
+    pub validation_samples: Option<u64>,
     /// Samples of an inference pass.
     pub samples: Option<u64>,
 }
@@ -55,7 +57,17 @@ impl Metrics {
         macro_rules! take {
             ($($f:ident),*) => {$( if other.$f.is_some() { self.$f = other.$f; } )*};
         }
-        take!(loss, train_accuracy, val_accuracy, test_accuracy, params, macs, train_samples, samples);
+        take!(
+            loss,
+            train_accuracy,
+            val_accuracy,
+            test_accuracy,
+            params,
+            macs,
+            train_samples,
+            validation_samples,
+            samples
+        );
     }
 }
 
@@ -136,7 +148,11 @@ fn key_values(body: &str) -> Result<Map<String, Value>, String> {
 fn event(fields: &Map<String, Value>) -> Result<CommandEvent, String> {
     let name = match fields.get("event") {
         Some(Value::String(s)) => s.as_str(),
-        Some(other) => return Err(format!("event `{other}` is not a name: expected one of {EVENTS}")),
+        Some(other) => {
+            return Err(format!(
+                "event `{other}` is not a name: expected one of {EVENTS}"
+            ))
+        }
         None => return Err(format!("no `event`: expected event=NAME, one of {EVENTS}")),
     };
     for k in fields.keys() {
@@ -156,6 +172,7 @@ fn event(fields: &Map<String, Value>) -> Result<CommandEvent, String> {
         params: count(fields, "params")?,
         macs: count(fields, "macs")?,
         train_samples: count(fields, "train_samples")?,
+        validation_samples: count(fields, "validation_samples")?,
         samples: count(fields, "samples")?,
     };
     Ok(match name {
@@ -197,7 +214,11 @@ fn count(fields: &Map<String, Value>, key: &str) -> Result<Option<u64>, String> 
         None => Ok(None),
         Some(v) => v
             .as_u64()
-            .or_else(|| v.as_f64().filter(|x| *x >= 0.0 && x.fract() == 0.0 && *x < 1e18).map(|x| x as u64))
+            .or_else(|| {
+                v.as_f64()
+                    .filter(|x| *x >= 0.0 && x.fract() == 0.0 && *x < 1e18)
+                    .map(|x| x as u64)
+            })
             .map(Some)
             .ok_or_else(|| format!("{key} = `{v}` is not a whole number ≥ 0")),
     }
@@ -209,9 +230,12 @@ mod tests {
 
     #[test]
     fn key_value_and_json_lines_read_the_same() {
-        let kv = parse_line(1, "greenbench: event=epoch_end epoch=2 loss=0.5 val_accuracy=0.75")
-            .unwrap()
-            .unwrap();
+        let kv = parse_line(
+            1,
+            "greenbench: event=epoch_end epoch=2 loss=0.5 val_accuracy=0.75",
+        )
+        .unwrap()
+        .unwrap();
         let json = parse_line(
             2,
             r#"  greenbench: {"event": "epoch_end", "epoch": 2, "loss": 0.5, "val_accuracy": 0.75}"#,
@@ -222,7 +246,10 @@ mod tests {
         let CommandEvent::EpochEnd(Some(2), m) = kv else {
             panic!("{kv:?}")
         };
-        assert_eq!((m.loss, m.val_accuracy, m.train_accuracy), (Some(0.5), Some(0.75), None));
+        assert_eq!(
+            (m.loss, m.val_accuracy, m.train_accuracy),
+            (Some(0.5), Some(0.75), None)
+        );
         assert_eq!(
             parse_line(3, "greenbench: event=metrics params=1000 macs=2e6").unwrap(),
             Some(CommandEvent::Metrics(Metrics {
@@ -239,7 +266,12 @@ mod tests {
 
     #[test]
     fn other_lines_are_the_commands_own_output() {
-        for line in ["", "epoch 1 loss 0.5", "GREENBENCH event=x", " greenbench event=epoch_end"] {
+        for line in [
+            "",
+            "epoch 1 loss 0.5",
+            "GREENBENCH event=x",
+            " greenbench event=epoch_end",
+        ] {
             assert_eq!(parse_line(1, line), Ok(None), "{line}");
         }
     }
@@ -250,13 +282,31 @@ mod tests {
             ("greenbench: {\"event\": ", "not a JSON object"),
             ("greenbench: [1, 2]", "`[1,` is not key=value"),
             ("greenbench: epoch=1", "no `event`"),
-            ("greenbench: event=epoch_finish", "unknown event `epoch_finish`: expected one of epoch_start"),
-            ("greenbench: event=epoch_end loss", "`loss` is not key=value"),
-            ("greenbench: event=epoch_end loss=abc", "loss = `\"abc\"` is not a finite number"),
-            ("greenbench: event=epoch_end val_accuracy=93", "not a fraction: expected 0..1"),
-            ("greenbench: event=metrics params=-3", "params = `-3` is not a whole number"),
+            (
+                "greenbench: event=epoch_finish",
+                "unknown event `epoch_finish`: expected one of epoch_start",
+            ),
+            (
+                "greenbench: event=epoch_end loss",
+                "`loss` is not key=value",
+            ),
+            (
+                "greenbench: event=epoch_end loss=abc",
+                "loss = `\"abc\"` is not a finite number",
+            ),
+            (
+                "greenbench: event=epoch_end val_accuracy=93",
+                "not a fraction: expected 0..1",
+            ),
+            (
+                "greenbench: event=metrics params=-3",
+                "params = `-3` is not a whole number",
+            ),
             ("greenbench: event=epoch_end epoch=0", "epochs count from 1"),
-            ("greenbench: event=epoch_end acc=0.5", "unknown key `acc`: expected epoch, loss"),
+            (
+                "greenbench: event=epoch_end acc=0.5",
+                "unknown key `acc`: expected epoch, loss",
+            ),
             ("greenbench: {\"event\": 3}", "event `3` is not a name"),
         ];
         for (i, (line, want)) in cases.iter().enumerate() {
@@ -265,7 +315,10 @@ mod tests {
             assert_eq!(w.text, line.trim());
             assert!(w.problem.contains(want), "{line}: {}", w.problem);
             let shown = w.to_string();
-            assert!(shown.starts_with(&format!("protocol line {} `", i + 10)), "{shown}");
+            assert!(
+                shown.starts_with(&format!("protocol line {} `", i + 10)),
+                "{shown}"
+            );
         }
     }
 

@@ -42,20 +42,35 @@ fn a_workload_sweeps_the_grid_times_its_own_axes_with_every_command_resolved() {
     let w = runs[0].workload.as_ref().unwrap();
     assert_eq!(
         w.command,
-        ["python3", "train.py", "--model", "resnet18", "--lr=0.1", "--width", "1", "{literal}"]
+        [
+            "python3",
+            "train.py",
+            "--model",
+            "resnet18",
+            "--lr=0.1",
+            "--width",
+            "1",
+            "{literal}"
+        ]
     );
     assert_eq!(w.env["RUN_SEED"], "0");
     assert_eq!(w.axes["width"], serde_json::json!(1));
     // The repeat varies fastest, then the command's own axes.
     assert_eq!(runs[1].repeat, 1);
-    assert_eq!(runs[2].workload.as_ref().unwrap().axes["width"], serde_json::json!(2));
+    assert_eq!(
+        runs[2].workload.as_ref().unwrap().axes["width"],
+        serde_json::json!(2)
+    );
     let mut ids: Vec<String> = runs.iter().map(|s| s.run_id()).collect();
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), runs.len(), "every run has its own id");
     // The fingerprint (resume, merge) covers the commands.
-    let other = SweepConfig::parse(&CONFIG.replace("train.py", "train2.py"), "ext.toml".as_ref())
-        .unwrap();
+    let other = SweepConfig::parse(
+        &CONFIG.replace("train.py", "train2.py"),
+        "ext.toml".as_ref(),
+    )
+    .unwrap();
     assert_ne!(cfg.fingerprint(), other.fingerprint());
 }
 
@@ -84,16 +99,22 @@ fn errors(text: &str) -> String {
 #[test]
 fn workload_errors_name_the_field_line_and_what_to_write() {
     let base = "name = \"b\"\nmodel = \"m\"\ndataset = \"d\"\nbatch_size = 8\n[workload]\n";
-    let e = errors(&format!("{base}command = [\"run\", \"--x={{widht}}\"]\n[workload.axes]\nwidth = [1]\n"));
+    let e = errors(&format!(
+        "{base}command = [\"run\", \"--x={{widht}}\"]\n[workload.axes]\nwidth = [1]\n"
+    ));
     assert!(e.contains("placeholder `{widht}`"), "{e}");
     assert!(e.contains("workload.command"), "{e}");
     assert!(e.contains(":6:"), "located on the command's line: {e}");
     let e = errors(&format!("{base}command = []\n"));
     assert!(e.contains("the command is empty"), "{e}");
-    let e = errors(&format!("{base}command = [\"run\"]\n[workload.axes]\nlr = [1]\n"));
+    let e = errors(&format!(
+        "{base}command = [\"run\"]\n[workload.axes]\nlr = [1]\n"
+    ));
     assert!(e.contains("`lr` is an axis of the sweep itself"), "{e}");
     let e = errors(&format!("{base}command = [\"run\", \"{{x\"]\n"));
     assert!(e.contains("without its `}`"), "{e}");
-    let e = errors(&format!("{base}command = [\"run\"]\n[workload.axes]\nw = [[1]]\n"));
+    let e = errors(&format!(
+        "{base}command = [\"run\"]\n[workload.axes]\nw = [[1]]\n"
+    ));
     assert!(e.contains("is not a text, number or boolean"), "{e}");
 }

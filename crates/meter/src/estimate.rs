@@ -195,9 +195,9 @@ impl EstimateSource {
     fn cpu_seconds(&self) -> Result<f64> {
         match self.target {
             ProcessTarget::SelfProcess => Ok(self_cpu_seconds()),
-            ProcessTarget::Descendants => Ok(crate::process_tree::descendants_cpu_seconds(
-                self.clk_tck,
-            )),
+            ProcessTarget::Descendants => {
+                Ok(crate::process_tree::descendants_cpu_seconds(self.clk_tck))
+            }
             ProcessTarget::Pid(_) => {
                 let mut buf = [0u8; 1024];
                 let n = self

@@ -126,7 +126,13 @@ mod tests {
 
     #[test]
     fn below_walks_the_whole_tree_and_nothing_else() {
-        let table = [stat(1, 0, 0), stat(10, 1, 5), stat(11, 10, 7), stat(12, 11, 1), stat(20, 1, 9)];
+        let table = [
+            stat(1, 0, 0),
+            stat(10, 1, 5),
+            stat(11, 10, 7),
+            stat(12, 11, 1),
+            stat(20, 1, 9),
+        ];
         let mut got: Vec<u32> = below(10, &table).iter().map(|p| p.pid).collect();
         got.sort_unstable();
         assert_eq!(got, [11, 12]);

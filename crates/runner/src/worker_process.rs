@@ -287,6 +287,9 @@ fn apply_outcome(
         rec.error = Some(format!("{how}{tail}"));
         rec.train = partial_train(&seen.epochs, &seen.epoch_energies);
     }
+    if let Some(n) = rec.command.as_ref().and_then(|c| c.train_samples) {
+        rec.train_samples = n;
+    }
     // A killed run's training record is built from its finished epochs alone (`partial_train`).
     if rec.train.is_some() && matches!(rec.status, RunStatus::Timeout | RunStatus::Crashed) {
         rec.flags.push(unfinished_epoch_flag(rec));

@@ -66,7 +66,13 @@ fn program_name(command: &[String]) -> String {
         .unwrap_or(first);
     let clean: String = base
         .chars()
-        .map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     if clean.is_empty() || clean.starts_with('.') {
         "command".into()
@@ -79,7 +85,10 @@ fn program_name(command: &[String]) -> String {
 /// not exit 0, 130 when interrupted).
 pub fn run(a: ExecArgs) -> anyhow::Result<ExitCode> {
     if a.idle_seconds < 0.0 || !a.idle_seconds.is_finite() {
-        bail!("--idle-seconds {} is not a duration: give 0 or more seconds", a.idle_seconds);
+        bail!(
+            "--idle-seconds {} is not a duration: give 0 or more seconds",
+            a.idle_seconds
+        );
     }
     let program = program_name(&a.command);
     let name = a.name.clone().unwrap_or_else(|| format!("exec-{program}"));

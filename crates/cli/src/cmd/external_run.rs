@@ -255,6 +255,7 @@ fn execute(
             duration_s,
             cpu_s: cpu_s.is_finite().then_some(cpu_s),
             energy: whole.energy,
+            train_samples: phases.metrics.train_samples,
             phases_reported,
             warnings,
         }),
@@ -297,7 +298,9 @@ fn read_stdout(child: &mut std::process::Child) -> mpsc::Receiver<Line> {
                     Ok(_) => {
                         n += 1;
                         let text = String::from_utf8_lossy(&buf).trim_end().to_string();
-                        if !text.trim_start().starts_with(greenbench_core::workload_events::PREFIX)
+                        if !text
+                            .trim_start()
+                            .starts_with(greenbench_core::workload_events::PREFIX)
                         {
                             let _ = writeln!(std::io::stderr(), "{text}");
                         }
@@ -510,7 +513,9 @@ impl<'m> Phases<'m> {
             ));
         }
         if self.inference_window.is_some() {
-            w.push("inference started and never ended: its energy is in command.energy only".into());
+            w.push(
+                "inference started and never ended: its energy is in command.energy only".into(),
+            );
         }
         w
     }
@@ -527,6 +532,7 @@ impl<'m> Phases<'m> {
                 final_loss: self.metrics.loss.unwrap_or(f64::NAN),
                 train_acc: self.metrics.train_accuracy.unwrap_or(f64::NAN),
                 val_acc: self.metrics.val_accuracy,
+                validation_samples: self.metrics.validation_samples,
                 ..Default::default()
             };
         }
@@ -545,6 +551,7 @@ impl<'m> Phases<'m> {
             final_loss: last.map_or(f64::NAN, |e| e.loss),
             train_acc: last.map_or(f64::NAN, |e| e.train_acc),
             val_acc: last.and_then(|e| e.val_acc),
+            validation_samples: self.metrics.validation_samples,
             epochs: self.epochs.clone(),
             ..Default::default()
         }

@@ -350,6 +350,12 @@ fn dry_run(cfg: &SweepConfig, shard: Option<Shard>, json: bool) -> anyhow::Resul
                 for (axis, value) in greenbench_core::config::axis_values(s) {
                     row[axis] = value;
                 }
+                if let Some(w) = &s.workload {
+                    row["command"] = serde_json::json!(w.command);
+                    for (axis, value) in &w.axes {
+                        row[axis.as_str()] = value.clone();
+                    }
+                }
                 row
             })
             .collect();
@@ -385,6 +391,10 @@ fn dry_run(cfg: &SweepConfig, shard: Option<Shard>, json: bool) -> anyhow::Resul
             s.repeat,
             est.map_or("?".into(), human_duration)
         );
+        if let Some(w) = &s.workload {
+            let axes: Vec<String> = w.axes.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            println!("      {} {}", axes.join(" "), w.command.join(" "));
+        }
     }
     println!(
         "{} runs{}; estimated total {} (idle baselines included; {})",

@@ -113,7 +113,9 @@ impl SweepConfig {
                     field.into(),
                     at(key),
                     why,
-                    Some("a placeholder is `{name}` of a sweep axis or a [workload.axes] key".into()),
+                    Some(
+                        "a placeholder is `{name}` of a sweep axis or a [workload.axes] key".into(),
+                    ),
                 )),
                 Ok(names) => {
                     for n in names.iter().filter(|n| !known(n)) {
