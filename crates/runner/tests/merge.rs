@@ -88,6 +88,7 @@ fn shard_folder(
             train_samples: 0,
             flags: Vec::new(),
             attempts: Vec::new(),
+            command: None,
         })
         .unwrap();
         std::fs::write(dir.join("traces").join(format!("{id}.csv")), hostname).unwrap();

@@ -96,7 +96,11 @@ pub fn run() -> std::process::ExitCode {
         .ok()
         .and_then(|req| {
             let run = req.spec.workload.clone()?;
-            let settings = serde_json::from_value::<MeterSettings>(req.meter.clone()).ok()?;
+            let mut settings = serde_json::from_value::<MeterSettings>(req.meter.clone()).ok()?;
+            // The GPU of the run's device is the GPU metered, as for a model's run.
+            if let Some(i) = req.spec.device.gpu_index() {
+                settings.gpu_index = i;
+            }
             Some((req, run, settings))
         });
     if let Some((req, run, settings)) = external {
