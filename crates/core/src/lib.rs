@@ -18,6 +18,7 @@ pub mod error;
 pub mod grid;
 pub mod grid_error;
 pub mod human_duration;
+pub mod interference;
 pub mod manifest;
 pub mod metering;
 pub mod power_bound;
@@ -31,7 +32,7 @@ pub mod spent;
 pub mod units;
 
 pub use catalog::{Catalog, DatasetSizes};
-pub use choices::{Choice, Family, Optimizer, Precision, Schedule, UnknownChoice};
+pub use choices::{Choice, Family, Optimizer, Precision, RunOrder, Schedule, UnknownChoice};
 pub use compact_number::compact_number;
 pub use config::{Axis, Budget, CarbonConfig, Objective, SearchConfig, Strategy, SweepConfig};
 pub use device::DeviceName;

@@ -86,6 +86,7 @@ fn shard_folder(
             carbon_g: Default::default(),
             meters: Default::default(),
             train_samples: 0,
+            interference: None,
             flags: Vec::new(),
             attempts: Vec::new(),
         })
