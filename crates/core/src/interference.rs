@@ -246,7 +246,13 @@ mod tests {
         assert_eq!(i.steal_share, Some(0.02));
         let f = i.flag(0.05, "the run").expect("flagged");
         assert_eq!(f.field, "interference");
-        for part in ["45.0 % of the machine", "0.90 CPU-s", "threshold of 5.0 %", "steal 2.0 %", "load average 1.50"] {
+        for part in [
+            "45.0 % of the machine",
+            "0.90 CPU-s",
+            "threshold of 5.0 %",
+            "steal 2.0 %",
+            "load average 1.50",
+        ] {
             assert!(f.reason.contains(part), "{part}: {}", f.reason);
         }
         assert!(i.flag(0.5, "the run").is_none());
@@ -273,10 +279,9 @@ mod tests {
     fn old_records_without_the_field_and_the_gate_defaults_parse() {
         let g: QuietGate = toml::from_str("max_wait_s = 5").unwrap();
         assert_eq!(g.max_share, DEFAULT_THRESHOLD);
-        let i: Interference = serde_json::from_str(
-            r#"{"window_s":1,"cpus":2,"others_cpu_s":0,"others_share":0}"#,
-        )
-        .unwrap();
+        let i: Interference =
+            serde_json::from_str(r#"{"window_s":1,"cpus":2,"others_cpu_s":0,"others_share":0}"#)
+                .unwrap();
         assert_eq!(i.quiet_wait_s, None);
     }
 }

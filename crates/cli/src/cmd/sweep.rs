@@ -142,6 +142,7 @@ fn options(a: &SweepArgs, out: PathBuf, datasets: PathBuf) -> anyhow::Result<Swe
         sampler_hz: a.meter.sampler_hz,
         host,
         catalog: Box::new(catalog),
+        proc_root: "/proc".into(),
     })
 }
 

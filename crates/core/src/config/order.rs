@@ -74,7 +74,11 @@ mod tests {
     fn shuffled_is_deterministic_per_seed_and_keeps_the_rounds_of_repeats() {
         let big = "order = \"shuffled\"\nlr = [0.1, 0.2, 0.3, 0.4]";
         let a = config(big).expand();
-        assert_eq!(order(&a), order(&config(big).expand()), "same seed, same order");
+        assert_eq!(
+            order(&a),
+            order(&config(big).expand()),
+            "same seed, same order"
+        );
         let other = config(&format!("{big}\nseed = 7")).expand();
         let strip = |runs: &[RunSpec]| -> Vec<(String, u64, usize)> {
             runs.iter()
@@ -111,7 +115,8 @@ mod tests {
 
     #[test]
     fn an_unknown_order_is_a_located_error_listing_the_accepted_names() {
-        let text = "name = \"t\"\ndataset = \"d\"\nbatch_size = 8\nmodel = \"a\"\norder = \"random\"\n";
+        let text =
+            "name = \"t\"\ndataset = \"d\"\nbatch_size = 8\nmodel = \"a\"\norder = \"random\"\n";
         let e = SweepConfig::parse(text, std::path::Path::new("t.toml"))
             .unwrap_err()
             .to_string();

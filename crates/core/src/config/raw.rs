@@ -222,7 +222,9 @@ impl SweepConfig {
                 "interference_threshold",
                 crate::interference::DEFAULT_THRESHOLD,
             ),
-            quiet_gate: raw.quiet_gate.map(|g| scalar(Some(g), "quiet_gate", QUIET_DEFAULT)),
+            quiet_gate: raw
+                .quiet_gate
+                .map(|g| scalar(Some(g), "quiet_gate", QUIET_DEFAULT)),
             warmup_batches: scalar(raw.warmup_batches, "warmup_batches", 5),
             idle_seconds: scalar(raw.idle_seconds, "idle_seconds", 5.0),
             run_timeout: raw.run_timeout.map(|s| scalar(Some(s), "run_timeout", 0.0)),
