@@ -146,9 +146,31 @@ impl Interference {
         })
     }
 
-    /// The flag of a window where others used more than `threshold` of the machine (or a
-    /// hypervisor stole more than it); `what` names the window ("the run", "the idle baseline").
-    pub fn flag(&self, threshold: f64, what: &str) -> Option<Flag> {
+    /// The flag of a run during which others used more than `threshold` of the machine (or a
+    /// hypervisor stole more than it).
+    pub fn run_flag(&self, threshold: f64) -> Option<Flag> {
+        self.flag(
+            threshold,
+            "the run",
+            "Its time and energy include their work: compare it with its repeats, or run it \
+             again on a quiet machine",
+        )
+    }
+
+    /// The flag of an idle baseline during which others used more than `threshold` of the
+    /// machine.
+    pub fn idle_flag(&self, threshold: f64) -> Option<Flag> {
+        self.flag(
+            threshold,
+            "the idle baseline",
+            "The idle power includes their work, so the net energy of every run subtracts too \
+             much: measure the baseline again on a quiet machine (a new folder)",
+        )
+    }
+
+    /// The flag of a window (`what`) where others used more than `threshold` of the machine,
+    /// with what that means for its figures.
+    fn flag(&self, threshold: f64, what: &str, meaning: &str) -> Option<Flag> {
         let steal = self.steal_share.unwrap_or(0.0);
         if !(self.others_share > threshold || steal > threshold) {
             return None;
@@ -157,8 +179,7 @@ impl Interference {
             field: FIELD.into(),
             reason: format!(
                 "other processes used {} of the machine during {what} ({:.2} CPU-s over {:.2} s × {} CPUs), \
-                 above the threshold of {}; {}; {}. Its time and energy include their work: \
-                 compare it with its repeats, or run it again on a quiet machine",
+                 above the threshold of {}; {}; {}. {meaning}",
                 percent(self.others_share),
                 self.others_cpu_s,
                 self.window_s,
@@ -244,7 +265,7 @@ mod tests {
         assert!((i.others_cpu_s - 0.9).abs() < 1e-9, "{i:?}");
         assert!((i.others_share - 0.45).abs() < 1e-9, "{i:?}");
         assert_eq!(i.steal_share, Some(0.02));
-        let f = i.flag(0.05, "the run").expect("flagged");
+        let f = i.run_flag(0.05).expect("flagged");
         assert_eq!(f.field, "interference");
         for part in [
             "45.0 % of the machine",
@@ -255,7 +276,7 @@ mod tests {
         ] {
             assert!(f.reason.contains(part), "{part}: {}", f.reason);
         }
-        assert!(i.flag(0.5, "the run").is_none());
+        assert!(i.run_flag(0.5).is_none());
     }
 
     #[test]
@@ -264,7 +285,7 @@ mod tests {
         let b = CpuTimes::parse(END, "b").unwrap();
         let i = Interference::between(&a, &b, 1.25, 100.0, None).unwrap();
         assert_eq!(i.others_cpu_s, 0.0);
-        assert!(i.flag(0.05, "the run").is_none());
+        assert!(i.run_flag(0.05).is_none());
         assert!(Interference::between(&a, &a, 0.0, 100.0, None).is_none());
         assert!(Interference::between(&b, &a, 0.0, 100.0, None).is_none());
     }

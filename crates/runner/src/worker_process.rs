@@ -74,7 +74,7 @@ fn record_interference(
     let flag = rec
         .interference
         .as_ref()
-        .and_then(|i| i.flag(cfg.interference_threshold.value, "the run"));
+        .and_then(|i| i.run_flag(cfg.interference_threshold.value));
     rec.flags.extend(flag);
 }
 

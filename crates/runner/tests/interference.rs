@@ -193,3 +193,100 @@ fn against_the_real_proc_the_run_beside_the_spinner_is_flagged() {
     // The others are measured (what else this shared machine ran is not known to the test).
     assert!(recs.iter().all(|r| r.interference.is_some()));
 }
+
+/// A replayed machine of 2 CPUs under `proc_root` whose other processes keep `busy_share` of it
+/// busy, until the returned flag is set (then join the thread).
+fn replay(proc_root: &Path, busy_share: f64) -> (Arc<AtomicBool>, std::thread::JoinHandle<()>) {
+    std::fs::create_dir_all(proc_root).unwrap();
+    let stat = proc_root.join("stat");
+    let write = move |t: f64| {
+        let total = (t * TICKS) as u64 * 2 + 1;
+        write_atomic(
+            &stat,
+            &fake_stat((total as f64 * busy_share) as u64, total, 2),
+        );
+    };
+    write(0.0);
+    let done = Arc::new(AtomicBool::new(false));
+    let thread = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let t0 = Instant::now();
+            while !done.load(Ordering::SeqCst) {
+                write(t0.elapsed().as_secs_f64());
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        })
+    };
+    (done, thread)
+}
+
+/// A sweep of one run of `extra` settings on a replayed machine whose other processes keep
+/// `busy_share` of it busy, with an idle baseline that sleeps its seconds: its record and
+/// manifest.
+fn replayed_run(extra: &str, busy_share: f64) -> (RunRecord, greenbench_core::Manifest) {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!("name = \"g\"\ndataset = \"digits\"\n{extra}\n[grid]\nmodel = \"mlp-small\"\nbatch_size = 8\n");
+    let cfg = SweepConfig::parse(&text, &dir.path().join("g.toml")).unwrap();
+    let out = dir.path().join("out");
+    let event = finished_event(Some(10.0), Quality::Estimated, 0.2, None);
+    let mut opts = shell_options(&out, &format!("cat >/dev/null; sleep 0.2; echo '{event}'"));
+    opts.proc_root = dir.path().join("proc");
+    let (done, thread) = replay(&opts.proc_root, busy_share);
+    let l = lock(&out);
+    let mut idle = |s: f64| {
+        std::thread::sleep(Duration::from_secs_f64(s));
+        no_idle(s)
+    };
+    let result = run_sweep(&cfg, &opts, &l, &mut idle, None);
+    done.store(true, Ordering::SeqCst);
+    thread.join().unwrap();
+    result.unwrap();
+    let manifest = greenbench_core::Manifest::read(&out.join("manifest.json"))
+        .unwrap()
+        .unwrap();
+    let rec = read_records(&out.join("runs.jsonl")).unwrap().remove(0);
+    (rec, manifest)
+}
+
+/// A run with `quiet_gate = { max_share = 0.05, max_wait_s = 1 }` and no idle baseline.
+fn gated_run(busy_share: f64) -> RunRecord {
+    let gate = "idle_seconds = 0\nquiet_gate = { max_share = 0.05, max_wait_s = 1 }";
+    replayed_run(gate, busy_share).0
+}
+
+#[test]
+fn an_idle_baseline_measured_beside_other_work_is_flagged_in_the_manifest() {
+    let (_, busy) = replayed_run("idle_seconds = 1", 0.5);
+    let i = busy.idle_interference.as_ref().expect("measured");
+    assert!(i.others_share > 0.3, "{i:?}");
+    let f = busy.idle_flags.first().expect("flagged");
+    assert_eq!(f.field, "interference");
+    assert!(
+        f.reason.contains("during the idle baseline"),
+        "{}",
+        f.reason
+    );
+    let (_, quiet) = replayed_run("idle_seconds = 1", 0.0);
+    assert!(quiet.idle_interference.is_some());
+    assert!(quiet.idle_flags.is_empty(), "{:?}", quiet.idle_flags);
+}
+
+#[test]
+fn the_quiet_gate_waits_at_most_its_limit_and_the_record_keeps_the_wait() {
+    let busy = gated_run(0.6);
+    let i = busy.interference.as_ref().expect("interference measured");
+    let waited = i.quiet_wait_s.expect("the wait is recorded");
+    assert!((1.0..3.0).contains(&waited), "{i:?}");
+    // It ran anyway, on the busy machine, and says so.
+    assert!(
+        busy.flags.iter().any(|f| f.field == "interference"),
+        "{:?}",
+        busy.flags
+    );
+
+    let quiet = gated_run(0.0);
+    let i = quiet.interference.as_ref().expect("interference measured");
+    assert!(i.quiet_wait_s.expect("the wait is recorded") < 1.0, "{i:?}");
+    assert!(quiet.flags.is_empty(), "{:?}", quiet.flags);
+}
