@@ -1,4 +1,4 @@
-//! Runs measured beside other work: the report's list of runs (and the idle baseline) flagged
+//! Runs measured beside other work, and phases too short to meter: the report's list of runs (and the idle baseline) flagged
 //! `interference`, and `--exclude-flagged`, which leaves those runs out of the statistics
 //! through the same path as a run whose energy cannot be true ([`crate::data::left_out_because`]).
 
@@ -29,6 +29,32 @@ pub fn exclude_flagged(records: &mut [RunRecord]) -> usize {
         }
     }
     n
+}
+
+/// The report's note on phases shorter than the meter resolves (flags `train.window`,
+/// `inference.window`): their energy is approximate. Nothing when there is none.
+pub fn short_window_note(md: &mut String, records: &[RunRecord]) {
+    let short: Vec<String> = records
+        .iter()
+        .flat_map(|r| {
+            r.flags
+                .iter()
+                .filter(|f| f.field.ends_with(".window"))
+                .map(move |f| format!("`{}` ({})", r.run_id, f.field.trim_end_matches(".window")))
+        })
+        .collect();
+    if short.is_empty() {
+        return;
+    }
+    let shown: Vec<&str> = short.iter().take(20).map(String::as_str).collect();
+    let _ = writeln!(
+        md,
+        "**Phases shorter than the meter resolves** ({}): {}{}. Their energy is approximate (too few \
+         samples or counter updates); each record's flag gives the window and the meter's limit.\n",
+        short.len(),
+        shown.join(", "),
+        if short.len() > shown.len() { ", …" } else { "" }
+    );
 }
 
 /// The report's section on runs measured beside other work (nothing when none is flagged):

@@ -217,6 +217,7 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<ReportSummary, A
     header(&mut md, &sweep, &ctx);
     excluded(&mut md, &sweep.records);
     crate::flagged::interference_section(&mut md, &sweep, opts.exclude_flagged);
+    crate::flagged::short_window_note(&mut md, &sweep.records);
     if let Some(s) = &search {
         match s {
             Ok(s) => search_section::write(&mut md, s, grid.as_ref()),

@@ -1,6 +1,7 @@
 //! Runs flagged `interference` are listed in the report with the others' share of the machine;
 //! they stay in the statistics unless `--exclude-flagged` leaves them out, as a run with an
-//! impossible energy is (listed among the runs left out, with the reason).
+//! impossible energy is (listed among the runs left out, with the reason). Phases shorter than
+//! the meter resolves are named too.
 
 mod common;
 
@@ -37,6 +38,11 @@ fn flagged_runs_are_listed_and_left_out_only_when_asked() {
     };
     records[1].flags.extend(i.run_flag(0.05));
     records[1].interference = Some(i);
+    records[2].flags.push(greenbench_core::record::Flag {
+        field: "inference.window".into(),
+        reason: "the inference window of 0.250 s is shorter than the meter resolves".into(),
+    });
+    let short = records[2].run_id.clone();
     let flagged = records[1].run_id.clone();
     write_sweep(dir.path(), &records, None);
 

@@ -24,6 +24,7 @@ pub mod metering;
 pub mod power_bound;
 pub mod protocol;
 pub mod record;
+pub mod resolution;
 pub mod rng;
 pub mod search;
 pub mod shard;

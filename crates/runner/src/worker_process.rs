@@ -14,6 +14,7 @@ use greenbench_core::energy::ComponentPower;
 use greenbench_core::interference::Interference;
 use greenbench_core::protocol::{Outcome, WorkerEvent, WorkerRequest, WorkerResult};
 use greenbench_core::record::{EpochRecord, Flag, ModelInfo, RunRecord, RunStatus, TrainRecord};
+use greenbench_core::resolution::short_window;
 use greenbench_core::ComponentEnergy;
 use greenbench_core::{RunSpec, SweepConfig};
 
@@ -59,7 +60,23 @@ pub(crate) fn run_one(
     apply_outcome(&mut rec, seen, status, &stderr_tail, spec);
     rec.finished_at = chrono::Utc::now().to_rfc3339();
     record_interference(&mut rec, interference, quiet_wait_s, cfg);
+    flag_short_windows(&mut rec, opts.sampler_hz);
     Ok(rec)
+}
+
+/// Flags a training or inference phase shorter than the record's meters resolve: its energy is
+/// approximate, and the record says so instead of publishing it as exact.
+fn flag_short_windows(rec: &mut RunRecord, sampler_hz: f64) {
+    let phases = [
+        ("train", rec.train.as_ref().map(|t| t.duration_s)),
+        ("inference", rec.inference.as_ref().map(|i| i.duration_s)),
+    ];
+    for (phase, duration) in phases {
+        if let Some(d) = duration {
+            rec.flags
+                .extend(short_window(phase, d, sampler_hz, &rec.meters));
+        }
+    }
 }
 
 /// Keeps what else the machine did during the run in its record, flagged `interference` when
