@@ -130,3 +130,135 @@ pub(crate) fn wait_for_quiet(root: &Path, gate: &QuietGate) -> Option<(f64, bool
         }
     }
 }
+
+/// The file in a sweep folder holding the interference of the run in progress so far, which
+/// `greenbench status` shows; removed when the run ends.
+pub const LIVE_INTERFERENCE: &str = ".interference-live.json";
+
+/// How often the figure of the run in progress is written.
+const LIVE_EVERY: Duration = Duration::from_secs(2);
+
+/// What `.interference-live.json` holds.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LiveFigure {
+    /// The run in progress.
+    pub run_id: String,
+    /// What else the machine did since the run started.
+    pub interference: Interference,
+}
+
+/// Keeps `.interference-live.json` up to date while a worker runs.
+pub(crate) struct Live<'a> {
+    path: PathBuf,
+    run_id: String,
+    window: &'a Window,
+    pid: u32,
+    last: Instant,
+}
+
+impl<'a> Live<'a> {
+    /// The live figure of run `run_id` (worker `pid`) in folder `out`, watched by `window`.
+    pub(crate) fn new(out: &Path, run_id: &str, window: &'a Window, pid: u32) -> Live<'a> {
+        Live {
+            path: out.join(LIVE_INTERFERENCE),
+            run_id: run_id.to_string(),
+            window,
+            pid,
+            last: Instant::now(),
+        }
+    }
+
+    /// Writes the figure so far when [`LIVE_EVERY`] has passed and the worker's CPU time can be
+    /// read (`root/<pid>/stat`); a write that fails only leaves the status without it.
+    pub(crate) fn tick(&mut self) {
+        if self.last.elapsed() < LIVE_EVERY {
+            return;
+        }
+        self.last = Instant::now();
+        let Some(own) = process_tree_cpu_s(&self.window.root, self.pid) else {
+            return;
+        };
+        if let Some(interference) = self.window.close(own) {
+            let figure = LiveFigure {
+                run_id: self.run_id.clone(),
+                interference,
+            };
+            if let Ok(json) = serde_json::to_vec(&figure) {
+                let _ = crate::records::write_atomic(&self.path, &json);
+            }
+        }
+    }
+}
+
+impl Drop for Live<'_> {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// CPU seconds of a live process and the children it waited for: utime, stime, cutime and
+/// cstime of `root/<pid>/stat` (fields 14 to 17).
+fn process_tree_cpu_s(root: &Path, pid: u32) -> Option<f64> {
+    let text = std::fs::read_to_string(root.join(pid.to_string()).join("stat")).ok()?;
+    let (_, after) = text.rsplit_once(')')?;
+    let ticks: Vec<u64> = after
+        .split_whitespace()
+        .skip(11)
+        .take(4)
+        .map(str::parse)
+        .collect::<Result<_, _>>()
+        .ok()?;
+    (ticks.len() == 4).then(|| ticks.iter().sum::<u64>() as f64 / ticks_per_s())
+}
+
+/// The interference of run `run_id` so far, when the sweep in `dir` is running it.
+pub(crate) fn live_figure(dir: &Path, run_id: &str) -> Option<Interference> {
+    let text = std::fs::read_to_string(dir.join(LIVE_INTERFERENCE)).ok()?;
+    let f: LiveFigure = serde_json::from_str(&text).ok()?;
+    (f.run_id == run_id).then_some(f.interference)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_process_trees_cpu_time_is_its_own_and_its_waited_childrens() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("42");
+        std::fs::create_dir_all(&p).unwrap();
+        // pid (comm with a ") " inside) state ppid … utime=300 stime=100 cutime=50 cstime=50
+        std::fs::write(
+            p.join("stat"),
+            "42 (a) b) S 1 42 42 0 -1 4194304 100 0 0 0 300 100 50 50 20 0 1 0 1 1 1\n",
+        )
+        .unwrap();
+        let s = process_tree_cpu_s(dir.path(), 42).unwrap();
+        assert!((s - 500.0 / ticks_per_s()).abs() < 1e-9, "{s}");
+        assert_eq!(process_tree_cpu_s(dir.path(), 43), None);
+    }
+
+    #[test]
+    fn the_live_figure_is_read_for_its_own_run_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let figure = LiveFigure {
+            run_id: "abc".into(),
+            interference: Interference {
+                window_s: 4.0,
+                cpus: 2,
+                others_cpu_s: 2.0,
+                others_share: 0.25,
+                steal_share: None,
+                load_avg_1m: None,
+                quiet_wait_s: None,
+            },
+        };
+        std::fs::write(
+            dir.path().join(LIVE_INTERFERENCE),
+            serde_json::to_string(&figure).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(live_figure(dir.path(), "abc"), Some(figure.interference));
+        assert_eq!(live_figure(dir.path(), "other"), None);
+    }
+}

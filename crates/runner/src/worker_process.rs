@@ -19,7 +19,7 @@ use greenbench_core::ComponentEnergy;
 use greenbench_core::{RunSpec, SweepConfig};
 
 use crate::error::RunnerError;
-use crate::interference::{wait_for_quiet, wait_with_cpu, Window};
+use crate::interference::{wait_for_quiet, wait_with_cpu, Live, Window};
 use crate::options::SweepOptions;
 use crate::progress::Progress;
 
@@ -44,7 +44,9 @@ pub(crate) fn run_one(
     let (events, out_thread) = stdout_lines(&mut child);
     let log_path = opts.out.join("logs").join(format!("{run_id}.stderr"));
     let err_thread = stderr_log(&mut child, log_path);
-    let seen = watch(&mut child, &events, spec, progress)?;
+    let mut live = Live::new(&opts.out, &run_id, &window, child.id());
+    let seen = watch(&mut child, &events, spec, progress, &mut live)?;
+    drop(live);
     let (status, worker_cpu_s) = wait_with_cpu(&mut child)?;
     let interference = window.close(worker_cpu_s);
     if stopped_by_user(status.signal()) {
@@ -223,6 +225,7 @@ fn watch(
     events: &mpsc::Receiver<Option<String>>,
     spec: &RunSpec,
     progress: &mut Progress,
+    live: &mut Live,
 ) -> Result<Seen, RunnerError> {
     let run_id = spec.run_id();
     let deadline = spec
@@ -244,6 +247,7 @@ fn watch(
             Ok(None) | Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(seen),
             Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
+        live.tick();
         if deadline.is_some_and(|d| Instant::now() >= d) {
             seen.timed_out = true;
             let _ = child.kill();
