@@ -56,6 +56,12 @@ fn flagged_runs_are_listed_and_left_out_only_when_asked() {
         md.contains("`greenbench report --exclude-flagged` leaves them out"),
         "{md}"
     );
+    assert!(
+        md.contains(&format!(
+            "**Phases shorter than the meter resolves** (1): `{short}` (inference)"
+        )),
+        "{md}"
+    );
 
     let left = write_report(dir.path(), &options(true)).unwrap();
     assert_eq!(left.runs_ok, n - 1);
