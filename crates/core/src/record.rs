@@ -292,6 +292,10 @@ pub struct RunRecord {
     /// Training-set size in samples (for estimators).
     #[serde(default)]
     pub train_samples: u64,
+    /// What else the machine did during the run (other processes' CPU time, steal, load);
+    /// absent in records written before it was measured, or where it could not be.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interference: Option<crate::interference::Interference>,
     /// Figures that cannot be true as measured, each with its reason (absent when none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub flags: Vec<Flag>,
@@ -327,6 +331,7 @@ impl RunRecord {
             carbon_g: CarbonRecord::default(),
             meters: Default::default(),
             train_samples: 0,
+            interference: None,
             flags: Vec::new(),
             attempts: Vec::new(),
             command: None,

@@ -11,12 +11,15 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use greenbench_core::energy::ComponentPower;
+use greenbench_core::interference::Interference;
 use greenbench_core::protocol::{Outcome, WorkerEvent, WorkerRequest, WorkerResult};
 use greenbench_core::record::{EpochRecord, Flag, ModelInfo, RunRecord, RunStatus, TrainRecord};
+use greenbench_core::resolution::short_window;
 use greenbench_core::ComponentEnergy;
 use greenbench_core::{RunSpec, SweepConfig};
 
 use crate::error::RunnerError;
+use crate::interference::{wait_for_quiet, wait_with_cpu, Live, Window};
 use crate::options::SweepOptions;
 use crate::progress::Progress;
 
@@ -33,16 +36,19 @@ pub(crate) fn run_one(
     progress: &mut Progress,
 ) -> Result<RunRecord, RunnerError> {
     let run_id = spec.run_id();
+    let quiet_wait_s = quiet_gate(cfg, opts, progress);
     progress.run_started(&run_id, spec);
     let started_at = chrono::Utc::now().to_rfc3339();
+    let window = Window::open(&opts.proc_root);
     let mut child = spawn_worker(cfg, opts, spec)?;
     let (events, out_thread) = stdout_lines(&mut child);
     let log_path = opts.out.join("logs").join(format!("{run_id}.stderr"));
     let err_thread = stderr_log(&mut child, log_path);
-    let seen = watch(&mut child, &events, spec, progress)?;
-    let status = child
-        .wait()
-        .map_err(|e| RunnerError::Protocol(format!("waiting for worker: {e}")))?;
+    let mut live = Live::new(&opts.out, &run_id, &window, child.id());
+    let seen = watch(&mut child, &events, spec, progress, &mut live)?;
+    drop(live);
+    let (status, worker_cpu_s) = wait_with_cpu(&mut child)?;
+    let interference = window.close(worker_cpu_s);
     if stopped_by_user(status.signal()) {
         // Ctrl-C in a terminal and Slurm's scancel or time limit signal the whole process group:
         // the worker may die of it before this process has seen its own signal. A run stopped
@@ -55,7 +61,55 @@ pub(crate) fn run_one(
     rec.started_at = started_at;
     apply_outcome(&mut rec, seen, status, &stderr_tail, spec);
     rec.finished_at = chrono::Utc::now().to_rfc3339();
+    record_interference(&mut rec, interference, quiet_wait_s, cfg);
+    flag_short_windows(&mut rec, opts.sampler_hz);
     Ok(rec)
+}
+
+/// Flags a training or inference phase shorter than the record's meters resolve: its energy is
+/// approximate, and the record says so instead of publishing it as exact.
+fn flag_short_windows(rec: &mut RunRecord, sampler_hz: f64) {
+    let phases = [
+        ("train", rec.train.as_ref().map(|t| t.duration_s)),
+        ("inference", rec.inference.as_ref().map(|i| i.duration_s)),
+    ];
+    for (phase, duration) in phases {
+        if let Some(d) = duration {
+            rec.flags
+                .extend(short_window(phase, d, sampler_hz, &rec.meters));
+        }
+    }
+}
+
+/// Keeps what else the machine did during the run in its record, flagged `interference` when
+/// others used more than the config's threshold of the machine.
+fn record_interference(
+    rec: &mut RunRecord,
+    interference: Option<Interference>,
+    quiet_wait_s: Option<f64>,
+    cfg: &SweepConfig,
+) {
+    rec.interference = interference.map(|i| Interference { quiet_wait_s, ..i });
+    let flag = rec
+        .interference
+        .as_ref()
+        .and_then(|i| i.run_flag(cfg.interference_threshold.value));
+    rec.flags.extend(flag);
+}
+
+/// With a `quiet_gate`, waits (bounded) for a quiet machine; the seconds waited, `None` without
+/// a gate or when the machine's counters cannot be read.
+fn quiet_gate(cfg: &SweepConfig, opts: &SweepOptions, progress: &Progress) -> Option<f64> {
+    let gate = cfg.quiet_gate.as_ref()?.value;
+    let (waited, quiet) = wait_for_quiet(&opts.proc_root, &gate)?;
+    if !quiet {
+        progress.println(&format!(
+            "quiet gate: other processes still used more than {:.1} % of the machine after {waited:.0} s; \
+             starting the run anyway (its record keeps the figures)",
+            gate.max_share * 100.0
+        ));
+    }
+    Some(waited)
 }
 
 /// Starts the worker with the run's request written to its stdin.
@@ -171,6 +225,7 @@ fn watch(
     events: &mpsc::Receiver<Option<String>>,
     spec: &RunSpec,
     progress: &mut Progress,
+    live: &mut Live,
 ) -> Result<Seen, RunnerError> {
     let run_id = spec.run_id();
     let deadline = spec
@@ -192,6 +247,7 @@ fn watch(
             Ok(None) | Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(seen),
             Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
+        live.tick();
         if deadline.is_some_and(|d| Instant::now() >= d) {
             seen.timed_out = true;
             let _ = child.kill();

@@ -232,6 +232,7 @@ pub fn run(
         .into_iter()
         .collect(),
         train_samples: shape.train_samples,
+        interference: None,
         flags: Vec::new(),
         attempts: Vec::new(),
         command: None,

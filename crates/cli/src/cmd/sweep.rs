@@ -159,6 +159,7 @@ fn options(a: &SweepArgs, out: PathBuf, datasets: PathBuf) -> anyhow::Result<Swe
         sampler_hz: a.meter.sampler_hz,
         host,
         catalog: Box::new(catalog),
+        proc_root: "/proc".into(),
     })
 }
 
@@ -406,10 +407,29 @@ fn dry_run(cfg: &SweepConfig, shard: Option<Shard>, json: bool) -> anyhow::Resul
         ),
         plan::basis()
     );
+    println!("{}", order_line(cfg));
     if let Some(line) = search_line(cfg, rows.len()) {
         println!("{line}");
     }
     Ok(())
+}
+
+/// The order the listed runs run in, as the config's `order` sets it.
+fn order_line(cfg: &SweepConfig) -> String {
+    use greenbench_core::RunOrder;
+    let how = match cfg.order.value {
+        RunOrder::Interleaved => {
+            "every configuration once, then the next repeat of every configuration"
+        }
+        RunOrder::Shuffled => {
+            "each round of repeats in its own random order, drawn from the sweep's seed"
+        }
+        RunOrder::Grid => "the expansion order, the repeats of a configuration in a row",
+    };
+    format!(
+        "run order: {} ({how}); the runs are listed in that order",
+        cfg.order.value
+    )
 }
 
 /// What a `[search]` table adds to the listed runs (later rungs, the draw, the budget).

@@ -40,7 +40,16 @@ impl SweepConfig {
     /// A `[search]` table changes which runs start the sweep: a random search draws `samples` of
     /// them, a halving search starts every configuration at `min_epochs` (its later rungs are
     /// decided from the records, see [`crate::search`]).
+    ///
+    /// The runs come in the config's `order` (see [`crate::RunOrder`]): with the default
+    /// `interleaved`, every configuration's first repeat before any second repeat.
     pub fn expand(&self) -> Vec<RunSpec> {
+        let seed = self.seed.value.first().copied().unwrap_or(0).max(0) as u64;
+        super::order::arrange(self.expand_in_grid_order(), self.order.value, seed)
+    }
+
+    /// The runs of [`SweepConfig::expand`] in expansion order, whatever the config's `order`.
+    fn expand_in_grid_order(&self) -> Vec<RunSpec> {
         let grid = self.grid_runs();
         let s = &self.search;
         match s.strategy {
@@ -157,9 +166,15 @@ impl SweepConfig {
     }
 
     /// A canonical JSON form of everything that determines the runs (for "same config" checks
-    /// on resume and merge): the expanded run ids and the sweep name.
+    /// on resume and merge): the expanded run ids and the sweep name. The ids are listed in
+    /// expansion order whatever the config's `order`, so a folder keeps its fingerprint (and
+    /// folders written before `order` existed keep theirs).
     pub fn fingerprint(&self) -> String {
-        let ids: Vec<String> = self.expand().iter().map(RunSpec::run_id).collect();
+        let ids: Vec<String> = self
+            .expand_in_grid_order()
+            .iter()
+            .map(RunSpec::run_id)
+            .collect();
         serde_json::json!({ "name": self.name, "runs": ids }).to_string()
     }
 }

@@ -13,6 +13,7 @@ pub mod bounds;
 mod dataset_sizes;
 mod expand;
 mod grid_checks;
+mod order;
 mod raw;
 mod schema;
 pub mod search;

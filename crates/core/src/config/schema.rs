@@ -15,8 +15,9 @@ use toml::Spanned;
 
 use super::raw::{take_written, typed};
 use super::{Axis, CarbonConfig, DatasetChoice, Located, PendingError, SearchConfig};
-use crate::choices::{Choice, Optimizer, Precision, Schedule};
+use crate::choices::{Choice, Optimizer, Precision, RunOrder, Schedule};
 use crate::device::DeviceName;
+use crate::interference::QuietGate;
 use crate::spec::RunSpec;
 
 /// A type an axis or setting holds, and how a file writes it: the same value (numbers, names,
@@ -56,7 +57,7 @@ macro_rules! written_as_choice {
         }
     )*};
 }
-written_as_choice!(Optimizer, Schedule, Precision);
+written_as_choice!(Optimizer, Schedule, Precision, RunOrder);
 
 impl Written for DeviceName {
     type Raw = String;
@@ -281,6 +282,10 @@ schema! {
         #[serde(default)]
         description: Option<String>,
         repeats: Option<Spanned<i64>>,
+        order: Option<Spanned<<RunOrder as Written>::Raw>>,
+        interference_threshold: Option<Spanned<f64>>,
+        #[serde(default)]
+        quiet_gate: Option<Spanned<QuietGate>>,
         warmup_batches: Option<Spanned<i64>>,
         idle_seconds: Option<Spanned<f64>>,
         run_timeout: Option<Spanned<f64>>,
@@ -311,6 +316,14 @@ schema! {
         description: Option<String>,
         /// Repeats of every grid point.
         repeats: Located<i64>,
+        /// The order the runs run in (default `interleaved`, which is the grid order when
+        /// `repeats` is 1).
+        order: Located<RunOrder>,
+        /// Share of the machine (0 to 1) other processes may use during a run before its record
+        /// is flagged `interference`.
+        interference_threshold: Located<f64>,
+        /// Wait for a quiet machine before each run (`None`: start at once).
+        quiet_gate: Option<Located<QuietGate>>,
         /// Unmetered warmup batches per run.
         warmup_batches: Located<i64>,
         /// Idle baseline length in seconds before the sweep.
