@@ -115,6 +115,10 @@ pub enum ProcessTarget {
     SelfProcess,
     /// Another process (`/proc/<pid>/stat`, `/proc/<pid>/statm`).
     Pid(u32),
+    /// Every descendant of this process, this process left out: the live ones from `/proc`
+    /// (their own CPU time and that of the children they reaped), the reaped ones by
+    /// `getrusage(RUSAGE_CHILDREN)`. What an external command's process tree spends.
+    Descendants,
 }
 
 /// Cumulative joules at the central values and at the two percentiles.
@@ -204,7 +208,7 @@ impl EstimateSource {
             HIGH_PERCENTILE * 100.0,
         );
         let dir = match target {
-            ProcessTarget::SelfProcess => PathBuf::from("/proc/self"),
+            ProcessTarget::SelfProcess | ProcessTarget::Descendants => PathBuf::from("/proc/self"),
             ProcessTarget::Pid(p) => PathBuf::from(format!("/proc/{p}")),
         };
         // SAFETY: sysconf has no memory-safety preconditions.
@@ -275,6 +279,9 @@ impl EstimateSource {
     fn cpu_seconds(&self) -> Result<f64> {
         match self.target {
             ProcessTarget::SelfProcess => Ok(self_cpu_seconds()),
+            ProcessTarget::Descendants => {
+                Ok(crate::process_tree::descendants_cpu_seconds(self.clk_tck))
+            }
             ProcessTarget::Pid(_) => {
                 let mut buf = [0u8; 1024];
                 let n = self
@@ -298,6 +305,10 @@ impl EstimateSource {
     }
 
     fn rss_gb(&self) -> Result<f64> {
+        if self.target == ProcessTarget::Descendants {
+            let pages = crate::process_tree::descendants_resident_pages();
+            return Ok(pages as f64 * self.page_size * 1e-9);
+        }
         let mut buf = [0u8; 128];
         let n = self
             .reader

@@ -41,6 +41,7 @@ pub mod options;
 pub mod power_limit;
 pub mod power_model;
 pub mod probe;
+pub mod process_tree;
 pub mod rapl;
 pub mod reader;
 pub mod replay;
