@@ -68,11 +68,13 @@ pub fn cpu_model() -> Option<String> {
         .map(|(_, v)| v.trim().to_string())
 }
 
-/// vCPUs a process uses: those it may run on (its CPU affinity), or fewer for this process when
-/// `RAYON_NUM_THREADS` says so (a worker runs its spec's `threads`). At least 1.
+/// vCPUs a process uses: those it may run on (its CPU affinity; this process's for its
+/// descendants), or fewer for this process when `RAYON_NUM_THREADS` says so (a worker runs its
+/// spec's `threads`). At least 1.
 pub fn vcpus_of(target: ProcessTarget) -> usize {
     let pid = match target {
-        ProcessTarget::SelfProcess => 0,
+        // Descendants inherit this process's affinity unless they change it.
+        ProcessTarget::SelfProcess | ProcessTarget::Descendants => 0,
         ProcessTarget::Pid(p) => libc::pid_t::try_from(p).unwrap_or(0),
     };
     // SAFETY: a zeroed cpu_set_t is valid; sched_getaffinity writes at most its size.
@@ -89,7 +91,7 @@ pub fn vcpus_of(target: ProcessTarget) -> usize {
             .ok()
             .and_then(|v| v.trim().parse::<usize>().ok())
             .filter(|&n| n > 0),
-        ProcessTarget::Pid(_) => None,
+        ProcessTarget::Pid(_) | ProcessTarget::Descendants => None,
     };
     rayon.map_or(affinity, |r| r.min(affinity)).max(1)
 }
