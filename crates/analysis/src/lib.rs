@@ -17,6 +17,7 @@ pub mod no_validation;
 pub mod numbers;
 pub mod pareto;
 pub mod predict;
+pub mod repeats_section;
 pub mod report;
 pub mod resample;
 pub mod ridge;

@@ -218,6 +218,7 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<ReportSummary, A
             }
         }
     }
+    crate::repeats_section::markdown(&mut md, &ctx);
     correlations(&mut md, &study, &runs);
     profiling(&mut md, &profile, &ctx);
     estimator_section(&mut md, &estimator);

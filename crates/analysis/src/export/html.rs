@@ -326,6 +326,7 @@ pub fn report_html(
 ) -> Result<String, AnalysisError> {
     let mut h = String::new();
     page_head(&mut h, input);
+    crate::repeats_section::html(&mut h, input.ctx);
     correlation_table(&mut h, input.study);
     carbon_paragraph(&mut h, input);
     run_table(&mut h, input);
