@@ -358,12 +358,13 @@ pub(crate) fn shown(t: &Table, latex: bool) -> impl Iterator<Item = (usize, &Col
     })
 }
 
-/// "model" or "run": what one point of a correlation is, for its table's `point` column.
+/// "model" or "configuration": what one point of a correlation is (a mean over repeats), for
+/// its table's `point` column.
 pub(crate) fn point_kind(unit: &str) -> &'static str {
     if unit.starts_with("model") {
         "model"
     } else {
-        "run"
+        "configuration"
     }
 }
 
