@@ -564,8 +564,9 @@ fn estimator_method(md: &mut String, e: &Estimator) {
         md,
         "Log-linear ridge regression: ln E = ln epochs + ln samples + b0 + Σ bᵢ·ln xᵢ (energy taken proportional to \
          epochs × samples unless the data say otherwise; regressors standardised, intercept not penalised), fitted on \
-         {} ok runs of {} models; {} energy ({}). Terms and penalty λ are chosen by leave-one-model-out cross-validation \
+         {} configuration means ({} ok runs, each configuration's repeats averaged into one point) of {} models; {} energy ({}). Terms and penalty λ are chosen by leave-one-model-out cross-validation \
          among {} candidates (every subset of the {} varied terms × λ ∈ {{{lambdas}}}), ties going to fewer terms, then to the smaller λ.\n",
+        e.configurations,
         e.runs,
         e.models,
         e.basis.name(),
