@@ -61,8 +61,7 @@ fn three_repeats_show_mean_interval_and_n_in_every_format() {
     let (_dir, [md, html, models_tex, pareto_tex]) = report(&records);
     let (m, pm) = mean_pm(&train_times(&records, "model-00"));
     assert!(
-        md.contains(&format!("| model-00 |"))
-            && md.contains(&format!("| 3 | {m} ± {pm} (n = 3) |")),
+        md.contains("| model-00 |") && md.contains(&format!("| 3 | {m} ± {pm} (n = 3) |")),
         "report.md lacks model-00's train time {m} ± {pm} (n = 3):\n{md}"
     );
     assert!(
