@@ -8,6 +8,7 @@
 //! one that meters it ([`metering`], [`catalog`]), and the most power a machine can draw
 //! ([`power_bound`]). No candle here.
 
+pub mod carbon;
 pub mod catalog;
 pub mod choices;
 pub mod compact_number;
@@ -30,6 +31,7 @@ pub mod spec;
 pub mod spent;
 pub mod units;
 
+pub use carbon::{CarbonError, ResolvedCarbon, ResolvedIntensity};
 pub use catalog::{Catalog, DatasetSizes};
 pub use choices::{Choice, Family, Optimizer, Precision, Schedule, UnknownChoice};
 pub use compact_number::compact_number;

@@ -18,7 +18,7 @@ mod schema;
 pub mod search;
 mod validate;
 
-pub use crate::grid::CarbonConfig;
+pub use crate::carbon::CarbonConfig;
 pub use schema::{axis_values, SweepConfig, AXES};
 pub use search::{Budget, Objective, SearchConfig, Strategy};
 
