@@ -46,7 +46,7 @@ pub fn summary_markdown(
         s.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             g.model,
-            first.family,
+            first.family.map_or(String::new(), |f| f.to_string()),
             c.dataset,
             c.batch_size,
             c.lr,

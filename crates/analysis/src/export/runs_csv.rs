@@ -86,7 +86,7 @@ fn run_cols(r: &RunRecord, spec_names: &[String], o: &mut Cells) {
     for k in spec_names {
         put(k, spec.get(k).map(json_cell).unwrap_or_default());
     }
-    put("family", r.family.clone());
+    put("family", r.family.map_or(String::new(), |f| f.to_string()));
 }
 
 /// The host the run ran on, the model's size and the training-set size.
