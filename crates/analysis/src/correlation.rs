@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use greenbench_core::record::RunRecord;
 use serde::Serialize;
 
+use crate::context::ReportContext;
 use crate::data::{self, EnergyBasis};
 use crate::groups::{self, ConfigGroup};
 use crate::stats::{self, Correlation, Stat};
@@ -237,7 +238,8 @@ fn model_pairs(runs: &[&RunRecord], basis: EnergyBasis) -> [PairResult; 4] {
 /// The seven pairs of the paper. Time–energy, time–time and batch-size pairs use every ok run;
 /// model-property pairs use one point per model (mean over repeats) under the setting with the
 /// most models, as the paper compares models at one setting.
-pub fn correlation_study(runs: &[&RunRecord], basis: EnergyBasis) -> Vec<PairResult> {
+pub fn correlation_study(ctx: &ReportContext) -> Vec<PairResult> {
+    let (runs, basis) = (ctx.runs, ctx.basis);
     let profile = batch_size_profile(runs, basis);
     let batch_xy: Vec<(f64, f64)> = runs
         .iter()

@@ -6,6 +6,7 @@ use greenbench_core::record::RunRecord;
 use greenbench_core::{ComponentEnergy, ComponentPower};
 
 use crate::carbon::CarbonSettings;
+use crate::context::ReportContext;
 use crate::data::{self, EnergyBasis};
 use crate::numbers::cell;
 use crate::AnalysisError;
@@ -200,13 +201,14 @@ pub fn run_row(
     o
 }
 
-/// Writes `runs.csv` with one row per record (all statuses).
+/// Writes `runs.csv` with one row per record (all statuses), on the report's energy basis and
+/// carbon settings.
 pub fn write_runs_csv(
     path: &Path,
     records: &[RunRecord],
-    basis: EnergyBasis,
-    carbon: &CarbonSettings,
+    ctx: &ReportContext,
 ) -> Result<(), AnalysisError> {
+    let (basis, carbon) = (ctx.basis, ctx.carbon);
     let names = spec_fields(records);
     let header: Vec<String> = match records.first() {
         Some(r) => run_row(r, &names, basis, carbon)
