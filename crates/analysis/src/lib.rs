@@ -12,6 +12,7 @@ mod error;
 pub mod estimator;
 pub mod export;
 pub mod figures;
+pub mod flagged;
 pub mod groups;
 pub mod no_validation;
 pub mod numbers;
@@ -24,6 +25,7 @@ pub mod search;
 mod search_section;
 pub mod stats;
 pub mod table;
+pub mod validate;
 
 pub use carbon::{CarbonError, CarbonSettings};
 pub use context::ReportContext;

@@ -22,6 +22,8 @@ struct Cli {
 enum Command {
     /// Run a sweep: train, meter and record every configuration of a TOML grid.
     Sweep(cmd::sweep::SweepArgs),
+    /// Run one command of your own (`-- CMD ARGS…`) under the meter, recorded like a sweep's run.
+    Exec(cmd::exec::ExecArgs),
     /// Which energy sources work on this machine, and why not.
     Meters(cmd::meters::MetersArgs),
     /// The model zoo: family, parameters, MACs per sample.
@@ -38,6 +40,10 @@ enum Command {
     Slurm(cmd::slurm::SlurmArgs),
     /// Where a sweep folder stands: runs done/running/left, ETA, energy so far, best so far.
     Status(cmd::status::StatusArgs),
+    /// Measure this host's CPU power curve (RAPL, a load ladder) and file it under the CPU model.
+    Calibrate(cmd::calibrate::CalibrateArgs),
+    /// Compare a sweep's energy per run with a wall meter's log (writes DIR/validation.md).
+    Validate(cmd::validate::ValidateArgs),
     /// Runs one configuration (spec as JSON on stdin); started by `sweep`, not by hand.
     #[command(hide = true)]
     Worker,
@@ -55,6 +61,7 @@ fn main() -> std::process::ExitCode {
     }
     let result = match cli.command {
         Command::Sweep(a) => return exit(cmd::sweep::run(a)),
+        Command::Exec(a) => return exit(cmd::exec::run(a)),
         Command::Meters(a) => cmd::meters::run(a),
         Command::Models(a) => cmd::models::run(a),
         Command::Datasets(a) => cmd::datasets::run(a),
@@ -63,6 +70,8 @@ fn main() -> std::process::ExitCode {
         Command::Merge(a) => cmd::merge::run(a),
         Command::Slurm(a) => cmd::slurm::run(a),
         Command::Status(a) => cmd::status::run(a),
+        Command::Calibrate(a) => cmd::calibrate::run(a),
+        Command::Validate(a) => cmd::validate::run(a),
         Command::Worker => return cmd::worker::run(),
     };
     exit(result.map(|()| std::process::ExitCode::SUCCESS))
@@ -72,7 +81,7 @@ fn main() -> std::process::ExitCode {
 fn prints_only(c: &Command) -> bool {
     match c {
         Command::Sweep(a) => a.is_dry_run(),
-        Command::Worker => false,
+        Command::Worker | Command::Exec(_) => false,
         _ => true,
     }
 }

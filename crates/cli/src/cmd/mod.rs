@@ -1,6 +1,9 @@
 //! One module per subcommand.
 
+pub mod calibrate;
 pub mod datasets;
+pub mod exec;
+pub mod external_run;
 pub mod merge;
 pub mod meters;
 pub mod models;
@@ -9,4 +12,5 @@ pub mod report;
 pub mod slurm;
 pub mod status;
 pub mod sweep;
+pub mod validate;
 pub mod worker;
