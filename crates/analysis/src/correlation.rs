@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use greenbench_core::record::RunRecord;
 use serde::Serialize;
 
+use crate::context::ReportContext;
 use crate::data::{self, EnergyBasis};
 use crate::groups::{self, ConfigGroup};
 use crate::stats::{self, Correlation, Stat};
@@ -251,7 +252,8 @@ fn model_pairs(runs: &[&RunRecord], basis: EnergyBasis) -> [PairResult; 4] {
 /// under one setting, its repeats averaged). Time–energy, time–time and batch-size pairs use
 /// every configuration; model-property pairs use one point per model under the setting with
 /// the most models, as the paper compares models at one setting.
-pub fn correlation_study(runs: &[&RunRecord], basis: EnergyBasis) -> Vec<PairResult> {
+pub fn correlation_study(ctx: &ReportContext) -> Vec<PairResult> {
+    let (runs, basis) = (ctx.runs, ctx.basis);
     let profile = batch_size_profile(runs, basis);
     let all = groups::config_groups(runs);
     let every: Vec<&ConfigGroup> = all.iter().collect();

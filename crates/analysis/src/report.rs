@@ -105,16 +105,12 @@ fn write_exports(
     sweep: &Sweep,
     ctx: &ReportContext,
 ) -> Result<Vec<PathBuf>, AnalysisError> {
-    let basis = ctx.basis;
     let csv = dir.join("runs.csv");
-    export::runs_csv::write_runs_csv(&csv, &sweep.records, basis, &sweep.carbon)?;
+    export::runs_csv::write_runs_csv(&csv, &sweep.records, ctx)?;
     let emissions = dir.join("emissions.csv");
-    export::codecarbon::write_emissions_csv(&emissions, &sweep.records, basis, &sweep.carbon)?;
+    export::codecarbon::write_emissions_csv(&emissions, &sweep.records, ctx)?;
     let summary = dir.join("summary.md");
-    write(
-        &summary,
-        &export::markdown::summary_markdown(ctx.runs, basis, &sweep.carbon),
-    )?;
+    write(&summary, &export::markdown::summary_markdown(ctx))?;
     Ok(vec![csv, emissions, summary])
 }
 
@@ -196,7 +192,7 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<ReportSummary, A
     let basis = ctx.basis;
     let mut files = write_exports(dir, &sweep, &ctx)?;
 
-    let study = correlation_study(&runs, basis);
+    let study = correlation_study(&ctx);
     files.extend(export::latex::write_tables(
         &dir.join("tables"),
         &study,

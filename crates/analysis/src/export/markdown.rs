@@ -1,20 +1,14 @@
 //! `summary.md`: a Markdown table with one row per model and setting, mean ± σ over repeats.
 
-use greenbench_core::record::RunRecord;
-
-use crate::carbon::CarbonSettings;
-use crate::data::{self, EnergyBasis};
+use crate::context::ReportContext;
+use crate::data;
 use crate::groups::config_groups;
 use crate::numbers::{count, pm, sig};
 
 /// The summary table (with a heading line naming the energy basis, its quality and carbon
-/// settings) over `runs` (status ok).
-pub fn summary_markdown(
-    runs: &[&RunRecord],
-    basis: EnergyBasis,
-    carbon: &CarbonSettings,
-) -> String {
-    let quality = data::quality_label(runs.iter().map(|r| basis.train(r).and_then(|e| e.quality)));
+/// settings) over the report's runs (status ok).
+pub fn summary_markdown(ctx: &ReportContext) -> String {
+    let (runs, basis, carbon, quality) = (ctx.runs, ctx.basis, ctx.carbon, &ctx.quality);
     let mut s = String::new();
     s.push_str("# Summary per model\n\n");
     s.push_str(&format!(
@@ -46,7 +40,7 @@ pub fn summary_markdown(
         s.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             g.model,
-            first.family,
+            first.family.map_or(String::new(), |f| f.to_string()),
             c.dataset,
             c.batch_size,
             c.lr,
