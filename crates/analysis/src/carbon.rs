@@ -1,7 +1,8 @@
 //! Carbon accounting: energy (kWh) × grid intensity (g CO2-eq/kWh) × PUE.
 //!
 //! Intensity and PUE come from the `[carbon]` table of the sweep configuration kept in
-//! `manifest.json` (field `config`, the TOML text as given): a fixed `intensity_g_per_kwh`, a
+//! `manifest.json` (field `config`, the TOML text as given), resolved by core's
+//! `CarbonConfig::resolve` (the one resolver): a fixed `intensity_g_per_kwh`, a
 //! `country` (yearly average from the table in `greenbench_core::grid`, source and year stated
 //! there), or an `intensity_csv` of hourly values, in which case each run uses the mean intensity
 //! over its own start–end window. Defaults are 475 g/kWh (IEA 2019 world average, also
@@ -12,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use greenbench_core::grid::{self, IntensitySeries};
 use greenbench_core::record::RunRecord;
-use greenbench_core::{CarbonConfig, Manifest};
+use greenbench_core::{CarbonConfig, Manifest, ResolvedCarbon, ResolvedIntensity};
 use serde::Serialize;
 
 /// The carbon settings of a sweep and where they came from.
@@ -86,92 +87,69 @@ impl CarbonSettings {
         joules / 3.6e6 * self.intensity_for(r) * self.pue
     }
 
-    /// Reads `[carbon]` from the TOML text in a manifest's `config` field. A manifest without a
-    /// `config` field, or a config without `[carbon]`, gives the defaults (and says so). An
-    /// `intensity_csv` is looked for as given (absolute), in the sweep folder `dir`, and beside
-    /// the config file named by the manifest's `config_path` (relative to the current folder).
+    /// The settings of the config kept in a manifest, resolved by core (a manifest without a
+    /// `config` field, or a config without `[carbon]`, gives the defaults and says so). An
+    /// `intensity_csv` is looked for as given (absolute, or relative to the current folder), in
+    /// the sweep folder `dir`, and beside the config file named by the manifest's `config_path`.
     pub fn from_manifest(manifest: &Manifest, dir: &Path) -> Result<Self, CarbonError> {
-        let Some(text) = manifest.config_text() else {
+        if manifest.config_text().is_none() {
             return Ok(Self::default_with_source(
                 "default: manifest.json has no `config` field",
             ));
+        }
+        let Some(config) = manifest.carbon()? else {
+            return Ok(Self::no_carbon_table());
         };
-        let config_dir = Path::new(&manifest.config_path)
-            .parent()
-            .map(Path::to_path_buf);
-        Self::from_config_text_in(text, &[Some(dir.to_path_buf()), config_dir])
+        let mut dirs = vec![PathBuf::new(), dir.to_path_buf()];
+        dirs.extend(
+            Path::new(&manifest.config_path)
+                .parent()
+                .map(Path::to_path_buf),
+        );
+        Ok(Self::of_resolved(config.resolve(&dirs)?))
     }
 
-    /// Reads `[carbon]` (or an inline `carbon = {…}`) from sweep TOML text; a relative
-    /// `intensity_csv` is looked for in the current folder.
-    pub fn from_config_text(text: &str) -> Result<Self, CarbonError> {
-        Self::from_config_text_in(text, &[])
+    fn no_carbon_table() -> Self {
+        Self::default_with_source("default: the sweep config has no [carbon] table")
     }
 
-    fn from_config_text_in(text: &str, dirs: &[Option<PathBuf>]) -> Result<Self, CarbonError> {
-        let table: toml::Table = toml::from_str(text).map_err(CarbonError::NotToml)?;
-        let Some(carbon) = table.get("carbon") else {
-            return Ok(Self::default_with_source(
-                "default: the sweep config has no [carbon] table",
-            ));
-        };
-        let c: CarbonConfig = carbon.clone().try_into().map_err(CarbonError::Table)?;
-        if let Some((_, problem)) = c.value_problems().into_iter().next() {
-            return Err(CarbonError::Value(problem));
-        }
-        if c.country.is_some() && c.intensity_csv.is_some() {
-            return Err(CarbonError::CountryAndCsv);
-        }
-        if let Some(code) = &c.country {
-            let row = grid::country_intensity(code)
-                .ok_or_else(|| CarbonError::UnknownCountry { code: code.clone() })?;
-            let mut s = Self::fixed(
-                row.g_per_kwh,
-                c.pue,
-                &format!(
-                    "{} ({}) yearly average, {}",
-                    row.code,
-                    row.name,
-                    grid::COUNTRY_TABLE_SOURCE
-                ),
-            );
-            s.country = Some((row.code.to_string(), row.name.to_string()));
-            return Ok(s);
-        }
-        if let Some(rel) = &c.intensity_csv {
-            let given = PathBuf::from(rel);
-            let mut tried = vec![given.clone()];
-            if given.is_relative() {
-                tried.extend(dirs.iter().flatten().map(|d| d.join(rel)));
+    /// The report's view of settings core resolved: the source named for the reader, and an
+    /// hourly series kept for [`CarbonSettings::resolve_runs`].
+    fn of_resolved(r: ResolvedCarbon) -> Self {
+        match r.intensity {
+            ResolvedIntensity::Configured(g) => Self::fixed(
+                g,
+                r.pue,
+                "[carbon] intensity_g_per_kwh of the sweep config (manifest.json)",
+            ),
+            ResolvedIntensity::Country(row) => {
+                let mut s = Self::fixed(
+                    row.g_per_kwh,
+                    r.pue,
+                    &format!(
+                        "{} ({}) yearly average, {}",
+                        row.code,
+                        row.name,
+                        grid::COUNTRY_TABLE_SOURCE
+                    ),
+                );
+                s.country = Some((row.code.to_string(), row.name.to_string()));
+                s
             }
-            let Some(path) = tried.iter().find(|p| p.is_file()).cloned() else {
-                return Err(CarbonError::CsvNotFound {
-                    rel: rel.clone(),
-                    tried,
-                });
-            };
-            let text = std::fs::read_to_string(&path).map_err(|source| CarbonError::CsvRead {
-                path: path.clone(),
-                source,
-            })?;
-            let series = IntensitySeries::parse(&text, &path.display().to_string())?;
-            let mut s = Self::fixed(
-                stats_mean(&series.points.iter().map(|p| p.1).collect::<Vec<_>>()),
-                c.pue,
-                &format!(
-                    "hourly intensity from {} ({} rows), mean over each run's start–end window",
-                    path.display(),
-                    series.points.len()
-                ),
-            );
-            s.series = Some((path, series));
-            return Ok(s);
+            ResolvedIntensity::Series { path, series } => {
+                let mut s = Self::fixed(
+                    stats_mean(&series.points.iter().map(|p| p.1).collect::<Vec<_>>()),
+                    r.pue,
+                    &format!(
+                        "hourly intensity from {} ({} rows), mean over each run's start–end window",
+                        path.display(),
+                        series.points.len()
+                    ),
+                );
+                s.series = Some((path, series));
+                s
+            }
         }
-        Ok(Self::fixed(
-            c.intensity_g_per_kwh,
-            c.pue,
-            "[carbon] intensity_g_per_kwh of the sweep config (manifest.json)",
-        ))
     }
 
     /// With an hourly series: each record with a training phase gets the mean intensity over its
@@ -214,49 +192,9 @@ impl CarbonSettings {
 /// or run, as the report prints it.
 #[derive(Debug, thiserror::Error)]
 pub enum CarbonError {
-    /// The config kept in the manifest is not TOML.
-    #[error("field `config`: not valid TOML: {0}")]
-    NotToml(toml::de::Error),
-    /// The `[carbon]` table has a key of the wrong type or an unknown key.
-    #[error("field `config`, table [carbon]: {0}")]
-    Table(toml::de::Error),
-    /// A value out of range or not finite (the config validation's own message).
-    #[error("field `config`, table [carbon]: {0}")]
-    Value(String),
-    /// Both a country and an hourly series.
-    #[error("[carbon] gives both country and intensity_csv; keep one")]
-    CountryAndCsv,
-    /// A country code the grid-intensity table does not hold.
-    #[error(
-        "[carbon] country `{code}` is not in the grid-intensity table (ISO 3166-1 alpha-2 codes: {})",
-        grid::country_table().iter().map(|c| c.code).collect::<Vec<_>>().join(", ")
-    )]
-    UnknownCountry {
-        /// The code given.
-        code: String,
-    },
-    /// The hourly series is in none of the places looked at.
-    #[error(
-        "[carbon] intensity_csv `{rel}` not found (looked at {}); copy it into the sweep folder",
-        tried.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
-    )]
-    CsvNotFound {
-        /// The path as the config gives it.
-        rel: String,
-        /// Where it was looked for.
-        tried: Vec<PathBuf>,
-    },
-    /// The hourly series could not be read.
-    #[error("[carbon] intensity_csv: reading {}: {source}", path.display())]
-    CsvRead {
-        /// The file.
-        path: PathBuf,
-        /// The operating system's error.
-        source: std::io::Error,
-    },
-    /// The hourly series is malformed, or a run's window falls outside it.
+    /// `[carbon]` of the config kept in the manifest does not resolve (core's message).
     #[error(transparent)]
-    Grid(#[from] greenbench_core::GridError),
+    Settings(#[from] greenbench_core::CarbonError),
     /// A record's start or end is not a timestamp.
     #[error("run {run_id}: {what} `{value}` is not an RFC 3339 timestamp")]
     Timestamp {

@@ -1,11 +1,13 @@
-//! The paper's correlation study: each pair with Pearson r and Spearman ρ (n, p and its method,
-//! 95 % bootstrap interval), beside the figure the paper reports.
+//! The paper's correlation study: each pair with Pearson r (also of the logarithms) and
+//! Spearman ρ on configuration means (n, p and its method, 95 % BCa interval from a bootstrap
+//! over configurations and their repeats), beside the figure the paper reports.
 
 use std::collections::BTreeMap;
 
 use greenbench_core::record::RunRecord;
 use serde::Serialize;
 
+use crate::context::ReportContext;
 use crate::data::{self, EnergyBasis};
 use crate::groups::{self, ConfigGroup};
 use crate::stats::{self, Correlation, Stat};
@@ -25,10 +27,13 @@ pub enum Headline {
 pub struct PairResult {
     /// "training time vs training energy", …
     pub pair: &'static str,
-    /// What one point is ("run" or "model at <context>").
+    /// What one point is ("configuration" or "model at <context>"): a mean over repeats.
     pub unit: String,
-    /// Pearson r.
+    /// Pearson r of the configuration means.
     pub pearson: Stat<Correlation>,
+    /// Pearson r of the means' logarithms (values spanning decades are then not driven by a few
+    /// large ones).
+    pub pearson_log: Stat<Correlation>,
     /// Spearman's rank correlation ρ, with its p-value and interval.
     pub spearman: Stat<Correlation>,
     /// The coefficient the paper quotes.
@@ -74,17 +79,18 @@ pub fn batch_size_profile(runs: &[&RunRecord], basis: EnergyBasis) -> Vec<(usize
         .collect()
 }
 
+/// One pair over `points`: each point a configuration's repeats as (x, y) of its runs.
 fn pair(
     pair: &'static str,
     unit: String,
-    xy: &[(f64, f64)],
+    points: &[Vec<(f64, f64)>],
     headline: Headline,
     paper: &'static str,
     compare: impl Fn(&Stat<Correlation>) -> String,
 ) -> PairResult {
-    let (x, y): (Vec<f64>, Vec<f64>) = xy.iter().copied().unzip();
-    let pearson = stats::pearson(&x, &y);
-    let spearman = stats::spearman(&x, &y);
+    let pearson = stats::pearson_of_groups(points);
+    let pearson_log = stats::log_pearson_of_groups(points);
+    let spearman = stats::spearman_of_groups(points);
     let comparison = compare(match headline {
         Headline::Pearson => &pearson,
         Headline::Spearman => &spearman,
@@ -93,6 +99,7 @@ fn pair(
         pair,
         unit,
         pearson,
+        pearson_log,
         spearman,
         headline,
         paper,
@@ -155,27 +162,37 @@ fn no_paper_figure(c: &Stat<Correlation>) -> String {
     }
 }
 
-/// The two time pairs, one point per ok run: training time vs training energy and training
-/// time vs inference time.
-fn time_pairs(runs: &[&RunRecord], basis: EnergyBasis) -> [PairResult; 2] {
-    let per_run = |f: &dyn Fn(&RunRecord) -> Option<(f64, f64)>| -> Vec<(f64, f64)> {
-        runs.iter().filter_map(|r| f(r)).collect()
-    };
+/// Each group's runs where `f` gives both values, as one point; groups without such a run are
+/// left out.
+fn points(
+    groups: &[&ConfigGroup],
+    f: &dyn Fn(&RunRecord) -> Option<(f64, f64)>,
+) -> Vec<Vec<(f64, f64)>> {
+    groups
+        .iter()
+        .map(|g| g.runs.iter().filter_map(|r| f(r)).collect::<Vec<_>>())
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
+/// The two time pairs, one point per configuration (mean over its repeats): training time vs
+/// training energy and training time vs inference time.
+fn time_pairs(groups: &[&ConfigGroup], basis: EnergyBasis) -> [PairResult; 2] {
     let train_s = |r: &RunRecord| r.train.as_ref().map(|t| t.duration_s);
     let infer_s = |r: &RunRecord| r.inference.as_ref().map(|i| i.duration_s);
     [
         pair(
             "training time vs training energy",
-            "run".into(),
-            &per_run(&|r| Some((train_s(r)?, basis.train_j(r)?))),
+            "configuration".into(),
+            &points(groups, &|r| Some((train_s(r)?, basis.train_j(r)?))),
             Headline::Pearson,
             "r ≈ 0.99",
             near(0.99),
         ),
         pair(
             "training time vs inference time",
-            "run".into(),
-            &per_run(&|r| Some((train_s(r)?, infer_s(r)?))),
+            "configuration".into(),
+            &points(groups, &|r| Some((train_s(r)?, infer_s(r)?))),
             Headline::Pearson,
             "r ≈ 0.9",
             near(0.9),
@@ -193,16 +210,13 @@ fn model_pairs(runs: &[&RunRecord], basis: EnergyBasis) -> [PairResult; 4] {
         Some(c) => format!("model ({c})"),
         None => "model".into(),
     };
-    let per_model = |f: &dyn Fn(&ConfigGroup) -> Option<(f64, f64)>| -> Vec<(f64, f64)> {
-        models.iter().filter_map(|g| f(g)).collect()
-    };
-    let me = |g: &ConfigGroup| g.mean(|r| basis.train_j(r));
-    let first = |g: &ConfigGroup, f: fn(&RunRecord) -> Option<f64>| g.first().and_then(f);
+    let per_model = |f: &dyn Fn(&RunRecord) -> Option<(f64, f64)>| points(&models, f);
+    let e = |r: &RunRecord| basis.train_j(r);
     [
         pair(
             "MACs vs training energy",
             unit_model.clone(),
-            &per_model(&|g| Some((first(g, data::macs)?, me(g)?))),
+            &per_model(&|r| Some((data::macs(r)?, e(r)?))),
             Headline::Spearman,
             "ρ ≈ 0.8",
             near(0.8),
@@ -210,7 +224,7 @@ fn model_pairs(runs: &[&RunRecord], basis: EnergyBasis) -> [PairResult; 4] {
         pair(
             "MACs/parameter vs training energy",
             unit_model.clone(),
-            &per_model(&|g| Some((first(g, data::macs_per_param)?, me(g)?))),
+            &per_model(&|r| Some((data::macs_per_param(r)?, e(r)?))),
             Headline::Spearman,
             "ρ ≈ 0.9 (0.902 / 0.915 / 0.853)",
             near(0.9),
@@ -218,7 +232,7 @@ fn model_pairs(runs: &[&RunRecord], basis: EnergyBasis) -> [PairResult; 4] {
         pair(
             "parameters vs training energy",
             unit_model.clone(),
-            &per_model(&|g| Some((first(g, data::params)?, me(g)?))),
+            &per_model(&|r| Some((data::params(r)?, e(r)?))),
             Headline::Spearman,
             "— (not reported)",
             no_paper_figure,
@@ -226,7 +240,7 @@ fn model_pairs(runs: &[&RunRecord], basis: EnergyBasis) -> [PairResult; 4] {
         pair(
             "test accuracy vs training energy",
             unit_model,
-            &per_model(&|g| Some((g.mean(data::accuracy)?, me(g)?))),
+            &per_model(&|r| Some((data::accuracy(r)?, e(r)?))),
             Headline::Spearman,
             "no correlation",
             none_expected,
@@ -234,25 +248,27 @@ fn model_pairs(runs: &[&RunRecord], basis: EnergyBasis) -> [PairResult; 4] {
     ]
 }
 
-/// The seven pairs of the paper. Time–energy, time–time and batch-size pairs use every ok run;
-/// model-property pairs use one point per model (mean over repeats) under the setting with the
-/// most models, as the paper compares models at one setting.
-pub fn correlation_study(runs: &[&RunRecord], basis: EnergyBasis) -> Vec<PairResult> {
+/// The seven pairs of the paper, each on configuration means (a configuration: one model
+/// under one setting, its repeats averaged). Time–energy, time–time and batch-size pairs use
+/// every configuration; model-property pairs use one point per model under the setting with
+/// the most models, as the paper compares models at one setting.
+pub fn correlation_study(ctx: &ReportContext) -> Vec<PairResult> {
+    let (runs, basis) = (ctx.runs, ctx.basis);
     let profile = batch_size_profile(runs, basis);
-    let batch_xy: Vec<(f64, f64)> = runs
-        .iter()
-        .filter_map(|r| Some((r.spec.batch_size as f64, basis.train_j(r)?)))
-        .collect();
+    let all = groups::config_groups(runs);
+    let every: Vec<&ConfigGroup> = all.iter().collect();
     let batch = pair(
         "batch size vs training energy",
-        "run".into(),
-        &batch_xy,
+        "configuration".into(),
+        &points(&every, &|r| {
+            Some((r.spec.batch_size as f64, basis.train_j(r)?))
+        }),
         Headline::Spearman,
         "falls with batch size, plateaus above ~96–128",
         |c| batch_size_comment(&profile, c),
     );
     let mut pairs = Vec::with_capacity(7);
-    pairs.extend(time_pairs(runs, basis));
+    pairs.extend(time_pairs(&every, basis));
     pairs.extend(model_pairs(runs, basis));
     pairs.push(batch);
     pairs

@@ -2,6 +2,9 @@
 //! parameters, MACs per sample, batch size, epochs and training-set size, its terms and penalty
 //! chosen by leave-one-model-out cross-validation, and its error measured by a nested
 //! leave-one-model-out cross-validation (the choice repeated without the held-out model).
+//! It is fitted on configuration means: a configuration's repeats (one model under one setting)
+//! give one observation, their mean energy and time, so a configuration run three times does
+//! not weigh three times as much as one run once, nor its noise count as three points.
 //!
 //! Model: `ln E = ln epochs + ln samples + b0 + b1·ln params + b2·ln MACs + b3·ln batch +
 //! b4·ln epochs + b5·ln samples`. Energy is taken as proportional to epochs × samples (the
@@ -127,8 +130,10 @@ pub struct Estimator {
     pub candidates: usize,
     /// Regressors that vary among the runs (indices into [`FEATURES`]): the candidates' terms.
     pub varied: Vec<usize>,
-    /// Runs used.
+    /// Ok runs used (each configuration's repeats averaged into one observation).
     pub runs: usize,
+    /// Configurations fitted (one observation each: the mean of its runs).
+    pub configurations: usize,
     /// Distinct models among them.
     pub models: usize,
     /// Whether the training-set size entered (every run had it).
@@ -148,11 +153,14 @@ pub struct Estimator {
     pub band_source: String,
 }
 
+/// One configuration's observation: its config and the mean over its usable repeats.
 struct Obs<'a> {
     model: &'a str,
     config: Config,
     energy_j: f64,
     duration_s: f64,
+    /// Runs averaged.
+    repeats: usize,
 }
 
 /// Regressors (indices into [`FEATURES`]) that are not constant among `rows`.
@@ -196,17 +204,34 @@ fn score(pred: &[f64], meas: &[f64]) -> CvScore {
     }
 }
 
-/// The runs the estimator can use, in its terms: a training phase, a known configuration, a
-/// positive energy on `basis` and a positive finite training time.
+/// The observations the estimator fits: one per configuration (model × setting), the mean
+/// energy and training time of its usable runs (a training phase, a known configuration, a
+/// positive energy on `basis` and a positive finite training time).
 fn observations<'a>(runs: &[&'a RunRecord], basis: EnergyBasis) -> Vec<Obs<'a>> {
-    runs.iter()
-        .filter_map(|r| {
-            let t = r.train.as_ref()?;
+    crate::groups::config_groups(runs)
+        .iter()
+        .filter_map(|g| {
+            let usable: Vec<(&'a RunRecord, Config, f64, f64)> = g
+                .runs
+                .iter()
+                .filter_map(|r| {
+                    let t = r.train.as_ref()?;
+                    Some((
+                        *r,
+                        Config::of(r)?,
+                        basis.train_j(r).filter(|e| *e > 0.0)?,
+                        Some(t.duration_s).filter(|d| d.is_finite() && *d > 0.0)?,
+                    ))
+                })
+                .collect();
+            let (first, config, _, _) = usable.first()?;
+            let n = usable.len() as f64;
             Some(Obs {
-                model: r.spec.model.as_str(),
-                config: Config::of(r)?,
-                energy_j: basis.train_j(r).filter(|e| *e > 0.0)?,
-                duration_s: Some(t.duration_s).filter(|d| d.is_finite() && *d > 0.0)?,
+                model: first.spec.model.as_str(),
+                config: *config,
+                energy_j: usable.iter().map(|u| u.2).sum::<f64>() / n,
+                duration_s: usable.iter().map(|u| u.3).sum::<f64>() / n,
+                repeats: usable.len(),
             })
         })
         .collect()
@@ -422,7 +447,7 @@ impl Estimator {
         let all: Vec<&Obs> = obs.iter().collect();
         let why = |e: stats::NotComputed| {
             AnalysisError::Insufficient(format!(
-                "parameter estimator: {e} ({} usable ok runs with positive {} energy and known params/MACs)",
+                "parameter estimator: {e} ({} configurations with usable ok runs: positive {} energy and known params/MACs)",
                 obs.len(),
                 basis.name()
             ))
@@ -455,7 +480,8 @@ impl Estimator {
             varied,
             energy_fit: energy.fit,
             duration_fit: duration.fit,
-            runs: obs.len(),
+            runs: obs.iter().map(|o| o.repeats).sum(),
+            configurations: obs.len(),
             models,
             uses_train_samples: use_samples,
             cv: held_out.cv,
@@ -522,6 +548,7 @@ mod tests {
                         },
                         energy_j: 1e-6 * p * 3.0,
                         duration_s: 1e-7 * p * 3.0,
+                        repeats: 1,
                     }
                 })
             })
@@ -592,6 +619,7 @@ mod tests {
                     },
                     energy_j: 1e-6 * p * 3.0,
                     duration_s: 1e-7 * p * 3.0,
+                    repeats: 1,
                 }
             })
             .collect();
@@ -628,6 +656,7 @@ mod tests {
                     },
                     energy_j: 1e-6 * macs * 3.0 * noise[i],
                     duration_s: 1e-7 * macs * 3.0 * noise[i],
+                    repeats: 1,
                 }
             })
             .collect()

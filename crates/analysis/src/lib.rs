@@ -19,6 +19,7 @@ pub mod numbers;
 pub mod pareto;
 pub mod predict;
 pub mod ranges_section;
+pub mod repeats_section;
 pub mod report;
 pub mod resample;
 pub mod ridge;

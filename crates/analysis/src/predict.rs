@@ -232,21 +232,26 @@ fn from_estimator(
             energy: basis,
             quality: est.quality.clone(),
             runs: est.runs,
-            description: estimator_description(est.runs, est.models, &dropped, &est.not_chosen()),
+            description: estimator_description(
+                [est.configurations, est.runs, est.models],
+                &dropped,
+                &est.not_chosen(),
+            ),
         },
     })
 }
 
-/// One sentence on what an estimator fitted on `runs` runs of `models` models rests on, naming
-/// the regressors it `dropped` (not varied) and those cross-validation left out (`not_chosen`).
+/// One sentence on what an estimator fitted on the means of `configurations` configurations
+/// (`runs` ok runs) of `models` models rests on, naming the regressors it `dropped` (not varied)
+/// and those cross-validation left out (`not_chosen`).
 fn estimator_description(
-    runs: usize,
-    models: usize,
+    [configurations, runs, models]: [usize; 3],
     dropped: &[&str],
     not_chosen: &[&str],
 ) -> String {
     let mut s = format!(
-        "log-linear ridge regression (terms and penalty chosen by leave-one-model-out cross-validation) on {runs} ok runs of {models} models"
+        "log-linear ridge regression (terms and penalty chosen by leave-one-model-out cross-validation) on the means of \
+         {configurations} configurations ({runs} ok runs, repeats averaged) of {models} models"
     );
     if !dropped.is_empty() {
         s.push_str(&format!(
@@ -342,11 +347,16 @@ mod tests {
 
     #[test]
     fn estimator_description_names_terms_not_varied_and_not_chosen() {
-        let d = estimator_description(4, 2, &["ln epochs"], &["ln params"]);
-        assert!(d.contains("on 4 ok runs of 2 models"), "{d}");
+        let d = estimator_description([4, 12, 2], &["ln epochs"], &["ln params"]);
+        assert!(
+            d.contains(
+                "on the means of 4 configurations (12 ok runs, repeats averaged) of 2 models"
+            ),
+            "{d}"
+        );
         assert!(d.contains("proportional or ignored: ln epochs"), "{d}");
         assert!(d.contains("does not change with them: ln params"), "{d}");
-        let d = estimator_description(9, 3, &[], &[]);
+        let d = estimator_description([9, 9, 3], &[], &[]);
         assert!(!d.contains(';'), "{d}");
     }
 }

@@ -105,16 +105,12 @@ fn write_exports(
     sweep: &Sweep,
     ctx: &ReportContext,
 ) -> Result<Vec<PathBuf>, AnalysisError> {
-    let basis = ctx.basis;
     let csv = dir.join("runs.csv");
-    export::runs_csv::write_runs_csv(&csv, &sweep.records, basis, &sweep.carbon)?;
+    export::runs_csv::write_runs_csv(&csv, &sweep.records, ctx)?;
     let emissions = dir.join("emissions.csv");
-    export::codecarbon::write_emissions_csv(&emissions, &sweep.records, basis, &sweep.carbon)?;
+    export::codecarbon::write_emissions_csv(&emissions, &sweep.records, ctx)?;
     let summary = dir.join("summary.md");
-    write(
-        &summary,
-        &export::markdown::summary_markdown(ctx.runs, basis, &sweep.carbon),
-    )?;
+    write(&summary, &export::markdown::summary_markdown(ctx))?;
     Ok(vec![csv, emissions, summary])
 }
 
@@ -196,7 +192,7 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<ReportSummary, A
     let basis = ctx.basis;
     let mut files = write_exports(dir, &sweep, &ctx)?;
 
-    let study = correlation_study(&runs, basis);
+    let study = correlation_study(&ctx);
     files.extend(export::latex::write_tables(
         &dir.join("tables"),
         &study,
@@ -226,6 +222,7 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<ReportSummary, A
             }
         }
     }
+    crate::repeats_section::markdown(&mut md, &ctx);
     crate::ranges_section::write(&mut md, &runs, basis);
     correlations(&mut md, &study, &runs);
     profiling(&mut md, &profile, &ctx);
@@ -419,14 +416,20 @@ fn correlations(md: &mut String, study: &[PairResult], runs: &[&RunRecord]) {
     let _ = writeln!(md, "## Correlations beside the paper\n");
     let _ = writeln!(
         md,
-        "Pearson r and Spearman ρ (average ranks for ties) with n, two-sided p-value and its method, and 95 % CI. \
+        "Every point is a configuration (one model under one setting) with its repeats averaged. \
+         Pearson r of the means, Pearson r of their logarithms (values spanning decades are then not driven by a few \
+         large ones) and Spearman ρ (average ranks for ties), each with n (configurations), two-sided p-value and its \
+         method, and 95 % CI. \
          p: exact permutation test for n ≤ {exact} (all n! orderings of y against x; the fraction with |r| at least the \
          observed one, the observed ordering included, so an exact p has a floor: 1/n! for Pearson r (1/24 with n = 4) \
          and 2/n! for Spearman ρ (1/12 with n = 4), whose reversed ranks reach the same |ρ|, as reversed values do for r \
-         when x or y is evenly spaced), else the t distribution with n − 2 df, which has no such floor. \
-         CI: percentile bootstrap over {boot} resamples of the pairs (fixed seed; resamples with a constant series \
-         skipped), which is narrow or degenerate with few points. \
-         Pairs marked *model* use one point per model (mean over repeats) under the setting with the most models: {} ({} models). \
+         when x or y is evenly spaced), else the t distribution with n − 2 df, which has no such floor and is printed as \
+         computed (1.5e-11 is 1.5 × 10⁻¹¹). \
+         CI: bias-corrected and accelerated (BCa) bootstrap over {boot} resamples (fixed seed) that draw the \
+         configurations, then each drawn configuration's repeats, so the interval carries the measurement noise \
+         (centred on the configuration-level resamples, so the noise widens it without moving it); resamples with a \
+         constant series are skipped. \
+         Pairs marked *model* use one point per model under the setting with the most models: {} ({} models). \
          The paper's coefficient is in bold.\n",
         setting.map(|c| c.to_string()).unwrap_or_else(|| "none".into()),
         models.len(),
@@ -566,8 +569,9 @@ fn estimator_method(md: &mut String, e: &Estimator) {
         md,
         "Log-linear ridge regression: ln E = ln epochs + ln samples + b0 + Σ bᵢ·ln xᵢ (energy taken proportional to \
          epochs × samples unless the data say otherwise; regressors standardised, intercept not penalised), fitted on \
-         {} ok runs of {} models; {} energy ({}). Terms and penalty λ are chosen by leave-one-model-out cross-validation \
+         {} configuration means ({} ok runs, each configuration's repeats averaged into one point) of {} models; {} energy ({}). Terms and penalty λ are chosen by leave-one-model-out cross-validation \
          among {} candidates (every subset of the {} varied terms × λ ∈ {{{lambdas}}}), ties going to fewer terms, then to the smaller λ.\n",
+        e.configurations,
         e.runs,
         e.models,
         e.basis.name(),

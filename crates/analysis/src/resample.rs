@@ -1,16 +1,17 @@
 //! Resampling statistics for correlations: exact permutation p-values for small samples and
-//! percentile-bootstrap confidence intervals, both deterministic so a report is reproducible
-//! byte for byte.
+//! bias-corrected and accelerated (BCa) bootstrap intervals over configurations and their
+//! repeats, both deterministic so a report is reproducible byte for byte.
 
 use serde::Serialize;
+use statrs::distribution::{ContinuousCDF, Normal};
 
 /// Largest sample for which the p-value enumerates every permutation (10! = 3 628 800).
 pub const EXACT_MAX_N: usize = 10;
 
-/// Bootstrap resamples drawn per interval.
-pub const BOOTSTRAP_RESAMPLES: usize = 2000;
+/// Bootstrap resamples drawn per interval (as `scipy.stats.bootstrap`'s default).
+pub const BOOTSTRAP_RESAMPLES: usize = 9999;
 
-/// Fewest usable resamples (r defined) for an interval to be given.
+/// Fewest usable resamples (coefficient defined) for an interval to be given.
 pub const BOOTSTRAP_MIN_USED: usize = 100;
 
 /// Seed of every bootstrap: the same data always give the same interval.
@@ -48,17 +49,32 @@ impl std::fmt::Display for PMethod {
     }
 }
 
-/// A 95 % percentile-bootstrap confidence interval of a correlation coefficient.
+/// A 95 % BCa bootstrap confidence interval of a correlation coefficient.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct BootstrapCi {
-    /// 2.5 % quantile of the resampled coefficients.
+    /// Lower bound: the resampled coefficients' quantile at the BCa-adjusted 2.5 %.
     pub lo: f64,
-    /// 97.5 % quantile of the resampled coefficients.
+    /// Upper bound: the resampled coefficients' quantile at the BCa-adjusted 97.5 %.
     pub hi: f64,
     /// Resamples in which the coefficient was defined (the others had a constant series).
     pub resamples_used: usize,
     /// Resamples drawn.
     pub resamples: usize,
+    /// Whether repeats were resampled within each configuration too (some point had ≥ 2
+    /// repeats), so the interval carries measurement noise.
+    pub two_level: bool,
+}
+
+impl BootstrapCi {
+    /// How the interval was obtained, in words: `BCa bootstrap (configurations, then their
+    /// repeats)` or `BCa bootstrap (points)`.
+    pub fn method(&self) -> &'static str {
+        if self.two_level {
+            "BCa bootstrap (configurations, then their repeats)"
+        } else {
+            "BCa bootstrap (points)"
+        }
+    }
 }
 
 /// Centred copy of `v` (each value minus the mean).
@@ -97,36 +113,152 @@ pub fn exact_permutation_p(x: &[f64], y: &[f64]) -> f64 {
     hits as f64 / total as f64
 }
 
-/// 95 % percentile bootstrap over `n` pairs resampled with replacement ([`BOOTSTRAP_RESAMPLES`]
-/// times, fixed seed). A resample is given to `coef` as weights: how many times each pair was
-/// drawn (a coefficient over the resample is the weighted one, with no copy or sort per
-/// resample). Resamples where `coef` is undefined are skipped; `None` when fewer than
-/// [`BOOTSTRAP_MIN_USED`] remain.
-pub fn bootstrap_ci(n: usize, coef: impl Fn(&[f64]) -> Option<f64>) -> Option<BootstrapCi> {
-    if n == 0 {
+/// The mean of each configuration's x and y (over its repeats).
+pub fn group_means(groups: &[Vec<(f64, f64)>]) -> (Vec<f64>, Vec<f64>) {
+    groups
+        .iter()
+        .map(|g| {
+            let n = g.len() as f64;
+            (
+                g.iter().map(|p| p.0).sum::<f64>() / n,
+                g.iter().map(|p| p.1).sum::<f64>() / n,
+            )
+        })
+        .unzip()
+}
+
+/// 95 % BCa interval of `coef` (a coefficient of configuration means) by a two-level bootstrap
+/// ([`BOOTSTRAP_RESAMPLES`] times, fixed seed): each resample draws the configurations with
+/// replacement, then each drawn configuration's repeats (its runs' (x, y)) with replacement,
+/// and gives `coef` the resampled means. Resamples where `coef` is undefined are skipped;
+/// `None` when fewer than [`BOOTSTRAP_MIN_USED`] remain, a configuration has no repeat, or the
+/// coefficient of the means is undefined.
+///
+/// BCa as `scipy.stats.bootstrap(method='BCa')`, which this is exactly with one repeat per
+/// configuration: bias z₀ from the fraction of resampled coefficients below the estimate (ties
+/// counted half; kept within 1/(2B) of 0 and 1 so z₀ stays finite), acceleration from the
+/// leave-one-configuration-out jackknife (leaves with an undefined coefficient skipped).
+/// With repeats, resampling them adds their noise to means that already carry it, which
+/// attenuates the coefficient: BCa would read that shift as bias and move the interval off
+/// the data. So z₀ is taken from the same resamples' configuration-level coefficients (the
+/// drawn configurations' observed means), and the two-level coefficients are centred on those
+/// (shifted by the difference of the two medians) before the quantiles are read: the repeats
+/// widen the interval without moving it.
+pub fn two_level_bca(
+    groups: &[Vec<(f64, f64)>],
+    coef: impl Fn(&[f64], &[f64]) -> Option<f64>,
+) -> Option<BootstrapCi> {
+    two_level_bca_with(groups, coef, BOOTSTRAP_RESAMPLES)
+}
+
+/// [`two_level_bca`] with `resamples` resamples instead of [`BOOTSTRAP_RESAMPLES`] (a check
+/// against a reference with less Monte Carlo error).
+pub fn two_level_bca_with(
+    groups: &[Vec<(f64, f64)>],
+    coef: impl Fn(&[f64], &[f64]) -> Option<f64>,
+    resamples: usize,
+) -> Option<BootstrapCi> {
+    let n = groups.len();
+    if n == 0 || groups.iter().any(|g| g.is_empty()) {
         return None;
     }
+    let (mx, my) = group_means(groups);
+    let estimate = coef(&mx, &my).filter(|r| r.is_finite())?;
+    let two_level = groups.iter().any(|g| g.len() > 1);
     let mut rng = SplitMix64::new(BOOTSTRAP_SEED);
-    let mut w = vec![0.0; n];
-    let mut rs = Vec::with_capacity(BOOTSTRAP_RESAMPLES);
-    for _ in 0..BOOTSTRAP_RESAMPLES {
-        w.iter_mut().for_each(|v| *v = 0.0);
-        for _ in 0..n {
-            w[rng.below(n)] += 1.0;
+    let (mut xs, mut ys) = (vec![0.0; n], vec![0.0; n]);
+    let (mut xo, mut yo) = (vec![0.0; n], vec![0.0; n]);
+    // Per resample: the coefficient of the drawn configurations' observed means, and of their
+    // resampled repeats' means.
+    let (mut outer, mut both) = (Vec::with_capacity(resamples), Vec::with_capacity(resamples));
+    for _ in 0..resamples {
+        for k in 0..n {
+            let i = rng.below(n);
+            let g = &groups[i];
+            (xo[k], yo[k]) = (mx[i], my[i]);
+            if g.len() == 1 {
+                (xs[k], ys[k]) = g[0];
+            } else {
+                let (mut sx, mut sy) = (0.0, 0.0);
+                for _ in 0..g.len() {
+                    let (a, b) = g[rng.below(g.len())];
+                    sx += a;
+                    sy += b;
+                }
+                xs[k] = sx / g.len() as f64;
+                ys[k] = sy / g.len() as f64;
+            }
         }
-        if let Some(r) = coef(&w).filter(|r| r.is_finite()) {
-            rs.push(r);
+        let r_outer = coef(&xo, &yo).filter(|r| r.is_finite());
+        let r_both = if two_level {
+            coef(&xs, &ys).filter(|r| r.is_finite())
+        } else {
+            r_outer
+        };
+        if let (Some(a), Some(b)) = (r_outer, r_both) {
+            outer.push(a);
+            both.push(b);
         }
     }
-    if rs.len() < BOOTSTRAP_MIN_USED {
+    if outer.len() < BOOTSTRAP_MIN_USED {
         return None;
     }
+    if two_level {
+        let shift = quantile(&outer, 0.5)? - quantile(&both, 0.5)?;
+        both.iter_mut()
+            .for_each(|r| *r = (*r + shift).clamp(-1.0, 1.0));
+    }
+    let (a1, a2) = bca_levels(&outer, estimate, &jackknife(&mx, &my, &coef))?;
     Some(BootstrapCi {
-        lo: quantile(&rs, 0.025)?,
-        hi: quantile(&rs, 0.975)?,
-        resamples_used: rs.len(),
-        resamples: BOOTSTRAP_RESAMPLES,
+        lo: quantile(&both, a1)?,
+        hi: quantile(&both, a2)?,
+        resamples_used: both.len(),
+        resamples,
+        two_level,
     })
+}
+
+/// The coefficient of the means with each configuration left out in turn (undefined ones
+/// skipped).
+fn jackknife(mx: &[f64], my: &[f64], coef: &impl Fn(&[f64], &[f64]) -> Option<f64>) -> Vec<f64> {
+    (0..mx.len())
+        .filter_map(|i| {
+            let leave = |v: &[f64]| -> Vec<f64> {
+                v.iter()
+                    .enumerate()
+                    .filter(|(j, _)| *j != i)
+                    .map(|(_, a)| *a)
+                    .collect()
+            };
+            coef(&leave(mx), &leave(my)).filter(|r| r.is_finite())
+        })
+        .collect()
+}
+
+/// The BCa quantile levels for a 95 % interval from the resampled coefficients, the estimate
+/// and its jackknife values.
+fn bca_levels(resampled: &[f64], estimate: f64, jack: &[f64]) -> Option<(f64, f64)> {
+    let normal = Normal::new(0.0, 1.0).ok()?;
+    let b = resampled.len() as f64;
+    let below = resampled.iter().filter(|&&r| r < estimate).count() as f64;
+    let at_or_below = resampled.iter().filter(|&&r| r <= estimate).count() as f64;
+    let share = ((below + at_or_below) / (2.0 * b)).clamp(0.5 / b, 1.0 - 0.5 / b);
+    let z0 = normal.inverse_cdf(share);
+    let accel = if jack.len() >= 2 {
+        let dot = jack.iter().sum::<f64>() / jack.len() as f64;
+        let num: f64 = jack.iter().map(|t| (dot - t).powi(3)).sum();
+        let den: f64 = jack.iter().map(|t| (dot - t).powi(2)).sum();
+        if den > 0.0 {
+            num / (6.0 * den.powf(1.5))
+        } else {
+            0.0
+        }
+    } else {
+        0.0
+    };
+    let level = |z: f64| normal.cdf(z0 + (z0 + z) / (1.0 - accel * (z0 + z)));
+    let z = normal.inverse_cdf(0.025);
+    Some((level(z), level(-z)))
 }
 
 /// Linear-interpolated quantile (`q` in 0..=1) of finite values, as numpy's default; `None` if
@@ -140,55 +272,6 @@ pub fn quantile(x: &[f64], q: f64) -> Option<f64> {
     let pos = q.clamp(0.0, 1.0) * (v.len() - 1) as f64;
     let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
     Some(v[lo] + (v[hi] - v[lo]) * (pos - lo as f64))
-}
-
-/// Pearson's r of `x` and `y` with weights `w` (a bootstrap resample: pair i counted `w[i]`
-/// times); `None` when either series is constant over the pairs with weight.
-pub fn weighted_pearson(x: &[f64], y: &[f64], w: &[f64]) -> Option<f64> {
-    let total: f64 = w.iter().sum();
-    let wmean = |v: &[f64]| v.iter().zip(w).map(|(a, b)| a * b).sum::<f64>() / total;
-    let (mx, my) = (wmean(x), wmean(y));
-    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
-    for ((a, b), wi) in x.iter().zip(y).zip(w) {
-        let (dx, dy) = (a - mx, b - my);
-        sxy += wi * dx * dy;
-        sxx += wi * dx * dx;
-        syy += wi * dy * dy;
-    }
-    // As `stats::pearson`: a spread that is rounding noise is constant.
-    let scale = |m: f64| (m.abs() * 1e-12).powi(2) * total;
-    if total <= 0.0 || sxx <= scale(mx) || syy <= scale(my) {
-        return None;
-    }
-    Some((sxy / (sxx.sqrt() * syy.sqrt())).clamp(-1.0, 1.0))
-}
-
-/// Average ranks (from 1, ties sharing the mean of their positions) of `v` in a resample
-/// weighted by `w`, given `order`, the indices of `v` sorted by value. Pairs of weight 0 get a
-/// rank that their weight then ignores.
-pub fn weighted_ranks(v: &[f64], order: &[usize], w: &[f64]) -> Vec<f64> {
-    let mut ranks = vec![0.0; v.len()];
-    let (mut start, mut i) = (0.0, 0);
-    while i < order.len() {
-        let (mut j, mut g) = (i, w[order[i]]);
-        while j + 1 < order.len() && v[order[j + 1]] == v[order[i]] {
-            j += 1;
-            g += w[order[j]];
-        }
-        for &k in &order[i..=j] {
-            ranks[k] = start + (g + 1.0) / 2.0;
-        }
-        start += g;
-        i = j + 1;
-    }
-    ranks
-}
-
-/// The indices of `v` sorted by value (for [`weighted_ranks`]).
-pub fn sort_order(v: &[f64]) -> Vec<usize> {
-    let mut idx: Vec<usize> = (0..v.len()).collect();
-    idx.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
-    idx
 }
 
 #[cfg(test)]
@@ -212,17 +295,48 @@ mod tests {
         );
     }
 
+    /// Pearson's r of two slices (for the tests; stats has the checked one).
+    fn r(x: &[f64], y: &[f64]) -> Option<f64> {
+        let n = x.len() as f64;
+        let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
+        let sxy: f64 = x.iter().zip(y).map(|(a, b)| (a - mx) * (b - my)).sum();
+        let sxx: f64 = x.iter().map(|a| (a - mx).powi(2)).sum();
+        let syy: f64 = y.iter().map(|b| (b - my).powi(2)).sum();
+        (sxx > 0.0 && syy > 0.0).then(|| sxy / (sxx * syy).sqrt())
+    }
+
+    fn singletons(x: &[f64], y: &[f64]) -> Vec<Vec<(f64, f64)>> {
+        x.iter().zip(y).map(|(a, b)| vec![(*a, *b)]).collect()
+    }
+
     #[test]
     fn bootstrap_skips_undefined_resamples_and_gives_up_when_all_are() {
         let (x, y) = ([1.0, 2.0, 3.0], [1.0, 3.0, 2.0]);
         // Three points: a resample of one point repeated (1 in 9) is constant and skipped.
-        let ci = bootstrap_ci(3, |w| weighted_pearson(&x, &y, w)).unwrap();
+        let ci = two_level_bca(&singletons(&x, &y), r).unwrap();
         assert!(
-            ci.resamples_used < ci.resamples && ci.resamples_used > 1600,
+            ci.resamples_used < ci.resamples && ci.resamples_used > 8000,
             "{ci:?}"
         );
+        assert!(!ci.two_level);
         let flat = [1.0; 3];
-        assert_eq!(bootstrap_ci(3, |w| weighted_pearson(&flat, &y, w)), None);
+        assert_eq!(two_level_bca(&singletons(&flat, &y), r), None);
+    }
+
+    #[test]
+    fn repeats_widen_the_interval() {
+        // Twelve configurations on a line; their repeats scatter around it.
+        let x: Vec<f64> = (1..=12).map(f64::from).collect();
+        let y: Vec<f64> = x.iter().map(|v| 2.0 * v + (v * 1.7).sin()).collect();
+        let one = two_level_bca(&singletons(&x, &y), r).unwrap();
+        let noisy: Vec<Vec<(f64, f64)>> = x
+            .iter()
+            .zip(&y)
+            .map(|(a, b)| vec![(*a, b - 4.0), (*a, *b), (*a, b + 4.0)])
+            .collect();
+        let two = two_level_bca(&noisy, r).unwrap();
+        assert!(two.two_level);
+        assert!(two.lo < one.lo - 0.01, "{one:?} {two:?}");
     }
 
     #[test]

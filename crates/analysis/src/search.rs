@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use greenbench_core::record::RunRecord;
 use greenbench_core::search::{promote, Candidate};
+use greenbench_core::spent::configuration_train_j;
 use greenbench_core::{RunStatus, SearchConfig, Strategy, SweepConfig};
 
 use crate::data::{self, Sweep};
@@ -208,14 +209,6 @@ fn judged(r: &RunRecord) -> bool {
     r.status == RunStatus::Ok && r.train.as_ref().and_then(|t| t.val_acc).is_some()
 }
 
-/// Raw training energy of `runs` (those that trained), J; `None` when one has no figure.
-fn chain_j(runs: &[&RunRecord]) -> Option<f64> {
-    runs.iter()
-        .filter(|r| r.train.is_some() || r.status == RunStatus::Ok)
-        .map(|r| train_j(r))
-        .sum()
-}
-
 /// (cumulative raw training energy J, validation accuracy) after each epoch of `runs`, and the
 /// epochs they trained; the curve stops at the first epoch without an energy figure.
 fn curve(runs: &[&RunRecord]) -> (Vec<(f64, f64)>, usize) {
@@ -254,8 +247,8 @@ fn configuration(records: &[RunRecord], chain: &[usize]) -> Configuration {
         test_acc: at.and_then(data::accuracy),
         test_images: at.and_then(data::test_images),
         test_subset: at.is_some_and(|r| r.spec.test_subset.is_some()),
-        energy_j: chain_j(&runs),
-        judged_energy_j: judged_at.and_then(|k| chain_j(&runs[..=k])),
+        energy_j: configuration_train_j(&runs),
+        judged_energy_j: judged_at.and_then(|k| configuration_train_j(&runs[..=k])),
         curve: points,
         first_rung_j_per_epoch: train_j(first)
             .filter(|_| first_epochs > 0)

@@ -9,9 +9,7 @@
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
-use crate::resample::{
-    bootstrap_ci, exact_permutation_p, sort_order, weighted_pearson, weighted_ranks, EXACT_MAX_N,
-};
+use crate::resample::{exact_permutation_p, group_means, two_level_bca, EXACT_MAX_N};
 pub use crate::resample::{quantile, BootstrapCi, PMethod};
 
 /// Why a statistic was not computed.
@@ -33,6 +31,8 @@ pub enum NotComputed {
     Singular,
     /// The two series have different lengths.
     LengthMismatch,
+    /// A value is zero or negative, so it has no logarithm.
+    NonPositive,
 }
 
 impl std::fmt::Display for NotComputed {
@@ -43,6 +43,7 @@ impl std::fmt::Display for NotComputed {
             NotComputed::Constant => f.write_str("n/a: constant input"),
             NotComputed::Singular => f.write_str("n/a: collinear regressors"),
             NotComputed::LengthMismatch => f.write_str("n/a: series of different lengths"),
+            NotComputed::NonPositive => f.write_str("n/a: a value ≤ 0 has no logarithm"),
         }
     }
 }
@@ -62,8 +63,8 @@ pub struct Correlation {
     pub p_value: f64,
     /// Exact permutation for n ≤ 10, else the t distribution with n − 2 degrees of freedom.
     pub p_method: PMethod,
-    /// 95 % percentile bootstrap interval of the coefficient; `None` when too few resamples
-    /// had a defined coefficient.
+    /// 95 % BCa bootstrap interval of the coefficient (over configurations and their repeats);
+    /// `None` when too few resamples had a defined coefficient.
     pub ci95: Option<BootstrapCi>,
 }
 
@@ -143,16 +144,75 @@ pub fn pearson_r(x: &[f64], y: &[f64]) -> Stat<f64> {
     pearson_unchecked(x, y)
 }
 
-/// Pearson's r with n, two-sided p-value and 95 % bootstrap interval.
+/// Pearson's r with n, two-sided p-value and 95 % BCa bootstrap interval, one point per pair.
 pub fn pearson(x: &[f64], y: &[f64]) -> Stat<Correlation> {
-    let r = pearson_r(x, y)?;
-    let (p_value, p_method) = p_value_of(x, y, r);
+    check_pairs(x, y)?;
+    pearson_of_groups(&singletons(x, y))
+}
+
+/// Each pair as a configuration with one repeat.
+fn singletons(x: &[f64], y: &[f64]) -> Vec<Vec<(f64, f64)>> {
+    x.iter().zip(y).map(|(a, b)| vec![(*a, *b)]).collect()
+}
+
+/// The configuration means of `groups` (each a configuration's repeats as (x, y)), checked as
+/// pairs.
+fn checked_means(groups: &[Vec<(f64, f64)>]) -> Stat<(Vec<f64>, Vec<f64>)> {
+    if groups.iter().any(|g| g.is_empty()) {
+        return Err(NotComputed::TooFew { n: 0, need: 1 });
+    }
+    if groups
+        .iter()
+        .flatten()
+        .any(|(a, b)| !a.is_finite() || !b.is_finite())
+    {
+        return Err(NotComputed::NonFinite);
+    }
+    let (x, y) = group_means(groups);
+    check_pairs(&x, &y)?;
+    Ok((x, y))
+}
+
+/// Pearson's r of configuration means (`groups`: each configuration's repeats as (x, y)) with
+/// n (configurations), two-sided p-value and 95 % BCa interval from the two-level bootstrap
+/// (configurations, then repeats within each).
+pub fn pearson_of_groups(groups: &[Vec<(f64, f64)>]) -> Stat<Correlation> {
+    let (x, y) = checked_means(groups)?;
+    let r = pearson_unchecked(&x, &y)?;
+    let (p_value, p_method) = p_value_of(&x, &y, r);
     Ok(Correlation {
         coefficient: r,
         n: x.len(),
         p_value,
         p_method,
-        ci95: bootstrap_ci(x.len(), |w| weighted_pearson(x, y, w)),
+        ci95: two_level_bca(groups, |a, b| pearson_unchecked(a, b).ok()),
+    })
+}
+
+/// Pearson's r of the logarithms of configuration means (ln x̄, ln ȳ), as
+/// [`pearson_of_groups`]: values spanning decades are then not driven by a few large ones.
+/// Not computed when a mean is ≤ 0.
+pub fn log_pearson_of_groups(groups: &[Vec<(f64, f64)>]) -> Stat<Correlation> {
+    let (x, y) = checked_means(groups)?;
+    if x.iter().chain(&y).any(|v| *v <= 0.0) {
+        return Err(NotComputed::NonPositive);
+    }
+    let ln = |v: &[f64]| -> Vec<f64> { v.iter().map(|a| a.ln()).collect() };
+    let (lx, ly) = (ln(&x), ln(&y));
+    let r = pearson_unchecked(&lx, &ly)?;
+    let (p_value, p_method) = p_value_of(&lx, &ly, r);
+    Ok(Correlation {
+        coefficient: r,
+        n: x.len(),
+        p_value,
+        p_method,
+        // A resample's means are positive when the runs are: every mean is one of theirs.
+        ci95: two_level_bca(groups, |a, b| {
+            if a.iter().chain(b).any(|v| *v <= 0.0) {
+                return None;
+            }
+            pearson_unchecked(&ln(a), &ln(b)).ok()
+        }),
     })
 }
 
@@ -178,11 +238,18 @@ pub fn average_ranks(x: &[f64]) -> Vec<f64> {
 }
 
 /// Spearman's ρ (Pearson's r of average ranks) with n, two-sided p-value (exact permutation of
-/// the ranks for n ≤ 10, else the t approximation of `scipy.stats.spearmanr`) and 95 % bootstrap
-/// interval (pairs resampled, then ranked again).
+/// the ranks for n ≤ 10, else the t approximation of `scipy.stats.spearmanr`) and 95 % BCa
+/// bootstrap interval (pairs resampled, then ranked again), one point per pair.
 pub fn spearman(x: &[f64], y: &[f64]) -> Stat<Correlation> {
     check_pairs(x, y)?;
-    let (rx, ry) = (average_ranks(x), average_ranks(y));
+    spearman_of_groups(&singletons(x, y))
+}
+
+/// Spearman's ρ of configuration means, as [`pearson_of_groups`] (each resample's means ranked
+/// again).
+pub fn spearman_of_groups(groups: &[Vec<(f64, f64)>]) -> Stat<Correlation> {
+    let (x, y) = checked_means(groups)?;
+    let (rx, ry) = (average_ranks(&x), average_ranks(&y));
     let r = pearson_unchecked(&rx, &ry)?;
     let (p_value, p_method) = p_value_of(&rx, &ry, r);
     Ok(Correlation {
@@ -190,12 +257,9 @@ pub fn spearman(x: &[f64], y: &[f64]) -> Stat<Correlation> {
         n: x.len(),
         p_value,
         p_method,
-        ci95: {
-            let (ox, oy) = (sort_order(x), sort_order(y));
-            bootstrap_ci(x.len(), |w| {
-                weighted_pearson(&weighted_ranks(x, &ox, w), &weighted_ranks(y, &oy, w), w)
-            })
-        },
+        ci95: two_level_bca(groups, |a, b| {
+            pearson_unchecked(&average_ranks(a), &average_ranks(b)).ok()
+        }),
     })
 }
 
@@ -652,38 +716,5 @@ mod tests {
             1.2909944487358056,
             1e-12
         ));
-    }
-
-    // Resampling checked against the plain coefficients of this module.
-    #[test]
-    fn bootstrap_is_reproducible_and_brackets_the_estimate() {
-        let x: Vec<f64> = (0..12).map(f64::from).collect();
-        let y: Vec<f64> = x.iter().map(|v| v + (v * 1.7).sin()).collect();
-        let r = |w: &[f64]| weighted_pearson(&x, &y, w);
-        let a = bootstrap_ci(x.len(), r).unwrap();
-        let b = bootstrap_ci(x.len(), r).unwrap();
-        assert_eq!(a, b);
-        let obs = pearson_r(&x, &y).unwrap();
-        assert!(a.lo < obs && obs < a.hi && a.hi <= 1.0, "{a:?} vs {obs}");
-        assert_eq!(a.resamples, crate::resample::BOOTSTRAP_RESAMPLES);
-        assert!(a.resamples_used <= a.resamples && a.resamples_used > 1900);
-    }
-
-    #[test]
-    fn weights_give_the_coefficient_of_the_repeated_sample() {
-        // Pairs 0 and 2 drawn twice, pair 1 never: the same as the sample [x0, x0, x2, x2, x3].
-        let x = [1.0, 2.0, 2.0, 5.0];
-        let y = [3.0, 1.0, 4.0, 4.0];
-        let w = [2.0, 0.0, 2.0, 1.0];
-        let rx = [1.0, 1.0, 2.0, 2.0, 5.0];
-        let ry = [3.0, 3.0, 4.0, 4.0, 4.0];
-        let want = pearson_r(&rx, &ry).unwrap();
-        assert!((weighted_pearson(&x, &y, &w).unwrap() - want).abs() < 1e-12);
-        let ranks = weighted_ranks(&x, &sort_order(&x), &w);
-        // Materialised: 1, 1, 2, 2, 5 → ranks 1.5, 1.5, 3.5, 3.5, 5.
-        assert_eq!((ranks[0], ranks[2], ranks[3]), (1.5, 3.5, 5.0));
-        let want = pearson_r(&average_ranks(&rx), &average_ranks(&ry)).unwrap();
-        let ry_w = weighted_ranks(&y, &sort_order(&y), &w);
-        assert!((weighted_pearson(&ranks, &ry_w, &w).unwrap() - want).abs() < 1e-12);
     }
 }

@@ -163,3 +163,31 @@ fn default_carbon_names_the_world_average() {
     );
     assert!(csv_rows(dir.path()).iter().all(|r| r.1 == 475.0));
 }
+
+#[test]
+fn the_report_refuses_carbon_settings_with_the_config_checks_own_words() {
+    // The report resolves `[carbon]` through the same resolver as config validation, so a
+    // hand-edited manifest gets the same message a config file would.
+    let dir = tempfile::tempdir().unwrap();
+    let records = sweep(&Shape::default());
+    for (carbon, want) in [
+        (
+            r#"{ country = "FR", intensity_csv = "grid.csv" }"#,
+            "give either carbon.country or carbon.intensity_csv, not both",
+        ),
+        (
+            r#"{ country = "FR", intensity_g_per_kwh = 56.0 }"#,
+            "carbon.intensity_g_per_kwh = 56 conflicts with carbon.country / carbon.intensity_csv; remove one",
+        ),
+    ] {
+        write_sweep(
+            dir.path(),
+            &records,
+            Some(&format!("name = \"c\"\ncarbon = {carbon}\n")),
+        );
+        let e = write_report(dir.path(), &text_only())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("manifest.json") && e.contains(want), "{e}");
+    }
+}

@@ -154,3 +154,36 @@ fn a_model_outside_a_sweep_whose_cross_validation_chose_no_size_term_is_refused(
         .to_string();
     assert!(e.contains("chose no model-size term"), "{e}");
 }
+
+/// The estimator fits configuration means: repeating one configuration's runs adds no weight to
+/// it, and the fit reports configurations and runs apart.
+#[test]
+fn estimator_fits_configuration_means_not_runs() {
+    use greenbench_analysis::estimator::Estimator;
+    let shape = Shape {
+        repeats: 1,
+        ..Shape::default()
+    };
+    let once = sweep(&shape);
+    let mut repeated = once.clone();
+    // model-03 at batch 16 run four more times with its own figures (a different run id each).
+    let extra = once
+        .iter()
+        .find(|r| r.spec.model == "model-03" && r.spec.batch_size == 16)
+        .unwrap()
+        .clone();
+    for k in 1..=4 {
+        let mut r = extra.clone();
+        r.run_id = format!("{}-again-{k}", r.run_id);
+        r.spec.repeat = k;
+        repeated.push(r);
+    }
+    let fit = |records: &[greenbench_core::record::RunRecord]| {
+        let runs = ok_runs(records);
+        Estimator::fit(&runs, EnergyBasis::choose(&runs)).unwrap()
+    };
+    let (a, b) = (fit(&once), fit(&repeated));
+    assert_eq!((b.configurations, b.runs), (a.configurations, a.runs + 4));
+    assert_eq!(a.energy_fit.coefficients, b.energy_fit.coefficients);
+    assert_eq!(a.duration_fit.coefficients, b.duration_fit.coefficients);
+}

@@ -123,12 +123,14 @@ fn full_report_on_synthetic_sweep() {
         assert!(md.contains(needle), "report.md lacks {needle:?}:\n{md}");
     }
     assert!(!md.contains("NaN") && !md.contains("inf "), "{md}");
-    // Every computed correlation cell names n, the p-value's method and the bootstrap interval.
+    // Every computed correlation cell (Pearson r, of logs, Spearman ρ) names n, the p-value's
+    // method and the bootstrap interval; the row names the interval's method.
     let time_row = md
         .lines()
         .find(|l| l.starts_with("| training time vs training energy |"))
         .unwrap();
-    for cell in time_row.split(" | ").skip(2).take(2) {
+    assert!(time_row.contains("CI: BCa bootstrap"), "{time_row}");
+    for cell in time_row.split(" | ").skip(2).take(3) {
         assert!(
             cell.contains("n = ")
                 && (cell.contains("exact permutation") || cell.contains("t approximation"))
@@ -140,7 +142,7 @@ fn full_report_on_synthetic_sweep() {
     assert!(html.contains("95 % CI ["), "report.html lacks the interval");
     let tex = std::fs::read_to_string(dir.path().join("tables/correlations.tex")).unwrap();
     assert!(
-        tex.contains("95\\,\\% CI") && tex.contains("$p$ method"),
+        tex.contains("95\\,\\% CI") && tex.contains("{method}") && tex.contains("BCa bootstrap"),
         "{tex}"
     );
 

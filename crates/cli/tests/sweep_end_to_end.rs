@@ -28,7 +28,7 @@ fn digits_sweep_records_params_time_energy_accuracy() {
     assert_eq!(recs.len(), 4);
     for r in &recs {
         assert_eq!(r.status, RunStatus::Ok, "{:?}", r.error);
-        assert_eq!(r.family, "mlp");
+        assert_eq!(r.family, Some(greenbench_core::Family::Mlp));
         let m = r.model.as_ref().unwrap();
         assert!(m.params > 0 && m.macs_per_sample > 0);
         let t = r.train.as_ref().unwrap();

@@ -3,7 +3,6 @@
 //! user's CSV (`timestamp,g_per_kwh`), averaged over a run's own start–end window.
 
 use chrono::{DateTime, NaiveDateTime};
-use serde::{Deserialize, Serialize};
 
 use crate::grid_error::{GridError, IntensityRowError};
 
@@ -175,75 +174,6 @@ impl IntensitySeries {
     }
 }
 
-/// Carbon accounting settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CarbonConfig {
-    /// Grid carbon intensity in g CO2-eq per kWh. Default 475, the 2019 world average of the IEA
-    /// (Global Energy & CO2 Status Report 2019), also CodeCarbon's world default.
-    #[serde(default = "default_intensity")]
-    pub intensity_g_per_kwh: f64,
-    /// Power usage effectiveness of the site (1.0 = no overhead).
-    #[serde(default = "default_pue")]
-    pub pue: f64,
-    /// ISO 3166-1 alpha-2 code (or `WORLD`): use that country's yearly average from the
-    /// committed table (this module) instead of `intensity_g_per_kwh`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country: Option<String>,
-    /// A CSV of `timestamp,g_per_kwh` rows (path relative to the config file): each run's
-    /// emissions use the mean intensity over its own start–end window.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub intensity_csv: Option<String>,
-}
-
-pub(crate) fn default_intensity() -> f64 {
-    475.0
-}
-fn default_pue() -> f64 {
-    1.0
-}
-
-impl CarbonConfig {
-    /// Each number of the table out of its range, as (key, what is wrong): an
-    /// `intensity_g_per_kwh` that is not a finite number ≥ 0, a `pue` that is not a finite
-    /// number ≥ 1 (NaN and infinity are refused, not carried into every report).
-    pub fn value_problems(&self) -> Vec<(&'static str, String)> {
-        let show = crate::compact_number::compact_number;
-        let mut v = Vec::new();
-        let g = self.intensity_g_per_kwh;
-        if !(g.is_finite() && g >= 0.0) {
-            v.push((
-                "intensity_g_per_kwh",
-                format!(
-                    "intensity_g_per_kwh = {} is not a finite number ≥ 0 (g CO2-eq per kWh)",
-                    show(g)
-                ),
-            ));
-        }
-        if !(self.pue.is_finite() && self.pue >= 1.0) {
-            v.push((
-                "pue",
-                format!(
-                    "pue = {} is not a finite number ≥ 1 (1.0 = no overhead)",
-                    show(self.pue)
-                ),
-            ));
-        }
-        v
-    }
-}
-
-impl Default for CarbonConfig {
-    fn default() -> Self {
-        CarbonConfig {
-            intensity_g_per_kwh: default_intensity(),
-            pue: default_pue(),
-            country: None,
-            intensity_csv: None,
-        }
-    }
-}
-
 /// The grid intensity a sweep's runs are charged at: one figure (the config's, or its country's
 /// yearly average) or an hourly series averaged over each run's own window.
 #[derive(Debug, Clone, PartialEq)]
@@ -255,28 +185,6 @@ pub enum GridIntensity {
 }
 
 impl GridIntensity {
-    /// Resolves `[carbon]` of a config at `config_path` (an `intensity_csv` is relative to it).
-    pub fn of(carbon: &CarbonConfig, config_path: &std::path::Path) -> Result<Self, GridError> {
-        if let Some(code) = &carbon.country {
-            return country_intensity(code)
-                .map(|c| GridIntensity::Fixed(c.g_per_kwh))
-                .ok_or_else(|| GridError::UnknownCountry { code: code.clone() });
-        }
-        if let Some(rel) = &carbon.intensity_csv {
-            let path = config_path
-                .parent()
-                .unwrap_or(std::path::Path::new("."))
-                .join(rel);
-            let text = std::fs::read_to_string(&path).map_err(|source| GridError::ReadCsv {
-                path: path.clone(),
-                source,
-            })?;
-            return IntensitySeries::parse(&text, &path.display().to_string())
-                .map(GridIntensity::Series);
-        }
-        Ok(GridIntensity::Fixed(carbon.intensity_g_per_kwh))
-    }
-
     /// g CO2-eq per kWh for a run from `started_at` to `finished_at` (RFC 3339); an error when
     /// a series does not cover that window or a time does not parse.
     pub fn for_window(&self, started_at: &str, finished_at: &str) -> Result<f64, GridError> {
@@ -295,32 +203,6 @@ impl GridIntensity {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn grid_intensity_is_fixed_by_country_or_averaged_over_a_window() {
-        let mut c = crate::CarbonConfig {
-            country: Some("FR".into()),
-            ..Default::default()
-        };
-        let g = GridIntensity::of(&c, std::path::Path::new("x.toml")).unwrap();
-        assert_eq!(g, GridIntensity::Fixed(56.0));
-        c.country = None;
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("grid.csv"),
-            "timestamp,g_per_kwh\n2026-01-01T00:00:00Z,100\n2026-01-01T01:00:00Z,300\n",
-        )
-        .unwrap();
-        c.intensity_csv = Some("grid.csv".into());
-        let g = GridIntensity::of(&c, &dir.path().join("sweep.toml")).unwrap();
-        let v = g
-            .for_window("2026-01-01T00:30:00Z", "2026-01-01T01:30:00Z")
-            .unwrap();
-        assert!((v - 200.0).abs() < 1e-9, "{v}");
-        assert!(g
-            .for_window("2026-01-01T01:30:00Z", "2026-01-01T03:00:00Z")
-            .is_err());
-    }
 
     #[test]
     fn country_table_has_the_large_economies_and_the_world() {
@@ -411,31 +293,6 @@ mod tests {
             .unwrap_err();
         assert!(matches!(&bad_run, GridError::BadRunTime { time } if time == "noon"));
         assert_eq!(bad_run.to_string(), "bad run time `noon`");
-
-        let c = crate::CarbonConfig {
-            country: Some("XX".into()),
-            ..Default::default()
-        };
-        let unknown = GridIntensity::of(&c, std::path::Path::new("x.toml")).unwrap_err();
-        assert_eq!(
-            unknown.to_string(),
-            "carbon.country `XX` is not in the grid-intensity table"
-        );
-        let c = crate::CarbonConfig {
-            intensity_csv: Some("absent.csv".into()),
-            ..Default::default()
-        };
-        let dir = tempfile::tempdir().unwrap();
-        let unreadable = GridIntensity::of(&c, &dir.path().join("sweep.toml")).unwrap_err();
-        let path = dir.path().join("absent.csv");
-        assert!(matches!(&unreadable, GridError::ReadCsv { path: p, .. } if *p == path));
-        assert_eq!(
-            unreadable.to_string(),
-            format!(
-                "carbon.intensity_csv: cannot read {} (No such file or directory (os error 2))",
-                path.display()
-            )
-        );
     }
 
     #[test]

@@ -4,7 +4,6 @@
 use thiserror::Error;
 
 use chrono::{DateTime, Utc};
-use std::path::PathBuf;
 
 /// Why a row of a grid-intensity CSV (`timestamp,g_per_kwh`) cannot be read; shown after the
 /// file and line by [`GridError::Row`].
@@ -50,7 +49,7 @@ pub enum IntensityRowError {
     },
 }
 
-/// Why grid carbon intensity could not be resolved, read or averaged over a run's window.
+/// Why a grid-intensity series could not be read or averaged over a run's window.
 #[derive(Debug, Error)]
 pub enum GridError {
     /// A row of an intensity CSV is malformed.
@@ -82,21 +81,6 @@ pub enum GridError {
         first: i64,
         /// The end of the series' period.
         last: i64,
-    },
-    /// `carbon.country` is not in the country table.
-    #[error("carbon.country `{code}` is not in the grid-intensity table")]
-    UnknownCountry {
-        /// The code given.
-        code: String,
-    },
-    /// `carbon.intensity_csv` could not be read.
-    #[error("carbon.intensity_csv: cannot read {} ({source})", path.display())]
-    ReadCsv {
-        /// The CSV file (relative paths resolved against the config's folder).
-        path: PathBuf,
-        /// The operating system's error.
-        #[source]
-        source: std::io::Error,
     },
     /// A run's `started_at` or `finished_at` is not a timestamp.
     #[error("bad run time `{time}`")]

@@ -8,6 +8,7 @@
 //! one that meters it ([`metering`], [`catalog`]), and the most power a machine can draw
 //! ([`power_bound`]). No candle here.
 
+pub mod carbon;
 pub mod catalog;
 pub mod choices;
 pub mod command_record;
@@ -35,6 +36,7 @@ pub mod units;
 pub mod workload;
 pub mod workload_events;
 
+pub use carbon::{CarbonError, ResolvedCarbon, ResolvedIntensity};
 pub use catalog::{Catalog, DatasetSizes};
 pub use choices::{Choice, Family, Optimizer, Precision, RunOrder, Schedule, UnknownChoice};
 pub use command_record::CommandRecord;

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
+use crate::carbon::{CarbonConfig, CarbonError};
 use crate::energy::ComponentPower;
 use crate::error::{CoreError, IoError};
 use crate::record::HostInfo;
@@ -88,6 +89,15 @@ impl Manifest {
     /// The config text it was run with, `None` when the manifest holds none.
     pub fn config_text(&self) -> Option<&str> {
         Some(self.config.as_str()).filter(|c| !c.is_empty())
+    }
+
+    /// The `[carbon]` settings of the config it was run with, `None` when the manifest holds no
+    /// config or the config has no `[carbon]` table.
+    pub fn carbon(&self) -> Result<Option<CarbonConfig>, CarbonError> {
+        match self.config_text() {
+            Some(text) => CarbonConfig::of_config_text(text),
+            None => Ok(None),
+        }
     }
 
     /// How many runs the folder is expected to hold: its shard's share of `total_runs`, or

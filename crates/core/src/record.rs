@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::io::BufRead;
 use std::path::Path;
 
+use crate::choices::Family;
 use crate::energy::{ComponentEnergy, ComponentPower};
 use crate::error::{CoreError, RecordError};
 use crate::spec::RunSpec;
@@ -267,8 +268,9 @@ pub struct RunRecord {
     pub finished_at: String,
     /// The run spec, with the model family.
     pub spec: RunSpec,
-    /// Model family (`mlp`, `cnn`, `transformer`).
-    pub family: String,
+    /// Model family (`mlp`, `cnn`, `transformer`); `None`, written `""`, until the model loaded.
+    #[serde(with = "family_name")]
+    pub family: Option<Family>,
     /// The machine the run ran on (CPU, cores, memory, GPU, OS, versions).
     pub host: HostInfo,
     /// Complexity; absent when the model could not be built.
@@ -322,7 +324,7 @@ impl RunRecord {
             started_at: String::new(),
             finished_at: String::new(),
             spec,
-            family: String::new(),
+            family: None,
             host: HostInfo::default(),
             model: None,
             train: None,
@@ -469,6 +471,26 @@ pub fn parse_record(line: &str) -> Result<RunRecord, RecordError> {
     Ok(serde_json::from_value(v)?)
 }
 
+/// A record's family as its name, the empty name for none, as records have always held it.
+mod family_name {
+    use crate::choices::{Choice, Family};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(f: &Option<Family>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(f.map_or("", Family::name))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Family>, D::Error> {
+        let name = String::deserialize(d)?;
+        if name.is_empty() {
+            return Ok(None);
+        }
+        Family::parse(&name)
+            .map(Some)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -501,9 +523,28 @@ mod tests {
             status: RunStatus::Ok,
             started_at: "2026-01-01T00:00:00Z".into(),
             finished_at: "2026-01-01T00:00:01Z".into(),
-            family: "mlp".into(),
+            family: Some(Family::Mlp),
             ..RunRecord::new("t", spec)
         }
+    }
+
+    #[test]
+    fn family_is_one_of_the_zoo_families_written_as_before() {
+        let line = serde_json::to_string(&record()).unwrap();
+        assert!(line.contains(r#""family":"mlp""#), "{line}");
+        // A record before its model loaded has no family, written as the empty name.
+        let unknown = RunRecord::new("t", record().spec);
+        let empty = serde_json::to_string(&unknown).unwrap();
+        assert!(empty.contains(r#""family":"""#), "{empty}");
+        assert_eq!(parse_record(&empty).unwrap(), unknown);
+        // A name outside the zoo's families is refused, naming them.
+        let e = parse_record(&line.replace(r#""family":"mlp""#, r#""family":"rnn""#))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("rnn") && e.contains("mlp, cnn, transformer"),
+            "{e}"
+        );
     }
 
     #[test]

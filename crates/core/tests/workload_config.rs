@@ -55,12 +55,15 @@ fn a_workload_sweeps_the_grid_times_its_own_axes_with_every_command_resolved() {
     );
     assert_eq!(w.env["RUN_SEED"], "0");
     assert_eq!(w.axes["width"], serde_json::json!(1));
-    // The repeat varies fastest, then the command's own axes.
-    assert_eq!(runs[1].repeat, 1);
+    // Interleaved (the default with repeats): every configuration once, then the second
+    // repeat of all; within a round the command's own axes vary fastest.
+    assert_eq!(runs[1].repeat, 0);
     assert_eq!(
-        runs[2].workload.as_ref().unwrap().axes["width"],
+        runs[1].workload.as_ref().unwrap().axes["width"],
         serde_json::json!(2)
     );
+    assert!(runs[..8].iter().all(|r| r.repeat == 0));
+    assert!(runs[8..].iter().all(|r| r.repeat == 1));
     let mut ids: Vec<String> = runs.iter().map(|s| s.run_id()).collect();
     ids.sort();
     ids.dedup();

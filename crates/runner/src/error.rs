@@ -27,8 +27,8 @@ pub enum RunnerError {
         source: std::io::Error,
     },
     /// The grid intensity of `[carbon]` could not be resolved (validation checks it first).
-    #[error("{0}")]
-    Carbon(String),
+    #[error(transparent)]
+    Carbon(#[from] greenbench_core::CarbonError),
     /// The idle baseline could not be measured.
     #[error("idle baseline: {0}")]
     Idle(String),

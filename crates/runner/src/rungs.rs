@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use greenbench_core::record::{RunRecord, RunStatus};
 use greenbench_core::search::{keep_count, next_rung, promote, unranked, Candidate};
+use greenbench_core::spent::{configuration_train_j, rungs_up_to};
 use greenbench_core::{RunSpec, Strategy, SweepConfig};
 
 use crate::folder::CHECKPOINTS;
@@ -178,17 +179,11 @@ fn finished_at(rec: &RunRecord) -> Option<chrono::DateTime<chrono::FixedOffset>>
 }
 
 /// Training energy spent on a configuration up to and including `rec`: its own and that of the
-/// runs it continues, joules; `None` when one of them has no figure.
+/// runs it continues (core's [`configuration_train_j`]), joules; `None` when one of them has no
+/// record or no figure.
 pub fn configuration_energy_j(
     rec: &RunRecord,
     records: &HashMap<String, RunRecord>,
 ) -> Option<f64> {
-    let mut total = rec.train.as_ref()?.energy.total_j?;
-    let mut from = rec.spec.continues.as_ref();
-    while let Some(c) = from {
-        let earlier = records.get(&c.run_id)?;
-        total += earlier.train.as_ref()?.energy.total_j?;
-        from = earlier.spec.continues.as_ref();
-    }
-    Some(total)
+    configuration_train_j(&rungs_up_to(rec, |id| records.get(id))?)
 }

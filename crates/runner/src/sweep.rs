@@ -5,9 +5,11 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
+use greenbench_core::carbon::config_dir;
 use greenbench_core::energy::ComponentPower;
 use greenbench_core::grid::GridIntensity;
 use greenbench_core::record::{RunRecord, RunStatus};
+use greenbench_core::ResolvedIntensity;
 use greenbench_core::{BoxError, PowerCap, RunSpec, Strategy, SweepConfig};
 
 use crate::accounting::add_net_and_carbon;
@@ -315,25 +317,19 @@ impl Session {
     }
 }
 
-/// The grid intensity of `[carbon]`; an hourly `intensity_csv` is copied into the sweep folder,
-/// so that `report` finds the series the records were charged at.
+/// The grid intensity of `[carbon]`, resolved by core; an hourly `intensity_csv` is copied into
+/// the sweep folder, so that `report` finds the series the records were charged at.
 fn grid_intensity(cfg: &SweepConfig, out: &std::path::Path) -> Result<GridIntensity, RunnerError> {
-    let grid = GridIntensity::of(&cfg.carbon, &cfg.path)
-        .map_err(|e| RunnerError::Carbon(e.to_string()))?;
-    if let Some(rel) = &cfg.carbon.intensity_csv {
-        let from = cfg
-            .path
-            .parent()
-            .unwrap_or(std::path::Path::new("."))
-            .join(rel);
+    let resolved = cfg.carbon.resolve(&[config_dir(&cfg.path)])?;
+    if let ResolvedIntensity::Series { path: from, .. } = &resolved.intensity {
         if let Some(name) = from.file_name() {
             let to = out.join(name);
-            if to != from {
-                std::fs::copy(&from, &to).map_err(io("copying the intensity_csv into", &to))?;
+            if to != *from {
+                std::fs::copy(from, &to).map_err(io("copying the intensity_csv into", &to))?;
             }
         }
     }
-    Ok(grid)
+    Ok(resolved.grid())
 }
 
 /// The runs without a record, those a budget skipped (not done yet: a later sweep with room in

@@ -291,7 +291,7 @@ fn apply_outcome(
     spec: &RunSpec,
 ) {
     if let Some((family, model, train_samples)) = seen.loaded {
-        rec.family = family.to_string();
+        rec.family = Some(family);
         rec.model = Some(model);
         rec.train_samples = train_samples;
     }
@@ -379,11 +379,7 @@ pub(crate) fn base_record(
     RunRecord {
         started_at: now.clone(),
         finished_at: now,
-        family: opts
-            .catalog
-            .family(&spec.model)
-            .map(|f| f.to_string())
-            .unwrap_or_default(),
+        family: opts.catalog.family(&spec.model),
         host: opts.host.clone(),
         idle_power_w: idle_power.clone(),
         ..RunRecord::new(&cfg.name, spec.clone())

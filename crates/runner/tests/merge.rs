@@ -79,7 +79,7 @@ fn shard_folder(
             started_at: "2025-01-01T00:00:00Z".into(),
             finished_at: "2025-01-01T00:01:00Z".into(),
             spec,
-            family: "mlp".into(),
+            family: Some(greenbench_core::Family::Mlp),
             host: host(hostname),
             model: None,
             train: None,

@@ -5,15 +5,14 @@ use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use greenbench_core::protocol::{
-    Outcome, Phase, WorkerEvent, WorkerRequest, WorkerResult, FAULT_ENV,
-};
+use greenbench_core::protocol::{Outcome, Phase, WorkerEvent, WorkerRequest, WorkerResult};
 use greenbench_core::record::{EpochRecord, InferenceRecord, ModelInfo, PartialEpoch, TrainRecord};
 use greenbench_core::{ComponentEnergy, PhaseMeter};
 use greenbench_data::{Dataset, Selection, Split};
-use greenbench_models::train::{InputSpec, TrainSettings, Trainer};
+use greenbench_models::train::{InputSpec, StepStats, TrainSettings, Trainer};
 
 use crate::error::WorkerError;
+use crate::fault::Fault;
 
 /// Writes one event as a JSON line on stdout and flushes (the parent reads line by line).
 pub fn emit(ev: &WorkerEvent) {
@@ -22,12 +21,6 @@ pub fn emit(ev: &WorkerEvent) {
         let _ = writeln!(out, "{line}");
         let _ = out.flush();
     }
-}
-
-fn fault(model: &str) -> Option<String> {
-    let v = std::env::var(FAULT_ENV).ok()?;
-    let (kind, m) = v.split_once(':')?;
-    (m == model).then(|| kind.to_string())
 }
 
 /// Runs the request to its end, emitting events; returns the process exit code (0 also for a
@@ -74,12 +67,8 @@ struct Partial {
 
 fn execute(req: &WorkerRequest, meter: &mut dyn PhaseMeter) -> Result<WorkerResult, WorkerError> {
     let spec = &req.spec;
-    let injected = fault(&spec.model);
-    match injected.as_deref() {
-        Some("panic") => panic!("injected panic ({FAULT_ENV})"),
-        Some("abort") => std::process::abort(),
-        _ => {}
-    }
+    let fault = Fault::for_model(&spec.model);
+    Fault::before_run(fault);
     let mut run = load(req)?;
     let mut batcher = Batcher::new(&run.data);
     warm_up(req, &run, &mut batcher)?;
@@ -93,7 +82,9 @@ fn execute(req: &WorkerRequest, meter: &mut dyn PhaseMeter) -> Result<WorkerResu
     emit(&WorkerEvent::Phase {
         phase: Phase::Train,
     });
-    let trained = train_epochs(req, &mut run, &mut batcher, meter, injected.as_deref())?;
+    let mut on_step =
+        |epoch, batch, step: &mut StepStats| Fault::after_step(fault, epoch, batch, step);
+    let trained = train_epochs(req, &mut run, &mut batcher, meter, &mut on_step)?;
     if let (Some(dir), None) = (&req.checkpoint_dir, &trained.diverged) {
         // Written aside and renamed, so a killed worker never leaves a half checkpoint behind.
         let path = dir.join(format!("{}.safetensors", spec.run_id()));
@@ -234,6 +225,10 @@ fn warm_up(req: &WorkerRequest, run: &Loaded, batcher: &mut Batcher) -> Result<(
     Ok(warm.synchronize()?)
 }
 
+/// What is done with each training step's result (epoch 1-based, batch 0-based) before the loop
+/// looks at it: nothing, or a test's injected fault.
+type StepHook<'a> = &'a mut dyn FnMut(usize, usize, &mut StepStats);
+
 /// Every epoch in its own meter window, each followed by validation-split accuracy outside the
 /// window; stops at the first non-finite loss.
 fn train_epochs(
@@ -241,7 +236,7 @@ fn train_epochs(
     run: &mut Loaded,
     batcher: &mut Batcher,
     meter: &mut dyn PhaseMeter,
-    injected: Option<&str>,
+    on_step: StepHook,
 ) -> Result<Trained, WorkerError> {
     let spec = &req.spec;
     let mut trained = Trained {
@@ -254,7 +249,7 @@ fn train_epochs(
         run.trainer.synchronize()?;
         meter.begin().map_err(WorkerError::Meter)?;
         let t0 = Instant::now();
-        let pass = train_pass(req, run, batcher, meter, epoch, injected)?;
+        let pass = train_pass(req, run, batcher, meter, epoch, on_step)?;
         run.trainer.synchronize()?;
         let duration = t0.elapsed().as_secs_f64();
         let energy = meter.end();
@@ -326,7 +321,7 @@ fn train_pass(
     batcher: &mut Batcher,
     meter: &mut dyn PhaseMeter,
     epoch: usize,
-    injected: Option<&str>,
+    on_step: StepHook,
 ) -> Result<Pass, WorkerError> {
     let spec = &req.spec;
     let order = greenbench_data::epoch_order(run.data.train.len, spec.seed, epoch - 1);
@@ -339,12 +334,7 @@ fn train_pass(
             .trainer
             .train_step(&batcher.x, &batcher.y, chunk.len())?;
         pass.batches += 1;
-        if injected == Some("nan") && epoch == 1 && b == 1 {
-            st.loss = f64::NAN;
-        }
-        if injected == Some("hang") {
-            std::thread::sleep(Duration::from_secs(3600));
-        }
+        on_step(epoch, b, &mut st);
         if !st.loss.is_finite() {
             let why = format!("loss became {} at epoch {epoch}, batch {}", st.loss, b + 1);
             pass.diverged = Some(why);

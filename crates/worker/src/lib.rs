@@ -9,6 +9,7 @@
 
 mod error;
 pub mod execute;
+mod fault;
 pub mod serve;
 
 pub use error::WorkerError;

@@ -12,6 +12,7 @@ use greenbench_core::record::RunRecord;
 use greenbench_core::{Component, Quality};
 
 use crate::carbon::CarbonSettings;
+use crate::context::ReportContext;
 use crate::data::EnergyBasis;
 use crate::numbers::cell;
 use crate::AnalysisError;
@@ -127,13 +128,13 @@ pub fn emissions_row(
     ])
 }
 
-/// Writes `emissions.csv`.
+/// Writes `emissions.csv`, on the report's energy basis and carbon settings.
 pub fn write_emissions_csv(
     path: &Path,
     records: &[RunRecord],
-    basis: EnergyBasis,
-    carbon: &CarbonSettings,
+    ctx: &ReportContext,
 ) -> Result<(), AnalysisError> {
+    let (basis, carbon) = (ctx.basis, ctx.carbon);
     super::write_csv(path, |w| {
         w.write_record(COLUMNS)?;
         for r in records {

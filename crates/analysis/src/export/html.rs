@@ -231,7 +231,7 @@ fn page_head(h: &mut String, input: &HtmlInput) {
 fn correlation_table(h: &mut String, study: &[PairResult]) {
     let _ = writeln!(
         h,
-        "<h2>Correlations beside the paper</h2>\n<p>Pearson r and Spearman ρ with n, two-sided p (exact permutation for n ≤ {}, else the t approximation) and 95 % percentile-bootstrap interval; the coefficient the paper quotes is in bold.</p>",
+        "<h2>Correlations beside the paper</h2>\n<p>On configuration means (repeats averaged): Pearson r, Pearson r of the logarithms and Spearman ρ with n, two-sided p (exact permutation for n ≤ {}, else the t approximation) and 95 % BCa bootstrap interval over configurations and their repeats; the coefficient the paper quotes is in bold.</p>",
         crate::resample::EXACT_MAX_N
     );
     h.push_str(&crate::table::html::render(
@@ -326,6 +326,7 @@ pub fn report_html(
 ) -> Result<String, AnalysisError> {
     let mut h = String::new();
     page_head(&mut h, input);
+    crate::repeats_section::html(&mut h, input.ctx);
     correlation_table(&mut h, input.study);
     carbon_paragraph(&mut h, input);
     run_table(&mut h, input);

@@ -19,9 +19,10 @@ pub use crate::table::latex::escape;
 
 fn correlations(study: &[PairResult], ctx: &ReportContext) -> (Table, String) {
     let caption = format!(
-        "Correlations beside the paper's coefficients (Pearson $r$, Spearman $\\rho$, each with its 95\\,\\% \
-         percentile-bootstrap interval over {} resamples of the pairs and two-sided $p$: exact permutation \
-         for $n \\leq {}$, else the $t$ approximation). Energy: {} training energy ({}).",
+        "Correlations beside the paper's coefficients, on configuration means (repeats averaged): Pearson $r$, \
+         Pearson $r$ of the logarithms and Spearman $\\rho$, each with its 95\\,\\% BCa bootstrap interval over {} \
+         resamples of the configurations and their repeats and two-sided $p$: exact permutation \
+         for $n \\leq {}$, else the $t$ approximation. Energy: {} training energy ({}).",
         crate::resample::BOOTSTRAP_RESAMPLES,
         crate::resample::EXACT_MAX_N,
         ctx.basis.name(),

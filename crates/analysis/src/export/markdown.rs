@@ -1,20 +1,14 @@
 //! `summary.md`: a Markdown table with one row per model and setting, mean ± σ over repeats.
 
-use greenbench_core::record::RunRecord;
-
-use crate::carbon::CarbonSettings;
-use crate::data::{self, EnergyBasis};
+use crate::context::ReportContext;
+use crate::data;
 use crate::groups::config_groups;
 use crate::numbers::{count, pm, sig};
 
 /// The summary table (with a heading line naming the energy basis, its quality and carbon
-/// settings) over `runs` (status ok).
-pub fn summary_markdown(
-    runs: &[&RunRecord],
-    basis: EnergyBasis,
-    carbon: &CarbonSettings,
-) -> String {
-    let quality = data::quality_label(runs.iter().map(|r| basis.train(r).and_then(|e| e.quality)));
+/// settings) over the report's runs (status ok).
+pub fn summary_markdown(ctx: &ReportContext) -> String {
+    let (runs, basis, carbon, quality) = (ctx.runs, ctx.basis, ctx.carbon, &ctx.quality);
     let mut s = String::new();
     s.push_str("# Summary per model\n\n");
     s.push_str(&format!(
@@ -46,7 +40,7 @@ pub fn summary_markdown(
         s.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             g.model,
-            first.family,
+            first.family.map_or(String::new(), |f| f.to_string()),
             c.dataset,
             c.batch_size,
             c.lr,
@@ -56,15 +50,15 @@ pub fn summary_markdown(
             m.map(|m| count(m.params)).unwrap_or_else(|| "—".into()),
             m.map(|m| count(m.macs_per_sample)).unwrap_or_else(|| "—".into()),
             m.map(|m| sig(m.macs_per_param, 3)).unwrap_or_else(|| "—".into()),
-            pm(g.stat(|r| r.train.as_ref().map(|t| t.duration_s)), 1.0),
-            pm(g.stat(|r| r.train.as_ref().map(|t| t.samples_per_s)), 1.0),
-            pm(g.stat(|r| basis.train_j(r)), 1.0 / 3600.0),
-            pm(g.stat(|r| r.inference.as_ref().map(|i| i.duration_s)), 1.0),
-            pm(g.stat(|r| r.inference.as_ref().map(|i| i.samples_per_s)), 1.0),
-            pm(g.stat(|r| basis.inference_j(r)), 1.0 / 3600.0),
-            pm(g.stat(data::accuracy), 100.0),
+            pm(g.spread(|r| r.train.as_ref().map(|t| t.duration_s)), 1.0),
+            pm(g.spread(|r| r.train.as_ref().map(|t| t.samples_per_s)), 1.0),
+            pm(g.spread(|r| basis.train_j(r)), 1.0 / 3600.0),
+            pm(g.spread(|r| r.inference.as_ref().map(|i| i.duration_s)), 1.0),
+            pm(g.spread(|r| r.inference.as_ref().map(|i| i.samples_per_s)), 1.0),
+            pm(g.spread(|r| basis.inference_j(r)), 1.0 / 3600.0),
+            pm(g.spread(data::accuracy), 100.0),
             pm(
-                g.stat(|r| basis.train_j(r).map(|j| carbon.grams_for(r, j))),
+                g.spread(|r| basis.train_j(r).map(|j| carbon.grams_for(r, j))),
                 1.0,
             ),
         ));

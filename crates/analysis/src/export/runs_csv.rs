@@ -6,6 +6,7 @@ use greenbench_core::record::RunRecord;
 use greenbench_core::{ComponentEnergy, ComponentPower};
 
 use crate::carbon::CarbonSettings;
+use crate::context::ReportContext;
 use crate::data::{self, EnergyBasis};
 use crate::numbers::cell;
 use crate::AnalysisError;
@@ -88,7 +89,7 @@ fn run_cols(r: &RunRecord, spec_names: &[String], o: &mut Cells) {
     for k in spec_names {
         put(k, spec.get(k).map(json_cell).unwrap_or_default());
     }
-    put("family", r.family.clone());
+    put("family", r.family.map_or(String::new(), |f| f.to_string()));
 }
 
 /// The host the run ran on, the model's size and the training-set size.
@@ -202,13 +203,14 @@ pub fn run_row(
     o
 }
 
-/// Writes `runs.csv` with one row per record (all statuses).
+/// Writes `runs.csv` with one row per record (all statuses), on the report's energy basis and
+/// carbon settings.
 pub fn write_runs_csv(
     path: &Path,
     records: &[RunRecord],
-    basis: EnergyBasis,
-    carbon: &CarbonSettings,
+    ctx: &ReportContext,
 ) -> Result<(), AnalysisError> {
+    let (basis, carbon) = (ctx.basis, ctx.carbon);
     let names = spec_fields(records);
     let header: Vec<String> = match records.first() {
         Some(r) => run_row(r, &names, basis, carbon)

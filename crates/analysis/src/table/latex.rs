@@ -2,7 +2,7 @@
 //! on the decimal point, units in the headers, absent values as braced text), everything ASCII.
 //! An [`ColumnKind::Estimate`] column becomes three: the number, its 95 % interval and p.
 
-use super::{shown, Cell, ColumnKind, Table, Value};
+use super::{shown, Cell, ColumnKind, Interval, Table, Value};
 use crate::numbers::sig;
 
 /// Escapes text for LaTeX's text mode; the symbols this project prints (≈, ρ, Δ, ≥, ×, ±, –, …)
@@ -90,6 +90,21 @@ fn number_text(cell: &Cell) -> String {
     }
 }
 
+/// A mean's interval and n beside it (`$\pm$ 0.52 ($n = 3$)`, `($n = 1$)`); empty for a cell
+/// that is not a mean.
+fn spread_text(cell: &Cell) -> String {
+    let Cell::Number(n) = cell else {
+        return String::new();
+    };
+    let (Value::Known(_), Some(reps)) = (&n.value, n.repeats) else {
+        return String::new();
+    };
+    match n.interval {
+        Some(Interval::PlusMinus { half }) => format!("$\\pm$ {} ($n = {reps}$)", sig(half, 2)),
+        _ => format!("($n = {reps}$)"),
+    }
+}
+
 /// An estimate's three cells: number, interval (`n/a` when undefined or not computed) and p.
 fn estimate_texts(cell: &Cell) -> [String; 3] {
     let Cell::Number(n) = cell else {
@@ -131,11 +146,27 @@ fn rendered_columns(t: &Table) -> Vec<Rendered> {
                     })
                     .collect(),
             }),
-            ColumnKind::Number => out.push(Rendered {
-                numeric: true,
-                header: c.latex_header.clone(),
-                cells: t.rows.iter().map(|r| number_text(&r[j])).collect(),
-            }),
+            ColumnKind::Number => {
+                out.push(Rendered {
+                    numeric: true,
+                    header: c.latex_header.clone(),
+                    cells: t.rows.iter().map(|r| number_text(&r[j])).collect(),
+                });
+                let means = |r: &Vec<Cell>| matches!(&r[j], Cell::Number(n) if n.repeats.is_some());
+                let interval = |r: &Vec<Cell>| matches!(&r[j], Cell::Number(n) if matches!(n.interval, Some(Interval::PlusMinus { .. })));
+                if t.rows.iter().any(means) {
+                    out.push(Rendered {
+                        numeric: false,
+                        // No interval anywhere (one run each): the column only gives n.
+                        header: if t.rows.iter().any(interval) {
+                            "$\\pm$ 95\\,\\% CI ($n$)".into()
+                        } else {
+                            "$n$".into()
+                        },
+                        cells: t.rows.iter().map(|r| spread_text(&r[j])).collect(),
+                    });
+                }
+            }
             ColumnKind::Estimate => {
                 let texts: Vec<[String; 3]> =
                     t.rows.iter().map(|r| estimate_texts(&r[j])).collect();

@@ -11,6 +11,7 @@ pub mod markdown;
 pub mod models;
 pub mod pareto;
 
+use crate::groups::Spread;
 use crate::numbers::sig;
 use crate::stats::{Correlation, Stat};
 
@@ -111,7 +112,10 @@ pub struct Number {
     pub interval: Option<Interval>,
     /// Its test (n and p-value), if the statistic has one.
     pub test: Option<Test>,
-    /// Marked (the coefficient the paper quotes): bold in Markdown and HTML.
+    /// How many repeats the value is the mean of (a configuration's mean): `n = …` after it.
+    pub repeats: Option<usize>,
+    /// Marked (the coefficient the paper quotes, a noisy configuration): bold in Markdown and
+    /// HTML.
     pub flagged: bool,
 }
 
@@ -150,6 +154,11 @@ pub enum Interval {
     },
     /// Too few resamples had a defined value.
     Undefined,
+    /// A symmetric interval around the value (a mean's Student-t interval): `± half`.
+    PlusMinus {
+        /// Half-width, in the value's unit.
+        half: f64,
+    },
 }
 
 /// A test of a statistic: number of points, two-sided p-value and how it was obtained.
@@ -175,7 +184,36 @@ impl Number {
             unit: None,
             interval: None,
             test: None,
+            repeats: None,
             flagged: false,
+        }
+    }
+
+    /// A configuration's mean over its repeats with its 95 % t-interval (`± half-width`) and n;
+    /// no interval with one repeat, absent when `None`.
+    pub fn mean(s: Option<Spread>, digits: Digits) -> Self {
+        match s.filter(|s| s.mean.is_finite()) {
+            Some(s) => Number {
+                interval: s.half_width.map(|half| Interval::PlusMinus { half }),
+                repeats: Some(s.n),
+                ..Number::new(Some(s.mean), digits)
+            },
+            None => Number::new(None, digits),
+        }
+    }
+
+    /// The coefficient of variation of `s` in percent (1 decimal), marked when above
+    /// [`crate::groups::CV_WARN`]; not computed (`n/a: n = 1`) without a spread.
+    pub fn cv_pct(s: Option<Spread>) -> Self {
+        match s {
+            Some(s) => match s.cv() {
+                Some(cv) => Number::new(Some(cv * 100.0), Digits::Decimals(1)).flagged(s.noisy()),
+                None => Number {
+                    value: Value::NotComputed(format!("n/a: n = {}", s.n)),
+                    ..Number::new(None, Digits::Decimals(1))
+                },
+            },
+            None => Number::new(None, Digits::Decimals(1)),
         }
     }
 
@@ -225,13 +263,25 @@ impl Number {
 }
 
 impl Interval {
-    /// `[lo, hi]` with 2 decimals, or `None` when undefined.
+    /// `[lo, hi]` with 2 decimals, `± half` with 2 significant digits, or `None` when undefined.
     pub fn bounds_text(&self) -> Option<String> {
         match self {
             Interval::Bounds { lo, hi } => Some(format!("[{lo:.2}, {hi:.2}]")),
+            Interval::PlusMinus { half } => Some(format!("± {}", sig(*half, 2))),
             Interval::Undefined => None,
         }
     }
+}
+
+/// A mean's `± half` (when it has an interval) and `n = …`, as Markdown and HTML write them
+/// after the value; `None` for a number that is not a mean over repeats.
+fn repeats_text(n: &Number) -> Option<(Option<String>, String)> {
+    let reps = n.repeats?;
+    let pm = match n.interval {
+        Some(i @ Interval::PlusMinus { .. }) => i.bounds_text(),
+        _ => None,
+    };
+    Some((pm, format!("n = {reps}")))
 }
 
 impl Cell {
@@ -260,6 +310,18 @@ pub(crate) fn plain_text(cell: &Cell) -> String {
         Value::Absent => return "—".into(),
         Value::NotComputed(why) => return why.clone(),
     };
+    if let Some((pm, reps)) = repeats_text(n) {
+        if let Some(pm) = pm {
+            s.push(' ');
+            s.push_str(&pm);
+        }
+        if let Some(u) = n.unit {
+            s.push(' ');
+            s.push_str(u);
+        }
+        s.push_str(&format!(" ({reps})"));
+        return s;
+    }
     if let Some(u) = n.unit {
         s.push(' ');
         s.push_str(u);
@@ -296,12 +358,13 @@ pub(crate) fn shown(t: &Table, latex: bool) -> impl Iterator<Item = (usize, &Col
     })
 }
 
-/// "model" or "run": what one point of a correlation is, for its table's `point` column.
+/// "model" or "configuration": what one point of a correlation is (a mean over repeats), for
+/// its table's `point` column.
 pub(crate) fn point_kind(unit: &str) -> &'static str {
     if unit.starts_with("model") {
         "model"
     } else {
-        "run"
+        "configuration"
     }
 }
 
@@ -352,6 +415,26 @@ mod tests {
             "0.982 Wh (95 % CI n/a (too few resamples with a defined coefficient))"
         );
         assert_eq!(plain_text(&Cell::number(None, Digits::Exact)), "—");
+    }
+
+    #[test]
+    fn a_mean_shows_its_t_interval_and_n_and_one_repeat_no_interval() {
+        use crate::groups::Spread;
+        let three = Number::mean(Spread::of(&[1.0, 2.0, 3.0]), Digits::Significant(3));
+        assert_eq!(plain_text(&Cell::Number(three)), "2.00 ± 2.5 (n = 3)");
+        let one = Number::mean(Spread::of(&[2.0]), Digits::Significant(3));
+        assert_eq!(plain_text(&Cell::Number(one)), "2.00 (n = 1)");
+        assert_eq!(
+            plain_text(&Cell::Number(Number::mean(None, Digits::Exact))),
+            "—"
+        );
+        let cv = Number::cv_pct(Spread::of(&[1.0, 2.0, 3.0]));
+        assert!(cv.flagged);
+        assert_eq!(plain_text(&Cell::Number(cv)), "50.0");
+        assert_eq!(
+            plain_text(&Cell::Number(Number::cv_pct(Spread::of(&[2.0])))),
+            "n/a: n = 1"
+        );
     }
 
     /// A text column, a flagged estimate shown everywhere, a number only LaTeX shows and a note

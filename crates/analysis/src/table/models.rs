@@ -1,7 +1,8 @@
-//! The per-model table: size, runs and mean time, energy, accuracy and carbon over repeats, at
-//! the setting with the most models.
+//! The per-model table: size, runs, and per figure the mean over repeats with its 95 %
+//! t-interval and n (time, energy, accuracy, carbon), then the coefficient of variation of
+//! training time and energy, at the setting with the most models.
 
-use super::{Cell, Column, ColumnKind, Digits, Table};
+use super::{Cell, Column, ColumnKind, Digits, Number, Table};
 use crate::context::ReportContext;
 use crate::data;
 use crate::groups::{config_groups, per_model, Context};
@@ -26,26 +27,36 @@ pub fn build(ctx: &ReportContext) -> (Table, Option<Context>) {
         ),
         num("test accuracy (%)", "test acc. (\\si{\\percent})"),
         num("train CO2-eq (g)", "train CO$_2$-eq (\\si{\\gram})"),
+        num("CV train time (%)", "CV time (\\si{\\percent})"),
+        num("CV train energy (%)", "CV energy (\\si{\\percent})"),
     ];
     let rows = models
         .iter()
         .map(|g| {
             let m = g.first().and_then(|r| r.model.as_ref());
             let sig3 = |v: Option<f64>| Cell::number(v, Digits::Significant(3));
+            let mean3 = |s| Cell::Number(Number::mean(s, Digits::Significant(3)));
+            let time = g.spread(|r| r.train.as_ref().map(|t| t.duration_s));
+            let energy = g.spread(|r| basis.train_j(r));
             vec![
                 Cell::text(g.model.clone()),
                 sig3(m.map(|m| m.params as f64 / 1e6)),
                 sig3(m.map(|m| m.macs_per_sample as f64 / 1e6)),
                 sig3(m.map(|m| m.macs_per_param)),
                 Cell::number(Some(g.runs.len() as f64), Digits::Exact),
-                sig3(g.mean(|r| r.train.as_ref().map(|t| t.duration_s))),
-                sig3(g.mean(|r| basis.train_j(r)).map(data::wh)),
-                sig3(g.mean(|r| basis.inference_j(r)).map(data::wh)),
-                Cell::number(
-                    g.mean(data::accuracy).map(|a| a * 100.0),
-                    Digits::Significant(4),
+                mean3(time),
+                mean3(energy.map(|s| s.scaled(1.0 / 3600.0))),
+                mean3(
+                    g.spread(|r| basis.inference_j(r))
+                        .map(|s| s.scaled(1.0 / 3600.0)),
                 ),
-                sig3(g.mean(|r| basis.train_j(r).map(|j| carbon.grams_for(r, j)))),
+                Cell::Number(Number::mean(
+                    g.spread(data::accuracy).map(|s| s.scaled(100.0)),
+                    Digits::Significant(4),
+                )),
+                mean3(g.spread(|r| basis.train_j(r).map(|j| carbon.grams_for(r, j)))),
+                Cell::Number(Number::cv_pct(time)),
+                Cell::Number(Number::cv_pct(energy)),
             ]
         })
         .collect();

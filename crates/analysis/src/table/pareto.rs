@@ -1,7 +1,8 @@
 //! The accuracy–energy Pareto table: the configurations (model × setting, mean over repeats)
-//! not beaten on both lower training energy and higher accuracy.
+//! not beaten on both lower training energy and higher accuracy, each with its 95 % t-interval
+//! over repeats and n.
 
-use super::{Cell, Column, ColumnKind, Digits, Table};
+use super::{Cell, Column, ColumnKind, Digits, Number, Table};
 use crate::context::ReportContext;
 use crate::data::{self, AccuracySource};
 use crate::pareto::{configuration_points, pareto_front};
@@ -48,16 +49,24 @@ pub fn build(ctx: &ReportContext) -> Pareto {
     let rows = front
         .iter()
         .map(|&i| {
-            let (gi, e, a) = pts[i];
+            let (gi, _, _) = pts[i];
             let g = &groups[gi];
+            let energy = g.spread(|r| ctx.basis.train_j(r));
+            let accuracy = g.spread(|r| source.of(r));
             vec![
                 Cell::text(g.model.clone()),
                 Cell::number(Some(g.context.batch_size as f64), Digits::Exact),
                 // The learning rate as the config wrote it.
                 Cell::text(g.context.lr.clone()),
                 Cell::number(Some(g.context.epochs as f64), Digits::Exact),
-                Cell::number(Some(data::wh(e)), Digits::Significant(3)),
-                Cell::number(Some(a * 100.0), Digits::Decimals(2)),
+                Cell::Number(Number::mean(
+                    energy.map(|s| s.scaled(data::wh(1.0))),
+                    Digits::Significant(3),
+                )),
+                Cell::Number(Number::mean(
+                    accuracy.map(|s| s.scaled(100.0)),
+                    Digits::Decimals(2),
+                )),
             ]
         })
         .collect();

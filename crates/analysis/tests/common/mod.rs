@@ -172,7 +172,7 @@ pub fn run(
         started_at: "2026-01-01T00:00:00Z".into(),
         finished_at: "2026-01-01T00:10:00Z".into(),
         spec: s,
-        family: "cnn".into(),
+        family: Some(greenbench_core::Family::Cnn),
         host: HostInfo {
             cpu_model: "Synthetic CPU".into(),
             cores: 2,
@@ -261,7 +261,7 @@ pub fn crashed(model: &str) -> RunRecord {
         error: Some("signal 9 (killed): out of memory".into()),
         started_at: "2026-01-01T00:00:00Z".into(),
         finished_at: "2026-01-01T00:00:05Z".into(),
-        family: "cnn".into(),
+        family: Some(greenbench_core::Family::Cnn),
         ..RunRecord::new("synthetic", s)
     }
 }

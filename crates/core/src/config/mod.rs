@@ -20,7 +20,7 @@ pub mod search;
 mod validate;
 mod workload_checks;
 
-pub use crate::grid::CarbonConfig;
+pub use crate::carbon::CarbonConfig;
 pub use schema::{axis_values, SweepConfig, AXES};
 pub use search::{Budget, Objective, SearchConfig, Strategy};
 

@@ -2,15 +2,14 @@
 //! carbon settings that resolve; every error located by file, line, column and field.
 
 use std::ops::Range;
-use std::path::Path;
 
 use super::bounds::MIN_IDLE_SECONDS;
 use super::raw::{key_in, line_col};
 use super::{Located, PendingError, SweepConfig, AXES};
+use crate::carbon::{config_dir, CarbonError};
 use crate::catalog::Catalog;
 use crate::compact_number::compact_number as show;
 use crate::error::{ConfigError, CoreError};
-use crate::grid::default_intensity;
 
 /// Records an error at a located value (its field and span).
 fn push<T>(errs: &mut Vec<PendingError>, at: &Located<T>, message: String, hint: Option<String>) {
@@ -60,54 +59,6 @@ impl SweepConfig {
             1 => Err(CoreError::Config(v.remove(0))),
             _ => Err(CoreError::ConfigMany(v)),
         }
-    }
-
-    /// Problems with `carbon.country` / `carbon.intensity_csv`: both given, an explicit
-    /// intensity beside either, an unknown country, a CSV that cannot be read or parsed (file and
-    /// line named). Whether the CSV covers each run's time is checked when runs exist (report).
-    fn carbon_problems(&self) -> Vec<String> {
-        let c = &self.carbon;
-        let mut v = Vec::new();
-        if c.country.is_some() && c.intensity_csv.is_some() {
-            v.push("give either carbon.country or carbon.intensity_csv, not both".into());
-        }
-        if (c.country.is_some() || c.intensity_csv.is_some())
-            && c.intensity_g_per_kwh != default_intensity()
-        {
-            v.push(format!(
-                "carbon.intensity_g_per_kwh = {} conflicts with carbon.country / carbon.intensity_csv; remove one",
-                c.intensity_g_per_kwh
-            ));
-        }
-        if let Some(code) = &c.country {
-            if crate::grid::country_intensity(code).is_none() {
-                let codes: Vec<&str> = crate::grid::country_table()
-                    .iter()
-                    .map(|c| c.code)
-                    .collect();
-                v.push(format!(
-                    "carbon.country `{code}` is not in the grid-intensity table (ISO 3166-1 alpha-2 codes: {})",
-                    codes.join(", ")
-                ));
-            }
-        }
-        if let Some(rel) = &c.intensity_csv {
-            let path = self.path.parent().unwrap_or(Path::new(".")).join(rel);
-            match std::fs::read_to_string(&path) {
-                Err(err) => v.push(format!(
-                    "carbon.intensity_csv: cannot read {} ({err}); the path is relative to the config file",
-                    path.display()
-                )),
-                Ok(text) => {
-                    if let Err(m) =
-                        crate::grid::IntensitySeries::parse(&text, &path.display().to_string())
-                    {
-                        v.push(format!("carbon.intensity_csv: {m}"));
-                    }
-                }
-            }
-        }
-        v
     }
 
     /// Checks values and names: empty axes, sizes ≤ 0, non-finite or non-positive rates, numbers
@@ -330,8 +281,10 @@ impl SweepConfig {
                 }),
             );
         }
-        for m in self.carbon_problems() {
-            pending(errs, "carbon", &self.carbon_span, m, None);
+        // A number out of range is reported above, at its key.
+        match self.carbon.resolve(&[config_dir(&self.path)]) {
+            Ok(_) | Err(CarbonError::Value(_)) => {}
+            Err(e) => pending(errs, "carbon", &self.carbon_span, e.to_string(), None),
         }
     }
 
