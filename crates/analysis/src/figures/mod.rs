@@ -15,6 +15,7 @@ mod batch;
 mod durations;
 mod epochs;
 mod error;
+mod layout_check;
 mod macs;
 mod pareto;
 mod power;
@@ -36,6 +37,7 @@ use crate::data::EnergyBasis;
 use crate::AnalysisError;
 
 pub use error::FigureError;
+pub use layout_check::{layout_problems, svg_layout, LayoutProblem, PxBox, SvgLayout};
 
 static FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 static REGISTER: Once = Once::new();
