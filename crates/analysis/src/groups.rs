@@ -64,15 +64,80 @@ impl std::fmt::Display for Context {
     }
 }
 
-/// Mean, sample standard deviation and count of one figure over a group's runs.
+/// Coefficient of variation above which a configuration's repeats are called noisy (10 %).
+pub const CV_WARN: f64 = 0.10;
+
+/// One figure of a configuration over its repeats: mean, sample standard deviation, 95 %
+/// t-interval, n and coefficient of variation. The one place the report, its tables and its
+/// figures get "mean ± interval (n)" from ([`ConfigGroup::spread`]).
+///
+/// With one value there is no spread: `sd`, `half_width` and `cv` are `None` (never a zero-width
+/// interval).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Summary {
+pub struct Spread {
     /// Arithmetic mean of the values, in their unit.
     pub mean: f64,
-    /// Sample standard deviation; `None` for one value.
+    /// Sample standard deviation (n − 1); `None` for one value.
     pub sd: Option<f64>,
-    /// How many values (runs) the mean is over.
+    /// Half-width of the 95 % Student-t interval of the mean (t₀.₉₇₅,ₙ₋₁ · sd / √n); `None` for
+    /// one value.
+    pub half_width: Option<f64>,
+    /// How many values (repeats) the mean is over.
     pub n: usize,
+}
+
+impl Spread {
+    /// The spread of the finite values of `v`; `None` when there is none.
+    pub fn of(v: &[f64]) -> Option<Spread> {
+        let v: Vec<f64> = v.iter().copied().filter(|v| v.is_finite()).collect();
+        let mean = stats::mean(&v)?;
+        let sd = stats::std_dev(&v);
+        let half_width = sd.and_then(|sd| Some(t_975(v.len() - 1)? * sd / (v.len() as f64).sqrt()));
+        Some(Spread {
+            mean,
+            sd,
+            half_width,
+            n: v.len(),
+        })
+    }
+
+    /// The 95 % t-interval `(lo, hi)` of the mean; `None` for one value.
+    pub fn interval(&self) -> Option<(f64, f64)> {
+        self.half_width.map(|h| (self.mean - h, self.mean + h))
+    }
+
+    /// Coefficient of variation (sd / |mean|, a fraction); `None` for one value or a zero mean.
+    pub fn cv(&self) -> Option<f64> {
+        self.sd
+            .filter(|_| self.mean != 0.0)
+            .map(|sd| sd / self.mean.abs())
+    }
+
+    /// Whether the repeats vary by more than [`CV_WARN`].
+    pub fn noisy(&self) -> bool {
+        self.cv().is_some_and(|cv| cv > CV_WARN)
+    }
+
+    /// The same spread in another unit (every figure times `k`, e.g. J → Wh, fraction → %).
+    pub fn scaled(self, k: f64) -> Spread {
+        Spread {
+            mean: self.mean * k,
+            sd: self.sd.map(|v| v * k.abs()),
+            half_width: self.half_width.map(|v| v * k.abs()),
+            n: self.n,
+        }
+    }
+}
+
+/// The 0.975 quantile of Student's t with `df` degrees of freedom; `None` for df = 0.
+pub fn t_975(df: usize) -> Option<f64> {
+    use statrs::distribution::{ContinuousCDF, StudentsT};
+    if df == 0 {
+        return None;
+    }
+    StudentsT::new(0.0, 1.0, df as f64)
+        .ok()
+        .map(|t| t.inverse_cdf(0.975))
 }
 
 /// The runs of one model under one context (its repeats and seeds).
@@ -87,24 +152,16 @@ pub struct ConfigGroup<'a> {
 }
 
 impl<'a> ConfigGroup<'a> {
-    /// Summary of `f` over the runs where it is present.
-    pub fn stat(&self, f: impl Fn(&RunRecord) -> Option<f64>) -> Option<Summary> {
-        let v: Vec<f64> = self
-            .runs
-            .iter()
-            .filter_map(|r| f(r))
-            .filter(|v| v.is_finite())
-            .collect();
-        Some(Summary {
-            mean: stats::mean(&v)?,
-            sd: stats::std_dev(&v),
-            n: v.len(),
-        })
+    /// Mean, 95 % t-interval, n and coefficient of variation of `metric` over the group's runs
+    /// where it is present and finite; `None` when no run has it.
+    pub fn spread(&self, metric: impl Fn(&RunRecord) -> Option<f64>) -> Option<Spread> {
+        let v: Vec<f64> = self.runs.iter().filter_map(|r| metric(r)).collect();
+        Spread::of(&v)
     }
 
-    /// Mean of `f`.
-    pub fn mean(&self, f: impl Fn(&RunRecord) -> Option<f64>) -> Option<f64> {
-        self.stat(f).map(|s| s.mean)
+    /// Mean of `metric` (see [`ConfigGroup::spread`]).
+    pub fn mean(&self, metric: impl Fn(&RunRecord) -> Option<f64>) -> Option<f64> {
+        self.spread(metric).map(|s| s.mean)
     }
 
     /// The first run (for model figures shared by all runs).
@@ -156,4 +213,36 @@ pub fn per_model<'g, 'a>(
         .filter(|g| Some(&g.context) == ctx.as_ref())
         .collect();
     (ctx, v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spread_of_three_has_a_t_interval_and_cv() {
+        // scipy.stats.t.interval(0.95, 2, loc=2, scale=1/sqrt(3)) = (-0.4841377, 4.4841377)
+        let s = Spread::of(&[1.0, 2.0, 3.0]).unwrap();
+        assert_eq!((s.mean, s.n), (2.0, 3));
+        let (lo, hi) = s.interval().unwrap();
+        assert!((lo + 0.484_137_7).abs() < 1e-6 && (hi - 4.484_137_7).abs() < 1e-6);
+        assert!((s.cv().unwrap() - 0.5).abs() < 1e-12);
+        assert!(s.noisy());
+        assert!(!Spread::of(&[10.0, 10.5, 10.2]).unwrap().noisy());
+    }
+
+    #[test]
+    fn one_value_has_no_interval_and_no_cv() {
+        let s = Spread::of(&[5.0, f64::NAN]).unwrap();
+        assert_eq!((s.n, s.sd, s.interval(), s.cv()), (1, None, None, None));
+        assert!(!s.noisy());
+        assert_eq!(Spread::of(&[]), None);
+    }
+
+    #[test]
+    fn scaling_keeps_n_and_cv() {
+        let s = Spread::of(&[1.0, 2.0, 3.0]).unwrap().scaled(100.0);
+        assert_eq!((s.mean, s.n), (200.0, 3));
+        assert!((s.cv().unwrap() - 0.5).abs() < 1e-12);
+    }
 }

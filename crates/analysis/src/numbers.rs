@@ -1,6 +1,6 @@
 //! Number formatting for tables: a few significant digits, no NaN, no exponent for everyday sizes.
 
-use crate::groups::Summary;
+use crate::groups::Spread;
 
 /// `x` with about `sig` significant digits; `—` for a non-finite value.
 pub fn sig(x: f64, sig: usize) -> String {
@@ -97,7 +97,7 @@ pub fn ci(ci: &Option<crate::stats::BootstrapCi>) -> String {
 }
 
 /// `mean ± sd` scaled by `k`, or just the mean for one value; `—` when absent.
-pub fn pm(s: Option<Summary>, k: f64) -> String {
+pub fn pm(s: Option<Spread>, k: f64) -> String {
     match s {
         None => "—".into(),
         Some(s) => match s.sd {
@@ -149,17 +149,7 @@ mod tests {
         assert_eq!(sig(f64::NAN, 3), "—");
         assert_eq!(sig(1.5e12, 3), "1.50e12");
         assert_eq!(count(11173962), "11\u{202f}173\u{202f}962");
-        assert_eq!(
-            pm(
-                Some(Summary {
-                    mean: 2.0,
-                    sd: Some(0.5),
-                    n: 2
-                }),
-                1.0
-            ),
-            "2.00 ± 0.50"
-        );
+        assert_eq!(pm(Spread::of(&[1.5, 2.0, 2.5]), 1.0), "2.00 ± 0.50");
         assert_eq!(pm(None, 1.0), "—");
         assert_eq!(cell(Some(f64::NAN)), "");
     }
