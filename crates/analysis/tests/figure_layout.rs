@@ -1,6 +1,7 @@
 //! Every figure of every committed sweep folder (results/*) and of a synthetic sweep with long
-//! model names fits a paper's column and page: at 3.5 in and 7 in no text runs off the canvas, no
-//! two texts overlap and no text lies on a legend, measured from the SVGs with the embedded font.
+//! model names fits a paper's column and page: at 3.3, 3.5, 5 and 7 in no text runs off the
+//! canvas, no two texts overlap and no text lies on a legend, measured from the SVGs with the
+//! embedded font.
 
 mod common;
 
@@ -85,7 +86,7 @@ fn problems(name: &str, dir: &Path, width_in: f64) -> Vec<String> {
 fn every_figure_fits_one_and_two_columns_without_clipped_or_overlapping_text() {
     let mut all = Vec::new();
     let mut drawn = 0;
-    for width in [3.5, 7.0] {
+    for width in [3.3, 3.5, 5.0, 7.0] {
         for src in committed() {
             let name = src.file_name().unwrap().to_string_lossy().to_string();
             let dir = copy_of(&src);
@@ -95,6 +96,11 @@ fn every_figure_fits_one_and_two_columns_without_clipped_or_overlapping_text() {
         let dir = long_names();
         all.extend(problems("long-names", dir.path(), width));
     }
-    assert!(drawn >= 8, "the committed folders were not found");
-    assert!(all.is_empty(), "{} problems:\n{}", all.len(), all.join("\n"));
+    assert!(drawn >= 16, "the committed folders were not found");
+    assert!(
+        all.is_empty(),
+        "{} problems:\n{}",
+        all.len(),
+        all.join("\n")
+    );
 }

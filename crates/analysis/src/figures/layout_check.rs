@@ -171,9 +171,9 @@ mod tests {
             r#"<text x="150" y="20" font-family="sans-serif" font-size="14">far too long a text</text>"#,
             r#"<text x="10" y="50" font-family="sans-serif" font-size="14">one label</text>"#,
             r#"<text x="20" y="52" font-family="sans-serif" font-size="14">another</text>"#,
-            r#"<rect x="100" y="60" width="80" height="30" opacity="0.85" fill="#FFFFFF"/>"#,
-            r#"<text x="105" y="80" font-family="sans-serif" font-size="12">in box</text>"#,
-            r#"<text x="60" y="80" font-family="sans-serif" font-size="14">across box</text>"#,
+            r##"<rect x="100" y="60" width="80" height="30" opacity="0.85" fill="#FFFFFF"/>"##,
+            r#"<text x="140" y="87" font-family="sans-serif" font-size="10">in box</text>"#,
+            r#"<text x="60" y="72" font-family="sans-serif" font-size="14">across box</text>"#,
         ));
         let layout = svg_layout(&s).unwrap();
         assert_eq!(layout.texts.len(), 5);
