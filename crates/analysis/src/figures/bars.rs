@@ -80,8 +80,8 @@ pub(crate) fn draw_hbars<DB: DrawingBackend>(
     let width = area.dim_in_pixel().0;
     let label_w = label_width(p.names, width);
     let names = &row_names(p.names, label_w);
-    // About one x tick label per 90 px of bar width, so they never run together.
-    let x_ticks = (width.saturating_sub(label_w + 40) / 90).clamp(2, 10) as usize;
+    // About one x tick label per 70 px of bar width, so they never run together.
+    let x_ticks = (width.saturating_sub(label_w + 40) / 70).clamp(2, 10) as usize;
     let mut chart = ChartBuilder::on(area)
         .caption(p.title, caption())
         .margin(12)
