@@ -846,6 +846,54 @@ mod tests {
         );
     }
 
+    /// The SVG of `scatter` drawn at 500 × 400 px.
+    fn svg_of(scatter: &Scatter) -> String {
+        super::super::register_font();
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, (500, 400)).into_drawing_area();
+            scatter.draw(&root).unwrap();
+            root.present().unwrap();
+        }
+        svg
+    }
+
+    #[test]
+    fn repeats_draw_error_bars_on_both_axes_and_bands_along_curves() {
+        let points = vec![(1.0, 2.0), (2.0, 3.0)];
+        let plain = Scatter {
+            series: vec![Series::nth(0, "p".into(), points.clone())],
+            ..Default::default()
+        };
+        let with_bars = Scatter {
+            series: vec![Series {
+                x_err: vec![Some((0.9, 1.1)), None],
+                y_err: vec![Some((1.8, 2.2)), Some((2.5, 3.5))],
+                ..Series::nth(0, "p".into(), points.clone())
+            }],
+            ..Default::default()
+        };
+        let count = |s: &str, what: &str| s.matches(what).count();
+        // Error bars and caps: strokes 2 px wide in the series' colour.
+        let lines = |s: &str| count(s, r##"stroke="#0072B2" stroke-width="2""##);
+        // Three bars (x and y of the first point, y of the second), each with two caps.
+        assert_eq!(lines(&svg_of(&plain)), 0);
+        assert_eq!(lines(&svg_of(&with_bars)), 9);
+        let curve = |y_err| Scatter {
+            series: vec![Series {
+                line: true,
+                y_err,
+                ..Series::nth(0, "c".into(), points.clone())
+            }],
+            ..Default::default()
+        };
+        let band = count(
+            &svg_of(&curve(vec![Some((1.8, 2.2)), Some((2.5, 3.5))])),
+            "<polygon",
+        );
+        assert_eq!(band - count(&svg_of(&curve(Vec::new())), "<polygon"), 1);
+    }
+
     #[test]
     fn a_scatter_without_finite_points_is_a_typed_error() {
         let mut svg = String::new();
