@@ -24,6 +24,7 @@ pub mod search;
 mod search_section;
 pub mod stats;
 pub mod table;
+pub mod validate;
 
 pub use carbon::{CarbonError, CarbonSettings};
 pub use context::ReportContext;

@@ -38,6 +38,10 @@ enum Command {
     Slurm(cmd::slurm::SlurmArgs),
     /// Where a sweep folder stands: runs done/running/left, ETA, energy so far, best so far.
     Status(cmd::status::StatusArgs),
+    /// Measure this host's CPU power curve (RAPL, a load ladder) and file it under the CPU model.
+    Calibrate(cmd::calibrate::CalibrateArgs),
+    /// Compare a sweep's energy per run with a wall meter's log (writes DIR/validation.md).
+    Validate(cmd::validate::ValidateArgs),
     /// Runs one configuration (spec as JSON on stdin); started by `sweep`, not by hand.
     #[command(hide = true)]
     Worker,
@@ -63,6 +67,8 @@ fn main() -> std::process::ExitCode {
         Command::Merge(a) => cmd::merge::run(a),
         Command::Slurm(a) => cmd::slurm::run(a),
         Command::Status(a) => cmd::status::run(a),
+        Command::Calibrate(a) => cmd::calibrate::run(a),
+        Command::Validate(a) => cmd::validate::run(a),
         Command::Worker => return cmd::worker::run(),
     };
     exit(result.map(|()| std::process::ExitCode::SUCCESS))

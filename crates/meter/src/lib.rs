@@ -26,6 +26,9 @@
 //! Rules kept everywhere: a value that could not be read is `None`/missing, never 0; every value
 //! carries its [`Quality`](greenbench_core::Quality) and estimated ones a basis string.
 
+pub mod busy_load;
+pub mod calibrate;
+pub mod calibration;
 pub mod error;
 pub mod estimate;
 pub mod idle;
@@ -44,6 +47,9 @@ pub mod source;
 pub mod sources;
 pub mod window;
 
+pub use busy_load::BusyLoad;
+pub use calibrate::{run_ladder, LadderPlan, LoadDriver};
+pub use calibration::{Calibration, CalibrationError, CalibrationHeader, CalibrationPoint};
 pub use error::{MeterError, Result, RAPL_PERMISSION_FIX};
 pub use estimate::{EstimateSource, ProcessTarget};
 pub use meter::{ComponentChoice, Meter, MeterOptions, ProbeOptions, SyncHook, Unavailable};

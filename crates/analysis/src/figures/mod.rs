@@ -25,6 +25,7 @@ mod power_vs_util;
 mod predicted;
 mod scatter;
 mod search;
+pub(crate) mod validation;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Once, OnceLock};

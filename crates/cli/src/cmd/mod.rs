@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod calibrate;
 pub mod datasets;
 pub mod merge;
 pub mod meters;
@@ -9,4 +10,5 @@ pub mod report;
 pub mod slurm;
 pub mod status;
 pub mod sweep;
+pub mod validate;
 pub mod worker;
