@@ -198,8 +198,13 @@ pub fn ok_runs(records: &[RunRecord]) -> Vec<&RunRecord> {
         .collect()
 }
 
+/// The field of the in-memory flag `report --exclude-flagged` gives a run measured beside other
+/// work ([`crate::flagged::exclude_flagged`]), which [`left_out_because`] leaves out.
+pub const EXCLUDED_AS_FLAGGED: &str = "excluded";
+
 /// Why a record does not enter the statistics (`None` when it does): it did not end ok (its
-/// error), has no training record, or its energy is flagged as impossible (the flag's reason).
+/// error), has no training record, its energy is flagged as impossible (the flag's reason), or
+/// `--exclude-flagged` left it out.
 pub fn left_out_because(r: &RunRecord) -> Option<String> {
     if r.status != RunStatus::Ok || r.train.is_none() {
         let why = r.error.as_deref().unwrap_or(if r.train.is_none() {
@@ -211,7 +216,11 @@ pub fn left_out_because(r: &RunRecord) -> Option<String> {
     }
     r.flags
         .iter()
-        .find(|f| f.field == "train.energy" || f.field == "inference.energy")
+        .find(|f| {
+            f.field == "train.energy"
+                || f.field == "inference.energy"
+                || f.field == EXCLUDED_AS_FLAGGED
+        })
         .map(|f| format!("{}: {}", f.field, f.reason))
 }
 

@@ -28,6 +28,8 @@ pub struct Context {
     pub precision: String,
     /// Training samples.
     pub train_samples: u64,
+    /// An external command's own axes (`[workload.axes]`), `width=2`; empty for other runs.
+    pub command_axes: String,
 }
 
 impl Context {
@@ -44,6 +46,17 @@ impl Context {
             threads: s.threads,
             precision: s.precision.to_string(),
             train_samples: r.train_samples,
+            command_axes: s
+                .workload
+                .as_ref()
+                .map(|w| {
+                    w.axes
+                        .iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .unwrap_or_default(),
         }
     }
 }
@@ -60,7 +73,11 @@ impl std::fmt::Display for Context {
             self.epochs,
             self.device,
             self.threads
-        )
+        )?;
+        if !self.command_axes.is_empty() {
+            write!(f, ", {}", self.command_axes)?;
+        }
+        Ok(())
     }
 }
 
@@ -244,5 +261,23 @@ mod tests {
         let s = Spread::of(&[1.0, 2.0, 3.0]).unwrap().scaled(100.0);
         assert_eq!((s.mean, s.n), (200.0, 3));
         assert!((s.cv().unwrap() - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn runs_of_an_external_command_differing_in_its_own_axes_are_different_settings() {
+        let spec = |width: i64| {
+            let text = format!(
+                "name = \"w\"\nmodel = \"m\"\ndataset = \"d\"\nbatch_size = 8\n[workload]\n\
+                 command = [\"run\", \"{{width}}\"]\n[workload.axes]\nwidth = {width}\n"
+            );
+            greenbench_core::SweepConfig::parse(&text, "w.toml".as_ref())
+                .unwrap()
+                .expand()
+                .remove(0)
+        };
+        let a = Context::of(&RunRecord::new("w", spec(1)));
+        let b = Context::of(&RunRecord::new("w", spec(2)));
+        assert_ne!(a, b, "not repeats of one configuration");
+        assert!(a.to_string().ends_with(", width=1"), "{a}");
     }
 }

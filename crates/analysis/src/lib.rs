@@ -12,6 +12,7 @@ mod error;
 pub mod estimator;
 pub mod export;
 pub mod figures;
+pub mod flagged;
 pub mod groups;
 pub mod no_validation;
 pub mod numbers;

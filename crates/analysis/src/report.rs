@@ -34,6 +34,8 @@ pub struct ReportOptions {
     /// section compares with its measured energy and best validation accuracy instead of a
     /// prediction.
     pub compare_grid: Option<PathBuf>,
+    /// Leave runs flagged `interference` out of the statistics (they are listed either way).
+    pub exclude_flagged: bool,
 }
 
 impl Default for ReportOptions {
@@ -42,6 +44,7 @@ impl Default for ReportOptions {
             figures: true,
             figure_width_in: None,
             compare_grid: None,
+            exclude_flagged: false,
         }
     }
 }
@@ -182,7 +185,10 @@ fn write_html(
 
 /// Writes the report and every export; see the module doc.
 pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<ReportSummary, AnalysisError> {
-    let sweep = Sweep::load(dir)?;
+    let mut sweep = Sweep::load(dir)?;
+    if opts.exclude_flagged {
+        crate::flagged::exclude_flagged(&mut sweep.records);
+    }
     let search = search_of(&sweep);
     let grid = compare_grid(opts, &search)?;
     let runs = sweep.ok_runs();
@@ -210,6 +216,8 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<ReportSummary, A
     let mut md = String::new();
     header(&mut md, &sweep, &ctx);
     excluded(&mut md, &sweep.records);
+    crate::flagged::interference_section(&mut md, &sweep, opts.exclude_flagged);
+    crate::flagged::short_window_note(&mut md, &sweep.records);
     if let Some(s) = &search {
         match s {
             Ok(s) => search_section::write(&mut md, s, grid.as_ref()),

@@ -56,7 +56,7 @@ fn problems(name: &str, dir: &Path, width_in: f64) -> Vec<String> {
         &ReportOptions {
             figures: true,
             figure_width_in: Some(width_in),
-            compare_grid: None,
+            ..ReportOptions::default()
         },
     )
     .unwrap();

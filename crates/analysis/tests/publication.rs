@@ -16,6 +16,7 @@ fn report(dir: &Path, width_in: Option<f64>) -> ReportSummary {
             figures: true,
             figure_width_in: width_in,
             compare_grid: None,
+            exclude_flagged: false,
         },
     )
     .unwrap()
@@ -134,6 +135,7 @@ fn latex_tables_are_booktabs_with_one_row_per_model_and_escaped_text() {
             figures: false,
             figure_width_in: None,
             compare_grid: None,
+            exclude_flagged: false,
         },
     )
     .unwrap();

@@ -108,6 +108,7 @@ mod tests {
             replicate_test: 1,
             power_limit_w: None,
             timeout_s: None,
+            workload: None,
         }
     }
 

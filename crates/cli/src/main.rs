@@ -22,6 +22,8 @@ struct Cli {
 enum Command {
     /// Run a sweep: train, meter and record every configuration of a TOML grid.
     Sweep(cmd::sweep::SweepArgs),
+    /// Run one command of your own (`-- CMD ARGS…`) under the meter, recorded like a sweep's run.
+    Exec(cmd::exec::ExecArgs),
     /// Which energy sources work on this machine, and why not.
     Meters(cmd::meters::MetersArgs),
     /// The model zoo: family, parameters, MACs per sample.
@@ -59,6 +61,7 @@ fn main() -> std::process::ExitCode {
     }
     let result = match cli.command {
         Command::Sweep(a) => return exit(cmd::sweep::run(a)),
+        Command::Exec(a) => return exit(cmd::exec::run(a)),
         Command::Meters(a) => cmd::meters::run(a),
         Command::Models(a) => cmd::models::run(a),
         Command::Datasets(a) => cmd::datasets::run(a),
@@ -78,7 +81,7 @@ fn main() -> std::process::ExitCode {
 fn prints_only(c: &Command) -> bool {
     match c {
         Command::Sweep(a) => a.is_dry_run(),
-        Command::Worker => false,
+        Command::Worker | Command::Exec(_) => false,
         _ => true,
     }
 }

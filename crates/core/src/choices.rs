@@ -141,6 +141,20 @@ choice! {
 }
 
 choice! {
+    /// The order a sweep runs its runs in (`order = …`; run ids do not depend on it).
+    RunOrder, "run order" {
+        /// Every configuration once, then the second repeat of every configuration, …: a drift
+        /// in background load spreads over all configurations instead of lining up with one.
+        Interleaved = "interleaved",
+        /// As `interleaved`, each round of repeats in its own random order drawn from the
+        /// sweep's seed (the same on every machine and every resume).
+        Shuffled = "shuffled",
+        /// The expansion order: axes nested as listed, every repeat of a configuration in a row.
+        Grid = "grid",
+    }
+}
+
+choice! {
     /// The family of a zoo model: what the report groups by.
     Family, "model family" {
         /// Multi-layer perceptrons.
@@ -176,6 +190,7 @@ mod tests {
         round_trip::<Schedule>();
         round_trip::<Precision>();
         round_trip::<Family>();
+        round_trip::<RunOrder>();
         let o: Optimizer = serde_json::from_str("\"sgd-nesterov\"").unwrap();
         assert_eq!(o, Optimizer::SgdNesterov);
     }

@@ -10,6 +10,7 @@
 
 pub mod catalog;
 pub mod choices;
+pub mod command_record;
 pub mod compact_number;
 pub mod config;
 pub mod device;
@@ -18,20 +19,25 @@ pub mod error;
 pub mod grid;
 pub mod grid_error;
 pub mod human_duration;
+pub mod interference;
 pub mod manifest;
 pub mod metering;
 pub mod power_bound;
 pub mod protocol;
 pub mod record;
+pub mod resolution;
 pub mod rng;
 pub mod search;
 pub mod shard;
 pub mod spec;
 pub mod spent;
 pub mod units;
+pub mod workload;
+pub mod workload_events;
 
 pub use catalog::{Catalog, DatasetSizes};
-pub use choices::{Choice, Family, Optimizer, Precision, Schedule, UnknownChoice};
+pub use choices::{Choice, Family, Optimizer, Precision, RunOrder, Schedule, UnknownChoice};
+pub use command_record::CommandRecord;
 pub use compact_number::compact_number;
 pub use config::{Axis, Budget, CarbonConfig, Objective, SearchConfig, Strategy, SweepConfig};
 pub use device::DeviceName;

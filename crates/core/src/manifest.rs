@@ -40,6 +40,14 @@ pub struct Manifest {
     pub idle_power_w: ComponentPower,
     /// Length of the idle measurement in seconds.
     pub idle_seconds: f64,
+    /// What else the machine did while the idle baseline was measured (absent in manifests
+    /// written before it was measured, or where it could not be).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_interference: Option<crate::interference::Interference>,
+    /// Flags of the idle baseline: `interference` when other processes used more than the
+    /// config's threshold of the machine during it (its power is then not the machine's idle).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub idle_flags: Vec<crate::record::Flag>,
     /// Idle power measured again after the sweep's last run, to show drift of the baseline
     /// (absent until a sweep finishes its runs, or with `idle_seconds = 0`).
     #[serde(default, skip_serializing_if = "Option::is_none")]

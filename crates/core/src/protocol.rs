@@ -84,6 +84,9 @@ pub struct WorkerResult {
     pub meters: std::collections::BTreeMap<String, String>,
     /// GPU name if one was used.
     pub gpu: Option<String>,
+    /// The external command the run executed, if it was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<crate::command_record::CommandRecord>,
 }
 
 /// One line of a worker's stdout.

@@ -109,9 +109,12 @@ pub struct EpochRecord {
     pub energy_j: Option<f64>,
     /// Energy net of idle power, `None` when missing.
     pub net_energy_j: Option<f64>,
-    /// Mean training loss over the epoch.
+    /// Mean training loss over the epoch (`null` in JSON, NaN here, when an external command
+    /// did not report it).
+    #[serde(deserialize_with = "nan_if_null")]
     pub loss: f64,
-    /// Training accuracy over the epoch (0..1).
+    /// Training accuracy over the epoch (0..1; `null`/NaN when not reported).
+    #[serde(deserialize_with = "nan_if_null")]
     pub train_acc: f64,
     /// Accuracy (0..1) after the epoch on the validation split held out of the training samples
     /// (never the test set); `None` when the run held nothing out (`validation = 0`).
@@ -123,7 +126,9 @@ pub struct EpochRecord {
 pub struct TrainRecord {
     /// Metered training wall time in seconds (warmup excluded).
     pub duration_s: f64,
-    /// Training samples per second.
+    /// Training samples per second (`null`/NaN when an external command did not say how many
+    /// samples it trained on).
+    #[serde(deserialize_with = "nan_if_null")]
     pub samples_per_s: f64,
     /// Raw energy.
     pub energy: ComponentEnergy,
@@ -141,7 +146,8 @@ pub struct TrainRecord {
     /// diverged in its first epoch).
     #[serde(deserialize_with = "nan_if_null")]
     pub final_loss: f64,
-    /// Training accuracy of the last epoch.
+    /// Training accuracy of the last epoch (`null`/NaN when not reported).
+    #[serde(deserialize_with = "nan_if_null")]
     pub train_acc: f64,
     /// Validation-split accuracy after the last epoch (see [`EpochRecord::val_acc`]).
     pub val_acc: Option<f64>,
@@ -183,7 +189,8 @@ pub struct InferenceRecord {
     pub samples: u64,
     /// Wall time in seconds.
     pub duration_s: f64,
-    /// Samples per second.
+    /// Samples per second (`null`/NaN when not reported).
+    #[serde(deserialize_with = "nan_if_null")]
     pub samples_per_s: f64,
     /// Raw energy.
     pub energy: ComponentEnergy,
@@ -193,7 +200,9 @@ pub struct InferenceRecord {
     #[serde(default)]
     pub avg_power_w: ComponentPower,
     /// Accuracy (0..1) on the test split (its `test_subset` when the spec gives one), measured
-    /// once at the end of the run; next-token top-1 for language models.
+    /// once at the end of the run; next-token top-1 for language models (`null`/NaN when an
+    /// external command did not report it).
+    #[serde(deserialize_with = "nan_if_null")]
     pub accuracy: f64,
     /// Perplexity, for language models.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -283,12 +292,20 @@ pub struct RunRecord {
     /// Training-set size in samples (for estimators).
     #[serde(default)]
     pub train_samples: u64,
+    /// What else the machine did during the run (other processes' CPU time, steal, load);
+    /// absent in records written before it was measured, or where it could not be.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interference: Option<crate::interference::Interference>,
     /// Figures that cannot be true as measured, each with its reason (absent when none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub flags: Vec<Flag>,
     /// Earlier attempts at this run that did not end `ok`, oldest first (absent when none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attempts: Vec<Attempt>,
+    /// The external command the run executed (a `[workload]` run or `greenbench exec`); absent
+    /// for runs of greenbench's own models.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<crate::command_record::CommandRecord>,
 }
 
 impl RunRecord {
@@ -314,8 +331,10 @@ impl RunRecord {
             carbon_g: CarbonRecord::default(),
             meters: Default::default(),
             train_samples: 0,
+            interference: None,
             flags: Vec::new(),
             attempts: Vec::new(),
+            command: None,
         }
     }
 

@@ -74,6 +74,10 @@ pub struct RunSpec {
     /// Wall-clock limit of the run in seconds, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_s: Option<f64>,
+    /// The external command this run executes instead of a model of greenbench's zoo (a
+    /// config's `[workload]`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workload: Option<crate::workload::ExternalRun>,
 }
 
 /// Where a run continues from: an earlier run of the same configuration and how far it trained.
@@ -134,6 +138,7 @@ pub(crate) mod tests {
             continues: None,
             schedule_epochs: None,
             timeout_s: None,
+            workload: None,
         }
     }
 

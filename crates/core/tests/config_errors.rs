@@ -213,7 +213,9 @@ fn repeats_and_dataset_table() {
     c.validate(&TestCatalog).unwrap();
     let runs = c.expand();
     assert_eq!(runs.len(), 6);
-    assert_eq!(runs[2].repeat, 2);
+    // Interleaved (the default order): both configurations' repeat 0, then repeat 1, then 2.
+    let repeats: Vec<usize> = runs.iter().map(|r| r.repeat).collect();
+    assert_eq!(repeats, [0, 0, 1, 1, 2, 2]);
     assert_eq!(runs[0].subset, Some(100));
     assert_eq!(runs[0].replicate_test, 5);
     let ids: std::collections::HashSet<_> = runs.iter().map(|r| r.run_id()).collect();

@@ -113,6 +113,10 @@ pub enum ProcessTarget {
     SelfProcess,
     /// Another process (`/proc/<pid>/stat`, `/proc/<pid>/statm`).
     Pid(u32),
+    /// Every descendant of this process, this process left out: the live ones from `/proc`
+    /// (their own CPU time and that of the children they reaped), the reaped ones by
+    /// `getrusage(RUSAGE_CHILDREN)`. What an external command's process tree spends.
+    Descendants,
 }
 
 /// Estimated CPU + DRAM energy of a process. Quality: estimated.
@@ -153,7 +157,7 @@ impl EstimateSource {
         }
         let (wpc, phrase) = self::watts_per_core(cpu_model().as_deref(), watts_per_core);
         let dir = match target {
-            ProcessTarget::SelfProcess => PathBuf::from("/proc/self"),
+            ProcessTarget::SelfProcess | ProcessTarget::Descendants => PathBuf::from("/proc/self"),
             ProcessTarget::Pid(p) => PathBuf::from(format!("/proc/{p}")),
         };
         // SAFETY: sysconf has no memory-safety preconditions.
@@ -191,6 +195,9 @@ impl EstimateSource {
     fn cpu_seconds(&self) -> Result<f64> {
         match self.target {
             ProcessTarget::SelfProcess => Ok(self_cpu_seconds()),
+            ProcessTarget::Descendants => {
+                Ok(crate::process_tree::descendants_cpu_seconds(self.clk_tck))
+            }
             ProcessTarget::Pid(_) => {
                 let mut buf = [0u8; 1024];
                 let n = self
@@ -214,6 +221,10 @@ impl EstimateSource {
     }
 
     fn rss_gb(&self) -> Result<f64> {
+        if self.target == ProcessTarget::Descendants {
+            let pages = crate::process_tree::descendants_resident_pages();
+            return Ok(pages as f64 * self.page_size * 1e-9);
+        }
         let mut buf = [0u8; 128];
         let n = self
             .reader

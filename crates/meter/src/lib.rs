@@ -38,6 +38,7 @@ pub mod nvml_cap;
 pub mod options;
 pub mod power_limit;
 pub mod probe;
+pub mod process_tree;
 pub mod rapl;
 pub mod reader;
 pub mod replay;

@@ -3,9 +3,11 @@
 //! environment every worker runs with, recorded in the manifest.
 
 use greenbench_core::energy::ComponentPower;
+use greenbench_core::record::Flag;
 use greenbench_core::{BoxError, SweepConfig};
 
 use crate::error::RunnerError;
+use crate::interference::{own_cpu_s, Window};
 use crate::manifest::write_manifest;
 use crate::options::SweepOptions;
 use crate::progress::{say, Progress, ProgressMode};
@@ -20,8 +22,12 @@ pub(crate) fn start_manifest(
     idle: &mut dyn FnMut(f64) -> Result<ComponentPower, BoxError>,
 ) -> Result<Manifest, RunnerError> {
     let now = chrono::Utc::now().to_rfc3339();
-    let (idle_power, idle_seconds) = match &previous {
-        Some(m) => (m.idle_power_w.clone(), m.idle_seconds),
+    let (idle_power, idle_seconds, idle_interference) = match &previous {
+        Some(m) => (
+            m.idle_power_w.clone(),
+            m.idle_seconds,
+            m.idle_interference.clone(),
+        ),
         None => {
             let secs = cfg.idle_seconds.value;
             if secs > 0.0 && opts.progress == ProgressMode::Auto {
@@ -29,12 +35,23 @@ pub(crate) fn start_manifest(
                     "measuring idle power for {secs} s (keep the machine otherwise quiet)…"
                 ));
             }
-            (
-                idle(secs).map_err(|e| RunnerError::Idle(e.to_string()))?,
-                secs,
-            )
+            let own0 = own_cpu_s();
+            let window = Window::open(&opts.proc_root);
+            let power = idle(secs).map_err(|e| RunnerError::Idle(e.to_string()))?;
+            let interference = (secs > 0.0)
+                .then(|| window.close(own_cpu_s() - own0))
+                .flatten();
+            (power, secs, interference)
         }
     };
+    let idle_flags: Vec<Flag> = idle_interference
+        .as_ref()
+        .and_then(|i| i.idle_flag(cfg.interference_threshold.value))
+        .into_iter()
+        .collect();
+    if let (Some(f), None) = (idle_flags.first(), &previous) {
+        say(&format!("idle baseline: {}", f.reason));
+    }
     let manifest = Manifest {
         greenbench_version: env!("CARGO_PKG_VERSION").into(),
         sweep: cfg.name.clone(),
@@ -47,6 +64,8 @@ pub(crate) fn start_manifest(
         meters: opts.meter_status.clone(),
         idle_power_w: idle_power,
         idle_seconds,
+        idle_interference,
+        idle_flags,
         idle_power_end_w: None,
         meter_settings: Some(opts.meter.clone()),
         environment: worker_environment(opts),

@@ -12,6 +12,7 @@ mod error;
 mod folder;
 mod host;
 mod idle_marker;
+mod interference;
 pub mod interrupt;
 mod lock;
 mod manifest;

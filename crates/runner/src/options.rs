@@ -38,4 +38,7 @@ pub struct SweepOptions {
     pub host: HostInfo,
     /// What the config names, for the model family of runs that fail before their worker says.
     pub catalog: Box<dyn Catalog>,
+    /// Where the machine's `stat` and `loadavg` are read for interference (`/proc`; tests give a
+    /// folder of fake files).
+    pub proc_root: PathBuf,
 }

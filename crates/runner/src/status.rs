@@ -17,6 +17,7 @@ use crate::lock::current_holder;
 use crate::progress::describe;
 use crate::records::recorded;
 use crate::rungs::{brackets, configuration_energy_j, next_rung_runs, planned_runs};
+use greenbench_core::interference::{Interference, FIELD as INTERFERENCE};
 use greenbench_core::Manifest;
 
 /// A trace line older than this is not "live power" any more.
@@ -61,6 +62,11 @@ pub struct SweepStatus {
     pub co2_g: Option<f64>,
     /// The best configuration so far by validation accuracy (never test accuracy).
     pub best: Option<BestRun>,
+    /// Recorded runs flagged `interference` (others used more than the threshold of the machine
+    /// during them): run id and the flag's reason, in the order they finished.
+    pub interference: Vec<(String, String)>,
+    /// The reason of the idle baseline's `interference` flag, when it has one.
+    pub idle_interference: Option<String>,
 }
 
 /// The run a sweep is executing now.
@@ -76,6 +82,9 @@ pub struct RunningRun {
     pub power_w: Option<f64>,
     /// Age of that sample, seconds.
     pub power_age_s: Option<f64>,
+    /// What else the machine has done since the run started (the sweep updates it every few
+    /// seconds); `None` before the first figure or where it cannot be measured.
+    pub interference: Option<Interference>,
 }
 
 /// An idle measurement in progress.
@@ -184,6 +193,19 @@ pub fn sweep_status(
         energy_missing_runs,
         co2_g: (!co2.is_empty()).then(|| co2.iter().sum()),
         best: best_by_validation(&records, &by_id),
+        interference: records
+            .iter()
+            .filter_map(|r| {
+                let f = r.flags.iter().find(|f| f.field == INTERFERENCE)?;
+                Some((r.run_id.clone(), f.reason.clone()))
+            })
+            .collect(),
+        idle_interference: manifest.as_ref().and_then(|m| {
+            m.idle_flags
+                .iter()
+                .find(|f| f.field == INTERFERENCE)
+                .map(|f| f.reason.clone())
+        }),
     })
 }
 
@@ -246,6 +268,7 @@ fn running_run(
     let age = (now - DateTime::<Utc>::from(modified)).num_milliseconds() as f64 / 1000.0;
     Some(RunningRun {
         describe: describe(&specs[&run_id]),
+        interference: crate::interference::live_figure(dir, &run_id),
         run_id,
         metered_s: last.map(|(t, _)| t),
         power_w: last

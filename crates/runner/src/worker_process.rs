@@ -11,12 +11,15 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use greenbench_core::energy::ComponentPower;
+use greenbench_core::interference::Interference;
 use greenbench_core::protocol::{Outcome, WorkerEvent, WorkerRequest, WorkerResult};
 use greenbench_core::record::{EpochRecord, Flag, ModelInfo, RunRecord, RunStatus, TrainRecord};
+use greenbench_core::resolution::short_window;
 use greenbench_core::ComponentEnergy;
 use greenbench_core::{RunSpec, SweepConfig};
 
 use crate::error::RunnerError;
+use crate::interference::{wait_for_quiet, wait_with_cpu, Live, Window};
 use crate::options::SweepOptions;
 use crate::progress::Progress;
 
@@ -33,16 +36,19 @@ pub(crate) fn run_one(
     progress: &mut Progress,
 ) -> Result<RunRecord, RunnerError> {
     let run_id = spec.run_id();
+    let quiet_wait_s = quiet_gate(cfg, opts, progress);
     progress.run_started(&run_id, spec);
     let started_at = chrono::Utc::now().to_rfc3339();
+    let window = Window::open(&opts.proc_root);
     let mut child = spawn_worker(cfg, opts, spec)?;
     let (events, out_thread) = stdout_lines(&mut child);
     let log_path = opts.out.join("logs").join(format!("{run_id}.stderr"));
     let err_thread = stderr_log(&mut child, log_path);
-    let seen = watch(&mut child, &events, spec, progress)?;
-    let status = child
-        .wait()
-        .map_err(|e| RunnerError::Protocol(format!("waiting for worker: {e}")))?;
+    let mut live = Live::new(&opts.out, &run_id, &window, child.id());
+    let seen = watch(&mut child, &events, spec, progress, &mut live)?;
+    drop(live);
+    let (status, worker_cpu_s) = wait_with_cpu(&mut child)?;
+    let interference = window.close(worker_cpu_s);
     if stopped_by_user(status.signal()) {
         // Ctrl-C in a terminal and Slurm's scancel or time limit signal the whole process group:
         // the worker may die of it before this process has seen its own signal. A run stopped
@@ -55,7 +61,55 @@ pub(crate) fn run_one(
     rec.started_at = started_at;
     apply_outcome(&mut rec, seen, status, &stderr_tail, spec);
     rec.finished_at = chrono::Utc::now().to_rfc3339();
+    record_interference(&mut rec, interference, quiet_wait_s, cfg);
+    flag_short_windows(&mut rec, opts.sampler_hz);
     Ok(rec)
+}
+
+/// Flags a training or inference phase shorter than the record's meters resolve: its energy is
+/// approximate, and the record says so instead of publishing it as exact.
+fn flag_short_windows(rec: &mut RunRecord, sampler_hz: f64) {
+    let phases = [
+        ("train", rec.train.as_ref().map(|t| t.duration_s)),
+        ("inference", rec.inference.as_ref().map(|i| i.duration_s)),
+    ];
+    for (phase, duration) in phases {
+        if let Some(d) = duration {
+            rec.flags
+                .extend(short_window(phase, d, sampler_hz, &rec.meters));
+        }
+    }
+}
+
+/// Keeps what else the machine did during the run in its record, flagged `interference` when
+/// others used more than the config's threshold of the machine.
+fn record_interference(
+    rec: &mut RunRecord,
+    interference: Option<Interference>,
+    quiet_wait_s: Option<f64>,
+    cfg: &SweepConfig,
+) {
+    rec.interference = interference.map(|i| Interference { quiet_wait_s, ..i });
+    let flag = rec
+        .interference
+        .as_ref()
+        .and_then(|i| i.run_flag(cfg.interference_threshold.value));
+    rec.flags.extend(flag);
+}
+
+/// With a `quiet_gate`, waits (bounded) for a quiet machine; the seconds waited, `None` without
+/// a gate or when the machine's counters cannot be read.
+fn quiet_gate(cfg: &SweepConfig, opts: &SweepOptions, progress: &Progress) -> Option<f64> {
+    let gate = cfg.quiet_gate.as_ref()?.value;
+    let (waited, quiet) = wait_for_quiet(&opts.proc_root, &gate)?;
+    if !quiet {
+        progress.println(&format!(
+            "quiet gate: other processes still used more than {:.1} % of the machine after {waited:.0} s; \
+             starting the run anyway (its record keeps the figures)",
+            gate.max_share * 100.0
+        ));
+    }
+    Some(waited)
 }
 
 /// Starts the worker with the run's request written to its stdin.
@@ -171,6 +225,7 @@ fn watch(
     events: &mpsc::Receiver<Option<String>>,
     spec: &RunSpec,
     progress: &mut Progress,
+    live: &mut Live,
 ) -> Result<Seen, RunnerError> {
     let run_id = spec.run_id();
     let deadline = spec
@@ -192,6 +247,7 @@ fn watch(
             Ok(None) | Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(seen),
             Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
+        live.tick();
         if deadline.is_some_and(|d| Instant::now() >= d) {
             seen.timed_out = true;
             let _ = child.kill();
@@ -229,7 +285,7 @@ impl Seen {
 /// `crashed` with the exit code or signal and the stderr tail.
 fn apply_outcome(
     rec: &mut RunRecord,
-    seen: Seen,
+    mut seen: Seen,
     status: ExitStatus,
     stderr_tail: &str,
     spec: &RunSpec,
@@ -246,7 +302,7 @@ fn apply_outcome(
             spec.timeout_s.unwrap_or_default()
         ));
         rec.train = partial_train(&seen.epochs, &seen.epoch_energies);
-    } else if let Some(r) = seen.result.filter(|_| status.success()) {
+    } else if let Some(r) = seen.result.take_if(|_| status.success()) {
         rec.status = match r.status {
             Outcome::Diverged => RunStatus::Diverged,
             Outcome::Ok => RunStatus::Ok,
@@ -256,12 +312,21 @@ fn apply_outcome(
         rec.train = r.train;
         rec.inference = r.inference;
         rec.meters = r.meters;
+        rec.command = r.command;
         if r.gpu.is_some() {
             rec.host.gpu = r.gpu;
         }
     } else if let Some(message) = seen.failed {
         rec.status = RunStatus::Failed;
         rec.error = Some(message);
+        if let Some(r) = seen.result {
+            // An external command that did not exit 0 still spent what was measured of it.
+            rec.model = r.model.or(rec.model.take());
+            rec.train = r.train;
+            rec.inference = r.inference;
+            rec.meters = r.meters;
+            rec.command = r.command;
+        }
     } else {
         rec.status = RunStatus::Crashed;
         let how = match (status.code(), status.signal()) {
@@ -277,6 +342,9 @@ fn apply_outcome(
         };
         rec.error = Some(format!("{how}{tail}"));
         rec.train = partial_train(&seen.epochs, &seen.epoch_energies);
+    }
+    if let Some(n) = rec.command.as_ref().and_then(|c| c.train_samples) {
+        rec.train_samples = n;
     }
     // A killed run's training record is built from its finished epochs alone (`partial_train`).
     if rec.train.is_some() && matches!(rec.status, RunStatus::Timeout | RunStatus::Crashed) {
@@ -455,6 +523,32 @@ mod tests {
         let e = rec.error.unwrap();
         assert!(e.starts_with("worker killed by signal 6 (SIGABRT"), "{e}");
         assert!(e.ends_with("stderr (last lines):\nboom"), "{e}");
+    }
+
+    #[test]
+    fn a_failed_command_keeps_what_was_measured_of_it() {
+        let result = WorkerResult {
+            train: Some(TrainRecord {
+                energy: estimated(5.0),
+                ..Default::default()
+            }),
+            command: Some(greenbench_core::CommandRecord {
+                signal: Some(9),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let mut rec = record();
+        let spec = rec.spec.clone();
+        let seen = Seen {
+            result: Some(result),
+            failed: Some("the command was killed by signal 9 (SIGKILL)".into()),
+            ..Default::default()
+        };
+        apply_outcome(&mut rec, seen, ExitStatus::from_raw(2 << 8), "", &spec);
+        assert_eq!(rec.status, RunStatus::Failed);
+        assert_eq!(rec.raw_energy_j(), Some((5.0, 0.0)));
+        assert_eq!(rec.command.as_ref().and_then(|c| c.signal), Some(9));
     }
 
     #[test]

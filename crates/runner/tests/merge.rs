@@ -57,6 +57,8 @@ fn shard_folder(
         meters: serde_json::json!([{ "source": "estimate", "host": hostname }]),
         idle_power_w: idle.clone(),
         idle_seconds: 0.0,
+        idle_interference: None,
+        idle_flags: Vec::new(),
         idle_power_end_w: None,
         meter_settings: None,
         environment: Default::default(),
@@ -86,8 +88,10 @@ fn shard_folder(
             carbon_g: Default::default(),
             meters: Default::default(),
             train_samples: 0,
+            interference: None,
             flags: Vec::new(),
             attempts: Vec::new(),
+            command: None,
         })
         .unwrap();
         std::fs::write(dir.join("traces").join(format!("{id}.csv")), hostname).unwrap();

@@ -13,4 +13,4 @@ pub mod serve;
 
 pub use error::WorkerError;
 pub use execute::{emit, run_worker};
-pub use serve::serve;
+pub use serve::{serve, serve_request};

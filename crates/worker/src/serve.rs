@@ -31,7 +31,21 @@ pub fn serve(
     if let Err(e) = std::io::stdin().read_to_string(&mut input) {
         return fail(format!("reading the request on stdin: {e}"));
     }
-    let req: WorkerRequest = match serde_json::from_str(&input) {
+    serve_request(&input, open_meter)
+}
+
+/// Serves the run of a request already read (`input`, its JSON): as [`serve`] after reading
+/// stdin.
+pub fn serve_request(
+    input: &str,
+    open_meter: impl FnOnce(&WorkerRequest) -> Result<Box<dyn PhaseMeter>, BoxError>,
+) -> u8 {
+    die_with_parent();
+    let fail = |message: String| {
+        emit(&WorkerEvent::Failed { message });
+        2
+    };
+    let req: WorkerRequest = match serde_json::from_str(input) {
         Ok(r) => r,
         Err(e) => {
             return fail(format!(

@@ -83,6 +83,7 @@ pub fn spec(model: &str, batch: usize, epochs: usize, repeat: usize) -> RunSpec 
         replicate_test: 1,
         power_limit_w: None,
         timeout_s: None,
+        workload: None,
     }
 }
 
@@ -231,8 +232,10 @@ pub fn run(
         .into_iter()
         .collect(),
         train_samples: shape.train_samples,
+        interference: None,
         flags: Vec::new(),
         attempts: Vec::new(),
+        command: None,
     }
 }
 

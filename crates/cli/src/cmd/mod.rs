@@ -2,6 +2,8 @@
 
 pub mod calibrate;
 pub mod datasets;
+pub mod exec;
+pub mod external_run;
 pub mod merge;
 pub mod meters;
 pub mod models;

@@ -21,6 +21,10 @@ pub struct ReportArgs {
     /// compares the search with its measured energy and best validation accuracy.
     #[arg(long, value_name = "GRIDDIR")]
     compare_grid: Option<PathBuf>,
+    /// Leave runs flagged `interference` (other processes used more than the sweep's threshold
+    /// of the machine during them) out of the statistics; the report lists them either way.
+    #[arg(long)]
+    exclude_flagged: bool,
 }
 
 /// Writes report.md, report.html, summary.md, runs.csv, emissions.csv, tables/ and figures/ into
@@ -33,6 +37,7 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
             figures: !a.no_figures,
             figure_width_in: a.figure_width,
             compare_grid: a.compare_grid,
+            exclude_flagged: a.exclude_flagged,
         },
     )
     .with_context(|| format!("writing the report of {}", a.dir.display()))?;

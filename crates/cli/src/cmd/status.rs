@@ -88,6 +88,25 @@ pub fn render(st: &SweepStatus) -> String {
         out.push_str(&running_line(r));
     }
     out.push_str(&best_line(st.best.as_ref()));
+    out.push_str(&interference_lines(st));
+    out
+}
+
+/// The idle baseline and the recorded runs flagged `interference`, each with its reason.
+fn interference_lines(st: &SweepStatus) -> String {
+    let mut out = String::new();
+    if let Some(why) = &st.idle_interference {
+        out.push_str(&format!("idle baseline flagged interference: {why}\n"));
+    }
+    if !st.interference.is_empty() {
+        out.push_str(&format!(
+            "{} run(s) flagged interference (`report --exclude-flagged` leaves them out):\n",
+            st.interference.len()
+        ));
+        for (id, why) in &st.interference {
+            out.push_str(&format!("  [{id}] {why}\n"));
+        }
+    }
     out
 }
 
@@ -180,6 +199,12 @@ fn running_line(r: &RunningRun) -> String {
             " · no live power (last trace sample {age:.0} s ago)"
         )),
         _ => out.push_str(" · no power sample yet (warming up or loading)"),
+    }
+    if let Some(i) = &r.interference {
+        out.push_str(&format!(
+            " · other processes {} of the machine so far",
+            pct(i.others_share)
+        ));
     }
     out.push('\n');
     out

@@ -56,6 +56,23 @@ pub struct SweepArgs {
 }
 
 impl SweepArgs {
+    /// The sweep `greenbench exec` runs: `config` into `out`, with the given meter settings.
+    pub fn for_exec(config: PathBuf, out: PathBuf, meter: MeterSettings) -> SweepArgs {
+        SweepArgs {
+            config,
+            out: Some(out),
+            resume: false,
+            retry_failed: false,
+            dry_run: false,
+            json: false,
+            threads: None,
+            shard: None,
+            datasets: None,
+            quiet: false,
+            meter,
+        }
+    }
+
     /// Whether this is `--dry-run` (lists runs, runs nothing).
     pub fn is_dry_run(&self) -> bool {
         self.dry_run
@@ -142,6 +159,7 @@ fn options(a: &SweepArgs, out: PathBuf, datasets: PathBuf) -> anyhow::Result<Swe
         sampler_hz: a.meter.sampler_hz,
         host,
         catalog: Box::new(catalog),
+        proc_root: "/proc".into(),
     })
 }
 
@@ -333,6 +351,12 @@ fn dry_run(cfg: &SweepConfig, shard: Option<Shard>, json: bool) -> anyhow::Resul
                 for (axis, value) in greenbench_core::config::axis_values(s) {
                     row[axis] = value;
                 }
+                if let Some(w) = &s.workload {
+                    row["command"] = serde_json::json!(w.command);
+                    for (axis, value) in &w.axes {
+                        row[axis.as_str()] = value.clone();
+                    }
+                }
                 row
             })
             .collect();
@@ -368,6 +392,10 @@ fn dry_run(cfg: &SweepConfig, shard: Option<Shard>, json: bool) -> anyhow::Resul
             s.repeat,
             est.map_or("?".into(), human_duration)
         );
+        if let Some(w) = &s.workload {
+            let axes: Vec<String> = w.axes.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            println!("      {} {}", axes.join(" "), w.command.join(" "));
+        }
     }
     println!(
         "{} runs{}; estimated total {} (idle baselines included; {})",
@@ -379,10 +407,29 @@ fn dry_run(cfg: &SweepConfig, shard: Option<Shard>, json: bool) -> anyhow::Resul
         ),
         plan::basis()
     );
+    println!("{}", order_line(cfg));
     if let Some(line) = search_line(cfg, rows.len()) {
         println!("{line}");
     }
     Ok(())
+}
+
+/// The order the listed runs run in, as the config's `order` sets it.
+fn order_line(cfg: &SweepConfig) -> String {
+    use greenbench_core::RunOrder;
+    let how = match cfg.order.value {
+        RunOrder::Interleaved => {
+            "every configuration once, then the next repeat of every configuration"
+        }
+        RunOrder::Shuffled => {
+            "each round of repeats in its own random order, drawn from the sweep's seed"
+        }
+        RunOrder::Grid => "the expansion order, the repeats of a configuration in a row",
+    };
+    format!(
+        "run order: {} ({how}); the runs are listed in that order",
+        cfg.order.value
+    )
 }
 
 /// What a `[search]` table adds to the listed runs (later rungs, the draw, the budget).

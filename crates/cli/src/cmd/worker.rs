@@ -80,9 +80,39 @@ impl MeterSettings {
     }
 }
 
-/// Runs the worker: request on stdin, events on stdout; returns the exit code.
+/// Runs the worker: request on stdin, events on stdout; returns the exit code. A run of an
+/// external command (`[workload]`, `greenbench exec`) runs that command under a meter of its
+/// process tree; any other run trains a model of the zoo.
 pub fn run() -> std::process::ExitCode {
-    std::process::ExitCode::from(greenbench_worker::serve(|req| {
+    use std::io::Read;
+    let mut input = String::new();
+    if let Err(e) = std::io::stdin().read_to_string(&mut input) {
+        greenbench_worker::emit(&greenbench_core::protocol::WorkerEvent::Failed {
+            message: format!("reading the request on stdin: {e}"),
+        });
+        return std::process::ExitCode::from(2);
+    }
+    let external = serde_json::from_str::<greenbench_core::protocol::WorkerRequest>(&input)
+        .ok()
+        .and_then(|req| {
+            let run = req.spec.workload.clone()?;
+            let mut settings = serde_json::from_value::<MeterSettings>(req.meter.clone()).ok()?;
+            // The GPU of the run's device is the GPU metered, as for a model's run.
+            if let Some(i) = req.spec.device.gpu_index() {
+                settings.gpu_index = i;
+            }
+            Some((req, run, settings))
+        });
+    if let Some((req, run, settings)) = external {
+        // SAFETY: prctl with PR_SET_PDEATHSIG only sets a flag on this process: the worker (and
+        // so its command, which dies with it) dies with the sweep.
+        unsafe {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+        }
+        let code = crate::cmd::external_run::serve(&req, &run, &settings.options());
+        return std::process::ExitCode::from(code);
+    }
+    std::process::ExitCode::from(greenbench_worker::serve_request(&input, |req| {
         // The GPU that trains is the GPU that is metered: cuda:N ↔ NVML index N (workers run
         // with CUDA_DEVICE_ORDER=PCI_BUS_ID so both count GPUs in PCI bus order).
         let mut settings = serde_json::from_value::<MeterSettings>(req.meter.clone())

@@ -40,7 +40,16 @@ impl SweepConfig {
     /// A `[search]` table changes which runs start the sweep: a random search draws `samples` of
     /// them, a halving search starts every configuration at `min_epochs` (its later rungs are
     /// decided from the records, see [`crate::search`]).
+    ///
+    /// The runs come in the config's `order` (see [`crate::RunOrder`]): with the default
+    /// `interleaved`, every configuration's first repeat before any second repeat.
     pub fn expand(&self) -> Vec<RunSpec> {
+        let seed = self.seed.value.first().copied().unwrap_or(0).max(0) as u64;
+        super::order::arrange(self.expand_in_grid_order(), self.order.value, seed)
+    }
+
+    /// The runs of [`SweepConfig::expand`] in expansion order, whatever the config's `order`.
+    fn expand_in_grid_order(&self) -> Vec<RunSpec> {
         let grid = self.grid_runs();
         let s = &self.search;
         match s.strategy {
@@ -104,15 +113,30 @@ impl SweepConfig {
     /// expansion order (the outermost axis first, the repeat last).
     pub(super) fn grid_points(&self) -> impl Iterator<Item = (Point, RunSpec)> + '_ {
         let axes = self.axes_in_order();
+        let free = self
+            .workload
+            .as_ref()
+            .map(|w| w.free_axes())
+            .unwrap_or_default();
         let mut lens: Vec<usize> = axes.iter().map(|a| a.points).collect();
+        lens.extend(free.iter().map(|(_, v)| v.len()));
         lens.push(self.repeats.value.max(1) as usize);
         odometer(lens).map(move |walk| {
             let mut p = Point::default();
             for (a, &i) in axes.iter().zip(&walk) {
                 (a.set)(&mut p, i);
             }
-            p.repeat = walk.get(axes.len()).copied().unwrap_or(0);
-            (p, self.spec_at(&p))
+            p.repeat = walk.last().copied().unwrap_or(0);
+            let mut spec = self.spec_at(&p);
+            if let Some(w) = &self.workload {
+                let at: Vec<(String, toml::Value)> = free
+                    .iter()
+                    .zip(&walk[axes.len()..])
+                    .map(|((name, values), &i)| (name.clone(), values[i].clone()))
+                    .collect();
+                spec.workload = Some(w.resolve(&spec, &at));
+            }
+            (p, spec)
         })
     }
 
@@ -121,6 +145,11 @@ impl SweepConfig {
         self.axes_in_order()
             .iter()
             .map(|a| a.points)
+            .chain(
+                self.workload
+                    .iter()
+                    .flat_map(|w| w.axes.values().map(|v| v.0.len())),
+            )
             .chain([self.repeats.value.max(1) as usize])
             .fold(1u128, |n, l| n.saturating_mul(l as u128))
     }
@@ -137,9 +166,15 @@ impl SweepConfig {
     }
 
     /// A canonical JSON form of everything that determines the runs (for "same config" checks
-    /// on resume and merge): the expanded run ids and the sweep name.
+    /// on resume and merge): the expanded run ids and the sweep name. The ids are listed in
+    /// expansion order whatever the config's `order`, so a folder keeps its fingerprint (and
+    /// folders written before `order` existed keep theirs).
     pub fn fingerprint(&self) -> String {
-        let ids: Vec<String> = self.expand().iter().map(RunSpec::run_id).collect();
+        let ids: Vec<String> = self
+            .expand_in_grid_order()
+            .iter()
+            .map(RunSpec::run_id)
+            .collect();
         serde_json::json!({ "name": self.name, "runs": ids }).to_string()
     }
 }

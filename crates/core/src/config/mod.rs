@@ -13,10 +13,12 @@ pub mod bounds;
 mod dataset_sizes;
 mod expand;
 mod grid_checks;
+mod order;
 mod raw;
 mod schema;
 pub mod search;
 mod validate;
+mod workload_checks;
 
 pub use crate::grid::CarbonConfig;
 pub use schema::{axis_values, SweepConfig, AXES};

@@ -8,7 +8,7 @@ use toml::Spanned;
 
 use super::schema::{RawConfig, Settings, TypedAxes, Written};
 use super::{Axis, Located, PendingError, SweepConfig};
-use crate::choices::{Precision, Schedule};
+use crate::choices::{Precision, RunOrder, Schedule};
 use crate::error::{ConfigError, CoreError};
 
 pub(super) fn line_col(text: &str, offset: usize) -> (usize, usize) {
@@ -188,6 +188,12 @@ fn typed_scalar<T: Written>(
     }
 }
 
+/// Stands in for a `quiet_gate` that is written (its value is always taken from the file).
+const QUIET_DEFAULT: crate::interference::QuietGate = crate::interference::QuietGate {
+    max_share: crate::interference::DEFAULT_THRESHOLD,
+    max_wait_s: 60.0,
+};
+
 impl SweepConfig {
     /// Reads and parses a config file (no catalog checks; see [`SweepConfig::validate`]).
     pub fn load(path: &Path) -> Result<SweepConfig, CoreError> {
@@ -204,12 +210,22 @@ impl SweepConfig {
         let name_span = raw.name.span();
         let search_span = raw.search.as_ref().map(Spanned::span);
         let carbon_span = raw.carbon.as_ref().map(Spanned::span);
+        let workload_span = raw.workload.as_ref().map(Spanned::span);
         let settings = Settings {
             path: path.to_path_buf(),
             text: text.to_string(),
             name: raw.name.into_inner(),
             description: raw.description,
             repeats: scalar(raw.repeats, "repeats", 1),
+            order: typed_scalar(raw.order, "order", RunOrder::Interleaved, &mut errs),
+            interference_threshold: scalar(
+                raw.interference_threshold,
+                "interference_threshold",
+                crate::interference::DEFAULT_THRESHOLD,
+            ),
+            quiet_gate: raw
+                .quiet_gate
+                .map(|g| scalar(Some(g), "quiet_gate", QUIET_DEFAULT)),
             warmup_batches: scalar(raw.warmup_batches, "warmup_batches", 5),
             idle_seconds: scalar(raw.idle_seconds, "idle_seconds", 5.0),
             run_timeout: raw.run_timeout.map(|s| scalar(Some(s), "run_timeout", 0.0)),
@@ -230,6 +246,8 @@ impl SweepConfig {
                 .collect(),
             search: raw.search.map(Spanned::into_inner).unwrap_or_default(),
             search_span,
+            workload: raw.workload.map(Spanned::into_inner),
+            workload_span,
         };
         let cfg = axes.with(settings);
         if cfg.name.trim().is_empty() || cfg.name.contains(['/', '\\']) || cfg.name.starts_with('.')

@@ -15,8 +15,9 @@ use toml::Spanned;
 
 use super::raw::{take_written, typed};
 use super::{Axis, CarbonConfig, DatasetChoice, Located, PendingError, SearchConfig};
-use crate::choices::{Choice, Optimizer, Precision, Schedule};
+use crate::choices::{Choice, Optimizer, Precision, RunOrder, Schedule};
 use crate::device::DeviceName;
+use crate::interference::QuietGate;
 use crate::spec::RunSpec;
 
 /// A type an axis or setting holds, and how a file writes it: the same value (numbers, names,
@@ -56,7 +57,7 @@ macro_rules! written_as_choice {
         }
     )*};
 }
-written_as_choice!(Optimizer, Schedule, Precision);
+written_as_choice!(Optimizer, Schedule, Precision, RunOrder);
 
 impl Written for DeviceName {
     type Raw = String;
@@ -281,6 +282,10 @@ schema! {
         #[serde(default)]
         description: Option<String>,
         repeats: Option<Spanned<i64>>,
+        order: Option<Spanned<<RunOrder as Written>::Raw>>,
+        interference_threshold: Option<Spanned<f64>>,
+        #[serde(default)]
+        quiet_gate: Option<Spanned<QuietGate>>,
         warmup_batches: Option<Spanned<i64>>,
         idle_seconds: Option<Spanned<f64>>,
         run_timeout: Option<Spanned<f64>>,
@@ -297,6 +302,8 @@ schema! {
         exclude: Vec<Spanned<toml::Table>>,
         #[serde(default)]
         search: Option<Spanned<SearchConfig>>,
+        #[serde(default)]
+        workload: Option<Spanned<crate::workload::WorkloadTable>>,
     }
     settings {
         /// The file it came from.
@@ -309,6 +316,14 @@ schema! {
         description: Option<String>,
         /// Repeats of every grid point.
         repeats: Located<i64>,
+        /// The order the runs run in (default `interleaved`, which is the grid order when
+        /// `repeats` is 1).
+        order: Located<RunOrder>,
+        /// Share of the machine (0 to 1) other processes may use during a run before its record
+        /// is flagged `interference`.
+        interference_threshold: Located<f64>,
+        /// Wait for a quiet machine before each run (`None`: start at once).
+        quiet_gate: Option<Located<QuietGate>>,
         /// Unmetered warmup batches per run.
         warmup_batches: Located<i64>,
         /// Idle baseline length in seconds before the sweep.
@@ -335,6 +350,10 @@ schema! {
         search: SearchConfig,
         /// Where `[search]` was written, for errors.
         search_span: Option<Range<usize>>,
+        /// The `[workload]` table: an external command run instead of a zoo model, if any.
+        workload: Option<crate::workload::WorkloadTable>,
+        /// Where `[workload]` was written, for errors.
+        workload_span: Option<Range<usize>>,
     }
     spec_settings |c, p| {
         momentum: c.momentum.value,
@@ -346,6 +365,7 @@ schema! {
         continues: None,
         schedule_epochs: None,
         timeout_s: c.run_timeout.as_ref().map(|t| t.value),
+        workload: None,
     }
 }
 

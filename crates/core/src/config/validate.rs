@@ -117,7 +117,14 @@ impl SweepConfig {
     /// the grid itself (distinct run ids, every `[[exclude]]` removing some runs but not all).
     /// Reports every error found, each with file, line, column, field and the accepted values.
     pub fn validate(&self, catalog: &dyn Catalog) -> Result<(), CoreError> {
+        let external = super::workload_checks::ExternalCatalog(catalog);
+        let catalog: &dyn Catalog = if self.workload.is_some() {
+            &external
+        } else {
+            catalog
+        };
         let mut errs = Vec::new();
+        self.check_workload(&mut errs);
         self.check_axes(&mut errs);
         self.check_settings(&mut errs);
         self.check_names(catalog, &mut errs);
@@ -258,7 +265,49 @@ impl SweepConfig {
                 None,
             );
         }
+        self.check_interference(errs);
         self.check_carbon(errs);
+    }
+
+    /// `interference_threshold` and `quiet_gate`: shares in (0, 1], a wait of finite seconds ≥ 0.
+    fn check_interference(&self, errs: &mut Vec<PendingError>) {
+        let share = |v: f64| v.is_finite() && v > 0.0 && v <= 1.0;
+        let t = &self.interference_threshold;
+        if !share(t.value) {
+            push(
+                errs,
+                t,
+                format!(
+                    "interference_threshold must be a share of the machine in (0, 1], found {}",
+                    show(t.value)
+                ),
+                Some("0.05 flags a run when other processes used more than 5 % of the machine's CPU time".into()),
+            );
+        }
+        if let Some(g) = &self.quiet_gate {
+            if !share(g.value.max_share) {
+                push(
+                    errs,
+                    g,
+                    format!(
+                        "quiet_gate.max_share must be a share of the machine in (0, 1], found {}",
+                        show(g.value.max_share)
+                    ),
+                    Some("e.g. quiet_gate = { max_share = 0.05, max_wait_s = 60 }".into()),
+                );
+            }
+            if !(g.value.max_wait_s.is_finite() && g.value.max_wait_s >= 0.0) {
+                push(
+                    errs,
+                    g,
+                    format!(
+                        "quiet_gate.max_wait_s must be seconds ≥ 0, found {}",
+                        show(g.value.max_wait_s)
+                    ),
+                    Some("e.g. quiet_gate = { max_share = 0.05, max_wait_s = 60 }".into()),
+                );
+            }
+        }
     }
 
     /// Intensity, PUE, and the country or hourly series of `[carbon]`; a number is located at

@@ -22,6 +22,10 @@ pub fn shell_options(out: &Path, worker: &str) -> SweepOptions {
         sampler_hz: 0.0,
         host: HostInfo::default(),
         catalog: Box::new(greenbench_core::catalog::AcceptAll),
+        // No `stat` there: the interference of a run is missing, so that what other processes
+        // on a shared test machine do never flags a test's runs (tests/interference.rs reads a
+        // real or replayed /proc on purpose).
+        proc_root: out.join("no-proc"),
     }
 }
 
