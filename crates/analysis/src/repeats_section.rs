@@ -5,9 +5,9 @@
 use std::fmt::Write as _;
 
 use crate::context::ReportContext;
-use crate::export::html::escape;
 use crate::groups::{config_groups, ConfigGroup, CV_WARN};
 use crate::table;
+use crate::table::html::escape;
 
 /// A configuration whose training time or energy varies by more than [`CV_WARN`] over repeats.
 #[derive(Debug, Clone, PartialEq)]

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::record::Flag;
+use crate::flag::Flag;
 
 /// The `interference` threshold when a config gives none: other processes using more than 5 %
 /// of the machine's CPU time during a window flag it.

@@ -17,6 +17,8 @@ pub mod config;
 pub mod device;
 pub mod energy;
 pub mod error;
+pub mod external_run;
+pub mod flag;
 pub mod grid;
 pub mod grid_error;
 pub mod human_duration;
@@ -33,7 +35,6 @@ pub mod shard;
 pub mod spec;
 pub mod spent;
 pub mod units;
-pub mod workload;
 pub mod workload_events;
 
 pub use carbon::{CarbonError, ResolvedCarbon, ResolvedIntensity};

@@ -12,6 +12,8 @@ use crate::energy::{ComponentEnergy, ComponentPower};
 use crate::error::{CoreError, RecordError};
 use crate::spec::RunSpec;
 
+pub use crate::flag::Flag;
+
 /// Version of the record schema written by this build.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -236,16 +238,6 @@ pub struct Attempt {
     pub started_at: String,
     /// RFC 3339 end time of that attempt.
     pub finished_at: String,
-}
-
-/// A figure of a record that cannot be true as measured (negative net energy, idle power above
-/// the run's power): it stays in the record, flagged, and reports do not publish it silently.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Flag {
-    /// Which figure, as a dotted path into the record (`train.net_energy`).
-    pub field: String,
-    /// What is wrong, with the numbers, and what the report uses instead.
-    pub reason: String,
 }
 
 /// One run: a line of `runs.jsonl`.

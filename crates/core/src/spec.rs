@@ -77,7 +77,7 @@ pub struct RunSpec {
     /// The external command this run executes instead of a model of greenbench's zoo (a
     /// config's `[workload]`), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub workload: Option<crate::workload::ExternalRun>,
+    pub workload: Option<crate::external_run::ExternalRun>,
 }
 
 /// Where a run continues from: an earlier run of the same configuration and how far it trained.

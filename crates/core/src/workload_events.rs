@@ -2,7 +2,7 @@
 //! (where its epochs and its inference begin and end, its loss and accuracies, its size).
 //!
 //! A protocol line starts with [`PREFIX`] and is printed on the command's stdout or written to
-//! the file named by [`crate::workload::EVENTS_ENV`]. After the prefix comes either a JSON object
+//! the file named by [`crate::external_run::EVENTS_ENV`]. After the prefix comes either a JSON object
 //! or `key=value` pairs separated by spaces; the key `event` says which event it is:
 //!
 //! ```text
@@ -98,6 +98,41 @@ pub struct ProtocolWarning {
     pub problem: String,
 }
 
+/// What is wrong with a protocol line, and what was expected instead.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LineProblem {
+    /// A JSON body that is not an object.
+    #[error("not a JSON object: expected {{\"event\": \"epoch_end\", \"epoch\": 1, …}}")]
+    NotAJsonObject,
+    /// A key=value body with a word that has no `=`.
+    #[error("`{0}` is not key=value: expected e.g. `event=epoch_end epoch=1 loss=0.5`")]
+    NotKeyValue(String),
+    /// An `event` that is not text.
+    #[error("event `{0}` is not a name: expected one of {EVENTS}")]
+    EventNotAName(String),
+    /// No `event` key.
+    #[error("no `event`: expected event=NAME, one of {EVENTS}")]
+    NoEvent,
+    /// An event name the protocol does not have.
+    #[error("unknown event `{0}`: expected one of {EVENTS}")]
+    UnknownEvent(String),
+    /// A key the protocol does not have.
+    #[error("unknown key `{0}`: expected {KEYS}")]
+    UnknownKey(String),
+    /// `epoch=0`.
+    #[error("epoch 0: epochs count from 1")]
+    EpochZero,
+    /// A value that should be a finite number.
+    #[error("{0} = `{1}` is not a finite number")]
+    NotANumber(String, String),
+    /// A value that should lie in 0..1.
+    #[error("{0} = {1} is not a fraction: expected 0..1 (write 0.93 for 93 %)")]
+    NotAFraction(String, f64),
+    /// A value that should be a whole number ≥ 0.
+    #[error("{0} = `{1}` is not a whole number ≥ 0")]
+    NotACount(String, String),
+}
+
 /// Reads line `number` of a command's output: `Ok(None)` for a line that is not a protocol
 /// line, the event of one that is, or a warning for a protocol line that cannot be read.
 pub fn parse_line(number: usize, line: &str) -> Result<Option<CommandEvent>, ProtocolWarning> {
@@ -105,21 +140,16 @@ pub fn parse_line(number: usize, line: &str) -> Result<Option<CommandEvent>, Pro
     let Some(body) = trimmed.strip_prefix(PREFIX) else {
         return Ok(None);
     };
-    let warn = |problem: String| ProtocolWarning {
+    let warn = |problem: LineProblem| ProtocolWarning {
         line: number,
         text: trimmed.chars().take(200).collect(),
-        problem,
+        problem: problem.to_string(),
     };
     let body = body.trim();
     let fields = if body.starts_with('{') {
         match serde_json::from_str::<Value>(body) {
             Ok(Value::Object(m)) => m,
-            Ok(_) | Err(_) => {
-                return Err(warn(
-                    "not a JSON object: expected {\"event\": \"epoch_end\", \"epoch\": 1, …}"
-                        .into(),
-                ))
-            }
+            Ok(_) | Err(_) => return Err(warn(LineProblem::NotAJsonObject)),
         }
     } else {
         key_values(body).map_err(warn)?
@@ -128,12 +158,12 @@ pub fn parse_line(number: usize, line: &str) -> Result<Option<CommandEvent>, Pro
 }
 
 /// `key=value key=value` as a JSON map (numbers parsed where they are numbers).
-fn key_values(body: &str) -> Result<Map<String, Value>, String> {
+fn key_values(body: &str) -> Result<Map<String, Value>, LineProblem> {
     let mut m = Map::new();
     for pair in body.split_whitespace() {
-        let (k, v) = pair.split_once('=').ok_or_else(|| {
-            format!("`{pair}` is not key=value: expected e.g. `event=epoch_end epoch=1 loss=0.5`")
-        })?;
+        let (k, v) = pair
+            .split_once('=')
+            .ok_or_else(|| LineProblem::NotKeyValue(pair.to_string()))?;
         let value = v
             .parse::<f64>()
             .ok()
@@ -145,24 +175,20 @@ fn key_values(body: &str) -> Result<Map<String, Value>, String> {
 }
 
 /// The event a line's fields describe.
-fn event(fields: &Map<String, Value>) -> Result<CommandEvent, String> {
+fn event(fields: &Map<String, Value>) -> Result<CommandEvent, LineProblem> {
     let name = match fields.get("event") {
         Some(Value::String(s)) => s.as_str(),
-        Some(other) => {
-            return Err(format!(
-                "event `{other}` is not a name: expected one of {EVENTS}"
-            ))
-        }
-        None => return Err(format!("no `event`: expected event=NAME, one of {EVENTS}")),
+        Some(other) => return Err(LineProblem::EventNotAName(other.to_string())),
+        None => return Err(LineProblem::NoEvent),
     };
     for k in fields.keys() {
         if k != "event" && !KEYS.split(", ").any(|known| known == k.trim()) {
-            return Err(format!("unknown key `{k}`: expected {KEYS}"));
+            return Err(LineProblem::UnknownKey(k.clone()));
         }
     }
     let epoch = count(fields, "epoch")?.map(|e| e as usize);
     if epoch == Some(0) {
-        return Err("epoch 0: epochs count from 1".into());
+        return Err(LineProblem::EpochZero);
     }
     let metrics = Metrics {
         loss: number(fields, "loss")?,
@@ -181,35 +207,33 @@ fn event(fields: &Map<String, Value>) -> Result<CommandEvent, String> {
         "inference_start" => CommandEvent::InferenceStart,
         "inference_end" => CommandEvent::InferenceEnd(metrics),
         "metrics" => CommandEvent::Metrics(metrics),
-        other => return Err(format!("unknown event `{other}`: expected one of {EVENTS}")),
+        other => return Err(LineProblem::UnknownEvent(other.to_string())),
     })
 }
 
 /// A finite number under `key`, if given.
-fn number(fields: &Map<String, Value>, key: &str) -> Result<Option<f64>, String> {
+fn number(fields: &Map<String, Value>, key: &str) -> Result<Option<f64>, LineProblem> {
     match fields.get(key) {
         None => Ok(None),
         Some(v) => v
             .as_f64()
             .filter(|x| x.is_finite())
             .map(Some)
-            .ok_or_else(|| format!("{key} = `{v}` is not a finite number")),
+            .ok_or_else(|| LineProblem::NotANumber(key.to_string(), v.to_string())),
     }
 }
 
 /// A fraction 0..1 under `key`, if given.
-fn fraction(fields: &Map<String, Value>, key: &str) -> Result<Option<f64>, String> {
+fn fraction(fields: &Map<String, Value>, key: &str) -> Result<Option<f64>, LineProblem> {
     let x = number(fields, key)?;
     match x {
-        Some(a) if !(0.0..=1.0).contains(&a) => Err(format!(
-            "{key} = {a} is not a fraction: expected 0..1 (write 0.93 for 93 %)"
-        )),
+        Some(a) if !(0.0..=1.0).contains(&a) => Err(LineProblem::NotAFraction(key.to_string(), a)),
         _ => Ok(x),
     }
 }
 
 /// A whole number ≥ 0 under `key`, if given.
-fn count(fields: &Map<String, Value>, key: &str) -> Result<Option<u64>, String> {
+fn count(fields: &Map<String, Value>, key: &str) -> Result<Option<u64>, LineProblem> {
     match fields.get(key) {
         None => Ok(None),
         Some(v) => v
@@ -220,7 +244,7 @@ fn count(fields: &Map<String, Value>, key: &str) -> Result<Option<u64>, String> 
                     .map(|x| x as u64)
             })
             .map(Some)
-            .ok_or_else(|| format!("{key} = `{v}` is not a whole number ≥ 0")),
+            .ok_or_else(|| LineProblem::NotACount(key.to_string(), v.to_string())),
     }
 }
 

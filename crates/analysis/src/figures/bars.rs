@@ -3,7 +3,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{axis_font, caption, tick_font, Ctx, FigureError};
+use super::{axis_font, caption, fit_text, measure, tick_font, Ctx, FigureError};
 
 /// One panel of horizontal bars.
 pub(crate) struct HBars<'a> {
@@ -24,10 +24,21 @@ pub(crate) fn height(rows: usize) -> u32 {
     (160 + 34 * rows as u32).max(360)
 }
 
-/// Left label width for the longest name.
-pub(crate) fn label_width(names: &[String]) -> u32 {
-    let longest = names.iter().map(|n| n.chars().count()).max().unwrap_or(4) as u32;
-    (longest * 10 + 20).clamp(80, 320)
+/// Left label width for the longest name (measured), at most 40 % of a panel `width` pixels
+/// wide; names wider than that are cut (see [`row_names`]).
+pub(crate) fn label_width(names: &[String], width: u32) -> u32 {
+    let font = tick_font();
+    let longest = names.iter().map(|n| measure(n, &font)).max().unwrap_or(40);
+    (longest + 20).clamp(80, (width * 2 / 5).max(80))
+}
+
+/// The row names as drawn: each cut to fit `label_width` (ending in "…" when cut).
+fn row_names(names: &[String], label_width: u32) -> Vec<String> {
+    let font = tick_font();
+    names
+        .iter()
+        .map(|n| fit_text(n, label_width.saturating_sub(20), &font))
+        .collect()
 }
 
 /// Whether a bar value can be drawn: finite and positive (others leave a gap).
@@ -66,12 +77,17 @@ pub(crate) fn draw_hbars<DB: DrawingBackend>(
 ) -> Result<(), FigureError> {
     let n = p.names.len() as i32;
     let stacked = p.series.len() > 1;
-    let names = p.names;
+    let width = area.dim_in_pixel().0;
+    let label_w = label_width(p.names, width);
+    let names = &row_names(p.names, label_w);
+    // About one x tick label per 70 px of bar width, so they never run together.
+    let x_ticks = (width.saturating_sub(label_w + 40) / 70).clamp(2, 10) as usize;
     let mut chart = ChartBuilder::on(area)
         .caption(p.title, caption())
         .margin(12)
+        .margin_right(30)
         .x_label_area_size(56)
-        .y_label_area_size(label_width(names))
+        .y_label_area_size(label_w)
         .build_cartesian_2d(
             0.0..x_extent(p.values, stacked),
             (0..(n - 1).max(0)).into_segmented(),
@@ -89,6 +105,7 @@ pub(crate) fn draw_hbars<DB: DrawingBackend>(
                 .unwrap_or_default(),
             _ => String::new(),
         })
+        .x_labels(x_ticks)
         .x_label_formatter(&super::short)
         .x_desc(p.x_label)
         .axis_desc_style(axis_font())

@@ -3,13 +3,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use plotters::prelude::*;
-
 use super::scatter::{emit_scatter, Scatter, Series};
 use super::{FigureError, FigureInput, FigureOutcome};
 use crate::data;
-use crate::groups::Context;
-use crate::stats;
+use crate::groups::{Context, Spread};
 use crate::AnalysisError;
 
 const MAX_LINES: usize = 20;
@@ -55,13 +52,18 @@ pub(super) fn prepare(input: &FigureInput) -> Result<Scatter, FigureError> {
             } else {
                 model.clone()
             };
-            let points = by_batch
+            let spreads: Vec<(f64, Spread)> = by_batch
                 .iter()
-                .filter_map(|(b, v)| Some((*b as f64, data::wh(stats::mean(v)?))))
+                .filter_map(|(b, v)| Some((*b as f64, Spread::of(v)?.scaled(data::wh(1.0)))))
                 .collect();
             Series {
                 line: true,
-                ..Series::nth(i, label, points)
+                y_err: spreads.iter().map(|(_, s)| s.interval()).collect(),
+                ..Series::nth(
+                    i,
+                    label,
+                    spreads.iter().map(|(b, s)| (*b, s.mean)).collect(),
+                )
             }
         })
         .collect();
@@ -71,7 +73,7 @@ pub(super) fn prepare(input: &FigureInput) -> Result<Scatter, FigureError> {
         .collect();
     ticks.sort_by(f64::total_cmp);
     ticks.dedup();
-    let ticks = spaced_log_ticks(&ticks, 0.06);
+    let ticks = spaced_log_ticks(&ticks, 0.1);
     let more = if total > MAX_LINES {
         format!(" (first {MAX_LINES} of {total} lines)")
     } else {
@@ -84,16 +86,14 @@ pub(super) fn prepare(input: &FigureInput) -> Result<Scatter, FigureError> {
         x_log: true,
         y_log: true,
         series,
-        legend: SeriesLabelPosition::UpperRight,
         x_ticks: Some(ticks),
-        legend_outside: true,
         ..Default::default()
     })
 }
 
 /// The batch sizes to label on the log axis: the first, then each one at least `gap` of the
-/// axis's log range after the last one kept, so labels never run together (the paper's 128, 160,
-/// 192, 224, 256 sit within a fifth of the axis).
+/// axis's log range after the last one kept, so labels never run together even at a single
+/// column's width (the paper's 128, 160, 192, 224, 256 sit within a fifth of the axis).
 fn spaced_log_ticks(sorted: &[f64], gap: f64) -> Vec<f64> {
     let (Some(&lo), Some(&hi)) = (sorted.first(), sorted.last()) else {
         return Vec::new();
@@ -104,6 +104,13 @@ fn spaced_log_ticks(sorted: &[f64], gap: f64) -> Vec<f64> {
         if kept.last().is_none_or(|&k| (t / k).ln() >= min_step) {
             kept.push(t);
         }
+    }
+    // The largest batch size is always labelled, in place of a kept one too close to it.
+    if kept.last() != Some(&hi) {
+        if kept.len() > 1 && kept.last().is_some_and(|&k| (hi / k).ln() < min_step) {
+            kept.pop();
+        }
+        kept.push(hi);
     }
     kept
 }
@@ -132,6 +139,11 @@ mod tests {
         assert_eq!(
             spaced_log_ticks(&paper, 0.06),
             vec![4.0, 8.0, 16.0, 32.0, 64.0, 96.0, 128.0, 192.0, 256.0]
+        );
+        // What the figure uses: room for the labels at a single column's width too.
+        assert_eq!(
+            spaced_log_ticks(&paper, 0.1),
+            vec![4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0]
         );
         assert_eq!(spaced_log_ticks(&[64.0, 256.0], 0.06), vec![64.0, 256.0]);
         assert!(spaced_log_ticks(&[], 0.06).is_empty());

@@ -7,11 +7,11 @@ use greenbench_core::record::EpochRecord;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::scatter::{Scatter, Series};
+use super::legend::{draw_legend, legend_height, legend_layout};
+use super::scatter::{Scatter, Series, SIDE_W};
 use super::{axis_font, emit, Ctx, FigureError, FigureInput, FigureOutcome, Plot, NARROW_PX};
 use crate::data::{self, EnergyBasis};
-use crate::groups::{config_groups, per_model, ConfigGroup, Context};
-use crate::stats;
+use crate::groups::{config_groups, per_model, ConfigGroup, Context, Spread};
 use crate::AnalysisError;
 
 const MAX_MODELS: usize = 24;
@@ -23,8 +23,13 @@ pub(super) struct Epochs {
     missing: Vec<&'static str>,
 }
 
-/// Mean over a group's runs of `f` at each epoch index (1-based), where present.
-fn curve(g: &ConfigGroup, f: &dyn Fn(&[EpochRecord], usize) -> Option<f64>) -> Vec<(f64, f64)> {
+/// A curve: per epoch index (1-based) the mean over a group's runs, and its 95 % interval over
+/// repeats where there are several.
+type Curve = (Vec<(f64, f64)>, Vec<Option<(f64, f64)>>);
+
+/// Mean over a group's runs of `f` at each epoch index (1-based), where present, with its
+/// interval.
+fn curve(g: &ConfigGroup, f: &dyn Fn(&[EpochRecord], usize) -> Option<f64>) -> Curve {
     let n = data::most_epochs(&g.runs);
     (0..n)
         .filter_map(|i| {
@@ -34,9 +39,10 @@ fn curve(g: &ConfigGroup, f: &dyn Fn(&[EpochRecord], usize) -> Option<f64>) -> V
                 .filter_map(|r| f(&r.train.as_ref()?.epochs, i))
                 .filter(|v| v.is_finite())
                 .collect();
-            Some(((i + 1) as f64, stats::mean(&v)?))
+            let s = Spread::of(&v)?;
+            Some((((i + 1) as f64, s.mean), s.interval()))
         })
-        .collect()
+        .unzip()
 }
 
 /// A per-epoch value of one run: its epoch records and the 0-based epoch index.
@@ -151,9 +157,11 @@ fn panel(index: usize, spec: PanelSpec, shown: &[&ConfigGroup]) -> Option<Scatte
             } else {
                 String::new()
             };
+            let (points, y_err) = curve(g, &*spec.value);
             Series {
                 line: true,
-                ..Series::nth(i, label, curve(g, &*spec.value))
+                y_err,
+                ..Series::nth(i, label, points)
             }
         })
         .filter(|s| !s.points.is_empty())
@@ -167,8 +175,6 @@ fn panel(index: usize, spec: PanelSpec, shown: &[&ConfigGroup]) -> Option<Scatte
         y_label: spec.y_label,
         y_zero: index == 1,
         series,
-        legend: SeriesLabelPosition::UpperRight,
-        legend_outside: true,
         x_integer: true,
         ..Default::default()
     })
@@ -224,8 +230,17 @@ impl Epochs {
             .unwrap_or_default()
     }
 
-    fn legend_rows(&self) -> usize {
-        self.legend_series().len() + usize::from(self.cap_note.is_some())
+    /// Height of the legend (and the cap note) in an area `w` pixels wide.
+    fn legend_height(&self, w: u32) -> u32 {
+        let mut labels: Vec<&str> = self
+            .legend_series()
+            .iter()
+            .map(|s| s.label.as_str())
+            .collect();
+        if let Some(n) = &self.cap_note {
+            labels.push(n);
+        }
+        legend_layout(&labels, w).height
     }
 
     fn draw_panel<DB: DrawingBackend>(
@@ -254,17 +269,17 @@ const SIDE_LEGEND_PX: u32 = 1500;
 impl Plot for Epochs {
     fn size(&self, width: Option<u32>) -> (u32, u32) {
         let Some(w) = width else {
-            // The side legend's column needs 70 px + one row per model.
-            return (1900, (96 + 26 * self.legend_rows() as u32).max(620));
+            // The side legend's column needs 70 px + its entries.
+            return (1900, (80 + self.legend_height(SIDE_W)).max(620));
         };
-        let legend = super::scatter::legend_grid_height(self.legend_rows(), w);
+        let legend = self.legend_height(w);
         if w < NARROW_PX {
             // One panel per row.
             (w, 3 * (w as f64 * 0.62) as u32 + legend)
         } else if w < SIDE_LEGEND_PX {
             (w, (w as f64 * 0.42).max(420.0) as u32 + legend)
         } else {
-            (w, (96 + 26 * self.legend_rows() as u32).max(620))
+            (w, (80 + self.legend_height(SIDE_W)).max(620))
         }
     }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), FigureError> {
@@ -273,27 +288,24 @@ impl Plot for Epochs {
         let note;
         if let Some(n) = &self.cap_note {
             note = Series {
-                label: n.clone(),
                 color: RGBColor(255, 255, 255),
-                marker: super::Marker::Circle,
-                points: Vec::new(),
-                line: false,
                 thin: true,
+                ..Series::nth(0, n.clone(), Vec::new())
             };
             entries.push(&note);
         }
         if w >= SIDE_LEGEND_PX {
-            let (root, side) = root.split_horizontally(w.saturating_sub(super::scatter::LEGEND_W));
-            super::scatter::legend_grid(&side, &entries, 70)?;
+            let (root, side) = root.split_horizontally(w.saturating_sub(SIDE_W));
+            draw_legend(&side.margin(70, 0, 0, 0), &entries)?;
             let areas = root.split_evenly((1, 3));
             for (area, panel) in areas.iter().zip(&self.panels) {
                 self.draw_panel(area, panel)?;
             }
             return Ok(());
         }
-        let lh = super::scatter::legend_grid_height(entries.len(), w);
+        let lh = legend_height(&entries, w);
         let (plots, below) = root.split_vertically(h.saturating_sub(lh));
-        super::scatter::legend_grid(&below, &entries, 12)?;
+        draw_legend(&below, &entries)?;
         let areas = if w < NARROW_PX {
             plots.split_evenly((3, 1))
         } else {

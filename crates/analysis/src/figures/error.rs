@@ -84,4 +84,7 @@ pub enum FigureError {
         /// That width in inches.
         inches: f64,
     },
+    /// An SVG figure that does not parse (layout check).
+    #[error("figure SVG does not parse: {0}; draw it again with `greenbench report`")]
+    SvgParse(String),
 }

@@ -9,15 +9,19 @@ use crate::groups::{config_groups, per_model};
 use crate::stats;
 use crate::AnalysisError;
 
+/// A model's point: name, MACs per parameter, mean training energy (Wh) and its 95 % interval
+/// over repeats (none for one run).
+type ModelPoint = (String, f64, f64, Option<(f64, f64)>);
+
 pub(super) fn prepare(input: &FigureInput) -> Result<Scatter, FigureError> {
     let groups = config_groups(&input.runs);
     let (ctx, models) = per_model(&groups);
-    let pts: Vec<(String, f64, f64)> = models
+    let pts: Vec<ModelPoint> = models
         .iter()
         .filter_map(|g| {
             let x = g.first().and_then(data::macs_per_param)?;
-            let e = g.mean(|r| input.basis.train_j(r))?;
-            (e > 0.0).then(|| (g.model.clone(), x, data::wh(e)))
+            let e = g.spread(|r| input.basis.train_j(r))?.scaled(data::wh(1.0));
+            (e.mean > 0.0).then(|| (g.model.clone(), x, e.mean, e.interval()))
         })
         .collect();
     if pts.len() < 2 {
@@ -44,8 +48,11 @@ pub(super) fn prepare(input: &FigureInput) -> Result<Scatter, FigureError> {
         y_label: input.energy_label("training"),
         x_log: true,
         y_log: true,
-        series: vec![Series::nth(0, label, x.iter().copied().zip(y).collect())],
-        notes: pts.into_iter().map(|(m, x, y)| (x, y, m)).collect(),
+        series: vec![Series {
+            y_err: pts.iter().map(|p| p.3).collect(),
+            ..Series::nth(0, label, x.iter().copied().zip(y).collect())
+        }],
+        notes: pts.into_iter().map(|(m, x, y, _)| (x, y, m)).collect(),
         ..Default::default()
     })
 }

@@ -15,6 +15,9 @@ mod batch;
 mod durations;
 mod epochs;
 mod error;
+mod labels;
+mod layout_check;
+mod legend;
 mod macs;
 mod pareto;
 mod power;
@@ -37,6 +40,7 @@ use crate::data::EnergyBasis;
 use crate::AnalysisError;
 
 pub use error::FigureError;
+pub use layout_check::{layout_problems, svg_layout, LayoutProblem, PxBox, SvgLayout};
 
 static FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 static REGISTER: Once = Once::new();
@@ -325,6 +329,100 @@ pub(crate) fn marker(i: usize) -> Marker {
     M[(i + i / OKABE_ITO.len()) % M.len()]
 }
 
+/// Line style of a series: beyond the palette's eight colours, lines differ in dash as well as
+/// colour and marker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dash {
+    /// A solid line.
+    Solid,
+    /// Long dashes.
+    Dashed,
+    /// Short dots.
+    Dotted,
+}
+
+/// Line style of series `i`: solid for the first colour cycle, dashed for the second, dotted for
+/// the third, and so on.
+pub(crate) fn dash(i: usize) -> Dash {
+    [Dash::Solid, Dash::Dashed, Dash::Dotted][(i / OKABE_ITO.len()) % 3]
+}
+
+/// Pixel width of `s` drawn in `style`, measured with the embedded font (as plotters lays it
+/// out), or estimated when the font cannot measure it.
+pub(crate) fn measure(s: &str, style: &TextStyle) -> u32 {
+    register_font();
+    style
+        .font
+        .box_size(s)
+        .map(|b| b.0)
+        .unwrap_or_else(|_| text_px(s.chars().count(), style.font.get_size() as u32))
+}
+
+/// `text` broken into lines no wider than `width` pixels in `style`: at spaces, else after
+/// hyphens, else (a single word wider than the line) between characters.
+pub(crate) fn wrap_text(text: &str, width: u32, style: &TextStyle) -> Vec<String> {
+    let fits = |s: &str| measure(s, style) <= width;
+    let mut lines: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for (wi, word) in text.split(' ').enumerate() {
+        // Break after a hyphen, but not inside a number such as 4.3e-6.
+        let mut parts: Vec<String> = Vec::new();
+        for part in word.split_inclusive('-') {
+            match parts.last_mut() {
+                Some(last) if part.starts_with(|c: char| c.is_ascii_digit()) => last.push_str(part),
+                _ => parts.push(part.to_string()),
+            }
+        }
+        for (pi, part) in parts.iter().enumerate() {
+            let sep = if pi == 0 && wi > 0 && !cur.is_empty() {
+                " "
+            } else {
+                ""
+            };
+            let candidate = format!("{cur}{sep}{part}");
+            if cur.is_empty() || fits(&candidate) {
+                cur = candidate;
+            } else {
+                lines.push(std::mem::take(&mut cur));
+                cur = part.to_string();
+            }
+            // A part wider than a whole line is cut between characters.
+            while !fits(&cur) && cur.chars().count() > 1 {
+                let mut head = String::new();
+                for c in cur.chars() {
+                    head.push(c);
+                    if !fits(&head) {
+                        head.pop();
+                        break;
+                    }
+                }
+                if head.is_empty() {
+                    break;
+                }
+                let rest = cur[head.len()..].to_string();
+                lines.push(head);
+                cur = rest;
+            }
+        }
+    }
+    if !cur.is_empty() {
+        lines.push(cur);
+    }
+    lines
+}
+
+/// `text` cut to fit `width` pixels in `style`, ending in "…" when cut.
+pub(crate) fn fit_text(text: &str, width: u32, style: &TextStyle) -> String {
+    if measure(text, style) <= width {
+        return text.to_string();
+    }
+    let mut s: String = text.to_string();
+    while !s.is_empty() && measure(&format!("{s}…"), style) > width {
+        s.pop();
+    }
+    format!("{s}…")
+}
+
 /// Draws the labelled series' legend in a framed, slightly see-through box at `position`.
 pub(crate) fn draw_legend_box<'a, DB, CT>(
     chart: &mut ChartContext<'a, DB, CT>,
@@ -342,52 +440,6 @@ where
         .label_font(tick_font())
         .draw()
         .ctx()
-}
-
-/// A marker of shape `m` at pixel `(x, y)` with half-size `r`, as one element (for legends,
-/// whose entries must not borrow the backend).
-pub(crate) fn marker_px<DB: DrawingBackend>(
-    m: Marker,
-    (x, y): (i32, i32),
-    r: i32,
-    color: RGBColor,
-) -> DynElement<'static, DB, (i32, i32)> {
-    let st = color.filled();
-    match m {
-        Marker::Circle => Circle::new((x, y), r, st).into_dyn(),
-        Marker::Square => Rectangle::new([(x - r, y - r), (x + r, y + r)], st).into_dyn(),
-        Marker::Triangle => Polygon::new(
-            vec![(x, y - r - 1), (x + r + 1, y + r), (x - r - 1, y + r)],
-            st,
-        )
-        .into_dyn(),
-        Marker::InvertedTriangle => Polygon::new(
-            vec![(x, y + r + 1), (x + r + 1, y - r), (x - r - 1, y - r)],
-            st,
-        )
-        .into_dyn(),
-        Marker::Diamond => Polygon::new(
-            vec![
-                (x, y - r - 1),
-                (x + r + 1, y),
-                (x, y + r + 1),
-                (x - r - 1, y),
-            ],
-            st,
-        )
-        .into_dyn(),
-        Marker::Cross => PathElement::new(
-            vec![
-                (x - r, y - r),
-                (x + r, y + r),
-                (x, y),
-                (x - r, y + r),
-                (x + r, y - r),
-            ],
-            color.stroke_width(3),
-        )
-        .into_dyn(),
-    }
 }
 
 /// A marker of shape `m` centred at `c` with half-size `r` pixels.
@@ -484,15 +536,6 @@ pub(crate) fn short(v: &f64) -> String {
         s.trim_end_matches('0').trim_end_matches('.').to_string()
     } else {
         s
-    }
-}
-
-/// Wraps a long model name list note.
-pub(crate) fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        format!("{}…", s.chars().take(n - 1).collect::<String>())
     }
 }
 
@@ -731,6 +774,26 @@ mod tests {
             .map(|i| (color(i), format!("{:?}", marker(i))))
             .collect();
         assert_eq!(pairs.len(), 16);
+        assert_eq!(dash(0), Dash::Solid);
+        assert_eq!(dash(9), Dash::Dashed);
+        assert_ne!((color(1), dash(1)), (color(9), dash(9)));
+    }
+
+    #[test]
+    fn wrapped_text_fits_its_width_and_keeps_every_character() {
+        register_font();
+        let style = tick_font();
+        let name = "model-00-wide-residual-with-squeeze-excitation and more words";
+        let lines = wrap_text(name, 150, &style);
+        assert!(lines.len() >= 3, "{lines:?}");
+        assert!(lines.iter().all(|l| measure(l, &style) <= 150), "{lines:?}");
+        assert_eq!(lines.concat().replace(' ', ""), name.replace(' ', ""));
+        let p = wrap_text("ρ = 0.89 (n = 16, p = 4.3e-6)", 150, &style);
+        assert!(p.iter().any(|l| l.contains("4.3e-6")), "{p:?}");
+        let one = wrap_text("abcdefghijklmnopqrstuvwxyz", 60, &style);
+        assert!(one.len() > 1 && one.iter().all(|l| measure(l, &style) <= 60));
+        let cut = fit_text(name, 100, &style);
+        assert!(cut.ends_with('…') && measure(&cut, &style) <= 100, "{cut}");
     }
 
     #[test]

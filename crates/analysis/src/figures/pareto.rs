@@ -5,25 +5,48 @@ use std::path::Path;
 use plotters::prelude::*;
 
 use super::scatter::{emit_scatter, Scatter, Series};
-use super::{truncate, FigureError, FigureInput, FigureOutcome};
+use super::{FigureError, FigureInput, FigureOutcome};
 use crate::data;
 use crate::groups::config_groups;
 use crate::pareto::pareto_front;
 use crate::AnalysisError;
 
+/// A configuration's point: label, mean energy (Wh) and accuracy (%), and their 95 % intervals
+/// over repeats (none for a single run).
+type Point = (String, (f64, f64), (Option<(f64, f64)>, Option<(f64, f64)>));
+
+/// The front as a staircase (the boundary of what is attainable): from each front point
+/// across at its accuracy to the next point's energy, then up; after the last point across to
+/// `x_end` (spending more attains no more).
+fn staircase(front: &[(f64, f64)], x_end: f64) -> Vec<(f64, f64)> {
+    let mut v = Vec::new();
+    for (i, &(x, y)) in front.iter().enumerate() {
+        if i > 0 {
+            v.push((x, front[i - 1].1));
+        }
+        v.push((x, y));
+    }
+    if let Some(&(x, y)) = front.last() {
+        if x_end > x {
+            v.push((x_end, y));
+        }
+    }
+    v
+}
+
 pub(super) fn prepare(input: &FigureInput) -> Result<Scatter, FigureError> {
     let groups = config_groups(&input.runs);
     let source = data::AccuracySource::choose(&input.runs);
-    let pts: Vec<(String, f64, f64)> = groups
+    let pts: Vec<Point> = groups
         .iter()
         .filter_map(|g| {
-            let e = g.mean(|r| input.basis.train_j(r))?;
-            let a = g.mean(|r| source.of(r))?;
-            (e > 0.0).then(|| {
+            let e = g.spread(|r| input.basis.train_j(r))?.scaled(data::wh(1.0));
+            let a = g.spread(|r| source.of(r))?.scaled(100.0);
+            (e.mean > 0.0).then(|| {
                 (
                     format!("{} b{}", g.model, g.context.batch_size),
-                    data::wh(e),
-                    a * 100.0,
+                    (e.mean, a.mean),
+                    (e.interval(), a.interval()),
                 )
             })
         })
@@ -31,9 +54,11 @@ pub(super) fn prepare(input: &FigureInput) -> Result<Scatter, FigureError> {
     if pts.len() < 2 {
         return Err(FigureError::TooFewConfigurations { found: pts.len() });
     }
-    let pairs: Vec<(f64, f64)> = pts.iter().map(|p| (p.1, p.2)).collect();
+    let pairs: Vec<(f64, f64)> = pts.iter().map(|p| p.1).collect();
     let front = pareto_front(&pairs);
     let fp: Vec<(f64, f64)> = front.iter().map(|&i| pairs[i]).collect();
+    let x_end = pairs.iter().map(|p| p.0).fold(0.0, f64::max);
+    let repeats = pts.iter().any(|p| p.2 .0.is_some() || p.2 .1.is_some());
     Ok(Scatter {
         title: "Accuracy–energy Pareto front".into(),
         x_label: input.energy_label("training"),
@@ -41,24 +66,31 @@ pub(super) fn prepare(input: &FigureInput) -> Result<Scatter, FigureError> {
         x_log: true,
         series: vec![
             Series {
-                label: "configurations".into(),
                 color: RGBColor(150, 150, 150),
                 marker: super::Marker::Circle,
-                points: pairs,
-                line: false,
-                thin: false,
+                x_err: pts.iter().map(|p| p.2 .0).collect(),
+                y_err: pts.iter().map(|p| p.2 .1).collect(),
+                ..Series::nth(
+                    0,
+                    if repeats {
+                        "configurations (mean, 95 % interval over repeats)".into()
+                    } else {
+                        "configurations".into()
+                    },
+                    pairs,
+                )
             },
             Series {
                 line: true,
-                ..Series::nth(3, "Pareto front".into(), fp)
+                thin: true,
+                ..Series::nth(3, String::new(), staircase(&fp, x_end))
             },
+            Series::nth(3, "Pareto front (line: the best attainable)".into(), fp),
         ],
         notes: front
             .iter()
-            .take(12)
-            .map(|&i| (pts[i].1, pts[i].2, truncate(&pts[i].0, 28)))
+            .map(|&i| (pts[i].1 .0, pts[i].1 .1, pts[i].0.clone()))
             .collect(),
-        legend: SeriesLabelPosition::LowerRight,
         ..Default::default()
     })
 }
@@ -73,4 +105,27 @@ pub(crate) fn write(dir: &Path, input: &FigureInput) -> Result<FigureOutcome, An
         (1100, 750),
         prepare(input),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_front_is_a_staircase_through_its_points() {
+        let front = [(1.0, 80.0), (4.0, 90.0), (9.0, 95.0)];
+        assert_eq!(
+            staircase(&front, 20.0),
+            vec![
+                (1.0, 80.0),
+                (4.0, 80.0),
+                (4.0, 90.0),
+                (9.0, 90.0),
+                (9.0, 95.0),
+                (20.0, 95.0)
+            ]
+        );
+        assert_eq!(staircase(&front[..1], 1.0), vec![(1.0, 80.0)]);
+        assert!(staircase(&[], 5.0).is_empty());
+    }
 }

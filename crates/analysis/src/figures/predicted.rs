@@ -35,12 +35,10 @@ pub(super) fn prepare(input: &FigureInput) -> Result<Scatter, FigureError> {
         y_log: true,
         series: vec![
             Series {
-                label: "y = x".into(),
                 color: RGBColor(120, 120, 120),
-                marker: super::Marker::Circle,
-                points: vec![(lo, lo), (hi, hi)],
                 line: true,
                 thin: true,
+                ..Series::nth(0, "y = x".into(), vec![(lo, lo), (hi, hi)])
             },
             Series::nth(0, format!("held-out runs (n = {})", pts.len()), pts),
         ],

@@ -10,9 +10,12 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::legend::{self, draw_legend, legend_height};
 use super::{
-    axis_font, emit, lin_range, log_range, marker_element, short, tick_font, Ctx, FigureError,
-    FigureInput, FigureOutcome, Marker, Plot, NARROW_PX,
+    axis_font, emit, labels, lin_range, log_range, short, tick_font, Ctx, Dash, FigureError,
+    FigureInput, FigureOutcome, Marker, Plot,
 };
 use crate::AnalysisError;
 
@@ -24,8 +27,15 @@ pub(crate) struct Series {
     pub color: RGBColor,
     /// Marker shape (with the colour, distinct per series so greyscale prints stay readable).
     pub marker: Marker,
+    /// Line style of a polyline (with colour and marker, distinct beyond eight series).
+    pub dash: Dash,
     /// The (x, y) points, in the axes' units.
     pub points: Vec<(f64, f64)>,
+    /// Per point, its x interval (95 % over repeats), when it has one; empty for none.
+    pub x_err: Vec<Option<(f64, f64)>>,
+    /// Per point, its y interval (95 % over repeats): error bars on markers, a band along a
+    /// polyline; empty for none.
+    pub y_err: Vec<Option<(f64, f64)>>,
     /// Draw as a polyline instead of markers.
     pub line: bool,
     /// Dashed-looking thin line (for references such as y = x).
@@ -33,17 +43,33 @@ pub(crate) struct Series {
 }
 
 impl Series {
-    /// Series `index` of a figure: its palette colour and marker, drawn as markers (set `line`
-    /// with struct update syntax for a polyline).
+    /// Series `index` of a figure: its palette colour, marker and line style, drawn as markers
+    /// (set `line` with struct update syntax for a polyline).
     pub(crate) fn nth(index: usize, label: String, points: Vec<(f64, f64)>) -> Series {
         Series {
             label,
             color: super::color(index),
             marker: super::marker(index),
+            dash: super::dash(index),
             points,
+            x_err: Vec::new(),
+            y_err: Vec::new(),
             line: false,
             thin: false,
         }
+    }
+
+    /// Every x and y the series draws: its points and the ends of their intervals.
+    fn extents(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
+        let ends = |e: &Vec<Option<(f64, f64)>>, i: usize| e.get(i).copied().flatten();
+        self.points
+            .iter()
+            .enumerate()
+            .flat_map(move |(i, &(x, y))| {
+                let (xl, xh) = ends(&self.x_err, i).unwrap_or((x, x));
+                let (yl, yh) = ends(&self.y_err, i).unwrap_or((y, y));
+                [(x, y), (xl, yl), (xh, yh)]
+            })
     }
 }
 
@@ -63,20 +89,17 @@ pub(crate) struct Scatter {
     pub y_zero: bool,
     /// The series drawn, in legend order.
     pub series: Vec<Series>,
-    /// Text beside points.
+    /// Text beside points, placed where it covers nothing (left out, and listed under the plot,
+    /// where there is no such place).
     pub notes: Vec<(f64, f64, String)>,
-    /// Legend corner.
-    pub legend: SeriesLabelPosition,
     /// Tick positions on a log x axis (default 1-2-5 per decade).
     pub x_ticks: Option<Vec<f64>>,
-    /// Draw the legend in a column right of the plot (for many series) instead of inside it.
-    pub legend_outside: bool,
     /// Label only integer x values (epochs).
     pub x_integer: bool,
 }
 
 impl Default for Scatter {
-    /// No title or series; linear axes, legend in the upper left, no notes.
+    /// No title or series; linear axes, no notes.
     fn default() -> Self {
         Scatter {
             title: String::new(),
@@ -87,9 +110,7 @@ impl Default for Scatter {
             y_zero: false,
             series: Vec::new(),
             notes: Vec::new(),
-            legend: SeriesLabelPosition::UpperLeft,
             x_ticks: None,
-            legend_outside: false,
             x_integer: false,
         }
     }
@@ -103,18 +124,20 @@ struct FixedSize {
 
 impl Plot for FixedSize {
     fn size(&self, width: Option<u32>) -> (u32, u32) {
+        // At its own screen size the legend takes its room from the plot; at a paper's width a
+        // plot is nearly square (room for long axis descriptions) plus its title, wrapped when
+        // wider than the plot, and the legend goes below it.
         let Some(w) = width else {
             return self.size;
         };
-        // At a paper's width a plot is nearly square (room for long axis descriptions) plus its
-        // title, wrapped when wider than the plot.
         let aspect = (self.size.1 as f64 / self.size.0 as f64).max(0.8);
         let title = super::title_height(&self.scatter.title, w);
-        let plot_h = (w as f64 * aspect).round() as u32 + title;
-        if self.scatter.legend_outside && w < NARROW_PX {
-            (w, plot_h + legend_grid_height(self.scatter.labelled(), w))
+        let h = (w as f64 * aspect).round() as u32 + title;
+        let entries = self.scatter.legend_entries();
+        if entries.is_empty() || legend_side(&entries, w, h) {
+            (w, h)
         } else {
-            (w, plot_h)
+            (w, h + legend_height(&entries, w))
         }
     }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), FigureError> {
@@ -140,63 +163,16 @@ pub(crate) fn emit_scatter(
     )
 }
 
-/// Width of a legend column.
-pub(crate) const LEGEND_W: u32 = 240;
+/// Width of a legend column right of the plot.
+pub(crate) const SIDE_W: u32 = 300;
 
-/// Height of one legend row.
-const LEGEND_ROW: u32 = 26;
+/// From this width a legend that fits beside the plot goes there rather than below it.
+const SIDE_MIN_PX: u32 = 1200;
 
-/// Legend columns that fit in `width` pixels.
-fn legend_cols(width: u32) -> usize {
-    ((width.saturating_sub(10)) / LEGEND_W).max(1) as usize
-}
-
-/// Height of a legend grid of `n` entries below a plot `width` pixels wide.
-pub(crate) fn legend_grid_height(n: usize, width: u32) -> u32 {
-    if n == 0 {
-        return 0;
-    }
-    let rows = n.div_ceil(legend_cols(width)) as u32;
-    rows * LEGEND_ROW + 16
-}
-
-/// Draws legend entries (line and marker, or marker only, then the label) in a grid filling
-/// `area` row by row; `top` is the first row's centre.
-pub(crate) fn legend_grid<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    series: &[&Series],
-    top: i32,
-) -> Result<(), FigureError> {
-    let cols = legend_cols(area.dim_in_pixel().0);
-    let font = tick_font();
-    for (i, s) in series.iter().enumerate() {
-        let x = 6 + (i % cols) as i32 * LEGEND_W as i32;
-        let y = top + (i / cols) as i32 * LEGEND_ROW as i32;
-        let c = s.color;
-        if s.line {
-            area.draw(&PathElement::new(
-                vec![(x, y), (x + 28, y)],
-                c.stroke_width(if s.thin { 1 } else { 3 }),
-            ))
-            .ctx()?;
-        }
-        if !s.thin {
-            area.draw(&marker_element::<(i32, i32), DB>(
-                s.marker,
-                (x + 14, y),
-                5,
-                c,
-            ))
-            .ctx()?;
-        }
-        area.draw(&Text::new(
-            super::truncate(&s.label, 26),
-            (x + 36, y - 9),
-            font.clone(),
-        ))
-        .ctx()?;
-    }
-    Ok(())
+/// Whether the legend of `entries` goes right of a plot `w` × `h` pixels (wide figures whose
+/// legend column fits their height) rather than below it.
+pub(crate) fn legend_side(entries: &[&Series], w: u32, h: u32) -> bool {
+    w >= SIDE_MIN_PX && legend_height(entries, SIDE_W) + 60 <= h
 }
 
 /// 1-2-5 ticks per decade inside `r` (thinned to 1 per decade over wide ranges).
@@ -354,64 +330,58 @@ fn decade_points(r: &std::ops::Range<f64>, mults: &[f64]) -> Vec<f64> {
         .collect()
 }
 
+/// Height of one line of an axis description or caption.
+const DESC_LINE: u32 = 22;
+
+/// Space the y tick labels take left of the plot.
+const Y_TICKS_PX: u32 = 64;
+
+/// Space the x tick labels take below the plot.
+const X_TICKS_PX: u32 = 34;
+
+/// The axis ranges a scatter is drawn over (for clipping intervals to the axes).
+type Ranges = (std::ops::Range<f64>, std::ops::Range<f64>);
+
 impl Scatter {
-    fn all(&self) -> impl Iterator<Item = &(f64, f64)> {
-        self.series.iter().flat_map(|s| s.points.iter())
+    fn extents(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
+        self.series.iter().flat_map(|s| s.extents())
     }
 
-    /// Number of series with a legend entry.
-    pub(crate) fn labelled(&self) -> usize {
-        self.series.iter().filter(|s| !s.label.is_empty()).count()
+    /// The series with a legend entry, in order.
+    pub(crate) fn legend_entries(&self) -> Vec<&Series> {
+        self.series.iter().filter(|s| !s.label.is_empty()).collect()
     }
 
-    /// Draws on `area`, choosing log or linear axes; an outside legend goes right of the plot,
-    /// or below it when the area is narrow.
+    /// Draws on `area`: the plot, and its legend below it (or right of it on a wide figure).
     pub fn draw<DB: DrawingBackend>(
         &self,
         area: &DrawingArea<DB, Shift>,
     ) -> Result<(), FigureError> {
-        if self.legend_outside && self.labelled() > 0 {
-            let (w, h) = area.dim_in_pixel();
-            if w < NARROW_PX {
-                let lh = legend_grid_height(self.labelled(), w);
-                let (plot, below) = area.split_vertically(h.saturating_sub(lh));
-                self.draw_plot(&plot)?;
-                return self.legend_below(&below);
-            }
-            let (plot, side) = area.split_horizontally(w.saturating_sub(LEGEND_W));
-            self.side_legend(&side)?;
-            return self.draw_plot(&plot);
+        let entries = self.legend_entries();
+        if entries.is_empty() {
+            return self.draw_plot(area);
         }
-        self.draw_plot(area)
-    }
-
-    /// Draws the legend entries of the labelled series as a grid in `area` (below a plot).
-    pub(crate) fn legend_below<DB: DrawingBackend>(
-        &self,
-        area: &DrawingArea<DB, Shift>,
-    ) -> Result<(), FigureError> {
-        let v: Vec<&Series> = self.series.iter().filter(|s| !s.label.is_empty()).collect();
-        legend_grid(area, &v, 12)
-    }
-
-    /// Draws the legend entries of the labelled series as a column in `area`.
-    pub(crate) fn side_legend<DB: DrawingBackend>(
-        &self,
-        area: &DrawingArea<DB, Shift>,
-    ) -> Result<(), FigureError> {
-        let v: Vec<&Series> = self.series.iter().filter(|s| !s.label.is_empty()).collect();
         let (w, h) = area.dim_in_pixel();
-        let col = area.clone().shrink((0, 0), (LEGEND_W.min(w), h));
-        legend_grid(&col, &v, 70)
+        if legend_side(&entries, w, h) {
+            let (plot, side) = area.split_horizontally(w.saturating_sub(SIDE_W));
+            self.draw_plot(&plot)?;
+            let side = side.margin(60, 0, 0, 0);
+            return draw_legend(&side, &entries);
+        }
+        let lh = legend_height(&entries, w);
+        let (plot, below) = area.split_vertically(h.saturating_sub(lh));
+        self.draw_plot(&plot)?;
+        draw_legend(&below, &entries)
     }
 
-    /// Draws the plot alone (the legend inside it unless `legend_outside`).
+    /// Draws the title and the plot alone (no legend).
     pub(crate) fn draw_plot<DB: DrawingBackend>(
         &self,
         area: &DrawingArea<DB, Shift>,
     ) -> Result<(), FigureError> {
-        let xs = self.all().map(|p| p.0);
-        let ys = self.all().map(|p| p.1);
+        let area = &super::titled(area, &self.title)?;
+        let xs = self.extents().map(|p| p.0);
+        let ys = self.extents().map(|p| p.1);
         let xr = if self.x_log {
             log_range(xs)
         } else {
@@ -437,31 +407,33 @@ impl Scatter {
             xt = ints.clone();
         }
         let n_ints = ints.len();
-        let lin = |r: std::ops::Range<f64>, t: Vec<f64>, light: bool| FixedTicks::new(r, t, light);
+        let dec = (xd, yd, n_ints);
+        let ranges = (xr.clone(), yr.clone());
+        let lin = |r: &std::ops::Range<f64>, t: &Vec<f64>, light: bool| {
+            FixedTicks::new(r.clone(), t.clone(), light)
+        };
+        let logx = || {
+            xr.clone()
+                .log_scale()
+                .with_key_points(xk.clone())
+                .with_light_points(xl.clone())
+        };
+        let logy = || {
+            yr.clone()
+                .log_scale()
+                .with_key_points(yk.clone())
+                .with_light_points(yl.clone())
+        };
+        let xlight = !self.x_integer;
         match (self.x_log, self.y_log) {
-            (true, true) => self.draw_in(
-                area,
-                xr.log_scale().with_key_points(xk).with_light_points(xl),
-                yr.log_scale().with_key_points(yk).with_light_points(yl),
-                (xd, yd, n_ints),
-            ),
-            (true, false) => self.draw_in(
-                area,
-                xr.log_scale().with_key_points(xk).with_light_points(xl),
-                lin(yr, yt, true),
-                (xd, yd, n_ints),
-            ),
-            (false, true) => self.draw_in(
-                area,
-                lin(xr, xt, !self.x_integer),
-                yr.log_scale().with_key_points(yk).with_light_points(yl),
-                (xd, yd, n_ints),
-            ),
+            (true, true) => self.draw_in(area, || (logx(), logy()), dec, &ranges),
+            (true, false) => self.draw_in(area, || (logx(), lin(&yr, &yt, true)), dec, &ranges),
+            (false, true) => self.draw_in(area, || (lin(&xr, &xt, xlight), logy()), dec, &ranges),
             (false, false) => self.draw_in(
                 area,
-                lin(xr, xt, !self.x_integer),
-                lin(yr, yt, true),
-                (xd, yd, n_ints),
+                || (lin(&xr, &xt, xlight), lin(&yr, &yt, true)),
+                dec,
+                &ranges,
             ),
         }
     }
@@ -491,8 +463,8 @@ impl Scatter {
         }
     }
 
-    /// Draws the axes, their descriptions, tick labels and the light grid; `decimals` is (x
-    /// decimals, y decimals, integer x points).
+    /// Draws the axes, tick labels and the light grid; `decimals` is (x decimals, y decimals,
+    /// integer x points). The axis descriptions are drawn by [`Scatter::draw_descs`].
     fn draw_axes<DB, XT, YT>(
         &self,
         chart: &mut ChartContext<DB, Cartesian2d<XT, YT>>,
@@ -508,134 +480,299 @@ impl Scatter {
             // Epoch axes: at most one grid line per whole epoch, none between.
             mesh.x_labels(decimals.2.max(1)).x_max_light_lines(0);
         }
-        mesh.x_desc(self.x_label.as_str())
-            .y_desc(self.y_label.as_str())
-            .x_label_formatter(&|v: &f64| self.x_tick_label(*v, decimals.0))
+        mesh.x_label_formatter(&|v: &f64| self.x_tick_label(*v, decimals.0))
             .y_label_formatter(&|v: &f64| self.y_tick_label(*v, decimals.1))
-            .axis_desc_style(axis_font())
             .label_style(tick_font())
             .light_line_style(RGBColor(235, 235, 235))
             .draw()
             .ctx()
     }
 
-    fn draw_in<DB, X, Y>(
+    /// The axis descriptions wrapped to the plot's size in `area` (w × h): (x lines, y lines).
+    fn desc_lines(&self, (w, h): (u32, u32)) -> (Vec<String>, Vec<String>) {
+        let font = axis_font();
+        let plot_w = w.saturating_sub(Y_TICKS_PX + DESC_LINE + 50).max(80);
+        let x = super::wrap_text(&self.x_label, plot_w, &font);
+        let x_area = X_TICKS_PX + x.len() as u32 * DESC_LINE;
+        let plot_h = h.saturating_sub(x_area + 40).max(80);
+        let y = super::wrap_text(&self.y_label, plot_h, &font);
+        (x, y)
+    }
+
+    /// Draws the wrapped axis descriptions around the plot `plot` (absolute pixel ranges) on
+    /// `area`: x lines centred below the tick labels, y lines rotated left of them.
+    fn draw_descs<DB: DrawingBackend>(
+        area: &DrawingArea<DB, Shift>,
+        plot: &(std::ops::Range<i32>, std::ops::Range<i32>),
+        (x, y): &(Vec<String>, Vec<String>),
+    ) -> Result<(), FigureError> {
+        let base = area.get_base_pixel();
+        let font = axis_font();
+        let cx = (plot.0.start + plot.0.end) / 2 - base.0;
+        let top = plot.1.end - base.1 + X_TICKS_PX as i32;
+        let centred = font.pos(Pos::new(HPos::Center, VPos::Top));
+        for (k, line) in x.iter().enumerate() {
+            area.draw(&Text::new(
+                line.clone(),
+                (cx, top + k as i32 * DESC_LINE as i32),
+                centred.clone(),
+            ))
+            .ctx()?;
+        }
+        let cy = (plot.1.start + plot.1.end) / 2 - base.1;
+        let left = plot.0.start - base.0 - (Y_TICKS_PX + y.len() as u32 * DESC_LINE) as i32;
+        let rotated = font
+            .transform(FontTransform::Rotate270)
+            .pos(Pos::new(HPos::Center, VPos::Top));
+        for (k, line) in y.iter().enumerate() {
+            area.draw(&Text::new(
+                line.clone(),
+                (left + 2 + k as i32 * DESC_LINE as i32, cy),
+                rotated.clone(),
+            ))
+            .ctx()?;
+        }
+        Ok(())
+    }
+
+    fn draw_in<DB, X, Y, F>(
         &self,
         area: &DrawingArea<DB, Shift>,
-        xr: X,
-        yr: Y,
+        axes: F,
         decimals: (usize, usize, usize),
+        ranges: &Ranges,
     ) -> Result<(), FigureError>
     where
         DB: DrawingBackend,
+        F: Fn() -> (X, Y),
         X: AsRangedCoord<Value = f64>,
         Y: AsRangedCoord<Value = f64>,
         X::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
         Y::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
     {
-        // The title is drawn above the plot, wrapped when wider than it.
-        let area = &super::titled(area, &self.title)?;
-        let mut chart = ChartBuilder::on(area)
-            .margin(16)
-            .x_label_area_size(60)
-            .y_label_area_size(90)
-            .build_cartesian_2d(xr, yr)
-            .ctx()?;
-        self.draw_axes(&mut chart, decimals)?;
-        let mut legend = false;
-        for s in &self.series {
-            let drawn = draw_series(&mut chart, s)?;
-            if !s.label.is_empty() && !self.legend_outside {
-                legend = true;
-                drawn.label(s.label.as_str()).legend(legend_mark::<DB>(s));
-            }
-        }
+        let (w, h) = area.dim_in_pixel();
+        let descs = self.desc_lines((w, h));
+        let x_area = X_TICKS_PX + descs.0.len() as u32 * DESC_LINE + 4;
+        let y_area = Y_TICKS_PX + descs.1.len() as u32 * DESC_LINE + 4;
         let note_style = tick_font().color(&RGBColor(60, 60, 60));
-        let boxes: Vec<LabelBox> = self
+        let sizes: Vec<(i32, i32)> = self
             .notes
             .iter()
-            .map(|(x, y, t)| {
-                let (w, h) = chart
-                    .plotting_area()
-                    .estimate_text_size(t, &note_style)
-                    .unwrap_or((7 * t.chars().count() as u32, 18));
-                (chart.backend_coord(&(*x, *y)), (w as i32, h as i32))
-            })
+            .map(|(_, _, t)| (super::measure(t, &note_style) as i32 + 2, 18))
             .collect();
-        let offsets = place_labels(&boxes);
-        chart
-            .draw_series(self.notes.iter().zip(offsets).map(|((x, y, t), off)| {
-                EmptyElement::at((*x, *y)) + Text::new(t.clone(), off, note_style.clone())
-            }))
-            .ctx()?;
-        if legend {
-            super::draw_legend_box(&mut chart, self.legend.clone())?;
+        // A caption line under the plot lists the labels with no room; the plot shrinks for it.
+        let mut caption_h = 0;
+        for pass in 0..2 {
+            let (chart_area, caption_area) = area.split_vertically(h.saturating_sub(caption_h));
+            let (xa, ya) = axes();
+            let mut chart = ChartBuilder::on(&chart_area)
+                .margin(14)
+                .margin_right(30)
+                .x_label_area_size(x_area)
+                .y_label_area_size(y_area)
+                .build_cartesian_2d(xa, ya)
+                .ctx()?;
+            let plot = chart.plotting_area().get_pixel_range();
+            let px = |p: &(f64, f64)| chart.backend_coord(p);
+            let points: Vec<(i32, i32)> =
+                self.notes.iter().map(|(x, y, _)| px(&(*x, *y))).collect();
+            let obstacles: Vec<labels::Rect> = self
+                .series
+                .iter()
+                .filter(|s| !s.thin)
+                .flat_map(|s| s.points.iter().map(px))
+                .map(|(x, y)| (x - 6, y - 6, x + 6, y + 6))
+                .collect();
+            let bounds = (
+                plot.0.start + 1,
+                plot.1.start + 1,
+                plot.0.end - 1,
+                plot.1.end - 1,
+            );
+            let placed = labels::place_labels(&points, &sizes, &obstacles, bounds);
+            let left_out: Vec<&str> = self
+                .notes
+                .iter()
+                .zip(&placed)
+                .filter(|(_, p)| p.is_none())
+                .map(|(n, _)| n.2.as_str())
+                .collect();
+            let caption = (!left_out.is_empty())
+                .then(|| left_out_caption(&left_out, w.saturating_sub(20), &note_style));
+            let needed = caption
+                .as_ref()
+                .map_or(0, |l| l.len() as u32 * legend::LINE + 8);
+            if pass == 0 && needed > caption_h {
+                caption_h = needed;
+                continue;
+            }
+            self.draw_axes(&mut chart, decimals)?;
+            Self::draw_descs(&chart_area, &plot, &descs)?;
+            for s in &self.series {
+                draw_series(&mut chart, s, ranges)?;
+            }
+            let base = chart_area.get_base_pixel();
+            for ((p, placed), (note, size)) in points
+                .iter()
+                .zip(&placed)
+                .zip(self.notes.iter().zip(&sizes))
+            {
+                let Some(pl) = placed else { continue };
+                let (x, y) = (pl.at.0 - base.0, pl.at.1 - base.1);
+                let p = (p.0 - base.0, p.1 - base.1);
+                if pl.leader {
+                    let end = labels::nearest_on(&(x, y, x + size.0, y + size.1), p);
+                    chart_area
+                        .draw(&PathElement::new(
+                            vec![p, end],
+                            RGBColor(120, 120, 120).stroke_width(1),
+                        ))
+                        .ctx()?;
+                }
+                chart_area
+                    .draw(&Text::new(
+                        note.2.clone(),
+                        (x + 1, y + 3),
+                        note_style.pos(Pos::new(HPos::Left, VPos::Top)),
+                    ))
+                    .ctx()?;
+            }
+            let fit = (caption_h.saturating_sub(8) / legend::LINE) as usize;
+            for (k, line) in caption.iter().flatten().take(fit).enumerate() {
+                caption_area
+                    .draw(&Text::new(
+                        line.clone(),
+                        (10, 2 + k as i32 * legend::LINE as i32),
+                        note_style.pos(Pos::new(HPos::Left, VPos::Top)),
+                    ))
+                    .ctx()?;
+            }
+            break;
         }
         Ok(())
     }
 }
 
-/// A point label to place: the point's pixel position and the text's size in pixels.
-type LabelBox = ((i32, i32), (i32, i32));
+/// Most lines the caption listing labels left out may take.
+const CAPTION_LINES: usize = 3;
 
-/// Pixel offsets (from each point) that keep point labels from overlapping one another: each
-/// label goes up-right of its point if free, else to the first free place among positions further
-/// above and below, in the order of the points (labels of points at the same place stack).
-fn place_labels(boxes: &[LabelBox]) -> Vec<(i32, i32)> {
-    let mut placed: Vec<(i32, i32, i32, i32)> = Vec::new();
-    let overlaps = |a: &(i32, i32, i32, i32), b: &(i32, i32, i32, i32)| {
-        a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3
-    };
-    boxes
-        .iter()
-        .map(|&((px, py), (w, h))| {
-            let step = h + 2;
-            let candidates = (0..12).map(|k| {
-                let n = (k + 1) / 2;
-                let dy = if k % 2 == 0 {
-                    -18 - n * step
-                } else {
-                    -18 + n * step
-                };
-                (7, dy)
-            });
-            let mut chosen = (7, -18);
-            for (dx, dy) in candidates {
-                let r = (px + dx, py + dy, px + dx + w, py + dy + h);
-                if !placed.iter().any(|p| overlaps(p, &r)) {
-                    chosen = (dx, dy);
-                    break;
-                }
-            }
-            placed.push((
-                px + chosen.0,
-                py + chosen.1,
-                px + chosen.0 + w,
-                py + chosen.1 + h,
-            ));
-            chosen
-        })
-        .collect()
+/// The caption listing the point labels with no room, wrapped to `width` pixels in at most
+/// [`CAPTION_LINES`] lines (the last names counted, not listed, beyond that).
+fn left_out_caption(names: &[&str], width: u32, style: &TextStyle) -> Vec<String> {
+    let mut shown = names.len();
+    loop {
+        let more = names.len() - shown;
+        let tail = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        let text = format!(
+            "Not labelled (no room): {}{tail}",
+            names[..shown].join(", ")
+        );
+        let lines = super::wrap_text(&text, width, style);
+        if lines.len() <= CAPTION_LINES || shown == 0 {
+            return lines;
+        }
+        shown -= 1;
+    }
 }
 
-/// Draws `s` on `chart`: a polyline (with small markers unless thin) or markers alone.
-fn draw_series<'a, 'c, DB, CT>(
-    chart: &'c mut ChartContext<'a, DB, CT>,
+/// `(lo, hi)` clipped to the axis `r` (an interval on a log axis may reach below zero).
+fn clip((lo, hi): (f64, f64), r: &std::ops::Range<f64>) -> (f64, f64) {
+    (lo.max(r.start), hi.min(r.end))
+}
+
+/// Draws `s` on `chart`: a polyline (in its dash, with small markers unless thin, over its
+/// interval band) or markers alone with their error bars.
+fn draw_series<DB, CT>(
+    chart: &mut ChartContext<'_, DB, CT>,
     s: &Series,
-) -> Result<&'c mut SeriesAnno<'a, DB>, FigureError>
+    (xr, yr): &Ranges,
+) -> Result<(), FigureError>
 where
     DB: DrawingBackend,
     CT: CoordTranslate<From = (f64, f64)>,
 {
+    let y_ends = |i: usize| s.y_err.get(i).copied().flatten().map(|e| clip(e, yr));
+    if s.line && s.y_err.iter().any(Option::is_some) {
+        let upper = s
+            .points
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.0, y_ends(i).map_or(p.1, |e| e.1)));
+        let lower: Vec<(f64, f64)> = s
+            .points
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.0, y_ends(i).map_or(p.1, |e| e.0)))
+            .collect();
+        let band: Vec<(f64, f64)> = upper.chain(lower.into_iter().rev()).collect();
+        chart
+            .draw_series(std::iter::once(Polygon::new(
+                band,
+                s.color.mix(0.18).filled(),
+            )))
+            .ctx()?;
+    }
     if !s.line {
-        return draw_markers(chart, &s.points, s.marker, 5, s.color);
+        draw_error_bars(chart, s, (xr, yr))?;
+        draw_markers(chart, &s.points, s.marker, 5, s.color)?;
+        return Ok(());
     }
     let style = s.color.stroke_width(if s.thin { 1 } else { 3 });
     if !s.thin {
         draw_markers(chart, &s.points, s.marker, 4, s.color)?;
     }
+    let pts = s.points.iter().copied();
+    match s.dash {
+        Dash::Solid => chart.draw_series(LineSeries::new(pts, style)).map(|_| ()),
+        Dash::Dashed => chart
+            .draw_series(DashedLineSeries::new(pts, 10, 6, style))
+            .map(|_| ()),
+        Dash::Dotted => chart
+            .draw_series(DashedLineSeries::new(pts, 3, 5, style))
+            .map(|_| ()),
+    }
+    .ctx()
+}
+
+/// Draws each point's intervals as error bars with short caps: vertical for y, horizontal for x.
+fn draw_error_bars<DB, CT>(
+    chart: &mut ChartContext<'_, DB, CT>,
+    s: &Series,
+    (xr, yr): (&std::ops::Range<f64>, &std::ops::Range<f64>),
+) -> Result<(), FigureError>
+where
+    DB: DrawingBackend,
+    CT: CoordTranslate<From = (f64, f64)>,
+{
+    let st = s.color.stroke_width(2);
+    let mut bars: Vec<PathElement<(f64, f64)>> = Vec::new();
+    // Cap ends: the point and whether the cap is horizontal (on a y bar).
+    let mut caps: Vec<((f64, f64), bool)> = Vec::new();
+    for (i, &(x, y)) in s.points.iter().enumerate() {
+        if let Some((lo, hi)) = s.y_err.get(i).copied().flatten().map(|e| clip(e, yr)) {
+            bars.push(PathElement::new(vec![(x, lo), (x, hi)], st));
+            caps.extend([((x, lo), true), ((x, hi), true)]);
+        }
+        if let Some((lo, hi)) = s.x_err.get(i).copied().flatten().map(|e| clip(e, xr)) {
+            bars.push(PathElement::new(vec![(lo, y), (hi, y)], st));
+            caps.extend([((lo, y), false), ((hi, y), false)]);
+        }
+    }
+    chart.draw_series(bars).ctx()?;
     chart
-        .draw_series(LineSeries::new(s.points.iter().copied(), style))
+        .draw_series(caps.into_iter().map(|(p, horizontal)| {
+            let cap = if horizontal {
+                vec![(-4, 0), (4, 0)]
+            } else {
+                vec![(0, -4), (0, 4)]
+            };
+            EmptyElement::at(p) + PathElement::new(cap, st)
+        }))
+        .map(|_| ())
         .ctx()
 }
 
@@ -687,41 +824,75 @@ where
     .ctx()
 }
 
-/// The legend sample of `s` inside a plot: a thin line for a reference line, else its marker
-/// (larger for a polyline, whose colour band it stands for).
-fn legend_mark<DB: DrawingBackend>(
-    s: &Series,
-) -> impl Fn((i32, i32)) -> DynElement<'static, DB, (i32, i32)> {
-    let (line, thin, m, c) = (s.line, s.thin, s.marker, s.color);
-    move |(x, y)| {
-        if thin {
-            PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(1)).into_dyn()
-        } else if line {
-            // The line's colour band with the marker's shape cut into it.
-            super::marker_px(m, (x + 9, y), 6, c)
-        } else {
-            super::marker_px(m, (x + 9, y), 5, c)
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
 
+    use super::*;
+
     #[test]
-    fn point_labels_at_one_place_are_stacked_apart() {
-        let same = ((100, 100), (80, 16));
-        let off = place_labels(&[same, same, same, ((400, 100), (80, 16))]);
-        assert_eq!(off[0], (7, -18));
-        let rect = |o: (i32, i32)| (107 + o.0 - 7, 100 + o.1, 187 + o.0 - 7, 116 + o.1);
-        let (a, b, c) = (rect(off[0]), rect(off[1]), rect(off[2]));
-        for (p, q) in [(a, b), (a, c), (b, c)] {
-            assert!(p.3 <= q.1 || q.3 <= p.1, "{p:?} overlaps {q:?}");
-        }
-        assert_eq!(off[3], (7, -18), "a label far away keeps its place");
+    fn a_long_list_of_labels_left_out_is_counted_in_at_most_three_lines() {
+        super::super::register_font();
+        let names: Vec<String> = (0..16)
+            .map(|i| format!("model-{i:02}-wide-residual-with-squeeze-excitation"))
+            .collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let lines = left_out_caption(&refs, 480, &tick_font());
+        assert!(lines.len() <= CAPTION_LINES, "{lines:?}");
+        assert!(lines.concat().contains("more"), "{lines:?}");
+        let one = left_out_caption(&refs[..1], 480, &tick_font());
+        assert_eq!(
+            one.concat().replace(' ', ""),
+            format!("Notlabelled(noroom):{}", refs[0])
+        );
     }
 
-    use super::*;
+    /// The SVG of `scatter` drawn at 500 × 400 px.
+    fn svg_of(scatter: &Scatter) -> String {
+        super::super::register_font();
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, (500, 400)).into_drawing_area();
+            scatter.draw(&root).unwrap();
+            root.present().unwrap();
+        }
+        svg
+    }
+
+    #[test]
+    fn repeats_draw_error_bars_on_both_axes_and_bands_along_curves() {
+        let points = vec![(1.0, 2.0), (2.0, 3.0)];
+        let plain = Scatter {
+            series: vec![Series::nth(0, "p".into(), points.clone())],
+            ..Default::default()
+        };
+        let with_bars = Scatter {
+            series: vec![Series {
+                x_err: vec![Some((0.9, 1.1)), None],
+                y_err: vec![Some((1.8, 2.2)), Some((2.5, 3.5))],
+                ..Series::nth(0, "p".into(), points.clone())
+            }],
+            ..Default::default()
+        };
+        let count = |s: &str, what: &str| s.matches(what).count();
+        // Error bars and caps: strokes 2 px wide in the series' colour.
+        let lines = |s: &str| count(s, r##"stroke="#0072B2" stroke-width="2""##);
+        // Three bars (x and y of the first point, y of the second), each with two caps.
+        assert_eq!(lines(&svg_of(&plain)), 0);
+        assert_eq!(lines(&svg_of(&with_bars)), 9);
+        let curve = |y_err| Scatter {
+            series: vec![Series {
+                line: true,
+                y_err,
+                ..Series::nth(0, "c".into(), points.clone())
+            }],
+            ..Default::default()
+        };
+        let band = count(
+            &svg_of(&curve(vec![Some((1.8, 2.2)), Some((2.5, 3.5))])),
+            "<polygon",
+        );
+        assert_eq!(band - count(&svg_of(&curve(Vec::new())), "<polygon"), 1);
+    }
 
     #[test]
     fn a_scatter_without_finite_points_is_a_typed_error() {

@@ -66,6 +66,7 @@ fn series(s: &SearchSummary, unit_j: f64) -> Vec<Series> {
             };
             if s.chosen == Some(i) {
                 series.color = RGBColor(0, 0, 0);
+                series.dash = super::Dash::Solid;
             }
             series
         })
@@ -118,8 +119,6 @@ pub(super) fn prepare(input: &FigureInput) -> Result<Scatter, FigureError> {
             None => "validation accuracy [%]".into(),
         },
         series,
-        legend_outside: true,
-        legend: SeriesLabelPosition::LowerRight,
         ..Default::default()
     })
 }
@@ -189,6 +188,7 @@ mod tests {
             RGBColor(0, 0, 0),
             "the chosen one is black, on top"
         );
+        assert_eq!(last.dash, crate::figures::Dash::Solid, "and solid");
         assert!(scatter.series[..scatter.series.len() - 1]
             .iter()
             .all(|x| x.color != RGBColor(0, 0, 0)));

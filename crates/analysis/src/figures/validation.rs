@@ -45,12 +45,10 @@ pub(crate) fn write(
         y_zero: true,
         series: vec![
             Series {
-                label: "y = x".into(),
                 color: RGBColor(120, 120, 120),
-                marker: super::Marker::Circle,
-                points: vec![(lo, lo), (hi, hi)],
                 line: true,
                 thin: true,
+                ..Series::nth(0, "y = x".into(), vec![(lo, lo), (hi, hi)])
             },
             Series::nth(0, format!("runs (n = {})", points.len()), points.to_vec()),
         ],

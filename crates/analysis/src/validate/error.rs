@@ -41,3 +41,28 @@ pub enum ValidationError {
         reasons: String,
     },
 }
+
+/// Why one run could not be compared with the wall log (the others still are).
+#[derive(Debug, thiserror::Error)]
+pub enum RunSkip {
+    /// The run has no trace file.
+    #[error("no trace (traces/<run_id>.csv): sampled at 0 Hz, or the run never started")]
+    NoTrace,
+    /// The trace file could not be read.
+    #[error(transparent)]
+    Trace(#[from] super::trace::TraceError),
+    /// The record's end time is not a time.
+    #[error("finished_at {0:?} is not an RFC 3339 time")]
+    BadFinishedAt(String),
+    /// The trace has no rows.
+    #[error("the trace has no rows")]
+    EmptyTrace,
+    /// The wall log does not cover the run's window.
+    #[error("the wall log ({:.0}–{:.0}) does not cover the run's window ({:.1}–{:.1}, Unix seconds); log the whole sweep, or set --offset if the meter's clock differs", wall.0, wall.1, run.0, run.1)]
+    NotCovered {
+        /// First and last time of the wall log (Unix seconds, after the offset).
+        wall: (f64, f64),
+        /// The run's window (Unix seconds).
+        run: (f64, f64),
+    },
+}

@@ -23,9 +23,9 @@ use std::path::{Path, PathBuf};
 use greenbench_core::record::RunRecord;
 
 use crate::data::Sweep;
-pub use error::ValidationError;
+pub use error::{RunSkip, ValidationError};
 pub use report::write_validation;
-pub use trace::Trace;
+pub use trace::{Trace, TraceError, TraceProblem};
 pub use wall_log::{WallLog, WallLogError};
 
 /// What `validate` is given.
@@ -188,7 +188,7 @@ pub fn validate(dir: &Path, opts: &ValidateOptions) -> Result<Validation, Valida
     for r in &sweep.records {
         match compare(dir, r, &wall, idle.watts) {
             Ok(c) => runs.push(c),
-            Err(why) => skipped.push((r.run_id.clone(), why)),
+            Err(why) => skipped.push((r.run_id.clone(), why.to_string())),
         }
     }
     Ok(Validation {
@@ -210,29 +210,25 @@ fn compare(
     r: &RunRecord,
     wall: &WallLog,
     wall_idle_w: f64,
-) -> Result<RunComparison, String> {
+) -> Result<RunComparison, RunSkip> {
     let path = dir.join("traces").join(format!("{}.csv", r.run_id));
     if !path.is_file() {
-        return Err(
-            "no trace (traces/<run_id>.csv): sampled at 0 Hz, or the run never started".into(),
-        );
+        return Err(RunSkip::NoTrace);
     }
     let trace = Trace::read(&path)?;
-    let end = unix_s(&r.finished_at)
-        .ok_or_else(|| format!("finished_at {:?} is not an RFC 3339 time", r.finished_at))?;
+    let end =
+        unix_s(&r.finished_at).ok_or_else(|| RunSkip::BadFinishedAt(r.finished_at.clone()))?;
     let span = trace.span_s();
     if span <= 0.0 {
-        return Err("the trace has no rows".into());
+        return Err(RunSkip::EmptyTrace);
     }
     let start = end - span;
-    let wall_j = wall.energy_j(start, end).ok_or_else(|| {
-        format!(
-            "the wall log ({:.0}–{:.0}) does not cover the run's window ({start:.1}–{end:.1}, Unix seconds); \
-             log the whole sweep, or set --offset if the meter's clock differs",
-            wall.span().0,
-            wall.span().1
-        )
-    })?;
+    let wall_j = wall
+        .energy_j(start, end)
+        .ok_or_else(|| RunSkip::NotCovered {
+            wall: wall.span(),
+            run: (start, end),
+        })?;
     let idle = record_idle_w(r);
     let raw = trace.energy_j();
     let quality = r

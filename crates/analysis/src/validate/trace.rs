@@ -1,7 +1,39 @@
 //! A run's 10 Hz trace (`traces/<run_id>.csv`: `t_s,cpu_w,dram_w,gpu_w,gpu_util,cpu_util`) as
 //! total power over time.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// What is wrong with a trace's text.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TraceProblem {
+    /// The header has no time column.
+    #[error("line 1: no t_s column; not a greenbench trace")]
+    NoTimeColumn,
+    /// A row whose time is missing, not a number, or before the previous row's.
+    #[error("line {0}: t_s is not a time after the previous row's")]
+    BadTime(usize),
+}
+
+/// Why a trace file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum TraceError {
+    /// The file could not be read.
+    #[error("reading {}: {source}", path.display())]
+    Read {
+        /// The trace file.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// The file's text is not a trace.
+    #[error("{}: {problem}", path.display())]
+    Parse {
+        /// The trace file.
+        path: PathBuf,
+        /// What is wrong, and on which line.
+        problem: TraceProblem,
+    },
+}
 
 /// Total power per trace row: (seconds since the sampler started, watts or `None` when the row
 /// has no power reading).
@@ -13,15 +45,20 @@ pub struct Trace {
 
 impl Trace {
     /// Reads a trace file; the error says which file and line.
-    pub fn read(path: &Path) -> Result<Trace, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("reading {}: {e}", path.display()))?;
-        Self::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    pub fn read(path: &Path) -> Result<Trace, TraceError> {
+        let text = std::fs::read_to_string(path).map_err(|source| TraceError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text).map_err(|problem| TraceError::Parse {
+            path: path.to_path_buf(),
+            problem,
+        })
     }
 
     /// Parses trace text: a header naming `t_s` and the power columns (`*_w`), then rows; the
     /// power of a row is the sum of its non-empty power cells.
-    pub fn parse(text: &str) -> Result<Trace, String> {
+    pub fn parse(text: &str) -> Result<Trace, TraceProblem> {
         let mut lines = text.lines().enumerate();
         let header: Vec<&str> = lines
             .next()
@@ -30,7 +67,7 @@ impl Trace {
         let t_col = header
             .iter()
             .position(|h| *h == "t_s")
-            .ok_or("line 1: no t_s column; not a greenbench trace")?;
+            .ok_or(TraceProblem::NoTimeColumn)?;
         let power_cols: Vec<usize> = header
             .iter()
             .enumerate()
@@ -48,9 +85,7 @@ impl Trace {
                 .get(t_col)
                 .and_then(|c| c.parse().ok())
                 .filter(|t: &f64| t.is_finite() && *t >= last)
-                .ok_or_else(|| {
-                    format!("line {}: t_s is not a time after the previous row's", i + 1)
-                })?;
+                .ok_or(TraceProblem::BadTime(i + 1))?;
             let mut power = None;
             for &c in &power_cols {
                 if let Some(w) = cells.get(c).and_then(|v| v.parse::<f64>().ok()) {
@@ -118,6 +153,9 @@ mod tests {
         // 1.2 J + 2.4 J over 0.2 s (mean 18 W), 0.2 s filled with it.
         assert!((t.energy_j() - (3.6 + 3.6)).abs() < 1e-12);
         assert!((t.coverage() - 0.5).abs() < 1e-12);
-        assert!(Trace::parse("a,b\n1,2\n").unwrap_err().contains("t_s"));
+        assert!(Trace::parse("a,b\n1,2\n")
+            .unwrap_err()
+            .to_string()
+            .contains("t_s"));
     }
 }

@@ -12,9 +12,9 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use greenbench_core::external_run::{ExternalRun, EVENTS_ENV};
 use greenbench_core::protocol::{Outcome, Phase, WorkerEvent, WorkerRequest, WorkerResult};
 use greenbench_core::record::{EpochRecord, InferenceRecord, ModelInfo, TrainRecord};
-use greenbench_core::workload::{ExternalRun, EVENTS_ENV};
 use greenbench_core::workload_events::{parse_line, CommandEvent, Metrics};
 use greenbench_core::{CommandRecord, ComponentEnergy};
 use greenbench_meter::estimate::EstimateSource;

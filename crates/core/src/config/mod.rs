@@ -18,6 +18,7 @@ mod raw;
 mod schema;
 pub mod search;
 mod validate;
+pub mod workload;
 mod workload_checks;
 
 pub use crate::carbon::CarbonConfig;

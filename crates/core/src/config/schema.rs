@@ -303,7 +303,7 @@ schema! {
         #[serde(default)]
         search: Option<Spanned<SearchConfig>>,
         #[serde(default)]
-        workload: Option<Spanned<crate::workload::WorkloadTable>>,
+        workload: Option<Spanned<super::workload::WorkloadTable>>,
     }
     settings {
         /// The file it came from.
@@ -351,7 +351,7 @@ schema! {
         /// Where `[search]` was written, for errors.
         search_span: Option<Range<usize>>,
         /// The `[workload]` table: an external command run instead of a zoo model, if any.
-        workload: Option<crate::workload::WorkloadTable>,
+        workload: Option<super::workload::WorkloadTable>,
         /// Where `[workload]` was written, for errors.
         workload_span: Option<Range<usize>>,
     }

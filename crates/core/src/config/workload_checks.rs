@@ -3,11 +3,11 @@
 //! names are labels for its own command, so the zoo and the data registry do not check them.
 
 use super::raw::key_in;
+use super::workload::{axis_value, placeholders};
 use super::{PendingError, SweepConfig, AXES};
 use crate::catalog::Catalog;
 use crate::device::DeviceName;
 use crate::error::BoxError;
-use crate::workload::{axis_value, placeholders};
 
 /// The catalog an external workload's config is checked against: any model and dataset name
 /// (they are labels passed to the command), devices as the machine's catalog says.
@@ -112,7 +112,7 @@ impl SweepConfig {
                 Err(why) => errs.push((
                     field.into(),
                     at(key),
-                    why,
+                    why.to_string(),
                     Some(
                         "a placeholder is `{name}` of a sweep axis or a [workload.axes] key".into(),
                     ),

@@ -5,27 +5,11 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+
+use crate::external_run::ExternalRun;
 
 use crate::spec::RunSpec;
-
-/// Environment variable greenbench sets for an external command: a file the command may write
-/// protocol lines to (instead of, or beside, its stdout).
-pub const EVENTS_ENV: &str = "GREENBENCH_EVENTS";
-
-/// The external command of one run, as its spec holds it (part of the run id).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ExternalRun {
-    /// Program and arguments, placeholders filled in.
-    pub command: Vec<String>,
-    /// Environment variables set for the command (besides the inherited ones).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub env: BTreeMap<String, String>,
-    /// The run's value on each of the workload's own axes (`[workload.axes]`).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub axes: BTreeMap<String, serde_json::Value>,
-}
 
 /// The `[workload]` table of a config.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -39,7 +23,7 @@ pub struct WorkloadTable {
     /// The command's own axes: a value or a list of values each, swept like the grid's axes
     /// (innermost, in name order, before the repeats).
     #[serde(default)]
-    pub axes: BTreeMap<String, crate::config::Axis<toml::Value>>,
+    pub axes: BTreeMap<String, super::Axis<toml::Value>>,
 }
 
 /// A free-form axis value as text for a placeholder and as JSON for the spec; `None` for a
@@ -54,9 +38,20 @@ pub fn axis_value(v: &toml::Value) -> Option<(String, serde_json::Value)> {
     }
 }
 
+/// A command template whose braces do not pair up.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PlaceholderError {
+    /// A `}` with no `{` before it.
+    #[error("`{0}` has a `}}` without its `{{` (write `}}}}` for a literal brace)")]
+    UnopenedBrace(String),
+    /// A `{` with no `}` after it.
+    #[error("`{0}` has a `{{` without its `}}` (write `{{{{` for a literal brace)")]
+    UnclosedBrace(String),
+}
+
 /// The names a placeholder of `template` uses, in order (`{lr}` → `lr`); `{{` and `}}` are
 /// literal braces.
-pub fn placeholders(template: &str) -> Result<Vec<String>, String> {
+pub fn placeholders(template: &str) -> Result<Vec<String>, PlaceholderError> {
     let mut names = Vec::new();
     let mut rest = template;
     while let Some(i) = rest.find(['{', '}']) {
@@ -66,13 +61,11 @@ pub fn placeholders(template: &str) -> Result<Vec<String>, String> {
             continue;
         }
         if rest[i..].starts_with('}') {
-            return Err(format!(
-                "`{template}` has a `}}` without its `{{` (write `}}}}` for a literal brace)"
-            ));
+            return Err(PlaceholderError::UnopenedBrace(template.to_string()));
         }
-        let end = after.find('}').ok_or_else(|| {
-            format!("`{template}` has a `{{` without its `}}` (write `{{{{` for a literal brace)")
-        })?;
+        let end = after
+            .find('}')
+            .ok_or_else(|| PlaceholderError::UnclosedBrace(template.to_string()))?;
         names.push(after[..end].trim().to_string());
         rest = &after[end + 1..];
     }
@@ -171,8 +164,14 @@ mod tests {
             placeholders("--lr={lr}/{ model }{{x}}").unwrap(),
             ["lr", "model"]
         );
-        assert!(placeholders("{lr").unwrap_err().contains("without its `}`"));
-        assert!(placeholders("lr}").unwrap_err().contains("without its `{`"));
+        assert!(placeholders("{lr")
+            .unwrap_err()
+            .to_string()
+            .contains("without its `}`"));
+        assert!(placeholders("lr}")
+            .unwrap_err()
+            .to_string()
+            .contains("without its `{`"));
         let values: BTreeMap<String, String> = [("lr".to_string(), "0.1".to_string())]
             .into_iter()
             .collect();
