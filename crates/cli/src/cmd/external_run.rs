@@ -19,7 +19,9 @@ use greenbench_core::workload_events::{parse_line, CommandEvent, Metrics};
 use greenbench_core::{CommandRecord, ComponentEnergy};
 use greenbench_meter::estimate::EstimateSource;
 use greenbench_meter::process_tree;
-use greenbench_meter::{EnergySource, Meter, MeterOptions, ProcessTarget, Window, SOURCES};
+use greenbench_meter::{
+    EnergySource, Meter, MeterError, MeterOptions, ProcessTarget, Window, SOURCES,
+};
 
 /// How long the output of a command that has exited is still read (a process it left running
 /// in the background may hold its stdout open for ever).
@@ -72,7 +74,7 @@ pub fn serve(req: &WorkerRequest, run: &ExternalRun, options: &MeterOptions) -> 
 
 /// The meter of a command's process tree: every source [`Meter::auto`] would open, with the
 /// CPU-time estimate following this worker's descendants instead of the worker itself.
-fn tree_meter(options: &MeterOptions) -> Result<Meter, String> {
+fn tree_meter(options: &MeterOptions) -> Result<Meter, MeterError> {
     let mut sources: Vec<Box<dyn EnergySource>> = Vec::new();
     for def in SOURCES {
         let opened = if def.name == "estimate" {
@@ -83,7 +85,7 @@ fn tree_meter(options: &MeterOptions) -> Result<Meter, String> {
         };
         match opened {
             Ok(s) => sources.push(s),
-            Err(e) if def.required => return Err(e.to_string()),
+            Err(e) if def.required => return Err(e),
             Err(_) => {}
         }
     }
