@@ -4,7 +4,6 @@
 //! epoch and inference windows, and the outcome reported as the same events a model's run sends,
 //! so the sweep records, resumes, times out and interrupts it like any other run.
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
@@ -207,16 +206,7 @@ fn execute(
         .as_ref()
         .and_then(|s| s.as_ref().ok())
         .and_then(|s| s.mean_gpu_util);
-    let mut meters: BTreeMap<String, String> = meter
-        .choices()
-        .iter()
-        .map(|c| {
-            (
-                c.component.to_string(),
-                format!("{} ({}): {}", c.source, c.quality, c.basis),
-            )
-        })
-        .collect();
+    let mut meters = meter.described_choices();
     meters.insert(
         "scope".into(),
         "the external command's process tree (estimate); RAPL and NVML read the whole machine"
