@@ -46,22 +46,46 @@ impl EnergyBasis {
             .map(|r| r.run_id.as_str())
             .collect();
         if !impossible.is_empty() {
+            let estimated_idle = runs.iter().any(|r| {
+                impossible.contains(&r.run_id.as_str())
+                    && r.train.as_ref().is_some_and(|t| {
+                        t.energy.quality == Some(Quality::Estimated) && !t.energy.is_model_net()
+                    })
+            });
+            let why = if estimated_idle {
+                "the idle baseline subtracted from those estimates was itself an estimate of the \
+                 orchestrating greenbench process while it waited (its CPU time and memory), not the \
+                 machine's idle power, and exceeded them. A sweep of this greenbench gives estimates \
+                 net figures of their own (the model's dynamic part)"
+            } else {
+                "the idle baseline drew more power than those runs, so it was measured under other \
+                 load. Measure the baseline on a quiet machine to get net figures"
+            };
             return (
                 EnergyBasis::Raw,
                 format!(
                     "**Warning: raw energy (idle power not subtracted) because the net figure of {} ok run(s) \
-                     is below zero** ({}): the idle baseline drew more power than those runs, so it was \
-                     measured under other load. Measure the baseline on a quiet machine to get net figures.",
+                     is below zero** ({}): {why}.",
                     impossible.len(),
                     impossible.join(", ")
                 ),
             );
         }
-        (
-            EnergyBasis::Net,
+        let model_net = runs
+            .iter()
+            .filter(|r| r.train.as_ref().is_some_and(|t| t.energy.is_model_net()))
+            .count();
+        let text = if model_net == runs.len() {
+            "Net = the estimate's dynamic part: its power above its own model's zero-load power, \
+             × duration (an estimate has no idle measurement to subtract); every ok run has it."
+        } else if model_net > 0 {
+            "Net = raw − baseline × duration: the measured idle power for measured components, the \
+             model's own zero-load power for estimated ones (an estimate has no idle measurement); \
+             every ok run has it."
+        } else {
             "Net = raw − idle power × duration (the paper's ∫P − ∫P_idle); every ok run has it."
-                .into(),
-        )
+        };
+        (EnergyBasis::Net, text.into())
     }
 
     /// `net` or `raw`.

@@ -18,6 +18,7 @@ pub mod no_validation;
 pub mod numbers;
 pub mod pareto;
 pub mod predict;
+pub mod ranges_section;
 pub mod repeats_section;
 pub mod report;
 pub mod resample;

@@ -223,6 +223,7 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<ReportSummary, A
         }
     }
     crate::repeats_section::markdown(&mut md, &ctx);
+    crate::ranges_section::write(&mut md, &runs, basis);
     correlations(&mut md, &study, &runs);
     profiling(&mut md, &profile, &ctx);
     estimator_section(&mut md, &estimator);

@@ -1,8 +1,11 @@
 //! The greenbench command-line tool: sweeps, meters, models, datasets, reports, predictions,
 //! and scale-out helpers. This is the only crate that names concrete energy sources and exporters.
 
+/// mimalloc, counting the heap bytes in use so that the CPU estimate charges DRAM on memory the
+/// run uses, not on pages mimalloc keeps for reuse (`greenbench_meter::live_heap`).
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: greenbench_meter::LiveHeap<mimalloc::MiMalloc> =
+    greenbench_meter::LiveHeap(mimalloc::MiMalloc);
 
 /// The candle version this build links (checked against Cargo.lock by a test).
 pub const CANDLE_VERSION: &str = "0.11.1";

@@ -104,10 +104,9 @@ fn sigint_during_the_idle_measurement_after_the_last_run_exits_130_and_keeps_no_
     assert_eq!(records(&out).len(), 1, "the finished run stays recorded");
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
-    assert!(
-        manifest["idle_power_w"]["total_w"].is_number(),
-        "{manifest}"
-    );
+    // The baseline before the sweep stays written (its figures are null where every
+    // component is estimated: an estimate gives no idle baseline).
+    assert!(manifest["idle_power_w"].is_object(), "{manifest}");
     assert!(
         manifest["idle_power_end_w"].is_null(),
         "an end measurement cut short is not written: {manifest}"

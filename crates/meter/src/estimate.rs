@@ -1,13 +1,18 @@
 //! Estimated CPU and DRAM energy of a process, for machines without RAPL (virtual machines).
 //!
-//! * CPU: process CPU seconds (user + system) × watts per core. Watts per core is configurable;
-//!   by default it is TDP ÷ cores of the CPU model named in `/proc/cpuinfo` when that model is in
-//!   [`KNOWN_CPUS`] (cores from the table, not from `/proc/cpuinfo`, because a VM shows its vCPU
-//!   count, not the package's), else [`DEFAULT_WATTS_PER_CORE`].
-//! * DRAM: [`DRAM_W_PER_GB`] × resident set size (GB = 10⁹ bytes), integrated over time with the
-//!   trapezoid rule between reads.
+//! * CPU: between two reads, the process's utilisation of the vCPUs it uses (CPU seconds ÷
+//!   wall seconds ÷ vCPUs) goes through the load curve of [`CpuPowerModel`] (cited there and in
+//!   docs/measurement.md), times those vCPUs and the wall time. The vCPUs are those the process
+//!   may run on (its affinity), or fewer when `RAYON_NUM_THREADS` says so, and more when it used
+//!   more CPU time than they give.
+//! * DRAM: [`DRAM_W_PER_GB`] × the heap bytes the process uses ([`live_heap_bytes`]; its
+//!   resident set size where no count exists), GB = 10⁹ bytes, integrated with the trapezoid
+//!   rule between reads.
 //!
-//! Every value is [`Quality::Estimated`] and the basis string says how it was computed.
+//! Every value is [`Quality::Estimated`], carries `low_j`/`high_j` (5th and 95th percentile over
+//! the model's parameter ranges) and its zero-load energy (the CPU at 0 % load over the same
+//! time; DRAM has none: the memory charged is the run's), and the basis string says which model
+//! applies and why.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -16,55 +21,26 @@ use std::time::Instant;
 use greenbench_core::power_bound::MAX_WATTS_PER_CORE;
 use greenbench_core::{Component, Quality};
 
+use crate::cpu_id::CpuId;
 use crate::error::{MeterError, Result};
+use crate::live_heap::live_heap_bytes;
+use crate::power_model::{CpuPowerModel, Range, HIGH_PERCENTILE, LOW_PERCENTILE};
 use crate::reader::{parse_u64, FileReader, FsReader};
 use crate::source::{slot, Counters, EnergySource};
 
-/// Watts per busy core when the CPU model is unknown.
-pub const DEFAULT_WATTS_PER_CORE: f64 = 10.0;
+/// DRAM power per GB the estimate uses (central value of [`crate::power_model::DRAM_W_PER_GB`]).
+pub const DRAM_W_PER_GB: f64 = crate::power_model::DRAM_W_PER_GB.central;
 
-/// DRAM power per GB of resident memory (the figure CodeCarbon and others use: 3/8 W per GB).
-pub const DRAM_W_PER_GB: f64 = 0.375;
-
-/// Known CPU models: (substring of `model name`, TDP in watts, cores per package).
-pub const KNOWN_CPUS: &[(&str, f64, u32)] = &[
-    ("EPYC 9654", 360.0, 96),
-    ("EPYC 9554", 360.0, 64),
-    ("EPYC 9454", 290.0, 48),
-    ("EPYC 7763", 280.0, 64),
-    ("EPYC 7V13", 280.0, 64),
-    ("EPYC 7B13", 280.0, 64),
-    ("EPYC 7742", 225.0, 64),
-    ("Platinum 8480", 350.0, 56),
-    ("Platinum 8468", 350.0, 48),
-    ("Platinum 8380", 270.0, 40),
-    ("Platinum 8375C", 300.0, 32),
-    ("Platinum 8358", 250.0, 32),
-    ("Platinum 8272CL", 195.0, 26),
-    ("Platinum 8259CL", 210.0, 24),
-    ("Gold 6338", 205.0, 32),
-    ("i9-13900K", 125.0, 24),
-];
-
-/// Watts per core and the basis phrase for a CPU model name (or the configured value).
+/// The highest watts per busy vCPU the CPU model of this machine charges (the top of its
+/// range), and the model's basis; `configured` replaces the model. `model` overrides the CPU
+/// name read from `/proc/cpuinfo`.
 pub fn watts_per_core(model: Option<&str>, configured: Option<f64>) -> (f64, String) {
-    if let Some(w) = configured {
-        return (w, format!("{w:.2} W/core (configured)"));
+    let mut id = CpuId::here();
+    if let Some(m) = model {
+        id.model_name = Some(m.to_string());
     }
-    let model_name = model.unwrap_or("an unknown CPU");
-    if let Some(&(key, tdp, cores)) =
-        model.and_then(|m| KNOWN_CPUS.iter().find(|(k, _, _)| m.contains(k)))
-    {
-        let w = tdp / f64::from(cores);
-        return (
-            w,
-            format!("{w:.2} W/core (TDP {tdp:.0} W ÷ {cores} cores of {key})"),
-        );
-    }
-    (
-        DEFAULT_WATTS_PER_CORE,
-        format!("{DEFAULT_WATTS_PER_CORE:.1} W/core (no TDP known for {model_name})"),
-    )
+    let m = CpuPowerModel::for_cpu(&id, configured);
+    (m.full_w.high, m.basis)
 }
 
 /// Checks a configured watts per busy core: above 0 and at most
@@ -90,6 +66,34 @@ pub fn cpu_model() -> Option<String> {
         .find(|l| l.starts_with("model name"))
         .and_then(|l| l.split_once(':'))
         .map(|(_, v)| v.trim().to_string())
+}
+
+/// vCPUs a process uses: those it may run on (its CPU affinity; this process's for its
+/// descendants), or fewer for this process when `RAYON_NUM_THREADS` says so (a worker runs its
+/// spec's `threads`). At least 1.
+pub fn vcpus_of(target: ProcessTarget) -> usize {
+    let pid = match target {
+        // Descendants inherit this process's affinity unless they change it.
+        ProcessTarget::SelfProcess | ProcessTarget::Descendants => 0,
+        ProcessTarget::Pid(p) => libc::pid_t::try_from(p).unwrap_or(0),
+    };
+    // SAFETY: a zeroed cpu_set_t is valid; sched_getaffinity writes at most its size.
+    let affinity = unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(pid, std::mem::size_of::<libc::cpu_set_t>(), &mut set) == 0 {
+            usize::try_from(libc::CPU_COUNT(&set)).unwrap_or(1)
+        } else {
+            1
+        }
+    };
+    let rayon = match target {
+        ProcessTarget::SelfProcess => std::env::var("RAYON_NUM_THREADS")
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .filter(|&n| n > 0),
+        ProcessTarget::Pid(_) | ProcessTarget::Descendants => None,
+    };
+    rayon.map_or(affinity, |r| r.min(affinity)).max(1)
 }
 
 /// CPU seconds (user + system) used by this process so far; no allocation.
@@ -119,21 +123,41 @@ pub enum ProcessTarget {
     Descendants,
 }
 
+/// Cumulative joules at the central values and at the two percentiles.
+#[derive(Debug, Clone, Copy, Default)]
+struct Spread {
+    central: f64,
+    low: f64,
+    high: f64,
+}
+
+impl Spread {
+    fn add(&mut self, central: f64, low: f64, high: f64) {
+        self.central += central;
+        self.low += low;
+        self.high += high;
+    }
+}
+
 /// Estimated CPU + DRAM energy of a process. Quality: estimated.
 pub struct EstimateSource {
     target: ProcessTarget,
     reader: Arc<dyn FileReader>,
     stat_path: PathBuf,
     statm_path: PathBuf,
-    watts_per_core: f64,
+    cpu_model: CpuPowerModel,
+    dram_w_per_gb: Range,
+    vcpus: f64,
     basis: String,
     clk_tck: f64,
     page_size: f64,
     start: Instant,
-    cpu0: f64,
     last_t: f64,
-    last_rss_gb: f64,
-    dram_j: f64,
+    last_cpu: f64,
+    last_gb: f64,
+    cpu_j: Spread,
+    cpu_zero_j: f64,
+    dram_j: Spread,
 }
 
 impl std::fmt::Debug for EstimateSource {
@@ -152,10 +176,39 @@ impl EstimateSource {
 
     /// Estimate for a given process.
     pub fn for_process(target: ProcessTarget, watts_per_core: Option<f64>) -> Result<Self> {
-        if let Some(w) = watts_per_core {
-            check_watts_per_core(w)?;
-        }
-        let (wpc, phrase) = self::watts_per_core(cpu_model().as_deref(), watts_per_core);
+        Self::with_model(
+            target,
+            CpuPowerModel::for_cpu(
+                &CpuId::here(),
+                watts_per_core.map(check_watts_per_core).transpose()?,
+            ),
+            vcpus_of(target),
+        )
+    }
+
+    /// Estimate for a given process with a given CPU model and number of vCPUs it uses.
+    pub fn with_model(
+        target: ProcessTarget,
+        cpu_model: CpuPowerModel,
+        vcpus: usize,
+    ) -> Result<Self> {
+        let dram = crate::power_model::DRAM_W_PER_GB;
+        let memory = match target {
+            ProcessTarget::SelfProcess if live_heap_bytes().is_some() => {
+                "the heap bytes it has in use (memory the allocator keeps for reuse is not charged)"
+            }
+            _ => "its resident memory (no heap count for this process)",
+        };
+        let basis = format!(
+            "CPU: {}; × the {vcpus} vCPU(s) this process uses, utilisation from its CPU time. \
+             DRAM: {} W/GB (central {}) × {memory}. low_j/high_j: {:.0}th/{:.0}th percentile \
+             with every parameter uniform over its range, all at the same percentile",
+            cpu_model.basis,
+            dram.show(),
+            dram.central,
+            LOW_PERCENTILE * 100.0,
+            HIGH_PERCENTILE * 100.0,
+        );
         let dir = match target {
             ProcessTarget::SelfProcess | ProcessTarget::Descendants => PathBuf::from("/proc/self"),
             ProcessTarget::Pid(p) => PathBuf::from(format!("/proc/{p}")),
@@ -172,24 +225,57 @@ impl EstimateSource {
             reader: Arc::new(FsReader),
             stat_path: dir.join("stat"),
             statm_path: dir.join("statm"),
-            watts_per_core: wpc,
-            basis: format!("CPU time × {phrase}; DRAM {DRAM_W_PER_GB} W/GB × RSS"),
+            cpu_model,
+            dram_w_per_gb: dram,
+            vcpus: vcpus.max(1) as f64,
+            basis,
             clk_tck: if clk > 0 { clk as f64 } else { 100.0 },
             page_size: if page > 0 { page as f64 } else { 4096.0 },
             start: Instant::now(),
-            cpu0: 0.0,
             last_t: 0.0,
-            last_rss_gb: 0.0,
-            dram_j: 0.0,
+            last_cpu: 0.0,
+            last_gb: 0.0,
+            cpu_j: Spread::default(),
+            cpu_zero_j: 0.0,
+            dram_j: Spread::default(),
         };
-        s.cpu0 = s.cpu_seconds()?;
-        s.last_rss_gb = s.rss_gb()?;
+        s.last_cpu = s.cpu_seconds()?;
+        s.last_gb = s.memory_gb()?;
         Ok(s)
     }
 
-    /// Watts per busy core in use.
-    pub fn watts_per_core(&self) -> f64 {
-        self.watts_per_core
+    /// The CPU model in use.
+    pub fn cpu_model(&self) -> &CpuPowerModel {
+        &self.cpu_model
+    }
+
+    /// Adds the energy of `dt` seconds in which the process used `cpu_s` CPU seconds and its
+    /// memory went from `gb0` to `gb1` GB.
+    fn integrate(&mut self, dt: f64, cpu_s: f64, gb0: f64, gb1: f64) {
+        if dt <= 0.0 {
+            return;
+        }
+        let cpu_s = cpu_s.max(0.0);
+        let vcpus = self.vcpus.max(cpu_s / dt);
+        let u = cpu_s / (dt * vcpus);
+        let w = |q| self.cpu_model.vcpu_watts(u, q) * vcpus * dt;
+        self.cpu_j
+            .add(w(None), w(Some(LOW_PERCENTILE)), w(Some(HIGH_PERCENTILE)));
+        self.cpu_zero_j += self.cpu_model.vcpu_watts(0.0, None) * vcpus * dt;
+        let gb_s = 0.5 * (gb0 + gb1) * dt;
+        let k = &self.dram_w_per_gb;
+        self.dram_j.add(
+            gb_s * k.central,
+            gb_s * k.at(LOW_PERCENTILE),
+            gb_s * k.at(HIGH_PERCENTILE),
+        );
+    }
+
+    fn memory_gb(&self) -> Result<f64> {
+        match (self.target, live_heap_bytes()) {
+            (ProcessTarget::SelfProcess, Some(b)) => Ok(b as f64 * 1e-9),
+            _ => self.rss_gb(),
+        }
     }
 
     fn cpu_seconds(&self) -> Result<f64> {
@@ -258,14 +344,22 @@ impl EnergySource for EstimateSource {
     }
     fn read(&mut self) -> Result<Counters> {
         let t = self.start.elapsed().as_secs_f64();
-        let cpu_s = self.cpu_seconds()? - self.cpu0;
-        let rss = self.rss_gb()?;
-        self.dram_j += 0.5 * (self.last_rss_gb + rss) * DRAM_W_PER_GB * (t - self.last_t);
+        let cpu = self.cpu_seconds()?;
+        let gb = self.memory_gb()?;
+        self.integrate(t - self.last_t, cpu - self.last_cpu, self.last_gb, gb);
         self.last_t = t;
-        self.last_rss_gb = rss;
+        self.last_cpu = cpu;
+        self.last_gb = gb;
         let mut c = Counters::default();
-        c.joules[slot(Component::Cpu)] = Some(cpu_s.max(0.0) * self.watts_per_core);
-        c.joules[slot(Component::Dram)] = Some(self.dram_j);
+        let (cs, ds) = (slot(Component::Cpu), slot(Component::Dram));
+        c.joules[cs] = Some(self.cpu_j.central);
+        c.low_j[cs] = Some(self.cpu_j.low);
+        c.high_j[cs] = Some(self.cpu_j.high);
+        c.zero_load_j[cs] = Some(self.cpu_zero_j);
+        c.joules[ds] = Some(self.dram_j.central);
+        c.low_j[ds] = Some(self.dram_j.low);
+        c.high_j[ds] = Some(self.dram_j.high);
+        c.zero_load_j[ds] = Some(0.0);
         Ok(c)
     }
 }
@@ -291,15 +385,36 @@ mod tests {
     }
 
     #[test]
-    fn table_and_fallback() {
-        let (w, b) = watts_per_core(Some("Intel(R) Xeon(R) Platinum 8480+"), None);
-        assert!((w - 6.25).abs() < 1e-9, "{w}");
-        assert!(b.contains("TDP 350 W"), "{b}");
-        let (w, b) = watts_per_core(Some("AMD EPYC"), None);
-        assert_eq!(w, 10.0);
-        assert_eq!(b, "10.0 W/core (no TDP known for AMD EPYC)");
-        let (w, b) = watts_per_core(Some("AMD EPYC 7763"), Some(3.0));
-        assert_eq!(w, 3.0);
-        assert!(b.contains("configured"));
+    fn a_busy_interval_charges_the_load_curve_and_its_range_brackets_it() {
+        let id = CpuId {
+            vendor: Some("GenuineIntel".into()),
+            family: Some(6),
+            model: Some(207),
+            avx512: true,
+            hypervisor: true,
+            ..Default::default()
+        };
+        let mut s = EstimateSource::with_model(
+            ProcessTarget::SelfProcess,
+            CpuPowerModel::for_cpu(&id, None),
+            2,
+        )
+        .expect("opens");
+        // 10 s, both vCPUs busy: 2 × 10 s × the full-load watts (central 4.215 W).
+        s.integrate(10.0, 20.0, 1.0, 1.0);
+        assert!(
+            (s.cpu_j.central - 2.0 * 10.0 * 4.215).abs() < 1e-9,
+            "{:?}",
+            s.cpu_j
+        );
+        assert!(s.cpu_j.low < s.cpu_j.central && s.cpu_j.central < s.cpu_j.high);
+        assert!((s.cpu_zero_j - 2.0 * 10.0 * 0.82).abs() < 1e-9);
+        // 1 GB for 10 s: 3.75 J, range 0.2075–0.5225 W/GB.
+        assert!((s.dram_j.central - 3.75).abs() < 1e-9);
+        assert!((s.dram_j.low - 2.075).abs() < 1e-9 && (s.dram_j.high - 5.225).abs() < 1e-9);
+        // More CPU time than the vCPUs give counts as more vCPUs at full load.
+        let before = s.cpu_j.central;
+        s.integrate(1.0, 4.0, 1.0, 1.0);
+        assert!((s.cpu_j.central - before - 4.0 * 4.215).abs() < 1e-9);
     }
 }

@@ -127,6 +127,11 @@ impl EnergySource for NvmlSource {
             ),
         }
     }
+    /// The total energy counter counts millijoules; power samples integrated by the trapezoid
+    /// rule have no counter resolution to state.
+    fn resolution_j(&self) -> Option<f64> {
+        (self.mode == GpuEnergyMode::Counter).then_some(1e-3)
+    }
     fn read(&mut self) -> Result<Counters> {
         let s = self.dev.sample()?;
         let backwards = |what: &str, prev: u64, cur: u64| MeterError::CounterBackwards {

@@ -11,7 +11,8 @@ pub struct MeterOptions {
     pub powercap_root: PathBuf,
     /// NVML index of the GPU to meter.
     pub gpu_index: u32,
-    /// Watts per busy core for the CPU estimate; `None` = model table, else 10 W.
+    /// Watts per vCPU at full load for the CPU estimate; `None` = the power model
+    /// ([`crate::power_model::CpuPowerModel`]).
     pub watts_per_core: Option<f64>,
 }
 

@@ -325,6 +325,9 @@ impl RaplSource {
     }
 }
 
+/// The coarsest RAPL energy status unit (2⁻¹⁴ J), one counter step.
+pub const RAPL_STEP_J: f64 = 1.0 / 16384.0;
+
 impl EnergySource for RaplSource {
     fn name(&self) -> &'static str {
         "rapl"
@@ -337,6 +340,11 @@ impl EnergySource for RaplSource {
     }
     fn basis(&self) -> String {
         self.basis.clone()
+    }
+    /// One step of the RAPL counter: the coarsest energy status unit of current CPUs is
+    /// 2⁻¹⁴ J (61 µJ; most are finer), per domain read.
+    fn resolution_j(&self) -> Option<f64> {
+        Some(RAPL_STEP_J * self.domains.len().max(1) as f64)
     }
     fn read(&mut self) -> Result<Counters> {
         let mut uj: [Option<u64>; 3] = [None; 3];

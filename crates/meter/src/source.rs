@@ -20,6 +20,12 @@ pub fn slot(c: Component) -> usize {
 pub struct Counters {
     /// Cumulative joules, indexed by [`slot`].
     pub joules: [Option<f64>; 3],
+    /// Cumulative joules at the low end of an estimate's range (5th percentile), by [`slot`].
+    pub low_j: [Option<f64>; 3],
+    /// Cumulative joules at the high end of an estimate's range (95th percentile), by [`slot`].
+    pub high_j: [Option<f64>; 3],
+    /// Cumulative joules an estimate's model charges at zero load, by [`slot`].
+    pub zero_load_j: [Option<f64>; 3],
     /// Instantaneous power in watts where the source reads one (NVML power sample), by [`slot`].
     pub power_w: [Option<f64>; 3],
     /// GPU utilisation in percent, if this source reads one.
@@ -62,6 +68,13 @@ pub trait EnergySource: Send {
     fn basis(&self) -> String;
     /// Reads the cumulative counters now. A failure makes windows spanning it missing, never 0.
     fn read(&mut self) -> Result<Counters>;
+
+    /// Resolution of a measured counter in joules (one step of it): a window's value is exact
+    /// to ± this, its range. `None` where the source states no range this way (an estimate
+    /// gives its own in [`Counters`]).
+    fn resolution_j(&self) -> Option<f64> {
+        None
+    }
 
     /// Convenience: a read as the core [`EnergyReading`] type.
     fn reading(&mut self) -> Result<EnergyReading> {

@@ -51,9 +51,9 @@ pub const SOURCES: &[SourceDef] = &[
         quality: Quality::Estimated,
         open: |o| Ok(Box::new(EstimateSource::new(o.watts_per_core)?)),
         required: true,
-        reading_scope: "this greenbench process alone, which only waits while it reads (its CPU time × W/core\n            \
-             + DRAM W/GB × its resident memory), so it is near 0 W; in a sweep the estimate\n            \
-             covers each run's worker process instead",
+        reading_scope: "this greenbench process alone, which only waits while it reads: the load curve\n            \
+             at its utilisation × its vCPUs + DRAM W/GB × its memory, so it is about the model's\n            \
+             zero-load power; in a sweep the estimate covers each run's worker process instead",
     },
 ];
 

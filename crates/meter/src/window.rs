@@ -17,6 +17,9 @@ struct Start {
     slot_index: usize,
     errors: u64,
     joules: Option<f64>,
+    low: Option<f64>,
+    high: Option<f64>,
+    zero: Option<f64>,
 }
 
 /// An open measurement window. Obtain with [`Meter::begin`], close with [`Window::end`].
@@ -56,6 +59,9 @@ impl Meter {
                     slot_index: i,
                     errors: s.errors,
                     joules: s.last.and_then(|l| l.get(c)),
+                    low: s.last.and_then(|l| l.low_j[slot(c)]),
+                    high: s.last.and_then(|l| l.high_j[slot(c)]),
+                    zero: s.last.and_then(|l| l.zero_load_j[slot(c)]),
                 });
             }
         }
@@ -86,6 +92,8 @@ impl Window {
         let duration = Seconds::from_duration(self.t0.elapsed());
         let mut parts: BTreeMap<Component, (Option<Joules>, Quality)> = BTreeMap::new();
         let mut sources = BTreeMap::new();
+        let mut ranges = BTreeMap::new();
+        let mut zero_load = BTreeMap::new();
         let mut problems = Vec::new();
         for c in Component::ALL {
             let Some(start) = self.start[slot(c)] else {
@@ -104,12 +112,30 @@ impl Window {
                     None
                 }
             };
+            if let Some(v) = value {
+                let delta = |a: Option<f64>, b: Option<[Option<f64>; 3]>| Some(b?[slot(c)]? - a?);
+                let range = match (
+                    delta(start.low, s.last.map(|l| l.low_j)),
+                    delta(start.high, s.last.map(|l| l.high_j)),
+                    s.source.resolution_j(),
+                ) {
+                    (Some(l), Some(h), _) => Some([l.min(v.0), h.max(v.0)]),
+                    (_, _, Some(r)) => Some([v.0 - r, v.0 + r]),
+                    _ => None,
+                };
+                if let Some(r) = range {
+                    ranges.insert(c, r);
+                }
+                if let Some(z) = delta(start.zero, s.last.map(|l| l.zero_load_j)) {
+                    zero_load.insert(c, z);
+                }
+            }
             parts.insert(c, (value, s.source.quality()));
             sources.insert(c, s.source.name().to_string());
         }
         Ok(Measurement {
             duration,
-            energy: ComponentEnergy::from_parts(&parts),
+            energy: ComponentEnergy::from_parts(&parts).with_ranges(ranges, zero_load),
             sources,
             problems,
         })

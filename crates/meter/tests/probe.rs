@@ -44,7 +44,7 @@ fn probe_reports_each_source_with_reason_fix_and_power() {
     let est = &st[2];
     assert!(est.available);
     assert_eq!(est.quality, Quality::Estimated);
-    assert!(est.reason.contains("W/core"));
+    assert!(est.reason.contains("load curve"), "{}", est.reason);
     assert!(est.power_w.is_some_and(|p| p >= 0.0));
 
     let json = serde_json::to_value(&st).unwrap();

@@ -131,7 +131,23 @@ fn auto_falls_back_to_the_estimate_and_says_why() {
         .find(|c| c.component == Component::Cpu)
         .unwrap();
     assert_eq!(cpu.source, "estimate");
-    assert!(cpu.basis.contains("W/core"));
+    assert!(cpu.basis.contains("load curve"), "{}", cpu.basis);
+}
+
+#[test]
+fn an_estimate_is_no_idle_baseline_and_its_windows_carry_a_range() {
+    let m = Meter::from_sources(vec![Box::new(EstimateSource::new(None).unwrap())]);
+    let p = m
+        .idle_baseline(Duration::from_millis(200), Duration::from_millis(50))
+        .unwrap();
+    assert_eq!((p.cpu_w, p.dram_w, p.total_w), (None, None, None), "{p:?}");
+    let w = m.begin().unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let e = w.end().unwrap().energy;
+    let (low, total, high) = (e.low_j.unwrap(), e.total_j.unwrap(), e.high_j.unwrap());
+    assert!(low < total && total < high, "{e:?}");
+    assert!(e.zero_load_j[&Component::Cpu] > 0.0, "{e:?}");
+    assert!(e.is_model_net());
 }
 
 #[test]

@@ -1,12 +1,17 @@
-//! What a record's raw figures imply: net energy (raw − idle power × time), average power,
-//! carbon at the grid intensity of the run's window, and the flags of figures that cannot be
-//! true (net energy below zero).
+//! What a record's raw figures imply: net energy, average power, carbon at the grid intensity of
+//! the run's window, and the flags of figures that cannot be true (net energy below zero).
+//!
+//! Net energy is raw − baseline power × time, per component. The baseline of a measured
+//! component is the machine's idle power measured before the sweep; that of an estimated
+//! component is its model's zero-load power (the estimate's dynamic part is its net energy):
+//! an estimate has no machine-wide reading, and the orchestrator's own CPU time is no idle
+//! baseline.
 
 use greenbench_core::energy::ComponentPower;
 use greenbench_core::grid::GridIntensity;
 use greenbench_core::power_bound::{implausible_power, MachineSize, IMPLAUSIBLE_POWER};
 use greenbench_core::record::{Flag, RunRecord};
-use greenbench_core::{ComponentEnergy, Seconds};
+use greenbench_core::{ComponentEnergy, Quality, Seconds};
 
 /// Fills net energy (E − P_idle × t), average power and carbon from the raw figures; carbon at
 /// the grid intensity of the run's own window (missing, and flagged, when an hourly series does
@@ -27,8 +32,9 @@ pub fn add_net_and_carbon(
     if let Some(t) = rec.train.as_mut() {
         t.net_energy = t.energy.net_of(idle, Seconds(t.duration_s));
         t.avg_power_w = t.energy.average_power(Seconds(t.duration_s));
+        let base = baseline(&t.energy, idle, t.duration_s);
         for e in t.epochs.iter_mut() {
-            e.net_energy_j = match (e.energy_j, idle.total_w) {
+            e.net_energy_j = match (e.energy_j, base.total_w) {
                 (Some(j), Some(p)) => Some(j - p * e.duration_s),
                 _ => None,
             };
@@ -51,14 +57,23 @@ pub fn add_net_and_carbon(
     }
     let mut flags = Vec::new();
     if let Some(t) = &rec.train {
-        flags.extend(negative_net("train", &t.net_energy, &t.avg_power_w, idle));
+        let base = baseline(&t.energy, idle, t.duration_s);
+        flags.extend(negative_net(
+            "train",
+            &t.energy,
+            &t.net_energy,
+            &t.avg_power_w,
+            &base,
+        ));
     }
     if let Some(i) = &rec.inference {
+        let base = baseline(&i.energy, idle, i.duration_s);
         flags.extend(negative_net(
             "inference",
+            &i.energy,
             &i.net_energy,
             &i.avg_power_w,
-            idle,
+            &base,
         ));
     }
     rec.flags.retain(|f| !f.field.ends_with(".net_energy"));
@@ -100,39 +115,90 @@ fn flag_implausible_power(rec: &mut RunRecord) {
     rec.flags.extend(flags);
 }
 
-/// A flag when a phase's net energy is below zero in any component: the idle baseline drew more
-/// power than the run did, so the baseline was taken under load (or the load changed), and the
-/// net figure cannot be true.
+/// The power a phase's net energy is taken from, per component: an estimated component's model
+/// zero-load power (its zero-load energy over the phase's duration), else the idle baseline.
+fn baseline(energy: &ComponentEnergy, idle: &ComponentPower, duration_s: f64) -> ComponentPower {
+    let mut p = ComponentPower::default();
+    for (&c, &q) in &energy.qualities {
+        let w = match energy.zero_load_j.get(&c) {
+            Some(&z) if q == Quality::Estimated => (duration_s > 0.0).then(|| z / duration_s),
+            _ => idle.get(c),
+        };
+        p.set(c, w);
+    }
+    p
+}
+
+/// A flag when a phase's net energy is below zero in any component, with the reason that is
+/// true for it: a measured component's idle baseline drew more power than the run (taken under
+/// other load, or the load changed); an estimated component's model charged less than its own
+/// zero-load power (which the model cannot do: a fault of the estimate, not of the machine).
 fn negative_net(
     phase: &str,
+    raw: &ComponentEnergy,
     net: &ComponentEnergy,
     run_power: &ComponentPower,
-    idle: &ComponentPower,
+    base: &ComponentPower,
 ) -> Option<Flag> {
+    use greenbench_core::Component;
+    let model = |c: Component| {
+        raw.qualities.get(&c) == Some(&Quality::Estimated) && raw.zero_load_j.contains_key(&c)
+    };
     let parts = [
-        ("cpu", net.cpu_j, run_power.cpu_w, idle.cpu_w),
-        ("dram", net.dram_j, run_power.dram_w, idle.dram_w),
-        ("gpu", net.gpu_j, run_power.gpu_w, idle.gpu_w),
-        ("total", net.total_j, run_power.total_w, idle.total_w),
+        (Some(Component::Cpu), net.cpu_j, run_power.cpu_w, base.cpu_w),
+        (
+            Some(Component::Dram),
+            net.dram_j,
+            run_power.dram_w,
+            base.dram_w,
+        ),
+        (Some(Component::Gpu), net.gpu_j, run_power.gpu_w, base.gpu_w),
+        (None, net.total_j, run_power.total_w, base.total_w),
     ];
-    let bad: Vec<String> = parts
-        .iter()
-        .filter_map(|&(c, j, run_w, idle_w)| {
-            let j = j.filter(|j| *j < 0.0)?;
-            Some(format!(
+    let w = |w: Option<f64>| w.map_or("?".into(), |w| format!("{w:.2}"));
+    let (mut idle_bad, mut model_bad) = (Vec::new(), Vec::new());
+    for &(c, j, run_w, base_w) in &parts {
+        let Some(j) = j.filter(|j| *j < 0.0) else {
+            continue;
+        };
+        match c {
+            Some(c) if model(c) => model_bad.push(format!(
+                "{c} {j:.3} J (model zero-load {} W > run {} W)",
+                w(base_w),
+                w(run_w)
+            )),
+            Some(c) => idle_bad.push(format!(
                 "{c} {j:.3} J (idle {} W > run {} W)",
-                idle_w.map_or("?".into(), |w| format!("{w:.2}")),
-                run_w.map_or("?".into(), |w| format!("{w:.2}"))
-            ))
-        })
-        .collect();
-    (!bad.is_empty()).then(|| Flag {
-        field: format!("{phase}.net_energy"),
-        reason: format!(
+                w(base_w),
+                w(run_w)
+            )),
+            // The total is below zero only through a component, which says why.
+            None if idle_bad.is_empty() && model_bad.is_empty() => idle_bad.push(format!(
+                "total {j:.3} J (baseline {} W > run {} W)",
+                w(base_w),
+                w(run_w)
+            )),
+            None => {}
+        }
+    }
+    let mut why = Vec::new();
+    if !idle_bad.is_empty() {
+        why.push(format!(
             "net energy below zero: {}. The idle baseline drew more power than the run, so it was \
              measured under other load; use the raw energy (reports do) and measure the baseline \
              on a quiet machine",
-            bad.join(", ")
-        ),
+            idle_bad.join(", ")
+        ));
+    }
+    if !model_bad.is_empty() {
+        why.push(format!(
+            "net energy below zero: {}. The estimate charged less than its own model's zero-load \
+             power, which it cannot do: the estimate is faulty; use the raw energy (reports do)",
+            model_bad.join(", ")
+        ));
+    }
+    (!why.is_empty()).then(|| Flag {
+        field: format!("{phase}.net_energy"),
+        reason: why.join(". "),
     })
 }

@@ -21,6 +21,8 @@ fn energy_cols(prefix: &str, e: Option<&ComponentEnergy>, out: &mut Vec<(String,
         ("dram_j", e.and_then(|e| e.dram_j)),
         ("gpu_j", e.and_then(|e| e.gpu_j)),
         ("total_j", e.and_then(|e| e.total_j)),
+        ("low_j", e.and_then(|e| e.low_j)),
+        ("high_j", e.and_then(|e| e.high_j)),
     ] {
         out.push((format!("{prefix}_{name}"), cell(v)));
     }

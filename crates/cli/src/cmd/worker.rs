@@ -18,8 +18,9 @@ pub struct MeterSettings {
     /// NVML index of the GPU to meter.
     #[arg(long, default_value_t = 0)]
     pub gpu_index: u32,
-    /// Watts per busy core for the CPU estimate, above 0 and at most 50 (default: the CPU
-    /// model's TDP ÷ cores from a table, else 10 W).
+    /// Watts per vCPU at full load for the CPU estimate, above 0 and at most 50 (default: the
+    /// power model of docs/measurement.md: the CPU's TDP, or a range across its
+    /// microarchitectures).
     #[arg(long, value_parser = parse_watts_per_core, allow_negative_numbers = true)]
     pub watts_per_core: Option<f64>,
     /// Power trace sampling frequency in Hz (0 = no trace, at most 1000).

@@ -1,0 +1,97 @@
+//! Estimated energy reaches the report with its range: runs.csv has `*_low_j`/`*_high_j`,
+//! report.md lists every run's energy with its range and says that net energy of an estimate
+//! is its model's dynamic part; an old folder whose net figure fell below zero because the
+//! orchestrator's own estimate was subtracted is told so, not "measured under other load".
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::{sweep, write_sweep, Shape};
+use greenbench_analysis::{write_report, ReportOptions};
+use greenbench_core::{Component, ComponentEnergy, RunRecord};
+
+fn text_only() -> ReportOptions {
+    ReportOptions {
+        figures: false,
+        ..Default::default()
+    }
+}
+
+fn small() -> Vec<RunRecord> {
+    sweep(&Shape {
+        models: 3,
+        batch_sizes: vec![16, 64],
+        repeats: 1,
+        ..Shape::default()
+    })
+}
+
+/// Gives every component ±10 % and the CPU a zero-load energy of a fifth of its value, as the
+/// estimate of this greenbench writes them; net energy becomes the model's dynamic part.
+fn with_ranges(e: &ComponentEnergy) -> ComponentEnergy {
+    let ranges: BTreeMap<Component, [f64; 2]> = Component::ALL
+        .iter()
+        .filter_map(|&c| e.get(c).map(|v| (c, [0.9 * v, 1.1 * v])))
+        .collect();
+    let mut zero: BTreeMap<Component, f64> = BTreeMap::new();
+    zero.insert(Component::Cpu, 0.2 * e.cpu_j.unwrap_or(0.0));
+    zero.insert(Component::Dram, 0.0);
+    e.clone().with_ranges(ranges, zero)
+}
+
+#[test]
+fn every_estimated_energy_is_listed_with_its_range_and_net_is_the_models_dynamic_part() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut records = small();
+    for r in &mut records {
+        let t = r.train.as_mut().unwrap();
+        t.energy = with_ranges(&t.energy);
+        t.net_energy = t
+            .energy
+            .net_of(&r.idle_power_w, greenbench_core::Seconds(t.duration_s));
+        let i = r.inference.as_mut().unwrap();
+        i.energy = with_ranges(&i.energy);
+        i.net_energy = i
+            .energy
+            .net_of(&r.idle_power_w, greenbench_core::Seconds(i.duration_s));
+    }
+    write_sweep(dir.path(), &records, None);
+    write_report(dir.path(), &text_only()).unwrap();
+    let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    assert!(md.contains("Net = the estimate's dynamic part"), "{md}");
+    assert!(md.contains("## Energy ranges"), "{md}");
+    let t = &records[0].train.as_ref().unwrap().net_energy;
+    let row = md
+        .lines()
+        .find(|l| l.contains(&records[0].run_id))
+        .expect("a row of the first run");
+    assert!(row.contains(" J ["), "{row}");
+    assert!(t.low_j.unwrap() < t.total_j.unwrap() && t.total_j.unwrap() < t.high_j.unwrap());
+
+    let csv = std::fs::read_to_string(dir.path().join("runs.csv")).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).expect(name);
+    let first: Vec<&str> = csv.lines().nth(1).unwrap().split(',').collect();
+    let (low, high) = (col("train_low_j"), col("train_high_j"));
+    let total: f64 = first[col("train_total_j")].parse().unwrap();
+    assert!(first[low].parse::<f64>().unwrap() < total, "{csv}");
+    assert!(total < first[high].parse::<f64>().unwrap(), "{csv}");
+    col("inference_net_low_j");
+}
+
+#[test]
+fn an_old_estimate_below_the_orchestrators_idle_estimate_is_not_blamed_on_other_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut records = small();
+    let t = records[0].train.as_mut().unwrap();
+    t.net_energy.total_j = Some(-1.0);
+    write_sweep(dir.path(), &records, None);
+    write_report(dir.path(), &text_only()).unwrap();
+    let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    assert!(md.contains("Warning: raw energy"), "{md}");
+    assert!(md.contains("orchestrating greenbench process"), "{md}");
+    assert!(!md.contains("measured under other load"), "{md}");
+    // A folder without ranges has no ranges section.
+    assert!(!md.contains("## Energy ranges"), "{md}");
+}
