@@ -215,7 +215,10 @@ cat >"$T/slurm-workload.toml" <<'EOF'
 name = "slurm-workload"
 model = ["tiny-a", "tiny-b"]
 dataset = "none"
+batch_size = 8
+lr = 0.1
 epochs = 1
+threads = 1
 idle_seconds = 0
 [workload]
 command = ["sh", "-c", "echo 'greenbench: event=epoch_start epoch=1'; sleep 0.3; echo 'greenbench: event=epoch_end epoch=1 loss=0.5'; echo {model} {width}"]
