@@ -97,7 +97,10 @@ fn exec_sleep_costs_no_cpu_time_and_lasts_its_two_seconds() {
         let zero = c.energy.zero_load_j.get(&Component::Cpu).copied();
         let dynamic = c.energy.cpu_j.unwrap() - zero.expect("an estimate's zero-load energy");
         assert!((0.0..0.5).contains(&dynamic), "{:?}", c.energy);
-        let net = train.net_energy.cpu_j.expect("net CPU energy of an estimate");
+        let net = train
+            .net_energy
+            .cpu_j
+            .expect("net CPU energy of an estimate");
         assert!(net < 0.5, "net energy of a sleep: {net} J");
     }
     assert!(trace_rows(&out, &rec) >= 10, "a 10 Hz trace over 2 s");
