@@ -124,6 +124,12 @@ impl Spread {
         self.half_width.map(|h| (self.mean - h, self.mean + h))
     }
 
+    /// A figure's error bar for the mean: its 95 % t-interval, or where one value gives none,
+    /// the estimate's `range` (low, high in the mean's unit); `None` when neither.
+    pub fn error_bar(&self, range: Option<[f64; 2]>) -> Option<(f64, f64)> {
+        self.interval().or(range.map(|[l, h]| (l, h)))
+    }
+
     /// Coefficient of variation (sd / |mean|, a fraction); `None` for one value or a zero mean.
     pub fn cv(&self) -> Option<f64> {
         self.sd
