@@ -223,15 +223,8 @@ width = [0.25, 0.75]
 }
 
 fn planned(cfg: &Path) -> HashSet<String> {
-    let o = run(greenbench()
-        .arg("sweep")
-        .arg(cfg)
-        .arg("--dry-run")
-        .arg("--json"));
-    assert!(o.status.success());
-    let rows = serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap();
-    let rows = rows.as_array().unwrap();
-    for r in rows {
+    let rows = dry_run_rows(cfg);
+    for r in &rows {
         // The dry run shows each run's own command and its value of the command's axes.
         assert!(
             r["command"][0] == "python3" && r["width"].is_number(),
