@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use greenbench_core::record::RunRecord;
+use greenbench_core::ComponentEnergy;
 use serde::Serialize;
 
 use crate::context::ReportContext;
@@ -83,14 +84,15 @@ pub fn batch_size_profile(runs: &[&RunRecord], basis: EnergyBasis) -> Vec<(usize
 fn pair(
     pair: &'static str,
     unit: String,
-    points: &[Vec<(f64, f64)>],
+    points: &Points,
     headline: Headline,
     paper: &'static str,
     compare: impl Fn(&Stat<Correlation>) -> String,
 ) -> PairResult {
-    let pearson = stats::pearson_of_groups(points);
-    let pearson_log = stats::log_pearson_of_groups(points);
-    let spearman = stats::spearman_of_groups(points);
+    let (g, r) = (&points.groups, &points.y_ranges);
+    let pearson = stats::pearson_of_groups_within(g, r);
+    let pearson_log = stats::log_pearson_of_groups_within(g, r);
+    let spearman = stats::spearman_of_groups_within(g, r);
     let comparison = compare(match headline {
         Headline::Pearson => &pearson,
         Headline::Spearman => &spearman,
@@ -162,17 +164,46 @@ fn no_paper_figure(c: &Stat<Correlation>) -> String {
     }
 }
 
+/// A pair's points (each a configuration's runs as (x, y)) and each point's y range as factors
+/// of its mean (`None`: y has no stated range).
+struct Points {
+    groups: Vec<Vec<(f64, f64)>>,
+    y_ranges: Vec<Option<[f64; 2]>>,
+}
+
+/// A run's training energy on `basis` (the energy of every energy pair's y).
+fn train_energy(basis: EnergyBasis) -> impl Fn(&RunRecord) -> Option<&ComponentEnergy> {
+    move |r| basis.train(r)
+}
+
+/// The energy whose range a pair's y carries (`None` for a pair without energy).
+type YEnergy<'f> = Option<&'f dyn Fn(&RunRecord) -> Option<&ComponentEnergy>>;
+
 /// Each group's runs where `f` gives both values, as one point; groups without such a run are
-/// left out.
+/// left out. Where `y_energy` is given and every run of a group carries its range, the point's
+/// y range is that range over the mean of its y.
 fn points(
     groups: &[&ConfigGroup],
     f: &dyn Fn(&RunRecord) -> Option<(f64, f64)>,
-) -> Vec<Vec<(f64, f64)>> {
-    groups
-        .iter()
-        .map(|g| g.runs.iter().filter_map(|r| f(r)).collect::<Vec<_>>())
-        .filter(|v| !v.is_empty())
-        .collect()
+    y_energy: YEnergy,
+) -> Points {
+    let mut out = Points {
+        groups: Vec::new(),
+        y_ranges: Vec::new(),
+    };
+    for g in groups {
+        let v: Vec<(f64, f64)> = g.runs.iter().filter_map(|r| f(r)).collect();
+        let Some(mean) = stats::mean(&v.iter().map(|p| p.1).collect::<Vec<_>>()) else {
+            continue;
+        };
+        let range = y_energy
+            .and_then(|e| g.range(e))
+            .filter(|_| mean > 0.0)
+            .map(|[l, h]| [l / mean, h / mean]);
+        out.groups.push(v);
+        out.y_ranges.push(range);
+    }
+    out
 }
 
 /// The two time pairs, one point per configuration (mean over its repeats): training time vs
@@ -184,7 +215,11 @@ fn time_pairs(groups: &[&ConfigGroup], basis: EnergyBasis) -> [PairResult; 2] {
         pair(
             "training time vs training energy",
             "configuration".into(),
-            &points(groups, &|r| Some((train_s(r)?, basis.train_j(r)?))),
+            &points(
+                groups,
+                &|r| Some((train_s(r)?, basis.train_j(r)?)),
+                Some(&train_energy(basis)),
+            ),
             Headline::Pearson,
             "r ≈ 0.99",
             near(0.99),
@@ -192,7 +227,7 @@ fn time_pairs(groups: &[&ConfigGroup], basis: EnergyBasis) -> [PairResult; 2] {
         pair(
             "training time vs inference time",
             "configuration".into(),
-            &points(groups, &|r| Some((train_s(r)?, infer_s(r)?))),
+            &points(groups, &|r| Some((train_s(r)?, infer_s(r)?)), None),
             Headline::Pearson,
             "r ≈ 0.9",
             near(0.9),
@@ -210,7 +245,8 @@ fn model_pairs(runs: &[&RunRecord], basis: EnergyBasis) -> [PairResult; 4] {
         Some(c) => format!("model ({c})"),
         None => "model".into(),
     };
-    let per_model = |f: &dyn Fn(&RunRecord) -> Option<(f64, f64)>| points(&models, f);
+    let train = train_energy(basis);
+    let per_model = |f: &dyn Fn(&RunRecord) -> Option<(f64, f64)>| points(&models, f, Some(&train));
     let e = |r: &RunRecord| basis.train_j(r);
     [
         pair(
@@ -260,9 +296,11 @@ pub fn correlation_study(ctx: &ReportContext) -> Vec<PairResult> {
     let batch = pair(
         "batch size vs training energy",
         "configuration".into(),
-        &points(&every, &|r| {
-            Some((r.spec.batch_size as f64, basis.train_j(r)?))
-        }),
+        &points(
+            &every,
+            &|r| Some((r.spec.batch_size as f64, basis.train_j(r)?)),
+            Some(&train_energy(basis)),
+        ),
         Headline::Spearman,
         "falls with batch size, plateaus above ~96–128",
         |c| batch_size_comment(&profile, c),

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use greenbench_core::record::RunRecord;
+use greenbench_core::ComponentEnergy;
 
 use crate::stats;
 
@@ -123,6 +124,12 @@ impl Spread {
         self.half_width.map(|h| (self.mean - h, self.mean + h))
     }
 
+    /// A figure's error bar for the mean: its 95 % t-interval, or where one value gives none,
+    /// the estimate's `range` (low, high in the mean's unit); `None` when neither.
+    pub fn error_bar(&self, range: Option<[f64; 2]>) -> Option<(f64, f64)> {
+        self.interval().or(range.map(|[l, h]| (l, h)))
+    }
+
     /// Coefficient of variation (sd / |mean|, a fraction); `None` for one value or a zero mean.
     pub fn cv(&self) -> Option<f64> {
         self.sd
@@ -174,6 +181,27 @@ impl<'a> ConfigGroup<'a> {
     pub fn spread(&self, metric: impl Fn(&RunRecord) -> Option<f64>) -> Option<Spread> {
         let v: Vec<f64> = self.runs.iter().filter_map(|r| metric(r)).collect();
         Spread::of(&v)
+    }
+
+    /// The range (`low_j`, `high_j`) of the mean of an energy: the mean of the runs' lows and
+    /// of their highs, a 5–95 % range where every run's range is one (it is taken as if the
+    /// runs' errors moved together, which an estimate's shared model makes them do). `None`
+    /// unless every run with a total carries a range (folders written before ranges existed).
+    pub fn range(
+        &self,
+        energy: impl Fn(&RunRecord) -> Option<&ComponentEnergy>,
+    ) -> Option<[f64; 2]> {
+        let mut sum = [0.0, 0.0];
+        let mut n = 0usize;
+        for r in &self.runs {
+            let Some(e) = energy(r).filter(|e| e.total_j.is_some_and(f64::is_finite)) else {
+                continue;
+            };
+            let (l, h) = e.low_j.zip(e.high_j)?;
+            sum = [sum[0] + l, sum[1] + h];
+            n += 1;
+        }
+        (n > 0).then(|| [sum[0] / n as f64, sum[1] / n as f64])
     }
 
     /// Mean of `metric` (see [`ConfigGroup::spread`]).

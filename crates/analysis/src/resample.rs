@@ -63,16 +63,25 @@ pub struct BootstrapCi {
     /// Whether repeats were resampled within each configuration too (some point had ≥ 2
     /// repeats), so the interval carries measurement noise.
     pub two_level: bool,
+    /// Whether each resample drew a configuration's y (its energy) uniformly within its
+    /// estimate's range, so the interval carries the estimate's uncertainty too.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub within_range: bool,
 }
 
 impl BootstrapCi {
     /// How the interval was obtained, in words: `BCa bootstrap (configurations, then their
     /// repeats)` or `BCa bootstrap (points)`.
     pub fn method(&self) -> &'static str {
-        if self.two_level {
-            "BCa bootstrap (configurations, then their repeats)"
-        } else {
-            "BCa bootstrap (points)"
+        match (self.two_level, self.within_range) {
+            (true, false) => "BCa bootstrap (configurations, then their repeats)",
+            (false, false) => "BCa bootstrap (points)",
+            (true, true) => {
+                "BCa bootstrap (configurations, then their repeats; energy drawn within its estimate's range)"
+            }
+            (false, true) => {
+                "BCa bootstrap (points; energy drawn within its estimate's range)"
+            }
         }
     }
 }
@@ -158,13 +167,37 @@ pub fn two_level_bca_with(
     coef: impl Fn(&[f64], &[f64]) -> Option<f64>,
     resamples: usize,
 ) -> Option<BootstrapCi> {
+    two_level_bca_within(groups, &[], coef, resamples)
+}
+
+/// [`two_level_bca_with`] where a configuration's y is an estimate with a range: `y_ranges[i]`
+/// is configuration `i`'s range as factors of its mean (`[low / mean, high / mean]`; `None` or
+/// missing: no range). Each resample multiplies a drawn configuration's resampled y mean by a
+/// factor drawn uniformly in its range, independently per draw, so the interval is at least as
+/// wide as the estimates allow (like the repeats, the draws widen the interval without moving
+/// it). With no range this is [`two_level_bca_with`] exactly, draw for draw.
+pub fn two_level_bca_within(
+    groups: &[Vec<(f64, f64)>],
+    y_ranges: &[Option<[f64; 2]>],
+    coef: impl Fn(&[f64], &[f64]) -> Option<f64>,
+    resamples: usize,
+) -> Option<BootstrapCi> {
     let n = groups.len();
     if n == 0 || groups.iter().any(|g| g.is_empty()) {
         return None;
     }
     let (mx, my) = group_means(groups);
     let estimate = coef(&mx, &my).filter(|r| r.is_finite())?;
-    let two_level = groups.iter().any(|g| g.len() > 1);
+    let range = |i: usize| {
+        y_ranges
+            .get(i)
+            .copied()
+            .flatten()
+            .filter(|[l, h]| l.is_finite() && h.is_finite() && l < h)
+    };
+    let within_range = (0..n).any(|i| range(i).is_some());
+    let repeats = groups.iter().any(|g| g.len() > 1);
+    let two_level = repeats || within_range;
     let mut rng = SplitMix64::new(BOOTSTRAP_SEED);
     let (mut xs, mut ys) = (vec![0.0; n], vec![0.0; n]);
     let (mut xo, mut yo) = (vec![0.0; n], vec![0.0; n]);
@@ -187,6 +220,9 @@ pub fn two_level_bca_with(
                 }
                 xs[k] = sx / g.len() as f64;
                 ys[k] = sy / g.len() as f64;
+            }
+            if let Some([l, h]) = range(i) {
+                ys[k] *= l + (h - l) * rng.unit();
             }
         }
         let r_outer = coef(&xo, &yo).filter(|r| r.is_finite());
@@ -214,7 +250,8 @@ pub fn two_level_bca_with(
         hi: quantile(&both, a2)?,
         resamples_used: both.len(),
         resamples,
-        two_level,
+        two_level: repeats,
+        within_range,
     })
 }
 

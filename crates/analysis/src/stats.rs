@@ -9,7 +9,9 @@
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
-use crate::resample::{exact_permutation_p, group_means, two_level_bca, EXACT_MAX_N};
+use crate::resample::{
+    exact_permutation_p, group_means, two_level_bca_within, BOOTSTRAP_RESAMPLES, EXACT_MAX_N,
+};
 pub use crate::resample::{quantile, BootstrapCi, PMethod};
 
 /// Why a statistic was not computed.
@@ -177,6 +179,16 @@ fn checked_means(groups: &[Vec<(f64, f64)>]) -> Stat<(Vec<f64>, Vec<f64>)> {
 /// n (configurations), two-sided p-value and 95 % BCa interval from the two-level bootstrap
 /// (configurations, then repeats within each).
 pub fn pearson_of_groups(groups: &[Vec<(f64, f64)>]) -> Stat<Correlation> {
+    pearson_of_groups_within(groups, &[])
+}
+
+/// [`pearson_of_groups`] whose bootstrap draws each configuration's y within its estimate's
+/// range (`y_ranges`: per configuration `[low / mean, high / mean]`, see
+/// [`crate::resample::two_level_bca_within`]); the coefficient and p are those of the means.
+pub fn pearson_of_groups_within(
+    groups: &[Vec<(f64, f64)>],
+    y_ranges: &[Option<[f64; 2]>],
+) -> Stat<Correlation> {
     let (x, y) = checked_means(groups)?;
     let r = pearson_unchecked(&x, &y)?;
     let (p_value, p_method) = p_value_of(&x, &y, r);
@@ -185,7 +197,12 @@ pub fn pearson_of_groups(groups: &[Vec<(f64, f64)>]) -> Stat<Correlation> {
         n: x.len(),
         p_value,
         p_method,
-        ci95: two_level_bca(groups, |a, b| pearson_unchecked(a, b).ok()),
+        ci95: two_level_bca_within(
+            groups,
+            y_ranges,
+            |a, b| pearson_unchecked(a, b).ok(),
+            BOOTSTRAP_RESAMPLES,
+        ),
     })
 }
 
@@ -193,6 +210,14 @@ pub fn pearson_of_groups(groups: &[Vec<(f64, f64)>]) -> Stat<Correlation> {
 /// [`pearson_of_groups`]: values spanning decades are then not driven by a few large ones.
 /// Not computed when a mean is ≤ 0.
 pub fn log_pearson_of_groups(groups: &[Vec<(f64, f64)>]) -> Stat<Correlation> {
+    log_pearson_of_groups_within(groups, &[])
+}
+
+/// [`log_pearson_of_groups`] with y drawn within its range, as [`pearson_of_groups_within`].
+pub fn log_pearson_of_groups_within(
+    groups: &[Vec<(f64, f64)>],
+    y_ranges: &[Option<[f64; 2]>],
+) -> Stat<Correlation> {
     let (x, y) = checked_means(groups)?;
     if x.iter().chain(&y).any(|v| *v <= 0.0) {
         return Err(NotComputed::NonPositive);
@@ -207,12 +232,17 @@ pub fn log_pearson_of_groups(groups: &[Vec<(f64, f64)>]) -> Stat<Correlation> {
         p_value,
         p_method,
         // A resample's means are positive when the runs are: every mean is one of theirs.
-        ci95: two_level_bca(groups, |a, b| {
-            if a.iter().chain(b).any(|v| *v <= 0.0) {
-                return None;
-            }
-            pearson_unchecked(&ln(a), &ln(b)).ok()
-        }),
+        ci95: two_level_bca_within(
+            groups,
+            y_ranges,
+            |a, b| {
+                if a.iter().chain(b).any(|v| *v <= 0.0) {
+                    return None;
+                }
+                pearson_unchecked(&ln(a), &ln(b)).ok()
+            },
+            BOOTSTRAP_RESAMPLES,
+        ),
     })
 }
 
@@ -248,6 +278,14 @@ pub fn spearman(x: &[f64], y: &[f64]) -> Stat<Correlation> {
 /// Spearman's ρ of configuration means, as [`pearson_of_groups`] (each resample's means ranked
 /// again).
 pub fn spearman_of_groups(groups: &[Vec<(f64, f64)>]) -> Stat<Correlation> {
+    spearman_of_groups_within(groups, &[])
+}
+
+/// [`spearman_of_groups`] with y drawn within its range, as [`pearson_of_groups_within`].
+pub fn spearman_of_groups_within(
+    groups: &[Vec<(f64, f64)>],
+    y_ranges: &[Option<[f64; 2]>],
+) -> Stat<Correlation> {
     let (x, y) = checked_means(groups)?;
     let (rx, ry) = (average_ranks(&x), average_ranks(&y));
     let r = pearson_unchecked(&rx, &ry)?;
@@ -257,9 +295,12 @@ pub fn spearman_of_groups(groups: &[Vec<(f64, f64)>]) -> Stat<Correlation> {
         n: x.len(),
         p_value,
         p_method,
-        ci95: two_level_bca(groups, |a, b| {
-            pearson_unchecked(&average_ranks(a), &average_ranks(b)).ok()
-        }),
+        ci95: two_level_bca_within(
+            groups,
+            y_ranges,
+            |a, b| pearson_unchecked(&average_ranks(a), &average_ranks(b)).ok(),
+            BOOTSTRAP_RESAMPLES,
+        ),
     })
 }
 

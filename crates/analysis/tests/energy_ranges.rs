@@ -40,11 +40,9 @@ fn with_ranges(e: &ComponentEnergy) -> ComponentEnergy {
     e.clone().with_ranges(ranges, zero)
 }
 
-#[test]
-fn every_estimated_energy_is_listed_with_its_range_and_net_is_the_models_dynamic_part() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut records = small();
-    for r in &mut records {
+/// Gives every run's training and inference energy its range ([`with_ranges`]).
+fn give_ranges(records: &mut [RunRecord]) {
+    for r in records {
         let t = r.train.as_mut().unwrap();
         t.energy = with_ranges(&t.energy);
         t.net_energy = t
@@ -56,6 +54,13 @@ fn every_estimated_energy_is_listed_with_its_range_and_net_is_the_models_dynamic
             .energy
             .net_of(&r.idle_power_w, greenbench_core::Seconds(i.duration_s));
     }
+}
+
+#[test]
+fn every_estimated_energy_is_listed_with_its_range_and_net_is_the_models_dynamic_part() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut records = small();
+    give_ranges(&mut records);
     write_sweep(dir.path(), &records, None);
     write_report(dir.path(), &text_only()).unwrap();
     let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
@@ -94,4 +99,89 @@ fn an_old_estimate_below_the_orchestrators_idle_estimate_is_not_blamed_on_other_
     assert!(!md.contains("measured under other load"), "{md}");
     // A folder without ranges has no ranges section.
     assert!(!md.contains("## Energy ranges"), "{md}");
+}
+
+#[test]
+fn the_models_and_pareto_tables_show_the_estimates_range_beside_the_t_interval() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut records = sweep(&Shape {
+        models: 3,
+        batch_sizes: vec![16, 64],
+        repeats: 2,
+        ..Shape::default()
+    });
+    give_ranges(&mut records);
+    write_sweep(dir.path(), &records, None);
+    write_report(dir.path(), &text_only()).unwrap();
+    let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    let model = &records[0].spec.model;
+    // The models table's row: the training energy's t-interval and n, then the estimate's range.
+    let row = md
+        .lines()
+        .find(|l| l.starts_with(&format!("| {model} |")) && l.contains("n = 2"))
+        .expect("the models table's row of the first model");
+    assert!(row.contains("(n = 2; est. "), "{row}");
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert!(html.contains("(n = 2; est. "), "html");
+    let tex = std::fs::read_to_string(dir.path().join("tables/models.tex")).unwrap();
+    assert!(tex.contains("est.~"), "{tex}");
+    let pareto = std::fs::read_to_string(dir.path().join("tables/pareto.tex")).unwrap();
+    assert!(pareto.contains("est.~"), "{pareto}");
+
+    // Without ranges no table mentions one.
+    let old = tempfile::tempdir().unwrap();
+    let plain = sweep(&Shape {
+        models: 3,
+        batch_sizes: vec![16, 64],
+        repeats: 2,
+        ..Shape::default()
+    });
+    write_sweep(old.path(), &plain, None);
+    write_report(old.path(), &text_only()).unwrap();
+    let md = std::fs::read_to_string(old.path().join("report.md")).unwrap();
+    assert!(!md.contains("est. "), "{md}");
+    let tex = std::fs::read_to_string(old.path().join("tables/models.tex")).unwrap();
+    assert!(!tex.contains("est.~"), "{tex}");
+}
+
+#[test]
+fn the_correlation_bootstrap_draws_energy_within_its_range_and_says_so() {
+    use greenbench_analysis::stats;
+    // Eight configurations, one run each, energy nearly proportional to time.
+    let groups: Vec<Vec<(f64, f64)>> = (1..=8)
+        .map(|i| {
+            let t = i as f64;
+            vec![(t, 10.0 * t + if i % 2 == 0 { 1.5 } else { -1.5 })]
+        })
+        .collect();
+    let plain = stats::pearson_of_groups(&groups).unwrap();
+    let wide = vec![Some([0.4, 1.9]); groups.len()];
+    let within = stats::pearson_of_groups_within(&groups, &wide).unwrap();
+    assert_eq!(plain.coefficient, within.coefficient);
+    let (p, w) = (plain.ci95.unwrap(), within.ci95.unwrap());
+    assert!(w.hi - w.lo > p.hi - p.lo, "{p:?} vs {w:?}");
+    assert!(
+        w.method().contains("within its estimate's range"),
+        "{}",
+        w.method()
+    );
+    assert!(!p.method().contains("range"), "{}", p.method());
+
+    // The report's correlation rows say so when the records carry ranges.
+    let dir = tempfile::tempdir().unwrap();
+    let mut records = small();
+    give_ranges(&mut records);
+    write_sweep(dir.path(), &records, None);
+    write_report(dir.path(), &text_only()).unwrap();
+    let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    let row = md
+        .lines()
+        .find(|l| l.starts_with("| training time vs training energy"))
+        .expect("the time–energy row");
+    assert!(row.contains("within its estimate's range"), "{row}");
+    let row = md
+        .lines()
+        .find(|l| l.starts_with("| training time vs inference time"))
+        .expect("the time–time row");
+    assert!(!row.contains("estimate's range"), "{row}");
 }

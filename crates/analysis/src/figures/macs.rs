@@ -10,7 +10,7 @@ use crate::stats;
 use crate::AnalysisError;
 
 /// A model's point: name, MACs per parameter, mean training energy (Wh) and its 95 % interval
-/// over repeats (none for one run).
+/// over repeats (for one run the estimate's range where the records carry one, else none).
 type ModelPoint = (String, f64, f64, Option<(f64, f64)>);
 
 pub(super) fn prepare(input: &FigureInput) -> Result<Scatter, FigureError> {
@@ -21,7 +21,10 @@ pub(super) fn prepare(input: &FigureInput) -> Result<Scatter, FigureError> {
         .filter_map(|g| {
             let x = g.first().and_then(data::macs_per_param)?;
             let e = g.spread(|r| input.basis.train_j(r))?.scaled(data::wh(1.0));
-            (e.mean > 0.0).then(|| (g.model.clone(), x, e.mean, e.interval()))
+            let range = g
+                .range(|r| input.basis.train(r))
+                .map(|[l, h]| [data::wh(l), data::wh(h)]);
+            (e.mean > 0.0).then(|| (g.model.clone(), x, e.mean, e.error_bar(range)))
         })
         .collect();
     if pts.len() < 2 {

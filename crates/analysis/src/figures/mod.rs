@@ -713,6 +713,56 @@ mod tests {
         assert_eq!(search::prepare(&input).err(), Some(FigureError::NotASearch));
     }
 
+    /// The quick sweep's runs (two models, one run each), every training energy given a ±20 %
+    /// range.
+    fn ranged_runs() -> Vec<RunRecord> {
+        use greenbench_core::Component;
+        include_str!("../../tests/data/quick/runs.jsonl")
+            .lines()
+            .map(|l| {
+                let mut r: RunRecord = serde_json::from_str(l).unwrap();
+                let t = r.train.as_mut().unwrap();
+                let ranges = Component::ALL
+                    .iter()
+                    .filter_map(|&c| t.energy.get(c).map(|v| (c, [0.8 * v, 1.2 * v])))
+                    .collect();
+                t.energy = t.energy.clone().with_ranges(ranges, Default::default());
+                r
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_energy_with_a_range_and_no_repeats_draws_the_range_as_its_error_bar() {
+        let runs = ranged_runs();
+        let input = FigureInput {
+            runs: runs.iter().collect(),
+            ..no_runs()
+        };
+        let macs = macs::prepare(&input).unwrap();
+        let s = &macs.series[0];
+        assert_eq!(s.y_err.len(), 2);
+        for ((_, y), err) in s.points.iter().zip(&s.y_err) {
+            let (lo, hi) = err.expect("the range as the error bar");
+            assert!((lo - 0.8 * y).abs() < 1e-9 * y && (hi - 1.2 * y).abs() < 1e-9 * y);
+        }
+        let front = pareto::prepare(&input).unwrap();
+        assert!(front.series[0].x_err.iter().all(Option::is_some));
+        // Without ranges a single run has no error bar.
+        let plain: Vec<RunRecord> = include_str!("../../tests/data/quick/runs.jsonl")
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let input = FigureInput {
+            runs: plain.iter().collect(),
+            ..no_runs()
+        };
+        assert!(macs::prepare(&input).unwrap().series[0]
+            .y_err
+            .iter()
+            .all(Option::is_none));
+    }
+
     /// The text a report prints after "skipped:" for each figure (reports are compared byte for
     /// byte, so these must not change).
     #[test]

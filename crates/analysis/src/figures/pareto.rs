@@ -42,11 +42,14 @@ pub(super) fn prepare(input: &FigureInput) -> Result<Scatter, FigureError> {
         .filter_map(|g| {
             let e = g.spread(|r| input.basis.train_j(r))?.scaled(data::wh(1.0));
             let a = g.spread(|r| source.of(r))?.scaled(100.0);
+            let range = g
+                .range(|r| input.basis.train(r))
+                .map(|[l, h]| [data::wh(l), data::wh(h)]);
             (e.mean > 0.0).then(|| {
                 (
                     format!("{} b{}", g.model, g.context.batch_size),
                     (e.mean, a.mean),
-                    (e.interval(), a.interval()),
+                    (e.error_bar(range), a.interval()),
                 )
             })
         })
@@ -59,6 +62,9 @@ pub(super) fn prepare(input: &FigureInput) -> Result<Scatter, FigureError> {
     let fp: Vec<(f64, f64)> = front.iter().map(|&i| pairs[i]).collect();
     let x_end = pairs.iter().map(|p| p.0).fold(0.0, f64::max);
     let repeats = pts.iter().any(|p| p.2 .0.is_some() || p.2 .1.is_some());
+    let ranged = groups
+        .iter()
+        .any(|g| g.range(|r| input.basis.train(r)).is_some());
     Ok(Scatter {
         title: "Accuracy–energy Pareto front".into(),
         x_label: input.energy_label("training"),
@@ -72,7 +78,10 @@ pub(super) fn prepare(input: &FigureInput) -> Result<Scatter, FigureError> {
                 y_err: pts.iter().map(|p| p.2 .1).collect(),
                 ..Series::nth(
                     0,
-                    if repeats {
+                    if ranged {
+                        "configurations (mean; bars: 95 % interval over repeats, else the estimate's range)"
+                            .into()
+                    } else if repeats {
                         "configurations (mean, 95 % interval over repeats)".into()
                     } else {
                         "configurations".into()

@@ -99,9 +99,15 @@ fn spread_text(cell: &Cell) -> String {
     let (Value::Known(_), Some(reps)) = (&n.value, n.repeats) else {
         return String::new();
     };
+    let range = n
+        .range_text("--")
+        .map(|r| format!(", {}", r.replacen("est. ", "est.~", 1)))
+        .unwrap_or_default();
     match n.interval {
-        Some(Interval::PlusMinus { half }) => format!("$\\pm$ {} ($n = {reps}$)", sig(half, 2)),
-        _ => format!("($n = {reps}$)"),
+        Some(Interval::PlusMinus { half }) => {
+            format!("$\\pm$ {} ($n = {reps}${range})", sig(half, 2))
+        }
+        _ => format!("($n = {reps}${range})"),
     }
 }
 
@@ -154,14 +160,16 @@ fn rendered_columns(t: &Table) -> Vec<Rendered> {
                 });
                 let means = |r: &Vec<Cell>| matches!(&r[j], Cell::Number(n) if n.repeats.is_some());
                 let interval = |r: &Vec<Cell>| matches!(&r[j], Cell::Number(n) if matches!(n.interval, Some(Interval::PlusMinus { .. })));
+                let ranged = |r: &Vec<Cell>| matches!(&r[j], Cell::Number(n) if n.range.is_some());
                 if t.rows.iter().any(means) {
                     out.push(Rendered {
                         numeric: false,
                         // No interval anywhere (one run each): the column only gives n.
-                        header: if t.rows.iter().any(interval) {
-                            "$\\pm$ 95\\,\\% CI ($n$)".into()
-                        } else {
-                            "$n$".into()
+                        header: match (t.rows.iter().any(interval), t.rows.iter().any(ranged)) {
+                            (true, false) => "$\\pm$ 95\\,\\% CI ($n$)".into(),
+                            (false, false) => "$n$".into(),
+                            (true, true) => "$\\pm$ 95\\,\\% CI ($n$, est.\\ range)".into(),
+                            (false, true) => "($n$, est.\\ range)".into(),
                         },
                         cells: t.rows.iter().map(|r| spread_text(&r[j])).collect(),
                     });
@@ -246,6 +254,18 @@ mod tests {
             "$\\rho$ $\\approx$ 0.9 (0.85--0.92)"
         );
         assert!(escape("日本").is_ascii());
+    }
+
+    #[test]
+    fn a_mean_with_a_range_names_it_after_n() {
+        use crate::groups::Spread;
+        use crate::table::{Digits, Number};
+        let n = Number::mean(Spread::of(&[1.0, 2.0, 3.0]), Digits::Significant(3))
+            .with_range(Some([1.5, 2.5]));
+        assert_eq!(
+            spread_text(&Cell::Number(n)),
+            "$\\pm$ 2.5 ($n = 3$, est.~1.50--2.50)"
+        );
     }
 
     #[test]

@@ -118,6 +118,9 @@ pub struct Number {
     /// Marked (the coefficient the paper quotes, a noisy configuration): bold in Markdown and
     /// HTML.
     pub flagged: bool,
+    /// The estimate's range (`low`, `high`, in the value's unit) when the records carry one:
+    /// `est. low–high` after the repeats' interval.
+    pub range: Option<[f64; 2]>,
 }
 
 /// A value, or why there is none.
@@ -187,6 +190,7 @@ impl Number {
             test: None,
             repeats: None,
             flagged: false,
+            range: None,
         }
     }
 
@@ -242,6 +246,20 @@ impl Number {
                 ..Number::new(None, Digits::Decimals(3))
             },
         }
+    }
+
+    /// This number with the estimate's range (`None`: none stated), in the value's unit.
+    pub fn with_range(mut self, range: Option<[f64; 2]>) -> Self {
+        self.range = range.filter(|[l, h]| l.is_finite() && h.is_finite());
+        self
+    }
+
+    /// The range as `est. low–high` with the value's digits (`sep` between them: `–`, or `--`
+    /// in LaTeX); `None` without a range or a value.
+    pub fn range_text(&self, sep: &str) -> Option<String> {
+        let [l, h] = self.range?;
+        let d = |v: f64| Number::new(Some(v), self.digits).digits_text();
+        Some(format!("est. {}{sep}{}", d(l)?, d(h)?))
     }
 
     /// This number, marked (or not).
@@ -320,14 +338,17 @@ pub(crate) fn plain_text(cell: &Cell) -> String {
             s.push(' ');
             s.push_str(u);
         }
-        s.push_str(&format!(" ({reps})"));
+        match n.range_text("–") {
+            Some(range) => s.push_str(&format!(" ({reps}; {range})")),
+            None => s.push_str(&format!(" ({reps})")),
+        }
         return s;
     }
     if let Some(u) = n.unit {
         s.push(' ');
         s.push_str(u);
     }
-    let mut details = Vec::new();
+    let mut details: Vec<String> = n.range_text("–").into_iter().collect();
     if let Some(t) = &n.test {
         details.push(format!("n = {}, p = {} {}", t.n, sig(t.p, 2), t.method));
     }
@@ -428,6 +449,12 @@ mod tests {
         assert_eq!(
             plain_text(&Cell::Number(Number::mean(None, Digits::Exact))),
             "—"
+        );
+        let ranged = Number::mean(Spread::of(&[1.0, 2.0, 3.0]), Digits::Significant(3))
+            .with_range(Some([1.5, 2.5]));
+        assert_eq!(
+            plain_text(&Cell::Number(ranged)),
+            "2.00 ± 2.5 (n = 3; est. 1.50–2.50)"
         );
         let cv = Number::cv_pct(Spread::of(&[1.0, 2.0, 3.0]));
         assert!(cv.flagged);

@@ -45,10 +45,20 @@ pub fn build(ctx: &ReportContext) -> (Table, Option<Context>) {
                 sig3(m.map(|m| m.macs_per_param)),
                 Cell::number(Some(g.runs.len() as f64), Digits::Exact),
                 mean3(time),
-                mean3(energy.map(|s| s.scaled(1.0 / 3600.0))),
-                mean3(
-                    g.spread(|r| basis.inference_j(r))
-                        .map(|s| s.scaled(1.0 / 3600.0)),
+                Cell::Number(
+                    Number::mean(
+                        energy.map(|s| s.scaled(1.0 / 3600.0)),
+                        Digits::Significant(3),
+                    )
+                    .with_range(in_wh(g.range(|r| basis.train(r)))),
+                ),
+                Cell::Number(
+                    Number::mean(
+                        g.spread(|r| basis.inference_j(r))
+                            .map(|s| s.scaled(1.0 / 3600.0)),
+                        Digits::Significant(3),
+                    )
+                    .with_range(in_wh(g.range(|r| basis.inference(r)))),
                 ),
                 Cell::Number(Number::mean(
                     g.spread(data::accuracy).map(|s| s.scaled(100.0)),
@@ -61,4 +71,9 @@ pub fn build(ctx: &ReportContext) -> (Table, Option<Context>) {
         })
         .collect();
     (Table { columns, rows }, setting)
+}
+
+/// A range in joules as watt-hours.
+fn in_wh(r: Option<[f64; 2]>) -> Option<[f64; 2]> {
+    r.map(|[l, h]| [l / 3600.0, h / 3600.0])
 }

@@ -59,10 +59,16 @@ pub fn build(ctx: &ReportContext) -> Pareto {
                 // The learning rate as the config wrote it.
                 Cell::text(g.context.lr.clone()),
                 Cell::number(Some(g.context.epochs as f64), Digits::Exact),
-                Cell::Number(Number::mean(
-                    energy.map(|s| s.scaled(data::wh(1.0))),
-                    Digits::Significant(3),
-                )),
+                Cell::Number(
+                    Number::mean(
+                        energy.map(|s| s.scaled(data::wh(1.0))),
+                        Digits::Significant(3),
+                    )
+                    .with_range(
+                        g.range(|r| ctx.basis.train(r))
+                            .map(|[l, h]| [data::wh(l), data::wh(h)]),
+                    ),
+                ),
                 Cell::Number(Number::mean(
                     accuracy.map(|s| s.scaled(100.0)),
                     Digits::Decimals(2),
