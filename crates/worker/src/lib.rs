@@ -8,9 +8,9 @@
 //! [`WorkerEvent`]: greenbench_core::protocol::WorkerEvent
 
 mod error;
-pub mod execute;
+mod execute;
 mod fault;
-pub mod serve;
+mod serve;
 
 pub use error::WorkerError;
 pub use execute::{emit, run_worker};

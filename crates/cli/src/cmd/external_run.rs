@@ -17,8 +17,7 @@ use greenbench_core::protocol::{Outcome, Phase, WorkerEvent, WorkerRequest, Work
 use greenbench_core::record::{EpochRecord, InferenceRecord, ModelInfo, TrainRecord};
 use greenbench_core::workload_events::{parse_line, CommandEvent, Metrics};
 use greenbench_core::{CommandRecord, ComponentEnergy};
-use greenbench_meter::estimate::EstimateSource;
-use greenbench_meter::process_tree;
+use greenbench_meter::EstimateSource;
 use greenbench_meter::{EnergySource, Meter, MeterOptions, ProcessTarget, Window, SOURCES};
 
 /// How long the output of a command that has exited is still read (a process it left running
@@ -177,7 +176,7 @@ fn execute(
         phases.line(EVENTS_ENV, n, &text);
     }
     let _ = std::fs::remove_file(&events_path);
-    let left = process_tree::descendants();
+    let left = greenbench_meter::descendants();
     let cpu_s = cpu_seconds() - cpu0;
     let whole = whole.end().map_err(|e| format!("energy meter: {e}"))?;
     let stats = sampler.map(|s| s.stop());
@@ -278,7 +277,7 @@ fn events_file(req: &WorkerRequest) -> PathBuf {
 fn cpu_seconds() -> f64 {
     // SAFETY: sysconf has no memory-safety preconditions.
     let clk = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    process_tree::descendants_cpu_seconds(if clk > 0 { clk as f64 } else { 100.0 })
+    greenbench_meter::descendants_cpu_seconds(if clk > 0 { clk as f64 } else { 100.0 })
 }
 
 /// The command's stdout as numbered lines on a channel, read by a thread; lines that are not

@@ -14,8 +14,8 @@ use greenbench_runner::IdleMarker;
 use greenbench_runner::{FolderLock, ProgressMode, RunnerError, Shard, SweepOptions, SweepSummary};
 
 use crate::cmd::worker::MeterSettings;
-use greenbench_catalog::plan::{self, Planner};
 use greenbench_catalog::ZooCatalog;
+use greenbench_catalog::{basis as plan_basis, Planner};
 
 /// Arguments of `greenbench sweep`.
 #[derive(clap::Args)]
@@ -168,7 +168,7 @@ fn options(a: &SweepArgs, out: PathBuf, datasets: PathBuf) -> anyhow::Result<Swe
 /// package's TDP is the table's watts per core × its cores, so this bounds a RAPL reading of a
 /// CPU run too. A budget predicts the first run's energy from it, before any run is measured.
 fn machine_watts(meter: &MeterSettings, host: &greenbench_core::record::HostInfo) -> f64 {
-    use greenbench_meter::estimate::{watts_per_core, DRAM_W_PER_GB};
+    use greenbench_meter::{watts_per_core, DRAM_W_PER_GB};
     let (per_core, _) = watts_per_core(Some(&host.cpu_model), meter.watts_per_core);
     per_core * host.cores.max(1) as f64 + DRAM_W_PER_GB * host.mem_gb
 }
@@ -405,7 +405,7 @@ fn dry_run(cfg: &SweepConfig, shard: Option<Shard>, json: bool) -> anyhow::Resul
             "unknown: a run's duration cannot be estimated (marked ?)".into(),
             |t| { format!("≈ {}", human_duration(t)) }
         ),
-        plan::basis()
+        plan_basis()
     );
     println!("{}", order_line(cfg));
     if let Some(line) = search_line(cfg, rows.len()) {

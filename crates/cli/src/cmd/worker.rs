@@ -48,7 +48,7 @@ pub fn parse_watts_per_core(s: &str) -> anyhow::Result<f64> {
         .trim()
         .parse()
         .map_err(|_| anyhow::anyhow!("`{s}` is not a number of watts"))?;
-    Ok(greenbench_meter::estimate::check_watts_per_core(w)?)
+    Ok(greenbench_meter::check_watts_per_core(w)?)
 }
 
 impl MeterSettings {
