@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use greenbench_core::protocol::FAULT_ENV;
-use greenbench_models::train::StepStats;
+use greenbench_models::StepStats;
 
 /// A fault to inject into one model's run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -136,8 +136,7 @@ pub fn run(a: SweepArgs) -> anyhow::Result<ExitCode> {
 fn options(a: &SweepArgs, out: PathBuf, datasets: PathBuf) -> anyhow::Result<SweepOptions> {
     let exe =
         std::env::current_exe().context("finding the greenbench executable to start workers")?;
-    let host =
-        greenbench_runner::host_info(crate::CANDLE_VERSION, greenbench_models::ops::simd_width());
+    let host = greenbench_runner::host_info(crate::CANDLE_VERSION, greenbench_models::simd_width());
     let catalog =
         ZooCatalog::new(datasets.clone()).with_machine_watts(machine_watts(&a.meter, &host));
     Ok(SweepOptions {
