@@ -5,10 +5,10 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use greenbench_core::carbon::config_dir;
-use greenbench_core::energy::ComponentPower;
+use greenbench_core::config_dir;
 use greenbench_core::grid::GridIntensity;
 use greenbench_core::record::{RunRecord, RunStatus};
+use greenbench_core::ComponentPower;
 use greenbench_core::ResolvedIntensity;
 use greenbench_core::{BoxError, PowerCap, RunSpec, Strategy, SweepConfig};
 

@@ -10,12 +10,12 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use greenbench_core::energy::ComponentPower;
 use greenbench_core::interference::Interference;
-use greenbench_core::protocol::{Outcome, WorkerEvent, WorkerRequest, WorkerResult};
 use greenbench_core::record::{EpochRecord, Flag, ModelInfo, RunRecord, RunStatus, TrainRecord};
-use greenbench_core::resolution::short_window;
+use greenbench_core::short_window;
 use greenbench_core::ComponentEnergy;
+use greenbench_core::ComponentPower;
+use greenbench_core::{Outcome, WorkerEvent, WorkerRequest, WorkerResult};
 use greenbench_core::{RunSpec, SweepConfig};
 
 use crate::error::RunnerError;

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use greenbench_core::protocol::FAULT_ENV;
+use greenbench_core::FAULT_ENV;
 use greenbench_models::StepStats;
 
 /// A fault to inject into one model's run.

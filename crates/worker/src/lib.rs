@@ -5,7 +5,7 @@
 //! What a sweep needs before any worker runs (the catalog, duration estimates) is in
 //! greenbench-catalog.
 //!
-//! [`WorkerEvent`]: greenbench_core::protocol::WorkerEvent
+//! [`WorkerEvent`]: greenbench_core::WorkerEvent
 
 mod error;
 mod execute;

@@ -12,11 +12,11 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use greenbench_core::external_run::{ExternalRun, EVENTS_ENV};
-use greenbench_core::protocol::{Outcome, Phase, WorkerEvent, WorkerRequest, WorkerResult};
 use greenbench_core::record::{EpochRecord, InferenceRecord, ModelInfo, TrainRecord};
-use greenbench_core::workload_events::{parse_line, CommandEvent, Metrics};
+use greenbench_core::{parse_line, CommandEvent, Metrics};
 use greenbench_core::{CommandRecord, ComponentEnergy};
+use greenbench_core::{ExternalRun, EVENTS_ENV};
+use greenbench_core::{Outcome, Phase, WorkerEvent, WorkerRequest, WorkerResult};
 use greenbench_meter::EstimateSource;
 use greenbench_meter::{EnergySource, Meter, MeterOptions, ProcessTarget, Window, SOURCES};
 
@@ -299,7 +299,7 @@ fn read_stdout(child: &mut std::process::Child) -> mpsc::Receiver<Line> {
                         let text = String::from_utf8_lossy(&buf).trim_end().to_string();
                         if !text
                             .trim_start()
-                            .starts_with(greenbench_core::workload_events::PREFIX)
+                            .starts_with(greenbench_core::WORKLOAD_EVENT_PREFIX)
                         {
                             let _ = writeln!(std::io::stderr(), "{text}");
                         }

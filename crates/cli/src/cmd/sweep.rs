@@ -347,7 +347,7 @@ fn dry_run(cfg: &SweepConfig, shard: Option<Shard>, json: bool) -> anyhow::Resul
                     "estimated_duration_s": est,
                 });
                 // Every axis of the config, named as the config names it.
-                for (axis, value) in greenbench_core::config::axis_values(s) {
+                for (axis, value) in greenbench_core::axis_values(s) {
                     row[axis] = value;
                 }
                 if let Some(w) = &s.workload {
