@@ -209,5 +209,39 @@ grep -q "queued merge job" "$T"/work/greenbench-slurm-local-*_0.out ||
     fail "round 2: task 0 did not queue the merge job"
 check_merged "round 2"
 
+echo "== round 3: an external command's sweep ([workload]) as a job array of 2 shards + merge"
+cat >"$T/slurm-workload.toml" <<'EOF'
+# scripts/slurm/local-test.sh: an external command (sh, speaking the line protocol) over two axes.
+name = "slurm-workload"
+model = ["tiny-a", "tiny-b"]
+dataset = "none"
+batch_size = 8
+lr = 0.1
+epochs = 1
+threads = 1
+idle_seconds = 0
+[workload]
+command = ["sh", "-c", "echo 'greenbench: event=epoch_start epoch=1'; sleep 0.3; echo 'greenbench: event=epoch_end epoch=1 loss=0.5'; echo {model} {width}"]
+[workload.axes]
+width = [1, 2]
+EOF
+out=$T/out-workload
+"$gb" sweep "$T/slurm-workload.toml" --dry-run --json |
+    grep -o '"run_id": *"[^"]*"' | sed 's/.*"\([^"]*\)"$/\1/' | sort >"$T/want.txt"
+[ "$(wc -l <"$T/want.txt")" = 4 ] || fail "round 3: the dry run did not list 4 runs"
+mkdir -p "$T/work-workload"
+cd "$T/work-workload"
+"$gb" slurm "$T/slurm-workload.toml" --shards 2 --cpus-per-task 1 --time 10 --out "$out" >job.sbatch
+sub=$(bash job.sbatch) || fail "round 3: bash job.sbatch failed: $sub"
+echo "$sub" | sed "s/^/   /"
+wait_idle
+for i in 0 1; do
+    n=$(wc -l <"$out/shard-$i-of-2/runs.jsonl")
+    [ "$n" = 2 ] || fail "round 3: shard $i/2 holds $n records, expected 2"
+done
+grep -q '"loss": *0.5' "$out/runs.jsonl" ||
+    fail "round 3: the merged records hold no epoch loss from the command's protocol lines"
+check_merged "round 3"
+
 ok=1
-echo "PASS: Slurm job array (2 shards) + dependent merge, both submission modes, in ${SECONDS} s"
+echo "PASS: Slurm job array (2 shards) + dependent merge, both submission modes, and an external command's sweep, in ${SECONDS} s"

@@ -60,11 +60,7 @@ pub fn short_window_note(md: &mut String, records: &[RunRecord]) {
 /// The report's section on runs measured beside other work (nothing when none is flagged):
 /// each run with the others' share of the machine, and the idle baseline when it is flagged.
 pub fn interference_section(md: &mut String, sweep: &Sweep, excluded: bool) {
-    let runs: Vec<(&RunRecord, &Flag)> = sweep
-        .records
-        .iter()
-        .filter_map(|r| Some((r, r.flags.iter().find(|f| f.field == INTERFERENCE)?)))
-        .collect();
+    let runs = crate::table::interference::flagged(&sweep.records);
     let idle = sweep
         .manifest
         .as_ref()
@@ -77,37 +73,39 @@ pub fn interference_section(md: &mut String, sweep: &Sweep, excluded: bool) {
         let _ = writeln!(md, "The idle baseline is flagged: {}\n", f.reason);
     }
     if !runs.is_empty() {
-        let _ = writeln!(
-            md,
-            "{} run(s) flagged `interference`: other processes used more than the sweep's threshold of the \
-             machine during them, so their time and energy include that work. {}\n",
-            runs.len(),
-            if excluded {
-                "They are left out of the statistics (`--exclude-flagged`)."
-            } else {
-                "They are in the statistics; `greenbench report --exclude-flagged` leaves them out."
-            }
-        );
-        let _ = writeln!(
-            md,
-            "| run | model | batch | repeat | others' share | steal | load |\n|---|---|---:|---:|---:|---:|---:|"
-        );
-        for (r, _) in &runs {
-            let i = r.interference.as_ref();
-            let pct = |v: Option<f64>| v.map_or("–".into(), |s| format!("{:.1} %", s * 100.0));
-            let _ = writeln!(
-                md,
-                "| `{}` | {} | {} | {} | {} | {} | {} |",
-                r.run_id,
-                r.spec.model,
-                r.spec.batch_size,
-                r.spec.repeat,
-                pct(i.map(|i| i.others_share)),
-                pct(i.and_then(|i| i.steal_share)),
-                i.and_then(|i| i.load_avg_1m)
-                    .map_or("–".into(), |l| format!("{l:.2}")),
-            );
-        }
-        md.push('\n');
+        let _ = writeln!(md, "{}\n", flagged_prose(runs.len(), excluded));
+        let table = crate::table::interference::build(&runs);
+        let _ = writeln!(md, "{}", crate::table::markdown::render(&table));
     }
+}
+
+/// The same section in report.html (the runs; nothing when none is flagged).
+pub fn interference_html(h: &mut String, records: &[RunRecord]) {
+    let runs = crate::table::interference::flagged(records);
+    if runs.is_empty() {
+        return;
+    }
+    let excluded = records
+        .iter()
+        .any(|r| r.flags.iter().any(|f| f.field == EXCLUDED_AS_FLAGGED));
+    let table = crate::table::interference::build(&runs);
+    let _ = writeln!(
+        h,
+        "<h2>Runs measured beside other work</h2>\n<p>{}</p>\n{}",
+        crate::table::html::escape(&flagged_prose(runs.len(), excluded)),
+        crate::table::html::render(&table, "interference")
+    );
+}
+
+/// What the flag means and whether the flagged runs are in the statistics.
+fn flagged_prose(n: usize, excluded: bool) -> String {
+    format!(
+        "{n} run(s) flagged `interference`: other processes used more than the sweep's threshold of the \
+         machine during them, so their time and energy include that work. {}",
+        if excluded {
+            "They are left out of the statistics (`--exclude-flagged`)."
+        } else {
+            "They are in the statistics; `greenbench report --exclude-flagged` leaves them out."
+        }
+    )
 }

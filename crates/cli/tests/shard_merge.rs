@@ -9,15 +9,7 @@ use std::path::Path;
 use common::*;
 
 fn dry_run_ids(cfg: &Path) -> BTreeSet<String> {
-    let o = run(greenbench()
-        .arg("sweep")
-        .arg(cfg)
-        .arg("--dry-run")
-        .arg("--json"));
-    assert!(o.status.success());
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    v.as_array()
-        .unwrap()
+    dry_run_rows(cfg)
         .iter()
         .map(|r| r["run_id"].as_str().unwrap().to_string())
         .collect()

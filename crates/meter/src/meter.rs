@@ -177,6 +177,20 @@ impl Meter {
         &self.choices
     }
 
+    /// Each metered component's source, quality and basis as a record's `meters` map holds
+    /// them (`"cpu" → "estimate (estimated): …"`).
+    pub fn described_choices(&self) -> std::collections::BTreeMap<String, String> {
+        self.choices
+            .iter()
+            .map(|c| {
+                (
+                    c.component.to_string(),
+                    format!("{} ({}): {}", c.source, c.quality, c.basis),
+                )
+            })
+            .collect()
+    }
+
     /// Sources that could not be opened by [`Meter::auto`], with the reason.
     pub fn unavailable(&self) -> &[Unavailable] {
         &self.unavailable

@@ -86,17 +86,7 @@ impl PhaseMeter for RunMeter {
     }
 
     fn sources(&self) -> BTreeMap<String, String> {
-        let mut m: BTreeMap<String, String> = self
-            .meter
-            .choices()
-            .iter()
-            .map(|c| {
-                (
-                    c.component.to_string(),
-                    format!("{} ({}): {}", c.source, c.quality, c.basis),
-                )
-            })
-            .collect();
+        let mut m = self.meter.described_choices();
         for u in self.meter.unavailable() {
             m.entry(format!("unavailable:{}", u.source))
                 .or_insert_with(|| u.reason.clone());

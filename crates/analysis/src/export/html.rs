@@ -327,6 +327,7 @@ pub fn report_html(
     let mut h = String::new();
     page_head(&mut h, input);
     crate::repeats_section::html(&mut h, input.ctx);
+    crate::flagged::interference_html(&mut h, input.records);
     correlation_table(&mut h, input.study);
     carbon_paragraph(&mut h, input);
     run_table(&mut h, input);

@@ -2,8 +2,6 @@
 
 use std::path::Path;
 
-use plotters::prelude::*;
-
 use super::scatter::{emit_scatter, Scatter, Series};
 use super::{FigureError, FigureInput, FigureOutcome};
 use crate::data;
@@ -34,12 +32,7 @@ pub(super) fn prepare(input: &FigureInput) -> Result<Scatter, FigureError> {
         x_log: true,
         y_log: true,
         series: vec![
-            Series {
-                color: RGBColor(120, 120, 120),
-                line: true,
-                thin: true,
-                ..Series::nth(0, "y = x".into(), vec![(lo, lo), (hi, hi)])
-            },
+            Series::identity(lo, hi),
             Series::nth(0, format!("held-out runs (n = {})", pts.len()), pts),
         ],
         ..Default::default()

@@ -59,6 +59,17 @@ impl Series {
         }
     }
 
+    /// The grey thin y = x reference line from (lo, lo) to (hi, hi), for predicted-vs-measured
+    /// figures.
+    pub(crate) fn identity(lo: f64, hi: f64) -> Series {
+        Series {
+            color: RGBColor(120, 120, 120),
+            line: true,
+            thin: true,
+            ..Series::nth(0, "y = x".into(), vec![(lo, lo), (hi, hi)])
+        }
+    }
+
     /// Every x and y the series draws: its points and the ends of their intervals.
     fn extents(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
         let ends = |e: &Vec<Option<(f64, f64)>>, i: usize| e.get(i).copied().flatten();

@@ -44,12 +44,7 @@ pub(crate) fn write(
         y_label: format!("greenbench energy, {greenbench_label} [J]"),
         y_zero: true,
         series: vec![
-            Series {
-                color: RGBColor(120, 120, 120),
-                line: true,
-                thin: true,
-                ..Series::nth(0, "y = x".into(), vec![(lo, lo), (hi, hi)])
-            },
+            Series::identity(lo, hi),
             Series::nth(0, format!("runs (n = {})", points.len()), points.to_vec()),
         ],
         ..Default::default()

@@ -6,6 +6,7 @@
 
 pub mod correlations;
 pub mod html;
+pub mod interference;
 pub mod latex;
 pub mod markdown;
 pub mod models;

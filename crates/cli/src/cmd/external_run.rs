@@ -4,7 +4,6 @@
 //! epoch and inference windows, and the outcome reported as the same events a model's run sends,
 //! so the sweep records, resumes, times out and interrupts it like any other run.
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
@@ -18,7 +17,9 @@ use greenbench_core::{CommandRecord, ComponentEnergy};
 use greenbench_core::{ExternalRun, EVENTS_ENV};
 use greenbench_core::{Outcome, Phase, WorkerEvent, WorkerRequest, WorkerResult};
 use greenbench_meter::EstimateSource;
-use greenbench_meter::{EnergySource, Meter, MeterOptions, ProcessTarget, Window, SOURCES};
+use greenbench_meter::{
+    EnergySource, Meter, MeterError, MeterOptions, ProcessTarget, Window, SOURCES,
+};
 
 /// How long the output of a command that has exited is still read (a process it left running
 /// in the background may hold its stdout open for ever).
@@ -71,7 +72,7 @@ pub fn serve(req: &WorkerRequest, run: &ExternalRun, options: &MeterOptions) -> 
 
 /// The meter of a command's process tree: every source [`Meter::auto`] would open, with the
 /// CPU-time estimate following this worker's descendants instead of the worker itself.
-fn tree_meter(options: &MeterOptions) -> Result<Meter, String> {
+fn tree_meter(options: &MeterOptions) -> Result<Meter, MeterError> {
     let mut sources: Vec<Box<dyn EnergySource>> = Vec::new();
     for def in SOURCES {
         let opened = if def.name == "estimate" {
@@ -82,7 +83,7 @@ fn tree_meter(options: &MeterOptions) -> Result<Meter, String> {
         };
         match opened {
             Ok(s) => sources.push(s),
-            Err(e) if def.required => return Err(e.to_string()),
+            Err(e) if def.required => return Err(e),
             Err(_) => {}
         }
     }
@@ -204,16 +205,7 @@ fn execute(
         .as_ref()
         .and_then(|s| s.as_ref().ok())
         .and_then(|s| s.mean_gpu_util);
-    let mut meters: BTreeMap<String, String> = meter
-        .choices()
-        .iter()
-        .map(|c| {
-            (
-                c.component.to_string(),
-                format!("{} ({}): {}", c.source, c.quality, c.basis),
-            )
-        })
-        .collect();
+    let mut meters = meter.described_choices();
     meters.insert(
         "scope".into(),
         "the external command's process tree (estimate); RAPL and NVML read the whole machine"

@@ -70,3 +70,17 @@ pub fn sweep_into(cfg: &Path, out: &Path) -> Command {
     c.arg("sweep").arg(cfg).arg("--out").arg(out);
     c
 }
+
+/// The rows of `greenbench sweep CFG --dry-run --json` (one JSON object per planned run).
+pub fn dry_run_rows(cfg: &Path) -> Vec<serde_json::Value> {
+    let o = run(greenbench()
+        .arg("sweep")
+        .arg(cfg)
+        .arg("--dry-run")
+        .arg("--json"));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    match serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap() {
+        serde_json::Value::Array(rows) => rows,
+        other => panic!("the dry run printed no list: {other}"),
+    }
+}
