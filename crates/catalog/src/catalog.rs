@@ -75,21 +75,21 @@ impl Catalog for ZooCatalog {
     }
 
     fn models(&self) -> Vec<String> {
-        greenbench_models::registry::entries()
+        greenbench_models::entries()
             .into_iter()
             .map(|e| e.name)
             .collect()
     }
 
     fn check_model(&self, name: &str) -> Result<(), BoxError> {
-        if greenbench_models::registry::lookup(name).is_ok() {
+        if greenbench_models::lookup(name).is_ok() {
             return Ok(());
         }
-        let why = match greenbench_models::mlp::width_problem(name) {
+        let why = match greenbench_models::width_problem(name) {
             Some(why) => format!(
                 "{why} (custom MLPs: mlp-<w1>x<w2>…, at most {} layers of at most {} units)",
-                greenbench_models::mlp::MAX_LAYERS,
-                greenbench_models::mlp::MAX_WIDTH
+                greenbench_models::MAX_LAYERS,
+                greenbench_models::MAX_WIDTH
             ),
             None => format!(
                 "accepted: {}, or mlp-<w1>x<w2>… (see `greenbench models`)",
@@ -100,9 +100,7 @@ impl Catalog for ZooCatalog {
     }
 
     fn family(&self, model: &str) -> Option<Family> {
-        greenbench_models::registry::lookup(model)
-            .ok()
-            .map(|e| e.family)
+        greenbench_models::lookup(model).ok().map(|e| e.family)
     }
 
     fn datasets(&self) -> Vec<String> {
@@ -117,10 +115,8 @@ impl Catalog for ZooCatalog {
     }
 
     fn check_combination(&self, model: &str, dataset: &str) -> Result<(), BoxError> {
-        let (Ok(entry), Some(input)) = (
-            greenbench_models::registry::lookup(model),
-            dataset_input(dataset),
-        ) else {
+        let (Ok(entry), Some(input)) = (greenbench_models::lookup(model), dataset_input(dataset))
+        else {
             return Ok(()); // unknown names are reported on their own
         };
         Ok(entry.requires.check(model, &input)?)

@@ -1,7 +1,7 @@
 //! The input a dataset gives a model, from the data registry alone: what the catalog checks a
 //! model against and what the planner sizes a run by.
 
-use greenbench_models::train::InputSpec;
+use greenbench_models::InputSpec;
 
 /// The input a dataset gives a model, from the registry alone (no loading).
 pub fn dataset_input(name: &str) -> Option<InputSpec> {

@@ -3,10 +3,10 @@
 //! files present) and the [`Planner`] of how long its runs take. The cli uses both (`sweep`,
 //! `status`, `slurm`, `predict`); a worker process needs neither.
 
-pub mod catalog;
-pub mod input;
-pub mod plan;
+mod catalog;
+mod input;
+mod plan;
 
 pub use catalog::{check_device, ZooCatalog};
 pub use input::dataset_input;
-pub use plan::Planner;
+pub use plan::{basis, Planner};

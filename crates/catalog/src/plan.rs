@@ -6,8 +6,8 @@
 use std::collections::HashMap;
 
 use greenbench_core::{DeviceName, Family, RunSpec, SweepConfig};
-use greenbench_models::measured_throughput::{training_samples_per_s, MACHINE};
-use greenbench_models::registry::family_reference;
+use greenbench_models::family_reference;
+use greenbench_models::{training_samples_per_s, MACHINE};
 
 use crate::input::dataset_input;
 
@@ -46,7 +46,7 @@ impl Planner {
         let (family, macs, train, test) = (*self.sizes.entry(key).or_insert_with(|| {
             let input = dataset_input(&spec.dataset)?;
             let info = greenbench_data::info(&spec.dataset)?;
-            let s = greenbench_models::train::describe(&spec.model, &input).ok()?;
+            let s = greenbench_models::describe(&spec.model, &input).ok()?;
             Some((s.family, s.macs_per_sample, info.train_len, info.test_len))
         }))?;
         // A model that was not measured (a custom MLP) runs at its family reference's MACs/s.

@@ -69,7 +69,7 @@ fn digits_sweep_records_params_time_energy_accuracy() {
     assert!(best > 0.9, "best digits accuracy {best}");
     // Every record says which vector width the CPU kernels ran at (the workers inherit this
     // process's environment, so they see the same width).
-    let kernels = greenbench_models::ops::simd_width();
+    let kernels = greenbench_models::simd_width();
     assert!(recs.iter().all(|r| r.host.cpu_kernels == kernels));
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();

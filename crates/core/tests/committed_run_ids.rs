@@ -2,7 +2,7 @@
 //! expansion (its order of axes, a default, how a spec is built) that changed a run id would
 //! orphan the committed records.
 
-use greenbench_core::catalog::AcceptAll;
+use greenbench_core::AcceptAll;
 use greenbench_core::SweepConfig;
 use std::collections::HashSet;
 use std::path::Path;

@@ -1,7 +1,7 @@
 //! A dataset table's `subset`, `test_subset` and `validation` must fit the dataset's splits: each
 //! is refused at validation, located, with the split's real size.
 
-use greenbench_core::catalog::Catalog;
+use greenbench_core::Catalog;
 use greenbench_core::{DatasetSizes, DeviceName, SweepConfig};
 use std::path::Path;
 

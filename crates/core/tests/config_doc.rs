@@ -3,11 +3,11 @@
 //! The accepted keys come from the parser itself: a config with an unknown key in each table
 //! (top level, `[grid]`, the `[dataset]` table, `carbon`) is rejected with serde's
 //! "unknown field `x`, expected one of `a`, `b`, …" message, which lists the keys that table
-//! accepts; `[[exclude]]` accepts the axes in [`greenbench_core::config::AXES`]. Each must appear
+//! accepts; `[[exclude]]` accepts the axes in [`greenbench_core::AXES`]. Each must appear
 //! in docs/config.md as `` `key` ``.
 
-use greenbench_core::config::AXES;
 use greenbench_core::SweepConfig;
+use greenbench_core::AXES;
 use std::path::{Path, PathBuf};
 
 const UNKNOWN: &str = "no_such_key_xyz";

@@ -1,6 +1,6 @@
 //! Every config error names file, line, column and field, with the accepted values.
 
-use greenbench_core::catalog::Catalog;
+use greenbench_core::Catalog;
 use greenbench_core::{CoreError, DeviceName, Optimizer, SweepConfig};
 use std::path::Path;
 

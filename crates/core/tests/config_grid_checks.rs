@@ -1,7 +1,7 @@
 //! Checks that need the whole grid: no two runs share a run id, and every `[[exclude]]` table
 //! removes some runs but the tables leave at least one.
 
-use greenbench_core::catalog::AcceptAll;
+use greenbench_core::AcceptAll;
 use greenbench_core::SweepConfig;
 use std::path::Path;
 

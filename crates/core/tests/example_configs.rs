@@ -2,7 +2,7 @@
 //! external workload) and `configs/candle-example.toml` (greenbench's own models) must stay valid
 //! and describe the same runs, and the PyTorch one may only name networks the script can build.
 
-use greenbench_core::catalog::AcceptAll;
+use greenbench_core::AcceptAll;
 use greenbench_core::{RunSpec, SweepConfig};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! A `[workload]` config: its runs are the grid's axes times the command's own axes times the
 //! repeats, each with its command resolved; its errors are located.
 
-use greenbench_core::catalog::AcceptAll;
+use greenbench_core::AcceptAll;
 use greenbench_core::{Catalog, CoreError, DeviceName, SweepConfig};
 
 /// A catalog that knows only the zoo's `mlp-small` and the `digits` dataset.

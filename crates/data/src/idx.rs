@@ -116,12 +116,10 @@ pub fn encode_idx(dims: &[usize], data: &[u8]) -> Vec<u8> {
 /// Images and labels read from a pair of IDX files, checked against each other.
 #[derive(Debug, Clone)]
 pub struct IdxImages {
-    /// `len × height × width` bytes.
+    /// `images × height × width` bytes.
     pub pixels: Vec<u8>,
     /// One label per image.
     pub labels: Vec<u8>,
-    /// Number of images.
-    pub len: usize,
     /// Image height.
     pub height: usize,
     /// Image width.
@@ -185,7 +183,6 @@ pub fn read_idx_images(
     Ok(IdxImages {
         pixels: img.data,
         labels: lab.data,
-        len: img.dims[0],
         height: img.dims[1],
         width: img.dims[2],
     })

@@ -6,24 +6,25 @@
 //! one table of dataset definitions, with deterministic splits and standardisation; deterministic shuffling ([`rng`]) and batches ([`batch`]:
 //! [`epoch_order`], [`gather`]). No candle: the runner turns batches into tensors.
 
-pub mod batch;
-pub mod cifar;
-pub mod dataset;
+mod batch;
+mod cifar;
+mod dataset;
 mod definitions;
-pub mod digits;
-pub mod error;
-pub mod idx;
+mod digits;
+mod error;
+mod idx;
 mod images;
 mod loaders;
-pub mod mnist_json;
-pub mod registry;
-pub mod rng;
+mod mnist_json;
+mod registry;
+mod rng;
 mod selection;
-pub mod text;
+mod text;
 
 pub use batch::{epoch_order, gather};
 pub use dataset::{ByteImages, Dataset, Inputs, Normalization, SampleKind, Split};
 pub use error::DataError;
+pub use idx::encode_idx;
 pub use registry::{
     default_root, fetch_command, info, load, locate, names, DatasetInfo, TEXT_SEQ_LEN,
 };

@@ -9,8 +9,7 @@ use crate::error::DataError;
 use crate::loaders::{find_gz_or_raw, Request};
 use crate::selection::Selection;
 
-pub use crate::loaders::{FASHION_FILES, TEXT_SEQ_LEN};
-pub use crate::selection::SPLIT_SEED;
+pub use crate::loaders::TEXT_SEQ_LEN;
 
 /// What the registry knows about a dataset without loading it.
 #[derive(Debug, Clone, PartialEq, Eq)]

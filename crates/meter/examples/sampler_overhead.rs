@@ -60,13 +60,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let trace = dir.path().join("trace.csv");
 
     // 1. Idle: process CPU time while only the sampler works.
-    let cpu0 = greenbench_meter::estimate::self_cpu_seconds();
+    let cpu0 = greenbench_meter::self_cpu_seconds();
     let t0 = Instant::now();
     let s = m.start_sampler(&trace, DEFAULT_INTERVAL)?;
     std::thread::sleep(Duration::from_secs_f64(secs));
     let summary = s.stop()?;
     let wall = t0.elapsed().as_secs_f64();
-    let cpu = greenbench_meter::estimate::self_cpu_seconds() - cpu0;
+    let cpu = greenbench_meter::self_cpu_seconds() - cpu0;
     let rows = std::fs::read_to_string(&trace)?.lines().count() - 1;
     println!(
         "idle: {} samples ({rows} rows, {:.2}/s) in {wall:.2} s wall, sampler CPU {:.4} s = {:.3} % of one core, {:.1} µs/sample",

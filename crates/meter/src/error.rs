@@ -181,7 +181,7 @@ impl MeterError {
         what: &'static str,
         path: &std::path::Path,
     ) -> impl FnOnce(std::io::Error) -> Self {
-        let at = greenbench_core::error::io(what, path);
+        let at = greenbench_core::io_error(what, path);
         move |source| MeterError::Io(at(source))
     }
 }

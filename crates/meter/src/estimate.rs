@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use greenbench_core::power_bound::MAX_WATTS_PER_CORE;
+use greenbench_core::MAX_WATTS_PER_CORE;
 use greenbench_core::{Component, Quality};
 
 use crate::cpu_id::CpuId;

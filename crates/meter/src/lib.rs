@@ -26,49 +26,56 @@
 //! Rules kept everywhere: a value that could not be read is `None`/missing, never 0; every value
 //! carries its [`Quality`](greenbench_core::Quality) and estimated ones a basis string.
 
-pub mod busy_load;
-pub mod calibrate;
-pub mod calibration;
-pub mod cpu_id;
-pub mod error;
-pub mod estimate;
-pub mod idle;
-pub mod live_heap;
-pub mod meter;
-pub mod nvml;
-pub mod nvml_cap;
-pub mod options;
-pub mod power_limit;
-pub mod power_model;
-pub mod probe;
-pub mod process_tree;
-pub mod rapl;
-pub mod reader;
-pub mod replay;
-pub mod run_meter;
-pub mod sampler;
-pub mod source;
-pub mod sources;
-pub mod window;
+mod busy_load;
+mod calibrate;
+mod calibration;
+mod cpu_id;
+mod error;
+mod estimate;
+mod idle;
+mod live_heap;
+mod meter;
+mod nvml;
+mod nvml_cap;
+mod options;
+mod power_limit;
+mod power_model;
+mod probe;
+mod process_tree;
+mod rapl;
+mod reader;
+mod replay;
+mod run_meter;
+mod sampler;
+mod source;
+mod sources;
+mod window;
 
 pub use busy_load::BusyLoad;
-pub use calibrate::{run_ladder, LadderPlan, LoadDriver};
-pub use calibration::{Calibration, CalibrationError, CalibrationHeader, CalibrationPoint};
+pub use calibrate::{open_counter, run_ladder, CpuTimes, LadderPlan, LoadDriver, StepResult};
+pub use calibration::{
+    default_path as default_calibration_path, Calibration, CalibrationError, CalibrationHeader,
+    CalibrationPoint,
+};
 pub use cpu_id::CpuId;
 pub use error::{MeterError, Result, RAPL_PERMISSION_FIX};
-pub use estimate::{EstimateSource, ProcessTarget};
+pub use estimate::{
+    check_watts_per_core, cpu_model, self_cpu_seconds, vcpus_of, watts_per_core, EstimateSource,
+    ProcessTarget, DRAM_W_PER_GB,
+};
 pub use live_heap::{live_heap_bytes, LiveHeap};
 pub use meter::{ComponentChoice, Meter, MeterOptions, ProbeOptions, SyncHook, Unavailable};
 pub use nvml::{GpuDevice, GpuEnergyMode, GpuSample, NvmlDevice, NvmlSource};
 pub use nvml_cap::NvmlCapper;
 pub use power_limit::{NvmlPowerLimit, PowerCapper, PowerLimitControl, POWER_LIMIT_FIX};
 pub use power_model::CpuPowerModel;
-pub use probe::{probe, probe_for, render_text, SourceStatus};
+pub use probe::{probe, probe_for, reading_scope, render_text, SourceStatus};
+pub use process_tree::{descendants, descendants_cpu_seconds};
 pub use rapl::{RaplSource, DEFAULT_POWERCAP_ROOT};
 pub use reader::{FileReader, FsReader};
 pub use replay::ReplayDevice;
 pub use run_meter::RunMeter;
 pub use sampler::{Sampler, SamplerSummary, DEFAULT_INTERVAL, TRACE_HEADER};
-pub use source::{Counters, EnergySource};
+pub use source::{slot, Counters, EnergySource};
 pub use sources::{SourceDef, SOURCES};
 pub use window::{Measurement, Window};

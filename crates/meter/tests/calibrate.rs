@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::FakePowercap;
-use greenbench_meter::calibrate::CpuTimes;
+use greenbench_meter::CpuTimes;
 use greenbench_meter::{
     run_ladder, CalibrationError, CalibrationHeader, FileReader, FsReader, LadderPlan, LoadDriver,
     RaplSource,
@@ -139,7 +139,7 @@ fn the_fit_recovers_a_known_power_curve_within_two_percent() {
 #[test]
 fn without_rapl_calibration_says_what_why_and_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
-    let e = greenbench_meter::calibrate::open_counter(&dir.path().join("powercap")).unwrap_err();
+    let e = greenbench_meter::open_counter(&dir.path().join("powercap")).unwrap_err();
     let msg = e.to_string();
     assert!(msg.contains("no ") && msg.contains("powercap"), "{msg}");
     assert!(msg.contains("why:") && msg.contains("RAPL"), "{msg}");

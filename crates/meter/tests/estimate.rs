@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use greenbench_core::{Component, Quality};
-use greenbench_meter::estimate::self_cpu_seconds;
+use greenbench_meter::self_cpu_seconds;
 use greenbench_meter::{EnergySource, EstimateSource, Meter, MeterError, ProcessTarget};
 
 fn burn(d: Duration) {
@@ -52,7 +52,7 @@ fn estimate_grows_with_cpu_time() {
     // At least the busy CPU seconds at the curve's power for the utilisation they imply (at
     // most 10 W each), at most every vCPU at 10 W for the whole window.
     let zero = r.energy.zero_load_j[&Component::Cpu];
-    let vcpus = greenbench_meter::estimate::vcpus_of(ProcessTarget::SelfProcess) as f64;
+    let vcpus = greenbench_meter::vcpus_of(ProcessTarget::SelfProcess) as f64;
     assert!(
         cpu > zero && cpu <= 10.0 * r.duration.0 * vcpus.max(burned / r.duration.0) + 1e-9,
         "{r:?} burned {burned}"

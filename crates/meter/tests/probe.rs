@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use greenbench_core::Quality;
-use greenbench_meter::probe::reading_scope;
+use greenbench_meter::reading_scope;
 use greenbench_meter::{probe_for, render_text, Meter, ProbeOptions, SOURCES};
 
 #[test]

@@ -33,7 +33,7 @@ impl EnergySource for Constant {
     fn read(&mut self) -> Result<Counters> {
         let mut c = Counters::default();
         for &k in &self.components {
-            c.joules[greenbench_meter::source::slot(k)] =
+            c.joules[greenbench_meter::slot(k)] =
                 Some(self.watts * self.t0.elapsed().as_secs_f64());
         }
         Ok(c)

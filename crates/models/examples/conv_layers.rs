@@ -14,7 +14,7 @@
 use std::time::Instant;
 
 use candle_core::{Device, Tensor, Var};
-use greenbench_models::ops::conv::{conv2d, set_winograd, uses_winograd, ConvParams};
+use greenbench_models::{conv2d, set_winograd, uses_winograd, ConvParams};
 
 mod common;
 use common::arg;

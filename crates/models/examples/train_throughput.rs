@@ -90,7 +90,7 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(3.0);
     let device = arg(&args, "--device").unwrap_or_else(|| "cpu".into());
-    let simd = greenbench_models::ops::simd_width();
+    let simd = greenbench_models::simd_width();
     println!("threads={threads} device={device} simd={simd}");
     println!(
         "{:<16} {:<12} {:<6} {:>6} {:>12} {:>10}",

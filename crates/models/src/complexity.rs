@@ -28,6 +28,7 @@ pub fn linear_macs(input: usize, output: usize, tokens: usize) -> u64 {
 /// MACs of a 2-D convolution producing `out_h × out_w` outputs of `out_ch` channels from `in_ch`
 /// channels with a `kh × kw` kernel and `groups` groups.
 #[allow(clippy::too_many_arguments)]
+#[cfg(test)]
 pub fn conv2d_macs(
     in_ch: usize,
     out_ch: usize,
@@ -42,6 +43,7 @@ pub fn conv2d_macs(
 }
 
 /// Output size of a convolution or pooling along one axis (PyTorch's formula, dilation 1).
+#[cfg(test)]
 pub fn conv_out(size: usize, kernel: usize, stride: usize, padding: usize) -> usize {
     (size + 2 * padding).saturating_sub(kernel) / stride.max(1) + 1
 }

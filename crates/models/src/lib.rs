@@ -5,23 +5,32 @@
 //! the runner needs no candle.
 
 mod architecture;
-pub mod cnn;
-pub mod complexity;
+mod cnn;
+mod complexity;
 mod definitions;
-pub mod error;
-pub mod init;
-pub mod input;
-pub mod measured_throughput;
-pub mod mlp;
-pub mod model;
-pub mod ops;
-pub mod optim;
-pub mod registry;
-pub mod train;
-pub mod transformer;
+mod error;
+mod init;
+mod input;
+mod measured_throughput;
+mod mlp;
+mod model;
+mod ops;
+mod optim;
+mod registry;
+mod train;
+mod transformer;
 
+pub use complexity::param_count;
 pub use error::ModelError;
+pub use init::{init_varmap, is_buffer};
+pub use measured_throughput::{training_samples_per_s, MACHINE};
+pub use mlp::{width_problem, MAX_LAYERS, MAX_WIDTH};
 pub use model::Model;
+/// Kernel switches and the convolution entry point, for tests, examples and host reports.
+pub use ops::conv::{conv2d, set_winograd, uses_winograd, ConvParams};
+pub use ops::{set_reference_ops, simd_width};
+pub use registry::{build, entries, family_reference, lookup};
+pub use train::trainable_vars;
 pub use train::{
     describe, list, open_device, EvalStats, InputSpec, ModelEntry, ModelSummary, StepStats,
     TrainSettings, Trainer,

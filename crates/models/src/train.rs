@@ -13,7 +13,7 @@ pub use crate::input::InputSpec;
 use crate::model::Model;
 use crate::optim::{learning_rate, Kind, Optimizer};
 use crate::registry;
-use greenbench_core::error::io;
+use greenbench_core::io_error as io;
 use greenbench_core::{DeviceName, Family};
 
 /// Everything a training run is configured with.

@@ -5,8 +5,8 @@
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{Optimizer, VarBuilder, VarMap, SGD};
 use greenbench_core::Family;
-use greenbench_models::init::{init_varmap, is_buffer};
-use greenbench_models::{registry, InputSpec, Model};
+use greenbench_models::{init_varmap, is_buffer};
+use greenbench_models::{InputSpec, Model};
 
 /// Per network: PyTorch's trainable parameter count (paper.md); the conv + linear MACs per
 /// sample that PyTorch executes at 3×32×32 (summed by forward hooks on `nn.Conv2d`/`nn.Linear`
@@ -57,7 +57,7 @@ fn cifar() -> InputSpec {
 fn build(name: &str) -> (VarMap, Box<dyn Model>) {
     let varmap = VarMap::new();
     let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
-    let model = match registry::build(name, &cifar(), vb) {
+    let model = match greenbench_models::build(name, &cifar(), vb) {
         Ok((_, m)) => m,
         Err(e) => panic!("building {name}: {e}"),
     };
@@ -83,7 +83,7 @@ fn input(shape: &[usize], seed: u64) -> candle_core::Result<Tensor> {
 }
 
 fn param_count(varmap: &VarMap) -> usize {
-    greenbench_models::complexity::param_count(varmap) as usize
+    greenbench_models::param_count(varmap) as usize
 }
 
 /// Builds `name`, checks parameters, output shape, MACs, and one backward pass.
@@ -196,7 +196,7 @@ macro_rules! zoo_tests {
         #[test]
         fn names_cover_the_reference() {
             let tested = [$($name),*];
-            let cnns: Vec<String> = registry::entries()
+            let cnns: Vec<String> = greenbench_models::entries()
                 .into_iter()
                 .filter(|e| e.family == Family::Cnn)
                 .map(|e| e.name)
@@ -233,7 +233,7 @@ zoo_tests! {
 fn unknown_name_is_an_error() {
     let varmap = VarMap::new();
     let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
-    assert!(registry::build("alexnet", &cifar(), vb).is_err());
+    assert!(greenbench_models::build("alexnet", &cifar(), vb).is_err());
 }
 
 #[test]
@@ -242,7 +242,7 @@ fn lenet_overfits_a_tiny_batch() -> candle_core::Result<()> {
     let (varmap, model) = build("lenet");
     let x = input(&[8, 3, 32, 32], 2)?;
     let y = Tensor::new(&[0u32, 1, 2, 3, 4, 5, 6, 7], &dev)?;
-    let mut sgd = SGD::new(greenbench_models::train::trainable_vars(&varmap), 0.2)?;
+    let mut sgd = SGD::new(greenbench_models::trainable_vars(&varmap), 0.2)?;
     let loss0 =
         candle_nn::loss::cross_entropy(&model.forward_t(&x, true)?, &y)?.to_scalar::<f32>()?;
     let mut loss = loss0;

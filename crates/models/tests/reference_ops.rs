@@ -8,11 +8,7 @@ mod common;
 use candle_core::{DType, Device, Tensor, D};
 use candle_nn::{VarBuilder, VarMap};
 use common::{image, random_batch, Lcg};
-use greenbench_models::{
-    init::{init_varmap, is_buffer},
-    ops::set_reference_ops,
-    registry, InputSpec,
-};
+use greenbench_models::{init_varmap, is_buffer, set_reference_ops, InputSpec};
 
 /// Loss and every trainable variable's gradient (by name) after one training-mode backward pass.
 fn gradients(model: &str, input: &InputSpec, dtype: DType) -> (f64, Vec<(String, Vec<f32>)>) {
@@ -20,7 +16,7 @@ fn gradients(model: &str, input: &InputSpec, dtype: DType) -> (f64, Vec<(String,
     let (x, y) = random_batch(input, n, &mut Lcg(21));
     let varmap = VarMap::new();
     let vb = VarBuilder::from_varmap(&varmap, dtype, &Device::Cpu);
-    let (_, m) = registry::build(model, input, vb).unwrap();
+    let (_, m) = greenbench_models::build(model, input, vb).unwrap();
     init_varmap(&varmap, 1).unwrap();
     let mut shape = vec![n];
     shape.extend_from_slice(&input.sample_shape);

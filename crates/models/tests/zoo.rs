@@ -7,7 +7,7 @@ use candle_core::{DType, Device, Tensor, D};
 use candle_nn::{VarBuilder, VarMap};
 use common::{random_batch, Lcg};
 use greenbench_core::Family;
-use greenbench_models::{init::init_varmap, list, registry, train::trainable_vars};
+use greenbench_models::{init_varmap, list, trainable_vars};
 
 #[test]
 fn every_model_forwards_and_every_variable_gets_a_gradient() {
@@ -24,7 +24,7 @@ fn check(name: &str, input: &greenbench_models::InputSpec) -> Result<(), String>
     let n = 2;
     let varmap = VarMap::new();
     let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
-    let (_, model) = registry::build(name, input, vb).map_err(|e| e.to_string())?;
+    let (_, model) = greenbench_models::build(name, input, vb).map_err(|e| e.to_string())?;
     init_varmap(&varmap, 3).map_err(|e| e.to_string())?;
     let (x, y) = random_batch(input, n, &mut Lcg(5));
     let mut shape = vec![n];
@@ -60,7 +60,7 @@ fn check(name: &str, input: &greenbench_models::InputSpec) -> Result<(), String>
                 .map_err(|_| candle_core::Error::Msg("lock".into()))?;
             let mut k: Vec<String> = data
                 .keys()
-                .filter(|k| !greenbench_models::init::is_buffer(k))
+                .filter(|k| !greenbench_models::is_buffer(k))
                 .cloned()
                 .collect();
             k.sort();

@@ -7,10 +7,10 @@
 //! an estimate has no machine-wide reading, and the orchestrator's own CPU time is no idle
 //! baseline.
 
-use greenbench_core::energy::ComponentPower;
 use greenbench_core::grid::GridIntensity;
-use greenbench_core::power_bound::{implausible_power, MachineSize, IMPLAUSIBLE_POWER};
 use greenbench_core::record::{Flag, RunRecord};
+use greenbench_core::ComponentPower;
+use greenbench_core::{implausible_power, MachineSize, IMPLAUSIBLE_POWER};
 use greenbench_core::{ComponentEnergy, Quality, Seconds};
 
 /// Fills net energy (E − P_idle × t), average power and carbon from the raw figures; carbon at

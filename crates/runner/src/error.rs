@@ -58,4 +58,4 @@ pub enum RunnerError {
 }
 
 /// For `map_err`: the OS error of doing `what` on `path` (`?` makes it a [`RunnerError::Io`]).
-pub(crate) use greenbench_core::error::io;
+pub(crate) use greenbench_core::io_error as io;

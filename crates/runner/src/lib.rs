@@ -20,6 +20,7 @@ mod merge;
 mod merge_types;
 mod options;
 mod progress;
+mod record_builder;
 mod records;
 mod rungs;
 mod slurm;

@@ -8,7 +8,7 @@ use std::io::IsTerminal;
 use greenbench_core::record::RunRecord;
 use greenbench_core::{DeviceName, RunSpec};
 
-use greenbench_core::protocol::WorkerEvent;
+use greenbench_core::WorkerEvent;
 
 /// How progress is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,14 +5,13 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use greenbench_core::carbon::config_dir;
-use greenbench_core::energy::ComponentPower;
+use greenbench_core::config_dir;
 use greenbench_core::grid::GridIntensity;
 use greenbench_core::record::{RunRecord, RunStatus};
+use greenbench_core::ComponentPower;
 use greenbench_core::ResolvedIntensity;
 use greenbench_core::{BoxError, PowerCap, RunSpec, Strategy, SweepConfig};
 
-use crate::accounting::add_net_and_carbon;
 use crate::baseline::{remeasure_idle, start_manifest};
 use crate::budget::{refusal, Forecast};
 use crate::error::{io, RunnerError};
@@ -20,10 +19,11 @@ use crate::folder::{check_output_folder, FolderContents, CHECKPOINTS};
 use crate::lock::FolderLock;
 use crate::options::SweepOptions;
 use crate::progress::{say, Progress};
-use crate::records::{attempts_before, RecordsWriter};
+use crate::record_builder::RecordBuilder;
+use crate::records::RecordsWriter;
 use crate::rungs::prune_checkpoints;
 use crate::rungs::{brackets, planned_runs, rung_decision, RungDecision};
-use crate::worker_process::{base_record, run_one};
+use crate::worker_process::run_one;
 use greenbench_core::Manifest;
 use greenbench_core::Shard;
 
@@ -293,12 +293,9 @@ impl Session {
                 refusal(budget, &spent, opts.catalog.run_seconds(spec))
             })
             .flatten();
-        let mut rec = match refused {
+        let builder = match refused {
             Some(why) => {
-                let mut rec = base_record(cfg, opts, spec, &idle_w);
-                rec.status = RunStatus::Skipped;
-                rec.error = Some(why);
-                rec
+                RecordBuilder::new(cfg, opts, spec, &idle_w).not_run(RunStatus::Skipped, why)
             }
             None => match capped_run(cfg, opts, spec, &idle_w, &mut self.progress, power) {
                 Ok(r) => r,
@@ -308,10 +305,11 @@ impl Session {
                 }
             },
         };
-        if rec.train.is_some() || rec.inference.is_some() {
-            add_net_and_carbon(&mut rec, &idle_w, &self.grid, cfg.carbon.pue);
+        let rec = builder.finish(&self.grid, cfg.carbon.pue, earlier);
+        match earlier {
+            Some(_) => self.writer.replace(&rec)?,
+            None => self.writer.append(&rec)?,
         }
-        write_record(&mut self.writer, &mut rec, earlier)?;
         self.progress.run_finished(&rec);
         Ok(rec)
     }
@@ -354,27 +352,6 @@ fn to_redo(rec: &RunRecord, retry_failed: bool) -> bool {
     rec.status == RunStatus::Skipped || (retry_failed && rec.status.is_retryable())
 }
 
-/// Appends a new run's record, or replaces an earlier attempt's (keeping its outcome in
-/// `attempts`), so `runs.jsonl` holds one line per run id.
-fn write_record(
-    writer: &mut RecordsWriter,
-    rec: &mut RunRecord,
-    earlier: Option<&RunRecord>,
-) -> Result<(), RunnerError> {
-    match earlier {
-        Some(old) => {
-            rec.attempts = if old.status == RunStatus::Skipped && rec.status == RunStatus::Skipped {
-                // Skipped again by the budget: one skip is worth keeping, not one per sweep.
-                old.attempts.clone()
-            } else {
-                attempts_before(old)
-            };
-            writer.replace(rec)
-        }
-        None => writer.append(rec),
-    }
-}
-
 /// Counts the sweep's records by status into the summary.
 fn count_records(summary: &mut SweepSummary, records: &HashMap<String, RunRecord>) {
     for r in records.values() {
@@ -393,7 +370,7 @@ fn capped_run(
     idle_power: &ComponentPower,
     progress: &mut Progress,
     power: &mut Option<&mut dyn PowerCap>,
-) -> Result<RunRecord, RunnerError> {
+) -> Result<RecordBuilder, RunnerError> {
     let Some(w) = spec.power_limit_w else {
         return run_one(cfg, opts, spec, idle_power, progress);
     };
@@ -402,10 +379,8 @@ fn capped_run(
         None => Err("no GPU power-limit control is available to this sweep".into()),
     };
     if let Err(e) = applied {
-        let mut rec = base_record(cfg, opts, spec, idle_power);
-        rec.status = RunStatus::Failed;
-        rec.error = Some(format!("could not set the power limit to {w} W: {e}"));
-        return Ok(rec);
+        let why = format!("could not set the power limit to {w} W: {e}");
+        return Ok(RecordBuilder::new(cfg, opts, spec, idle_power).not_run(RunStatus::Failed, why));
     }
     let rec = run_one(cfg, opts, spec, idle_power, progress);
     if let Some(p) = power.as_deref_mut() {

@@ -4,9 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use greenbench_core::energy::ComponentPower;
 use greenbench_core::grid::GridIntensity;
 use greenbench_core::record::{EpochRecord, RunRecord, TrainRecord};
+use greenbench_core::ComponentPower;
 use greenbench_core::{Component, ComponentEnergy, Joules, Quality};
 use greenbench_runner::add_net_and_carbon;
 

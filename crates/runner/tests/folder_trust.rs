@@ -8,9 +8,9 @@ mod common;
 use common::{lock, no_idle, shell_options};
 use std::path::Path;
 
-use greenbench_core::protocol::{WorkerEvent, WorkerResult};
 use greenbench_core::record::{read_records, RunStatus, TrainRecord};
 use greenbench_core::{ComponentEnergy, ComponentPower, Quality, SweepConfig};
+use greenbench_core::{WorkerEvent, WorkerResult};
 use greenbench_runner::{run_sweep, SweepOptions};
 
 fn config(dir: &Path, name: &str, batch: &str) -> SweepConfig {
@@ -35,7 +35,7 @@ fn finishing_worker(cpu_j: f64) -> String {
         (Some(greenbench_core::Joules(cpu_j)), Quality::Measured),
     );
     let result = WorkerResult {
-        status: greenbench_core::protocol::Outcome::Ok,
+        status: greenbench_core::Outcome::Ok,
         train: Some(TrainRecord {
             duration_s: 1.0,
             energy: ComponentEnergy::from_parts(&parts),

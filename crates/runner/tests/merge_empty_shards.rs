@@ -12,14 +12,12 @@ use greenbench_runner::{run_sweep, Shard};
 
 /// A finishing shell worker for `run_sweep`.
 fn finishing_worker() -> String {
-    let result = greenbench_core::protocol::WorkerResult {
-        status: greenbench_core::protocol::Outcome::Ok,
+    let result = greenbench_core::WorkerResult {
+        status: greenbench_core::Outcome::Ok,
         ..Default::default()
     };
-    let event = serde_json::to_string(&greenbench_core::protocol::WorkerEvent::Finished(Box::new(
-        result,
-    )))
-    .unwrap();
+    let event =
+        serde_json::to_string(&greenbench_core::WorkerEvent::Finished(Box::new(result))).unwrap();
     format!("cat >/dev/null; echo '{event}'")
 }
 

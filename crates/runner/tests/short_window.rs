@@ -5,9 +5,9 @@
 mod common;
 
 use common::{lock, no_idle, shell_options};
-use greenbench_core::protocol::{Outcome, WorkerEvent, WorkerResult};
 use greenbench_core::record::{read_records, InferenceRecord, TrainRecord};
 use greenbench_core::{Component, ComponentEnergy, Joules, Quality, RunRecord, SweepConfig};
+use greenbench_core::{Outcome, WorkerEvent, WorkerResult};
 use greenbench_runner::run_sweep;
 
 /// A finished event: training of `train_s` seconds and inference of `inference_s`, metered by

@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 
 use chrono::Utc;
-use greenbench_core::catalog::AcceptAll;
+use greenbench_core::AcceptAll;
 use greenbench_runner::sweep_status;
 use greenbench_runner::IdleMarker;
 

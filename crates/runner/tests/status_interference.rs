@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use common::{finished_event, lock, no_idle, shell_options};
-use greenbench_core::catalog::AcceptAll;
 use greenbench_core::record::read_records;
+use greenbench_core::AcceptAll;
 use greenbench_core::{Quality, RunRecord, SweepConfig};
 use greenbench_runner::{run_sweep, sweep_status, RecordsWriter};
 

@@ -7,9 +7,9 @@ mod common;
 use common::{lock, no_idle, shell_options};
 use std::path::Path;
 
-use greenbench_core::protocol::{WorkerEvent, WorkerResult};
 use greenbench_core::record::{read_records, RunStatus};
 use greenbench_core::{ComponentPower, SweepConfig};
+use greenbench_core::{WorkerEvent, WorkerResult};
 use greenbench_runner::run_sweep;
 
 fn config(dir: &Path, name: &str, batch: &str) -> SweepConfig {
@@ -22,7 +22,7 @@ fn config(dir: &Path, name: &str, batch: &str) -> SweepConfig {
 /// Shell text that reports a finished, ok run.
 fn finish() -> String {
     let result = WorkerResult {
-        status: greenbench_core::protocol::Outcome::Ok,
+        status: greenbench_core::Outcome::Ok,
         ..Default::default()
     };
     let event = serde_json::to_string(&WorkerEvent::Finished(Box::new(result))).unwrap();

@@ -5,11 +5,11 @@ use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use greenbench_core::protocol::{Outcome, Phase, WorkerEvent, WorkerRequest, WorkerResult};
 use greenbench_core::record::{EpochRecord, InferenceRecord, ModelInfo, PartialEpoch, TrainRecord};
 use greenbench_core::{ComponentEnergy, PhaseMeter};
+use greenbench_core::{Outcome, Phase, WorkerEvent, WorkerRequest, WorkerResult};
 use greenbench_data::{Dataset, Selection, Split};
-use greenbench_models::train::{InputSpec, StepStats, TrainSettings, Trainer};
+use greenbench_models::{InputSpec, StepStats, TrainSettings, Trainer};
 
 use crate::error::WorkerError;
 use crate::fault::Fault;

@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
-use greenbench_core::protocol::FAULT_ENV;
-use greenbench_models::train::StepStats;
+use greenbench_core::FAULT_ENV;
+use greenbench_models::StepStats;
 
 /// A fault to inject into one model's run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,12 +5,12 @@
 //! What a sweep needs before any worker runs (the catalog, duration estimates) is in
 //! greenbench-catalog.
 //!
-//! [`WorkerEvent`]: greenbench_core::protocol::WorkerEvent
+//! [`WorkerEvent`]: greenbench_core::WorkerEvent
 
 mod error;
-pub mod execute;
+mod execute;
 mod fault;
-pub mod serve;
+mod serve;
 
 pub use error::WorkerError;
 pub use execute::{emit, run_worker};

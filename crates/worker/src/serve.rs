@@ -3,8 +3,8 @@
 
 use std::io::Read;
 
-use greenbench_core::protocol::{WorkerEvent, WorkerRequest};
 use greenbench_core::{BoxError, PhaseMeter};
+use greenbench_core::{WorkerEvent, WorkerRequest};
 
 use crate::execute::{emit, run_worker};
 

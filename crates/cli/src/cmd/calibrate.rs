@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
-use greenbench_meter::calibrate::{open_counter, StepResult};
-use greenbench_meter::calibration::default_path;
+use greenbench_meter::default_calibration_path;
+use greenbench_meter::{open_counter, StepResult};
 use greenbench_meter::{
     run_ladder, BusyLoad, CalibrationHeader, EnergySource, LadderPlan, DEFAULT_POWERCAP_ROOT,
 };
@@ -75,11 +75,11 @@ pub fn run(a: CalibrateArgs) -> anyhow::Result<()> {
     }
     let cpu_model = a
         .cpu_model
-        .or_else(greenbench_meter::estimate::cpu_model)
+        .or_else(greenbench_meter::cpu_model)
         .context("no `model name` in /proc/cpuinfo; name the CPU with --cpu-model")?;
     let out = match a.out {
         Some(p) => p,
-        None => default_path(&cpu_model)?,
+        None => default_calibration_path(&cpu_model)?,
     };
     let plan = LadderPlan::even(top, a.steps, settle, measure);
     let total = (settle + measure) * plan.threads.len() as u32;

@@ -124,7 +124,7 @@ mod tests {
             .collect();
         let text = config_text("exec-python3", &cmd, 0.0, Some(2.5));
         let cfg = greenbench_core::SweepConfig::parse(&text, "exec.toml".as_ref()).unwrap();
-        cfg.validate(&greenbench_core::catalog::AcceptAll).unwrap();
+        cfg.validate(&greenbench_core::AcceptAll).unwrap();
         let runs = cfg.expand();
         assert_eq!(runs.len(), 1);
         assert_eq!(runs[0].model, "python3");

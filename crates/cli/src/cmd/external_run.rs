@@ -11,13 +11,12 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use greenbench_core::external_run::{ExternalRun, EVENTS_ENV};
-use greenbench_core::protocol::{Outcome, Phase, WorkerEvent, WorkerRequest, WorkerResult};
 use greenbench_core::record::{EpochRecord, InferenceRecord, ModelInfo, TrainRecord};
-use greenbench_core::workload_events::{parse_line, CommandEvent, Metrics};
+use greenbench_core::{parse_line, CommandEvent, Metrics};
 use greenbench_core::{CommandRecord, ComponentEnergy};
-use greenbench_meter::estimate::EstimateSource;
-use greenbench_meter::process_tree;
+use greenbench_core::{ExternalRun, EVENTS_ENV};
+use greenbench_core::{Outcome, Phase, WorkerEvent, WorkerRequest, WorkerResult};
+use greenbench_meter::EstimateSource;
 use greenbench_meter::{
     EnergySource, Meter, MeterError, MeterOptions, ProcessTarget, Window, SOURCES,
 };
@@ -178,7 +177,7 @@ fn execute(
         phases.line(EVENTS_ENV, n, &text);
     }
     let _ = std::fs::remove_file(&events_path);
-    let left = process_tree::descendants();
+    let left = greenbench_meter::descendants();
     let cpu_s = cpu_seconds() - cpu0;
     let whole = whole.end().map_err(|e| format!("energy meter: {e}"))?;
     let stats = sampler.map(|s| s.stop());
@@ -270,7 +269,7 @@ fn events_file(req: &WorkerRequest) -> PathBuf {
 fn cpu_seconds() -> f64 {
     // SAFETY: sysconf has no memory-safety preconditions.
     let clk = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    process_tree::descendants_cpu_seconds(if clk > 0 { clk as f64 } else { 100.0 })
+    greenbench_meter::descendants_cpu_seconds(if clk > 0 { clk as f64 } else { 100.0 })
 }
 
 /// The command's stdout as numbered lines on a channel, read by a thread; lines that are not
@@ -292,7 +291,7 @@ fn read_stdout(child: &mut std::process::Child) -> mpsc::Receiver<Line> {
                         let text = String::from_utf8_lossy(&buf).trim_end().to_string();
                         if !text
                             .trim_start()
-                            .starts_with(greenbench_core::workload_events::PREFIX)
+                            .starts_with(greenbench_core::WORKLOAD_EVENT_PREFIX)
                         {
                             let _ = writeln!(std::io::stderr(), "{text}");
                         }

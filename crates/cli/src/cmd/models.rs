@@ -1,7 +1,7 @@
 //! `greenbench models`: the zoo with parameters and MACs.
 
 use anyhow::Context;
-use greenbench_models::train::describe;
+use greenbench_models::describe;
 
 /// Arguments of `greenbench models`.
 #[derive(clap::Args)]
@@ -15,7 +15,7 @@ pub struct ModelsArgs {
 /// Lists every model of the zoo, built on the CPU with its default input to count parameters.
 pub fn run(a: ModelsArgs) -> anyhow::Result<()> {
     let mut rows = Vec::new();
-    for e in greenbench_models::train::list() {
+    for e in greenbench_models::list() {
         let s = describe(&e.name, &e.default_input)
             .with_context(|| format!("describing model `{}`", e.name))?;
         rows.push(s);

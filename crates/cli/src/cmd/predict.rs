@@ -52,7 +52,7 @@ pub fn run(a: PredictArgs) -> anyhow::Result<()> {
             let Some(input) = dataset_input(&dataset) else {
                 bail!("dataset `{dataset}` of the sweep is unknown to this greenbench")
             };
-            let s = greenbench_models::train::describe(&a.model, &input).with_context(|| {
+            let s = greenbench_models::describe(&a.model, &input).with_context(|| {
                 format!(
                     "model `{}` on `{dataset}` (see `greenbench models`)",
                     a.model

@@ -14,8 +14,8 @@ use greenbench_runner::IdleMarker;
 use greenbench_runner::{FolderLock, ProgressMode, RunnerError, Shard, SweepOptions, SweepSummary};
 
 use crate::cmd::worker::MeterSettings;
-use greenbench_catalog::plan::{self, Planner};
 use greenbench_catalog::ZooCatalog;
+use greenbench_catalog::{basis as plan_basis, Planner};
 
 /// Arguments of `greenbench sweep`.
 #[derive(clap::Args)]
@@ -136,8 +136,7 @@ pub fn run(a: SweepArgs) -> anyhow::Result<ExitCode> {
 fn options(a: &SweepArgs, out: PathBuf, datasets: PathBuf) -> anyhow::Result<SweepOptions> {
     let exe =
         std::env::current_exe().context("finding the greenbench executable to start workers")?;
-    let host =
-        greenbench_runner::host_info(crate::CANDLE_VERSION, greenbench_models::ops::simd_width());
+    let host = greenbench_runner::host_info(crate::CANDLE_VERSION, greenbench_models::simd_width());
     let catalog =
         ZooCatalog::new(datasets.clone()).with_machine_watts(machine_watts(&a.meter, &host));
     Ok(SweepOptions {
@@ -168,7 +167,7 @@ fn options(a: &SweepArgs, out: PathBuf, datasets: PathBuf) -> anyhow::Result<Swe
 /// package's TDP is the table's watts per core × its cores, so this bounds a RAPL reading of a
 /// CPU run too. A budget predicts the first run's energy from it, before any run is measured.
 fn machine_watts(meter: &MeterSettings, host: &greenbench_core::record::HostInfo) -> f64 {
-    use greenbench_meter::estimate::{watts_per_core, DRAM_W_PER_GB};
+    use greenbench_meter::{watts_per_core, DRAM_W_PER_GB};
     let (per_core, _) = watts_per_core(Some(&host.cpu_model), meter.watts_per_core);
     per_core * host.cores.max(1) as f64 + DRAM_W_PER_GB * host.mem_gb
 }
@@ -348,7 +347,7 @@ fn dry_run(cfg: &SweepConfig, shard: Option<Shard>, json: bool) -> anyhow::Resul
                     "estimated_duration_s": est,
                 });
                 // Every axis of the config, named as the config names it.
-                for (axis, value) in greenbench_core::config::axis_values(s) {
+                for (axis, value) in greenbench_core::axis_values(s) {
                     row[axis] = value;
                 }
                 if let Some(w) = &s.workload {
@@ -405,7 +404,7 @@ fn dry_run(cfg: &SweepConfig, shard: Option<Shard>, json: bool) -> anyhow::Resul
             "unknown: a run's duration cannot be estimated (marked ?)".into(),
             |t| { format!("≈ {}", human_duration(t)) }
         ),
-        plan::basis()
+        plan_basis()
     );
     println!("{}", order_line(cfg));
     if let Some(line) = search_line(cfg, rows.len()) {

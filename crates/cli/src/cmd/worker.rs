@@ -48,7 +48,7 @@ pub fn parse_watts_per_core(s: &str) -> anyhow::Result<f64> {
         .trim()
         .parse()
         .map_err(|_| anyhow::anyhow!("`{s}` is not a number of watts"))?;
-    Ok(greenbench_meter::estimate::check_watts_per_core(w)?)
+    Ok(greenbench_meter::check_watts_per_core(w)?)
 }
 
 impl MeterSettings {
@@ -88,12 +88,12 @@ pub fn run() -> std::process::ExitCode {
     use std::io::Read;
     let mut input = String::new();
     if let Err(e) = std::io::stdin().read_to_string(&mut input) {
-        greenbench_worker::emit(&greenbench_core::protocol::WorkerEvent::Failed {
+        greenbench_worker::emit(&greenbench_core::WorkerEvent::Failed {
             message: format!("reading the request on stdin: {e}"),
         });
         return std::process::ExitCode::from(2);
     }
-    let external = serde_json::from_str::<greenbench_core::protocol::WorkerRequest>(&input)
+    let external = serde_json::from_str::<greenbench_core::WorkerRequest>(&input)
         .ok()
         .and_then(|req| {
             let run = req.spec.workload.clone()?;

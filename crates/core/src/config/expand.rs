@@ -15,7 +15,7 @@ impl SweepConfig {
     /// From a config's text to the runs a sweep would do:
     ///
     /// ```
-    /// use greenbench_core::{catalog::AcceptAll, SweepConfig};
+    /// use greenbench_core::{AcceptAll, SweepConfig};
     ///
     /// let text = r#"
     /// name = "demo"

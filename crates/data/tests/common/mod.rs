@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use greenbench_data::idx::encode_idx;
+use greenbench_data::encode_idx;
 
 /// The repository's `datasets/` folder (committed fixtures, and the fetched cache if present).
 pub fn repo_datasets() -> PathBuf {

@@ -248,6 +248,7 @@ impl CustomOp1 for SoftmaxOp {
 }
 
 /// Softmax over the last axis of `x`, with a backward pass (`dx = y·(dy − Σ dy·y)`).
+#[cfg(test)]
 pub fn softmax_last_dim(x: &Tensor) -> Result<Tensor> {
     scaled_softmax(x, 1.0, false)
 }

@@ -95,14 +95,10 @@ impl Optimizer {
     }
 
     /// Uses tensor arithmetic even where the in-place CPU kernels apply (for cross-checking).
+    #[cfg(test)]
     pub fn with_generic_updates(mut self) -> Self {
         self.generic = true;
         self
-    }
-
-    /// Steps taken so far.
-    pub fn steps(&self) -> u64 {
-        self.t
     }
 
     /// The optimizer's state for a checkpoint: buffer `j` of variable `i` as `optim.{i}.{j}`

@@ -21,7 +21,7 @@ pub fn shell_options(out: &Path, worker: &str) -> SweepOptions {
         datasets_root: out.to_path_buf(),
         sampler_hz: 0.0,
         host: HostInfo::default(),
-        catalog: Box::new(greenbench_core::catalog::AcceptAll),
+        catalog: Box::new(greenbench_core::AcceptAll),
         // No `stat` there: the interference of a run is missing, so that what other processes
         // on a shared test machine do never flags a test's runs (tests/interference.rs reads a
         // real or replayed /proc on purpose).
@@ -52,8 +52,8 @@ pub fn finished_event(
     seconds: f64,
     val: Option<f64>,
 ) -> String {
-    use greenbench_core::protocol::{Outcome, WorkerEvent, WorkerResult};
     use greenbench_core::record::TrainRecord;
+    use greenbench_core::{Outcome, WorkerEvent, WorkerResult};
     let mut parts = std::collections::BTreeMap::new();
     parts.insert(
         greenbench_core::Component::Cpu,

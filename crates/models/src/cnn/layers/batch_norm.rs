@@ -43,6 +43,7 @@ impl BatchNorm2d {
     }
 
     /// The running mean and variance (copies of the buffers).
+    #[cfg(test)]
     pub fn running_stats(&self) -> Result<(Tensor, Tensor)> {
         Ok((
             self.running_mean.as_tensor().copy()?.detach(),

@@ -45,6 +45,7 @@ impl Conv2d {
     }
 
     /// Output side length for an input of side `h`.
+    #[cfg(test)]
     pub fn out_size(&self, h: usize) -> usize {
         (h + 2 * self.cfg.pad - self.cfg.k) / self.cfg.stride + 1
     }

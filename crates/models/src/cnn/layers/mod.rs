@@ -41,13 +41,14 @@ mod net;
 mod pool;
 mod windows;
 
-pub use crate::ops::epilogue::{Act, Epilogue};
+pub use crate::ops::epilogue::Act;
 pub use batch_norm::BatchNorm2d;
 pub use conv2d::Conv2d;
 pub use conv_bn::{conv_bn_act, ConvBn};
 pub use conv_cfg::ConvCfg;
-pub use functional::{flatten, scale_channels, scale_channels_add, sigmoid, split_channels, swish};
+pub use functional::{flatten, scale_channels_add, sigmoid, split_channels, swish};
 pub use linear::Linear;
+#[cfg(test)]
 pub use macs::count_macs;
-pub use net::{finish, finish_with_unused, Layer, Net};
+pub use net::{finish, finish_with_unused, Layer};
 pub use pool::{global_avg_pool, global_avg_pool_keepdim, max_pool2d};
