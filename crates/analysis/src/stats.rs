@@ -189,9 +189,24 @@ pub fn pearson_of_groups_within(
     groups: &[Vec<(f64, f64)>],
     y_ranges: &[Option<[f64; 2]>],
 ) -> Stat<Correlation> {
+    of_scaled_means(groups, y_ranges, |v| Some(v.to_vec()))
+}
+
+/// The shared body of the coefficients of configuration means: Pearson's r of `scale`d means
+/// (identity, logarithms, ranks), its p, and the two-level bootstrap's interval with every
+/// resample's means scaled the same way. `scale` gives `None` where it cannot (a mean ≤ 0 for
+/// logarithms): then the coefficient is not computed, and such a resample is skipped.
+fn of_scaled_means(
+    groups: &[Vec<(f64, f64)>],
+    y_ranges: &[Option<[f64; 2]>],
+    scale: impl Fn(&[f64]) -> Option<Vec<f64>>,
+) -> Stat<Correlation> {
     let (x, y) = checked_means(groups)?;
-    let r = pearson_unchecked(&x, &y)?;
-    let (p_value, p_method) = p_value_of(&x, &y, r);
+    let (Some(sx), Some(sy)) = (scale(&x), scale(&y)) else {
+        return Err(NotComputed::NonPositive);
+    };
+    let r = pearson_unchecked(&sx, &sy)?;
+    let (p_value, p_method) = p_value_of(&sx, &sy, r);
     Ok(Correlation {
         coefficient: r,
         n: x.len(),
@@ -200,7 +215,7 @@ pub fn pearson_of_groups_within(
         ci95: two_level_bca_within(
             groups,
             y_ranges,
-            |a, b| pearson_unchecked(a, b).ok(),
+            |a, b| pearson_unchecked(&scale(a)?, &scale(b)?).ok(),
             BOOTSTRAP_RESAMPLES,
         ),
     })
@@ -218,31 +233,11 @@ pub fn log_pearson_of_groups_within(
     groups: &[Vec<(f64, f64)>],
     y_ranges: &[Option<[f64; 2]>],
 ) -> Stat<Correlation> {
-    let (x, y) = checked_means(groups)?;
-    if x.iter().chain(&y).any(|v| *v <= 0.0) {
-        return Err(NotComputed::NonPositive);
-    }
-    let ln = |v: &[f64]| -> Vec<f64> { v.iter().map(|a| a.ln()).collect() };
-    let (lx, ly) = (ln(&x), ln(&y));
-    let r = pearson_unchecked(&lx, &ly)?;
-    let (p_value, p_method) = p_value_of(&lx, &ly, r);
-    Ok(Correlation {
-        coefficient: r,
-        n: x.len(),
-        p_value,
-        p_method,
-        // A resample's means are positive when the runs are: every mean is one of theirs.
-        ci95: two_level_bca_within(
-            groups,
-            y_ranges,
-            |a, b| {
-                if a.iter().chain(b).any(|v| *v <= 0.0) {
-                    return None;
-                }
-                pearson_unchecked(&ln(a), &ln(b)).ok()
-            },
-            BOOTSTRAP_RESAMPLES,
-        ),
+    // A resample's means are positive when the runs are: every mean is one of theirs.
+    of_scaled_means(groups, y_ranges, |v| {
+        v.iter()
+            .all(|a| *a > 0.0)
+            .then(|| v.iter().map(|a| a.ln()).collect())
     })
 }
 
@@ -286,22 +281,7 @@ pub fn spearman_of_groups_within(
     groups: &[Vec<(f64, f64)>],
     y_ranges: &[Option<[f64; 2]>],
 ) -> Stat<Correlation> {
-    let (x, y) = checked_means(groups)?;
-    let (rx, ry) = (average_ranks(&x), average_ranks(&y));
-    let r = pearson_unchecked(&rx, &ry)?;
-    let (p_value, p_method) = p_value_of(&rx, &ry, r);
-    Ok(Correlation {
-        coefficient: r,
-        n: x.len(),
-        p_value,
-        p_method,
-        ci95: two_level_bca_within(
-            groups,
-            y_ranges,
-            |a, b| pearson_unchecked(&average_ranks(a), &average_ranks(b)).ok(),
-            BOOTSTRAP_RESAMPLES,
-        ),
-    })
+    of_scaled_means(groups, y_ranges, |v| Some(average_ranks(v)))
 }
 
 /// Mean absolute percentage error in percent over pairs whose actual value is non-zero.
