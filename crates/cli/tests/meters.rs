@@ -71,3 +71,29 @@ fn watts_per_core_beyond_what_a_core_can_draw_is_refused_with_the_range() {
     let o = run(greenbench().args(["meters", "--json", "--watts-per-core", "50"]));
     assert!(o.status.success(), "50 W per core is allowed");
 }
+
+#[test]
+fn meters_says_which_calibration_applies_and_where_it_looked() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let calibrations = dir.path().join("calibration");
+    let out = run(greenbench()
+        .env("GREENBENCH_CALIBRATION_DIR", &calibrations)
+        .args(["meters", "--powercap-root"])
+        .arg(dir.path().join("no-powercap")));
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("calibration: "))
+        .unwrap_or_else(|| panic!("no calibration line:\n{text}"));
+    // No file was written for this CPU: the line says so, where it looked, and what to do.
+    if line.starts_with("calibration: none for") {
+        assert!(
+            line.contains(&calibrations.display().to_string())
+                && line.contains("greenbench calibrate"),
+            "{line}"
+        );
+    } else {
+        assert!(line.contains("names no model"), "{line}");
+    }
+}

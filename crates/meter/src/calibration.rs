@@ -322,6 +322,34 @@ impl Calibration {
     }
 }
 
+/// One line for `greenbench meters`: which calibration applies to `cpu_model` (this machine's
+/// CPU as /proc/cpuinfo names it) and why, or why none does.
+pub fn status_line(cpu_model: Option<&str>) -> String {
+    let Some(model) = cpu_model else {
+        return "calibration: none (the CPU names no model, so no calibration file can match it); \
+                the published load curve is used"
+            .into();
+    };
+    let path = match default_path(model) {
+        Ok(p) => p,
+        Err(e) => return format!("calibration: none ({e}); the published load curve is used"),
+    };
+    match Calibration::find(model) {
+        Ok(Some(c)) => format!(
+            "calibration: {} applies to \"{model}\" and replaces the published load curve: {}",
+            path.display(),
+            c.basis()
+        ),
+        Ok(None) => format!(
+            "calibration: none for \"{model}\" (no {}); the published load curve is used. \
+             `greenbench calibrate` on a machine with this CPU and readable RAPL writes one, and \
+             the estimate then uses it with its narrower range",
+            path.display()
+        ),
+        Err(e) => format!("calibration: not used, {e}; the published load curve is used"),
+    }
+}
+
 /// What a calibration says about where it was measured (everything but the points).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CalibrationHeader {

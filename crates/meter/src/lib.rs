@@ -54,8 +54,8 @@ mod window;
 pub use busy_load::BusyLoad;
 pub use calibrate::{open_counter, run_ladder, CpuTimes, LadderPlan, LoadDriver, StepResult};
 pub use calibration::{
-    default_path as default_calibration_path, Calibration, CalibrationError, CalibrationHeader,
-    CalibrationPoint,
+    default_path as default_calibration_path, status_line as calibration_status, Calibration,
+    CalibrationError, CalibrationHeader, CalibrationPoint,
 };
 pub use cpu_id::CpuId;
 pub use error::{MeterError, Result, RAPL_PERMISSION_FIX};

@@ -38,6 +38,8 @@ pub fn run(a: MetersArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&statuses)?);
     } else {
         print!("{}", greenbench_meter::render_text(&statuses, READING));
+        let model = greenbench_meter::cpu_model();
+        println!("{}", greenbench_meter::calibration_status(model.as_deref()));
     }
     Ok(())
 }
