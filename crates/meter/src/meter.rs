@@ -178,17 +178,25 @@ impl Meter {
     }
 
     /// Each metered component's source, quality and basis as a record's `meters` map holds
-    /// them (`"cpu" → "estimate (estimated): …"`).
+    /// them (`"cpu" → "estimate (estimated): …"`). A basis already given for an earlier
+    /// component of the same source is named, not repeated (the estimate's one text covers
+    /// both CPU and DRAM).
     pub fn described_choices(&self) -> std::collections::BTreeMap<String, String> {
-        self.choices
-            .iter()
-            .map(|c| {
-                (
-                    c.component.to_string(),
-                    format!("{} ({}): {}", c.source, c.quality, c.basis),
-                )
-            })
-            .collect()
+        let mut out = std::collections::BTreeMap::new();
+        for (i, c) in self.choices.iter().enumerate() {
+            let earlier = self.choices[..i]
+                .iter()
+                .find(|e| e.source == c.source && e.basis == c.basis);
+            let basis = match earlier {
+                Some(e) => format!("as for {}", e.component),
+                None => c.basis.clone(),
+            };
+            out.insert(
+                c.component.to_string(),
+                format!("{} ({}): {basis}", c.source, c.quality),
+            );
+        }
+        out
     }
 
     /// Sources that could not be opened by [`Meter::auto`], with the reason.

@@ -79,3 +79,16 @@ fn estimate_of_another_process_reads_proc() {
         .to_string();
     assert!(e.contains("/proc/4294967295/stat"), "{e}");
 }
+
+#[test]
+fn a_meters_map_gives_the_estimates_basis_once_and_names_it_for_dram() {
+    let m =
+        greenbench_meter::Meter::from_sources(vec![Box::new(EstimateSource::new(None).unwrap())]);
+    let map = m.described_choices();
+    let cpu = &map["cpu"];
+    assert!(
+        cpu.starts_with("estimate (estimated): ") && cpu.len() > 60,
+        "{cpu}"
+    );
+    assert_eq!(map["dram"], "estimate (estimated): as for cpu", "{map:?}");
+}
