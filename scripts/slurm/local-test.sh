@@ -168,6 +168,13 @@ wait_idle() { # wait until the queue is empty (pending, running, completing)
     fail "jobs still queued after 180 s"
 }
 job_state() { scontrol -o show job "$1" | grep -o 'JobState=[A-Z_]*' | sort -u | tr '\n' ' '; }
+check_shards() { # each of the 2 shard folders holds its 2 records and a manifest naming its shard
+    for i in 0 1; do
+        n=$(wc -l <"$out/shard-$i-of-2/runs.jsonl")
+        [ "$n" = 2 ] || fail "$1: shard $i/2 holds $n records, expected 2${2:-}"
+        grep -q '"shard"' "$out/shard-$i-of-2/manifest.json" || fail "$1: shard $i/2 manifest has no shard"
+    done
+}
 check_merged() {
     [ -f "$out/runs.jsonl" ] || fail "$1: the merge job wrote no $out/runs.jsonl"
     grep -o '"run_id": *"[^"]*"' "$out/runs.jsonl" | sed 's/.*"\([^"]*\)"$/\1/' | sort >"$T/got.txt"
@@ -189,11 +196,7 @@ scontrol -o show job "$merge" | grep -q "Dependency=afterok:$array" ||
 wait_idle
 [ "$(job_state "$array")" = "JobState=COMPLETED " ] || fail "array job $array: $(job_state "$array")"
 [ "$(job_state "$merge")" = "JobState=COMPLETED " ] || fail "merge job $merge: $(job_state "$merge")"
-for i in 0 1; do
-    n=$(wc -l <"$out/shard-$i-of-2/runs.jsonl")
-    [ "$n" = 2 ] || fail "shard $i/2 holds $n records, expected 2"
-    grep -q '"shard"' "$out/shard-$i-of-2/manifest.json" || fail "shard $i/2 manifest has no shard"
-done
+check_shards "round 1"
 check_merged "round 1"
 
 echo "== round 2: sbatch job.sbatch (task 0 queues the merge job; --resume skips finished runs)"
@@ -201,10 +204,7 @@ rm -f "$out/runs.jsonl" "$out/manifest.json"
 sub=$(sbatch job.sbatch) || fail "sbatch job.sbatch failed: $sub"
 echo "$sub" | sed "s/^/   /"
 wait_idle
-for i in 0 1; do
-    n=$(wc -l <"$out/shard-$i-of-2/runs.jsonl")
-    [ "$n" = 2 ] || fail "round 2: shard $i/2 holds $n records, expected 2 (resume should skip all)"
-done
+check_shards "round 2" " (resume should skip all)"
 grep -q "queued merge job" "$T"/work/greenbench-slurm-local-*_0.out ||
     fail "round 2: task 0 did not queue the merge job"
 check_merged "round 2"
@@ -235,10 +235,7 @@ cd "$T/work-workload"
 sub=$(bash job.sbatch) || fail "round 3: bash job.sbatch failed: $sub"
 echo "$sub" | sed "s/^/   /"
 wait_idle
-for i in 0 1; do
-    n=$(wc -l <"$out/shard-$i-of-2/runs.jsonl")
-    [ "$n" = 2 ] || fail "round 3: shard $i/2 holds $n records, expected 2"
-done
+check_shards "round 3"
 grep -q '"loss": *0.5' "$out/runs.jsonl" ||
     fail "round 3: the merged records hold no epoch loss from the command's protocol lines"
 check_merged "round 3"

@@ -316,16 +316,18 @@ mod tests {
         }
     }
 
-    fn estimated(j: f64) -> ComponentEnergy {
+    /// CPU energy of `j` joules with `quality`, the only component.
+    fn cpu_energy(j: f64, quality: greenbench_core::Quality) -> ComponentEnergy {
         let mut parts = std::collections::BTreeMap::new();
         parts.insert(
             greenbench_core::Component::Cpu,
-            (
-                Some(greenbench_core::Joules(j)),
-                greenbench_core::Quality::Estimated,
-            ),
+            (Some(greenbench_core::Joules(j)), quality),
         );
         ComponentEnergy::from_parts(&parts)
+    }
+
+    fn estimated(j: f64) -> ComponentEnergy {
+        cpu_energy(j, greenbench_core::Quality::Estimated)
     }
 
     #[test]
@@ -433,15 +435,7 @@ mod tests {
     }
 
     fn measured(j: f64) -> ComponentEnergy {
-        let mut parts = std::collections::BTreeMap::new();
-        parts.insert(
-            greenbench_core::Component::Cpu,
-            (
-                Some(greenbench_core::Joules(j)),
-                greenbench_core::Quality::Measured,
-            ),
-        );
-        ComponentEnergy::from_parts(&parts)
+        cpu_energy(j, greenbench_core::Quality::Measured)
     }
 
     #[test]
