@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use greenbench_core::record::RunRecord;
 use greenbench_core::ComponentEnergy;
+use greenbench_core::RunRecord;
 use serde::Serialize;
 
 use crate::context::ReportContext;

@@ -14,7 +14,7 @@
 //! with every penalty of [`crate::ridge::LAMBDAS`]: nearly collinear regressors (an MLP's
 //! parameters and MACs) no longer give huge coefficients of opposite sign.
 
-use greenbench_core::record::RunRecord;
+use greenbench_core::RunRecord;
 use serde::Serialize;
 
 use crate::data::{self, EnergyBasis};

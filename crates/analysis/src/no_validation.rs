@@ -2,7 +2,7 @@
 //! validation split existed, a sweep configured with `validation = 0`, a fraction too small to
 //! hold out a sample, or a split whose accuracy is not a number.
 
-use greenbench_core::record::RunRecord;
+use greenbench_core::RunRecord;
 
 use crate::data::{accuracy, distinct, test_images, validation_accuracy, AccuracySource};
 

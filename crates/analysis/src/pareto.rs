@@ -1,7 +1,7 @@
 //! The accuracy–energy Pareto front: configurations that no other configuration beats on both
 //! lower energy and higher accuracy.
 
-use greenbench_core::record::RunRecord;
+use greenbench_core::RunRecord;
 
 use crate::data::{AccuracySource, EnergyBasis};
 use crate::groups::{config_groups, ConfigGroup};

@@ -1,7 +1,7 @@
 //! Energy prediction: short profiling (the paper's "profile briefly and extrapolate", with the
 //! error figure the paper does not give) and [`predict`], the entry point of `greenbench predict`.
 
-use greenbench_core::record::RunRecord;
+use greenbench_core::RunRecord;
 use serde::Serialize;
 
 use crate::data::{self, EnergyBasis};

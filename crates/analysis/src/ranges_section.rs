@@ -5,8 +5,8 @@
 
 use std::fmt::Write as _;
 
-use greenbench_core::record::RunRecord;
 use greenbench_core::ComponentEnergy;
+use greenbench_core::RunRecord;
 
 use crate::data::EnergyBasis;
 use crate::numbers::sig;

@@ -17,7 +17,7 @@ pub const BOOTSTRAP_MIN_USED: usize = 100;
 /// Seed of every bootstrap: the same data always give the same interval.
 const BOOTSTRAP_SEED: u64 = 0x6772_6565_6e62_656e; // "greenben"
 
-pub use greenbench_core::rng::SplitMix64;
+pub use greenbench_core::SplitMix64;
 
 /// How a p-value was obtained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -9,9 +9,9 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use greenbench_core::record::RunRecord;
-use greenbench_core::search::{promote, Candidate};
-use greenbench_core::spent::configuration_train_j;
+use greenbench_core::configuration_train_j;
+use greenbench_core::RunRecord;
+use greenbench_core::{promote, Candidate};
 use greenbench_core::{RunStatus, SearchConfig, Strategy, SweepConfig};
 
 use crate::data::{self, Sweep};

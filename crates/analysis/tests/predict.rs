@@ -142,7 +142,7 @@ fn a_model_outside_a_single_model_sweep_is_refused_not_given_the_same_answer() {
 #[test]
 fn a_model_outside_a_sweep_whose_cross_validation_chose_no_size_term_is_refused() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/quick/runs.jsonl");
-    let records = greenbench_core::record::read_records(&path).unwrap();
+    let records = greenbench_core::read_records(&path).unwrap();
     let small = records
         .iter()
         .find(|r| r.spec.model == "mlp-small")
@@ -178,7 +178,7 @@ fn estimator_fits_configuration_means_not_runs() {
         r.spec.repeat = k;
         repeated.push(r);
     }
-    let fit = |records: &[greenbench_core::record::RunRecord]| {
+    let fit = |records: &[greenbench_core::RunRecord]| {
         let runs = ok_runs(records);
         Estimator::fit(&runs, EnergyBasis::choose(&runs)).unwrap()
     };

@@ -8,7 +8,7 @@ use common::copy;
 use std::path::Path;
 
 use greenbench_analysis::{no_validation, stats, write_report, ReportOptions};
-use greenbench_core::record::RunRecord;
+use greenbench_core::RunRecord;
 
 /// The records of `dir`, changed by `f` (run ids follow the changed specs).
 fn rewrite(dir: &Path, f: impl Fn(&mut RunRecord)) {

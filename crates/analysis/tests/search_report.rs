@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use greenbench_analysis::numbers::sig;
 use greenbench_analysis::search::{search_config, summarize, SearchSummary};
 use greenbench_analysis::{write_report, ReportOptions, Sweep};
-use greenbench_core::record::RunRecord;
+use greenbench_core::RunRecord;
 use greenbench_core::RunStatus;
 
 fn summary(dir: &Path) -> (Sweep, SearchSummary) {

@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use greenbench_core::record::RunRecord;
+use greenbench_core::RunRecord;
 use greenbench_core::{Component, Quality};
 
 use crate::carbon::CarbonSettings;

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use greenbench_core::record::RunRecord;
+use greenbench_core::RunRecord;
 use greenbench_core::{ComponentEnergy, ComponentPower};
 
 use crate::carbon::CarbonSettings;

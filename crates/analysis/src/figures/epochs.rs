@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use greenbench_core::record::EpochRecord;
+use greenbench_core::EpochRecord;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 

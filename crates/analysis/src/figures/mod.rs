@@ -31,7 +31,7 @@ pub(crate) mod validation;
 use std::path::{Path, PathBuf};
 use std::sync::{Once, OnceLock};
 
-use greenbench_core::record::RunRecord;
+use greenbench_core::RunRecord;
 use plotters::chart::ChartContext;
 use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;

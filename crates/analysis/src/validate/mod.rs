@@ -20,7 +20,7 @@ pub mod wall_log;
 
 use std::path::{Path, PathBuf};
 
-use greenbench_core::record::RunRecord;
+use greenbench_core::RunRecord;
 
 use crate::data::Sweep;
 pub use error::{RunSkip, ValidationError};

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use greenbench_core::record::{
+use greenbench_core::{
     CarbonRecord, EpochRecord, HostInfo, InferenceRecord, ModelInfo, RunRecord, TrainRecord,
 };
 use greenbench_core::{

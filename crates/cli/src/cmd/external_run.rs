@@ -11,9 +11,9 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use greenbench_core::record::{EpochRecord, InferenceRecord, ModelInfo, TrainRecord};
 use greenbench_core::{parse_line, CommandEvent, Metrics};
 use greenbench_core::{CommandRecord, ComponentEnergy};
+use greenbench_core::{EpochRecord, InferenceRecord, ModelInfo, TrainRecord};
 use greenbench_core::{ExternalRun, EVENTS_ENV};
 use greenbench_core::{Outcome, Phase, WorkerEvent, WorkerRequest, WorkerResult};
 use greenbench_meter::EstimateSource;
