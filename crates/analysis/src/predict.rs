@@ -344,6 +344,9 @@ fn from_profile(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::ok_runs;
+    use crate::estimator::Estimator;
+    use crate::test_common::{sweep, Shape};
 
     #[test]
     fn estimator_description_names_terms_not_varied_and_not_chosen() {
@@ -358,5 +361,53 @@ mod tests {
         assert!(d.contains("does not change with them: ln params"), "{d}");
         let d = estimator_description([9, 9, 3], &[], &[]);
         assert!(!d.contains(';'), "{d}");
+    }
+
+    #[test]
+    fn short_profile_error_shrinks_with_k() {
+        let records = sweep(&Shape::default());
+        let runs = ok_runs(&records);
+        let rows = short_profile(&runs, EnergyBasis::Net);
+        assert_eq!(rows.iter().map(|r| r.k).collect::<Vec<_>>(), vec![1, 2, 3]);
+        let e: Vec<f64> = rows
+            .iter()
+            .map(|r| *r.energy_mape_pct.as_ref().unwrap())
+            .collect();
+        assert!(e[0] > e[2], "{e:?}");
+        // The first epoch is 8 % slower in the synthetic data: k = 1 overestimates by ≈ 6 %.
+        assert!((e[0] - 6.0).abs() < 2.0, "{e:?}");
+        assert!(rows.iter().all(|r| r.runs == runs.len()));
+    }
+
+    /// The estimator fits configuration means: repeating one configuration's runs adds no weight to
+    /// it, and the fit reports configurations and runs apart.
+    #[test]
+    fn estimator_fits_configuration_means_not_runs() {
+        let shape = Shape {
+            repeats: 1,
+            ..Shape::default()
+        };
+        let once = sweep(&shape);
+        let mut repeated = once.clone();
+        // model-03 at batch 16 run four more times with its own figures (a different run id each).
+        let extra = once
+            .iter()
+            .find(|r| r.spec.model == "model-03" && r.spec.batch_size == 16)
+            .unwrap()
+            .clone();
+        for k in 1..=4 {
+            let mut r = extra.clone();
+            r.run_id = format!("{}-again-{k}", r.run_id);
+            r.spec.repeat = k;
+            repeated.push(r);
+        }
+        let fit = |records: &[greenbench_core::RunRecord]| {
+            let runs = ok_runs(records);
+            Estimator::fit(&runs, EnergyBasis::choose(&runs)).unwrap()
+        };
+        let (a, b) = (fit(&once), fit(&repeated));
+        assert_eq!((b.configurations, b.runs), (a.configurations, a.runs + 4));
+        assert_eq!(a.energy_fit.coefficients, b.energy_fit.coefficients);
+        assert_eq!(a.duration_fit.coefficients, b.duration_fit.coefficients);
     }
 }

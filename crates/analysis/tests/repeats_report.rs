@@ -4,7 +4,7 @@
 mod common;
 
 use common::{sweep, write_sweep, Shape};
-use greenbench_analysis::numbers::sig;
+use greenbench_analysis::format_sig as sig;
 use greenbench_analysis::{write_report, ReportOptions};
 use greenbench_core::RunRecord;
 

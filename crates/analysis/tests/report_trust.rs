@@ -5,7 +5,7 @@
 mod common;
 
 use common::{crashed, sweep, write_sweep, Shape};
-use greenbench_analysis::data::EnergyBasis;
+use greenbench_analysis::EnergyBasis;
 use greenbench_analysis::{write_report, ReportOptions};
 use greenbench_core::Flag;
 

@@ -41,7 +41,7 @@ use crate::data::EnergyBasis;
 use crate::AnalysisError;
 
 pub use error::FigureError;
-pub use layout_check::{layout_problems, svg_layout, LayoutProblem, PxBox, SvgLayout};
+pub use layout_check::{layout_problems, svg_layout, LayoutProblem, SvgLayout};
 
 static FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 static REGISTER: Once = Once::new();

@@ -459,6 +459,9 @@ pub fn within(chosen: f64, best: f64) -> bool {
 }
 
 #[cfg(test)]
+mod report_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
