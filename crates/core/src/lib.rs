@@ -29,6 +29,7 @@ mod human_duration;
 mod interference;
 mod manifest;
 mod metering;
+mod phase_figures;
 mod power_bound;
 mod protocol;
 mod record;
@@ -65,6 +66,7 @@ pub use interference::{
 };
 pub use manifest::Manifest;
 pub use metering::{PhaseMeter, PowerCap, TraceStats};
+pub use phase_figures::SampleCount;
 pub use power_bound::{implausible_power, MachineSize, IMPLAUSIBLE_POWER, MAX_WATTS_PER_CORE};
 pub use protocol::{Outcome, Phase, WorkerEvent, WorkerRequest, WorkerResult, FAULT_ENV};
 pub use record::{
