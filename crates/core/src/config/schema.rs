@@ -293,6 +293,8 @@ schema! {
         momentum: Option<Spanned<f64>>,
         weight_decay: Option<Spanned<f64>>,
         schedule: Option<Spanned<<Schedule as Written>::Raw>>,
+        #[serde(default)]
+        lr_scaling: Option<Spanned<super::LrScaling>>,
         precision: Option<Spanned<<Precision as Written>::Raw>>,
         #[serde(default)]
         carbon: Option<Spanned<CarbonConfig>>,
@@ -338,6 +340,9 @@ schema! {
         weight_decay: Located<f64>,
         /// Learning-rate schedule of every run.
         schedule: Located<Schedule>,
+        /// The learning rate scaled with the batch size (`None`: every run trains with the
+        /// grid's `lr`).
+        lr_scaling: Option<Located<super::LrScaling>>,
         /// Numeric precision of training (`f32`, the only one accepted today).
         precision: Located<Precision>,
         /// Carbon settings.
