@@ -93,3 +93,18 @@ fn a_bad_table_is_refused_where_it_is_written() {
         "{e}"
     );
 }
+
+#[test]
+fn a_warm_up_is_part_of_the_run_and_absent_when_not_written() {
+    let c = config(&format!("{BASE}lr_warmup_epochs = 1.5\n"));
+    assert!(c.expand().iter().all(|s| s.lr_warmup_epochs == Some(1.5)));
+    let plain = config(BASE);
+    assert!(plain.expand().iter().all(|s| s.lr_warmup_epochs.is_none()));
+    assert_ne!(c.expand()[0].run_id(), plain.expand()[0].run_id());
+    // 0 is no warm-up: the same runs as without the key.
+    let zero = config(&format!("{BASE}lr_warmup_epochs = 0\n"));
+    assert_eq!(zero.expand()[0].run_id(), plain.expand()[0].run_id());
+    let e = errors(&format!("{BASE}lr_warmup_epochs = -1.0\n"));
+    assert!(e.contains("t.toml:6:20: field `lr_warmup_epochs`"), "{e}");
+    assert!(e.contains("must be epochs ≥ 0, found -1"), "{e}");
+}

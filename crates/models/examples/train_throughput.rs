@@ -149,6 +149,7 @@ fn measure(
         schedule: greenbench_core::Schedule::Cosine,
         epochs: 1,
         steps_per_epoch: 1_000_000,
+        warmup_epochs: 0.0,
         seed: 0,
         device: greenbench_core::DeviceName::parse(device)
             .map_err(|e| ModelError::Device(e.to_string()))?,

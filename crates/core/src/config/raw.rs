@@ -242,6 +242,9 @@ impl SweepConfig {
             lr_scaling: raw
                 .lr_scaling
                 .map(|s| scalar(Some(s), "lr_scaling", LR_SCALING_DEFAULT)),
+            lr_warmup_epochs: raw
+                .lr_warmup_epochs
+                .map(|w| scalar(Some(w), "lr_warmup_epochs", 0.0)),
             precision: typed_scalar(raw.precision, "precision", Precision::F32, &mut errs),
             carbon: raw.carbon.map(Spanned::into_inner).unwrap_or_default(),
             carbon_span,
