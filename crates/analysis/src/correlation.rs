@@ -13,6 +13,11 @@ use crate::data;
 use crate::groups::{self, ConfigGroup};
 use crate::stats::{self, Correlation, Stat};
 
+mod verdict;
+
+use verdict::{verdict, Interval, PaperFinding};
+pub use verdict::RULE;
+
 /// Which coefficient the paper quotes for a pair.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -45,9 +50,24 @@ pub struct PairResult {
     pub comparison: String,
 }
 
+/// One batch size of [`batch_size_profile`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchPoint {
+    /// The batch size.
+    pub batch: usize,
+    /// Mean training energy relative to each model's smallest batch size.
+    pub relative_energy: f64,
+    /// Models averaged (those that ran ≥ 2 batch sizes and this one).
+    pub models: usize,
+    /// Mean test accuracy (fraction) of those models' runs at this batch size; `None` when no
+    /// run recorded one.
+    pub accuracy: Option<f64>,
+}
+
 /// Mean training energy per batch size relative to each model's smallest batch size, averaged
-/// over models that ran ≥ 2 batch sizes: (batch size, relative energy, models).
-pub fn batch_size_profile(ctx: &ReportContext) -> Vec<(usize, f64, usize)> {
+/// over models that ran ≥ 2 batch sizes, with the mean test accuracy of their runs at that
+/// batch size (per-epoch energy alone ignores that large batches may not learn).
+pub fn batch_size_profile(ctx: &ReportContext) -> Vec<BatchPoint> {
     let (runs, basis) = (ctx.runs, ctx.basis);
     let mut per_model: BTreeMap<&str, BTreeMap<usize, Vec<f64>>> = BTreeMap::new();
     for r in runs {
@@ -76,8 +96,26 @@ pub fn batch_size_profile(ctx: &ReportContext) -> Vec<(usize, f64, usize)> {
             acc.entry(b).or_default().push(m / base);
         }
     }
+    let profiled = |r: &&&RunRecord| {
+        per_model
+            .get(r.spec.model.as_str())
+            .is_some_and(|m| m.len() >= 2)
+    };
     acc.into_iter()
-        .filter_map(|(b, v)| Some((b, stats::mean(&v)?, v.len())))
+        .filter_map(|(b, v)| {
+            let accuracies: Vec<f64> = runs
+                .iter()
+                .filter(profiled)
+                .filter(|r| r.spec.batch_size == b)
+                .filter_map(|r| data::accuracy(r))
+                .collect();
+            Some(BatchPoint {
+                batch: b,
+                relative_energy: stats::mean(&v)?,
+                models: v.len(),
+                accuracy: stats::mean(&accuracies),
+            })
+        })
         .collect()
 }
 
@@ -110,59 +148,61 @@ fn pair(
     }
 }
 
-fn near(target: f64) -> impl Fn(&Stat<Correlation>) -> String {
-    move |c| match c {
-        Err(e) => format!("not comparable ({e})"),
-        Ok(c) if (c.coefficient - target).abs() <= 0.1 => {
-            format!("close to the paper (Δ {:+.2})", c.coefficient - target)
-        }
-        Ok(c) if c.coefficient > target => {
-            format!("stronger than the paper (Δ {:+.2})", c.coefficient - target)
-        }
-        Ok(c) => format!("weaker than the paper (Δ {:+.2})", c.coefficient - target),
-    }
-}
-
-fn none_expected(c: &Stat<Correlation>) -> String {
+/// A row's 95 % interval (of coefficient `c`), or why there is none.
+fn interval(c: &Stat<Correlation>) -> Interval {
     match c {
-        Err(e) => format!("not comparable ({e})"),
-        Ok(c) if c.p_value >= 0.05 => "agrees: no significant correlation (p ≥ 0.05)".into(),
-        Ok(c) => format!(
-            "differs: significant at p = {}",
-            crate::numbers::sig(c.p_value, 2)
-        ),
+        Err(e) => Interval::Missing(e.to_string()),
+        Ok(c) => match c.ci95 {
+            Some(ci) => Interval::Computed {
+                lo: ci.lo,
+                hi: ci.hi,
+                ranges_drawn: ci.within_range,
+            },
+            None => Interval::Missing("too few resamples with a defined coefficient".into()),
+        },
     }
 }
 
-/// How the energy of a sweep moves with batch size, for the batch-size pair: the trend its
-/// coefficient `c` shows, then `profile` (from [`batch_size_profile`]) as "batch: relative
-/// energy" or why there is none.
-fn batch_size_comment(profile: &[(usize, f64, usize)], c: &Stat<Correlation>) -> String {
+/// The verdict of a row whose paper finding is `paper` (see [`verdict::verdict`]).
+fn judge(paper: PaperFinding, estimated: bool) -> impl Fn(&Stat<Correlation>) -> String {
+    move |c| verdict(paper, &interval(c), estimated)
+}
+
+/// The batch-size row's comment: its verdict, then `profile` (from [`batch_size_profile`]) as
+/// "batch: relative energy (acc mean test accuracy)" or why there is none.
+fn batch_size_comment(profile: &[BatchPoint], c: &Stat<Correlation>) -> String {
     let shape = if profile.len() >= 2 {
         profile
             .iter()
-            .map(|(b, v, _)| format!("{b}: {v:.2}"))
+            .map(|p| {
+                let acc = match p.accuracy {
+                    Some(a) => format!("{:.0} %", a * 100.0),
+                    None => "n/a".into(),
+                };
+                format!("{}: {:.2} (acc {acc})", p.batch, p.relative_energy)
+            })
             .collect::<Vec<_>>()
             .join(", ")
     } else {
         "one batch size per model: no profile".into()
     };
-    let trend = match c {
-        Ok(c) if c.coefficient < 0.0 && c.p_value < 0.05 => "falls with batch size",
-        Ok(c) if c.coefficient > 0.0 && c.p_value < 0.05 => "rises with batch size (differs)",
-        Ok(_) => "no significant trend",
-        Err(_) => "not comparable",
-    };
-    format!("{trend}; energy relative to each model's smallest batch: {shape}")
+    format!(
+        "{}; energy relative to each model's smallest batch (mean test accuracy): {shape}",
+        verdict(PaperFinding::Negative, &interval(c), false)
+    )
 }
 
-/// Comment on a pair the paper gives no figure for: significant at p < 0.05 or not.
-fn no_paper_figure(c: &Stat<Correlation>) -> String {
-    match c {
-        Ok(c) if c.p_value < 0.05 => "significant (the paper gives no figure)".into(),
-        Ok(_) => "not significant (the paper gives no figure)".into(),
-        Err(e) => format!("not comparable ({e})"),
-    }
+/// Whether the training energy of every run that has one is estimated (CPU time × a power
+/// model), so training time vs training energy holds by construction.
+fn energy_estimated(ctx: &ReportContext) -> bool {
+    let mut qualities = ctx
+        .runs
+        .iter()
+        .filter_map(|r| ctx.basis.train(r))
+        .map(|e| e.quality)
+        .peekable();
+    qualities.peek().is_some()
+        && qualities.all(|q| q == Some(greenbench_core::Quality::Estimated))
 }
 
 /// A pair's points (each a configuration's runs as (x, y)) and each point's y range as factors
@@ -225,7 +265,7 @@ fn time_pairs(groups: &[&ConfigGroup], ctx: &ReportContext) -> [PairResult; 2] {
             ),
             Headline::Pearson,
             "r ≈ 0.99",
-            near(0.99),
+            judge(PaperFinding::Value(0.99), energy_estimated(ctx)),
         ),
         pair(
             "training time vs inference time",
@@ -233,7 +273,7 @@ fn time_pairs(groups: &[&ConfigGroup], ctx: &ReportContext) -> [PairResult; 2] {
             &points(groups, &|r| Some((train_s(r)?, infer_s(r)?)), None),
             Headline::Pearson,
             "r ≈ 0.9",
-            near(0.9),
+            judge(PaperFinding::Value(0.9), false),
         ),
     ]
 }
@@ -259,7 +299,7 @@ fn model_pairs(ctx: &ReportContext) -> [PairResult; 4] {
             &per_model(&|r| Some((data::macs(r)?, e(r)?))),
             Headline::Spearman,
             "ρ ≈ 0.8",
-            near(0.8),
+            judge(PaperFinding::Value(0.8), false),
         ),
         pair(
             "MACs/parameter vs training energy",
@@ -267,7 +307,7 @@ fn model_pairs(ctx: &ReportContext) -> [PairResult; 4] {
             &per_model(&|r| Some((data::macs_per_param(r)?, e(r)?))),
             Headline::Spearman,
             "ρ ≈ 0.9 (0.902 / 0.915 / 0.853)",
-            near(0.9),
+            judge(PaperFinding::Value(0.9), false),
         ),
         pair(
             "parameters vs training energy",
@@ -275,7 +315,7 @@ fn model_pairs(ctx: &ReportContext) -> [PairResult; 4] {
             &per_model(&|r| Some((data::params(r)?, e(r)?))),
             Headline::Spearman,
             "— (not reported)",
-            no_paper_figure,
+            judge(PaperFinding::NoFigure, false),
         ),
         pair(
             "test accuracy vs training energy",
@@ -283,7 +323,7 @@ fn model_pairs(ctx: &ReportContext) -> [PairResult; 4] {
             &per_model(&|r| Some((data::accuracy(r)?, e(r)?))),
             Headline::Spearman,
             "no correlation",
-            none_expected,
+            judge(PaperFinding::NoCorrelation, false),
         ),
     ]
 }
@@ -320,39 +360,64 @@ pub fn correlation_study(ctx: &ReportContext) -> Vec<PairResult> {
 mod tests {
     use super::*;
 
-    fn corr(coefficient: f64, p_value: f64) -> Stat<Correlation> {
+    fn corr(coefficient: f64, lo: f64, hi: f64) -> Stat<Correlation> {
         Ok(Correlation {
             coefficient,
             n: 10,
-            p_value,
+            p_value: 0.5,
             p_method: stats::PMethod::ExactPermutation,
-            ci95: None,
+            ci95: Some(stats::BootstrapCi {
+                lo,
+                hi,
+                resamples_used: 100,
+                resamples: 100,
+                two_level: false,
+                within_range: false,
+            }),
         })
     }
 
+    fn point(batch: usize, relative_energy: f64, accuracy: Option<f64>) -> BatchPoint {
+        BatchPoint {
+            batch,
+            relative_energy,
+            models: 3,
+            accuracy,
+        }
+    }
+
     #[test]
-    fn batch_size_comment_names_the_trend_and_the_profile() {
-        let profile = [(32, 1.0, 3), (64, 0.8, 3)];
+    fn batch_size_comment_gives_the_verdict_then_energy_and_accuracy() {
+        let profile = [point(32, 1.0, Some(0.71)), point(64, 0.8, None)];
         assert_eq!(
-            batch_size_comment(&profile, &corr(-0.6, 0.01)),
-            "falls with batch size; energy relative to each model's smallest batch: 32: 1.00, 64: 0.80"
+            batch_size_comment(&profile, &corr(-0.6, -0.8, -0.3)),
+            "agrees: 95 % CI [-0.80, -0.30] lies below 0, as does the paper's negative trend; \
+             energy relative to each model's smallest batch (mean test accuracy): \
+             32: 1.00 (acc 71 %), 64: 0.80 (acc n/a)"
         );
-        assert!(batch_size_comment(&profile, &corr(0.6, 0.01)).starts_with("rises"));
-        assert!(batch_size_comment(&profile, &corr(-0.6, 0.2)).starts_with("no significant"));
+        assert!(batch_size_comment(&profile, &corr(0.6, 0.3, 0.8)).starts_with("differs"));
+        assert!(batch_size_comment(&profile, &corr(-0.6, -0.8, 0.1)).starts_with("inconclusive"));
     }
 
     #[test]
     fn batch_size_comment_without_a_profile_says_why() {
         let c = Err(stats::NotComputed::Constant);
         assert_eq!(
-            batch_size_comment(&[(32, 1.0, 3)], &c),
-            "not comparable; energy relative to each model's smallest batch: one batch size per model: no profile"
+            batch_size_comment(&[point(32, 1.0, Some(0.5))], &c),
+            "inconclusive: no interval (n/a: constant input); energy relative to each model's \
+             smallest batch (mean test accuracy): one batch size per model: no profile"
         );
     }
 
     #[test]
-    fn no_paper_figure_says_whether_significant() {
-        assert!(no_paper_figure(&corr(0.5, 0.01)).starts_with("significant"));
-        assert!(no_paper_figure(&corr(0.5, 0.3)).starts_with("not significant"));
+    fn a_coefficient_without_an_interval_is_inconclusive() {
+        let mut c = corr(0.9, 0.0, 0.0);
+        if let Ok(c) = &mut c {
+            c.ci95 = None;
+        }
+        assert_eq!(
+            judge(PaperFinding::Value(0.9), false)(&c),
+            "inconclusive: no interval (too few resamples with a defined coefficient)"
+        );
     }
 }

@@ -428,9 +428,12 @@ fn correlations(md: &mut String, study: &[PairResult], runs: &[&RunRecord]) {
          (centred on the configuration-level resamples, so the noise widens it without moving it); resamples with a \
          constant series are skipped. \
          Pairs marked *model* use one point per model under the setting with the most models: {} ({} models). \
-         The paper's coefficient is in bold.\n",
+         The paper's coefficient is in bold. {rule} \
+         The batch-size row then gives each batch size's training energy relative to each model's smallest batch \
+         with the mean test accuracy there, since energy per epoch alone ignores that large batches may not learn.\n",
         setting.map(|c| c.to_string()).unwrap_or_else(|| "none".into()),
         models.len(),
+        rule = crate::correlation::RULE,
         exact = crate::resample::EXACT_MAX_N,
         boot = crate::resample::BOOTSTRAP_RESAMPLES,
     );

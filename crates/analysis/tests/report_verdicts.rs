@@ -1,0 +1,88 @@
+//! The correlation section decides each row's verdict by the interval rule it states, and the
+//! batch-size row puts accuracy beside energy.
+
+mod common;
+
+use common::copy;
+
+use greenbench_analysis::{write_report, ReportOptions};
+
+/// The report of the committed grid sweep (two models × two batch sizes, estimated energy).
+fn report() -> String {
+    let dir = copy("grid-digits");
+    let s = write_report(dir.path(), &ReportOptions::default()).unwrap();
+    std::fs::read_to_string(s.report).unwrap()
+}
+
+/// The last cell ("this sweep") of each row of the correlation table, by pair.
+fn verdicts(md: &str) -> Vec<(String, String)> {
+    let section = md
+        .split("## Correlations beside the paper")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .unwrap_or_default();
+    section
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| pair"))
+        .map(|l| {
+            let cells: Vec<&str> = l.trim_matches('|').split(" | ").collect();
+            (
+                cells[0].trim().to_string(),
+                cells[cells.len() - 1].trim().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_rule_is_stated_once() {
+    let md = report();
+    assert_eq!(md.matches("**agrees** when the interval contains").count(), 1, "{md}");
+    assert!(md.contains("within ±0.5"), "{md}");
+}
+
+#[test]
+fn every_row_starts_with_a_verdict_word() {
+    let md = report();
+    let rows = verdicts(&md);
+    assert_eq!(rows.len(), 7, "{md}");
+    for (pair, v) in rows {
+        assert!(
+            [
+                "agrees",
+                "differs",
+                "inconclusive",
+                "by construction",
+                "significant",
+                "not significant"
+            ]
+            .iter()
+            .any(|w| v.starts_with(w)),
+            "{pair}: {v}"
+        );
+    }
+}
+
+#[test]
+fn estimated_energy_makes_time_vs_energy_hold_by_construction() {
+    let md = report();
+    let (_, v) = verdicts(&md)
+        .into_iter()
+        .find(|(p, _)| p == "training time vs training energy")
+        .unwrap();
+    assert!(
+        v.starts_with("by construction (energy estimated from CPU time"),
+        "{v}"
+    );
+}
+
+#[test]
+fn the_batch_size_profile_gives_accuracy_beside_energy() {
+    let md = report();
+    let (_, v) = verdicts(&md)
+        .into_iter()
+        .find(|(p, _)| p == "batch size vs training energy")
+        .unwrap();
+    assert!(v.contains("32: 1.00 (acc "), "{v}");
+    assert!(v.contains("64: "), "{v}");
+}
