@@ -4,7 +4,8 @@
 #
 # Usage: scripts/bench/compare.sh [--threads 2] [--batches 32,128] [--seconds 3] [--rounds 2]
 #                                 [--models a,b,...] [--modes train,infer]
-#                                 [--policies both|alternate] [--no-write]
+#                                 [--policies both|alternate] [--simd native|avx2]
+#                                 [--background N] [--no-write]
 # --models defaults to every model `greenbench models --json` lists, --modes to both.
 # --policies alternate runs PyTorch with one OpenMP wait policy per round (PASSIVE in odd rounds,
 # default in even ones) instead of both in every round: a third less time, and with 2 rounds still
@@ -16,13 +17,21 @@
 # machine is shared: interleaving spreads other people's load over both). Every row keeps its
 # best round. PyTorch's script refuses a model whose parameter count differs from greenbench's.
 # A model that fails on one side gives a row with "–" and the error; the run goes on.
-# Prints the table and, unless --no-write, replaces the generated section of docs/performance.md
-# with it (machine, versions, load averages, date and this command line).
+# --simd avx2 measures the AVX2 path on a CPU with AVX-512, the stand-in for CPUs without it:
+# greenbench's examples built without the `gemm-avx512` feature (matrix products on gemm's AVX2
+# kernels; a separate build in target/bench-avx2) and run with GREENBENCH_SIMD=avx2 (element-wise
+# kernels), PyTorch with ATEN_CPU_CAPABILITY=avx2. --background N runs N low-priority busy
+# processes (`nice -n 19`, a Python loop each) beside both tools for the whole comparison: speed
+# on a machine that is not idle.
+# Prints the table and, unless --no-write, replaces the section of docs/performance.md for this
+# CPU, SIMD path and background load (one section each, made on first use) with it (machine,
+# versions, load averages, date and this command line).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 command_line="scripts/bench/compare.sh${*:+ $*}"
 
 threads=2 batches=32,128 seconds=3 rounds=2 write=1 models="" modes=train,infer policies=both
+simd=native background=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --threads) threads=$2; shift 2 ;;
@@ -32,6 +41,8 @@ while [[ $# -gt 0 ]]; do
     --models) models=$2; shift 2 ;;
     --modes) modes=$2; shift 2 ;;
     --policies) policies=$2; shift 2 ;;
+    --simd) simd=$2; shift 2 ;;
+    --background) background=$2; shift 2 ;;
     --no-write) write=0; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
@@ -46,6 +57,13 @@ case "$policies" in
   both | alternate) ;;
   *) echo "--policies $policies: expected both or alternate" >&2; exit 2 ;;
 esac
+case "$simd" in
+  native | avx2) ;;
+  *) echo "--simd $simd: expected native or avx2" >&2; exit 2 ;;
+esac
+if [[ ! $background =~ ^[0-9]+$ ]]; then
+  echo "--background $background: expected a number of busy processes (0, 1, ...)" >&2; exit 2
+fi
 
 venv=.venv-bench
 if [[ ! -x $venv/bin/python ]] || ! $venv/bin/python -c 'import torch' 2>/dev/null; then
@@ -55,9 +73,24 @@ if [[ ! -x $venv/bin/python ]] || ! $venv/bin/python -c 'import torch' 2>/dev/nu
 fi
 
 cargo build --release --locked -q -p greenbench --bin greenbench
-cargo build --release --locked -q -p greenbench-models --example train_throughput --example gemm_peak
+examples=target/release/examples
+if [[ $simd == avx2 ]]; then
+  cargo build --release --locked -q -p greenbench-models --no-default-features \
+    --target-dir target/bench-avx2 --example train_throughput --example gemm_peak
+  examples=target/bench-avx2/release/examples
+  export GREENBENCH_SIMD=avx2 ATEN_CPU_CAPABILITY=avx2
+else
+  cargo build --release --locked -q -p greenbench-models --example train_throughput --example gemm_peak
+fi
 out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+busy=()
+stop_busy() { ((${#busy[@]})) && kill "${busy[@]}" 2>/dev/null; wait "${busy[@]}" 2>/dev/null || true; }
+trap 'stop_busy; rm -rf "$out"' EXIT
+for _ in $(seq 1 "$background"); do
+  nice -n 19 python3 -c 'while True: pass' &
+  busy+=($!)
+done
+printf 'simd=%s\nbackground=%s\n' "$simd" "$background" >"$out/conditions.txt"
 target/release/greenbench models --json >"$out/registry.json"
 if [[ -z $models ]]; then
   models=$(python3 -c 'import json, sys; print(",".join(m["name"] for m in json.load(open(sys.argv[1]))))' "$out/registry.json")
@@ -80,7 +113,7 @@ note_failure() { # tool model status stderr-file
 # candle's thread pool busy-waits between ops; on a loaded machine that steals the cores the
 # work needs (see docs/performance.md). The example sets 0 unless the variable is already set.
 run_gb() { # model round
-  target/release/examples/train_throughput "${args[@]}" --models "$1" \
+  "$examples/train_throughput" "${args[@]}" --models "$1" \
     >"$out/gb.$1.$2.txt" 2>"$out/gb.$1.$2.err" || note_failure gb "$1" $? "$out/gb.$1.$2.err"
 }
 # PyTorch's OpenMP threads also spin between ops; run it with both wait policies and keep the
@@ -106,7 +139,7 @@ run_pt() { # model round
 }
 for r in $(seq 1 "$rounds"); do
   cut -d' ' -f1-3 /proc/loadavg >>"$out/load.txt"
-  target/release/examples/gemm_peak --threads "$threads" --repeats 3 --seconds 0.2 \
+  "$examples/gemm_peak" --threads "$threads" --repeats 3 --seconds 0.2 \
     >"$out/gemm.$r.txt" 2>&1 || echo "gemm_peak failed (round $r)" >&2
   for m in "${model_list[@]}"; do
     if ((r % 2)); then run_gb "$m" "$r"; run_pt "$m" "$r"; else run_pt "$m" "$r"; run_gb "$m" "$r"; fi

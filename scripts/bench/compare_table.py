@@ -204,6 +204,59 @@ def read(path):
         return f.read()
 
 
+def conditions(text):
+    """compare.sh's conditions.txt (`key=value` lines): the SIMD path and the number of busy
+    background processes; an older output folder without the file means native and none.
+
+    >>> conditions("simd=avx2\\nbackground=1\\n")
+    {'simd': 'avx2', 'background': 1}
+    >>> conditions("")
+    {'simd': 'native', 'background': 0}
+    """
+    kv = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+    return {"simd": kv.get("simd", "native"), "background": int(kv.get("background", "0"))}
+
+
+def section_key(cpu, cond):
+    """The docs/performance.md section a table belongs to: one per CPU model, SIMD path and
+    background load.
+
+    >>> section_key("Intel(R) Xeon(R) Processor", {"simd": "avx2", "background": 1})
+    'Intel(R) Xeon(R) Processor · AVX2 path · 1 busy background process'
+    >>> section_key("AMD EPYC", {"simd": "native", "background": 0})
+    'AMD EPYC · native SIMD · no added load'
+    """
+    path = "AVX2 path" if cond["simd"] == "avx2" else "native SIMD"
+    n = cond["background"]
+    load = "no added load" if n == 0 else plural(n, "busy background process").replace("processs", "processes")
+    return f"{cpu} · {path} · {load}"
+
+
+def replace_section(doc, key, text):
+    """`doc` with the section between `<!-- compare:begin KEY -->` and `<!-- compare:end KEY -->`
+    replaced by `text`; when absent, a new section (under a heading naming KEY) goes after the
+    last comparison section, or at the end of a document that has none.
+
+    >>> d = replace_section("# P\\n", "A", "one")
+    >>> replace_section(d, "A", "two").count("two"), "one" in replace_section(d, "A", "two")
+    (1, False)
+    >>> e = replace_section(d + "## Other\\n", "B", "x")
+    >>> e.index("compare:end A") < e.index("compare:begin B") < e.index("## Other"), "one" in e
+    (True, True)
+    """
+    begin, end = f"<!-- compare:begin {key} -->", f"<!-- compare:end {key} -->"
+    if begin not in doc or end not in doc:
+        section = f"### {key}\n\n{begin}\n{text}\n{end}\n"
+        last = doc.rfind("<!-- compare:end ")
+        if last < 0:
+            return f"{doc.rstrip()}\n\n{section}"
+        cut = doc.index("-->", last) + len("-->")
+        return f"{doc[:cut]}\n\n{section}{doc[cut:].lstrip(chr(10))}"
+    pre, rest = doc.split(begin, 1)
+    post = rest.split(end, 1)[1]
+    return f"{pre}{begin}\n{text}\n{end}{post}"
+
+
 def main():
     out, registry_path, threads, write, command = sys.argv[1:6]
     import json
@@ -242,7 +295,7 @@ def main():
         for policy in ("default", "passive")
     }
     peak = gemm_peak([read(f) for f in glob.glob(os.path.join(out, "gemm.*.txt"))])
-    torch_version, torch_simd, gb_simd = "?", "?", "?"
+    torch_version, torch_simd, gb_simd, gb_gemm = "?", "?", "?", "?"
     for f in glob.glob(os.path.join(out, "pt-*.txt")):
         m = re.search(r"torch=(\S+)", read(f))
         if m:
@@ -254,6 +307,9 @@ def main():
         m = re.search(r"simd=(\S+)", read(f))
         if m:
             gb_simd = m.group(1)
+        m = re.search(r"gemm=(\S+)", read(f))
+        if m:
+            gb_gemm = m.group(1)
     cpu = "?"
     for line in read("/proc/cpuinfo").splitlines():
         if line.startswith("model name"):
@@ -265,13 +321,21 @@ def main():
     m = re.search(r'name = "candle-core"\nversion = "([^"]+)"', lock)
     if m:
         candle = m.group(1)
+    cond_path = os.path.join(out, "conditions.txt")
+    cond = conditions(read(cond_path) if os.path.exists(cond_path) else "")
+    background = (
+        "no other process started by the script"
+        if cond["background"] == 0
+        else f"{plural(cond['background'], 'busy process')} (`nice -n 19`, a Python loop each) "
+        "running beside both tools throughout"
+    )
     loads = [line.strip() for line in read(os.path.join(out, "load.txt")).splitlines()]
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     peak_text = f"{peak:.1f} GFLOP/s" if peak else "not measured (gemm_peak gave no number)"
     head = [
         f"Measured {now} with `{command}`: {cpu}, {os.cpu_count()} cores, {threads} threads for "
         f"both tools; {rustc}, candle {candle} (patched, `vendor/`), PyTorch {torch_version} (CPU "
-        f"kernels: {torch_simd}; greenbench's element-wise kernels: {gb_simd}), Python {platform.python_version()}. Synthetic data; training is SGD (momentum "
+        f"kernels: {torch_simd}; greenbench's element-wise kernels: {gb_simd}, matrix products: gemm {gb_gemm}); background load: {background}; Python {platform.python_version()}. Synthetic data; training is SGD (momentum "
         f"0.9, weight decay 5e-4), inference is eval mode without gradients (what a sweep's "
         f"inference phase runs). Each row is the best of the rounds, run alternately; PyTorch: "
         f"best of its runs with the default OpenMP wait policy ({plural(rounds['default'], 'round')}) "
@@ -302,15 +366,11 @@ def main():
     print(text)
     if write == "1":
         path = "docs/performance.md"
-        begin, end = "<!-- compare:begin -->", "<!-- compare:end -->"
-        doc = read(path) if os.path.exists(path) else f"# Performance\n\n{begin}\n{end}\n"
-        if begin not in doc:
-            doc += f"\n{begin}\n{end}\n"
-        pre, rest = doc.split(begin, 1)
-        post = rest.split(end, 1)[1] if end in rest else ""
+        doc = read(path) if os.path.exists(path) else "# Performance\n"
+        key = section_key(cpu, cond)
         with open(path, "w") as f:
-            f.write(f"{pre}{begin}\n{text}\n{end}{post}")
-        print(f"wrote {path}", file=sys.stderr)
+            f.write(replace_section(doc, key, text))
+        print(f"wrote the section '{key}' of {path}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -98,6 +98,7 @@ mod tests {
             momentum: 0.9,
             weight_decay: 5e-4,
             schedule: Schedule::Cosine,
+            lr_warmup_epochs: None,
             epochs: 2,
             device: DeviceName::Cpu,
             threads: 2,

@@ -49,7 +49,8 @@ pub use choices::{Choice, Family, Optimizer, Precision, RunOrder, Schedule, Unkn
 pub use command_record::CommandRecord;
 pub use compact_number::compact_number;
 pub use config::{
-    axis_values, Axis, Budget, CarbonConfig, Objective, SearchConfig, Strategy, SweepConfig, AXES,
+    axis_values, Axis, Budget, CarbonConfig, LrScaling, Objective, ScalingRule, SearchConfig,
+    Strategy, SweepConfig, AXES,
 };
 pub use device::DeviceName;
 pub use energy::{Component, ComponentEnergy, ComponentPower, EnergyReading, Quality};

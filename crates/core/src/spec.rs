@@ -44,6 +44,11 @@ pub struct RunSpec {
     /// How the learning rate falls from `lr` (written `cosine`, `cosine-step`, `step`,
     /// `constant`).
     pub schedule: Schedule,
+    /// Epochs over which the learning rate rises linearly from `lr / steps` to `lr` at the start
+    /// of the run, step by step, before the schedule takes over (a config's
+    /// `lr_warmup_epochs`); `None`: no warm-up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lr_warmup_epochs: Option<f64>,
     /// Training epochs.
     pub epochs: usize,
     /// Where it trains (written `cpu` or `cuda:N`).
@@ -126,6 +131,7 @@ pub(crate) mod tests {
             momentum: 0.9,
             weight_decay: 5e-4,
             schedule: Schedule::Cosine,
+            lr_warmup_epochs: None,
             epochs: 3,
             device: DeviceName::Cpu,
             threads: 2,

@@ -111,7 +111,10 @@ fn main() {
     } else {
         Parallelism::None
     };
-    println!("threads={threads} f32 gemm, best of {repeats} × ≥ {seconds} s");
+    println!(
+        "threads={threads} gemm={} f32 gemm, best of {repeats} × ≥ {seconds} s",
+        greenbench_models::gemm_width()
+    );
     println!(
         "{:<16} {:>6} {:>6} {:>6} {:>10}",
         "shape", "m", "n", "k", "GFLOP/s"

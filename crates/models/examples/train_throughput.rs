@@ -109,7 +109,8 @@ fn main() {
         .unwrap_or(3.0);
     let device = arg(&args, "--device").unwrap_or_else(|| "cpu".into());
     let simd = greenbench_models::simd_width();
-    println!("threads={threads} device={device} simd={simd}");
+    let gemm = greenbench_models::gemm_width();
+    println!("threads={threads} device={device} simd={simd} gemm={gemm}");
     println!(
         "{:<16} {:<12} {:<6} {:>6} {:>12} {:>10} {:>12} {:>13}",
         "model", "family", "mode", "batch", "samples/s", "ms/step", "peak_rss_mb", "peak_heap_mb"
@@ -197,6 +198,7 @@ fn measure(
         schedule: greenbench_core::Schedule::Cosine,
         epochs: 1,
         steps_per_epoch: 1_000_000,
+        warmup_epochs: 0.0,
         seed: 0,
         device: greenbench_core::DeviceName::parse(device)
             .map_err(|e| ModelError::Device(e.to_string()))?,

@@ -28,7 +28,7 @@ pub use mlp::{width_problem, MAX_LAYERS, MAX_WIDTH};
 pub use model::Model;
 /// Kernel switches and the convolution entry point, for tests, examples and host reports.
 pub use ops::conv::{conv2d, set_winograd, uses_winograd, ConvParams};
-pub use ops::{set_reference_ops, simd_width};
+pub use ops::{gemm_width, set_reference_ops, simd_width};
 pub use registry::{build, entries, family_reference, lookup};
 pub use train::trainable_vars;
 pub use train::{

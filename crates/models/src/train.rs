@@ -11,7 +11,7 @@ use crate::error::ModelError;
 use crate::init::{init_varmap, is_buffer};
 pub use crate::input::InputSpec;
 use crate::model::Model;
-use crate::optim::{learning_rate, Kind, Optimizer};
+use crate::optim::{learning_rate, warmup_factor, Kind, Optimizer};
 use crate::registry;
 use greenbench_core::io_error as io;
 use greenbench_core::{DeviceName, Family};
@@ -37,6 +37,9 @@ pub struct TrainSettings {
     pub epochs: usize,
     /// Optimizer steps per epoch.
     pub steps_per_epoch: usize,
+    /// Epochs of linear learning-rate warm-up at the start (0: none): the rate rises step by
+    /// step from `lr / warm-up steps` to the schedule's.
+    pub warmup_epochs: f64,
     /// Seed of the initial weights.
     pub seed: u64,
     /// Where the model lives and trains.
@@ -218,15 +221,12 @@ impl Trainer {
     pub fn set_step(&mut self, step: u64) {
         self.step = step;
     }
-    /// Learning rate the next step will use.
+    /// Learning rate the next step will use: the schedule's, times the warm-up's factor.
     pub fn lr(&self) -> f64 {
-        learning_rate(
-            self.settings.schedule,
-            self.settings.lr,
-            self.step,
-            self.settings.epochs,
-            self.settings.steps_per_epoch,
-        )
+        let s = &self.settings;
+        let warmup_steps = (s.warmup_epochs.max(0.0) * s.steps_per_epoch as f64).ceil() as u64;
+        learning_rate(s.schedule, s.lr, self.step, s.epochs, s.steps_per_epoch)
+            * warmup_factor(self.step, warmup_steps)
     }
 
     /// One optimizer step on `n` samples; advances the schedule.

@@ -367,3 +367,29 @@ fn bad_inputs_are_errors_not_panics() {
     ));
     assert!(g.train_step(&[1.0; 8], &[0; 8], 1).is_ok());
 }
+
+#[test]
+fn the_learning_rate_warms_up_linearly_then_follows_the_schedule() {
+    let input = image(1, 8, 8, 10);
+    let mut s = settings("mlp-small", "sgd", 0.4);
+    s.steps_per_epoch = 4;
+    s.epochs = 3;
+    s.warmup_epochs = 1.0;
+    let mut t = Trainer::new(&s, &input).unwrap();
+    let mut rates = Vec::new();
+    for step in 0..6 {
+        t.set_step(step);
+        rates.push(t.lr());
+    }
+    let want = [0.1, 0.2, 0.3, 0.4, 0.4, 0.4];
+    for (got, want) in rates.iter().zip(want) {
+        assert!((got - want).abs() < 1e-12, "{rates:?}");
+    }
+    // Half an epoch of warm-up on 4 steps an epoch is 2 steps; none is the schedule alone.
+    s.warmup_epochs = 0.5;
+    let t = Trainer::new(&s, &input).unwrap();
+    assert!((t.lr() - 0.2).abs() < 1e-12);
+    s.warmup_epochs = 0.0;
+    let t = Trainer::new(&s, &input).unwrap();
+    assert!((t.lr() - 0.4).abs() < 1e-12);
+}

@@ -160,6 +160,7 @@ fn load(req: &WorkerRequest) -> Result<Loaded, WorkerError> {
         schedule: spec.schedule,
         epochs: spec.schedule_epochs.unwrap_or(spec.epochs).max(spec.epochs),
         steps_per_epoch,
+        warmup_epochs: spec.lr_warmup_epochs.unwrap_or(0.0),
         seed: spec.seed,
         device: spec.device,
     };

@@ -26,6 +26,7 @@ fn every_optimizer_and_schedule_a_config_accepts_trains() {
                 schedule,
                 epochs: 2,
                 steps_per_epoch: 2,
+                warmup_epochs: 0.0,
                 seed: 0,
                 device: DeviceName::Cpu,
             };

@@ -73,6 +73,7 @@ pub fn spec(model: &str, batch: usize, epochs: usize, repeat: usize) -> RunSpec 
         momentum: 0.9,
         weight_decay: 5e-4,
         schedule: greenbench_core::Schedule::Cosine,
+        lr_warmup_epochs: None,
         epochs,
         device: greenbench_core::DeviceName::Cpu,
         threads: 2,

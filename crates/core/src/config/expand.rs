@@ -101,16 +101,28 @@ impl SweepConfig {
         })
     }
 
-    /// Every configuration of the grid (the axes' product minus excludes, times repeats).
+    /// Every configuration of the grid (the axes' product minus excludes, times repeats), each
+    /// at its learning rate (`lr_scaling` applied after the excludes, which match the `lr`
+    /// written in the grid).
     fn grid_runs(&self) -> Vec<RunSpec> {
         self.grid_points()
             .map(|(_, spec)| spec)
             .filter(|spec| !self.excluded(spec))
+            .map(|spec| self.scaled(spec))
             .collect()
     }
 
+    /// `spec` at the learning rate `lr_scaling` gives its batch size (unchanged without it).
+    fn scaled(&self, spec: RunSpec) -> RunSpec {
+        match &self.lr_scaling {
+            Some(s) => s.value.apply(spec),
+            None => spec,
+        }
+    }
+
     /// Every point of the axes' product times repeats, excludes not applied, with its run, in
-    /// expansion order (the outermost axis first, the repeat last).
+    /// expansion order (the outermost axis first, the repeat last). The run's `lr` is the
+    /// grid's, before `lr_scaling`; a workload's `{lr}` is the scaled rate the run trains with.
     pub(super) fn grid_points(&self) -> impl Iterator<Item = (Point, RunSpec)> + '_ {
         let axes = self.axes_in_order();
         let free = self
@@ -134,7 +146,7 @@ impl SweepConfig {
                     .zip(&walk[axes.len()..])
                     .map(|((name, values), &i)| (name.clone(), values[i].clone()))
                     .collect();
-                spec.workload = Some(w.resolve(&spec, &at));
+                spec.workload = Some(w.resolve(&self.scaled(spec.clone()), &at));
             }
             (p, spec)
         })

@@ -13,6 +13,7 @@ pub mod bounds;
 mod dataset_sizes;
 mod expand;
 mod grid_checks;
+mod lr_scaling;
 mod order;
 mod raw;
 mod schema;
@@ -22,6 +23,7 @@ pub mod workload;
 mod workload_checks;
 
 pub use crate::carbon::CarbonConfig;
+pub use lr_scaling::{LrScaling, ScalingRule};
 pub use schema::{axis_values, SweepConfig, AXES};
 pub use search::{Budget, Objective, SearchConfig, Strategy};
 

@@ -194,6 +194,12 @@ const QUIET_DEFAULT: crate::interference::QuietGate = crate::interference::Quiet
     max_wait_s: 60.0,
 };
 
+/// Stands in for an `lr_scaling` that is written (its value is always taken from the file).
+const LR_SCALING_DEFAULT: super::LrScaling = super::LrScaling {
+    rule: super::ScalingRule::Linear,
+    reference_batch: 1,
+};
+
 impl SweepConfig {
     /// Reads and parses a config file (no catalog checks; see [`SweepConfig::validate`]).
     pub fn load(path: &Path) -> Result<SweepConfig, CoreError> {
@@ -233,6 +239,12 @@ impl SweepConfig {
             momentum: scalar(raw.momentum, "momentum", 0.9),
             weight_decay: scalar(raw.weight_decay, "weight_decay", 5e-4),
             schedule: typed_scalar(raw.schedule, "schedule", Schedule::Cosine, &mut errs),
+            lr_scaling: raw
+                .lr_scaling
+                .map(|s| scalar(Some(s), "lr_scaling", LR_SCALING_DEFAULT)),
+            lr_warmup_epochs: raw
+                .lr_warmup_epochs
+                .map(|w| scalar(Some(w), "lr_warmup_epochs", 0.0)),
             precision: typed_scalar(raw.precision, "precision", Precision::F32, &mut errs),
             carbon: raw.carbon.map(Spanned::into_inner).unwrap_or_default(),
             carbon_span,

@@ -293,6 +293,9 @@ schema! {
         momentum: Option<Spanned<f64>>,
         weight_decay: Option<Spanned<f64>>,
         schedule: Option<Spanned<<Schedule as Written>::Raw>>,
+        #[serde(default)]
+        lr_scaling: Option<Spanned<super::LrScaling>>,
+        lr_warmup_epochs: Option<Spanned<f64>>,
         precision: Option<Spanned<<Precision as Written>::Raw>>,
         #[serde(default)]
         carbon: Option<Spanned<CarbonConfig>>,
@@ -338,6 +341,11 @@ schema! {
         weight_decay: Located<f64>,
         /// Learning-rate schedule of every run.
         schedule: Located<Schedule>,
+        /// The learning rate scaled with the batch size (`None`: every run trains with the
+        /// grid's `lr`).
+        lr_scaling: Option<Located<super::LrScaling>>,
+        /// Epochs of linear learning-rate warm-up at the start of every run (`None`: none).
+        lr_warmup_epochs: Option<Located<f64>>,
         /// Numeric precision of training (`f32`, the only one accepted today).
         precision: Located<Precision>,
         /// Carbon settings.
@@ -359,6 +367,7 @@ schema! {
         momentum: c.momentum.value,
         weight_decay: c.weight_decay.value,
         schedule: c.schedule.value,
+        lr_warmup_epochs: c.lr_warmup_epochs.as_ref().map(|w| w.value).filter(|&w| w > 0.0),
         repeat: p.repeat,
         precision: c.precision.value,
         warmup_batches: c.warmup_batches.value.max(0) as usize,

@@ -218,6 +218,7 @@ impl SweepConfig {
         }
         self.check_interference(errs);
         self.check_carbon(errs);
+        self.check_lr_scaling(errs);
     }
 
     /// `interference_threshold` and `quiet_gate`: shares in (0, 1], a wait of finite seconds ≥ 0.

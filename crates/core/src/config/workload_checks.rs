@@ -40,6 +40,7 @@ const SPEC_KEYS: &[&str] = &[
     "momentum",
     "weight_decay",
     "schedule",
+    "lr_warmup_epochs",
     "epochs",
     "device",
     "threads",

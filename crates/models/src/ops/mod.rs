@@ -27,6 +27,22 @@ pub fn set_reference_ops(on: bool) {
     REFERENCE.store(on, Ordering::Relaxed);
 }
 
+/// The kernels `gemm` runs the matrix products with on this CPU: `"avx512"` (a build with the
+/// default `gemm-avx512` feature on a CPU with AVX-512F), `"avx2"` (AVX2 + FMA) or `"scalar"`.
+/// Benchmarks print it beside [`simd_width`].
+pub fn gemm_width() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if cfg!(feature = "gemm-avx512") && std::is_x86_feature_detected!("avx512f") {
+            return "avx512";
+        }
+        if std::is_x86_feature_detected!("fma") {
+            return "avx2";
+        }
+    }
+    "scalar"
+}
+
 /// The vector instructions the element-wise kernels run with on this CPU: `"avx512"`, `"avx2"`
 /// or `"baseline"` (set `GREENBENCH_SIMD=avx2` to keep AVX-512 off). Results are the same bits
 /// with each; only speed differs, so benchmarks print it next to the thread count.

@@ -10,7 +10,7 @@ use candle_core::backprop::GradStore;
 use candle_core::{DType, Tensor, Var};
 
 use crate::error::ModelError;
-pub use schedule::learning_rate;
+pub use schedule::{learning_rate, warmup_factor};
 
 /// AdamW constants (PyTorch defaults).
 pub const ADAM_BETAS: (f64, f64) = (0.9, 0.999);

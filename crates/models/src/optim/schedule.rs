@@ -36,6 +36,18 @@ pub fn learning_rate(
     }
 }
 
+/// The linear warm-up's factor for optimizer step `step` (0-based) of a warm-up lasting
+/// `warmup_steps` steps: (step + 1) / warmup_steps until it reaches 1, then 1 (Goyal et al.
+/// 2017, "gradual warmup"; the schedule's own rate is multiplied by it). No warm-up (0 steps)
+/// is 1 throughout.
+pub fn warmup_factor(step: u64, warmup_steps: u64) -> f64 {
+    if step >= warmup_steps {
+        1.0
+    } else {
+        (step + 1) as f64 / warmup_steps as f64
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,6 +73,15 @@ mod tests {
             |base, step, epochs, spe| learning_rate(Schedule::CosineStep, base, step, epochs, spe);
         assert!(close(p(1.0, 5, 1, 10), 0.5));
         assert!(close(p(1.0, 10, 1, 10), 0.0));
+    }
+
+    #[test]
+    fn warmup_rises_linearly_to_one() {
+        assert!(close(warmup_factor(0, 4), 0.25));
+        assert!(close(warmup_factor(2, 4), 0.75));
+        assert!(close(warmup_factor(3, 4), 1.0));
+        assert!(close(warmup_factor(100, 4), 1.0));
+        assert!(close(warmup_factor(0, 0), 1.0));
     }
 
     #[test]

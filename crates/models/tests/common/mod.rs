@@ -33,6 +33,7 @@ pub fn settings(model: &str, optimizer: &str, lr: f64) -> TrainSettings {
         schedule: Schedule::Constant,
         epochs: 1,
         steps_per_epoch: 1000,
+        warmup_epochs: 0.0,
         seed: 1,
         device: DeviceName::Cpu,
     }
