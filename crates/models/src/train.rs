@@ -244,7 +244,9 @@ impl Trainer {
         let (xs, ys) = self.batch(x, y, n)?;
         let logits = self.flat_logits(&xs, true)?;
         let loss = candle_nn::loss::cross_entropy(&logits, &ys)?;
-        let grads = loss.backward()?;
+        // Frees each activation once the backward pass is past it (as PyTorch): the step's peak
+        // memory is then about the forward pass's, not it plus the largest layers' gradients.
+        let grads = loss.backward_releasing()?;
         let lr = self.lr();
         self.optimizer.step(&grads, lr)?;
         self.step += 1;
