@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Expected correlation statistics from scipy, for crates/analysis/tests/correlation_scipy.rs.
+"""Expected correlation statistics from scipy, for crates/analysis/src/stats/scipy_tests.rs.
 
 Writes crates/analysis/tests/data/correlation_expected.json: for each data set its points and
 scipy's Pearson r and Spearman rho (with their p-values as greenbench computes them: exact

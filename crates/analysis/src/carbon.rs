@@ -11,9 +11,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use greenbench_core::grid::{self, IntensitySeries};
-use greenbench_core::record::RunRecord;
-use greenbench_core::{CarbonConfig, Manifest, ResolvedCarbon, ResolvedIntensity};
+use greenbench_core::{
+    parse_timestamp, CarbonConfig, IntensitySeries, Manifest, ResolvedCarbon, ResolvedIntensity,
+    RunRecord, COUNTRY_TABLE_SOURCE,
+};
 use serde::Serialize;
 
 /// The carbon settings of a sweep and where they came from.
@@ -128,9 +129,7 @@ impl CarbonSettings {
                     r.pue,
                     &format!(
                         "{} ({}) yearly average, {}",
-                        row.code,
-                        row.name,
-                        grid::COUNTRY_TABLE_SOURCE
+                        row.code, row.name, COUNTRY_TABLE_SOURCE
                     ),
                 );
                 s.country = Some((row.code.to_string(), row.name.to_string()));
@@ -161,7 +160,7 @@ impl CarbonSettings {
         };
         for r in records.iter().filter(|r| r.train.is_some()) {
             let t = |s: &str, what: &'static str| {
-                grid::parse_timestamp(s).ok_or_else(|| CarbonError::Timestamp {
+                parse_timestamp(s).ok_or_else(|| CarbonError::Timestamp {
                     run_id: r.run_id.clone(),
                     what,
                     value: s.to_string(),

@@ -1,7 +1,7 @@
 //! What every part of a report reads: the ok runs, the energy basis chosen for them, its
 //! quality label and the carbon settings. Built once per report and passed by reference.
 
-use greenbench_core::record::RunRecord;
+use greenbench_core::RunRecord;
 
 use crate::carbon::CarbonSettings;
 use crate::data::{self, EnergyBasis};

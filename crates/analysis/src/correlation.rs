@@ -4,12 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use greenbench_core::record::RunRecord;
 use greenbench_core::ComponentEnergy;
+use greenbench_core::RunRecord;
 use serde::Serialize;
 
 use crate::context::ReportContext;
-use crate::data::{self, EnergyBasis};
+use crate::data;
 use crate::groups::{self, ConfigGroup};
 use crate::stats::{self, Correlation, Stat};
 
@@ -47,7 +47,8 @@ pub struct PairResult {
 
 /// Mean training energy per batch size relative to each model's smallest batch size, averaged
 /// over models that ran ≥ 2 batch sizes: (batch size, relative energy, models).
-pub fn batch_size_profile(runs: &[&RunRecord], basis: EnergyBasis) -> Vec<(usize, f64, usize)> {
+pub fn batch_size_profile(ctx: &ReportContext) -> Vec<(usize, f64, usize)> {
+    let (runs, basis) = (ctx.runs, ctx.basis);
     let mut per_model: BTreeMap<&str, BTreeMap<usize, Vec<f64>>> = BTreeMap::new();
     for r in runs {
         if let Some(e) = basis.train_j(r) {
@@ -171,8 +172,9 @@ struct Points {
     y_ranges: Vec<Option<[f64; 2]>>,
 }
 
-/// A run's training energy on `basis` (the energy of every energy pair's y).
-fn train_energy(basis: EnergyBasis) -> impl Fn(&RunRecord) -> Option<&ComponentEnergy> {
+/// A run's training energy on the context's basis (the energy of every energy pair's y).
+fn train_energy(ctx: &ReportContext) -> impl Fn(&RunRecord) -> Option<&ComponentEnergy> {
+    let basis = ctx.basis;
     move |r| basis.train(r)
 }
 
@@ -208,7 +210,8 @@ fn points(
 
 /// The two time pairs, one point per configuration (mean over its repeats): training time vs
 /// training energy and training time vs inference time.
-fn time_pairs(groups: &[&ConfigGroup], basis: EnergyBasis) -> [PairResult; 2] {
+fn time_pairs(groups: &[&ConfigGroup], ctx: &ReportContext) -> [PairResult; 2] {
+    let basis = ctx.basis;
     let train_s = |r: &RunRecord| r.train.as_ref().map(|t| t.duration_s);
     let infer_s = |r: &RunRecord| r.inference.as_ref().map(|i| i.duration_s);
     [
@@ -218,7 +221,7 @@ fn time_pairs(groups: &[&ConfigGroup], basis: EnergyBasis) -> [PairResult; 2] {
             &points(
                 groups,
                 &|r| Some((train_s(r)?, basis.train_j(r)?)),
-                Some(&train_energy(basis)),
+                Some(&train_energy(ctx)),
             ),
             Headline::Pearson,
             "r ≈ 0.99",
@@ -238,14 +241,15 @@ fn time_pairs(groups: &[&ConfigGroup], basis: EnergyBasis) -> [PairResult; 2] {
 /// The four model-property pairs (MACs, MACs/parameter, parameters and test accuracy, each vs
 /// training energy), one point per model (mean over repeats) under the setting with the most
 /// models.
-fn model_pairs(runs: &[&RunRecord], basis: EnergyBasis) -> [PairResult; 4] {
-    let all_groups = groups::config_groups(runs);
-    let (ctx, models) = groups::per_model(&all_groups);
-    let unit_model = match &ctx {
+fn model_pairs(ctx: &ReportContext) -> [PairResult; 4] {
+    let basis = ctx.basis;
+    let all_groups = groups::config_groups(ctx.runs);
+    let (setting, models) = groups::per_model(&all_groups);
+    let unit_model = match &setting {
         Some(c) => format!("model ({c})"),
         None => "model".into(),
     };
-    let train = train_energy(basis);
+    let train = train_energy(ctx);
     let per_model = |f: &dyn Fn(&RunRecord) -> Option<(f64, f64)>| points(&models, f, Some(&train));
     let e = |r: &RunRecord| basis.train_j(r);
     [
@@ -290,7 +294,7 @@ fn model_pairs(runs: &[&RunRecord], basis: EnergyBasis) -> [PairResult; 4] {
 /// the most models, as the paper compares models at one setting.
 pub fn correlation_study(ctx: &ReportContext) -> Vec<PairResult> {
     let (runs, basis) = (ctx.runs, ctx.basis);
-    let profile = batch_size_profile(runs, basis);
+    let profile = batch_size_profile(ctx);
     let all = groups::config_groups(runs);
     let every: Vec<&ConfigGroup> = all.iter().collect();
     let batch = pair(
@@ -299,15 +303,15 @@ pub fn correlation_study(ctx: &ReportContext) -> Vec<PairResult> {
         &points(
             &every,
             &|r| Some((r.spec.batch_size as f64, basis.train_j(r)?)),
-            Some(&train_energy(basis)),
+            Some(&train_energy(ctx)),
         ),
         Headline::Spearman,
         "falls with batch size, plateaus above ~96–128",
         |c| batch_size_comment(&profile, c),
     );
     let mut pairs = Vec::with_capacity(7);
-    pairs.extend(time_pairs(&every, basis));
-    pairs.extend(model_pairs(runs, basis));
+    pairs.extend(time_pairs(&every, ctx));
+    pairs.extend(model_pairs(ctx));
     pairs.push(batch);
     pairs
 }

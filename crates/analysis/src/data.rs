@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use greenbench_core::record::{one_per_run_id, read_records, EpochRecord, RunRecord};
+use greenbench_core::{one_per_run_id, read_records, EpochRecord, RunRecord};
 use greenbench_core::{ComponentEnergy, CoreError, Manifest, Quality, RunStatus};
 use serde::Serialize;
 

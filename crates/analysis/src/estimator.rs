@@ -14,9 +14,10 @@
 //! with every penalty of [`crate::ridge::LAMBDAS`]: nearly collinear regressors (an MLP's
 //! parameters and MACs) no longer give huge coefficients of opposite sign.
 
-use greenbench_core::record::RunRecord;
+use greenbench_core::RunRecord;
 use serde::Serialize;
 
+use crate::context::ReportContext;
 use crate::data::{self, EnergyBasis};
 use crate::ridge::{self, RidgeFit, Selection};
 use crate::stats::{self, Correlation, Stat};
@@ -207,8 +208,9 @@ fn score(pred: &[f64], meas: &[f64]) -> CvScore {
 /// The observations the estimator fits: one per configuration (model × setting), the mean
 /// energy and training time of its usable runs (a training phase, a known configuration, a
 /// positive energy on `basis` and a positive finite training time).
-fn observations<'a>(runs: &[&'a RunRecord], basis: EnergyBasis) -> Vec<Obs<'a>> {
-    crate::groups::config_groups(runs)
+fn observations<'a>(ctx: &ReportContext<'a>) -> Vec<Obs<'a>> {
+    let basis = ctx.basis;
+    crate::groups::config_groups(ctx.runs)
         .iter()
         .filter_map(|g| {
             let usable: Vec<(&'a RunRecord, Config, f64, f64)> = g
@@ -239,8 +241,10 @@ fn observations<'a>(runs: &[&'a RunRecord], basis: EnergyBasis) -> Vec<Obs<'a>> 
 
 /// Quality label of the training energies of the runs with a known configuration and a
 /// positive energy on `basis`.
-fn fitted_quality(runs: &[&RunRecord], basis: EnergyBasis) -> String {
-    let used: Vec<&RunRecord> = runs
+fn fitted_quality(ctx: &ReportContext) -> String {
+    let basis = ctx.basis;
+    let used: Vec<&RunRecord> = ctx
+        .runs
         .iter()
         .copied()
         .filter(|r| Config::of(r).is_some() && basis.train_j(r).is_some_and(|e| e > 0.0))
@@ -441,8 +445,9 @@ impl Estimator {
 
     /// Fits on `runs` (status ok; runs with non-positive energy or missing complexity are
     /// skipped).
-    pub fn fit(runs: &[&RunRecord], basis: EnergyBasis) -> Result<Estimator, AnalysisError> {
-        let obs = observations(runs, basis);
+    pub fn fit(ctx: &ReportContext) -> Result<Estimator, AnalysisError> {
+        let basis = ctx.basis;
+        let obs = observations(ctx);
         let use_samples = !obs.is_empty() && obs.iter().all(|o| o.config.train_samples > 0.0);
         let all: Vec<&Obs> = obs.iter().collect();
         let why = |e: stats::NotComputed| {
@@ -473,7 +478,7 @@ impl Estimator {
             basis,
             cv_note: held_out.note,
             dropped_why: dropped_reasons(&obs, &energy.fit.terms, use_samples),
-            quality: fitted_quality(runs, basis),
+            quality: fitted_quality(ctx),
             energy_selection_error_pct: energy.cv_error_pct,
             duration_selection_error_pct: duration.cv_error_pct,
             candidates: energy.candidates,

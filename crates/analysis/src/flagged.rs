@@ -4,8 +4,8 @@
 
 use std::fmt::Write;
 
-use greenbench_core::interference::FIELD as INTERFERENCE;
-use greenbench_core::record::{Flag, RunRecord};
+use greenbench_core::INTERFERENCE_FIELD as INTERFERENCE;
+use greenbench_core::{Flag, RunRecord};
 
 use crate::data::{Sweep, EXCLUDED_AS_FLAGGED};
 

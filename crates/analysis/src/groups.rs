@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use greenbench_core::record::RunRecord;
 use greenbench_core::ComponentEnergy;
+use greenbench_core::RunRecord;
 
 use crate::stats;
 

@@ -1,37 +1,64 @@
 //! greenbench-analysis: reads sweep records (from any machine) and turns them into statistics,
 //! predictions, carbon figures, exports, figures and a report.
 //!
-//! Entry points: [`report::write_report`] (`greenbench report DIR`) and [`predict::predict`]
-//! (`greenbench predict DIR …`). Only records with status `ok` enter statistics.
+//! Entry points:
+//! - [`write_report`] (`greenbench report DIR`): every table, figure and export of a results
+//!   folder, with [`ReportOptions`] in and a [`ReportSummary`] out;
+//! - [`predict`] (`greenbench predict DIR …`): energy and duration of a configuration not run,
+//!   as a [`Prediction`];
+//! - [`write_validation`] / [`validate`] (`greenbench validate DIR --wall-log …`): a sweep's
+//!   energy against a wall meter's log;
+//! - [`Sweep::load`]: the records and manifest of a folder, and [`EnergyBasis`], the energy
+//!   (net or raw) its statistics use;
+//! - [`svg_layout`] and [`layout_problems`]: clipped or overlapping text in a drawn figure;
+//! - the way the report writes a number ([`format_sig`], [`format_energy`],
+//!   [`format_duration`], [`percent`]) and reads a figure width ([`parse_width`],
+//!   [`figure_width_px`]).
+//!
+//! Only records with status `ok` enter statistics. Every module is private.
 
-pub mod carbon;
-pub mod context;
-pub mod correlation;
-pub mod data;
+mod carbon;
+mod context;
+mod correlation;
+mod data;
 mod error;
-pub mod estimator;
-pub mod export;
-pub mod figures;
-pub mod flagged;
-pub mod groups;
-pub mod no_validation;
-pub mod numbers;
-pub mod pareto;
-pub mod predict;
-pub mod ranges_section;
-pub mod repeats_section;
-pub mod report;
-pub mod resample;
-pub mod ridge;
-pub mod search;
+mod estimator;
+mod export;
+mod figures;
+mod flagged;
+mod groups;
+mod no_validation;
+mod numbers;
+mod pareto;
+mod predict;
+mod ranges_section;
+mod repeats_section;
+mod report;
+mod resample;
+mod ridge;
+mod search;
 mod search_section;
-pub mod stats;
-pub mod table;
-pub mod validate;
+mod stats;
+mod table;
+mod validate;
+
+#[cfg(test)]
+#[path = "../tests/common/mod.rs"]
+mod test_common;
 
 pub use carbon::{CarbonError, CarbonSettings};
-pub use context::ReportContext;
 pub use data::{EnergyBasis, Sweep};
 pub use error::AnalysisError;
-pub use predict::{predict, Prediction};
+pub use figures::{
+    layout_problems, parse_width, svg_layout, width_px as figure_width_px, FigureError,
+    FigureOutcome, LayoutProblem, SvgLayout,
+};
+pub use numbers::{duration as format_duration, energy as format_energy, sig as format_sig};
+pub use predict::{
+    predict, Basis as PredictionBasis, Interval as PredictionInterval, Method as PredictionMethod,
+    Prediction,
+};
 pub use report::{write_report, ReportOptions, ReportSummary};
+pub use validate::{
+    percent, validate, write_validation, ValidateOptions, Validation, ValidationError,
+};

@@ -2,7 +2,7 @@
 //! validation split existed, a sweep configured with `validation = 0`, a fraction too small to
 //! hold out a sample, or a split whose accuracy is not a number.
 
-use greenbench_core::record::RunRecord;
+use greenbench_core::RunRecord;
 
 use crate::data::{accuracy, distinct, test_images, validation_accuracy, AccuracySource};
 
@@ -165,5 +165,50 @@ pub fn accuracy_sources(runs: &[&RunRecord]) -> String {
              accuracy of a run is {test}, measured once at its end."
         ),
         AccuracySource::Test => fallback_sentence(runs, &test),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_common::{copy, records, rewrite, without_validation};
+
+    #[test]
+    fn a_validation_fraction_that_held_out_nothing_is_named() {
+        let dir = copy("grid-digits");
+        rewrite(dir.path(), |r| {
+            without_validation(r);
+            r.spec.validation = Some(0.00001);
+        });
+        let rs = records(dir.path());
+        let refs: Vec<&RunRecord> = rs.iter().collect();
+        let s = accuracy_sources(&refs);
+        assert!(!s.contains("predate"), "{s}");
+        assert!(s.contains("held out no samples"), "{s}");
+    }
+
+    #[test]
+    fn runs_with_and_without_a_validation_split_are_counted() {
+        let dir = copy("grid-digits");
+        let rs = records(dir.path());
+        let mut mixed = rs.clone();
+        for r in mixed.iter_mut().take(5) {
+            without_validation(r);
+        }
+        let refs: Vec<&RunRecord> = mixed.iter().collect();
+        let s = accuracy_sources(&refs);
+        assert!(!s.contains("predate"), "{s}");
+        assert!(s.contains("5 of 12 runs"), "{s}");
+        // All with a split: validation accuracy, as before.
+        let refs: Vec<&RunRecord> = rs.iter().collect();
+        assert!(accuracy_sources(&refs).contains("held-out training samples"));
+    }
+
+    #[test]
+    fn older_records_are_still_said_to_predate_the_split() {
+        let dir = copy("quick");
+        let rs = records(dir.path());
+        let refs: Vec<&RunRecord> = rs.iter().collect();
+        assert!(accuracy_sources(&refs).contains("predate the validation split"));
     }
 }

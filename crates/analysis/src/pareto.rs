@@ -1,20 +1,19 @@
 //! The accuracy–energy Pareto front: configurations that no other configuration beats on both
 //! lower energy and higher accuracy.
 
-use greenbench_core::record::RunRecord;
-
-use crate::data::{AccuracySource, EnergyBasis};
+use crate::context::ReportContext;
+use crate::data::AccuracySource;
 use crate::groups::{config_groups, ConfigGroup};
 
 /// The sweep's configurations (repeats grouped) and, for each with both, `(index, mean training
-/// energy in J, mean accuracy from `source`)` on `basis`: the points the Pareto front is taken
-/// over.
+/// energy in J, mean accuracy from `source`)` on the context's basis: the points the Pareto
+/// front is taken over.
 pub fn configuration_points<'a>(
-    runs: &[&'a RunRecord],
-    basis: EnergyBasis,
+    ctx: &ReportContext<'a>,
     source: AccuracySource,
 ) -> (Vec<ConfigGroup<'a>>, Vec<(usize, f64, f64)>) {
-    let groups = config_groups(runs);
+    let basis = ctx.basis;
+    let groups = config_groups(ctx.runs);
     let pts = groups
         .iter()
         .enumerate()

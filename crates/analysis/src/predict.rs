@@ -1,9 +1,11 @@
 //! Energy prediction: short profiling (the paper's "profile briefly and extrapolate", with the
 //! error figure the paper does not give) and [`predict`], the entry point of `greenbench predict`.
 
-use greenbench_core::record::RunRecord;
+use greenbench_core::RunRecord;
 use serde::Serialize;
 
+use crate::carbon::CarbonSettings;
+use crate::context::ReportContext;
 use crate::data::{self, EnergyBasis};
 use crate::estimator::{Config, Estimator, FEATURES};
 use crate::stats::{self, Stat};
@@ -24,7 +26,8 @@ pub struct ProfileRow {
 
 /// For k = 1 .. (longest run's epochs − 1): predict each run's total training energy and time
 /// from its first k epochs (per-epoch mean × epochs) and compare with what was measured.
-pub fn short_profile(runs: &[&RunRecord], basis: EnergyBasis) -> Vec<ProfileRow> {
+pub fn short_profile(ctx: &ReportContext) -> Vec<ProfileRow> {
+    let (runs, basis) = (ctx.runs, ctx.basis);
     let max_epochs = data::most_epochs(runs);
     (1..max_epochs)
         .map(|k| {
@@ -144,7 +147,9 @@ pub fn predict(
             records.len()
         )));
     }
-    let basis = EnergyBasis::choose(&runs);
+    // Carbon plays no part in a prediction; the context needs settings all the same.
+    let carbon = CarbonSettings::default();
+    let ctx = ReportContext::new(&runs, &carbon);
     let samples = if train_samples > 0 {
         train_samples
     } else {
@@ -159,7 +164,7 @@ pub fn predict(
                 && (samples == 0 || r.train_samples == samples)
         })
         .collect();
-    if let Some(p) = from_profile(&same, &runs, basis, epochs) {
+    if let Some(p) = from_profile(&same, &ctx, epochs) {
         return Ok(p);
     }
     let config = Config {
@@ -169,7 +174,7 @@ pub fn predict(
         epochs: epochs as f64,
         train_samples: samples as f64,
     };
-    from_estimator(&runs, basis, (model_params, macs), &config)
+    from_estimator(&ctx, (model_params, macs), &config)
 }
 
 /// Whether `r` ran the model with `params` parameters and `macs` MACs per sample.
@@ -183,12 +188,12 @@ fn is_model(r: &RunRecord, params: u64, macs: u64) -> bool {
 /// refused for a model (`(params, MACs per sample)`) not in the sweep when the sweep does not
 /// vary model size.
 fn from_estimator(
-    runs: &[&RunRecord],
-    basis: EnergyBasis,
+    ctx: &ReportContext,
     (model_params, macs): (u64, u64),
     c: &Config,
 ) -> Result<Prediction, AnalysisError> {
-    let est = Estimator::fit(runs, basis)?;
+    let (runs, basis) = (ctx.runs, ctx.basis);
+    let est = Estimator::fit(ctx)?;
     let dropped = est.dropped_features();
     let in_sweep = runs.iter().any(|r| is_model(r, model_params, macs));
     let not_chosen = est.not_chosen();
@@ -279,12 +284,8 @@ fn modal_train_samples(runs: &[&RunRecord]) -> u64 {
         .map_or(0, |(s, _)| s)
 }
 
-fn from_profile(
-    same: &[&RunRecord],
-    all: &[&RunRecord],
-    basis: EnergyBasis,
-    epochs: usize,
-) -> Option<Prediction> {
+fn from_profile(same: &[&RunRecord], ctx: &ReportContext, epochs: usize) -> Option<Prediction> {
+    let basis = ctx.basis;
     let per_epoch: Vec<(f64, f64)> = same
         .iter()
         .filter_map(|r| {
@@ -302,7 +303,7 @@ fn from_profile(
     let ds: Vec<f64> = per_epoch.iter().map(|p| p.1 * n).collect();
     let (e, d) = (stats::mean(&es)?, stats::mean(&ds)?);
     // Widen the spread of the matching runs by the sweep's 1-epoch profiling error.
-    let k1 = short_profile(all, basis).into_iter().next();
+    let k1 = short_profile(ctx).into_iter().next();
     let (we, wd) = k1.as_ref().map_or((0.0, 0.0), |r| {
         (
             r.energy_mape_pct.unwrap_or(0.0) / 100.0,
@@ -344,6 +345,9 @@ fn from_profile(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::ok_runs;
+    use crate::estimator::Estimator;
+    use crate::test_common::{sweep, Shape};
 
     #[test]
     fn estimator_description_names_terms_not_varied_and_not_chosen() {
@@ -358,5 +362,60 @@ mod tests {
         assert!(d.contains("does not change with them: ln params"), "{d}");
         let d = estimator_description([9, 9, 3], &[], &[]);
         assert!(!d.contains(';'), "{d}");
+    }
+
+    #[test]
+    fn short_profile_error_shrinks_with_k() {
+        let records = sweep(&Shape::default());
+        let runs = ok_runs(&records);
+        let carbon = CarbonSettings::default();
+        let rows = short_profile(&ReportContext {
+            runs: &runs,
+            basis: EnergyBasis::Net,
+            quality: String::new(),
+            carbon: &carbon,
+        });
+        assert_eq!(rows.iter().map(|r| r.k).collect::<Vec<_>>(), vec![1, 2, 3]);
+        let e: Vec<f64> = rows
+            .iter()
+            .map(|r| *r.energy_mape_pct.as_ref().unwrap())
+            .collect();
+        assert!(e[0] > e[2], "{e:?}");
+        // The first epoch is 8 % slower in the synthetic data: k = 1 overestimates by ≈ 6 %.
+        assert!((e[0] - 6.0).abs() < 2.0, "{e:?}");
+        assert!(rows.iter().all(|r| r.runs == runs.len()));
+    }
+
+    /// The estimator fits configuration means: repeating one configuration's runs adds no weight to
+    /// it, and the fit reports configurations and runs apart.
+    #[test]
+    fn estimator_fits_configuration_means_not_runs() {
+        let shape = Shape {
+            repeats: 1,
+            ..Shape::default()
+        };
+        let once = sweep(&shape);
+        let mut repeated = once.clone();
+        // model-03 at batch 16 run four more times with its own figures (a different run id each).
+        let extra = once
+            .iter()
+            .find(|r| r.spec.model == "model-03" && r.spec.batch_size == 16)
+            .unwrap()
+            .clone();
+        for k in 1..=4 {
+            let mut r = extra.clone();
+            r.run_id = format!("{}-again-{k}", r.run_id);
+            r.spec.repeat = k;
+            repeated.push(r);
+        }
+        let fit = |records: &[greenbench_core::RunRecord]| {
+            let runs = ok_runs(records);
+            let carbon = CarbonSettings::default();
+            Estimator::fit(&ReportContext::new(&runs, &carbon)).unwrap()
+        };
+        let (a, b) = (fit(&once), fit(&repeated));
+        assert_eq!((b.configurations, b.runs), (a.configurations, a.runs + 4));
+        assert_eq!(a.energy_fit.coefficients, b.energy_fit.coefficients);
+        assert_eq!(a.duration_fit.coefficients, b.duration_fit.coefficients);
     }
 }

@@ -5,9 +5,10 @@
 
 use std::fmt::Write as _;
 
-use greenbench_core::record::RunRecord;
 use greenbench_core::ComponentEnergy;
+use greenbench_core::RunRecord;
 
+use crate::context::ReportContext;
 use crate::data::EnergyBasis;
 use crate::numbers::sig;
 
@@ -26,7 +27,8 @@ pub fn with_range(e: Option<&ComponentEnergy>) -> String {
 }
 
 /// Writes the section when any run has a range.
-pub fn write(md: &mut String, runs: &[&RunRecord], basis: EnergyBasis) {
+pub fn write(md: &mut String, ctx: &ReportContext) {
+    let (runs, basis) = (ctx.runs, ctx.basis);
     let has = |r: &&&RunRecord| {
         [basis.train(r), basis.inference(r)]
             .into_iter()

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use greenbench_core::record::RunRecord;
+use greenbench_core::RunRecord;
 use greenbench_core::RunStatus;
 
 use crate::context::ReportContext;
@@ -117,15 +117,13 @@ fn write_exports(
 /// What the figures are drawn from: the ok runs, the energy basis and quality, and the
 /// estimator's held-out predictions (or why there are none).
 fn figure_input<'a>(
-    ctx: &ReportContext<'a>,
+    ctx: &'a ReportContext<'a>,
     estimator: &Result<Estimator, AnalysisError>,
     opts: &ReportOptions,
 ) -> FigureInput<'a> {
     FigureInput {
         search: None,
-        runs: ctx.runs.to_vec(),
-        basis: ctx.basis,
-        quality: ctx.quality.clone(),
+        ctx,
         cv_predictions: estimator
             .as_ref()
             .ok()
@@ -198,8 +196,8 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<ReportSummary, A
         &study,
         &ctx,
     )?);
-    let profile = short_profile(&runs, basis);
-    let estimator = Estimator::fit(&runs, basis);
+    let profile = short_profile(&ctx);
+    let estimator = Estimator::fit(&ctx);
     let figs = if opts.figures {
         let mut input = figure_input(&ctx, &estimator, opts);
         input.search = search.as_ref().and_then(|s| s.as_ref().ok()).cloned();
@@ -223,7 +221,7 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<ReportSummary, A
         }
     }
     crate::repeats_section::markdown(&mut md, &ctx);
-    crate::ranges_section::write(&mut md, &runs, basis);
+    crate::ranges_section::write(&mut md, &ctx);
     correlations(&mut md, &study, &runs);
     profiling(&mut md, &profile, &ctx);
     estimator_section(&mut md, &estimator);

@@ -17,7 +17,7 @@ pub const BOOTSTRAP_MIN_USED: usize = 100;
 /// Seed of every bootstrap: the same data always give the same interval.
 const BOOTSTRAP_SEED: u64 = 0x6772_6565_6e62_656e; // "greenben"
 
-pub use greenbench_core::rng::SplitMix64;
+pub use greenbench_core::SplitMix64;
 
 /// How a p-value was obtained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -152,7 +152,9 @@ pub fn group_means(groups: &[Vec<(f64, f64)>]) -> (Vec<f64>, Vec<f64>) {
 /// the data. So z₀ is taken from the same resamples' configuration-level coefficients (the
 /// drawn configurations' observed means), and the two-level coefficients are centred on those
 /// (shifted by the difference of the two medians) before the quantiles are read: the repeats
-/// widen the interval without moving it.
+/// widen the interval without moving it. (The report draws within ranges,
+/// [`two_level_bca_within`]; this plain form is what the tests check against scipy.)
+#[cfg(test)]
 pub fn two_level_bca(
     groups: &[Vec<(f64, f64)>],
     coef: impl Fn(&[f64], &[f64]) -> Option<f64>,
@@ -162,6 +164,7 @@ pub fn two_level_bca(
 
 /// [`two_level_bca`] with `resamples` resamples instead of [`BOOTSTRAP_RESAMPLES`] (a check
 /// against a reference with less Monte Carlo error).
+#[cfg(test)]
 pub fn two_level_bca_with(
     groups: &[Vec<(f64, f64)>],
     coef: impl Fn(&[f64], &[f64]) -> Option<f64>,

@@ -8,7 +8,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::{sweep, write_sweep, Shape};
-use greenbench_analysis::figures::{layout_problems, svg_layout};
+use greenbench_analysis::{layout_problems, svg_layout};
 use greenbench_analysis::{write_report, ReportOptions};
 
 /// The committed sweep folders.

@@ -1,10 +1,9 @@
-//! `predict` (the entry point of `greenbench predict`) and short profiling on synthetic sweeps.
+//! `predict` (the entry point of `greenbench predict`) on synthetic sweeps and a committed one.
 
 mod common;
 
 use common::{sweep, Shape};
-use greenbench_analysis::data::{ok_runs, EnergyBasis};
-use greenbench_analysis::predict::{predict, short_profile, Method};
+use greenbench_analysis::{predict, EnergyBasis, PredictionMethod as Method};
 
 #[test]
 fn measured_configuration_is_extrapolated_from_its_epochs() {
@@ -96,22 +95,6 @@ fn predict_errors_say_why() {
 }
 
 #[test]
-fn short_profile_error_shrinks_with_k() {
-    let records = sweep(&Shape::default());
-    let runs = ok_runs(&records);
-    let rows = short_profile(&runs, EnergyBasis::Net);
-    assert_eq!(rows.iter().map(|r| r.k).collect::<Vec<_>>(), vec![1, 2, 3]);
-    let e: Vec<f64> = rows
-        .iter()
-        .map(|r| *r.energy_mape_pct.as_ref().unwrap())
-        .collect();
-    assert!(e[0] > e[2], "{e:?}");
-    // The first epoch is 8 % slower in the synthetic data: k = 1 overestimates by ≈ 6 %.
-    assert!((e[0] - 6.0).abs() < 2.0, "{e:?}");
-    assert!(rows.iter().all(|r| r.runs == runs.len()));
-}
-
-#[test]
 fn a_model_outside_a_single_model_sweep_is_refused_not_given_the_same_answer() {
     let records = sweep(&Shape {
         models: 1,
@@ -142,7 +125,7 @@ fn a_model_outside_a_single_model_sweep_is_refused_not_given_the_same_answer() {
 #[test]
 fn a_model_outside_a_sweep_whose_cross_validation_chose_no_size_term_is_refused() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/quick/runs.jsonl");
-    let records = greenbench_core::record::read_records(&path).unwrap();
+    let records = greenbench_core::read_records(&path).unwrap();
     let small = records
         .iter()
         .find(|r| r.spec.model == "mlp-small")
@@ -153,37 +136,4 @@ fn a_model_outside_a_sweep_whose_cross_validation_chose_no_size_term_is_refused(
         .unwrap_err()
         .to_string();
     assert!(e.contains("chose no model-size term"), "{e}");
-}
-
-/// The estimator fits configuration means: repeating one configuration's runs adds no weight to
-/// it, and the fit reports configurations and runs apart.
-#[test]
-fn estimator_fits_configuration_means_not_runs() {
-    use greenbench_analysis::estimator::Estimator;
-    let shape = Shape {
-        repeats: 1,
-        ..Shape::default()
-    };
-    let once = sweep(&shape);
-    let mut repeated = once.clone();
-    // model-03 at batch 16 run four more times with its own figures (a different run id each).
-    let extra = once
-        .iter()
-        .find(|r| r.spec.model == "model-03" && r.spec.batch_size == 16)
-        .unwrap()
-        .clone();
-    for k in 1..=4 {
-        let mut r = extra.clone();
-        r.run_id = format!("{}-again-{k}", r.run_id);
-        r.spec.repeat = k;
-        repeated.push(r);
-    }
-    let fit = |records: &[greenbench_core::record::RunRecord]| {
-        let runs = ok_runs(records);
-        Estimator::fit(&runs, EnergyBasis::choose(&runs)).unwrap()
-    };
-    let (a, b) = (fit(&once), fit(&repeated));
-    assert_eq!((b.configurations, b.runs), (a.configurations, a.runs + 4));
-    assert_eq!(a.energy_fit.coefficients, b.energy_fit.coefficients);
-    assert_eq!(a.duration_fit.coefficients, b.duration_fit.coefficients);
 }

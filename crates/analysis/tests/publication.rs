@@ -76,7 +76,7 @@ fn pdf_figures_have_the_requested_width_embedded_fonts_and_searchable_text() {
         );
         // Same drawing as the PNG/SVG, at 538 px for 3.5 in.
         let png = dir.path().join(format!("figures/{}.png", f.name));
-        assert_eq!(png_width(&png), greenbench_analysis::figures::width_px(3.5));
+        assert_eq!(png_width(&png), greenbench_analysis::figure_width_px(3.5));
     }
     let epochs = pdf::read(&std::fs::read(dir.path().join("figures/epochs.pdf")).unwrap());
     assert!(epochs.text.contains("epoch"), "{}", epochs.text);

@@ -4,9 +4,9 @@
 mod common;
 
 use common::{sweep, write_sweep, Shape};
-use greenbench_analysis::numbers::sig;
+use greenbench_analysis::format_sig as sig;
 use greenbench_analysis::{write_report, ReportOptions};
-use greenbench_core::record::RunRecord;
+use greenbench_core::RunRecord;
 
 /// Student's t 0.975 quantile with 2 degrees of freedom (scipy.stats.t.ppf(0.975, 2)).
 const T_975_DF2: f64 = 4.302_652_729_911_275;

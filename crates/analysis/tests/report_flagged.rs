@@ -7,7 +7,7 @@ mod common;
 
 use common::{sweep, write_sweep, Shape};
 use greenbench_analysis::{write_report, ReportOptions};
-use greenbench_core::interference::Interference;
+use greenbench_core::Interference;
 
 fn options(exclude_flagged: bool) -> ReportOptions {
     ReportOptions {
@@ -38,7 +38,7 @@ fn flagged_runs_are_listed_and_left_out_only_when_asked() {
     };
     records[1].flags.extend(i.run_flag(0.05));
     records[1].interference = Some(i);
-    records[2].flags.push(greenbench_core::record::Flag {
+    records[2].flags.push(greenbench_core::Flag {
         field: "inference.window".into(),
         reason: "the inference window of 0.250 s is shorter than the meter resolves".into(),
     });
@@ -85,7 +85,7 @@ fn flagged_runs_are_listed_and_left_out_only_when_asked() {
         "{md}"
     );
     // The records on disk keep their own flags only.
-    let on_disk = greenbench_core::record::read_records(&dir.path().join("runs.jsonl")).unwrap();
+    let on_disk = greenbench_core::read_records(&dir.path().join("runs.jsonl")).unwrap();
     assert!(on_disk
         .iter()
         .all(|r| r.flags.iter().all(|f| f.field != "excluded")));

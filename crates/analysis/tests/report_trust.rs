@@ -5,9 +5,9 @@
 mod common;
 
 use common::{crashed, sweep, write_sweep, Shape};
-use greenbench_analysis::data::EnergyBasis;
+use greenbench_analysis::EnergyBasis;
 use greenbench_analysis::{write_report, ReportOptions};
-use greenbench_core::record::Flag;
+use greenbench_core::Flag;
 
 fn text_only() -> ReportOptions {
     ReportOptions {

@@ -3,47 +3,11 @@
 
 mod common;
 
-use common::copy;
+use common::{copy, rewrite, without_validation};
 
 use std::path::Path;
 
-use greenbench_analysis::{no_validation, stats, write_report, ReportOptions};
-use greenbench_core::record::RunRecord;
-
-/// The records of `dir`, changed by `f` (run ids follow the changed specs).
-fn rewrite(dir: &Path, f: impl Fn(&mut RunRecord)) {
-    let path = dir.join("runs.jsonl");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let mut out = String::new();
-    for line in text.lines() {
-        let mut r: RunRecord = serde_json::from_str(line).unwrap();
-        f(&mut r);
-        r.run_id = r.spec.run_id();
-        out.push_str(&serde_json::to_string(&r).unwrap());
-        out.push('\n');
-    }
-    std::fs::write(path, out).unwrap();
-}
-
-fn records(dir: &Path) -> Vec<RunRecord> {
-    std::fs::read_to_string(dir.join("runs.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-/// A run as `validation = 0` records it: nothing held out, no validation accuracy.
-fn without_validation(r: &mut RunRecord) {
-    r.spec.validation = None;
-    if let Some(t) = r.train.as_mut() {
-        t.val_acc = None;
-        t.validation_samples = None;
-        for e in &mut t.epochs {
-            e.val_acc = None;
-        }
-    }
-}
+use greenbench_analysis::{write_report, ReportOptions};
 
 fn report(dir: &Path, figures: bool) -> String {
     let s = write_report(
@@ -71,54 +35,9 @@ fn a_sweep_configured_without_a_validation_split_is_not_said_to_predate_it() {
 }
 
 #[test]
-fn a_validation_fraction_that_held_out_nothing_is_named() {
-    let dir = copy("grid-digits");
-    rewrite(dir.path(), |r| {
-        without_validation(r);
-        r.spec.validation = Some(0.00001);
-    });
-    let rs = records(dir.path());
-    let refs: Vec<&RunRecord> = rs.iter().collect();
-    let s = no_validation::accuracy_sources(&refs);
-    assert!(!s.contains("predate"), "{s}");
-    assert!(s.contains("held out no samples"), "{s}");
-}
-
-#[test]
-fn runs_with_and_without_a_validation_split_are_counted() {
-    let dir = copy("grid-digits");
-    let rs = records(dir.path());
-    let mut mixed = rs.clone();
-    for r in mixed.iter_mut().take(5) {
-        without_validation(r);
-    }
-    let refs: Vec<&RunRecord> = mixed.iter().collect();
-    let s = no_validation::accuracy_sources(&refs);
-    assert!(!s.contains("predate"), "{s}");
-    assert!(s.contains("5 of 12 runs"), "{s}");
-    // All with a split: validation accuracy, as before.
-    let refs: Vec<&RunRecord> = rs.iter().collect();
-    assert!(no_validation::accuracy_sources(&refs).contains("held-out training samples"));
-}
-
-#[test]
-fn older_records_are_still_said_to_predate_the_split() {
-    let dir = copy("quick");
-    let rs = records(dir.path());
-    let refs: Vec<&RunRecord> = rs.iter().collect();
-    assert!(no_validation::accuracy_sources(&refs).contains("predate the validation split"));
-}
-
-#[test]
 fn the_exact_p_floor_is_stated_per_coefficient() {
-    // Four pairs in the same order, neither series evenly spaced: Pearson's exact p reaches
-    // 1/4! = 1/24 (only the observed ordering has |r| this large), Spearman's 2/4! = 1/12 (the
-    // reversed ranks tie it).
-    let (x, y) = ([1.0, 2.0, 4.0, 8.0], [1.0, 3.0, 4.0, 9.0]);
-    let p = stats::pearson(&x, &y).unwrap().p_value;
-    assert!((p - 1.0 / 24.0).abs() < 1e-12, "{p}");
-    let rho = stats::spearman(&x, &y).unwrap().p_value;
-    assert!((rho - 1.0 / 12.0).abs() < 1e-12, "{rho}");
+    // The committed sweep has four configurations: the floors of n = 4 (see the statistics'
+    // own test of the exact p).
     let dir = copy("grid-digits");
     let md = report(dir.path(), false);
     assert!(!md.contains("no p is below 1/12"), "{md}");

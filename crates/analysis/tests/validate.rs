@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use common::{sweep, write_sweep, Shape};
-use greenbench_analysis::validate::{validate, write_validation, ValidateOptions};
+use greenbench_analysis::{validate, write_validation, ValidateOptions};
 
 /// Wall idle, W.
 const IDLE: f64 = 40.0;

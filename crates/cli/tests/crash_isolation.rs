@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use greenbench_core::record::{RunRecord, RunStatus};
+use greenbench_core::{RunRecord, RunStatus};
 use std::collections::HashMap;
 
 /// Sweeps `models` on digits for `epochs` with `fault` injected into `faulty_model`; returns the

@@ -5,8 +5,8 @@
 mod common;
 
 use common::*;
-use greenbench_core::record::{RunRecord, RunStatus};
 use greenbench_core::Component;
+use greenbench_core::{RunRecord, RunStatus};
 use std::collections::HashSet;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
@@ -206,7 +206,7 @@ fn ctrl_c_stops_the_command_and_records_nothing() {
         "sleep 30 was stopped"
     );
     assert_eq!(o.status.code(), Some(130));
-    let recs = greenbench_core::record::read_records(&out.join("runs.jsonl")).unwrap_or_default();
+    let recs = greenbench_core::read_records(&out.join("runs.jsonl")).unwrap_or_default();
     assert!(recs.is_empty(), "{recs:?}");
 }
 
@@ -268,7 +268,7 @@ fn a_workload_sweep_resumes_after_kill_9_and_records_per_epoch_energy_from_the_p
     let text = std::fs::read_to_string(out.join("runs.jsonl")).unwrap();
     let recs: Vec<RunRecord> = text
         .lines()
-        .map(|l| greenbench_core::record::parse_record(l).unwrap())
+        .map(|l| greenbench_core::parse_record(l).unwrap())
         .collect();
     let ids: Vec<String> = recs.iter().map(|r| r.run_id.clone()).collect();
     let unique: HashSet<String> = ids.iter().cloned().collect();

@@ -73,11 +73,11 @@ fn sigkill_at_random_points_then_resume_runs_each_exactly_once() {
     assert!(text.ends_with('\n'), "no partial line at the end");
     let mut ids = Vec::new();
     for (n, line) in text.lines().enumerate() {
-        let rec = greenbench_core::record::parse_record(line)
+        let rec = greenbench_core::parse_record(line)
             .unwrap_or_else(|e| panic!("line {} is corrupt: {e}\n{line}", n + 1));
         assert_eq!(
             rec.status,
-            greenbench_core::record::RunStatus::Ok,
+            greenbench_core::RunStatus::Ok,
             "{:?}",
             rec.error
         );

@@ -12,9 +12,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::*;
-use greenbench_core::record::{RunRecord, RunStatus};
-use greenbench_core::search::{promote, Candidate};
 use greenbench_core::Objective;
+use greenbench_core::{promote, Candidate};
+use greenbench_core::{RunRecord, RunStatus};
 
 const HALVING: &str = "[search]\nstrategy = \"halving\"\neta = 3\nmin_epochs = 1\nmax_epochs = 3\n";
 

@@ -4,8 +4,8 @@
 mod common;
 
 use common::*;
-use greenbench_core::record::RunStatus;
 use greenbench_core::Quality;
+use greenbench_core::RunStatus;
 
 #[test]
 fn digits_sweep_records_params_time_energy_accuracy() {

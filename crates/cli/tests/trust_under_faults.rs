@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use greenbench_core::record::RunStatus;
+use greenbench_core::RunStatus;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::Stdio;

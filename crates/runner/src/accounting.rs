@@ -7,11 +7,11 @@
 //! an estimate has no machine-wide reading, and the orchestrator's own CPU time is no idle
 //! baseline.
 
-use greenbench_core::grid::GridIntensity;
-use greenbench_core::record::{Flag, RunRecord};
 use greenbench_core::ComponentPower;
+use greenbench_core::GridIntensity;
 use greenbench_core::{implausible_power, MachineSize, IMPLAUSIBLE_POWER};
 use greenbench_core::{ComponentEnergy, Quality, Seconds};
+use greenbench_core::{Flag, RunRecord};
 
 /// Fills net energy (E − P_idle × t), average power and carbon from the raw figures; carbon at
 /// the grid intensity of the run's own window (missing, and flagged, when an hourly series does

@@ -2,8 +2,8 @@
 //! continued folder keeps its own), and again after the last run to show drift; and the
 //! environment every worker runs with, recorded in the manifest.
 
-use greenbench_core::record::Flag;
 use greenbench_core::ComponentPower;
+use greenbench_core::Flag;
 use greenbench_core::{BoxError, SweepConfig};
 
 use crate::error::RunnerError;

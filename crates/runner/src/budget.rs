@@ -2,7 +2,7 @@
 //! prediction still fits what is left. Everything is read from the records, so a resumed sweep
 //! makes the same decisions.
 
-use greenbench_core::record::RunRecord;
+use greenbench_core::RunRecord;
 use greenbench_core::{Budget, Catalog, Spent};
 
 /// The planner's predictions are good to about ±50 % (what `--dry-run` says): a run is started

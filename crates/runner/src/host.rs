@@ -1,6 +1,6 @@
 //! What machine this is, for records and manifests.
 
-use greenbench_core::record::HostInfo;
+use greenbench_core::HostInfo;
 
 fn read(path: &str) -> Option<String> {
     std::fs::read_to_string(path).ok()

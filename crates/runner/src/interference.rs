@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ExitStatus};
 use std::time::{Duration, Instant};
 
-use greenbench_core::interference::{parse_load_avg, CpuTimes, Interference, QuietGate};
+use greenbench_core::{parse_load_avg, CpuTimes, Interference, QuietGate};
 
 use crate::error::RunnerError;
 

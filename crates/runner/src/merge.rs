@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use greenbench_core::io_error as io;
-use greenbench_core::record::read_record_lines;
+use greenbench_core::read_record_lines;
 use greenbench_core::{CoreError, RunSpec, SweepConfig};
 
 use crate::RunnerError;

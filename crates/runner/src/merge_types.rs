@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use greenbench_core::record::HostInfo;
+use greenbench_core::HostInfo;
 use greenbench_core::{ComponentPower, Manifest, RunSpec, Shard};
 
 use crate::RunnerError;

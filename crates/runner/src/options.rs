@@ -4,8 +4,8 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use greenbench_core::record::HostInfo;
 use greenbench_core::Catalog;
+use greenbench_core::HostInfo;
 
 use crate::progress::ProgressMode;
 use greenbench_core::Shard;

@@ -5,7 +5,7 @@
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 
-use greenbench_core::record::RunRecord;
+use greenbench_core::RunRecord;
 use greenbench_core::{DeviceName, RunSpec};
 
 use greenbench_core::WorkerEvent;
@@ -220,7 +220,7 @@ pub fn summary_line(rec: &RunRecord, done: usize, total: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use greenbench_core::record::InferenceRecord;
+    use greenbench_core::InferenceRecord;
 
     #[test]
     fn the_summary_says_when_test_accuracy_is_on_a_test_subset() {

@@ -6,12 +6,12 @@
 use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
 
-use greenbench_core::grid::GridIntensity;
-use greenbench_core::interference::Interference;
-use greenbench_core::record::{EpochRecord, Flag, ModelInfo, RunRecord, RunStatus, TrainRecord};
 use greenbench_core::short_window;
 use greenbench_core::ComponentEnergy;
 use greenbench_core::ComponentPower;
+use greenbench_core::GridIntensity;
+use greenbench_core::Interference;
+use greenbench_core::{EpochRecord, Flag, ModelInfo, RunRecord, RunStatus, TrainRecord};
 use greenbench_core::{Outcome, WorkerResult};
 use greenbench_core::{RunSpec, SweepConfig};
 

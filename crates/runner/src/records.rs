@@ -15,9 +15,7 @@ use std::io::{Read, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use greenbench_core::record::{
-    one_per_run_id, read_record_lines, read_records, Attempt, RunRecord,
-};
+use greenbench_core::{one_per_run_id, read_record_lines, read_records, Attempt, RunRecord};
 
 use crate::error::{io, RunnerError};
 
@@ -107,7 +105,7 @@ fn end_cleanly(file: &mut File, path: &Path) -> Result<(), RunnerError> {
     if !bytes.is_empty() && bytes.last() != Some(&b'\n') {
         let keep = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
         let last = String::from_utf8_lossy(&bytes[keep..]);
-        if greenbench_core::record::parse_record(&last).is_ok() {
+        if greenbench_core::parse_record(&last).is_ok() {
             file.write_all(b"\n")
                 .map_err(io("ending the last line of", path))?;
         } else {

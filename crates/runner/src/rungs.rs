@@ -5,9 +5,9 @@
 
 use std::collections::HashMap;
 
-use greenbench_core::record::{RunRecord, RunStatus};
-use greenbench_core::search::{keep_count, next_rung, promote, unranked, Candidate};
-use greenbench_core::spent::{configuration_train_j, rungs_up_to};
+use greenbench_core::{configuration_train_j, rungs_up_to};
+use greenbench_core::{keep_count, next_rung, promote, unranked, Candidate};
+use greenbench_core::{RunRecord, RunStatus};
 use greenbench_core::{RunSpec, Strategy, SweepConfig};
 
 use crate::folder::CHECKPOINTS;

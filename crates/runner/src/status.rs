@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use greenbench_core::record::RunRecord;
+use greenbench_core::RunRecord;
 use greenbench_core::{Catalog, Quality, RunSpec, SweepConfig};
 use serde::Serialize;
 
@@ -17,8 +17,8 @@ use crate::lock::current_holder;
 use crate::progress::describe;
 use crate::records::recorded;
 use crate::rungs::{brackets, configuration_energy_j, next_rung_runs, planned_runs};
-use greenbench_core::interference::{Interference, FIELD as INTERFERENCE};
 use greenbench_core::Manifest;
+use greenbench_core::{Interference, INTERFERENCE_FIELD as INTERFERENCE};
 
 /// A trace line older than this is not "live power" any more.
 const LIVE_POWER_MAX_AGE_S: f64 = 10.0;

@@ -6,11 +6,11 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use greenbench_core::config_dir;
-use greenbench_core::grid::GridIntensity;
-use greenbench_core::record::{RunRecord, RunStatus};
 use greenbench_core::ComponentPower;
+use greenbench_core::GridIntensity;
 use greenbench_core::ResolvedIntensity;
 use greenbench_core::{BoxError, PowerCap, RunSpec, Strategy, SweepConfig};
+use greenbench_core::{RunRecord, RunStatus};
 
 use crate::baseline::{remeasure_idle, start_manifest};
 use crate::budget::{refusal, Forecast};

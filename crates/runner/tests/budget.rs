@@ -6,7 +6,7 @@ mod common;
 
 use common::{finished_event, lock, no_idle, shell_options, Predicting};
 
-use greenbench_core::record::{read_records, RunStatus};
+use greenbench_core::{read_records, RunStatus};
 use greenbench_core::{Quality, SweepConfig};
 use greenbench_runner::{run_sweep, SweepOptions};
 

@@ -4,10 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use greenbench_core::grid::GridIntensity;
-use greenbench_core::record::{EpochRecord, RunRecord, TrainRecord};
 use greenbench_core::ComponentPower;
+use greenbench_core::GridIntensity;
 use greenbench_core::{Component, ComponentEnergy, Joules, Quality};
+use greenbench_core::{EpochRecord, RunRecord, TrainRecord};
 use greenbench_runner::add_net_and_carbon;
 
 fn record() -> RunRecord {

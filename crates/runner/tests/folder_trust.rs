@@ -8,7 +8,7 @@ mod common;
 use common::{lock, no_idle, shell_options};
 use std::path::Path;
 
-use greenbench_core::record::{read_records, RunStatus, TrainRecord};
+use greenbench_core::{read_records, RunStatus, TrainRecord};
 use greenbench_core::{ComponentEnergy, ComponentPower, Quality, SweepConfig};
 use greenbench_core::{WorkerEvent, WorkerResult};
 use greenbench_runner::{run_sweep, SweepOptions};
@@ -206,9 +206,7 @@ fn carbon_is_charged_at_the_configs_country_intensity_and_recorded_with_it() {
     )
     .unwrap();
     let r = &read_records(&out.join("runs.jsonl")).unwrap()[0];
-    let fr = greenbench_core::grid::country_intensity("FR")
-        .unwrap()
-        .g_per_kwh;
+    let fr = greenbench_core::country_intensity("FR").unwrap().g_per_kwh;
     assert_eq!(r.carbon_g.intensity_g_per_kwh, Some(fr));
     // 1 kWh at FR's intensity and PUE 1.5.
     let g = r.carbon_g.train.unwrap();

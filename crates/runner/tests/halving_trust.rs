@@ -8,7 +8,7 @@ mod common;
 use std::path::Path;
 
 use common::{finished_event, lock, no_idle, shell_options};
-use greenbench_core::record::{read_records, RunRecord, RunStatus};
+use greenbench_core::{read_records, RunRecord, RunStatus};
 use greenbench_core::{Quality, SweepConfig};
 use greenbench_runner::run_sweep;
 

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{finished_event, lock, no_idle, shell_options};
-use greenbench_core::record::read_records;
+use greenbench_core::read_records;
 use greenbench_core::{Quality, RunRecord, SweepConfig};
 use greenbench_runner::run_sweep;
 

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use greenbench_core::record::{read_records, HostInfo, RunRecord, RunStatus, SCHEMA_VERSION};
+use greenbench_core::{read_records, HostInfo, RunRecord, RunStatus, SCHEMA_VERSION};
 use greenbench_core::{ComponentPower, SweepConfig};
 use greenbench_runner::RecordsWriter;
 use greenbench_runner::{merge, MergeError, MergedManifest};

@@ -5,7 +5,7 @@
 
 mod common;
 
-use greenbench_core::record::read_records;
+use greenbench_core::read_records;
 use greenbench_core::{ComponentPower, SweepConfig};
 use greenbench_runner::{merge, EmptyShard};
 use greenbench_runner::{run_sweep, Shard};

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use greenbench_core::record::{read_records, RunStatus};
+use greenbench_core::{read_records, RunStatus};
 use greenbench_core::{ComponentPower, SweepConfig};
 mod common;
 

@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use greenbench_core::record::{read_records, RunRecord, RunStatus};
 use greenbench_core::SweepConfig;
+use greenbench_core::{read_records, RunRecord, RunStatus};
 use greenbench_runner::{write_atomic, RecordsWriter};
 
 /// Six records of distinct runs (ok).

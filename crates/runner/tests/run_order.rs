@@ -5,7 +5,7 @@
 mod common;
 
 use common::{finished_event, lock, no_idle, shell_options};
-use greenbench_core::record::read_records;
+use greenbench_core::read_records;
 use greenbench_core::{Quality, Shard, SweepConfig};
 use greenbench_runner::run_sweep;
 

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{lock, no_idle, shell_options};
-use greenbench_core::record::{read_records, InferenceRecord, TrainRecord};
+use greenbench_core::{read_records, InferenceRecord, TrainRecord};
 use greenbench_core::{Component, ComponentEnergy, Joules, Quality, RunRecord, SweepConfig};
 use greenbench_core::{Outcome, WorkerEvent, WorkerResult};
 use greenbench_runner::run_sweep;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use common::{finished_event, lock, no_idle, shell_options};
-use greenbench_core::record::read_records;
+use greenbench_core::read_records;
 use greenbench_core::AcceptAll;
 use greenbench_core::{Quality, RunRecord, SweepConfig};
 use greenbench_runner::{run_sweep, sweep_status, RecordsWriter};
@@ -66,7 +66,7 @@ fn finished_runs_flagged_interference_are_listed_with_their_reasons() {
     run_sweep(&cfg, &opts, &lock(&out), &mut no_idle, None).unwrap();
     // The record as a sweep beside a busy process writes it.
     let mut rec: RunRecord = read_records(&out.join("runs.jsonl")).unwrap().remove(0);
-    let i = greenbench_core::interference::Interference {
+    let i = greenbench_core::Interference {
         window_s: 1.0,
         cpus: 2,
         others_cpu_s: 1.0,

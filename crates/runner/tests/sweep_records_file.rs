@@ -7,7 +7,7 @@ mod common;
 use common::{lock, no_idle, shell_options};
 use std::path::Path;
 
-use greenbench_core::record::{read_records, RunStatus};
+use greenbench_core::{read_records, RunStatus};
 use greenbench_core::{ComponentPower, SweepConfig};
 use greenbench_core::{WorkerEvent, WorkerResult};
 use greenbench_runner::run_sweep;

@@ -5,8 +5,10 @@ use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use greenbench_core::record::{EpochRecord, InferenceRecord, ModelInfo, PartialEpoch, TrainRecord};
 use greenbench_core::{ComponentEnergy, PhaseMeter};
+use greenbench_core::{
+    EpochRecord, InferenceRecord, ModelInfo, PartialEpoch, SampleCount, TrainRecord,
+};
 use greenbench_core::{Outcome, Phase, WorkerEvent, WorkerRequest, WorkerResult};
 use greenbench_data::{Dataset, Selection, Split};
 use greenbench_models::{InputSpec, StepStats, TrainSettings, Trainer};
@@ -368,28 +370,19 @@ fn train_record(
     energies: &[ComponentEnergy],
     partial: Option<Partial>,
 ) -> TrainRecord {
-    let partial_s = partial.as_ref().map_or(0.0, |p| p.epoch.duration_s);
-    let duration: f64 = epochs.iter().map(|e| e.duration_s).sum::<f64>() + partial_s;
     let trained = (data.train.len * epochs.len()) as u64
         + partial
             .as_ref()
             .map_or(0, |p| p.samples.min(data.train.len) as u64);
     let energy = ComponentEnergy::sum(energies.iter().chain(partial.as_ref().map(|p| &p.energy)));
     TrainRecord {
-        duration_s: duration,
-        samples_per_s: if duration > 0.0 {
-            trained as f64 / duration
-        } else {
-            0.0
-        },
-        energy,
-        final_loss: epochs.last().map_or(f64::NAN, |e| e.loss),
-        train_acc: epochs.last().map_or(0.0, |e| e.train_acc),
-        val_acc: epochs.last().and_then(|e| e.val_acc),
         validation_samples: (data.validation.len > 0).then_some(data.validation.len as u64),
-        epochs,
-        partial_epoch: partial.map(|p| p.epoch),
-        ..Default::default()
+        ..TrainRecord::from_epochs(
+            epochs,
+            partial.map(|p| p.epoch),
+            SampleCount::Counted(trained),
+            energy,
+        )
     }
 }
 
@@ -418,19 +411,13 @@ fn infer(
     let duration = t0.elapsed().as_secs_f64();
     let energy = meter.end();
     let text = run.data.kind.is_text();
-    Ok(InferenceRecord {
-        samples: inf.samples,
-        duration_s: duration,
-        samples_per_s: if duration > 0.0 {
-            inf.samples as f64 / duration
-        } else {
-            0.0
-        },
+    Ok(InferenceRecord::measured(
+        SampleCount::Counted(inf.samples),
+        duration,
         energy,
-        accuracy: inf.accuracy,
-        perplexity: text.then(|| (inf.loss_sum / inf.count.max(1) as f64).exp()),
-        ..Default::default()
-    })
+        inf.accuracy,
+        text.then(|| (inf.loss_sum / inf.count.max(1) as f64).exp()),
+    ))
 }
 
 struct EvalOutcome {

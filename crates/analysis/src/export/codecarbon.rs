@@ -8,12 +8,10 @@
 
 use std::path::Path;
 
-use greenbench_core::record::RunRecord;
+use greenbench_core::RunRecord;
 use greenbench_core::{Component, Quality};
 
-use crate::carbon::CarbonSettings;
 use crate::context::ReportContext;
-use crate::data::EnergyBasis;
 use crate::numbers::cell;
 use crate::AnalysisError;
 
@@ -63,11 +61,8 @@ fn sum(a: Option<f64>, b: Option<f64>) -> Option<f64> {
 }
 
 /// The cells of one run, or `None` when it has no training record.
-pub fn emissions_row(
-    r: &RunRecord,
-    basis: EnergyBasis,
-    carbon: &CarbonSettings,
-) -> Option<Vec<String>> {
+pub fn emissions_row(r: &RunRecord, ctx: &ReportContext) -> Option<Vec<String>> {
+    let (basis, carbon) = (ctx.basis, ctx.carbon);
     let t = r.train.as_ref()?;
     let duration = t.duration_s + r.inference.as_ref().map_or(0.0, |i| i.duration_s);
     let comp = |c: Component| {
@@ -134,11 +129,10 @@ pub fn write_emissions_csv(
     records: &[RunRecord],
     ctx: &ReportContext,
 ) -> Result<(), AnalysisError> {
-    let (basis, carbon) = (ctx.basis, ctx.carbon);
     super::write_csv(path, |w| {
         w.write_record(COLUMNS)?;
         for r in records {
-            if let Some(row) = emissions_row(r, basis, carbon) {
+            if let Some(row) = emissions_row(r, ctx) {
                 w.write_record(&row)?;
             }
         }

@@ -7,7 +7,7 @@ pub use crate::table::html::escape;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use greenbench_core::record::RunRecord;
+use greenbench_core::RunRecord;
 use greenbench_core::RunStatus;
 
 use crate::context::ReportContext;

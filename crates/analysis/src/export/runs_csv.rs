@@ -2,12 +2,11 @@
 
 use std::path::Path;
 
-use greenbench_core::record::RunRecord;
+use greenbench_core::RunRecord;
 use greenbench_core::{ComponentEnergy, ComponentPower};
 
-use crate::carbon::CarbonSettings;
 use crate::context::ReportContext;
-use crate::data::{self, EnergyBasis};
+use crate::data;
 use crate::numbers::cell;
 use crate::AnalysisError;
 
@@ -154,12 +153,8 @@ fn inference_cols(r: &RunRecord, o: &mut Cells) {
 
 /// The energy basis the report uses, the carbon settings applied to the run, and its carbon
 /// (g) and energy (Wh) per phase on that basis.
-fn basis_and_carbon_cols(
-    r: &RunRecord,
-    basis: EnergyBasis,
-    carbon: &CarbonSettings,
-    o: &mut Cells,
-) {
+fn basis_and_carbon_cols(r: &RunRecord, ctx: &ReportContext, o: &mut Cells) {
+    let (basis, carbon) = (ctx.basis, ctx.carbon);
     let mut put = |k: &str, v: String| o.push((k.to_string(), v));
     put("energy_basis", basis.name().into());
     put(
@@ -183,19 +178,14 @@ fn basis_and_carbon_cols(
 }
 
 /// The cells of one run, as (column, value) in column order.
-pub fn run_row(
-    r: &RunRecord,
-    spec_names: &[String],
-    basis: EnergyBasis,
-    carbon: &CarbonSettings,
-) -> Vec<(String, String)> {
+pub fn run_row(r: &RunRecord, spec_names: &[String], ctx: &ReportContext) -> Vec<(String, String)> {
     let mut o: Cells = Vec::new();
     run_cols(r, spec_names, &mut o);
     host_and_model_cols(r, &mut o);
     train_cols(r, &mut o);
     inference_cols(r, &mut o);
     power_cols("idle", Some(&r.idle_power_w), &mut o);
-    basis_and_carbon_cols(r, basis, carbon, &mut o);
+    basis_and_carbon_cols(r, ctx, &mut o);
     o.push((
         "meters".into(),
         joined(r.meters.iter().map(|(k, v)| format!("{k}={v}"))),
@@ -210,10 +200,9 @@ pub fn write_runs_csv(
     records: &[RunRecord],
     ctx: &ReportContext,
 ) -> Result<(), AnalysisError> {
-    let (basis, carbon) = (ctx.basis, ctx.carbon);
     let names = spec_fields(records);
     let header: Vec<String> = match records.first() {
-        Some(r) => run_row(r, &names, basis, carbon)
+        Some(r) => run_row(r, &names, ctx)
             .into_iter()
             .map(|(k, _)| k)
             .collect(),
@@ -222,11 +211,7 @@ pub fn write_runs_csv(
     super::write_csv(path, |w| {
         w.write_record(&header)?;
         for r in records {
-            w.write_record(
-                run_row(r, &names, basis, carbon)
-                    .into_iter()
-                    .map(|(_, v)| v),
-            )?;
+            w.write_record(run_row(r, &names, ctx).into_iter().map(|(_, v)| v))?;
         }
         Ok(())
     })

@@ -14,8 +14,8 @@ const MAX_LINES: usize = 20;
 pub(super) fn prepare(input: &FigureInput) -> Result<Scatter, FigureError> {
     // (model, context without batch size) → batch size → energies.
     let mut lines: BTreeMap<(String, Context), BTreeMap<usize, Vec<f64>>> = BTreeMap::new();
-    for r in &input.runs {
-        let Some(e) = input.basis.train_j(r).filter(|e| *e > 0.0) else {
+    for r in input.ctx.runs {
+        let Some(e) = input.ctx.basis.train_j(r).filter(|e| *e > 0.0) else {
             continue;
         };
         let mut ctx = Context::of(r);

@@ -18,7 +18,7 @@ pub(super) struct Durations {
 }
 
 pub(super) fn prepare(input: &FigureInput) -> Result<Durations, FigureError> {
-    let groups = config_groups(&input.runs);
+    let groups = config_groups(input.ctx.runs);
     let (ctx, models) = per_model(&groups);
     if models.is_empty() {
         return Err(FigureError::NoOkRuns);

@@ -3,14 +3,15 @@
 
 use std::path::Path;
 
-use greenbench_core::record::EpochRecord;
+use greenbench_core::EpochRecord;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::legend::{draw_legend, legend_height, legend_layout};
 use super::scatter::{Scatter, Series, SIDE_W};
 use super::{axis_font, emit, Ctx, FigureError, FigureInput, FigureOutcome, Plot, NARROW_PX};
-use crate::data::{self, EnergyBasis};
+use crate::context::ReportContext;
+use crate::data;
 use crate::groups::{config_groups, per_model, ConfigGroup, Context, Spread};
 use crate::AnalysisError;
 
@@ -96,15 +97,15 @@ fn held_out(groups: &[&ConfigGroup]) -> bool {
         .all(|t| t.validation_samples.is_some())
 }
 
-/// The three panels: training loss, cumulative energy on `basis` (Wh) and accuracy (the
-/// evaluation accuracy when any run has one, else the training accuracy; `held_out`: measured on
-/// a validation split, not the test set). `setting` names the comparison setting in every title.
+/// The three panels: training loss, cumulative energy on the context's basis (Wh) and accuracy
+/// (the evaluation accuracy when any run has one, else the training accuracy; `held_out`:
+/// measured on a validation split, not the test set). `setting` names the comparison setting in every title.
 fn panel_specs(
-    basis: EnergyBasis,
-    quality: &str,
+    ctx: &ReportContext,
     setting: &str,
     (has_val, held_out): (bool, bool),
 ) -> [PanelSpec; 3] {
+    let (basis, quality) = (ctx.basis, &ctx.quality);
     let cumulative_wh = move |e: &[EpochRecord], i: usize| -> Option<f64> {
         let parts: Option<Vec<f64>> = e.get(..=i)?.iter().map(|x| basis.epoch_j(x)).collect();
         parts.map(|p| data::wh(p.iter().sum()))
@@ -181,7 +182,7 @@ fn panel(index: usize, spec: PanelSpec, shown: &[&ConfigGroup]) -> Option<Scatte
 }
 
 pub(super) fn prepare(input: &FigureInput) -> Result<Epochs, FigureError> {
-    let groups = config_groups(&input.runs);
+    let groups = config_groups(input.ctx.runs);
     let (ctx, models) = models_with_epochs(&groups);
     if models.is_empty() {
         return Err(FigureError::NoEpochs);
@@ -192,8 +193,7 @@ pub(super) fn prepare(input: &FigureInput) -> Result<Epochs, FigureError> {
         .map(|c| format!(" (batch {})", c.batch_size))
         .unwrap_or_default();
     let specs = panel_specs(
-        input.basis,
-        &input.quality,
+        input.ctx,
         &setting,
         (any_eval_accuracy(shown), held_out(shown)),
     );

@@ -14,15 +14,17 @@ use crate::AnalysisError;
 type ModelPoint = (String, f64, f64, Option<(f64, f64)>);
 
 pub(super) fn prepare(input: &FigureInput) -> Result<Scatter, FigureError> {
-    let groups = config_groups(&input.runs);
+    let groups = config_groups(input.ctx.runs);
     let (ctx, models) = per_model(&groups);
     let pts: Vec<ModelPoint> = models
         .iter()
         .filter_map(|g| {
             let x = g.first().and_then(data::macs_per_param)?;
-            let e = g.spread(|r| input.basis.train_j(r))?.scaled(data::wh(1.0));
+            let e = g
+                .spread(|r| input.ctx.basis.train_j(r))?
+                .scaled(data::wh(1.0));
             let range = g
-                .range(|r| input.basis.train(r))
+                .range(|r| input.ctx.basis.train(r))
                 .map(|[l, h]| [data::wh(l), data::wh(h)]);
             (e.mean > 0.0).then(|| (g.model.clone(), x, e.mean, e.error_bar(range)))
         })

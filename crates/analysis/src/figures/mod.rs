@@ -31,17 +31,16 @@ pub(crate) mod validation;
 use std::path::{Path, PathBuf};
 use std::sync::{Once, OnceLock};
 
-use greenbench_core::record::RunRecord;
 use plotters::chart::ChartContext;
 use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::data::EnergyBasis;
+use crate::context::ReportContext;
 use crate::AnalysisError;
 
 pub use error::FigureError;
-pub use layout_check::{layout_problems, svg_layout, LayoutProblem, PxBox, SvgLayout};
+pub use layout_check::{layout_problems, svg_layout, LayoutProblem, SvgLayout};
 
 static FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 static REGISTER: Once = Once::new();
@@ -104,12 +103,9 @@ fn register_font() {
 /// What the figures are drawn from.
 #[derive(Debug, Clone)]
 pub struct FigureInput<'a> {
-    /// Ok runs.
-    pub runs: Vec<&'a RunRecord>,
-    /// Energy basis of every energy axis.
-    pub basis: EnergyBasis,
-    /// Quality label of the energies (shown on energy axes).
-    pub quality: String,
+    /// The ok runs, the energy basis of every energy axis and its quality label (shown on
+    /// energy axes).
+    pub ctx: &'a ReportContext<'a>,
     /// Held-out estimator predictions (model, predicted J, measured J), if cross-validated.
     pub cv_predictions: Vec<(String, f64, f64)>,
     /// Physical width of every figure in inches; `None` = each figure's own screen size (PDF at
@@ -126,8 +122,8 @@ impl FigureInput<'_> {
     pub fn energy_label(&self, what: &str) -> String {
         format!(
             "{what} energy, {} ({}) [Wh]",
-            self.basis.name(),
-            self.quality
+            self.ctx.basis.name(),
+            self.ctx.quality
         )
     }
 }

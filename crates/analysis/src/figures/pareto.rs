@@ -35,15 +35,17 @@ fn staircase(front: &[(f64, f64)], x_end: f64) -> Vec<(f64, f64)> {
 }
 
 pub(super) fn prepare(input: &FigureInput) -> Result<Scatter, FigureError> {
-    let groups = config_groups(&input.runs);
-    let source = data::AccuracySource::choose(&input.runs);
+    let groups = config_groups(input.ctx.runs);
+    let source = data::AccuracySource::choose(input.ctx.runs);
     let pts: Vec<Point> = groups
         .iter()
         .filter_map(|g| {
-            let e = g.spread(|r| input.basis.train_j(r))?.scaled(data::wh(1.0));
+            let e = g
+                .spread(|r| input.ctx.basis.train_j(r))?
+                .scaled(data::wh(1.0));
             let a = g.spread(|r| source.of(r))?.scaled(100.0);
             let range = g
-                .range(|r| input.basis.train(r))
+                .range(|r| input.ctx.basis.train(r))
                 .map(|[l, h]| [data::wh(l), data::wh(h)]);
             (e.mean > 0.0).then(|| {
                 (
@@ -64,7 +66,7 @@ pub(super) fn prepare(input: &FigureInput) -> Result<Scatter, FigureError> {
     let repeats = pts.iter().any(|p| p.2 .0.is_some() || p.2 .1.is_some());
     let ranged = groups
         .iter()
-        .any(|g| g.range(|r| input.basis.train(r)).is_some());
+        .any(|g| g.range(|r| input.ctx.basis.train(r)).is_some());
     Ok(Scatter {
         title: "Accuracy–energy Pareto front".into(),
         x_label: input.energy_label("training"),

@@ -19,7 +19,7 @@ pub(super) struct Power {
 }
 
 pub(super) fn prepare(input: &FigureInput) -> Result<Power, FigureError> {
-    let groups = config_groups(&input.runs);
+    let groups = config_groups(input.ctx.runs);
     let (ctx, models) = per_model(&groups);
     let comps: Vec<Component> = Component::ALL
         .into_iter()
@@ -55,7 +55,7 @@ pub(super) fn prepare(input: &FigureInput) -> Result<Power, FigureError> {
         .collect();
     let title = format!(
         "Average training power per component (raw, {}) — {}",
-        input.quality,
+        input.ctx.quality,
         ctx.map(|c| c.to_string()).unwrap_or_default()
     );
     Ok(Power {

@@ -9,6 +9,7 @@ use crate::AnalysisError;
 
 pub(super) fn prepare(input: &FigureInput) -> Result<Scatter, FigureError> {
     let gpu: Vec<(f64, f64)> = input
+        .ctx
         .runs
         .iter()
         .filter_map(|r| {
@@ -17,6 +18,7 @@ pub(super) fn prepare(input: &FigureInput) -> Result<Scatter, FigureError> {
         })
         .collect();
     let cpu: Vec<(f64, f64)> = input
+        .ctx
         .runs
         .iter()
         .filter_map(|r| {
@@ -39,7 +41,7 @@ pub(super) fn prepare(input: &FigureInput) -> Result<Scatter, FigureError> {
     Ok(Scatter {
         title: format!("{which} power vs {which} utilisation during training"),
         x_label: format!("mean {which} utilisation [%]"),
-        y_label: format!("average {which} power, raw ({}) [W]", input.quality),
+        y_label: format!("average {which} power, raw ({}) [W]", input.ctx.quality),
         y_zero: true,
         series: vec![Series::nth(0, r, points)],
         ..Default::default()

@@ -169,10 +169,15 @@ mod tests {
         want.sort_unstable();
         want.dedup();
         assert_eq!(labelled(&s), want);
-        let scatter = prepare(&FigureInput {
-            runs: Vec::new(),
+        let carbon = crate::CarbonSettings::default();
+        let ctx = crate::context::ReportContext {
+            runs: &[],
             basis: crate::EnergyBasis::Raw,
             quality: "estimated".into(),
+            carbon: &carbon,
+        };
+        let scatter = prepare(&FigureInput {
+            ctx: &ctx,
             cv_predictions: Vec::new(),
             width_in: None,
             cv_note: None,

@@ -1,6 +1,9 @@
 //! Tests of the figures: every kind drawn from committed records, layout and styles.
 
 use super::*;
+use crate::carbon::CarbonSettings;
+use crate::data::EnergyBasis;
+use greenbench_core::RunRecord;
 
 #[test]
 fn widths_parse_with_units_and_keep_text_at_least_7pt() {
@@ -43,11 +46,20 @@ fn widths_parse_with_units_and_keep_text_at_least_7pt() {
     }
 }
 
-fn no_runs() -> FigureInput<'static> {
-    FigureInput {
-        runs: Vec::new(),
+/// A context of `runs` on raw, measured energy.
+fn context<'a>(runs: &'a [&'a RunRecord], carbon: &'a CarbonSettings) -> ReportContext<'a> {
+    ReportContext {
+        runs,
         basis: EnergyBasis::Raw,
         quality: "measured".into(),
+        carbon,
+    }
+}
+
+/// The input of `ctx` with no predictions, at each figure's own size, not a search.
+fn no_runs<'a>(ctx: &'a ReportContext<'a>) -> FigureInput<'a> {
+    FigureInput {
+        ctx,
         cv_predictions: Vec::new(),
         width_in: None,
         cv_note: None,
@@ -57,7 +69,9 @@ fn no_runs() -> FigureInput<'static> {
 
 #[test]
 fn figures_without_their_data_say_why_with_a_typed_reason() {
-    let input = no_runs();
+    let carbon = CarbonSettings::default();
+    let ctx = context(&[], &carbon);
+    let input = no_runs(&ctx);
     assert_eq!(
         durations::prepare(&input).err(),
         Some(FigureError::NoOkRuns)
@@ -89,7 +103,7 @@ fn figures_without_their_data_say_why_with_a_typed_reason() {
     );
     let noted = FigureInput {
         cv_note: Some("one model only".into()),
-        ..no_runs()
+        ..no_runs(&ctx)
     };
     assert_eq!(
         predicted::prepare(&noted).err(),
@@ -122,10 +136,10 @@ fn ranged_runs() -> Vec<RunRecord> {
 #[test]
 fn an_energy_with_a_range_and_no_repeats_draws_the_range_as_its_error_bar() {
     let runs = ranged_runs();
-    let input = FigureInput {
-        runs: runs.iter().collect(),
-        ..no_runs()
-    };
+    let refs: Vec<&RunRecord> = runs.iter().collect();
+    let carbon = CarbonSettings::default();
+    let ctx = context(&refs, &carbon);
+    let input = no_runs(&ctx);
     let macs = macs::prepare(&input).unwrap();
     let s = &macs.series[0];
     assert_eq!(s.y_err.len(), 2);
@@ -140,10 +154,9 @@ fn an_energy_with_a_range_and_no_repeats_draws_the_range_as_its_error_bar() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let input = FigureInput {
-        runs: plain.iter().collect(),
-        ..no_runs()
-    };
+    let refs: Vec<&RunRecord> = plain.iter().collect();
+    let ctx = context(&refs, &carbon);
+    let input = no_runs(&ctx);
     assert!(macs::prepare(&input).unwrap().series[0]
         .y_err
         .iter()
@@ -155,7 +168,9 @@ fn an_energy_with_a_range_and_no_repeats_draws_the_range_as_its_error_bar() {
 #[test]
 fn skipped_figures_keep_the_reports_text() {
     let dir = tempfile::tempdir().unwrap();
-    let skipped: Vec<(&str, String)> = write_all(dir.path(), &no_runs())
+    let carbon = CarbonSettings::default();
+    let ctx = context(&[], &carbon);
+    let skipped: Vec<(&str, String)> = write_all(dir.path(), &no_runs(&ctx))
         .unwrap()
         .into_iter()
         .map(|f| (f.name, f.skipped.unwrap_or_default()))

@@ -2,8 +2,8 @@
 //! processes' share of the machine, hypervisor steal, load average), for report.md and
 //! report.html alike.
 
-use greenbench_core::interference::FIELD as INTERFERENCE;
-use greenbench_core::record::RunRecord;
+use greenbench_core::RunRecord;
+use greenbench_core::INTERFERENCE_FIELD as INTERFERENCE;
 
 use super::{Cell, Column, ColumnKind, Digits, Table};
 

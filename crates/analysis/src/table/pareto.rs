@@ -22,7 +22,7 @@ pub struct Pareto {
 /// The Pareto front of the context's runs.
 pub fn build(ctx: &ReportContext) -> Pareto {
     let source = AccuracySource::choose(ctx.runs);
-    let (groups, pts) = configuration_points(ctx.runs, ctx.basis, source);
+    let (groups, pts) = configuration_points(ctx, source);
     let front = pareto_front(&pts.iter().map(|p| (p.1, p.2)).collect::<Vec<_>>());
     let num = |h: String, latex: &str| Column::new(h, latex, ColumnKind::Number);
     let columns = vec![

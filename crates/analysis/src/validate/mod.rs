@@ -14,19 +14,19 @@
 //! * Error = greenbench ÷ wall − 1, per run and over all compared runs (sums).
 
 mod error;
-pub mod report;
+mod report;
 mod trace;
-pub mod wall_log;
+mod wall_log;
 
 use std::path::{Path, PathBuf};
 
-use greenbench_core::record::RunRecord;
+use greenbench_core::RunRecord;
 
 use crate::data::Sweep;
 pub use error::{RunSkip, ValidationError};
-pub use report::write_validation;
-pub use trace::{Trace, TraceError, TraceProblem};
-pub use wall_log::{WallLog, WallLogError};
+pub use report::{percent, write_validation};
+pub use trace::Trace;
+pub use wall_log::WallLog;
 
 /// What `validate` is given.
 #[derive(Debug, Clone, PartialEq)]

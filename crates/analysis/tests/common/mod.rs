@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use greenbench_core::record::{
+use greenbench_core::{
     CarbonRecord, EpochRecord, HostInfo, InferenceRecord, ModelInfo, RunRecord, TrainRecord,
 };
 use greenbench_core::{
@@ -296,4 +296,40 @@ pub fn copy(name: &str) -> tempfile::TempDir {
         std::fs::copy(data(name).join(f), dir.path().join(f)).unwrap();
     }
     dir
+}
+
+/// The records of `dir`, changed by `f` (run ids follow the changed specs).
+pub fn rewrite(dir: &Path, f: impl Fn(&mut RunRecord)) {
+    let path = dir.join("runs.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut out = String::new();
+    for line in text.lines() {
+        let mut r: RunRecord = serde_json::from_str(line).unwrap();
+        f(&mut r);
+        r.run_id = r.spec.run_id();
+        out.push_str(&serde_json::to_string(&r).unwrap());
+        out.push('\n');
+    }
+    std::fs::write(path, out).unwrap();
+}
+
+/// The records of `dir`'s `runs.jsonl`.
+pub fn records(dir: &Path) -> Vec<RunRecord> {
+    std::fs::read_to_string(dir.join("runs.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// A run as `validation = 0` records it: nothing held out, no validation accuracy.
+pub fn without_validation(r: &mut RunRecord) {
+    r.spec.validation = None;
+    if let Some(t) = r.train.as_mut() {
+        t.val_acc = None;
+        t.validation_samples = None;
+        for e in &mut t.epochs {
+            e.val_acc = None;
+        }
+    }
 }

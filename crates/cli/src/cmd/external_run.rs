@@ -11,9 +11,9 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use greenbench_core::record::{EpochRecord, InferenceRecord, ModelInfo, TrainRecord};
 use greenbench_core::{parse_line, CommandEvent, Metrics};
 use greenbench_core::{CommandRecord, ComponentEnergy};
+use greenbench_core::{EpochRecord, InferenceRecord, ModelInfo, SampleCount, TrainRecord};
 use greenbench_core::{ExternalRun, EVENTS_ENV};
 use greenbench_core::{Outcome, Phase, WorkerEvent, WorkerRequest, WorkerResult};
 use greenbench_meter::EstimateSource;
@@ -426,19 +426,14 @@ impl<'m> Phases<'m> {
                 };
                 match w.end() {
                     Ok(meas) => {
-                        let d = meas.duration.0;
                         let samples = m.samples.or(self.metrics.samples);
-                        self.inference = Some(InferenceRecord {
-                            samples: samples.unwrap_or(0),
-                            duration_s: d,
-                            samples_per_s: match samples {
-                                Some(s) if d > 0.0 => s as f64 / d,
-                                _ => f64::NAN,
-                            },
-                            energy: meas.energy,
-                            accuracy: self.metrics.test_accuracy.unwrap_or(f64::NAN),
-                            ..Default::default()
-                        });
+                        self.inference = Some(InferenceRecord::measured(
+                            SampleCount::Reported(samples),
+                            meas.duration.0,
+                            meas.energy,
+                            self.metrics.test_accuracy.unwrap_or(f64::NAN),
+                            None,
+                        ));
                     }
                     Err(e) => self.warnings.push(format!("inference window: {e}")),
                 }
@@ -527,24 +522,18 @@ impl<'m> Phases<'m> {
                 ..Default::default()
             };
         }
-        let duration: f64 = self.epochs.iter().map(|e| e.duration_s).sum();
         let samples = self
             .metrics
             .train_samples
-            .map(|n| (n * self.epochs.len() as u64) as f64);
+            .map(|n| n * self.epochs.len() as u64);
         TrainRecord {
-            duration_s: duration,
-            samples_per_s: match samples {
-                Some(s) if duration > 0.0 => s / duration,
-                _ => f64::NAN,
-            },
-            energy: ComponentEnergy::sum(&self.energies),
-            final_loss: last.map_or(f64::NAN, |e| e.loss),
-            train_acc: last.map_or(f64::NAN, |e| e.train_acc),
-            val_acc: last.and_then(|e| e.val_acc),
             validation_samples: self.metrics.validation_samples,
-            epochs: self.epochs.clone(),
-            ..Default::default()
+            ..TrainRecord::from_epochs(
+                self.epochs.clone(),
+                None,
+                SampleCount::Reported(samples),
+                ComponentEnergy::sum(&self.energies),
+            )
         }
     }
 

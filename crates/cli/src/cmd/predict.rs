@@ -4,7 +4,7 @@
 use anyhow::{bail, Context};
 use std::path::PathBuf;
 
-use greenbench_analysis::{numbers, predict, Sweep};
+use greenbench_analysis::{format_duration, format_energy, predict, Sweep};
 
 use greenbench_catalog::dataset_input;
 
@@ -78,15 +78,15 @@ pub fn run(a: PredictArgs) -> anyhow::Result<()> {
         a.model,
         a.batch_size,
         a.epochs,
-        numbers::energy(p.energy_j),
-        numbers::duration(p.duration_s)
+        format_energy(p.energy_j),
+        format_duration(p.duration_s)
     );
     println!(
         "  interval: {} – {}, {} – {} ({})",
-        numbers::energy(p.interval.energy_j[0]),
-        numbers::energy(p.interval.energy_j[1]),
-        numbers::duration(p.interval.duration_s[0]),
-        numbers::duration(p.interval.duration_s[1]),
+        format_energy(p.interval.energy_j[0]),
+        format_energy(p.interval.energy_j[1]),
+        format_duration(p.interval.duration_s[0]),
+        format_duration(p.interval.duration_s[1]),
         p.interval.source
     );
     println!(

@@ -15,7 +15,7 @@ pub struct ReportArgs {
     no_figures: bool,
     /// Physical width of every figure, for a paper: 3.5in (single column) or 7in (double
     /// column); also mm or cm. Text stays ≥ 7 pt at that width; PDF pages are that wide.
-    #[arg(long, value_parser = greenbench_analysis::figures::parse_width)]
+    #[arg(long, value_parser = greenbench_analysis::parse_width)]
     figure_width: Option<f64>,
     /// A sweep folder with the same configurations run as a full grid: the Search section then
     /// compares the search with its measured energy and best validation accuracy.

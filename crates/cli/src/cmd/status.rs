@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
-use greenbench_analysis::numbers::energy;
+use greenbench_analysis::format_energy as energy;
 use greenbench_catalog::ZooCatalog;
 use greenbench_core::human_duration;
 use greenbench_runner::current_holder;

@@ -166,7 +166,7 @@ fn options(a: &SweepArgs, out: PathBuf, datasets: PathBuf) -> anyhow::Result<Swe
 /// estimate's watts per core, and DRAM at its W/GB over all installed memory — watts. A
 /// package's TDP is the table's watts per core × its cores, so this bounds a RAPL reading of a
 /// CPU run too. A budget predicts the first run's energy from it, before any run is measured.
-fn machine_watts(meter: &MeterSettings, host: &greenbench_core::record::HostInfo) -> f64 {
+fn machine_watts(meter: &MeterSettings, host: &greenbench_core::HostInfo) -> f64 {
     use greenbench_meter::{watts_per_core, DRAM_W_PER_GB};
     let (per_core, _) = watts_per_core(Some(&host.cpu_model), meter.watts_per_core);
     per_core * host.cores.max(1) as f64 + DRAM_W_PER_GB * host.mem_gb

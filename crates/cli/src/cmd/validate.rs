@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use greenbench_analysis::validate::{report::percent, write_validation, ValidateOptions};
+use greenbench_analysis::{percent, write_validation, ValidateOptions};
 
 /// Arguments of `greenbench validate`.
 #[derive(clap::Args)]

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use greenbench_core::record::{read_records, RunRecord};
+use greenbench_core::{read_records, RunRecord};
 
 /// The built `greenbench` binary.
 pub fn bin() -> PathBuf {

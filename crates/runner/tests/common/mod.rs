@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use greenbench_core::record::HostInfo;
+use greenbench_core::HostInfo;
 use greenbench_runner::{FolderLock, ProgressMode, SweepOptions};
 
 /// Options for a quiet sweep into `out` whose workers run `sh -c WORKER`.
@@ -52,7 +52,7 @@ pub fn finished_event(
     seconds: f64,
     val: Option<f64>,
 ) -> String {
-    use greenbench_core::record::TrainRecord;
+    use greenbench_core::TrainRecord;
     use greenbench_core::{Outcome, WorkerEvent, WorkerResult};
     let mut parts = std::collections::BTreeMap::new();
     parts.insert(

@@ -7,8 +7,8 @@
 //! ±0.03 at a heavy lower tail (scipy's own 9999-resample bound of the first case moves from
 //! 0.66 to 0.72 with its seed), so the report's intervals are checked to ±0.05.
 
-use greenbench_analysis::resample::two_level_bca_with;
-use greenbench_analysis::stats::{self, Correlation, Stat};
+use crate::resample::two_level_bca_with;
+use crate::stats::{self, Correlation, Stat};
 use serde::Deserialize;
 
 #[derive(Deserialize)]

@@ -6,17 +6,15 @@
 //! Expected figures are derived here from the records by other means than the crate uses (rungs
 //! by epochs, chains by following `continues` by hand).
 
-mod common;
-
-use common::{copy, data};
+use crate::test_common::{copy, data};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use greenbench_analysis::numbers::sig;
-use greenbench_analysis::search::{search_config, summarize, SearchSummary};
-use greenbench_analysis::{write_report, ReportOptions, Sweep};
-use greenbench_core::record::RunRecord;
+use crate::numbers::sig;
+use crate::search::{search_config, summarize, SearchSummary};
+use crate::{write_report, ReportOptions, Sweep};
+use greenbench_core::RunRecord;
 use greenbench_core::RunStatus;
 
 fn summary(dir: &Path) -> (Sweep, SearchSummary) {

@@ -223,7 +223,9 @@ fn of_scaled_means(
 
 /// Pearson's r of the logarithms of configuration means (ln x̄, ln ȳ), as
 /// [`pearson_of_groups`]: values spanning decades are then not driven by a few large ones.
-/// Not computed when a mean is ≤ 0.
+/// Not computed when a mean is ≤ 0. (The report uses [`log_pearson_of_groups_within`]; this plain
+/// form is checked against scipy.)
+#[cfg(test)]
 pub fn log_pearson_of_groups(groups: &[Vec<(f64, f64)>]) -> Stat<Correlation> {
     log_pearson_of_groups_within(groups, &[])
 }
@@ -301,21 +303,6 @@ pub fn mape(predicted: &[f64], actual: &[f64]) -> Stat<f64> {
     mean(&errs).ok_or(NotComputed::TooFew { n: 0, need: 1 })
 }
 
-/// An ordinary-least-squares fit `y ≈ b0 + Σ bi·xi`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct OlsFit {
-    /// Intercept first, then one coefficient per regressor (0 for a dropped one).
-    pub coefficients: Vec<f64>,
-    /// Regressors dropped because constant or collinear with earlier ones (0-based).
-    pub dropped: Vec<usize>,
-    /// Coefficient of determination on the fitted data.
-    pub r_squared: f64,
-    /// Residual standard error (√(RSS / (n − p))); `None` when n = p.
-    pub residual_se: Option<f64>,
-    /// Rows the fit used (runs with every regressor and a positive target).
-    pub n: usize,
-}
-
 /// `b0 + Σ bᵢ·xᵢ` for coefficients `[b0, b1, …]` (intercept first) and a row `[x1, …]`.
 pub fn linear_predict(coefficients: &[f64], row: &[f64]) -> f64 {
     coefficients.first().copied().unwrap_or(0.0)
@@ -327,145 +314,6 @@ pub fn linear_predict(coefficients: &[f64], row: &[f64]) -> f64 {
             .sum::<f64>()
 }
 
-impl OlsFit {
-    /// The fitted value for one row of regressors.
-    pub fn predict(&self, row: &[f64]) -> f64 {
-        linear_predict(&self.coefficients, row)
-    }
-}
-
-/// OLS with an intercept; `rows[i]` holds the regressors of observation i. Collinear regressors
-/// are an error ([`NotComputed::Singular`]).
-pub fn ols(rows: &[Vec<f64>], y: &[f64]) -> Stat<OlsFit> {
-    let fit = ols_dropping_collinear(rows, y)?;
-    if fit.dropped.is_empty() {
-        Ok(fit)
-    } else {
-        Err(NotComputed::Singular)
-    }
-}
-
-/// OLS with an intercept that drops each regressor that is constant or a linear combination of
-/// the ones before it (its coefficient is 0 and its index is listed in `dropped`), as R's `lm`.
-/// Solved by modified Gram–Schmidt QR, not normal equations.
-pub fn ols_dropping_collinear(rows: &[Vec<f64>], y: &[f64]) -> Stat<OlsFit> {
-    let (n, p) = check_design(rows, y)?;
-    // Columns: intercept, then regressors.
-    let mut cols: Vec<Vec<f64>> = vec![vec![1.0; n]];
-    cols.extend((0..p).map(|j| rows.iter().map(|r| r[j]).collect()));
-    let qr = Qr::dropping_collinear(&cols)?;
-    let k = qr.kept.len();
-    if n < k {
-        return Err(NotComputed::TooFew { n, need: k });
-    }
-    let b = qr.solve(y);
-    let mut coefficients = vec![0.0; p + 1];
-    for (i, &c) in qr.kept.iter().enumerate() {
-        coefficients[c] = b[i];
-    }
-    let mut fit = OlsFit {
-        coefficients,
-        dropped: qr.dropped,
-        r_squared: 0.0,
-        residual_se: None,
-        n,
-    };
-    let my = y.iter().sum::<f64>() / n as f64;
-    let rss: f64 = rows
-        .iter()
-        .zip(y)
-        .map(|(row, yi)| (yi - fit.predict(row)).powi(2))
-        .sum();
-    let tss: f64 = y.iter().map(|v| (v - my).powi(2)).sum();
-    fit.r_squared = if tss > 0.0 { 1.0 - rss / tss } else { 1.0 };
-    fit.residual_se = (n > k).then(|| (rss / (n - k) as f64).sqrt());
-    Ok(fit)
-}
-
-/// `(n, p)` of a regression of `y` on `rows`: as many rows as observations, each of `p` finite
-/// regressors, at least 3 observations.
-fn check_design(rows: &[Vec<f64>], y: &[f64]) -> Stat<(usize, usize)> {
-    let n = y.len();
-    if rows.len() != n {
-        return Err(NotComputed::LengthMismatch);
-    }
-    let p = rows.first().map_or(0, Vec::len);
-    if rows.iter().any(|r| r.len() != p) {
-        return Err(NotComputed::LengthMismatch);
-    }
-    if rows.iter().flatten().chain(y).any(|v| !v.is_finite()) {
-        return Err(NotComputed::NonFinite);
-    }
-    if n < 3 {
-        return Err(NotComputed::TooFew { n, need: 3 });
-    }
-    Ok((n, p))
-}
-
-/// A thin QR decomposition of the columns that are not constant or a linear combination of the
-/// ones before them (modified Gram–Schmidt).
-struct Qr {
-    /// Orthonormal columns, one per kept column.
-    q: Vec<Vec<f64>>,
-    /// `r[row of q][column]`, over all columns.
-    r: Vec<Vec<f64>>,
-    /// Indices of the kept columns (0 = intercept).
-    kept: Vec<usize>,
-    /// Indices of the dropped regressors (column − 1).
-    dropped: Vec<usize>,
-}
-
-impl Qr {
-    /// Decomposes `cols` (column 0 the intercept, which must not be dropped).
-    fn dropping_collinear(cols: &[Vec<f64>]) -> Stat<Qr> {
-        let m = cols.len();
-        let mut qr = Qr {
-            q: Vec::new(),
-            r: vec![vec![0.0; m]; m],
-            kept: Vec::new(),
-            dropped: Vec::new(),
-        };
-        for (c, col) in cols.iter().enumerate() {
-            let norm0 = col.iter().map(|v| v * v).sum::<f64>().sqrt();
-            let mut v = col.clone();
-            for (qi, qv) in qr.q.iter().enumerate() {
-                let d: f64 = qv.iter().zip(&v).map(|(a, b)| a * b).sum();
-                qr.r[qi][c] = d;
-                v.iter_mut().zip(qv).for_each(|(a, b)| *a -= d * b);
-            }
-            let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
-            if norm0 == 0.0 || norm <= 1e-9 * norm0 {
-                if c == 0 {
-                    return Err(NotComputed::Singular);
-                }
-                qr.dropped.push(c - 1);
-                continue;
-            }
-            qr.r[qr.q.len()][c] = norm;
-            v.iter_mut().for_each(|a| *a /= norm);
-            qr.q.push(v);
-            qr.kept.push(c);
-        }
-        Ok(qr)
-    }
-
-    /// The coefficients of the kept columns: R b = Qᵀ y by back substitution.
-    fn solve(&self, y: &[f64]) -> Vec<f64> {
-        let k = self.kept.len();
-        let qty: Vec<f64> = self
-            .q
-            .iter()
-            .map(|qv| qv.iter().zip(y).map(|(a, b)| a * b).sum())
-            .collect();
-        let mut b = vec![0.0; k];
-        for i in (0..k).rev() {
-            let s = (i + 1..k).fold(qty[i], |s, j| s - self.r[i][self.kept[j]] * b[j]);
-            b[i] = s / self.r[i][self.kept[i]];
-        }
-        b
-    }
-}
-
 /// One cross-validation split: indices to fit on and indices to predict.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fold {
@@ -473,21 +321,6 @@ pub struct Fold {
     pub train: Vec<usize>,
     /// Held-out indices.
     pub test: Vec<usize>,
-}
-
-/// `k` folds over `n` items, item i held out in fold i mod k (deterministic; shuffle the data
-/// first if its order matters). `k` is clamped to 2..=n; fewer than 2 items give no folds.
-pub fn k_fold(n: usize, k: usize) -> Vec<Fold> {
-    if n < 2 {
-        return Vec::new();
-    }
-    let k = k.clamp(2, n);
-    (0..k)
-        .map(|f| Fold {
-            train: (0..n).filter(|i| i % k != f).collect(),
-            test: (0..n).filter(|i| i % k == f).collect(),
-        })
-        .collect()
 }
 
 /// One fold per distinct group (sorted), holding out every item of that group. Fewer than two
@@ -508,6 +341,14 @@ pub fn leave_one_group_out<G: Ord + Clone>(groups: &[G]) -> Vec<(G, Fold)> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod ols;
+#[cfg(test)]
+pub use ols::{ols, ols_dropping_collinear};
+
+#[cfg(test)]
+mod scipy_tests;
 
 #[cfg(test)]
 mod tests {
@@ -663,56 +504,7 @@ mod tests {
     }
 
     #[test]
-    fn ols_matches_numpy_lstsq() {
-        let x1 = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0];
-        let x2 = [2.0, 1.0, 4.0, 3.0, 6.0, 5.0, 8.0];
-        let y = [3.1, 3.9, 7.2, 7.8, 11.1, 11.8, 15.2];
-        let rows: Vec<Vec<f64>> = x1.iter().zip(&x2).map(|(a, b)| vec![*a, *b]).collect();
-        let fit = ols(&rows, &y).unwrap();
-        let want = [0.4916666666666663, 1.3416666666666675, 0.6583333333333325];
-        for (g, w) in fit.coefficients.iter().zip(want) {
-            assert!(close(*g, w, 1e-10), "{:?}", fit.coefficients);
-        }
-        assert!(close(fit.r_squared, 0.9998550580596002, 1e-12));
-        assert!(fit.dropped.is_empty());
-    }
-
-    #[test]
-    fn ols_degenerate_cases() {
-        // Second regressor = 2 × first: dropped by the dropping variant, an error for `ols`.
-        let rows: Vec<Vec<f64>> = (0..6).map(|i| vec![i as f64, 2.0 * i as f64]).collect();
-        let y: Vec<f64> = (0..6).map(|i| 1.0 + 3.0 * i as f64).collect();
-        assert_eq!(ols(&rows, &y), Err(NotComputed::Singular));
-        let fit = ols_dropping_collinear(&rows, &y).unwrap();
-        assert_eq!(fit.dropped, vec![1]);
-        assert!(close(fit.coefficients[0], 1.0, 1e-9) && close(fit.coefficients[1], 3.0, 1e-9));
-        // Constant regressor (collinear with the intercept).
-        let rows: Vec<Vec<f64>> = (0..4).map(|i| vec![5.0, i as f64]).collect();
-        assert_eq!(
-            ols_dropping_collinear(&rows, &[1.0, 2.0, 3.0, 4.0])
-                .unwrap()
-                .dropped,
-            vec![0]
-        );
-        assert_eq!(
-            ols(&[vec![1.0], vec![2.0]], &[1.0, 2.0]),
-            Err(NotComputed::TooFew { n: 2, need: 3 })
-        );
-        assert_eq!(
-            ols(&[vec![1.0], vec![f64::NAN], vec![3.0]], &[1.0, 2.0, 3.0]),
-            Err(NotComputed::NonFinite)
-        );
-    }
-
-    #[test]
-    fn folds_cover_every_item_once() {
-        let folds = k_fold(7, 3);
-        assert_eq!(folds.len(), 3);
-        let mut seen: Vec<usize> = folds.iter().flat_map(|f| f.test.clone()).collect();
-        seen.sort();
-        assert_eq!(seen, (0..7).collect::<Vec<_>>());
-        assert!(folds.iter().all(|f| f.train.len() + f.test.len() == 7));
-        assert!(k_fold(1, 5).is_empty());
+    fn leave_one_group_out_holds_out_each_group_once() {
         let g = ["b", "a", "b", "c"];
         let lo = leave_one_group_out(&g);
         assert_eq!(lo.len(), 3);
@@ -737,5 +529,40 @@ mod tests {
             1.2909944487358056,
             1e-12
         ));
+    }
+
+    #[test]
+    fn the_exact_p_floor_is_one_or_two_over_n_factorial() {
+        // Four pairs in the same order, neither series evenly spaced: Pearson's exact p reaches
+        // 1/4! = 1/24 (only the observed ordering has |r| this large), Spearman's 2/4! = 1/12
+        // (the reversed ranks tie it).
+        let (x, y) = ([1.0, 2.0, 4.0, 8.0], [1.0, 3.0, 4.0, 9.0]);
+        let p = pearson(&x, &y).unwrap().p_value;
+        assert!((p - 1.0 / 24.0).abs() < 1e-12, "{p}");
+        let rho = spearman(&x, &y).unwrap().p_value;
+        assert!((rho - 1.0 / 12.0).abs() < 1e-12, "{rho}");
+    }
+
+    #[test]
+    fn the_correlation_bootstrap_draws_energy_within_its_range_and_says_so() {
+        // Eight configurations, one run each, energy nearly proportional to time.
+        let groups: Vec<Vec<(f64, f64)>> = (1..=8)
+            .map(|i| {
+                let t = i as f64;
+                vec![(t, 10.0 * t + if i % 2 == 0 { 1.5 } else { -1.5 })]
+            })
+            .collect();
+        let plain = pearson_of_groups(&groups).unwrap();
+        let wide = vec![Some([0.4, 1.9]); groups.len()];
+        let within = pearson_of_groups_within(&groups, &wide).unwrap();
+        assert_eq!(plain.coefficient, within.coefficient);
+        let (p, w) = (plain.ci95.unwrap(), within.ci95.unwrap());
+        assert!(w.hi - w.lo > p.hi - p.lo, "{p:?} vs {w:?}");
+        assert!(
+            w.method().contains("within its estimate's range"),
+            "{}",
+            w.method()
+        );
+        assert!(!p.method().contains("range"), "{}", p.method());
     }
 }

@@ -9,9 +9,9 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use greenbench_core::record::RunRecord;
-use greenbench_core::search::{promote, Candidate};
-use greenbench_core::spent::configuration_train_j;
+use greenbench_core::configuration_train_j;
+use greenbench_core::RunRecord;
+use greenbench_core::{promote, Candidate};
 use greenbench_core::{RunStatus, SearchConfig, Strategy, SweepConfig};
 
 use crate::data::{self, Sweep};
@@ -457,6 +457,9 @@ pub fn saving_pct(search_j: f64, grid_j: f64) -> Option<f64> {
 pub fn within(chosen: f64, best: f64) -> bool {
     (best - chosen) * 100.0 <= WITHIN_PP + 1e-9
 }
+
+#[cfg(test)]
+mod report_tests;
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,184 @@
+//! The figures a phase's record derives from what was measured: the training duration from its
+//! epochs, samples per second from a sample count and a duration, and the last epoch's loss and
+//! accuracies. One place, so a model's run and an external command's write the same numbers.
+
+use crate::energy::ComponentEnergy;
+use crate::record::{EpochRecord, InferenceRecord, PartialEpoch, TrainRecord};
+
+/// How many samples a phase processed, and who counted them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SampleCount {
+    /// Counted by the harness itself (a model's run): over a zero duration the rate is 0.
+    Counted(u64),
+    /// Reported by an external command, or `None` when it reported none: without a count, or
+    /// over a zero duration, the rate is unknown (NaN, written as `null`).
+    Reported(Option<u64>),
+}
+
+impl SampleCount {
+    /// The count, 0 when a command reported none.
+    pub fn samples(self) -> u64 {
+        match self {
+            SampleCount::Counted(n) => n,
+            SampleCount::Reported(n) => n.unwrap_or(0),
+        }
+    }
+
+    /// Samples per second over `duration_s`.
+    pub fn per_second(self, duration_s: f64) -> f64 {
+        match self {
+            SampleCount::Counted(n) if duration_s > 0.0 => n as f64 / duration_s,
+            SampleCount::Counted(_) => 0.0,
+            SampleCount::Reported(Some(n)) if duration_s > 0.0 => n as f64 / duration_s,
+            SampleCount::Reported(_) => f64::NAN,
+        }
+    }
+}
+
+impl TrainRecord {
+    /// The training record of the finished `epochs` and the one that stopped part-way
+    /// (`partial`): the duration is their wall time summed (the partial epoch included),
+    /// samples per second `trained` over it, the final loss, training and validation accuracy
+    /// those of the last finished epoch (NaN, 0 and `None` when none finished), and `energy`
+    /// the phase's raw energy. Net energy, power, utilisation and `validation_samples` are left
+    /// for the caller to fill in.
+    pub fn from_epochs(
+        epochs: Vec<EpochRecord>,
+        partial: Option<PartialEpoch>,
+        trained: SampleCount,
+        energy: ComponentEnergy,
+    ) -> TrainRecord {
+        let partial_s = partial.as_ref().map_or(0.0, |p| p.duration_s);
+        let duration: f64 = epochs.iter().map(|e| e.duration_s).sum::<f64>() + partial_s;
+        let last = epochs.last();
+        TrainRecord {
+            duration_s: duration,
+            samples_per_s: trained.per_second(duration),
+            energy,
+            final_loss: last.map_or(f64::NAN, |e| e.loss),
+            train_acc: last.map_or(0.0, |e| e.train_acc),
+            val_acc: last.and_then(|e| e.val_acc),
+            epochs,
+            partial_epoch: partial,
+            ..Default::default()
+        }
+    }
+}
+
+impl InferenceRecord {
+    /// The inference record of `samples` evaluated in `duration_s` seconds with `energy` raw
+    /// energy, their `accuracy` and, for a language model, `perplexity`; samples per second
+    /// derived from them. Net energy and power are left for the caller to fill in.
+    pub fn measured(
+        samples: SampleCount,
+        duration_s: f64,
+        energy: ComponentEnergy,
+        accuracy: f64,
+        perplexity: Option<f64>,
+    ) -> InferenceRecord {
+        InferenceRecord {
+            samples: samples.samples(),
+            duration_s,
+            samples_per_s: samples.per_second(duration_s),
+            energy,
+            accuracy,
+            perplexity,
+            ..Default::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn epoch(n: usize, duration_s: f64, loss: f64, acc: f64, val: Option<f64>) -> EpochRecord {
+        EpochRecord {
+            epoch: n,
+            duration_s,
+            energy_j: None,
+            net_energy_j: None,
+            loss,
+            train_acc: acc,
+            val_acc: val,
+        }
+    }
+
+    #[test]
+    fn training_figures_come_from_the_epochs_and_the_partial_epoch() {
+        let epochs = vec![
+            epoch(1, 2.0, 0.9, 0.5, Some(0.4)),
+            epoch(2, 3.0, 0.5, 0.7, Some(0.6)),
+        ];
+        let partial = PartialEpoch {
+            epoch: 3,
+            batches: 2,
+            duration_s: 1.0,
+            energy_j: None,
+        };
+        let t = TrainRecord::from_epochs(
+            epochs.clone(),
+            Some(partial.clone()),
+            SampleCount::Counted(1200),
+            ComponentEnergy::default(),
+        );
+        assert_eq!(t.duration_s, 6.0);
+        assert_eq!(t.samples_per_s, 200.0);
+        assert_eq!(
+            (t.final_loss, t.train_acc, t.val_acc),
+            (0.5, 0.7, Some(0.6))
+        );
+        assert_eq!(t.epochs, epochs);
+        assert_eq!(t.partial_epoch, Some(partial));
+    }
+
+    #[test]
+    fn a_run_with_no_finished_epoch_has_no_final_loss() {
+        let t = TrainRecord::from_epochs(
+            Vec::new(),
+            None,
+            SampleCount::Counted(0),
+            ComponentEnergy::default(),
+        );
+        assert!(t.final_loss.is_nan());
+        assert_eq!(
+            (t.duration_s, t.samples_per_s, t.train_acc),
+            (0.0, 0.0, 0.0)
+        );
+        assert_eq!(t.val_acc, None);
+    }
+
+    #[test]
+    fn a_rate_over_no_time_is_zero_when_counted_and_unknown_when_reported() {
+        assert_eq!(SampleCount::Counted(10).per_second(0.0), 0.0);
+        assert_eq!(SampleCount::Counted(10).per_second(2.0), 5.0);
+        assert!(SampleCount::Reported(Some(10)).per_second(0.0).is_nan());
+        assert!(SampleCount::Reported(None).per_second(2.0).is_nan());
+        assert_eq!(SampleCount::Reported(Some(10)).per_second(2.0), 5.0);
+    }
+
+    #[test]
+    fn inference_derives_its_rate_and_keeps_an_unreported_count_at_zero() {
+        let i = InferenceRecord::measured(
+            SampleCount::Counted(500),
+            2.5,
+            ComponentEnergy::default(),
+            0.9,
+            Some(3.0),
+        );
+        assert_eq!(
+            (i.samples, i.duration_s, i.samples_per_s),
+            (500, 2.5, 200.0)
+        );
+        assert_eq!((i.accuracy, i.perplexity), (0.9, Some(3.0)));
+        let i = InferenceRecord::measured(
+            SampleCount::Reported(None),
+            2.5,
+            ComponentEnergy::default(),
+            f64::NAN,
+            None,
+        );
+        assert_eq!(i.samples, 0);
+        assert!(i.samples_per_s.is_nan() && i.accuracy.is_nan());
+    }
+}
