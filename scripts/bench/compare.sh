@@ -15,7 +15,10 @@
 # the f32 GEMM peak (gemm_peak), then model by model greenbench and PyTorch (the latter once per
 # OpenMP wait policy, default and PASSIVE), the tools' order alternating between rounds (the
 # machine is shared: interleaving spreads other people's load over both). Every row keeps its
-# best round. PyTorch's script refuses a model whose parameter count differs from greenbench's.
+# best round. Training rows also show each tool's peak resident memory (the lowest round; both
+# tools print it per row) and PyTorch's library size once above the table: one model per process
+# keeps a row's figure its own. PyTorch's script refuses a model whose parameter count differs
+# from greenbench's.
 # A model that fails on one side gives a row with "–" and the error; the run goes on.
 # --simd avx2 measures the AVX2 path on a CPU with AVX-512, the stand-in for CPUs without it:
 # greenbench's examples built without the `gemm-avx512` feature (matrix products on gemm's AVX2

@@ -43,6 +43,53 @@ def parse_rows(text):
     return rows
 
 
+def parse_rss(text):
+    """Peak resident memory (MB) per row of a throughput table, where its peak_rss_mb column has
+    a number: {(model, mode, batch): MB}.
+
+    >>> parse_rss("model family mode batch samples/s ms/step peak_rss_mb\\n"
+    ...           "lenet cnn train 32 4716.6 6.78 812\\n"
+    ...           "vgg16 cnn infer 128 FAILED out of memory\\n"
+    ...           "mlp mlp train 32 9.0 1.0 -\\n"
+    ...           "old cnn train 32 9.0 1.0")
+    {('lenet', 'train', 32): 812.0}
+    """
+    rows = {}
+    for line in text.splitlines():
+        p = line.split()
+        if len(p) < 7 or p[2] not in MODES or not p[3].isdigit() or p[4] == "FAILED":
+            continue
+        try:
+            rows[(p[0], p[2], int(p[3]))] = float(p[6])
+        except ValueError:
+            continue
+    return rows
+
+
+def lowest(runs):
+    """Per row, the lowest peak RSS over `runs` (dicts from parse_rss).
+
+    >>> lowest([{("a", "train", 32): 900.0}, {("a", "train", 32): 850.0, ("b", "train", 8): 1.0}])
+    {('a', 'train', 32): 850.0, ('b', 'train', 8): 1.0}
+    """
+    out = {}
+    for rows in runs:
+        for key, v in rows.items():
+            out[key] = min(out.get(key, v), v)
+    return out
+
+
+def library_rss(texts):
+    """The lowest `library_rss_mb=` figure (PyTorch's resident size after `import torch`) in
+    pytorch_reference.py outputs, or None.
+
+    >>> library_rss(["threads=2 torch=2.5 simd=AVX512 library_rss_mb=812\\n", "library_rss_mb=-"])
+    812.0
+    """
+    found = [float(m) for t in texts for m in re.findall(r"library_rss_mb=([0-9.]+)", t)]
+    return min(found) if found else None
+
+
 def best(runs):
     """Per row, the highest samples/s over `runs` (dicts from parse_rows); an error only where
     no run has a number, and then the first error.
@@ -98,6 +145,11 @@ def cell(v):
     return f"{v:.1f}" if isinstance(v, float) else "–"
 
 
+def mb_cell(mb, mode):
+    """A peak-RSS cell: MB for a training row, – otherwise or when not measured."""
+    return f"{mb:.0f}" if mode == "train" and mb is not None else "–"
+
+
 def flop_cell(macs, mode, v, peak):
     """`GFLOP/s (% of peak)`, or – without a number."""
     if not isinstance(v, float) or macs is None:
@@ -106,23 +158,27 @@ def flop_cell(macs, mode, v, peak):
     return f"{g:.1f} ({100 * g / peak:.0f} %)" if peak else f"{g:.1f}"
 
 
-def table(wanted, gb, pt, macs, peak, missing=None):
+def table(wanted, gb, pt, macs, peak, missing=None, rss=None):
     """The markdown rows for `wanted` [(model, mode, batch)] from the best results `gb` and `pt`.
 
     `missing` {(tool, model): text} explains rows a tool printed nothing for ("gb" or "pt").
+    `rss` {"gb": {...}, "pt": {...}}: each tool's peak RSS per row (MB), shown for training rows.
 
     >>> print("\\n".join(table([("m", "train", 32)], {("m", "train", 32): 20.0},
-    ...                        {("m", "train", 32): 10.0}, {"m": 1e9}, 200.0)[2:]))
-    | m | 32 | train | 20.0 | 10.0 | **2.00** | 120.0 (60 %) | 60.0 (30 %) |  |
+    ...                        {("m", "train", 32): 10.0}, {"m": 1e9}, 200.0,
+    ...                        rss={"gb": {("m", "train", 32): 400.0}})[2:]))
+    | m | 32 | train | 20.0 | 10.0 | **2.00** | 120.0 (60 %) | 60.0 (30 %) | 400 | – |  |
     >>> print(table([("m", "infer", 32)], {}, {("m", "infer", 32): "boom"}, {}, None,
     ...             {("gb", "m"): "exited with status 134"})[2])
-    | m | 32 | infer | – | – | – | – | – | greenbench: exited with status 134; PyTorch: boom |
+    | m | 32 | infer | – | – | – | – | – | – | – | greenbench: exited with status 134; PyTorch: boom |
     """
     missing = missing or {}
+    rss = rss or {}
     lines = [
         "| model | batch | mode | greenbench samples/s | PyTorch samples/s | ratio "
-        "| greenbench GFLOP/s (% of peak) | PyTorch GFLOP/s (% of peak) | note |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| greenbench GFLOP/s (% of peak) | PyTorch GFLOP/s (% of peak) "
+        "| greenbench peak RSS (MB) | PyTorch peak RSS (MB) | note |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for key in wanted:
         model, mode, bs = key
@@ -136,7 +192,9 @@ def table(wanted, gb, pt, macs, peak, missing=None):
         m = macs.get(model)
         lines.append(
             f"| {model} | {bs} | {mode} | {cell(a)} | {cell(b)} | {ratio} "
-            f"| {flop_cell(m, mode, a, peak)} | {flop_cell(m, mode, b, peak)} | {'; '.join(notes)} |"
+            f"| {flop_cell(m, mode, a, peak)} | {flop_cell(m, mode, b, peak)} "
+            f"| {mb_cell(rss.get('gb', {}).get(key), mode)} | {mb_cell(rss.get('pt', {}).get(key), mode)} "
+            f"| {'; '.join(notes)} |"
         )
     return lines
 
@@ -218,6 +276,11 @@ def main():
     for f in glob.glob(os.path.join(out, "*.fail")):
         tool, model = os.path.basename(f)[: -len(".fail")].split(".", 1)
         missing[(tool, model)] = read(f).strip().replace("\n", " ")
+    def rss_runs(prefix):
+        return [parse_rss(read(f)) for f in sorted(glob.glob(os.path.join(out, prefix + ".*.txt")))]
+
+    rss = {"gb": lowest(rss_runs("gb")), "pt": lowest(rss_runs("pt-*"))}
+    library = library_rss([read(f) for f in glob.glob(os.path.join(out, "pt-*.txt"))])
     gb = best(runs("gb"))
     pt_default = best(runs("pt-default"))
     pt_passive = best(runs("pt-passive"))
@@ -291,8 +354,15 @@ def main():
         f"with the `gemm` crate on {threads} threads during the run "
         f"(`crates/models/examples/gemm_peak.rs`): {peak_text}.",
         "",
+        "Peak RSS (training rows): the process's peak resident memory while building the model "
+        "and running that row (Linux VmHWM, reset before each row; lowest of the rounds), library "
+        "included. PyTorch's library alone (resident after `import torch`, nothing built): "
+        + (f"{library:.0f} MB" if library is not None else "not measured")
+        + "; greenbench's runs with MIMALLOC_PURGE_DELAY=-1, as the sweep's workers "
+        "(docs/performance.md, Activation memory).",
+        "",
     ]
-    text = "\n".join(head + table(wanted, gb, pt, macs, peak, missing))
+    text = "\n".join(head + table(wanted, gb, pt, macs, peak, missing, rss))
     print(text)
     if write == "1":
         path = "docs/performance.md"

@@ -14,14 +14,20 @@ Synthetic inputs in [-1, 1) (token ids for the char-GPT), random targets; one wa
 steps until at least --seconds have passed (at least one). A sample is one input (for the
 char-GPT one sequence of 64 tokens).
 
-Output: the same table as the Rust example (model, family, mode, batch, samples/s, ms/step), or
-FAILED and the error in place of the numbers.
+Output: the same table as the Rust example (model, family, mode, batch, samples/s, ms/step,
+peak_rss_mb), or FAILED and the error in place of the numbers. peak_rss_mb is the process's peak
+resident memory (MB, Linux VmHWM) while building the model and running that row's steps, reset
+before each row through /proc/self/clear_refs (where the kernel refuses that, the process's peak
+so far, from getrusage); it includes PyTorch's library, whose resident size after `import torch`
+with nothing built is printed once on the first line as library_rss_mb.
 Usage: pytorch_reference.py --registry models.json [--threads 2] [--batches 32,128]
                             [--models a,b] [--mode train|infer|both] [--seconds 3]
 """
 
 import argparse
 import json
+import re
+import resource
 import time
 import warnings
 
@@ -41,6 +47,34 @@ def family(name):
     if name.startswith("vit-") or name == "char-gpt":
         return "transformer"
     return "cnn"
+
+
+def status_mb(field):
+    """A `kB` line of /proc/self/status (VmRSS, VmHWM) in MB (10⁶ bytes), or None."""
+    try:
+        with open("/proc/self/status") as f:
+            m = re.search(rf"^{field}:\s+(\d+) kB", f.read(), re.M)
+    except OSError:
+        return None
+    return int(m.group(1)) * 1024 / 1e6 if m else None
+
+
+def reset_peak():
+    """Resets the peak resident size (VmHWM) to the current one; False where refused."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_rss_mb():
+    """Peak resident memory since the last reset_peak (or start-up), in MB."""
+    hwm = status_mb("VmHWM")
+    if hwm is not None:
+        return hwm
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6  # kB on Linux
 
 
 def measure(model, shape, classes, text, mode, bs, seconds):
@@ -99,8 +133,13 @@ def main():
     batches = [int(b) for b in a.batches.split(",")]
     torch.set_num_threads(a.threads)
     torch.set_num_interop_threads(1)
-    print(f"threads={a.threads} torch={torch.__version__} simd={torch.backends.cpu.get_cpu_capability()}")
-    print(f"{'model':<16} {'family':<12} {'mode':<6} {'batch':>6} {'samples/s':>12} {'ms/step':>10}")
+    library = status_mb("VmRSS")
+    library = f"{library:.0f}" if library is not None else "-"
+    print(
+        f"threads={a.threads} torch={torch.__version__} simd={torch.backends.cpu.get_cpu_capability()} "
+        f"library_rss_mb={library}"
+    )
+    print(f"{'model':<16} {'family':<12} {'mode':<6} {'batch':>6} {'samples/s':>12} {'ms/step':>10} {'peak_rss_mb':>12}")
     for name in (n.strip() for n in a.models.split(",")):
         fam = family(name)
 
@@ -126,6 +165,7 @@ def main():
             continue
         for mode in modes:
             for bs in batches:
+                reset_peak()
                 try:
                     model = pytorch_zoo.build(name)[0]  # fresh, as greenbench's Trainer per row
                     sps = measure(model, shape, classes, text, mode, bs, a.seconds)
@@ -133,7 +173,12 @@ def main():
                     message = repr(e).replace("\n", " ")
                     print(f"{name:<16} {fam:<12} {mode:<6} {bs:>6} FAILED {message}", flush=True)
                     continue
-                print(f"{name:<16} {fam:<12} {mode:<6} {bs:>6} {sps:>12.1f} {1000 * bs / sps:>10.2f}", flush=True)
+                del model  # its memory is not the next row's
+                print(
+                    f"{name:<16} {fam:<12} {mode:<6} {bs:>6} {sps:>12.1f} {1000 * bs / sps:>10.2f} "
+                    f"{peak_rss_mb():>12.0f}",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

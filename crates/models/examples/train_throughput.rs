@@ -12,7 +12,16 @@
 //! One warm-up step, then steps until at least `--seconds` have passed (at least one step).
 //! A sample is one input of the model's default shape (for char-GPT one sequence of 64 tokens).
 //! One line per model, mode and batch; a model that fails prints `FAILED` and the error instead
-//! of a number, and the others go on.
+//! of a number, and the others go on. `peak_rss_mb` is the process's peak resident memory (MB,
+//! Linux `VmHWM`) while building the model and running that row's steps: the peak is reset
+//! before each row (`/proc/self/clear_refs`), so memory the allocator kept from an earlier row
+//! counts, and where the reset is refused the figure is the process's peak so far (run one
+//! model and batch per process for a clean figure). `-` where it could not be read.
+//! `peak_heap_mb` is the most memory allocated at once in that row (tensors and everything else
+//! on the heap, counted by this program's allocator): the difference to `peak_rss_mb` is what
+//! mimalloc kept resident beyond it, plus the program itself (~10 MB).
+//! With `GREENBENCH_HEAP_TRACE=<file>`, the bytes live every millisecond of the run go to
+//! `<file>` (`ms MB` per line): where in a step the peak falls.
 
 use std::time::Instant;
 
@@ -20,10 +29,16 @@ use greenbench_models::{list, InputSpec, ModelError, TrainSettings, Trainer};
 
 mod common;
 use common::arg;
+#[path = "common/peak_rss.rs"]
+mod peak_rss;
 
-// As in the greenbench binary: glibc malloc makes candle training 1.5–6× slower.
+#[path = "common/heap.rs"]
+mod heap;
+
+// As in the greenbench binary: glibc malloc makes candle training 1.5–6× slower. Counted, for
+// the peak_heap_mb column.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: heap::Counting = heap::Counting;
 
 /// What is timed.
 #[derive(Clone, Copy, PartialEq)]
@@ -57,6 +72,9 @@ fn main() {
             Ok(status) => std::process::exit(status.code().unwrap_or(1)),
             Err(e) => eprintln!("could not restart with MIMALLOC_PURGE_DELAY=-1 ({e}); going on"),
         }
+    }
+    if let Some(path) = std::env::var_os("GREENBENCH_HEAP_TRACE") {
+        trace_heap(std::path::PathBuf::from(path));
     }
     let threads = arg(&args, "--threads").unwrap_or_else(|| "2".into());
     // Must happen before candle starts its thread pools.
@@ -94,8 +112,8 @@ fn main() {
     let gemm = greenbench_models::gemm_width();
     println!("threads={threads} device={device} simd={simd} gemm={gemm}");
     println!(
-        "{:<16} {:<12} {:<6} {:>6} {:>12} {:>10}",
-        "model", "family", "mode", "batch", "samples/s", "ms/step"
+        "{:<16} {:<12} {:<6} {:>6} {:>12} {:>10} {:>12} {:>13}",
+        "model", "family", "mode", "batch", "samples/s", "ms/step", "peak_rss_mb", "peak_heap_mb"
     );
     for name in models.split(',').map(str::trim) {
         let Some(entry) = entries.iter().find(|e| e.name == name) else {
@@ -114,11 +132,15 @@ fn main() {
         for &mode in &modes {
             for &bs in &batches {
                 let m = mode.name();
+                peak_rss::reset_peak();
+                heap::reset_peak();
                 match measure(name, input, mode, bs, seconds, &device) {
                     Ok(sps) => println!(
-                        "{name:<16} {:<12} {m:<6} {bs:>6} {sps:>12.1} {:>10.2}",
+                        "{name:<16} {:<12} {m:<6} {bs:>6} {sps:>12.1} {:>10.2} {:>12} {:>13.0}",
                         entry.family,
-                        1000.0 * bs as f64 / sps
+                        1000.0 * bs as f64 / sps,
+                        peak_rss::peak_rss_mb().map_or("-".into(), |mb| format!("{mb:.0}")),
+                        heap::peak_mb()
                     ),
                     Err(e) => {
                         let e = e.to_string().replace('\n', " ");
@@ -128,6 +150,33 @@ fn main() {
             }
         }
     }
+}
+
+/// Writes the heap's live bytes every millisecond to `path` (`ms MB` lines) from a thread of its
+/// own, until the program ends.
+fn trace_heap(path: std::path::PathBuf) {
+    use std::io::Write;
+    let file = match std::fs::File::create(&path) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!(
+                "GREENBENCH_HEAP_TRACE: cannot create {}: {e}",
+                path.display()
+            );
+            return;
+        }
+    };
+    std::thread::spawn(move || {
+        let mut out = std::io::LineWriter::new(file);
+        let start = Instant::now();
+        loop {
+            let (ms, mb) = (start.elapsed().as_millis(), heap::live_bytes() as f64 / 1e6);
+            if writeln!(out, "{ms} {mb:.0}").is_err() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    });
 }
 
 /// Samples per second of `mode` for `name` at batch `bs`.

@@ -16,6 +16,7 @@ mod mlp;
 mod model;
 mod ops;
 mod optim;
+mod pool;
 mod registry;
 mod train;
 mod transformer;
@@ -29,6 +30,7 @@ pub use model::Model;
 /// Kernel switches and the convolution entry point, for tests, examples and host reports.
 pub use ops::conv::{conv2d, set_winograd, uses_winograd, ConvParams};
 pub use ops::{gemm_width, set_reference_ops, simd_width};
+pub use pool::{pool_spin, POOL_SPIN_ENV};
 pub use registry::{build, entries, family_reference, lookup};
 pub use train::trainable_vars;
 pub use train::{

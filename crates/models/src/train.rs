@@ -12,6 +12,7 @@ use crate::init::{init_varmap, is_buffer};
 pub use crate::input::InputSpec;
 use crate::model::Model;
 use crate::optim::{learning_rate, warmup_factor, Kind, Optimizer};
+use crate::pool::on_pool;
 use crate::registry;
 use greenbench_core::io_error as io;
 use greenbench_core::{DeviceName, Family};
@@ -239,12 +240,14 @@ impl Trainer {
         })
     }
 
-    /// [`Trainer::train_step`] on the calling thread (see [`on_pool`]).
+    /// [`Trainer::train_step`] on the calling thread (see `pool::on_pool`).
     fn train_step_here(&mut self, x: &[f32], y: &[u32], n: usize) -> Result<StepStats, ModelError> {
         let (xs, ys) = self.batch(x, y, n)?;
         let logits = self.flat_logits(&xs, true)?;
         let loss = candle_nn::loss::cross_entropy(&logits, &ys)?;
-        let grads = loss.backward()?;
+        // Frees each activation once the backward pass is past it (as PyTorch): the step's peak
+        // memory is then about the forward pass's, not it plus the largest layers' gradients.
+        let grads = loss.backward_releasing()?;
         let lr = self.lr();
         self.optimizer.step(&grads, lr)?;
         self.step += 1;
@@ -261,7 +264,7 @@ impl Trainer {
         on_pool(self.device.is_cpu(), || self.evaluate_here(x, y, n))
     }
 
-    /// [`Trainer::evaluate`] on the calling thread (see [`on_pool`]).
+    /// [`Trainer::evaluate`] on the calling thread (see `pool::on_pool`).
     fn evaluate_here(&self, x: &[f32], y: &[u32], n: usize) -> Result<EvalStats, ModelError> {
         let (xs, ys) = self.batch(x, y, n)?;
         // As PyTorch's `torch.no_grad()`: no op records its inputs for a backward pass.
@@ -400,19 +403,6 @@ impl Trainer {
             Tensor::from_slice(x, shape, &self.device)?
         };
         Ok((xs, Tensor::from_slice(y, n * tps, &self.device)?))
-    }
-}
-
-/// Runs `f` on a thread of rayon's pool when `cpu` (`rayon::scope`; on the calling thread
-/// otherwise). The parallel loops of every op (candle's, the custom kernels', `gemm`'s) then
-/// start on a pool thread, where the other threads steal work directly, instead of being handed
-/// from the caller's thread to the pool and back once per op — hundreds of hand-offs per step,
-/// which cost a third of a step of EfficientNet-B0, LeNet or the MLPs.
-fn on_pool<R: Send>(cpu: bool, f: impl FnOnce() -> R + Send) -> R {
-    if cpu {
-        rayon::scope(|_| f())
-    } else {
-        f()
     }
 }
 

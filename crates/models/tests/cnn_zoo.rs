@@ -86,7 +86,8 @@ fn param_count(varmap: &VarMap) -> usize {
     greenbench_models::param_count(varmap) as usize
 }
 
-/// Builds `name`, checks parameters, output shape, MACs, and one backward pass.
+/// Builds `name`, checks parameters, output shape, MACs, and one backward pass (as training runs
+/// it, freeing activations on the way: the same gradients as candle's plain backward pass).
 fn check(name: &str) -> candle_core::Result<()> {
     let Some(&(_, ref_params, ref_macs, ptflops)) = REFERENCE.iter().find(|r| r.0 == name) else {
         panic!("no reference for {name}")
@@ -119,7 +120,8 @@ fn check(name: &str) -> candle_core::Result<()> {
     assert_eq!(logits.dims(), &[2, 10], "{name}: train-mode logits");
     let loss = candle_nn::loss::cross_entropy(&logits, &y)?;
     assert!(loss.to_scalar::<f32>()?.is_finite(), "{name}: loss");
-    let grads = loss.backward()?;
+    let plain = loss.backward()?;
+    let grads = loss.backward_releasing()?;
 
     let data = varmap
         .data()
@@ -138,7 +140,13 @@ fn check(name: &str) -> candle_core::Result<()> {
             None => bad.push(format!("{var_name}: no gradient")),
             Some(g) => {
                 let g = g.flatten_all()?.to_vec1::<f32>()?;
-                if g.iter().any(|v| !v.is_finite()) {
+                let same = plain
+                    .get(var.as_tensor())
+                    .map(|p| p.flatten_all()?.to_vec1::<f32>())
+                    .transpose()?;
+                if same.as_ref() != Some(&g) {
+                    bad.push(format!("{var_name}: gradient differs from plain backward"));
+                } else if g.iter().any(|v| !v.is_finite()) {
                     bad.push(format!("{var_name}: non-finite gradient"));
                 } else if g.iter().all(|v| *v == 0.0) && !unused {
                     bad.push(format!("{var_name}: zero gradient"));

@@ -163,23 +163,70 @@ impl Tensor {
     }
 
     pub fn backward(&self) -> Result<GradStore> {
+        self.backward_impl(false)
+    }
+
+    /// [`Tensor::backward`] that frees each intermediate result's buffer (CPU) as soon as the
+    /// backward pass has no further use for it (greenbench patch), as PyTorch frees the tensors a
+    /// graph saved once their gradient step ran: the peak memory of a training step is then about
+    /// that of the forward pass, instead of it plus the gradients of the largest layers.
+    ///
+    /// Only buffers nothing else can reach are freed: a node that is not a variable, whose every
+    /// owner is an op of this graph (no clone held elsewhere, e.g. the logits the caller keeps) and
+    /// whose storage no other tensor shares (no view of it, nor it a view). Its gradient rule and
+    /// those of all its consumers have run by then (topological order). The graph can not be
+    /// backpropagated a second time: call this once per graph, as a training step does.
+    pub fn backward_releasing(&self) -> Result<GradStore> {
+        self.backward_impl(true)
+    }
+
+    fn backward_impl(&self, release: bool) -> Result<GradStore> {
+        if release && !CANDLE_GRAD_DO_NOT_DETACH.with(|b| *b) {
+            // The gradients are detached anyway; computed without tracking, none of them holds
+            // an activation (e.g. `cos(x)` in the rule of `sin`) through a graph of its own, which
+            // would keep that activation's buffer alive past its release point.
+            return crate::op::no_grad(|| self.backward_pass(true));
+        }
+        self.backward_pass(release)
+    }
+
+    fn backward_pass(&self, release: bool) -> Result<GradStore> {
         let sorted_nodes = self.sorted_nodes();
+        // For each node, how many ops of the graph hold it (each keeps one reference).
+        let mut graph_refs: HashMap<TensorId, usize> = HashMap::new();
+        if release {
+            for node in sorted_nodes.iter() {
+                if let Some(op) = node.op() {
+                    for arg in op_args(op) {
+                        *graph_refs.entry(arg.id()).or_default() += 1;
+                    }
+                }
+            }
+        }
         let mut grads = GradStore::new();
         grads.insert(self, self.ones_like()?.contiguous()?);
         for node in sorted_nodes.iter() {
             if node.is_variable() {
                 continue;
             }
-            let grad = grads
-                .remove(node)
-                .expect("candle internal error - grad not populated");
             // https://github.com/huggingface/candle/issues/1241
             // Ideally, we would make these operations in place where possible to ensure that we
             // do not have to allocate too often. Here we just call `.detach` to avoid computing
             // the backprop graph of the backprop itself. This would be an issue for second order
             // derivatives but these are out of scope at the moment.
-            let do_not_detach = CANDLE_GRAD_DO_NOT_DETACH.with(|b| *b);
-            let grad = if do_not_detach { grad } else { grad.detach() };
+            // (greenbench patch: the stored gradient is dropped here, not at the end of the
+            // iteration, so a graph it holds does not keep `node` from being released.)
+            let grad = {
+                let grad = grads
+                    .remove(node)
+                    .expect("candle internal error - grad not populated");
+                let do_not_detach = CANDLE_GRAD_DO_NOT_DETACH.with(|b| *b);
+                if do_not_detach {
+                    grad
+                } else {
+                    grad.detach()
+                }
+            };
             // greenbench patch: gradients are now stored as produced (see `accumulate`), so one
             // may be a view (transpose, broadcast); every backward rule below was written for
             // the contiguous sums upstream stored, so hand them a contiguous gradient.
@@ -655,9 +702,78 @@ impl Tensor {
                     }
                 };
             }
+            if release {
+                release_storage(node, graph_refs.get(&node.id()).copied().unwrap_or(0))?;
+            }
         }
         Ok(grads)
     }
+}
+
+/// The tensors `op` holds (each once per occurrence: `x * x` holds `x` twice).
+fn op_args(op: &Op) -> Vec<&Tensor> {
+    match op {
+        Op::Scatter(a, b, c, _)
+        | Op::ScatterAdd(a, b, c, _)
+        | Op::IndexAdd(a, b, c, _)
+        | Op::WhereCond(a, b, c)
+        | Op::CustomOp3(a, b, c, _) => vec![a, b, c],
+        Op::Binary(a, b, _)
+        | Op::Matmul(a, b)
+        | Op::Gather(a, b, _)
+        | Op::IndexSelect(a, b, _)
+        | Op::SliceScatter0(a, b, _)
+        | Op::CustomOp2(a, b, _)
+        | Op::Conv1D {
+            arg: a, kernel: b, ..
+        }
+        | Op::ConvTranspose1D {
+            arg: a, kernel: b, ..
+        }
+        | Op::Conv2D {
+            arg: a, kernel: b, ..
+        }
+        | Op::ConvTranspose2D {
+            arg: a, kernel: b, ..
+        } => vec![a, b],
+        Op::Cat(args, _) => args.iter().collect(),
+        Op::Unary(a, _)
+        | Op::Cmp(a, _)
+        | Op::Reduce(a, _, _)
+        | Op::AvgPool2D { arg: a, .. }
+        | Op::MaxPool2D { arg: a, .. }
+        | Op::UpsampleNearest1D { arg: a, .. }
+        | Op::UpsampleNearest2D { arg: a, .. }
+        | Op::UpsampleBilinear2D { arg: a, .. }
+        | Op::Affine { arg: a, .. }
+        | Op::ToDType(a)
+        | Op::Copy(a)
+        | Op::Broadcast(a)
+        | Op::Narrow(a, _, _, _)
+        | Op::Reshape(a)
+        | Op::ToDevice(a)
+        | Op::Transpose(a, _, _)
+        | Op::Permute(a, _)
+        | Op::Elu(a, _)
+        | Op::Powf(a, _)
+        | Op::CustomOp1(a, _) => vec![a],
+    }
+}
+
+/// Replaces the buffer of `node` by an empty one (see [`Tensor::backward_releasing`]) when the
+/// `graph_refs` ops of the graph that hold it are its only owners and no other tensor shares its
+/// storage; CPU tensors only.
+fn release_storage(node: &Tensor, graph_refs: usize) -> Result<()> {
+    if node.is_variable()
+        || node.handle_count() != graph_refs
+        || !node.storage_is_unshared()
+        || !node.device().is_cpu()
+    {
+        return Ok(());
+    }
+    let empty = node.device().zeros(&crate::Shape::from(0usize), node.dtype())?;
+    *node.storage_mut() = empty;
+    Ok(())
 }
 
 /// A store for gradients, associating a tensor id to the corresponding gradient tensor, used for back propagation.

@@ -2763,6 +2763,18 @@ impl Tensor {
         self.storage.read_recursive()
     }
 
+    /// Whether no other tensor (a view, a detached copy) shares this tensor's storage
+    /// (greenbench patch, for `backward_releasing`).
+    pub(crate) fn storage_is_unshared(&self) -> bool {
+        Arc::strong_count(&self.storage) == 1
+    }
+
+    /// How many handles to this tensor exist (clones, and ops of graphs that hold it)
+    /// (greenbench patch, for `backward_releasing`).
+    pub(crate) fn handle_count(&self) -> usize {
+        Arc::strong_count(&self.0)
+    }
+
     /// Acquire write lock on storage and returns guard.
     pub(crate) fn storage_mut(&self) -> StorageMutRef<'_> {
         self.storage.write()

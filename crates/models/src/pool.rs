@@ -1,0 +1,133 @@
+//! Where a training or inference step runs on the CPU: on a thread of rayon's pool, with the
+//! other pool threads optionally kept on their cores for the step.
+//!
+//! Between two parallel loops an idle rayon thread calls `sched_yield` up to 33 times before it
+//! sleeps. On a core shared with a low-priority process (a `nice 19` job) each yield hands the
+//! core to that process for its time slice, and the thread is not back when the next loop's
+//! work arrives, so every loop waits for a scheduler tick. `GREENBENCH_POOL_SPIN_US` keeps the
+//! other threads busy instead: each runs a job that steals the step's work (`rayon::yield_now`)
+//! and spins without yielding the core while there is none, until the step ends or it has found
+//! no work for that many microseconds (then rayon's own idle path takes over).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The environment variable that sets how long, in microseconds, an idle pool thread spins
+/// during a step before it falls back to rayon's yielding and sleeping (unset or 0: no spinning).
+pub const POOL_SPIN_ENV: &str = "GREENBENCH_POOL_SPIN_US";
+
+/// The spin limit `GREENBENCH_POOL_SPIN_US` sets, read once per process (`None`: no spinning).
+pub fn pool_spin() -> Option<Duration> {
+    static SPIN: OnceLock<Option<Duration>> = OnceLock::new();
+    *SPIN.get_or_init(|| {
+        std::env::var(POOL_SPIN_ENV)
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .filter(|&us| us > 0)
+            .map(Duration::from_micros)
+    })
+}
+
+/// Runs `f` on a thread of rayon's pool when `cpu` (`rayon::scope`; on the calling thread
+/// otherwise). The parallel loops of every op (candle's, the custom kernels', `gemm`'s) then
+/// start on a pool thread, where the other threads steal work directly, instead of being handed
+/// from the caller's thread to the pool and back once per op — hundreds of hand-offs per step,
+/// which cost a third of a step of EfficientNet-B0, LeNet or the MLPs. With [`pool_spin`] set,
+/// the other threads spin for the step (see the module's documentation).
+pub(crate) fn on_pool<R: Send>(cpu: bool, f: impl FnOnce() -> R + Send) -> R {
+    if !cpu {
+        return f();
+    }
+    on_pool_spinning(pool_spin(), f)
+}
+
+/// [`on_pool`] on the CPU with the other threads spinning for up to `spin` of no work.
+fn on_pool_spinning<R: Send>(spin: Option<Duration>, f: impl FnOnce() -> R + Send) -> R {
+    let Some(limit) = spin.filter(|_| rayon::current_num_threads() > 1) else {
+        return rayon::scope(|_| f());
+    };
+    let done = AtomicBool::new(false);
+    let done = &done;
+    rayon::scope(|s| {
+        let owner = rayon::current_thread_index();
+        // One job per pool thread, run by that thread only; the step's own thread returns at
+        // once (it must not spin under its own step).
+        s.spawn_broadcast(move |_, ctx| {
+            if Some(ctx.index()) != owner {
+                spin_while_working(done, limit);
+            }
+        });
+        let _end = SetOnDrop(done);
+        f()
+    })
+}
+
+/// Steals pending work until `done`, spinning in place while there is none, for at most
+/// `limit` of no work in a row.
+fn spin_while_working(done: &AtomicBool, limit: Duration) {
+    let mut idle_since: Option<Instant> = None;
+    while !done.load(Ordering::Acquire) {
+        match rayon::yield_now() {
+            Some(rayon::Yield::Executed) => idle_since = None,
+            Some(rayon::Yield::Idle) => {
+                if idle_since.get_or_insert_with(Instant::now).elapsed() >= limit {
+                    return;
+                }
+                std::hint::spin_loop();
+            }
+            None => return,
+        }
+    }
+}
+
+/// Sets its flag when dropped, so the spinning threads stop even if the step panics.
+struct SetOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for SetOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    #[test]
+    fn the_spinners_steal_the_steps_work_and_stop_when_it_ends() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap();
+        let ran = AtomicUsize::new(0);
+        // Spinners that would spin for a minute: the step still ends as soon as its work is
+        // done (they stop on its end, not on their limit), and the work runs exactly once.
+        let t0 = Instant::now();
+        let sum = pool.install(|| {
+            on_pool_spinning(Some(Duration::from_secs(60)), || {
+                let (a, b) = rayon::join(
+                    || ran.fetch_add(1, Ordering::Relaxed),
+                    || ran.fetch_add(1, Ordering::Relaxed),
+                );
+                a + b
+            })
+        });
+        assert_eq!((sum, ran.load(Ordering::Relaxed)), (1, 2));
+        assert!(t0.elapsed() < Duration::from_secs(30), "{:?}", t0.elapsed());
+    }
+
+    #[test]
+    fn an_idle_spinner_gives_up_after_its_limit() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let done = AtomicBool::new(false);
+        let t0 = Instant::now();
+        pool.install(|| spin_while_working(&done, Duration::from_millis(20)));
+        assert!(t0.elapsed() >= Duration::from_millis(20));
+        assert!(t0.elapsed() < Duration::from_secs(10));
+    }
+}

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# What mimalloc's purge setting costs in speed and saves in resident memory: the sweep's workers
+# run with MIMALLOC_PURGE_DELAY=-1 (freed pages stay resident for reuse); mimalloc's default
+# returns them to the OS after 10 ms. Times training of each model at each batch with both
+# settings, alternating the order every round, and prints per model and batch the best
+# samples/s and the lowest peak RSS of each setting, with the speed ratio (10 ms / -1).
+#
+# Usage: scripts/bench/purge-cost.sh [--models densenet121,googlenet,resnet18,mobilenet-v2]
+#                                    [--batches 128] [--threads 2] [--seconds 5] [--rounds 3]
+# Run it on a quiet machine (nothing else running): it is a speed measurement.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+command_line="scripts/bench/purge-cost.sh${*:+ $*}"
+models=densenet121,googlenet,resnet18,mobilenet-v2 batches=128 threads=2 seconds=5 rounds=3
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --models) models=$2; shift 2 ;;
+    --batches) batches=$2; shift 2 ;;
+    --threads) threads=$2; shift 2 ;;
+    --seconds) seconds=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
+    *) echo "unknown argument $1 (see the usage at the top of $0)" >&2; exit 2 ;;
+  esac
+done
+cargo build --release --locked -q -p greenbench-models --example train_throughput
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+IFS=, read -ra model_list <<<"$models"
+run() { # delay model round
+  MIMALLOC_PURGE_DELAY=$1 target/release/examples/train_throughput --threads "$threads" \
+    --batches "$batches" --mode train --seconds "$seconds" --models "$2" >>"$out/delay$1.txt"
+}
+for r in $(seq 1 "$rounds"); do
+  for m in "${model_list[@]}"; do
+    if ((r % 2)); then run -1 "$m"; run 10 "$m"; else run 10 "$m"; run -1 "$m"; fi
+    echo "round $r/$rounds: $m done ($(date -u +%H:%M:%S))" >&2
+  done
+done
+cpu=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+echo "MIMALLOC_PURGE_DELAY -1 vs 10 ms, training, $threads threads, best of $rounds rounds of ≥ $seconds s: $cpu; $(date -u '+%Y-%m-%d %H:%M UTC'); command: $command_line"
+python3 - "$out" <<'PY'
+import sys
+from collections import defaultdict
+
+def rows(path):
+    best = defaultdict(lambda: [0.0, float("inf")])
+    for line in open(path):
+        p = line.split()
+        # model family mode batch samples/s ms/step peak_rss_mb peak_heap_mb
+        if len(p) >= 7 and p[2] == "train" and p[3].isdigit() and p[4] != "FAILED":
+            key = (p[0], int(p[3]))
+            best[key][0] = max(best[key][0], float(p[4]))
+            best[key][1] = min(best[key][1], float(p[6]))
+    return best
+
+keep, purge = rows(f"{sys.argv[1]}/delay-1.txt"), rows(f"{sys.argv[1]}/delay10.txt")
+print("| model | batch | samples/s, -1 | samples/s, 10 ms | speed 10 ms / -1 | peak RSS MB, -1 | peak RSS MB, 10 ms |")
+print("|---|---|---|---|---|---|---|")
+for key in sorted(keep.keys() | purge.keys()):
+    a, b = keep.get(key), purge.get(key)
+    if not a or not b:
+        print(f"| {key[0]} | {key[1]} | – | – | – | – | – |")
+        continue
+    print(f"| {key[0]} | {key[1]} | {a[0]:.1f} | {b[0]:.1f} | **{b[0] / a[0]:.3f}** | {a[1]:.0f} | {b[1]:.0f} |")
+PY
