@@ -15,8 +15,8 @@ use crate::stats::{self, Correlation, Stat};
 
 mod verdict;
 
-use verdict::{verdict, Interval, PaperFinding};
 pub use verdict::RULE;
+use verdict::{verdict, Interval, PaperFinding};
 
 /// Which coefficient the paper quotes for a pair.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -201,8 +201,7 @@ fn energy_estimated(ctx: &ReportContext) -> bool {
         .filter_map(|r| ctx.basis.train(r))
         .map(|e| e.quality)
         .peekable();
-    qualities.peek().is_some()
-        && qualities.all(|q| q == Some(greenbench_core::Quality::Estimated))
+    qualities.peek().is_some() && qualities.all(|q| q == Some(greenbench_core::Quality::Estimated))
 }
 
 /// A pair's points (each a configuration's runs as (x, y)) and each point's y range as factors

@@ -37,7 +37,11 @@ fn verdicts(md: &str) -> Vec<(String, String)> {
 #[test]
 fn the_rule_is_stated_once() {
     let md = report();
-    assert_eq!(md.matches("**agrees** when the interval contains").count(), 1, "{md}");
+    assert_eq!(
+        md.matches("**agrees** when the interval contains").count(),
+        1,
+        "{md}"
+    );
     assert!(md.contains("within ±0.5"), "{md}");
 }
 

@@ -9,8 +9,9 @@ pub const NO_CORRELATION_MARGIN: f64 = 0.5;
 pub const RULE: &str = "Verdict (last column), from the 95 % CI of the coefficient in bold, its bounds \
      taken as printed (2 decimals): **agrees** when the interval contains the paper's value or lies entirely \
      on the paper's side of 0; **differs** when it lies entirely on the other side of 0; **inconclusive** \
-     otherwise (it contains 0 while the paper reports a correlation) or when no interval could be computed \
-     (the reason is given); **by construction** for training time vs training energy when that energy is \
+     otherwise: whenever it contains 0 while the paper reports a correlation (even if it contains the \
+     paper's value too: such an interval cannot tell), or when no interval could be computed (the reason \
+     is given); **by construction** for training time vs training energy when that energy is \
      estimated from CPU time, since the estimate is CPU time × a power model (the coefficient is still \
      printed, but it tests nothing). For the paper's \"no correlation\" (accuracy vs energy): agrees when the \
      interval contains 0 and lies within ±0.5 (at most a moderate correlation either way), differs when it \
@@ -81,6 +82,9 @@ pub fn verdict(paper: PaperFinding, interval: &Interval, estimated: bool) -> Str
     }
     let contains_0 = lo <= 0.0 && 0.0 <= hi;
     match paper {
+        PaperFinding::Value(v) if contains_0 && lo <= v && v <= hi => {
+            format!("inconclusive: {ci} contains both 0 and the paper's {v}")
+        }
         PaperFinding::Value(v) if lo <= v && v <= hi => format!("agrees: {ci} contains {v}"),
         PaperFinding::Value(v) => side(v > 0.0, lo, hi, &ci, &format!("the paper's {v}")),
         PaperFinding::Negative => side(false, lo, hi, &ci, "the paper's negative trend"),
@@ -171,8 +175,8 @@ mod tests {
     fn an_interval_straddling_0_is_inconclusive() {
         assert_eq!(
             verdict(PaperFinding::Value(0.9), &ci(-1.0, 1.0), false),
-            "agrees: 95 % CI [-1.00, 1.00] contains 0.9",
-            "containing the value comes first"
+            "inconclusive: 95 % CI [-1.00, 1.00] contains both 0 and the paper's 0.9",
+            "an interval containing 0 cannot tell, whatever else it contains"
         );
         assert_eq!(
             verdict(PaperFinding::Value(0.9), &ci(-0.2, 0.6), false),
@@ -247,9 +251,7 @@ mod tests {
     fn batch_size_agrees_below_0_and_differs_above() {
         assert!(verdict(PaperFinding::Negative, &ci(-0.67, -0.02), false)
             .starts_with("agrees: 95 % CI [-0.67, -0.02] lies below 0"));
-        assert!(
-            verdict(PaperFinding::Negative, &ci(0.1, 0.5), false).starts_with("differs")
-        );
+        assert!(verdict(PaperFinding::Negative, &ci(0.1, 0.5), false).starts_with("differs"));
         assert!(verdict(PaperFinding::Negative, &ci(-0.42, 0.19), false)
             .starts_with("inconclusive: 95 % CI [-0.42, 0.19] contains 0"));
     }
