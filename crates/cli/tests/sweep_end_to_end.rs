@@ -81,6 +81,12 @@ fn digits_sweep_records_params_time_energy_accuracy() {
         manifest["environment"]["CANDLE_BARRIER_POOL_SPIN_LIMIT"].is_string(),
         "{manifest}"
     );
+    assert!(
+        manifest["environment"]["GREENBENCH_POOL_SPIN_US"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("unset") || v.parse::<u64>().is_ok()),
+        "{manifest}"
+    );
     // Workers keep freed memory (mimalloc), unless the caller chose otherwise.
     let purge = std::env::var("MIMALLOC_PURGE_DELAY").unwrap_or_else(|_| "-1".into());
     assert_eq!(

@@ -12,6 +12,11 @@ use crate::RunSpec;
 /// Only runs of MODEL are affected. It exists to prove crash isolation end to end.
 pub const FAULT_ENV: &str = "GREENBENCH_INJECT_FAULT";
 
+/// How long, in microseconds, a worker's idle compute threads spin during a step before they
+/// yield their core (unset or 0: they yield at once, rayon's default). Read by the models'
+/// thread pool; the sweep records its value in the manifest's environment.
+pub const POOL_SPIN_ENV: &str = "GREENBENCH_POOL_SPIN_US";
+
 /// What the parent sends to a worker.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WorkerRequest {

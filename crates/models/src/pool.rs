@@ -13,9 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-/// The environment variable that sets how long, in microseconds, an idle pool thread spins
-/// during a step before it falls back to rayon's yielding and sleeping (unset or 0: no spinning).
-pub const POOL_SPIN_ENV: &str = "GREENBENCH_POOL_SPIN_US";
+pub use greenbench_core::POOL_SPIN_ENV;
 
 /// The spin limit `GREENBENCH_POOL_SPIN_US` sets, read once per process (`None`: no spinning).
 pub fn pool_spin() -> Option<Duration> {

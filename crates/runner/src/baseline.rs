@@ -134,6 +134,9 @@ fn worker_environment(opts: &SweepOptions) -> std::collections::BTreeMap<String,
         .or_else(|| std::env::var(SPIN).ok())
         .unwrap_or_else(|| "unset (candle's default: idle workers busy-wait)".into());
     env.insert(SPIN.into(), spin);
+    let pool_spin = std::env::var(greenbench_core::POOL_SPIN_ENV)
+        .unwrap_or_else(|_| "unset (idle compute threads yield their core at once)".into());
+    env.insert(greenbench_core::POOL_SPIN_ENV.into(), pool_spin);
     env.insert(
         "RAYON_NUM_THREADS".into(),
         "set per run from the spec's `threads`".into(),
