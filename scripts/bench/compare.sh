@@ -23,7 +23,8 @@
 # --simd avx2 measures the AVX2 path on a CPU with AVX-512, the stand-in for CPUs without it:
 # greenbench's examples built without the `gemm-avx512` feature (matrix products on gemm's AVX2
 # kernels; a separate build in target/bench-avx2) and run with GREENBENCH_SIMD=avx2 (element-wise
-# kernels), PyTorch with ATEN_CPU_CAPABILITY=avx2. --background N runs N low-priority busy
+# kernels), PyTorch with ATEN_CPU_CAPABILITY=avx2, ONEDNN_MAX_CPU_ISA=AVX2 and
+# MKL_ENABLE_INSTRUCTIONS=AVX2 (ATen alone would leave oneDNN's convolutions on AVX-512). --background N runs N low-priority busy
 # processes (`nice -n 19`, a Python loop each) beside both tools for the whole comparison: speed
 # on a machine that is not idle.
 # Prints the table and, unless --no-write, replaces the section of docs/performance.md for this
@@ -81,7 +82,9 @@ if [[ $simd == avx2 ]]; then
   cargo build --release --locked -q -p greenbench-models --no-default-features \
     --target-dir target/bench-avx2 --example train_throughput --example gemm_peak
   examples=target/bench-avx2/release/examples
-  export GREENBENCH_SIMD=avx2 ATEN_CPU_CAPABILITY=avx2
+  # PyTorch: ATen's own kernels, oneDNN's (convolutions; it picks its ISA apart from ATen and
+  # uses AVX-512 or more otherwise) and MKL's (matrix products) all held to AVX2.
+  export GREENBENCH_SIMD=avx2 ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2
 else
   cargo build --release --locked -q -p greenbench-models --example train_throughput --example gemm_peak
 fi

@@ -321,6 +321,8 @@ def main():
     m = re.search(r'name = "candle-core"\nversion = "([^"]+)"', lock)
     if m:
         candle = m.group(1)
+    held = [f"{k}={os.environ[k]}" for k in ("ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS") if k in os.environ]
+    held_to = f", {', '.join(held)}" if held else ""
     cond_path = os.path.join(out, "conditions.txt")
     cond = conditions(read(cond_path) if os.path.exists(cond_path) else "")
     background = (
@@ -335,7 +337,7 @@ def main():
     head = [
         f"Measured {now} with `{command}`: {cpu}, {os.cpu_count()} cores, {threads} threads for "
         f"both tools; {rustc}, candle {candle} (patched, `vendor/`), PyTorch {torch_version} (CPU "
-        f"kernels: {torch_simd}; greenbench's element-wise kernels: {gb_simd}, matrix products: gemm {gb_gemm}); background load: {background}; Python {platform.python_version()}. Synthetic data; training is SGD (momentum "
+        f"kernels: {torch_simd}{held_to}; greenbench's element-wise kernels: {gb_simd}, matrix products: gemm {gb_gemm}); background load: {background}; Python {platform.python_version()}. Synthetic data; training is SGD (momentum "
         f"0.9, weight decay 5e-4), inference is eval mode without gradients (what a sweep's "
         f"inference phase runs). Each row is the best of the rounds, run alternately; PyTorch: "
         f"best of its runs with the default OpenMP wait policy ({plural(rounds['default'], 'round')}) "
