@@ -131,13 +131,13 @@ def gemm_peak(texts):
     return max(peaks) if peaks else None
 
 
-def plural(n, word):
-    """`1 round`, `2 rounds`.
+def plural(n, word, many=None):
+    """`1 round`, `2 rounds`; `many` is the plural where it is not `word` + s.
 
-    >>> plural(1, "round"), plural(2, "round")
-    ('1 round', '2 rounds')
+    >>> plural(1, "round"), plural(2, "round"), plural(2, "busy process", "busy processes")
+    ('1 round', '2 rounds', '2 busy processes')
     """
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+    return f"{n} {word}" if n == 1 else f"{n} {many or word + 's'}"
 
 
 def cell(v):
@@ -228,7 +228,7 @@ def section_key(cpu, cond):
     """
     path = "AVX2 path" if cond["simd"] == "avx2" else "native SIMD"
     n = cond["background"]
-    load = "no added load" if n == 0 else plural(n, "busy background process").replace("processs", "processes")
+    load = "no added load" if n == 0 else plural(n, "busy background process", "busy background processes")
     return f"{cpu} · {path} · {load}"
 
 
@@ -328,7 +328,7 @@ def main():
     background = (
         "no other process started by the script"
         if cond["background"] == 0
-        else f"{plural(cond['background'], 'busy process')} (`nice -n 19`, a Python loop each) "
+        else f"{plural(cond['background'], 'busy process', 'busy processes')} (`nice -n 19`, a Python loop each) "
         "running beside both tools throughout"
     )
     loads = [line.strip() for line in read(os.path.join(out, "load.txt")).splitlines()]
