@@ -6,6 +6,7 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use common::{sweep, write_sweep, Shape};
 use greenbench_analysis::{write_report, ReportOptions};
@@ -19,12 +20,24 @@ fn text_only() -> ReportOptions {
 }
 
 fn small() -> Vec<RunRecord> {
+    repeated(1)
+}
+
+/// Three models at batch 16 and 64, each configuration `repeats` times.
+fn repeated(repeats: usize) -> Vec<RunRecord> {
     sweep(&Shape {
         models: 3,
         batch_sizes: vec![16, 64],
-        repeats: 1,
+        repeats,
         ..Shape::default()
     })
+}
+
+/// `records` written as a sweep folder in `dir`, reported without figures; report.md's text.
+fn report_md(dir: &Path, records: &[RunRecord]) -> String {
+    write_sweep(dir, records, None);
+    write_report(dir, &text_only()).unwrap();
+    std::fs::read_to_string(dir.join("report.md")).unwrap()
 }
 
 /// Gives every component ±10 % and the CPU a zero-load energy of a fifth of its value, as the
@@ -61,9 +74,7 @@ fn every_estimated_energy_is_listed_with_its_range_and_net_is_the_models_dynamic
     let dir = tempfile::tempdir().unwrap();
     let mut records = small();
     give_ranges(&mut records);
-    write_sweep(dir.path(), &records, None);
-    write_report(dir.path(), &text_only()).unwrap();
-    let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    let md = report_md(dir.path(), &records);
     assert!(md.contains("Net = the estimate's dynamic part"), "{md}");
     assert!(md.contains("## Energy ranges"), "{md}");
     let t = &records[0].train.as_ref().unwrap().net_energy;
@@ -91,9 +102,7 @@ fn an_old_estimate_below_the_orchestrators_idle_estimate_is_not_blamed_on_other_
     let mut records = small();
     let t = records[0].train.as_mut().unwrap();
     t.net_energy.total_j = Some(-1.0);
-    write_sweep(dir.path(), &records, None);
-    write_report(dir.path(), &text_only()).unwrap();
-    let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    let md = report_md(dir.path(), &records);
     assert!(md.contains("Warning: raw energy"), "{md}");
     assert!(md.contains("orchestrating greenbench process"), "{md}");
     assert!(!md.contains("measured under other load"), "{md}");
@@ -104,16 +113,9 @@ fn an_old_estimate_below_the_orchestrators_idle_estimate_is_not_blamed_on_other_
 #[test]
 fn the_models_and_pareto_tables_show_the_estimates_range_beside_the_t_interval() {
     let dir = tempfile::tempdir().unwrap();
-    let mut records = sweep(&Shape {
-        models: 3,
-        batch_sizes: vec![16, 64],
-        repeats: 2,
-        ..Shape::default()
-    });
+    let mut records = repeated(2);
     give_ranges(&mut records);
-    write_sweep(dir.path(), &records, None);
-    write_report(dir.path(), &text_only()).unwrap();
-    let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    let md = report_md(dir.path(), &records);
     let model = &records[0].spec.model;
     // The models table's row: the training energy's t-interval and n, then the estimate's range.
     let row = md
@@ -130,15 +132,8 @@ fn the_models_and_pareto_tables_show_the_estimates_range_beside_the_t_interval()
 
     // Without ranges no table mentions one.
     let old = tempfile::tempdir().unwrap();
-    let plain = sweep(&Shape {
-        models: 3,
-        batch_sizes: vec![16, 64],
-        repeats: 2,
-        ..Shape::default()
-    });
-    write_sweep(old.path(), &plain, None);
-    write_report(old.path(), &text_only()).unwrap();
-    let md = std::fs::read_to_string(old.path().join("report.md")).unwrap();
+    let plain = repeated(2);
+    let md = report_md(old.path(), &plain);
     assert!(!md.contains("est. "), "{md}");
     let tex = std::fs::read_to_string(old.path().join("tables/models.tex")).unwrap();
     assert!(!tex.contains("est.~"), "{tex}");
@@ -151,9 +146,7 @@ fn the_correlation_rows_say_when_energy_was_drawn_within_its_range() {
     let dir = tempfile::tempdir().unwrap();
     let mut records = small();
     give_ranges(&mut records);
-    write_sweep(dir.path(), &records, None);
-    write_report(dir.path(), &text_only()).unwrap();
-    let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    let md = report_md(dir.path(), &records);
     let row = md
         .lines()
         .find(|l| l.starts_with("| training time vs training energy"))
