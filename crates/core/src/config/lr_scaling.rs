@@ -2,8 +2,7 @@
 //! can keep the step size per sample comparable (Goyal et al. 2017's linear rule, or the square
 //! root rule of Krizhevsky 2014 / Hoffer et al. 2017). The grid's `lr` is the rate at
 //! `reference_batch`; a run at batch `b` trains with `lr × (b / reference_batch)` (linear) or
-//! `lr × √(b / reference_batch)` (sqrt), and its record holds that rate. Also the check of
-//! `lr_warmup_epochs`, the warm-up that usually goes with a scaled rate.
+//! `lr × √(b / reference_batch)` (sqrt), and its record holds that rate.
 
 use serde::{Deserialize, Serialize};
 
@@ -48,22 +47,9 @@ impl LrScaling {
 }
 
 impl SweepConfig {
-    /// `lr_warmup_epochs` finite and ≥ 0; `reference_batch` ≥ 1, and no `lr_range` beside it (a random search's drawn rate is the
+    /// `reference_batch` ≥ 1, and no `lr_range` beside it (a random search's drawn rate is the
     /// run's rate; scaling it too would make the range mean something else).
     pub(super) fn check_lr_scaling(&self, errs: &mut Vec<PendingError>) {
-        if let Some(w) = &self.lr_warmup_epochs {
-            if !(w.value.is_finite() && w.value >= 0.0) {
-                errs.push((
-                    w.field.clone(),
-                    w.span.clone(),
-                    format!(
-                        "lr_warmup_epochs must be epochs ≥ 0, found {}",
-                        crate::compact_number(w.value)
-                    ),
-                    Some("e.g. lr_warmup_epochs = 1 (0 or absent: no warm-up)".into()),
-                ));
-            }
-        }
         let Some(s) = &self.lr_scaling else {
             return;
         };

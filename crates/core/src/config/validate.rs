@@ -205,6 +205,19 @@ impl SweepConfig {
                 None,
             );
         }
+        if let Some(w) = &self.lr_warmup_epochs {
+            if !(w.value.is_finite() && w.value >= 0.0) {
+                push(
+                    errs,
+                    w,
+                    format!(
+                        "lr_warmup_epochs must be epochs ≥ 0, found {}",
+                        show(w.value)
+                    ),
+                    Some("e.g. lr_warmup_epochs = 1 (0 or absent: no warm-up)".into()),
+                );
+            }
+        }
         if !(self.weight_decay.value >= 0.0 && self.weight_decay.value.is_finite()) {
             push(
                 errs,
