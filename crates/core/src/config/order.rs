@@ -2,6 +2,8 @@
 //! permutation of the expanded runs that changes no run id, and is the same on every machine,
 //! shard and resume (it depends on the config alone).
 
+use std::collections::BTreeMap;
+
 use crate::choices::RunOrder;
 use crate::rng::{shuffle, SplitMix64};
 use crate::spec::RunSpec;
@@ -10,22 +12,29 @@ use crate::spec::RunSpec;
 /// numbers as a random search's draw from the same seed.
 const ORDER_STREAM: u64 = 0x6f72_6465_725f_7631; // "order_v1"
 
-/// `runs` (in expansion order) in the order `order` asks for. `interleaved` and `shuffled` keep
-/// each round of repeats together (repeat 0 of every configuration, then repeat 1, …);
+/// `runs` (in expansion order) in the order `order` asks for. `interleaved` and `shuffled` run in
+/// rounds: round k holds every configuration's k-th sample, where a configuration's samples are
+/// its seeds and repeats (seed 0 repeat 0, seed 0 repeat 1, …, seed 1 repeat 0, …), as the report
+/// pools them. So three seeds with `repeats = 1` interleave just as one seed with `repeats = 3`.
 /// `shuffled` permutes each round with its own draw from `seed`; `grid` leaves the runs as they
 /// are.
 pub(super) fn arrange(runs: Vec<RunSpec>, order: RunOrder, seed: u64) -> Vec<RunSpec> {
     if order == RunOrder::Grid {
         return runs;
     }
-    let mut rounds: Vec<Vec<RunSpec>> = Vec::new();
-    for spec in runs {
-        let r = spec.repeat;
-        if rounds.len() <= r {
-            rounds.resize_with(r + 1, Vec::new);
+    // Each seed's rank among the grid's seeds, in the order they first appear.
+    let mut seeds: Vec<u64> = Vec::new();
+    for spec in &runs {
+        if !seeds.contains(&spec.seed) {
+            seeds.push(spec.seed);
         }
-        rounds[r].push(spec);
     }
+    let mut rounds: BTreeMap<(usize, usize), Vec<RunSpec>> = BTreeMap::new();
+    for spec in runs {
+        let rank = seeds.iter().position(|&s| s == spec.seed).unwrap_or(0);
+        rounds.entry((rank, spec.repeat)).or_default().push(spec);
+    }
+    let mut rounds: Vec<Vec<RunSpec>> = rounds.into_values().collect();
     if order == RunOrder::Shuffled {
         for (r, round) in rounds.iter_mut().enumerate() {
             let mut rng = SplitMix64::new(seed ^ ORDER_STREAM ^ (r as u64).rotate_left(32));
@@ -57,6 +66,25 @@ mod tests {
         let want: Vec<(String, usize)> = (0..3)
             .flat_map(|r| ["a", "b", "c"].map(|m| (m.to_string(), r)))
             .collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn interleaved_takes_seeds_as_samples_of_a_configuration_like_repeats() {
+        let text = "name = \"t\"\ndataset = \"d\"\nbatch_size = 8\nmodel = [\"a\", \"b\"]\nseed = [5, 1]\nrepeats = 2\n";
+        let runs = SweepConfig::parse(text, std::path::Path::new("t.toml"))
+            .unwrap()
+            .expand();
+        let got: Vec<(String, u64, usize)> = runs
+            .iter()
+            .map(|s| (s.model.clone(), s.seed, s.repeat))
+            .collect();
+        let mut want = Vec::new();
+        for (seed, repeat) in [(5, 0), (5, 1), (1, 0), (1, 1)] {
+            for m in ["a", "b"] {
+                want.push((m.to_string(), seed, repeat));
+            }
+        }
         assert_eq!(got, want);
     }
 
