@@ -143,13 +143,14 @@ choice! {
 choice! {
     /// The order a sweep runs its runs in (`order = …`; run ids do not depend on it).
     RunOrder, "run order" {
-        /// Every configuration once, then the second repeat of every configuration, …: a drift
-        /// in background load spreads over all configurations instead of lining up with one.
+        /// Every configuration once, then the second seed or repeat of every configuration, …: a
+        /// drift in background load spreads over all configurations instead of lining up with one.
         Interleaved = "interleaved",
-        /// As `interleaved`, each round of repeats in its own random order drawn from the
+        /// As `interleaved`, each round of seeds and repeats in its own random order drawn from the
         /// sweep's seed (the same on every machine and every resume).
         Shuffled = "shuffled",
-        /// The expansion order: axes nested as listed, every repeat of a configuration in a row.
+        /// The expansion order: axes nested as listed, every seed and repeat of a configuration in
+        /// a row.
         Grid = "grid",
     }
 }

@@ -418,12 +418,12 @@ fn order_line(cfg: &SweepConfig) -> String {
     use greenbench_core::RunOrder;
     let how = match cfg.order.value {
         RunOrder::Interleaved => {
-            "every configuration once, then the next repeat of every configuration"
+            "every configuration once, then the next seed or repeat of every configuration"
         }
         RunOrder::Shuffled => {
-            "each round of repeats in its own random order, drawn from the sweep's seed"
+            "each round of seeds and repeats in its own random order, drawn from the sweep's seed"
         }
-        RunOrder::Grid => "the expansion order, the repeats of a configuration in a row",
+        RunOrder::Grid => "the expansion order, the seeds and repeats of a configuration in a row",
     };
     format!(
         "run order: {} ({how}); the runs are listed in that order",
