@@ -14,8 +14,9 @@ use greenbench_core::Shard;
 pub struct SweepOptions {
     /// Output folder (`results/<name>/` or `--out`, plus `shard-i-of-n/` when sharded).
     pub out: PathBuf,
-    /// Run again the runs recorded as `crashed`, `failed` or `timeout` (the new record replaces
-    /// the old one and keeps its reason in `attempts`).
+    /// Run again the runs recorded as `crashed`, `failed` or `timeout`, and, in a sweep without
+    /// rungs, the `ok` runs flagged `interference` (the new record replaces the old one and keeps
+    /// its reason in `attempts`).
     pub retry_failed: bool,
     /// Run only one shard.
     pub shard: Option<Shard>,

@@ -15,7 +15,9 @@ use std::io::{Read, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use greenbench_core::{one_per_run_id, read_record_lines, read_records, Attempt, RunRecord};
+use greenbench_core::{
+    one_per_run_id, read_record_lines, read_records, Attempt, RunRecord, INTERFERENCE_FIELD,
+};
 
 use crate::error::{io, RunnerError};
 
@@ -295,12 +297,18 @@ pub fn recorded(path: &Path) -> Result<HashMap<String, RunRecord>, RunnerError> 
 }
 
 /// What is kept of an earlier attempt in the record of its retry: its own earlier attempts, then
-/// its status and reason.
+/// its status and reason (for an `ok` run measured again, its `interference` flag's reason).
 pub fn attempts_before(old: &RunRecord) -> Vec<Attempt> {
     let mut v = old.attempts.clone();
+    let interference = || {
+        old.flags
+            .iter()
+            .find(|f| f.field == INTERFERENCE_FIELD)
+            .map(|f| format!("{INTERFERENCE_FIELD}: {}", f.reason))
+    };
     v.push(Attempt {
         status: old.status,
-        error: old.error.clone(),
+        error: old.error.clone().or_else(interference),
         started_at: old.started_at.clone(),
         finished_at: old.finished_at.clone(),
     });

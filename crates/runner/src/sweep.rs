@@ -10,7 +10,7 @@ use greenbench_core::ComponentPower;
 use greenbench_core::GridIntensity;
 use greenbench_core::ResolvedIntensity;
 use greenbench_core::{BoxError, PowerCap, RunSpec, Strategy, SweepConfig};
-use greenbench_core::{RunRecord, RunStatus};
+use greenbench_core::{RunRecord, RunStatus, INTERFERENCE_FIELD};
 
 use crate::baseline::{remeasure_idle, start_manifest};
 use crate::budget::{refusal, Forecast};
@@ -42,6 +42,9 @@ pub struct SweepSummary {
     pub by_status: HashMap<RunStatus, usize>,
     /// Recorded runs that `--retry-failed` would run again (crashed, failed, timeout).
     pub retryable: usize,
+    /// Recorded `ok` runs flagged `interference` (other processes used the machine during them):
+    /// `--retry-failed` measures them again in a sweep without rungs.
+    pub interfered: usize,
     /// The folder written.
     pub out: PathBuf,
 }
@@ -79,7 +82,8 @@ pub fn owned_runs(cfg: &SweepConfig, shard: Option<Shard>) -> Vec<(usize, RunSpe
 
 /// Runs a sweep into `opts.out`, whose lock the caller holds. A folder that already holds runs
 /// of this config is continued: runs without a record are run (and, with `retry_failed`, runs
-/// recorded as crashed, failed or timeout). `idle` measures the idle baseline (mean power per
+/// recorded as crashed, failed or timeout, and in a sweep without rungs `ok` runs flagged
+/// `interference`; see [`Redo`]). `idle` measures the idle baseline (mean power per
 /// component over the given seconds) before the first run of a new folder, and again after the
 /// last run to show drift.
 ///
@@ -108,15 +112,16 @@ pub fn run_sweep(
         out: out.clone(),
         ..Default::default()
     };
+    let redo = Redo::of(cfg, opts.retry_failed);
     let mut rerun = 0;
     let mut records = before.clone();
     let mut session: Option<Session> = None;
     let mut previous = previous;
     for mut stage in brackets(cfg, runs) {
         loop {
-            for spec in runs_to_do(&stage, &before, opts.retry_failed) {
+            for spec in runs_to_do(&stage, &before, redo) {
                 if session.is_none() {
-                    let s = Session::start(cfg, opts, previous.take(), idle, planned, &records)?;
+                    let s = Session::start(cfg, opts, redo, previous.take(), idle, planned, &records)?;
                     session = Some(s);
                 }
                 let Some(s) = session.as_mut() else { break };
@@ -233,6 +238,7 @@ impl Session {
     fn start(
         cfg: &SweepConfig,
         opts: &SweepOptions,
+        redo: Redo,
         previous: Option<Manifest>,
         idle: &mut dyn FnMut(f64) -> Result<ComponentPower, BoxError>,
         planned: usize,
@@ -243,7 +249,7 @@ impl Session {
         let writer = RecordsWriter::open(&opts.out.join("runs.jsonl"))?;
         let done = records
             .values()
-            .filter(|r| !to_redo(r, opts.retry_failed))
+            .filter(|r| !redo.wants(r))
             .count()
             .min(planned);
         let todo = (planned - done).max(1);
@@ -330,26 +336,47 @@ fn grid_intensity(cfg: &SweepConfig, out: &std::path::Path) -> Result<GridIntens
     Ok(resolved.grid())
 }
 
-/// The runs without a record, those a budget skipped (not done yet: a later sweep with room in
-/// its budget runs them) and, with `retry_failed`, those recorded as crashed, failed or timeout,
-/// in the sweep's order.
+/// The runs without a record, and the recorded ones `redo` wants run again, in the sweep's order.
 fn runs_to_do<'a>(
     runs: &'a [RunSpec],
     recorded: &HashMap<String, RunRecord>,
-    retry_failed: bool,
+    redo: Redo,
 ) -> Vec<&'a RunSpec> {
     runs.iter()
-        .filter(|s| {
-            recorded
-                .get(&s.run_id())
-                .is_none_or(|r| to_redo(r, retry_failed))
-        })
+        .filter(|s| recorded.get(&s.run_id()).is_none_or(|r| redo.wants(r)))
         .collect()
 }
 
-/// Whether a recorded run is run again: skipped by a budget, or retryable under `retry_failed`.
-fn to_redo(rec: &RunRecord, retry_failed: bool) -> bool {
-    rec.status == RunStatus::Skipped || (retry_failed && rec.status.is_retryable())
+/// Which recorded runs a sweep runs again.
+#[derive(Debug, Clone, Copy)]
+struct Redo {
+    /// `--retry-failed`: runs recorded as crashed, failed or timeout.
+    failed: bool,
+    /// `--retry-failed` in a sweep without rungs: `ok` runs flagged `interference`, whose time
+    /// and energy are not the run's alone. A halving search keeps them: its later rungs were
+    /// decided from them, and a new record would take the old one's place after the decision.
+    interfered: bool,
+}
+
+impl Redo {
+    fn of(cfg: &SweepConfig, retry_failed: bool) -> Redo {
+        Redo {
+            failed: retry_failed,
+            interfered: retry_failed && cfg.search.rung_epochs().is_empty(),
+        }
+    }
+
+    /// Whether `rec` is run again: skipped by a budget (not done yet), or asked for above.
+    fn wants(self, rec: &RunRecord) -> bool {
+        rec.status == RunStatus::Skipped
+            || (self.failed && rec.status.is_retryable())
+            || (self.interfered && is_interfered(rec))
+    }
+}
+
+/// An `ok` run during which other processes used more of the machine than the threshold.
+fn is_interfered(rec: &RunRecord) -> bool {
+    rec.status == RunStatus::Ok && rec.is_flagged(INTERFERENCE_FIELD)
 }
 
 /// Counts the sweep's records by status into the summary.
@@ -358,6 +385,9 @@ fn count_records(summary: &mut SweepSummary, records: &HashMap<String, RunRecord
         *summary.by_status.entry(r.status).or_default() += 1;
         if r.status.is_retryable() {
             summary.retryable += 1;
+        }
+        if is_interfered(r) {
+            summary.interfered += 1;
         }
     }
 }
@@ -388,4 +418,45 @@ fn capped_run(
             .map_err(|e| RunnerError::PowerLimit(e.to_string()))?;
     }
     rec
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use greenbench_core::Flag;
+
+    fn config(extra: &str) -> SweepConfig {
+        let text = format!(
+            "name = \"t\"\ndataset = \"d\"\nmodel = \"m\"\nbatch_size = 8\nlr = [0.01, 0.1]\n{extra}"
+        );
+        SweepConfig::parse(&text, std::path::Path::new("t.toml")).unwrap()
+    }
+
+    fn record(cfg: &SweepConfig, status: RunStatus, flag: Option<&str>) -> RunRecord {
+        let mut r = RunRecord::new("t", cfg.expand().remove(0));
+        r.status = status;
+        r.flags
+            .extend(flag.map(|f| Flag { field: f.into(), reason: "why".into() }));
+        r
+    }
+
+    #[test]
+    fn retry_failed_reruns_interference_flagged_ok_runs_except_in_a_halving_search() {
+        let grid = config("");
+        let ok_flagged = record(&grid, RunStatus::Ok, Some(INTERFERENCE_FIELD));
+        let ok_other_flag = record(&grid, RunStatus::Ok, Some("train.net_energy"));
+        let diverged = record(&grid, RunStatus::Diverged, Some(INTERFERENCE_FIELD));
+        let crashed = record(&grid, RunStatus::Crashed, None);
+        let plain = Redo::of(&grid, false);
+        assert!(!plain.wants(&ok_flagged) && !plain.wants(&crashed));
+        let retry = Redo::of(&grid, true);
+        assert!(retry.wants(&ok_flagged) && retry.wants(&crashed));
+        assert!(!retry.wants(&ok_other_flag), "an impossible figure is not a busy machine");
+        assert!(!retry.wants(&diverged), "diverged is a result");
+
+        let halving = config("[search]\nstrategy = \"halving\"\nmin_epochs = 1\nmax_epochs = 2\n");
+        let retry = Redo::of(&halving, true);
+        assert!(!retry.wants(&record(&halving, RunStatus::Ok, Some(INTERFERENCE_FIELD))));
+        assert!(retry.wants(&record(&halving, RunStatus::Crashed, None)));
+    }
 }

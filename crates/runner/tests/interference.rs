@@ -290,3 +290,53 @@ fn the_quiet_gate_waits_at_most_its_limit_and_the_record_keeps_the_wait() {
     assert!(i.quiet_wait_s.expect("the wait is recorded") < 1.0, "{i:?}");
     assert!(quiet.flags.is_empty(), "{:?}", quiet.flags);
 }
+
+/// Sweeps `text` (digits, mlp-small, no idle baseline) into `dir/out` on a replayed machine whose
+/// other processes keep `busy_share` of it busy, with `--retry-failed` or not: the folder's
+/// records.
+fn sweep_beside(dir: &Path, text: &str, busy_share: f64, retry_failed: bool) -> Vec<RunRecord> {
+    let cfg = SweepConfig::parse(text, &dir.join("r.toml")).unwrap();
+    let out = dir.join("out");
+    let event = finished_event(Some(10.0), Quality::Estimated, 0.2, None);
+    let mut opts = shell_options(&out, &format!("cat >/dev/null; sleep 0.2; echo '{event}'"));
+    opts.proc_root = dir.join("proc");
+    opts.retry_failed = retry_failed;
+    let (done, thread) = replay(&opts.proc_root, busy_share);
+    let l = lock(&out);
+    let result = run_sweep(&cfg, &opts, &l, &mut no_idle, None);
+    done.store(true, Ordering::SeqCst);
+    thread.join().unwrap();
+    drop(l);
+    result.unwrap();
+    read_records(&out.join("runs.jsonl")).unwrap()
+}
+
+fn interfered(r: &RunRecord) -> bool {
+    r.flags.iter().any(|f| f.field == "interference")
+}
+
+#[test]
+fn retry_failed_measures_the_flagged_runs_again_and_keeps_the_flag_s_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "name = \"r\"\ndataset = \"digits\"\nidle_seconds = 0\nrepeats = 2\n[grid]\nmodel = \"mlp-small\"\nbatch_size = 8\n";
+    let busy = sweep_beside(dir.path(), text, 0.6, false);
+    assert_eq!(busy.len(), 2);
+    assert!(busy.iter().all(interfered), "{busy:?}");
+
+    // Continued without the option: the flagged runs are results like any other, kept as they are.
+    let kept = sweep_beside(dir.path(), text, 0.0, false);
+    assert_eq!(kept, busy);
+
+    // With it, on a quiet machine: measured again, one record per run, the old flag under attempts.
+    let again = sweep_beside(dir.path(), text, 0.0, true);
+    assert_eq!(again.len(), 2);
+    for r in &again {
+        assert!(!interfered(r), "{:?}", r.flags);
+        assert_eq!(r.attempts.len(), 1, "{:?}", r.attempts);
+        let why = r.attempts[0].error.as_deref().unwrap_or_default();
+        assert!(
+            why.starts_with("interference: other processes used"),
+            "{why}"
+        );
+    }
+}

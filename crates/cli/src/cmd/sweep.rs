@@ -30,7 +30,9 @@ pub struct SweepArgs {
     #[arg(long)]
     resume: bool,
     /// Also run again the runs recorded as crashed, failed or timeout (not diverged: that is a
-    /// result). The new record replaces the old one and keeps its reason under `attempts`.
+    /// result), and, in a sweep without rungs, the ok runs flagged `interference` (other
+    /// processes used the machine during them). The new record replaces the old one and keeps
+    /// its reason under `attempts`.
     #[arg(long)]
     retry_failed: bool,
     /// List the expanded runs with run ids and a rough duration estimate; run nothing.
@@ -308,6 +310,19 @@ fn summary_text(
             "\n{} run(s) did not end ok (reasons in runs.jsonl and logs/); after fixing the cause, \
              run the same command with --retry-failed to run them again.",
             s.retryable
+        ));
+    }
+    if s.interfered > 0 {
+        let what = if cfg.search.rung_epochs().is_empty() {
+            "run the same command with --retry-failed on a quiet machine to measure them again"
+        } else {
+            "a halving search keeps them, since its later rungs were decided from them; \
+             `greenbench report --exclude-flagged` leaves them out"
+        };
+        t.push_str(&format!(
+            "\n{} ok run(s) ran while other processes used the machine (flag `interference`: their \
+             time and energy are not theirs alone); {what}.",
+            s.interfered
         ));
     }
     t.push_str(&format!("\nnext: greenbench report {folder}"));
