@@ -8,7 +8,8 @@ use crate::record::{EpochRecord, InferenceRecord, PartialEpoch, TrainRecord};
 /// How many samples a phase processed, and who counted them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SampleCount {
-    /// Counted by the harness itself (a model's run): over a zero duration the rate is 0.
+    /// Counted by the harness itself (a model's run): over a zero duration the rate is unknown
+    /// (NaN, written as `null`), never 0.
     Counted(u64),
     /// Reported by an external command, or `None` when it reported none: without a count, or
     /// over a zero duration, the rate is unknown (NaN, written as `null`).
@@ -27,10 +28,10 @@ impl SampleCount {
     /// Samples per second over `duration_s`.
     pub fn per_second(self, duration_s: f64) -> f64 {
         match self {
-            SampleCount::Counted(n) if duration_s > 0.0 => n as f64 / duration_s,
-            SampleCount::Counted(_) => 0.0,
-            SampleCount::Reported(Some(n)) if duration_s > 0.0 => n as f64 / duration_s,
-            SampleCount::Reported(_) => f64::NAN,
+            SampleCount::Counted(n) | SampleCount::Reported(Some(n)) if duration_s > 0.0 => {
+                n as f64 / duration_s
+            }
+            SampleCount::Counted(_) | SampleCount::Reported(_) => f64::NAN,
         }
     }
 }
@@ -39,7 +40,8 @@ impl TrainRecord {
     /// The training record of the finished `epochs` and the one that stopped part-way
     /// (`partial`): the duration is their wall time summed (the partial epoch included),
     /// samples per second `trained` over it, the final loss, training and validation accuracy
-    /// those of the last finished epoch (NaN, 0 and `None` when none finished), and `energy`
+    /// those of the last finished epoch (NaN, NaN and `None` when none finished: unknown, written
+    /// as `null`, never 0), and `energy`
     /// the phase's raw energy. Net energy, power, utilisation and `validation_samples` are left
     /// for the caller to fill in.
     pub fn from_epochs(
@@ -56,7 +58,7 @@ impl TrainRecord {
             samples_per_s: trained.per_second(duration),
             energy,
             final_loss: last.map_or(f64::NAN, |e| e.loss),
-            train_acc: last.map_or(0.0, |e| e.train_acc),
+            train_acc: last.map_or(f64::NAN, |e| e.train_acc),
             val_acc: last.and_then(|e| e.val_acc),
             epochs,
             partial_epoch: partial,
@@ -133,24 +135,26 @@ mod tests {
     }
 
     #[test]
-    fn a_run_with_no_finished_epoch_has_no_final_loss() {
+    fn a_run_with_no_finished_epoch_has_no_final_loss_accuracy_or_rate() {
         let t = TrainRecord::from_epochs(
             Vec::new(),
             None,
             SampleCount::Counted(0),
             ComponentEnergy::default(),
         );
-        assert!(t.final_loss.is_nan());
-        assert_eq!(
-            (t.duration_s, t.samples_per_s, t.train_acc),
-            (0.0, 0.0, 0.0)
-        );
+        assert!(t.final_loss.is_nan() && t.train_acc.is_nan() && t.samples_per_s.is_nan());
+        assert_eq!(t.duration_s, 0.0);
         assert_eq!(t.val_acc, None);
+        // Written as null, not 0.
+        let json = serde_json::to_value(&t).unwrap();
+        for field in ["final_loss", "train_acc", "samples_per_s"] {
+            assert!(json[field].is_null(), "{field}: {}", json[field]);
+        }
     }
 
     #[test]
-    fn a_rate_over_no_time_is_zero_when_counted_and_unknown_when_reported() {
-        assert_eq!(SampleCount::Counted(10).per_second(0.0), 0.0);
+    fn a_rate_over_no_time_is_unknown_whoever_counted() {
+        assert!(SampleCount::Counted(10).per_second(0.0).is_nan());
         assert_eq!(SampleCount::Counted(10).per_second(2.0), 5.0);
         assert!(SampleCount::Reported(Some(10)).per_second(0.0).is_nan());
         assert!(SampleCount::Reported(None).per_second(2.0).is_nan());
