@@ -116,7 +116,15 @@ fn retry_failed_reruns_a_crashed_run_once_fixed_and_keeps_the_old_reason() {
     let cfg = write_config(
         dir.path(),
         "retry",
-        &digits_config("retry", &["mlp-small", "mlp-32"], &[64], 1, ""),
+        // Never flagged for interference (tests run side by side): `--retry-failed` would
+        // measure a flagged ok run again too, and this test counts the crashed one alone.
+        &digits_config(
+            "retry",
+            &["mlp-small", "mlp-32"],
+            &[64],
+            1,
+            "interference_threshold = 1.0",
+        ),
     );
     let out = dir.path().join("out");
     let o = run(sweep_into(&cfg, &out).env("GREENBENCH_INJECT_FAULT", "panic:mlp-32"));

@@ -121,7 +121,8 @@ pub fn run_sweep(
         loop {
             for spec in runs_to_do(&stage, &before, redo) {
                 if session.is_none() {
-                    let s = Session::start(cfg, opts, redo, previous.take(), idle, planned, &records)?;
+                    let s =
+                        Session::start(cfg, opts, redo, previous.take(), idle, planned, &records)?;
                     session = Some(s);
                 }
                 let Some(s) = session.as_mut() else { break };
@@ -435,8 +436,10 @@ mod tests {
     fn record(cfg: &SweepConfig, status: RunStatus, flag: Option<&str>) -> RunRecord {
         let mut r = RunRecord::new("t", cfg.expand().remove(0));
         r.status = status;
-        r.flags
-            .extend(flag.map(|f| Flag { field: f.into(), reason: "why".into() }));
+        r.flags.extend(flag.map(|f| Flag {
+            field: f.into(),
+            reason: "why".into(),
+        }));
         r
     }
 
@@ -451,7 +454,10 @@ mod tests {
         assert!(!plain.wants(&ok_flagged) && !plain.wants(&crashed));
         let retry = Redo::of(&grid, true);
         assert!(retry.wants(&ok_flagged) && retry.wants(&crashed));
-        assert!(!retry.wants(&ok_other_flag), "an impossible figure is not a busy machine");
+        assert!(
+            !retry.wants(&ok_other_flag),
+            "an impossible figure is not a busy machine"
+        );
         assert!(!retry.wants(&diverged), "diverged is a result");
 
         let halving = config("[search]\nstrategy = \"halving\"\nmin_epochs = 1\nmax_epochs = 2\n");
