@@ -67,7 +67,6 @@ pub use interference::{
 };
 pub use manifest::Manifest;
 pub use metering::{PhaseMeter, PowerCap, TraceStats};
-pub use phase_figures::SampleCount;
 pub use power_bound::{implausible_power, MachineSize, IMPLAUSIBLE_POWER, MAX_WATTS_PER_CORE};
 pub use protocol::{
     Outcome, Phase, WorkerEvent, WorkerRequest, WorkerResult, FAULT_ENV, POOL_SPIN_ENV,

@@ -5,49 +5,26 @@
 use crate::energy::ComponentEnergy;
 use crate::record::{EpochRecord, InferenceRecord, PartialEpoch, TrainRecord};
 
-/// How many samples a phase processed, and who counted them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SampleCount {
-    /// Counted by the harness itself (a model's run): over a zero duration the rate is unknown
-    /// (NaN, written as `null`), never 0.
-    Counted(u64),
-    /// Reported by an external command, or `None` when it reported none: without a count, or
-    /// over a zero duration, the rate is unknown (NaN, written as `null`).
-    Reported(Option<u64>),
-}
-
-impl SampleCount {
-    /// The count, 0 when a command reported none.
-    pub fn samples(self) -> u64 {
-        match self {
-            SampleCount::Counted(n) => n,
-            SampleCount::Reported(n) => n.unwrap_or(0),
-        }
-    }
-
-    /// Samples per second over `duration_s`.
-    pub fn per_second(self, duration_s: f64) -> f64 {
-        match self {
-            SampleCount::Counted(n) | SampleCount::Reported(Some(n)) if duration_s > 0.0 => {
-                n as f64 / duration_s
-            }
-            SampleCount::Counted(_) | SampleCount::Reported(_) => f64::NAN,
-        }
+/// Samples per second of `samples` over `duration_s`: unknown (NaN, written as `null`), never 0,
+/// without a count (an external command that reported none) or over no time.
+fn per_second(samples: Option<u64>, duration_s: f64) -> f64 {
+    match samples {
+        Some(n) if duration_s > 0.0 => n as f64 / duration_s,
+        _ => f64::NAN,
     }
 }
 
 impl TrainRecord {
     /// The training record of the finished `epochs` and the one that stopped part-way
     /// (`partial`): the duration is their wall time summed (the partial epoch included),
-    /// samples per second `trained` over it, the final loss, training and validation accuracy
-    /// those of the last finished epoch (NaN, NaN and `None` when none finished: unknown, written
-    /// as `null`, never 0), and `energy`
-    /// the phase's raw energy. Net energy, power, utilisation and `validation_samples` are left
+    /// samples per second `trained` (`None`: not reported) over it, the final loss, training and
+    /// validation accuracy those of the last finished epoch (NaN, NaN and `None` when none
+    /// finished: unknown, written as `null`, never 0), and `energy` the phase's raw energy. Net energy, power, utilisation and `validation_samples` are left
     /// for the caller to fill in.
     pub fn from_epochs(
         epochs: Vec<EpochRecord>,
         partial: Option<PartialEpoch>,
-        trained: SampleCount,
+        trained: Option<u64>,
         energy: ComponentEnergy,
     ) -> TrainRecord {
         let partial_s = partial.as_ref().map_or(0.0, |p| p.duration_s);
@@ -55,7 +32,7 @@ impl TrainRecord {
         let last = epochs.last();
         TrainRecord {
             duration_s: duration,
-            samples_per_s: trained.per_second(duration),
+            samples_per_s: per_second(trained, duration),
             energy,
             final_loss: last.map_or(f64::NAN, |e| e.loss),
             train_acc: last.map_or(f64::NAN, |e| e.train_acc),
@@ -68,20 +45,21 @@ impl TrainRecord {
 }
 
 impl InferenceRecord {
-    /// The inference record of `samples` evaluated in `duration_s` seconds with `energy` raw
-    /// energy, their `accuracy` and, for a language model, `perplexity`; samples per second
-    /// derived from them. Net energy and power are left for the caller to fill in.
+    /// The inference record of `samples` (`None`: an external command that reported none, kept
+    /// as 0 samples and no rate) evaluated in `duration_s` seconds with `energy` raw energy, their
+    /// `accuracy` and, for a language model, `perplexity`; samples per second derived from them.
+    /// Net energy and power are left for the caller to fill in.
     pub fn measured(
-        samples: SampleCount,
+        samples: Option<u64>,
         duration_s: f64,
         energy: ComponentEnergy,
         accuracy: f64,
         perplexity: Option<f64>,
     ) -> InferenceRecord {
         InferenceRecord {
-            samples: samples.samples(),
+            samples: samples.unwrap_or(0),
             duration_s,
-            samples_per_s: samples.per_second(duration_s),
+            samples_per_s: per_second(samples, duration_s),
             energy,
             accuracy,
             perplexity,
@@ -121,7 +99,7 @@ mod tests {
         let t = TrainRecord::from_epochs(
             epochs.clone(),
             Some(partial.clone()),
-            SampleCount::Counted(1200),
+            Some(1200),
             ComponentEnergy::default(),
         );
         assert_eq!(t.duration_s, 6.0);
@@ -136,12 +114,7 @@ mod tests {
 
     #[test]
     fn a_run_with_no_finished_epoch_has_no_final_loss_accuracy_or_rate() {
-        let t = TrainRecord::from_epochs(
-            Vec::new(),
-            None,
-            SampleCount::Counted(0),
-            ComponentEnergy::default(),
-        );
+        let t = TrainRecord::from_epochs(Vec::new(), None, Some(0), ComponentEnergy::default());
         assert!(t.final_loss.is_nan() && t.train_acc.is_nan() && t.samples_per_s.is_nan());
         assert_eq!(t.duration_s, 0.0);
         assert_eq!(t.val_acc, None);
@@ -153,35 +126,22 @@ mod tests {
     }
 
     #[test]
-    fn a_rate_over_no_time_is_unknown_whoever_counted() {
-        assert!(SampleCount::Counted(10).per_second(0.0).is_nan());
-        assert_eq!(SampleCount::Counted(10).per_second(2.0), 5.0);
-        assert!(SampleCount::Reported(Some(10)).per_second(0.0).is_nan());
-        assert!(SampleCount::Reported(None).per_second(2.0).is_nan());
-        assert_eq!(SampleCount::Reported(Some(10)).per_second(2.0), 5.0);
+    fn a_rate_over_no_time_or_without_a_count_is_unknown() {
+        assert!(per_second(Some(10), 0.0).is_nan());
+        assert_eq!(per_second(Some(10), 2.0), 5.0);
+        assert!(per_second(None, 2.0).is_nan());
     }
 
     #[test]
     fn inference_derives_its_rate_and_keeps_an_unreported_count_at_zero() {
-        let i = InferenceRecord::measured(
-            SampleCount::Counted(500),
-            2.5,
-            ComponentEnergy::default(),
-            0.9,
-            Some(3.0),
-        );
+        let i =
+            InferenceRecord::measured(Some(500), 2.5, ComponentEnergy::default(), 0.9, Some(3.0));
         assert_eq!(
             (i.samples, i.duration_s, i.samples_per_s),
             (500, 2.5, 200.0)
         );
         assert_eq!((i.accuracy, i.perplexity), (0.9, Some(3.0)));
-        let i = InferenceRecord::measured(
-            SampleCount::Reported(None),
-            2.5,
-            ComponentEnergy::default(),
-            f64::NAN,
-            None,
-        );
+        let i = InferenceRecord::measured(None, 2.5, ComponentEnergy::default(), f64::NAN, None);
         assert_eq!(i.samples, 0);
         assert!(i.samples_per_s.is_nan() && i.accuracy.is_nan());
     }

@@ -6,9 +6,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use greenbench_core::{ComponentEnergy, PhaseMeter};
-use greenbench_core::{
-    EpochRecord, InferenceRecord, ModelInfo, PartialEpoch, SampleCount, TrainRecord,
-};
+use greenbench_core::{EpochRecord, InferenceRecord, ModelInfo, PartialEpoch, TrainRecord};
 use greenbench_core::{Outcome, Phase, WorkerEvent, WorkerRequest, WorkerResult};
 use greenbench_data::{Dataset, Selection, Split};
 use greenbench_models::{InputSpec, StepStats, TrainSettings, Trainer};
@@ -377,12 +375,7 @@ fn train_record(
     let energy = ComponentEnergy::sum(energies.iter().chain(partial.as_ref().map(|p| &p.energy)));
     TrainRecord {
         validation_samples: (data.validation.len > 0).then_some(data.validation.len as u64),
-        ..TrainRecord::from_epochs(
-            epochs,
-            partial.map(|p| p.epoch),
-            SampleCount::Counted(trained),
-            energy,
-        )
+        ..TrainRecord::from_epochs(epochs, partial.map(|p| p.epoch), Some(trained), energy)
     }
 }
 
@@ -412,7 +405,7 @@ fn infer(
     let energy = meter.end();
     let text = run.data.kind.is_text();
     Ok(InferenceRecord::measured(
-        SampleCount::Counted(inf.samples),
+        Some(inf.samples),
         duration,
         energy,
         inf.accuracy,

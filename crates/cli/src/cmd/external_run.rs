@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use greenbench_core::{parse_line, CommandEvent, Metrics};
 use greenbench_core::{CommandRecord, ComponentEnergy};
-use greenbench_core::{EpochRecord, InferenceRecord, ModelInfo, SampleCount, TrainRecord};
+use greenbench_core::{EpochRecord, InferenceRecord, ModelInfo, TrainRecord};
 use greenbench_core::{ExternalRun, EVENTS_ENV};
 use greenbench_core::{Outcome, Phase, WorkerEvent, WorkerRequest, WorkerResult};
 use greenbench_meter::EstimateSource;
@@ -428,7 +428,7 @@ impl<'m> Phases<'m> {
                     Ok(meas) => {
                         let samples = m.samples.or(self.metrics.samples);
                         self.inference = Some(InferenceRecord::measured(
-                            SampleCount::Reported(samples),
+                            samples,
                             meas.duration.0,
                             meas.energy,
                             self.metrics.test_accuracy.unwrap_or(f64::NAN),
@@ -531,7 +531,7 @@ impl<'m> Phases<'m> {
             ..TrainRecord::from_epochs(
                 self.epochs.clone(),
                 None,
-                SampleCount::Reported(samples),
+                samples,
                 ComponentEnergy::sum(&self.energies),
             )
         }
