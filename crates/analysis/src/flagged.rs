@@ -16,9 +16,7 @@ pub fn exclude_flagged(records: &mut [RunRecord]) -> usize {
     let mut n = 0;
     for r in records.iter_mut() {
         let why = r
-            .flags
-            .iter()
-            .find(|f| f.field == INTERFERENCE)
+            .flag(INTERFERENCE)
             .map(|f| format!("--exclude-flagged: interference: {}", f.reason));
         if let Some(reason) = why {
             r.flags.push(Flag {
@@ -85,9 +83,7 @@ pub fn interference_html(h: &mut String, records: &[RunRecord]) {
     if runs.is_empty() {
         return;
     }
-    let excluded = records
-        .iter()
-        .any(|r| r.flags.iter().any(|f| f.field == EXCLUDED_AS_FLAGGED));
+    let excluded = records.iter().any(|r| r.is_flagged(EXCLUDED_AS_FLAGGED));
     let table = crate::table::interference::build(&runs);
     let _ = writeln!(
         h,

@@ -332,9 +332,14 @@ impl RunRecord {
         }
     }
 
+    /// The flag on `field` (e.g. `train.net_energy`, `interference`), if there is one.
+    pub fn flag(&self, field: &str) -> Option<&Flag> {
+        self.flags.iter().find(|f| f.field == field)
+    }
+
     /// Whether a flag concerns `field` (e.g. `train.net_energy`).
     pub fn is_flagged(&self, field: &str) -> bool {
-        self.flags.iter().any(|f| f.field == field)
+        self.flag(field).is_some()
     }
 
     /// Wall seconds from `started_at` to `finished_at` (fractions kept), if both parse.

@@ -50,4 +50,4 @@ pub use rungs::{
 };
 pub use slurm::{sh_quote, SlurmJob};
 pub use status::{sweep_status, BestRun, IdleMeasurement, RunningRun, SweepStatus};
-pub use sweep::{owned_runs, run_sweep, SweepSummary};
+pub use sweep::{owned_runs, retries_interfered, run_sweep, SweepSummary};

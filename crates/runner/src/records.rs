@@ -301,9 +301,7 @@ pub fn recorded(path: &Path) -> Result<HashMap<String, RunRecord>, RunnerError> 
 pub fn attempts_before(old: &RunRecord) -> Vec<Attempt> {
     let mut v = old.attempts.clone();
     let interference = || {
-        old.flags
-            .iter()
-            .find(|f| f.field == INTERFERENCE_FIELD)
+        old.flag(INTERFERENCE_FIELD)
             .map(|f| format!("{INTERFERENCE_FIELD}: {}", f.reason))
     };
     v.push(Attempt {

@@ -196,7 +196,7 @@ pub fn sweep_status(
         interference: records
             .iter()
             .filter_map(|r| {
-                let f = r.flags.iter().find(|f| f.field == INTERFERENCE)?;
+                let f = r.flag(INTERFERENCE)?;
                 Some((r.run_id.clone(), f.reason.clone()))
             })
             .collect(),

@@ -359,11 +359,17 @@ struct Redo {
     interfered: bool,
 }
 
+/// Whether `--retry-failed` measures again the `ok` runs flagged `interference` in a sweep of
+/// `cfg`: yes, unless it is a halving search, whose later rungs were decided from them.
+pub fn retries_interfered(cfg: &SweepConfig) -> bool {
+    cfg.search.rung_epochs().is_empty()
+}
+
 impl Redo {
     fn of(cfg: &SweepConfig, retry_failed: bool) -> Redo {
         Redo {
             failed: retry_failed,
-            interfered: retry_failed && cfg.search.rung_epochs().is_empty(),
+            interfered: retry_failed && retries_interfered(cfg),
         }
     }
 

@@ -11,7 +11,7 @@ use super::{Cell, Column, ColumnKind, Digits, Table};
 pub fn flagged(records: &[RunRecord]) -> Vec<&RunRecord> {
     records
         .iter()
-        .filter(|r| r.flags.iter().any(|f| f.field == INTERFERENCE))
+        .filter(|r| r.is_flagged(INTERFERENCE))
         .collect()
 }
 

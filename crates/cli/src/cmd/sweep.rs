@@ -313,7 +313,7 @@ fn summary_text(
         ));
     }
     if s.interfered > 0 {
-        let what = if cfg.search.rung_epochs().is_empty() {
+        let what = if greenbench_runner::retries_interfered(cfg) {
             "run the same command with --retry-failed on a quiet machine to measure them again"
         } else {
             "a halving search keeps them, since its later rungs were decided from them; \
