@@ -377,7 +377,7 @@ pub fn test_images(r: &RunRecord) -> Option<u64> {
         return Some(n as u64);
     }
     let i = r.inference.as_ref()?;
-    Some(i.samples / r.spec.replicate_test.max(1) as u64).filter(|&n| n > 0)
+    Some(i.samples? / r.spec.replicate_test.max(1) as u64).filter(|&n| n > 0)
 }
 
 /// Distinct values of `f` over `runs`, ascending, joined with " or " (empty when none).

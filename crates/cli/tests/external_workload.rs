@@ -291,7 +291,7 @@ fn a_workload_sweep_resumes_after_kill_9_and_records_per_epoch_energy_from_the_p
         );
         assert!((train.samples_per_s - 200.0 / train.duration_s).abs() < 1e-6);
         let inf = rec.inference.as_ref().unwrap();
-        assert_eq!((inf.samples, inf.accuracy), (50, 0.7));
+        assert_eq!((inf.samples, inf.accuracy), (Some(50), 0.7));
         let model = rec.model.as_ref().unwrap();
         assert_eq!((model.params, model.macs_per_sample), (1000, 20000));
         let c = rec.command.as_ref().unwrap();

@@ -47,7 +47,7 @@ fn digits_sweep_records_params_time_energy_accuracy() {
             r.meters
         );
         let i = r.inference.as_ref().unwrap();
-        assert_eq!(i.samples, 359 * 2, "test set replicated twice");
+        assert_eq!(i.samples, Some(359 * 2), "test set replicated twice");
         assert!(i.accuracy > 0.75, "digits MLP accuracy {}", i.accuracy);
         assert!(i.energy.total_j.is_some());
         assert!(r.carbon_g.train.unwrap() > 0.0);

@@ -46,7 +46,7 @@ impl TrainRecord {
 
 impl InferenceRecord {
     /// The inference record of `samples` (`None`: an external command that reported none, kept
-    /// as 0 samples and no rate) evaluated in `duration_s` seconds with `energy` raw energy, their
+    /// unknown, with no rate) evaluated in `duration_s` seconds with `energy` raw energy, their
     /// `accuracy` and, for a language model, `perplexity`; samples per second derived from them.
     /// Net energy and power are left for the caller to fill in.
     pub fn measured(
@@ -57,7 +57,7 @@ impl InferenceRecord {
         perplexity: Option<f64>,
     ) -> InferenceRecord {
         InferenceRecord {
-            samples: samples.unwrap_or(0),
+            samples,
             duration_s,
             samples_per_s: per_second(samples, duration_s),
             energy,
@@ -133,16 +133,19 @@ mod tests {
     }
 
     #[test]
-    fn inference_derives_its_rate_and_keeps_an_unreported_count_at_zero() {
+    fn inference_derives_its_rate_and_keeps_an_unreported_count_unknown() {
         let i =
             InferenceRecord::measured(Some(500), 2.5, ComponentEnergy::default(), 0.9, Some(3.0));
         assert_eq!(
             (i.samples, i.duration_s, i.samples_per_s),
-            (500, 2.5, 200.0)
+            (Some(500), 2.5, 200.0)
         );
         assert_eq!((i.accuracy, i.perplexity), (0.9, Some(3.0)));
         let i = InferenceRecord::measured(None, 2.5, ComponentEnergy::default(), f64::NAN, None);
-        assert_eq!(i.samples, 0);
+        assert_eq!(i.samples, None);
         assert!(i.samples_per_s.is_nan() && i.accuracy.is_nan());
+        // Written as null, not 0.
+        let json = serde_json::to_value(&i).unwrap();
+        assert!(json["samples"].is_null(), "{}", json["samples"]);
     }
 }

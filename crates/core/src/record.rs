@@ -188,8 +188,10 @@ fn nan_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> 
 /// The inference phase.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct InferenceRecord {
-    /// Samples classified (test set × replicate_test).
-    pub samples: u64,
+    /// Samples classified (test set × replicate_test); `null` when an external command reported
+    /// no count (unknown, never 0).
+    #[serde(default)]
+    pub samples: Option<u64>,
     /// Wall time in seconds.
     pub duration_s: f64,
     /// Samples per second (`null`/NaN when not reported).

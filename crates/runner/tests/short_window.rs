@@ -26,7 +26,7 @@ fn event(train_s: f64, inference_s: f64) -> String {
             ..Default::default()
         }),
         inference: Some(InferenceRecord {
-            samples: 100,
+            samples: Some(100),
             duration_s: inference_s,
             energy: energy(10.0 * inference_s),
             ..Default::default()

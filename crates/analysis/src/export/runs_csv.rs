@@ -140,7 +140,9 @@ fn inference_cols(r: &RunRecord, o: &mut Cells) {
     let mut put = |k: &str, v: String| o.push((k.to_string(), v));
     put(
         "inference_samples",
-        i.map(|i| i.samples.to_string()).unwrap_or_default(),
+        i.and_then(|i| i.samples)
+            .map(|n| n.to_string())
+            .unwrap_or_default(),
     );
     put("inference_duration_s", cell(i.map(|i| i.duration_s)));
     put("inference_samples_per_s", cell(i.map(|i| i.samples_per_s)));

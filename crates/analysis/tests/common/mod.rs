@@ -210,7 +210,7 @@ pub fn run(
             partial_epoch: None,
         }),
         inference: Some(InferenceRecord {
-            samples: 1000,
+            samples: Some(1000),
             duration_s: inf_t,
             samples_per_s: 1000.0 / inf_t,
             energy: inf_raw,
