@@ -99,6 +99,7 @@ mod tests {
             weight_decay: 5e-4,
             schedule: Schedule::Cosine,
             lr_warmup_epochs: None,
+            bn_recalibration_samples: None,
             epochs: 2,
             device: DeviceName::Cpu,
             threads: 2,

@@ -49,6 +49,11 @@ pub struct RunSpec {
     /// `lr_warmup_epochs`); `None`: no warm-up.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lr_warmup_epochs: Option<f64>,
+    /// Training samples (the first of each epoch's order) over which the batch-norm statistics
+    /// are re-estimated under the weights at the end of every epoch, inside its training window
+    /// (a config's `bn_recalibration_samples`); `None`: the running averages training kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bn_recalibration_samples: Option<usize>,
     /// Training epochs.
     pub epochs: usize,
     /// Where it trains (written `cpu` or `cuda:N`).
@@ -132,6 +137,7 @@ pub(crate) mod tests {
             weight_decay: 5e-4,
             schedule: Schedule::Cosine,
             lr_warmup_epochs: None,
+            bn_recalibration_samples: None,
             epochs: 3,
             device: DeviceName::Cpu,
             threads: 2,

@@ -278,6 +278,63 @@ impl Trainer {
         })
     }
 
+    /// Re-estimates every batch-norm layer's running statistics under the current weights from
+    /// `batches` (inputs, targets, samples), as "precise BN" (Wu & Johnson, 2021): each running
+    /// mean and variance becomes the average of that layer's batch statistics over the batches,
+    /// replacing averages that a short run's earlier, since-changed weights still dominate.
+    /// Training-mode forward passes without gradients; the weights and the schedule do not
+    /// change. Nothing to do for a model without batch norm or with no batches.
+    pub fn recalibrate_batch_norm(
+        &mut self,
+        batches: &[(&[f32], &[u32], usize)],
+    ) -> Result<(), ModelError> {
+        on_pool(self.device.is_cpu(), || self.recalibrate_here(batches))
+    }
+
+    /// [`Trainer::recalibrate_batch_norm`] on the calling thread (see `pool::on_pool`).
+    fn recalibrate_here(&self, batches: &[(&[f32], &[u32], usize)]) -> Result<(), ModelError> {
+        let stats: Vec<Var> = match self.varmap.data().lock() {
+            Ok(data) => data
+                .iter()
+                .filter(|(name, _)| name.ends_with("running_mean") || name.ends_with("running_var"))
+                .map(|(_, v)| v.clone())
+                .collect(),
+            Err(_) => {
+                return Err(ModelError::Candle(candle_core::Error::Msg(
+                    "the variable map's lock is poisoned (a thread panicked holding it)".into(),
+                )))
+            }
+        };
+        if stats.is_empty() || batches.is_empty() {
+            return Ok(());
+        }
+        let m = crate::cnn::layers::BN_MOMENTUM;
+        let mut sums: Vec<Option<Tensor>> = vec![None; stats.len()];
+        for &(x, y, n) in batches {
+            let (xs, _) = self.batch(x, y, n)?;
+            let before = stats
+                .iter()
+                .map(|v| v.as_tensor().copy())
+                .collect::<candle_core::Result<Vec<_>>>()?;
+            candle_core::op::no_grad(|| self.flat_logits(&xs, true))?;
+            for ((v, b), sum) in stats.iter().zip(&before).zip(sums.iter_mut()) {
+                // The layer set running = (1 − m)·before + m·batch: recover the batch's.
+                let batch = ((v.as_tensor() - (b * (1.0 - m))?)? / m)?;
+                *sum = Some(match sum.take() {
+                    Some(s) => (s + batch)?,
+                    None => batch,
+                });
+            }
+        }
+        let k = batches.len() as f64;
+        for (v, sum) in stats.iter().zip(sums) {
+            if let Some(s) = sum {
+                v.set(&(s / k)?)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Waits for queued device work (no-op on CPU).
     pub fn synchronize(&self) -> Result<(), ModelError> {
         Ok(self.device.synchronize()?)

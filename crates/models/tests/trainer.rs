@@ -393,3 +393,42 @@ fn the_learning_rate_warms_up_linearly_then_follows_the_schedule() {
     let t = Trainer::new(&s, &input).unwrap();
     assert!((t.lr() - 0.4).abs() < 1e-12);
 }
+
+/// Batch-norm recalibration ("precise BN") makes the running statistics those of the weights as
+/// they are: recalibrated on one batch, the eval-mode loss on that batch equals the training-mode
+/// loss (batch statistics) up to the unbiased-variance factor, while the initial running
+/// statistics (mean 0, variance 1) give a different loss; the result does not depend on the
+/// running averages before it (twice gives the same), and the weights do not move.
+#[test]
+fn recalibrated_batch_norm_statistics_are_those_of_the_current_weights() {
+    let input = image(3, 32, 32, 10);
+    let (x, y) = random_batch(&input, 8, &mut Lcg(21));
+    let (x2, y2) = random_batch(&input, 8, &mut Lcg(22));
+    let mut t = Trainer::new(&settings("mobilenet", "sgd", 0.01), &input).unwrap();
+    let eval_loss = |t: &Trainer| {
+        let e = t.evaluate(&x, &y, 8).unwrap();
+        e.loss_sum / e.count as f64
+    };
+    let stale = eval_loss(&t);
+    // Other statistics first, so the test would see a recalibration that only blends in.
+    t.recalibrate_batch_norm(&[(&x2, &y2, 8)]).unwrap();
+    t.recalibrate_batch_norm(&[(&x, &y, 8)]).unwrap();
+    let once = eval_loss(&t);
+    t.recalibrate_batch_norm(&[(&x, &y, 8)]).unwrap();
+    let twice = eval_loss(&t);
+    assert!(
+        (once - twice).abs() <= 1e-4 * once.abs(),
+        "{once} vs {twice}"
+    );
+    // The training step's loss is computed before its update, on batch statistics.
+    let train = t.train_step(&x, &y, 8).unwrap().loss;
+    assert!(
+        (once - train).abs() <= 0.02 * train.abs(),
+        "eval {once} vs train {train}"
+    );
+    assert!(
+        (stale - train).abs() > 5.0 * (once - train).abs().max(1e-3),
+        "the initial statistics should be much further off: eval {stale} (recalibrated {once}) \
+         vs train {train}"
+    );
+}

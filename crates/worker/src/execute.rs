@@ -251,6 +251,10 @@ fn train_epochs(
         meter.begin().map_err(WorkerError::Meter)?;
         let t0 = Instant::now();
         let pass = train_pass(req, run, batcher, meter, epoch, on_step)?;
+        if let (None, Some(samples)) = (&pass.diverged, spec.bn_recalibration_samples) {
+            // Inside the epoch's window: it is part of what training the model costs.
+            recalibrate(req, run, batcher, epoch, samples)?;
+        }
         run.trainer.synchronize()?;
         let duration = t0.elapsed().as_secs_f64();
         let energy = meter.end();
@@ -301,6 +305,34 @@ fn train_epochs(
         trained.energies.push(energy);
     }
     Ok(trained)
+}
+
+/// Re-estimates the batch-norm statistics under the weights at the end of epoch `epoch`
+/// (`bn_recalibration_samples`): over the first `samples` of that epoch's order, in batches of
+/// the run's batch size, as training computes them.
+fn recalibrate(
+    req: &WorkerRequest,
+    run: &mut Loaded,
+    batcher: &mut Batcher,
+    epoch: usize,
+    samples: usize,
+) -> Result<(), WorkerError> {
+    let spec = &req.spec;
+    let order = greenbench_data::epoch_order(run.data.train.len, spec.seed, epoch - 1);
+    let take = samples.min(order.len());
+    let owned: Vec<(Vec<f32>, Vec<u32>, usize)> = order[..take]
+        .chunks(spec.batch_size)
+        .map(|chunk| {
+            batcher.fill(&run.data.train, chunk);
+            (batcher.x.clone(), batcher.y.clone(), chunk.len())
+        })
+        .collect();
+    let batches: Vec<(&[f32], &[u32], usize)> = owned
+        .iter()
+        .map(|(x, y, n)| (x.as_slice(), y.as_slice(), *n))
+        .collect();
+    run.trainer.recalibrate_batch_norm(&batches)?;
+    Ok(())
 }
 
 /// One pass over the training set: sums for the epoch's loss and accuracy.

@@ -74,6 +74,7 @@ pub fn spec(model: &str, batch: usize, epochs: usize, repeat: usize) -> RunSpec 
         weight_decay: 5e-4,
         schedule: greenbench_core::Schedule::Cosine,
         lr_warmup_epochs: None,
+        bn_recalibration_samples: None,
         epochs,
         device: greenbench_core::DeviceName::Cpu,
         threads: 2,

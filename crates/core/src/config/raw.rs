@@ -245,6 +245,9 @@ impl SweepConfig {
             lr_warmup_epochs: raw
                 .lr_warmup_epochs
                 .map(|w| scalar(Some(w), "lr_warmup_epochs", 0.0)),
+            bn_recalibration_samples: raw
+                .bn_recalibration_samples
+                .map(|n| scalar(Some(n), "bn_recalibration_samples", 0)),
             precision: typed_scalar(raw.precision, "precision", Precision::F32, &mut errs),
             carbon: raw.carbon.map(Spanned::into_inner).unwrap_or_default(),
             carbon_span,

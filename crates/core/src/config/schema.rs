@@ -296,6 +296,7 @@ schema! {
         #[serde(default)]
         lr_scaling: Option<Spanned<super::LrScaling>>,
         lr_warmup_epochs: Option<Spanned<f64>>,
+        bn_recalibration_samples: Option<Spanned<i64>>,
         precision: Option<Spanned<<Precision as Written>::Raw>>,
         #[serde(default)]
         carbon: Option<Spanned<CarbonConfig>>,
@@ -346,6 +347,9 @@ schema! {
         lr_scaling: Option<Located<super::LrScaling>>,
         /// Epochs of linear learning-rate warm-up at the start of every run (`None`: none).
         lr_warmup_epochs: Option<Located<f64>>,
+        /// Training samples over which every run re-estimates its batch-norm statistics at the
+        /// end of each epoch (`None`: never).
+        bn_recalibration_samples: Option<Located<i64>>,
         /// Numeric precision of training (`f32`, the only one accepted today).
         precision: Located<Precision>,
         /// Carbon settings.
@@ -368,6 +372,12 @@ schema! {
         weight_decay: c.weight_decay.value,
         schedule: c.schedule.value,
         lr_warmup_epochs: c.lr_warmup_epochs.as_ref().map(|w| w.value).filter(|&w| w > 0.0),
+        bn_recalibration_samples: c
+            .bn_recalibration_samples
+            .as_ref()
+            .map(|n| n.value)
+            .filter(|&n| n > 0)
+            .map(|n| n as usize),
         repeat: p.repeat,
         precision: c.precision.value,
         warmup_batches: c.warmup_batches.value.max(0) as usize,

@@ -218,6 +218,20 @@ impl SweepConfig {
                 );
             }
         }
+        if let Some(n) = &self.bn_recalibration_samples {
+            if n.value < 0 {
+                push(
+                    errs,
+                    n,
+                    format!(
+                        "bn_recalibration_samples must be a number of training samples ≥ 0, \
+                         found {}",
+                        n.value
+                    ),
+                    Some("e.g. bn_recalibration_samples = 512 (0 or absent: none)".into()),
+                );
+            }
+        }
         if !(self.weight_decay.value >= 0.0 && self.weight_decay.value.is_finite()) {
             push(
                 errs,

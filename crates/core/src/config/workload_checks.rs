@@ -41,6 +41,7 @@ const SPEC_KEYS: &[&str] = &[
     "weight_decay",
     "schedule",
     "lr_warmup_epochs",
+    "bn_recalibration_samples",
     "epochs",
     "device",
     "threads",

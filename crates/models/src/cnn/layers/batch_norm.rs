@@ -20,7 +20,8 @@ pub struct BatchNorm2d {
 }
 
 const BN_EPS: f64 = 1e-5;
-const BN_MOMENTUM: f64 = 0.1;
+/// Weight of a batch's statistics in the running averages (PyTorch's default).
+pub(crate) const BN_MOMENTUM: f64 = 0.1;
 
 impl BatchNorm2d {
     /// Creates `weight` (ones) and `bias` (zeros) under `vb`, and the running statistics as the

@@ -43,6 +43,7 @@ mod windows;
 
 pub use crate::ops::epilogue::Act;
 pub use batch_norm::BatchNorm2d;
+pub(crate) use batch_norm::BN_MOMENTUM;
 pub use conv2d::Conv2d;
 pub use conv_bn::{conv_bn_act, ConvBn};
 pub use conv_cfg::ConvCfg;
