@@ -9,9 +9,9 @@
 //! bias 0. Names follow the PyTorch module paths of pytorch-cifar (`layer1.0.conv1.weight`,
 //! `layer1.0.bn1.bias`, ...).
 //!
-//! Batch-norm running mean and variance are *buffers*, not parameters: they are **not** created
-//! through the `VarBuilder` (so a `VarMap` holds exactly the trainable set and its element count is
-//! the PyTorch parameter count); each [`BatchNorm2d`] keeps them in a mutex inside the model.
+//! Batch-norm running mean and variance are *buffers*, not parameters: they live in the `VarMap`
+//! (`….running_mean`, `….running_var`, so checkpoints keep them), but `init::is_buffer` keeps
+//! them out of the trainable set and the parameter count, which equals PyTorch's.
 //!
 //! # MACs
 //! [`Conv2d`] and [`Linear`] add their multiply-accumulates to a thread-local counter while
