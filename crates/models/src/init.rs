@@ -19,9 +19,12 @@ use rand::{rngs::StdRng, Rng, SeedableRng};
 
 /// True for variables that are state, not trainable parameters (batch-norm running statistics).
 pub fn is_buffer(name: &str) -> bool {
-    name.ends_with("running_mean")
-        || name.ends_with("running_var")
-        || name.ends_with("num_batches_tracked")
+    is_running_stat(name) || name.ends_with("num_batches_tracked")
+}
+
+/// True for a batch-norm layer's running mean or variance.
+pub(crate) fn is_running_stat(name: &str) -> bool {
+    name.ends_with("running_mean") || name.ends_with("running_var")
 }
 
 /// Overwrites every variable of `varmap` deterministically from `seed` (see the module rules).

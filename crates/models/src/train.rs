@@ -8,7 +8,7 @@ use candle_nn::{VarBuilder, VarMap};
 
 use crate::complexity::{macs_per_param, param_count};
 use crate::error::ModelError;
-use crate::init::{init_varmap, is_buffer};
+use crate::init::{init_varmap, is_buffer, is_running_stat};
 pub use crate::input::InputSpec;
 use crate::model::Model;
 use crate::optim::{learning_rate, warmup_factor, Kind, Optimizer};
@@ -296,7 +296,7 @@ impl Trainer {
         let stats: Vec<Var> = match self.varmap.data().lock() {
             Ok(data) => data
                 .iter()
-                .filter(|(name, _)| name.ends_with("running_mean") || name.ends_with("running_var"))
+                .filter(|(name, _)| is_running_stat(name))
                 .map(|(_, v)| v.clone())
                 .collect(),
             Err(_) => {
