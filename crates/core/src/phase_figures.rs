@@ -19,8 +19,8 @@ impl TrainRecord {
     /// (`partial`): the duration is their wall time summed (the partial epoch included),
     /// samples per second `trained` (`None`: not reported) over it, the final loss, training and
     /// validation accuracy those of the last finished epoch (NaN, NaN and `None` when none
-    /// finished: unknown, written as `null`, never 0), and `energy` the phase's raw energy. Net energy, power, utilisation and `validation_samples` are left
-    /// for the caller to fill in.
+    /// finished: unknown, written as `null`, never 0), and `energy` the phase's raw energy. Net
+    /// energy, power, utilisation and `validation_samples` are left for the caller to fill in.
     pub fn from_epochs(
         epochs: Vec<EpochRecord>,
         partial: Option<PartialEpoch>,
