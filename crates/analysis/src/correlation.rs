@@ -64,43 +64,65 @@ pub struct BatchPoint {
     pub accuracy: Option<f64>,
 }
 
-/// Mean training energy per batch size relative to each model's smallest batch size, averaged
-/// over models that ran ≥ 2 batch sizes, with the mean test accuracy of their runs at that
-/// batch size (per-epoch energy alone ignores that large batches may not learn).
-pub fn batch_size_profile(ctx: &ReportContext) -> Vec<BatchPoint> {
-    let (runs, basis) = (ctx.runs, ctx.basis);
+/// Each model's mean training energy per batch size (its runs at that batch size pooled), for
+/// the models that ran at least two batch sizes: the batch-size row compares each batch against
+/// the model's smallest.
+fn energy_by_batch<'r>(ctx: &ReportContext<'r>) -> BTreeMap<&'r str, BTreeMap<usize, f64>> {
     let mut per_model: BTreeMap<&str, BTreeMap<usize, Vec<f64>>> = BTreeMap::new();
-    for r in runs {
-        if let Some(e) = basis.train_j(r) {
+    for &r in ctx.runs {
+        if let Some(e) = ctx.basis.train_j(r) {
             per_model
-                .entry(&r.spec.model)
+                .entry(r.spec.model.as_str())
                 .or_default()
                 .entry(r.spec.batch_size)
                 .or_default()
                 .push(e);
         }
     }
+    per_model
+        .into_iter()
+        .filter(|(_, by_batch)| by_batch.len() >= 2)
+        .map(|(model, by_batch)| {
+            let means = by_batch
+                .into_iter()
+                .filter_map(|(b, v)| Some((b, stats::mean(&v)?)))
+                .collect();
+            (model, means)
+        })
+        .collect()
+}
+
+/// Each model's mean training energy at its smallest batch size, from [`energy_by_batch`]
+/// (positive ones only: the base each batch is compared with).
+fn smallest_batch_energy<'r>(
+    by_model: &BTreeMap<&'r str, BTreeMap<usize, f64>>,
+) -> BTreeMap<&'r str, f64> {
+    by_model
+        .iter()
+        .filter_map(|(&model, means)| {
+            let (_, &base) = means.first_key_value()?;
+            (base > 0.0).then_some((model, base))
+        })
+        .collect()
+}
+
+/// Mean training energy per batch size relative to each model's smallest batch size, averaged
+/// over models that ran ≥ 2 batch sizes, with the mean test accuracy of their runs at that
+/// batch size (per-epoch energy alone ignores that large batches may not learn).
+pub fn batch_size_profile(ctx: &ReportContext) -> Vec<BatchPoint> {
+    let runs = ctx.runs;
+    let by_model = energy_by_batch(ctx);
+    let bases = smallest_batch_energy(&by_model);
     let mut acc: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
-    for by_batch in per_model.values().filter(|m| m.len() >= 2) {
-        let means: Vec<(usize, f64)> = by_batch
-            .iter()
-            .filter_map(|(b, v)| Some((*b, stats::mean(v)?)))
-            .collect();
-        let Some(&(_, base)) = means.first() else {
+    for (model, means) in &by_model {
+        let Some(base) = bases.get(model) else {
             continue;
         };
-        if base <= 0.0 {
-            continue;
-        }
-        for (b, m) in means {
+        for (&b, &m) in means {
             acc.entry(b).or_default().push(m / base);
         }
     }
-    let profiled = |r: &&&RunRecord| {
-        per_model
-            .get(r.spec.model.as_str())
-            .is_some_and(|m| m.len() >= 2)
-    };
+    let profiled = |r: &&&RunRecord| by_model.contains_key(r.spec.model.as_str());
     acc.into_iter()
         .filter_map(|(b, v)| {
             let accuracies: Vec<f64> = runs
@@ -329,21 +351,26 @@ fn model_pairs(ctx: &ReportContext) -> [PairResult; 4] {
 
 /// The seven pairs of the paper, each on configuration means (a configuration: one model
 /// under one setting, its repeats averaged). Time–energy, time–time and batch-size pairs use
-/// every configuration; model-property pairs use one point per model under the setting with
-/// the most models, as the paper compares models at one setting.
+/// every configuration (the batch-size pair each configuration's energy relative to its model's
+/// mean at its smallest batch, over the models that ran two batch sizes or more); model-property
+/// pairs use one point per model under the setting with the most models, as the paper compares
+/// models at one setting.
 pub fn correlation_study(ctx: &ReportContext) -> Vec<PairResult> {
     let (runs, basis) = (ctx.runs, ctx.basis);
     let profile = batch_size_profile(ctx);
     let all = groups::config_groups(runs);
     let every: Vec<&ConfigGroup> = all.iter().collect();
+    // Within each model: models' energies span decades, so pooled absolute energies would rank
+    // the models, not the batch sizes.
+    let base = smallest_batch_energy(&energy_by_batch(ctx));
+    let relative = |r: &RunRecord| {
+        let b = base.get(r.spec.model.as_str())?;
+        Some((r.spec.batch_size as f64, basis.train_j(r)? / b))
+    };
     let batch = pair(
         "batch size vs training energy",
-        "configuration".into(),
-        &points(
-            &every,
-            &|r| Some((r.spec.batch_size as f64, basis.train_j(r)?)),
-            Some(&train_energy(ctx)),
-        ),
+        "configuration (energy relative to its model's smallest batch)".into(),
+        &points(&every, &relative, Some(&train_energy(ctx))),
         Headline::Spearman,
         "falls with batch size, plateaus above ~96–128",
         |c| batch_size_comment(&profile, c),

@@ -305,6 +305,22 @@ pub fn accuracy(r: &RunRecord) -> Option<f64> {
         .filter(|v| v.is_finite())
 }
 
+/// Average training power of a run in watts (raw, every metered or estimated component), if
+/// known.
+pub fn train_power_w(r: &RunRecord) -> Option<f64> {
+    r.train
+        .as_ref()
+        .and_then(|t| t.avg_power_w.total_w)
+        .filter(|v| v.is_finite())
+}
+
+/// CPU cores a run's worker kept busy while training, on average: its mean utilisation of all
+/// cores × the machine's logical cores; `None` when either was not recorded.
+pub fn train_cores(r: &RunRecord) -> Option<f64> {
+    let util = r.train.as_ref()?.cpu_util_mean?;
+    (r.host.cores > 0 && util.is_finite()).then(|| util / 100.0 * r.host.cores as f64)
+}
+
 /// Epochs recorded by the run with the most (0 when none trained).
 pub fn most_epochs(runs: &[&RunRecord]) -> usize {
     runs.iter()

@@ -429,8 +429,11 @@ fn correlations(md: &mut String, study: &[PairResult], runs: &[&RunRecord]) {
          constant series are skipped. \
          Pairs marked *model* use one point per model under the setting with the most models: {} ({} models). \
          The paper's coefficient is in bold. {rule} \
-         The batch-size row then gives each batch size's training energy relative to each model's smallest batch \
-         with the mean test accuracy there, since energy per epoch alone ignores that large batches may not learn.\n",
+         The batch-size row correlates batch size with each configuration's training energy relative to its model's \
+         mean at its smallest batch (models that ran two batch sizes or more), since models' energies span decades and \
+         pooled absolute energies would rank the models, not the batch sizes; it then gives each batch size's mean \
+         relative energy with the mean test accuracy there, since energy per epoch alone ignores that large batches \
+         may not learn.\n",
         setting.map(|c| c.to_string()).unwrap_or_else(|| "none".into()),
         models.len(),
         rule = crate::correlation::RULE,

@@ -139,3 +139,52 @@ fn noisy_repeats_are_named_in_a_warning() {
     assert!(!warning.contains("model-00"), "{warning}");
     assert!(html.contains("vary by more than 10 % over repeats"));
 }
+
+#[test]
+fn power_and_cpu_cores_in_use_are_shown_per_model_and_per_setting() {
+    let mut records = sweep(&Shape {
+        models: 2,
+        batch_sizes: vec![64],
+        repeats: 3,
+        ..Shape::default()
+    });
+    // Repeat k: 20 + 5k W and 40 + 10k % of the record's 2 cores (0.8, 1.0, 1.2 cores).
+    for r in &mut records {
+        let k = r.spec.repeat as f64;
+        assert_eq!(r.host.cores, 2);
+        let t = r.train.as_mut().unwrap();
+        t.avg_power_w.total_w = Some(20.0 + 5.0 * k);
+        t.cpu_util_mean = Some(40.0 + 10.0 * k);
+    }
+    let (dir, [md, html, models_tex, _]) = report(&records);
+    let (w, w_pm) = mean_pm(&[20.0, 25.0, 30.0]);
+    let (c, c_pm) = mean_pm(&[0.8, 1.0, 1.2]);
+    let cells = format!("| {w} ± {w_pm} (n = 3) | {c} ± {c_pm} (n = 3) |");
+    let row = md
+        .lines()
+        .find(|l| l.starts_with("| model-00 |"))
+        .expect("model-00's row");
+    assert!(row.contains(&cells), "{cells} not in\n{row}");
+    assert!(md.contains("| train power (W) | CPU cores in use |"), "{md}");
+    assert!(html.contains("<th>CPU cores in use</th>") || html.contains(">CPU cores in use<"));
+    assert!(models_tex.contains("CPU cores"), "{models_tex}");
+
+    // summary.md: mean ± σ per model and setting.
+    let summary = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
+    assert!(
+        summary.contains("| train power (W) | CPU cores in use |"),
+        "{summary}"
+    );
+    let want = format!(
+        "| {} ± {} | {} ± {} |",
+        sig(25.0, 3),
+        sig(5.0, 2),
+        sig(1.0, 3),
+        sig(0.2, 2)
+    );
+    let row = summary
+        .lines()
+        .find(|l| l.starts_with("| model-00 |"))
+        .expect("model-00's summary row");
+    assert!(row.contains(&want), "{want} not in\n{row}");
+}

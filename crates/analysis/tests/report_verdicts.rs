@@ -90,3 +90,38 @@ fn the_batch_size_profile_gives_accuracy_beside_energy() {
     assert!(v.contains("32: 1.00 (acc "), "{v}");
     assert!(v.contains("64: "), "{v}");
 }
+
+/// Six models whose energies span two decades, each falling with batch size: the batch-size row
+/// ranks each configuration against its own model's smallest batch, so it finds the fall that
+/// pooled absolute energies (ranking the models instead) would hide.
+#[test]
+fn the_batch_size_row_compares_each_model_with_its_own_smallest_batch() {
+    let records = common::sweep(&common::Shape {
+        models: 6,
+        batch_sizes: vec![16, 32, 64, 128, 256],
+        repeats: 2,
+        ..common::Shape::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    common::write_sweep(dir.path(), &records, None);
+    let options = ReportOptions {
+        figures: false,
+        ..ReportOptions::default()
+    };
+    let s = write_report(dir.path(), &options).unwrap();
+    let md = std::fs::read_to_string(s.report).unwrap();
+    let row = md
+        .lines()
+        .find(|l| l.starts_with("| batch size vs training energy |"))
+        .unwrap();
+    assert!(
+        row.contains("| configuration (energy relative to its model's smallest batch) |"),
+        "{row}"
+    );
+    let (_, v) = verdicts(&md)
+        .into_iter()
+        .find(|(p, _)| p == "batch size vs training energy")
+        .unwrap();
+    assert!(v.starts_with("agrees: 95 % CI [-"), "{v}");
+    assert!(v.contains("16: 1.00 (acc "), "{v}");
+}

@@ -28,17 +28,17 @@ pub fn summary_markdown(ctx: &ReportContext) -> String {
     ));
     s.push_str(
         "| model | family | dataset | batch | lr | epochs | device | runs | params | MACs/sample | MACs/param \
-         | train time (s) | train samples/s | train energy (Wh) | inference time (s) | inference samples/s | inference energy (Wh) | test accuracy (%) | train CO2 (g) |\n",
+         | train time (s) | train samples/s | train energy (Wh) | train power (W) | CPU cores in use | inference time (s) | inference samples/s | inference energy (Wh) | test accuracy (%) | train CO2 (g) |\n",
     );
     s.push_str(
-        "|---|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "|---|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for g in config_groups(runs) {
         let Some(first) = g.first() else { continue };
         let m = first.model.as_ref();
         let c = &g.context;
         s.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             g.model,
             first.family.map_or(String::new(), |f| f.to_string()),
             c.dataset,
@@ -53,6 +53,8 @@ pub fn summary_markdown(ctx: &ReportContext) -> String {
             pm(g.spread(|r| r.train.as_ref().map(|t| t.duration_s)), 1.0),
             pm(g.spread(|r| r.train.as_ref().map(|t| t.samples_per_s)), 1.0),
             pm(g.spread(|r| basis.train_j(r)), 1.0 / 3600.0),
+            pm(g.spread(data::train_power_w), 1.0),
+            pm(g.spread(data::train_cores), 1.0),
             pm(g.spread(|r| r.inference.as_ref().map(|i| i.duration_s)), 1.0),
             pm(g.spread(|r| r.inference.as_ref().map(|i| i.samples_per_s)), 1.0),
             pm(g.spread(|r| basis.inference_j(r)), 1.0 / 3600.0),

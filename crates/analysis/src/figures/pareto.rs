@@ -34,12 +34,48 @@ fn staircase(front: &[(f64, f64)], x_end: f64) -> Vec<(f64, f64)> {
     v
 }
 
+/// The setting a label names: model, batch size, learning rate (formatted), epochs.
+type LabelKey<'a> = (&'a str, usize, &'a str, usize);
+
+/// A label per configuration: `model bB`, then ` lr X` where two configurations share that (a
+/// learning-rate sweep), then ` eN` where they still do (a search's rungs).
+fn labels(keys: &[LabelKey]) -> Vec<String> {
+    let short = |k: &LabelKey| format!("{} b{}", k.0, k.1);
+    let with_lr = |k: &LabelKey| format!("{} lr {}", short(k), k.2);
+    let count = |f: &dyn Fn(&LabelKey) -> String, l: &str| {
+        keys.iter().filter(|k| f(k) == l).count()
+    };
+    keys.iter()
+        .map(|k| {
+            let s = short(k);
+            if count(&short, &s) == 1 {
+                return s;
+            }
+            let l = with_lr(k);
+            if count(&with_lr, &l) == 1 {
+                l
+            } else {
+                format!("{l} e{}", k.3)
+            }
+        })
+        .collect()
+}
+
 pub(super) fn prepare(input: &FigureInput) -> Result<Scatter, FigureError> {
     let groups = config_groups(input.ctx.runs);
     let source = data::AccuracySource::choose(input.ctx.runs);
+    let keys: Vec<LabelKey> = groups
+        .iter()
+        .map(|g| {
+            let c = &g.context;
+            (g.model.as_str(), c.batch_size, c.lr.as_str(), c.epochs)
+        })
+        .collect();
+    let names = labels(&keys);
     let pts: Vec<Point> = groups
         .iter()
-        .filter_map(|g| {
+        .zip(names)
+        .filter_map(|(g, name)| {
             let e = g
                 .spread(|r| input.ctx.basis.train_j(r))?
                 .scaled(data::wh(1.0));
@@ -49,7 +85,7 @@ pub(super) fn prepare(input: &FigureInput) -> Result<Scatter, FigureError> {
                 .map(|[l, h]| [data::wh(l), data::wh(h)]);
             (e.mean > 0.0).then(|| {
                 (
-                    format!("{} b{}", g.model, g.context.batch_size),
+                    name,
                     (e.mean, a.mean),
                     (e.error_bar(range), a.interval()),
                 )
@@ -138,5 +174,31 @@ mod tests {
         );
         assert_eq!(staircase(&front[..1], 1.0), vec![(1.0, 80.0)]);
         assert!(staircase(&[], 5.0).is_empty());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::labels;
+
+    #[test]
+    fn a_label_names_the_learning_rate_and_epochs_only_where_it_must() {
+        let keys = [
+            ("lenet", 32, "0.01", 3),
+            ("lenet", 32, "0.1", 3),
+            ("lenet", 64, "0.1", 3),
+            ("mlp", 32, "0.1", 1),
+            ("mlp", 32, "0.1", 3),
+        ];
+        assert_eq!(
+            labels(&keys),
+            [
+                "lenet b32 lr 0.01",
+                "lenet b32 lr 0.1",
+                "lenet b64",
+                "mlp b32 lr 0.1 e1",
+                "mlp b32 lr 0.1 e3",
+            ]
+        );
     }
 }

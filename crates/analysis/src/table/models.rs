@@ -1,6 +1,6 @@
 //! The per-model table: size, runs, and per figure the mean over repeats with its 95 %
-//! t-interval and n (time, energy, accuracy, carbon), then the coefficient of variation of
-//! training time and energy, at the setting with the most models.
+//! t-interval and n (time, energy, average power, CPU cores in use, accuracy, carbon), then the
+//! coefficient of variation of training time and energy, at the setting with the most models.
 
 use super::{Cell, Column, ColumnKind, Digits, Number, Table};
 use crate::context::ReportContext;
@@ -21,6 +21,8 @@ pub fn build(ctx: &ReportContext) -> (Table, Option<Context>) {
         num("runs", "runs"),
         num("train time (s)", "train time (\\si{\\second})"),
         num("train energy (Wh)", "train energy (\\si{\\watt\\hour})"),
+        num("train power (W)", "train power (\\si{\\watt})"),
+        num("CPU cores in use", "CPU cores"),
         num(
             "inference energy (Wh)",
             "inference energy (\\si{\\watt\\hour})",
@@ -52,6 +54,8 @@ pub fn build(ctx: &ReportContext) -> (Table, Option<Context>) {
                     )
                     .with_range(in_wh(g.range(|r| basis.train(r)))),
                 ),
+                mean3(g.spread(data::train_power_w)),
+                mean3(g.spread(data::train_cores)),
                 Cell::Number(
                     Number::mean(
                         g.spread(|r| basis.inference_j(r))
