@@ -165,7 +165,10 @@ fn power_and_cpu_cores_in_use_are_shown_per_model_and_per_setting() {
         .find(|l| l.starts_with("| model-00 |"))
         .expect("model-00's row");
     assert!(row.contains(&cells), "{cells} not in\n{row}");
-    assert!(md.contains("| train power (W) | CPU cores in use |"), "{md}");
+    assert!(
+        md.contains("| train power (W) | CPU cores in use |"),
+        "{md}"
+    );
     assert!(html.contains("<th>CPU cores in use</th>") || html.contains(">CPU cores in use<"));
     assert!(models_tex.contains("CPU cores"), "{models_tex}");
 

@@ -85,7 +85,13 @@ fn the_committed_sweeps_hold_every_run_of_their_configs() {
         // under a second), which the document says; none says that other work ran beside it or
         // that a figure cannot be true.
         for r in &recs {
-            assert_eq!(r.status.name(), "ok", "{name}: {} {}", r.run_id, r.spec.model);
+            assert_eq!(
+                r.status.name(),
+                "ok",
+                "{name}: {} {}",
+                r.run_id,
+                r.spec.model
+            );
             let other: Vec<_> = r
                 .flags
                 .iter()

@@ -42,9 +42,8 @@ type LabelKey<'a> = (&'a str, usize, &'a str, usize);
 fn labels(keys: &[LabelKey]) -> Vec<String> {
     let short = |k: &LabelKey| format!("{} b{}", k.0, k.1);
     let with_lr = |k: &LabelKey| format!("{} lr {}", short(k), k.2);
-    let count = |f: &dyn Fn(&LabelKey) -> String, l: &str| {
-        keys.iter().filter(|k| f(k) == l).count()
-    };
+    let count =
+        |f: &dyn Fn(&LabelKey) -> String, l: &str| keys.iter().filter(|k| f(k) == l).count();
     keys.iter()
         .map(|k| {
             let s = short(k);
@@ -83,13 +82,7 @@ pub(super) fn prepare(input: &FigureInput) -> Result<Scatter, FigureError> {
             let range = g
                 .range(|r| input.ctx.basis.train(r))
                 .map(|[l, h]| [data::wh(l), data::wh(h)]);
-            (e.mean > 0.0).then(|| {
-                (
-                    name,
-                    (e.mean, a.mean),
-                    (e.error_bar(range), a.interval()),
-                )
-            })
+            (e.mean > 0.0).then(|| (name, (e.mean, a.mean), (e.error_bar(range), a.interval())))
         })
         .collect();
     if pts.len() < 2 {
@@ -175,11 +168,6 @@ mod tests {
         assert_eq!(staircase(&front[..1], 1.0), vec![(1.0, 80.0)]);
         assert!(staircase(&[], 5.0).is_empty());
     }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::labels;
 
     #[test]
     fn a_label_names_the_learning_rate_and_epochs_only_where_it_must() {
