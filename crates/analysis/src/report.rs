@@ -702,8 +702,8 @@ fn notes(md: &mut String, records: &[RunRecord], ctx: &ReportContext) {
     let _ = writeln!(
         md,
         "- Every energy number above is **{} training energy, {quality}** unless labelled otherwise. \
-         *measured* = hardware counters (RAPL, NVML); *estimated* = a model (process CPU time × watts per core, \
-         DRAM by resident memory); *missing* values are absent, never 0.",
+         *measured* = hardware counters (RAPL, NVML); *estimated* = a power model of the worker's CPU time \
+         and memory in use (the meters line above names it and its sources); *missing* values are absent, never 0.",
         basis.name()
     );
     let estimated = runs.iter().any(|r| {
@@ -712,7 +712,7 @@ fn notes(md: &mut String, records: &[RunRecord], ctx: &ReportContext) {
     if estimated {
         let _ = writeln!(
             md,
-            "- Estimated energy is CPU time × a constant, so its correlation with training time is high **by construction**; \
+            "- Estimated energy is computed from the worker's CPU time, so its correlation with training time is high **by construction**; \
              it does not confirm the paper's r ≈ 0.99. Rank-based findings (MACs/param, batch size) still reflect where time goes."
         );
     }

@@ -190,6 +190,17 @@ fn full_report_on_synthetic_sweep() {
         summary.contains("| model-00 |") && summary.contains(" ± "),
         "{summary}"
     );
+    // summary.md says what its energy is net of in the report's own words, not a fixed formula
+    // that is wrong for an estimate (which is net of its own model's zero-load power).
+    let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    let basis = md
+        .lines()
+        .find(|l| l.starts_with("**Energy used throughout"))
+        .and_then(|l| l.split_once(".** "))
+        .map(|(_, why)| why)
+        .unwrap();
+    assert!(basis.starts_with("Net = "), "{basis}");
+    assert!(summary.contains(basis), "{basis}\n{summary}");
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! `summary.md`: a Markdown table with one row per model and setting, mean ± σ over repeats.
 
 use crate::context::ReportContext;
-use crate::data;
+use crate::data::{self, EnergyBasis};
 use crate::groups::config_groups;
 use crate::numbers::{count, pm, sig};
 
@@ -12,11 +12,12 @@ pub fn summary_markdown(ctx: &ReportContext) -> String {
     let mut s = String::new();
     s.push_str("# Summary per model\n\n");
     s.push_str(&format!(
-        "{} ok runs. Energy: **{}** (net of idle = raw − idle power × time), quality **{}**. \
+        "{} ok runs. Energy: **{}**, quality **{}**. {} \
          Carbon: {} g CO2-eq/kWh{} × PUE {} ({}). Values are mean ± σ over repeats (σ only with ≥ 2 runs).\n\n",
         runs.len(),
         basis.name(),
         quality,
+        EnergyBasis::choose_explained(runs).1,
         crate::numbers::sig(carbon.intensity_g_per_kwh, 3),
         if carbon.per_run.is_empty() {
             ""
