@@ -34,6 +34,15 @@ fn verdicts(md: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The verdict cell of one pair's row.
+fn verdict(md: &str, pair: &str) -> String {
+    verdicts(md)
+        .into_iter()
+        .find(|(p, _)| p == pair)
+        .map(|(_, v)| v)
+        .unwrap_or_else(|| panic!("no row for {pair:?} in:\n{md}"))
+}
+
 #[test]
 fn the_rule_is_stated_once() {
     let md = report();
@@ -70,10 +79,7 @@ fn every_row_starts_with_a_verdict_word() {
 #[test]
 fn estimated_energy_makes_time_vs_energy_hold_by_construction() {
     let md = report();
-    let (_, v) = verdicts(&md)
-        .into_iter()
-        .find(|(p, _)| p == "training time vs training energy")
-        .unwrap();
+    let v = verdict(&md, "training time vs training energy");
     assert!(
         v.starts_with("by construction (energy estimated from CPU time"),
         "{v}"
@@ -83,10 +89,7 @@ fn estimated_energy_makes_time_vs_energy_hold_by_construction() {
 #[test]
 fn the_batch_size_profile_gives_accuracy_beside_energy() {
     let md = report();
-    let (_, v) = verdicts(&md)
-        .into_iter()
-        .find(|(p, _)| p == "batch size vs training energy")
-        .unwrap();
+    let v = verdict(&md, "batch size vs training energy");
     assert!(v.contains("32: 1.00 (acc "), "{v}");
     assert!(v.contains("64: "), "{v}");
 }
@@ -121,10 +124,7 @@ fn the_batch_size_row_compares_each_model_with_its_own_smallest_batch() {
         md.contains("relative to its model's mean at its smallest batch"),
         "the method is stated"
     );
-    let (_, v) = verdicts(&md)
-        .into_iter()
-        .find(|(p, _)| p == "batch size vs training energy")
-        .unwrap();
+    let v = verdict(&md, "batch size vs training energy");
     assert!(v.starts_with("agrees: 95 % CI [-"), "{v}");
     assert!(v.contains("16: 1.00 (acc "), "{v}");
 }
