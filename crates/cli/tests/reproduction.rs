@@ -150,12 +150,12 @@ fn every_network_of_the_reproduction_learns() {
             "{model}: mean test accuracy {mean:.3} over {} seeds, below 4× chance",
             v.len()
         );
-        let images = recs
-            .iter()
-            .filter_map(|r| r.inference.as_ref())
-            .map(|i| i.samples)
-            .min()
-            .unwrap_or(0);
-        assert!(images >= 1000, "test accuracy on {images} images");
     }
+    // Every run's test accuracy is measured on at least 1 000 images (a missing count fails).
+    let images = recs
+        .iter()
+        .map(|r| r.inference.as_ref().and_then(|i| i.samples).unwrap_or(0))
+        .min()
+        .unwrap_or(0);
+    assert!(images >= 1000, "test accuracy on {images} images");
 }
