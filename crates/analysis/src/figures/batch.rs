@@ -1,6 +1,6 @@
 //! Figure 6: training energy vs batch size, one line per model (log-2 batch axis).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use super::scatter::{emit_scatter, Scatter, Series};
@@ -8,26 +8,69 @@ use super::{FigureError, FigureInput, FigureOutcome};
 use crate::data;
 use crate::groups::{Context, Spread};
 use crate::AnalysisError;
+use greenbench_core::RunRecord;
 
 const MAX_LINES: usize = 20;
 
-pub(super) fn prepare(input: &FigureInput) -> Result<Scatter, FigureError> {
-    // (model, context without batch size) → batch size → energies.
-    let mut lines: BTreeMap<(String, Context), BTreeMap<usize, Vec<f64>>> = BTreeMap::new();
-    for r in input.ctx.runs {
-        let Some(e) = input.ctx.basis.train_j(r).filter(|e| *e > 0.0) else {
-            continue;
-        };
+/// Marks a line whose learning rate is set per batch size (a scaling rule), in its context.
+const LR_PER_BATCH: &str = "per batch size";
+
+/// (model, context without batch size) → batch size → energies. A model's runs under one
+/// context but for the learning rate form one line when each batch size ran with one learning
+/// rate (a rate scaled with the batch, as in linear scaling); where one batch size ran with
+/// several rates, each rate is its own line.
+fn batch_lines(input: &FigureInput) -> BTreeMap<(String, Context), BTreeMap<usize, Vec<f64>>> {
+    let key = |r: &RunRecord, lr: Option<String>| {
         let mut ctx = Context::of(r);
         ctx.batch_size = 0;
+        ctx.lr = lr.unwrap_or_default();
+        (r.spec.model.clone(), ctx)
+    };
+    let runs: Vec<(&RunRecord, f64)> = input
+        .ctx
+        .runs
+        .iter()
+        .filter_map(|&r| Some((r, input.ctx.basis.train_j(r).filter(|e| *e > 0.0)?)))
+        .collect();
+    // The learning rates each (model, context without batch size or rate) ran at each batch size.
+    let mut rates: BTreeMap<(String, Context), BTreeMap<usize, BTreeSet<String>>> = BTreeMap::new();
+    for (r, _) in &runs {
+        rates
+            .entry(key(r, None))
+            .or_default()
+            .entry(r.spec.batch_size)
+            .or_default()
+            .insert(Context::of(r).lr);
+    }
+    let mut lines: BTreeMap<(String, Context), BTreeMap<usize, Vec<f64>>> = BTreeMap::new();
+    for (r, e) in runs {
+        let one_rate_per_batch = rates
+            .get(&key(r, None))
+            .is_some_and(|by_batch| by_batch.values().all(|lrs| lrs.len() == 1));
+        let distinct: BTreeSet<&String> = rates
+            .get(&key(r, None))
+            .map(|by_batch| by_batch.values().flatten().collect())
+            .unwrap_or_default();
+        let lr = if one_rate_per_batch && distinct.len() > 1 {
+            LR_PER_BATCH.to_string()
+        } else {
+            Context::of(r).lr
+        };
         lines
-            .entry((r.spec.model.clone(), ctx))
+            .entry(key(r, Some(lr)))
             .or_default()
             .entry(r.spec.batch_size)
             .or_default()
             .push(e);
     }
-    let multi: Vec<_> = lines.into_iter().filter(|(_, b)| b.len() >= 2).collect();
+    lines
+}
+
+pub(super) fn prepare(input: &FigureInput) -> Result<Scatter, FigureError> {
+    let multi: Vec<_> = batch_lines(input)
+        .into_iter()
+        .filter(|(_, b)| b.len() >= 2)
+        .collect();
     if multi.is_empty() {
         return Err(FigureError::SingleBatchSize);
     }

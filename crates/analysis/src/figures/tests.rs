@@ -262,3 +262,52 @@ fn wrap_breaks_long_titles() {
     );
     assert_eq!(l.join(" "), text);
 }
+
+/// One model at several batch sizes, each run at `lr(batch)`, the energy growing with the batch.
+fn batch_runs(lr: impl Fn(usize) -> f64) -> Vec<RunRecord> {
+    let first: RunRecord = serde_json::from_str(
+        include_str!("../../tests/data/quick/runs.jsonl")
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    [32, 64, 128]
+        .into_iter()
+        .map(|b| {
+            let mut r = first.clone();
+            r.spec.batch_size = b;
+            r.spec.lr = lr(b);
+            r.run_id = format!("b{b}");
+            r
+        })
+        .collect()
+}
+
+#[test]
+fn a_learning_rate_scaled_with_the_batch_size_draws_one_line_per_model() {
+    let carbon = CarbonSettings::default();
+    // Linear scaling: one rate per batch size, so one line over the three batch sizes.
+    let scaled = batch_runs(|b| 0.05 * b as f64 / 128.0);
+    let refs: Vec<&RunRecord> = scaled.iter().collect();
+    let ctx = context(&refs, &carbon);
+    let fig = batch::prepare(&no_runs(&ctx)).unwrap();
+    assert_eq!(fig.series.len(), 1);
+    assert_eq!(fig.series[0].points.len(), 3);
+    // Two rates at each batch size: each rate is its own line.
+    let mut both = batch_runs(|_| 0.01);
+    both.extend(batch_runs(|_| 0.1).into_iter().map(|mut r| {
+        r.run_id.push_str("-fast");
+        r
+    }));
+    let refs: Vec<&RunRecord> = both.iter().collect();
+    let ctx = context(&refs, &carbon);
+    let fig = batch::prepare(&no_runs(&ctx)).unwrap();
+    assert_eq!(fig.series.len(), 2);
+    assert!(fig.series.iter().all(|s| s.points.len() == 3));
+    assert!(
+        fig.series[0].label.contains("lr 0.01"),
+        "{}",
+        fig.series[0].label
+    );
+}
