@@ -40,5 +40,5 @@ fn every_committed_results_folder_holds_the_runs_of_its_config() {
         }
         checked += runs.len();
     }
-    assert_eq!(checked, 44 + 16 + 16 + 16);
+    assert_eq!(checked, 48 + 165 + 16 + 16);
 }
