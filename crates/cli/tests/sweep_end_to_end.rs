@@ -87,6 +87,12 @@ fn digits_sweep_records_params_time_energy_accuracy() {
             .is_some_and(|v| v.starts_with("unset") || v.parse::<u64>().is_ok()),
         "{manifest}"
     );
+    assert!(
+        manifest["environment"]["GREENBENCH_SCHED_SLICE_US"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("unset (100") || v.parse::<u64>().is_ok()),
+        "{manifest}"
+    );
     // Workers keep freed memory (mimalloc), unless the caller chose otherwise.
     let purge = std::env::var("MIMALLOC_PURGE_DELAY").unwrap_or_else(|_| "-1".into());
     assert_eq!(

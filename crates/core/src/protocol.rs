@@ -17,6 +17,11 @@ pub const FAULT_ENV: &str = "GREENBENCH_INJECT_FAULT";
 /// thread pool; the sweep records its value in the manifest's environment.
 pub const POOL_SPIN_ENV: &str = "GREENBENCH_POOL_SPIN_US";
 
+/// The scheduler time slice, in microseconds, a worker asks Linux (6.12 or later) to give its
+/// compute threads (unset: 100, the kernel's smallest; 0: the kernel's default). Read by the
+/// models' thread pool; the sweep records its value in the manifest's environment.
+pub const SCHED_SLICE_ENV: &str = "GREENBENCH_SCHED_SLICE_US";
+
 /// What the parent sends to a worker.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WorkerRequest {

@@ -110,7 +110,12 @@ fn main() {
     let device = arg(&args, "--device").unwrap_or_else(|| "cpu".into());
     let simd = greenbench_models::simd_width();
     let gemm = greenbench_models::gemm_width();
-    println!("threads={threads} device={device} simd={simd} gemm={gemm}");
+    let slice = match greenbench_models::sched_slice_outcome() {
+        greenbench_models::SliceOutcome::Default => "default".to_string(),
+        greenbench_models::SliceOutcome::Set(d) => format!("{}us", d.as_micros()),
+        greenbench_models::SliceOutcome::Refused(why) => format!("default({why})"),
+    };
+    println!("threads={threads} device={device} simd={simd} gemm={gemm} slice={slice}");
     println!(
         "{:<16} {:<12} {:<6} {:>6} {:>12} {:>10} {:>12} {:>13}",
         "model", "family", "mode", "batch", "samples/s", "ms/step", "peak_rss_mb", "peak_heap_mb"

@@ -18,6 +18,7 @@ mod ops;
 mod optim;
 mod pool;
 mod registry;
+mod sched_slice;
 mod train;
 mod transformer;
 
@@ -32,6 +33,7 @@ pub use ops::conv::{conv2d, set_winograd, uses_winograd, ConvParams};
 pub use ops::{gemm_width, set_reference_ops, simd_width};
 pub use pool::{pool_spin, POOL_SPIN_ENV};
 pub use registry::{build, entries, family_reference, lookup};
+pub use sched_slice::{sched_slice_outcome, SliceOutcome, DEFAULT_SCHED_SLICE, SCHED_SLICE_ENV};
 pub use train::trainable_vars;
 pub use train::{
     describe, list, open_device, EvalStats, InputSpec, ModelEntry, ModelSummary, StepStats,

@@ -32,11 +32,13 @@ pub fn pool_spin() -> Option<Duration> {
 /// start on a pool thread, where the other threads steal work directly, instead of being handed
 /// from the caller's thread to the pool and back once per op — hundreds of hand-offs per step,
 /// which cost a third of a step of EfficientNet-B0, LeNet or the MLPs. With [`pool_spin`] set,
-/// the other threads spin for the step (see the module's documentation).
+/// the other threads spin for the step (see the module's documentation); the first call sets
+/// the threads' scheduler slice (`crate::sched_slice`).
 pub(crate) fn on_pool<R: Send>(cpu: bool, f: impl FnOnce() -> R + Send) -> R {
     if !cpu {
         return f();
     }
+    crate::sched_slice::sched_slice_outcome();
     on_pool_spinning(pool_spin(), f)
 }
 

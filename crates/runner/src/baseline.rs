@@ -137,6 +137,10 @@ fn worker_environment(opts: &SweepOptions) -> std::collections::BTreeMap<String,
     let pool_spin = std::env::var(greenbench_core::POOL_SPIN_ENV)
         .unwrap_or_else(|_| "unset (idle compute threads yield their core at once)".into());
     env.insert(greenbench_core::POOL_SPIN_ENV.into(), pool_spin);
+    let slice = std::env::var(greenbench_core::SCHED_SLICE_ENV).unwrap_or_else(|_| {
+        "unset (100: the compute threads ask Linux 6.12+ for a 100 µs time slice)".into()
+    });
+    env.insert(greenbench_core::SCHED_SLICE_ENV.into(), slice);
     env.insert(
         "RAYON_NUM_THREADS".into(),
         "set per run from the spec's `threads`".into(),
