@@ -105,9 +105,9 @@ struct SchedAttr {
     sched_period: u64,
 }
 
-/// Sets the calling thread's slice, keeping its policy and niceness.
+/// The calling thread's scheduling attributes.
 #[cfg(target_os = "linux")]
-fn set_thread_slice(slice: Duration) -> Result<(), SliceError> {
+fn thread_attr() -> Result<SchedAttr, SliceError> {
     let size = std::mem::size_of::<SchedAttr>() as u32;
     let mut attr = SchedAttr {
         size,
@@ -126,38 +126,29 @@ fn set_thread_slice(slice: Duration) -> Result<(), SliceError> {
     if got != 0 {
         return Err(SliceError::last("sched_getattr"));
     }
+    Ok(attr)
+}
+
+/// Sets the calling thread's slice, keeping its policy and niceness.
+#[cfg(target_os = "linux")]
+fn set_thread_slice(slice: Duration) -> Result<(), SliceError> {
+    let mut attr = thread_attr()?;
     if attr.sched_policy != libc::SCHED_OTHER as u32
         && attr.sched_policy != libc::SCHED_BATCH as u32
     {
         return Err(SliceError::Policy(attr.sched_policy));
     }
-    attr.size = size;
+    attr.size = std::mem::size_of::<SchedAttr>() as u32;
     attr.sched_flags = 0;
     attr.sched_runtime = u64::try_from(slice.as_nanos()).unwrap_or(u64::MAX);
-    // SAFETY: as above; the kernel only reads `attr`.
+    // SAFETY: `attr` is a valid sched_attr of `attr.size` bytes, which the kernel only reads;
+    // pid 0 is this thread.
     let set = unsafe { libc::syscall(libc::SYS_sched_setattr, 0, &attr as *const SchedAttr, 0) };
     if set != 0 {
         return Err(SliceError::last("sched_setattr"));
     }
     // A kernel before 6.12 accepts and ignores the runtime of a fair task: read it back.
-    let mut back = SchedAttr {
-        size,
-        ..SchedAttr::default()
-    };
-    // SAFETY: as for the first call.
-    let got = unsafe {
-        libc::syscall(
-            libc::SYS_sched_getattr,
-            0,
-            &mut back as *mut SchedAttr,
-            size,
-            0,
-        )
-    };
-    if got != 0 {
-        return Err(SliceError::last("sched_getattr"));
-    }
-    if back.sched_runtime == 0 {
+    if thread_attr()?.sched_runtime == 0 {
         return Err(SliceError::Ignored);
     }
     Ok(())
@@ -172,23 +163,9 @@ fn set_thread_slice(_slice: Duration) -> Result<(), SliceError> {
 /// The calling thread's requested slice in nanoseconds (0: the kernel's default).
 #[cfg(all(test, target_os = "linux"))]
 fn thread_slice_ns() -> u64 {
-    let size = std::mem::size_of::<SchedAttr>() as u32;
-    let mut attr = SchedAttr {
-        size,
-        ..SchedAttr::default()
-    };
-    // SAFETY: `attr` is a valid, writable sched_attr of `size` bytes; pid 0 is this thread.
-    let got = unsafe {
-        libc::syscall(
-            libc::SYS_sched_getattr,
-            0,
-            &mut attr as *mut SchedAttr,
-            size,
-            0,
-        )
-    };
-    assert_eq!(got, 0, "sched_getattr: {}", std::io::Error::last_os_error());
-    attr.sched_runtime
+    thread_attr()
+        .map(|a| a.sched_runtime)
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[cfg(all(test, target_os = "linux"))]
