@@ -250,10 +250,11 @@ fn train_epochs(
         run.trainer.synchronize()?;
         meter.begin().map_err(WorkerError::Meter)?;
         let t0 = Instant::now();
-        let pass = train_pass(req, run, batcher, meter, epoch, on_step)?;
+        let order = greenbench_data::epoch_order(run.data.train.len, spec.seed, epoch - 1);
+        let pass = train_pass(req, run, batcher, meter, epoch, &order, on_step)?;
         if let (None, Some(samples)) = (&pass.diverged, spec.bn_recalibration_samples) {
             // Inside the epoch's window: it is part of what training the model costs.
-            recalibrate(req, run, batcher, epoch, samples)?;
+            recalibrate(req, run, batcher, &order, samples)?;
         }
         run.trainer.synchronize()?;
         let duration = t0.elapsed().as_secs_f64();
@@ -307,18 +308,17 @@ fn train_epochs(
     Ok(trained)
 }
 
-/// Re-estimates the batch-norm statistics under the weights at the end of epoch `epoch`
-/// (`bn_recalibration_samples`): over the first `samples` of that epoch's order, in batches of
+/// Re-estimates the batch-norm statistics under the weights at the end of an epoch
+/// (`bn_recalibration_samples`): over the first `samples` of that epoch's `order`, in batches of
 /// the run's batch size, as training computes them.
 fn recalibrate(
     req: &WorkerRequest,
     run: &mut Loaded,
     batcher: &mut Batcher,
-    epoch: usize,
+    order: &[usize],
     samples: usize,
 ) -> Result<(), WorkerError> {
     let spec = &req.spec;
-    let order = greenbench_data::epoch_order(run.data.train.len, spec.seed, epoch - 1);
     let take = samples.min(order.len());
     let owned: Vec<(Vec<f32>, Vec<u32>, usize)> = order[..take]
         .chunks(spec.batch_size)
@@ -347,17 +347,18 @@ struct Pass {
     diverged: Option<String>,
 }
 
-/// The training steps of epoch `epoch`, with progress about twice a second.
+/// The training steps of epoch `epoch` over the samples in `order`, with progress about twice
+/// a second.
 fn train_pass(
     req: &WorkerRequest,
     run: &mut Loaded,
     batcher: &mut Batcher,
     meter: &mut dyn PhaseMeter,
     epoch: usize,
+    order: &[usize],
     on_step: StepHook,
 ) -> Result<Pass, WorkerError> {
     let spec = &req.spec;
-    let order = greenbench_data::epoch_order(run.data.train.len, spec.seed, epoch - 1);
     let batches = order.len().div_ceil(spec.batch_size);
     let (t0, mut last_report) = (Instant::now(), Instant::now());
     let mut pass = Pass::default();
