@@ -107,14 +107,17 @@ fn smallest_batch_energy<'r>(
 }
 
 /// Mean training energy per batch size relative to each model's smallest batch size, averaged
-/// over models that ran ≥ 2 batch sizes, with the mean test accuracy of their runs at that
+/// over models that ran ≥ 2 batch sizes (`by_model`, from [`energy_by_batch`], with their
+/// `bases` from [`smallest_batch_energy`]), with the mean test accuracy of their runs at that
 /// batch size (per-epoch energy alone ignores that large batches may not learn).
-pub fn batch_size_profile(ctx: &ReportContext) -> Vec<BatchPoint> {
+fn batch_size_profile(
+    ctx: &ReportContext,
+    by_model: &BTreeMap<&str, BTreeMap<usize, f64>>,
+    bases: &BTreeMap<&str, f64>,
+) -> Vec<BatchPoint> {
     let runs = ctx.runs;
-    let by_model = energy_by_batch(ctx);
-    let bases = smallest_batch_energy(&by_model);
     let mut acc: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
-    for (model, means) in &by_model {
+    for (model, means) in by_model {
         let Some(base) = bases.get(model) else {
             continue;
         };
@@ -357,12 +360,13 @@ fn model_pairs(ctx: &ReportContext) -> [PairResult; 4] {
 /// models at one setting.
 pub fn correlation_study(ctx: &ReportContext) -> Vec<PairResult> {
     let (runs, basis) = (ctx.runs, ctx.basis);
-    let profile = batch_size_profile(ctx);
+    let by_model = energy_by_batch(ctx);
+    let base = smallest_batch_energy(&by_model);
+    let profile = batch_size_profile(ctx, &by_model, &base);
     let all = groups::config_groups(runs);
     let every: Vec<&ConfigGroup> = all.iter().collect();
     // Within each model: models' energies span decades, so pooled absolute energies would rank
     // the models, not the batch sizes.
-    let base = smallest_batch_energy(&energy_by_batch(ctx));
     let relative = |r: &RunRecord| {
         let b = base.get(r.spec.model.as_str())?;
         Some((r.spec.batch_size as f64, basis.train_j(r)? / b))

@@ -20,44 +20,50 @@ const LR_PER_BATCH: &str = "per batch size";
 /// rate (a rate scaled with the batch, as in linear scaling); where one batch size ran with
 /// several rates, each rate is its own line.
 fn batch_lines(input: &FigureInput) -> BTreeMap<(String, Context), BTreeMap<usize, Vec<f64>>> {
-    let key = |r: &RunRecord, lr: Option<String>| {
-        let mut ctx = Context::of(r);
-        ctx.batch_size = 0;
-        ctx.lr = lr.unwrap_or_default();
-        (r.spec.model.clone(), ctx)
-    };
-    let runs: Vec<(&RunRecord, f64)> = input
+    // Each run with its energy, its rate, and its group: (model, context without batch size or
+    // rate).
+    let runs: Vec<(&RunRecord, f64, String, (String, Context))> = input
         .ctx
         .runs
         .iter()
-        .filter_map(|&r| Some((r, input.ctx.basis.train_j(r).filter(|e| *e > 0.0)?)))
+        .filter_map(|&r| {
+            let e = input.ctx.basis.train_j(r).filter(|e| *e > 0.0)?;
+            let mut ctx = Context::of(r);
+            ctx.batch_size = 0;
+            let lr = std::mem::take(&mut ctx.lr);
+            Some((r, e, lr, (r.spec.model.clone(), ctx)))
+        })
         .collect();
-    // The learning rates each (model, context without batch size or rate) ran at each batch size.
-    let mut rates: BTreeMap<(String, Context), BTreeMap<usize, BTreeSet<String>>> = BTreeMap::new();
-    for (r, _) in &runs {
+    // The rates each group ran at each batch size.
+    let mut rates: BTreeMap<&(String, Context), BTreeMap<usize, BTreeSet<&str>>> = BTreeMap::new();
+    for (r, _, lr, group) in &runs {
         rates
-            .entry(key(r, None))
+            .entry(group)
             .or_default()
             .entry(r.spec.batch_size)
             .or_default()
-            .insert(Context::of(r).lr);
+            .insert(lr);
     }
+    // The groups whose rate is set per batch size: one rate at each, not the same at all.
+    let scaled: BTreeSet<(String, Context)> = rates
+        .into_iter()
+        .filter(|(_, by_batch)| {
+            let distinct: BTreeSet<&str> = by_batch.values().flatten().copied().collect();
+            by_batch.values().all(|lrs| lrs.len() == 1) && distinct.len() > 1
+        })
+        .map(|(group, _)| group.clone())
+        .collect();
     let mut lines: BTreeMap<(String, Context), BTreeMap<usize, Vec<f64>>> = BTreeMap::new();
-    for (r, e) in runs {
-        let one_rate_per_batch = rates
-            .get(&key(r, None))
-            .is_some_and(|by_batch| by_batch.values().all(|lrs| lrs.len() == 1));
-        let distinct: BTreeSet<&String> = rates
-            .get(&key(r, None))
-            .map(|by_batch| by_batch.values().flatten().collect())
-            .unwrap_or_default();
-        let lr = if one_rate_per_batch && distinct.len() > 1 {
+    for (r, e, lr, group) in runs {
+        let lr = if scaled.contains(&group) {
             LR_PER_BATCH.to_string()
         } else {
-            Context::of(r).lr
+            lr
         };
+        let (model, mut ctx) = group;
+        ctx.lr = lr;
         lines
-            .entry(key(r, Some(lr)))
+            .entry((model, ctx))
             .or_default()
             .entry(r.spec.batch_size)
             .or_default()
