@@ -1,7 +1,7 @@
 //! Time of the dense 3×3 convolutions of the CIFAR networks (stride 1, padding 1: VGG, the
-//! ResNets, DLA, SENet, DenseNet's 128→32) with the Winograd F(2×2, 3×3) path and with im2col,
-//! the two side by side in one process, so the tile threshold in `ops/winograd.rs` can be
-//! checked on any machine.
+//! ResNets, DLA, SENet, DenseNet's 128→32, GoogLeNet's 32-output branch) with the Winograd
+//! F(2×2, 3×3) path and with im2col, the two side by side in one process, so the thresholds in
+//! `ops/winograd.rs` and `ops/conv/geom.rs` can be checked on any machine.
 //!
 //! `cargo run --release -p greenbench-models --example conv_layers -- [--threads 2]
 //!  [--batches 32,128] [--repeats 5]`
@@ -35,6 +35,9 @@ const LAYERS: &[(usize, usize, usize)] = &[
     (128, 32, 32),
     (128, 32, 16),
     (128, 32, 8),
+    (128, 32, 4),
+    (16, 32, 32),
+    (32, 32, 32),
 ];
 
 /// Best wall time of `f` in ms over `repeats` runs after one warm-up.

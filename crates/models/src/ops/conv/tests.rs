@@ -45,7 +45,7 @@ fn matches_candle_conv2d_forward_and_backward() -> Result<()> {
         // with padding 2 on a non-square map, and grouped.
         (2, 6, 7, 5, 4, 5, 1, 2, 1, 1),
         (2, 8, 5, 9, 8, 5, 1, 2, 1, 2),
-        // Dense 3×3, stride 1, padding 1, 64+ outputs, 256+ output tiles (Winograd
+        // Dense 3×3, stride 1, padding 1, 64+ outputs, 128+ output tiles (Winograd
         // F(2×2, 3×3)): even, odd and non-square maps, maps of one and 2×3 pixels, chunks of
         // several samples, and a call just under the tile threshold (im2col).
         (2, 32, 32, 32, 64, 3, 1, 1, 1, 1),
@@ -54,6 +54,11 @@ fn matches_candle_conv2d_forward_and_backward() -> Result<()> {
         (260, 16, 1, 1, 64, 3, 1, 1, 1, 1),
         (130, 16, 2, 3, 64, 3, 1, 1, 1, 1),
         (7, 16, 8, 8, 64, 3, 1, 1, 1, 1),
+        // 32 outputs: Winograd from 2¹⁷ input values a sample (DenseNet's 128 channels on
+        // 32×32), im2col below.
+        (2, 128, 32, 32, 32, 3, 1, 1, 1, 1),
+        (2, 32, 32, 32, 32, 3, 1, 1, 1, 1),
+        (2, 128, 16, 16, 32, 3, 1, 1, 1, 1),
         // Depthwise: odd and non-square maps, 3×3 and 5×5 at strides 1–3, multiplier 3,
         // maps smaller than the kernel (non-square maps where candle's backward, which takes
         // its output padding from the height only, is right).
@@ -102,7 +107,7 @@ fn matches_candle_conv2d_forward_and_backward() -> Result<()> {
             assert!(d < 1e-4, "{what} gradient {p:?}: {d}");
         }
     }
-    assert_eq!(winograd, 5, "the Winograd cases took another path");
+    assert_eq!(winograd, 6, "the Winograd cases took another path");
     Ok(())
 }
 
