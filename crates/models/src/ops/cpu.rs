@@ -124,22 +124,51 @@ pub(crate) fn sum_chunks<S: Default>(
     parallel: bool,
     add: impl Fn(usize, &mut [f32], &mut S) + Sync,
 ) -> Vec<f32> {
+    sum_items((0..chunks).collect(), len, parallel, add)
+}
+
+/// [`sum_chunks`] over the consecutive `per_chunk`-element chunks of `out` (the last may be
+/// shorter), each of which its task also writes: `add(chunk, out_chunk, acc, scratch)`. One
+/// pass that makes both an input gradient and a weight gradient from the same intermediate.
+pub(crate) fn sum_chunks_writing<S: Default>(
+    out: &mut [f32],
+    per_chunk: usize,
+    len: usize,
+    parallel: bool,
+    add: impl Fn(usize, &mut [f32], &mut [f32], &mut S) + Sync,
+) -> Vec<f32> {
+    let items = out.chunks_mut(per_chunk.max(1)).enumerate().collect();
+    sum_items(items, len, parallel, |(ch, o), acc, s| add(ch, o, acc, s))
+}
+
+/// Item `i` of `items` goes to task `i % threads`, whose accumulator it adds to; the
+/// accumulators are summed in task order (see [`sum_chunks`]).
+fn sum_items<T: Send, S: Default>(
+    items: Vec<T>,
+    len: usize,
+    parallel: bool,
+    add: impl Fn(T, &mut [f32], &mut S) + Sync,
+) -> Vec<f32> {
     let threads = if parallel {
-        rayon::current_num_threads().clamp(1, chunks.max(1))
+        rayon::current_num_threads().clamp(1, items.len().max(1))
     } else {
         1
     };
-    let work = |t: usize| {
+    let mut tasks: Vec<Vec<T>> = (0..threads).map(|_| Vec::new()).collect();
+    for (i, item) in items.into_iter().enumerate() {
+        tasks[i % threads].push(item);
+    }
+    let work = |task: Vec<T>| {
         let (mut acc, mut scratch) = (vec![0f32; len], S::default());
-        for ch in (t..chunks).step_by(threads) {
-            add(ch, &mut acc, &mut scratch);
+        for item in task {
+            add(item, &mut acc, &mut scratch);
         }
         acc
     };
     let parts: Vec<Vec<f32>> = if threads > 1 {
-        (0..threads).into_par_iter().map(work).collect()
+        tasks.into_par_iter().map(work).collect()
     } else {
-        vec![work(0)]
+        tasks.into_iter().map(work).collect()
     };
     let mut it = parts.into_iter();
     let mut total = it.next().unwrap_or_else(|| vec![0f32; len]);

@@ -16,7 +16,9 @@
 use gemm::Parallelism;
 use rayon::prelude::*;
 
-use super::cpu::{filled, for_chunks, matmul, simd, sum_chunks, with_scratch, SendPtr};
+use super::cpu::{
+    filled, for_chunks, matmul, simd, sum_chunks, sum_chunks_writing, with_scratch, SendPtr,
+};
 use super::epilogue::Epilogue;
 
 /// Positions of a transformed 4×4 tile.
@@ -550,6 +552,44 @@ pub(super) fn backward_weight(s: &Wino, dy: &[f32], x: &[f32]) -> Vec<f32> {
     weight_grad(s, &du)
 }
 
+/// Both gradients, `(dx, dw)`, in one pass over the chunks: each chunk's transformed output
+/// gradient `dM` serves the input gradient (`dV[ξ] = U[ξ]ᵀ·dM[ξ]`) and the weight gradient
+/// (`dU[ξ] += dM[ξ]·V[ξ]ᵀ`), so it is made once instead of once per gradient, and one buffer
+/// holds `dV`, then `V`. The same sums as [`backward_input`] and [`backward_weight`].
+pub(super) fn backward(s: &Wino, dy: &[f32], w: &[f32], x: &[f32]) -> (Vec<f32>, Vec<f32>) {
+    let u = weight_tiles(s, w);
+    let (chw, ol, ul) = (s.c * s.h * s.w, s.o * s.h * s.w, XI * s.o * s.c);
+    let mut dx = vec![0f32; s.n * chw];
+    let (spc, parallel, par) = s.plan();
+    let add = |ch, dxc: &mut [f32], acc: &mut [f32], buf: &mut Vec<f32>| {
+        let n0 = ch * spc;
+        let sc = dxc.len() / chw;
+        let tc = sc * s.tiles();
+        let (vl, ml) = (XI * s.c * tc, XI * s.o * tc);
+        buf.resize(vl + ml + scratch_len(s, tc), 0.0);
+        let (v, rest) = buf.split_at_mut(vl);
+        let (dm, scratch) = rest.split_at_mut(ml);
+        simd(
+            #[inline(always)]
+            || grad_tiles(s, &dy[n0 * ol..][..sc * ol], sc, dm, scratch),
+        );
+        // dV[ξ] = U[ξ]ᵀ·dM[ξ]: U[ξ] (o × c) read transposed; `v` holds dV.
+        products((s.c, tc, s.o), v, false, (&u, 1, s.c), (dm, tc, 1), par);
+        simd(
+            #[inline(always)]
+            || input_grad(s, v, sc, dxc, scratch),
+        );
+        // Now `v` holds V; dU[ξ] += dM[ξ]·V[ξ]ᵀ: V[ξ] (c × tc) read transposed.
+        simd(
+            #[inline(always)]
+            || input_tiles(s, &x[n0 * chw..][..sc * chw], sc, v, scratch),
+        );
+        products((s.o, s.c, tc), acc, true, (dm, tc, 1), (v, 1, tc), par);
+    };
+    let du = sum_chunks_writing(&mut dx, spc * chw, ul, parallel, add);
+    (dx, weight_grad(s, &du))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -628,6 +668,32 @@ mod tests {
             close(&forward(&s, &x, &wt, None), &y, "y");
             close(&backward_input(&s, &dy, &wt), &dx, "dx");
             close(&backward_weight(&s, &dy, &x), &dw, "dw");
+        }
+    }
+
+    /// The one-pass backward gives exactly the bits of the two separate gradients, with one
+    /// chunk per thread and more, on one and on two threads (where chunks run in parallel and
+    /// where the products do).
+    #[test]
+    fn both_gradients_at_once_equal_each_one_alone() {
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("a test thread pool");
+            pool.install(|| {
+                for (n, c, o, h, w) in [(1, 3, 4, 6, 6), (5, 4, 3, 5, 7), (9, 2, 5, 4, 4)] {
+                    let s = Wino { n, c, o, h, w };
+                    let (x, wt, dy) = (
+                        fill(n * c * h * w, 4),
+                        fill(o * c * 9, 5),
+                        fill(n * o * h * w, 6),
+                    );
+                    let (dx, dw) = backward(&s, &dy, &wt, &x);
+                    assert_eq!(dx, backward_input(&s, &dy, &wt), "dx of {s:?}");
+                    assert_eq!(dw, backward_weight(&s, &dy, &x), "dw of {s:?}");
+                }
+            });
         }
     }
 }

@@ -204,6 +204,16 @@ fn gather_dy(g: &Geom, dy: &[f32], s: usize, grp: usize, out: &mut [f32]) {
     }
 }
 
+/// Both gradients, `(dx, dW)`: in one pass on the Winograd path, which shares each chunk's
+/// transformed output gradient between them (`winograd::backward`), one after the other
+/// otherwise.
+pub(super) fn backward(g: &Geom, dy: &[f32], w: &[f32], x: &[f32]) -> (Vec<f32>, Vec<f32>) {
+    match g.winograd() {
+        Some(s) => winograd::backward(&s, dy, w, x),
+        None => (backward_input(g, dy, w), backward_weight(g, dy, x)),
+    }
+}
+
 pub(super) fn backward_input(g: &Geom, dy: &[f32], w: &[f32]) -> Vec<f32> {
     if let Some(s) = g.winograd() {
         return winograd::backward_input(&s, dy, w);

@@ -3,16 +3,16 @@
 
 use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor};
 
-use super::dense::{backward_input, backward_weight, forward, forward_scaled};
+use super::dense::{backward, backward_input, backward_weight, forward, forward_scaled};
 use super::geom::{ConvParams, Geom};
-use crate::ops::cpu::f32_slice;
+use crate::ops::cpu::{f32_slice, read};
 use crate::ops::epilogue::Epilogue;
 
 /// Names this op in error messages.
 const OP: &str = "conv2d";
 
-/// The forward op: `(x, weight) → y`; its backward calls [`BackwardInput`] and
-/// [`BackwardWeight`]. With an epilogue, `(x, weight) → epilogue(y)` for inference, without a
+/// The forward op: `(x, weight) → y`; its backward computes both gradients in one call when
+/// both are wanted ([`both_gradients`]), otherwise [`BackwardInput`] or [`BackwardWeight`]. With an epilogue, `(x, weight) → epilogue(y)` for inference, without a
 /// backward pass.
 struct Forward(ConvParams, Option<Epilogue>);
 /// `(dy, weight) → dx` for an input of the given shape.
@@ -58,6 +58,10 @@ impl CustomOp2 for Forward {
         let dy = dy.contiguous()?;
         let xd = dims4(x)?;
         let wd = dims4(w)?;
+        if x.track_op() && w.track_op() {
+            return both_gradients(self.0, &dy, &x.contiguous()?, &w.contiguous()?)
+                .map(|(dx, dw)| (Some(dx), Some(dw)));
+        }
         // A network's input images track no gradient: their `dx` (an im2col-sized product
         // and col2im at the highest resolution) would be computed only to be dropped.
         let dx = x
@@ -70,6 +74,23 @@ impl CustomOp2 for Forward {
             .transpose()?;
         Ok((dx, dw))
     }
+}
+
+/// `(dx, dW)` of the convolution of `x` with `w` for the output gradient `dy` (all three
+/// contiguous f32 on the CPU) in one call, so that a path that shares work between the two
+/// (Winograd's transformed output gradient) does it once.
+fn both_gradients(p: ConvParams, dy: &Tensor, x: &Tensor, w: &Tensor) -> Result<(Tensor, Tensor)> {
+    let g = Geom::new(x.dims(), w.dims(), p)?;
+    if dy.dims() != [g.n, g.o, g.oh, g.ow] {
+        candle_core::bail!("conv2d backward: gradient shape {:?}", dy.dims())
+    }
+    let (dx, dw) = read(dy, OP, |dyv| {
+        read(x, OP, |xv| read(w, OP, |wv| Ok(backward(&g, dyv, wv, xv))))
+    })?;
+    Ok((
+        Tensor::from_vec(dx, x.dims(), x.device())?,
+        Tensor::from_vec(dw, w.dims(), w.device())?,
+    ))
 }
 
 fn dims4(t: &Tensor) -> Result<[usize; 4]> {
