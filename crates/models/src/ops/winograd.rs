@@ -182,33 +182,36 @@ const KB: usize = 256;
 /// of [`KB`] kernels in parallel (the largest weights, 512×512, give 4 Mi transformed values).
 fn weight_tiles(s: &Wino, w: &[f32]) -> Vec<f32> {
     let oc = s.o * s.c;
-    let mut u = vec![0f32; XI * oc];
-    let dst = SendPtr(u.as_mut_ptr());
     let buffers = || (vec![0f32; 9 * KB], vec![0f32; 12 * KB], vec![0f32; XI * KB]);
-    w.par_chunks(9 * KB)
-        .enumerate()
-        .for_each_init(buffers, |(taps, tmp, out), (bi, blk)| {
-            let (p0, n) = (bi * KB, blk.len() / 9);
-            simd(
-                #[inline(always)]
-                || {
-                    for (k, g) in blk.chunks_exact(9).enumerate() {
-                        for (t, &v) in g.iter().enumerate() {
-                            taps[t * n + k] = v;
+    let fill = |u: &mut [f32]| {
+        let dst = SendPtr(u.as_mut_ptr());
+        w.par_chunks(9 * KB)
+            .enumerate()
+            .for_each_init(buffers, |(taps, tmp, out), (bi, blk)| {
+                let (p0, n) = (bi * KB, blk.len() / 9);
+                simd(
+                    #[inline(always)]
+                    || {
+                        for (k, g) in blk.chunks_exact(9).enumerate() {
+                            for (t, &v) in g.iter().enumerate() {
+                                taps[t * n + k] = v;
+                            }
                         }
-                    }
-                    let io = (&mut out[..], |x: usize| x * n);
-                    sandwich((&G, &G), n, (&taps[..], |t| t * n), tmp, io);
-                },
-            );
-            assert!(p0 + n <= oc, "weight block outside the weight");
-            for (x, run) in out[..XI * n].chunks_exact(n).enumerate() {
-                // SAFETY: run `x < 16` of this block is `[x·oc + p0, +n)` of `u` (p0 + n ≤ oc,
-                // checked above): inside it, and written by no other block.
-                unsafe { dst.slice(x * oc + p0, n) }.copy_from_slice(run);
-            }
-        });
-    u
+                        let io = (&mut out[..], |x: usize| x * n);
+                        sandwich((&G, &G), n, (&taps[..], |t| t * n), tmp, io);
+                    },
+                );
+                assert!(p0 + n <= oc, "weight block outside the weight");
+                for (x, run) in out[..XI * n].chunks_exact(n).enumerate() {
+                    // SAFETY: run `x < 16` of this block is `[x·oc + p0, +n)` of `u` (p0 + n ≤
+                    // oc, checked above): inside it, and written by no other block.
+                    unsafe { dst.slice(x * oc + p0, n) }.copy_from_slice(run);
+                }
+            });
+    };
+    // SAFETY: the blocks cover every kernel `p0 … p0 + n` of `0 … oc` and each writes its 16
+    // runs, so every element is written before the products read it.
+    unsafe { filled(XI * oc, fill) }
 }
 
 /// `dw = Gᵀ·dU·G` for every `(o, c)` pair: the adjoint of [`weight_tiles`], blocks in parallel.
