@@ -15,7 +15,7 @@ use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Tensor};
 use gemm::Parallelism;
 use rayon::prelude::*;
 
-use super::cpu::{f32_slice, matmul, read, simd, sum8, SendPtr};
+use super::cpu::{f32_slice, filled, matmul, read, simd, sum8, SendPtr};
 use super::elementwise::exp_f32;
 
 /// Names this op in error messages.
@@ -99,49 +99,58 @@ impl CustomOp1 for Attention {
         let qkv = f32_slice(s, l, OP)?;
         let d = Dims::of(l.dims(), self.heads)?;
         let (t, hd, rs) = (d.t, d.hd, 3 * d.dim);
-        let mut y = vec![0f32; d.n * t * d.dim];
-        let mut probs = vec![0f32; d.n * d.heads * t * t];
-        let out = SendPtr(y.as_mut_ptr());
-        probs
-            .par_chunks_mut((t * t).max(1))
-            .enumerate()
-            .for_each(|(bh, p)| {
-                let (b, h) = (bh / d.heads, bh % d.heads);
-                let (q, k, v) = (d.qkv(b, h, 0), d.qkv(b, h, 1), d.qkv(b, h, 2));
-                // SAFETY: Q, K, V are t×hd blocks of `qkv` at row stride 3·dim; P is t×t; the
-                // output block (sample b, head h) is written by this task only.
-                unsafe {
-                    let qk = (t, t, hd);
-                    let kt = (qkv.as_ptr().add(k), 1, rs);
-                    matmul(
-                        qk,
-                        p.as_mut_ptr(),
-                        t,
-                        false,
-                        (qkv.as_ptr().add(q), rs, 1),
-                        kt,
-                        Parallelism::None,
-                    );
-                    simd(
-                        #[inline(always)]
-                        || {
-                            p.iter_mut().for_each(|v| *v *= self.scale);
-                            self.softmax_rows(p, t);
-                        },
-                    );
-                    let o = out.ptr().add(b * t * d.dim + h * hd);
-                    let vv = (qkv.as_ptr().add(v), rs, 1);
-                    matmul(
-                        (t, hd, t),
-                        o,
-                        d.dim,
-                        false,
-                        (p.as_ptr(), t, 1),
-                        vv,
-                        Parallelism::None,
-                    );
-                }
-            });
+        // Each (sample, head) task writes its whole t×t block of `probs` (a product that does
+        // not accumulate) and its t×hd block of `y`; the heads' blocks tile `y`.
+        let attend = |y: &mut [f32], probs: &mut [f32]| {
+            let out = SendPtr(y.as_mut_ptr());
+            probs
+                .par_chunks_mut((t * t).max(1))
+                .enumerate()
+                .for_each(|(bh, p)| {
+                    let (b, h) = (bh / d.heads, bh % d.heads);
+                    let (q, k, v) = (d.qkv(b, h, 0), d.qkv(b, h, 1), d.qkv(b, h, 2));
+                    // SAFETY: Q, K, V are t×hd blocks of `qkv` at row stride 3·dim; P is t×t; the
+                    // output block (sample b, head h) is written by this task only.
+                    unsafe {
+                        let qk = (t, t, hd);
+                        let kt = (qkv.as_ptr().add(k), 1, rs);
+                        matmul(
+                            qk,
+                            p.as_mut_ptr(),
+                            t,
+                            false,
+                            (qkv.as_ptr().add(q), rs, 1),
+                            kt,
+                            Parallelism::None,
+                        );
+                        simd(
+                            #[inline(always)]
+                            || {
+                                p.iter_mut().for_each(|v| *v *= self.scale);
+                                self.softmax_rows(p, t);
+                            },
+                        );
+                        let o = out.ptr().add(b * t * d.dim + h * hd);
+                        let vv = (qkv.as_ptr().add(v), rs, 1);
+                        matmul(
+                            (t, hd, t),
+                            o,
+                            d.dim,
+                            false,
+                            (p.as_ptr(), t, 1),
+                            vv,
+                            Parallelism::None,
+                        );
+                    }
+                });
+        };
+        let mut probs = Vec::new();
+        // SAFETY: `attend` writes every element of both (above) before any is read.
+        let y = unsafe {
+            filled(d.n * t * d.dim, |y| {
+                probs = filled(d.n * d.heads * t * t, |p| attend(y, p));
+            })
+        };
         *self.probs.lock().map_err(|_| poisoned())? = probs;
         Ok((CpuStorage::F32(y), Shape::from((d.n, t, d.dim))))
     }

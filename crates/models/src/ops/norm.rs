@@ -9,7 +9,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use super::cpu::{f32_slice, read, simd};
+use super::cpu::{f32_slice, filled, read, simd};
 use candle_core::{CpuStorage, CustomOp1, CustomOp3, DType, Layout, Result, Shape, Tensor, D};
 use rayon::prelude::*;
 
@@ -55,30 +55,35 @@ impl CustomOp3 for LayerNormOp {
             candle_core::bail!("layer norm: input {:?} with weight of {d}", l1.dims())
         }
         let rows = x.len() / d;
-        let mut y = vec![0f32; x.len()];
         let mut mean = vec![0f32; rows];
         let mut rstd = vec![0f32; rows];
         let rpt = rows_per_task(d);
-        y.par_chunks_mut(d * rpt)
-            .zip(mean.par_chunks_mut(rpt))
-            .zip(rstd.par_chunks_mut(rpt))
-            .enumerate()
-            .for_each(|(t, ((yc, mc), rc))| {
-                for (r, (yr, (m, s))) in yc
-                    .chunks_mut(d)
-                    .zip(mc.iter_mut().zip(rc.iter_mut()))
+        // SAFETY: every row of `y` is written from its row of `x` (`d` elements each).
+        let y = unsafe {
+            filled(x.len(), |y| {
+                y.par_chunks_mut(d * rpt)
+                    .zip(mean.par_chunks_mut(rpt))
+                    .zip(rstd.par_chunks_mut(rpt))
                     .enumerate()
-                {
-                    let xr = &x[(t * rpt + r) * d..][..d];
-                    let mu = xr.iter().sum::<f32>() / d as f32;
-                    let var = xr.iter().map(|v| (v - mu) * (v - mu)).sum::<f32>() / d as f32;
-                    let is = 1.0 / (var + self.eps).sqrt();
-                    for (((o, &v), &wv), &bv) in yr.iter_mut().zip(xr).zip(w).zip(b) {
-                        *o = (v - mu) * is * wv + bv;
-                    }
-                    (*m, *s) = (mu, is);
-                }
-            });
+                    .for_each(|(t, ((yc, mc), rc))| {
+                        for (r, (yr, (m, s))) in yc
+                            .chunks_mut(d)
+                            .zip(mc.iter_mut().zip(rc.iter_mut()))
+                            .enumerate()
+                        {
+                            let xr = &x[(t * rpt + r) * d..][..d];
+                            let mu = xr.iter().sum::<f32>() / d as f32;
+                            let var =
+                                xr.iter().map(|v| (v - mu) * (v - mu)).sum::<f32>() / d as f32;
+                            let is = 1.0 / (var + self.eps).sqrt();
+                            for (((o, &v), &wv), &bv) in yr.iter_mut().zip(xr).zip(w).zip(b) {
+                                *o = (v - mu) * is * wv + bv;
+                            }
+                            (*m, *s) = (mu, is);
+                        }
+                    });
+            })
+        };
         *self.saved.lock().map_err(|_| poisoned())? = (mean, rstd);
         Ok((CpuStorage::F32(y), l1.shape().clone()))
     }
@@ -322,22 +327,50 @@ impl CustomOp1 for Gelu {
 
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
         let x = f32_slice(s, l, OP)?;
-        let mut y = vec![0f32; x.len()];
-        let mut th = vec![0f32; x.len()];
-        y.par_chunks_mut(CHUNK)
-            .zip(th.par_chunks_mut(CHUNK))
-            .zip(x.par_chunks(CHUNK))
-            .for_each(|((yc, tc), xc)| {
-                simd(
-                    #[inline(always)]
-                    || {
-                        for ((o, t), &v) in yc.iter_mut().zip(tc.iter_mut()).zip(xc) {
-                            *t = tanh(GELU_C * (v + GELU_A * v * v * v));
-                            *o = 0.5 * v * (1.0 + *t);
-                        }
-                    },
-                )
-            });
+        let gelu = |v: f32, t: &mut f32| {
+            *t = tanh(GELU_C * (v + GELU_A * v * v * v));
+            0.5 * v * (1.0 + *t)
+        };
+        // The tanh values are kept for the backward pass only when one can follow (not under
+        // `no_grad`, i.e. in training): inference writes the output alone.
+        let keep = candle_core::op::grad_enabled();
+        let mut th = Vec::new();
+        // SAFETY: every chunk of `y` (and of `th` when kept) is written element by element from
+        // the matching chunk of `x` before anything reads it.
+        let y = unsafe {
+            filled(x.len(), |y| {
+                if keep {
+                    th = filled(x.len(), |th| {
+                        y.par_chunks_mut(CHUNK)
+                            .zip(th.par_chunks_mut(CHUNK))
+                            .zip(x.par_chunks(CHUNK))
+                            .for_each(|((yc, tc), xc)| {
+                                simd(
+                                    #[inline(always)]
+                                    || {
+                                        for ((o, t), &v) in yc.iter_mut().zip(tc).zip(xc) {
+                                            *o = gelu(v, t);
+                                        }
+                                    },
+                                )
+                            })
+                    });
+                } else {
+                    y.par_chunks_mut(CHUNK)
+                        .zip(x.par_chunks(CHUNK))
+                        .for_each(|(yc, xc)| {
+                            simd(
+                                #[inline(always)]
+                                || {
+                                    for (o, &v) in yc.iter_mut().zip(xc) {
+                                        *o = gelu(v, &mut 0.0);
+                                    }
+                                },
+                            )
+                        });
+                }
+            })
+        };
         *self
             .saved
             .lock()
@@ -357,21 +390,27 @@ impl CustomOp1 for Gelu {
                 if th.len() != x.len() {
                     candle_core::bail!("gelu backward without its forward pass")
                 }
-                let mut dx = vec![0f32; x.len()];
-                dx.par_chunks_mut(CHUNK)
-                    .zip(x.par_chunks(CHUNK).zip(g.par_chunks(CHUNK)))
-                    .zip(th.par_chunks(CHUNK))
-                    .for_each(|((dc, (xs, gs)), ts)| {
-                        simd(
-                            #[inline(always)]
-                            || {
-                                for (((o, &v), &gv), &t) in dc.iter_mut().zip(xs).zip(gs).zip(ts) {
-                                    let du = GELU_C * (1.0 + 3.0 * GELU_A * v * v);
-                                    *o = gv * (0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * du);
-                                }
-                            },
-                        )
-                    });
+                // SAFETY: every chunk of `dx` is written element by element.
+                let dx = unsafe {
+                    filled(x.len(), |dx| {
+                        dx.par_chunks_mut(CHUNK)
+                            .zip(x.par_chunks(CHUNK).zip(g.par_chunks(CHUNK)))
+                            .zip(th.par_chunks(CHUNK))
+                            .for_each(|((dc, (xs, gs)), ts)| {
+                                simd(
+                                    #[inline(always)]
+                                    || {
+                                        let it = dc.iter_mut().zip(xs).zip(gs).zip(ts);
+                                        for (((o, &v), &gv), &t) in it {
+                                            let du = GELU_C * (1.0 + 3.0 * GELU_A * v * v);
+                                            *o = gv
+                                                * (0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * du);
+                                        }
+                                    },
+                                )
+                            })
+                    })
+                };
                 Ok(dx)
             })
         })?;
@@ -424,7 +463,7 @@ mod tests {
     }
 
     /// Scaled, causal softmax equals scale + additive mask + candle's softmax within 1e-4, and
-    /// GELU equals candle's `gelu` (forward and gradient).
+    /// GELU equals candle's `gelu` (forward with and without gradient tracking, and gradient).
     #[test]
     fn scaled_causal_softmax_and_gelu_match_candle() -> Result<()> {
         for (shape, scale, causal) in [
@@ -449,6 +488,12 @@ mod tests {
             let ours = gelu(&x)?;
             let theirs = x.gelu()?;
             assert!(max_diff(&ours, &theirs)? < 1e-5, "gelu {shape:?}");
+            // Under no_grad (inference) the op keeps no tanh values and writes the output alone.
+            let inference = candle_core::op::no_grad(|| gelu(&x))?;
+            assert!(
+                max_diff(&inference, &theirs)? < 1e-5,
+                "gelu {shape:?} under no_grad"
+            );
             let probe = rand(&shape)?;
             let g1 = (ours * &probe)?.sum_all()?.backward()?;
             let g2 = (theirs * &probe)?.sum_all()?.backward()?;
