@@ -203,6 +203,29 @@ pub(crate) unsafe fn filled(len: usize, fill: impl FnOnce(&mut [f32])) -> Vec<f3
 /// Elements per parallel task of element-wise kernels (64 KiB of f32).
 pub(crate) const CHUNK: usize = 16384;
 
+/// `f` of every element of `x`, into a new vector (written once, never zeroed), in parallel
+/// tasks of [`CHUNK`] elements at the CPU's full vector width ([`simd`]).
+#[inline(always)]
+pub(crate) fn map_new(x: &[f32], f: impl Fn(f32) -> f32 + Sync + Send) -> Vec<f32> {
+    // SAFETY: every element of the output is written from its element of `x`, none read.
+    unsafe {
+        filled(x.len(), |y| {
+            y.par_chunks_mut(CHUNK)
+                .zip(x.par_chunks(CHUNK))
+                .for_each(|(yc, xc)| {
+                    simd(
+                        #[inline(always)]
+                        || {
+                            for (o, &v) in yc.iter_mut().zip(xc) {
+                                *o = f(v);
+                            }
+                        },
+                    )
+                });
+        })
+    }
+}
+
 /// Runs `f` on a scratch buffer of `len` elements kept by this thread between calls, so the
 /// large temporaries of a convolution (its column matrix) are neither zeroed nor faulted in
 /// again for every chunk. The contents are whatever the last user left: `f` must write every

@@ -5,7 +5,7 @@
 //! vectorised `exp`; the per-(sample, channel) scale of squeeze-and-excitation; and the
 //! concatenation + 2-group channel shuffle of ShuffleNetV2.
 
-use super::cpu::{dot8, f32_slice, filled, planes_per_task, read, relu_grad, simd, CHUNK};
+use super::cpu::{dot8, f32_slice, filled, map_new, planes_per_task, read, relu_grad, simd, CHUNK};
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
@@ -219,23 +219,7 @@ impl CustomOp1 for Silu {
 
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
         let x = f32_slice(s, l, SILU)?;
-        // SAFETY: every element of `y` is written below, none read first.
-        let y = unsafe {
-            filled(x.len(), |y| {
-                y.par_chunks_mut(CHUNK)
-                    .zip(x.par_chunks(CHUNK))
-                    .for_each(|(yc, xc)| {
-                        simd(
-                            #[inline(always)]
-                            || {
-                                for (o, &v) in yc.iter_mut().zip(xc) {
-                                    *o = v / (1.0 + exp_f32(-v));
-                                }
-                            },
-                        )
-                    });
-            })
-        };
+        let y = map_new(x, |v| v / (1.0 + exp_f32(-v)));
         Ok((CpuStorage::F32(y), l.shape().clone()))
     }
 

@@ -9,7 +9,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use super::cpu::{f32_slice, filled, read, simd};
+use super::cpu::{f32_slice, filled, map_new, read, simd};
 use candle_core::{CpuStorage, CustomOp1, CustomOp3, DType, Layout, Result, Shape, Tensor, D};
 use rayon::prelude::*;
 
@@ -334,41 +334,32 @@ impl CustomOp1 for Gelu {
         // The tanh values are kept for the backward pass only when one can follow (not under
         // `no_grad`, i.e. in training): inference writes the output alone.
         let keep = candle_core::op::grad_enabled();
+        if !keep {
+            return Ok((
+                CpuStorage::F32(map_new(x, |v| gelu(v, &mut 0.0))),
+                l.shape().clone(),
+            ));
+        }
         let mut th = Vec::new();
-        // SAFETY: every chunk of `y` (and of `th` when kept) is written element by element from
-        // the matching chunk of `x` before anything reads it.
+        // SAFETY: every chunk of `y` and of `th` is written element by element from the
+        // matching chunk of `x` before anything reads it.
         let y = unsafe {
             filled(x.len(), |y| {
-                if keep {
-                    th = filled(x.len(), |th| {
-                        y.par_chunks_mut(CHUNK)
-                            .zip(th.par_chunks_mut(CHUNK))
-                            .zip(x.par_chunks(CHUNK))
-                            .for_each(|((yc, tc), xc)| {
-                                simd(
-                                    #[inline(always)]
-                                    || {
-                                        for ((o, t), &v) in yc.iter_mut().zip(tc).zip(xc) {
-                                            *o = gelu(v, t);
-                                        }
-                                    },
-                                )
-                            })
-                    });
-                } else {
+                th = filled(x.len(), |th| {
                     y.par_chunks_mut(CHUNK)
+                        .zip(th.par_chunks_mut(CHUNK))
                         .zip(x.par_chunks(CHUNK))
-                        .for_each(|(yc, xc)| {
+                        .for_each(|((yc, tc), xc)| {
                             simd(
                                 #[inline(always)]
                                 || {
-                                    for (o, &v) in yc.iter_mut().zip(xc) {
-                                        *o = gelu(v, &mut 0.0);
+                                    for ((o, t), &v) in yc.iter_mut().zip(tc).zip(xc) {
+                                        *o = gelu(v, t);
                                     }
                                 },
                             )
-                        });
-                }
+                        })
+                });
             })
         };
         *self

@@ -499,6 +499,32 @@ pub(super) fn forward(s: &Wino, x: &[f32], w: &[f32], epi: Option<&Epilogue>) ->
     unsafe { filled(s.n * ol, fill) }
 }
 
+/// The input gradient of one chunk, added into `dxc` (its samples' part of `dx`): its output
+/// gradient `dys` transformed into `dm` (`dM = A·dy·Aᵀ`), `dV[ξ] = U[ξ]ᵀ·dM[ξ]` into `dv`, and
+/// `dV` scattered back through `B`. `dm` keeps `dM` for a weight gradient to use.
+#[inline(always)]
+fn chunk_input_grad(
+    s: &Wino,
+    u: &[f32],
+    dys: &[f32],
+    dxc: &mut [f32],
+    (dv, dm, scratch): (&mut [f32], &mut [f32], &mut [f32]),
+    par: Parallelism,
+) {
+    let sc = dxc.len() / (s.c * s.h * s.w);
+    let tc = sc * s.tiles();
+    simd(
+        #[inline(always)]
+        || grad_tiles(s, dys, sc, dm, scratch),
+    );
+    // dV[ξ] = U[ξ]ᵀ·dM[ξ]: U[ξ] (o × c) read transposed.
+    products((s.c, tc, s.o), dv, false, (u, 1, s.c), (dm, tc, 1), par);
+    simd(
+        #[inline(always)]
+        || input_grad(s, dv, sc, dxc, scratch),
+    );
+}
+
 /// The gradient with respect to the input, from `dy` `[n, o, h, w]` and the weight `w`.
 pub(super) fn backward_input(s: &Wino, dy: &[f32], w: &[f32]) -> Vec<f32> {
     let u = weight_tiles(s, w);
@@ -512,16 +538,8 @@ pub(super) fn backward_input(s: &Wino, dy: &[f32], w: &[f32]) -> Vec<f32> {
         with_scratch(vl + ml + scratch_len(s, tc), |buf| {
             let (dv, rest) = buf.split_at_mut(vl);
             let (dm, scratch) = rest.split_at_mut(ml);
-            simd(
-                #[inline(always)]
-                || grad_tiles(s, &dy[n0 * ol..][..sc * ol], sc, dm, scratch),
-            );
-            // dV[ξ] = U[ξ]ᵀ·dM[ξ]: U[ξ] (o × c) read transposed.
-            products((s.c, tc, s.o), dv, false, (&u, 1, s.c), (dm, tc, 1), par);
-            simd(
-                #[inline(always)]
-                || input_grad(s, dv, sc, dxc, scratch),
-            );
+            let dys = &dy[n0 * ol..][..sc * ol];
+            chunk_input_grad(s, &u, dys, dxc, (dv, dm, scratch), par);
         });
     });
     dx
@@ -572,17 +590,10 @@ pub(super) fn backward(s: &Wino, dy: &[f32], w: &[f32], x: &[f32]) -> (Vec<f32>,
         buf.resize(vl + ml + scratch_len(s, tc), 0.0);
         let (v, rest) = buf.split_at_mut(vl);
         let (dm, scratch) = rest.split_at_mut(ml);
-        simd(
-            #[inline(always)]
-            || grad_tiles(s, &dy[n0 * ol..][..sc * ol], sc, dm, scratch),
-        );
-        // dV[ξ] = U[ξ]ᵀ·dM[ξ]: U[ξ] (o × c) read transposed; `v` holds dV.
-        products((s.c, tc, s.o), v, false, (&u, 1, s.c), (dm, tc, 1), par);
-        simd(
-            #[inline(always)]
-            || input_grad(s, v, sc, dxc, scratch),
-        );
-        // Now `v` holds V; dU[ξ] += dM[ξ]·V[ξ]ᵀ: V[ξ] (c × tc) read transposed.
+        // `v` holds dV first, then V.
+        let dys = &dy[n0 * ol..][..sc * ol];
+        chunk_input_grad(s, &u, dys, dxc, (&mut *v, &mut *dm, &mut *scratch), par);
+        // Then V into `v`, and dU[ξ] += dM[ξ]·V[ξ]ᵀ (V[ξ], c × tc, read transposed).
         simd(
             #[inline(always)]
             || input_tiles(s, &x[n0 * chw..][..sc * chw], sc, v, scratch),
