@@ -12,8 +12,8 @@ use crate::ops::epilogue::Epilogue;
 const OP: &str = "conv2d";
 
 /// The forward op: `(x, weight) → y`; its backward computes both gradients in one call when
-/// both are wanted ([`both_gradients`]), otherwise [`BackwardInput`] or [`BackwardWeight`]. With an epilogue, `(x, weight) → epilogue(y)` for inference, without a
-/// backward pass.
+/// both are wanted ([`both_gradients`]), otherwise [`BackwardInput`] or [`BackwardWeight`].
+/// With an epilogue, `(x, weight) → epilogue(y)` for inference, without a backward pass.
 struct Forward(ConvParams, Option<Epilogue>);
 /// `(dy, weight) → dx` for an input of the given shape.
 struct BackwardInput(ConvParams, [usize; 4]);
@@ -56,12 +56,12 @@ impl CustomOp2 for Forward {
             )
         }
         let dy = dy.contiguous()?;
-        let xd = dims4(x)?;
-        let wd = dims4(w)?;
         if x.track_op() && w.track_op() {
             return both_gradients(self.0, &dy, &x.contiguous()?, &w.contiguous()?)
                 .map(|(dx, dw)| (Some(dx), Some(dw)));
         }
+        let xd = dims4(x)?;
+        let wd = dims4(w)?;
         // A network's input images track no gradient: their `dx` (an im2col-sized product
         // and col2im at the highest resolution) would be computed only to be dropped.
         let dx = x
@@ -81,9 +81,7 @@ impl CustomOp2 for Forward {
 /// (Winograd's transformed output gradient) does it once.
 fn both_gradients(p: ConvParams, dy: &Tensor, x: &Tensor, w: &Tensor) -> Result<(Tensor, Tensor)> {
     let g = Geom::new(x.dims(), w.dims(), p)?;
-    if dy.dims() != [g.n, g.o, g.oh, g.ow] {
-        candle_core::bail!("conv2d backward: gradient shape {:?}", dy.dims())
-    }
+    check_output_grad(&g, dy.dims())?;
     let (dx, dw) = read(dy, OP, |dyv| {
         read(x, OP, |xv| read(w, OP, |wv| Ok(backward(&g, dyv, wv, xv))))
     })?;
@@ -91,6 +89,17 @@ fn both_gradients(p: ConvParams, dy: &Tensor, x: &Tensor, w: &Tensor) -> Result<
         Tensor::from_vec(dx, x.dims(), x.device())?,
         Tensor::from_vec(dw, w.dims(), w.device())?,
     ))
+}
+
+/// Fails unless `dims` is the output shape of the convolution `g` (an output gradient's).
+fn check_output_grad(g: &Geom, dims: &[usize]) -> Result<()> {
+    if dims != [g.n, g.o, g.oh, g.ow] {
+        candle_core::bail!(
+            "conv2d backward: gradient shape {dims:?}, expected {:?}",
+            [g.n, g.o, g.oh, g.ow]
+        )
+    }
+    Ok(())
 }
 
 fn dims4(t: &Tensor) -> Result<[usize; 4]> {
@@ -110,9 +119,7 @@ impl CustomOp2 for BackwardInput {
         l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
         let g = Geom::new(&self.1, l2.dims(), self.0)?;
-        if l1.dims() != [g.n, g.o, g.oh, g.ow] {
-            candle_core::bail!("conv2d backward: gradient shape {:?}", l1.dims())
-        }
+        check_output_grad(&g, l1.dims())?;
         let dx = backward_input(&g, f32_slice(s1, l1, OP)?, f32_slice(s2, l2, OP)?);
         Ok((CpuStorage::F32(dx), Shape::from(self.1.to_vec())))
     }
@@ -130,9 +137,7 @@ impl CustomOp2 for BackwardWeight {
         l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
         let g = Geom::new(l2.dims(), &self.1, self.0)?;
-        if l1.dims() != [g.n, g.o, g.oh, g.ow] {
-            candle_core::bail!("conv2d backward: gradient shape {:?}", l1.dims())
-        }
+        check_output_grad(&g, l1.dims())?;
         let dw = backward_weight(&g, f32_slice(s1, l1, OP)?, f32_slice(s2, l2, OP)?);
         Ok((CpuStorage::F32(dw), Shape::from(self.1.to_vec())))
     }
