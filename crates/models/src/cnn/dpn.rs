@@ -4,7 +4,7 @@
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 
-use super::layers::{finish, split_channels, ConvBn, ConvCfg, Layer, Linear};
+use super::layers::{finish, ConvBn, ConvCfg, Layer, Linear};
 use super::staged::{stage_blocks, Head, Names, Pool, Staged, Stem};
 use crate::model::Model;
 
@@ -56,15 +56,13 @@ impl Layer for Bottleneck {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         let out = self.c1.forward_t_relu(x, train)?;
         let out = self.c2.forward_t_relu(&out, train)?;
-        let out = self.c3.forward_t(&out, train)?;
         let x = match &self.shortcut {
             Some(s) => s.forward_t(x, train)?,
             None => x.clone(),
         };
-        let d = self.out_planes;
-        let (xr, xd) = split_channels(&x, d)?;
-        let (or, od) = split_channels(&out, d)?;
-        Tensor::cat(&[&(xr + or)?, &xd, &od], 1)?.relu()
+        // cat([x[:d] + out[:d], x[d:], out[d:]]) then ReLU, with out = bn3(conv3(out)).
+        self.c3
+            .forward_t_join_relu(&out, &x, self.out_planes, train)
     }
 }
 

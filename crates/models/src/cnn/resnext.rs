@@ -56,12 +56,12 @@ impl Layer for Bottleneck {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         let out = self.c1.forward_t_relu(x, train)?;
         let out = self.c2.forward_t_relu(&out, train)?;
-        let out = self.c3.forward_t(&out, train)?;
         let short = match &self.shortcut {
             Some(s) => s.forward_t(x, train)?,
             None => x.clone(),
         };
-        crate::ops::elementwise::add_relu(&out, &short)
+        let planes = short.dim(1)?;
+        self.c3.forward_t_join_relu(&out, &short, planes, train)
     }
 }
 

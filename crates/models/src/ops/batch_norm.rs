@@ -19,12 +19,51 @@ const OP: &str = "batch-norm";
 /// and the `scale`, `shift` of `y = x·scale + shift` (the backward pass recomputes the fused
 /// ReLU's mask from them, bit for bit as the forward pass, instead of reading the output).
 #[derive(Default)]
-struct Saved {
+pub(super) struct Saved {
     mean: Vec<f32>,
     invstd: Vec<f32>,
     var: Vec<f32>,
     scale: Vec<f32>,
     shift: Vec<f32>,
+}
+
+/// One channel's `(mean, 1/√(var + ε), var, scale, shift)`, as [`forward_channel`] returns.
+pub(super) type ChannelStats = (f32, f32, f32, f32, f32);
+
+/// The saved statistics as the backward pass reads them: `(mean, invstd, scale, shift)`.
+pub(super) type StatsRef<'a> = (&'a [f32], &'a [f32], &'a [f32], &'a [f32]);
+
+impl Saved {
+    /// Keeps the statistics of every channel of a forward pass.
+    pub(super) fn store(saved: &Mutex<Saved>, stats: &[ChannelStats]) -> Result<()> {
+        let mut s = saved.lock().map_err(|_| poisoned())?;
+        s.mean = stats.iter().map(|s| s.0).collect();
+        s.invstd = stats.iter().map(|s| s.1).collect();
+        s.var = stats.iter().map(|s| s.2).collect();
+        s.scale = stats.iter().map(|s| s.3).collect();
+        s.shift = stats.iter().map(|s| s.4).collect();
+        Ok(())
+    }
+
+    /// Calls `f` with the statistics the backward pass needs.
+    pub(super) fn with<R>(saved: &Mutex<Saved>, f: impl FnOnce(StatsRef) -> R) -> Result<R> {
+        let s = saved.lock().map_err(|_| poisoned())?;
+        Ok(f((&s.mean, &s.invstd, &s.scale, &s.shift)))
+    }
+
+    /// The batch statistics a caller updates its running averages with.
+    pub(super) fn batch_stats(saved: &Mutex<Saved>) -> Result<BatchStats> {
+        let s = saved.lock().map_err(|_| poisoned())?;
+        Ok(BatchStats {
+            mean: s.mean.clone(),
+            var: s.var.clone(),
+        })
+    }
+}
+
+/// The error of a statistics lock left poisoned by a panicking thread.
+fn poisoned() -> candle_core::Error {
+    candle_core::Error::Msg("batch-norm statistics poisoned (a thread panicked)".into())
 }
 
 struct BatchNorm {
@@ -52,14 +91,8 @@ impl CustomOp3 for BatchNorm {
             f32_slice(s2, l2, OP)?,
             f32_slice(s3, l3, OP)?,
         );
-        let &[n, c, h, wd] = l1.dims() else {
-            candle_core::bail!("batch-norm expects [n, c, h, w], got {:?}", l1.dims())
-        };
-        if w.len() != c || b.len() != c {
-            candle_core::bail!("batch-norm: {c} channels but weight/bias of {}", w.len())
-        }
-        let hw = h * wd;
-        let mut stats: Vec<(f32, f32, f32, f32, f32)> = Vec::new();
+        let (n, c, hw) = train_planes(l1.dims(), w.len(), b.len(), OP)?;
+        let mut stats: Vec<ChannelStats> = Vec::new();
         // SAFETY: `forward_channel` writes every plane of its channel, and every channel runs.
         let y = unsafe {
             filled(x.len(), |y| {
@@ -67,24 +100,27 @@ impl CustomOp3 for BatchNorm {
                 stats = (0..c)
                     .into_par_iter()
                     .map(|ch| {
+                        let dest = Dest { c, ch, add: None };
                         simd(
                             #[inline(always)]
-                            || self.forward_channel((n, c, hw), ch, x, w, b, out),
+                            || {
+                                forward_channel(
+                                    self.eps,
+                                    self.relu,
+                                    (n, c, hw),
+                                    ch,
+                                    (x, w, b),
+                                    out,
+                                    dest,
+                                )
+                            },
                         )
                     })
                     .collect();
             })
         };
-        let mut saved = self
-            .saved
-            .lock()
-            .map_err(|_| candle_core::Error::Msg("batch-norm statistics poisoned".into()))?;
-        saved.mean = stats.iter().map(|s| s.0).collect();
-        saved.invstd = stats.iter().map(|s| s.1).collect();
-        saved.var = stats.iter().map(|s| s.2).collect();
-        saved.scale = stats.iter().map(|s| s.3).collect();
-        saved.shift = stats.iter().map(|s| s.4).collect();
-        Ok((CpuStorage::F32(y), Shape::from((n, c, h, wd))))
+        Saved::store(&self.saved, &stats)?;
+        Ok((CpuStorage::F32(y), l1.shape().clone()))
     }
 
     fn bwd(
@@ -96,32 +132,50 @@ impl CustomOp3 for BatchNorm {
         dy: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let (n, c, h, wd) = x.dims4()?;
-        let (mean, invstd, scale, shift) = {
-            let s = self
-                .saved
-                .lock()
-                .map_err(|_| candle_core::Error::Msg("batch-norm statistics poisoned".into()))?;
-            (
-                s.mean.clone(),
-                s.invstd.clone(),
-                s.scale.clone(),
-                s.shift.clone(),
-            )
-        };
         let w = w.to_dtype(DType::F32)?.to_vec1::<f32>()?;
         let (x, dy) = (x.contiguous()?, dy.contiguous()?);
+        let gin = if self.relu {
+            GradIn::Relu
+        } else {
+            GradIn::Plain
+        };
         let (dx, sums) = read(&x, OP, |x| {
             read(&dy, OP, |dy| {
-                let stats = (&mean[..], &invstd[..], &scale[..], &shift[..]);
-                Ok(self.backward((n, c, h * wd), x, dy, &w, stats))
+                Saved::with(&self.saved, |stats| {
+                    backward((n, c, h * wd), (x, dy), &w, stats, |_| gin)
+                })
             })
         })?;
         let dev = b.device();
         let dx = Tensor::from_vec(dx, (n, c, h, wd), dev)?;
-        let dw = Tensor::from_vec(sums.iter().map(|s| s.0).collect::<Vec<_>>(), c, dev)?;
-        let db = Tensor::from_vec(sums.iter().map(|s| s.1).collect::<Vec<_>>(), c, dev)?;
+        let (dw, db) = channel_sums(sums, dev)?;
         Ok((Some(dx), Some(dw), Some(db)))
     }
+}
+
+/// `(n, c, h·w)` of a training-mode input `dims` `[n, c, h, w]` whose weight and bias have `w`
+/// and `b` elements; `op` names the caller in errors.
+pub(super) fn train_planes(
+    dims: &[usize],
+    w: usize,
+    b: usize,
+    op: &str,
+) -> Result<(usize, usize, usize)> {
+    match *dims {
+        [n, c, h, wd] if c == w && c == b => Ok((n, c, h * wd)),
+        [_, c, _, _] => candle_core::bail!("{op}: {c} channels but weight/bias of {w}/{b}"),
+        _ => candle_core::bail!("{op} expects [n, c, h, w], got {dims:?}"),
+    }
+}
+
+/// The per-channel `(dweight, dbias)` sums as two `[c]` tensors.
+pub(super) fn channel_sums(
+    sums: Vec<(f32, f32)>,
+    dev: &candle_core::Device,
+) -> Result<(Tensor, Tensor)> {
+    let c = sums.len();
+    let (dw, db): (Vec<f32>, Vec<f32>) = sums.into_iter().unzip();
+    Ok((Tensor::from_vec(dw, c, dev)?, Tensor::from_vec(db, c, dev)?))
 }
 
 /// `(Σ g, Σ g·(x − μ))`, in 8 independent lanes.
@@ -144,136 +198,188 @@ fn grad_sums(x: &[f32], g: &[f32], mu: f32) -> (f32, f32) {
     (sb.iter().sum::<f32>() + tb, sw.iter().sum::<f32>() + tw)
 }
 
-impl BatchNorm {
-    /// Statistics and output of channel `ch`: `(mean, 1/√(var + ε), var)`.
-    #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
-    fn forward_channel(
-        &self,
-        (n, c, hw): (usize, usize, usize),
-        ch: usize,
-        x: &[f32],
-        w: &[f32],
-        b: &[f32],
-        out: SendPtr,
-    ) -> (f32, f32, f32, f32, f32) {
-        let m = (n * hw) as f64;
-        let planes = || (0..n).map(move |i| &x[(i * c + ch) * hw..][..hw]);
-        let sum: f64 = planes().map(|p| sum8(p, |v| v) as f64).sum();
-        let mean = sum / m;
-        let mf = mean as f32;
-        let ss: f64 = planes()
-            .map(|p| sum8(p, |v| (v - mf) * (v - mf)) as f64)
-            .sum();
-        let var = ss / m;
-        let invstd = (1.0 / (var + self.eps).sqrt()) as f32;
-        let (scale, shift) = (w[ch] * invstd, b[ch] - mf * w[ch] * invstd);
-        for i in 0..n {
-            let src = &x[(i * c + ch) * hw..][..hw];
-            // SAFETY: plane (i, ch) is written by this task only.
-            let dst = unsafe { out.slice((i * c + ch) * hw, hw) };
-            if self.relu {
+/// Where [`forward_channel`] writes a channel's planes, and what it adds before the ReLU.
+#[derive(Clone, Copy)]
+pub(super) struct Dest<'a> {
+    /// Channels of the output.
+    pub(super) c: usize,
+    /// The channel's index in the output.
+    pub(super) ch: usize,
+    /// Planes `[n, c_add, h, w]` and `c_add`: the input channel's plane of them is added to the
+    /// normalised plane, and the ReLU applied to the sum (whatever `relu` says).
+    pub(super) add: Option<(&'a [f32], usize)>,
+}
+
+/// Statistics and output of channel `ch` of `x` `[n, c, hw]`, written at `dest` through `out`:
+/// `(mean, 1/√(var + ε), var, scale, shift)`.
+#[inline(always)]
+pub(super) fn forward_channel(
+    eps: f64,
+    relu: bool,
+    (n, c, hw): (usize, usize, usize),
+    ch: usize,
+    (x, w, b): (&[f32], &[f32], &[f32]),
+    out: SendPtr,
+    dest: Dest,
+) -> ChannelStats {
+    let m = (n * hw) as f64;
+    let planes = || (0..n).map(move |i| &x[(i * c + ch) * hw..][..hw]);
+    let sum: f64 = planes().map(|p| sum8(p, |v| v) as f64).sum();
+    let mean = sum / m;
+    let mf = mean as f32;
+    let ss: f64 = planes()
+        .map(|p| sum8(p, |v| (v - mf) * (v - mf)) as f64)
+        .sum();
+    let var = ss / m;
+    let invstd = (1.0 / (var + eps).sqrt()) as f32;
+    let (scale, shift) = (w[ch] * invstd, b[ch] - mf * w[ch] * invstd);
+    for i in 0..n {
+        let src = &x[(i * c + ch) * hw..][..hw];
+        // SAFETY: plane (i, dest.ch) of the output is written by this task only.
+        let dst = unsafe { out.slice((i * dest.c + dest.ch) * hw, hw) };
+        match dest.add {
+            Some((r, c_add)) => {
+                let r = &r[(i * c_add + ch) * hw..][..hw];
+                for ((d, &v), &rv) in dst.iter_mut().zip(src).zip(r) {
+                    *d = (v * scale + shift + rv).max(0.0);
+                }
+            }
+            None if relu => {
                 for (d, &v) in dst.iter_mut().zip(src) {
                     *d = (v * scale + shift).max(0.0);
                 }
-            } else {
+            }
+            None => {
                 for (d, &v) in dst.iter_mut().zip(src) {
                     *d = v * scale + shift;
                 }
             }
         }
-        (mf, invstd, var as f32, scale, shift)
     }
+    (mf, invstd, var as f32, scale, shift)
+}
 
-    /// `(dweight, dbias)` of channel `ch`, writing its planes of `dx` through `out`.
-    #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
-    fn backward_channel(
-        &self,
-        (n, c, hw): (usize, usize, usize),
+/// How the gradient reaching a channel's normalised output is read.
+#[derive(Clone, Copy)]
+pub(super) enum GradIn<'a> {
+    /// The channel's planes of `dy` as they are (no ReLU).
+    Plain,
+    /// Through the fused ReLU, whose mask is recomputed from the input and the statistics.
+    Relu,
+    /// Through a ReLU whose output `res` is given: `dy` and `res` are `[n, c, hw]` and the
+    /// channel is their channel `ch`.
+    Output {
+        /// The ReLU's output.
+        res: &'a [f32],
+        /// Channels of `dy` and `res`.
+        c: usize,
+        /// The channel's index in them.
         ch: usize,
-        (x, dy): (&[f32], &[f32]),
-        w: &[f32],
-        (mean, invstd, scale, shift): (&[f32], &[f32], &[f32], &[f32]),
-        out: SendPtr,
-    ) -> (f32, f32) {
-        let m = (n * hw) as f32;
-        let relu = self.relu;
-        let (mu, is) = (mean[ch], invstd[ch]);
-        let (sc, sh) = (scale[ch], shift[ch]);
-        let (mut db, mut dw) = (0f64, 0f64);
-        for i in 0..n {
-            let off = (i * c + ch) * hw;
-            let (xs, gs) = (&x[off..off + hw], &dy[off..off + hw]);
-            let (pb, pw) = if relu {
-                // The gradient through the ReLU goes to `dx` first (a plain select loop, which
-                // vectorises; a select inside the 8-lane sums did not), then is read back from
-                // L1 for the sums and the final pass.
+    },
+}
+
+/// `(dweight, dbias)` of channel `ch` of `x` `[n, c, hw]`, writing its planes of `dx` through
+/// `out`; `dy` is read as `gin` says.
+#[inline(always)]
+fn backward_channel(
+    (n, c, hw): (usize, usize, usize),
+    ch: usize,
+    (x, dy): (&[f32], &[f32]),
+    w: &[f32],
+    (mean, invstd, scale, shift): StatsRef,
+    out: SendPtr,
+    gin: GradIn,
+) -> (f32, f32) {
+    let m = (n * hw) as f32;
+    let (mu, is) = (mean[ch], invstd[ch]);
+    let (sc, sh) = (scale[ch], shift[ch]);
+    let masked = !matches!(gin, GradIn::Plain);
+    let (mut db, mut dw) = (0f64, 0f64);
+    for i in 0..n {
+        let off = (i * c + ch) * hw;
+        let xs = &x[off..off + hw];
+        // The gradient through a ReLU goes to `dx` first (a plain select loop, which
+        // vectorises; a select inside the 8-lane sums did not), then is read back from L1 for
+        // the sums and the final pass.
+        let (pb, pw) = match gin {
+            GradIn::Plain => grad_sums(xs, &dy[off..off + hw], mu),
+            GradIn::Relu => {
                 // SAFETY: plane (i, ch) is written by this task only.
                 let dst = unsafe { out.slice(off, hw) };
-                for ((d, &g), &xv) in dst.iter_mut().zip(gs).zip(xs) {
+                for ((d, &g), &xv) in dst.iter_mut().zip(&dy[off..off + hw]).zip(xs) {
                     *d = pass_pos(g, xv * sc + sh);
                 }
                 grad_sums(xs, dst, mu)
-            } else {
-                grad_sums(xs, gs, mu)
-            };
-            db += pb as f64;
-            dw += (pw * is) as f64;
-        }
-        let (db, dw) = (db as f32, dw as f32);
-        let k0 = w[ch] * is / m;
-        // dx = k0·(m·g − db − (x − μ)·is·dw) = a·g − cx·(x − μ) − k0·db; keep x − μ
-        // together (x·cx − μ·cx cancels badly when |μ| ≫ σ).
-        let (a, cx, shift) = (k0 * m, k0 * is * dw, k0 * db);
-        for i in 0..n {
-            let off = (i * c + ch) * hw;
-            // SAFETY: plane (i, ch) is written by this task only.
-            let dst = unsafe { out.slice(off, hw) };
-            let (xs, gs) = (&x[off..off + hw], &dy[off..off + hw]);
-            if relu {
-                for (d, &xv) in dst.iter_mut().zip(xs) {
-                    *d = a * *d - cx * (xv - mu) - shift;
+            }
+            GradIn::Output {
+                res,
+                c: c_out,
+                ch: ch_out,
+            } => {
+                let o = (i * c_out + ch_out) * hw;
+                // SAFETY: plane (i, ch) is written by this task only.
+                let dst = unsafe { out.slice(off, hw) };
+                for ((d, &g), &r) in dst.iter_mut().zip(&dy[o..o + hw]).zip(&res[o..o + hw]) {
+                    *d = pass_pos(g, r);
                 }
-            } else {
-                for ((d, &xv), &g) in dst.iter_mut().zip(xs).zip(gs) {
-                    *d = a * g - cx * (xv - mu) - shift;
-                }
+                grad_sums(xs, dst, mu)
+            }
+        };
+        db += pb as f64;
+        dw += (pw * is) as f64;
+    }
+    let (db, dw) = (db as f32, dw as f32);
+    let k0 = w[ch] * is / m;
+    // dx = k0·(m·g − db − (x − μ)·is·dw) = a·g − cx·(x − μ) − k0·db; keep x − μ
+    // together (x·cx − μ·cx cancels badly when |μ| ≫ σ).
+    let (a, cx, shift) = (k0 * m, k0 * is * dw, k0 * db);
+    for i in 0..n {
+        let off = (i * c + ch) * hw;
+        // SAFETY: plane (i, ch) is written by this task only.
+        let dst = unsafe { out.slice(off, hw) };
+        let xs = &x[off..off + hw];
+        if masked {
+            for (d, &xv) in dst.iter_mut().zip(xs) {
+                *d = a * *d - cx * (xv - mu) - shift;
+            }
+        } else {
+            for ((d, &xv), &g) in dst.iter_mut().zip(xs).zip(&dy[off..off + hw]) {
+                *d = a * g - cx * (xv - mu) - shift;
             }
         }
-        (dw, db)
     }
+    (dw, db)
+}
 
-    /// `dx` and per-channel `(dweight, dbias)`:
-    /// `dx = w·invstd/m · (m·g − Σg − x̂·Σ(g·x̂))` with `g` the incoming gradient (zeroed where
-    /// the fused ReLU's output was 0).
-    fn backward(
-        &self,
-        (n, c, hw): (usize, usize, usize),
-        x: &[f32],
-        dy: &[f32],
-        w: &[f32],
-        stats: (&[f32], &[f32], &[f32], &[f32]),
-    ) -> (Vec<f32>, Vec<(f32, f32)>) {
-        let mut sums: Vec<(f32, f32)> = Vec::new();
-        // SAFETY: `backward_channel` writes every plane of its channel (the ReLU's masked
-        // gradient before it reads it back), and every channel runs.
-        let dx = unsafe {
-            filled(x.len(), |dx| {
-                let out = SendPtr(dx.as_mut_ptr());
-                sums = (0..c)
-                    .into_par_iter()
-                    .map(|ch| {
-                        simd(
-                            #[inline(always)]
-                            || self.backward_channel((n, c, hw), ch, (x, dy), w, stats, out),
-                        )
-                    })
-                    .collect();
-            })
-        };
-        (dx, sums)
-    }
+/// `dx` of `x` `[n, c, hw]` and per-channel `(dweight, dbias)`:
+/// `dx = w·invstd/m · (m·g − Σg − x̂·Σ(g·x̂))` with `g` the gradient reaching the normalised
+/// output (read as `gin(channel)` says: zeroed where a ReLU's output was 0).
+pub(super) fn backward<'a>(
+    (n, c, hw): (usize, usize, usize),
+    (x, dy): (&[f32], &[f32]),
+    w: &[f32],
+    stats: StatsRef,
+    gin: impl Fn(usize) -> GradIn<'a> + Sync,
+) -> (Vec<f32>, Vec<(f32, f32)>) {
+    let mut sums: Vec<(f32, f32)> = Vec::new();
+    // SAFETY: `backward_channel` writes every plane of its channel (the ReLU's masked
+    // gradient before it reads it back), and every channel runs.
+    let dx = unsafe {
+        filled(x.len(), |dx| {
+            let out = SendPtr(dx.as_mut_ptr());
+            sums = (0..c)
+                .into_par_iter()
+                .map(|ch| {
+                    let g = gin(ch);
+                    simd(
+                        #[inline(always)]
+                        || backward_channel((n, c, hw), ch, (x, dy), w, stats, out, g),
+                    )
+                })
+                .collect();
+        })
+    };
+    (dx, sums)
 }
 
 /// Batch statistics of a training-mode batch-norm call: per-channel mean and biased variance.
@@ -303,16 +409,7 @@ pub fn batch_norm_train(
     let y = x
         .contiguous()?
         .apply_op3(&weight.contiguous()?, &bias.contiguous()?, op)?;
-    let s = saved
-        .lock()
-        .map_err(|_| candle_core::Error::Msg("batch-norm statistics poisoned".into()))?;
-    Ok((
-        y,
-        BatchStats {
-            mean: s.mean.clone(),
-            var: s.var.clone(),
-        },
-    ))
+    Ok((y, Saved::batch_stats(&saved)?))
 }
 
 /// Eval-mode batch-norm (+ ReLU) with fixed statistics: `y = x·scale[c] + shift[c]`, one pass

@@ -4,6 +4,7 @@
 
 pub mod attention;
 pub mod batch_norm;
+pub mod batch_norm_join;
 pub mod conv;
 pub(crate) mod cpu;
 pub mod elementwise;

@@ -3,7 +3,8 @@
 use candle_core::{Result, Tensor, Var};
 use candle_nn::{Init, VarBuilder};
 
-use crate::ops::batch_norm::{batch_norm_eval, batch_norm_train};
+use crate::ops::batch_norm::{batch_norm_eval, batch_norm_train, BatchStats};
+use crate::ops::batch_norm_join::{batch_norm_join_train, join_relu};
 use crate::ops::epilogue::{Act, Epilogue};
 
 /// Batch normalisation over the channels of `[batch, c, h, w]` (eps 1e-5, momentum 0.1).
@@ -71,16 +72,31 @@ impl BatchNorm2d {
         self.forward_inner(x, train, true)
     }
 
+    /// `relu(join(self.forward_t(x, train), r))`: the first `added` channels of the normalised
+    /// `x` and of the residual `r` added, then the rest of `r`, then the rest of the normalised
+    /// `x` (`added` equal to both channel counts: `relu(bn(x) + r)`, a residual block's end).
+    /// In training on the CPU (f32) one op, so the normalised `x` is never kept for the backward
+    /// pass (only the output is, as PyTorch's in-place addition and ReLU keep only theirs).
+    pub fn forward_t_join_relu(
+        &self,
+        x: &Tensor,
+        r: &Tensor,
+        added: usize,
+        train: bool,
+    ) -> Result<Tensor> {
+        if train && crate::ops::use_custom(x) && crate::ops::use_custom(r) {
+            let (y, stats) = batch_norm_join_train(x, &self.weight, &self.bias, r, added, BN_EPS)?;
+            self.update_running_from(x, stats)?;
+            return Ok(y);
+        }
+        join_relu(&self.forward_t(x, train)?, r, added)
+    }
+
     fn forward_inner(&self, x: &Tensor, train: bool, relu: bool) -> Result<Tensor> {
         let c = self.c;
         if train && crate::ops::use_custom(x) {
             let (y, stats) = batch_norm_train(x, &self.weight, &self.bias, BN_EPS, relu)?;
-            let (n_b, _, h, wd) = x.dims4()?;
-            let n = (n_b * h * wd) as f64;
-            let unbias = if n > 1.0 { n / (n - 1.0) } else { 1.0 };
-            let mean = Tensor::from_vec(stats.mean, c, x.device())?;
-            let var = (Tensor::from_vec(stats.var, c, x.device())? * unbias)?;
-            self.update_running(&mean, &var)?;
+            self.update_running_from(x, stats)?;
             return Ok(y);
         }
         if !train && crate::ops::use_custom(x) {
@@ -121,6 +137,16 @@ impl BatchNorm2d {
         } else {
             Ok(y)
         }
+    }
+
+    /// Updates the running statistics from a fused op's batch statistics over `x`.
+    fn update_running_from(&self, x: &Tensor, stats: BatchStats) -> Result<()> {
+        let (n_b, _, h, wd) = x.dims4()?;
+        let n = (n_b * h * wd) as f64;
+        let unbias = if n > 1.0 { n / (n - 1.0) } else { 1.0 };
+        let mean = Tensor::from_vec(stats.mean, self.c, x.device())?;
+        let var = (Tensor::from_vec(stats.var, self.c, x.device())? * unbias)?;
+        self.update_running(&mean, &var)
     }
 
     /// `running = (1 − momentum)·running + momentum·batch` for the mean and (unbiased) variance.

@@ -36,6 +36,27 @@ impl ConvBn {
         self.forward_t_act(x, train, Act::Relu)
     }
 
+    /// `relu(join(bn(conv(x)), r))` ([`BatchNorm2d::forward_t_join_relu`]: the first `added`
+    /// channels added, then the rest of `r`, then the rest of the normalised output). In eval
+    /// mode without gradient tracking on the CPU the convolution applies the batch-norm as it
+    /// makes each plane; in training the batch-norm, join and ReLU are one op.
+    pub fn forward_t_join_relu(
+        &self,
+        x: &Tensor,
+        r: &Tensor,
+        added: usize,
+        train: bool,
+    ) -> Result<Tensor> {
+        if !train && !candle_core::op::grad_enabled() && crate::ops::use_custom(x) {
+            let y = self
+                .conv
+                .forward_eval(x, self.bn.eval_epilogue(Act::Identity)?)?;
+            return crate::ops::batch_norm_join::join_relu(&y, r, added);
+        }
+        self.bn
+            .forward_t_join_relu(&self.conv.forward(x)?, r, added, train)
+    }
+
     /// `act(bn(conv(x)))`. In eval mode without gradient tracking (a sweep's inference phase,
     /// under `candle_core::op::no_grad`) on the CPU, one op: the convolution applies the
     /// normalisation and activation to each output plane as it makes it. Otherwise separate ops,
