@@ -1,11 +1,13 @@
 //! The greenbench command-line tool: sweeps, meters, models, datasets, reports, predictions,
 //! and scale-out helpers. This is the only crate that names concrete energy sources and exporters.
 
-/// mimalloc, counting the heap bytes in use so that the CPU estimate charges DRAM on memory the
-/// run uses, not on pages mimalloc keeps for reuse (`greenbench_meter::live_heap`).
+/// mimalloc, with blocks of ≥ 1 MiB (a model's activations and gradients) placed best fit in
+/// one reserved range (`greenbench_alloc::LargeBlocks`, so a step's resident memory stays close
+/// to what it uses), counting the heap bytes in use so that the CPU estimate charges DRAM on
+/// memory the run uses, not on pages kept for reuse (`greenbench_meter::live_heap`).
 #[global_allocator]
-static GLOBAL: greenbench_meter::LiveHeap<mimalloc::MiMalloc> =
-    greenbench_meter::LiveHeap(mimalloc::MiMalloc);
+static GLOBAL: greenbench_meter::LiveHeap<greenbench_alloc::LargeBlocks<mimalloc::MiMalloc>> =
+    greenbench_meter::LiveHeap(greenbench_alloc::LargeBlocks::new(mimalloc::MiMalloc));
 
 /// The candle version this build links (checked against Cargo.lock by a test).
 pub const CANDLE_VERSION: &str = "0.11.1";

@@ -115,7 +115,10 @@ fn main() {
         greenbench_models::SliceOutcome::Set(d) => format!("{}us", d.as_micros()),
         greenbench_models::SliceOutcome::Refused(why) => format!("default({why})"),
     };
-    println!("threads={threads} device={device} simd={simd} gemm={gemm} slice={slice}");
+    let blocks = greenbench_alloc::large_blocks_status();
+    println!(
+        "threads={threads} device={device} simd={simd} gemm={gemm} slice={slice} large_blocks={blocks}"
+    );
     println!(
         "{:<16} {:<12} {:<6} {:>6} {:>12} {:>10} {:>12} {:>13}",
         "model", "family", "mode", "batch", "samples/s", "ms/step", "peak_rss_mb", "peak_heap_mb"

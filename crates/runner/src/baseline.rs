@@ -141,6 +141,13 @@ fn worker_environment(opts: &SweepOptions) -> std::collections::BTreeMap<String,
         "unset (100: the compute threads ask Linux 6.12+ for a 100 µs time slice)".into()
     });
     env.insert(greenbench_core::SCHED_SLICE_ENV.into(), slice);
+    // The workers run this binary, so its global allocator's placement is theirs.
+    let blocks =
+        std::env::var(greenbench_alloc::LARGE_BLOCKS_VAR).unwrap_or_else(|_| "unset".into());
+    env.insert(
+        greenbench_alloc::LARGE_BLOCKS_VAR.into(),
+        format!("{blocks}: {}", greenbench_alloc::large_blocks_status()),
+    );
     env.insert(
         "RAYON_NUM_THREADS".into(),
         "set per run from the spec's `threads`".into(),
