@@ -99,6 +99,15 @@ fn digits_sweep_records_params_time_energy_accuracy() {
         manifest["environment"]["MIMALLOC_PURGE_DELAY"], purge,
         "{manifest}"
     );
+    // How the workers' large blocks are placed, as the binary's allocator reports it.
+    let blocks = manifest["environment"]["GREENBENCH_LARGE_BLOCKS"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        blocks.starts_with("unset: best-fit(≥1MiB, ")
+            || std::env::var_os("GREENBENCH_LARGE_BLOCKS").is_some(),
+        "{manifest}"
+    );
 
     // The same command again finds the sweep complete: it says so, runs nothing, exits 0; so
     // does --resume.
