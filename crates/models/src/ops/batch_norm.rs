@@ -7,7 +7,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use super::cpu::{f32_slice, filled, pass_pos, planes_per_task, read, simd, sum8, SendPtr};
+use super::cpu::{f32_slices, filled, pass_pos, planes_per_task, read, simd, sum8, SendPtr};
 use super::epilogue::{inv_std, Act, Epilogue};
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
@@ -86,11 +86,7 @@ impl CustomOp3 for BatchNorm {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let (x, w, b) = (
-            f32_slice(s1, l1, OP)?,
-            f32_slice(s2, l2, OP)?,
-            f32_slice(s3, l3, OP)?,
-        );
+        let [x, w, b] = f32_slices([(s1, l1), (s2, l2), (s3, l3)], OP)?;
         let (n, c, hw) = train_planes(l1.dims(), w.len(), b.len(), OP)?;
         let mut stats: Vec<ChannelStats> = Vec::new();
         // SAFETY: `forward_channel` writes every plane of its channel, and every channel runs.
@@ -434,11 +430,7 @@ impl CustomOp3 for BatchNormEval {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let (x, w, b) = (
-            f32_slice(s1, l1, OP)?,
-            f32_slice(s2, l2, OP)?,
-            f32_slice(s3, l3, OP)?,
-        );
+        let [x, w, b] = f32_slices([(s1, l1), (s2, l2), (s3, l3)], OP)?;
         let (c, hw) = eval_planes(l1.dims(), w.len(), b.len(), self.mean.len())?;
         let act = if self.relu { Act::Relu } else { Act::Identity };
         // The convolution's eval epilogue is the same computation: one definition for both.

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use super::batch_norm::{
     backward, channel_sums, forward_channel, train_planes, BatchStats, Dest, GradIn, Saved,
 };
-use super::cpu::{f32_slice, filled, pass_pos, planes_per_task, read, simd, SendPtr};
+use super::cpu::{f32_slices, filled, pass_pos, planes_per_task, read, simd, SendPtr};
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
@@ -93,11 +93,7 @@ impl CustomOp3 for BatchNormJoin {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let (x, r, wb) = (
-            f32_slice(s1, l1, OP)?,
-            f32_slice(s2, l2, OP)?,
-            f32_slice(s3, l3, OP)?,
-        );
+        let [x, r, wb] = f32_slices([(s1, l1), (s2, l2), (s3, l3)], OP)?;
         let g = Layout3::new(l1.dims(), l2.dims(), wb.len(), self.added)?;
         let (n, c, hw) = (g.n, g.c, g.hw);
         let (w, b) = wb.split_at(c);

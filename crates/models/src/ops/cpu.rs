@@ -15,6 +15,19 @@ pub(crate) fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout, op: &str) -> Result<&
     }
 }
 
+/// The contiguous f32 data of several of a custom op's arguments at once, in order
+/// (`let [x, w, b] = f32_slices([(s1, l1), (s2, l2), (s3, l3)], OP)?`), as [`f32_slice`].
+pub(crate) fn f32_slices<'a, const N: usize>(
+    args: [(&'a CpuStorage, &Layout); N],
+    op: &str,
+) -> Result<[&'a [f32]; N]> {
+    let mut out: [&'a [f32]; N] = [&[]; N];
+    for (o, (s, l)) in out.iter_mut().zip(args) {
+        *o = f32_slice(s, l, op)?;
+    }
+    Ok(out)
+}
+
 /// Runs `f` on the f32 CPU data of the contiguous tensor `t`; `op` names the caller in errors.
 pub(crate) fn read<R>(t: &Tensor, op: &str, f: impl FnOnce(&[f32]) -> Result<R>) -> Result<R> {
     let (s, l) = t.storage_and_layout();

@@ -9,7 +9,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use super::cpu::{f32_slice, filled, map_new, read, simd};
+use super::cpu::{f32_slice, f32_slices, filled, map_new, read, simd};
 use candle_core::{CpuStorage, CustomOp1, CustomOp3, DType, Layout, Result, Shape, Tensor, D};
 use rayon::prelude::*;
 
@@ -45,11 +45,7 @@ impl CustomOp3 for LayerNormOp {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let (x, w, b) = (
-            f32_slice(s1, l1, OP)?,
-            f32_slice(s2, l2, OP)?,
-            f32_slice(s3, l3, OP)?,
-        );
+        let [x, w, b] = f32_slices([(s1, l1), (s2, l2), (s3, l3)], OP)?;
         let d = w.len();
         if d == 0 || b.len() != d || x.len() % d != 0 || l1.dims().last() != Some(&d) {
             candle_core::bail!("layer norm: input {:?} with weight of {d}", l1.dims())

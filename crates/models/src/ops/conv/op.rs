@@ -5,7 +5,7 @@ use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Result, Shape, Tenso
 
 use super::dense::{backward, backward_input, backward_weight, forward, forward_scaled};
 use super::geom::{ConvParams, Geom};
-use crate::ops::cpu::{f32_slice, read};
+use crate::ops::cpu::{f32_slice, f32_slices, read};
 use crate::ops::epilogue::Epilogue;
 
 /// Names this op in error messages.
@@ -195,11 +195,7 @@ impl CustomOp3 for ScaledForward {
                 g.o
             )
         }
-        let (x, sc, w) = (
-            f32_slice(s1, l1, OP)?,
-            f32_slice(s2, l2, OP)?,
-            f32_slice(s3, l3, OP)?,
-        );
+        let [x, sc, w] = f32_slices([(s1, l1), (s2, l2), (s3, l3)], OP)?;
         let y = forward_scaled(&g, x, Some(sc), w, Some(&self.1));
         Ok((CpuStorage::F32(y), Shape::from((g.n, g.o, g.oh, g.ow))))
     }
