@@ -89,30 +89,12 @@ impl CustomOp3 for BatchNorm {
         let [x, w, b] = f32_slices([(s1, l1), (s2, l2), (s3, l3)], OP)?;
         let (n, c, hw) = train_planes(l1.dims(), w.len(), b.len(), OP)?;
         let mut stats: Vec<ChannelStats> = Vec::new();
-        // SAFETY: `forward_channel` writes every plane of its channel, and every channel runs.
+        // SAFETY: `forward` writes every plane of every channel, each in place.
         let y = unsafe {
             filled(x.len(), |y| {
                 let out = SendPtr(y.as_mut_ptr());
-                stats = (0..c)
-                    .into_par_iter()
-                    .map(|ch| {
-                        let dest = Dest { c, ch, add: None };
-                        simd(
-                            #[inline(always)]
-                            || {
-                                forward_channel(
-                                    self.eps,
-                                    self.relu,
-                                    (n, c, hw),
-                                    ch,
-                                    (x, w, b),
-                                    out,
-                                    dest,
-                                )
-                            },
-                        )
-                    })
-                    .collect();
+                let dest = |ch| Dest { c, ch, add: None };
+                stats = forward(self.eps, self.relu, (n, c, hw), (x, w, b), out, dest);
             })
         };
         Saved::store(&self.saved, &stats)?;
@@ -209,7 +191,7 @@ pub(super) struct Dest<'a> {
 /// Statistics and output of channel `ch` of `x` `[n, c, hw]`, written at `dest` through `out`:
 /// `(mean, 1/√(var + ε), var, scale, shift)`.
 #[inline(always)]
-pub(super) fn forward_channel(
+fn forward_channel(
     eps: f64,
     relu: bool,
     (n, c, hw): (usize, usize, usize),
@@ -253,6 +235,28 @@ pub(super) fn forward_channel(
         }
     }
     (mf, invstd, var as f32, scale, shift)
+}
+
+/// Statistics of every channel of `x` `[n, c, hw]` (in parallel), each channel's normalised
+/// planes written through `out` where `dest(channel)` says ([`forward_channel`]).
+pub(super) fn forward<'a>(
+    eps: f64,
+    relu: bool,
+    dims: (usize, usize, usize),
+    xwb: (&[f32], &[f32], &[f32]),
+    out: SendPtr,
+    dest: impl Fn(usize) -> Dest<'a> + Sync,
+) -> Vec<ChannelStats> {
+    (0..dims.1)
+        .into_par_iter()
+        .map(|ch| {
+            let d = dest(ch);
+            simd(
+                #[inline(always)]
+                || forward_channel(eps, relu, dims, ch, xwb, out, d),
+            )
+        })
+        .collect()
 }
 
 /// How the gradient reaching a channel's normalised output is read.

@@ -12,7 +12,7 @@
 use std::sync::{Arc, Mutex};
 
 use super::batch_norm::{
-    backward, channel_sums, forward_channel, train_planes, BatchStats, Dest, GradIn, Saved,
+    backward, channel_sums, forward, train_planes, BatchStats, Dest, GradIn, Saved,
 };
 use super::cpu::{f32_slices, filled, pass_pos, planes_per_task, read, simd, SendPtr};
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
@@ -25,7 +25,7 @@ const OP: &str = "batch-norm join";
 /// and the first `added` of each are added; the output has `c_r + c − added` channels: the sums,
 /// then the rest of `r`, then the rest of the normalised `x`.
 #[derive(Clone, Copy)]
-struct Layout3 {
+struct JoinShape {
     n: usize,
     c: usize,
     c_r: usize,
@@ -33,7 +33,7 @@ struct Layout3 {
     hw: usize,
 }
 
-impl Layout3 {
+impl JoinShape {
     /// Checks the shapes of `x` `[n, c, h, w]`, `r` `[n, c_r, h, w]` and the packed weight and
     /// bias (`2c` elements).
     fn new(x: &[usize], r: &[usize], wb: usize, added: usize) -> Result<Self> {
@@ -61,6 +61,35 @@ impl Layout3 {
     /// Channels of the output.
     fn c_out(&self) -> usize {
         self.c_r + self.c - self.added
+    }
+
+    /// The residual's gradient `[n, c_r, hw]`: the output gradient `dy` through the ReLU (whose
+    /// output is `res`), on the output channels that hold the residual's.
+    fn residual_grad(&self, dy: &[f32], res: &[f32]) -> Vec<f32> {
+        let (hw, c_r, c_out) = (self.hw, self.c_r, self.c_out());
+        if hw == 0 {
+            return Vec::new();
+        }
+        // SAFETY: every plane of the result is written from the same plane of `dy`.
+        unsafe {
+            filled(self.n * c_r * hw, |dr| {
+                dr.par_chunks_mut(hw)
+                    .with_min_len(planes_per_task(hw))
+                    .enumerate()
+                    .for_each(|(p, d)| {
+                        let o = ((p / c_r) * c_out + p % c_r) * hw;
+                        let (gs, rs) = (&dy[o..o + hw], &res[o..o + hw]);
+                        simd(
+                            #[inline(always)]
+                            || {
+                                for ((d, &gv), &rv) in d.iter_mut().zip(gs).zip(rs) {
+                                    *d = pass_pos(gv, rv);
+                                }
+                            },
+                        )
+                    });
+            })
+        }
     }
 
     /// The output channel of the input's channel `ch`.
@@ -94,7 +123,7 @@ impl CustomOp3 for BatchNormJoin {
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
         let [x, r, wb] = f32_slices([(s1, l1), (s2, l2), (s3, l3)], OP)?;
-        let g = Layout3::new(l1.dims(), l2.dims(), wb.len(), self.added)?;
+        let g = JoinShape::new(l1.dims(), l2.dims(), wb.len(), self.added)?;
         let (n, c, hw) = (g.n, g.c, g.hw);
         let (w, b) = wb.split_at(c);
         let c_out = g.c_out();
@@ -104,31 +133,12 @@ impl CustomOp3 for BatchNormJoin {
         let y = unsafe {
             filled(n * c_out * hw, |y| {
                 let out = SendPtr(y.as_mut_ptr());
-                stats = (0..c)
-                    .into_par_iter()
-                    .map(|ch| {
-                        let add = (ch < g.added).then_some((r, g.c_r));
-                        let dest = Dest {
-                            c: c_out,
-                            ch: g.out_channel(ch),
-                            add,
-                        };
-                        simd(
-                            #[inline(always)]
-                            || {
-                                forward_channel(
-                                    self.eps,
-                                    true,
-                                    (n, c, hw),
-                                    ch,
-                                    (x, w, b),
-                                    out,
-                                    dest,
-                                )
-                            },
-                        )
-                    })
-                    .collect();
+                let dest = |ch| Dest {
+                    c: c_out,
+                    ch: g.out_channel(ch),
+                    add: (ch < g.added).then_some((r, g.c_r)),
+                };
+                stats = forward(self.eps, true, (n, c, hw), (x, w, b), out, dest);
                 let rest = g.c_r - g.added;
                 (0..n * rest)
                     .into_par_iter()
@@ -162,48 +172,26 @@ impl CustomOp3 for BatchNormJoin {
         res: &Tensor,
         dy: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        let g = Layout3::new(x.dims(), r.dims(), wb.elem_count(), self.added)?;
+        let g = JoinShape::new(x.dims(), r.dims(), wb.elem_count(), self.added)?;
         let (n, c, hw, c_out) = (g.n, g.c, g.hw, g.c_out());
         let wb = wb.to_vec1::<f32>()?;
         let (x, dy, res) = (x.contiguous()?, dy.contiguous()?, res.contiguous()?);
-        let (dx, sums, dr) = read(&x, OP, |x| {
+        let (dx, sums) = read(&x, OP, |x| {
             read(&dy, OP, |dy| {
                 read(&res, OP, |res| {
-                    let (dx, sums) = Saved::with(&self.saved, |stats| {
+                    Saved::with(&self.saved, |stats| {
                         let gin = |ch| GradIn::Output {
                             res,
                             c: c_out,
                             ch: g.out_channel(ch),
                         };
                         backward((n, c, hw), (x, dy), &wb[..c], stats, gin)
-                    })?;
-                    // The residual's gradient: the output's, through the ReLU, on its channels.
-                    // SAFETY: every plane of `dr` is written from the same plane of `dy`.
-                    let dr = unsafe {
-                        filled(n * g.c_r * hw, |dr| {
-                            if hw > 0 {
-                                dr.par_chunks_mut(hw)
-                                    .with_min_len(planes_per_task(hw))
-                                    .enumerate()
-                                    .for_each(|(p, d)| {
-                                        let o = ((p / g.c_r) * c_out + p % g.c_r) * hw;
-                                        let (gs, rs) = (&dy[o..o + hw], &res[o..o + hw]);
-                                        simd(
-                                            #[inline(always)]
-                                            || {
-                                                for ((d, &gv), &rv) in d.iter_mut().zip(gs).zip(rs)
-                                                {
-                                                    *d = pass_pos(gv, rv);
-                                                }
-                                            },
-                                        )
-                                    });
-                            }
-                        })
-                    };
-                    Ok((dx, sums, dr))
+                    })
                 })
             })
+        })?;
+        let dr = read(&dy, OP, |dy| {
+            read(&res, OP, |res| Ok(g.residual_grad(dy, res)))
         })?;
         let dev = res.device();
         let dx = Tensor::from_vec(dx, x.shape(), dev)?;
