@@ -9,6 +9,7 @@ pub mod conv;
 pub(crate) mod cpu;
 pub mod elementwise;
 pub mod epilogue;
+mod few_rows;
 pub mod linear;
 pub mod norm;
 pub mod pool;
