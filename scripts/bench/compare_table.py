@@ -243,6 +243,8 @@ def replace_section(doc, key, text):
     >>> e = replace_section(d + "## Other\\n", "B", "x")
     >>> e.index("compare:end A") < e.index("compare:begin B") < e.index("## Other"), "one" in e
     (True, True)
+    >>> "-->\\n\\n## Other" in e
+    True
     """
     begin, end = f"<!-- compare:begin {key} -->", f"<!-- compare:end {key} -->"
     if begin not in doc or end not in doc:
@@ -251,7 +253,8 @@ def replace_section(doc, key, text):
         if last < 0:
             return f"{doc.rstrip()}\n\n{section}"
         cut = doc.index("-->", last) + len("-->")
-        return f"{doc[:cut]}\n\n{section}{doc[cut:].lstrip(chr(10))}"
+        rest = doc[cut:].lstrip(chr(10))
+        return f"{doc[:cut]}\n\n{section}\n{rest}" if rest else f"{doc[:cut]}\n\n{section}"
     pre, rest = doc.split(begin, 1)
     post = rest.split(end, 1)[1]
     return f"{pre}{begin}\n{text}\n{end}{post}"
