@@ -447,7 +447,7 @@ pub(crate) fn simd<R>(f: impl FnOnce() -> R) -> R {
             // SAFETY: the CPU supports the features `avx512` was compiled for (checked).
             return unsafe { avx512(f) };
         }
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        if has_avx2_fma() {
             // SAFETY: the CPU supports the features `avx2` was compiled for (checked above).
             return unsafe { avx2(f) };
         }
@@ -462,14 +462,25 @@ pub(crate) fn simd<R>(f: impl FnOnce() -> R) -> R {
 pub(crate) fn wide_vectors() -> bool {
     static WIDE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *WIDE.get_or_init(|| {
-        std::env::var("GREENBENCH_SIMD").map_or(true, |v| v != "avx2")
-            && std::is_x86_feature_detected!("avx512f")
-            && std::is_x86_feature_detected!("avx512bw")
-            && std::is_x86_feature_detected!("avx512dq")
-            && std::is_x86_feature_detected!("avx512vl")
-            && std::is_x86_feature_detected!("avx2")
-            && std::is_x86_feature_detected!("fma")
+        std::env::var("GREENBENCH_SIMD").map_or(true, |v| v != "avx2") && has_avx512()
     })
+}
+
+/// Whether the CPU has what [`simd`]'s AVX-512 kernels are compiled for (F, BW, DQ, VL, AVX2,
+/// FMA), whatever `GREENBENCH_SIMD` says.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn has_avx512() -> bool {
+    std::is_x86_feature_detected!("avx512f")
+        && std::is_x86_feature_detected!("avx512bw")
+        && std::is_x86_feature_detected!("avx512dq")
+        && std::is_x86_feature_detected!("avx512vl")
+        && has_avx2_fma()
+}
+
+/// Whether the CPU has what [`simd`]'s AVX2 kernels are compiled for (AVX2 and FMA).
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn has_avx2_fma() -> bool {
+    std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
 }
 
 /// `dst[t] += a·src[t]` over the shorter of the two.

@@ -89,20 +89,20 @@ impl Isa {
             if super::cpu::wide_vectors() {
                 return Some(Self::Avx512);
             }
-            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            if super::cpu::has_avx2_fma() {
                 return Some(Self::Avx2);
             }
         }
         None
     }
 
-    /// Weight rows a tile holds (the kernels' `$c`), so a task's block is whole tiles.
+    /// Weight rows a tile holds, so a task's block is whole tiles.
     fn tile_columns(self) -> usize {
         match self {
             #[cfg(target_arch = "x86_64")]
-            Self::Avx512 => 6,
+            Self::Avx512 => x86::AVX512_COLUMNS,
             #[cfg(target_arch = "x86_64")]
-            Self::Avx2 => 4,
+            Self::Avx2 => x86::AVX2_COLUMNS,
         }
     }
 
@@ -180,7 +180,7 @@ mod x86 {
     /// One kernel per instruction set: tiles of `$r` rows × `$c` weight rows over whole vectors
     /// of `$lanes` inputs, single dot products for the rows and columns left over.
     macro_rules! kernel {
-        ($name:ident, $feat:literal, $v:ty, $lanes:literal, $r:literal, $c:literal,
+        ($name:ident, $feat:literal, $v:ty, $lanes:literal, $r:literal, $c:expr,
          $load:ident, $fma:ident, $zero:ident, $sum:ident) => {
             /// Columns `cols` of the product (see [`super::Isa::run`]).
             ///
@@ -271,13 +271,18 @@ mod x86 {
         a.iter().sum()
     }
 
+    /// Weight rows of an AVX-512 tile (4 rows × 6: 24 of the 32 registers hold sums).
+    pub(super) const AVX512_COLUMNS: usize = 6;
+    /// Weight rows of an AVX2 tile (3 rows × 4: 12 of the 16 registers hold sums).
+    pub(super) const AVX2_COLUMNS: usize = 4;
+
     kernel!(
         avx512,
         "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma",
         __m512,
         16,
         4,
-        6,
+        AVX512_COLUMNS,
         _mm512_loadu_ps,
         _mm512_fmadd_ps,
         _mm512_setzero_ps,
@@ -289,7 +294,7 @@ mod x86 {
         __m256,
         8,
         3,
-        4,
+        AVX2_COLUMNS,
         _mm256_loadu_ps,
         _mm256_fmadd_ps,
         _mm256_setzero_ps,
@@ -306,14 +311,10 @@ mod tests {
         let mut v = Vec::new();
         #[cfg(target_arch = "x86_64")]
         {
-            if std::is_x86_feature_detected!("avx512f")
-                && std::is_x86_feature_detected!("avx512bw")
-                && std::is_x86_feature_detected!("avx512dq")
-                && std::is_x86_feature_detected!("avx512vl")
-            {
+            if crate::ops::cpu::has_avx512() {
                 v.push(Isa::Avx512);
             }
-            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            if crate::ops::cpu::has_avx2_fma() {
                 v.push(Isa::Avx2);
             }
         }

@@ -56,7 +56,7 @@ pub fn simd_width() -> &'static str {
         if cpu::wide_vectors() {
             return "avx512";
         }
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        if cpu::has_avx2_fma() {
             return "avx2";
         }
     }
