@@ -8,7 +8,10 @@
 //! 30 % of mlp-medium's batch-32 inference in `gemm`'s packing, 29 % in its kernel. Here a tile
 //! of 4 rows of `x` and 6 rows of `W` (3 and 4 with AVX2) keeps its `R·C` sums in vector
 //! registers over the inputs, so each weight row is read once per `R` rows of `x` from the L1
-//! cache and never copied. The bias and ReLU are applied as each sum is stored.
+//! cache and never copied. A tile row's `C` sums are reduced together by horizontal adds and
+//! stored as one vector with the bias and ReLU applied (reducing and storing each sum alone cost
+//! about a fifth of the kernel's time: MLP inference at batch 32 +6-25 % with AVX-512, +6-10 %
+//! with AVX2); the inputs past the last whole vector are a masked load, not a scalar loop.
 
 use rayon::prelude::*;
 
@@ -166,22 +169,13 @@ mod x86 {
 
     use super::Out;
 
-    /// `Σ x[q]·w[q]` over the inputs past the last whole vector (`from..k`).
-    #[inline(always)]
-    unsafe fn tail(x: *const f32, w: *const f32, from: usize, k: usize) -> f32 {
-        let mut s = 0f32;
-        for q in from..k {
-            // SAFETY: q < k, inside both rows.
-            s += unsafe { *x.add(q) * *w.add(q) };
-        }
-        s
-    }
-
-    /// One kernel per instruction set: tiles of `$r` rows × `$c` weight rows over whole vectors
-    /// of `$lanes` inputs, single dot products for the rows and columns left over.
+    /// One kernel per instruction set: tiles of `$r` rows × `$c` weight rows over the inputs
+    /// (the last part vector loaded with zeros past `k`), each tile row's `$c` sums reduced
+    /// together and stored as one vector by `$finish`; single dot products for the rows and
+    /// columns left over.
     macro_rules! kernel {
         ($name:ident, $feat:literal, $v:ty, $lanes:literal, $r:literal, $c:expr,
-         $load:ident, $fma:ident, $zero:ident, $sum:ident) => {
+         $load:ident, $loadn:ident, $fma:ident, $zero:ident, $sum:ident, $finish:ident) => {
             /// Columns `cols` of the product (see [`super::Isa::run`]).
             ///
             /// # Safety
@@ -195,8 +189,10 @@ mod x86 {
                 out: &Out<'_>,
             ) {
                 let kv = k / $lanes * $lanes;
+                let rest = k - kv;
                 // SAFETY (whole body): every row read is one of x's m rows or w's n rows, k
-                // elements each; every store is an element of `cols`.
+                // elements each (the last vector loaded only up to k); every store is an
+                // element of `cols`.
                 unsafe {
                     // One dot product (a row or column left over from the tiles).
                     let single = |r: usize, c: usize| {
@@ -207,7 +203,10 @@ mod x86 {
                             a = $fma($load(xr.add(p)), $load(wr.add(p)), a);
                             p += $lanes;
                         }
-                        out.store(r, c, $sum(a) + tail(xr, wr, kv, k));
+                        if rest > 0 {
+                            a = $fma($loadn(xr.add(kv), rest), $loadn(wr.add(kv), rest), a);
+                        }
+                        out.store(r, c, $sum(a));
                     };
                     let mut c0 = cols.start;
                     while c0 + $c <= cols.end {
@@ -216,26 +215,36 @@ mod x86 {
                         while r0 + $r <= m {
                             let xp = x.add(r0 * k);
                             let mut acc: [[$v; $c]; $r] = [[$zero(); $c]; $r];
-                            let mut p = 0;
-                            while p < kv {
+                            // Inputs p..p + n (n = a whole vector but at the end).
+                            let mut step = |p: usize, n: usize| {
+                                let load = |q: *const f32| {
+                                    if n == $lanes {
+                                        $load(q)
+                                    } else {
+                                        $loadn(q, n)
+                                    }
+                                };
                                 let mut xv: [$v; $r] = [$zero(); $r];
                                 for (i, v) in xv.iter_mut().enumerate() {
-                                    *v = $load(xp.add(i * k + p));
+                                    *v = load(xp.add(i * k + p));
                                 }
                                 for j in 0..$c {
-                                    let wv = $load(wp.add(j * k + p));
+                                    let wv = load(wp.add(j * k + p));
                                     for i in 0..$r {
                                         acc[i][j] = $fma(xv[i], wv, acc[i][j]);
                                     }
                                 }
+                            };
+                            let mut p = 0;
+                            while p < kv {
+                                step(p, $lanes);
                                 p += $lanes;
                             }
-                            for i in 0..$r {
-                                for j in 0..$c {
-                                    let (xr, wr) = (xp.add(i * k), wp.add(j * k));
-                                    let s = $sum(acc[i][j]) + tail(xr, wr, kv, k);
-                                    out.store(r0 + i, c0 + j, s);
-                                }
+                            if rest > 0 {
+                                step(kv, rest);
+                            }
+                            for (i, row) in acc.iter().enumerate() {
+                                $finish(row, out, r0 + i, c0);
                             }
                             r0 += $r;
                         }
@@ -256,25 +265,92 @@ mod x86 {
         };
     }
 
+    /// The first `n < 16` floats at `p`, zeros after.
+    #[inline(always)]
+    unsafe fn load512n(p: *const f32, n: usize) -> __m512 {
+        // SAFETY: the masked lanes are neither read nor fault; the first n lie in the row.
+        unsafe { _mm512_maskz_loadu_ps(((1u32 << n) - 1) as u16, p) }
+    }
+
     /// The sum of a vector's 16 lanes.
     #[inline(always)]
     unsafe fn sum512(v: __m512) -> f32 {
         _mm512_reduce_add_ps(v)
     }
 
+    /// The first `n < 8` floats at `p`, zeros after.
+    #[inline(always)]
+    unsafe fn load256n(p: *const f32, n: usize) -> __m256 {
+        let lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        let mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(n as i32), lane);
+        // SAFETY: the masked lanes are neither read nor fault; the first n lie in the row.
+        unsafe { _mm256_maskload_ps(p, mask) }
+    }
+
     /// The sum of a vector's 8 lanes.
     #[inline(always)]
     unsafe fn sum256(v: __m256) -> f32 {
-        let mut a = [0f32; 8];
-        // SAFETY: `a` holds 8 floats.
-        unsafe { _mm256_storeu_ps(a.as_mut_ptr(), v) };
-        a.iter().sum()
+        let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
+        let s = _mm_hadd_ps(s, s);
+        _mm_cvtss_f32(_mm_hadd_ps(s, s))
     }
 
     /// Weight rows of an AVX-512 tile (4 rows × 6: 24 of the 32 registers hold sums).
     pub(super) const AVX512_COLUMNS: usize = 6;
     /// Weight rows of an AVX2 tile (3 rows × 4: 12 of the 16 registers hold sums).
     pub(super) const AVX2_COLUMNS: usize = 4;
+
+    /// Stores row `r`'s six sums, columns `c0..c0 + 6` (bias and ReLU applied): each vector is
+    /// folded to 8 lanes, then pairwise horizontal adds leave the six sums in one vector (about
+    /// 20 instructions, where reducing each vector alone took about 8 and a scalar store).
+    ///
+    /// # Safety
+    /// The row and columns lie inside `y` (and `b`) and belong to the calling task; AVX-512.
+    #[inline(always)]
+    unsafe fn finish512(a: &[__m512; AVX512_COLUMNS], out: &Out<'_>, r: usize, c0: usize) {
+        let f =
+            |v: __m512| _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps::<1>(v));
+        let h1 = _mm256_hadd_ps(f(a[0]), f(a[1]));
+        let h2 = _mm256_hadd_ps(f(a[2]), f(a[3]));
+        let h3 = _mm256_hadd_ps(f(a[4]), f(a[5]));
+        let h4 = _mm256_hadd_ps(h1, h2);
+        let h5 = _mm256_hadd_ps(h3, _mm256_setzero_ps());
+        let lo = _mm_add_ps(_mm256_castps256_ps128(h4), _mm256_extractf128_ps::<1>(h4));
+        let hi = _mm_add_ps(_mm256_castps256_ps128(h5), _mm256_extractf128_ps::<1>(h5));
+        let mut s = _mm256_insertf128_ps::<1>(_mm256_castps128_ps256(lo), hi);
+        const SIX: __mmask8 = 0b11_1111;
+        // SAFETY: as this function's contract; the masked lanes are neither read nor written.
+        unsafe {
+            if let Some(b) = out.b {
+                s = _mm256_add_ps(s, _mm256_maskz_loadu_ps(SIX, b.as_ptr().add(c0)));
+            }
+            if out.relu {
+                s = _mm256_max_ps(s, _mm256_setzero_ps());
+            }
+            _mm256_mask_storeu_ps(out.y.add(r * out.n + c0), SIX, s);
+        }
+    }
+
+    /// Stores row `r`'s four sums, columns `c0..c0 + 4` (bias and ReLU applied), reduced
+    /// together by horizontal adds.
+    ///
+    /// # Safety
+    /// The row and columns lie inside `y` (and `b`) and belong to the calling task; AVX2.
+    #[inline(always)]
+    unsafe fn finish256(a: &[__m256; AVX2_COLUMNS], out: &Out<'_>, r: usize, c0: usize) {
+        let h = _mm256_hadd_ps(_mm256_hadd_ps(a[0], a[1]), _mm256_hadd_ps(a[2], a[3]));
+        let mut s = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps::<1>(h));
+        // SAFETY: as this function's contract.
+        unsafe {
+            if let Some(b) = out.b {
+                s = _mm_add_ps(s, _mm_loadu_ps(b.as_ptr().add(c0)));
+            }
+            if out.relu {
+                s = _mm_max_ps(s, _mm_setzero_ps());
+            }
+            _mm_storeu_ps(out.y.add(r * out.n + c0), s);
+        }
+    }
 
     kernel!(
         avx512,
@@ -284,9 +360,11 @@ mod x86 {
         4,
         AVX512_COLUMNS,
         _mm512_loadu_ps,
+        load512n,
         _mm512_fmadd_ps,
         _mm512_setzero_ps,
-        sum512
+        sum512,
+        finish512
     );
     kernel!(
         avx2,
@@ -296,9 +374,11 @@ mod x86 {
         3,
         AVX2_COLUMNS,
         _mm256_loadu_ps,
+        load256n,
         _mm256_fmadd_ps,
         _mm256_setzero_ps,
-        sum256
+        sum256,
+        finish256
     );
 }
 
