@@ -341,6 +341,13 @@ const ALIASING_STRIDE: usize = 256;
 /// Extra f32s after each copied column (64 bytes), so the copy's columns do not alias.
 const ALIASING_PAD: usize = 16;
 
+/// Whether [`matmul`] copies a `k×n` right operand with row stride `rs` and column stride `cs`
+/// before `gemm` reads it (see [`pad_aliasing_columns`]): a linear layer's weight (`rs` 1, `cs`
+/// its inputs) with 512, 768, 1024, … inputs and 16 or more outputs.
+pub(crate) fn copies_aliasing_columns((k, n): (usize, usize), (rs, cs): (usize, usize)) -> bool {
+    rs == 1 && cs >= 2 * ALIASING_STRIDE && cs % ALIASING_STRIDE == 0 && k >= 64 && n >= 16
+}
+
 /// A copy of the `k×n` operand `b` (pointer, row stride, column stride) with each column
 /// followed by [`ALIASING_PAD`] zeros, when its columns are contiguous and a multiple of
 /// [`ALIASING_STRIDE`] apart; `None` when `b` is read well as it is.
@@ -352,7 +359,7 @@ unsafe fn pad_aliasing_columns(
     b: (*const f32, usize, usize),
 ) -> Option<Vec<f32>> {
     let (ptr, rs, cs) = b;
-    if rs != 1 || cs < 2 * ALIASING_STRIDE || cs % ALIASING_STRIDE != 0 || k < 64 || n < 16 {
+    if !copies_aliasing_columns((k, n), (rs, cs)) {
         return None;
     }
     let mut out = Vec::with_capacity((k + ALIASING_PAD) * n);
