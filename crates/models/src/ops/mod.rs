@@ -48,8 +48,8 @@ pub fn gemm_width() -> &'static str {
 /// The vector instructions the element-wise kernels run with on this CPU: `"avx512"`, `"avx2"`
 /// or `"baseline"` (set `GREENBENCH_SIMD=avx2` to keep AVX-512 off). Their results are the same
 /// bits with each; only speed differs, so benchmarks print it next to the thread count. The
-/// linear layers' products of up to 64 rows run with the same width (on `gemm` with
-/// `"baseline"`), their sums ordered by it, as `gemm`'s are.
+/// linear layers' products of few rows (up to 64 or 128, `ops/few_rows.rs`) run with the same
+/// width (on `gemm` with `"baseline"`), their sums ordered by it, as `gemm`'s are.
 pub fn simd_width() -> &'static str {
     #[cfg(target_arch = "x86_64")]
     {
