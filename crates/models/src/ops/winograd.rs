@@ -217,26 +217,28 @@ fn weight_tiles(s: &Wino, w: &[f32]) -> Vec<f32> {
 /// `dw = Gᵀ·dU·G` for every `(o, c)` pair: the adjoint of [`weight_tiles`], blocks in parallel.
 fn weight_grad(s: &Wino, du: &[f32]) -> Vec<f32> {
     let oc = s.o * s.c;
-    let mut dw = vec![0f32; 9 * oc];
     let buffers = || (vec![0f32; 9 * KB], vec![0f32; 12 * KB]);
-    dw.par_chunks_mut(9 * KB)
-        .enumerate()
-        .for_each_init(buffers, |(taps, tmp), (bi, blk)| {
-            let (p0, n) = (bi * KB, blk.len() / 9);
-            simd(
-                #[inline(always)]
-                || {
-                    let io = (&mut taps[..], |t: usize| t * n);
-                    sandwich((&GT, &GT), n, (du, |x| x * oc + p0), tmp, io);
-                    for (k, g) in blk.chunks_exact_mut(9).enumerate() {
-                        for (t, v) in g.iter_mut().enumerate() {
-                            *v = taps[t * n + k];
+    let fill = |dw: &mut [f32]| {
+        dw.par_chunks_mut(9 * KB)
+            .enumerate()
+            .for_each_init(buffers, |(taps, tmp), (bi, blk)| {
+                let (p0, n) = (bi * KB, blk.len() / 9);
+                simd(
+                    #[inline(always)]
+                    || {
+                        let io = (&mut taps[..], |t: usize| t * n);
+                        sandwich((&GT, &GT), n, (du, |x| x * oc + p0), tmp, io);
+                        for (k, g) in blk.chunks_exact_mut(9).enumerate() {
+                            for (t, v) in g.iter_mut().enumerate() {
+                                *v = taps[t * n + k];
+                            }
                         }
-                    }
-                },
-            );
-        });
-    dw
+                    },
+                );
+            });
+    };
+    // SAFETY: each block writes all 9 taps of each of its kernels, and the blocks cover `dw`.
+    unsafe { filled(9 * oc, fill) }
 }
 
 /// One padded input row split by parity: padded position `q` holds column `q − 1`, so
@@ -529,20 +531,23 @@ fn chunk_input_grad(
 pub(super) fn backward_input(s: &Wino, dy: &[f32], w: &[f32]) -> Vec<f32> {
     let u = weight_tiles(s, w);
     let (chw, ol) = (s.c * s.h * s.w, s.o * s.h * s.w);
-    let mut dx = vec![0f32; s.n * chw];
     let (spc, parallel, par) = s.plan();
-    for_chunks(&mut dx, chw, spc, parallel, |n0, dxc| {
-        let sc = dxc.len() / chw;
-        let tc = sc * s.tiles();
-        let (vl, ml) = (XI * s.c * tc, XI * s.o * tc);
-        with_scratch(vl + ml + scratch_len(s, tc), |buf| {
-            let (dv, rest) = buf.split_at_mut(vl);
-            let (dm, scratch) = rest.split_at_mut(ml);
-            let dys = &dy[n0 * ol..][..sc * ol];
-            chunk_input_grad(s, &u, dys, dxc, (dv, dm, scratch), par);
+    let fill = |dx: &mut [f32]| {
+        for_chunks(dx, chw, spc, parallel, |n0, dxc| {
+            dxc.fill(0.0);
+            let sc = dxc.len() / chw;
+            let tc = sc * s.tiles();
+            let (vl, ml) = (XI * s.c * tc, XI * s.o * tc);
+            with_scratch(vl + ml + scratch_len(s, tc), |buf| {
+                let (dv, rest) = buf.split_at_mut(vl);
+                let (dm, scratch) = rest.split_at_mut(ml);
+                let dys = &dy[n0 * ol..][..sc * ol];
+                chunk_input_grad(s, &u, dys, dxc, (dv, dm, scratch), par);
+            });
         });
-    });
-    dx
+    };
+    // SAFETY: every chunk zeroes its samples' part of `dx` before adding into it.
+    unsafe { filled(s.n * chw, fill) }
 }
 
 /// The gradient with respect to the weight, from `dy` `[n, o, h, w]` and the input `x`:
@@ -550,7 +555,7 @@ pub(super) fn backward_input(s: &Wino, dy: &[f32], w: &[f32]) -> Vec<f32> {
 pub(super) fn backward_weight(s: &Wino, dy: &[f32], x: &[f32]) -> Vec<f32> {
     let (chw, ol, ul) = (s.c * s.h * s.w, s.o * s.h * s.w, XI * s.o * s.c);
     let (spc, parallel, par) = s.plan();
-    let add = |ch, acc: &mut [f32], buf: &mut Vec<f32>| {
+    let add = |ch, acc: &mut [f32], first: bool, buf: &mut Vec<f32>| {
         let n0 = ch * spc;
         let sc = spc.min(s.n - n0);
         let tc = sc * s.tiles();
@@ -566,10 +571,11 @@ pub(super) fn backward_weight(s: &Wino, dy: &[f32], x: &[f32]) -> Vec<f32> {
             #[inline(always)]
             || grad_tiles(s, &dy[n0 * ol..][..sc * ol], sc, dm, scratch),
         );
-        // dU[ξ] += dM[ξ]·V[ξ]ᵀ: V[ξ] (c × tc) read transposed.
-        products((s.o, s.c, tc), acc, true, (dm, tc, 1), (v, 1, tc), par);
+        // dU[ξ] += dM[ξ]·V[ξ]ᵀ (= on a task's first chunk): V[ξ] (c × tc) read transposed.
+        products((s.o, s.c, tc), acc, !first, (dm, tc, 1), (v, 1, tc), par);
     };
-    let du = sum_chunks(s.n.div_ceil(spc), ul, parallel, add);
+    // SAFETY: on a task's first chunk the 16 products write all of `acc` (16 × o × c).
+    let du = unsafe { sum_chunks(s.n.div_ceil(spc), ul, parallel, add) };
     weight_grad(s, &du)
 }
 
@@ -580,9 +586,9 @@ pub(super) fn backward_weight(s: &Wino, dy: &[f32], x: &[f32]) -> Vec<f32> {
 pub(super) fn backward(s: &Wino, dy: &[f32], w: &[f32], x: &[f32]) -> (Vec<f32>, Vec<f32>) {
     let u = weight_tiles(s, w);
     let (chw, ol, ul) = (s.c * s.h * s.w, s.o * s.h * s.w, XI * s.o * s.c);
-    let mut dx = vec![0f32; s.n * chw];
     let (spc, parallel, par) = s.plan();
-    let add = |ch, dxc: &mut [f32], acc: &mut [f32], buf: &mut Vec<f32>| {
+    let add = |ch, dxc: &mut [f32], acc: &mut [f32], first: bool, buf: &mut Vec<f32>| {
+        dxc.fill(0.0);
         let n0 = ch * spc;
         let sc = dxc.len() / chw;
         let tc = sc * s.tiles();
@@ -598,9 +604,16 @@ pub(super) fn backward(s: &Wino, dy: &[f32], w: &[f32], x: &[f32]) -> (Vec<f32>,
             #[inline(always)]
             || input_tiles(s, &x[n0 * chw..][..sc * chw], sc, v, scratch),
         );
-        products((s.o, s.c, tc), acc, true, (dm, tc, 1), (v, 1, tc), par);
+        products((s.o, s.c, tc), acc, !first, (dm, tc, 1), (v, 1, tc), par);
     };
-    let du = sum_chunks_writing(&mut dx, spc * chw, ul, parallel, add);
+    let mut du = Vec::new();
+    // SAFETY: each chunk zeroes its part of `dx` before adding into it, and the chunks cover
+    // `dx`; on a task's first chunk the 16 products write all of `acc` (16 × o × c).
+    let dx = unsafe {
+        filled(s.n * chw, |dx| {
+            du = sum_chunks_writing(dx, spc * chw, ul, parallel, add);
+        })
+    };
     (dx, weight_grad(s, &du))
 }
 

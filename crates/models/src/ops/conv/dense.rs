@@ -218,15 +218,15 @@ pub(super) fn backward_input(g: &Geom, dy: &[f32], w: &[f32]) -> Vec<f32> {
     if let Some(s) = g.winograd() {
         return winograd::backward_input(&s, dy, w);
     }
-    let mut dx = vec![0f32; g.n * g.c * g.hw()];
     if g.depthwise() {
+        let mut dx = vec![0f32; g.n * g.c * g.hw()];
         dw_backward_input(g, dy, w, &mut dx);
         return dx;
     }
     let (s, parallel, par) = plan(g);
     let (k, l, og, ol, chw) = (g.k(), g.l(), g.og(), g.o * g.l(), g.c * g.hw());
     let direct = g.direct();
-    for_chunks(&mut dx, chw, s, parallel, |n0, dxc| {
+    let chunk = |n0, dxc: &mut [f32]| {
         let sc = dxc.len() / chw;
         let dys = &dy[n0 * ol..][..sc * ol];
         if direct {
@@ -247,6 +247,8 @@ pub(super) fn backward_input(g: &Geom, dy: &[f32], w: &[f32]) -> Vec<f32> {
             }
             return;
         }
+        // col2im adds each column's share into the chunk's part of dx.
+        dxc.fill(0.0);
         let sl = sc * l;
         // Both written in full (the product does not accumulate) before they are read.
         with_scratch(k * sl + og * sl, |buf| {
@@ -272,8 +274,10 @@ pub(super) fn backward_input(g: &Geom, dy: &[f32], w: &[f32]) -> Vec<f32> {
                 );
             }
         });
-    });
-    dx
+    };
+    // SAFETY: each chunk writes its samples' part of dx: the direct product writes it whole,
+    // the col2im path zeroes it first; the chunks cover dx.
+    unsafe { filled(g.n * chw, |dx| for_chunks(dx, chw, s, parallel, chunk)) }
 }
 
 pub(super) fn backward_weight(g: &Geom, dy: &[f32], x: &[f32]) -> Vec<f32> {
@@ -288,7 +292,7 @@ pub(super) fn backward_weight(g: &Geom, dy: &[f32], x: &[f32]) -> Vec<f32> {
     }
     let (s, parallel, par) = plan(g);
     let (k, l, og, ol, chw) = (g.k(), g.l(), g.og(), g.o * g.l(), g.c * g.hw());
-    let add = |ch, acc: &mut [f32], (cols, dyg): &mut (Vec<f32>, Vec<f32>)| {
+    let add = |ch, acc: &mut [f32], first: bool, (cols, dyg): &mut (Vec<f32>, Vec<f32>)| {
         let n0 = ch * s;
         let sc = s.min(g.n - n0);
         let sl = sc * l;
@@ -300,14 +304,14 @@ pub(super) fn backward_weight(g: &Geom, dy: &[f32], x: &[f32]) -> Vec<f32> {
         for grp in 0..g.p.groups {
             im2col(g, xs, sc, grp, cols);
             gather_dy(g, dys, sc, grp, dyg);
-            // dW_g [og × k] += dyg [og × sl] · colsᵀ [sl × k]
+            // dW_g [og × k] += dyg [og × sl] · colsᵀ [sl × k] (= on a task's first chunk)
             // SAFETY: acc holds o × k; the slices cover the strided matrices.
             unsafe {
                 matmul(
                     (og, k, sl),
                     acc[grp * og * k..].as_mut_ptr(),
                     k,
-                    true,
+                    !first,
                     (dyg.as_ptr(), sl, 1),
                     (cols.as_ptr(), 1, sl),
                     par,
@@ -315,5 +319,6 @@ pub(super) fn backward_weight(g: &Geom, dy: &[f32], x: &[f32]) -> Vec<f32> {
             };
         }
     };
-    sum_chunks(g.n.div_ceil(s), wlen, parallel, add)
+    // SAFETY: on a task's first chunk the groups' products write all of `acc` (o × k).
+    unsafe { sum_chunks(g.n.div_ceil(s), wlen, parallel, add) }
 }
