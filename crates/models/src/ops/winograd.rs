@@ -186,9 +186,11 @@ fn weight_tiles(s: &Wino, w: &[f32]) -> Vec<f32> {
                 simd(
                     #[inline(always)]
                     || {
-                        for (k, g) in blk.chunks_exact(9).enumerate() {
-                            for (t, &v) in g.iter().enumerate() {
-                                taps[t * n + k] = v;
+                        // Tap `t` of every kernel into run `t` (run by run: the tap-by-tap
+                        // scatter reloaded `n` and checked bounds at every store).
+                        for (t, run) in taps[..9 * n].chunks_exact_mut(n).enumerate() {
+                            for (d, &v) in run.iter_mut().zip(blk[t..].iter().step_by(9)) {
+                                *d = v;
                             }
                         }
                         let io = (&mut out[..], |x: usize| x * n);
@@ -222,9 +224,9 @@ fn weight_grad(s: &Wino, du: &[f32]) -> Vec<f32> {
                     || {
                         let io = (&mut taps[..], |t: usize| t * n);
                         sandwich((&GT, &GT), n, (du, |x| x * oc + p0), tmp, io);
-                        for (k, g) in blk.chunks_exact_mut(9).enumerate() {
-                            for (t, v) in g.iter_mut().enumerate() {
-                                *v = taps[t * n + k];
+                        for (t, run) in taps[..9 * n].chunks_exact(n).enumerate() {
+                            for (d, &v) in blk[t..].iter_mut().step_by(9).zip(run) {
+                                *d = v;
                             }
                         }
                     },
