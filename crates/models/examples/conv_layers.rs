@@ -1,12 +1,13 @@
 //! Time of the dense 3×3 convolutions of the CIFAR networks (stride 1, padding 1: VGG, the
-//! ResNets, DLA, SENet, DenseNet's 128→32, GoogLeNet's 32-output branch) with the Winograd
-//! F(2×2, 3×3) path and with im2col, the two side by side in one process, so the thresholds in
-//! `ops/winograd.rs` and `ops/conv/geom.rs` can be checked on any machine.
+//! ResNets, DLA, SENet, DenseNet's 128→32, GoogLeNet's 32-output branch) with the path each
+//! takes (Winograd F(2×2, 3×3), or one product per pixel pair on maps of at most 2×2) and with
+//! im2col, the two side by side in one process, so the thresholds in `ops/winograd.rs` and
+//! `ops/conv/geom.rs` can be checked on any machine.
 //!
 //! `cargo run --release -p greenbench-models --example conv_layers -- [--threads 2]
 //!  [--batches 32,128] [--repeats 5]`
 //!
-//! Per layer shape and batch: the path a model takes there (`uses_winograd`), and the best of
+//! Per layer shape and batch: the path a model takes there (`conv_path`), and the best of
 //! `--repeats` forward passes (under no_grad) and of forward + backward passes (both gradients),
 //! in ms, with im2col forced and with that default path, and their ratio (the rows below the
 //! thresholds run im2col twice, so their ratio shows the noise).
@@ -14,7 +15,7 @@
 use std::time::Instant;
 
 use candle_core::{Device, Tensor, Var};
-use greenbench_models::{conv2d, set_winograd, uses_winograd, ConvParams};
+use greenbench_models::{conv2d, conv_path, set_fast_3x3_paths, ConvParams};
 
 mod common;
 use common::arg;
@@ -76,7 +77,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("threads={threads} repeats={repeats} (best ms; ratio = im2col / default path)");
     println!("default path: the one a model takes (im2col below the Winograd thresholds)");
     println!(
-        "{:>5} {:>4} {:>4} {:>4} {:>8} | {:>9} {:>9} {:>6} | {:>9} {:>9} {:>6}",
+        "{:>5} {:>4} {:>4} {:>4} {:>9} | {:>9} {:>9} {:>6} | {:>9} {:>9} {:>6}",
         "batch",
         "in",
         "out",
@@ -96,7 +97,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let w = Var::from_tensor(&Tensor::randn(0f32, 0.1, (o, c, 3, 3), &Device::Cpu)?)?;
                 let mut times = Vec::new();
                 for wino in [false, true] {
-                    set_winograd(wino);
+                    set_fast_3x3_paths(wino);
                     let fwd = best_ms(repeats, &mut || {
                         candle_core::op::no_grad(|| conv2d(&x, &w, p)).map(|_| ())
                     })?;
@@ -106,13 +107,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     times.push((fwd, train));
                 }
                 let ((f0, t0), (f1, t1)) = (times[0], times[1]);
-                let path = if uses_winograd(&[n, c, h, h], &[o, c, 3, 3], p) {
-                    "winograd"
-                } else {
-                    "im2col"
-                };
+                let path = conv_path(&[n, c, h, h], &[o, c, 3, 3], p).unwrap_or("none");
                 println!(
-                    "{n:>5} {c:>4} {o:>4} {h:>4} {path:>8} | {f0:>9.2} {f1:>9.2} {:>6.2} | {t0:>9.2} {t1:>9.2} {:>6.2}",
+                    "{n:>5} {c:>4} {o:>4} {h:>4} {path:>9} | {f0:>9.2} {f1:>9.2} {:>6.2} | {t0:>9.2} {t1:>9.2} {:>6.2}",
                     f0 / f1,
                     t0 / t1
                 );
@@ -120,6 +117,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         Ok(())
     })?;
-    set_winograd(true);
+    set_fast_3x3_paths(true);
     Ok(())
 }

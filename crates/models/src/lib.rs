@@ -29,7 +29,7 @@ pub use measured_throughput::{training_samples_per_s, MACHINE};
 pub use mlp::{width_problem, MAX_LAYERS, MAX_WIDTH};
 pub use model::Model;
 /// Kernel switches and the convolution entry point, for tests, examples and host reports.
-pub use ops::conv::{conv2d, set_winograd, uses_winograd, ConvParams};
+pub use ops::conv::{conv2d, conv_path, set_fast_3x3_paths, ConvParams};
 pub use ops::{gemm_width, set_reference_ops, simd_width};
 pub use pool::{pool_spin, POOL_SPIN_ENV};
 pub use registry::{build, entries, family_reference, lookup};

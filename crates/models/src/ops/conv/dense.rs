@@ -7,6 +7,7 @@ use gemm::Parallelism;
 use super::depthwise::{dw_backward_input, dw_backward_weight, dw_forward};
 use super::geom::Geom;
 use super::im2col::{col2im, im2col};
+use super::small_map;
 use crate::ops::cpu::{filled, for_chunks, matmul, simd, sum_chunks, with_scratch};
 use crate::ops::epilogue::Epilogue;
 use crate::ops::winograd;
@@ -39,6 +40,9 @@ pub(super) fn forward_scaled(
     epi: Option<&Epilogue>,
 ) -> Vec<f32> {
     if scale.is_none() {
+        if let Some(s) = g.small_map() {
+            return small_map::forward(&s, x, w, epi);
+        }
         if let Some(s) = g.winograd() {
             return winograd::forward(&s, x, w, epi);
         }
@@ -215,6 +219,9 @@ pub(super) fn backward(g: &Geom, dy: &[f32], w: &[f32], x: &[f32]) -> (Vec<f32>,
 }
 
 pub(super) fn backward_input(g: &Geom, dy: &[f32], w: &[f32]) -> Vec<f32> {
+    if let Some(s) = g.small_map() {
+        return small_map::backward_input(&s, dy, w);
+    }
     if let Some(s) = g.winograd() {
         return winograd::backward_input(&s, dy, w);
     }
@@ -281,6 +288,9 @@ pub(super) fn backward_input(g: &Geom, dy: &[f32], w: &[f32]) -> Vec<f32> {
 }
 
 pub(super) fn backward_weight(g: &Geom, dy: &[f32], x: &[f32]) -> Vec<f32> {
+    if let Some(s) = g.small_map() {
+        return small_map::backward_weight(&s, dy, x);
+    }
     if let Some(s) = g.winograd() {
         return winograd::backward_weight(&s, dy, x);
     }

@@ -4,11 +4,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use candle_core::Result;
 
+use super::small_map::SmallMap;
 use super::takes_input_scale;
 use crate::ops::cpu::tap_outputs;
 use crate::ops::winograd::{self, Wino};
 
-static WINOGRAD: AtomicBool = AtomicBool::new(true);
+static FAST_3X3: AtomicBool = AtomicBool::new(true);
 
 /// Input values per sample (`c·h·w`) from which a 3×3 convolution with 32 to 63 outputs takes
 /// the Winograd path: 2¹⁷, DenseNet's 128 channels on 32×32 maps, whose im2col columns take
@@ -16,11 +17,11 @@ static WINOGRAD: AtomicBool = AtomicBool::new(true);
 /// 1.5× in training there; 32 channels on 32×32 and 128 on 16×16 stay faster on im2col.
 const LARGE_INPUT: usize = 1 << 17;
 
-/// Turns the Winograd path of dense 3×3 convolutions on (the default) or off, process-wide, so
-/// that the two algorithms can be timed against each other (`examples/conv_layers.rs`) or a
-/// result checked with the direct im2col sums.
-pub fn set_winograd(on: bool) {
-    WINOGRAD.store(on, Ordering::Relaxed);
+/// Turns the fast paths of dense 3×3 convolutions (Winograd F(2×2, 3×3), and the per-pixel
+/// products on maps of at most 2×2) on (the default) or off, process-wide, so that they can be
+/// timed against im2col (`examples/conv_layers.rs`) or a result checked with its direct sums.
+pub fn set_fast_3x3_paths(on: bool) {
+    FAST_3X3.store(on, Ordering::Relaxed);
 }
 
 /// Stride, zero padding, dilation and groups of a convolution (the same on both axes).
@@ -118,9 +119,16 @@ impl Geom {
     pub(super) fn scalable(&self) -> bool {
         takes_input_scale((self.kh, self.kw), self.p)
     }
+    /// The small-map sizes when this is a dense 3×3 convolution with stride 1 and padding 1 on
+    /// a map of at most 2×2 pixels (`small_map.rs`), unless [`set_fast_3x3_paths`] turned the
+    /// fast paths off.
+    pub(super) fn small_map(&self) -> Option<SmallMap> {
+        SmallMap::of(self).filter(|_| FAST_3X3.load(Ordering::Relaxed))
+    }
     /// The Winograd sizes when this is a dense 3×3 convolution with stride 1 and padding 1 on
-    /// enough channels and enough 2×2 output tiles per call ([`winograd::MIN_TILES`]), unless
-    /// [`set_winograd`] turned it off. A network's first layer (3 input channels) stays on
+    /// enough channels and enough 2×2 output tiles per call ([`winograd::MIN_TILES`]), on a
+    /// map larger than the small-map path's, unless [`set_fast_3x3_paths`] turned the fast
+    /// paths off. A network's first layer (3 input channels) stays on
     /// im2col, whose 27-row columns suit the product better. With 32 to 63 outputs (DenseNet's
     /// 32) the products are too small to pay for the transforms unless a sample's input holds
     /// at least [`LARGE_INPUT`] values: then its im2col columns (nine times as many) no longer
@@ -138,7 +146,8 @@ impl Geom {
             && self.c >= 16
             && (self.o >= 64 || (self.o >= 32 && self.c * self.hw() >= LARGE_INPUT))
             && s.call_tiles() >= winograd::MIN_TILES
-            && WINOGRAD.load(Ordering::Relaxed);
+            && SmallMap::of(self).is_none()
+            && FAST_3X3.load(Ordering::Relaxed);
         fits.then_some(s)
     }
     /// Samples per chunk: enough columns for an efficient product, a bounded column buffer.

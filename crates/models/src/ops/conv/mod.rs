@@ -14,8 +14,9 @@
 //!
 //! Files: `geom.rs` (the sizes of a call and which algorithm they take), `im2col.rs` (the column
 //! matrix and col2im), `dense.rs` (im2col + `gemm`, forward and both gradients), `depthwise.rs`
-//! with `padded.rs` and `small_taps.rs` (the direct loops), `op.rs` (the candle ops and the
-//! public functions that apply them); Winograd F(2×2, 3×3) is `ops/winograd.rs`.
+//! with `padded.rs` and `small_taps.rs` (the direct loops), `small_map.rs` (dense 3×3 on maps of
+//! at most 2×2, one product per pixel pair), `op.rs` (the candle ops and the public functions
+//! that apply them); Winograd F(2×2, 3×3) is `ops/winograd.rs`.
 
 mod dense;
 mod depthwise;
@@ -23,9 +24,10 @@ mod geom;
 mod im2col;
 mod op;
 mod padded;
+mod small_map;
 mod small_taps;
 #[cfg(test)]
 mod tests;
 
-pub use geom::{set_winograd, ConvParams};
-pub use op::{conv2d, conv2d_eval, conv2d_eval_scaled, takes_input_scale, uses_winograd};
+pub use geom::{set_fast_3x3_paths, ConvParams};
+pub use op::{conv2d, conv2d_eval, conv2d_eval_scaled, conv_path, takes_input_scale};

@@ -229,10 +229,23 @@ pub fn conv2d_eval_scaled(
     )
 }
 
-/// Whether a convolution of an input of dims `x` with a weight of dims `w` runs as Winograd
-/// F(2×2, 3×3) on the CPU (see `ops/winograd.rs`); false for shapes that do not fit.
-pub fn uses_winograd(x: &[usize], w: &[usize], p: ConvParams) -> bool {
-    Geom::new(x, w, p).is_ok_and(|g| g.winograd().is_some())
+/// The algorithm a convolution of an input of dims `x` with a weight of dims `w` takes on the
+/// CPU: `"small-map"` (dense 3×3 on a map of at most 2×2, one product per pixel pair),
+/// `"winograd"` (F(2×2, 3×3), `ops/winograd.rs`), `"depthwise"` (direct loops), `"1x1"` (one
+/// product per sample) or `"im2col"`; `None` for shapes that are no convolution.
+pub fn conv_path(x: &[usize], w: &[usize], p: ConvParams) -> Option<&'static str> {
+    let g = Geom::new(x, w, p).ok()?;
+    Some(if g.small_map().is_some() {
+        "small-map"
+    } else if g.winograd().is_some() {
+        "winograd"
+    } else if g.depthwise() {
+        "depthwise"
+    } else if g.direct() {
+        "1x1"
+    } else {
+        "im2col"
+    })
 }
 
 /// `x` `[n, c, h, w]` convolved with `weight` `[o, c/groups, kh, kw]` (PyTorch semantics, no

@@ -46,14 +46,21 @@ fn matches_candle_conv2d_forward_and_backward() -> Result<()> {
         (2, 6, 7, 5, 4, 5, 1, 2, 1, 1),
         (2, 8, 5, 9, 8, 5, 1, 2, 1, 2),
         // Dense 3×3, stride 1, padding 1, 64+ outputs, 128+ output tiles (Winograd
-        // F(2×2, 3×3)): even, odd and non-square maps, maps of one and 2×3 pixels, chunks of
+        // F(2×2, 3×3)): even, odd and non-square maps, a map of 2×3 pixels, chunks of
         // several samples, and a call just under the tile threshold (im2col).
         (2, 32, 32, 32, 64, 3, 1, 1, 1, 1),
         (8, 16, 15, 17, 64, 3, 1, 1, 1, 1),
         (33, 24, 5, 6, 65, 3, 1, 1, 1, 1),
-        (260, 16, 1, 1, 64, 3, 1, 1, 1, 1),
         (130, 16, 2, 3, 64, 3, 1, 1, 1, 1),
         (7, 16, 8, 8, 64, 3, 1, 1, 1, 1),
+        // Dense 3×3, stride 1, padding 1 on maps of at most 2×2 (one product per pixel pair):
+        // 2×2 with many samples (its positions in parallel), one row, one column (taps no
+        // pair uses), one pixel (one product on all threads), three input channels.
+        (260, 16, 1, 1, 64, 3, 1, 1, 1, 1),
+        (37, 24, 2, 2, 40, 3, 1, 1, 1, 1),
+        (5, 8, 1, 2, 12, 3, 1, 1, 1, 1),
+        (3, 12, 2, 1, 8, 3, 1, 1, 1, 1),
+        (2, 3, 2, 2, 5, 3, 1, 1, 1, 1),
         // 32 outputs: Winograd from 2¹⁷ input values a sample (DenseNet's 128 channels on
         // 32×32), im2col below.
         (2, 128, 32, 32, 32, 3, 1, 1, 1, 1),
@@ -81,7 +88,7 @@ fn matches_candle_conv2d_forward_and_backward() -> Result<()> {
         (2, 6, 2, 2, 6, 5, 1, 2, 1, 6),
         (2, 4, 3, 5, 4, 3, 1, 0, 1, 4),
     ];
-    let mut winograd = 0;
+    let mut paths = std::collections::BTreeMap::new();
     for (n, c, h, w, o, k, stride, pad, dilation, groups) in cases {
         let p = ConvParams {
             stride,
@@ -89,7 +96,8 @@ fn matches_candle_conv2d_forward_and_backward() -> Result<()> {
             dilation,
             groups,
         };
-        winograd += usize::from(uses_winograd(&[n, c, h, w], &[o, c / groups, k, k], p));
+        let path = conv_path(&[n, c, h, w], &[o, c / groups, k, k], p);
+        *paths.entry(path.unwrap_or("none")).or_insert(0) += 1;
         let x = Var::from_tensor(&rand(&[n, c, h, w])?)?;
         let wt = Var::from_tensor(&rand(&[o, c / groups, k, k])?)?;
         let ours = conv2d(&x, &wt, p)?;
@@ -107,7 +115,16 @@ fn matches_candle_conv2d_forward_and_backward() -> Result<()> {
             assert!(d < 1e-4, "{what} gradient {p:?}: {d}");
         }
     }
-    assert_eq!(winograd, 6, "the Winograd cases took another path");
+    assert_eq!(
+        paths.get("winograd"),
+        Some(&5),
+        "the Winograd cases: {paths:?}"
+    );
+    assert_eq!(
+        paths.get("small-map"),
+        Some(&5),
+        "the small-map cases: {paths:?}"
+    );
     Ok(())
 }
 
@@ -210,5 +227,44 @@ fn bad_shapes_are_errors() -> Result<()> {
     assert!(conv2d(&rand(&[1, 3, 5, 5])?, &rand(&[2, 1, 3, 3])?, p).is_err());
     let p1 = ConvParams { groups: 1, ..p };
     assert!(conv2d(&rand(&[1, 3, 2, 2])?, &rand(&[2, 3, 3, 3])?, p1).is_err());
+    Ok(())
+}
+
+/// The eval convolution with a batch-norm + ReLU epilogue equals the plain convolution followed
+/// by the same affine map and ReLU, on the paths of dense 3×3 convolutions: one product per
+/// pixel pair (2×2 and 1×1 maps), Winograd, and im2col.
+#[test]
+fn eval_epilogue_equals_the_convolution_then_the_affine_map() -> Result<()> {
+    let p = ConvParams {
+        stride: 1,
+        pad: 1,
+        dilation: 1,
+        groups: 1,
+    };
+    for (n, c, h, o, path) in [
+        (6, 8, 2, 5, "small-map"),
+        (3, 4, 1, 6, "small-map"),
+        (8, 16, 8, 64, "winograd"),
+        (2, 3, 6, 4, "im2col"),
+    ] {
+        assert_eq!(conv_path(&[n, c, h, h], &[o, c, 3, 3], p), Some(path));
+        let (x, w) = (rand(&[n, c, h, h])?, rand(&[o, c, 3, 3])?);
+        let (scale, shift) = (rand(&[o])?, rand(&[o])?);
+        let v = |t: &Tensor| t.to_vec1::<f32>();
+        let epi = Epilogue::batch_norm(
+            (&v(&scale)?, &v(&shift)?),
+            (&vec![0.0; o], &vec![1.0; o]),
+            0.0,
+            super::super::epilogue::Act::Relu,
+        );
+        let ours = conv2d_eval(&x, &w, p, epi)?;
+        let plain = conv2d(&x, &w, p)?;
+        let theirs = plain
+            .broadcast_mul(&scale.reshape((1, o, 1, 1))?)?
+            .broadcast_add(&shift.reshape((1, o, 1, 1))?)?
+            .relu()?;
+        let diff = max_rel_diff(&ours, &theirs)?;
+        assert!(diff < 1e-5, "{path} n={n} c={c} {h}×{h} o={o}: differs by {diff}");
+    }
     Ok(())
 }
