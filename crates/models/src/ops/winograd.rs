@@ -272,7 +272,8 @@ fn blocks(ch: usize, tc: usize) -> impl Iterator<Item = (usize, usize)> {
 
 /// Scratch for the transforms of one block of channels of a chunk of `tc` tiles.
 fn scratch_len(s: &Wino, tc: usize) -> usize {
-    32 * block(tc).min(s.c.max(s.o)) * tc + 2 * (s.tw() + 1)
+    let blocked = 32 * block(tc).min(s.c.max(s.o)) * tc + 2 * (s.tw() + 1);
+    blocked.max(even_map_scratch(s, tc))
 }
 
 /// `V = Bᵀ·d·B` of every 4×4 input tile of `sc` samples `xs` into `v` `[ξ][c][sc·tiles]`. Input
@@ -288,6 +289,129 @@ fn scratch_len(s: &Wino, tc: usize) -> usize {
 /// and inference steps at batch 32.
 #[inline(always)]
 fn input_tiles(s: &Wino, xs: &[f32], sc: usize, v: &mut [f32], scratch: &mut [f32]) {
+    if s.h.is_multiple_of(2) && s.w.is_multiple_of(2) {
+        input_tiles_even(s, xs, sc, v, scratch)
+    } else {
+        input_tiles_by_row(s, xs, sc, v, scratch)
+    }
+}
+
+/// Scratch of [`input_tiles_even`] for `tc` lanes: the input's columns split by parity (`4·tc`),
+/// its four quarter planes with a row of padding on each side (`4·(tc + 2·tw)`), and the eight
+/// rows of `Bᵀ·d` with one lane of padding on each side (`8·(tc + 2)`).
+fn even_map_scratch(s: &Wino, tc: usize) -> usize {
+    4 * tc + 4 * (tc + 2 * s.tw()) + 8 * (tc + 2)
+}
+
+/// [`input_tiles`] of an even map, all tiles of a channel (its samples one after another) at
+/// once, so every loop runs over `tc` lanes however small the map (a row of tiles of an 8×8
+/// map is 4 lanes, too few for a vector). Each sample's plane is split by column parity, then by
+/// row parity into quarter planes `q[rp][cp][ty][tx]` (pixel `(2ty + rp, 2tx + cp)`), which puts
+/// a tile's rows and columns at fixed lane offsets: tile `(ty, tx)`'s input rows `2ty − 1 …
+/// 2ty + 2` are quarter rows `(1, ty − 1)`, `(0, ty)`, `(1, ty)`, `(0, ty + 1)`, and its columns
+/// `2tx − 1 … 2tx + 2` quarter columns `(1, tx − 1)`, `(0, tx)`, `(1, tx)`, `(0, tx + 1)`; the
+/// ones outside the map are zero (a per-lane choice, not a read). The same sums in the same
+/// order as [`input_tiles_by_row`].
+#[inline(always)]
+fn input_tiles_even(s: &Wino, xs: &[f32], sc: usize, v: &mut [f32], scratch: &mut [f32]) {
+    let (c, hw, tw, tiles) = (s.c, s.h * s.w, s.tw(), s.tiles());
+    let tc = sc * tiles;
+    let (split, rest) = scratch.split_at_mut(4 * tc);
+    let (quarters, rest) = rest.split_at_mut(4 * (tc + 2 * tw));
+    let t = &mut rest[..8 * (tc + 2)];
+    // Lanes on the map's edges: first or last row of tiles, first or last column.
+    let edge = |f: fn(usize, usize, usize) -> bool| -> Vec<bool> {
+        (0..tc).map(|l| f(l % tiles, tw, tiles)).collect()
+    };
+    let top = edge(|l, tw, _| l < tw);
+    let bottom = edge(|l, tw, tiles| l + tw >= tiles);
+    let left = edge(|l, tw, _| l % tw == 0);
+    let right = edge(|l, tw, _| l % tw == tw - 1);
+    for ch in 0..c {
+        // Columns by parity: sample `si`'s `[h][tw]` halves at `si·2·tiles` of each.
+        let (ev, od) = split.split_at_mut(2 * tc);
+        for si in 0..sc {
+            let plane = &xs[(si * c + ch) * hw..][..hw];
+            let (e, o) = (
+                &mut ev[si * 2 * tiles..][..hw / 2],
+                &mut od[si * 2 * tiles..][..hw / 2],
+            );
+            for ((e, o), px) in e.iter_mut().zip(o.iter_mut()).zip(plane.chunks_exact(2)) {
+                *e = px[0];
+                *o = px[1];
+            }
+        }
+        // Rows by parity: quarter `(rp, cp)` at `(2·rp + cp)·(tc + 2·tw) + tw`.
+        let ql = tc + 2 * tw;
+        for (half, cp) in [(&*ev, 0), (&*od, 1)] {
+            for (pair, lanes) in half.chunks_exact(2 * tw).zip((0..tc).step_by(tw)) {
+                for rp in 0..2 {
+                    let q = &mut quarters[(2 * rp + cp) * ql + tw + lanes..][..tw];
+                    q.copy_from_slice(&pair[rp * tw..][..tw]);
+                }
+            }
+        }
+        let quarter = |rp: usize, cp: usize| &quarters[(2 * rp + cp) * ql..][..ql];
+        // t = Bᵀ·d for the even (cp = 0) and odd (cp = 1) columns: rows 0 − 2, 1 + 2, 2 − 1,
+        // 1 − 3, row 0 the odd quarter row above, row 3 the even one below. Lane `l` of row
+        // `(cp, i)` at `(4·cp + i)·(tc + 2) + 1 + l`.
+        for cp in 0..2 {
+            let (q0, q1) = (quarter(0, cp), quarter(1, cp));
+            let (above, even, odd, below) = (
+                &q1[..tc],
+                &q0[tw..][..tc],
+                &q1[tw..][..tc],
+                &q0[2 * tw..][..tc],
+            );
+            let rows = &mut t[4 * cp * (tc + 2)..][..4 * (tc + 2)];
+            let (t0, rest) = rows.split_at_mut(tc + 2);
+            let (t1, rest) = rest.split_at_mut(tc + 2);
+            let (t2, t3) = rest.split_at_mut(tc + 2);
+            let outs = t0[1..=tc].iter_mut().zip(t1[1..=tc].iter_mut());
+            let outs = outs.zip(t2[1..=tc].iter_mut().zip(t3[1..=tc].iter_mut()));
+            let ins = above.iter().zip(even).zip(odd.iter().zip(below));
+            let edges = top.iter().zip(&bottom);
+            for (((a, b), (c2, d)), (((&x0, &x1), (&x2, &x3)), (&tp, &bt))) in
+                outs.zip(ins.zip(edges))
+            {
+                let x0 = if tp { 0.0 } else { x0 };
+                let x3 = if bt { 0.0 } else { x3 };
+                *a = x0 - x2;
+                *b = x1 + x2;
+                *c2 = x2 - x1;
+                *d = x1 - x3;
+            }
+        }
+        // ·B for each row i: columns 0 − 2, 1 + 2, 2 − 1, 1 − 3, column 0 the odd quarter
+        // column left of the tile, column 3 the even one right of it.
+        for i in 0..4 {
+            let te = &t[i * (tc + 2)..][..tc + 2];
+            let to = &t[(4 + i) * (tc + 2)..][..tc + 2];
+            let (left_odd, even, odd, right_even) = (&to[..tc], &te[1..=tc], &to[1..=tc], &te[2..]);
+            let (o0, rest) = v[(4 * i * c + ch) * tc..].split_at_mut(c * tc);
+            let (o1, rest) = rest.split_at_mut(c * tc);
+            let (o2, o3) = rest.split_at_mut(c * tc);
+            let outs = o0[..tc].iter_mut().zip(o1[..tc].iter_mut());
+            let outs = outs.zip(o2[..tc].iter_mut().zip(o3[..tc].iter_mut()));
+            let ins = left_odd.iter().zip(even).zip(odd.iter().zip(right_even));
+            let edges = left.iter().zip(&right);
+            for (((y0, y1), (y2, y3)), (((&a, &b), (&cc, &d)), (&lf, &rt))) in
+                outs.zip(ins.zip(edges))
+            {
+                let a = if lf { 0.0 } else { a };
+                let d = if rt { 0.0 } else { d };
+                *y0 = a - cc;
+                *y1 = b + cc;
+                *y2 = cc - b;
+                *y3 = b - d;
+            }
+        }
+    }
+}
+
+/// [`input_tiles`] row of tiles by row of tiles, for maps of odd height or width.
+#[inline(always)]
+fn input_tiles_by_row(s: &Wino, xs: &[f32], sc: usize, v: &mut [f32], scratch: &mut [f32]) {
     let (c, h, w, th, tw, tiles) = (s.c, s.h, s.w, s.th(), s.tw(), s.tiles());
     let (tc, hw) = (sc * tiles, h * w);
     // Padded rows: position `k` holds column `k − 1`; `2·tw + 2` covers the last tile's columns.

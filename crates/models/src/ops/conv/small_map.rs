@@ -109,18 +109,20 @@ fn tap_major(s: &SmallMap, w: &[f32]) -> Vec<f32> {
         // Blocks of kernels (9 KiB of weights, in the L1 cache while their nine runs are
         // written); a tap's run read straight from the whole weight would pull every cache
         // line of it nine times.
-        w.par_chunks(TAPS * KERNELS).enumerate().for_each(|(bi, blk)| {
-            let (k0, len) = (bi * KERNELS, blk.len() / TAPS);
-            assert!(k0 + len <= oc, "kernel block outside the weight");
-            for tap in 0..TAPS {
-                // SAFETY: kernels `k0 … k0 + len` of run `tap` (k0 + len ≤ oc, checked above):
-                // inside `t`, and written by this block only.
-                let run = unsafe { dst.slice(tap * oc + k0, len) };
-                for (d, &v) in run.iter_mut().zip(blk[tap..].iter().step_by(TAPS)) {
-                    *d = v;
+        w.par_chunks(TAPS * KERNELS)
+            .enumerate()
+            .for_each(|(bi, blk)| {
+                let (k0, len) = (bi * KERNELS, blk.len() / TAPS);
+                assert!(k0 + len <= oc, "kernel block outside the weight");
+                for tap in 0..TAPS {
+                    // SAFETY: kernels `k0 … k0 + len` of run `tap` (k0 + len ≤ oc, checked
+                    // above): inside `t`, and written by this block only.
+                    let run = unsafe { dst.slice(tap * oc + k0, len) };
+                    for (d, &v) in run.iter_mut().zip(blk[tap..].iter().step_by(TAPS)) {
+                        *d = v;
+                    }
                 }
-            }
-        });
+            });
     };
     // SAFETY: the blocks cover the `oc` kernels and each writes its kernels' 9 taps into the
     // 9 runs, so every element is written.

@@ -264,7 +264,10 @@ fn eval_epilogue_equals_the_convolution_then_the_affine_map() -> Result<()> {
             .broadcast_add(&shift.reshape((1, o, 1, 1))?)?
             .relu()?;
         let diff = max_rel_diff(&ours, &theirs)?;
-        assert!(diff < 1e-5, "{path} n={n} c={c} {h}×{h} o={o}: differs by {diff}");
+        assert!(
+            diff < 1e-5,
+            "{path} n={n} c={c} {h}×{h} o={o}: differs by {diff}"
+        );
     }
     Ok(())
 }
