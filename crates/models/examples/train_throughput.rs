@@ -79,6 +79,8 @@ fn main() {
     let threads = arg(&args, "--threads").unwrap_or_else(|| "2".into());
     // Must happen before candle starts its thread pools.
     std::env::set_var("RAYON_NUM_THREADS", &threads);
+    // As a sweep's worker: this thread runs the steps as one of the pool's threads.
+    let membership = greenbench_models::join_compute_pool();
     // candle's barrier pool busy-waits up to 25,000 spins between ops; on a shared 2-core machine
     // that spinning takes the cores the work needs (2–2.5× slower LeNet). Park at once instead,
     // unless the caller chose a value.
@@ -117,7 +119,7 @@ fn main() {
     };
     let blocks = greenbench_alloc::large_blocks_status();
     println!(
-        "threads={threads} device={device} simd={simd} gemm={gemm} slice={slice} large_blocks={blocks}"
+        "threads={threads} device={device} simd={simd} gemm={gemm} slice={slice} large_blocks={blocks} pool={membership:?}"
     );
     println!(
         "{:<16} {:<12} {:<6} {:>6} {:>12} {:>10} {:>12} {:>13}",

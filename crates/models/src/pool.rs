@@ -27,6 +27,33 @@ pub fn pool_spin() -> Option<Duration> {
     })
 }
 
+/// How the calling thread relates to rayon's global pool after [`join_compute_pool`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoolMembership {
+    /// The calling thread became thread 0 of the global pool.
+    Joined,
+    /// The global pool existed already (something used rayon before): steps are handed to it
+    /// and back as before.
+    PoolExisted,
+}
+
+/// Makes the calling thread (the one that will run the training or inference steps: a sweep
+/// worker's main thread, a benchmark's) one of the `RAYON_NUM_THREADS` threads of rayon's global
+/// pool, so that each step's [`on_pool`] runs on it directly instead of handing the step to a
+/// pool thread and waiting for it. The hand-off woke a sleeping thread and was woken back once
+/// per step: at mlp-small's 0.1 ms inference steps (batch 32) a fifth of the time, on the
+/// 2-vCPU VM in docs/performance.md. Call it before anything uses rayon; later, the pool
+/// exists and this reports [`PoolMembership::PoolExisted`].
+pub fn join_compute_pool() -> PoolMembership {
+    match rayon::ThreadPoolBuilder::new()
+        .use_current_thread()
+        .build_global()
+    {
+        Ok(()) => PoolMembership::Joined,
+        Err(_) => PoolMembership::PoolExisted,
+    }
+}
+
 /// Runs `f` on a thread of rayon's pool when `cpu` (`rayon::scope`; on the calling thread
 /// otherwise). The parallel loops of every op (candle's, the custom kernels', `gemm`'s) then
 /// start on a pool thread, where the other threads steal work directly, instead of being handed

@@ -23,6 +23,10 @@ pub fn serve(
     open_meter: impl FnOnce(&WorkerRequest) -> Result<Box<dyn PhaseMeter>, BoxError>,
 ) -> u8 {
     die_with_parent();
+    // This thread runs the steps; as one of rayon's pool threads it runs each step directly
+    // instead of handing it to the pool and back. Nothing in this process has used rayon yet,
+    // so it joins; were the pool built already, steps would only be handed off as before.
+    let _membership = greenbench_models::join_compute_pool();
     let fail = |message: String| {
         emit(&WorkerEvent::Failed { message });
         2
