@@ -132,37 +132,62 @@ fn tap_major(s: &SmallMap, w: &[f32]) -> Vec<f32> {
 /// Kernels per block of [`tap_major`].
 const KERNELS: usize = 256;
 
+/// A product's operand: its first element, row stride and column stride.
+type Operand = (*const f32, usize, usize);
+
+/// `blocks` blocks of `m × n` sums, one after another: block `b` is the sum over the pixel pairs
+/// `e` with `key(e) == b` of the products `a·b` (`m × k` by `k × n`) that `operands(e)` gives, the
+/// first written, the others added (zero when no pair has the key: a tap on a map of one row or
+/// column). Blocks in parallel ([`SmallMap::run`]).
+///
+/// # Safety
+/// Each operand `operands(e)` returns must address a whole `m × k` (`k × n`) matrix with its
+/// strides.
+unsafe fn block_sums(
+    s: &SmallMap,
+    blocks: usize,
+    (m, n, k): (usize, usize, usize),
+    key: impl Fn((usize, usize, usize)) -> usize + Sync,
+    operands: impl Fn((usize, usize, usize)) -> (Operand, Operand) + Sync,
+) -> Vec<f32> {
+    let len = m * n;
+    let fill = |t: &mut [f32]| {
+        let dst = SendPtr(t.as_mut_ptr());
+        s.run(blocks, |b, par| {
+            let mut first = true;
+            for e in s.pairs().filter(|&e| key(e) == b) {
+                let (a, bm) = operands(e);
+                // SAFETY: block `b` of `t` holds m × n and is this task's alone; the operands
+                // are whole matrices (the caller's promise), and `t` is a buffer of its own.
+                unsafe { matmul((m, n, k), dst.ptr().add(b * len), n, !first, a, bm, par) };
+                first = false;
+            }
+            if first {
+                // SAFETY: block `b` of `t`, written by this task only.
+                unsafe { std::ptr::write_bytes(dst.ptr().add(b * len), 0, len) };
+            }
+        });
+    };
+    // SAFETY: each block's task writes all of its block (first product, or zeros), and the
+    // blocks cover `t`.
+    unsafe { filled(blocks * len, fill) }
+}
+
 /// The convolution of `x` `[n, c, h, w]` with `w` `[o, c, 3, 3]`, then `epi` on each output
 /// plane when given.
 pub(super) fn forward(s: &SmallMap, x: &[f32], w: &[f32], epi: Option<&Epilogue>) -> Vec<f32> {
     let (n, c, o, hw) = (s.n, s.c, s.o, s.hw());
-    let (on, oc) = (o * n, o * c);
     let w = tap_major(s, w);
-    let fill = |t: &mut [f32]| {
-        let dst = SendPtr(t.as_mut_ptr());
-        s.run(hw, |p, par| {
-            for (i, (_, q, tap)) in s.pairs().filter(|e| e.0 == p).enumerate() {
-                // Y_P (o × n) (+)= W_tap (o × c) · X_Q (c × n).
-                // SAFETY: block `p` of `t` holds o × n; W_tap is block `tap` of `w`, o × c
-                // row-major; X_Q is `x` from `q`, rows hw and columns c·hw apart: both inside
-                // their buffers. Blocks of different tasks are disjoint.
-                unsafe {
-                    matmul(
-                        (o, n, c),
-                        dst.ptr().add(p * on),
-                        n,
-                        i > 0,
-                        (w.as_ptr().add(tap * oc), c, 1),
-                        (x.as_ptr().add(q), hw, c * hw),
-                        par,
-                    )
-                }
-            }
-        });
+    // Y_P (o × n) = Σ_Q W_tap (o × c, block `tap` of `w`) · X_Q (c × n: `x` from `q`, rows hw
+    // and columns c·hw apart).
+    let operands = |(_, q, tap): (usize, usize, usize)| {
+        (
+            (w[tap * o * c..].as_ptr(), c, 1),
+            (x[q..].as_ptr(), hw, c * hw),
+        )
     };
-    // SAFETY: each output pixel's task writes its `o × n` block (its first product does not
-    // accumulate), and the blocks cover `t`.
-    let t = unsafe { filled(hw * on, fill) };
+    // SAFETY: both operands lie inside `w` and `x` with those strides.
+    let t = unsafe { block_sums(s, hw, (o, n, c), |e| e.0, operands) };
     // SAFETY: `spread` writes every element of `y` from `t`.
     let mut y = unsafe { filled(n * o * hw, |y| spread(&t, (n, o, hw), y)) };
     if let Some(e) = epi {
@@ -174,33 +199,17 @@ pub(super) fn forward(s: &SmallMap, x: &[f32], w: &[f32], epi: Option<&Epilogue>
 /// The gradient with respect to the input, from `dy` `[n, o, h, w]` and the weight `w`.
 pub(super) fn backward_input(s: &SmallMap, dy: &[f32], w: &[f32]) -> Vec<f32> {
     let (n, c, o, hw) = (s.n, s.c, s.o, s.hw());
-    let (cn, oc) = (c * n, o * c);
     let w = tap_major(s, w);
-    let fill = |t: &mut [f32]| {
-        let dst = SendPtr(t.as_mut_ptr());
-        s.run(hw, |q, par| {
-            for (i, (p, _, tap)) in s.pairs().filter(|e| e.1 == q).enumerate() {
-                // dX_Q (c × n) (+)= W_tapᵀ (c × o) · dY_P (o × n).
-                // SAFETY: block `q` of `t` holds c × n; W_tapᵀ is block `tap` of `w` read
-                // transposed (rows 1 and columns c apart); dY_P is `dy` from `p`, rows hw and
-                // columns o·hw apart. Blocks of different tasks are disjoint.
-                unsafe {
-                    matmul(
-                        (c, n, o),
-                        dst.ptr().add(q * cn),
-                        n,
-                        i > 0,
-                        (w.as_ptr().add(tap * oc), 1, c),
-                        (dy.as_ptr().add(p), hw, o * hw),
-                        par,
-                    )
-                }
-            }
-        });
+    // dX_Q (c × n) = Σ_P W_tapᵀ (c × o, block `tap` of `w` read transposed) · dY_P (o × n:
+    // `dy` from `p`, rows hw and columns o·hw apart).
+    let operands = |(p, _, tap): (usize, usize, usize)| {
+        (
+            (w[tap * o * c..].as_ptr(), 1, c),
+            (dy[p..].as_ptr(), hw, o * hw),
+        )
     };
-    // SAFETY: each input pixel's task writes its `c × n` block (its first product does not
-    // accumulate), and the blocks cover `t`.
-    let t = unsafe { filled(hw * cn, fill) };
+    // SAFETY: both operands lie inside `w` and `dy` with those strides.
+    let t = unsafe { block_sums(s, hw, (c, n, o), |e| e.1, operands) };
     // SAFETY: `spread` writes every element of `dx` from `t`.
     unsafe { filled(n * c * hw, |dx| spread(&t, (n, c, hw), dx)) }
 }
@@ -209,37 +218,16 @@ pub(super) fn backward_input(s: &SmallMap, dy: &[f32], w: &[f32]) -> Vec<f32> {
 pub(super) fn backward_weight(s: &SmallMap, dy: &[f32], x: &[f32]) -> Vec<f32> {
     let (n, c, o, hw) = (s.n, s.c, s.o, s.hw());
     let oc = o * c;
-    let fill = |t: &mut [f32]| {
-        let dst = SendPtr(t.as_mut_ptr());
-        s.run(TAPS, |tap, par| {
-            let mut used = false;
-            for (i, (p, q, _)) in s.pairs().filter(|e| e.2 == tap).enumerate() {
-                used = true;
-                // dW_tap (o × c) (+)= dY_P (o × n) · X_Qᵀ (n × c).
-                // SAFETY: block `tap` of `t` holds o × c; dY_P is `dy` from `p`, rows hw
-                // and columns o·hw apart; X_Qᵀ is `x` from `q`, rows c·hw and columns hw
-                // apart. Blocks of different tasks are disjoint.
-                unsafe {
-                    matmul(
-                        (o, c, n),
-                        dst.ptr().add(tap * oc),
-                        c,
-                        i > 0,
-                        (dy.as_ptr().add(p), hw, o * hw),
-                        (x.as_ptr().add(q), c * hw, hw),
-                        par,
-                    )
-                }
-            }
-            if !used {
-                // SAFETY: block `tap` of `t`, written by this task only.
-                unsafe { std::ptr::write_bytes(dst.ptr().add(tap * oc), 0, oc) };
-            }
-        });
+    // dW_tap (o × c) = Σ dY_P (o × n: `dy` from `p`, rows hw and columns o·hw apart) · X_Qᵀ
+    // (n × c: `x` from `q`, rows c·hw and columns hw apart) over the pairs with that tap.
+    let operands = |(p, q, _): (usize, usize, usize)| {
+        (
+            (dy[p..].as_ptr(), hw, o * hw),
+            (x[q..].as_ptr(), c * hw, hw),
+        )
     };
-    // SAFETY: each tap's task writes its `o × c` block: its first product does not
-    // accumulate, and a tap no pixel pair uses (on a map of one row or column) is zeroed.
-    let t = unsafe { filled(TAPS * oc, fill) };
+    // SAFETY: both operands lie inside `dy` and `x` with those strides.
+    let t = unsafe { block_sums(s, TAPS, (o, c, n), |e| e.2, operands) };
     let fill = |dw: &mut [f32]| {
         // Blocks of kernels, as in `tap_major`, the other way round.
         dw.par_chunks_mut(TAPS * KERNELS)
