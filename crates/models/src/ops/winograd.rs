@@ -296,6 +296,13 @@ fn input_tiles(s: &Wino, xs: &[f32], sc: usize, v: &mut [f32], scratch: &mut [f3
     }
 }
 
+/// The rows of Bᵀ applied to four values (input rows, or a tile's columns after them):
+/// `x0 − x2`, `x1 + x2`, `x2 − x1`, `x1 − x3`.
+#[inline(always)]
+fn bt(x0: f32, x1: f32, x2: f32, x3: f32) -> [f32; 4] {
+    [x0 - x2, x1 + x2, x2 - x1, x1 - x3]
+}
+
 /// Scratch of [`input_tiles_even`] for `tc` lanes: the input's columns split by parity (`4·tc`),
 /// its four quarter planes with a row of padding on each side (`4·(tc + 2·tw)`), and the eight
 /// rows of `Bᵀ·d` with one lane of padding on each side (`8·(tc + 2)`).
@@ -371,15 +378,12 @@ fn input_tiles_even(s: &Wino, xs: &[f32], sc: usize, v: &mut [f32], scratch: &mu
             let outs = outs.zip(t2[1..=tc].iter_mut().zip(t3[1..=tc].iter_mut()));
             let ins = above.iter().zip(even).zip(odd.iter().zip(below));
             let edges = top.iter().zip(&bottom);
-            for (((a, b), (c2, d)), (((&x0, &x1), (&x2, &x3)), (&tp, &bt))) in
+            for (((a, b), (c2, d)), (((&x0, &x1), (&x2, &x3)), (&tp, &bm))) in
                 outs.zip(ins.zip(edges))
             {
                 let x0 = if tp { 0.0 } else { x0 };
-                let x3 = if bt { 0.0 } else { x3 };
-                *a = x0 - x2;
-                *b = x1 + x2;
-                *c2 = x2 - x1;
-                *d = x1 - x3;
+                let x3 = if bm { 0.0 } else { x3 };
+                [*a, *b, *c2, *d] = bt(x0, x1, x2, x3);
             }
         }
         // ·B for each row i: columns 0 − 2, 1 + 2, 2 − 1, 1 − 3, column 0 the odd quarter
@@ -400,10 +404,7 @@ fn input_tiles_even(s: &Wino, xs: &[f32], sc: usize, v: &mut [f32], scratch: &mu
             {
                 let a = if lf { 0.0 } else { a };
                 let d = if rt { 0.0 } else { d };
-                *y0 = a - cc;
-                *y1 = b + cc;
-                *y2 = cc - b;
-                *y3 = b - d;
+                [*y0, *y1, *y2, *y3] = bt(a, b, cc, d);
             }
         }
     }
@@ -450,10 +451,7 @@ fn input_tiles_by_row(s: &Wino, xs: &[f32], sc: usize, v: &mut [f32], scratch: &
                 for (((a, b), c2), ((((&x0, &x1), &x2), &x3), d)) in
                     outs.zip(rows.zip(ts.3.iter_mut()))
                 {
-                    *a = x0 - x2;
-                    *b = x1 + x2;
-                    *c2 = x2 - x1;
-                    *d = x1 - x3;
+                    [*a, *b, *c2, *d] = bt(x0, x1, x2, x3);
                 }
                 for (i, ti) in [&*t0, &*t1, &*t2, &*t3].into_iter().enumerate() {
                     let (o0, rest) = v[dst(4 * i, ch, si, ty)..].split_at_mut(c * tc);
@@ -466,10 +464,7 @@ fn input_tiles_by_row(s: &Wino, xs: &[f32], sc: usize, v: &mut [f32], scratch: &
                     for j in 0..tw {
                         let (a, b, cc, d) =
                             (ti[2 * j], ti[2 * j + 1], ti[2 * j + 2], ti[2 * j + 3]);
-                        o0[j] = a - cc;
-                        o1[j] = b + cc;
-                        o2[j] = cc - b;
-                        o3[j] = b - d;
+                        [o0[j], o1[j], o2[j], o3[j]] = bt(a, b, cc, d);
                     }
                 }
             }
