@@ -1,8 +1,9 @@
 //! Winograd F(2×2, 3×3) for dense 3×3 convolutions with stride 1 and padding 1 (the bulk of
-//! VGG, the ResNets, DLA, SENet): each 2×2 block of outputs is computed from a 4×4 input tile
-//! with 16 products per channel pair instead of 36, so the matrix products do 2.25× fewer
-//! multiply-adds than im2col. The same transforms give the two gradients exactly (each pass is
-//! the adjoint of a linear map), so training uses it in all three passes:
+//! VGG, the ResNets, DLA, SENet, and group by group ResNeXt): each 2×2 block of outputs is
+//! computed from a 4×4 input tile with 16 products per channel pair instead of 36, so the
+//! matrix products do 2.25× fewer multiply-adds than im2col. The same transforms give the two
+//! gradients exactly (each pass is the adjoint of a linear map), so training uses it in all
+//! three passes:
 //!
 //! - forward: `V = Bᵀ·x·B` per tile, `M[ξ] = U[ξ]·V[ξ]` for the 16 tile positions `ξ`, with
 //!   `U = G·w·Gᵀ`, then `y = Aᵀ·M·A`;
@@ -37,7 +38,8 @@ pub(super) const MIN_TILES: usize = 128;
 const CHUNK_TILES: usize = 128;
 
 /// Sizes of one Winograd convolution: `n` samples of `c` channels on an `h×w` map into `o`
-/// channels of the same size.
+/// channels of the same size, in `groups` groups (each group's `o / groups` outputs see only
+/// its `c / groups` inputs: the weight is `[o, c / groups, 3, 3]`).
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Wino {
     pub(super) n: usize,
@@ -45,9 +47,18 @@ pub(super) struct Wino {
     pub(super) o: usize,
     pub(super) h: usize,
     pub(super) w: usize,
+    pub(super) groups: usize,
 }
 
 impl Wino {
+    /// Input channels per group.
+    fn cg(&self) -> usize {
+        self.c / self.groups
+    }
+    /// Output channels per group.
+    fn og(&self) -> usize {
+        self.o / self.groups
+    }
     /// Tile rows (2×2 outputs each; the last row is cropped on maps of odd height).
     fn th(&self) -> usize {
         self.h.div_ceil(2)
@@ -172,10 +183,11 @@ fn sandwich<const I: usize, const P: usize, const J: usize, const Q: usize>(
 /// Kernels per block of the weight transforms.
 const KB: usize = 256;
 
-/// `U = G·g·Gᵀ` for every `(o, c)` pair of the `[o, c, 3, 3]` weight, laid out `[ξ][o][c]`; blocks
-/// of [`KB`] kernels in parallel (the largest weights, 512×512, give 4 Mi transformed values).
+/// `U = G·g·Gᵀ` for every kernel of the `[o, c / groups, 3, 3]` weight, laid out
+/// `[ξ][o][c / groups]`; blocks of [`KB`] kernels in parallel (the largest weights, 512×512, give
+/// 4 Mi transformed values).
 fn weight_tiles(s: &Wino, w: &[f32]) -> Vec<f32> {
-    let oc = s.o * s.c;
+    let oc = s.o * s.cg();
     let buffers = || (vec![0f32; 9 * KB], vec![0f32; 12 * KB], vec![0f32; XI * KB]);
     let fill = |u: &mut [f32]| {
         let dst = SendPtr(u.as_mut_ptr());
@@ -210,9 +222,9 @@ fn weight_tiles(s: &Wino, w: &[f32]) -> Vec<f32> {
     unsafe { filled(XI * oc, fill) }
 }
 
-/// `dw = Gᵀ·dU·G` for every `(o, c)` pair: the adjoint of [`weight_tiles`], blocks in parallel.
+/// `dw = Gᵀ·dU·G` for every kernel: the adjoint of [`weight_tiles`], blocks in parallel.
 fn weight_grad(s: &Wino, du: &[f32]) -> Vec<f32> {
-    let oc = s.o * s.c;
+    let oc = s.o * s.cg();
     let buffers = || (vec![0f32; 9 * KB], vec![0f32; 12 * KB]);
     let fill = |dw: &mut [f32]| {
         dw.par_chunks_mut(9 * KB)
@@ -579,11 +591,16 @@ fn input_grad(s: &Wino, dv: &[f32], sc: usize, dxc: &mut [f32], scratch: &mut [f
     }
 }
 
-/// The 16 products `dst[ξ] (+)= a[ξ]·b[ξ]` of sizes `(m, n, k)`, one per tile position: each
-/// buffer holds its 16 matrices one after another (`len / 16` apart); `a` and `b` are given as
-/// (buffer, row stride, column stride), `dst` is row-major.
+/// The 16 products `dst[ξ] (+)= a[ξ]·b[ξ]` of sizes `(m, n, k)` per group, one per tile
+/// position: each buffer holds its 16 matrices one after another (`len / 16` apart); `a` and
+/// `b` are given as (buffer, row stride, column stride), `dst` is row-major. With `groups`
+/// groups, each matrix is `groups` products side by side along the diagonal: group `g`'s blocks
+/// start `g·m·n` into `dst`, `g·m·k` into `a` and `g·k·n` into `b` (in every pass here a
+/// group's rows of `dst`, its rows or columns of `a` and its rows or columns of `b` follow the
+/// previous group's).
 fn products(
     (m, n, k): (usize, usize, usize),
+    groups: usize,
     dst: &mut [f32],
     accumulate: bool,
     a: (&[f32], usize, usize),
@@ -591,27 +608,31 @@ fn products(
     par: Parallelism,
 ) {
     let (dl, al, bl) = (dst.len() / XI, a.0.len() / XI, b.0.len() / XI);
+    let last = groups.saturating_sub(1);
     let fits = |len: usize, rows: usize, cols: usize, (rs, cs): (usize, usize)| {
-        rows == 0 || cols == 0 || (rows - 1) * rs + (cols - 1) * cs < len
+        rows == 0 || cols == 0 || last * rows * cols + (rows - 1) * rs + (cols - 1) * cs < len
     };
     assert!(
         fits(dl, m, n, (n, 1)) && fits(al, m, k, (a.1, a.2)) && fits(bl, k, n, (b.1, b.2)),
         "Winograd products outside their buffers"
     );
     for xi in 0..XI {
-        // SAFETY: each matrix lies inside its own 16th of its buffer (checked above); `dst` is
-        // a separate mutable buffer, so it aliases neither operand.
-        unsafe {
-            matmul(
-                (m, n, k),
-                dst[xi * dl..].as_mut_ptr(),
-                n,
-                accumulate,
-                (a.0[xi * al..].as_ptr(), a.1, a.2),
-                (b.0[xi * bl..].as_ptr(), b.1, b.2),
-                par,
-            )
-        };
+        for g in 0..groups {
+            // SAFETY: each group's matrix lies inside its own 16th of its buffer (checked
+            // above for the last group); `dst` is a separate mutable buffer, so it aliases
+            // neither operand.
+            unsafe {
+                matmul(
+                    (m, n, k),
+                    dst[xi * dl + g * m * n..].as_mut_ptr(),
+                    n,
+                    accumulate,
+                    (a.0[xi * al + g * m * k..].as_ptr(), a.1, a.2),
+                    (b.0[xi * bl + g * k * n..].as_ptr(), b.1, b.2),
+                    par,
+                )
+            };
+        }
     }
 }
 
@@ -633,7 +654,15 @@ pub(super) fn forward(s: &Wino, x: &[f32], w: &[f32], epi: Option<&Epilogue>) ->
                     #[inline(always)]
                     || input_tiles(s, &x[n0 * chw..][..sc * chw], sc, v, scratch),
                 );
-                products((s.o, tc, s.c), m, false, (&u, s.c, 1), (v, tc, 1), par);
+                products(
+                    (s.og(), tc, s.cg()),
+                    s.groups,
+                    m,
+                    false,
+                    (&u, s.cg(), 1),
+                    (v, tc, 1),
+                    par,
+                );
                 simd(
                     #[inline(always)]
                     || output_tiles(s, m, sc, yc, scratch),
@@ -667,8 +696,17 @@ fn chunk_input_grad(
         #[inline(always)]
         || grad_tiles(s, dys, sc, dm, scratch),
     );
-    // dV[ξ] = U[ξ]ᵀ·dM[ξ]: U[ξ] (o × c) read transposed.
-    products((s.c, tc, s.o), dv, false, (u, 1, s.c), (dm, tc, 1), par);
+    // dV[ξ] = U[ξ]ᵀ·dM[ξ]: each group's block of U[ξ] (o/groups × c/groups) read transposed.
+    let (cg, og) = (s.cg(), s.og());
+    products(
+        (cg, tc, og),
+        s.groups,
+        dv,
+        false,
+        (u, 1, cg),
+        (dm, tc, 1),
+        par,
+    );
     simd(
         #[inline(always)]
         || input_grad(s, dv, sc, dxc, scratch),
@@ -701,7 +739,7 @@ pub(super) fn backward_input(s: &Wino, dy: &[f32], w: &[f32]) -> Vec<f32> {
 /// The gradient with respect to the weight, from `dy` `[n, o, h, w]` and the input `x`:
 /// accumulated per thread in the transformed domain, summed in a fixed order, transformed back.
 pub(super) fn backward_weight(s: &Wino, dy: &[f32], x: &[f32]) -> Vec<f32> {
-    let (chw, ol, ul) = (s.c * s.h * s.w, s.o * s.h * s.w, XI * s.o * s.c);
+    let (chw, ol, ul) = (s.c * s.h * s.w, s.o * s.h * s.w, XI * s.o * s.cg());
     let (spc, parallel, par) = s.plan();
     let add = |ch, acc: &mut [f32], first: bool, buf: &mut Vec<f32>| {
         let n0 = ch * spc;
@@ -720,9 +758,10 @@ pub(super) fn backward_weight(s: &Wino, dy: &[f32], x: &[f32]) -> Vec<f32> {
             || grad_tiles(s, &dy[n0 * ol..][..sc * ol], sc, dm, scratch),
         );
         // dU[ξ] += dM[ξ]·V[ξ]ᵀ (= on a task's first chunk): V[ξ] (c × tc) read transposed.
-        products((s.o, s.c, tc), acc, !first, (dm, tc, 1), (v, 1, tc), par);
+        let sizes = (s.og(), s.cg(), tc);
+        products(sizes, s.groups, acc, !first, (dm, tc, 1), (v, 1, tc), par);
     };
-    // SAFETY: on a task's first chunk the 16 products write all of `acc` (16 × o × c).
+    // SAFETY: on a task's first chunk the 16 products write all of `acc` (16 × o × c/groups).
     let du = unsafe { sum_chunks(s.n.div_ceil(spc), ul, parallel, add) };
     weight_grad(s, &du)
 }
@@ -733,7 +772,7 @@ pub(super) fn backward_weight(s: &Wino, dy: &[f32], x: &[f32]) -> Vec<f32> {
 /// holds `dV`, then `V`. The same sums as [`backward_input`] and [`backward_weight`].
 pub(super) fn backward(s: &Wino, dy: &[f32], w: &[f32], x: &[f32]) -> (Vec<f32>, Vec<f32>) {
     let u = weight_tiles(s, w);
-    let (chw, ol, ul) = (s.c * s.h * s.w, s.o * s.h * s.w, XI * s.o * s.c);
+    let (chw, ol, ul) = (s.c * s.h * s.w, s.o * s.h * s.w, XI * s.o * s.cg());
     let (spc, parallel, par) = s.plan();
     let add = |ch, dxc: &mut [f32], acc: &mut [f32], first: bool, buf: &mut Vec<f32>| {
         dxc.fill(0.0);
@@ -748,15 +787,16 @@ pub(super) fn backward(s: &Wino, dy: &[f32], w: &[f32], x: &[f32]) -> (Vec<f32>,
         let dys = &dy[n0 * ol..][..sc * ol];
         chunk_input_grad(s, &u, dys, dxc, (&mut *v, &mut *dm, &mut *scratch), par);
         // Then V into `v`, and dU[ξ] += dM[ξ]·V[ξ]ᵀ (V[ξ], c × tc, read transposed).
+        let sizes = (s.og(), s.cg(), tc);
         simd(
             #[inline(always)]
             || input_tiles(s, &x[n0 * chw..][..sc * chw], sc, v, scratch),
         );
-        products((s.o, s.c, tc), acc, !first, (dm, tc, 1), (v, 1, tc), par);
+        products(sizes, s.groups, acc, !first, (dm, tc, 1), (v, 1, tc), par);
     };
     let mut du = Vec::new();
     // SAFETY: each chunk zeroes its part of `dx` before adding into it, and the chunks cover
-    // `dx`; on a task's first chunk the 16 products write all of `acc` (16 × o × c).
+    // `dx`; on a task's first chunk the 16 products write all of `acc` (16 × o × c/groups).
     let dx = unsafe {
         filled(s.n * chw, |dx| {
             du = sum_chunks_writing(dx, spc * chw, ul, parallel, add);
@@ -804,7 +844,14 @@ mod tests {
             (2, 2, 2, 3, 1, 1),
             (1, 2, 8, 34, 0, 1),
         ] {
-            let s = Wino { n, c, o: 1, h, w };
+            let s = Wino {
+                n,
+                c,
+                o: 1,
+                h,
+                w,
+                groups: 1,
+            };
             let (chw, tiles, tw) = (c * h * w, s.tiles(), s.tw());
             let x = fill(n * chw, 7);
             let tc = sc * tiles;
@@ -853,21 +900,32 @@ mod tests {
     }
 
     /// The three passes equal the direct sums (in f64) on odd, even, non-square and one-pixel
-    /// maps, whatever the tile threshold of the convolution op: the forward convolution, the
-    /// input gradient and the weight gradient for a probe output gradient.
+    /// maps, in one group and several, whatever the tile threshold of the convolution op: the
+    /// forward convolution, the input gradient and the weight gradient for a probe output
+    /// gradient.
     #[test]
     fn all_three_passes_equal_the_direct_sums() {
-        for (n, c, o, h, w) in [
-            (3, 2, 3, 5, 7),
-            (2, 3, 2, 4, 4),
-            (4, 1, 2, 1, 1),
-            (2, 2, 2, 2, 3),
+        for (n, c, o, h, w, groups) in [
+            (3, 2, 3, 5, 7, 1),
+            (2, 3, 2, 4, 4, 1),
+            (4, 1, 2, 1, 1, 1),
+            (2, 2, 2, 2, 3, 1),
+            (3, 4, 6, 5, 7, 2),
+            (2, 6, 3, 4, 4, 3),
         ] {
-            let s = Wino { n, c, o, h, w };
+            let s = Wino {
+                n,
+                c,
+                o,
+                h,
+                w,
+                groups,
+            };
             let xd = [n, c, h, w];
+            let (cg, og) = (c / groups, o / groups);
             let (x, wt, dy) = (
                 fill(n * c * h * w, 1),
-                fill(o * c * 9, 2),
+                fill(o * cg * 9, 2),
                 fill(n * o * h * w, 3),
             );
             let tap = |a: usize| a as isize - 1;
@@ -876,9 +934,9 @@ mod tests {
                 vec![0f64; x.len()],
                 vec![0f64; wt.len()],
             );
-            for (ni, oi, ci, i, j, a, b) in (0..n).flat_map(|ni| {
+            for (ni, oi, k, i, j, a, b) in (0..n).flat_map(|ni| {
                 (0..o).flat_map(move |oi| {
-                    (0..c).flat_map(move |ci| {
+                    (0..cg).flat_map(move |ci| {
                         (0..h).flat_map(move |i| {
                             (0..w).flat_map(move |j| {
                                 (0..3).flat_map(move |a| {
@@ -889,12 +947,13 @@ mod tests {
                     })
                 })
             }) {
+                // Input channel `ci`, the group's `k`th; `wi`, its kernel's tap.
                 let (ii, jj) = (i as isize + tap(a), j as isize + tap(b));
-                let wv = wt[((oi * c + ci) * 3 + a) * 3 + b] as f64;
+                let (ci, wi) = (oi / og * cg + k, ((oi * cg + k) * 3 + a) * 3 + b);
+                let wv = wt[wi] as f64;
                 let yi = ((ni * o + oi) * h + i) * w + j;
                 y[yi] += at(&x, xd, [ni, ci], (ii, jj)) * wv;
-                dw[((oi * c + ci) * 3 + a) * 3 + b] +=
-                    dy[yi] as f64 * at(&x, xd, [ni, ci], (ii, jj));
+                dw[wi] += dy[yi] as f64 * at(&x, xd, [ni, ci], (ii, jj));
                 if ii >= 0 && jj >= 0 && ii < h as isize && jj < w as isize {
                     dx[((ni * c + ci) * h + ii as usize) * w + jj as usize] += dy[yi] as f64 * wv;
                 }
@@ -916,11 +975,23 @@ mod tests {
                 .build()
                 .expect("a test thread pool");
             pool.install(|| {
-                for (n, c, o, h, w) in [(1, 3, 4, 6, 6), (5, 4, 3, 5, 7), (9, 2, 5, 4, 4)] {
-                    let s = Wino { n, c, o, h, w };
+                for (n, c, o, h, w, groups) in [
+                    (1, 3, 4, 6, 6, 1),
+                    (5, 4, 3, 5, 7, 1),
+                    (9, 2, 5, 4, 4, 1),
+                    (5, 4, 6, 5, 7, 2),
+                ] {
+                    let s = Wino {
+                        n,
+                        c,
+                        o,
+                        h,
+                        w,
+                        groups,
+                    };
                     let (x, wt, dy) = (
                         fill(n * c * h * w, 4),
-                        fill(o * c * 9, 5),
+                        fill(o * c / groups * 9, 5),
                         fill(n * o * h * w, 6),
                     );
                     let (dx, dw) = backward(&s, &dy, &wt, &x);

@@ -1,6 +1,7 @@
 //! Dense and grouped convolutions: im2col + one `gemm` per chunk of samples, forward and both
 //! gradients (`dW += dY·colsᵀ`, `dcols = Wᵀ·dY` then col2im); dense 3×3 convolutions that fit
-//! go to Winograd, one input channel per group to the depthwise loops.
+//! go to Winograd (grouped ones too, when each group would), one input channel per group to the
+//! depthwise loops.
 
 use gemm::Parallelism;
 

@@ -132,7 +132,9 @@ impl Geom {
     /// im2col, whose 27-row columns suit the product better. With 32 to 63 outputs (DenseNet's
     /// 32) the products are too small to pay for the transforms unless a sample's input holds
     /// at least [`LARGE_INPUT`] values: then its im2col columns (nine times as many) no longer
-    /// fit a core's L2 cache and copying them costs more than the transforms.
+    /// fit a core's L2 cache and copying them costs more than the transforms. A grouped
+    /// convolution (ResNeXt's) takes the path when each group alone would: the transforms work
+    /// channel by channel, and the products run group by group.
     pub(super) fn winograd(&self) -> Option<Wino> {
         let p = self.p;
         let s = Wino {
@@ -141,10 +143,12 @@ impl Geom {
             o: self.o,
             h: self.h,
             w: self.w,
+            groups: p.groups,
         };
-        let fits = (self.kh, self.kw, p.stride, p.pad, p.dilation, p.groups) == (3, 3, 1, 1, 1, 1)
-            && self.c >= 16
-            && (self.o >= 64 || (self.o >= 32 && self.c * self.hw() >= LARGE_INPUT))
+        let (cg, og) = (self.cg(), self.og());
+        let fits = (self.kh, self.kw, p.stride, p.pad, p.dilation) == (3, 3, 1, 1, 1)
+            && cg >= 16
+            && (og >= 64 || (og >= 32 && cg * self.hw() >= LARGE_INPUT))
             && s.call_tiles() >= winograd::MIN_TILES
             && SmallMap::of(self).is_none()
             && FAST_3X3.load(Ordering::Relaxed);

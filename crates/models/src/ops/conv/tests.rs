@@ -53,6 +53,11 @@ fn matches_candle_conv2d_forward_and_backward() -> Result<()> {
         (33, 24, 5, 6, 65, 3, 1, 1, 1, 1),
         (130, 16, 2, 3, 64, 3, 1, 1, 1, 1),
         (7, 16, 8, 8, 64, 3, 1, 1, 1, 1),
+        // Grouped (ResNeXt's): Winograd group by group when each group has 16+ inputs and 64+
+        // outputs (two groups; three on an odd, non-square map), im2col with 8 inputs a group.
+        (8, 32, 8, 8, 128, 3, 1, 1, 1, 2),
+        (7, 48, 9, 7, 192, 3, 1, 1, 1, 3),
+        (8, 64, 8, 8, 64, 3, 1, 1, 1, 8),
         // Dense 3×3, stride 1, padding 1 on maps of at most 2×2 (one product per pixel pair):
         // 2×2 with many samples (its positions in parallel), one row, one column (taps no
         // pair uses), one pixel (one product on all threads), three input channels.
@@ -117,7 +122,7 @@ fn matches_candle_conv2d_forward_and_backward() -> Result<()> {
     }
     assert_eq!(
         paths.get("winograd"),
-        Some(&5),
+        Some(&7),
         "the Winograd cases: {paths:?}"
     );
     assert_eq!(
