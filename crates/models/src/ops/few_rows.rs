@@ -214,7 +214,7 @@ mod x86 {
             }
         };
         ($name:ident, $feat:literal, $v:ty, $lanes:literal, $r:literal, [$($rs:literal)*],
-         [$($cs:literal)*], $c:expr, $load:ident, $loadn:ident, $fma:ident, $zero:ident,
+         [$($cs:literal)*], $c:expr, $row_starts:literal, $load:ident, $loadn:ident, $fma:ident, $zero:ident,
          $sum:ident, $finish:ident) => {
             /// Columns `cols` of the product (see [`super::Isa::run`]).
             ///
@@ -264,7 +264,15 @@ mod x86 {
                     // (the last vector loaded only up to k); every store is one of the tile's
                     // outputs.
                     unsafe {
+                        // Element `p` of the tile's row `i` of `x` (`wi` of `w`): with
+                        // `$row_starts`, from an array of the rows' starts (the AVX-512 tile:
+                        // computing `i·k + p` in its loop ran out of registers, k was reloaded
+                        // from the stack and mlp-large's b128 inference was 5 % slower);
+                        // without, as `i·k + p` from the tile's first row (the AVX2 tile:
+                        // the array cost a spilled pointer there, mlp-small 3-5 % slower).
                         let (xp, wp) = (x.add(r0 * k), w.add(c0 * k));
+                        let xr: [*const f32; R] = std::array::from_fn(|i| x.add((r0 + i) * k));
+                        let wr: [*const f32; C] = std::array::from_fn(|j| w.add((c0 + j) * k));
                         let mut acc: [[$v; C]; R] = [[$zero(); C]; R];
                         // Inputs p..p + n (n = a whole vector but at the end).
                         let mut step = |p: usize, n: usize| {
@@ -276,13 +284,25 @@ mod x86 {
                                 }
                             };
                             let mut xv: [$v; R] = [$zero(); R];
-                            for (i, v) in xv.iter_mut().enumerate() {
-                                *v = load(xp.add(i * k + p));
-                            }
-                            for j in 0..C {
-                                let wv = load(wp.add(j * k + p));
-                                for i in 0..R {
-                                    acc[i][j] = $fma(xv[i], wv, acc[i][j]);
+                            if $row_starts {
+                                for (v, r) in xv.iter_mut().zip(xr) {
+                                    *v = load(r.add(p));
+                                }
+                                for (j, r) in wr.iter().enumerate() {
+                                    let wv = load(r.add(p));
+                                    for i in 0..R {
+                                        acc[i][j] = $fma(xv[i], wv, acc[i][j]);
+                                    }
+                                }
+                            } else {
+                                for (i, v) in xv.iter_mut().enumerate() {
+                                    *v = load(xp.add(i * k + p));
+                                }
+                                for j in 0..C {
+                                    let wv = load(wp.add(j * k + p));
+                                    for i in 0..R {
+                                        acc[i][j] = $fma(xv[i], wv, acc[i][j]);
+                                    }
                                 }
                             }
                         };
@@ -406,6 +426,7 @@ mod x86 {
         [1 2 3 4],
         [1 2 3 4 5 6],
         AVX512_COLUMNS,
+        true,
         _mm512_loadu_ps,
         load512n,
         _mm512_fmadd_ps,
@@ -422,6 +443,7 @@ mod x86 {
         [1 2 3],
         [1 2 3 4],
         AVX2_COLUMNS,
+        false,
         _mm256_loadu_ps,
         load256n,
         _mm256_fmadd_ps,
