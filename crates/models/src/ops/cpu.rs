@@ -380,7 +380,7 @@ const ALIASING_PAD: usize = 16;
 /// Whether [`matmul`] copies a `k×n` right operand with row stride `rs` and column stride `cs`
 /// before `gemm` reads it (see [`pad_aliasing_columns`]): a linear layer's weight (`rs` 1, `cs`
 /// its inputs) with 512, 768, 1024, … inputs and 16 or more outputs.
-pub(crate) fn copies_aliasing_columns((k, n): (usize, usize), (rs, cs): (usize, usize)) -> bool {
+fn copies_aliasing_columns((k, n): (usize, usize), (rs, cs): (usize, usize)) -> bool {
     rs == 1 && cs >= 2 * ALIASING_STRIDE && cs % ALIASING_STRIDE == 0 && k >= 64 && n >= 16
 }
 

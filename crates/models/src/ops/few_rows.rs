@@ -17,34 +17,16 @@ use rayon::prelude::*;
 
 use super::cpu::{filled, SendPtr};
 
-/// Rows up to which [`forward`] computes the product of a large weight (at least
-/// [`LARGE_WEIGHT`] elements, or one `gemm` would copy first), or beside `gemm`'s AVX2 kernels:
-/// at 128 rows (MLPs at batch 128) it was then level or up to 18 % faster than `gemm`.
+/// Rows up to which [`forward`] computes the product (MLPs at batch 128 and below). At 128 rows
+/// it was level with `gemm` or up to 18 % faster beside `gemm`'s AVX2 kernels; beside its
+/// AVX-512 kernels it was faster for a weight of 1 MiB or more (or one `gemm` copies first for
+/// cache aliasing) but 5-10 % slower on mlp-small's 256×784 weight, which therefore stayed on
+/// `gemm` from 65 rows until the rows and columns left over from the whole tiles ran as tiles
+/// too: then mlp-small's b128 inference +5-12 % and training +10 % with it (an Intel Xeon VM,
+/// three rounds alternated).
 pub(crate) const MAX_ROWS: usize = 128;
 
-/// Rows up to which [`forward`] computes the product of a smaller weight beside `gemm`'s
-/// AVX-512 kernels: at 128 rows those were 5-10 % faster on mlp-small's 256×784 weight.
-const MAX_ROWS_BESIDE_AVX512_GEMM: usize = 64;
-
-/// Weight elements (1 MiB of f32s) from which [`MAX_ROWS`] applies (see [`max_rows`]).
-const LARGE_WEIGHT: usize = 1 << 18;
-
-/// Rows up to which [`forward`] computes an `n×k` weight's product: [`MAX_ROWS`] beside
-/// `gemm`'s AVX2 kernels, or for a weight of [`LARGE_WEIGHT`] elements or more (1 MiB:
-/// mlp-medium's first and mlp-large's layers, where the MLPs ran level or faster with it; in a
-/// scratch benchmark with the weight hot in the cache `gemm` was faster, so the difference is
-/// likely `gemm` packing a weight that comes from beyond the L2 cache), or one `gemm` would copy
-/// for cache aliasing; else [`MAX_ROWS_BESIDE_AVX512_GEMM`].
-fn max_rows((n, k): (usize, usize)) -> usize {
-    let large = n * k >= LARGE_WEIGHT || super::cpu::copies_aliasing_columns((k, n), (1, k));
-    if super::gemm_width() == "avx512" && !large {
-        MAX_ROWS_BESIDE_AVX512_GEMM
-    } else {
-        MAX_ROWS
-    }
-}
-
-/// `x[m×k]·w[n×k]ᵀ (+ b)`, ReLU applied when `relu`, for `m` up to [`max_rows`] on a CPU with
+/// `x[m×k]·w[n×k]ᵀ (+ b)`, ReLU applied when `relu`, for `m` up to [`MAX_ROWS`] on a CPU with
 /// AVX2 and FMA (AVX-512 where [`super::cpu::simd`] uses it); `None` otherwise (the caller uses
 /// `gemm`). Rayon's pool threads take blocks of output columns.
 pub(crate) fn forward(
@@ -54,7 +36,7 @@ pub(crate) fn forward(
     b: Option<&[f32]>,
     relu: bool,
 ) -> Option<Vec<f32>> {
-    if m > max_rows((n, k)) || m == 0 || n == 0 || k == 0 {
+    if m > MAX_ROWS || m == 0 || n == 0 || k == 0 {
         return None;
     }
     Some(forward_with(Isa::detect()?, (m, n, k), x, w, b, relu))
@@ -532,20 +514,6 @@ mod tests {
                 }
             }
         }
-    }
-
-    /// Beside `gemm`'s AVX-512 kernels, 65-128 rows of a small weight stay on `gemm`, of a large
-    /// one or one `gemm` would copy first (512 inputs) come here; beside its AVX2 kernels, all.
-    #[test]
-    fn the_row_limit_follows_gemm() {
-        let small = max_rows((256, 784));
-        let (large, copied) = (max_rows((512, 784)), max_rows((256, 512)));
-        if crate::ops::gemm_width() == "avx512" {
-            assert_eq!(small, MAX_ROWS_BESIDE_AVX512_GEMM);
-        } else {
-            assert_eq!(small, MAX_ROWS);
-        }
-        assert_eq!((large, copied), (MAX_ROWS, MAX_ROWS));
     }
 
     /// More rows than [`MAX_ROWS`], or an empty product, are left to `gemm`.
