@@ -817,6 +817,18 @@ mod tests {
         v[((idx[0] * d[1] + idx[1]) * d[2] + i as usize) * d[3] + j as usize] as f64
     }
 
+    /// The sizes `(n, c, o, h, w, groups)` of a test case.
+    fn wino((n, c, o, h, w, groups): (usize, usize, usize, usize, usize, usize)) -> Wino {
+        Wino {
+            n,
+            c,
+            o,
+            h,
+            w,
+            groups,
+        }
+    }
+
     fn fill(len: usize, seed: usize) -> Vec<f32> {
         (0..len)
             .map(|i| (((i * 37 + seed * 11) % 23) as f32 - 11.0) / 7.0)
@@ -844,14 +856,7 @@ mod tests {
             (2, 2, 2, 3, 1, 1),
             (1, 2, 8, 34, 0, 1),
         ] {
-            let s = Wino {
-                n,
-                c,
-                o: 1,
-                h,
-                w,
-                groups: 1,
-            };
+            let s = wino((n, c, 1, h, w, 1));
             let (chw, tiles, tw) = (c * h * w, s.tiles(), s.tw());
             let x = fill(n * chw, 7);
             let tc = sc * tiles;
@@ -913,14 +918,7 @@ mod tests {
             (3, 4, 6, 5, 7, 2),
             (2, 6, 3, 4, 4, 3),
         ] {
-            let s = Wino {
-                n,
-                c,
-                o,
-                h,
-                w,
-                groups,
-            };
+            let s = wino((n, c, o, h, w, groups));
             let xd = [n, c, h, w];
             let (cg, og) = (c / groups, o / groups);
             let (x, wt, dy) = (
@@ -981,14 +979,7 @@ mod tests {
                     (9, 2, 5, 4, 4, 1),
                     (5, 4, 6, 5, 7, 2),
                 ] {
-                    let s = Wino {
-                        n,
-                        c,
-                        o,
-                        h,
-                        w,
-                        groups,
-                    };
+                    let s = wino((n, c, o, h, w, groups));
                     let (x, wt, dy) = (
                         fill(n * c * h * w, 4),
                         fill(o * c / groups * 9, 5),
