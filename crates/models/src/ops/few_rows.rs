@@ -196,8 +196,8 @@ mod x86 {
             }
         };
         ($name:ident, $feat:literal, $v:ty, $lanes:literal, $r:literal, [$($rs:literal)*],
-         [$($cs:literal)*], $c:expr, $row_starts:literal, $load:ident, $loadn:ident, $fma:ident, $zero:ident,
-         $sum:ident, $finish:ident) => {
+         [$($cs:literal)*], $c:expr, $row_starts:literal, $load:ident, $loadn:ident,
+         $fma:ident, $zero:ident, $sum:ident, $finish:ident) => {
             /// Columns `cols` of the product (see [`super::Isa::run`]).
             ///
             /// # Safety

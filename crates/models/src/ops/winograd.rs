@@ -934,12 +934,11 @@ mod tests {
             );
             for (ni, oi, k, i, j, a, b) in (0..n).flat_map(|ni| {
                 (0..o).flat_map(move |oi| {
-                    (0..cg).flat_map(move |ci| {
+                    (0..cg).flat_map(move |k| {
                         (0..h).flat_map(move |i| {
                             (0..w).flat_map(move |j| {
-                                (0..3).flat_map(move |a| {
-                                    (0..3).map(move |b| (ni, oi, ci, i, j, a, b))
-                                })
+                                (0..3)
+                                    .flat_map(move |a| (0..3).map(move |b| (ni, oi, k, i, j, a, b)))
                             })
                         })
                     })
