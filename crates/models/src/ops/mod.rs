@@ -12,6 +12,8 @@ pub mod epilogue;
 mod few_rows;
 pub mod linear;
 pub mod norm;
+#[cfg(target_arch = "x86_64")]
+mod panel_product;
 pub mod pool;
 #[cfg(test)]
 pub(crate) mod testing;
@@ -30,8 +32,9 @@ pub fn set_reference_ops(on: bool) {
 }
 
 /// The kernels `gemm` runs the matrix products with on this CPU: `"avx512"` (a build with the
-/// default `gemm-avx512` feature on a CPU with AVX-512F), `"avx2"` (AVX2 + FMA) or `"scalar"`.
-/// Benchmarks print it beside [`simd_width`].
+/// default `gemm-avx512` feature on a CPU with AVX-512F), `"avx2"` (AVX2 + FMA; tall products,
+/// a transformer's over every token, then run on greenbench's own AVX2 kernel,
+/// `ops/panel_product.rs`) or `"scalar"`. Benchmarks print it beside [`simd_width`].
 pub fn gemm_width() -> &'static str {
     #[cfg(target_arch = "x86_64")]
     {
