@@ -72,12 +72,14 @@ pub(crate) unsafe fn matmul(
         return;
     }
     #[cfg(target_arch = "x86_64")]
-    if super::panel_product::takes((m, n, k)) {
+    {
         let parallel = !matches!(par, Parallelism::None);
-        // SAFETY: as this function's contract; `takes` checked AVX2 and FMA.
-        return unsafe {
-            super::panel_product::product((m, n, k), dst, dst_rs, accumulate, a, b, parallel)
-        };
+        if super::panel_product::takes((m, n, k), parallel) {
+            // SAFETY: as this function's contract; `takes` checked AVX2 and FMA.
+            return unsafe {
+                super::panel_product::product((m, n, k), dst, dst_rs, accumulate, a, b, parallel)
+            };
+        }
     }
     // A right operand whose columns are contiguous but lie a multiple of 1 KiB apart (a weight
     // read transposed with 1024 inputs, a 32×32 map's positions) makes gemm's AVX-512 kernels

@@ -55,19 +55,14 @@ const MIN_PANELS: usize = 4;
 /// Inner indices per pass of a tile's loop.
 const UNROLL: usize = 4;
 
-/// Whether [`product`] computes an `m×k · k×n` product on this CPU: one where `gemm` runs its
-/// AVX2 kernels ([`super::gemm_width`]) and the product is [`tall`] or has a [`long_inner`]
-/// dimension.
-pub(crate) fn takes(shape: (usize, usize, usize)) -> bool {
-    (tall(shape) || long_inner(shape)) && super::gemm_width() == "avx2"
+/// Whether [`product`] computes an `m×k · k×n` product on this CPU, on rayon's threads when
+/// `parallel`: one where `gemm` runs its AVX2 kernels ([`super::gemm_width`]) and the product is
+/// [`tall`], or unthreaded with a [`long_inner`] dimension (the threaded ones, a small output
+/// over a long sum, were not measured against `gemm`).
+pub(crate) fn takes(shape: (usize, usize, usize), parallel: bool) -> bool {
+    (tall(shape) || (!parallel && long_inner(shape))) && super::gemm_width() == "avx2"
 }
 
-/// Whether an `m×k · k×n` product has at least twice as many rows as columns and as its inner
-/// dimension, and an inner dimension of 32 or more. Against `gemm`'s AVX2 kernels (2 threads,
-/// an Intel Xeon VM, alternated in one process): ViT-small's products at batch 32 and 128 (2080
-/// and 8320 tokens) +10-25 %, convolutions as positions × (channels·9) +5 %, 8320×3072×768
-/// +8 %; square products (1024, 2048) and few rows against many columns 10-20 % slower, 27 inner
-/// indices 4 % slower.
 /// Whether an `m×k · k×n` product has an inner dimension at least twice its rows, and at least
 /// as many rows as columns (16 or more): a transformer's weight gradient over every token, each
 /// thread's part of it ([`super::cpu::product`] splits it). ViT-small's at batch 128 (8320
@@ -77,6 +72,12 @@ fn long_inner((m, n, k): (usize, usize, usize)) -> bool {
     n >= NR && m >= n && k >= 2 * m
 }
 
+/// Whether an `m×k · k×n` product has at least twice as many rows as columns and as its inner
+/// dimension, and an inner dimension of 32 or more. Against `gemm`'s AVX2 kernels (2 threads,
+/// an Intel Xeon VM, alternated in one process): ViT-small's products at batch 32 and 128 (2080
+/// and 8320 tokens) +10-25 %, convolutions as positions × (channels·9) +5 %, 8320×3072×768
+/// +8 %; square products (1024, 2048) and few rows against many columns 10-20 % slower, 27 inner
+/// indices 4 % slower.
 fn tall((m, n, k): (usize, usize, usize)) -> bool {
     n >= 1 && k >= 32 && m >= 2 * n.max(k)
 }
