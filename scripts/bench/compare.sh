@@ -22,7 +22,7 @@
 # A model that fails on one side gives a row with "–" and the error; the run goes on.
 # --simd avx2 measures the AVX2 path on a CPU with AVX-512, the stand-in for CPUs without it:
 # greenbench's examples built without the `gemm-avx512` feature (matrix products on gemm's AVX2
-# kernels; a separate build in target/bench-avx2) and run with GREENBENCH_SIMD=avx2 (element-wise
+# kernels and greenbench's own for tall ones; a separate build in target/bench-avx2) and run with GREENBENCH_SIMD=avx2 (element-wise
 # kernels), PyTorch with ATEN_CPU_CAPABILITY=avx2, ONEDNN_MAX_CPU_ISA=AVX2 and
 # MKL_ENABLE_INSTRUCTIONS=AVX2 (ATen alone would leave oneDNN's convolutions on AVX-512). --background N runs N low-priority busy
 # processes (`nice -n 19`, a Python loop each) beside both tools for the whole comparison: speed

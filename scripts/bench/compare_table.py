@@ -337,10 +337,13 @@ def main():
     loads = [line.strip() for line in read(os.path.join(out, "load.txt")).splitlines()]
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     peak_text = f"{peak:.1f} GFLOP/s" if peak else "not measured (gemm_peak gave no number)"
+    # Where gemm runs AVX2, tall products and weight gradients' token parts run on greenbench's
+    # own panel kernel (crates/models/src/ops/panel_product.rs).
+    products_note = " and greenbench's panel kernel" if gb_gemm == "avx2" else ""
     head = [
         f"Measured {now} with `{command}`: {cpu}, {os.cpu_count()} cores, {threads} threads for "
         f"both tools; {rustc}, candle {candle} (patched, `vendor/`), PyTorch {torch_version} (CPU "
-        f"kernels: {torch_simd}{held_to}; greenbench's element-wise kernels: {gb_simd}, matrix products: gemm {gb_gemm}); background load: {background}; Python {platform.python_version()}. Synthetic data; training is SGD (momentum "
+        f"kernels: {torch_simd}{held_to}; greenbench's element-wise kernels: {gb_simd}, matrix products: gemm {gb_gemm}{products_note}); background load: {background}; Python {platform.python_version()}. Synthetic data; training is SGD (momentum "
         f"0.9, weight decay 5e-4), inference is eval mode without gradients (what a sweep's "
         f"inference phase runs). Each row is the best of the rounds, run alternately; PyTorch: "
         f"best of its runs with the default OpenMP wait policy ({plural(rounds['default'], 'round')}) "
