@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Training speed beside busy processes: greenbench with the pool spinner off and at several
-# limits (GREENBENCH_POOL_SPIN_US, microseconds; 0 = off), each with the compute threads'
+# limits (GREENBENCH_POOL_SPIN_US, microseconds; 0 = off; auto = the default, spinning only
+# while the CPU pressure stays low), each with the compute threads'
 # scheduler slices in SLICES (GREENBENCH_SCHED_SLICE_US, microseconds; 0 = the kernel's
 # default), against PyTorch with both OpenMP wait
 # policies, the same models, batch and threads, rounds alternating, on a machine where nothing

@@ -69,8 +69,8 @@ pub use manifest::Manifest;
 pub use metering::{PhaseMeter, PowerCap, TraceStats};
 pub use power_bound::{implausible_power, MachineSize, IMPLAUSIBLE_POWER, MAX_WATTS_PER_CORE};
 pub use protocol::{
-    Outcome, Phase, WorkerEvent, WorkerRequest, WorkerResult, FAULT_ENV, POOL_SPIN_ENV,
-    SCHED_SLICE_ENV,
+    Outcome, Phase, WorkerEvent, WorkerRequest, WorkerResult, AUTO_SPIN_US, FAULT_ENV,
+    POOL_SPIN_ENV, QUIET_PRESSURE, SCHED_SLICE_ENV,
 };
 pub use record::{
     one_per_run_id, parse_record, read_record_lines, read_records, Attempt, CarbonRecord,

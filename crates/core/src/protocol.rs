@@ -13,9 +13,18 @@ use crate::RunSpec;
 pub const FAULT_ENV: &str = "GREENBENCH_INJECT_FAULT";
 
 /// How long, in microseconds, a worker's idle compute threads spin during a step before they
-/// yield their core (unset or 0: they yield at once, rayon's default). Read by the models'
+/// yield their core (0: they yield at once, rayon's default; unset or `auto`: [`AUTO_SPIN_US`]
+/// while the CPU pressure stays below [`QUIET_PRESSURE`], else at once). Read by the models'
 /// thread pool; the sweep records its value in the manifest's environment.
 pub const POOL_SPIN_ENV: &str = "GREENBENCH_POOL_SPIN_US";
+
+/// The spin, in microseconds, of [`POOL_SPIN_ENV`]'s automatic setting on a quiet machine: long
+/// enough to span the gaps between a short step's parallel loops (MLP inference, LeNet).
+pub const AUTO_SPIN_US: u64 = 300;
+
+/// The CPU pressure (Linux's `/proc/pressure/cpu`: the share of wall time some runnable task
+/// waited for a core) up to which [`POOL_SPIN_ENV`]'s automatic setting spins.
+pub const QUIET_PRESSURE: f64 = 0.05;
 
 /// The scheduler time slice, in microseconds, a worker asks Linux (6.12 or later) to give its
 /// compute threads (unset: 100, the kernel's smallest; 0: the kernel's default). Read by the

@@ -8,23 +8,103 @@
 //! other threads busy instead: each runs a job that steals the step's work (`rayon::yield_now`)
 //! and spins without yielding the core while there is none, until the step ends or it has found
 //! no work for that many microseconds (then rayon's own idle path takes over).
+//!
+//! Unset, it spins [`AUTO_SPIN`] while no other task waits for a core: Linux's CPU pressure
+//! (`/proc/pressure/cpu`, the share of time some runnable task waited), read at most every
+//! [`PRESSURE_RECHECK`], stays below [`QUIET_PRESSURE`]. A busy process beside the run, even a
+//! `nice 19` one, waits whenever the compute threads hold both cores, which turns the spin off;
+//! on an idle machine the short steps keep it (MLP inference +25 %). Where the file is missing
+//! (PSI off, not Linux) nothing spins. `0` turns spinning off, any other number fixes it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-pub use greenbench_core::POOL_SPIN_ENV;
+pub use greenbench_core::{POOL_SPIN_ENV, QUIET_PRESSURE};
 
-/// The spin limit `GREENBENCH_POOL_SPIN_US` sets, read once per process (`None`: no spinning).
-pub fn pool_spin() -> Option<Duration> {
-    static SPIN: OnceLock<Option<Duration>> = OnceLock::new();
-    *SPIN.get_or_init(|| {
-        std::env::var(POOL_SPIN_ENV)
-            .ok()
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .filter(|&us| us > 0)
-            .map(Duration::from_micros)
-    })
+/// How long the other pool threads spin for a step, as `GREENBENCH_POOL_SPIN_US` sets it (read
+/// once per process).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoolSpin {
+    /// Unset or `auto`: [`AUTO_SPIN`] while the CPU pressure is below [`QUIET_PRESSURE`].
+    Auto,
+    /// `0` (or a value that is not a number): no spinning.
+    Off,
+    /// A number of microseconds.
+    Fixed(Duration),
+}
+
+/// The spin of [`PoolSpin::Auto`] on a quiet machine ([`greenbench_core::AUTO_SPIN_US`]).
+pub const AUTO_SPIN: Duration = Duration::from_micros(greenbench_core::AUTO_SPIN_US);
+
+/// How often [`PoolSpin::Auto`] reads the CPU pressure again.
+pub const PRESSURE_RECHECK: Duration = Duration::from_millis(100);
+
+/// The setting `GREENBENCH_POOL_SPIN_US` gives, read once per process.
+pub fn pool_spin() -> PoolSpin {
+    static SPIN: OnceLock<PoolSpin> = OnceLock::new();
+    *SPIN.get_or_init(|| parse_spin(std::env::var(POOL_SPIN_ENV).ok().as_deref()))
+}
+
+/// [`pool_spin`]'s reading of the variable's value (`None`: unset).
+fn parse_spin(value: Option<&str>) -> PoolSpin {
+    match value.map(str::trim) {
+        None | Some("auto") | Some("") => PoolSpin::Auto,
+        Some(v) => match v.parse::<u64>() {
+            Ok(0) | Err(_) => PoolSpin::Off,
+            Ok(us) => PoolSpin::Fixed(Duration::from_micros(us)),
+        },
+    }
+}
+
+/// The spin for the step about to run under `setting`.
+fn step_spin(setting: PoolSpin) -> Option<Duration> {
+    match setting {
+        PoolSpin::Off => None,
+        PoolSpin::Fixed(d) => Some(d),
+        PoolSpin::Auto => quiet().then_some(AUTO_SPIN),
+    }
+}
+
+/// Whether the CPU pressure since the last reading (at most [`PRESSURE_RECHECK`] old) was below
+/// [`QUIET_PRESSURE`]; `false` where it cannot be read.
+fn quiet() -> bool {
+    /// The last reading: when, the pressure file's cumulative `some` total (µs), the verdict.
+    static LAST: Mutex<Option<(Instant, u64, bool)>> = Mutex::new(None);
+    let Ok(mut last) = LAST.try_lock() else {
+        return false;
+    };
+    let now = Instant::now();
+    match *last {
+        Some((at, _, verdict)) if now.duration_since(at) < PRESSURE_RECHECK => verdict,
+        previous => {
+            let Some(total) = read_pressure_total() else {
+                *last = Some((now, 0, false));
+                return false;
+            };
+            let verdict = previous.is_some_and(|(at, before, _)| {
+                let wall = now.duration_since(at).as_micros() as f64;
+                wall > 0.0 && (total.saturating_sub(before) as f64) < QUIET_PRESSURE * wall
+            });
+            *last = Some((now, total, verdict));
+            verdict
+        }
+    }
+}
+
+/// The cumulative time (µs) some runnable task waited for a core, from `/proc/pressure/cpu`.
+fn read_pressure_total() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/pressure/cpu").ok()?;
+    pressure_total(&text)
+}
+
+/// The `total=` of the `some` line of a PSI file's text.
+fn pressure_total(text: &str) -> Option<u64> {
+    let line = text.lines().find(|l| l.starts_with("some "))?;
+    line.split_whitespace()
+        .find_map(|f| f.strip_prefix("total="))?
+        .parse()
+        .ok()
 }
 
 /// How the calling thread relates to rayon's global pool after [`join_compute_pool`].
@@ -58,15 +138,15 @@ pub fn join_compute_pool() -> PoolMembership {
 /// otherwise). The parallel loops of every op (candle's, the custom kernels', `gemm`'s) then
 /// start on a pool thread, where the other threads steal work directly, instead of being handed
 /// from the caller's thread to the pool and back once per op — hundreds of hand-offs per step,
-/// which cost a third of a step of EfficientNet-B0, LeNet or the MLPs. With [`pool_spin`] set,
-/// the other threads spin for the step (see the module's documentation); the first call sets
+/// which cost a third of a step of EfficientNet-B0, LeNet or the MLPs. When [`pool_spin`] says
+/// so, the other threads spin for the step (see the module's documentation); the first call sets
 /// the threads' scheduler slice (`crate::sched_slice`).
 pub(crate) fn on_pool<R: Send>(cpu: bool, f: impl FnOnce() -> R + Send) -> R {
     if !cpu {
         return f();
     }
     crate::sched_slice::sched_slice_outcome();
-    on_pool_spinning(pool_spin(), f)
+    on_pool_spinning(step_spin(pool_spin()), f)
 }
 
 /// [`on_pool`] on the CPU with the other threads spinning for up to `spin` of no work.
@@ -143,6 +223,32 @@ mod tests {
         });
         assert_eq!((sum, ran.load(Ordering::Relaxed)), (1, 2));
         assert!(t0.elapsed() < Duration::from_secs(30), "{:?}", t0.elapsed());
+    }
+
+    #[test]
+    fn the_spin_setting_reads_unset_and_auto_as_auto_zero_as_off_and_numbers_as_microseconds() {
+        assert_eq!(parse_spin(None), PoolSpin::Auto);
+        assert_eq!(parse_spin(Some(" auto ")), PoolSpin::Auto);
+        assert_eq!(parse_spin(Some("0")), PoolSpin::Off);
+        assert_eq!(parse_spin(Some("fast")), PoolSpin::Off);
+        assert_eq!(
+            parse_spin(Some("300")),
+            PoolSpin::Fixed(Duration::from_micros(300))
+        );
+        assert_eq!(step_spin(PoolSpin::Off), None);
+        assert_eq!(
+            step_spin(PoolSpin::Fixed(Duration::from_micros(7))),
+            Some(Duration::from_micros(7))
+        );
+    }
+
+    #[test]
+    fn the_pressure_total_is_the_some_lines() {
+        let psi = "some avg10=30.61 avg60=7.56 avg300=2.27 total=1585492646\n\
+                   full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n";
+        assert_eq!(pressure_total(psi), Some(1_585_492_646));
+        assert_eq!(pressure_total("full avg10=0.00 total=5\n"), None);
+        assert_eq!(pressure_total("some avg10=0.00\n"), None);
     }
 
     #[test]

@@ -134,8 +134,14 @@ fn worker_environment(opts: &SweepOptions) -> std::collections::BTreeMap<String,
         .or_else(|| std::env::var(SPIN).ok())
         .unwrap_or_else(|| "unset (candle's default: idle workers busy-wait)".into());
     env.insert(SPIN.into(), spin);
-    let pool_spin = std::env::var(greenbench_core::POOL_SPIN_ENV)
-        .unwrap_or_else(|_| "unset (idle compute threads yield their core at once)".into());
+    let pool_spin = std::env::var(greenbench_core::POOL_SPIN_ENV).unwrap_or_else(|_| {
+        format!(
+            "unset (auto: the idle compute threads spin {} µs while the CPU pressure stays below \
+             {} %, else yield their core at once)",
+            greenbench_core::AUTO_SPIN_US,
+            greenbench_core::QUIET_PRESSURE * 100.0
+        )
+    });
     env.insert(greenbench_core::POOL_SPIN_ENV.into(), pool_spin);
     let slice = std::env::var(greenbench_core::SCHED_SLICE_ENV).unwrap_or_else(|_| {
         "unset (100: the compute threads ask Linux 6.12+ for a 100 µs time slice)".into()
