@@ -31,10 +31,7 @@ pub use model::Model;
 /// Kernel switches and the convolution entry point, for tests, examples and host reports.
 pub use ops::conv::{conv2d, conv_path, set_fast_3x3_paths, ConvParams};
 pub use ops::{gemm_width, set_reference_ops, simd_width};
-pub use pool::{
-    join_compute_pool, pool_spin, PoolMembership, PoolSpin, AUTO_SPIN, POOL_SPIN_ENV,
-    PRESSURE_RECHECK, QUIET_PRESSURE,
-};
+pub use pool::{join_compute_pool, pool_spin, PoolMembership, PoolSpin, POOL_SPIN_ENV};
 pub use registry::{build, entries, family_reference, lookup};
 pub use sched_slice::{sched_slice_outcome, SliceOutcome, DEFAULT_SCHED_SLICE, SCHED_SLICE_ENV};
 pub use train::trainable_vars;

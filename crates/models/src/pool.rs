@@ -20,7 +20,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-pub use greenbench_core::{POOL_SPIN_ENV, QUIET_PRESSURE};
+pub use greenbench_core::POOL_SPIN_ENV;
+use greenbench_core::QUIET_PRESSURE;
 
 /// How long the other pool threads spin for a step, as `GREENBENCH_POOL_SPIN_US` sets it (read
 /// once per process).
@@ -35,10 +36,10 @@ pub enum PoolSpin {
 }
 
 /// The spin of [`PoolSpin::Auto`] on a quiet machine ([`greenbench_core::AUTO_SPIN_US`]).
-pub const AUTO_SPIN: Duration = Duration::from_micros(greenbench_core::AUTO_SPIN_US);
+const AUTO_SPIN: Duration = Duration::from_micros(greenbench_core::AUTO_SPIN_US);
 
 /// How often [`PoolSpin::Auto`] reads the CPU pressure again.
-pub const PRESSURE_RECHECK: Duration = Duration::from_millis(100);
+const PRESSURE_RECHECK: Duration = Duration::from_millis(100);
 
 /// The setting `GREENBENCH_POOL_SPIN_US` gives, read once per process.
 pub fn pool_spin() -> PoolSpin {

@@ -101,12 +101,11 @@ pub(crate) unsafe fn product(
     if m == 0 || n == 0 || k == 0 {
         return;
     }
-    let blocks = k.div_ceil(KC);
     let shape = Shape {
         m,
         n,
         k,
-        kc: k.div_ceil(blocks),
+        kc: k.div_ceil(k.div_ceil(KC)),
         panels: n.div_ceil(NR),
     };
     // SAFETY: `b` addresses k×n elements (this function's contract).
@@ -120,7 +119,7 @@ pub(crate) unsafe fn product(
     };
     let (row_tasks, col_tasks) = shape.tasks(threads);
     let per = shape.panels.div_ceil(col_tasks);
-    let blocks = shape.k.div_ceil(shape.kc);
+    let blocks = shape.block_count();
     let task = |t: usize, q: Range<usize>| {
         let (rt, ct) = (t / col_tasks, t % col_tasks);
         let rows = rt * MC..((rt + 1) * MC).min(m);
@@ -160,7 +159,8 @@ struct Shape {
     m: usize,
     n: usize,
     k: usize,
-    /// Length of each block of the inner dimension but the last (which may be shorter).
+    /// Length of each block of the inner dimension but the last (which may be shorter): the
+    /// blocks of at most [`KC`] evened out.
     kc: usize,
     /// Panels of [`NR`] columns (the last padded with zeros).
     panels: usize,
@@ -178,11 +178,20 @@ impl Shape {
         (rows, wanted.max(self.panels.div_ceil(MAX_PANELS)).max(1))
     }
 
+    /// How many blocks the inner dimension has.
+    fn block_count(&self) -> usize {
+        self.k.div_ceil(self.kc)
+    }
+
+    /// Inner-dimension block `q` as (first index, length).
+    fn block(&self, q: usize) -> (usize, usize) {
+        let p0 = q * self.kc;
+        (p0, self.kc.min(self.k - p0))
+    }
+
     /// The inner-dimension blocks as (first index, length).
     fn blocks(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
-        (0..self.k)
-            .step_by(self.kc)
-            .map(|p0| (p0, self.kc.min(self.k - p0)))
+        (0..self.block_count()).map(|q| self.block(q))
     }
 }
 
@@ -287,12 +296,11 @@ unsafe fn block_task(
     let (ap, ars, acs) = a;
     let mm = rows.len();
     let mut copy = Vec::new();
+    // Each block's left operand: its rows where they lie, or packed 6 rows at a time (panel `i`
+    // at `i·kq·MR`, element `(r, p)` at `p·MR + r`).
+    let direct = acs == 1;
     for q in blocks {
-        let p0 = q * s.kc;
-        let kq = s.kc.min(s.k - p0);
-        // The block's left operand: its rows where they lie, or packed 6 rows at a time (panel
-        // `i` at `i·kq·MR`, element `(r, p)` at `p·MR + r`).
-        let direct = acs == 1;
+        let (p0, kq) = s.block(q);
         if !direct {
             copy.resize(mm.div_ceil(MR) * kq * MR, 0.0);
             // SAFETY: rows `rows` and inner indices p0..p0 + kq of `a` exist.
